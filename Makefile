@@ -1,0 +1,28 @@
+# Two commands set up a fresh machine from a clean clone:
+#   make demo   creates .venv, installs investigate, builds the demo workspace
+#   make test   creates .venv, installs investigate with its test extra, runs every test
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+DEMO_DIR ?= demo-workspace
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+.PHONY: install demo test bench clean
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/investigate demo --force $(DEMO_DIR)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -1,0 +1,74 @@
+"""The audit chain: how a row's content and the log's order are fixed by hashes.
+
+Every write to an audited table appends one ``audit_log`` row holding the SHA-256 of the
+written row (``row_hash``) and a link hash over the previous link and this entry. Changing
+any record afterwards — even with the sqlite3 shell — breaks either the row's hash or the
+chain, and ``verify`` names the first place that does not match.
+
+The hash of a row must not depend on how SQLite happened to store a value, so values are
+canonicalised first: NULLs are left out (adding a nullable column to the schema later does
+not change old hashes), integral floats become ints (a REAL column turns ``1`` into
+``1.0``), and everything is hashed as text (a TEXT column turns ``5`` into ``"5"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable
+
+GENESIS = "0" * 64
+
+
+def canonical_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def row_hash(row: dict) -> str:
+    """SHA-256 of a row's canonical form; see the module docstring for why it is canonical."""
+    canon = {}
+    for key, value in row.items():
+        text = canonical_value(value)
+        if text is not None:
+            canon[key] = text
+    payload = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+ENTRY_FIELDS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data")
+
+
+def link_hash(prev_hash: str, entry: dict) -> str:
+    """The chain link: the previous link and every field of this entry, in a fixed order."""
+    parts = [prev_hash] + [canonical_value(entry.get(f)) or "" for f in ENTRY_FIELDS]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def chain_entries(
+    entries: Iterable[dict], *, prev_hash: str, next_seq: int
+) -> list[dict]:
+    """Number and link a run of new entries after ``prev_hash``; returns them with hashes."""
+    linked = []
+    for offset, entry in enumerate(entries):
+        entry = dict(entry, seq=next_seq + offset, prev_hash=prev_hash)
+        entry["hash"] = link_hash(prev_hash, entry)
+        prev_hash = entry["hash"]
+        linked.append(entry)
+    return linked
+
+
+def dumps(data: Any) -> str | None:
+    """JSON for the audit ``data`` column: sorted keys so that the same change hashes alike."""
+    if data is None:
+        return None
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -1,0 +1,123 @@
+"""Cases: one investigation each, with a protocol, a jurisdiction and legal basis, a status."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import InvalidInput, NotFound
+from ..ids import resolve
+from ..workspace import Workspace
+from .protocols import get_protocol
+
+STATUSES = ("planning", "fieldwork", "review", "published")
+LANGUAGES = ("en", "de", "da")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def create_case(
+    ws: Workspace,
+    *,
+    slug: str,
+    title: str,
+    protocol: str,
+    jurisdiction: str = "",
+    legal_basis: str = "",
+    language: str | None = None,
+    reply_days: int = 14,
+    description: str = "",
+    notes: str = "",
+) -> dict:
+    """A new case in ``planning``. The protocol must exist (built-in or the workspace's)."""
+    if not _SLUG.match(slug or ""):
+        raise InvalidInput(f"case slug {slug!r}: use lowercase letters, digits and dashes (at most 64)")
+    if not title or not title.strip():
+        raise InvalidInput("a case needs a title")
+    get_protocol(protocol, ws.root)
+    language = language or ws.language
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    if reply_days < 1:
+        raise InvalidInput("reply_days must be at least 1")
+    if ws.db.execute("select 1 from cases where slug = ?", [slug]).fetchone():
+        raise InvalidInput(f"a case with slug {slug!r} already exists")
+    return ws.insert(
+        "cases",
+        {
+            "slug": slug,
+            "title": title.strip(),
+            "protocol": protocol,
+            "jurisdiction": jurisdiction,
+            "legal_basis": legal_basis,
+            "status": "planning",
+            "language": language,
+            "reply_days": reply_days,
+            "description": description,
+            "notes": notes,
+            "created_at": ws.now().isoformat(),
+        },
+    )
+
+
+def get_case(ws: Workspace, ref: str) -> dict:
+    """A case by slug, id or unique id prefix."""
+    return resolve(ws, "cases", ref)
+
+
+def list_cases(ws: Workspace, *, status: str | None = None) -> list[dict]:
+    sql = """
+        select c.*,
+          (select count(*) from visits v where v.case_id = c.id) as visits,
+          (select count(*) from visits v where v.case_id = c.id and v.outcome = 'violation') as violations,
+          (select count(distinct v.store_id) from visits v where v.case_id = c.id) as stores
+        from cases c {where} order by c.created_at, c.slug
+    """
+    if status:
+        return list(ws.db.query(sql.format(where="where c.status = ?"), [status]))
+    return list(ws.db.query(sql.format(where="")))
+
+
+def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = None) -> dict:
+    """Move a case along planning → fieldwork → review → published (or back, with a reason)."""
+    if status not in STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if STATUSES.index(status) < STATUSES.index(case["status"]) and not reason:
+        raise InvalidInput(f"moving case {case['slug']} back from {case['status']} to {status} needs a reason")
+    return ws.update("cases", case["id"], {"status": status}, reason=reason, action="status")
+
+
+def case_summary(ws: Workspace, case: dict) -> dict:
+    """Counts an editor wants on the case page."""
+    one = lambda sql: ws.db.execute(sql, [case["id"]]).fetchone()[0]  # noqa: E731
+    outcomes = {
+        row["outcome"]: row["n"]
+        for row in ws.db.query(
+            "select outcome, count(*) as n from visits where case_id = ? group by outcome", [case["id"]]
+        )
+    }
+    return {
+        "case": case,
+        "visits": sum(outcomes.values()),
+        "outcomes": outcomes,
+        "stores_visited": one("select count(distinct store_id) from visits where case_id = ?"),
+        "frame_size": one("select count(*) from case_stores where case_id = ?"),
+        "findings": one("select count(*) from findings f join visits v on v.id = f.visit_id where v.case_id = ?"),
+        "evidence": one("select count(*) from evidence e join visits v on v.id = e.visit_id where v.case_id = ?"),
+        "promises_open": one(
+            "select count(*) from promises p join visits v on v.id = p.visit_id where v.case_id = ? and p.kept is null"
+        ),
+        "replies": one("select count(*) from replies where case_id = ?"),
+        "first_visit": ws.db.execute("select min(visited_at) from visits where case_id = ?", [case["id"]]).fetchone()[0],
+        "last_visit": ws.db.execute("select max(visited_at) from visits where case_id = ?", [case["id"]]).fetchone()[0],
+    }
+
+
+def require_case(ws: Workspace, ref: str | None) -> dict:
+    """The case named, or the only case in the workspace when none is named."""
+    if ref:
+        return get_case(ws, ref)
+    rows = list(ws.db.query("select * from cases order by created_at limit 2"))
+    if len(rows) == 1:
+        return rows[0]
+    if not rows:
+        raise NotFound("no cases yet (create one with 'investigate case new')")
+    raise InvalidInput("several cases exist: name one with --case")

@@ -1,0 +1,140 @@
+"""Evidence: files tied to a visit, stored content-addressed and never modified.
+
+Like ProofMode: the original is copied byte for byte into ``evidence/ab/abcd…`` under its
+SHA-256, its capture time and GPS position are read from EXIF where present and kept beside
+it, and the same file added twice is stored once. A redacted copy is a new item that points
+to its original (``redacted_from``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InvalidInput
+from ..workspace import Workspace
+
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+_DATETIME_ORIGINAL = 0x9003
+_OFFSET_TIME_ORIGINAL = 0x9011
+_DATETIME = 0x0132
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fp:
+        while block := fp.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _gps_degrees(values, ref) -> float | None:
+    try:
+        d, m, s = (float(v) for v in values)
+    except (TypeError, ValueError):
+        return None
+    deg = d + m / 60 + s / 3600
+    return -deg if ref in ("S", "W", b"S", b"W") else deg
+
+
+def read_exif(path: Path) -> dict:
+    """Capture time (ISO 8601, with offset when the camera wrote one) and GPS position from
+    a photo's EXIF; an empty dict for files without it or that Pillow cannot read."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return {}
+    try:
+        with Image.open(path) as img:
+            exif = img.getexif()
+    except Exception:
+        return {}
+    out: dict = {}
+    sub = exif.get_ifd(_EXIF_IFD) if exif else {}
+    stamp = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    if stamp:
+        try:
+            when = datetime.strptime(str(stamp).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+            offset = sub.get(_OFFSET_TIME_ORIGINAL)
+            out["captured_at"] = when.isoformat() + (str(offset).strip("\x00 ") if offset else "")
+        except ValueError:
+            pass
+    gps = exif.get_ifd(_GPS_IFD) if exif else {}
+    if gps and 2 in gps and 4 in gps:
+        lat = _gps_degrees(gps[2], gps.get(1))
+        lon = _gps_degrees(gps[4], gps.get(3))
+        if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+            out["gps_lat"], out["gps_lon"] = round(lat, 7), round(lon, 7)
+    return out
+
+
+def store_file(ws: Workspace, path: Path) -> tuple[str, int]:
+    """Copy a file into the content-addressed store (atomically: a temp file then a rename,
+    so a crash never leaves a half-copied file under a good name). Returns (sha256, size)."""
+    sha, size = hash_file(path)
+    target = ws.evidence_path(sha)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            if hash_file(Path(tmp))[0] != sha:
+                raise InvalidInput(f"{path} changed while it was being copied; try again")
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return sha, size
+
+
+def add_evidence(ws: Workspace, visit: dict, paths: list[Path | str], *, notes: str | None = None,
+                 redacted_from: dict | None = None) -> list[dict]:
+    """Add files to a visit. All files are checked before any is stored; a file already
+    attached to this visit is returned as it is, not added again."""
+    files = [Path(p) for p in paths]
+    for f in files:
+        if not f.is_file():
+            raise InvalidInput(f"{f}: no such file")
+    items = []
+    with ws.transaction():
+        for f in files:
+            sha, size = store_file(ws, f)
+            existing = list(ws.db.query(
+                "select * from evidence where visit_id = ? and sha256 = ?", [visit["id"], sha]))
+            if existing:
+                items.append(dict(existing[0], duplicate=True))
+                continue
+            media_type = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
+            exif = read_exif(f) if media_type.startswith("image/") else {}
+            items.append(ws.insert("evidence", {
+                "visit_id": visit["id"], "sha256": sha, "size": size, "media_type": media_type,
+                "original_name": f.name, "captured_at": exif.get("captured_at"),
+                "gps_lat": exif.get("gps_lat"), "gps_lon": exif.get("gps_lon"),
+                "redacted_from": redacted_from["id"] if redacted_from else None,
+                "notes": notes, "added_at": ws.now().isoformat(),
+            }))
+    return items
+
+
+def list_evidence(ws: Workspace, *, case: dict | None = None, visit: dict | None = None) -> list[dict]:
+    where, params = [], []
+    if case:
+        where.append("v.case_id = ?")
+        params.append(case["id"])
+    if visit:
+        where.append("e.visit_id = ?")
+        params.append(visit["id"])
+    sql = ("select e.*, v.visited_at, s.name as store_name from evidence e "
+           "join visits v on v.id = e.visit_id join stores s on s.id = v.store_id"
+           + (" where " + " and ".join(where) if where else "") + " order by e.added_at, e.id")
+    return list(ws.db.query(sql, params))

@@ -1,0 +1,71 @@
+"""Promises: what a business promised during a test (a callback in 48 h, a refund in 14 days),
+when it is due, and whether it was kept. A broken promise becomes a finding when the protocol
+says so (``promise_broken``), and the visit's outcome becomes a violation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import InvalidInput
+from ..ids import resolve
+from ..workspace import Workspace
+from .protocols import get_protocol
+from .visits import finding_rows
+
+
+def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
+                  now: datetime | None = None) -> list[dict]:
+    """Promises with their store; ``overdue``: due, and neither kept nor marked broken."""
+    now = now or ws.now()
+    where, params = [], []
+    if case:
+        where.append("v.case_id = ?")
+        params.append(case["id"])
+    if overdue:
+        where.append("p.kept is null and p.due_at < ?")
+        params.append(now.isoformat())
+    rows = list(ws.db.query(
+        "select p.*, v.case_id, c.slug as case_slug, s.name as store_name from promises p "
+        "join visits v on v.id = p.visit_id join stores s on s.id = v.store_id "
+        "join cases c on c.id = v.case_id"
+        + (" where " + " and ".join(where) if where else "") + " order by p.due_at", params))
+    for row in rows:
+        row["overdue"] = row["kept"] is None and datetime.fromisoformat(row["due_at"]) < now
+    return rows
+
+
+def get_promise(ws: Workspace, ref: str) -> dict:
+    return resolve(ws, "promises", ref)
+
+
+def keep_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | None = None,
+                 note: str | None = None) -> dict:
+    """Mark a promise kept (with when) or broken. Broken: the protocol's finding is added."""
+    if promise["kept"] is not None:
+        raise InvalidInput(f"promise {promise['id'][:8]} is already marked "
+                           f"{'kept' if promise['kept'] else 'broken'}")
+    when = ws.now()
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise InvalidInput(f"{at!r} is not a date and time")
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=ws.tz)
+        if when > ws.now():
+            raise InvalidInput(f"{when.isoformat()} is in the future")
+    visit = ws.get("visits", promise["visit_id"])
+    with ws.transaction():
+        updated = ws.update("promises", promise["id"],
+                            {"kept": kept, "kept_at": when.isoformat() if kept else None, "note": note},
+                            action="keep" if kept else "break")
+        if not kept or when > datetime.fromisoformat(promise["due_at"]):
+            protocol = get_protocol(visit["protocol"], ws.root)
+            if protocol.promise_broken:
+                case = ws.get("cases", visit["case_id"])
+                for f in finding_rows([protocol.promise_broken], visit_id=visit["id"], case=case,
+                                      created_at=ws.now().isoformat()):
+                    ws.insert("findings", f, note=f"promise {promise['what']} not kept in time")
+                ws.update("visits", visit["id"], {"outcome": "violation"},
+                          reason=f"promise {promise['what']} not kept in time", action="promise_broken")
+    return updated

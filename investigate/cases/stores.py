@@ -1,0 +1,135 @@
+"""Stores: business locations, or a hotline / e-mail address with a channel other than in-person."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..errors import InvalidInput
+from ..ids import resolve
+from ..workspace import Workspace
+from .protocols import CHANNELS
+
+COORD_SOURCES = ("typed", "exif", "geocoded", "import")
+
+_LEGAL_SUFFIX = re.compile(
+    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|gmbh|ag|kg|ohg|ug|"
+    r"e\.k|a/s|aps|i/s|p/s|plc|sa|sarl|bv|nv|ab)\b\.?",
+    re.I,
+)
+
+STORE_FIELDS = ("name", "chain", "licence_number", "address", "postcode", "city", "district",
+                "state", "country", "channel", "contact", "lat", "lon", "coord_precision",
+                "external_id", "notes")
+
+
+def normalise_name(name: str) -> str:
+    """A key that survives the ways people spell a business: case, accents, punctuation,
+    legal suffixes (Inc., GmbH, A/S, ApS…). "Smart-Shop GmbH" and "smartshop" agree."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ")
+    text = _LEGAL_SUFFIX.sub(" ", text)
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def normalise_address(address: str) -> str:
+    text = unicodedata.normalize("NFKD", address or "").lower()
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"\b(street|str|strasse|straße)\b\.?", "st", text)
+    text = re.sub(r"\b(road)\b\.?", "rd", text)
+    text = re.sub(r"\b(avenue)\b\.?", "ave", text)
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def name_key(name: str, address: str | None) -> str:
+    """Normalised name + address: how an import recognises a store it already has."""
+    return f"{normalise_name(name)}|{normalise_address(address or '')}"
+
+
+def check_coordinates(lat, lon, *, where: str = "") -> tuple[float | None, float | None]:
+    if lat in (None, "") and lon in (None, ""):
+        return None, None
+    prefix = f"{where}: " if where else ""
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{prefix}coordinates {lat!r}, {lon!r} are not numbers")
+    if not -90 <= lat <= 90:
+        raise InvalidInput(f"{prefix}latitude {lat} is out of range (-90..90); are lat and lon swapped?")
+    if not -180 <= lon <= 180:
+        raise InvalidInput(f"{prefix}longitude {lon} is out of range (-180..180)")
+    return lat, lon
+
+
+def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_source: str = "typed") -> dict:
+    """A complete stores row from user fields: validated, normalised, ready to insert."""
+    name = (fields.get("name") or "").strip()
+    if not name:
+        raise InvalidInput("a store needs a name")
+    channel = fields.get("channel") or "in_person"
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    lat, lon = check_coordinates(fields.get("lat"), fields.get("lon"))
+    row = {k: (str(fields[k]).strip() or None) if fields.get(k) not in (None, "") else None
+           for k in STORE_FIELDS if k not in ("lat", "lon")}
+    row.update(
+        name=name,
+        channel=channel,
+        lat=lat,
+        lon=lon,
+        coord_source=coord_source if lat is not None else None,
+        coord_precision=fields.get("coord_precision") or ("exact" if lat is not None else None),
+        source=source,
+        name_key=name_key(name, fields.get("address")),
+        created_at=ws.now().isoformat(),
+    )
+    return row
+
+
+def add_store(ws: Workspace, **fields) -> dict:
+    """Add one store. Names are stored exactly as given — quotes, HTML and emoji included —
+    and escaped wherever they are shown."""
+    return ws.insert("stores", store_row(ws, fields))
+
+
+def get_store(ws: Workspace, ref: str) -> dict:
+    """A store by id, unique id prefix or licence number."""
+    return resolve(ws, "stores", ref)
+
+
+def list_stores(ws: Workspace, *, case: dict | None = None, chain: str | None = None,
+                search: str | None = None, limit: int | None = None) -> list[dict]:
+    where, params = [], []
+    if case:
+        where.append("(id in (select store_id from case_stores where case_id = ?) "
+                     "or id in (select store_id from visits where case_id = ?))")
+        params += [case["id"], case["id"]]
+    if chain:
+        where.append("chain = ?")
+        params.append(chain)
+    if search:
+        where.append("(name like ? or address like ?)")
+        params += [f"%{search}%", f"%{search}%"]
+    sql = "select * from stores" + (" where " + " and ".join(where) if where else "") + " order by name, id"
+    if limit:
+        sql += f" limit {int(limit)}"
+    return list(ws.db.query(sql, params))
+
+
+def add_to_frame(ws: Workspace, case: dict, stores: list[dict], *, stratum_column: str | None = None) -> int:
+    """Put stores into a case's frame (the stores the case may test). Already there: skipped."""
+    have = {r[0] for r in ws.db.execute("select store_id from case_stores where case_id = ?", [case["id"]])}
+    rows = [
+        {"case_id": case["id"], "store_id": s["id"],
+         "stratum": (s.get(stratum_column) if stratum_column else None),
+         "added_at": ws.now().isoformat()}
+        for s in stores if s["id"] not in have
+    ]
+    return ws.insert_many("case_stores", rows, action="insert")
+
+
+def store_history(ws: Workspace, store: dict) -> list[dict]:
+    return list(ws.db.query(
+        "select v.id, v.visited_at, v.outcome, v.kind, c.slug as case_slug from visits v "
+        "join cases c on c.id = v.case_id where v.store_id = ? order by v.visited_at", [store["id"]]))

@@ -1,0 +1,302 @@
+"""Visits: one test of one store under a protocol, and what follows from it.
+
+The outcome and the findings are never typed in: they follow from the answers by the
+protocol's rules, so that every visit of a case is judged the same way. An attempt that
+could not be made (store closed, minors not admitted…) is recorded as such and is neither a
+violation nor compliant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from ..errors import InvalidInput
+from ..ids import resolve
+from ..workspace import Workspace
+from .protocols import ATTEMPT_STATUSES, Protocol, get_protocol
+from .testers import check_tester_for
+
+REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+KINDS = ("undercover", "official")
+#: Clocks on field laptops drift; a visit a few minutes "in the future" is not an error.
+CLOCK_SKEW = timedelta(minutes=10)
+EARLIEST = date(1990, 1, 1)
+
+
+def parse_visit_time(ws: Workspace, text: str | datetime | None) -> datetime:
+    """A visit time in the workspace's time zone: "2026-11-20 14:35", ISO 8601 with or
+    without an offset, or None/"now". Refuses impossible and future times."""
+    now = ws.now()
+    if text is None or (isinstance(text, str) and text.strip().lower() in ("", "now")):
+        return now
+    if isinstance(text, datetime):
+        value = text
+    else:
+        raw = text.strip().replace("/", "-")
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(f"visit time {text!r} is not a date and time (e.g. 2026-11-20 14:35)")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ws.tz)
+    value = value.astimezone(ws.tz).replace(microsecond=0)
+    if value > now + CLOCK_SKEW:
+        raise InvalidInput(f"visit time {value.isoformat()} is in the future")
+    if value.date() < EARLIEST:
+        raise InvalidInput(f"visit time {value.isoformat()} is implausibly early")
+    return value
+
+
+def _expand(text: str | None, case: dict) -> str | None:
+    if text is None:
+        return None
+    return text.replace("{legal_basis}", case.get("legal_basis") or "").strip() or None
+
+
+def finding_rows(findings: list[dict], *, visit_id: str, case: dict, created_at: str) -> list[dict]:
+    return [
+        {
+            "visit_id": visit_id,
+            "code": f.get("code"),
+            "title": f["title"],
+            "statute": _expand(f.get("statute"), case),
+            "severity": f.get("severity", "medium"),
+            "description": f.get("description"),
+            "source": "rule",
+            "created_at": created_at,
+        }
+        for f in findings
+    ]
+
+
+def judge(protocol: Protocol, answers: dict, *, attempt: str, visited_at: datetime) -> dict:
+    """Outcome, findings and promises of a visit; an attempt not made has none of them."""
+    if attempt != "completed":
+        return {"outcome": "not_completed", "findings": [], "promises": []}
+    return protocol.evaluate(answers, visited_at=visited_at)
+
+
+def prepare_visit(
+    ws: Workspace,
+    *,
+    case: dict,
+    protocol: Protocol,
+    store: dict,
+    tester: dict | None,
+    answers: dict,
+    visited_at: datetime,
+    observer: str | None = None,
+    attempt: str = "completed",
+    round: int = 1,
+    kind: str = "undercover",
+    source: str = "manual",
+    external_ref: str | None = None,
+    notes: str | None = None,
+) -> tuple[dict, dict]:
+    """Validate and judge one visit without writing it: (visit row, judgement).
+
+    Shared by ``record_visit`` and the bulk importer so that both apply the same rules."""
+    if attempt not in ATTEMPT_STATUSES:
+        raise InvalidInput(f"attempt {attempt!r} is not one of {', '.join(ATTEMPT_STATUSES)}")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if round < 1:
+        raise InvalidInput("round must be 1 or more")
+    tester_age = None
+    if protocol.uses_testers:
+        if tester is None and kind == "undercover":
+            raise InvalidInput(f"protocol {protocol.key} needs a tester")
+    if tester is not None:
+        tester_age = check_tester_for(protocol, tester, visited_at.date())
+    if attempt == "completed":
+        answers = protocol.validate_answers(answers)
+    else:
+        # Nothing is required of an attempt that could not be made; what was noted is kept.
+        given = {k: v for k, v in answers.items() if v not in (None, "")}
+        answers = {k: protocol.question(k).parse(v) for k, v in given.items()}
+    judgement = judge(protocol, answers, attempt=attempt, visited_at=visited_at)
+    row = {
+        "case_id": case["id"],
+        "store_id": store["id"],
+        "tester_id": tester["id"] if tester else None,
+        "observer": observer or None,
+        "protocol": protocol.key,
+        "kind": kind,
+        "visited_at": visited_at.isoformat(),
+        "visited_date": visited_at.date().isoformat(),
+        "tester_age": tester_age,
+        "answers": json.dumps(answers, sort_keys=True, ensure_ascii=False),
+        "outcome": judgement["outcome"],
+        "source": source,
+        "external_ref": external_ref,
+        "notes": notes or None,
+        "created_at": ws.now().isoformat(),
+        "round": round,
+        "attempt": attempt,
+        "review_state": "received",
+    }
+    return row, judgement
+
+
+def record_visit(
+    ws: Workspace,
+    *,
+    case: dict,
+    store: dict,
+    tester: dict | None,
+    answers: dict,
+    visited_at: datetime | str | None = None,
+    observer: str | None = None,
+    attempt: str = "completed",
+    round: int = 1,
+    notes: str | None = None,
+) -> dict:
+    """Validate answers against the case's protocol, derive outcome, findings and promises,
+    and write them all in one transaction. Returns the visit with its findings, promises and
+    any warnings (a store outside the case's sample, say)."""
+    protocol = get_protocol(case["protocol"], ws.root)
+    visited_at = parse_visit_time(ws, visited_at)
+    row, judgement = prepare_visit(
+        ws, case=case, protocol=protocol, store=store, tester=tester, answers=answers,
+        visited_at=visited_at, observer=observer, attempt=attempt, round=round, notes=notes,
+    )
+    with ws.transaction():
+        visit = ws.insert("visits", row)
+        findings = [ws.insert("findings", f) for f in
+                    finding_rows(judgement["findings"], visit_id=visit["id"], case=case,
+                                 created_at=row["created_at"])]
+        promises = [
+            ws.insert("promises", {"visit_id": visit["id"], "what": p["what"],
+                                   "promised_at": row["visited_at"], "due_at": p["due_at"],
+                                   "kept": None, "created_at": row["created_at"]})
+            for p in judgement["promises"]
+        ]
+    return {"visit": visit, "findings": findings, "promises": promises,
+            "warnings": frame_warnings(ws, case, store)}
+
+
+def frame_warnings(ws: Workspace, case: dict, store: dict) -> list[str]:
+    """A store outside the case's frame or drawn sample is worth a warning, not a refusal:
+    in the field a reporter may test a shop that opened after the frame was drawn."""
+    warnings = []
+    frame = ws.db.execute("select count(*) from case_stores where case_id = ?", [case["id"]]).fetchone()[0]
+    if frame and not ws.db.execute(
+        "select 1 from case_stores where case_id = ? and store_id = ?", [case["id"], store["id"]]
+    ).fetchone():
+        warnings.append(f"store {store['name']} is not in the frame of case {case['slug']}")
+    if "sample_stores" in ws.db.table_names():
+        drawn = ws.db.execute(
+            "select count(*) from sample_stores ss join samples s on s.id = ss.sample_id where s.case_id = ?",
+            [case["id"]]).fetchone()[0]
+        if drawn and not ws.db.execute(
+            "select 1 from sample_stores ss join samples s on s.id = ss.sample_id "
+            "where s.case_id = ? and ss.store_id = ?", [case["id"], store["id"]]).fetchone():
+            warnings.append(f"store {store['name']} is not in the drawn sample of case {case['slug']}")
+    return warnings
+
+
+def get_visit(ws: Workspace, ref: str, *, case: dict | None = None) -> dict:
+    """A visit by id or unique id prefix, within one case when ``case`` is given."""
+    if case:
+        return resolve(ws, "visits", ref, where="case_id = ?", params=[case["id"]])
+    return resolve(ws, "visits", ref)
+
+
+def visit_detail(ws: Workspace, visit: dict) -> dict:
+    """Everything about one visit: its store, case, answers, findings, promises, evidence."""
+    q = lambda sql: list(ws.db.query(sql, [visit["id"]]))  # noqa: E731
+    tester = ws.get("testers", visit["tester_id"]) if visit["tester_id"] else None
+    return {
+        "visit": visit,
+        "answers": json.loads(visit["answers"] or "{}"),
+        "case": ws.get("cases", visit["case_id"]),
+        "store": ws.get("stores", visit["store_id"]),
+        "tester_code": tester["code"] if tester else None,
+        "findings": q("select * from findings where visit_id = ? order by created_at, code"),
+        "promises": q("select * from promises where visit_id = ? order by due_at"),
+        "evidence": q("select * from evidence where visit_id = ? order by added_at"),
+        "history": q("select seq, at, actor, action, data from audit_log "
+                     "where table_name = 'visits' and row_id = ? order by seq"),
+    }
+
+
+def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None = None,
+                outcome: str | None = None, limit: int | None = None) -> list[dict]:
+    where, params = [], []
+    if case:
+        where.append("v.case_id = ?")
+        params.append(case["id"])
+    if store:
+        where.append("v.store_id = ?")
+        params.append(store["id"])
+    if outcome:
+        where.append("v.outcome = ?")
+        params.append(outcome)
+    sql = ("select v.*, s.name as store_name, s.address as store_address, c.slug as case_slug, "
+           "t.code as tester_code, (select count(*) from findings f where f.visit_id = v.id) as findings "
+           "from visits v join stores s on s.id = v.store_id join cases c on c.id = v.case_id "
+           "left join testers t on t.id = v.tester_id"
+           + (" where " + " and ".join(where) if where else "") + " order by v.visited_at, v.id")
+    if limit:
+        sql += f" limit {int(limit)}"
+    return list(ws.db.query(sql, params))
+
+
+AMENDABLE = ("visited_at", "observer", "notes", "attempt", "round", "store_id", "tester_id")
+
+
+def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None = None,
+                **changes) -> dict:
+    """Change a visit with a reason. The old values stay in the audit log; outcome, rule
+    findings and open promises are derived again from the amended answers."""
+    if not reason or not reason.strip():
+        raise InvalidInput("an amendment needs a reason (--reason)")
+    unknown = set(changes) - set(AMENDABLE)
+    if unknown:
+        raise InvalidInput(f"cannot amend {', '.join(sorted(unknown))} (amendable: answers, {', '.join(AMENDABLE)})")
+    case = ws.get("cases", visit["case_id"])
+    protocol = get_protocol(visit["protocol"], ws.root)
+    merged = json.loads(visit["answers"] or "{}")
+    if answers:
+        merged.update(answers)
+    visited_at = parse_visit_time(ws, changes.get("visited_at") or visit["visited_at"])
+    attempt = changes.get("attempt") or visit["attempt"] or "completed"
+    store = ws.get("stores", changes.get("store_id") or visit["store_id"])
+    tester_id = changes.get("tester_id", visit["tester_id"])
+    tester = ws.get("testers", tester_id) if tester_id else None
+    row, judgement = prepare_visit(
+        ws, case=case, protocol=protocol, store=store, tester=tester, answers=merged,
+        visited_at=visited_at, observer=changes.get("observer", visit["observer"]), attempt=attempt,
+        round=int(changes.get("round") or visit["round"] or 1), kind=visit["kind"],
+        source=visit["source"], external_ref=visit["external_ref"],
+        notes=changes.get("notes", visit["notes"]),
+    )
+    new_values = {k: row[k] for k in ("store_id", "tester_id", "observer", "visited_at", "visited_date",
+                                       "tester_age", "answers", "outcome", "notes", "round", "attempt")}
+    with ws.transaction():
+        updated = ws.update("visits", visit["id"], new_values, reason=reason, action="amend")
+        old_rule_findings = list(ws.db.query(
+            "select * from findings where visit_id = ? and source = 'rule'", [visit["id"]]))
+        new_findings = finding_rows(judgement["findings"], visit_id=visit["id"], case=case,
+                                    created_at=ws.now().isoformat())
+        old_keys = {(f["code"], f["title"]) for f in old_rule_findings}
+        new_keys = {(f["code"], f["title"]) for f in new_findings}
+        for f in old_rule_findings:
+            if (f["code"], f["title"]) not in new_keys:
+                ws.delete("findings", f["id"], reason=f"visit amended: {reason}")
+        for f in new_findings:
+            if (f["code"], f["title"]) not in old_keys:
+                ws.insert("findings", f, note=f"visit amended: {reason}")
+        open_promises = list(ws.db.query(
+            "select * from promises where visit_id = ? and kept is null", [visit["id"]]))
+        wanted = {(p["what"], p["due_at"]) for p in judgement["promises"]}
+        have = {(p["what"], p["due_at"]) for p in open_promises}
+        for p in open_promises:
+            if (p["what"], p["due_at"]) not in wanted:
+                ws.delete("promises", p["id"], reason=f"visit amended: {reason}")
+        for what, due in wanted - have:
+            ws.insert("promises", {"visit_id": visit["id"], "what": what, "promised_at": row["visited_at"],
+                                   "due_at": due, "kept": None, "created_at": ws.now().isoformat()},
+                      note=f"visit amended: {reason}")
+    return updated

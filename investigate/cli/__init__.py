@@ -1,0 +1,145 @@
+"""The command line: a thin skin over the library. Parse, call, print — no SQL here.
+
+Commands live one noun per module and are imported only when used (``LazyGroup``), so that
+``investigate visit record`` in the field does not pay for importing Datasette or WeasyPrint.
+Every ``InvestigateError`` becomes a one-line ``Error: …`` and its exit code here, in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import sys
+
+import click
+
+from ..errors import InvestigateError
+from .util import State
+
+
+class InvestigateClickError(click.ClickException):
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def translate_errors(invoke):
+    """Turn domain and database errors into one-line click errors with the right exit code."""
+
+    def wrapped(self, ctx):
+        try:
+            return invoke(self, ctx)
+        except InvestigateError as ex:
+            raise InvestigateClickError(str(ex), ex.exit_code) from ex
+        except sqlite3.OperationalError as ex:
+            if "readonly" in str(ex) or "read-only" in str(ex):
+                raise InvestigateClickError(f"the workspace database is read-only: {ex}", 1) from ex
+            if "locked" in str(ex):
+                raise InvestigateClickError(f"the workspace database is busy (another process is writing): {ex}", 1) from ex
+            raise InvestigateClickError(f"database error: {ex}", 1) from ex
+
+    return wrapped
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are ``"module:attribute"`` strings, imported on first use."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx):
+        names = set(super().list_commands(ctx))
+        names |= {n for n in self.lazy_commands if self._load(n) is not None}
+        return sorted(names)
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or self._load(name)
+
+    def _load(self, name):
+        target = self.lazy_commands.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as ex:
+            if ex.name == module_name:  # that feature is not built (yet)
+                return None
+            raise
+        return getattr(module, attr, None)
+
+    invoke = translate_errors(click.Group.invoke)
+
+
+COMMANDS = {
+    "init": "investigate.cli.workspace:init",
+    "verify": "investigate.cli.workspace:verify",
+    "protocol": "investigate.cli.workspace:protocol",
+    "demo": "investigate.cli.demo:demo",
+    "export": "investigate.cli.export:export",
+    "case": "investigate.cli.case:case",
+    "store": "investigate.cli.store:store",
+    "tester": "investigate.cli.tester:tester",
+    "visit": "investigate.cli.visit:visit",
+    "finding": "investigate.cli.finding:finding",
+    "evidence": "investigate.cli.evidence:evidence",
+    "promise": "investigate.cli.promise:promise",
+    "reply": "investigate.cli.reply:reply",
+    # issue 3: geography, sampling, rates
+    "near": "investigate.cli.geo:near",
+    "sample": "investigate.cli.sample:sample",
+    "stats": "investigate.cli.stats:stats",
+    # issue 4: PDF reports
+    "report": "investigate.cli.report:report",
+    # issue 5: Datasette
+    "serve": "investigate.cli.serve:serve",
+    "publish": "investigate.cli.publish:publish",
+    # issue 6: teamwork and interop
+    "bundle": "investigate.cli.merge:bundle",
+    "merge": "investigate.cli.merge:merge",
+    "import": "investigate.cli.official:import_",
+    # issue 7: tips and leads
+    "tip": "investigate.cli.tips:tip",
+    "leads": "investigate.cli.tips:leads",
+    # issue 8: editorial workflow
+    "review": "investigate.cli.review:review",
+    "retest": "investigate.cli.review:retest",
+    "checklist": "investigate.cli.review:checklist",
+    "correct": "investigate.cli.review:correct",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "-w",
+    "--workspace",
+    "workspace_path",
+    type=click.Path(file_okay=False, path_type=str),
+    envvar="INVESTIGATE_HOME",
+    help="Workspace folder (default: found from the current directory upwards, or $INVESTIGATE_HOME).",
+)
+@click.version_option(package_name="investigate")
+@click.pass_context
+def cli(ctx, workspace_path):
+    """Record undercover consumer tests, check them, and publish them fairly.
+
+    \b
+    Start:    investigate init NEWSROOM-FOLDER   (or: investigate demo)
+    Record:   investigate case new, store add, tester add, visit record
+    Check:    investigate verify, visit list, promise list --overdue
+    """
+    ctx.obj = State(workspace_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def main(argv=None):
+    """Console-script entry point."""
+    return cli.main(args=argv, prog_name="investigate")
+
+
+__all__ = ["cli", "main", "LazyGroup"]

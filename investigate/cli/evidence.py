@@ -1,0 +1,49 @@
+"""``investigate evidence``: photos, audio, receipts — content-addressed and never modified."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases.cases import get_case
+from ..cases.evidence import add_evidence, list_evidence
+from ..cases.visits import get_visit
+from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+@click.group()
+def evidence():
+    """Evidence files tied to visits, stored under their SHA-256."""
+
+
+@evidence.command("add")
+@click.argument("visit_ref", metavar="VISIT")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--notes", help="Internal note (never published).")
+@json_option
+@pass_workspace
+def evidence_add(ws, visit_ref, files, notes, as_json):
+    """Attach FILES to VISIT. Capture time and GPS are read from EXIF."""
+    items = add_evidence(ws, get_visit(ws, visit_ref), list(files), notes=notes)
+    if as_json:
+        echo_json(items)
+        return
+    for item in items:
+        extra = " (already attached)" if item.get("duplicate") else ""
+        when = f", taken {item['captured_at']}" if item.get("captured_at") else ""
+        click.echo(f"{item['sha256'][:16]}  {item['original_name']}  {item['size']} bytes{when}{extra}")
+
+
+@evidence.command("list")
+@click.option("--case", "case_ref")
+@click.option("--visit", "visit_ref")
+@json_option
+@pass_workspace
+def evidence_list(ws, case_ref, visit_ref, as_json):
+    """List evidence with hashes."""
+    rows = list_evidence(ws, case=get_case(ws, case_ref) if case_ref else None,
+                         visit=get_visit(ws, visit_ref) if visit_ref else None)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows, "id", "visit_id"), columns=["id", "visit_id", "store_name", "sha256",
+                    "media_type", "size", "captured_at"], empty="No evidence.")

@@ -1,0 +1,66 @@
+"""``investigate reply``: the right of reply."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases.cases import get_case
+from ..cases.replies import CHANNELS, get_reply, list_replies, record_reply, request_reply
+from ..cases.stores import get_store
+from . import LazyGroup
+from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+@click.group(cls=LazyGroup, lazy_commands={"letter": "investigate.cli.report:letter"})
+def reply():
+    """Right of reply: ask the business, set a deadline, print its answer verbatim."""
+
+
+@reply.command("request")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("store_ref", metavar="STORE")
+@click.option("--channel", type=click.Choice(CHANNELS), default="email", show_default=True)
+@click.option("--at", "requested_at", help="When it was asked (default: now).")
+@click.option("--deadline", help="Default: the case's reply window from the request.")
+@json_option
+@pass_workspace
+def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, as_json):
+    """Record that STORE was asked for comment on CASE."""
+    row = request_reply(ws, get_case(ws, case_ref), get_store(ws, store_ref), channel=channel,
+                        requested_at=requested_at, deadline=deadline)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}.")
+
+
+@reply.command("record")
+@click.argument("reply_ref", metavar="REPLY")
+@click.option("--answer", help="The business's answer, verbatim (or --answer-file).")
+@click.option("--answer-file", type=click.File(encoding="utf-8"))
+@click.option("--at", "answered_at", help="When it answered (default: now).")
+@json_option
+@pass_workspace
+def reply_record(ws, reply_ref, answer, answer_file, answered_at, as_json):
+    """Record the business's answer to REPLY, verbatim."""
+    text = answer_file.read() if answer_file else answer
+    row = record_reply(ws, get_reply(ws, reply_ref), answer=text or "", answered_at=answered_at)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Answer recorded for {row['id'][:8]}.")
+
+
+@reply.command("list")
+@click.option("--case", "case_ref")
+@click.option("--open", "open_only", is_flag=True, help="Only unanswered requests still within their deadline.")
+@json_option
+@pass_workspace
+def reply_list(ws, case_ref, open_only, as_json):
+    """List reply requests, deadlines and answers."""
+    rows = list_replies(ws, case=get_case(ws, case_ref) if case_ref else None, open_only=open_only)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows), columns=["id", "case_slug", "store_name", "channel", "requested_at",
+                    "deadline", "answered_at", "answer"], empty="No reply requests.")

@@ -1,0 +1,83 @@
+"""``investigate store``: businesses, hotlines and e-mail addresses that are tested."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases import stores
+from ..cases.cases import get_case
+from ..cases.protocols import CHANNELS
+from . import LazyGroup
+from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+@click.group(cls=LazyGroup, lazy_commands={
+    "import": "investigate.cli.imports:store_import",
+    "geocode": "investigate.cli.geo:geocode",
+})
+def store():
+    """Stores: a business location, or a hotline/e-mail with another channel."""
+
+
+@store.command("add")
+@click.argument("name")
+@click.option("--address")
+@click.option("--postcode")
+@click.option("--city")
+@click.option("--district", help="District or neighbourhood, for stratified samples and stats.")
+@click.option("--state")
+@click.option("--country")
+@click.option("--chain", help="Chain or brand, e.g. Späti24.")
+@click.option("--licence-number", help="Licence or registration number (the best key for imports).")
+@click.option("--channel", type=click.Choice(CHANNELS), default="in_person", show_default=True)
+@click.option("--contact", help="Phone number, e-mail or URL for a channel other than in person.")
+@click.option("--lat", type=float)
+@click.option("--lon", type=float)
+@click.option("--case", "case_ref", help="Also add the store to this case's frame.")
+@json_option
+@pass_workspace
+def store_add(ws, name, case_ref, as_json, **fields):
+    """Add a store called NAME."""
+    with ws.transaction():
+        row = stores.add_store(ws, name=name, **fields)
+        if case_ref:
+            stores.add_to_frame(ws, get_case(ws, case_ref), [row])
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Added store {row['name']} ({row['id'][:8]}).")
+
+
+@store.command("list")
+@click.option("--case", "case_ref", help="Stores in this case's frame or visited in it.")
+@click.option("--chain")
+@click.option("--search", help="Part of the name or address.")
+@click.option("--limit", type=int)
+@json_option
+@pass_workspace
+def store_list(ws, case_ref, chain, search, limit, as_json):
+    """List stores."""
+    case = get_case(ws, case_ref) if case_ref else None
+    rows = stores.list_stores(ws, case=case, chain=chain, search=search, limit=limit)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows), columns=["id", "name", "chain", "address", "city", "district",
+                                              "licence_number", "lat", "lon"], empty="No stores.")
+
+
+@store.command("show")
+@click.argument("store_ref", metavar="STORE")
+@json_option
+@pass_workspace
+def store_show(ws, store_ref, as_json):
+    """Show a store and every visit to it."""
+    row = stores.get_store(ws, store_ref)
+    history = stores.store_history(ws, row)
+    if as_json:
+        echo_json({"store": row, "visits": history})
+        return
+    echo_result({k: v for k, v in row.items() if v is not None and k != "name_key"})
+    click.echo("")
+    echo_result(short_ids(history), columns=["id", "visited_at", "case_slug", "kind", "outcome"],
+                title="Visits:", empty="No visits yet.")

@@ -1,0 +1,46 @@
+"""``investigate tester``: protected identities — codes, never names."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases import testers
+from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+@click.group()
+def tester():
+    """Testers: a code, a birth month and consent on file. Never a real name."""
+
+
+@tester.command("add")
+@click.argument("code")
+@click.option("--birth-month", required=True, metavar="YYYY-MM", help="Month of birth (not the day).")
+@click.option("--consent/--no-consent", default=False, help="Written guardian consent is on file.")
+@click.option("--consent-date", metavar="YYYY-MM-DD")
+@click.option("--consent-file", type=click.Path(exists=True, dir_okay=False),
+              help="The signed consent form: its SHA-256 is recorded; the file is not copied.")
+@json_option
+@pass_workspace
+def tester_add(ws, code, birth_month, consent, consent_date, consent_file, as_json):
+    """Register tester CODE (e.g. T-07)."""
+    row = testers.add_tester(ws, code=code, birth_month=birth_month, consent=consent,
+                             consent_date=consent_date, consent_file=consent_file)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
+                   f"{'on file ' + (row['consent_date'] or '') if row['consent'] else 'NOT on file'}.")
+
+
+@tester.command("list")
+@json_option
+@pass_workspace
+def tester_list(ws, as_json):
+    """List testers with their age today and number of visits."""
+    rows = testers.list_testers(ws)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows), columns=["id", "code", "birth_month", "age_today", "consent",
+                                              "consent_date", "visits"], empty="No testers yet.")

@@ -1,0 +1,197 @@
+"""What every command shares: the workspace, ``--json``, printing, and parameter types."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+from typing import Any, Callable, Iterable
+
+import click
+
+from ..errors import InvalidInput
+from ..workspace import Workspace
+
+
+class State:
+    """The context object: opens the workspace on first use, so ``init`` and ``--help``
+    work anywhere."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self._workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace(self.path) if self.path else Workspace.find()
+        return self._workspace
+
+    def close(self):
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
+
+
+def get_workspace(ctx: click.Context | None = None) -> Workspace:
+    ctx = ctx or click.get_current_context()
+    return ctx.find_object(State).workspace
+
+
+def pass_workspace(f: Callable) -> Callable:
+    """Give the command the open workspace as its first argument."""
+
+    @click.pass_context
+    @functools.wraps(f)
+    def wrapper(ctx, *args, **kwargs):
+        return ctx.invoke(f, get_workspace(ctx), *args, **kwargs)
+
+    return wrapper
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def _cell(value: Any, width: int) -> str:
+    if value is None:
+        text = ""
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+def format_table(rows: list[dict], columns: list[str] | None = None, *, max_width: int = 40) -> str:
+    if not rows:
+        return ""
+    columns = columns or list(rows[0].keys())
+    cells = [[_cell(r.get(c), max_width) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None = None,
+                empty: str = "Nothing to show.", title: str | None = None) -> None:
+    """One way to print every result: a table (or key/value block) for people, JSON for scripts."""
+    if as_json:
+        echo_json(data)
+        return
+    if isinstance(data, dict):
+        width = max((len(k) for k in data), default=0)
+        for k, v in data.items():
+            if isinstance(v, (list, dict)) and v and isinstance(v, list) and isinstance(v[0], dict):
+                continue
+            click.echo(f"{k.ljust(width)}  {_cell(v, 100)}")
+        return
+    rows = list(data)
+    if title:
+        click.echo(title)
+    if not rows:
+        click.echo(empty)
+        return
+    term = shutil.get_terminal_size((120, 20)).columns
+    click.echo(format_table(rows, columns, max_width=max(20, min(48, term // max(1, len(columns or rows[0]))))))
+
+
+def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
+    """Shorten UUIDs for tables; the CLI accepts the short form back as a prefix."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        for k in keys or ("id",):
+            if r.get(k):
+                r[k] = r[k][:8]
+        out.append(r)
+    return out
+
+
+class RadiusType(click.ParamType):
+    """A distance such as ``200m``, ``1.5km`` or ``300`` (metres)."""
+
+    name = "radius"
+    _re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)?\s*$", re.I)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            metres = float(value)
+        else:
+            m = self._re.match(str(value))
+            if not m:
+                self.fail(f"{value!r} is not a distance like 200m or 1.5km", param, ctx)
+            metres = float(m.group(1)) * (1000 if (m.group(2) or "m").lower() == "km" else 1)
+        if metres <= 0:
+            self.fail(f"{value!r}: the radius must be more than 0", param, ctx)
+        return metres
+
+
+class KeyValueType(click.ParamType):
+    """``key=value`` (for ``--answer`` and ``--map``)."""
+
+    name = "key=value"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        if "=" not in value:
+            self.fail(f"{value!r} is not key=value", param, ctx)
+        key, _, val = value.partition("=")
+        if not key.strip():
+            self.fail(f"{value!r} has an empty key", param, ctx)
+        return key.strip().replace("-", "_"), val
+
+
+class AnswerType(click.ParamType):
+    """Validates an answer at the prompt with the protocol question's own parser, so that a
+    bad answer is asked again (click re-prompts on BadParameter)."""
+
+    def __init__(self, question):
+        self.question = question
+        self.name = question.type
+
+    def convert(self, value, param, ctx):
+        try:
+            return self.question.parse(value)
+        except InvalidInput as ex:
+            self.fail(str(ex), param, ctx)
+
+
+class _Quiet:
+    """Stands in for a progress bar when stderr is not a terminal (CI, pipes, --json)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+
+def progress(length: int | None, label: str):
+    """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
+    click's bar would print just its label there, with no newline."""
+    stream = click.get_text_stream("stderr")
+    if not stream.isatty():
+        return _Quiet()
+    return click.progressbar(length=length, label=label, file=stream)
+
+
+def confirm_or_json(as_json: bool, data: Any, message: str) -> None:
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(message)

@@ -1,0 +1,190 @@
+"""``investigate visit``: record a test in the field in under a minute."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..cases.cases import require_case
+from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES, get_protocol
+from ..cases.stores import get_store
+from ..cases.testers import get_tester
+from ..cases.visits import amend_visit, get_visit, list_visits, record_visit, visit_detail
+from ..errors import InvalidInput
+from . import LazyGroup
+from .util import AnswerType, KeyValueType, echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+@click.group(cls=LazyGroup, lazy_commands={"import": "investigate.cli.imports:visit_import"})
+def visit():
+    """Visits: one test of one store under the case's protocol."""
+
+
+def _question_options(extra_args: list[str], protocol) -> dict:
+    """``--sale yes --id-check glance`` (the protocol's own questions) from the unknown args."""
+    answers, i = {}, 0
+    by_option = {q.option: q for q in protocol.questions}
+    while i < len(extra_args):
+        arg = extra_args[i]
+        if not arg.startswith("--"):
+            raise InvalidInput(f"unexpected argument {arg!r}")
+        name, eq, value = arg.partition("=")
+        q = by_option.get(name)
+        if q is None:
+            options = ", ".join(sorted(by_option))
+            raise InvalidInput(f"no such option {name} (protocol {protocol.key} asks: {options})")
+        if not eq:
+            if i + 1 >= len(extra_args):
+                raise InvalidInput(f"option {name} needs a value")
+            i += 1
+            value = extra_args[i]
+        answers[q.key] = value
+        i += 1
+    return answers
+
+
+@visit.command(
+    "record",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option("--case", "case_ref", help="Case slug (default: the only case).")
+@click.option("--store", "store_ref", help="Store id prefix or licence number.")
+@click.option("--tester", "tester_ref", help="Tester code.")
+@click.option("--at", "visited_at", help='Visit time, "2026-11-20 14:35" (workspace time zone); default now.')
+@click.option("--observer", help="The adult observer (internal; never published).")
+@click.option("--attempt", type=click.Choice(ATTEMPT_STATUSES), default="completed", show_default=True,
+              help="Why a visit could not be made; such attempts are never counted as compliant.")
+@click.option("--round", "round_", type=click.IntRange(1), default=1, show_default=True)
+@click.option("-a", "--answer", "answer_pairs", multiple=True, type=KeyValueType(),
+              help="An answer as key=value (repeatable); or use the question's own option, e.g. --sale yes.")
+@click.option("--notes", help="Internal notes (never published).")
+@click.option("--no-input", is_flag=True, help="Never prompt; fail if an answer is missing.")
+@json_option
+@pass_workspace
+@click.pass_context
+def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer, attempt, round_,
+                 answer_pairs, notes, no_input, as_json):
+    """Record a visit. Every protocol question is also an option (see `protocol show KEY`);
+    what is missing is asked for at the prompt and asked again when the answer is invalid.
+    The outcome and findings follow from the protocol's rules."""
+    case = require_case(ws, case_ref)
+    protocol = get_protocol(case["protocol"], ws.root)
+    answers = dict(answer_pairs)
+    answers.update(_question_options(ctx.args, protocol))
+    interactive = not no_input and sys.stdin.isatty()
+    if not store_ref:
+        if not interactive:
+            raise InvalidInput("--store is required")
+        store_ref = click.prompt("Store (id prefix or licence number)")
+    store = get_store(ws, store_ref)
+    tester = None
+    if tester_ref:
+        tester = get_tester(ws, tester_ref)
+    elif protocol.uses_testers:
+        if not interactive:
+            raise InvalidInput(f"--tester is required for protocol {protocol.key}")
+        tester = get_tester(ws, click.prompt("Tester code"))
+    if attempt == "completed":
+        for q in protocol.questions:
+            if q.key in answers or not q.required:
+                continue
+            if not interactive:
+                raise InvalidInput(f"missing answer {q.option} ({q.prompt})")
+            suffix = f" [{'/'.join(q.choices)}]" if q.choices else " [yes/no]" if q.type == "bool" else ""
+            answers[q.key] = click.prompt(q.prompt + suffix, type=AnswerType(q))
+    result = record_visit(ws, case=case, store=store, tester=tester, answers=answers,
+                          visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
+                          notes=notes)
+    for warning in result["warnings"]:
+        click.echo(f"Warning: {warning}", err=True)
+    if as_json:
+        echo_json(result)
+        return
+    v = result["visit"]
+    click.echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
+    for f in result["findings"]:
+        click.echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+    for p in result["promises"]:
+        click.echo(f"  promise {p['what']} due {p['due_at']}")
+
+
+@visit.command("list")
+@click.option("--case", "case_ref")
+@click.option("--store", "store_ref")
+@click.option("--outcome", type=click.Choice(OUTCOMES + ("not_completed",)))
+@click.option("--limit", type=int)
+@json_option
+@pass_workspace
+def visit_list(ws, case_ref, store_ref, outcome, limit, as_json):
+    """List visits."""
+    case = require_case(ws, case_ref) if case_ref else None
+    store = get_store(ws, store_ref) if store_ref else None
+    rows = list_visits(ws, case=case, store=store, outcome=outcome, limit=limit)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows), columns=["id", "case_slug", "visited_at", "store_name", "tester_code",
+                    "outcome", "findings", "review_state"], empty="No visits.")
+
+
+@visit.command("show")
+@click.argument("visit_ref", metavar="VISIT")
+@json_option
+@pass_workspace
+def visit_show(ws, visit_ref, as_json):
+    """Show a visit with its answers, findings, promises, evidence and history."""
+    d = visit_detail(ws, get_visit(ws, visit_ref))
+    if as_json:
+        echo_json(d)
+        return
+    v, s = d["visit"], d["store"]
+    click.echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}  round {v['round']}")
+    click.echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
+               f"{d['tester_code'] or '-'} (age {v['tester_age'] if v['tester_age'] is not None else '-'})")
+    click.echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")
+    click.echo("Answers:")
+    for k, val in d["answers"].items():
+        click.echo(f"  {k}: {val}")
+    for f in d["findings"]:
+        click.echo(f"Finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+    for p in d["promises"]:
+        state = "kept" if p["kept"] == 1 else "broken" if p["kept"] == 0 else "open"
+        click.echo(f"Promise {p['what']} due {p['due_at']} ({state})")
+    for e in d["evidence"]:
+        click.echo(f"Evidence {e['sha256']} {e['media_type']} {e['size']} bytes")
+    click.echo(f"History: {len(d['history'])} audit entries")
+
+
+@visit.command("amend")
+@click.argument("visit_ref", metavar="VISIT")
+@click.option("--reason", required=True, help="Why the record changes (kept in the audit log).")
+@click.option("-a", "--answer", "answer_pairs", multiple=True, type=KeyValueType(),
+              help="A corrected answer as key=value (repeatable).")
+@click.option("--at", "visited_at", help="Corrected visit time.")
+@click.option("--store", "store_ref", help="Corrected store.")
+@click.option("--tester", "tester_ref", help="Corrected tester.")
+@click.option("--observer")
+@click.option("--attempt", type=click.Choice(ATTEMPT_STATUSES))
+@click.option("--round", "round_", type=click.IntRange(1))
+@click.option("--notes")
+@json_option
+@pass_workspace
+def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, tester_ref, observer,
+                attempt, round_, notes, as_json):
+    """Correct a visit. Needs --reason; the old values stay in the audit log and the outcome
+    is derived again."""
+    v = get_visit(ws, visit_ref)
+    changes = {k: val for k, val in {
+        "visited_at": visited_at, "observer": observer, "attempt": attempt, "round": round_, "notes": notes,
+        "store_id": get_store(ws, store_ref)["id"] if store_ref else None,
+        "tester_id": get_tester(ws, tester_ref)["id"] if tester_ref else None,
+    }.items() if val is not None}
+    if not answer_pairs and not changes:
+        raise InvalidInput("nothing to amend: give --answer key=value or another field")
+    new = amend_visit(ws, v, reason=reason, answers=dict(answer_pairs), **changes)
+    if as_json:
+        echo_json(new)
+    else:
+        click.echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")

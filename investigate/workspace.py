@@ -1,0 +1,460 @@
+"""The workspace: a folder like a git repository, and the one write path into its database.
+
+``init_workspace`` makes one; ``find_workspace`` finds it from the current directory
+upwards or ``INVESTIGATE_HOME``; ``Workspace`` opens the database (WAL, foreign keys on,
+migrated to the current schema) and offers ``insert``/``insert_many``/``update``/``delete``,
+each of which appends hash-chained audit rows in the same transaction as the change.
+Nothing else in the package writes to an audited table.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import tomllib
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from . import audit
+from .errors import IntegrityError, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
+from .schema import AUDITED_TABLES, migrations
+
+CONFIG_NAME = "investigate.toml"
+DB_NAME = "investigate.db"
+ENV_HOME = "INVESTIGATE_HOME"
+
+CONFIG_TEMPLATE = """\
+# investigate workspace settings. Edit freely; the database never copies these values.
+
+[newsroom]
+name = {newsroom!r}
+language = {language!r}          # en, de or da: the default language of reports
+timezone = {timezone!r}  # IANA name; visit times are stored in ISO 8601 with this offset
+# reporter = "your name"       # recorded as the actor of every audit entry (default: login name)
+
+[geocoder]
+provider = "nominatim"         # nominatim or photon
+domain = "nominatim.openstreetmap.org"
+scheme = "https"
+user_agent = ""                # required by Nominatim's policy: "newsroom-name (contact@example.org)"
+min_delay_seconds = 1.0        # 1 request per second on the public server; lower for your own
+
+[map]
+tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png"; empty = no basemap
+
+[publish]
+licence = "CC BY 4.0"
+source = ""
+"""
+
+
+def new_id() -> str:
+    """A text UUID, so that two reporters' workspaces merge without collisions."""
+    return str(uuid.uuid4())
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def find_workspace(start: Path | str | None = None) -> Path:
+    """The workspace folder: ``INVESTIGATE_HOME`` if set, else the nearest folder upwards
+    from ``start`` (default: the current directory) that holds an investigate.toml."""
+    home = os.environ.get(ENV_HOME)
+    if home:
+        path = Path(home).expanduser()
+        if not (path / CONFIG_NAME).is_file():
+            raise NotAWorkspace(f"{ENV_HOME}={home} is not a workspace (no {CONFIG_NAME} there)")
+        return path.resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise NotAWorkspace(
+        f"not an investigate workspace: no {CONFIG_NAME} in {here} or above "
+        f"(run 'investigate init' or set {ENV_HOME})"
+    )
+
+
+def init_workspace(
+    path: Path | str,
+    *,
+    newsroom: str = "My newsroom",
+    language: str = "en",
+    timezone_name: str = "UTC",
+) -> "Workspace":
+    """Create a workspace in ``path`` (made if missing). Refuses to touch an existing one."""
+    root = Path(path).expanduser().resolve()
+    if (root / CONFIG_NAME).exists() or (root / DB_NAME).exists():
+        raise WorkspaceExists(f"{root} is already a workspace; refusing to overwrite it")
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvestigateError(f"unknown time zone {timezone_name!r} (use an IANA name such as Europe/Berlin)")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "evidence").mkdir(exist_ok=True)
+    (root / "protocols").mkdir(exist_ok=True)
+    (root / CONFIG_NAME).write_text(
+        CONFIG_TEMPLATE.format(newsroom=newsroom, language=language, timezone=timezone_name),
+        encoding="utf-8",
+    )
+    ws = Workspace(root)
+    return ws
+
+
+class Workspace:
+    """An open workspace. Cheap to create; the database connection is opened at once."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+        self.config_path = self.root / CONFIG_NAME
+        self.db_path = self.root / DB_NAME
+        self.evidence_dir = self.root / "evidence"
+        self.config = self._read_config()
+        self.db = self._open_db()
+
+    @classmethod
+    def find(cls, start: Path | str | None = None) -> "Workspace":
+        return cls(find_workspace(start))
+
+    # -- configuration -------------------------------------------------------------------
+
+    def _read_config(self) -> dict:
+        try:
+            with open(self.config_path, "rb") as fp:
+                return tomllib.load(fp)
+        except FileNotFoundError:
+            raise NotAWorkspace(f"{self.root} is not a workspace (no {CONFIG_NAME})")
+        except tomllib.TOMLDecodeError as ex:
+            raise InvestigateError(f"{self.config_path}: {ex}")
+
+    def setting(self, section: str, key: str, default: Any = None) -> Any:
+        return self.config.get(section, {}).get(key, default)
+
+    @property
+    def newsroom(self) -> str:
+        return self.setting("newsroom", "name", "")
+
+    @property
+    def language(self) -> str:
+        return self.setting("newsroom", "language", "en")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        name = self.setting("newsroom", "timezone", "UTC")
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvestigateError(f"{self.config_path}: newsroom.timezone: unknown time zone {name!r}")
+
+    @property
+    def actor(self) -> str:
+        configured = self.setting("newsroom", "reporter")
+        if configured:
+            return configured
+        try:
+            return getpass.getuser()
+        except Exception:
+            return "unknown"
+
+    def now(self) -> datetime:
+        """The current time in the workspace's time zone, to the second."""
+        return datetime.now(self.tz).replace(microsecond=0)
+
+    # -- database ------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """A database file with no write permission bits is opened read-only — even for root,
+        who would otherwise write through the permissions (an archived or handed-over copy)."""
+        return self.db_path.exists() and not (self.db_path.stat().st_mode & 0o222)
+
+    def _open_db(self) -> sqlite_utils.Database:
+        if self.read_only:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10,
+                                   isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(str(self.db_path), timeout=10, isolation_level=None,
+                                   check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        try:
+            db.execute("pragma foreign_keys = on")
+            db.execute("pragma busy_timeout = 10000")
+            if self.read_only:
+                if migrations.pending(db):
+                    raise InvestigateError(
+                        f"{self.db_path}: the database is read-only and needs a schema upgrade"
+                    )
+                return db
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            if migrations.pending(db):
+                migrations.apply(db)
+        except sqlite3.DatabaseError as ex:
+            raise InvestigateError(f"{self.db_path}: cannot open the database: {ex}")
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction. ``BEGIN IMMEDIATE`` takes the write lock at once, so that
+        two processes appending to the audit chain cannot both read the same last link.
+        Nested use becomes a savepoint."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            name = f"sp_{uuid.uuid4().hex}"
+            conn.execute(f"savepoint {name}")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"rollback to savepoint {name}")
+                    conn.execute(f"release savepoint {name}")
+                raise
+            else:
+                conn.execute(f"release savepoint {name}")
+            return
+        conn.execute("begin immediate")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            raise
+        else:
+            conn.execute("commit")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, table: str, row_id: str) -> dict:
+        rows = list(self.db.query(f"select * from [{table}] where id = ?", [row_id]))
+        if not rows:
+            raise NotFound(f"no {table} row with id {row_id}")
+        return rows[0]
+
+    def columns(self, table: str) -> list[str]:
+        return [c.name for c in self.db[table].columns]
+
+    # -- the one write path --------------------------------------------------------------
+
+    def _last_link(self) -> tuple[str, int]:
+        last = list(self.db.query("select seq, hash from audit_log order by seq desc limit 1"))
+        if not last:
+            return audit.GENESIS, 1
+        return last[0]["hash"], last[0]["seq"] + 1
+
+    def _append_audit(self, entries: list[dict]) -> None:
+        prev_hash, next_seq = self._last_link()
+        at = utc_now()
+        actor = self.actor
+        for entry in entries:
+            entry.setdefault("at", at)
+            entry.setdefault("actor", actor)
+        self.db["audit_log"].insert_all(
+            audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq),
+            batch_size=100,
+        )
+
+    def insert(self, table: str, row: dict, *, action: str = "insert", note: str | None = None) -> dict:
+        """Insert one row (an ``id`` is made if missing) with its audit entry; returns it."""
+        row = _prepare(row)
+        with self.transaction():
+            self.db[table].insert(row)
+            stored = self.get(table, row["id"])
+            self._append_audit(
+                [
+                    {
+                        "action": action,
+                        "table_name": table,
+                        "row_id": row["id"],
+                        "row_hash": audit.row_hash(stored),
+                        "data": audit.dumps({"row": stored, "note": note} if note else {"row": stored}),
+                    }
+                ]
+            )
+        return stored
+
+    def insert_many(
+        self,
+        table: str,
+        rows: Iterable[dict],
+        *,
+        action: str = "import",
+        batch_size: int = 2000,
+        on_batch=None,
+    ) -> int:
+        """Insert many rows in one transaction, each with its audit entry.
+
+        Values must already have their column's type (an int for an INTEGER column): that,
+        and the schema having no defaults, is what lets the row hash be computed here
+        without reading each row back. The audit
+        entries of a bulk write keep the row hash but not a copy of the row: the rows
+        themselves are the record, and the hash proves they are unchanged.
+        ``on_batch(n)`` is called after each batch, for a progress bar.
+        """
+        count = 0
+        columns = set(self.columns(table))
+        with self.transaction():
+            prev_hash, next_seq = self._last_link()
+            at = utc_now()
+            actor = self.actor
+            batch: list[dict] = []
+
+            def flush():
+                nonlocal prev_hash, next_seq
+                if not batch:
+                    return
+                self.db[table].insert_all(batch, batch_size=max(1, 999 // len(columns)))
+                entries = [
+                    {
+                        "at": at,
+                        "actor": actor,
+                        "action": action,
+                        "table_name": table,
+                        "row_id": r["id"],
+                        "row_hash": audit.row_hash(r),
+                        "data": None,
+                    }
+                    for r in batch
+                ]
+                linked = audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq)
+                self.db["audit_log"].insert_all(linked, batch_size=99)
+                prev_hash, next_seq = linked[-1]["hash"], linked[-1]["seq"] + 1
+                if on_batch:
+                    on_batch(len(batch))
+                batch.clear()
+
+            for row in rows:
+                row = _prepare(row)
+                unknown = set(row) - columns
+                if unknown:
+                    raise InvestigateError(f"{table}: unknown column(s) {', '.join(sorted(unknown))}")
+                batch.append(row)
+                count += 1
+                if len(batch) >= batch_size:
+                    flush()
+            flush()
+        return count
+
+    def update(self, table: str, row_id: str, changes: dict, *, reason: str | None = None,
+               action: str = "update") -> dict:
+        """Change columns of one row; the audit entry keeps the old and new values and the
+        reason. Returns the new row. A change that changes nothing writes nothing."""
+        changes = _prepare(changes, add_id=False)
+        with self.transaction():
+            old = self.get(table, row_id)
+            self._check_untampered(table, old)
+            diff = {k: v for k, v in changes.items() if audit.canonical_value(old.get(k)) != audit.canonical_value(v)}
+            if not diff:
+                return old
+            self.db[table].update(row_id, diff)
+            new = self.get(table, row_id)
+            self._append_audit(
+                [
+                    {
+                        "action": action,
+                        "table_name": table,
+                        "row_id": row_id,
+                        "row_hash": audit.row_hash(new),
+                        "data": audit.dumps(
+                            {"old": {k: old.get(k) for k in diff}, "new": diff, "reason": reason}
+                        ),
+                    }
+                ]
+            )
+        return new
+
+    def delete(self, table: str, row_id: str, *, reason: str | None = None) -> dict:
+        """Delete one row; the audit entry keeps the whole old row and the reason."""
+        with self.transaction():
+            old = self.get(table, row_id)
+            self._check_untampered(table, old)
+            self.db[table].delete(row_id)
+            self._append_audit(
+                [
+                    {
+                        "action": "delete",
+                        "table_name": table,
+                        "row_id": row_id,
+                        "row_hash": None,
+                        "data": audit.dumps({"old": old, "reason": reason}),
+                    }
+                ]
+            )
+        return old
+
+    def _check_untampered(self, table: str, row: dict) -> None:
+        """Refuse to change a row that was altered outside the audit API: writing over it
+        would launder the alteration into a fresh, valid-looking audit entry."""
+        last = self.db.execute(
+            "select seq, row_hash from audit_log where table_name = ? and row_id = ? order by seq desc limit 1",
+            [table, row["id"]],
+        ).fetchone()
+        if last is not None and last[1] != audit.row_hash(row):
+            raise IntegrityError(
+                f"{table} {row['id']} differs from audit entry {last[0]}: it was altered outside "
+                "investigate; run 'investigate verify' before changing it"
+            )
+
+    def log_event(self, action: str, data: dict) -> None:
+        """An audit entry that is not a row change: an import's source file, a publication."""
+        with self.transaction():
+            self._append_audit(
+                [{"action": action, "table_name": None, "row_id": None, "row_hash": None,
+                  "data": audit.dumps(data)}]
+            )
+
+    # -- evidence ------------------------------------------------------------------------
+
+    def evidence_path(self, sha256: str) -> Path:
+        """Content-addressed: evidence/ab/abcdef…"""
+        return self.evidence_dir / sha256[:2] / sha256
+
+
+def _prepare(row: dict, *, add_id: bool = True) -> dict:
+    """Plain SQLite values: bools as 0/1, dicts and lists as sorted JSON text."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, (dict, list)):
+            value = audit.dumps(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[key] = value
+    if add_id and not out.get("id"):
+        out["id"] = new_id()
+    return out
+
+
+def open_workspace(path: Path | str | None = None) -> Workspace:
+    """Open the workspace at ``path``, or the one found from the current directory."""
+    return Workspace(path) if path else Workspace.find()
+
+
+__all__ = [
+    "AUDITED_TABLES",
+    "CONFIG_NAME",
+    "DB_NAME",
+    "Workspace",
+    "find_workspace",
+    "init_workspace",
+    "new_id",
+    "open_workspace",
+    "utc_now",
+]

@@ -1,0 +1,76 @@
+"""Shared fixtures. Workspaces are built through the public API, never by writing SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from investigate.cases import cases, replies, stores, testers, visits
+from investigate.cli import cli
+from investigate.workspace import Workspace, init_workspace
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+LIVES_DIR = DATA / "lives-lexington"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    ws = init_workspace(tmp_path / "ws", newsroom="Test Newsroom", timezone_name="Europe/Berlin")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def run(workspace):
+    """Run the CLI against the test workspace: ``run("visit", "list", "--json")``."""
+
+    def invoke(*args, input=None):
+        runner = CliRunner()
+        return runner.invoke(cli, ["-w", str(workspace.root), *map(str, args)], input=input,
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def snapshot(ws: Workspace) -> list[str]:
+    """Every row of every table: compare before and after to prove nothing was written."""
+    return list(ws.db.conn.iterdump())
+
+
+@pytest.fixture
+def tobacco_case(workspace):
+    """A small tobacco case: four stores in two chains, one tester, four visits."""
+    ws = workspace
+    case = cases.create_case(ws, slug="tobacco-nk", title="Tobacco sales to minors, Neukölln",
+                             protocol="tobacco-minors", jurisdiction="Berlin, DE",
+                             legal_basis="JuSchG § 10")
+    shops = [
+        stores.add_store(ws, name="Späti Eins", chain="Späti24", address="Sonnenallee 1",
+                         city="Berlin", district="Neukölln", lat=52.4801, lon=13.4301, licence_number="L-1"),
+        stores.add_store(ws, name="Späti Zwei", chain="Späti24", address="Sonnenallee 50",
+                         city="Berlin", district="Neukölln", lat=52.4790, lon=13.4350, licence_number="L-2"),
+        stores.add_store(ws, name="Kiosk am Park", chain="KioskCo", address="Hermannstr. 3",
+                         city="Berlin", district="Neukölln", lat=52.4750, lon=13.4240, licence_number="L-3"),
+        stores.add_store(ws, name="Tabak Müller", chain=None, address="Karl-Marx-Str. 9",
+                         city="Berlin", district="Kreuzberg", lat=52.4870, lon=13.4250, licence_number="L-4"),
+    ]
+    stores.add_to_frame(ws, case, shops)
+    tester = testers.add_tester(ws, code="T-07", birth_month="2010-03", consent=True,
+                                consent_date="2026-01-10")
+    base = ws.now() - timedelta(days=10)
+    answers = [
+        {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+        {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True},
+        {"product": "e-cigarette", "sale": True, "id_check": "glance", "id_carried": True},
+        {"product": "cigarettes", "sale": False, "id_check": "asked_age_only", "id_carried": False},
+    ]
+    recorded = [
+        visits.record_visit(ws, case=case, store=shop, tester=tester, answers=a,
+                            visited_at=base + timedelta(hours=i * 2), observer="Observer Olsen")
+        for i, (shop, a) in enumerate(zip(shops, answers))
+    ]
+    return {"case": case, "stores": shops, "tester": tester, "visits": [r["visit"] for r in recorded]}
