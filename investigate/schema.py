@@ -28,6 +28,10 @@ AUDITED_TABLES = [
     "promises",
     "replies",
     "case_stores",
+    "reviews",
+    "signoffs",
+    "publications",
+    "corrections",
 ]
 
 
@@ -293,3 +297,41 @@ def audited_backfill(db: Database, table: str, values: dict, *, migration: str) 
         )
     db["audit_log"].insert_all(audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq))
     return len(rows)
+
+
+@migrations(name="i8_editorial")
+def editorial(db: Database) -> None:
+    """Issue 8: review history, sign-offs, publications with versions, corrections, retests."""
+    db["reviews"].create(
+        {"id": str, "visit_id": str, "state": str, "comment": str, "reviewer": str, "at": str},
+        pk="id",
+        foreign_keys=[("visit_id", "visits", "id")],
+        not_null={"visit_id", "state", "at"},
+    )
+    db["reviews"].create_index(["visit_id", "at"])
+    db["signoffs"].create(
+        {"id": str, "case_id": str, "role": str, "signed_by": str, "note": str, "at": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "role", "signed_by", "at"},
+    )
+    db["signoffs"].create_index(["case_id"])
+    db["publications"].create(
+        {"id": str, "case_id": str, "kind": str, "edition": str, "version": int, "sha256": str,
+         "size": int, "path": str, "language": str, "override_reason": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "kind", "version", "sha256", "created_at"},
+    )
+    db["publications"].create_index(["case_id", "kind", "version"], unique=True)
+    db["corrections"].create(
+        {"id": str, "case_id": str, "note": str, "created_at": str, "first_version": int},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "note", "created_at"},
+    )
+    db["corrections"].create_index(["case_id", "created_at"])
+    cases = db["cases"]
+    cases.add_column("parent_case_id", str)
+    cases.add_column("planned_start", str)
+    cases.add_column("min_cell", int)
