@@ -274,6 +274,8 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
     )
     new_values = {k: row[k] for k in ("store_id", "tester_id", "observer", "visited_at", "visited_date",
                                        "tester_age", "answers", "outcome", "notes", "round", "attempt")}
+    # An amended record is a new version: it must be reviewed again before it counts.
+    new_values["review_state"] = "received"
     with ws.transaction():
         updated = ws.update("visits", visit["id"], new_values, reason=reason, action="amend")
         old_rule_findings = list(ws.db.query(

@@ -107,6 +107,8 @@ COMMANDS = {
     "retest": "investigate.cli.review:retest",
     "checklist": "investigate.cli.review:checklist",
     "correct": "investigate.cli.review:correct",
+    "versions": "investigate.cli.review:versions",
+    "fieldwork": "investigate.cli.review:fieldwork",
 }
 
 

@@ -1,0 +1,67 @@
+"""Review before it counts: an editor approves a visit before it enters a public figure.
+
+States follow ODK Central: received → has issues → approved / rejected. Every change is an
+audited update of ``visits.review_state`` plus a row in ``reviews`` (who, when, why), so the
+editors can browse the history and the audit chain proves it.
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidInput
+from ..ids import resolve
+from ..workspace import Workspace
+
+ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
+PENDING = ("received", "has_issues")
+
+
+def get_visit_for_review(ws: Workspace, ref: str, *, case: dict | None = None) -> dict:
+    """Resolve a visit, within one case when given: a prefix that only matches a visit of
+    another case is an error, never a review of the wrong case's visit."""
+    if case is None:
+        return resolve(ws, "visits", ref)
+    return resolve(ws, "visits", ref, where="case_id = ?", params=[case["id"]])
+
+
+def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None = None,
+                 reviewer: str | None = None) -> dict:
+    """Set a visit's review state. Rejecting or flagging needs a comment (the reporter must
+    know what to fix); a state the visit already has is refused, not silently repeated."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"review action {action!r} is not one of {', '.join(ACTIONS)}")
+    state = ACTIONS[action]
+    comment = (comment or "").strip() or None
+    if state != "approved" and not comment:
+        raise InvalidInput(f"'{action}' needs a --comment saying why")
+    current = visit.get("review_state") or "received"
+    if current == state:
+        raise InvalidInput(f"visit {visit['id'][:8]} is already {state}")
+    with ws.transaction():
+        updated = ws.update("visits", visit["id"], {"review_state": state},
+                            reason=comment or f"review: {state}", action="review")
+        ws.insert("reviews", {"visit_id": visit["id"], "state": state, "comment": comment,
+                              "reviewer": reviewer or ws.actor, "at": ws.now().isoformat()})
+    return updated
+
+
+def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> list[dict]:
+    """Visits waiting for an editor, oldest first."""
+    marks = ",".join("?" for _ in states)
+    where, params = [f"coalesce(v.review_state, 'received') in ({marks})"], list(states)
+    if case:
+        where.append("v.case_id = ?")
+        params.append(case["id"])
+    return list(ws.db.query(
+        "select v.id, v.visited_at, v.review_state, v.outcome, v.attempt, s.name as store_name, "
+        "c.slug as case_slug, (select r.comment from reviews r where r.visit_id = v.id "
+        "order by r.at desc limit 1) as last_comment from visits v "
+        "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where "
+        + " and ".join(where) + " order by v.visited_at, v.id", params))
+
+
+def review_counts(ws: Workspace, case: dict) -> dict:
+    counts = {s: 0 for s in ("received", "has_issues", "approved", "rejected")}
+    for row in ws.db.query("select coalesce(review_state, 'received') as s, count(*) as n from visits "
+                           "where case_id = ? and kind = 'undercover' group by s", [case["id"]]):
+        counts[row["s"]] = row["n"]
+    return counts

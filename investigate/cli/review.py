@@ -1,0 +1,194 @@
+"""``review``, ``checklist``, ``retest``, ``correct``, ``versions``: the editorial workflow."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases import editorial
+from ..cases.cases import get_case
+from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
+from ..errors import IntegrityError
+from ..fieldwork import completion, rounds_summary
+from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+
+
+class DefaultCommandGroup(click.Group):
+    """A group whose first argument may be a subcommand or, failing that, the default
+    command's first argument: ``review VISIT approve`` beside ``review queue``."""
+
+    default_command = None
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and self.default_command:
+            return self.default_command, self.commands[self.default_command], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, self.usage_text)
+
+
+class ReviewGroup(DefaultCommandGroup):
+    default_command = "decide"
+    usage_text = "VISIT approve|reject|issue [--comment TEXT] | queue [--case SLUG]"
+
+
+@click.group(cls=ReviewGroup, invoke_without_command=False)
+def review():
+    """Review visits before they count: `review VISIT approve|reject|issue --comment "…"`,
+    or `review queue` for the visits waiting. Only approved visits enter public figures."""
+
+
+@review.command("decide", hidden=True)
+@click.argument("visit_ref", metavar="VISIT")
+@click.argument("action", type=click.Choice(list(ACTIONS)))
+@click.option("--comment", help="Why (required to reject or flag an issue).")
+@click.option("--case", "case_ref", help="Resolve VISIT only within this case.")
+@json_option
+@pass_workspace
+def review_decide(ws, visit_ref, action, comment, case_ref, as_json):
+    case = get_case(ws, case_ref) if case_ref else None
+    visit = get_visit_for_review(ws, visit_ref, case=case)
+    row = review_visit(ws, visit, action, comment=comment)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
+
+
+@review.command("queue")
+@click.option("--case", "case_ref")
+@click.option("--all", "all_states", is_flag=True, help="Every visit, whatever its state.")
+@json_option
+@pass_workspace
+def review_queue_cmd(ws, case_ref, all_states, as_json):
+    """Visits waiting for review (received or with issues), oldest first."""
+    case = get_case(ws, case_ref) if case_ref else None
+    states = ("received", "has_issues", "approved", "rejected") if all_states else ("received", "has_issues")
+    rows = review_queue(ws, case=case, states=states)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows), columns=["id", "case_slug", "visited_at", "store_name", "outcome",
+                    "review_state", "last_comment"], empty="Nothing waiting for review.")
+
+
+class ChecklistGroup(DefaultCommandGroup):
+    default_command = "show"
+    usage_text = "CASE | signoff CASE --role ROLE --by NAME"
+
+
+@click.group(cls=ChecklistGroup)
+def checklist():
+    """The pre-publication checklist of a case, and sign-offs."""
+
+
+@checklist.command("show", hidden=True)
+@click.argument("case_ref", metavar="CASE")
+@json_option
+@pass_workspace
+def checklist_show(ws, case_ref, as_json):
+    case = get_case(ws, case_ref)
+    items = editorial.checklist(ws, case)
+    if as_json:
+        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items})
+        return
+    for i in items:
+        click.echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
+    open_count = sum(not i["ok"] for i in items)
+    click.echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
+
+
+@checklist.command("signoff")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--role", required=True, help='E.g. "legal counsel", "editor-in-chief".')
+@click.option("--by", "signed_by", required=True, help="Who signed (internal).")
+@click.option("--note")
+@json_option
+@pass_workspace
+def checklist_signoff(ws, case_ref, role, signed_by, note, as_json):
+    """Record a sign-off of CASE by a named role."""
+    row = editorial.sign_off(ws, get_case(ws, case_ref), role=role, signed_by=signed_by, note=note)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Signed off as {row['role']}.")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--after", default="90d", show_default=True, help="Earliest start after the last visit: 90d, 12w.")
+@click.option("--slug", help="Slug of the new case (default: CASE-retest).")
+@json_option
+@pass_workspace
+def retest(ws, case_ref, after, slug, as_json):
+    """Plan a retest of the stores that sold in CASE, as a new linked case."""
+    result = editorial.plan_retest(ws, get_case(ws, case_ref), after=after, slug=slug)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"Created case {result['case']['slug']}: {result['stores']} stores to retest "
+                   f"from {result['planned_start']}.")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--note", required=True, help="What was wrong and what is right.")
+@json_option
+@pass_workspace
+def correct(ws, case_ref, note, as_json):
+    """Add a correction to a published CASE; it appears, dated, in the next version."""
+    row = editorial.add_correction(ws, get_case(ws, case_ref), note=note)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--check", "check_file", type=click.Path(exists=True, dir_okay=False),
+              help="Say which published version this file is, by its SHA-256.")
+@json_option
+@pass_workspace
+def versions(ws, case_ref, check_file, as_json):
+    """List the published versions of CASE with their SHA-256, or check a file against them."""
+    case = get_case(ws, case_ref)
+    if check_file:
+        match = editorial.verify_publication(ws, case, check_file)
+        if as_json:
+            echo_json({"file": check_file, "match": match})
+        elif match:
+            click.echo(f"{check_file} is {match['kind']} version {match['version']} of {case['slug']} "
+                       f"({match['created_at']}).")
+        if not match:
+            raise IntegrityError(f"{check_file} matches no published version of {case['slug']}")
+        return
+    rows = editorial.publications(ws, case)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(rows, columns=["kind", "edition", "version", "created_at", "sha256", "override_reason"],
+                    empty="Not published yet.")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@json_option
+@pass_workspace
+def fieldwork(ws, case_ref, as_json):
+    """Completion rate per stratum, rate per round, sold at least once, stores that changed."""
+    case = get_case(ws, case_ref)
+    data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case)}
+    if as_json:
+        echo_json(data)
+        return
+    echo_result([{**r, "stratum": r["stratum"] or "(all)"} for r in data["completion"]],
+                columns=["stratum", "targets", "attempted", "completed", "completion_rate"], title="Completion")
+    click.echo("")
+    echo_result(data["rounds"]["rounds"], columns=["round", "eligible", "violations", "rate", "ci_low", "ci_high"],
+                title="Rounds", empty="No completed visits.")
+    once = data["rounds"]["sold_at_least_once"]
+    if once["eligible"]:
+        click.echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({once['rate']:.1%})")
+    for c in data["rounds"]["changes"]:
+        click.echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")

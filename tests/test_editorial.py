@@ -1,0 +1,205 @@
+"""Issue 8: review, completion, rounds, retests, checklist, disclosure control, corrections."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from investigate import stats
+from investigate.cases import cases, editorial, replies, stores, visits
+from investigate.cases.review import get_visit_for_review, review_queue, review_visit
+from investigate.disclosure import OTHER, protect_groups
+from investigate.errors import InvalidInput, NotFound, PolicyError
+from investigate.fieldwork import completion, rounds_summary
+from investigate.verify import verify
+
+from conftest import snapshot
+
+TOBACCO_NO = {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True}
+TOBACCO_YES = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
+
+
+def approve_all(ws, case):
+    for v in ws.db.query("select * from visits where case_id = ?", [case["id"]]):
+        review_visit(ws, v, "approve")
+
+
+def test_only_approved_visits_enter_public_figures(workspace, tobacco_case):
+    ws, case = workspace, tobacco_case["case"]
+    assert stats.case_rates(ws, case)[0]["eligible"] == 4
+    assert stats.case_rates(ws, case, approved_only=True) == []
+    review_visit(ws, tobacco_case["visits"][0], "approve")
+    review_visit(ws, tobacco_case["visits"][1], "reject", comment="observer not present")
+    public = stats.case_rates(ws, case, approved_only=True)[0]
+    assert (public["violations"], public["eligible"]) == (1, 1)
+
+
+def test_approving_a_visit_twice_is_refused_and_changes_nothing(workspace, tobacco_case, run):
+    v = tobacco_case["visits"][0]
+    assert run("review", v["id"][:8], "approve").exit_code == 0
+    before = snapshot(workspace)
+    result = run("review", v["id"][:8], "approve")
+    assert result.exit_code != 0
+    assert "already approved" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert snapshot(workspace) == before
+
+
+def test_rejecting_needs_a_comment_and_records_it(workspace, tobacco_case, run):
+    v = tobacco_case["visits"][2]
+    before = snapshot(workspace)
+    result = run("review", v["id"][:8], "reject")
+    assert result.exit_code != 0 and "--comment" in result.output
+    assert snapshot(workspace) == before
+    assert run("review", v["id"][:8], "reject", "--comment", "photo shows another shop").exit_code == 0
+    row = workspace.db.execute("select state, comment from reviews where visit_id = ?", [v["id"]]).fetchone()
+    assert row == ("rejected", "photo shows another shop")
+    assert verify(workspace).ok
+
+
+def test_review_of_a_visit_of_another_case_by_prefix_is_refused(workspace, tobacco_case):
+    ws = workspace
+    other = cases.create_case(ws, slug="other", title="Other", protocol="tobacco-minors")
+    v = visits.record_visit(ws, case=other, store=tobacco_case["stores"][0], tester=tobacco_case["tester"],
+                            answers=TOBACCO_NO, visited_at=ws.now() - timedelta(days=1))["visit"]
+    with pytest.raises(NotFound):
+        get_visit_for_review(ws, v["id"][:8], case=tobacco_case["case"])
+    assert get_visit_for_review(ws, v["id"][:8], case=other)["id"] == v["id"]
+
+
+def test_review_queue_lists_pending_visits_oldest_first(workspace, tobacco_case, run):
+    review_visit(workspace, tobacco_case["visits"][0], "approve")
+    review_visit(workspace, tobacco_case["visits"][1], "issue", comment="time missing")
+    queue = json.loads(run("review", "queue", "--json").output)
+    assert [q["id"] for q in queue] == [v["id"] for v in tobacco_case["visits"][1:]]
+    assert queue[0]["review_state"] == "has_issues" and queue[0]["last_comment"] == "time missing"
+    assert review_queue(workspace, case=tobacco_case["case"], states=("approved",))[0]["id"] == tobacco_case["visits"][0]["id"]
+
+
+def test_an_amended_visit_must_be_reviewed_again(workspace, tobacco_case):
+    v = review_visit(workspace, tobacco_case["visits"][0], "approve")
+    amended = visits.amend_visit(workspace, v, reason="wrong product", answers={"product": "snus"})
+    assert amended["review_state"] == "received"
+
+
+def test_attempts_not_made_count_toward_completion_never_toward_the_rate(workspace, tobacco_case):
+    ws, case = workspace, tobacco_case["case"]
+    extra = stores.add_store(ws, name="Closed Kiosk", district="Neukölln")
+    stores.add_to_frame(ws, case, [extra])
+    visits.record_visit(ws, case=case, store=extra, tester=tobacco_case["tester"], answers={},
+                        attempt="closed", visited_at=ws.now() - timedelta(days=2))
+    never = stores.add_store(ws, name="Never Visited", district="Kreuzberg")
+    stores.add_to_frame(ws, case, [never])
+    overall = completion(ws, case)[0]
+    assert overall["stratum"] is None
+    assert (overall["targets"], overall["attempted"], overall["completed"]) == (6, 5, 4)
+    assert overall["reasons"] == {"closed": 1, "not_attempted": 1}
+    rate = stats.case_rates(ws, case)[0]
+    assert (rate["eligible"], rate["not_completed"]) == (4, 1)
+
+
+def test_rounds_give_rate_per_round_sold_at_least_once_and_changes(workspace, tobacco_case):
+    ws, case, t = workspace, tobacco_case["case"], tobacco_case["tester"]
+    shops = tobacco_case["stores"]
+    # Round 1 (fixture): shops 0 and 2 sold. Round 2: shop 1 sells, shop 0 does not.
+    for shop, answers in zip(shops, [TOBACCO_NO, TOBACCO_YES, TOBACCO_YES, TOBACCO_NO]):
+        visits.record_visit(ws, case=case, store=shop, tester=t, answers=answers, round=2,
+                            visited_at=ws.now() - timedelta(days=1))
+    summary = rounds_summary(ws, case)
+    assert [(r["round"], r["violations"], r["eligible"]) for r in summary["rounds"]] == [(1, 2, 4), (2, 2, 4)]
+    once = summary["sold_at_least_once"]
+    assert (once["violations"], once["eligible"]) == (3, 4)
+    changed = {(c["store_name"], c["from"], c["to"]) for c in summary["changes"]}
+    assert changed == {("Späti Eins", "violation", "compliant"), ("Späti Zwei", "compliant", "violation")}
+
+
+def test_retest_plans_a_linked_case_of_the_stores_that_sold(workspace, tobacco_case, run):
+    result = json.loads(run("retest", "tobacco-nk", "--after", "90d", "--json").output)
+    new = cases.get_case(workspace, result["case"]["slug"])
+    assert new["parent_case_id"] == tobacco_case["case"]["id"]
+    frame = {r[0] for r in workspace.db.execute("select store_id from case_stores where case_id = ?", [new["id"]])}
+    assert frame == {tobacco_case["stores"][0]["id"], tobacco_case["stores"][2]["id"]}
+    assert result["planned_start"] > tobacco_case["visits"][-1]["visited_at"][:10]
+
+
+def test_retest_of_a_case_with_no_sales_is_refused(workspace, run):
+    cases.create_case(workspace, slug="clean", title="Clean", protocol="tobacco-minors")
+    before = snapshot(workspace)
+    result = run("retest", "clean")
+    assert result.exit_code != 0 and "no sales" in result.output
+    assert snapshot(workspace) == before
+
+
+def ready_case(ws, tobacco_case):
+    """Fill every checklist item of the fixture case."""
+    case = tobacco_case["case"]
+    approve_all(ws, case)
+    long_ago = (ws.now() - timedelta(days=30)).isoformat()
+    for shop in tobacco_case["stores"]:
+        replies.request_reply(ws, case, shop, requested_at=long_ago)
+    case = ws.update("cases", case["id"], {"description": "Four shops tested once by one tester."})
+    editorial.sign_off(ws, case, role="legal counsel", signed_by="Dr. Internal")
+    return case
+
+
+def test_checklist_blocks_until_every_item_is_done(workspace, tobacco_case, run):
+    ws, case = workspace, tobacco_case["case"]
+    open_keys = {i["key"] for i in editorial.open_items(ws, case)}
+    assert {"visits_reviewed", "replies", "methodology", "legal_signoff"} <= open_keys
+    with pytest.raises(PolicyError, match="not ready to publish"):
+        editorial.require_publishable(ws, case)
+    case = ready_case(ws, tobacco_case)
+    assert editorial.open_items(ws, case) == []
+    assert editorial.require_publishable(ws, case) is None
+    shown = json.loads(run("checklist", "tobacco-nk", "--json").output)
+    assert shown["ready"] is True
+
+
+def test_an_override_needs_a_reason(workspace, tobacco_case):
+    with pytest.raises(InvalidInput):
+        editorial.require_publishable(workspace, tobacco_case["case"], override="  ")
+    assert editorial.require_publishable(workspace, tobacco_case["case"], override="court deadline") == "court deadline"
+
+
+def test_publications_get_versions_and_corrections_land_in_the_next(workspace, tobacco_case, tmp_path, run):
+    ws, case = workspace, tobacco_case["case"]
+    with pytest.raises(InvalidInput, match="not been published"):
+        editorial.add_correction(ws, case, note="too early")
+    v1 = tmp_path / "v1.pdf"
+    v1.write_bytes(b"%PDF version one")
+    assert editorial.record_publication(ws, case, kind="pdf", path=v1)["version"] == 1
+    assert run("correct", "tobacco-nk", "--note", "Store B was tested on the 3rd, not the 2nd.").exit_code == 0
+    assert editorial.corrections(ws, case)[0]["first_version"] is None
+    v2 = tmp_path / "v2.pdf"
+    v2.write_bytes(b"%PDF version two")
+    assert editorial.record_publication(ws, case, kind="pdf", path=v2)["version"] == 2
+    assert editorial.corrections(ws, case)[0]["first_version"] == 2
+    assert editorial.verify_publication(ws, case, v1)["version"] == 1
+    assert run("versions", "tobacco-nk", "--check", str(v1)).exit_code == 0
+    v1.write_bytes(b"%PDF tampered")
+    result = run("versions", "tobacco-nk", "--check", str(v1))
+    assert result.exit_code == 3 and "matches no published version" in result.output
+    assert verify(ws).ok
+
+
+def test_small_groups_are_merged_so_none_can_be_recovered():
+    rows = [
+        {"group": "A", "visits": 20, "violations": 5, "compliant": 15, "inconclusive": 0, "not_completed": 0},
+        {"group": "B", "visits": 12, "violations": 3, "compliant": 9, "inconclusive": 0, "not_completed": 0},
+        {"group": "C", "visits": 2, "violations": 2, "compliant": 0, "inconclusive": 0, "not_completed": 0},
+    ]
+    out = protect_groups(rows, threshold=5)
+    groups = {r["group"]: r for r in out["rows"]}
+    # C alone (2) is too small, so the next smallest group (B) is folded in with it.
+    assert set(groups) == {"A", OTHER}
+    assert out["merged"] == ["C", "B"]
+    assert groups[OTHER]["visits"] == 14 and groups[OTHER]["violations"] == 5
+    assert groups[OTHER]["rate"] == pytest.approx(5 / 14)
+
+
+def test_a_table_smaller_than_the_threshold_is_withheld_whole():
+    rows = [{"group": "A", "visits": 3, "violations": 1, "compliant": 2}]
+    out = protect_groups(rows, threshold=5)
+    assert out["withheld"] is True and out["rows"][0]["rate"] is None
