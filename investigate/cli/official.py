@@ -1,0 +1,135 @@
+"""``investigate import``: official records and phone-form exports in, as stores and visits.
+
+Each import is one transaction: a bad cell stops it with file, line and column, and nothing
+is written. Importing the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import LazyGroup
+from .util import KeyValueType, echo_json, json_option, pass_workspace, progress
+
+ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UTF-8, else the source's own)."
+
+
+@click.group("import", cls=LazyGroup)
+def import_():
+    """Import official inspection records (LIVES, FDA) and phone-form exports (Kobo/ODK).
+
+    \b
+    Official records become visits of kind 'official': they sit beside your own tests in a
+    store's history and never enter an undercover violation rate unless asked for.
+    """
+
+
+def _report(summary: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        echo_json(summary)
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@import_.command("lives")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--case", "case_ref", help="Put the visits into this case (default: the feed's own "
+              "case 'lives-<municipality>', made on first import).")
+@click.option("--encoding", help=ENCODING_HELP)
+@json_option
+@pass_workspace
+def lives(ws, folder, case_ref, encoding, as_json):
+    """Import a LIVES folder (businesses.csv, inspections.csv, violations.csv, feed_info.csv).
+
+    Businesses become stores (matched again by their business_id), inspections become official
+    visits and violations their findings. LIVES has no inspection id: all inspections of one
+    business on one day are ONE visit, scored with the day's lowest score (every score is kept
+    in the 'scores' answer) and carrying the day's violations once. Dates have no time: visits
+    are placed at local midnight. Example:
+
+        investigate import lives ./lexington-lives
+    """
+    from ..interop import lives as lives_mod
+
+    feed = lives_mod.read_feed(folder, encoding=encoding)
+    with progress(feed.total, "Importing LIVES") as bar:
+        summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, on_batch=bar.update)
+    _report(summary, as_json, [
+        f"LIVES feed of {summary['municipality']} → case {summary['case']}"
+        + (" (new)" if summary["case_created"] else ""),
+        f"  stores:   {summary['stores_added']} added, {summary['stores_updated']} updated, "
+        f"{summary['stores_unchanged']} unchanged",
+        f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported "
+        f"({summary['inspection_rows']} inspection rows; {summary['same_day_duplicates']} business-days "
+        "with several inspections merged)",
+        f"  findings: {summary['findings_added']} added",
+    ])
+
+
+@import_.command("fda")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--case", "case_ref", help="Put the visits into this case (default: 'fda-compliance-checks', "
+              "made on first import).")
+@click.option("--encoding", help=ENCODING_HELP + " The FDA's exports are ISO-8859-1.")
+@json_option
+@pass_workspace
+def fda(ws, file, case_ref, encoding, as_json):
+    """Import the FDA's tobacco retail compliance-check export (CSV).
+
+    Columns: Retailer Name, Street Address, City, State, Zip, Decision Date (MM/DD/YYYY),
+    Decision Type, Minor Involved, Sale to Minor, Product Type. Rows find their store by
+    normalised name and address ("Smart-Shop" = "smartshop"); warning letters, money penalties,
+    no-sale orders and sales to minors become findings. Example:
+
+        investigate import fda compliance_checks.csv --case tobacco-lex
+    """
+    from ..interop import fda as fda_mod
+
+    rows = fda_mod.read_fda(file, encoding=encoding)
+    with progress(len(rows), "Importing FDA checks") as bar:
+        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, rows=rows, on_batch=bar.update)
+    _report(summary, as_json, [
+        f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
+        f"  rows:     {summary['rows']}",
+        f"  stores:   {summary['stores_added']} added, {summary['stores_matched']} matched to stores you had",
+        f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
+        f"  findings: {summary['findings_added']} added",
+    ])
+
+
+@import_.command("kobo")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--case", "case_ref", required=True, help="The case whose protocol the form follows.")
+@click.option("--map", "mapping", multiple=True, type=KeyValueType(),
+              help="FIELD=QUESTION: the form field that answers a protocol question (or store, tester, "
+                   "observer, attempt, round, notes, visited_at). FIELD= (empty) ignores a field. Repeatable.")
+@click.option("--encoding", help=ENCODING_HELP)
+@json_option
+@pass_workspace
+def kobo(ws, file, case_ref, mapping, encoding, as_json):
+    """Import a KoboToolbox or ODK Central CSV export of a form that follows the case's protocol.
+
+    Form fields answer the protocol questions of the same name; group prefixes
+    ("group_visit/sale", "group_visit-sale") are ignored. Also expected: a 'store' field (store id,
+    prefix or licence number) and, for protocols with testers, a 'tester' field (tester code).
+    Kobo's and ODK's own columns are understood: 'start' is the visit time, '_uuid' (or
+    meta/instanceID) identifies the submission so that importing again adds nothing; the rest
+    (_id, _index, _submission_time, end, deviceid…) are ignored. An unknown field is an error
+    that names it, and nothing is imported. Example:
+
+        investigate import kobo tobacco_form.csv --case tobacco-lex --map shop=store --map sold=sale
+    """
+    from ..interop import kobo as kobo_mod
+
+    fields = {k: v for k, v in mapping}
+    with progress(None, "Importing form submissions") as bar:
+        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
+                                       on_batch=bar.update)
+    _report(summary, as_json, [
+        f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",
+        f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
+        f"  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) if summary["outcomes"]
+        else "  outcomes: none",
+        f"  findings: {summary['findings_added']} added, promises: {summary['promises_added']} added",
+    ])

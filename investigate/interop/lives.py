@@ -1,0 +1,285 @@
+"""LIVES (Yelp's Local Inspector Value-Entry Specification): municipal restaurant inspections
+as stores and official visits with their violations as findings.
+
+A feed is a folder with businesses.csv, inspections.csv, violations.csv and (optionally)
+feed_info.csv. LIVES has no inspection id: a violation belongs to the inspection of the same
+business on the same date. Feeds do hold several inspections of one business on one day
+(Lexington's has 272 such pairs, with different scores). The violations of that day cannot be
+told apart between them, so **one business + date is one visit**: its ``score`` answer is the
+lowest score of the day (the one a reader should hear about), ``scores`` keeps every score
+of the day in file order ("89, 98") so that an export gives the same inspection rows back, and
+the day's violations are attached once. Outcome: violation when the day has violations, else
+compliant — derived by the ``lives-inspection`` protocol's rules, as for every visit.
+
+Stores are upserted by (source 'lives', external_id = business_id); visits are recognised by
+their external_ref ``lives:<business_id>:<YYYYMMDD>`` within the case, so importing the same
+feed again adds nothing. Business ids are unique only within one feed: two municipalities whose
+ids collide would share stores — import them into separate workspaces if that can happen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ..cases.protocols import get_protocol
+from ..cases.stores import store_row
+from ..cases.visits import prepare_visit
+from ..errors import InputFileError, InvalidInput
+from ..workspace import Workspace, new_id
+from .common import CsvTable, date_visit_time, file_sha256, official_case, parse_date, read_csv, slugify
+
+PROTOCOL = "lives-inspection"
+SOURCE = "lives"
+FILES = ("businesses.csv", "inspections.csv", "violations.csv")
+#: LIVES column → stores column (business_id becomes external_id).
+STORE_COLUMNS = {"name": "name", "address": "address", "city": "city", "state": "state",
+                 "postal_code": "postcode", "latitude": "lat", "longitude": "lon",
+                 "phone_number": "contact"}
+#: Store columns an upsert compares and updates.
+UPSERT_FIELDS = ("name", "address", "city", "state", "postcode", "lat", "lon", "contact")
+VIOLATION_SEVERITY = "medium"  # LIVES carries no severity of its own
+
+
+@dataclass
+class Inspection:
+    """One business on one day: every inspection row of that day and its violations."""
+
+    business_id: str
+    day: date
+    line: int  # the first line that names this business and day
+    scores: list[float] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    rows: int = 0
+    violations: list[dict] = field(default_factory=list)
+
+    @property
+    def external_ref(self) -> str:
+        return f"lives:{self.business_id}:{self.day:%Y%m%d}"
+
+    def answers(self) -> dict:
+        answers: dict = {"violations": len(self.violations)}
+        if self.scores:
+            answers["score"] = min(self.scores)
+        if len(self.scores) > 1:
+            answers["scores"] = ", ".join(_num(s) for s in self.scores)
+        if any(self.types):
+            answers["inspection_type"] = "; ".join(dict.fromkeys(t for t in self.types if t))
+        if any(self.descriptions):
+            answers["description"] = "; ".join(dict.fromkeys(d for d in self.descriptions if d))
+        return answers
+
+
+@dataclass
+class Feed:
+    """A LIVES folder read and checked, not yet written anywhere."""
+
+    folder: Path
+    municipality: str
+    feed_info: dict
+    businesses: dict[str, tuple[int, dict]]
+    inspections: list[Inspection]
+    files: dict[str, str]  # file name → sha256
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return len(self.businesses) + len(self.inspections) + sum(len(i.violations) for i in self.inspections)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _score(text: str, *, path, line: int) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputFileError(path, f"score {text!r} is not a number", line=line, column="score")
+    if value < 0:
+        raise InputFileError(path, f"score {text!r} is negative", line=line, column="score")
+    return int(value) if value.is_integer() else value
+
+
+def read_feed(folder: Path | str, *, encoding: str | None = None) -> Feed:
+    """Read and check a LIVES folder: every business id known, every date a real YYYYMMDD
+    date, every score a number. Raises InputFileError naming the file and line."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "not a folder (expected a LIVES folder with businesses.csv, "
+                                     "inspections.csv and violations.csv)")
+    missing = [f for f in FILES if not (folder / f).is_file()]
+    if missing:
+        raise InputFileError(folder, f"not a LIVES folder: {', '.join(missing)} missing")
+
+    feed_info: dict = {}
+    if (folder / "feed_info.csv").is_file():
+        info = read_csv(folder / "feed_info.csv", encoding=encoding)
+        if info.rows:
+            feed_info = info.rows[0][1]
+
+    biz = read_csv(folder / "businesses.csv", encoding=encoding)
+    biz.require("business_id", "name")
+    businesses: dict[str, tuple[int, dict]] = {}
+    for line, row in biz.rows:
+        bid = row["business_id"]
+        if not bid:
+            raise InputFileError(biz.path, "empty business_id", line=line, column="business_id")
+        if bid in businesses:
+            raise InputFileError(biz.path, f"business_id {bid} appears twice (first on line "
+                                           f"{businesses[bid][0]})", line=line, column="business_id")
+        if not row["name"]:
+            raise InputFileError(biz.path, "a business needs a name", line=line, column="name")
+        businesses[bid] = (line, row)
+
+    by_day: dict[tuple[str, date], Inspection] = {}
+
+    def inspection(table: CsvTable, line: int, row: dict) -> Inspection:
+        bid = row["business_id"]
+        if bid not in businesses:
+            raise InputFileError(table.path, f"business_id {bid!r} is not in businesses.csv",
+                                 line=line, column="business_id")
+        day = parse_date(row["date"], "%Y%m%d", path=table.path, line=line, column="date",
+                         example="YYYYMMDD, e.g. 20150608")
+        key = (bid, day)
+        if key not in by_day:
+            by_day[key] = Inspection(business_id=bid, day=day, line=line)
+        return by_day[key]
+
+    insp = read_csv(folder / "inspections.csv", encoding=encoding)
+    insp.require("business_id", "date")
+    for line, row in insp.rows:
+        item = inspection(insp, line, row)
+        item.rows += 1
+        score = _score(row.get("score", ""), path=insp.path, line=line)
+        if score is not None:
+            item.scores.append(score)
+        item.types.append(row.get("type", ""))
+        item.descriptions.append(row.get("description", ""))
+
+    vio = read_csv(folder / "violations.csv", encoding=encoding)
+    vio.require("business_id", "date")
+    if "code" not in vio.header and "description" not in vio.header:
+        vio.require("code", "description")
+    for line, row in vio.rows:
+        item = inspection(vio, line, row)
+        code, text = row.get("code") or None, row.get("description") or None
+        if not code and not text:
+            raise InputFileError(vio.path, "a violation needs a code or a description", line=line)
+        item.violations.append({"code": code, "description": text, "line": line})
+
+    municipality = (feed_info.get("municipality_name") or "").strip()
+    if not municipality:
+        cities = [r["city"] for _, r in businesses.values() if r.get("city")]
+        municipality = max(set(cities), key=cities.count) if cities else folder.name
+    files = {f: file_sha256(folder / f) for f in (*FILES, "feed_info.csv") if (folder / f).is_file()}
+    return Feed(
+        folder=folder, municipality=municipality, feed_info=feed_info, businesses=businesses,
+        inspections=list(by_day.values()), files=files,
+        counts={"businesses": len(businesses), "inspection_rows": len(insp.rows),
+                "violation_rows": len(vio.rows), "same_day_duplicates": sum(
+                    1 for i in by_day.values() if i.rows > 1)},
+    )
+
+
+def lives_case_slug(municipality: str) -> str:
+    return f"lives-{slugify(municipality) or 'feed'}"
+
+
+def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, on_batch=None) -> dict:
+    """Write a read feed into the workspace in one transaction: stores upserted by business
+    id, one official visit per business and day, each violation a finding. Returns counts."""
+    protocol = get_protocol(PROTOCOL, ws.root)
+    tick = on_batch or (lambda n: None)
+    with ws.transaction():
+        case, case_created = official_case(
+            ws, case_ref, slug=lives_case_slug(feed.municipality),
+            title=f"Official inspections: {feed.municipality}", protocol=PROTOCOL,
+            jurisdiction=feed.municipality,
+            description=f"Restaurant inspections imported from the LIVES feed of {feed.municipality}.",
+        )
+        stores, new_stores, updated = _upsert_stores(ws, feed, tick)
+        ws.insert_many("stores", new_stores, action="import")
+
+        known = {(r["store_id"], r["external_ref"]) for r in ws.db.query(
+            "select store_id, external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
+        visits, findings, skipped = [], [], 0
+        for item in feed.inspections:
+            store = stores[item.business_id]
+            if (store["id"], item.external_ref) in known:
+                skipped += 1
+                tick(1 + len(item.violations))
+                continue
+            visited_at = date_visit_time(ws, item.day, path=feed.folder / "inspections.csv",
+                                         line=item.line, column="date")
+            try:
+                row, _ = prepare_visit(ws, case=case, protocol=protocol, store=store, tester=None,
+                                       answers=item.answers(), visited_at=visited_at, kind="official",
+                                       source=SOURCE, external_ref=item.external_ref)
+            except InvalidInput as ex:
+                raise InputFileError(feed.folder / "inspections.csv", str(ex), line=item.line)
+            row["id"] = new_id()
+            visits.append(row)
+            for v in item.violations:
+                findings.append({
+                    "id": new_id(), "visit_id": row["id"], "code": v["code"],
+                    "title": v["description"] or f"Violation {v['code']}",
+                    "statute": None, "severity": VIOLATION_SEVERITY, "description": v["description"],
+                    "source": SOURCE, "created_at": row["created_at"],
+                })
+        ws.insert_many("visits", visits, action="import", on_batch=tick)
+        ws.insert_many("findings", findings, action="import", on_batch=tick)
+        summary = {
+            "case": case["slug"], "case_created": case_created, "municipality": feed.municipality,
+            "stores_added": len(new_stores), "stores_updated": updated,
+            "stores_unchanged": len(feed.businesses) - len(new_stores) - updated,
+            "visits_added": len(visits), "visits_already_imported": skipped,
+            "findings_added": len(findings), **feed.counts,
+        }
+        ws.log_event("import", {"format": "lives", "folder": str(feed.folder), "files": feed.files,
+                                "summary": summary})
+    return summary
+
+
+def _upsert_stores(ws: Workspace, feed: Feed, tick) -> tuple[dict[str, dict], list[dict], int]:
+    existing = {r["external_id"]: r for r in ws.db.query(
+        "select * from stores where source = ? and external_id is not null", [SOURCE])}
+    path = feed.folder / "businesses.csv"
+    stores, new, updated = {}, [], 0
+    for bid, (line, row) in feed.businesses.items():
+        fields = {target: row.get(col) for col, target in STORE_COLUMNS.items()}
+        fields["external_id"] = bid
+        try:
+            candidate = store_row(ws, fields, source=SOURCE, coord_source="import")
+        except InvalidInput as ex:
+            raise InputFileError(path, str(ex), line=line)
+        old = existing.get(bid)
+        if old is None:
+            candidate["id"] = new_id()
+            new.append(candidate)
+            stores[bid] = candidate
+        else:
+            changes = {k: candidate[k] for k in UPSERT_FIELDS if candidate[k] != old[k]}
+            if changes:
+                changes["name_key"] = candidate["name_key"]
+                if "lat" in changes or "lon" in changes:
+                    changes["coord_source"] = candidate["coord_source"]
+                old = ws.update("stores", old["id"], changes, reason=f"LIVES import from {feed.folder.name}: "
+                                "the feed changed this business")
+                updated += 1
+            stores[bid] = old
+        tick(1)
+    return stores, new, updated
+
+
+def visit_answers(visit: dict) -> dict:
+    return json.loads(visit.get("answers") or "{}")
+
+
+__all__ = ["Feed", "Inspection", "read_feed", "import_lives", "lives_case_slug", "PROTOCOL", "SOURCE"]
