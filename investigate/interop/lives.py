@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from ..cases.protocols import get_protocol
-from ..cases.stores import store_row
+from ..cases.stores import add_to_frame, store_row
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
@@ -206,6 +206,9 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, on_b
         )
         stores, new_stores, updated = _upsert_stores(ws, feed, tick)
         ws.insert_many("stores", new_stores, action="import")
+        if not case_ref:
+            # The feed's own case: its businesses are its frame, inspected or not.
+            add_to_frame(ws, case, list(stores.values()))
 
         known = {(r["store_id"], r["external_ref"]) for r in ws.db.query(
             "select store_id, external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
