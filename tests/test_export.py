@@ -1,0 +1,100 @@
+"""investigate export: per-table CSV/JSON and the LIVES layout, which imports back unchanged."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from conftest import LIVES_DIR
+
+from investigate.workspace import init_workspace
+
+
+def store_key(ws):
+    return {r["id"]: r["external_id"] for r in ws.db.query("select id, external_id from stores")}
+
+
+def comparable(ws):
+    """Stores, visits and findings with ids replaced by what survives a round trip."""
+    ext = store_key(ws)
+    stores = sorted(
+        (r["external_id"], r["name"], r["address"], r["city"], r["state"], r["postcode"], r["lat"], r["lon"],
+         r["source"], r["name_key"])
+        for r in ws.db.query("select * from stores"))
+    visits = sorted(
+        (ext[r["store_id"]], r["visited_at"], r["visited_date"], r["kind"], r["protocol"], r["outcome"],
+         r["answers"], r["source"], r["external_ref"])
+        for r in ws.db.query("select * from visits"))
+    findings = sorted(
+        (r["external_ref"], r["code"], r["title"], r["description"], r["severity"], r["source"])
+        for r in ws.db.query("select f.*, v.external_ref from findings f join visits v on v.id = f.visit_id"))
+    return stores, visits, findings
+
+
+def test_lives_export_then_import_gives_back_the_same_rows(workspace, run, tmp_path):
+    assert run("import", "lives", LIVES_DIR).exit_code == 0
+    out = tmp_path / "lives-out"
+    result = run("export", "lives-lexington-fayette-county", "--format", "lives", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)["files"]
+    # the same number of rows as the original feed: same-day inspections come back as two rows
+    assert files == {"businesses.csv": 1401, "inspections.csv": 3332, "violations.csv": 5075, "feed_info.csv": 1}
+    original = sorted(tuple(r.values()) for r in csv.DictReader(open(LIVES_DIR / "inspections.csv")))
+    exported = sorted((r["business_id"], r["score"], r["date"]) for r in csv.DictReader(open(out / "inspections.csv")))
+    assert exported == original
+
+    fresh = init_workspace(tmp_path / "fresh", timezone_name="Europe/Berlin")
+    try:
+        from investigate.interop import lives
+
+        summary = lives.import_lives(fresh, lives.read_feed(out))
+        assert summary["case"] == "lives-lexington-fayette-county"
+        a, b = comparable(workspace), comparable(fresh)
+        assert len(b[0]) == 1401 and len(b[1]) == 3060 and len(b[2]) == 5075
+        assert a == b
+    finally:
+        fresh.close()
+
+
+def test_csv_and_json_exports_hold_every_table_of_the_case(workspace, tobacco_case, run, tmp_path):
+    out = tmp_path / "csv"
+    assert run("export", "tobacco-nk", "--format", "csv", "--out", out).exit_code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"{t}.csv" for t in ("cases", "stores", "visits", "findings", "evidence",
+                                                "promises", "replies"))
+    visits = list(csv.DictReader(open(out / "visits.csv", encoding="utf-8")))
+    assert len(visits) == 4 and {v["observer"] for v in visits} == {"Observer Olsen"}
+    assert list(csv.DictReader(open(out / "stores.csv", encoding="utf-8")))[0]["name"]
+
+    out = tmp_path / "json"
+    result = run("export", "tobacco-nk", "--format", "json", "--out", out, "--json")
+    assert json.loads(result.output)["files"]["visits.json"] == 4
+    rows = json.loads((out / "visits.json").read_text(encoding="utf-8"))
+    assert {r["answers"]["product"] for r in rows} == {"cigarettes", "e-cigarette"}
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert {f["code"] for f in findings} >= {"SALE_TO_MINOR", "ID_CHECKED_STILL_SOLD"}
+    assert json.loads((out / "cases.json").read_text(encoding="utf-8"))[0]["slug"] == "tobacco-nk"
+
+
+def test_export_help_says_it_is_internal(run):
+    result = run("export", "--help")
+    assert "INTERNAL" in result.output and "Never publish" in result.output
+
+
+def test_undercover_case_exports_to_lives_with_its_findings_as_violations(workspace, tobacco_case, run, tmp_path):
+    out = tmp_path / "lives"
+    assert run("export", "tobacco-nk", "--format", "lives", "--out", out).exit_code == 0
+    inspections = list(csv.DictReader(open(out / "inspections.csv", encoding="utf-8")))
+    assert len(inspections) == 4 and {r["type"] for r in inspections} == {"undercover"}
+    violations = list(csv.DictReader(open(out / "violations.csv", encoding="utf-8")))
+    assert "SALE_TO_MINOR" in {v["code"] for v in violations}
+    businesses = {r["business_id"] for r in csv.DictReader(open(out / "businesses.csv", encoding="utf-8"))}
+    assert {s["id"] for s in tobacco_case["stores"]} == businesses
+    feed = list(csv.DictReader(open(out / "feed_info.csv", encoding="utf-8")))[0]
+    assert feed["municipality_name"] == "Berlin, DE"
+
+
+def test_export_of_unknown_case_is_a_clear_error(workspace, run, tmp_path):
+    result = run("export", "no-such-case", "--format", "csv", "--out", tmp_path / "x")
+    assert result.exit_code != 0
+    assert "no case matches 'no-such-case'" in result.stderr
