@@ -123,8 +123,9 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
     from ..interop import kobo as kobo_mod
 
     fields = {k: v for k, v in mapping}
-    with progress(None, "Importing form submissions") as bar:
-        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
+    table = kobo_mod.read_kobo(file, encoding=encoding)
+    with progress(len(table.rows), "Importing form submissions") as bar:
+        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, table=table,
                                        on_batch=bar.update)
     _report(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",

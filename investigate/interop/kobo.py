@@ -37,7 +37,7 @@ from ..cases.visits import finding_rows, parse_visit_time, prepare_visit
 from ..errors import InputFileError, InvalidInput, NotFound
 from ..ids import resolve
 from ..workspace import Workspace, new_id
-from .common import file_sha256, read_csv
+from .common import CsvTable, file_sha256, read_csv
 
 SOURCE = "kobo"
 SPECIAL = ("store", "tester", "observer", "attempt", "round", "notes", "visited_at")
@@ -153,13 +153,21 @@ def _time(ws: Workspace, text: str, *, assume_utc: bool) -> datetime:
     return parse_visit_time(ws, value)
 
 
+def read_kobo(path: Path | str, *, encoding: str | None = None) -> CsvTable:
+    """The export read whole. Kobo writes ';' by default and ODK Central ','; the header
+    line tells which."""
+    return read_csv(path, encoding=encoding, delimiters=",;")
+
+
 def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict[str, str] | None = None,
-                encoding: str | None = None, on_batch=None) -> dict:
-    """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts."""
+                encoding: str | None = None, table: CsvTable | None = None, on_batch=None) -> dict:
+    """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts. ``table``
+    is ``read_kobo``'s, when the caller has read the file already (to size a progress bar)."""
     path = Path(path)
     case = get_case(ws, case_ref)
     protocol = get_protocol(case["protocol"], ws.root)
-    table = read_csv(path, encoding=encoding, delimiters=",;")
+    if table is None:
+        table = read_kobo(path, encoding=encoding)
     plan = plan_columns(path, table.header, protocol, mapping or {})
     tick = on_batch or (lambda n: None)
     questions = {q.key: q for q in protocol.questions}
@@ -271,4 +279,4 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
     return summary
 
 
-__all__ = ["import_kobo", "plan_columns", "parse_answer", "SOURCE"]
+__all__ = ["import_kobo", "read_kobo", "plan_columns", "parse_answer", "SOURCE"]
