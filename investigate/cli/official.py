@@ -86,9 +86,10 @@ def fda(ws, file, case_ref, encoding, as_json):
     """
     from ..interop import fda as fda_mod
 
-    rows = fda_mod.read_fda(file, encoding=encoding)
-    with progress(len(rows), "Importing FDA checks") as bar:
-        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, rows=rows, on_batch=bar.update)
+    from ..interop.common import count_lines
+
+    with progress(count_lines(file), "Importing FDA checks") as bar:
+        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, on_batch=bar.update)
     _report(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
         f"  rows:     {summary['rows']}",

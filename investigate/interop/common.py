@@ -42,68 +42,137 @@ class CsvTable:
             )
 
 
-def decode(path: Path, data: bytes, encoding: str | None, fallback: str) -> tuple[str, str]:
-    """The file's text and the encoding used: ``encoding`` when forced (an undecodable byte
-    is an error naming its line), else UTF-8 (with or without BOM) when the bytes are valid
-    UTF-8, else ``fallback`` — the encoding the source documents for its exports."""
+CHUNK = 1 << 20
+
+
+def _open(path: Path):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputFileError(path, "no such file")
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, not a file")
+    except OSError as ex:
+        raise InputFileError(path, f"cannot read: {ex.strerror}")
+
+
+def _decodes(path: Path, encoding: str) -> tuple[int, int] | None:
+    """None when the whole file decodes in ``encoding``, else (line, value) of the first bad byte.
+    Read in chunks, so that a national export is never held in memory whole."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    with _open(path) as fp:
+        while True:
+            chunk = fp.read(CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as ex:
+                at = max(ex.start, 0)  # may point into an earlier chunk's undecoded tail
+                return lines + chunk[:at].count(b"\n"), ex.object[ex.start] if ex.object else 0
+            if not chunk:
+                return None
+            lines += chunk.count(b"\n")
+
+
+def detect_encoding(path: Path | str, encoding: str | None = None, fallback: str = "cp1252") -> str:
+    """The encoding to read ``path`` with: ``encoding`` when forced (an undecodable byte is an
+    error naming its line), else UTF-8 (with or without BOM) when the bytes are valid UTF-8,
+    else ``fallback`` — the encoding the source documents for its exports."""
+    path = Path(path)
     if encoding:
+        import codecs
+
         try:
-            return data.decode(encoding), encoding
+            codecs.lookup(encoding)
         except LookupError:
             raise InvalidInput(f"unknown encoding {encoding!r}")
-        except UnicodeDecodeError as ex:
-            line = data[: ex.start].count(b"\n") + 1
-            raise InputFileError(path, f"not valid {encoding} (byte 0x{data[ex.start]:02x}); "
-                                       "try another --encoding", line=line)
+        bad = _decodes(path, encoding)
+        if bad is not None:
+            raise InputFileError(path, f"not valid {encoding} (byte 0x{bad[1]:02x}); try another --encoding",
+                                 line=bad[0])
+        return encoding
+    if _decodes(path, "utf-8") is None:
+        return "utf-8-sig"
+    if _decodes(path, fallback) is not None:
+        raise InputFileError(path, f"neither UTF-8 nor {fallback}: give the file's --encoding")
+    return fallback
+
+
+def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",
+             delimiters: str = ","):
+    """(header, rows): rows is a generator of (line, {column: value}) — the line a record
+    starts on — read as it goes. Header cells and values are stripped of surrounding blanks;
+    blank lines are skipped; broken quoting and ragged rows raise with their line."""
+    path = Path(path)
+    used = detect_encoding(path, encoding, fallback)
+    fp = io.TextIOWrapper(_open(path), encoding=used, newline="")
+    first = fp.readline()
+    fp.seek(0)
+    if "\x00" in first:
+        fp.close()
+        raise InputFileError(path, "contains NUL bytes: not a CSV text file (or a UTF-16 file)", line=1)
+    delimiter = max(delimiters, key=first.count) if len(delimiters) > 1 else delimiters
+    reader = csv.reader(fp, delimiter=delimiter, strict=True)
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode(fallback), fallback
+        header = next(reader, None)
+    except csv.Error as ex:
+        fp.close()
+        raise InputFileError(path, f"broken CSV header: {ex}", line=1)
+    if header is None:
+        fp.close()
+        raise InputFileError(path, "the file is empty (expected a header row)", line=1)
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    dupes = {h for h in header if h and header.count(h) > 1}
+    if dupes:
+        fp.close()
+        raise InputFileError(path, f"column {sorted(dupes)[0]!r} appears twice in the header", line=1)
+
+    def rows():
+        with fp:
+            start = reader.line_num + 1
+            try:
+                for cells in reader:
+                    line = start
+                    start = reader.line_num + 1
+                    if not cells or all(not c.strip() for c in cells):
+                        continue
+                    if "\x00" in "".join(cells):
+                        raise InputFileError(path, "contains a NUL byte: not a CSV text file", line=line)
+                    if len(cells) != len(header):
+                        raise InputFileError(path, f"{len(cells)} cells where the header has {len(header)} "
+                                                   "(a stray delimiter or quote?)", line=line)
+                    yield line, {h: c.strip() for h, c in zip(header, cells)}
+            except csv.Error as ex:
+                raise InputFileError(path, f"broken CSV: {ex}", line=reader.line_num)
+
+    return CsvTable(path=path, encoding=used, header=header, delimiter=delimiter), rows()
 
 
 def read_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",
              delimiters: str = ",") -> CsvTable:
-    """Read a whole CSV file. Header cells are stripped; cell values are kept as given
-    (stripped of surrounding blanks). Broken quoting and ragged rows name their line."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file")
-    except OSError as ex:
-        raise InputFileError(path, f"cannot read: {ex.strerror}")
-    text, used = decode(path, data, encoding, fallback)
-    if "\x00" in text:
-        raise InputFileError(path, "contains NUL bytes: not a CSV text file (or a UTF-16 file)")
-    first = text.split("\n", 1)[0]
-    delimiter = max(delimiters, key=first.count) if len(delimiters) > 1 else delimiters
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    table = CsvTable(path=path, encoding=used, header=[], delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise InputFileError(path, "the file is empty (expected a header row)", line=1)
-        table.header = [h.strip() for h in header]
-        dupes = {h for h in table.header if h and table.header.count(h) > 1}
-        if dupes:
-            raise InputFileError(path, f"column {sorted(dupes)[0]!r} appears twice in the header", line=1)
-        start = reader.line_num + 1
-        for cells in reader:
-            line = start
-            start = reader.line_num + 1
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if len(cells) != len(table.header):
-                raise InputFileError(path, f"{len(cells)} cells where the header has {len(table.header)} "
-                                           "(a stray delimiter or quote?)", line=line)
-            table.rows.append((line, {h: c.strip() for h, c in zip(table.header, cells)}))
-    except csv.Error as ex:
-        raise InputFileError(path, f"broken CSV: {ex}", line=reader.line_num)
+    """Read a whole CSV file into a CsvTable (see ``iter_csv``); for files of a city's size."""
+    table, rows = iter_csv(path, encoding=encoding, fallback=fallback, delimiters=delimiters)
+    table.rows = list(rows)
     return table
 
 
+def count_lines(path: Path | str) -> int:
+    """Data lines of a file (newlines less the header's): the length of a progress bar."""
+    n = 0
+    with _open(Path(path)) as fp:
+        while chunk := fp.read(CHUNK):
+            n += chunk.count(b"\n")
+    return max(n - 1, 0)
+
+
 def file_sha256(path: Path | str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with _open(Path(path)) as fp:
+        while chunk := fp.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def slugify(text: str) -> str:

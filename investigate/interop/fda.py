@@ -24,7 +24,7 @@ from ..cases.stores import name_key, store_row
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
-from .common import date_visit_time, file_sha256, official_case, parse_date, read_csv
+from .common import date_visit_time, detect_encoding, file_sha256, iter_csv, official_case, parse_date
 
 PROTOCOL = "fda-compliance-check"
 SOURCE = "fda"
@@ -55,16 +55,15 @@ def _yes_no(text: str, *, path, line: int, column: str) -> bool | None:
     raise InputFileError(path, f"{text!r} is not Yes or No", line=line, column=column)
 
 
-def read_fda(path: Path | str, *, encoding: str | None = None) -> list[dict]:
-    """Read and check an FDA export: plain rows with parsed dates and answers, each with its
-    line. Any bad cell raises InputFileError naming file, line and column."""
-    table = read_csv(path, encoding=encoding, fallback=ENCODING)
+def iter_fda(path: Path | str, *, encoding: str | None = None):
+    """Read and check an FDA export as it goes: plain rows with parsed dates and answers,
+    each with its line. Any bad cell raises InputFileError naming file, line and column."""
+    table, source_rows = iter_csv(path, encoding=encoding, fallback=ENCODING)
     table.header = [ALIASES.get(h, h) for h in table.header]
-    table.rows = [(line, {ALIASES.get(k, k): v for k, v in row.items()}) for line, row in table.rows]
     table.require(*REQUIRED)
     choices = get_protocol(PROTOCOL).question("decision_type").choices
-    rows = []
-    for line, row in table.rows:
+    for line, row in source_rows:
+        row = {ALIASES.get(k, k): v for k, v in row.items()}
         name = row["Retailer Name"]
         if not name:
             raise InputFileError(table.path, "empty retailer name", line=line, column="Retailer Name")
@@ -82,21 +81,26 @@ def read_fda(path: Path | str, *, encoding: str | None = None) -> list[dict]:
                 answers[key] = value
         if row.get("Product Type"):
             answers["product_type"] = row["Product Type"]
-        rows.append({
+        yield {
             "line": line, "day": day, "answers": answers,
             "store": {"name": name, "address": row["Street Address"], "city": row.get("City"),
                       "state": row.get("State"), "postcode": row.get("Zip"), "country": "US"},
-        })
-    return rows
+        }
+
+
+def read_fda(path: Path | str, *, encoding: str | None = None) -> list[dict]:
+    """Every row of an FDA export, checked (see ``iter_fda``)."""
+    return list(iter_fda(path, encoding=encoding))
 
 
 def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
-               encoding: str | None = None, rows: list[dict] | None = None, on_batch=None) -> dict:
-    """Import an FDA compliance-check export in one transaction; returns counts. ``rows``
-    are ``read_fda``'s, when the caller has read them already (to size a progress bar)."""
+               encoding: str | None = None, on_batch=None) -> dict:
+    """Import an FDA compliance-check export in one transaction; returns counts.
+
+    The file is read twice, never held whole: once to check every row and find or make its
+    store, once to write the visits. ``on_batch(n)`` ticks once per row of the second pass."""
     path = Path(path)
-    if rows is None:
-        rows = read_fda(path, encoding=encoding)
+    encoding = detect_encoding(path, encoding, ENCODING)
     protocol = get_protocol(PROTOCOL, ws.root)
     tick = on_batch or (lambda n: None)
     with ws.transaction():
@@ -107,12 +111,12 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
         by_key: dict[str, dict] = {}
         for r in ws.db.query("select * from stores where name_key is not null order by created_at, id"):
             by_key.setdefault(r["name_key"], r)
-        known = {r["external_ref"] for r in ws.db.query(
-            "select external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
-        new_stores, visits, findings, matched, skipped = [], [], [], set(), 0
-        new_ids: set[str] = set()
-        for item in rows:
+        # First pass: every row's store, new ones written before the visits that point at them.
+        new_stores, matched = [], set()
+        keys: list[str] = []  # one short string per row, for the second pass
+        for item in iter_fda(path, encoding=encoding):
             key = name_key(item["store"]["name"], item["store"]["address"])
+            keys.append(key)
             store = by_key.get(key)
             if store is None:
                 try:
@@ -120,46 +124,59 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
                 except InvalidInput as ex:
                     raise InputFileError(path, str(ex), line=item["line"])
                 store["id"] = new_id()
-                new_ids.add(store["id"])
                 new_stores.append(store)
                 by_key[key] = store
-            elif store["id"] not in new_ids:
+            else:
                 matched.add(store["id"])
-            a = item["answers"]
-            ref = f"fda:{key}:{item['day'].isoformat()}:{a['decision_type']}:{(a.get('product_type') or '').lower()}"
-            if ref in known:
-                skipped += 1
-                tick(1)
-                continue
-            known.add(ref)
-            visited_at = date_visit_time(ws, item["day"], path=path, line=item["line"], column="Decision Date")
-            try:
-                row, judgement = prepare_visit(ws, case=case, protocol=protocol, store=store, tester=None,
-                                               answers=a, visited_at=visited_at, kind="official",
-                                               source=SOURCE, external_ref=ref)
-            except InvalidInput as ex:
-                raise InputFileError(path, str(ex), line=item["line"])
-            row["id"] = new_id()
-            visits.append(row)
-            for f in judgement["findings"]:
-                findings.append({
-                    "id": new_id(), "visit_id": row["id"], "code": f.get("code"), "title": f["title"],
-                    "statute": f.get("statute"), "severity": f.get("severity", "medium"),
-                    "description": f"FDA decision of {item['day'].isoformat()}", "source": SOURCE,
-                    "created_at": row["created_at"],
-                })
-            tick(1)
         ws.insert_many("stores", new_stores, action="import")
-        ws.insert_many("visits", visits, action="import")
+        matched -= {s["id"] for s in new_stores}
+
+        known = {r["external_ref"] for r in ws.db.query(
+            "select external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
+        findings: list[dict] = []
+        counts = {"visits": 0, "skipped": 0}
+
+        def visit_rows():
+            """Visits streamed into insert_many, so a national export is not held twice."""
+            for key, item in zip(keys, iter_fda(path, encoding=encoding)):
+                item["key"] = key
+                tick(1)
+                a = item["answers"]
+                ref = f"fda:{item['key']}:{item['day'].isoformat()}:{a['decision_type']}:" \
+                      f"{(a.get('product_type') or '').lower()}"
+                if ref in known:
+                    counts["skipped"] += 1
+                    continue
+                known.add(ref)
+                visited_at = date_visit_time(ws, item["day"], path=path, line=item["line"],
+                                             column="Decision Date")
+                try:
+                    row, judgement = prepare_visit(
+                        ws, case=case, protocol=protocol, store=by_key[item["key"]], tester=None, answers=a,
+                        visited_at=visited_at, kind="official", source=SOURCE, external_ref=ref)
+                except InvalidInput as ex:
+                    raise InputFileError(path, str(ex), line=item["line"])
+                row["id"] = new_id()
+                counts["visits"] += 1
+                for f in judgement["findings"]:
+                    findings.append({
+                        "id": new_id(), "visit_id": row["id"], "code": f.get("code"), "title": f["title"],
+                        "statute": f.get("statute"), "severity": f.get("severity", "medium"),
+                        "description": f"FDA decision of {item['day'].isoformat()}", "source": SOURCE,
+                        "created_at": row["created_at"],
+                    })
+                yield row
+
+        ws.insert_many("visits", visit_rows(), action="import")
         ws.insert_many("findings", findings, action="import")
-        summary = {"case": case["slug"], "case_created": created, "rows": len(rows),
+        summary = {"case": case["slug"], "case_created": created, "rows": len(keys),
                    "stores_added": len(new_stores),
                    "stores_matched": len(matched),
-                   "visits_added": len(visits), "visits_already_imported": skipped,
+                   "visits_added": counts["visits"], "visits_already_imported": counts["skipped"],
                    "findings_added": len(findings)}
         ws.log_event("import", {"format": "fda", "file": str(path), "sha256": file_sha256(path),
                                 "summary": summary})
     return summary
 
 
-__all__ = ["read_fda", "import_fda", "decision_key", "PROTOCOL", "SOURCE", "COLUMNS"]
+__all__ = ["iter_fda", "read_fda", "import_fda", "decision_key", "PROTOCOL", "SOURCE", "COLUMNS"]
