@@ -108,3 +108,29 @@ def test_kobo_unknown_store_and_too_old_tester_are_refused(workspace, tobacco_ca
     with pytest.raises(InputFileError, match=r"late.csv:2"):
         import_kobo(workspace, late, case_ref="tobacco-nk")
     assert snapshot(workspace) == before
+
+
+def test_kobo_export_without_a_store_field_or_with_a_bad_map_is_refused(workspace, tobacco_case, tmp_path, run):
+    text = KOBO.read_text(encoding="utf-8")
+    nostore = tmp_path / "nostore.csv"
+    nostore.write_text(text.replace("group_visit/store;", "group_visit/shop_name;"), encoding="utf-8")
+    before = snapshot(workspace)
+    result = run("import", "kobo", nostore, "--case", "tobacco-nk", "--map", "shop_name=")
+    assert result.exit_code != 0
+    assert "nostore.csv:1: no 'store' field" in result.stderr
+    result = run("import", "kobo", KOBO, "--case", "tobacco-nk", "--map", "sale=sold")
+    assert result.exit_code != 0
+    assert "--map group_visit/sale=sold: protocol tobacco-minors has no question 'sold'" in result.stderr
+    result = run("import", "kobo", KOBO, "--case", "tobacco-nk", "--map", "weather=")
+    assert "--map weather=…: no such field" in result.stderr
+    assert snapshot(workspace) == before
+
+
+def test_kobo_import_is_audited_and_verifies(workspace, tobacco_case, run):
+    from investigate.verify import verify
+
+    assert run("import", "kobo", KOBO, "--case", "tobacco-nk").exit_code == 0
+    assert verify(workspace).ok
+    event = next(workspace.db.query("select data from audit_log where action = 'import' and table_name is null"))
+    data = json.loads(event["data"])
+    assert data["format"] == "kobo" and len(data["sha256"]) == 64
