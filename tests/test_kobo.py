@@ -134,3 +134,15 @@ def test_kobo_import_is_audited_and_verifies(workspace, tobacco_case, run):
     event = next(workspace.db.query("select data from audit_log where action = 'import' and table_name is null"))
     data = json.loads(event["data"])
     assert data["format"] == "kobo" and len(data["sha256"]) == 64
+
+
+def test_kobo_visit_at_a_store_outside_the_frame_is_imported_with_a_warning(workspace, tobacco_case, run):
+    from investigate.cases import stores
+
+    stores.add_store(workspace, name="Neuer Späti", address="Weserstr. 1", licence_number="L-9")
+    text = KOBO.read_text(encoding="utf-8").splitlines()
+    path = workspace.root / "one.csv"
+    path.write_text("\n".join([text[0], text[1].replace(";L-1;", ";L-9;")]) + "\n", encoding="utf-8")
+    result = run("import", "kobo", path, "--case", "tobacco-nk")
+    assert result.exit_code == 0, result.output
+    assert "Warning: store Neuer Späti is not in the frame of case tobacco-nk" in result.output

@@ -134,4 +134,5 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
         f"  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) if summary["outcomes"]
         else "  outcomes: none",
         f"  findings: {summary['findings_added']} added, promises: {summary['promises_added']} added",
+        *(f"Warning: {w}" for w in summary["warnings"]),
     ])

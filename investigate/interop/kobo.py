@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..cases.cases import get_case
 from ..cases.protocols import ATTEMPT_STATUSES, Protocol, Question, get_protocol
-from ..cases.visits import finding_rows, parse_visit_time, prepare_visit
+from ..cases.visits import finding_rows, frame_warnings, parse_visit_time, prepare_visit
 from ..errors import InputFileError, InvalidInput, NotFound
 from ..ids import resolve
 from ..workspace import Workspace, new_id
@@ -273,6 +273,8 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
         summary = {"case": case["slug"], "protocol": protocol.key, "rows": len(table.rows),
                    "visits_added": len(visits), "visits_already_imported": skipped,
                    "findings_added": len(findings), "promises_added": len(promises), "outcomes": outcomes,
+                   # a store outside the case's frame is worth a word, not a refusal (as in visit record)
+                   "warnings": [w for s in stores.values() for w in frame_warnings(ws, case, s)],
                    "columns": {c: t or None for c, t in plan.items()}}
         ws.log_event("import", {"format": "kobo", "file": str(path), "sha256": file_sha256(path),
                                 "summary": {k: v for k, v in summary.items() if k != "columns"}})
