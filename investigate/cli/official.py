@@ -46,8 +46,10 @@ def lives(ws, folder, case_ref, encoding, as_json):
     visits and violations their findings. LIVES has no inspection id: all inspections of one
     business on one day are ONE visit, scored with the day's lowest score (every score is kept
     in the 'scores' answer) and carrying the day's violations once. Dates have no time: visits
-    are placed at local midnight. Example:
+    are placed at local midnight.
 
+    \b
+    Example:
         investigate import lives ./lexington-lives
     """
     from ..interop import lives as lives_mod
@@ -80,8 +82,10 @@ def fda(ws, file, case_ref, encoding, as_json):
     Columns: Retailer Name, Street Address, City, State, Zip, Decision Date (MM/DD/YYYY),
     Decision Type, Minor Involved, Sale to Minor, Product Type. Rows find their store by
     normalised name and address ("Smart-Shop" = "smartshop"); warning letters, money penalties,
-    no-sale orders and sales to minors become findings. Example:
+    no-sale orders and sales to minors become findings.
 
+    \b
+    Example:
         investigate import fda compliance_checks.csv --case tobacco-lex
     """
     from ..interop import fda as fda_mod
@@ -117,9 +121,12 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
     Kobo's and ODK's own columns are understood: 'start' is the visit time, '_uuid' (or
     meta/instanceID) identifies the submission so that importing again adds nothing; the rest
     (_id, _index, _submission_time, end, deviceid…) are ignored. An unknown field is an error
-    that names it, and nothing is imported. Example:
+    that names it, and nothing is imported.
 
-        investigate import kobo tobacco_form.csv --case tobacco-lex --map shop=store --map sold=sale
+    \b
+    Example:
+        investigate import kobo tobacco_form.csv --case tobacco-lex \\
+            --map shop=store --map sold=sale --map weather=
     """
     from ..interop import kobo as kobo_mod
 

@@ -5,7 +5,8 @@ included, for the newsroom's own archive or analysis — never publish it (``inv
 publish`` builds the sanitised public copy). The LIVES export writes businesses.csv,
 inspections.csv, violations.csv and feed_info.csv; importing it back with ``import lives``
 gives the same stores, visits and findings (see ``lives.py`` for how a business's several
-inspections on one day are kept).
+inspections on one day are kept). LIVES joins violations to inspections by business and
+date, so two visits of one store on one day (a test and a retest, say) come back as one.
 """
 
 from __future__ import annotations
