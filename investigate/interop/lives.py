@@ -212,38 +212,48 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, on_b
 
         known = {(r["store_id"], r["external_ref"]) for r in ws.db.query(
             "select store_id, external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
-        visits, findings, skipped = [], [], 0
-        for item in feed.inspections:
-            store = stores[item.business_id]
-            if (store["id"], item.external_ref) in known:
-                skipped += 1
-                tick(1 + len(item.violations))
-                continue
-            visited_at = date_visit_time(ws, item.day, path=feed.folder / "inspections.csv",
-                                         line=item.line, column="date")
-            try:
-                row, _ = prepare_visit(ws, case=case, protocol=protocol, store=store, tester=None,
-                                       answers=item.answers(), visited_at=visited_at, kind="official",
-                                       source=SOURCE, external_ref=item.external_ref)
-            except InvalidInput as ex:
-                raise InputFileError(feed.folder / "inspections.csv", str(ex), line=item.line)
-            row["id"] = new_id()
-            visits.append(row)
-            for v in item.violations:
-                findings.append({
-                    "id": new_id(), "visit_id": row["id"], "code": v["code"],
-                    "title": v["description"] or f"Violation {v['code']}",
-                    "statute": None, "severity": VIOLATION_SEVERITY, "description": v["description"],
-                    "source": SOURCE, "created_at": row["created_at"],
-                })
-        ws.insert_many("visits", visits, action="import", on_batch=tick)
-        ws.insert_many("findings", findings, action="import", on_batch=tick)
+        written: list[tuple[str, str, Inspection]] = []  # (visit id, created_at, inspection)
+        counts = {"skipped": 0}
+
+        def visit_rows():
+            """Streamed into insert_many: only the feed itself is held in memory."""
+            for item in feed.inspections:
+                store = stores[item.business_id]
+                if (store["id"], item.external_ref) in known:
+                    counts["skipped"] += 1
+                    tick(1 + len(item.violations))
+                    continue
+                visited_at = date_visit_time(ws, item.day, path=feed.folder / "inspections.csv",
+                                             line=item.line, column="date")
+                try:
+                    row, _ = prepare_visit(ws, case=case, protocol=protocol, store=store, tester=None,
+                                           answers=item.answers(), visited_at=visited_at, kind="official",
+                                           source=SOURCE, external_ref=item.external_ref)
+                except InvalidInput as ex:
+                    raise InputFileError(feed.folder / "inspections.csv", str(ex), line=item.line)
+                row["id"] = new_id()
+                written.append((row["id"], row["created_at"], item))
+                yield row
+
+        def finding_rows():
+            for visit_id, created_at, item in written:
+                for v in item.violations:
+                    yield {
+                        "id": new_id(), "visit_id": visit_id, "code": v["code"],
+                        "title": v["description"] or f"Violation {v['code']}",
+                        "statute": None, "severity": VIOLATION_SEVERITY, "description": v["description"],
+                        "source": SOURCE, "created_at": created_at,
+                    }
+
+        n_visits = ws.insert_many("visits", visit_rows(), action="import", on_batch=tick)
+        n_findings = ws.insert_many("findings", finding_rows(), action="import", on_batch=tick)
+        skipped = counts["skipped"]
         summary = {
             "case": case["slug"], "case_created": case_created, "municipality": feed.municipality,
             "stores_added": len(new_stores), "stores_updated": updated,
             "stores_unchanged": len(feed.businesses) - len(new_stores) - updated,
-            "visits_added": len(visits), "visits_already_imported": skipped,
-            "findings_added": len(findings), **feed.counts,
+            "visits_added": n_visits, "visits_already_imported": skipped,
+            "findings_added": n_findings, **feed.counts,
         }
         ws.log_event("import", {"format": "lives", "folder": str(feed.folder), "files": feed.files,
                                 "summary": summary})
