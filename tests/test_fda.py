@@ -126,3 +126,17 @@ def test_read_fda_names_an_empty_file(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(InputFileError, match="empty.csv:1: the file is empty"):
         read_fda(empty)
+
+
+def test_older_fda_headings_are_understood(workspace, tmp_path):
+    header = "Retailer Name,Address,City,State,Zip Code,Decision Date,Inspection Result,Sale to Minor?\r\n"
+    path = write(tmp_path, "Kwik Mart,9 Broadway,Louisville,KY,40202,03/03/2021,No-Tobacco-Sale Order,Yes",
+                 header=header)
+    summary = import_fda(workspace, path)
+    assert summary["visits_added"] == 1
+    visit = next(workspace.db.query("select * from visits"))
+    assert json.loads(visit["answers"]) == {"decision_type": "no_tobacco_sale_order", "sale_to_minor": True}
+    codes = {r[0] for r in workspace.db.execute("select code from findings")}
+    assert codes == {"FDA_NO_TOBACCO_SALE_ORDER", "SALE_TO_MINOR"}
+    store = next(workspace.db.query("select * from stores"))
+    assert store["postcode"] == "40202" and store["source"] == "fda" and store["country"] == "US"

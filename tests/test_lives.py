@@ -159,3 +159,26 @@ def test_protocol_list_shows_the_official_protocols(run):
     result = run("protocol", "list", "--json")
     keys = {p["key"] for p in json.loads(result.output)}
     assert {"lives-inspection", "fda-compliance-check", "tobacco-minors"} <= keys
+
+
+def test_feed_without_feed_info_takes_its_case_from_the_commonest_city(workspace, tmp_path):
+    feed = tmp_path / "mini"
+    feed.mkdir()
+    (feed / "businesses.csv").write_text(
+        "business_id,name,address,city,state,postal_code,latitude,longitude\n"
+        "b1,Café \"Zur Post\",Main St 1,Springfield,IL,62701,39.80,-89.64\n"
+        "b2,<b>Grill</b>,Main St 2,Springfield,IL,62701,,\n", encoding="utf-8")
+    (feed / "inspections.csv").write_text(
+        "business_id,score,date,type\nb1,,20240105,routine\nb2,92.5,20240105,initial\n", encoding="utf-8")
+    (feed / "violations.csv").write_text("business_id,date,code,description\nb2,20240105,7,\n", encoding="utf-8")
+    summary = lives.import_lives(workspace, lives.read_feed(feed))
+    assert summary["case"] == "lives-springfield"
+    rows = {r["external_id"]: r for r in workspace.db.query("select * from stores")}
+    assert rows["b1"]["name"] == 'Café "Zur Post"' and rows["b1"]["lat"] == 39.8
+    assert rows["b1"]["coord_source"] == "import" and rows["b2"]["name"] == "<b>Grill</b>"
+    visits = {r["store_id"]: r for r in workspace.db.query("select * from visits")}
+    assert json.loads(visits[rows["b1"]["id"]]["answers"]) == {"violations": 0, "inspection_type": "routine"}
+    assert visits[rows["b1"]["id"]]["outcome"] == "compliant"
+    assert json.loads(visits[rows["b2"]["id"]]["answers"])["score"] == 92.5
+    finding = next(workspace.db.query("select * from findings"))
+    assert finding["code"] == "7" and finding["title"] == "Violation 7" and finding["description"] is None
