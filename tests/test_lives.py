@@ -182,3 +182,14 @@ def test_feed_without_feed_info_takes_its_case_from_the_commonest_city(workspace
     assert json.loads(visits[rows["b2"]["id"]]["answers"])["score"] == 92.5
     finding = next(workspace.db.query("select * from findings"))
     assert finding["code"] == "7" and finding["title"] == "Violation 7" and finding["description"] is None
+
+
+def test_official_history_gives_a_lives_store_its_inspections(workspace, lexington):
+    from investigate.interop.history import official_history
+
+    store = next(workspace.db.query("select * from stores where external_id = '30690'"))
+    history = official_history(workspace, store)
+    day = next(h for h in history if h["date"] == "2015-10-07")
+    assert day["agency"] == "health department" and day["result"] == "score 89, 4 violations"
+    assert len(day["findings"]) == 4 and day["summary"] == "health department: score 89, 4 violations (2015-10-07)"
+    assert [h["date"] for h in history] == sorted(h["date"] for h in history)
