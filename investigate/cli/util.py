@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import shutil
+import sys
 from typing import Any, Callable, Iterable
 
 import click
@@ -184,7 +185,7 @@ class _Quiet:
 def progress(length: int | None, label: str):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
     click's bar would print just its label there, with no newline."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr  # CliRunner swaps sys.stderr, so tests see what a user would
     if not stream.isatty():
         return _Quiet()
     return click.progressbar(length=length, label=label, file=stream)
