@@ -310,15 +310,16 @@ class Workspace:
         count = 0
         columns = set(self.columns(table))
         with self.transaction():
-            prev_hash, next_seq = self._last_link()
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
 
             def flush():
-                nonlocal prev_hash, next_seq
                 if not batch:
                     return
+                # Read the chain head per batch, not once: ``on_batch`` may write audited rows
+                # of its own (an importer flushing a batch's findings after its visits).
+                prev_hash, next_seq = self._last_link()
                 self.db[table].insert_all(batch, batch_size=max(1, 999 // len(columns)))
                 entries = [
                     {
@@ -334,10 +335,10 @@ class Workspace:
                 ]
                 linked = audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq)
                 self.db["audit_log"].insert_all(linked, batch_size=99)
-                prev_hash, next_seq = linked[-1]["hash"], linked[-1]["seq"] + 1
-                if on_batch:
-                    on_batch(len(batch))
+                n = len(batch)
                 batch.clear()
+                if on_batch:
+                    on_batch(n)
 
             for row in rows:
                 row = _prepare(row)

@@ -145,7 +145,10 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
                                                    "(a stray delimiter or quote?)", line=line)
                     yield line, {h: c.strip() for h, c in zip(header, cells)}
             except csv.Error as ex:
-                raise InputFileError(path, f"broken CSV: {ex}", line=reader.line_num)
+                # The record that breaks starts at ``start``: an unclosed quote there swallows
+                # every line after it, so the line where reading failed is the wrong one to name.
+                raise InputFileError(path, f"broken CSV in the record starting here: {ex} "
+                                           "(an unclosed quote?)", line=start)
 
     return CsvTable(path=path, encoding=used, header=header, delimiter=delimiter), rows()
 

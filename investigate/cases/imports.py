@@ -1,0 +1,357 @@
+"""Bulk imports of stores and visits from CSV: all or nothing, every bad cell located.
+
+Both importers read through ``interop.common.iter_csv`` (UTF-8, UTF-8 with BOM or cp1252
+detected, broken quoting and ragged rows reported by line) and write in ONE transaction: the
+first bad row raises an ``InputFileError`` naming file, line and column, and nothing of the
+file is kept. Visits go through ``visits.prepare_visit`` — the same validation and rules as
+``visit record`` — so an imported visit is judged exactly like a typed one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..errors import InputFileError, InvalidInput
+from ..interop.common import iter_csv
+from ..workspace import Workspace, new_id
+from .protocols import CHANNELS, get_protocol
+from .stores import STORE_FIELDS, add_to_frame, check_coordinates, store_row
+from .visits import finding_rows, parse_visit_time, prepare_visit
+
+#: Headers recognised without a --map, per field (compared case-insensitively).
+STORE_ALIASES = {
+    "name": ["name", "store", "store_name", "retailer_name", "business_name"],
+    "chain": ["chain", "brand"],
+    "licence_number": ["licence_number", "license_number", "licence", "license", "licence_no"],
+    "address": ["address", "street_address", "street"],
+    "postcode": ["postcode", "zip", "zip_code", "postal_code", "plz"],
+    "city": ["city", "town"],
+    "district": ["district", "neighbourhood", "neighborhood", "bezirk"],
+    "state": ["state"],
+    "country": ["country"],
+    "channel": ["channel"],
+    "contact": ["contact", "phone", "email", "url"],
+    "lat": ["lat", "latitude"],
+    "lon": ["lon", "lng", "long", "longitude"],
+    "coord_precision": ["coord_precision"],
+    "external_id": ["external_id", "id", "business_id"],
+    "notes": ["notes"],
+}
+
+VISIT_FIELDS = ("store", "tester", "visited_at", "attempt", "round", "observer", "notes", "external_ref")
+VISIT_ALIASES = {
+    "store": ["store", "store_id", "licence_number", "license_number"],
+    "tester": ["tester", "tester_code"],
+    "visited_at": ["visited_at", "time", "datetime", "date"],
+}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while block := fp.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_columns(path: Path, header: list[str], fields: Iterable[str], aliases: dict,
+                    mapping: dict | None) -> dict[str, str]:
+    """field → column of the file: ``mapping`` first (``--map name=RETAILER_NAME``), then
+    the aliases. A mapped column that is not in the file is an error listing the columns."""
+    mapping = dict(mapping or {})
+    fields = list(fields)
+    unknown = [f for f in mapping if f not in fields]
+    if unknown:
+        raise InvalidInput(f"--map {unknown[0]}=…: no such field (fields: {', '.join(fields)})")
+    lower = {h.lower(): h for h in header}
+    out = {}
+    for f in fields:
+        if f in mapping:
+            col = mapping[f]
+            if col not in header and col.lower() not in lower:
+                raise InputFileError(path, f"--map {f}={col}: no column {col!r} "
+                                           f"(found: {', '.join(header)})", line=1)
+            out[f] = col if col in header else lower[col.lower()]
+            continue
+        for alias in aliases.get(f, [f]):
+            if alias in lower:
+                out[f] = lower[alias]
+                break
+    return out
+
+
+def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
+    """Plain store fields from one CSV row, each problem located by its column."""
+    fields = {f: row[c] for f, c in columns.items()}
+    if not fields.get("name"):
+        raise InputFileError(path, "a store needs a name", line=line, column=columns["name"])
+    channel = fields.get("channel") or "in_person"
+    if channel not in CHANNELS:
+        raise InputFileError(path, f"channel {channel!r} is not one of {', '.join(CHANNELS)}",
+                             line=line, column=columns.get("channel"))
+    try:
+        fields["lat"], fields["lon"] = check_coordinates(fields.get("lat"), fields.get("lon"))
+    except InvalidInput as ex:
+        raise InputFileError(path, str(ex), line=line, column=columns.get("lat"))
+    return fields
+
+
+def import_stores(
+    ws: Workspace,
+    path: Path | str,
+    *,
+    mapping: dict | None = None,
+    encoding: str | None = None,
+    case: dict | None = None,
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Upsert stores from a CSV file: on licence number when the row has one, else on
+    normalised name + address. Existing stores get changed fields through audited updates
+    (coordinates a reporter typed or a photo's EXIF gave are never overwritten); new ones
+    are inserted in bulk. Returns counts."""
+    path = Path(path)
+    table, rows = iter_csv(path, encoding=encoding)
+    columns = resolve_columns(path, table.header, STORE_FIELDS, STORE_ALIASES, mapping)
+    if "name" not in columns:
+        raise InputFileError(path, f"missing column 'name' (found: {', '.join(table.header)}; "
+                                   "map one with --map name=COLUMN)", line=1)
+    source = source or f"import:{path.name}"
+    by_licence = {r[0]: r[1] for r in ws.db.execute(
+        "select licence_number, id from stores where licence_number is not null")}
+    by_key = {r[0]: r[1] for r in ws.db.execute("select name_key, id from stores where licence_number is null")}
+    pending: dict[str, dict] = {}  # new stores by their upsert key, in file order
+    counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0}
+    touched: list[str] = []
+    with ws.transaction():
+        for line, raw in rows:
+            counts["rows"] += 1
+            fields = _store_fields(path, line, raw, columns)
+            new = store_row(ws, fields, source=source, coord_source="import")
+            key = ("L", new["licence_number"]) if new["licence_number"] else ("K", new["name_key"])
+            existing_id = (by_licence if key[0] == "L" else by_key).get(key[1])
+            if existing_id is None and key in pending:
+                # The same store twice in one file: the later row wins, as in any upsert.
+                pending[key].update({k: v for k, v in new.items() if v is not None and k != "id"})
+                counts["unchanged"] += 1
+                continue
+            if existing_id is None:
+                new["id"] = new_id()
+                pending[key] = new
+                continue
+            old = ws.get("stores", existing_id)
+            changes = {k: new[k] for k in STORE_FIELDS if new.get(k) is not None and new[k] != old[k]}
+            if old["coord_source"] in ("typed", "exif"):
+                changes.pop("lat", None)
+                changes.pop("lon", None)
+            elif "lat" in changes or "lon" in changes:
+                changes["coord_source"] = "import"
+            if "name" in changes or "address" in changes:
+                changes["name_key"] = new["name_key"]
+            if changes:
+                ws.update("stores", existing_id, changes, reason=f"import {path.name}:{line}")
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+            touched.append(existing_id)
+            if progress and counts["rows"] % 1000 == 0:
+                progress(1000)
+        counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
+        touched += [r["id"] for r in pending.values()]
+        if case is not None:
+            counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in touched])
+        ws.log_event("import", {"kind": "stores", "file": path.name, "sha256": file_sha256(path),
+                                "encoding": table.encoding, **counts})
+    if progress:
+        progress(counts["rows"] % 1000)
+    return counts
+
+
+def _locate(ex: InvalidInput, path: Path, line: int, columns: dict, questions: set) -> InputFileError:
+    """Which column an error from prepare_visit belongs to, from what it names."""
+    text = str(ex)
+    head = text.split(":", 1)[0]
+    if head in questions:
+        column = columns.get(head, head)
+    elif text.startswith("tester") or "needs a tester" in text:
+        column = columns.get("tester")
+    elif text.startswith("attempt"):
+        column = columns.get("attempt")
+    elif text.startswith("round"):
+        column = columns.get("round")
+    else:
+        column = None
+    return InputFileError(path, text, line=line, column=column)
+
+
+class StoreLookup:
+    """Find a store by id, licence number or external id without a query per row."""
+
+    def __init__(self, ws: Workspace):
+        self.by_ref: dict[str, str] = {}
+        for sid, licence, external in ws.db.execute("select id, licence_number, external_id from stores"):
+            self.by_ref[sid] = sid
+            if external:
+                self.by_ref.setdefault(str(external), sid)
+            if licence:
+                self.by_ref[licence] = sid
+        self.ids = sorted(i for i in self.by_ref if i == self.by_ref[i])
+
+    def find(self, ref: str) -> str | None:
+        if ref in self.by_ref:
+            return self.by_ref[ref]
+        if len(ref) >= 4:  # a unique id prefix, as the CLI accepts everywhere
+            i = bisect.bisect_left(self.ids, ref.lower())
+            hits = []
+            while i < len(self.ids) and self.ids[i].startswith(ref.lower()) and len(hits) < 2:
+                hits.append(self.ids[i])
+                i += 1
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+
+def import_visit_rows(
+    ws: Workspace,
+    case: dict,
+    rows: Iterable[tuple[int, dict]],
+    *,
+    path: Path,
+    columns: dict[str, str],
+    question_columns: dict[str, str],
+    source: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Validate, judge and write visits given as (line, {column: value}) rows; one
+    transaction; findings and promises flushed batch by batch after their visits.
+
+    ``columns`` maps the visit fields (store, tester, visited_at, …) to file columns and
+    ``question_columns`` the protocol's question keys to file columns. Public so that other
+    importers (Kobo/ODK forms) can feed rows through the same rules."""
+    protocol = get_protocol(case["protocol"], ws.root)
+    questions = {q.key for q in protocol.questions}
+    stores = StoreLookup(ws)
+    testers = {r["code"]: r for r in ws.db.query("select * from testers")}
+    pending_findings: list[dict] = []
+    pending_promises: list[dict] = []
+    counts = {"visits": 0, "findings": 0, "promises": 0}
+    outside_frame: set[str] = set()
+    has_frame = ws.db.execute("select 1 from case_stores where case_id = ? limit 1", [case["id"]]).fetchone()
+    frame = {r[0] for r in ws.db.execute("select store_id from case_stores where case_id = ?", [case["id"]])}
+
+    def flush_children(n: int) -> None:
+        if pending_findings:
+            counts["findings"] += ws.insert_many("findings", pending_findings, action="import")
+            pending_findings.clear()
+        if pending_promises:
+            counts["promises"] += ws.insert_many("promises", pending_promises, action="import")
+            pending_promises.clear()
+        if progress:
+            progress(n)
+
+    def visit_rows():
+        for line, raw in rows:
+            get = lambda f: (raw.get(columns[f]) or "").strip() if f in columns else ""  # noqa: E731
+            store_ref = get("store")
+            if not store_ref:
+                raise InputFileError(path, "no store given", line=line, column=columns.get("store", "store"))
+            store_id = stores.find(store_ref)
+            if store_id is None:
+                raise InputFileError(path, f"unknown store {store_ref!r}", line=line, column=columns["store"])
+            tester = None
+            code = get("tester")
+            if code:
+                tester = testers.get(code)
+                if tester is None:
+                    raise InputFileError(path, f"unknown tester {code!r}", line=line, column=columns["tester"])
+            try:
+                when = parse_visit_time(ws, get("visited_at") or None) if get("visited_at") else None
+            except InvalidInput as ex:
+                raise InputFileError(path, str(ex), line=line, column=columns.get("visited_at"))
+            if when is None:
+                raise InputFileError(path, "no visit time given", line=line,
+                                     column=columns.get("visited_at", "visited_at"))
+            answers = {k: raw[c] for k, c in question_columns.items() if raw.get(c, "") != ""}
+            try:
+                round_ = int(get("round") or 1)
+            except ValueError:
+                raise InputFileError(path, f"round {get('round')!r} is not a whole number", line=line,
+                                     column=columns.get("round"))
+            try:
+                row, judgement = prepare_visit(
+                    ws, case=case, protocol=protocol, store={"id": store_id}, tester=tester,
+                    answers=answers, visited_at=when, observer=get("observer") or None,
+                    attempt=get("attempt") or "completed", round=round_, source=source,
+                    external_ref=get("external_ref") or None, notes=get("notes") or None)
+            except InvalidInput as ex:
+                raise _locate(ex, path, line, question_columns | columns, questions)
+            row["id"] = new_id()
+            pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
+                                                 created_at=row["created_at"]))
+            pending_promises.extend({"visit_id": row["id"], "what": p["what"], "promised_at": row["visited_at"],
+                                     "due_at": p["due_at"], "kept": None, "created_at": row["created_at"]}
+                                    for p in judgement["promises"])
+            if has_frame and store_id not in frame:
+                outside_frame.add(store_id)
+            yield row
+
+    with ws.transaction():
+        counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
+        flush_children(0)
+    counts["outside_frame"] = len(outside_frame)
+    return counts
+
+
+def import_visits(
+    ws: Workspace,
+    case: dict,
+    path: Path | str,
+    *,
+    mapping: dict | None = None,
+    encoding: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Visits of ``case`` from a CSV file: columns store, tester, visited_at, optional attempt,
+    round, observer, notes, external_ref, and one column per protocol question key."""
+    path = Path(path)
+    protocol = get_protocol(case["protocol"], ws.root)
+    table, rows = iter_csv(path, encoding=encoding)
+    keys = [q.key for q in protocol.questions]
+    mapping = dict(mapping or {})
+    visit_map = {k: v for k, v in mapping.items() if k in VISIT_FIELDS}
+    question_map = {k: v for k, v in mapping.items() if k in keys}
+    unknown = set(mapping) - set(visit_map) - set(question_map)
+    if unknown:
+        raise InvalidInput(f"--map {sorted(unknown)[0]}=…: neither a visit field ({', '.join(VISIT_FIELDS)}) "
+                           f"nor a question of {protocol.key} ({', '.join(keys)})")
+    columns = resolve_columns(path, table.header, VISIT_FIELDS, VISIT_ALIASES, visit_map)
+    question_columns = resolve_columns(path, table.header, keys, {}, question_map)
+    for required in ("store", "visited_at"):
+        if required not in columns:
+            raise InputFileError(path, f"missing column {required!r} (found: {', '.join(table.header)})", line=1)
+    if protocol.uses_testers and "tester" not in columns:
+        raise InputFileError(path, f"missing column 'tester': protocol {protocol.key} needs a tester", line=1)
+    used = set(columns.values()) | set(question_columns.values())
+    stray = [h for h in table.header if h not in used]
+    if stray:
+        raise InputFileError(path, f"column {stray[0]!r} is neither a visit field nor a question of "
+                                   f"{protocol.key} (questions: {', '.join(keys)})", line=1, column=stray[0])
+    with ws.transaction():
+        counts = import_visit_rows(ws, case, rows, path=path, columns=columns,
+                                   question_columns=question_columns, source=f"import:{path.name}",
+                                   progress=progress)
+        ws.log_event("import", {"kind": "visits", "case": case["slug"], "file": path.name,
+                                "sha256": file_sha256(path), "encoding": table.encoding, **counts})
+    return counts
+
+
+def count_rows(path: Path | str) -> int:
+    """A cheap line count for the progress bar's length (header excluded)."""
+    with open(path, "rb") as fp:
+        return max(sum(block.count(b"\n") for block in iter(lambda: fp.read(1 << 20), b"")) - 1, 0)
+
+
+__all__ = ["import_stores", "import_visits", "import_visit_rows", "resolve_columns", "StoreLookup", "count_rows"]
