@@ -131,9 +131,10 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
     from ..interop import kobo as kobo_mod
 
     fields = {k: v for k, v in mapping}
-    table = kobo_mod.read_kobo(file, encoding=encoding)
-    with progress(len(table.rows), "Importing form submissions") as bar:
-        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, table=table,
+    from ..interop.common import count_lines
+
+    with progress(count_lines(file), "Importing form submissions") as bar:
+        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
                                        on_batch=bar.update)
     _report(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",

@@ -1,8 +1,9 @@
 """KoboToolbox / ODK Central CSV exports of a form that follows a case's protocol.
 
 A reporter may collect visits on a phone with a form whose fields are the protocol's
-questions. Each submission becomes a visit through ``prepare_visit``, so the same validation,
-tester age check and rules apply as to a visit recorded at the command line.
+questions. Each submission becomes a visit through the same importer as ``visit import``
+(``cases.imports.import_visit_rows``, hence ``prepare_visit``), so the same validation, tester
+age check and rules apply as to a visit recorded at the command line.
 
 How columns are understood:
 
@@ -33,11 +34,10 @@ from pathlib import Path
 
 from ..cases.cases import get_case
 from ..cases.protocols import ATTEMPT_STATUSES, Protocol, Question, get_protocol
-from ..cases.visits import finding_rows, frame_warnings, parse_visit_time, prepare_visit
-from ..errors import InputFileError, InvalidInput, NotFound
-from ..ids import resolve
-from ..workspace import Workspace, new_id
-from .common import CsvTable, file_sha256, read_csv
+from ..cases.visits import parse_visit_time
+from ..errors import InputFileError, InvalidInput
+from ..workspace import Workspace
+from .common import CsvTable, file_sha256, iter_csv
 
 SOURCE = "kobo"
 SPECIAL = ("store", "tester", "observer", "attempt", "round", "notes", "visited_at")
@@ -154,129 +154,116 @@ def _time(ws: Workspace, text: str, *, assume_utc: bool) -> datetime:
 
 
 def read_kobo(path: Path | str, *, encoding: str | None = None) -> CsvTable:
-    """The export read whole. Kobo writes ';' by default and ODK Central ','; the header
-    line tells which."""
-    return read_csv(path, encoding=encoding, delimiters=",;")
+    """The export's header (rows are streamed by ``import_kobo``). Kobo writes ';' by
+    default and ODK Central ','; the header line tells which."""
+    table, rows = iter_csv(path, encoding=encoding, delimiters=",;")
+    rows.close()
+    return table
+
+
+#: Columns the rows handed to the visit importer carry besides the file's own.
+TIME_KEY, REF_KEY = "\x00visited_at", "\x00external_ref"
 
 
 def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict[str, str] | None = None,
-                encoding: str | None = None, table: CsvTable | None = None, on_batch=None) -> dict:
-    """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts. ``table``
-    is ``read_kobo``'s, when the caller has read the file already (to size a progress bar)."""
+                encoding: str | None = None, on_batch=None) -> dict:
+    """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts.
+
+    What is Kobo's own is settled here (the column plan, the submission id, the time with its
+    offset, choices given by form name or label); the visits themselves go through the same
+    importer as ``visit import`` (``cases.imports.import_visit_rows``), hence through
+    ``prepare_visit`` and the protocol's rules."""
+    from ..cases.imports import import_visit_rows
+
     path = Path(path)
     case = get_case(ws, case_ref)
     protocol = get_protocol(case["protocol"], ws.root)
-    if table is None:
-        table = read_kobo(path, encoding=encoding)
-    plan = plan_columns(path, table.header, protocol, mapping or {})
+    table, source_rows = iter_csv(path, encoding=encoding, delimiters=",;")
+    try:
+        plan = plan_columns(path, table.header, protocol, mapping or {})
+    except BaseException:
+        source_rows.close()
+        raise
     tick = on_batch or (lambda n: None)
     questions = {q.key: q for q in protocol.questions}
     question_columns = {t: c for c, t in plan.items() if t in questions}
-    stores: dict[str, dict] = {}
-    testers: dict[str, dict] = {}
+    by_target: dict[str, list[str]] = {}
+    for column, target in plan.items():
+        if target:
+            by_target.setdefault(target, []).append(column)
+    columns = {t: cols[0] for t, cols in by_target.items() if t in SPECIAL and t != "visited_at"}
+    columns.update(visited_at=TIME_KEY, external_ref=REF_KEY)
     known = {r["external_ref"] for r in ws.db.query(
         "select external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
-    visits, findings, promises, skipped = [], [], [], 0
-    outcomes: dict[str, int] = {}
+    imported: set[str] = set()
+    counts = {"rows": 0, "skipped": 0}
 
-    for line, row in table.rows:
-        def value(target: str) -> str:
-            for column, t in plan.items():
-                if t == target and row.get(column):
-                    return row[column]
-            return ""
+    def rows():
+        for line, row in source_rows:
+            counts["rows"] += 1
 
-        def fail(message: str, target: str | None = None):
-            column = next((c for c, t in plan.items() if t == target), None) if target else None
-            raise InputFileError(path, message, line=line, column=column)
+            def value(target: str) -> tuple[str, str | None]:
+                for column in by_target.get(target, ()):
+                    if row.get(column):
+                        return row[column], column
+                return "", (by_target.get(target) or [None])[0]
 
-        uuid = value("meta:uuid")
-        ref = f"kobo:{uuid.removeprefix('uuid:')}" if uuid else "kobo:sha1:" + hashlib.sha1(
-            "\x1f".join(f"{k}={v}" for k, v in sorted(row.items())).encode()).hexdigest()
-        if ref in known:
-            skipped += 1
-            tick(1)
-            continue
-        known.add(ref)
-
-        try:
-            if value("visited_at"):
-                visited_at, which = _time(ws, value("visited_at"), assume_utc=False), "visited_at"
-            elif value("meta:start"):
-                visited_at, which = _time(ws, value("meta:start"), assume_utc=False), "meta:start"
-            elif value("meta:submission"):
-                visited_at, which = _time(ws, value("meta:submission"), assume_utc=True), "meta:submission"
-            else:
-                fail("no visit time in this row (start is empty)")
-        except ValueError:
-            fail("the visit time is not an ISO 8601 date and time", "meta:start")
-        except InvalidInput as ex:
-            fail(str(ex), "visited_at" if value("visited_at") else "meta:start")
-
-        store_ref = value("store")
-        if not store_ref:
-            fail("no store given", "store")
-        if store_ref not in stores:
-            try:
-                stores[store_ref] = resolve(ws, "stores", store_ref)
-            except (NotFound, InvalidInput) as ex:
-                fail(str(ex), "store")
-        tester = None
-        tester_ref = value("tester")
-        if tester_ref:
-            if tester_ref not in testers:
-                try:
-                    testers[tester_ref] = resolve(ws, "testers", tester_ref)
-                except (NotFound, InvalidInput) as ex:
-                    fail(str(ex), "tester")
-            tester = testers[tester_ref]
-
-        answers = {}
-        for key, column in question_columns.items():
-            raw = row.get(column, "")
-            if raw == "":
+            uuid, _ = value("meta:uuid")
+            ref = f"kobo:{uuid.removeprefix('uuid:')}" if uuid else "kobo:sha1:" + hashlib.sha1(
+                "\x1f".join(f"{k}={v}" for k, v in sorted(row.items())).encode()).hexdigest()
+            if ref in known:
+                counts["skipped"] += 1
+                tick(1)
                 continue
-            try:
-                answers[key] = parse_answer(questions[key], raw)
-            except InvalidInput as ex:
-                fail(str(ex), key)
-        attempt = value("attempt") or "completed"
-        attempt = next((a for a in ATTEMPT_STATUSES if _norm(a) == _norm(attempt)), attempt)
-        try:
-            round_ = int(value("round") or 1)
-        except ValueError:
-            fail(f"round {value('round')!r} is not a whole number", "round")
-        try:
-            visit, judgement = prepare_visit(
-                ws, case=case, protocol=protocol, store=stores[store_ref], tester=tester, answers=answers,
-                visited_at=visited_at, observer=value("observer") or None, attempt=attempt, round=round_,
-                kind="undercover", source=SOURCE, external_ref=ref, notes=value("notes") or None)
-        except InvalidInput as ex:
-            message = str(ex)
-            key = message.split(":", 1)[0]
-            fail(message, key if key in questions else None)
-        visit["id"] = new_id()
-        visits.append(visit)
-        outcomes[visit["outcome"]] = outcomes.get(visit["outcome"], 0) + 1
-        for f in finding_rows(judgement["findings"], visit_id=visit["id"], case=case,
-                              created_at=visit["created_at"]):
-            findings.append({"id": new_id(), **f})
-        for p in judgement["promises"]:
-            promises.append({"id": new_id(), "visit_id": visit["id"], "what": p["what"],
-                             "promised_at": visit["visited_at"], "due_at": p["due_at"], "kept": None,
-                             "note": None, "created_at": visit["created_at"]})
+            known.add(ref)
+            imported.add(ref)
+            out = dict(row)
+            out[REF_KEY] = ref
+            for target, assume_utc in (("visited_at", False), ("meta:start", False), ("meta:submission", True)):
+                text, column = value(target)
+                if text:
+                    try:
+                        out[TIME_KEY] = _time(ws, text, assume_utc=assume_utc).isoformat()
+                    except ValueError:
+                        raise InputFileError(path, f"{text!r} is not an ISO 8601 date and time",
+                                             line=line, column=column)
+                    except InvalidInput as ex:
+                        raise InputFileError(path, str(ex), line=line, column=column)
+                    break
+            else:
+                raise InputFileError(path, "no visit time in this row (start is empty)", line=line)
+            for key, column in question_columns.items():
+                if out.get(column, "") != "":
+                    try:
+                        out[column] = parse_answer(questions[key], out[column])
+                    except InvalidInput as ex:
+                        raise InputFileError(path, str(ex), line=line, column=column)
+            attempt, column = value("attempt")
+            if attempt:
+                out[column] = next((a for a in ATTEMPT_STATUSES if _norm(a) == _norm(attempt)), attempt)
+            yield line, out
 
     with ws.transaction():
-        ws.insert_many("visits", visits, action="import", on_batch=tick)
-        ws.insert_many("findings", findings, action="import")
-        ws.insert_many("promises", promises, action="import")
-        summary = {"case": case["slug"], "protocol": protocol.key, "rows": len(table.rows),
-                   "visits_added": len(visits), "visits_already_imported": skipped,
-                   "findings_added": len(findings), "promises_added": len(promises), "outcomes": outcomes,
-                   # a store outside the case's frame is worth a word, not a refusal (as in visit record)
-                   "warnings": [w for s in stores.values() for w in frame_warnings(ws, case, s)],
+        result = import_visit_rows(ws, case, rows(), path=path, columns=columns,
+                                   question_columns=question_columns, source=SOURCE,
+                                   progress=lambda n: tick(n))
+        outcomes: dict[str, int] = {}
+        for r in ws.db.query("select outcome, external_ref from visits where case_id = ? and source = ?",
+                             [case["id"], SOURCE]):
+            if r["external_ref"] in imported:
+                outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+        warnings = []
+        if result.get("outside_frame"):
+            n = result["outside_frame"]
+            warnings.append(f"{n} store{'s' if n != 1 else ''} not in the frame of case {case['slug']} "
+                            "(imported all the same)")
+        summary = {"case": case["slug"], "protocol": protocol.key, "rows": counts["rows"],
+                   "visits_added": result["visits"], "visits_already_imported": counts["skipped"],
+                   "findings_added": result["findings"], "promises_added": result["promises"],
+                   "outcomes": outcomes, "warnings": warnings,
                    "columns": {c: t or None for c, t in plan.items()}}
         ws.log_event("import", {"format": "kobo", "file": str(path), "sha256": file_sha256(path),
+                                "encoding": table.encoding,
                                 "summary": {k: v for k, v in summary.items() if k != "columns"}})
     return summary
 
