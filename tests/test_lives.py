@@ -193,3 +193,15 @@ def test_official_history_gives_a_lives_store_its_inspections(workspace, lexingt
     assert day["agency"] == "health department" and day["result"] == "score 89, 4 violations"
     assert len(day["findings"]) == 4 and day["summary"] == "health department: score 89, 4 violations (2015-10-07)"
     assert [h["date"] for h in history] == sorted(h["date"] for h in history)
+
+
+def test_reimport_keeps_coordinates_geocoded_since_and_blank_cells_erase_nothing(workspace, run):
+    assert run("import", "lives", LIVES_DIR).exit_code == 0
+    store = next(workspace.db.query("select * from stores where external_id = '67372'"))
+    workspace.update("stores", store["id"], {"lat": 38.0, "lon": -84.5, "coord_source": "geocoded",
+                                             "coord_precision": "street", "contact": "+1 859 555 0100"},
+                     reason="geocoded")
+    summary = json.loads(run("import", "lives", LIVES_DIR, "--json").output)
+    assert summary["stores_updated"] == 0
+    again = workspace.get("stores", store["id"])
+    assert (again["lat"], again["lon"], again["contact"]) == (38.0, -84.5, "+1 859 555 0100")

@@ -278,9 +278,16 @@ def _upsert_stores(ws: Workspace, feed: Feed, tick) -> tuple[dict[str, dict], li
             new.append(candidate)
             stores[bid] = candidate
         else:
-            changes = {k: candidate[k] for k in UPSERT_FIELDS if candidate[k] != old[k]}
+            # A blank cell never erases what the workspace knows (coordinates geocoded since
+            # the last import, say), and coordinates a reporter typed or a photo gave win.
+            changes = {k: candidate[k] for k in UPSERT_FIELDS
+                       if candidate[k] is not None and candidate[k] != old[k]}
+            if old["coord_source"] in ("typed", "exif"):
+                changes.pop("lat", None)
+                changes.pop("lon", None)
             if changes:
-                changes["name_key"] = candidate["name_key"]
+                if "name" in changes or "address" in changes:
+                    changes["name_key"] = candidate["name_key"]
                 if "lat" in changes or "lon" in changes:
                     changes["coord_source"] = candidate["coord_source"]
                 old = ws.update("stores", old["id"], changes, reason=f"LIVES import from {feed.folder.name}: "
