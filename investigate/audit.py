@@ -38,9 +38,15 @@ def row_hash(row: dict) -> str:
     """SHA-256 of a row's canonical form; see the module docstring for why it is canonical."""
     canon = {}
     for key, value in row.items():
-        text = canonical_value(value)
-        if text is not None:
-            canon[key] = text
+        kind = type(value)
+        if kind is str:  # the common cases first: this runs once per imported row
+            canon[key] = value
+        elif value is None:
+            continue
+        elif kind is int:
+            canon[key] = str(value)
+        else:
+            canon[key] = canonical_value(value)
     payload = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -50,7 +56,10 @@ ENTRY_FIELDS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_has
 
 def link_hash(prev_hash: str, entry: dict) -> str:
     """The chain link: the previous link and every field of this entry, in a fixed order."""
-    parts = [prev_hash] + [canonical_value(entry.get(f)) or "" for f in ENTRY_FIELDS]
+    parts = [prev_hash]
+    for f in ENTRY_FIELDS:
+        value = entry.get(f)
+        parts.append(value if type(value) is str else (canonical_value(value) or ""))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -9,6 +9,7 @@ Nothing else in the package writes to an audited table.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import sqlite3
@@ -146,7 +147,7 @@ class Workspace:
     def language(self) -> str:
         return self.setting("newsroom", "language", "en")
 
-    @property
+    @functools.cached_property
     def tz(self) -> ZoneInfo:
         name = self.setting("newsroom", "timezone", "UTC")
         try:
@@ -314,13 +315,21 @@ class Workspace:
             actor = self.actor
             batch: list[dict] = []
 
+            names = self.columns(table)
+            insert_sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in names)}) "
+                          f"values ({', '.join('?' for _ in names)})")
+            audit_sql = (f"insert into audit_log ({', '.join(AUDIT_COLUMNS)}) "
+                         f"values ({', '.join('?' for _ in AUDIT_COLUMNS)})")
+
             def flush():
                 if not batch:
                     return
                 # Read the chain head per batch, not once: ``on_batch`` may write audited rows
                 # of its own (an importer flushing a batch's findings after its visits).
                 prev_hash, next_seq = self._last_link()
-                self.db[table].insert_all(batch, batch_size=max(1, 999 // len(columns)))
+                # executemany with one prepared statement: sqlite-utils' insert_all inspects
+                # every value, which is most of the cost of a million-row import.
+                self.db.conn.executemany(insert_sql, [tuple(r.get(c) for c in names) for r in batch])
                 entries = [
                     {
                         "at": at,
@@ -334,7 +343,7 @@ class Workspace:
                     for r in batch
                 ]
                 linked = audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq)
-                self.db["audit_log"].insert_all(linked, batch_size=99)
+                self.db.conn.executemany(audit_sql, [tuple(e[c] for c in AUDIT_COLUMNS) for e in linked])
                 n = len(batch)
                 batch.clear()
                 if on_batch:
@@ -427,11 +436,18 @@ class Workspace:
         return self.evidence_dir / sha256[:2] / sha256
 
 
+AUDIT_COLUMNS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data",
+                 "prev_hash", "hash")
+
+
 def _prepare(row: dict, *, add_id: bool = True) -> dict:
     """Plain SQLite values: bools as 0/1, dicts and lists as sorted JSON text."""
     out = {}
     for key, value in row.items():
-        if isinstance(value, bool):
+        kind = type(value)
+        if kind is str or kind is int or kind is float or value is None:
+            pass
+        elif isinstance(value, bool):
             value = int(value)
         elif isinstance(value, (dict, list)):
             value = audit.dumps(value)
