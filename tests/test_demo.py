@@ -1,0 +1,73 @@
+"""The demo workspace: realistic, reproducible, and valid under verify."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from investigate.cli import cli
+from investigate.demo import build_demo
+from investigate.verify import verify
+from investigate.workspace import Workspace
+
+STABLE = {
+    "stores": "select id, name, chain, address, district, lat, lon, licence_number from stores order by id",
+    "visits": "select id, store_id, tester_id, visited_at, answers, outcome, attempt, round from visits order by id",
+    "findings": "select id, visit_id, code, statute, severity from findings order by id",
+    "evidence": "select id, sha256, captured_at, gps_lat, gps_lon from evidence order by id",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root)
+    return root
+
+
+def test_demo_has_the_promised_shape(demo_root):
+    with Workspace(demo_root) as ws:
+        count = lambda sql: ws.db.execute(sql).fetchone()[0]  # noqa: E731
+        assert 38 <= count("select count(*) from stores where channel = 'in_person'") <= 45
+        assert count("select count(*) from testers where consent = 1 and consent_sha256 is not null") == 2
+        assert 55 <= count("select count(*) from visits") <= 70
+        assert count("select count(distinct protocol) from visits") == 2
+        assert count("select count(*) from visits where attempt != 'completed'") >= 2
+        assert count("select count(*) from findings") > 0
+        assert count("select count(*) from evidence where captured_at is not null and gps_lat is not null") > 0
+        assert count("select count(*) from promises where kept = 1") > 0
+        assert count("select count(*) from promises where kept = 0") == 1
+        assert count(f"select count(*) from promises where kept is null and due_at < '{ws.now().isoformat()}'") > 0
+        assert count("select count(*) from replies where answer is not null") > 0
+        assert count(f"select count(*) from replies where answered_at is null and deadline > '{ws.now().isoformat()}'") == 1
+
+
+def test_demo_verifies(demo_root):
+    with Workspace(demo_root) as ws:
+        report = verify(ws)
+        assert report.ok, report.problems[:3]
+        assert report.evidence_checked > 0
+
+
+def test_the_same_seed_builds_the_same_demo(demo_root, tmp_path):
+    build_demo(tmp_path / "again")
+    with Workspace(demo_root) as a, Workspace(tmp_path / "again") as b:
+        for table, sql in STABLE.items():
+            assert list(a.db.query(sql)) == list(b.db.query(sql)), table
+
+
+def test_demo_command_prints_next_steps_and_refuses_to_replace_a_folder_that_is_not_a_workspace(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["demo", str(tmp_path / "d"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "investigate verify" in json.loads(result.output)["next"]
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    result = runner.invoke(cli, ["demo", str(precious), "--force"])
+    assert result.exit_code != 0 and "not a workspace" in result.output
+    assert (precious / "thesis.txt").exists()
+    again = runner.invoke(cli, ["demo", str(tmp_path / "d"), "--force"])
+    assert again.exit_code == 0
