@@ -147,3 +147,14 @@ def test_kobo_visit_at_a_store_outside_the_frame_is_imported_with_a_warning(work
     assert result.exit_code == 0, result.output
     assert "Warning: 1 store not in the frame of case tobacco-nk (imported all the same)" in result.output
     assert workspace.db.execute("select count(*) from visits where source = 'kobo'").fetchone()[0] == 1
+
+
+def test_unknown_odk_field_with_a_dash_is_named_as_in_the_form(workspace, tobacco_case, tmp_path, run):
+    odk = tmp_path / "odk.csv"
+    text = ODK.read_text(encoding="utf-8").splitlines()
+    odk.write_text("\n".join([text[0].replace(",tester,", ",tester,visit-weather,"),
+                              text[1].replace(",T-07,", ",T-07,sunny,")]) + "\n", encoding="utf-8")
+    result = run("import", "kobo", odk, "--case", "tobacco-nk", "--map", "shop=store")
+    assert "unknown field 'visit-weather'" in result.stderr and "--map visit-weather=QUESTION" in result.stderr
+    result = run("import", "kobo", odk, "--case", "tobacco-nk", "--map", "shop=store", "--map", "visit-weather=")
+    assert result.exit_code == 0, result.output

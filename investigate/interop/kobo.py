@@ -106,7 +106,7 @@ def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str,
                 ("meta/", "meta-", "formhub/", "formhub-", "__")):
             plan[column] = ""
         else:
-            shown = names[-1]
+            shown = column.rsplit("/", 1)[-1]  # the name a reporter knows from the form
             raise InputFileError(
                 path, f"unknown field {column!r}: protocol {protocol.key} has no question {shown!r} "
                 f"(questions: {', '.join(sorted(questions))}); map it with --map {shown}=QUESTION "
