@@ -1,0 +1,1 @@
+"""Datasette: the editors' instance over the workspace, and the sanitised public copy."""

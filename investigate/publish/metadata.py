@@ -1,0 +1,237 @@
+"""Generated Datasette metadata: one description for every table and column, label columns,
+facets, sortable columns, canned queries — for the editors' instance and for the public copy.
+
+To show a new table to editors, add it to ``TABLES`` (a test checks that every table and
+column of the schema is described, so a forgotten one fails the suite).
+"""
+
+from __future__ import annotations
+
+from ..workspace import Workspace
+
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "cases": ("One investigation each, under one protocol.", {
+        "id": "Case id (UUID).", "slug": "Short name used on the command line.", "title": "Title of the case.",
+        "protocol": "Protocol the visits follow.", "jurisdiction": "Where the law applies.",
+        "legal_basis": "Statute the test checks.", "status": "planning → fieldwork → review → published.",
+        "language": "Language of the reports.", "reply_days": "Days a business gets to answer (days).",
+        "description": "Method, as printed in the report.", "notes": "Internal notes (never published).",
+        "created_at": "When the case was opened.", "parent_case_id": "The case this one retests.",
+        "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits)."}),
+    "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
+        "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
+        "licence_number": "Licence or registration number.", "address": "Street address.",
+        "postcode": "Postcode.", "city": "City.", "district": "District, for strata and stats.", "state": "State.",
+        "country": "Country.", "channel": "in_person, phone, email, web or mail.",
+        "contact": "Phone, e-mail or URL for other channels.", "lat": "Latitude (WGS84, degrees).",
+        "lon": "Longitude (WGS84, degrees).", "coord_source": "typed, exif, geocoded or import.",
+        "coord_precision": "How precise the coordinates are.", "external_id": "Id in the source it came from.",
+        "source": "Where the record came from.", "name_key": "Normalised name and address, for matching.",
+        "notes": "Internal notes (never published).", "created_at": "When it was added."}),
+    "testers": ("Protected identities: a code, a birth month and consent. Never a name.", {
+        "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
+        "consent": "Written guardian consent on file (1/0).", "consent_date": "Date of consent.",
+        "consent_sha256": "SHA-256 of the signed consent form.", "consent_file": "Where the form is kept (internal).",
+        "notes": "Internal notes (never published).", "created_at": "When registered."}),
+    "visits": ("One test of one store under the case's protocol.", {
+        "id": "Visit id (UUID).", "case_id": "Case.", "store_id": "Store tested.", "tester_id": "Tester (internal).",
+        "observer": "Adult observer (internal).", "protocol": "Protocol followed.",
+        "kind": "undercover (ours) or official (an authority's record).", "visited_at": "Time of the visit (ISO 8601, local).",
+        "visited_date": "Date of the visit.", "tester_age": "Tester's age on the day (years).",
+        "answers": "Answers to the protocol's questions (JSON).", "outcome": "violation, compliant, inconclusive or not_completed — from the rules.",
+        "source": "manual, or the file it was imported from.", "external_ref": "Id in the source.",
+        "notes": "Internal notes (never published).", "created_at": "When recorded.", "round": "Round of the case.",
+        "attempt": "completed, or why the visit could not be made.", "review_state": "received, has_issues, approved or rejected."}),
+    "findings": ("Violations and observations, most derived from the protocol's rules.", {
+        "id": "Finding id.", "visit_id": "Visit.", "code": "Rule code.", "title": "What was found.",
+        "statute": "Statute.", "severity": "observation, low, medium, high or critical.",
+        "description": "Details.", "source": "rule or manual.", "created_at": "When recorded."}),
+    "evidence": ("Photos, audio and scans, stored under their SHA-256 and never modified.", {
+        "id": "Evidence id.", "visit_id": "Visit.", "sha256": "SHA-256 of the file (its name in evidence/).",
+        "size": "Size (bytes).", "media_type": "Media type.", "original_name": "File name on the camera (internal).",
+        "captured_at": "Capture time from EXIF.", "gps_lat": "Latitude from EXIF (degrees).",
+        "gps_lon": "Longitude from EXIF (degrees).", "redacted_from": "Original of a redacted copy.",
+        "notes": "Internal notes (never published).", "added_at": "When added."}),
+    "promises": ("What a business promised during a test, and whether it was kept.", {
+        "id": "Promise id.", "visit_id": "Visit.", "what": "What was promised.", "promised_at": "When.",
+        "due_at": "When it was due.", "kept": "1 kept, 0 broken, empty open.", "kept_at": "When it was kept.",
+        "note": "Note (internal).", "created_at": "When recorded."}),
+    "replies": ("The right of reply: when a business was asked, its deadline and its answer, verbatim.", {
+        "id": "Reply id.", "case_id": "Case.", "store_id": "Business.", "requested_at": "When it was asked.",
+        "channel": "How it was asked.", "deadline": "Deadline to answer.", "answered_at": "When it answered.",
+        "answer": "Its answer, verbatim.", "notes": "Internal notes (never published).", "created_at": "When recorded."}),
+    "case_stores": ("A case's frame: the stores it may test.", {
+        "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "stratum": "Stratum for sampling.",
+        "added_at": "When added."}),
+    "reviews": ("Editors' review decisions on visits.", {
+        "id": "Review id.", "visit_id": "Visit.", "state": "State set.", "comment": "Why.",
+        "reviewer": "Who (internal).", "at": "When."}),
+    "signoffs": ("Sign-offs before publication, e.g. legal review.", {
+        "id": "Sign-off id.", "case_id": "Case.", "role": "Role that signed.", "signed_by": "Who (internal).",
+        "note": "Note.", "at": "When."}),
+    "publications": ("Every public file, with its version and SHA-256.", {
+        "id": "Publication id.", "case_id": "Case.", "kind": "pdf or database.", "edition": "public or internal.",
+        "version": "Version number.", "sha256": "SHA-256 of the file.", "size": "Size (bytes).",
+        "path": "Where it was written.", "language": "Language.", "override_reason": "Why the checklist was overridden.",
+        "created_at": "When."}),
+    "corrections": ("Corrections to published cases.", {
+        "id": "Correction id.", "case_id": "Case.", "note": "The correction.", "created_at": "When.",
+        "first_version": "First version that carries it."}),
+    "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
+        "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
+        "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",
+        "data": "The row, or old and new values and the reason (JSON).", "prev_hash": "Previous link.",
+        "hash": "This link."}),
+}
+HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations"}
+LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
+          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state"}
+FACETS = {
+    "visits": ["case_id", "protocol", "outcome", "review_state", "attempt", "round"],
+    "stores": ["chain", "district", "channel"],
+    "findings": ["code", "severity"],
+    "cases": ["status", "protocol"],
+    "promises": ["what", "kept"],
+}
+SORT = {"visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
+        "replies": "deadline"}
+
+RATE_BY_CHAIN = """
+select coalesce(s.chain, '(independent)') as chain,
+  count(*) as visits,
+  sum(v.outcome = 'violation') as violations,
+  sum(v.outcome in ('violation', 'compliant')) as eligible,
+  round(investigate_rate(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as rate,
+  round(investigate_ci_low(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as ci_low,
+  round(investigate_ci_high(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as ci_high
+from visits v join stores s on s.id = v.store_id join cases c on c.id = v.case_id
+where c.slug = :case and v.kind = 'undercover'
+group by 1 order by 1
+"""
+
+CANNED = {
+    "rate_by_chain": {"title": "Violation rate by chain, with 95 % Wilson interval", "sql": RATE_BY_CHAIN,
+                      "description": "Numbers from investigate.stats: inconclusive visits and attempts not made "
+                                     "are not in the denominator."},
+    "stores_sold_more_than_once": {"title": "Stores that sold more than once", "sql": """
+select s.name, s.chain, s.address, count(*) as sales, group_concat(substr(v.visited_at, 1, 10), ', ') as dates
+from visits v join stores s on s.id = v.store_id
+where v.outcome = 'violation' and v.kind = 'undercover'
+group by s.id having count(*) > 1 order by sales desc, s.name"""},
+    "overdue_promises": {"title": "Overdue promises", "sql": """
+select p.what, p.due_at, s.name as store, c.slug as case_slug, p.visit_id
+from promises p join visits v on v.id = p.visit_id join stores s on s.id = v.store_id join cases c on c.id = v.case_id
+where p.kept is null and julianday(p.due_at) < julianday('now') order by p.due_at"""},
+    "open_reply_deadlines": {"title": "Open right-of-reply deadlines", "sql": """
+select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel
+from replies r join stores s on s.id = r.store_id join cases c on c.id = r.case_id
+where r.answered_at is null and julianday(r.deadline) > julianday('now') order by r.deadline"""},
+    "visits_per_tester_per_week": {"title": "Visits per tester per week", "sql": """
+select t.code as tester, strftime('%Y-W%W', v.visited_at) as week, count(*) as visits
+from visits v join testers t on t.id = v.tester_id
+group by 1, 2 order by 2 desc, 3 desc"""},
+}
+
+
+def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_hash_env: str | None = None,
+                     require_login: bool = False) -> dict:
+    """Metadata for the editors' instance over the workspace database."""
+    present = set(ws.db.table_names())
+    tables = {}
+    for name, (description, columns) in TABLES.items():
+        if name not in present:
+            continue
+        spec = {"description": description, "columns": columns}
+        if name in LABELS:
+            spec["label_column"] = LABELS[name]
+        if name in FACETS:
+            spec["facets"] = FACETS[name]
+        if name in SORT:
+            spec["sort_desc"] = SORT[name]
+        if name in HIDDEN:
+            spec["hidden"] = True
+        tables[name] = spec
+    for name in present - set(TABLES):
+        tables.setdefault(name, {"hidden": name.startswith("_")})
+    tile_url = ws.setting("map", "tile_url", "")
+    plugins = {
+        "investigate": {"workspace": str(ws.root)},
+        "datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"},
+    }
+    if tile_url:
+        plugins["datasette-cluster-map"]["tile_layer"] = tile_url
+    meta = {
+        "title": f"{ws.newsroom or 'investigate'} — investigations (editors)",
+        "description": "Every case, visit, finding and piece of evidence. Internal: not for publication.",
+        "databases": {db_name: {"tables": tables, "queries": CANNED}},
+        "plugins": plugins,
+    }
+    if require_login:
+        plugins["datasette-auth-passwords"] = {
+            "editor_password_hash": {"$env": password_hash_env or "INVESTIGATE_EDITOR_PASSWORD_HASH"},
+        }
+        # Every page, every database and arbitrary SQL need a logged-in actor.
+        meta["allow"] = {"id": "*"}
+        meta["allow_sql"] = {"id": "*"}
+    return meta
+
+
+PUBLIC_TABLES = {
+    "cases": ("Published cases: what was tested, where, under which law, and the headline figures.", {
+        "slug": "Case", "title": "Title", "protocol": "Protocol key", "protocol_title": "Protocol",
+        "jurisdiction": "Jurisdiction", "legal_basis": "Legal basis", "language": "Language",
+        "methodology": "How the test was done", "period_start": "First visit", "period_end": "Last visit",
+        "stores_tested": "Stores tested", "visits": "Approved visits", "violations": "Violations",
+        "violation_rate": "Violations / (violations + compliant)", "ci_low": "95 % Wilson interval, low",
+        "ci_high": "95 % Wilson interval, high", "completion_rate": "Share of planned visits completed",
+        "min_cell": "Smallest group shown (visits)", "tester_ages": "Testers' ages (years)",
+        "id_policy": "Testers' ID policy", "version": "Version of this publication",
+        "published_at": "Date published", "override_reason": "Why the checklist was overridden, if it was"}),
+    "stores": ("Stores visited. A store is named only after its right-of-reply window has closed.", {
+        "id": "Pseudonym, stable within a case", "case_slug": "Case", "named": "1 if the store is named",
+        "name": "Name (empty until its reply window closed)", "chain": "Chain", "address": "Address",
+        "city": "City", "district": "District", "lat": "Latitude", "lon": "Longitude",
+        "official_record": "Official record"}),
+    "visits": ("Approved visits, at day precision.", {
+        "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_date": "Date",
+        "round": "Round", "attempt": "completed, or why no test was possible", "outcome": "Outcome",
+        "answers": "Answers to the protocol's questions"}),
+    "findings": ("Violations and observations, with statute.", {
+        "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_id": "Visit", "visit_date": "Date",
+        "code": "Code", "title": "Finding", "statute": "Statute", "severity": "Severity"}),
+    "rates": ("Violation rates with 95 % Wilson intervals. Groups smaller than the threshold are merged.", {
+        "id": "Row", "case_slug": "Case", "grouping": "Grouped by", "grp": "Group", "visits": "Visits",
+        "violations": "Violations", "eligible": "Violations + compliant", "violation_rate": "Rate",
+        "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
+        "merged_groups": "Groups merged into this row", "withheld": "1 if too small to show"}),
+    "replies": ("The businesses' answers, verbatim.", {
+        "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
+        "deadline_date": "Deadline", "answered_date": "Answered on", "answer": "Answer, verbatim"}),
+    "evidence_hashes": ("SHA-256 sums of the evidence behind each visit (the files are not published).", {
+        "id": "Row", "case_slug": "Case", "visit_id": "Visit", "sha256": "SHA-256", "media_type": "Type"}),
+    "corrections": ("Corrections, with their dates.", {
+        "id": "Row", "case_slug": "Case", "correction_date": "Date", "note": "Correction"}),
+}
+
+
+def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public") -> dict:
+    """Metadata for the public copy: title, licence, source, and the methodology per case."""
+    tables = {name: {"description": d, "columns": cols} for name, (d, cols) in PUBLIC_TABLES.items()}
+    tables["stores"]["label_column"] = "name"
+    tables["cases"]["label_column"] = "title"
+    tables["visits"]["facets"] = ["case_slug", "outcome", "round"]
+    tables["findings"]["facets"] = ["code", "severity"]
+    method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
+    meta = {
+        "title": f"{ws.newsroom or 'investigate'}: published investigations",
+        "description": "Undercover tests as published. Stores are named only after their right of reply; "
+                       "groups too small to protect testers and staff are merged.\n\n" + method,
+        "license": ws.setting("publish", "licence", "CC BY 4.0"),
+        "source": ws.setting("publish", "source", "") or ws.newsroom,
+        "databases": {db_name: {"tables": tables}},
+        "plugins": {"datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"}},
+    }
+    tile_url = ws.setting("map", "tile_url", "")
+    if tile_url:
+        meta["plugins"]["datasette-cluster-map"]["tile_layer"] = tile_url
+    return meta

@@ -1,0 +1,263 @@
+"""The public copy: a NEW SQLite file holding only what may be published.
+
+Nothing is copied from the workspace database wholesale. Each public table is built here
+from an explicit list of columns, so a column added to the schema later stays private until
+someone adds it to this module on purpose. The rules (DESIGN.md):
+
+- only the cases chosen (``status = 'published'``, or named), each past its pre-publication
+  checklist or with an override reason that is recorded;
+- only approved undercover visits enter the figures and the visit list;
+- a store is named only when ``replies.nameable_store_ids`` allows it; otherwise it gets a
+  stable pseudonym and no name, chain, address or coordinates;
+- visit times at day precision; no tester codes, ids, ages or birth data; no observer; no
+  notes of any table; no evidence file names or paths (SHA-256 sums are published: they let
+  anyone check evidence shown later without revealing it); free-text answers left out;
+- groups below the disclosure threshold merged (``disclosure.protect_groups``).
+
+The file is written to a temporary name, checked, and renamed into place: a failed publish
+never leaves a half-written public file. Only inserts are made, so the file has no free pages
+that could hold deleted private data; it is VACUUMed anyway.
+
+To publish another kind of record, add a ``_public_<name>`` builder and list it in
+``BUILDERS``; add its private fields to tests/test_leak.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from .. import stats
+from ..cases import editorial
+from ..cases.protocols import get_protocol
+from ..cases.replies import nameable_store_ids
+from ..disclosure import min_cell, protect_groups
+from ..errors import NotFound, PolicyError
+from ..fieldwork import completion
+from ..workspace import Workspace
+
+PUBLIC_DB = "public.db"
+PUBLIC_METADATA = "metadata.json"
+INSPECT_FILE = "inspect-data.json"
+PUBLIC_ANSWER_TYPES = ("bool", "choice", "int", "number")
+
+
+def public_store_id(case: dict, store_id: str) -> str:
+    """A pseudonym stable across versions of one case's publication, unlinkable across cases."""
+    return "S-" + hashlib.sha256(f"{case['id']}:{store_id}".encode()).hexdigest()[:10]
+
+
+def select_cases(ws: Workspace, slugs: list[str] | None) -> list[dict]:
+    """The named cases, or every case whose status is 'published'."""
+    if slugs:
+        chosen = []
+        for slug in slugs:
+            rows = list(ws.db.query("select * from cases where slug = ?", [slug]))
+            if not rows:
+                raise NotFound(f"no case with slug {slug!r}")
+            chosen.append(rows[0])
+        return chosen
+    chosen = list(ws.db.query("select * from cases where status = 'published' order by slug"))
+    if not chosen:
+        raise PolicyError("no published case: set a case's status to published "
+                          "(investigate case status SLUG published) or name it with --case")
+    return chosen
+
+
+SCHEMA = """
+create table cases (
+  slug text primary key, title text, protocol text, protocol_title text, jurisdiction text,
+  legal_basis text, language text, methodology text, period_start text, period_end text,
+  stores_tested integer, visits integer, violations integer, violation_rate real, ci_low real,
+  ci_high real, completion_rate real, min_cell integer, tester_ages text, id_policy text,
+  version integer, published_at text, override_reason text
+);
+create table stores (
+  id text primary key, case_slug text references cases(slug), named integer, name text,
+  chain text, address text, city text, district text, lat real, lon real, official_record text
+);
+create table visits (
+  id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
+  visit_date text, round integer, attempt text, outcome text, answers text
+);
+create table findings (
+  id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
+  visit_id integer references visits(id), visit_date text, code text, title text, statute text, severity text
+);
+create table rates (
+  id integer primary key, case_slug text references cases(slug), grouping text, grp text,
+  visits integer, violations integer, eligible integer, violation_rate real, ci_low real, ci_high real,
+  merged_groups integer, withheld integer
+);
+create table replies (
+  id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
+  requested_date text, deadline_date text, answered_date text, answer text
+);
+create table evidence_hashes (
+  id integer primary key, case_slug text references cases(slug), visit_id integer references visits(id),
+  sha256 text, media_type text
+);
+create table corrections (
+  id integer primary key, case_slug text references cases(slug), correction_date text, note text
+);
+"""
+
+
+def _day(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+def _public_answers(protocol, answers_json: str) -> str:
+    answers = json.loads(answers_json or "{}")
+    kinds = {q.key: q.type for q in protocol.questions}
+    return json.dumps({k: v for k, v in answers.items() if kinds.get(k) in PUBLIC_ANSWER_TYPES},
+                      sort_keys=True, ensure_ascii=False)
+
+
+def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
+                override_reason: str | None, version: int) -> dict:
+    protocol = get_protocol(case["protocol"], ws.root)
+    named = nameable_store_ids(ws, case, on=now)
+    visits = list(ws.db.query(
+        "select v.*, s.name, s.chain, s.address, s.city, s.district, s.lat, s.lon from visits v "
+        "join stores s on s.id = v.store_id where v.case_id = ? and v.kind = 'undercover' "
+        "and v.review_state = 'approved' order by v.visited_at, v.id", [case["id"]]))
+    store_ids: dict[str, str] = {}
+    for v in visits:
+        if v["store_id"] in store_ids:
+            continue
+        pid = public_store_id(case, v["store_id"])
+        store_ids[v["store_id"]] = pid
+        is_named = v["store_id"] in named
+        out.execute(
+            "insert into stores (id, case_slug, named, name, chain, address, city, district, lat, lon) "
+            "values (?,?,?,?,?,?,?,?,?,?)",
+            [pid, case["slug"], int(is_named),
+             v["name"] if is_named else None, v["chain"] if is_named else None,
+             v["address"] if is_named else None, v["city"], v["district"],
+             v["lat"] if is_named else None, v["lon"] if is_named else None])
+    visit_ids = {}
+    by_id = {v["id"]: v for v in visits}
+    for v in visits:
+        cur = out.execute(
+            "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
+            "values (?,?,?,?,?,?,?)",
+            [case["slug"], store_ids[v["store_id"]], v["visited_date"] or _day(v["visited_at"]), v["round"] or 1,
+             v["attempt"] or "completed", v["outcome"], _public_answers(protocol, v["answers"])])
+        visit_ids[v["id"]] = cur.lastrowid
+    for f in ws.db.query(
+            "select f.visit_id, f.code, f.title, f.statute, f.severity from findings f join visits v "
+            "on v.id = f.visit_id where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved' "
+            "order by v.visited_at, f.code", [case["id"]]):
+        v = by_id[f["visit_id"]]
+        out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
+                    "values (?,?,?,?,?,?,?,?)",
+                    [case["slug"], store_ids[v["store_id"]], visit_ids[f["visit_id"]], _day(v["visited_at"]),
+                     f["code"], f["title"], f["statute"], f["severity"]])
+    for e in ws.db.query(
+            "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
+            "where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved' "
+            "and e.redacted_from is null order by v.visited_at, e.sha256", [case["id"]]):
+        out.execute("insert into evidence_hashes (case_slug, visit_id, sha256, media_type) values (?,?,?,?)",
+                    [case["slug"], visit_ids[e["visit_id"]], e["sha256"], e["media_type"]])
+    for r in ws.db.query("select * from replies where case_id = ? order by requested_at", [case["id"]]):
+        if r["store_id"] not in named or r["store_id"] not in store_ids:
+            continue
+        out.execute("insert into replies (case_slug, store_id, requested_date, deadline_date, answered_date, answer) "
+                    "values (?,?,?,?,?,?)",
+                    [case["slug"], store_ids[r["store_id"]], _day(r["requested_at"]), _day(r["deadline"]),
+                     _day(r["answered_at"]), r["answer"]])
+    threshold = min_cell(ws, case)
+    overall = stats.case_rates(ws, case, approved_only=True)
+    for grouping in (None, "chain", "district", "round"):
+        rows = stats.case_rates(ws, case, by=grouping, approved_only=True)
+        protected = protect_groups(rows, threshold=threshold) if grouping else {"rows": rows}
+        for r in protected["rows"]:
+            out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, violation_rate, "
+                        "ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?)",
+                        [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
+                         r.get("eligible"), r.get("rate"), r.get("ci_low"), r.get("ci_high"),
+                         r.get("merged_groups"), int(bool(r.get("withheld")))])
+    for c in editorial.corrections(ws, case):
+        out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
+                    [case["slug"], _day(c["created_at"]), c["note"]])
+    ages = [r[0] for r in ws.db.execute(
+        "select distinct tester_age from visits where case_id = ? and tester_age is not null "
+        "and review_state = 'approved' order by 1", [case["id"]])]
+    comp = completion(ws, case, approved_only=True)
+    total = overall[0] if overall else stats.rate(0, 0)
+    out.execute(
+        "insert into cases values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [case["slug"], case["title"], case["protocol"], protocol.title, case["jurisdiction"], case["legal_basis"],
+         case["language"], case["description"],
+         _day(visits[0]["visited_at"]) if visits else None, _day(visits[-1]["visited_at"]) if visits else None,
+         len(store_ids), len(visits), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
+         comp[0]["completion_rate"] if comp else None, threshold,
+         (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
+         protocol.id_policy, version, now.date().isoformat(), override_reason])
+    return {"slug": case["slug"], "visits": len(visits), "stores": len(store_ids),
+            "named_stores": sum(1 for s in store_ids if s in named)}
+
+
+def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None = None,
+                 override: str | None = None, now: datetime | None = None, record: bool = True) -> dict:
+    """Build ``out_dir/public.db`` and its Datasette metadata; record each case's version.
+
+    Refuses (PolicyError) a case whose pre-publication checklist is open, unless ``override``
+    gives a reason."""
+    from .metadata import public_metadata
+
+    now = now or ws.now()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chosen = select_cases(ws, slugs)
+    overrides = {c["id"]: editorial.require_publishable(ws, c, override=override) for c in chosen}
+    target = out_dir / PUBLIC_DB
+    tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    summaries = []
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.executescript(SCHEMA)
+        with conn:
+            for case in chosen:
+                summaries.append(_build_case(ws, conn, case, now=now, override_reason=overrides[case["id"]],
+                                             version=editorial.next_version(ws, case, "database")))
+        conn.execute("vacuum")
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
+    os.replace(tmp, target)
+    metadata = public_metadata(ws, chosen)
+    (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+    _write_inspect(target, out_dir / INSPECT_FILE)
+    versions = {}
+    if record:
+        for case in chosen:
+            pub = editorial.record_publication(ws, case, kind="database", path=target,
+                                               override_reason=overrides[case["id"]])
+            versions[case["slug"]] = pub["version"]
+    return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
+            "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
+            "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
+
+
+def _write_inspect(db_path: Path, inspect_path: Path) -> None:
+    """What ``datasette inspect`` writes: table counts, so an immutable (-i) instance shows
+    counts without running count(*) on every page."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = {name: {"count": conn.execute(f"select count(*) from [{name}]").fetchone()[0]}
+                  for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+    finally:
+        conn.close()
+    digest = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    inspect_path.write_text(json.dumps({db_path.stem: {"hash": digest, "size": db_path.stat().st_size,
+                                                       "file": db_path.name, "tables": tables}}, indent=2),
+                            encoding="utf-8")

@@ -1,0 +1,131 @@
+"""The leak test: private strings planted in every private field never reach a published byte.
+
+This test guards every change that touches publishing. To protect a new private field, plant
+a unique string in it in ``planted_workspace`` and add it to ``PRIVATE``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from investigate.cases import cases, editorial, evidence, promises, replies, stores, testers, visits
+from investigate.cases.review import review_visit
+from investigate.publish.public import build_public
+
+PRIVATE = {
+    "tester code": "TLEAKCODE9",
+    "tester birth month": "2009-07",
+    "tester notes": "LEAK-TESTER-NOTE",
+    "consent file path": "LEAK-CONSENT-FORM",
+    "observer": "LEAK-OBSERVER-NAME",
+    "case notes": "LEAK-CASE-NOTE",
+    "store notes": "LEAK-STORE-NOTE",
+    "visit notes": "LEAK-VISIT-NOTE",
+    "rejected visit notes": "LEAK-REJECTED-NOTE",
+    "evidence original name": "LEAKPHOTO",
+    "evidence notes": "LEAK-EVIDENCE-NOTE",
+    "promise note": "LEAK-PROMISE-NOTE",
+    "reply notes": "LEAK-REPLY-NOTE",
+    "reviewer": "LEAK-REVIEWER",
+    "review comment": "LEAK-REVIEW-COMMENT",
+    "sign-off by": "LEAK-SIGNER",
+    "free-text answer": "LEAK-TICKET-77",
+    "unnamed store name": "LEAK-UNNAMED-STORE",
+    "unnamed store address": "LEAK-UNNAMED-ADDRESS",
+    "unnamed store licence": "LEAK-LICENCE",
+    "unnamed store contact": "LEAK-CONTACT",
+}
+
+
+def planted_workspace(ws, tmp_path: Path) -> list[dict]:
+    """A workspace with a unique private string in every private field; returns the cases."""
+    consent = tmp_path / "LEAK-CONSENT-FORM.pdf"
+    consent.write_bytes(b"%PDF consent")
+    tester = testers.add_tester(ws, code="TLEAKCODE9", birth_month="2009-07", consent=True,
+                                consent_file=consent, notes="LEAK-TESTER-NOTE")
+    case = cases.create_case(ws, slug="leak", title="Leak test", protocol="tobacco-minors",
+                             jurisdiction="Berlin", legal_basis="JuSchG § 10", description="Method text.",
+                             notes="LEAK-CASE-NOTE")
+    named = stores.add_store(ws, name="Named Shop", address="Open Street 1", district="Mitte",
+                             notes="LEAK-STORE-NOTE", lat=52.5, lon=13.4)
+    hidden = stores.add_store(ws, name="LEAK-UNNAMED-STORE", address="LEAK-UNNAMED-ADDRESS", district="Mitte",
+                              licence_number="LEAK-LICENCE", contact="LEAK-CONTACT", lat=52.51, lon=13.41)
+    other = stores.add_store(ws, name="Rejected Shop", district="Mitte")
+    when = ws.now() - timedelta(days=40)
+    sold = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
+    v1 = visits.record_visit(ws, case=case, store=named, tester=tester, answers=sold, visited_at=when,
+                             observer="LEAK-OBSERVER-NAME", notes="LEAK-VISIT-NOTE")["visit"]
+    v2 = visits.record_visit(ws, case=case, store=hidden, tester=tester, answers=sold,
+                             visited_at=when + timedelta(hours=1), observer="LEAK-OBSERVER-NAME")["visit"]
+    v3 = visits.record_visit(ws, case=case, store=other, tester=tester, answers=sold,
+                             visited_at=when + timedelta(hours=2), notes="LEAK-REJECTED-NOTE")["visit"]
+    photo = tmp_path / "LEAKPHOTO_0001.jpg"
+    photo.write_bytes(b"\xff\xd8\xff fake jpeg bytes")
+    evidence.add_evidence(ws, v1, [photo], notes="LEAK-EVIDENCE-NOTE")
+    review_visit(ws, v1, "approve", reviewer="LEAK-REVIEWER")
+    review_visit(ws, v2, "approve", reviewer="LEAK-REVIEWER")
+    review_visit(ws, v3, "reject", comment="LEAK-REVIEW-COMMENT", reviewer="LEAK-REVIEWER")
+    replies.request_reply(ws, case, named, requested_at=(ws.now() - timedelta(days=30)).isoformat(),
+                          notes="LEAK-REPLY-NOTE")
+    replies.request_reply(ws, case, hidden, requested_at=(ws.now() - timedelta(days=1)).isoformat(),
+                          notes="LEAK-REPLY-NOTE")
+    editorial.sign_off(ws, case, role="legal counsel", signed_by="LEAK-SIGNER")
+    cases.set_status(ws, case, "published")
+
+    hotline_case = cases.create_case(ws, slug="leak-hotline", title="Hotline", protocol="callback-promise",
+                                     jurisdiction="DE", legal_basis="BGB", description="Calls.")
+    line = stores.add_store(ws, name="Hotline Co", channel="phone", contact="+49 30 1")
+    call = visits.record_visit(ws, case=hotline_case, store=line, tester=None,
+                               answers={"reached_agent": True, "callback_promised": True, "promised_within_hours": 24,
+                                        "case_reference": "LEAK-TICKET-77"},
+                               visited_at=ws.now() - timedelta(days=20), observer="LEAK-OBSERVER-NAME")
+    promises.keep_promise(ws, call["promises"][0], kept=False, note="LEAK-PROMISE-NOTE")
+    review_visit(ws, call["visit"], "approve", reviewer="LEAK-REVIEWER")
+    replies.request_reply(ws, hotline_case, line, requested_at=(ws.now() - timedelta(days=30)).isoformat())
+    editorial.sign_off(ws, hotline_case, role="legal counsel", signed_by="LEAK-SIGNER")
+    cases.set_status(ws, hotline_case, "published")
+    return [case, hotline_case]
+
+
+@pytest.fixture
+def published(workspace, tmp_path):
+    planted_workspace(workspace, tmp_path)
+    out = tmp_path / "public"
+    result = build_public(workspace, out, override="leak test: the checklist is not the subject here")
+    return workspace, out, result
+
+
+def every_published_byte(out: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
+
+
+@pytest.mark.parametrize("field", sorted(PRIVATE))
+def test_no_private_string_reaches_a_published_byte(published, field):
+    ws, out, _ = published
+    data = every_published_byte(out)
+    assert data, "nothing was published"
+    assert PRIVATE[field].encode() not in data, f"{field} leaked into {out}"
+
+
+def test_no_workspace_path_or_evidence_path_is_published(published):
+    ws, out, _ = published
+    data = every_published_byte(out)
+    assert str(ws.root).encode() not in data
+    assert b"evidence/" not in data
+
+
+def test_the_public_copy_still_holds_what_is_public(published):
+    """Guard against a leak test that passes because nothing was written."""
+    ws, out, result = published
+    import sqlite3
+
+    db = sqlite3.connect(out / "public.db")
+    assert db.execute("select name from stores where named = 1 order by name").fetchall() == [("Hotline Co",), ("Named Shop",)]
+    assert db.execute("select count(*) from stores where named = 0 and name is null").fetchone()[0] == 1
+    assert db.execute("select count(*) from visits where case_slug = 'leak'").fetchone()[0] == 2  # rejected left out
+    assert db.execute("select visit_date from visits limit 1").fetchone()[0].count(":") == 0  # day precision
+    assert db.execute("select count(*) from evidence_hashes").fetchone()[0] == 1
+    assert db.execute("select count(*) from findings where code = 'PROMISE_BROKEN'").fetchone()[0] == 1
