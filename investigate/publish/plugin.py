@@ -1,0 +1,127 @@
+"""Our Datasette plugin: the numbers from investigate.stats as SQL functions, the visit and case
+pages' extra data, and an evidence route that only the editors' instance has.
+
+Registered on the Datasette plugin manager by ``server.editors_datasette`` (never through a
+package entry point, so the public instance does not load the evidence route at all — and the
+route itself also refuses to serve unless the instance's metadata names a workspace).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import Response
+
+from .. import stats
+
+SHA256_ROUTE = r"^/-/evidence/(?P<sha256>[0-9a-f]{64})$"
+
+
+def _rate(k, n):
+    return k / n if n else None
+
+
+def _ci(index):
+    def fn(k, n):
+        if not n:
+            return None
+        return stats.wilson_interval(int(k or 0), int(n))[index]
+
+    return fn
+
+
+@hookimpl
+def prepare_connection(conn):
+    # The canned "rate by chain" query computes its interval with the stats module itself.
+    conn.create_function("investigate_rate", 2, _rate, deterministic=True)
+    conn.create_function("investigate_ci_low", 2, _ci(0), deterministic=True)
+    conn.create_function("investigate_ci_high", 2, _ci(1), deterministic=True)
+
+
+def _workspace_root(datasette) -> Path | None:
+    config = datasette.plugin_config("investigate") or {}
+    return Path(config["workspace"]) if config.get("workspace") else None
+
+
+async def serve_evidence(datasette, request):
+    root = _workspace_root(datasette)
+    if root is None:
+        return Response.text("Not found", status=404)
+    if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
+        return Response.text("Forbidden", status=403)
+    sha = request.url_vars["sha256"]
+    db = datasette.get_database("investigate")
+    rows = (await db.execute("select media_type from evidence where sha256 = ? limit 1", [sha])).rows
+    path = root / "evidence" / sha[:2] / sha
+    if not rows or not path.is_file():
+        return Response.text("Not found", status=404)
+    media_type = rows[0][0] or "application/octet-stream"
+    data = path.read_bytes()
+    if request.args.get("thumb") and media_type.startswith("image/"):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as img:
+            img.thumbnail((320, 320))
+            buffer = io.BytesIO()
+            img.convert("RGB").save(buffer, "JPEG", quality=80)
+        data, media_type = buffer.getvalue(), "image/jpeg"
+    return Response(data, content_type=media_type,
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+@hookimpl
+def register_routes(datasette):
+    return [(SHA256_ROUTE, serve_evidence)]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name != "row" or table not in ("visits", "cases") or request is None:
+        return {}
+
+    async def related():
+        pk = tilde_decode(request.url_vars.get("pks", ""))
+        db = datasette.get_database(database)
+
+        async def rows(sql, params):
+            return [dict(r) for r in (await db.execute(sql, params)).rows]
+
+        if table == "visits":
+            visit = await rows("select v.*, s.name as store_name, c.slug as case_slug from visits v "
+                               "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where v.id = ?", [pk])
+            if not visit:
+                return {}
+            return {"investigate_visit": {
+                "visit": visit[0],
+                "answers": json.loads(visit[0]["answers"] or "{}"),
+                "findings": await rows("select * from findings where visit_id = ? order by code", [pk]),
+                "promises": await rows("select * from promises where visit_id = ? order by due_at", [pk]),
+                "evidence": await rows("select * from evidence where visit_id = ? order by added_at", [pk]),
+                "reviews": await rows("select * from reviews where visit_id = ? order by at", [pk]),
+            }}
+        case = await rows("select * from cases where id = ?", [pk])
+        if not case:
+            return {}
+        return {"investigate_case": {
+            "case": case[0],
+            "outcomes": await rows("select outcome, count(*) as n from visits where case_id = ? and kind = 'undercover' "
+                                   "group by outcome order by n desc", [pk]),
+            "rates": await rows(
+                "select coalesce(s.chain, '(independent)') as chain, count(*) as visits, "
+                "sum(v.outcome = 'violation') as violations, "
+                "investigate_rate(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as rate, "
+                "investigate_ci_low(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_low, "
+                "investigate_ci_high(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_high "
+                "from visits v join stores s on s.id = v.store_id where v.case_id = ? and v.kind = 'undercover' "
+                "group by 1 order by 1", [pk]),
+            "review": await rows("select coalesce(review_state, 'received') as state, count(*) as n from visits "
+                                 "where case_id = ? group by 1", [pk]),
+            "replies": await rows("select r.*, s.name as store_name from replies r join stores s on s.id = r.store_id "
+                                  "where r.case_id = ? order by r.deadline", [pk]),
+        }}
+
+    return related

@@ -1,0 +1,93 @@
+"""Starting Datasette: the editors' instance over the live workspace, and the public copy.
+
+The editors' instance binds 127.0.0.1 unless told otherwise. On any other address it will
+not start without a password, and then every page, the SQL editor and downloads need a
+logged-in editor (datasette-auth-passwords). The workspace database is opened read-write in
+WAL mode, so the CLI keeps recording while editors browse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+from ..errors import InvestigateError, PolicyError
+from ..workspace import Workspace
+from .metadata import editors_metadata
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PASSWORD_ENV = "INVESTIGATE_EDITOR_PASSWORD_HASH"
+TEMPLATES = "datasette"
+
+
+def templates_dir() -> Path:
+    """templates/datasette inside the installed package, or in the repository checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates" / TEMPLATES, here.parent / "templates" / TEMPLATES):
+        if candidate.is_dir():
+            return candidate
+    raise InvestigateError("the Datasette templates are missing from this installation")
+
+
+def password_hash(ws: Workspace) -> str | None:
+    """A hashed editor password (from ``datasette hash-password``): the environment wins over
+    investigate.toml's [serve] editor_password_hash."""
+    return os.environ.get(PASSWORD_ENV) or ws.setting("serve", "editor_password_hash") or None
+
+
+def check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as ex:
+            raise InvestigateError(f"cannot listen on {host}:{port}: {ex.strerror or ex}")
+
+
+def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
+    """A configured Datasette for editors. Refuses a non-loopback host without a password."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from . import plugin
+
+    hashed = password_hash(ws)
+    require_login = host not in LOOPBACK
+    if require_login and not hashed:
+        raise PolicyError(f"refusing to serve on {host} without a password: set {PASSWORD_ENV} "
+                          "(from `datasette hash-password`) or [serve] editor_password_hash in investigate.toml")
+    if hashed:
+        os.environ.setdefault(PASSWORD_ENV, hashed)
+        require_login = True
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="investigate")
+    metadata = editors_metadata(ws, require_login=require_login)
+    settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
+                "default_page_size": 50}
+    return Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
+                     template_dir=str(templates_dir()), cors=False)
+
+
+def public_datasette(out_dir: Path):
+    """The public copy, immutable, with its inspected counts and metadata."""
+    from datasette.app import Datasette
+
+    out_dir = Path(out_dir)
+    metadata = json.loads((out_dir / "metadata.json").read_text(encoding="utf-8"))
+    inspect = json.loads((out_dir / "inspect-data.json").read_text(encoding="utf-8"))
+    return Datasette(immutables=[str(out_dir / "public.db")], metadata=metadata, inspect_data=inspect,
+                     settings={"allow_download": True})
+
+
+def run(datasette, host: str, port: int) -> None:
+    """Serve until interrupted (uvicorn, as `datasette serve` does)."""
+    import asyncio
+
+    import uvicorn
+
+    check_port_free(host, port)
+    asyncio.run(datasette.invoke_startup())
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")

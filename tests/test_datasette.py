@@ -1,0 +1,201 @@
+"""The editors' Datasette instance and the public copy, in-process and over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from investigate import stats
+from investigate.cases import cases, evidence
+from investigate.demo import receipt_photo
+from investigate.publish import metadata as meta_module
+from investigate.publish.public import build_public
+from investigate.publish.server import PASSWORD_ENV, editors_datasette, public_datasette
+
+from conftest import snapshot
+
+
+def get(ds, path, **kwargs):
+    async def go():
+        await ds.invoke_startup()
+        return await ds.client.get(path, **kwargs)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def editors(workspace, tobacco_case, tmp_path, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    visit = tobacco_case["visits"][0]
+    shop = tobacco_case["stores"][0]
+    photo = receipt_photo(tmp_path / "IMG_1.jpg", when=workspace.now() - timedelta(days=10),
+                          lat=shop["lat"], lon=shop["lon"], text=shop["name"])
+    item = evidence.add_evidence(workspace, visit, [photo])[0]
+    return {"ds": editors_datasette(workspace), "visit": visit, "evidence": item, "photo": photo, **tobacco_case}
+
+
+def test_every_table_and_column_of_the_schema_is_described(workspace):
+    described = meta_module.TABLES
+    for table in workspace.db.table_names():
+        if table.startswith("_") or table.endswith("_fts"):
+            continue
+        assert table in described, f"table {table} has no description in publish/metadata.py"
+        for column in workspace.db[table].columns:
+            assert column.name in described[table][1], f"{table}.{column.name} has no description"
+
+
+def test_visit_page_shows_answers_findings_and_evidence_with_thumbnail(editors):
+    v, e = editors["visit"], editors["evidence"]
+    page = get(editors["ds"], f"/investigate/visits/{v['id']}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Tobacco product sold to a minor" in html and "JuSchG § 10" in html
+    assert e["sha256"] in html and f"/-/evidence/{e['sha256']}?thumb=1" in html
+    full = get(editors["ds"], f"/-/evidence/{e['sha256']}")
+    assert full.status_code == 200
+    assert full.content == editors["photo"].read_bytes()
+    thumb = get(editors["ds"], f"/-/evidence/{e['sha256']}?thumb=1")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+
+
+def test_evidence_route_serves_only_known_hashes(editors):
+    assert get(editors["ds"], "/-/evidence/" + "0" * 64).status_code == 404
+    assert get(editors["ds"], "/-/evidence/../investigate.db").status_code == 404
+
+
+def test_case_page_shows_rates_from_the_stats_module(editors, workspace):
+    case = editors["case"]
+    html = get(editors["ds"], f"/investigate/cases/{case['id']}").text
+    for row in stats.case_rates(workspace, case, by="chain"):
+        assert row["group"] in html
+        assert f"{row['rate'] * 100:.1f} %" in html
+
+
+def test_canned_rate_by_chain_equals_stats(editors, workspace):
+    case = editors["case"]
+    response = get(editors["ds"], "/investigate/rate_by_chain.json?case=tobacco-nk&_shape=array")
+    assert response.status_code == 200, response.text
+    rows = {r["chain"]: r for r in response.json()}
+    for expected in stats.case_rates(workspace, case, by="chain"):
+        got = rows[expected["group"]]
+        assert got["violations"] == expected["violations"] and got["eligible"] == expected["eligible"]
+        assert got["ci_low"] == pytest.approx(expected["ci_low"], abs=1e-4)
+        assert got["ci_high"] == pytest.approx(expected["ci_high"], abs=1e-4)
+
+
+def test_other_canned_queries_run(editors):
+    for name in ("stores_sold_more_than_once", "overdue_promises", "open_reply_deadlines",
+                 "visits_per_tester_per_week"):
+        response = get(editors["ds"], f"/investigate/{name}.json?_shape=array")
+        assert response.status_code == 200, (name, response.text)
+    weekly = get(editors["ds"], "/investigate/visits_per_tester_per_week.json?_shape=array").json()
+    assert sum(r["visits"] for r in weekly) == 4
+
+
+def test_visits_table_has_facets_and_shows_store_names(editors):
+    data = get(editors["ds"], "/investigate/visits.json?_labels=on&_shape=objects").json()
+    assert {"outcome", "protocol", "case_id"} <= set(data["facet_results"])
+    labels = {row["store_id"]["label"] for row in data["rows"]}
+    assert "Späti Eins" in labels
+
+
+def test_database_download_is_off(editors):
+    assert get(editors["ds"], "/investigate.db").status_code in (403, 404)
+
+
+def test_with_a_password_every_page_needs_login(workspace, tobacco_case, monkeypatch):
+    from datasette_auth_passwords.utils import hash_password
+
+    monkeypatch.setenv(PASSWORD_ENV, hash_password("s3cret"))
+    ds = editors_datasette(workspace, host="0.0.0.0")
+    assert get(ds, "/investigate/visits.json").status_code == 403
+    assert get(ds, "/investigate.json?sql=select+code+from+testers").status_code == 403
+    assert get(ds, "/").status_code == 403
+    cookie = ds.sign({"a": {"id": "editor"}}, "actor")
+    assert get(ds, "/investigate/visits.json", cookies={"ds_actor": cookie}).status_code == 200
+
+
+def test_a_non_loopback_host_without_password_is_refused(run, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    result = run("serve", "--host", "0.0.0.0", "--check")
+    assert result.exit_code != 0 and "without a password" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_a_one_line_error(run, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = run("serve", "--port", port, "--check")
+    assert result.exit_code != 0 and f"127.0.0.1:{port}" in result.output
+
+
+def test_publish_without_published_case_or_with_unknown_slug_fails_cleanly(run, tobacco_case, workspace):
+    before = snapshot(workspace)
+    result = run("publish")
+    assert result.exit_code != 0 and "no published case" in result.output
+    result = run("publish", "--case", "nope")
+    assert result.exit_code != 0 and "no case with slug 'nope'" in result.output
+    assert snapshot(workspace) == before
+
+
+def test_public_instance_serves_the_copy_immutable_without_the_evidence_route(editors, workspace, tmp_path):
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="test")
+    ds = public_datasette(out)
+    tables = get(ds, "/public.json").json()
+    counts = {t["name"]: t["count"] for t in tables["tables"]}
+    assert counts["visits"] == 0  # nothing approved yet: nothing public
+    assert get(ds, f"/-/evidence/{editors['evidence']['sha256']}").status_code == 404
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["license"] == "CC BY 4.0"
+    assert "Tobacco sales to minors, Neukölln" in meta["description"]
+    served = get(ds, "/public/cases.json?_shape=array").json()
+    assert [c["slug"] for c in served] == ["tobacco-nk"] and served[0]["override_reason"] == "test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc, timeout: float = 20) -> httpx.Response:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read().decode()}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobacco_case, run, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "investigate", "-w", str(workspace.root), "serve", "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        first = wait_for(f"http://127.0.0.1:{port}/investigate/visits.json?_shape=array", proc)
+        assert first.status_code == 200 and len(first.json()) == 4
+        cases.create_case(workspace, slug="while-serving", title="Written while serving", protocol="tobacco-minors")
+        later = httpx.get(f"http://127.0.0.1:{port}/investigate/cases.json?_shape=array", timeout=5)
+        assert "while-serving" in {c["slug"] for c in later.json()}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
