@@ -188,6 +188,9 @@ class Workspace:
         try:
             db.execute("pragma foreign_keys = on")
             db.execute("pragma busy_timeout = 10000")
+            # 32 MB of page cache instead of SQLite's 2 MB: ids are random UUIDs, so a large
+            # import touches index pages all over the B-tree.
+            db.execute("pragma cache_size = -32768")
             if self.read_only:
                 if migrations.pending(db):
                     raise InvestigateError(
