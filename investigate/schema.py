@@ -32,6 +32,8 @@ AUDITED_TABLES = [
     "signoffs",
     "publications",
     "corrections",
+    "samples",
+    "sample_stores",
 ]
 
 
@@ -335,3 +337,36 @@ def editorial(db: Database) -> None:
     cases.add_column("parent_case_id", str)
     cases.add_column("planned_start", str)
     cases.add_column("min_cell", int)
+
+
+@migrations(name="i3_geo_sampling")
+def geo_sampling(db: Database) -> None:
+    """Issue 3: recorded sample draws (audited: part of the methodology), the geocoding cache
+    and distance results (derived data, not audited)."""
+    db["samples"].create(
+        {"id": str, "case_id": str, "method": str, "strata_column": str, "seed": int, "frame_size": int,
+         "n": int, "margin": float, "confidence": float, "expected_rate": float, "params": str, "drawn_at": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "method", "seed", "frame_size", "n", "drawn_at"},
+    )
+    db["samples"].create_index(["case_id", "drawn_at"])
+    db["sample_stores"].create(
+        {"id": str, "sample_id": str, "store_id": str, "stratum": str, "stratum_frame": int,
+         "stratum_sample": int, "selection_probability": float},
+        pk="id",
+        foreign_keys=[("sample_id", "samples", "id"), ("store_id", "stores", "id")],
+        not_null={"sample_id", "store_id"},
+    )
+    db["sample_stores"].create_index(["sample_id", "store_id"], unique=True)
+    db["geocode_cache"].create(
+        {"query_key": str, "query": str, "provider": str, "domain": str, "found": int, "lat": float,
+         "lon": float, "precision": str, "display_name": str, "raw": str, "fetched_at": str},
+        pk="query_key",
+    )
+    db["near_results"].create(
+        {"id": int, "case_id": str, "store_id": str, "place_name": str, "place_kind": str, "place_lat": float,
+         "place_lon": float, "distance_m": float, "radius_m": float, "places_file": str, "computed_at": str},
+        pk="id",
+    )
+    db["near_results"].create_index(["case_id", "store_id"])

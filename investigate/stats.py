@@ -13,6 +13,7 @@ the same visit set always gives the same figure. Definitions:
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from statistics import NormalDist
 
 from .workspace import Workspace
@@ -36,7 +37,10 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and n the bound is exactly 0 or 1; rounding would leave 2.8e-17.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def rate(violations: int, compliant: int, confidence: float = 0.95) -> dict:
@@ -55,13 +59,19 @@ def rate(violations: int, compliant: int, confidence: float = 0.95) -> dict:
 
 
 #: Groupings ``case_rates`` knows, as SQL expressions over ``visits v`` joined to ``stores s``.
+#: Hour and weekday are local time at the store: read from the ISO string, not converted to UTC.
 GROUPINGS = {
     None: "'all'",
     "chain": "coalesce(s.chain, '(independent)')",
     "district": "coalesce(s.district, '(unknown)')",
     "city": "coalesce(s.city, '(unknown)')",
-    "round": "v.round",
+    "round": "coalesce(v.round, 1)",
+    "tester_age": "coalesce(cast(v.tester_age as text), '(none)')",
+    "id_carried": "case json_extract(v.answers, '$.id_carried') when 1 then 'yes' when 0 then 'no' else '(not asked)' end",
+    "hour": "substr(v.visited_at, 12, 2)",
+    "weekday": "strftime('%w', substr(v.visited_at, 1, 10))",
 }
+WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
 
 def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False) -> tuple[str, list]:
@@ -96,11 +106,96 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
     out = []
     for row in ws.db.query(sql, [case["id"], *params]):
         r = rate(row["violations"] or 0, row["compliant"] or 0, confidence)
+        group = row["grp"]
+        if by == "weekday" and group is not None:
+            group = f"{int(group)} {WEEKDAYS[int(group)]}"
         out.append({
-            "group": row["grp"],
+            "group": group,
             "visits": row["visits"],
             "inconclusive": row["inconclusive"] or 0,
             "not_completed": row["not_completed"] or 0,
             **r,
         })
     return out
+
+
+def stratified_estimate(ws: Workspace, case: dict, *, confidence: float = 0.95,
+                        approved_only: bool = False) -> dict | None:
+    """The Synar-style weighted violation rate for a case with a stratified sample.
+
+    Each eligible completed visit of stratum h weighs N_h / m_h — the stratum's frame size over
+    its number of eligible completed visits (the design weight N_h / n_h adjusted for
+    non-completion, as Synar adjusts for eligibility and completion). The estimate is
+    p = Σ_h N_h p_h / Σ_h N_h, and its variance the stratified one with finite population
+    correction, Var(p) = Σ_h W_h² (1 − m_h/N_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N
+    (Cochran 1977, 5.7); the interval is p ± z·√Var, clipped to [0, 1]. Strata with no eligible
+    visit are left out of N and reported. None when the case has no stratified sample."""
+    if "samples" not in ws.db.table_names():
+        return None
+    sample = list(ws.db.query("select * from samples where case_id = ? order by drawn_at desc, rowid desc limit 1",
+                              [case["id"]]))
+    if not sample or sample[0]["method"] != "stratified":
+        return None
+    sample = sample[0]
+    frame = {r["stratum"]: r["n"] for r in ws.db.query(
+        "select stratum_frame as n, stratum from sample_stores where sample_id = ? group by stratum", [sample["id"]])}
+    cond, params = visit_filter(approved_only=approved_only)
+    counts = {r["stratum"]: r for r in ws.db.query(
+        f"""select ss.stratum, sum(v.outcome = 'violation') as violations,
+                   sum(v.outcome in ('violation', 'compliant')) as eligible
+            from visits v join sample_stores ss on ss.store_id = v.store_id and ss.sample_id = ?
+            where v.case_id = ? and {cond} group by ss.stratum""", [sample["id"], case["id"], *params])}
+    strata, missing = [], []
+    for stratum, n_frame in sorted(frame.items(), key=lambda kv: str(kv[0])):
+        c = counts.get(stratum)
+        if not c or not c["eligible"]:
+            missing.append(stratum)
+            continue
+        strata.append({"stratum": stratum, "frame": n_frame, "eligible": c["eligible"],
+                       "violations": c["violations"], "rate": c["violations"] / c["eligible"],
+                       "weight": n_frame / c["eligible"]})
+    if not strata:
+        return {"estimate": None, "ci_low": None, "ci_high": None, "strata": [], "strata_without_visits": missing}
+    total = sum(s["frame"] for s in strata)
+    p = sum(s["frame"] * s["rate"] for s in strata) / total
+    var = 0.0
+    for s in strata:
+        if s["eligible"] > 1:
+            w = s["frame"] / total
+            fpc = max(0.0, 1 - s["eligible"] / s["frame"])
+            var += w * w * fpc * s["rate"] * (1 - s["rate"]) / (s["eligible"] - 1)
+    half = z_for(confidence) * math.sqrt(var)
+    return {"estimate": p, "ci_low": max(0.0, p - half), "ci_high": min(1.0, p + half), "confidence": confidence,
+            "strata": strata, "strata_without_visits": missing, "sample_id": sample["id"]}
+
+
+def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None) -> list[dict]:
+    """Per kind of promise (Callback, Refund…): how many were kept among those already due.
+    A promise still open after its due time counts as not kept; one not yet due is left out."""
+    now = now or ws.now()
+    rows = list(ws.db.query(
+        "select p.what, p.kept, p.kept_at, p.due_at from promises p join visits v on v.id = p.visit_id "
+        "where v.case_id = ?", [case["id"]]))
+    groups: dict[str, dict] = {}
+    for r in rows:
+        g = groups.setdefault(r["what"], {"what": r["what"], "promises": 0, "kept": 0, "broken": 0, "overdue": 0,
+                                          "not_yet_due": 0, "late": 0})
+        g["promises"] += 1
+        due = datetime.fromisoformat(r["due_at"])
+        if r["kept"] == 1:
+            if r["kept_at"] and datetime.fromisoformat(r["kept_at"]) > due:
+                g["late"] += 1
+            else:
+                g["kept"] += 1
+        elif r["kept"] == 0:
+            g["broken"] += 1
+        elif due < now:
+            g["overdue"] += 1
+        else:
+            g["not_yet_due"] += 1
+    out = []
+    for g in groups.values():
+        due = g["kept"] + g["broken"] + g["overdue"] + g["late"]
+        lo, hi = wilson_interval(g["kept"], due, confidence)
+        out.append({**g, "due": due, "kept_rate": g["kept"] / due if due else None, "ci_low": lo, "ci_high": hi})
+    return sorted(out, key=lambda g: g["what"])

@@ -77,13 +77,33 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "corrections": ("Corrections to published cases.", {
         "id": "Correction id.", "case_id": "Case.", "note": "The correction.", "created_at": "When.",
         "first_version": "First version that carries it."}),
+    "samples": ("Recorded sample draws: enough to draw the same stores again.", {
+        "id": "Sample id.", "case_id": "Case.", "method": "simple random or stratified.",
+        "strata_column": "Store column that defines the strata.", "seed": "Random seed.",
+        "frame_size": "Stores in the frame.", "n": "Stores drawn.", "margin": "Margin of error aimed at.",
+        "confidence": "Confidence level.", "expected_rate": "Violation rate assumed for the size.",
+        "params": "Other parameters (JSON).", "drawn_at": "When drawn."}),
+    "sample_stores": ("The stores each sample drew.", {
+        "id": "Row id.", "sample_id": "Sample.", "store_id": "Store.", "stratum": "Stratum.",
+        "stratum_frame": "Stores of the stratum in the frame.", "stratum_sample": "Stores drawn from the stratum.",
+        "selection_probability": "Chance of this store to be drawn."}),
+    "geocode_cache": ("Every geocoder answer, found or not, so no address is asked twice.", {
+        "query_key": "Normalised query hash.", "query": "Address asked.", "provider": "nominatim or photon.",
+        "domain": "Server asked.", "found": "1 if found.", "lat": "Latitude (degrees).", "lon": "Longitude (degrees).",
+        "precision": "How precise the answer is.", "display_name": "Address as the geocoder knows it.",
+        "raw": "The answer (JSON).", "fetched_at": "When asked."}),
+    "near_results": ("Stores within a radius of a place (schools, playgrounds…), from investigate near.", {
+        "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "place_name": "Nearest place.",
+        "place_kind": "Kind of place.", "place_lat": "Place latitude (degrees).", "place_lon": "Place longitude (degrees).",
+        "distance_m": "Geodesic distance (metres).", "radius_m": "Radius used (metres).",
+        "places_file": "File the places came from.", "computed_at": "When computed."}),
     "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
         "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
         "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",
         "data": "The row, or old and new values and the reason (JSON).", "prev_hash": "Previous link.",
         "hash": "This link."}),
 }
-HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations"}
+HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state"}
 FACETS = {
@@ -93,7 +113,7 @@ FACETS = {
     "cases": ["status", "protocol"],
     "promises": ["what", "kept"],
 }
-SORT = {"visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
+SORT = {"near_results": "distance_m", "visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
         "replies": "deadline"}
 
 RATE_BY_CHAIN = """

@@ -1,0 +1,75 @@
+"""``investigate stats``: rates with confidence intervals, from investigate.stats."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import click
+
+from .. import stats as rates
+from ..cases.cases import get_case
+from ..cases.protocols import get_protocol
+from .util import echo_json, echo_result, pass_workspace
+
+BY = [k for k in rates.GROUPINGS if k]
+
+
+def _pct(value):
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--by", type=click.Choice(BY), help="Group the visits.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--approved-only", is_flag=True, help="Only approved visits, as public figures count them.")
+@click.option("--official", is_flag=True, help="Official inspections instead of our own visits.")
+@pass_workspace
+def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
+    """Visits, violations and the violation rate with its Wilson interval, per group.
+
+    Inconclusive visits and attempts that could not be made are counted apart, never as
+    compliant. For a stratified sample the weighted (Synar-style) estimate follows; for
+    customer-service protocols, the share of promises kept.
+    """
+    case = get_case(ws, case_ref)
+    kind = "official" if official else "undercover"
+    rows = rates.case_rates(ws, case, by=by, confidence=confidence, kind=kind, approved_only=approved_only)
+    weighted = rates.stratified_estimate(ws, case, confidence=confidence, approved_only=approved_only)
+    promise_rows = rates.promise_rates(ws, case, confidence=confidence)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        echo_json({"case": case["slug"], "by": by, "kind": kind, "approved_only": approved_only, "groups": rows,
+                   "weighted": weighted, "promises": promise_rows})
+        return
+    if fmt == "csv":
+        out = io.StringIO()
+        fields = ["group", "visits", "violations", "compliant", "inconclusive", "not_completed", "eligible", "rate",
+                  "ci_low", "ci_high"]
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+        return
+    if not rows:
+        click.echo(f"No {kind} visits in {case['slug']} yet.")
+    else:
+        echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"],
+                      "eligible": r["eligible"], "inconclusive": r["inconclusive"],
+                      "not completed": r["not_completed"], "rate": _pct(r["rate"]),
+                      f"{confidence:.0%} interval": f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}"
+                      if r["ci_low"] is not None else ""} for r in rows])
+    if weighted and weighted["estimate"] is not None:
+        click.echo(f"\nWeighted estimate (stratified sample): {_pct(weighted['estimate'])} "
+                   f"({_pct(weighted['ci_low'])} – {_pct(weighted['ci_high'])})")
+        if weighted["strata_without_visits"]:
+            click.echo(f"  strata without eligible visits: {', '.join(map(str, weighted['strata_without_visits']))}")
+    if promise_rows:
+        click.echo("")
+        echo_result([{"promise": p["what"], "due": p["due"], "kept": p["kept"], "late": p["late"],
+                      "broken": p["broken"], "overdue": p["overdue"], "kept rate": _pct(p["kept_rate"])}
+                     for p in promise_rows], title=f"Promises ({get_protocol(case['protocol'], ws.root).title})")
+
