@@ -20,6 +20,7 @@ NOUNS = {
     "evidence": ("evidence", None, "sha256"),
     "promises": ("promise", None, "what"),
     "replies": ("reply", None, "deadline"),
+    "tips": ("tip", None, "company"),
 }
 
 

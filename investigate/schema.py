@@ -34,6 +34,8 @@ AUDITED_TABLES = [
     "corrections",
     "samples",
     "sample_stores",
+    "tips",
+    "tip_sources",
 ]
 
 
@@ -370,3 +372,29 @@ def geo_sampling(db: Database) -> None:
         pk="id",
     )
     db["near_results"].create_index(["case_id", "store_id"])
+
+
+@migrations(name="i7_tips")
+def tips(db: Database) -> None:
+    """Issue 7: tips and complaints. The source's contact lives in its own table so that no
+    table view of tips can show it; editors see it on the tip's own page only."""
+    db["tips"].create(
+        {"id": str, "received_at": str, "channel": str, "store_id": str, "chain": str, "company": str,
+         "company_key": str, "product": str, "issue": str, "sub_issue": str, "narrative": str, "wants": str,
+         "consent_publish": int, "status": str, "case_id": str, "source": str, "external_id": str,
+         "state": str, "postcode": str, "match_note": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("store_id", "stores", "id"), ("case_id", "cases", "id")],
+        not_null={"received_at", "channel", "status", "source"},
+    )
+    db["tips"].create_index(["source", "external_id"], unique=True)
+    db["tips"].create_index(["company_key", "issue"])
+    db["tips"].create_index(["store_id"])
+    db["tips"].create_index(["status"])
+    db["tip_sources"].create(
+        {"id": str, "tip_id": str, "contact": str},
+        pk="id",
+        foreign_keys=[("tip_id", "tips", "id")],
+        not_null={"tip_id"},
+    )
+    db["tip_sources"].create_index(["tip_id"], unique=True)

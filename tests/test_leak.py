@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cases import cases, editorial, evidence, promises, replies, stores, testers, visits
+from investigate.cases import cases, editorial, evidence, promises, replies, stores, testers, tips, visits
 from investigate.cases.review import review_visit
 from investigate.publish.public import build_public
 
@@ -37,6 +37,9 @@ PRIVATE = {
     "unnamed store address": "LEAK-UNNAMED-ADDRESS",
     "unnamed store licence": "LEAK-LICENCE",
     "unnamed store contact": "LEAK-CONTACT",
+    "tip source contact": "LEAK-TIP-CONTACT",
+    "tip narrative without consent": "LEAK-UNCONSENTED-STORY",
+    "tip about an unnamed store": "LEAK-UNNAMED-STORE",
 }
 
 
@@ -73,6 +76,13 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
     replies.request_reply(ws, case, hidden, requested_at=(ws.now() - timedelta(days=1)).isoformat(),
                           notes="LEAK-REPLY-NOTE")
     editorial.sign_off(ws, case, role="legal counsel", signed_by="LEAK-SIGNER")
+    for what, consent, contact, about in [("LEAK-UNCONSENTED-STORY", False, "LEAK-TIP-CONTACT", named),
+                                          ("They sold cigarettes to my son (published with consent).", True,
+                                           "LEAK-TIP-CONTACT", named),
+                                          ("Same at the other shop.", True, "LEAK-TIP-CONTACT", hidden)]:
+        t = tips.add_tip(ws, channel="phone", store=about, what_happened=what, contact=contact,
+                         consent_publish=consent, issue="sale to minors")
+        tips.link_tip(ws, t, case)
     cases.set_status(ws, case, "published")
 
     hotline_case = cases.create_case(ws, slug="leak-hotline", title="Hotline", protocol="callback-promise",
@@ -129,3 +139,7 @@ def test_the_public_copy_still_holds_what_is_public(published):
     assert db.execute("select visit_date from visits limit 1").fetchone()[0].count(":") == 0  # day precision
     assert db.execute("select count(*) from evidence_hashes").fetchone()[0] == 1
     assert db.execute("select count(*) from findings where code = 'PROMISE_BROKEN'").fetchone()[0] == 1
+    counts = dict(db.execute("select business, complaints from complaint_counts").fetchall())
+    assert counts == {"Named Shop": 2, "(not named: reply window open)": 1}
+    stories = [r[0] for r in db.execute("select story from complaint_stories order by story")]
+    assert stories == ["Same at the other shop.", "They sold cigarettes to my son (published with consent)."]

@@ -12,11 +12,14 @@ from .protocols import CHANNELS
 
 COORD_SOURCES = ("typed", "exif", "geocoded", "import")
 
+#: Legal forms at the END of a name ("Acme Bank, N.A.", "Møller A/S"): "Co-op Foods" keeps its "Co".
 _LEGAL_SUFFIX = re.compile(
-    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|gmbh|ag|kg|ohg|ug|"
-    r"e\.k|a/s|aps|i/s|p/s|plc|sa|sarl|bv|nv|ab)\b\.?",
+    r"[\s,]+(inc|incorporated|llc|l\.l\.c|llp|ltd|limited|corp|corporation|co|company|gmbh|ag|kg|ohg|ug|"
+    r"e\.k|a/s|aps|i/s|p/s|plc|sa|s\.a|sarl|bv|nv|ab|n\.a)\.?\s*$",
     re.I,
 )
+#: Letters NFKD does not take apart.
+_FOLD = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "ß": "ss", "ł": "l", "Ł": "l", "đ": "d", "þ": "th"})
 
 STORE_FIELDS = ("name", "chain", "licence_number", "address", "postcode", "city", "district",
                 "state", "country", "channel", "contact", "lat", "lon", "coord_precision",
@@ -26,10 +29,14 @@ STORE_FIELDS = ("name", "chain", "licence_number", "address", "postcode", "city"
 def normalise_name(name: str) -> str:
     """A key that survives the ways people spell a business: case, accents, punctuation,
     legal suffixes (Inc., GmbH, A/S, ApS…). "Smart-Shop GmbH" and "smartshop" agree."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = unicodedata.normalize("NFKD", (name or "").translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().strip()
     text = text.replace("&", " and ")
-    text = _LEGAL_SUFFIX.sub(" ", text)
+    while True:  # "Acme Holdings Co., Ltd." has two
+        shorter = _LEGAL_SUFFIX.sub("", text)
+        if shorter == text or not shorter.strip():
+            break
+        text = shorter
     return re.sub(r"[^a-z0-9]+", "", text)
 
 

@@ -43,6 +43,9 @@ class CsvTable:
 
 
 CHUNK = 1 << 20
+# The csv module refuses fields over 128 KiB with a cryptic error; importers set their own,
+# explained limits (a complaint narrative of 1 MB, say), so let the reader pass up to 64 MiB.
+csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
 
 
 def _open(path: Path):

@@ -97,23 +97,35 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "place_kind": "Kind of place.", "place_lat": "Place latitude (degrees).", "place_lon": "Place longitude (degrees).",
         "distance_m": "Geodesic distance (metres).", "radius_m": "Radius used (metres).",
         "places_file": "File the places came from.", "computed_at": "When computed."}),
+    "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
+        "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter or import.",
+        "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
+        "company_key": "Normalised name, for matching.", "product": "Product.", "issue": "Kind of problem.",
+        "sub_issue": "Detail of the problem.", "narrative": "What happened, in the person's words.",
+        "wants": "What the person wants.", "consent_publish": "1 if the story may be quoted in public.",
+        "status": "new, checking, case or dropped.", "case_id": "Case it led to.", "source": "manual, cfpb or a file.",
+        "external_id": "Id in the source (e.g. CFPB complaint id).", "state": "State.", "postcode": "Postcode.",
+        "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
+    "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
+        "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
     "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
         "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
         "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",
         "data": "The row, or old and new values and the reason (JSON).", "prev_hash": "Previous link.",
         "hash": "This link."}),
 }
-HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores"}
+HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
-          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state"}
+          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company"}
 FACETS = {
     "visits": ["case_id", "protocol", "outcome", "review_state", "attempt", "round"],
     "stores": ["chain", "district", "channel"],
     "findings": ["code", "severity"],
     "cases": ["status", "protocol"],
     "promises": ["what", "kept"],
+    "tips": ["channel", "status", "company", "issue"],
 }
-SORT = {"near_results": "distance_m", "visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
+SORT = {"tips": "received_at", "near_results": "distance_m", "visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
         "replies": "deadline"}
 
 RATE_BY_CHAIN = """
@@ -231,6 +243,12 @@ PUBLIC_TABLES = {
         "id": "Row", "case_slug": "Case", "visit_id": "Visit", "sha256": "SHA-256", "media_type": "Type"}),
     "corrections": ("Corrections, with their dates.", {
         "id": "Row", "case_slug": "Case", "correction_date": "Date", "note": "Correction"}),
+    "complaint_counts": ("Complaints from the public that led to a case, counted per business and issue.", {
+        "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue", "complaints": "Complaints",
+        "first_date": "First received", "last_date": "Last received"}),
+    "complaint_stories": ("Complaints whose authors agreed to publication, in their words.", {
+        "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue",
+        "received_date": "Received", "story": "In their words"}),
 }
 
 

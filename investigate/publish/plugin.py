@@ -80,7 +80,7 @@ def register_routes(datasette):
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table not in ("visits", "cases") or request is None:
+    if view_name != "row" or table not in ("visits", "cases", "tips") or request is None:
         return {}
 
     async def related():
@@ -90,6 +90,9 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         async def rows(sql, params):
             return [dict(r) for r in (await db.execute(sql, params)).rows]
 
+        if table == "tips":
+            contact = await rows("select contact from tip_sources where tip_id = ?", [pk])
+            return {"investigate_tip": {"contact": contact[0]["contact"] if contact else None}}
         if table == "visits":
             visit = await rows("select v.*, s.name as store_name, c.slug as case_slug from visits v "
                                "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where v.id = ?", [pk])

@@ -104,6 +104,14 @@ create table evidence_hashes (
 create table corrections (
   id integer primary key, case_slug text references cases(slug), correction_date text, note text
 );
+create table complaint_counts (
+  id integer primary key, case_slug text references cases(slug), business text, issue text,
+  complaints integer, first_date text, last_date text
+);
+create table complaint_stories (
+  id integer primary key, case_slug text references cases(slug), business text, issue text,
+  received_date text, story text
+);
 """
 
 
@@ -182,6 +190,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                         [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
                          r.get("eligible"), r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
+    _public_tips(ws, out, case, named)
     for c in editorial.corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), c["note"]])
@@ -201,6 +210,32 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
          protocol.id_policy, version, now.date().isoformat(), override_reason])
     return {"slug": case["slug"], "visits": len(visits), "stores": len(store_ids),
             "named_stores": sum(1 for s in store_ids if s in named)}
+
+
+UNNAMED = "(not named: reply window open)"
+
+
+def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, named: set[str]) -> None:
+    """Tips that led to the case: counts per business and issue; a story only where its source
+    consented to publication; never a source's contact. A business is named by the same rule
+    as in the rest of the copy."""
+    if "tips" not in ws.db.table_names():
+        return
+    counts: dict[tuple[str, str], list[str]] = {}
+    for t in ws.db.query("select t.*, s.name as store_name from tips t left join stores s on s.id = t.store_id "
+                         "where t.case_id = ? order by t.received_at", [case["id"]]):
+        if t["store_id"]:
+            business = t["store_name"] if t["store_id"] in named else UNNAMED
+        else:
+            business = t["chain"] or t["company"] or "(unknown)"
+        issue = t["issue"] or "(no issue given)"
+        counts.setdefault((business, issue), []).append(t["received_at"][:10])
+        if t["consent_publish"] and t["narrative"]:
+            out.execute("insert into complaint_stories (case_slug, business, issue, received_date, story) "
+                        "values (?,?,?,?,?)", [case["slug"], business, issue, t["received_at"][:10], t["narrative"]])
+    for (business, issue), dates in sorted(counts.items()):
+        out.execute("insert into complaint_counts (case_slug, business, issue, complaints, first_date, last_date) "
+                    "values (?,?,?,?,?,?)", [case["slug"], business, issue, len(dates), min(dates), max(dates)])
 
 
 def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None = None,

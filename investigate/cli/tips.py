@@ -1,0 +1,188 @@
+"""``investigate tip`` and ``investigate leads``: from a consumer's story to a case."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..cases.cases import get_case
+from ..cases.stores import get_store
+from ..cases import tips as tips_domain
+from ..errors import InvalidInput
+from .review import DefaultCommandGroup
+from .util import echo_json, echo_result, json_option, pass_workspace, progress, short_ids
+
+
+@click.group()
+def tip():
+    """Tips and complaints: what people say a business did to them."""
+
+
+@tip.command("add")
+@click.option("--received", "received_at", help="When the tip came in (default: now).")
+@click.option("--channel", type=click.Choice(tips_domain.CHANNELS))
+@click.option("--store", "store_ref", help="A known store (id prefix or licence number).")
+@click.option("--company", help="The business as the person named it (matched to a store or chain).")
+@click.option("--what", "what_happened", help="What happened, in the person's words.")
+@click.option("--wants", help="What the person wants.")
+@click.option("--contact", help="How to reach the source (private: never published).")
+@click.option("--issue", help="Kind of problem, e.g. 'refund refused'.")
+@click.option("--consent-publish/--no-consent-publish", default=None,
+              help="The source agrees that the story may be quoted in public.")
+@click.option("--no-input", is_flag=True, help="Never prompt; fail if something is missing.")
+@json_option
+@pass_workspace
+def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, contact, issue, consent_publish,
+            no_input, as_json):
+    """Record a tip; what is missing is asked for at the prompt."""
+    interactive = not no_input and sys.stdin.isatty()
+
+    def ask(value, prompt, **kw):
+        if value is not None or not interactive:
+            return value
+        return click.prompt(prompt, **kw)
+
+    channel = ask(channel, "Channel", type=click.Choice(tips_domain.CHANNELS))
+    if not store_ref and not company:
+        company = ask(company, "Business (as the person named it)")
+    what_happened = ask(what_happened, "What happened")
+    wants = ask(wants, "What the person wants", default="", show_default=False) or None
+    contact = ask(contact, "Source's contact (private)", default="", show_default=False) or None
+    if consent_publish is None:
+        consent_publish = click.confirm("May the story be quoted in public?", default=False) if interactive else False
+    if not channel:
+        raise InvalidInput("--channel is required")
+    if not what_happened:
+        raise InvalidInput("--what is required: what happened")
+    store = get_store(ws, store_ref) if store_ref else None
+    row = tips_domain.add_tip(ws, received_at=received_at, channel=channel, company=company, store=store,
+                              what_happened=what_happened, wants=wants, contact=contact,
+                              consent_publish=consent_publish, issue=issue)
+    if as_json:
+        echo_json(row)
+        return
+    match = row["match_note"] or (f"store {row['store_id'][:8]}" if row["store_id"] else f"chain {row['chain']}")
+    click.echo(f"Recorded tip {row['id'][:8]} ({match}).")
+
+
+@tip.command("import")
+@click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["cfpb", "generic"]), default="cfpb", show_default=True)
+@click.option("--encoding", help="Force the file's encoding.")
+@json_option
+@pass_workspace
+def tip_import(ws, path, fmt, encoding, as_json):
+    """Import complaints (the CFPB Consumer Complaint Database layout, or generic columns
+    received_at, company, narrative, issue, channel, wants, consent). Re-importing adds nothing."""
+    from ..cases.imports import count_rows
+
+    with progress(count_rows(path), "Importing complaints") as bar:
+        counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, progress=bar.update)
+    if as_json:
+        echo_json(counts)
+        return
+    click.echo(f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
+               f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "
+               f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched.")
+    for example in counts["ambiguous_examples"]:
+        click.echo(f"  {example}")
+
+
+@tip.command("list")
+@click.option("--business", help="A store, chain or company name.")
+@click.option("--status", type=click.Choice(tips_domain.STATUSES))
+@click.option("--limit", type=int, default=200, show_default=True)
+@json_option
+@pass_workspace
+def tip_list(ws, business, status, limit, as_json):
+    """List tips (never the sources' contacts)."""
+    rows = tips_domain.list_tips(ws, business=business, status=status, limit=limit)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(short_ids(rows, "id", "case_id"), columns=["id", "received_at", "channel", "company", "chain",
+                    "issue", "status"], empty="No tips.")
+
+
+@tip.command("show")
+@click.argument("tip_ref", metavar="TIP")
+@json_option
+@pass_workspace
+def tip_show(ws, tip_ref, as_json):
+    """Show one tip, with its source's contact."""
+    detail = tips_domain.tip_detail(ws, tips_domain.get_tip(ws, tip_ref))
+    if as_json:
+        echo_json(detail)
+    else:
+        echo_result({k: v for k, v in detail.items() if v is not None and k != "company_key"})
+
+
+@tip.command("link")
+@click.argument("tip_ref", metavar="TIP")
+@click.argument("case_ref", metavar="CASE")
+@json_option
+@pass_workspace
+def tip_link(ws, tip_ref, case_ref, as_json):
+    """Link TIP to CASE (status becomes 'case')."""
+    row = tips_domain.link_tip(ws, tips_domain.get_tip(ws, tip_ref), get_case(ws, case_ref))
+    echo_json(row) if as_json else click.echo(f"Tip {row['id'][:8]} linked.")
+
+
+@tip.command("status")
+@click.argument("tip_ref", metavar="TIP")
+@click.argument("status", type=click.Choice(tips_domain.STATUSES))
+@click.option("--reason")
+@json_option
+@pass_workspace
+def tip_status(ws, tip_ref, status, reason, as_json):
+    """Set a tip's status: new, checking, case or dropped."""
+    row = tips_domain.set_status(ws, tips_domain.get_tip(ws, tip_ref), status, reason=reason)
+    echo_json(row) if as_json else click.echo(f"Tip {row['id'][:8]} is now {row['status']}.")
+
+
+class LeadsGroup(DefaultCommandGroup):
+    default_command = "list"
+    usage_text = "[--min N] [--since DATE] | open LEAD --protocol KEY"
+
+    def parse_args(self, ctx, args):
+        # `investigate leads` alone, or with options only, lists the leads.
+        if not args or args[0].startswith("-") and args[0] not in ("-h", "--help"):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=LeadsGroup)
+def leads():
+    """Businesses with repeated complaints of the same kind: where a new case may start."""
+
+
+@leads.command("list")
+@click.option("--min", "min_count", type=int, default=3, show_default=True, help="At least this many complaints.")
+@click.option("--since", help="Only complaints received since DATE (YYYY-MM-DD).")
+@json_option
+@pass_workspace
+def leads_list(ws, min_count, since, as_json):
+    """Rank businesses and chains by repeated complaints of the same issue."""
+    rows = tips_domain.leads(ws, min_count=min_count, since=since)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_result(rows, columns=["lead", "business", "issue", "complaints", "first", "last"],
+                    empty=f"No business with {min_count} or more complaints of one kind.")
+
+
+@leads.command("open")
+@click.argument("lead_ref", metavar="LEAD")
+@click.option("--protocol", required=True, help="Protocol of the new case, e.g. refund-honesty.")
+@click.option("--slug", help="Slug of the new case.")
+@click.option("--title")
+@json_option
+@pass_workspace
+def leads_open(ws, lead_ref, protocol, slug, title, as_json):
+    """Open a case from LEAD, carrying its tips along."""
+    result = tips_domain.open_lead(ws, lead_ref, protocol=protocol, slug=slug, title=title)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"Opened case {result['case']['slug']} with {result['tips']} linked tips.")
