@@ -85,24 +85,43 @@ def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False
     return (" and ".join(where) or "1"), params
 
 
+STORE_GROUPINGS = {None, "chain", "district", "city"}
+
+
 def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: float = 0.95,
                kind: str | None = "undercover", approved_only: bool = False) -> list[dict]:
     """Per group: visits, violations, compliant, inconclusive, not completed, the rate and its
-    interval. ``by=None`` gives one row for the whole case."""
+    interval. ``by=None`` gives one row for the whole case.
+
+    Groupings by a store column count per store first (over the covering index
+    visits(case_id, kind, store_id, outcome, review_state)) and join the stores afterwards: a
+    million visits of twenty thousand stores make twenty thousand lookups, not a million."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r} (known: {', '.join(k for k in GROUPINGS if k)})")
     cond, params = visit_filter(kind=kind, approved_only=approved_only)
-    sql = f"""
-        select {GROUPINGS[by]} as grp,
-          count(*) as visits,
+    counts = """count(*) as visits,
           sum(v.outcome = 'violation') as violations,
           sum(v.outcome = 'compliant') as compliant,
           sum(v.outcome = 'inconclusive') as inconclusive,
-          sum(v.outcome = 'not_completed') as not_completed
-        from visits v join stores s on s.id = v.store_id
-        where v.case_id = ? and {cond}
-        group by grp order by grp
-    """
+          sum(v.outcome = 'not_completed') as not_completed"""
+    if by in STORE_GROUPINGS:
+        sql = f"""
+            with per_store as (
+              select v.store_id, {counts} from visits v
+              where v.case_id = ? and {cond} group by v.store_id
+            )
+            select {GROUPINGS[by]} as grp, sum(p.visits) as visits, sum(p.violations) as violations,
+              sum(p.compliant) as compliant, sum(p.inconclusive) as inconclusive,
+              sum(p.not_completed) as not_completed
+            from per_store p join stores s on s.id = p.store_id
+            group by grp order by grp
+        """
+    else:
+        sql = f"""
+            select {GROUPINGS[by]} as grp, {counts}
+            from visits v where v.case_id = ? and {cond}
+            group by grp order by grp
+        """
     out = []
     for row in ws.db.query(sql, [case["id"], *params]):
         r = rate(row["violations"] or 0, row["compliant"] or 0, confidence)
