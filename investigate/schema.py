@@ -405,3 +405,24 @@ def rates_index(db: Database) -> None:
     """A covering index for the rates: counting a million visits reads only this index."""
     db["visits"].create_index(["case_id", "kind", "store_id", "outcome", "review_state"],
                               index_name="idx_visits_rates")
+
+
+@migrations(name="i6_teamwork")
+def teamwork(db: Database) -> None:
+    """Issue 6: a workspace identity, other workspaces' audit chains kept verifiable after a
+    merge, and the conflicts a merge found and did not overwrite."""
+    import uuid
+
+    db["workspace_meta"].create({"key": str, "value": str}, pk="key")
+    db["workspace_meta"].insert({"key": "workspace_id", "value": str(uuid.uuid4())})
+    db["foreign_audit"].create(
+        {"origin": str, "seq": int, "at": str, "actor": str, "action": str, "table_name": str, "row_id": str,
+         "row_hash": str, "data": str, "prev_hash": str, "hash": str},
+        pk=("origin", "seq"),
+    )
+    db["merge_conflicts"].create(
+        {"id": int, "origin": str, "table_name": str, "row_id": str, "ours_hash": str, "theirs_hash": str,
+         "theirs": str, "detected_at": str},
+        pk="id",
+    )
+    db["merge_conflicts"].create_index(["table_name", "row_id", "theirs_hash"], unique=True)

@@ -104,6 +104,13 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
                 report.problems.append(Problem("deleted", f"{table} {row_id}",
                                                f"row recorded in audit entry {seq} is missing"))
 
+    if "foreign_audit" in present_tables:
+        from .teamwork import verify_foreign_chains
+
+        for problem in verify_foreign_chains(ws):
+            where, _, detail = problem.partition(": ")
+            report.problems.append(Problem("chain", where, detail))
+
     if "evidence" in present_tables:
         for item in db.query("select id, sha256 from evidence order by added_at, id"):
             report.evidence_checked += 1

@@ -186,7 +186,8 @@ def progress(length: int | None, label: str):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
     click's bar would print just its label there, with no newline."""
     stream = sys.stderr  # CliRunner swaps sys.stderr, so tests see what a user would
-    if not stream.isatty():
+    if not stream.isatty() or length is None:
+        # Without a length click's bar cannot show progress; say nothing rather than a bare label.
         return _Quiet()
     return click.progressbar(length=length, label=label, file=stream)
 

@@ -108,13 +108,24 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
+    "workspace_meta": ("This workspace's identity.", {"key": "Setting.", "value": "Value."}),
+    "foreign_audit": ("Audit chains of other workspaces merged into this one, kept verifiable.", {
+        "origin": "Workspace the chain comes from.", "seq": "Position in that chain.", "at": "When (UTC).",
+        "actor": "Who.", "action": "What.", "table_name": "Table written.", "row_id": "Row written.",
+        "row_hash": "SHA-256 of the row as written.", "data": "Details (JSON).", "prev_hash": "Previous link.",
+        "hash": "This link."}),
+    "merge_conflicts": ("Rows a merge found with the same id and different content: listed, never overwritten.", {
+        "id": "Row id.", "origin": "Workspace the other version comes from.", "table_name": "Table.",
+        "row_id": "Row.", "ours_hash": "Hash of our version.", "theirs_hash": "Hash of theirs.",
+        "theirs": "Their version (JSON).", "detected_at": "When found."}),
     "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
         "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
         "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",
         "data": "The row, or old and new values and the reason (JSON).", "prev_hash": "Previous link.",
         "hash": "This link."}),
 }
-HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources"}
+HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
+          "workspace_meta", "foreign_audit"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company"}
 FACETS = {

@@ -1,0 +1,52 @@
+"""``investigate bundle`` and ``investigate merge``: reporters' work travels and joins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cases.cases import get_case
+from ..teamwork import merge as merge_source, write_bundle
+from .util import echo_json, json_option, pass_workspace, progress
+
+
+@click.command()
+@click.argument("case_refs", metavar="CASE...", nargs=-1, required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.zip to write.")
+@json_option
+@pass_workspace
+def bundle(ws, case_refs, out_path, as_json):
+    """Pack CASE's visits, findings, promises, replies, evidence files and the audit chain into
+    one zip with a manifest of SHA-256 sums, to carry by USB stick or mail.
+
+    A bundle is internal (it holds tester codes and notes): hand it only to your newsroom."""
+    cases = [get_case(ws, ref) for ref in case_refs]
+    with progress(None, "Bundling evidence") as bar:
+        manifest = write_bundle(ws, cases, out_path, progress=bar.update)
+    if as_json:
+        echo_json({"bundle": str(Path(out_path).resolve()), **manifest})
+    else:
+        counts = manifest["counts"]
+        click.echo(f"Wrote {out_path}: {counts['visits']} visits, {counts['findings']} findings, "
+                   f"{counts['evidence']} evidence items, {counts['stores']} stores.")
+
+
+@click.command()
+@click.argument("source", metavar="FILE.zip|WORKSPACE", type=click.Path(exists=True))
+@json_option
+@pass_workspace
+def merge(ws, source, as_json):
+    """Add what is new from a bundle or another workspace, by id. The same id with other
+    content is listed as a conflict and never overwritten; merging twice changes nothing."""
+    with progress(None, "Merging") as bar:
+        result = merge_source(ws, source, progress=bar.update)
+    if as_json:
+        echo_json(result)
+        return
+    merged = {t: n for t, n in result["merged"].items() if n}
+    click.echo("Merged " + (", ".join(f"{n} {t}" for t, n in merged.items()) or "nothing new")
+               + f" from workspace {result['origin'][:8]}.")
+    for c in result["conflicts"]:
+        click.echo(f"Conflict: {c['table_name']} {c['row_id']} differs here; kept ours (see merge_conflicts).",
+                   err=True)

@@ -1,0 +1,330 @@
+"""Teamwork: field bundles and merging reporters' workspaces.
+
+Reporters work offline, each in a workspace of their own. ``bundle`` packs a case — its rows,
+its evidence files and the workspace's whole audit chain — into one zip with a manifest of
+SHA-256 sums, to travel by USB stick or mail. Bundles are internal: they carry tester rows
+and notes, like the workspace itself.
+
+``merge`` takes a bundle or another workspace folder and adds what is new, by id:
+
+- nothing is trusted before it is checked: member paths (no ``..``, no absolute paths),
+  every member's SHA-256 against the manifest, the schema (a bundle from a newer version is
+  refused), the other side's audit chain from its first link, and every bundled row against
+  the newest entry of that chain that names it;
+- a row whose id we do not have is inserted (one audit entry in our chain per row, action
+  ``merge``); the same id with the same content is skipped; the same id with different
+  content is a conflict, recorded in ``merge_conflicts`` and printed, and never overwritten;
+- the other side's chain is kept in ``foreign_audit`` under its workspace id, so ``verify``
+  can recompute it later;
+- evidence files are copied by hash, and checked;
+- all in one transaction: a failure merges nothing (evidence files copied for it are removed).
+
+Merging the same bundle twice changes nothing. Merging several workspaces in any order gives
+the same domain rows (our own audit log records the order, as it should).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from . import audit
+from .errors import InvalidInput, InvestigateError
+from .workspace import CONFIG_NAME, Workspace, utc_now
+
+FORMAT = "investigate-bundle/1"
+#: Tables a bundle carries, parents before children (foreign keys).
+TABLES = ["stores", "testers", "cases", "case_stores", "visits", "findings", "evidence", "promises",
+          "replies", "reviews"]
+
+
+#: Unique keys besides the id. Two rows with different ids and the same key are the same thing
+#: for these tables (skipped), and a collision a person must resolve for the others.
+UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
+               "evidence": ("visit_id", "sha256")}
+SAME_THING_ON_KEY = {"case_stores", "evidence"}
+
+
+class BundleError(InvestigateError):
+    """A bundle that is broken, tampered with, or from a newer schema."""
+
+
+def workspace_id(ws: Workspace) -> str:
+    return ws.db.execute("select value from workspace_meta where key = 'workspace_id'").fetchone()[0]
+
+
+def applied_migrations(ws: Workspace) -> list[str]:
+    return [r[0] for r in ws.db.execute("select name from _sqlite_migrations order by applied_at, name")]
+
+
+def collect(ws: Workspace, cases: list[dict]) -> dict[str, list[dict]]:
+    """The rows of the given cases, table by table, and every tester."""
+    ids = [c["id"] for c in cases]
+    marks = ",".join("?" for _ in ids)
+    q = lambda sql: list(ws.db.query(sql, ids))  # noqa: E731
+    visits = q(f"select * from visits where case_id in ({marks}) order by id")
+    rows = {
+        "cases": q(f"select * from cases where id in ({marks}) order by id"),
+        "case_stores": q(f"select * from case_stores where case_id in ({marks}) order by id"),
+        "visits": visits,
+        "findings": q(f"select f.* from findings f join visits v on v.id = f.visit_id where v.case_id in ({marks}) order by f.id"),
+        "evidence": q(f"select e.* from evidence e join visits v on v.id = e.visit_id where v.case_id in ({marks}) order by e.id"),
+        "promises": q(f"select p.* from promises p join visits v on v.id = p.visit_id where v.case_id in ({marks}) order by p.id"),
+        "replies": q(f"select * from replies where case_id in ({marks}) order by id"),
+        "reviews": q(f"select r.* from reviews r join visits v on v.id = r.visit_id where v.case_id in ({marks}) order by r.id"),
+    }
+    store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
+    rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    # Every tester travels, not only those with visits: a coordinator registers the testers
+    # and hands them to the reporters in the first bundle.
+    rows["testers"] = list(ws.db.query("select * from testers order by id"))
+    return {t: rows[t] for t in TABLES}
+
+
+def _json(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None) -> dict:
+    """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest."""
+    out = Path(out)
+    rows = collect(ws, cases)
+    chain = list(ws.db.query("select * from audit_log order by seq"))
+    members: dict[str, bytes] = {f"rows/{t}.json": _json(rows[t]) for t in TABLES}
+    members["audit.json"] = _json(chain)
+    shas = sorted({e["sha256"] for e in rows["evidence"]})
+    manifest = {
+        "format": FORMAT,
+        "workspace_id": workspace_id(ws),
+        "migrations": applied_migrations(ws),
+        "created_at": utc_now(),
+        "cases": [c["slug"] for c in cases],
+        "counts": {t: len(rows[t]) for t in TABLES},
+        "members": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+    }
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members.items():
+                zf.writestr(name, data)
+            for sha in shas:
+                name = f"evidence/{sha}"
+                path = ws.evidence_path(sha)
+                manifest["members"][name] = sha  # content-addressed: its name is its hash
+                zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+                if progress:
+                    progress(1)
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return manifest
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+class Source:
+    """A bundle zip or another workspace, read and checked, as plain data."""
+
+    def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
+                 evidence: Callable[[str], bytes], label: str):
+        self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
+        self.evidence, self.label = evidence, label
+
+
+def _safe_name(name: str) -> bool:
+    p = PurePosixPath(name)
+    return not (p.is_absolute() or ".." in p.parts or "\\" in name or name.startswith("/") or ":" in p.parts[0])
+
+
+def read_bundle(path: Path) -> Source:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as ex:
+        raise BundleError(f"{path}: not a readable zip ({ex})")
+    with zf:
+        names = zf.namelist()
+        for name in names:
+            if not _safe_name(name):
+                raise BundleError(f"{path}: member {name!r} would be written outside the workspace")
+        if "manifest.json" not in names:
+            raise BundleError(f"{path}: no manifest.json: not an investigate bundle")
+        try:
+            manifest = json.loads(zf.read("manifest.json"))
+        except (ValueError, zipfile.BadZipFile, OSError) as ex:
+            raise BundleError(f"{path}: manifest.json is unreadable ({ex})")
+        if manifest.get("format") != FORMAT:
+            raise BundleError(f"{path}: format {manifest.get('format')!r} is not {FORMAT}")
+        listed = manifest.get("members", {})
+        for name in names:
+            if name != "manifest.json" and name not in listed:
+                raise BundleError(f"{path}: member {name!r} is not in the manifest")
+        data: dict[str, bytes] = {}
+        for name, expected in listed.items():
+            if name not in names:
+                raise BundleError(f"{path}: {name} is listed in the manifest but missing (truncated?)")
+            try:
+                blob = zf.read(name)
+            except (zipfile.BadZipFile, OSError, EOFError) as ex:
+                raise BundleError(f"{path}: {name} cannot be read ({ex}); the bundle is damaged")
+            if hashlib.sha256(blob).hexdigest() != expected:
+                raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
+            data[name] = blob
+    rows = {t: json.loads(data.get(f"rows/{t}.json", b"[]")) for t in TABLES}
+    chain = json.loads(data["audit.json"])
+    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain,
+                  lambda sha: data[f"evidence/{sha}"], str(path))
+
+
+def read_workspace(path: Path) -> Source:
+    other = Workspace(path)
+    try:
+        cases = list(other.db.query("select * from cases order by id"))
+        rows = collect(other, cases) if cases else {t: [] for t in TABLES}
+        chain = list(other.db.query("select * from audit_log order by seq"))
+        root = other.root
+        return Source(workspace_id(other), applied_migrations(other), rows, chain,
+                      lambda sha: (root / "evidence" / sha[:2] / sha).read_bytes(), str(root))
+    finally:
+        other.close()
+
+
+def open_source(path: Path | str) -> Source:
+    path = Path(path)
+    if path.is_dir():
+        if not (path / CONFIG_NAME).exists():
+            raise InvalidInput(f"{path} is neither a bundle nor a workspace")
+        return read_workspace(path)
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    return read_bundle(path)
+
+
+def check_chain(source: Source) -> dict[tuple[str, str], dict]:
+    """Recompute the other side's chain; returns the newest entry per (table, row)."""
+    prev, expected = audit.GENESIS, 1
+    latest = {}
+    for entry in source.chain:
+        if entry["seq"] != expected or entry["prev_hash"] != prev or audit.link_hash(prev, entry) != entry["hash"]:
+            raise BundleError(f"{source.label}: audit chain broken at entry {entry['seq']}")
+        prev, expected = entry["hash"], entry["seq"] + 1
+        if entry["table_name"] and entry["row_id"]:
+            latest[(entry["table_name"], entry["row_id"])] = entry
+    return latest
+
+
+def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
+    """Merge a bundle or another workspace into ``ws``; see the module docstring."""
+    source = open_source(path)
+    if source.origin == workspace_id(ws):
+        raise InvalidInput(f"{source.label} is this workspace itself")
+    ours = set(applied_migrations(ws))
+    newer = [m for m in source.migrations if m not in ours]
+    if newer:
+        raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
+                          "upgrade investigate first")
+    latest = check_chain(source)
+    for table in TABLES:
+        for row in source.rows[table]:
+            entry = latest.get((table, row["id"]))
+            if entry is None or entry["row_hash"] != audit.row_hash(row):
+                raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
+    counts = {t: 0 for t in TABLES}
+    conflicts: list[dict] = []
+    copied: list[Path] = []
+    try:
+        with ws.transaction():
+            for table in TABLES:
+                new_rows = []
+                for row in source.rows[table]:
+                    have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
+                    cols = [d[0] for d in have.description]
+                    found = have.fetchone()
+                    if found is None:
+                        key = UNIQUE_KEYS.get(table)
+                        if key and ws.db.execute(
+                                f"select 1 from [{table}] where " + " and ".join(f"[{k}] = ?" for k in key),
+                                [row[k] for k in key]).fetchone():
+                            if table in SAME_THING_ON_KEY:
+                                continue
+                            raise BundleError(
+                                f"{source.label}: {table} {', '.join(str(row[k]) for k in key)} exists here under "
+                                "another id; rename one of them before merging (nothing was merged)")
+                        new_rows.append(row)
+                        continue
+                    ours_hash, theirs_hash = audit.row_hash(dict(zip(cols, found))), audit.row_hash(row)
+                    if ours_hash != theirs_hash:
+                        conflict = {"origin": source.origin, "table_name": table, "row_id": row["id"],
+                                    "ours_hash": ours_hash, "theirs_hash": theirs_hash,
+                                    "theirs": json.dumps(row, ensure_ascii=False, sort_keys=True),
+                                    "detected_at": utc_now()}
+                        cur = ws.db.execute(
+                            "insert or ignore into merge_conflicts (origin, table_name, row_id, ours_hash, theirs_hash, "
+                            "theirs, detected_at) values (:origin, :table_name, :row_id, :ours_hash, :theirs_hash, "
+                            ":theirs, :detected_at)", conflict)
+                        if cur.rowcount:
+                            conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
+                if table == "evidence":
+                    for row in new_rows:
+                        target = ws.evidence_path(row["sha256"])
+                        if target.exists():
+                            continue
+                        blob = source.evidence(row["sha256"])
+                        if hashlib.sha256(blob).hexdigest() != row["sha256"]:
+                            raise BundleError(f"{source.label}: evidence {row['sha256'][:16]}… does not match its hash")
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = target.with_name(f".incoming-{row['sha256']}")
+                        tmp.write_bytes(blob)
+                        os.chmod(tmp, 0o444)
+                        os.replace(tmp, target)
+                        copied.append(target)
+                counts[table] = ws.insert_many(table, new_rows, action="merge")
+                if progress:
+                    progress(len(source.rows[table]))
+            known = {r[0]: r[1] for r in ws.db.execute("select seq, hash from foreign_audit where origin = ?",
+                                                       [source.origin])}
+            fresh = []
+            for e in source.chain:
+                if e["seq"] in known:
+                    if known[e["seq"]] != e["hash"]:
+                        raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
+                                          f"entry {e['seq']}: the other workspace was rewritten")
+                    continue
+                fresh.append({"origin": source.origin, **{k: e[k] for k in (
+                    "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
+            if fresh:
+                ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
+            merged = sum(counts.values())
+            if merged or fresh or conflicts:
+                ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
+                                       "chain_head": source.chain[-1]["hash"] if source.chain else None,
+                                       "rows": counts, "conflicts": len(conflicts)})
+    except BaseException:
+        for path_ in copied:
+            path_.unlink(missing_ok=True)
+        raise
+    return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
+            "foreign_audit_entries": len(fresh)}
+
+
+def verify_foreign_chains(ws: Workspace) -> list[str]:
+    """Recompute every merged chain; returns problems as text (empty when all hold)."""
+    problems = []
+    if "foreign_audit" not in ws.db.table_names():
+        return problems
+    for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
+        prev, expected = audit.GENESIS, 1
+        for e in ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]):
+            if e["seq"] != expected or e["prev_hash"] != prev or audit.link_hash(prev, e) != e["hash"]:
+                problems.append(f"foreign_audit {origin[:8]} seq {e['seq']}: the merged chain does not match")
+                break
+            prev, expected = e["hash"], e["seq"] + 1
+    return problems
+
+
+__all__ = ["write_bundle", "merge", "open_source", "verify_foreign_chains", "BundleError"]

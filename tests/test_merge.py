@@ -1,0 +1,176 @@
+"""Bundles and merges: reporters' workspaces join without losing or overwriting anything."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+
+from investigate.cases import cases, evidence, stores, testers, visits
+from investigate.teamwork import TABLES, merge, write_bundle
+from investigate.verify import verify
+from investigate.workspace import Workspace, init_workspace
+
+from conftest import snapshot
+
+SOLD = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
+NOT_SOLD = {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True}
+
+
+def domain_rows(ws: Workspace) -> dict:
+    """Every domain table's rows by id; audit logs differ by merge order, domain rows must not."""
+    return {t: sorted(ws.db.query(f"select * from [{t}]"), key=lambda r: r["id"]) for t in TABLES}
+
+
+@pytest.fixture
+def team(tmp_path):
+    """A coordinator's case, shared by bundle with three reporters who each record visits."""
+    coord = init_workspace(tmp_path / "coordinator", timezone_name="Europe/Berlin")
+    case = cases.create_case(coord, slug="team", title="Team case", protocol="tobacco-minors", legal_basis="JuSchG § 10")
+    shops = [stores.add_store(coord, name=f"Shop {i}", district="Mitte", lat=52.5 + i / 1000, lon=13.4) for i in range(6)]
+    stores.add_to_frame(coord, case, shops)
+    for code in ("T-1", "T-2", "T-3"):
+        testers.add_tester(coord, code=code, birth_month="2010-03", consent=True)
+    start = tmp_path / "start.zip"
+    write_bundle(coord, [case], start)
+    reporters = []
+    for n in range(3):
+        ws = init_workspace(tmp_path / f"reporter{n}", timezone_name="Europe/Berlin")
+        merge(ws, start)
+        tester = testers.get_tester(ws, f"T-{n + 1}")
+        mine = cases.get_case(ws, "team")
+        for k in range(2):
+            shop = stores.get_store(ws, shops[n * 2 + k]["id"])
+            v = visits.record_visit(ws, case=mine, store=shop, tester=tester, answers=SOLD if k == 0 else NOT_SOLD,
+                                    visited_at=ws.now() - timedelta(days=5, hours=n * 3 + k))
+            if k == 0:
+                photo = tmp_path / f"r{n}.jpg"
+                photo.write_bytes(f"receipt {n}".encode())
+                evidence.add_evidence(ws, v["visit"], [photo])
+        reporters.append(ws)
+    yield {"coordinator": coord, "reporters": reporters, "start": start, "tmp": tmp_path}
+    for ws in [coord, *reporters]:
+        ws.close()
+
+
+def test_three_reporters_merged_in_every_order_give_the_same_database(team):
+    results = []
+    for i, order in enumerate(itertools.permutations(range(3))):
+        target = init_workspace(team["tmp"] / f"target{i}", timezone_name="Europe/Berlin")
+        for n in order:
+            merge(target, team["reporters"][n].root)
+            assert verify(target).ok, verify(target).problems[:2]
+        results.append(domain_rows(target))
+        target.close()
+    assert all(r == results[0] for r in results[1:])
+    assert len(results[0]["visits"]) == 6 and len(results[0]["evidence"]) == 3
+
+
+def test_merging_a_bundle_copies_evidence_by_hash_and_keeps_the_other_chain_verifiable(team, tmp_path):
+    reporter = team["reporters"][0]
+    out = tmp_path / "r0.zip"
+    write_bundle(reporter, [cases.get_case(reporter, "team")], out)
+    coord = team["coordinator"]
+    result = merge(coord, out)
+    assert result["merged"]["visits"] == 2 and result["merged"]["evidence"] == 1
+    sha = coord.db.execute("select sha256 from evidence").fetchone()[0]
+    assert coord.evidence_path(sha).read_bytes() == b"receipt 0"
+    assert coord.db.execute("select count(*) from foreign_audit").fetchone()[0] > 0
+    assert verify(coord).ok
+    # Tampering with the kept foreign chain is found by verify.
+    coord.db.execute("update foreign_audit set actor = 'someone else' where seq = 1")
+    report = verify(coord)
+    assert not report.ok and "foreign_audit" in report.problems[0].where
+
+
+def test_merging_twice_changes_nothing(team, tmp_path):
+    coord = team["coordinator"]
+    merge(coord, team["reporters"][1].root)
+    before = snapshot(coord)
+    again = merge(coord, team["reporters"][1].root)
+    assert sum(again["merged"].values()) == 0 and again["conflicts"] == []
+    assert snapshot(coord) == before
+
+
+def test_the_same_id_with_different_content_is_a_conflict_and_is_not_overwritten(team, run):
+    coord = team["coordinator"]
+    shop_id = coord.db.execute("select id from stores order by id limit 1").fetchone()[0]
+    coord.update("stores", shop_id, {"address": "Coordinator's address"}, reason="checked on site")
+    reporter = team["reporters"][2]
+    reporter.update("stores", shop_id, {"address": "Reporter's address"}, reason="checked on site")
+    result = merge(coord, reporter.root)
+    assert {"table_name": "stores", "row_id": shop_id} in result["conflicts"]
+    assert stores.get_store(coord, shop_id)["address"] == "Coordinator's address"
+    assert coord.db.execute("select count(*) from merge_conflicts").fetchone()[0] == 1
+    assert verify(coord).ok
+
+
+def test_merge_cli_reports_json(team, tmp_path):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+
+    out = tmp_path / "b.zip"
+    runner = CliRunner()
+    made = runner.invoke(cli, ["-w", str(team["reporters"][0].root), "bundle", "team", "--out", str(out), "--json"])
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.output)["counts"]["visits"] == 2
+    result = runner.invoke(cli, ["-w", str(team["coordinator"].root), "merge", str(out), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["merged"]["visits"] == 2
+
+
+def rewrite(src, dst, *, change=None, add=None, manifest_change=None):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        manifest = json.loads(zin.read("manifest.json"))
+        if manifest_change:
+            manifest_change(manifest)
+        for name in zin.namelist():
+            if name == "manifest.json":
+                continue
+            data = zin.read(name)
+            if change and name in change:
+                data = change[name](data)
+            zout.writestr(name, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+        zout.writestr("manifest.json", json.dumps(manifest))
+
+
+@pytest.fixture
+def good_bundle(team, tmp_path):
+    out = tmp_path / "good.zip"
+    write_bundle(team["reporters"][0], [cases.get_case(team["reporters"][0], "team")], out)
+    return out
+
+
+BAD = {
+    "corrupt": lambda good, bad: bad.write_bytes(b"PK\x03\x04 this is not a zip"),
+    "truncated": lambda good, bad: bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2]),
+    "sums_differ": lambda good, bad: rewrite(good, bad, change={"rows/visits.json": lambda d: d.replace(b"violation", b"compliant")}),
+    "newer_schema": lambda good, bad: rewrite(good, bad, manifest_change=lambda m: m["migrations"].append("i99_future")),
+    "climbs_out": lambda good, bad: rewrite(good, bad, add={"../evil.txt": b"x"}),
+    "unlisted_member": lambda good, bad: rewrite(good, bad, add={"extra.txt": b"x"}),
+}
+EXPECTED = {"corrupt": "not a readable zip", "truncated": "not a readable zip", "sums_differ": "does not match its SHA-256",
+            "newer_schema": "newer schema", "climbs_out": "outside the workspace", "unlisted_member": "not in the manifest"}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_bundles_are_refused_and_nothing_is_merged(team, good_bundle, tmp_path, kind):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+
+    bad = tmp_path / f"{kind}.zip"
+    BAD[kind](good_bundle, bad)
+    coord = team["coordinator"]
+    before = snapshot(coord)
+    evidence_before = sorted(p.name for p in coord.evidence_dir.rglob("*"))
+    result = CliRunner().invoke(cli, ["-w", str(coord.root), "merge", str(bad)])
+    assert result.exit_code != 0 and EXPECTED[kind] in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert snapshot(coord) == before
+    assert sorted(p.name for p in coord.evidence_dir.rglob("*")) == evidence_before
