@@ -18,7 +18,21 @@ NEXT_STEPS = [
     "investigate checklist tobacco-neukoelln-2026",
     "investigate fieldwork tobacco-neukoelln-2026",
     "investigate verify",
+    "investigate report tobacco-neukoelln-2026 --edition internal --lang en",
+    "investigate reply letter tobacco-neukoelln-2026 BE-21000",
+    "investigate serve            # Datasette for editors on http://127.0.0.1:8001/",
 ]
+
+
+def demo_pdf(root: str) -> str:
+    """The demo case's report. Internal edition: the demo leaves its pre-publication checklist
+    open on purpose (a reply window still running, two visits awaiting review)."""
+    from ..cases.cases import get_case
+    from ..reports.build import build_report
+    from ..workspace import Workspace
+
+    with Workspace(root) as ws:
+        return build_report(ws, get_case(ws, "tobacco-neukoelln-2026"), edition="internal")["pdf"]
 
 
 @click.command()
@@ -33,6 +47,7 @@ def demo(directory, seed, force, as_json):
     receipt photos with EXIF, reviews, replies) and promised callbacks of three hotlines.
     """
     summary = build_demo(directory, seed=seed, force=force)
+    summary["pdf"] = demo_pdf(summary["workspace"])
     summary["next"] = [f"cd {summary['workspace']}"] + NEXT_STEPS
     if as_json:
         echo_json(summary)
@@ -40,6 +55,7 @@ def demo(directory, seed, force, as_json):
     click.echo(f"Demo workspace: {summary['workspace']}")
     click.echo(f"  {summary['stores']} stores, {summary['testers']} testers, {summary['visits']} visits, "
                f"{summary['photos']} receipt photos, {summary['replies']} reply requests")
+    click.echo(f"  report (internal edition, its checklist is still open): {summary['pdf']}")
     click.echo("\nTry next:")
     for line in summary["next"]:
         click.echo(f"  {line}")

@@ -1,0 +1,57 @@
+"""``investigate report`` and ``investigate reply letter``: the PDFs."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases.cases import get_case
+from ..cases.stores import get_store
+from .util import echo_json, json_option, pass_workspace
+
+LANGS = ["en", "de", "da"]
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--edition", type=click.Choice(["public", "internal"]), default="public", show_default=True,
+              help="public: what readers get; internal: everything, for the newsroom.")
+@click.option("--lang", type=click.Choice(LANGS), help="Default: the case's language.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Default: reports/CASE-EDITION-LANG[-vN].pdf.")
+@click.option("--override", help="Render the public edition although the checklist is open; the reason is recorded.")
+@json_option
+@pass_workspace
+def report(ws, case_ref, edition, lang, out, override, as_json):
+    """Render CASE as a PDF report.
+
+    The public edition names a store only after its reply window closed, counts approved
+    visits only, merges small groups and refuses a case whose pre-publication checklist is
+    open (unless --override "reason"); each public PDF gets a version and its SHA-256 is
+    recorded (see `investigate versions CASE`).
+    """
+    from ..reports.build import build_report
+
+    result = build_report(ws, get_case(ws, case_ref), edition=edition, lang=lang, out=out, override=override)
+    if as_json:
+        echo_json(result)
+    else:
+        version = f", version {result['version']}" if result.get("version") else ""
+        click.echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.argument("store_ref", metavar="STORE")
+@click.option("--lang", type=click.Choice(LANGS), help="Default: the case's language.")
+@click.option("--out", type=click.Path(dir_okay=False))
+@json_option
+@pass_workspace
+def letter(ws, case_ref, store_ref, lang, out, as_json):
+    """Write the letter asking STORE for comment on CASE: what was tested, when, what was
+    found, and the deadline to answer."""
+    from ..reports.build import build_letter
+
+    result = build_letter(ws, get_case(ws, case_ref), get_store(ws, store_ref), lang=lang, out=out)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"Wrote {result['pdf']}")

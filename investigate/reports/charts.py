@@ -1,0 +1,39 @@
+"""The rate chart: one bar per group with its 95 % interval as a whisker, as inline SVG (drawn
+as vectors by WeasyPrint, sharp at any zoom)."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+
+def rate_chart(rows: list[dict], *, pct, width: int = 640, bar_height: int = 22) -> str:
+    """``rows``: group, rate, ci_low, ci_high, eligible. ``pct`` formats a share for labels."""
+    rows = [r for r in rows if r.get("rate") is not None]
+    if not rows:
+        return ""
+    label_w, right = 210, 70
+    plot_w = width - label_w - right
+    height = 30 + bar_height * len(rows) + 28
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif" font-size="11">']
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x = label_w + plot_w * tick
+        out.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{height - 22}" stroke="#ddd"/>')
+        out.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{escape(pct(tick))}</text>')
+    for i, r in enumerate(rows):
+        y = 24 + i * bar_height
+        label = str(r["group"])
+        label = label if len(label) <= 30 else label[:29] + "…"
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_height * 0.62:.1f}" text-anchor="end">'
+                   f'{escape(label)} (n={r["eligible"]})</text>')
+        w = plot_w * r["rate"]
+        out.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{bar_height - 8}" fill="#c0392b" '
+                   f'fill-opacity="0.75"/>')
+        lo, hi = label_w + plot_w * r["ci_low"], label_w + plot_w * r["ci_high"]
+        mid = y + bar_height / 2
+        out.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" stroke="#222" stroke-width="1.2"/>')
+        for x in (lo, hi):
+            out.append(f'<line x1="{x:.1f}" y1="{mid - 5:.1f}" x2="{x:.1f}" y2="{mid + 5:.1f}" stroke="#222" stroke-width="1.2"/>')
+        out.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar_height * 0.62:.1f}">{escape(pct(r["rate"]))}</text>')
+    out.append("</svg>")
+    return "".join(out)

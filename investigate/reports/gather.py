@@ -1,0 +1,208 @@
+"""A case gathered into plain data for the templates: nothing here renders, nothing writes.
+
+The public edition follows the same rules as the public database (publish/public.py): only
+approved undercover visits enter the figures and the tables; a store is named only when
+``replies.nameable_store_ids`` allows it — otherwise it is "Store A", "Store B"… with its
+district; times at day precision; no tester, observer, note or evidence file name; groups
+below the disclosure threshold merged, and the report says so. The internal edition shows
+everything, review states included.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from datetime import datetime
+
+from .. import stats
+from ..cases import editorial
+from ..cases.protocols import get_protocol
+from ..cases.replies import nameable_store_ids
+from ..disclosure import min_cell, protect_groups
+from ..fieldwork import completion, rounds_summary
+from ..workspace import Workspace
+from .charts import rate_chart
+from .i18n import Formatter, translations
+from .maps import store_map
+
+EDITIONS = ("public", "internal")
+
+
+def _letters(n: int) -> str:
+    """A, B, … Z, AA, AB … for unnamed stores."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = string.ascii_uppercase[r] + out
+    return out
+
+
+def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
+           now: datetime | None = None) -> dict:
+    if edition not in EDITIONS:
+        raise ValueError(f"edition {edition!r} is not one of {', '.join(EDITIONS)}")
+    lang = lang or case["language"] or ws.language
+    public = edition == "public"
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    now = now or ws.now()
+    protocol = get_protocol(case["protocol"], ws.root)
+    named = nameable_store_ids(ws, case, on=now)
+    review_filter = "and v.review_state = 'approved'" if public else ""
+    visits = list(ws.db.query(
+        f"""select v.*, s.name as store_name, s.address, s.city, s.district, s.chain, s.lat, s.lon,
+                   t.code as tester_code
+            from visits v join stores s on s.id = v.store_id left join testers t on t.id = v.tester_id
+            where v.case_id = ? and v.kind = 'undercover' {review_filter}
+            order by v.visited_at, v.id""", [case["id"]]))
+    labels: dict[str, str] = {}
+    unnamed = 0
+    for v in visits:
+        if v["store_id"] in labels:
+            continue
+        if not public or v["store_id"] in named:
+            labels[v["store_id"]] = v["store_name"]
+        else:
+            labels[v["store_id"]] = _("Store %(letter)s") % {"letter": _letters(unnamed)}
+            unnamed += 1
+    outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
+                    "not_completed": _("not completed")}
+    attempt_text = {"completed": _("completed"), "closed": _("store closed"), "not_found": _("store not found"),
+                    "minors_not_admitted": _("minors not admitted"), "members_only": _("members only"),
+                    "unsafe": _("unsafe"), "other": _("other reason")}
+
+    rows = []
+    for v in visits:
+        is_named = not public or v["store_id"] in named
+        rows.append({
+            "store": labels[v["store_id"]],
+            "address": v["address"] if is_named else (v["district"] or ""),
+            "date": fmt.day(v["visited_at"]) if public else fmt.moment(v["visited_at"]),
+            "outcome": v["outcome"], "outcome_text": outcome_text.get(v["outcome"], v["outcome"]),
+            "attempt": attempt_text.get(v["attempt"] or "completed", v["attempt"]),
+            "round": v["round"] or 1,
+            "tester": None if public else v["tester_code"],
+            "review": None if public else v["review_state"],
+            "observer": None if public else v["observer"],
+            "notes": None if public else v["notes"],
+        })
+
+    findings = []
+    for f in ws.db.query(
+            f"""select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id
+                where v.case_id = ? and v.kind = 'undercover' {review_filter} order by v.visited_at, f.code""",
+            [case["id"]]):
+        findings.append({"store": labels.get(f["store_id"], "?"), "date": fmt.day(f["visited_at"]), "title": f["title"],
+                         "statute": f["statute"], "severity": f["severity"], "code": f["code"]})
+
+    overall_rows = stats.case_rates(ws, case, approved_only=public)
+    overall = overall_rows[0] if overall_rows else stats.rate(0, 0)
+    threshold = min_cell(ws, case)
+    by = "chain" if any(v["chain"] for v in visits) else "district"
+    group_rows = stats.case_rates(ws, case, by=by, approved_only=public)
+    protected = protect_groups(group_rows, threshold=threshold) if public else {"rows": group_rows, "merged": [],
+                                                                               "withheld": False}
+    for r in protected["rows"]:
+        if r["group"] == "(other groups)":
+            r["group"] = _("other groups")
+    comp = completion(ws, case, approved_only=public)
+    rounds = rounds_summary(ws, case, approved_only=public)
+
+    replies = []
+    for r in ws.db.query("select * from replies where case_id = ? order by requested_at", [case["id"]]):
+        if r["store_id"] not in labels:
+            continue
+        if public and r["store_id"] not in named:
+            continue
+        replies.append({"store": labels[r["store_id"]], "asked": fmt.day(r["requested_at"]),
+                        "deadline": fmt.day(r["deadline"]), "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
+                        "answer": r["answer"], "channel": r["channel"]})
+    withheld_names = len({v["store_id"] for v in visits} - named) if public else 0
+
+    evidence = []
+    for e in ws.db.query(
+            f"""select e.*, v.store_id from evidence e join visits v on v.id = e.visit_id
+                where v.case_id = ? {review_filter} order by e.added_at, e.sha256""", [case["id"]]):
+        item = {"sha256": e["sha256"], "store": labels.get(e["store_id"], "?"), "media_type": e["media_type"],
+                "captured": fmt.moment(e["captured_at"]) if (e["captured_at"] and not public) else
+                (fmt.day(e["captured_at"]) if e["captured_at"] else None), "name": None, "thumbnail": None}
+        if not public:
+            item["name"] = e["original_name"]
+            if (e["media_type"] or "").startswith("image/"):
+                item["thumbnail"] = ws.evidence_path(e["sha256"]).as_uri()
+        evidence.append(item)
+
+    official = []
+    try:
+        from ..interop.history import official_history
+    except ImportError:  # pragma: no cover - interop is part of the package
+        official_history = None
+    if official_history:
+        for store_id, label in labels.items():
+            if public and store_id not in named:
+                continue
+            for h in official_history(ws, ws.get("stores", store_id)):
+                official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
+
+    points = [{"lat": v["lat"], "lon": v["lon"], "outcome": v["outcome"],
+               "label": labels[v["store_id"]] if (not public or v["store_id"] in named) else ""}
+              for v in visits if not public or v["store_id"] in named]
+    ages = sorted({v["tester_age"] for v in visits if v["tester_age"] is not None})
+    observers = sorted({v["observer"] for v in visits if v["observer"]})
+    draw = None
+    try:
+        from ..sampling import recorded_draw
+
+        draw = recorded_draw(ws, case)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from ..geo import near_summary
+
+        near = near_summary(ws, case)
+    except ImportError:  # pragma: no cover
+        near = None
+
+    period = (fmt.day(visits[0]["visited_at"]), fmt.day(visits[-1]["visited_at"])) if visits else (None, None)
+    version = editorial.next_version(ws, case, "pdf") if public else None
+    chart = rate_chart(protected["rows"], pct=fmt.pct)
+    legend = {k: outcome_text[k] for k in ("violation", "compliant", "inconclusive")}
+    map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
+    return {
+        "lang": lang, "edition": edition, "public": public,
+        "title": case["title"], "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
+        "generated": fmt.long_day(now.date()), "version": version,
+        "period": period,
+        "figures": {"visits": overall.get("visits", 0) if overall_rows else 0, "eligible": overall["eligible"],
+                    "violations": overall["violations"], "rate": fmt.pct(overall["rate"]),
+                    "ci": f"{fmt.pct(overall['ci_low'])} – {fmt.pct(overall['ci_high'])}" if overall["ci_low"] is not None else "–",
+                    "rate_raw": overall["rate"], "ci_low_raw": overall["ci_low"], "ci_high_raw": overall["ci_high"],
+                    "stores": len(labels),
+                    "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
+                    "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–"},
+        "method": {
+            "protocol": protocol.title, "protocol_description": protocol.description.strip(),
+            "questions": [{"prompt": q.prompt, "choices": ", ".join(q.choices)} for q in protocol.questions],
+            "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
+            "description": case["description"],
+            "ages": (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
+            "id_policy": protocol.id_policy, "observers": len(observers),
+            "observer_names": None if public else observers,
+            "draw": draw, "threshold": threshold, "merged": protected["merged"], "withheld": protected["withheld"],
+            "grouping": _("chain") if by == "chain" else _("district"),
+            "reply_days": case["reply_days"], "withheld_names": withheld_names,
+        },
+        "groups": [{"group": r["group"], "eligible": r.get("eligible"), "violations": r.get("violations"),
+                    "rate": fmt.pct(r.get("rate")),
+                    "ci": f"{fmt.pct(r['ci_low'])} – {fmt.pct(r['ci_high'])}" if r.get("ci_low") is not None else "–"}
+                   for r in protected["rows"]],
+        "chart": chart, "map": map_svg,
+        "rounds": [{"round": r["round"], "eligible": r["eligible"], "violations": r["violations"],
+                    "rate": fmt.pct(r["rate"])} for r in rounds["rounds"]] if len(rounds["rounds"]) > 1 else [],
+        "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"]) if len(rounds["rounds"]) > 1 else None,
+        "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
+        "corrections": [{"date": fmt.day(c["created_at"]), "note": c["note"]} for c in editorial.corrections(ws, case)],
+        "evidence": evidence,
+        "fmt": fmt,
+    }

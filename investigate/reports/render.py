@@ -1,0 +1,76 @@
+"""Rendering: Jinja templates (autoescaped) through WeasyPrint, with a URL fetcher that serves
+only our own files.
+
+A store named ``<img src="file:///etc/passwd">`` is escaped by Jinja and prints as text. And
+even markup that did reach WeasyPrint could fetch nothing but files inside the package's
+templates and the workspace: ``SafeFetcher`` refuses the network, ``data:`` aside, and every
+other path on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import jinja2
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetchingError
+
+from .i18n import translations
+
+log = logging.getLogger(__name__)
+
+
+def templates_root() -> Path:
+    """templates/ inside the installed package, or the repository's when run from a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "report").is_dir():
+            return candidate
+    raise FileNotFoundError("the report templates are missing from this installation")
+
+
+class SafeFetcher(URLFetcher):
+    """Serves ``file:`` URLs under the allowed folders and ``data:`` URLs; refuses the rest."""
+
+    def __init__(self, allowed: list[Path], **kwargs):
+        super().__init__(allowed_protocols={"file", "data"}, **kwargs)
+        self.allowed = [Path(p).resolve() for p in allowed]
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        if parsed.scheme == "data":
+            return super().fetch(url, headers)
+        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+            path = Path(unquote(parsed.path)).resolve()
+            if any(path == root or root in path.parents for root in self.allowed) and path.is_file():
+                return super().fetch(url, headers)
+        self.refused.append(url)
+        raise URLFetchingError(f"refused to fetch {url}: only the report's own files may be read")
+
+
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root() / "report")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)
+    return env
+
+
+def render_pdf(template: str, context: dict, *, workspace_root: Path, out: Path | None = None,
+               fetcher: SafeFetcher | None = None) -> bytes:
+    """Render ``template`` with ``context`` to PDF bytes (and to ``out`` when given)."""
+    env = environment(context["lang"])
+    html = env.get_template(template).render(**context)
+    root = templates_root()
+    fetcher = fetcher or SafeFetcher([root, workspace_root])
+    document = HTML(string=html, base_url=str(root / "report") + "/", url_fetcher=fetcher)
+    pdf = document.write_pdf(pdf_variant=None, uncompressed_pdf=False)
+    if out is not None:
+        Path(out).write_bytes(pdf)
+    return pdf

@@ -1,0 +1,189 @@
+"""PDF reports and letters, read back: figures, privacy, language, safety, pictures."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from investigate import stats
+from investigate.cases import cases, editorial, replies, stores, visits
+from investigate.cases.review import review_visit
+from investigate.reports.build import build_letter, build_report
+from investigate.reports.i18n import Formatter
+from investigate.reports.render import SafeFetcher, templates_root
+
+from conftest import snapshot
+from test_leak import PRIVATE, planted_workspace
+
+
+def text_of(path) -> str:
+    # Babel puts a no-break space before "%" in German and Danish ("12,5\xa0%"): compare as spaces.
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages).replace("\xa0", " ")
+
+
+@pytest.fixture
+def ready(workspace, tobacco_case):
+    """The fixture case with every visit approved and every store asked long ago."""
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    for shop in tobacco_case["stores"]:
+        replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=30)).isoformat())
+    case = ws.update("cases", case["id"], {"description": "Four shops, one tester."})
+    editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
+    return {**tobacco_case, "case": case}
+
+
+def test_the_figures_in_the_pdf_are_those_of_the_stats_module(workspace, ready, tmp_path):
+    out = tmp_path / "r.pdf"
+    result = build_report(workspace, ready["case"], lang="en", out=out)
+    text = text_of(out)
+    rate = stats.case_rates(workspace, ready["case"], approved_only=True)[0]
+    fmt = Formatter("en")
+    assert fmt.pct(rate["rate"]) == "50.0%" and "50.0%" in text
+    assert f"{fmt.pct(rate['ci_low'])} – {fmt.pct(rate['ci_high'])}" in text
+    assert f"{rate['violations']} / {rate['eligible']}" in text
+    for row in stats.case_rates(workspace, ready["case"], by="chain", approved_only=True):
+        if row["visits"] >= 5:
+            assert fmt.pct(row["rate"]) in text
+    assert result["version"] == 1 and editorial.verify_publication(workspace, ready["case"], out)["version"] == 1
+
+
+def test_pdf_metadata_page_count_and_embedded_fonts(workspace, ready, tmp_path):
+    out = tmp_path / "r.pdf"
+    build_report(workspace, ready["case"], lang="en", out=out)
+    reader = PdfReader(out)
+    meta = reader.metadata
+    assert meta.title == ready["case"]["title"] and meta.author == "Test Newsroom"
+    assert "Tobacco sales to minors" in meta.subject and "tobacco-nk" in reader.metadata.get("/Keywords")
+    assert 4 <= len(reader.pages) <= 12
+    assert f"1 / {len(reader.pages)}" in reader.pages[1].extract_text() or \
+        f"2 / {len(reader.pages)}" in reader.pages[1].extract_text()
+    fonts = set()
+    for page in reader.pages:
+        for font in (page.get("/Resources") or {}).get("/Font", {}).values():
+            descendant = font.get_object().get("/DescendantFonts")
+            if descendant:
+                fd = descendant[0].get_object().get("/FontDescriptor").get_object()
+                fonts.add(("/FontFile2" in fd) or ("/FontFile" in fd) or ("/FontFile3" in fd))
+    assert fonts == {True}, "every font must be embedded"
+
+
+def test_the_public_edition_holds_no_private_string(workspace, tmp_path):
+    planted_workspace(workspace, tmp_path)
+    out = tmp_path / "public.pdf"
+    build_report(workspace, cases.get_case(workspace, "leak"), lang="en", out=out, override="leak test")
+    text, raw = text_of(out), out.read_bytes()
+    for field, secret in PRIVATE.items():
+        assert secret not in text, f"{field} is in the public PDF's text"
+        assert secret.encode() not in raw, f"{field} is in the public PDF's bytes"
+    assert "Named Shop" in text
+
+
+def test_a_store_inside_its_reply_window_is_named_only_internally(workspace, ready, tmp_path):
+    ws = workspace
+    late = stores.add_store(ws, name="Brand New Kiosk", district="Mitte", lat=52.49, lon=13.42)
+    v = visits.record_visit(ws, case=ready["case"], store=late, tester=ready["tester"],
+                            answers={"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+                            visited_at=ws.now() - timedelta(days=2))["visit"]
+    review_visit(ws, v, "approve")
+    replies.request_reply(ws, ready["case"], late, requested_at=(ws.now() - timedelta(days=1)).isoformat())
+    public, internal = tmp_path / "p.pdf", tmp_path / "i.pdf"
+    build_report(ws, ready["case"], lang="en", out=public, override="reply window open on purpose")
+    build_report(ws, ready["case"], lang="en", edition="internal", out=internal)
+    assert "Brand New Kiosk" not in text_of(public) and "Store A" in text_of(public)
+    assert "Brand New Kiosk" in text_of(internal) and "T-07" in text_of(internal)
+
+
+def test_the_german_edition_is_german_with_german_numbers(workspace, ready, tmp_path):
+    out = tmp_path / "de.pdf"
+    build_report(workspace, ready["case"], lang="de", out=out)
+    text = text_of(out)
+    assert "Verstoßquote" in text and "Was die Unternehmen sagen" in text and "Seite" not in text
+    assert "50,0 %" in text and "Violation rate" not in text
+    da = tmp_path / "da.pdf"
+    build_report(workspace, ready["case"], lang="da", out=da)
+    assert "Overtrædelsesandel" in text_of(da)
+
+
+def test_a_public_report_with_an_open_checklist_is_refused_unless_overridden(workspace, tobacco_case, run, tmp_path):
+    before = snapshot(workspace)
+    result = run("report", "tobacco-nk", "--out", tmp_path / "x.pdf")
+    assert result.exit_code != 0 and "not ready to publish" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x.pdf").exists() and snapshot(workspace) == before
+    ok = run("report", "tobacco-nk", "--out", tmp_path / "x.pdf", "--override", "editor-in-chief decided", "--json")
+    assert ok.exit_code == 0, ok.output
+    pub = editorial.publications(workspace, tobacco_case["case"])[0]
+    assert pub["override_reason"] == "editor-in-chief decided" and pub["kind"] == "pdf"
+    assert run("report", "tobacco-nk", "--edition", "internal", "--out", tmp_path / "i.pdf").exit_code == 0
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list = []
+
+    def do_GET(self):  # noqa: N802
+        Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hostile_store_names_render_as_text_and_nothing_is_fetched(workspace, ready, tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/x.png"
+        shop = ready["stores"][0]
+        workspace.update("stores", shop["id"], {"name": '<img src="file:///etc/passwd">'}, reason="test")
+        workspace.update("stores", ready["stores"][1]["id"], {"name": f'<img src="{url}"> Kiosk'}, reason="test")
+        out = tmp_path / "h.pdf"
+        result = build_report(workspace, ready["case"], lang="en", edition="internal", out=out)
+        text = text_of(out)
+        assert '<img src="file:///etc/passwd">' in text
+        assert "root:x:0" not in text
+        assert Recorder.hits == [] and result["refused_urls"] == []
+    finally:
+        server.shutdown()
+
+
+def test_the_fetcher_refuses_the_network_and_the_rest_of_the_disk(workspace):
+    fetcher = SafeFetcher([templates_root(), workspace.root])
+    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.png", f"file://{workspace.root}/../outside.txt"):
+        with pytest.raises(Exception):
+            fetcher.fetch(url)
+    assert fetcher.fetch((templates_root() / "report" / "report.css").as_uri())
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="pdftoppm (poppler-utils) is not installed")
+def test_first_pages_render_to_pictures_that_are_not_blank(workspace, ready, tmp_path):
+    from PIL import Image, ImageStat
+
+    out = tmp_path / "r.pdf"
+    build_report(workspace, ready["case"], lang="en", out=out)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(out), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 3
+    for page in pages:
+        stat = ImageStat.Stat(Image.open(page).convert("L"))
+        assert stat.extrema[0][0] < 100 and stat.stddev[0] > 5, f"{page.name} looks blank"
+
+
+def test_the_reply_letter_says_what_when_what_was_found_and_until_when(workspace, ready, tmp_path, run):
+    out = tmp_path / "letter.pdf"
+    result = json.loads(run("reply", "letter", "tobacco-nk", "L-1", "--lang", "en", "--out", out, "--json").output)
+    text = text_of(out)
+    assert "Späti Eins" in text and "Tobacco product sold to a minor" in text and "JuSchG § 10" in text
+    assert "Please answer by" in text and result["findings"] >= 1
+    de = build_letter(workspace, ready["case"], ready["stores"][0], lang="de", out=tmp_path / "de.pdf")
+    assert "Bitte um Stellungnahme" in text_of(de["pdf"])
+
