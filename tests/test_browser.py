@@ -1,0 +1,69 @@
+"""A real browser on the editors' Datasette: the case table, a facet, a visit page, a screenshot.
+
+Headless Chromium (Debian's chromium package; .ci/run installs it) loads each page over real
+HTTP from `investigate serve` and hands back the DOM after scripts ran; the visit page is also
+saved as a screenshot. Skipped, with the reason, only when no Chromium can be found.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from investigate.cases import evidence
+from investigate.demo import receipt_photo
+from investigate.publish.server import PASSWORD_ENV
+
+from test_datasette import free_port, wait_for
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
+
+
+def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "chromium-profile"
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-quic", f"--user-data-dir={profile}", "--window-size=1280,1600", *args],
+        capture_output=True, text=True, timeout=90)
+
+
+@pytest.fixture
+def server(workspace, tobacco_case, tmp_path):
+    shop = tobacco_case["stores"][0]
+    photo = receipt_photo(tmp_path / "IMG.jpg", when=workspace.now() - timedelta(days=10), lat=shop["lat"],
+                          lon=shop["lon"], text=shop["name"])
+    evidence.add_evidence(workspace, tobacco_case["visits"][0], [photo])
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "investigate", "-w", str(workspace.root), "serve", "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_chromium_walks_cases_a_facet_and_a_visit_page(server, tobacco_case, tmp_path):
+    cases_dom = chromium(tmp_path, "--dump-dom", f"{server}/investigate/cases").stdout
+    assert "tobacco-nk" in cases_dom and "One investigation each" in cases_dom
+    facet_dom = chromium(tmp_path, "--dump-dom", f"{server}/investigate/visits?outcome=violation").stdout
+    assert "2 rows where outcome = \"violation\"" in facet_dom or "2 rows where outcome = &quot;violation&quot;" in facet_dom
+    visit = tobacco_case["visits"][0]
+    visit_url = f"{server}/investigate/visits/{visit['id']}"
+    visit_dom = chromium(tmp_path, "--dump-dom", visit_url).stdout
+    assert "Tobacco product sold to a minor" in visit_dom and "/-/evidence/" in visit_dom
+    shot = tmp_path / "visit.png"
+    result = chromium(tmp_path, f"--screenshot={shot}", visit_url)
+    assert shot.exists() and shot.stat().st_size > 10_000, result.stderr[-2000:]
+    keep = os.environ.get("INVESTIGATE_SCREENSHOTS")
+    if keep:
+        shutil.copy(shot, keep)
