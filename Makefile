@@ -22,7 +22,8 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run_all.py
+	cd bench && for b in import_bench near_bench stats_bench report_bench datasette_bench merge_bench tips_bench; do \
+	  echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

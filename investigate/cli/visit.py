@@ -73,27 +73,30 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
     protocol = get_protocol(case["protocol"], ws.root)
     answers = dict(answer_pairs)
     answers.update(_question_options(ctx.args, protocol))
-    interactive = not no_input and sys.stdin.isatty()
-    if not store_ref:
-        if not interactive:
-            raise InvalidInput("--store is required")
-        store_ref = click.prompt("Store (id prefix or licence number)")
-    store = get_store(ws, store_ref)
+    def ask(what: str, missing: str, **kwargs):
+        """Prompt (asking again on a bad answer) unless --no-input; with no one to answer
+        (stdin at its end), say what is missing instead of a bare "Aborted!"."""
+        if no_input:
+            raise InvalidInput(missing)
+        try:
+            return click.prompt(what, **kwargs)
+        except click.Abort:
+            if sys.stdin.isatty():
+                raise
+            raise InvalidInput(missing) from None
+
+    store = get_store(ws, store_ref or ask("Store (id prefix or licence number)", "--store is required"))
     tester = None
     if tester_ref:
         tester = get_tester(ws, tester_ref)
     elif protocol.uses_testers:
-        if not interactive:
-            raise InvalidInput(f"--tester is required for protocol {protocol.key}")
-        tester = get_tester(ws, click.prompt("Tester code"))
+        tester = get_tester(ws, ask("Tester code", f"--tester is required for protocol {protocol.key}"))
     if attempt == "completed":
         for q in protocol.questions:
             if q.key in answers or not q.required:
                 continue
-            if not interactive:
-                raise InvalidInput(f"missing answer {q.option} ({q.prompt})")
             suffix = f" [{'/'.join(q.choices)}]" if q.choices else " [yes/no]" if q.type == "bool" else ""
-            answers[q.key] = click.prompt(q.prompt + suffix, type=AnswerType(q))
+            answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})", type=AnswerType(q))
     result = record_visit(ws, case=case, store=store, tester=tester, answers=answers,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
                           notes=notes)
