@@ -16,7 +16,7 @@ import sqlite3
 import tomllib
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlite_utils
 
 from . import audit
-from .errors import IntegrityError, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
+from .errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
 from .schema import AUDITED_TABLES, migrations
 
 CONFIG_NAME = "investigate.toml"
@@ -168,6 +168,28 @@ class Workspace:
     def now(self) -> datetime:
         """The current time in the workspace's time zone, to the second."""
         return datetime.now(self.tz).replace(microsecond=0)
+
+    def parse_time(self, text: str | datetime | None, *, what: str = "time", past_only: bool = True,
+                   skew: timedelta = timedelta(0)) -> datetime:
+        """A date or time typed by a person: ISO 8601 with or without an offset ("2026-11-20",
+        "2026-11-20 14:35"); None or "now" is now. A time without an offset is local to the
+        workspace. ``past_only`` refuses the future (beyond ``skew``, for clocks that drift)."""
+        now = self.now()
+        if text is None or (isinstance(text, str) and text.strip().lower() in ("", "now")):
+            return now
+        if isinstance(text, datetime):
+            value = text
+        else:
+            try:
+                value = datetime.fromisoformat(text.strip().replace("/", "-"))
+            except ValueError:
+                raise InvalidInput(f"{what} {text!r} is not a date and time (e.g. 2026-11-20 14:35)")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        value = value.astimezone(self.tz).replace(microsecond=0)
+        if past_only and value > now + skew:
+            raise InvalidInput(f"{what} {value.isoformat()} is in the future")
+        return value
 
     # -- database ------------------------------------------------------------------------
 

@@ -44,16 +44,7 @@ def keep_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | N
     if promise["kept"] is not None:
         raise InvalidInput(f"promise {promise['id'][:8]} is already marked "
                            f"{'kept' if promise['kept'] else 'broken'}")
-    when = ws.now()
-    if at:
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            raise InvalidInput(f"{at!r} is not a date and time")
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=ws.tz)
-        if when > ws.now():
-            raise InvalidInput(f"{when.isoformat()} is in the future")
+    when = ws.parse_time(at, what="time kept")
     visit = ws.get("visits", promise["visit_id"])
     with ws.transaction():
         updated = ws.update("promises", promise["id"],

@@ -13,18 +13,6 @@ from ..workspace import Workspace
 CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 
 
-def _parse_when(ws: Workspace, text: str | None, what: str) -> datetime:
-    if not text:
-        return ws.now()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{what} {text!r} is not a date (YYYY-MM-DD[ HH:MM])")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ws.tz)
-    return value
-
-
 def request_reply(ws: Workspace, case: dict, store: dict, *, channel: str = "email",
                   requested_at: str | None = None, deadline: str | None = None,
                   notes: str | None = None) -> dict:
@@ -32,10 +20,8 @@ def request_reply(ws: Workspace, case: dict, store: dict, *, channel: str = "ema
     reply window (``reply_days``) from the request."""
     if channel not in CHANNELS:
         raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
-    asked = _parse_when(ws, requested_at, "request date")
-    if asked > ws.now():
-        raise InvalidInput(f"request date {asked.isoformat()} is in the future")
-    due = _parse_when(ws, deadline, "deadline") if deadline else asked + timedelta(days=case["reply_days"] or 14)
+    asked = ws.parse_time(requested_at, what="request date")
+    due = ws.parse_time(deadline, what="deadline", past_only=False) if deadline else asked + timedelta(days=case["reply_days"] or 14)
     if deadline and len(deadline) == 10:  # a bare date means the end of that day
         due = due.replace(hour=23, minute=59, second=59)
     if due <= asked:
@@ -52,9 +38,7 @@ def record_reply(ws: Workspace, reply: dict, *, answer: str, answered_at: str | 
     an answer and should be written as one."""
     if not answer or not answer.strip():
         raise InvalidInput("the answer is empty (write 'declined to comment' if they did)")
-    when = _parse_when(ws, answered_at, "answer date")
-    if when > ws.now():
-        raise InvalidInput(f"answer date {when.isoformat()} is in the future")
+    when = ws.parse_time(answered_at, what="answer date")
     return ws.update("replies", reply["id"], {"answer": answer, "answered_at": when.isoformat()},
                      action="reply")
 

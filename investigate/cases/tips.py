@@ -100,7 +100,7 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
     if not store and not (company or "").strip():
         raise InvalidInput("a tip needs the business it is about (--store or --company)")
     _check_narrative(what_happened)
-    when = _parse_day_or_time(ws, received_at) if received_at else ws.now().isoformat()
+    when = ws.parse_time(received_at, what="received").isoformat()
     row = _tip_row(ws, {"received_at": when, "channel": channel, "company": company, "store_id": store["id"] if store else None,
                         "narrative": what_happened.strip(), "wants": wants, "issue": issue, "product": product,
                         "consent_publish": consent_publish, "source": "manual", "external_id": new_id()},
@@ -110,18 +110,6 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
         if contact:
             ws.insert("tip_sources", {"tip_id": tip["id"], "contact": contact})
     return tip
-
-
-def _parse_day_or_time(ws: Workspace, text: str) -> str:
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ws.tz)
-    if value > ws.now():
-        raise InvalidInput(f"{text} is in the future")
-    return value.isoformat()
 
 
 def _us_date(path: Path, line: int, column: str, text: str) -> str:

@@ -26,23 +26,8 @@ EARLIEST = date(1990, 1, 1)
 
 def parse_visit_time(ws: Workspace, text: str | datetime | None) -> datetime:
     """A visit time in the workspace's time zone: "2026-11-20 14:35", ISO 8601 with or
-    without an offset, or None/"now". Refuses impossible and future times."""
-    now = ws.now()
-    if text is None or (isinstance(text, str) and text.strip().lower() in ("", "now")):
-        return now
-    if isinstance(text, datetime):
-        value = text
-    else:
-        raw = text.strip().replace("/", "-")
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise InvalidInput(f"visit time {text!r} is not a date and time (e.g. 2026-11-20 14:35)")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ws.tz)
-    value = value.astimezone(ws.tz).replace(microsecond=0)
-    if value > now + CLOCK_SKEW:
-        raise InvalidInput(f"visit time {value.isoformat()} is in the future")
+    without an offset, or None/"now". Refuses impossible, future and implausibly early times."""
+    value = ws.parse_time(text, what="visit time", skew=CLOCK_SKEW)
     if value.date() < EARLIEST:
         raise InvalidInput(f"visit time {value.isoformat()} is implausibly early")
     return value

@@ -190,10 +190,3 @@ def progress(length: int | None, label: str):
         # Without a length click's bar cannot show progress; say nothing rather than a bare label.
         return _Quiet()
     return click.progressbar(length=length, label=label, file=stream)
-
-
-def confirm_or_json(as_json: bool, data: Any, message: str) -> None:
-    if as_json:
-        echo_json(data)
-    else:
-        click.echo(message)
