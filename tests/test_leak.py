@@ -40,6 +40,7 @@ PRIVATE = {
     "tip source contact": "LEAK-TIP-CONTACT",
     "tip narrative without consent": "LEAK-UNCONSENTED-STORY",
     "tip about an unnamed store": "LEAK-UNNAMED-STORE",
+    "checklist override reason": "LEAK-OVERRIDE-REASON",
 }
 
 
@@ -104,7 +105,7 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
 def published(workspace, tmp_path):
     planted_workspace(workspace, tmp_path)
     out = tmp_path / "public"
-    result = build_public(workspace, out, override="leak test: the checklist is not the subject here")
+    result = build_public(workspace, out, override="LEAK-OVERRIDE-REASON: the checklist is not the subject here")
     return workspace, out, result
 
 

@@ -229,7 +229,8 @@ PUBLIC_TABLES = {
         "ci_high": "95 % Wilson interval, high", "completion_rate": "Share of planned visits completed",
         "min_cell": "Smallest group shown (visits)", "tester_ages": "Testers' ages (years)",
         "id_policy": "Testers' ID policy", "version": "Version of this publication",
-        "published_at": "Date published", "override_reason": "Why the checklist was overridden, if it was"}),
+        "published_at": "Date published",
+        "checklist_overridden": "1 if the newsroom published although its pre-publication checklist was open"}),
     "stores": ("Stores visited. A store is named only after its right-of-reply window has closed.", {
         "id": "Pseudonym, stable within a case", "case_slug": "Case", "named": "1 if the store is named",
         "name": "Name (empty until its reply window closed)", "chain": "Chain", "address": "Address",

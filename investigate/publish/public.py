@@ -74,7 +74,7 @@ create table cases (
   legal_basis text, language text, methodology text, period_start text, period_end text,
   stores_tested integer, visits integer, violations integer, violation_rate real, ci_low real,
   ci_high real, completion_rate real, min_cell integer, tester_ages text, id_policy text,
-  version integer, published_at text, override_reason text
+  version integer, published_at text, checklist_overridden integer
 );
 create table stores (
   id text primary key, case_slug text references cases(slug), named integer, name text,
@@ -207,7 +207,8 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
          len(store_ids), len(visits), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
          comp[0]["completion_rate"] if comp else None, threshold,
          (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
-         protocol.id_policy, version, now.date().isoformat(), override_reason])
+         # Only THAT the checklist was overridden is public; the reason is an internal note.
+         protocol.id_policy, version, now.date().isoformat(), int(bool(override_reason))])
     return {"slug": case["slug"], "visits": len(visits), "stores": len(store_ids),
             "named_stores": sum(1 for s in store_ids if s in named)}
 
