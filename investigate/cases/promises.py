@@ -22,7 +22,7 @@ def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = Fa
         where.append("v.case_id = ?")
         params.append(case["id"])
     if overdue:
-        where.append("p.kept is null and p.due_at < ?")
+        where.append("p.kept is null and julianday(p.due_at) < julianday(?)")
         params.append(now.isoformat())
     rows = list(ws.db.query(
         "select p.*, v.case_id, c.slug as case_slug, s.name as store_name from promises p "

@@ -53,7 +53,7 @@ def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = F
         where.append("r.case_id = ?")
         params.append(case["id"])
     if open_only:
-        where.append("r.answered_at is null and r.deadline > ?")
+        where.append("r.answered_at is null and julianday(r.deadline) > julianday(?)")
         params.append(ws.now().isoformat())
     return list(ws.db.query(
         "select r.*, s.name as store_name, c.slug as case_slug from replies r "
