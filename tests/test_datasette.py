@@ -109,6 +109,12 @@ def test_visits_table_has_facets_and_shows_store_names(editors):
     assert "Späti Eins" in labels
 
 
+def test_units_are_shown_with_values(editors):
+    html = get(editors["ds"], "/investigate/evidence").text
+    # Pint scales the value: 8,397 bytes show as "8.397 kB".
+    assert f"{editors['evidence']['size'] / 1000:g}&nbsp;kB" in html
+
+
 def test_database_download_is_off(editors):
     assert get(editors["ds"], "/investigate.db").status_code in (403, 404)
 

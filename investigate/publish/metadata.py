@@ -136,6 +136,9 @@ FACETS = {
     "promises": ["what", "kept"],
     "tips": ["channel", "status", "company", "issue"],
 }
+#: Datasette units (Pint names): shown with the value, and convertible in the table view.
+UNITS = {"near_results": {"distance_m": "m", "radius_m": "m"}, "evidence": {"size": "byte"},
+         "cases": {"reply_days": "day"}, "visits": {"tester_age": "year"}}
 SORT = {"tips": "received_at", "near_results": "distance_m", "visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
         "replies": "deadline"}
 
@@ -191,6 +194,8 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
             spec["facets"] = FACETS[name]
         if name in SORT:
             spec["sort_desc"] = SORT[name]
+        if name in UNITS:
+            spec["units"] = UNITS[name]
         if name in HIDDEN:
             spec["hidden"] = True
         tables[name] = spec
