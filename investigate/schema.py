@@ -426,3 +426,16 @@ def teamwork(db: Database) -> None:
         pk="id",
     )
     db["merge_conflicts"].create_index(["table_name", "row_id", "theirs_hash"], unique=True)
+
+
+@migrations(name="i5_browse_indexes")
+def browse_indexes(db: Database) -> None:
+    """Issue 5: what the editors' Datasette sorts and facets by, so a million visits page fast:
+    the default sort (visited_at) and the default facets (outcome, protocol, review state)."""
+    visits = db["visits"]
+    visits.create_index(["visited_at"], index_name="idx_visits_visited_at")
+    visits.create_index(["outcome"], index_name="idx_visits_outcome")
+    visits.create_index(["protocol"], index_name="idx_visits_protocol")
+    visits.create_index(["review_state"], index_name="idx_visits_review_state")
+    db["promises"].create_index(["due_at"], index_name="idx_promises_due_at")
+    db["replies"].create_index(["deadline"], index_name="idx_replies_deadline")

@@ -129,7 +129,9 @@ HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sa
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company"}
 FACETS = {
-    "visits": ["case_id", "protocol", "outcome", "review_state", "attempt", "round"],
+    # Chain and district live on stores (facet there, or use the rate canned query); attempt and
+    # round are a click away. Each default facet costs a scan of a large table.
+    "visits": ["case_id", "protocol", "outcome", "review_state"],
     "stores": ["chain", "district", "channel"],
     "findings": ["code", "severity"],
     "cases": ["status", "protocol"],
@@ -143,15 +145,22 @@ SORT = {"tips": "received_at", "near_results": "distance_m", "visits": "visited_
         "replies": "deadline"}
 
 RATE_BY_CHAIN = """
+with per_store as (
+  -- counted per store over idx_visits_rates, then joined to the stores: as investigate.stats does
+  select v.store_id, count(*) as visits, sum(v.outcome = 'violation') as violations,
+    sum(v.outcome in ('violation', 'compliant')) as eligible
+  from visits v
+  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+  group by v.store_id
+)
 select coalesce(s.chain, '(independent)') as chain,
-  count(*) as visits,
-  sum(v.outcome = 'violation') as violations,
-  sum(v.outcome in ('violation', 'compliant')) as eligible,
-  round(investigate_rate(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as rate,
-  round(investigate_ci_low(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as ci_low,
-  round(investigate_ci_high(sum(v.outcome = 'violation'), sum(v.outcome in ('violation', 'compliant'))), 4) as ci_high
-from visits v join stores s on s.id = v.store_id join cases c on c.id = v.case_id
-where c.slug = :case and v.kind = 'undercover'
+  sum(p.visits) as visits,
+  sum(p.violations) as violations,
+  sum(p.eligible) as eligible,
+  round(investigate_rate(sum(p.violations), sum(p.eligible)), 4) as rate,
+  round(investigate_ci_low(sum(p.violations), sum(p.eligible)), 4) as ci_low,
+  round(investigate_ci_high(sum(p.violations), sum(p.eligible)), 4) as ci_high
+from per_store p join stores s on s.id = p.store_id
 group by 1 order by 1
 """
 

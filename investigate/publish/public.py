@@ -130,41 +130,42 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                 override_reason: str | None, version: int) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
     named = nameable_store_ids(ws, case, on=now)
-    visits = list(ws.db.query(
-        "select v.*, s.name, s.chain, s.address, s.city, s.district, s.lat, s.lon from visits v "
-        "join stores s on s.id = v.store_id where v.case_id = ? and v.kind = 'undercover' "
-        "and v.review_state = 'approved' order by v.visited_at, v.id", [case["id"]]))
+    approved = ("from visits v where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved'")
+    # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
-    for v in visits:
-        if v["store_id"] in store_ids:
-            continue
-        pid = public_store_id(case, v["store_id"])
-        store_ids[v["store_id"]] = pid
-        is_named = v["store_id"] in named
+    for st in ws.db.query(
+            f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", [case["id"]]):
+        pid = public_store_id(case, st["id"])
+        store_ids[st["id"]] = pid
+        is_named = st["id"] in named
         out.execute(
             "insert into stores (id, case_slug, named, name, chain, address, city, district, lat, lon) "
             "values (?,?,?,?,?,?,?,?,?,?)",
             [pid, case["slug"], int(is_named),
-             v["name"] if is_named else None, v["chain"] if is_named else None,
-             v["address"] if is_named else None, v["city"], v["district"],
-             v["lat"] if is_named else None, v["lon"] if is_named else None])
-    visit_ids = {}
-    by_id = {v["id"]: v for v in visits}
-    for v in visits:
+             st["name"] if is_named else None, st["chain"] if is_named else None,
+             st["address"] if is_named else None, st["city"], st["district"],
+             st["lat"] if is_named else None, st["lon"] if is_named else None])
+    visit_ids: dict[str, int] = {}
+    first = last = None
+    rows = ws.db.conn.execute(
+        f"select v.id, v.store_id, v.visited_date, v.visited_at, v.round, v.attempt, v.outcome, v.answers "
+        f"{approved} order by v.visited_at, v.id", [case["id"]])
+    for vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers in rows:
         cur = out.execute(
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
-            [case["slug"], store_ids[v["store_id"]], v["visited_date"] or _day(v["visited_at"]), v["round"] or 1,
-             v["attempt"] or "completed", v["outcome"], _public_answers(protocol, v["answers"])])
-        visit_ids[v["id"]] = cur.lastrowid
+            [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
+             attempt or "completed", outcome, _public_answers(protocol, answers)])
+        visit_ids[vid] = cur.lastrowid
+        first = first or visited_at
+        last = visited_at
     for f in ws.db.query(
-            "select f.visit_id, f.code, f.title, f.statute, f.severity from findings f join visits v "
-            "on v.id = f.visit_id where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved' "
-            "order by v.visited_at, f.code", [case["id"]]):
-        v = by_id[f["visit_id"]]
+            "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at from findings f "
+            "join visits v on v.id = f.visit_id where v.case_id = ? and v.kind = 'undercover' "
+            "and v.review_state = 'approved' order by v.visited_at, f.code", [case["id"]]):
         out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
                     "values (?,?,?,?,?,?,?,?)",
-                    [case["slug"], store_ids[v["store_id"]], visit_ids[f["visit_id"]], _day(v["visited_at"]),
+                    [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
                      f["code"], f["title"], f["statute"], f["severity"]])
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
@@ -203,13 +204,13 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         "insert into cases values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [case["slug"], case["title"], case["protocol"], protocol.title, case["jurisdiction"], case["legal_basis"],
          case["language"], case["description"],
-         _day(visits[0]["visited_at"]) if visits else None, _day(visits[-1]["visited_at"]) if visits else None,
-         len(store_ids), len(visits), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
+         _day(first), _day(last),
+         len(store_ids), len(visit_ids), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
          comp[0]["completion_rate"] if comp else None, threshold,
          (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
          # Only THAT the checklist was overridden is public; the reason is an internal note.
          protocol.id_policy, version, now.date().isoformat(), int(bool(override_reason))])
-    return {"slug": case["slug"], "visits": len(visits), "stores": len(store_ids),
+    return {"slug": case["slug"], "visits": len(visit_ids), "stores": len(store_ids),
             "named_stores": sum(1 for s in store_ids if s in named)}
 
 

@@ -65,8 +65,10 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
     if not pm.is_registered(plugin):
         pm.register(plugin, name="investigate")
     metadata = editors_metadata(ws, require_login=require_login)
+    # Editors get curated default facets; Datasette's suggested facets would probe every
+    # column of a million-row table on each page load.
     settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
-                "default_page_size": 50}
+                "default_page_size": 50, "suggest_facets": False}
     return Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
                      template_dir=str(templates_dir()), cors=False)
 
