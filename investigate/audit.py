@@ -76,6 +76,33 @@ def chain_entries(
     return linked
 
 
+AUDIT_COLUMNS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data",
+                 "prev_hash", "hash")
+_APPEND_SQL = (f"insert into audit_log ({', '.join(AUDIT_COLUMNS)}) "
+               f"values ({', '.join('?' for _ in AUDIT_COLUMNS)})")
+
+
+def append_entries(conn, entries: list[dict]) -> None:
+    """Link ``entries`` after the newest audit_log row and insert them, on a sqlite3
+    connection inside the caller's transaction. The one place the chain is extended: the
+    workspace's writes and the migrations that backfill values both come here."""
+    last = conn.execute("select hash, seq from audit_log order by seq desc limit 1").fetchone()
+    prev_hash, next_seq = (last[0], last[1] + 1) if last else (GENESIS, 1)
+    linked = chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq)
+    conn.executemany(_APPEND_SQL, [tuple(e.get(c) for c in AUDIT_COLUMNS) for e in linked])
+
+
+def broken_link(entries: Iterable[dict]) -> int | None:
+    """The seq of the first entry that does not follow from the one before it (a missing,
+    reordered or altered entry), or None when the whole chain holds from its first link."""
+    prev, expected = GENESIS, 1
+    for entry in entries:
+        if entry["seq"] != expected or entry["prev_hash"] != prev or link_hash(prev, entry) != entry["hash"]:
+            return entry["seq"]
+        prev, expected = entry["hash"], entry["seq"] + 1
+    return None
+
+
 def dumps(data: Any) -> str | None:
     """JSON for the audit ``data`` column: sorted keys so that the same change hashes alike."""
     if data is None:

@@ -277,8 +277,6 @@ def audited_backfill(db: Database, table: str, values: dict, *, migration: str) 
     rows = list(db.query(f"select * from [{table}] where {where}"))
     if not rows:
         return 0
-    last = list(db.query("select seq, hash from audit_log order by seq desc limit 1"))
-    prev_hash, next_seq = (last[0]["hash"], last[0]["seq"] + 1) if last else (audit.GENESIS, 1)
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     entries = []
     for row in rows:
@@ -299,7 +297,7 @@ def audited_backfill(db: Database, table: str, values: dict, *, migration: str) 
             f"update [{table}] set " + ", ".join(f"[{c}] = ?" for c in changes) + " where id = ?",
             [*changes.values(), row["id"]],
         )
-    db["audit_log"].insert_all(audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq))
+    audit.append_entries(db.conn, entries)
     return len(rows)
 
 

@@ -207,15 +207,10 @@ def open_source(path: Path | str) -> Source:
 
 def check_chain(source: Source) -> dict[tuple[str, str], dict]:
     """Recompute the other side's chain; returns the newest entry per (table, row)."""
-    prev, expected = audit.GENESIS, 1
-    latest = {}
-    for entry in source.chain:
-        if entry["seq"] != expected or entry["prev_hash"] != prev or audit.link_hash(prev, entry) != entry["hash"]:
-            raise BundleError(f"{source.label}: audit chain broken at entry {entry['seq']}")
-        prev, expected = entry["hash"], entry["seq"] + 1
-        if entry["table_name"] and entry["row_id"]:
-            latest[(entry["table_name"], entry["row_id"])] = entry
-    return latest
+    broken = audit.broken_link(source.chain)
+    if broken is not None:
+        raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
+    return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
 
 
 def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
@@ -318,12 +313,9 @@ def verify_foreign_chains(ws: Workspace) -> list[str]:
     if "foreign_audit" not in ws.db.table_names():
         return problems
     for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
-        prev, expected = audit.GENESIS, 1
-        for e in ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]):
-            if e["seq"] != expected or e["prev_hash"] != prev or audit.link_hash(prev, e) != e["hash"]:
-                problems.append(f"foreign_audit {origin[:8]} seq {e['seq']}: the merged chain does not match")
-                break
-            prev, expected = e["hash"], e["seq"] + 1
+        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
+        if broken is not None:
+            problems.append(f"foreign_audit {origin[:8]} seq {broken}: the merged chain does not match")
     return problems
 
 

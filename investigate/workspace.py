@@ -278,23 +278,13 @@ class Workspace:
 
     # -- the one write path --------------------------------------------------------------
 
-    def _last_link(self) -> tuple[str, int]:
-        last = list(self.db.query("select seq, hash from audit_log order by seq desc limit 1"))
-        if not last:
-            return audit.GENESIS, 1
-        return last[0]["hash"], last[0]["seq"] + 1
-
     def _append_audit(self, entries: list[dict]) -> None:
-        prev_hash, next_seq = self._last_link()
         at = utc_now()
         actor = self.actor
         for entry in entries:
             entry.setdefault("at", at)
             entry.setdefault("actor", actor)
-        self.db["audit_log"].insert_all(
-            audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq),
-            batch_size=100,
-        )
+        audit.append_entries(self.db.conn, entries)
 
     def insert(self, table: str, row: dict, *, action: str = "insert", note: str | None = None) -> dict:
         """Insert one row (an ``id`` is made if missing) with its audit entry; returns it."""
@@ -334,24 +324,18 @@ class Workspace:
         ``on_batch(n)`` is called after each batch, for a progress bar.
         """
         count = 0
-        columns = set(self.columns(table))
+        names = self.columns(table)
+        columns = set(names)
         with self.transaction():
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
-
-            names = self.columns(table)
             insert_sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in names)}) "
                           f"values ({', '.join('?' for _ in names)})")
-            audit_sql = (f"insert into audit_log ({', '.join(AUDIT_COLUMNS)}) "
-                         f"values ({', '.join('?' for _ in AUDIT_COLUMNS)})")
 
             def flush():
                 if not batch:
                     return
-                # Read the chain head per batch, not once: ``on_batch`` may write audited rows
-                # of its own (an importer flushing a batch's findings after its visits).
-                prev_hash, next_seq = self._last_link()
                 # executemany with one prepared statement: sqlite-utils' insert_all inspects
                 # every value, which is most of the cost of a million-row import.
                 self.db.conn.executemany(insert_sql, [tuple(r.get(c) for c in names) for r in batch])
@@ -367,8 +351,9 @@ class Workspace:
                     }
                     for r in batch
                 ]
-                linked = audit.chain_entries(entries, prev_hash=prev_hash, next_seq=next_seq)
-                self.db.conn.executemany(audit_sql, [tuple(e[c] for c in AUDIT_COLUMNS) for e in linked])
+                # The chain head is read per batch, not once: ``on_batch`` may write audited
+                # rows of its own (an importer flushing a batch's findings after its visits).
+                audit.append_entries(self.db.conn, entries)
                 n = len(batch)
                 batch.clear()
                 if on_batch:
@@ -459,10 +444,6 @@ class Workspace:
     def evidence_path(self, sha256: str) -> Path:
         """Content-addressed: evidence/ab/abcdef…"""
         return self.evidence_dir / sha256[:2] / sha256
-
-
-AUDIT_COLUMNS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data",
-                 "prev_hash", "hash")
 
 
 def _prepare(row: dict, *, add_id: bool = True) -> dict:
