@@ -130,11 +130,14 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                 override_reason: str | None, version: int) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
     named = nameable_store_ids(ws, case, on=now)
-    approved = ("from visits v where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved'")
+    # Which visits may be shown is stats.visit_filter's decision, as for every public figure.
+    cond, cond_params = stats.visit_filter(approved_only=True)
+    approved = f"from visits v where v.case_id = ? and {cond}"
+    args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
     for st in ws.db.query(
-            f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", [case["id"]]):
+            f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", args):
         pid = public_store_id(case, st["id"])
         store_ids[st["id"]] = pid
         is_named = st["id"] in named
@@ -149,7 +152,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     first = last = None
     rows = ws.db.conn.execute(
         f"select v.id, v.store_id, v.visited_date, v.visited_at, v.round, v.attempt, v.outcome, v.answers "
-        f"{approved} order by v.visited_at, v.id", [case["id"]])
+        f"{approved} order by v.visited_at, v.id", args)
     for vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers in rows:
         cur = out.execute(
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
@@ -161,16 +164,14 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         last = visited_at
     for f in ws.db.query(
             "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at from findings f "
-            "join visits v on v.id = f.visit_id where v.case_id = ? and v.kind = 'undercover' "
-            "and v.review_state = 'approved' order by v.visited_at, f.code", [case["id"]]):
+            f"join visits v on v.id = f.visit_id where v.case_id = ? and {cond} order by v.visited_at, f.code", args):
         out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
                     "values (?,?,?,?,?,?,?,?)",
                     [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
                      f["code"], f["title"], f["statute"], f["severity"]])
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
-            "where v.case_id = ? and v.kind = 'undercover' and v.review_state = 'approved' "
-            "and e.redacted_from is null order by v.visited_at, e.sha256", [case["id"]]):
+            f"where v.case_id = ? and {cond} and e.redacted_from is null order by v.visited_at, e.sha256", args):
         out.execute("insert into evidence_hashes (case_slug, visit_id, sha256, media_type) values (?,?,?,?)",
                     [case["slug"], visit_ids[e["visit_id"]], e["sha256"], e["media_type"]])
     for r in ws.db.query("select * from replies where case_id = ? order by requested_at", [case["id"]]):
@@ -196,8 +197,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), c["note"]])
     ages = [r[0] for r in ws.db.execute(
-        "select distinct tester_age from visits where case_id = ? and tester_age is not null "
-        "and review_state = 'approved' order by 1", [case["id"]])]
+        f"select distinct v.tester_age {approved} and v.tester_age is not null order by 1", args)]
     comp = completion(ws, case, approved_only=True)
     total = overall[0] if overall else stats.rate(0, 0)
     out.execute(

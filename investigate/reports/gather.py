@@ -49,13 +49,15 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     now = now or ws.now()
     protocol = get_protocol(case["protocol"], ws.root)
     named = nameable_store_ids(ws, case, on=now)
-    review_filter = "and v.review_state = 'approved'" if public else ""
+    # The same decision as every public figure: stats.visit_filter (approved only in public).
+    cond, cond_params = stats.visit_filter(approved_only=public)
+    args = [case["id"], *cond_params]
     visits = list(ws.db.query(
         f"""select v.*, s.name as store_name, s.address, s.city, s.district, s.chain, s.lat, s.lon,
                    t.code as tester_code
             from visits v join stores s on s.id = v.store_id left join testers t on t.id = v.tester_id
-            where v.case_id = ? and v.kind = 'undercover' {review_filter}
-            order by v.visited_at, v.id""", [case["id"]]))
+            where v.case_id = ? and {cond}
+            order by v.visited_at, v.id""", args))
     labels: dict[str, str] = {}
     unnamed = 0
     for v in visits:
@@ -91,8 +93,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     findings = []
     for f in ws.db.query(
             f"""select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id
-                where v.case_id = ? and v.kind = 'undercover' {review_filter} order by v.visited_at, f.code""",
-            [case["id"]]):
+                where v.case_id = ? and {cond} order by v.visited_at, f.code""", args):
         findings.append({"store": labels.get(f["store_id"], "?"), "date": fmt.day(f["visited_at"]), "title": f["title"],
                          "statute": f["statute"], "severity": f["severity"], "code": f["code"]})
 
@@ -123,7 +124,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     evidence = []
     for e in ws.db.query(
             f"""select e.*, v.store_id from evidence e join visits v on v.id = e.visit_id
-                where v.case_id = ? {review_filter} order by e.added_at, e.sha256""", [case["id"]]):
+                where v.case_id = ? and {cond} order by e.added_at, e.sha256""", args):
         item = {"sha256": e["sha256"], "store": labels.get(e["store_id"], "?"), "media_type": e["media_type"],
                 "captured": fmt.moment(e["captured_at"]) if (e["captured_at"] and not public) else
                 (fmt.day(e["captured_at"]) if e["captured_at"] else None), "name": None, "thumbnail": None}
