@@ -16,6 +16,7 @@ import random
 import secrets
 from collections import defaultdict
 
+from .cases.privacy import refuse_private
 from .errors import InvalidInput
 from .stats import z_for
 from .workspace import Workspace
@@ -65,8 +66,22 @@ def frame_stores(ws: Workspace, case: dict) -> list[dict]:
 
 def draw_sample(ws: Workspace, case: dict, *, n: int | None = None, margin: float = 0.05,
                 confidence: float = 0.95, expected_rate: float = 0.2, strata: str | None = None,
-                seed: int | None = None) -> dict:
-    """Draw and record a sample; returns the recorded draw and the stores drawn."""
+                seed: int | None = None, replace: bool = False, reason: str | None = None) -> dict:
+    """Draw and record a sample; returns the recorded draw and the stores drawn.
+
+    A case has one design. A second draw would silently change the report's method and the
+    weighted estimate, so it is refused unless ``replace`` is given with a ``reason``; the
+    replacement is recorded and printed in the method."""
+    previous = recorded_draw(ws, case)
+    reason = (reason or "").strip() or None
+    if previous and not (replace and reason):
+        raise InvalidInput(
+            f"case {case['slug']} already has a sample ({previous['method']}, n={previous['n']}, drawn "
+            f"{previous['drawn_at'][:10]}): a second draw needs --replace --reason \"why the design changed\"")
+    if replace and not previous:
+        raise InvalidInput(f"case {case['slug']} has no sample to replace: draw without --replace")
+    if reason:
+        refuse_private(ws, reason, what="replacement reason", case=case)
     frame = frame_stores(ws, case)
     if not frame:
         raise InvalidInput(f"case {case['slug']} has no frame: add stores with --case (store add/import)")
@@ -108,7 +123,8 @@ def draw_sample(ws: Workspace, case: dict, *, n: int | None = None, margin: floa
             "confidence": confidence if sized_by_margin else None,
             "expected_rate": expected_rate if sized_by_margin else None,
             "params": {"allocation": "proportional" if strata else None, "fpc": True, "frame_order": "store id"},
-            "drawn_at": ws.now().isoformat()})
+            "drawn_at": ws.now().isoformat(), "replaces_sample_id": previous["id"] if previous else None,
+            "replace_reason": reason})
         ws.insert_many("sample_stores", ({
             "sample_id": record["id"], "store_id": s["id"], "stratum": h, "stratum_frame": size,
             "stratum_sample": k, "selection_probability": k / size} for s, h, size, k in drawn), action="insert")
@@ -127,4 +143,7 @@ def recorded_draw(ws: Workspace, case: dict) -> dict | None:
     strata = list(ws.db.query(
         "select stratum, max(stratum_frame) as frame, count(*) as drawn from sample_stores where sample_id = ? "
         "group by stratum order by stratum", [sample["id"]]))
-    return {**sample, "strata": strata if sample["method"] == "stratified" else []}
+    replaced = list(ws.db.query(
+        "select id, method, n, frame_size, drawn_at from samples where case_id = ? and id != ? "
+        "order by drawn_at, rowid", [case["id"], sample["id"]]))
+    return {**sample, "strata": strata if sample["method"] == "stratified" else [], "replaced": replaced}

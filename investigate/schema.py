@@ -36,7 +36,13 @@ AUDITED_TABLES = [
     "sample_stores",
     "tips",
     "tip_sources",
+    "reply_items",
 ]
+
+#: Columns whose values never enter the audit log in clear: the log holds a keyed hash
+#: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
+#: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
+SECRET_COLUMNS = {"tip_sources": ("contact",)}
 
 
 @migrations(name="0001_initial")
@@ -437,3 +443,25 @@ def browse_indexes(db: Database) -> None:
     visits.create_index(["review_state"], index_name="idx_visits_review_state")
     db["promises"].create_index(["due_at"], index_name="idx_promises_due_at")
     db["replies"].create_index(["deadline"], index_name="idx_replies_deadline")
+
+
+@migrations(name="i11_publication_policy")
+def publication_policy(db: Database) -> None:
+    """Issue 11: what a reply request put to the business (so that a finding approved after
+    it is not covered), a reason for a deadline shorter than the case's window, reply windows
+    in working days, sign-offs that know what they signed, and sample replacements."""
+    db["reply_items"].create(
+        {"id": str, "reply_id": str, "visit_id": str, "finding_id": str, "covered_hash": str,
+         "created_at": str},
+        pk="id",
+        foreign_keys=[("reply_id", "replies", "id"), ("visit_id", "visits", "id")],
+        not_null={"reply_id", "visit_id", "covered_hash"},
+    )
+    db["reply_items"].create_index(["reply_id"])
+    db["reply_items"].create_index(["visit_id"])
+    db["replies"].add_column("short_deadline_reason", str)
+    db["cases"].add_column("reply_calendar", str)
+    db["cases"].add_column("holidays", str)
+    db["signoffs"].add_column("audit_seq", int)
+    db["samples"].add_column("replaces_sample_id", str)
+    db["samples"].add_column("replace_reason", str)

@@ -74,15 +74,30 @@ GROUPINGS = {
 WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
 
+#: Review states a visit may have and still be counted. A rejected visit is in none of them:
+#: it never counts, in any figure, for anyone (editors' working figures included).
+COUNTABLE_STATES = ("received", "has_issues", "approved")
+#: Counted in the editors' working figures, but provisional until an editor approves them.
+PROVISIONAL_STATES = ("received", "has_issues")
+
+
 def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False) -> tuple[str, list]:
-    """The SQL condition that decides which visits count; shared with every consumer."""
+    """The SQL condition over ``visits v`` for a set of visits that may be counted.
+
+    Which set an output uses (approved only for anything public, every countable visit for
+    the editors' working figures) is the publication policy's decision
+    (``investigate.disclosure.counting``); this function only spells it in SQL, and leaves
+    rejected visits out whatever it is asked."""
     where, params = [], []
     if kind:
         where.append("v.kind = ?")
         params.append(kind)
     if approved_only:
         where.append("v.review_state = 'approved'")
-    return (" and ".join(where) or "1"), params
+    else:
+        # NULL for rows older than review states: those are 'received'.
+        where.append("coalesce(v.review_state, 'received') != 'rejected'")
+    return " and ".join(where), params
 
 
 STORE_GROUPINGS = {None, "chain", "district", "city"}
@@ -103,7 +118,8 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
           sum(v.outcome = 'violation') as violations,
           sum(v.outcome = 'compliant') as compliant,
           sum(v.outcome = 'inconclusive') as inconclusive,
-          sum(v.outcome = 'not_completed') as not_completed"""
+          sum(v.outcome = 'not_completed') as not_completed,
+          sum(coalesce(v.review_state, 'received') != 'approved') as provisional"""
     if by in STORE_GROUPINGS:
         sql = f"""
             with per_store as (
@@ -112,7 +128,7 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             )
             select {GROUPINGS[by]} as grp, sum(p.visits) as visits, sum(p.violations) as violations,
               sum(p.compliant) as compliant, sum(p.inconclusive) as inconclusive,
-              sum(p.not_completed) as not_completed
+              sum(p.not_completed) as not_completed, sum(p.provisional) as provisional
             from per_store p join stores s on s.id = p.store_id
             group by grp order by grp
         """
@@ -133,6 +149,9 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             "visits": row["visits"],
             "inconclusive": row["inconclusive"] or 0,
             "not_completed": row["not_completed"] or 0,
+            # Visits in this figure that no editor has approved yet: a working figure, not a
+            # public one, as long as this is above 0.
+            "provisional": row["provisional"] or 0,
             **r,
         })
     return out
@@ -188,13 +207,15 @@ def stratified_estimate(ws: Workspace, case: dict, *, confidence: float = 0.95,
             "strata": strata, "strata_without_visits": missing, "sample_id": sample["id"]}
 
 
-def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None) -> list[dict]:
+def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None,
+                  approved_only: bool = False) -> list[dict]:
     """Per kind of promise (Callback, Refund…): how many were kept among those already due.
     A promise still open after its due time counts as not kept; one not yet due is left out."""
     now = now or ws.now()
+    cond, params = visit_filter(kind=None, approved_only=approved_only)
     rows = list(ws.db.query(
         "select p.what, p.kept, p.kept_at, p.due_at from promises p join visits v on v.id = p.visit_id "
-        "where v.case_id = ?", [case["id"]]))
+        f"where v.case_id = ? and {cond}", [case["id"], *params]))
     groups: dict[str, dict] = {}
     for r in rows:
         g = groups.setdefault(r["what"], {"what": r["what"], "promises": 0, "kept": 0, "broken": 0, "overdue": 0,

@@ -10,7 +10,7 @@ import pytest
 from investigate import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import get_visit_for_review, review_queue, review_visit
-from investigate.disclosure import OTHER, protect_groups
+from investigate.disclosure import OTHER, gate, protect_groups
 from investigate.errors import InvalidInput, NotFound, PolicyError
 from investigate.fieldwork import completion, rounds_summary
 from investigate.verify import verify
@@ -136,7 +136,9 @@ def ready_case(ws, tobacco_case):
     """Fill every checklist item of the fixture case."""
     case = tobacco_case["case"]
     approve_all(ws, case)
-    long_ago = (ws.now() - timedelta(days=30)).isoformat()
+    # Visits were ten days ago; asked the day after, with a three-day window long closed.
+    case = cases.edit_case(ws, case, reply_days=3)
+    long_ago = (ws.now() - timedelta(days=9)).isoformat()
     for shop in tobacco_case["stores"]:
         replies.request_reply(ws, case, shop, requested_at=long_ago)
     case = ws.update("cases", case["id"], {"description": "Four shops tested once by one tester."})
@@ -146,21 +148,21 @@ def ready_case(ws, tobacco_case):
 
 def test_checklist_blocks_until_every_item_is_done(workspace, tobacco_case, run):
     ws, case = workspace, tobacco_case["case"]
-    open_keys = {i["key"] for i in editorial.open_items(ws, case)}
+    open_keys = {i["key"] for i in gate.open_items(ws, case)}
     assert {"visits_reviewed", "replies", "methodology", "legal_signoff"} <= open_keys
     with pytest.raises(PolicyError, match="not ready to publish"):
-        editorial.require_publishable(ws, case)
+        gate.require_publishable(ws, case)
     case = ready_case(ws, tobacco_case)
-    assert editorial.open_items(ws, case) == []
-    assert editorial.require_publishable(ws, case) is None
+    assert gate.open_items(ws, case) == []
+    assert gate.require_publishable(ws, case) is None
     shown = json.loads(run("checklist", "tobacco-nk", "--json").output)
     assert shown["ready"] is True
 
 
 def test_an_override_needs_a_reason(workspace, tobacco_case):
     with pytest.raises(InvalidInput):
-        editorial.require_publishable(workspace, tobacco_case["case"], override="  ")
-    assert editorial.require_publishable(workspace, tobacco_case["case"], override="court deadline") == "court deadline"
+        gate.require_publishable(workspace, tobacco_case["case"], override="  ")
+    assert gate.require_publishable(workspace, tobacco_case["case"], override="court deadline") == "court deadline"
 
 
 def test_publications_get_versions_and_corrections_land_in_the_next(workspace, tobacco_case, tmp_path, run):

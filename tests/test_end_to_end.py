@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from investigate import stats
 from investigate.cases import cases, editorial, replies, stores, testers, visits
 from investigate.cases.review import review_visit
+from investigate.disclosure import gate
 from investigate.reports.i18n import Formatter
 
 SOLD = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
@@ -83,8 +84,8 @@ def test_a_case_from_fieldwork_to_a_corrected_second_version(workspace, run, tmp
                 replies.record_reply(ws, req, answer="We retrained our staff.",
                                      answered_at=(ws.now() - timedelta(days=15)).isoformat())
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
-    assert editorial.open_items(ws, case) == []
-    cases.set_status(ws, case, "published")
+    assert gate.open_items(ws, case) == []
+    gate.mark_published(ws, case)
 
     db_version, pdf_version, text = agree(ws, case, run, tmp_path, "v1")
     assert (db_version, pdf_version) == (1, 1)
@@ -92,12 +93,19 @@ def test_a_case_from_fieldwork_to_a_corrected_second_version(workspace, run, tmp
     rate = stats.case_rates(ws, case, approved_only=True)[0]
     assert rate["not_completed"] == 1 and rate["eligible"] == 11  # the rejected visit is out; the closed shop apart
 
-    assert run("correct", "walk", "--note", "Shop 4 was visited at 14:00, not 13:00.").exit_code == 0
+    # Shop 4 was never asked for comment: a correction may not name it (issue 11).
+    refused = run("correct", "walk", "--note", "Shop 4 was visited at 14:00, not 13:00.")
+    assert refused.exit_code != 0 and "unnamed business's name" in refused.output and "Shop 4" not in refused.output
+    assert run("correct", "walk", "--note", "One shop was visited at 14:00, not 13:00.").exit_code == 0
+    # The correction is a change to what counsel signed: the sign-off no longer covers it.
+    assert [i["detail"] for i in gate.open_items(ws, case)] == [
+        "sign-off by legal counsel predates 1 change(s) to the case's records: sign again"]
+    editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
     db_version, pdf_version, text = agree(ws, case, run, tmp_path, "v2")
     assert (db_version, pdf_version) == (2, 2)
-    assert "Shop 4 was visited at 14:00, not 13:00." in text
+    assert "One shop was visited at 14:00, not 13:00." in text
     db = sqlite3.connect(tmp_path / "public-v2" / "public.db")
-    assert db.execute("select note from corrections").fetchone()[0].startswith("Shop 4")
+    assert db.execute("select note from corrections").fetchone()[0].startswith("One shop")
     versions = json.loads(run("versions", "walk", "--json").output)
     assert sorted((v["kind"], v["version"]) for v in versions) == [("database", 1), ("database", 2), ("pdf", 1), ("pdf", 2)]
     assert run("versions", "walk", "--check", tmp_path / "report-v1.pdf").exit_code == 0

@@ -34,8 +34,10 @@ def ready(workspace, tobacco_case):
     ws, case = workspace, tobacco_case["case"]
     for v in tobacco_case["visits"]:
         review_visit(ws, v, "approve")
+    # Visits were ten days ago; asked the day after, with a three-day window long closed.
+    case = cases.edit_case(ws, case, reply_days=3)
     for shop in tobacco_case["stores"]:
-        replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=30)).isoformat())
+        replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=9)).isoformat())
     case = ws.update("cases", case["id"], {"description": "Four shops, one tester."})
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
     return {**tobacco_case, "case": case}
@@ -180,8 +182,9 @@ def test_first_pages_render_to_pictures_that_are_not_blank(workspace, ready, tmp
 
 def test_the_reply_letter_says_what_when_what_was_found_and_until_when(workspace, ready, tmp_path, run):
     out = tmp_path / "letter.pdf"
+    replies.request_reply(workspace, ready["case"], ready["stores"][0])  # the letter is a new request, in writing
     result = json.loads(run("reply", "letter", "tobacco-nk", "L-1", "--lang", "en", "--out", out, "--json").output)
-    text = text_of(out)
+    text = " ".join(text_of(out).split())
     assert "Späti Eins" in text and "Tobacco product sold to a minor" in text and "JuSchG § 10" in text
     assert "Please answer by" in text and result["findings"] >= 1
     de = build_letter(workspace, ready["case"], ready["stores"][0], lang="de", out=tmp_path / "de.pdf")

@@ -94,9 +94,9 @@ def frame_case(workspace):
 
 def test_the_same_seed_draws_the_same_stores(workspace, frame_case):
     first = draw_sample(workspace, frame_case, n=6, seed=42)
-    again = draw_sample(workspace, frame_case, n=6, seed=42)
+    again = draw_sample(workspace, frame_case, n=6, seed=42, replace=True, reason="same seed again")
     assert [s["id"] for s in first["stores"]] == [s["id"] for s in again["stores"]]
-    other = draw_sample(workspace, frame_case, n=6, seed=43)
+    other = draw_sample(workspace, frame_case, n=6, seed=43, replace=True, reason="another seed")
     assert {s["id"] for s in other["stores"]} != {s["id"] for s in first["stores"]}
     draw = recorded_draw(workspace, frame_case)
     assert (draw["seed"], draw["frame_size"], draw["n"], draw["method"]) == (43, 20, 6, "simple random")

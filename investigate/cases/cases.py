@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound, PolicyError
 from ..ids import resolve
 from ..workspace import Workspace
+from .privacy import refuse_private
 from .protocols import get_protocol
+from .replies import CALENDARS, check_holiday_region
 
 STATUSES = ("planning", "fieldwork", "review", "published")
 LANGUAGES = ("en", "de", "da")
@@ -26,8 +28,11 @@ def create_case(
     reply_days: int = 14,
     description: str = "",
     notes: str = "",
+    reply_calendar: str = "days",
+    holidays: str | None = None,
 ) -> dict:
-    """A new case in ``planning``. The protocol must exist (built-in or the workspace's)."""
+    """A new case in ``planning``. The protocol must exist (built-in or the workspace's).
+    Title and description are printed: they may hold no private string."""
     if not _SLUG.match(slug or ""):
         raise InvalidInput(f"case slug {slug!r}: use lowercase letters, digits and dashes (at most 64)")
     if not title or not title.strip():
@@ -40,6 +45,9 @@ def create_case(
         raise InvalidInput("reply_days must be at least 1")
     if ws.db.execute("select 1 from cases where slug = ?", [slug]).fetchone():
         raise InvalidInput(f"a case with slug {slug!r} already exists")
+    holidays = _check_calendar(reply_calendar, holidays)
+    refuse_private(ws, title, what="case title")
+    refuse_private(ws, description, what="case description")
     return ws.insert(
         "cases",
         {
@@ -54,8 +62,47 @@ def create_case(
             "description": description,
             "notes": notes,
             "created_at": ws.now().isoformat(),
+            "reply_calendar": reply_calendar,
+            "holidays": holidays,
         },
     )
+
+
+def _check_calendar(reply_calendar: str, holidays: str | None) -> str | None:
+    if reply_calendar not in CALENDARS:
+        raise InvalidInput(f"reply calendar {reply_calendar!r} is not one of {', '.join(CALENDARS)}")
+    return check_holiday_region(holidays)
+
+
+#: What ``edit_case`` may change; everything else has its own command (status) or is fixed.
+EDITABLE = ("title", "description", "reply_days", "legal_basis", "jurisdiction", "reply_calendar", "holidays",
+            "language")
+
+
+def edit_case(ws: Workspace, case: dict, *, reason: str | None = None, **changes) -> dict:
+    """Change a case's title, method text, reply window, legal basis…, as one audited update.
+    Printed text is checked for private strings, as when the case was made."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))} of a case (editable: {', '.join(EDITABLE)})")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InvalidInput("nothing to change: give at least one of --title, --description, --reply-days, "
+                           "--legal-basis, --jurisdiction")
+    if "title" in changes and not changes["title"].strip():
+        raise InvalidInput("a case needs a title")
+    if "reply_days" in changes and int(changes["reply_days"]) < 1:
+        raise InvalidInput("reply_days must be at least 1")
+    if "language" in changes and changes["language"] not in LANGUAGES:
+        raise InvalidInput(f"language {changes['language']!r} is not one of {', '.join(LANGUAGES)}")
+    if "reply_calendar" in changes or "holidays" in changes:
+        changes["holidays"] = _check_calendar(changes.get("reply_calendar", case.get("reply_calendar") or "days"),
+                                              changes.get("holidays", case.get("holidays")))
+    for key in ("title", "description"):
+        if key in changes:
+            changes[key] = changes[key].strip()
+            refuse_private(ws, changes[key], what=f"case {key}", case=case)
+    return ws.update("cases", case["id"], changes, reason=reason or "case edited", action="edit")
 
 
 def get_case(ws: Workspace, ref: str) -> dict:
@@ -76,10 +123,18 @@ def list_cases(ws: Workspace, *, status: str | None = None) -> list[dict]:
     return list(ws.db.query(sql.format(where="")))
 
 
-def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = None) -> dict:
-    """Move a case along planning → fieldwork → review → published (or back, with a reason)."""
+def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = None,
+               checklist_passed: bool = False) -> dict:
+    """Move a case along planning → fieldwork → review → published (or back, with a reason).
+
+    ``published`` is reached only through the publication policy's gate
+    (``investigate.disclosure.gate.mark_published``), which checks the pre-publication
+    checklist (or records an override) and then calls this with ``checklist_passed``."""
     if status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if status == "published" and case["status"] != "published" and not checklist_passed:
+        raise PolicyError(f"case {case['slug']} becomes published only through its checklist "
+                          "(investigate.disclosure.gate.mark_published, or 'investigate case status SLUG published')")
     if STATUSES.index(status) < STATUSES.index(case["status"]) and not reason:
         raise InvalidInput(f"moving case {case['slug']} back from {case['status']} to {status} needs a reason")
     return ws.update("cases", case["id"], {"status": status}, reason=reason, action="status")

@@ -1,28 +1,21 @@
-"""From fieldwork to publication: the pre-publication checklist, sign-offs, retests,
-versions and corrections.
+"""From fieldwork to publication: sign-offs, retests, versions and corrections.
 
-The checklist is what a newsroom's standards desk asks before a name goes out: every visit
-reviewed, every named business asked and its window closed or answered, the methodology
-written down, the completion rate known, small cells suppressed, and a named role's legal
-sign-off. ``publish`` and the public PDF refuse a case whose checklist is open unless an
-override with a reason is given — and the override is recorded with the publication.
+The pre-publication checklist that reads these is the publication policy's
+(``investigate.disclosure.gate``). A sign-off records the audit position it signed, so that
+the checklist can tell when the records changed after it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..disclosure import min_cell
-from ..errors import InvalidInput, PolicyError
-from ..fieldwork import completion
+from ..errors import InvalidInput
 from ..workspace import Workspace
 from .cases import create_case
+from .privacy import refuse_private
 from .protocols import parse_duration
-from .replies import nameable_store_ids
-from .review import review_counts
 from .stores import add_to_frame
 
 PUBLICATION_KINDS = ("pdf", "database")
@@ -35,74 +28,40 @@ def sign_off(ws: Workspace, case: dict, *, role: str, signed_by: str, note: str 
         raise InvalidInput("a sign-off needs a --role, e.g. 'legal counsel'")
     if not signed_by or not signed_by.strip():
         raise InvalidInput("a sign-off needs --by: who signed")
+    # The audit position says what was signed: a later write to the case's records voids it.
     return ws.insert("signoffs", {"case_id": case["id"], "role": role.strip(), "signed_by": signed_by.strip(),
-                                  "note": note, "at": ws.now().isoformat()})
+                                  "note": note, "at": ws.now().isoformat(), "audit_seq": audit_head(ws)})
 
 
-def checklist(ws: Workspace, case: dict) -> list[dict]:
-    """Each item: key, ok, and what is missing. Pure reading; nothing is written."""
-    items = []
-
-    def item(key, ok, detail):
-        items.append({"key": key, "ok": bool(ok), "detail": detail})
-
-    counts = review_counts(ws, case)
-    pending = counts["received"] + counts["has_issues"]
-    item("visits_reviewed", pending == 0 and counts["approved"] > 0,
-         f"{pending} visit(s) await review" if pending else
-         ("no approved visit" if not counts["approved"] else f"{counts['approved']} approved, "
-                                                            f"{counts['rejected']} rejected"))
-
-    violators = {r[0] for r in ws.db.execute(
-        "select distinct store_id from visits where case_id = ? and outcome = 'violation' "
-        "and coalesce(review_state, 'received') != 'rejected' and kind = 'undercover'", [case["id"]])}
-    asked = {r[0] for r in ws.db.execute("select distinct store_id from replies where case_id = ?", [case["id"]])}
-    closed = nameable_store_ids(ws, case)
-    not_asked = violators - asked
-    still_open = (violators & asked) - closed
-    item("replies", not not_asked and not still_open,
-         "; ".join(x for x in [f"{len(not_asked)} business(es) with findings not asked for comment" if not_asked else "",
-                               f"{len(still_open)} reply window(s) still open" if still_open else ""] if x)
-         or f"{len(violators)} business(es) asked; all answered or past their deadline")
-
-    missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
-    item("methodology", not missing, f"missing: {', '.join(missing)}" if missing else "protocol, legal basis, "
-         "jurisdiction and method described")
-
-    overall = completion(ws, case)[0] if ws.db.execute(
-        "select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() else None
-    item("completion_rate", overall is not None and overall["targets"] > 0,
-         f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
-         if overall and overall["targets"] else "no attempts recorded")
-
-    threshold = min_cell(ws, case)
-    item("small_cells", threshold >= 3, f"groups under {threshold} visits are merged or withheld"
-         if threshold >= 3 else f"threshold {threshold} is too low to protect testers and clerks (use ≥ 3)")
-
-    roles = [r["role"] for r in ws.db.query("select role from signoffs where case_id = ? order by at", [case["id"]])]
-    legal = [r for r in roles if re.search(r"legal|lawyer|counsel|jurist|justitiar|advokat", r, re.I)]
-    item("legal_signoff", bool(legal), f"signed off by {legal[-1]}" if legal else
-         "no legal sign-off (investigate checklist signoff CASE --role 'legal counsel' --by NAME)")
-    return items
+def changes_since(ws: Workspace, case: dict, seq: int) -> int:
+    """How many audited writes to the case's records came after audit entry ``seq``: the case
+    itself (status changes aside), its visits and what hangs off them, its frame, replies,
+    samples and corrections. Publications and sign-offs are not changes to what was signed."""
+    cid = case["id"]
+    by_visit = "(select id from {t} where visit_id in (select id from visits where case_id = :c))"
+    owned = {
+        "visits": "(select id from visits where case_id = :c)",
+        "findings": by_visit.format(t="findings"), "evidence": by_visit.format(t="evidence"),
+        "promises": by_visit.format(t="promises"), "reviews": by_visit.format(t="reviews"),
+        "replies": "(select id from replies where case_id = :c)",
+        "reply_items": "(select id from reply_items where reply_id in (select id from replies where case_id = :c))",
+        "case_stores": "(select id from case_stores where case_id = :c)",
+        "samples": "(select id from samples where case_id = :c)",
+        "corrections": "(select id from corrections where case_id = :c)",
+    }
+    clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')"]
+    clauses += [f"(a.table_name = '{t}' and a.row_id in {sub})" for t, sub in owned.items()]
+    # Rows deleted since are no longer found by the sub-selects; their entries keep the old row.
+    clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.case_id') = :c)")
+    clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.visit_id') in "
+                   "(select id from visits where case_id = :c))")
+    return ws.db.execute(f"select count(*) from audit_log a where a.seq > :s and ({' or '.join(clauses)})",
+                         {"c": cid, "s": seq}).fetchone()[0]
 
 
-def open_items(ws: Workspace, case: dict) -> list[dict]:
-    return [i for i in checklist(ws, case) if not i["ok"]]
-
-
-def require_publishable(ws: Workspace, case: dict, *, override: str | None = None) -> str | None:
-    """Raise PolicyError naming what is missing, unless the checklist is complete or an
-    override reason is given. Returns the override reason to record with the publication."""
-    missing = open_items(ws, case)
-    if not missing:
-        return None
-    if override is not None:
-        if not override.strip():
-            raise InvalidInput("--override needs a reason")
-        return override.strip()
-    raise PolicyError(f"case {case['slug']} is not ready to publish: "
-                      + "; ".join(f"{i['key']}: {i['detail']}" for i in missing)
-                      + " (or give --override \"reason\")")
+def audit_head(ws: Workspace) -> int:
+    """The newest audit entry's number: what a sign-off signed."""
+    return ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0]
 
 
 def record_publication(ws: Workspace, case: dict, *, kind: str, path: Path | str,
@@ -145,9 +104,11 @@ def verify_publication(ws: Workspace, case: dict, path: Path | str) -> dict | No
 
 
 def add_correction(ws: Workspace, case: dict, *, note: str) -> dict:
-    """A correction appears, dated, in the corrections section of the next version."""
+    """A correction appears, dated, in the corrections section of the next version. Its text
+    is printed as written, so it may hold no private string (a tester code, an unnamed shop)."""
     if not note or not note.strip():
         raise InvalidInput("a correction needs a --note")
+    refuse_private(ws, note, what="correction", case=case)
     if not ws.db.execute("select 1 from publications where case_id = ?", [case["id"]]).fetchone():
         raise InvalidInput(f"case {case['slug']} has not been published yet: correct the records instead")
     return ws.insert("corrections", {"case_id": case["id"], "note": note.strip(),

@@ -23,14 +23,19 @@ def case():
 @click.option("--language", type=click.Choice(LANGUAGES), help="Report language (default: workspace's).")
 @click.option("--reply-days", type=click.IntRange(1, 365), default=14, show_default=True,
               help="Days a business gets to answer before it may be named.")
-@click.option("--description", default="")
+@click.option("--working-days", is_flag=True, help="Count the reply window in working days (see --holidays).")
+@click.option("--holidays", metavar="REGION", help="Public holidays to skip: a country, or country-state "
+              "(DE-BE, DE-BY, DK).")
+@click.option("--description", default="", help="The method, as printed in the report.")
 @json_option
 @pass_workspace
-def case_new(ws, slug, title, protocol, jurisdiction, legal_basis, language, reply_days, description, as_json):
+def case_new(ws, slug, title, protocol, jurisdiction, legal_basis, language, reply_days, working_days, holidays,
+             description, as_json):
     """Open a new case SLUG (lowercase, dashes)."""
     row = cases.create_case(ws, slug=slug, title=title, protocol=protocol, jurisdiction=jurisdiction,
                             legal_basis=legal_basis, language=language, reply_days=reply_days,
-                            description=description)
+                            description=description, reply_calendar="working_days" if working_days else "days",
+                            holidays=holidays)
     if as_json:
         echo_json(row)
     else:
@@ -75,15 +80,50 @@ def case_show(ws, case_ref, as_json):
         click.echo(f"  period {summary['first_visit'][:10]} – {summary['last_visit'][:10]}")
 
 
+@case.command("edit")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--title")
+@click.option("--description", help="The method, as printed in the report.")
+@click.option("--reply-days", type=click.IntRange(1, 365))
+@click.option("--working-days/--calendar-days", "working_days", default=None,
+              help="Count the reply window in working days or calendar days.")
+@click.option("--holidays", metavar="REGION", help="Public holidays to skip (DE-BE, DK…).")
+@click.option("--legal-basis")
+@click.option("--jurisdiction")
+@click.option("--reason", help="Why (kept in the audit log).")
+@json_option
+@pass_workspace
+def case_edit(ws, case_ref, title, description, reply_days, working_days, holidays, legal_basis, jurisdiction,
+              reason, as_json):
+    """Change CASE's title, method text, reply window or legal basis (audited)."""
+    calendar = None if working_days is None else ("working_days" if working_days else "days")
+    row = cases.edit_case(ws, cases.get_case(ws, case_ref), reason=reason, title=title, description=description,
+                          reply_days=reply_days, reply_calendar=calendar, holidays=holidays,
+                          legal_basis=legal_basis, jurisdiction=jurisdiction)
+    if as_json:
+        echo_json(row)
+    else:
+        click.echo(f"Case {row['slug']} updated.")
+
+
 @case.command("status")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("status", type=click.Choice(STATUSES))
 @click.option("--reason", help="Needed to move a case back.")
+@click.option("--override", help="Publish although the checklist is open; the reason is recorded.")
 @json_option
 @pass_workspace
-def case_status(ws, case_ref, status, reason, as_json):
-    """Set a case's status: planning → fieldwork → review → published."""
-    row = cases.set_status(ws, cases.get_case(ws, case_ref), status, reason=reason)
+def case_status(ws, case_ref, status, reason, override, as_json):
+    """Set a case's status: planning → fieldwork → review → published.
+
+    'published' needs a passing checklist (investigate checklist CASE) or --override "reason"."""
+    case = cases.get_case(ws, case_ref)
+    if status == "published" and case["status"] != "published":
+        from ..disclosure.gate import mark_published
+
+        row = mark_published(ws, case, override=override)
+    else:
+        row = cases.set_status(ws, case, status, reason=reason)
     if as_json:
         echo_json(row)
     else:

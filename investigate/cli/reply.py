@@ -21,17 +21,27 @@ def reply():
 @click.argument("store_ref", metavar="STORE")
 @click.option("--channel", type=click.Choice(CHANNELS), default="email", show_default=True)
 @click.option("--at", "requested_at", help="When it was asked (default: now).")
-@click.option("--deadline", help="Default: the case's reply window from the request.")
+@click.option("--deadline", help="Default: the end of the case's reply window from the request.")
+@click.option("--short-deadline-reason", help="Needed for a deadline shorter than the case's window; "
+              "printed in the report's method.")
 @json_option
 @pass_workspace
-def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, as_json):
-    """Record that STORE was asked for comment on CASE."""
-    row = request_reply(ws, get_case(ws, case_ref), get_store(ws, store_ref), channel=channel,
-                        requested_at=requested_at, deadline=deadline)
+def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, short_deadline_reason, as_json):
+    """Record that STORE was asked for comment on CASE.
+
+    The request covers every visit of STORE in CASE and every finding of them, observations
+    included; the store may be named once its window closes, and only for what was covered.
+    A finding approved later needs a new request."""
+    case, store = get_case(ws, case_ref), get_store(ws, store_ref)
+    row = request_reply(ws, case, store, channel=channel, requested_at=requested_at, deadline=deadline,
+                        short_deadline_reason=short_deadline_reason)
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}.")
+        covered = ws.db.execute("select count(finding_id), count(*) - count(finding_id) from reply_items "
+                                "where reply_id = ?", [row["id"]]).fetchone()
+        click.echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}: covers {covered[1]} visit(s) "
+                   f"and {covered[0]} finding(s).")
 
 
 @reply.command("record")

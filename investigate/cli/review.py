@@ -88,7 +88,9 @@ def checklist():
 @pass_workspace
 def checklist_show(ws, case_ref, as_json):
     case = get_case(ws, case_ref)
-    items = editorial.checklist(ws, case)
+    from ..disclosure.gate import checklist as policy_checklist
+
+    items = policy_checklist(ws, case)
     if as_json:
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items})
         return

@@ -17,13 +17,18 @@ from .util import echo_json, pass_workspace
 @click.option("--expected-rate", type=float, default=0.2, show_default=True, help="Violation rate expected.")
 @click.option("--strata", type=click.Choice(STRATA_COLUMNS), help="Stratify by this store column.")
 @click.option("--seed", type=int, help="Random seed (default: a new one, recorded).")
+@click.option("--replace", is_flag=True, help="Replace the case's recorded sample (needs --reason).")
+@click.option("--reason", help="Why the design changed; printed in the report's method.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_workspace
-def sample(ws, case_ref, n, margin, confidence, expected_rate, strata, seed, as_json):
+def sample(ws, case_ref, n, margin, confidence, expected_rate, strata, seed, replace, reason, as_json):
     """Draw a simple random or stratified sample of stores from CASE's frame, and record the
-    draw (frame size, method, strata, seed, date) so that it can be reproduced exactly."""
+    draw (frame size, method, strata, seed, date) so that it can be reproduced exactly.
+
+    A case has one design: a second draw is refused unless --replace --reason "…" says why;
+    the report's method then names the replacement."""
     result = draw_sample(ws, get_case(ws, case_ref), n=n, margin=margin, confidence=confidence,
-                         expected_rate=expected_rate, strata=strata, seed=seed)
+                         expected_rate=expected_rate, strata=strata, seed=seed, replace=replace, reason=reason)
     if as_json:
         echo_json(result)
         return

@@ -10,6 +10,7 @@ import click
 from .. import stats as rates
 from ..cases.cases import get_case
 from ..cases.protocols import get_protocol
+from ..disclosure import PUBLIC, WORKING, case_rates
 from .util import echo_json, echo_result, pass_workspace
 
 BY = [k for k in rates.GROUPINGS if k]
@@ -37,18 +38,21 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     """
     case = get_case(ws, case_ref)
     kind = "official" if official else "undercover"
-    rows = rates.case_rates(ws, case, by=by, confidence=confidence, kind=kind, approved_only=approved_only)
+    scope = PUBLIC if approved_only else WORKING
+    rows = case_rates(ws, case, scope=scope, by=by, confidence=confidence, kind=kind)
     weighted = rates.stratified_estimate(ws, case, confidence=confidence, approved_only=approved_only)
-    promise_rows = rates.promise_rates(ws, case, confidence=confidence)
+    promise_rows = rates.promise_rates(ws, case, confidence=confidence, approved_only=approved_only)
+    provisional = sum(r["provisional"] for r in rows)
     fmt = "json" if as_json else fmt
     if fmt == "json":
-        echo_json({"case": case["slug"], "by": by, "kind": kind, "approved_only": approved_only, "groups": rows,
+        echo_json({"case": case["slug"], "by": by, "kind": kind, "approved_only": approved_only, "scope": scope,
+                   "provisional": provisional, "groups": rows,
                    "weighted": weighted, "promises": promise_rows})
         return
     if fmt == "csv":
         out = io.StringIO()
         fields = ["group", "visits", "violations", "compliant", "inconclusive", "not_completed", "eligible", "rate",
-                  "ci_low", "ci_high"]
+                  "ci_low", "ci_high", "provisional"]
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -59,9 +63,12 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     else:
         echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"],
                       "eligible": r["eligible"], "inconclusive": r["inconclusive"],
-                      "not completed": r["not_completed"], "rate": _pct(r["rate"]),
+                      "not completed": r["not_completed"], "provisional": r["provisional"], "rate": _pct(r["rate"]),
                       f"{confidence:.0%} interval": f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}"
                       if r["ci_low"] is not None else ""} for r in rows])
+    if provisional:
+        click.echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
+                   "--approved-only gives the figures as they would be published.")
     if weighted and weighted["estimate"] is not None:
         click.echo(f"\nWeighted estimate (stratified sample): {_pct(weighted['estimate'])} "
                    f"({_pct(weighted['ci_low'])} – {_pct(weighted['ci_high'])})")

@@ -7,6 +7,8 @@ column of the schema is described, so a forgotten one fails the suite).
 
 from __future__ import annotations
 
+from .. import disclosure
+from ..disclosure import WORKING
 from ..workspace import Workspace
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -17,7 +19,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "language": "Language of the reports.", "reply_days": "Days a business gets to answer (days).",
         "description": "Method, as printed in the report.", "notes": "Internal notes (never published).",
         "created_at": "When the case was opened.", "parent_case_id": "The case this one retests.",
-        "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits)."}),
+        "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
+        "reply_calendar": "days or working_days: how the reply window is counted.",
+        "holidays": "Public holidays skipped in working days (DE-BE, DK…)."}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
         "licence_number": "Licence or registration number.", "address": "Street address.",
@@ -59,7 +63,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "replies": ("The right of reply: when a business was asked, its deadline and its answer, verbatim.", {
         "id": "Reply id.", "case_id": "Case.", "store_id": "Business.", "requested_at": "When it was asked.",
         "channel": "How it was asked.", "deadline": "Deadline to answer.", "answered_at": "When it answered.",
-        "answer": "Its answer, verbatim.", "notes": "Internal notes (never published).", "created_at": "When recorded."}),
+        "answer": "Its answer, verbatim.", "notes": "Internal notes (never published).", "created_at": "When recorded.", "short_deadline_reason": "Why the deadline is shorter than the case's window (printed in the method)."}),
     "case_stores": ("A case's frame: the stores it may test.", {
         "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "stratum": "Stratum for sampling.",
         "added_at": "When added."}),
@@ -68,7 +72,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "reviewer": "Who (internal).", "at": "When."}),
     "signoffs": ("Sign-offs before publication, e.g. legal review.", {
         "id": "Sign-off id.", "case_id": "Case.", "role": "Role that signed.", "signed_by": "Who (internal).",
-        "note": "Note.", "at": "When."}),
+        "note": "Note.", "at": "When.", "audit_seq": "The audit entry the sign-off signed: a later change to the case voids it."}),
     "publications": ("Every public file, with its version and SHA-256.", {
         "id": "Publication id.", "case_id": "Case.", "kind": "pdf or database.", "edition": "public or internal.",
         "version": "Version number.", "sha256": "SHA-256 of the file.", "size": "Size (bytes).",
@@ -82,7 +86,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "strata_column": "Store column that defines the strata.", "seed": "Random seed.",
         "frame_size": "Stores in the frame.", "n": "Stores drawn.", "margin": "Margin of error aimed at.",
         "confidence": "Confidence level.", "expected_rate": "Violation rate assumed for the size.",
-        "params": "Other parameters (JSON).", "drawn_at": "When drawn."}),
+        "params": "Other parameters (JSON).", "drawn_at": "When drawn.", "replaces_sample_id": "The draw this one replaced.", "replace_reason": "Why the design changed (printed in the method)."}),
     "sample_stores": ("The stores each sample drew.", {
         "id": "Row id.", "sample_id": "Sample.", "store_id": "Store.", "stratum": "Stratum.",
         "stratum_frame": "Stores of the stratum in the frame.", "stratum_sample": "Stores drawn from the stratum.",
@@ -108,6 +112,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
+    "reply_items": ("What each reply request put to the business: its visits and findings, with a hash of what "
+                    "would be printed. A finding not covered by a closed request keeps the business unnamed.", {
+        "id": "Item id (UUID).", "reply_id": "The request.", "visit_id": "Visit put to the business.",
+        "finding_id": "Finding put to the business (empty: the visit itself).",
+        "covered_hash": "SHA-256 of what was put: store, visit time, finding code, title, statute, severity.",
+        "created_at": "When the request was recorded."}),
     "workspace_meta": ("This workspace's identity.", {"key": "Setting.", "value": "Value."}),
     "foreign_audit": ("Audit chains of other workspaces merged into this one, kept verifiable.", {
         "origin": "Workspace the chain comes from.", "seq": "Position in that chain.", "at": "When (UTC).",
@@ -144,13 +154,18 @@ UNITS = {"near_results": {"distance_m": "m", "radius_m": "m"}, "evidence": {"siz
 SORT = {"tips": "received_at", "near_results": "distance_m", "visits": "visited_at", "findings": "created_at", "audit_log": "seq", "promises": "due_at",
         "replies": "deadline"}
 
-RATE_BY_CHAIN = """
+# Which visits count is the publication policy's: the editors' working scope (every visit not
+# rejected), with the number still provisional (not yet approved) beside each figure.
+_WORKING = disclosure.visit_sql(WORKING)
+
+RATE_BY_CHAIN = f"""
 with per_store as (
   -- counted per store over idx_visits_rates, then joined to the stores: as investigate.stats does
   select v.store_id, count(*) as visits, sum(v.outcome = 'violation') as violations,
-    sum(v.outcome in ('violation', 'compliant')) as eligible
+    sum(v.outcome in ('violation', 'compliant')) as eligible,
+    sum(coalesce(v.review_state, 'received') != 'approved') as provisional
   from visits v
-  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+  where v.case_id = (select id from cases where slug = :case) and {_WORKING}
   group by v.store_id
 )
 select coalesce(s.chain, '(independent)') as chain,
@@ -159,19 +174,21 @@ select coalesce(s.chain, '(independent)') as chain,
   sum(p.eligible) as eligible,
   round(investigate_rate(sum(p.violations), sum(p.eligible)), 4) as rate,
   round(investigate_ci_low(sum(p.violations), sum(p.eligible)), 4) as ci_low,
-  round(investigate_ci_high(sum(p.violations), sum(p.eligible)), 4) as ci_high
+  round(investigate_ci_high(sum(p.violations), sum(p.eligible)), 4) as ci_high,
+  sum(p.provisional) as provisional
 from per_store p join stores s on s.id = p.store_id
 group by 1 order by 1
 """
 
 CANNED = {
     "rate_by_chain": {"title": "Violation rate by chain, with 95 % Wilson interval", "sql": RATE_BY_CHAIN,
-                      "description": "Numbers from investigate.stats: inconclusive visits and attempts not made "
-                                     "are not in the denominator."},
-    "stores_sold_more_than_once": {"title": "Stores that sold more than once", "sql": """
+                      "description": "Numbers from investigate.stats over the policy's working scope: rejected "
+                                     "visits never count; 'provisional' counts visits not yet approved. "
+                                     "Inconclusive visits and attempts not made are not in the denominator."},
+    "stores_sold_more_than_once": {"title": "Stores that sold more than once", "sql": f"""
 select s.name, s.chain, s.address, count(*) as sales, group_concat(substr(v.visited_at, 1, 10), ', ') as dates
 from visits v join stores s on s.id = v.store_id
-where v.outcome = 'violation' and v.kind = 'undercover'
+where v.outcome = 'violation' and {_WORKING}
 group by s.id having count(*) > 1 order by sales desc, s.name"""},
     "overdue_promises": {"title": "Overdue promises", "sql": """
 select p.what, p.due_at, s.name as store, c.slug as case_slug, p.visit_id

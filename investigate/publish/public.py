@@ -6,9 +6,11 @@ someone adds it to this module on purpose. The rules (DESIGN.md):
 
 - only the cases chosen (``status = 'published'``, or named), each past its pre-publication
   checklist or with an override reason that is recorded;
-- only approved undercover visits enter the figures and the visit list;
-- a store is named only when ``replies.nameable_store_ids`` allows it; otherwise it gets a
-  stable pseudonym and no name, chain, address or coordinates;
+- which visits count, who may be named and which texts may be printed is asked of the
+  publication policy (``investigate.disclosure``), never decided here: approved undercover
+  visits only; an unnamed store gets a stable pseudonym and no name, chain, address or
+  coordinates; an unnamed chain is "Chain A" in the rates and in complaint counts; a business
+  a tip names but no store or chain matches is "Business A";
 - visit times at day precision; no tester codes, ids, ages or birth data; no observer; no
   notes of any table; no evidence file names or paths (SHA-256 sums are published: they let
   anyone check evidence shown later without revealing it); free-text answers left out;
@@ -31,24 +33,20 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from .. import stats
+from .. import disclosure
 from ..cases import editorial
 from ..cases.protocols import get_protocol
-from ..cases.replies import nameable_store_ids
-from ..disclosure import min_cell, protect_groups
+from ..disclosure import PUBLIC, gate, min_cell, protect_groups
+from ..disclosure.naming import Naming, public_store_id
 from ..errors import NotFound, PolicyError
 from ..fieldwork import completion
+from ..stats import rate
 from ..workspace import Workspace
 
 PUBLIC_DB = "public.db"
 PUBLIC_METADATA = "metadata.json"
 INSPECT_FILE = "inspect-data.json"
 PUBLIC_ANSWER_TYPES = ("bool", "choice", "int", "number")
-
-
-def public_store_id(case: dict, store_id: str) -> str:
-    """A pseudonym stable across versions of one case's publication, unlinkable across cases."""
-    return "S-" + hashlib.sha256(f"{case['id']}:{store_id}".encode()).hexdigest()[:10]
 
 
 def select_cases(ws: Workspace, slugs: list[str] | None) -> list[dict]:
@@ -129,9 +127,9 @@ def _public_answers(protocol, answers_json: str) -> str:
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
                 override_reason: str | None, version: int) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
-    named = nameable_store_ids(ws, case, on=now)
-    # Which visits may be shown is stats.visit_filter's decision, as for every public figure.
-    cond, cond_params = stats.visit_filter(approved_only=True)
+    names = disclosure.naming(ws, case, on=now)
+    named = names.named_stores
+    cond, cond_params = disclosure.visit_condition(PUBLIC)
     approved = f"from visits v where v.case_id = ? and {cond}"
     args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
@@ -145,7 +143,10 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into stores (id, case_slug, named, name, chain, address, city, district, lat, lon) "
             "values (?,?,?,?,?,?,?,?,?,?)",
             [pid, case["slug"], int(is_named),
-             st["name"] if is_named else None, st["chain"] if is_named else None,
+             st["name"] if is_named else None,
+             # A named store's chain only when the chain may be named: else "Chain A" in the
+             # rates would be one join away from the chain's name.
+             st["chain"] if is_named and names.chain_named(st["chain"]) else None,
              st["address"] if is_named else None, st["city"], st["district"],
              st["lat"] if is_named else None, st["lon"] if is_named else None])
     visit_ids: dict[str, int] = {}
@@ -180,11 +181,14 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         out.execute("insert into replies (case_slug, store_id, requested_date, deadline_date, answered_date, answer) "
                     "values (?,?,?,?,?,?)",
                     [case["slug"], store_ids[r["store_id"]], _day(r["requested_at"]), _day(r["deadline"]),
-                     _day(r["answered_at"]), r["answer"]])
+                     _day(r["answered_at"]), names.redact(r["answer"])])
     threshold = min_cell(ws, case)
-    overall = stats.case_rates(ws, case, approved_only=True)
+    overall = disclosure.case_rates(ws, case, scope=PUBLIC)
     for grouping in (None, "chain", "district", "round"):
-        rows = stats.case_rates(ws, case, by=grouping, approved_only=True)
+        rows = disclosure.case_rates(ws, case, scope=PUBLIC, by=grouping)
+        if grouping == "chain":
+            rows = [{**r, "group": names.chain_label(r["group"])} if r["group"] != "(independent)" else r
+                    for r in rows]
         protected = protect_groups(rows, threshold=threshold) if grouping else {"rows": rows}
         for r in protected["rows"]:
             out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, violation_rate, "
@@ -192,18 +196,18 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                         [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
                          r.get("eligible"), r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
-    _public_tips(ws, out, case, named)
+    _public_tips(ws, out, case, names)
     for c in editorial.corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
-                    [case["slug"], _day(c["created_at"]), c["note"]])
+                    [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
     ages = [r[0] for r in ws.db.execute(
         f"select distinct v.tester_age {approved} and v.tester_age is not null order by 1", args)]
     comp = completion(ws, case, approved_only=True)
-    total = overall[0] if overall else stats.rate(0, 0)
+    total = overall[0] if overall else rate(0, 0)
     out.execute(
         "insert into cases values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [case["slug"], case["title"], case["protocol"], protocol.title, case["jurisdiction"], case["legal_basis"],
-         case["language"], case["description"],
+        [case["slug"], names.redact(case["title"]), case["protocol"], protocol.title, case["jurisdiction"],
+         case["legal_basis"], case["language"], names.redact(case["description"]),
          _day(first), _day(last),
          len(store_ids), len(visit_ids), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
          comp[0]["completion_rate"] if comp else None, threshold,
@@ -214,25 +218,25 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "named_stores": sum(1 for s in store_ids if s in named)}
 
 
-UNNAMED = "(not named: reply window open)"
-
-
-def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, named: set[str]) -> None:
+def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Naming) -> None:
     """Tips that led to the case: counts per business and issue; a story only where its source
-    consented to publication; never a source's contact. A business is named by the same rule
-    as in the rest of the copy."""
+    consented to publication and it names nobody who may not be named; never a source's
+    contact. A business is named by the policy's rule, at store or chain level; otherwise it
+    carries the same pseudonym as everywhere else in the copy."""
     if "tips" not in ws.db.table_names():
         return
     counts: dict[tuple[str, str], list[str]] = {}
     for t in ws.db.query("select t.*, s.name as store_name from tips t left join stores s on s.id = t.store_id "
                          "where t.case_id = ? order by t.received_at", [case["id"]]):
         if t["store_id"]:
-            business = t["store_name"] if t["store_id"] in named else UNNAMED
+            business = t["store_name"] if names.store_named(t["store_id"]) else public_store_id(case, t["store_id"])
+        elif t["chain"]:
+            business = names.chain_label(t["chain"])
         else:
-            business = t["chain"] or t["company"] or "(unknown)"
-        issue = t["issue"] or "(no issue given)"
+            business = names.business_label(t["company_key"] or t["company"] or "")
+        issue = names.redact(t["issue"]) or "(no issue given)"
         counts.setdefault((business, issue), []).append(t["received_at"][:10])
-        if t["consent_publish"] and t["narrative"]:
+        if t["consent_publish"] and t["narrative"] and not names.private_kind(t["narrative"]):
             out.execute("insert into complaint_stories (case_slug, business, issue, received_date, story) "
                         "values (?,?,?,?,?)", [case["slug"], business, issue, t["received_at"][:10], t["narrative"]])
     for (business, issue), dates in sorted(counts.items()):
@@ -252,7 +256,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = select_cases(ws, slugs)
-    overrides = {c["id"]: editorial.require_publishable(ws, c, override=override) for c in chosen}
+    overrides = {c["id"]: gate.require_publishable(ws, c, override=override) for c in chosen}
     target = out_dir / PUBLIC_DB
     tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)

@@ -3,10 +3,12 @@ business for comment. Plain values in, a PDF file and a summary dict out."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
-from ..cases import editorial
+from ..cases import editorial, replies
+from ..disclosure import gate
+from ..errors import InvalidInput
 from ..cases.protocols import get_protocol
 from ..workspace import Workspace
 from .gather import gather
@@ -25,7 +27,7 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                  out: Path | str | None = None, override: str | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
     override reason); it is then recorded with its version number and SHA-256."""
-    override_reason = editorial.require_publishable(ws, case, override=override) if edition == "public" else None
+    override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
     context = gather(ws, case, edition=edition, lang=lang)
     out = Path(out) if out else default_path(ws, case, edition, context["lang"], version=context["version"])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -43,33 +45,47 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
 
 def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = None,
                  out: Path | str | None = None) -> dict:
-    """The right-of-reply letter: what was tested, when, what was found, until when and how to answer."""
+    """The right-of-reply letter for the store's latest reply request: exactly what the request
+    put to the business — every visit with its date and time, every finding (observations
+    included, marked as such) and the evidence kept — until when, and how to answer.
+
+    The letter is the request in writing, so it needs one (``investigate reply request``) whose
+    deadline is still ahead: a letter dated today never asks for an answer by yesterday."""
     lang = lang or case["language"] or ws.language
     _ = translations(lang).gettext
     fmt = Formatter(lang)
+    request = replies.latest_request(ws, case, store)
+    if request is None:
+        raise InvalidInput(f"no reply request for {store['name']} in case {case['slug']}: record one first "
+                           f"(investigate reply request {case['slug']} {store['id'][:8]})")
+    today = ws.now()
+    if datetime.fromisoformat(request["deadline"]) <= today:
+        raise InvalidInput(f"the deadline of the latest request ({request['deadline']}) is not after today: "
+                           "record a new request before writing the letter")
+    items = replies.request_items(ws, request)
     outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
                     "not_completed": _("not completed")}
-    visits = list(ws.db.query("select * from visits where case_id = ? and store_id = ? and kind = 'undercover' "
-                              "order by visited_at", [case["id"], store["id"]]))
-    findings = list(ws.db.query(
-        "select f.*, v.visited_at from findings f join visits v on v.id = f.visit_id where v.case_id = ? "
-        "and v.store_id = ? and f.severity != 'observation' order by v.visited_at", [case["id"], store["id"]]))
-    request = ws.db.execute("select deadline, channel from replies where case_id = ? and store_id = ? "
-                            "order by requested_at desc limit 1", [case["id"], store["id"]]).fetchone()
-    deadline = request[0] if request else (ws.now() + timedelta(days=case["reply_days"] or 14)).isoformat()
+    severity_text = {"high": _("serious"), "medium": _("medium"), "low": _("minor"),
+                     "observation": _("observation (no breach of law claimed)")}
     context = {
         "lang": lang, "newsroom": ws.newsroom, "title": case["title"], "store": store,
         "protocol": get_protocol(case["protocol"], ws.root).title, "legal_basis": case["legal_basis"],
-        "today": fmt.long_day(ws.now().date()), "deadline": fmt.long_day(deadline),
-        "channel": (request[1] if request else "email"),
-        "visits": [{"date": fmt.day(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
-                   for v in visits],
-        "findings": [{"date": fmt.day(f["visited_at"]), "title": f["title"], "statute": f["statute"]} for f in findings],
+        "today": fmt.long_day(today.date()), "deadline": fmt.long_day(request["deadline"]),
+        "channel": request["channel"],
+        "visits": [{"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
+                   for v in items["visits"]],
+        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": f["title"], "statute": f["statute"],
+                      "severity": severity_text.get(f["severity"], f["severity"]),
+                      "observation": f["severity"] == "observation"} for f in items["findings"]],
+        "evidence": [{"date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"], "media_type": e["media_type"],
+                      "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else None}
+                     for e in items["evidence"]],
     }
     if out is None:
         out = ws.root / "reports" / f"{case['slug']}-letter-{store['id'][:8]}-{lang}.pdf"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf = render_pdf("letter.html", context, workspace_root=ws.root, out=out)
-    return {"pdf": str(out), "lang": lang, "bytes": len(pdf), "visits": len(visits), "findings": len(findings),
-            "deadline": deadline}
+    return {"pdf": str(out), "lang": lang, "bytes": len(pdf), "visits": len(items["visits"]),
+            "findings": len(items["findings"]), "evidence": len(items["evidence"]), "deadline": request["deadline"],
+            "request": request["id"]}

@@ -1,24 +1,26 @@
 """A case gathered into plain data for the templates: nothing here renders, nothing writes.
 
-The public edition follows the same rules as the public database (publish/public.py): only
-approved undercover visits enter the figures and the tables; a store is named only when
-``replies.nameable_store_ids`` allows it — otherwise it is "Store A", "Store B"… with its
-district; times at day precision; no tester, observer, note or evidence file name; groups
-below the disclosure threshold merged, and the report says so. The internal edition shows
-everything, review states included.
+The public edition asks the publication policy (``investigate.disclosure``) what the public
+database asks: which visits count (approved undercover visits), who may be named (a store
+whose every printed finding was put to it and its window closed — otherwise "Store A" with
+its district; a chain only when all its stores may be named — otherwise "Chain A") and which
+texts may be printed (redacted of private strings); times at day precision; no tester,
+observer, note or evidence file name; groups below the disclosure threshold merged, and the
+report says so, naming only what may be named. The internal edition shows everything that is
+not rejected, review states included, and marks unreviewed visits as provisional.
 """
 
 from __future__ import annotations
 
 import json
-import string
 from datetime import datetime
 
-from .. import stats
+from .. import disclosure, stats
 from ..cases import editorial
 from ..cases.protocols import get_protocol
-from ..cases.replies import nameable_store_ids
-from ..disclosure import min_cell, protect_groups
+from ..disclosure import OTHER, PUBLIC, WORKING, min_cell, protect_groups
+from ..disclosure.counting import approved_only
+from ..disclosure.naming import letters
 from ..fieldwork import completion, rounds_summary
 from ..workspace import Workspace
 from .charts import rate_chart
@@ -26,16 +28,6 @@ from .i18n import Formatter, translations
 from .maps import store_map
 
 EDITIONS = ("public", "internal")
-
-
-def _letters(n: int) -> str:
-    """A, B, … Z, AA, AB … for unnamed stores."""
-    out = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = string.ascii_uppercase[r] + out
-    return out
 
 
 def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
@@ -48,9 +40,11 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     fmt = Formatter(lang)
     now = now or ws.now()
     protocol = get_protocol(case["protocol"], ws.root)
-    named = nameable_store_ids(ws, case, on=now)
-    # The same decision as every public figure: stats.visit_filter (approved only in public).
-    cond, cond_params = stats.visit_filter(approved_only=public)
+    scope = PUBLIC if public else WORKING
+    names = disclosure.naming(ws, case, on=now)
+    named = names.named_stores
+    redact = names.redact if public else (lambda text: text)
+    cond, cond_params = disclosure.visit_condition(scope)
     args = [case["id"], *cond_params]
     visits = list(ws.db.query(
         f"""select v.*, s.name as store_name, s.address, s.city, s.district, s.chain, s.lat, s.lon,
@@ -66,7 +60,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         if not public or v["store_id"] in named:
             labels[v["store_id"]] = v["store_name"]
         else:
-            labels[v["store_id"]] = _("Store %(letter)s") % {"letter": _letters(unnamed)}
+            labels[v["store_id"]] = _("Store %(letter)s") % {"letter": letters(unnamed)}
             unnamed += 1
     outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
                     "not_completed": _("not completed")}
@@ -86,6 +80,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "round": v["round"] or 1,
             "tester": None if public else v["tester_code"],
             "review": None if public else v["review_state"],
+            "provisional": not public and v["review_state"] != "approved",
             "observer": None if public else v["observer"],
             "notes": None if public else v["notes"],
         })
@@ -97,18 +92,23 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         findings.append({"store": labels.get(f["store_id"], "?"), "date": fmt.day(f["visited_at"]), "title": f["title"],
                          "statute": f["statute"], "severity": f["severity"], "code": f["code"]})
 
-    overall_rows = stats.case_rates(ws, case, approved_only=public)
+    overall_rows = disclosure.case_rates(ws, case, scope=scope)
     overall = overall_rows[0] if overall_rows else stats.rate(0, 0)
     threshold = min_cell(ws, case)
     by = "chain" if any(v["chain"] for v in visits) else "district"
-    group_rows = stats.case_rates(ws, case, by=by, approved_only=public)
+    group_rows = disclosure.case_rates(ws, case, scope=scope, by=by)
+    if by == "chain" and public:
+        group_rows = [{**r, "group": names.chain_label(r["group"], _("Chain"))} if r["group"] != "(independent)"
+                      else r for r in group_rows]
     protected = protect_groups(group_rows, threshold=threshold) if public else {"rows": group_rows, "merged": [],
                                                                                "withheld": False}
     for r in protected["rows"]:
-        if r["group"] == "(other groups)":
+        if r["group"] == OTHER:
             r["group"] = _("other groups")
-    comp = completion(ws, case, approved_only=public)
-    rounds = rounds_summary(ws, case, approved_only=public)
+        elif r["group"] == "(independent)":
+            r["group"] = _("(independent)")
+    comp = completion(ws, case, approved_only=approved_only(scope))
+    rounds = rounds_summary(ws, case, approved_only=approved_only(scope))
 
     replies = []
     for r in ws.db.query("select * from replies where case_id = ? order by requested_at", [case["id"]]):
@@ -118,8 +118,18 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             continue
         replies.append({"store": labels[r["store_id"]], "asked": fmt.day(r["requested_at"]),
                         "deadline": fmt.day(r["deadline"]), "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
-                        "answer": r["answer"], "channel": r["channel"]})
-    withheld_names = len({v["store_id"] for v in visits} - named) if public else 0
+                        "answer": redact(r["answer"]), "channel": r["channel"],
+                        "short_deadline_reason": redact(r["short_deadline_reason"])})
+    unnamed_why = {"not_asked": 0, "window_open": 0, "not_covered": 0}
+    if public:
+        for store_id in {v["store_id"] for v in visits} - named:
+            why = names.status.get(store_id, "not_asked")
+            unnamed_why[why] = unnamed_why.get(why, 0) + 1
+    withheld_names = sum(unnamed_why.values())
+    short_deadlines = [{"store": labels.get(r["store_id"], "?"), "reason": redact(r["short_deadline_reason"])}
+                       for r in ws.db.query("select * from replies where case_id = ? and short_deadline_reason "
+                                            "is not null order by requested_at", [case["id"]])
+                       if r["store_id"] in labels]
 
     evidence = []
     for e in ws.db.query(
@@ -172,27 +182,28 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
     return {
         "lang": lang, "edition": edition, "public": public,
-        "title": case["title"], "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
+        "title": redact(case["title"]), "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
         "generated": fmt.long_day(now.date()), "version": version,
         "period": period,
         "figures": {"visits": overall.get("visits", 0) if overall_rows else 0, "eligible": overall["eligible"],
                     "violations": overall["violations"], "rate": fmt.pct(overall["rate"]),
                     "ci": f"{fmt.pct(overall['ci_low'])} – {fmt.pct(overall['ci_high'])}" if overall["ci_low"] is not None else "–",
                     "rate_raw": overall["rate"], "ci_low_raw": overall["ci_low"], "ci_high_raw": overall["ci_high"],
-                    "stores": len(labels),
+                    "stores": len(labels), "provisional": overall.get("provisional", 0) if not public else 0,
                     "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
                     "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–"},
         "method": {
             "protocol": protocol.title, "protocol_description": protocol.description.strip(),
             "questions": [{"prompt": q.prompt, "choices": ", ".join(q.choices)} for q in protocol.questions],
             "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
-            "description": case["description"],
+            "description": redact(case["description"]),
             "ages": (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
             "id_policy": protocol.id_policy, "observers": len(observers),
             "observer_names": None if public else observers,
-            "draw": draw, "threshold": threshold, "merged": protected["merged"], "withheld": protected["withheld"],
+            "draw": draw, "threshold": threshold, "merged": [_("(independent)") if g == "(independent)" else g for g in protected["merged"]], "withheld": protected["withheld"],
             "grouping": _("chain") if by == "chain" else _("district"),
-            "reply_days": case["reply_days"], "withheld_names": withheld_names,
+            "reply_days": case["reply_days"], "withheld_names": withheld_names, "unnamed_why": unnamed_why,
+            "short_deadlines": short_deadlines,
         },
         "groups": [{"group": r["group"], "eligible": r.get("eligible"), "violations": r.get("violations"),
                     "rate": fmt.pct(r.get("rate")),
@@ -203,7 +214,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                     "rate": fmt.pct(r["rate"])} for r in rounds["rounds"]] if len(rounds["rounds"]) > 1 else [],
         "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"]) if len(rounds["rounds"]) > 1 else None,
         "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
-        "corrections": [{"date": fmt.day(c["created_at"]), "note": c["note"]} for c in editorial.corrections(ws, case)],
+        "corrections": [{"date": fmt.day(c["created_at"]), "note": redact(c["note"])}
+                        for c in editorial.corrections(ws, case)],
         "evidence": evidence,
         "fmt": fmt,
     }

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -66,6 +66,13 @@ class Formatter:
         if isinstance(value, str):
             value = date.fromisoformat(value[:10])
         return format_date(value, "long", locale=self.locale)
+
+    def day_time(self, value: str | None) -> str:
+        """Date and time to the minute, in the time of the place it happened."""
+        if not value:
+            return "–"
+        when = datetime.fromisoformat(value)
+        return f"{format_date(when.date(), 'medium', locale=self.locale)}, {format_time(when, 'short', tzinfo=when.tzinfo, locale=self.locale)}"
 
     def moment(self, value: str | None) -> str:
         if not value:

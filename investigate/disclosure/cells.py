@@ -10,7 +10,7 @@ threshold, every figure is withheld. The PDF and the public database say that th
 
 from __future__ import annotations
 
-from .stats import rate
+from ..stats import rate
 
 DEFAULT_MIN_CELL = 5
 OTHER = "(other groups)"

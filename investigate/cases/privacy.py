@@ -1,0 +1,98 @@
+"""The workspace's private strings, and the check that keeps them out of text meant for print.
+
+Text that goes public — a correction, a case's title and method text, a reason printed in the
+method, a business's answer — is written by people, and people quote: "Shop B (Kiosk am Park)
+was tested by T-07". Such text is checked when it is recorded, against every string the
+workspace must keep private:
+
+- tester codes and observers' names;
+- tip sources' contacts;
+- the names, chains, addresses and licence numbers of the case's businesses that may not be
+  named yet (conservatively: every finding that is not rejected must be covered by a closed
+  reply request).
+
+A match is refused with a one-line error that names the *kind* of string, never its value (the
+error may be read over a shoulder or pasted into a chat). The publication policy checks the
+same texts again when it publishes, with the exact naming of that moment
+(``investigate.disclosure.texts``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..errors import InvalidInput
+from ..workspace import Workspace
+
+#: Strings shorter than this are not searched for: "A" or "7" would match everything.
+MIN_LENGTH = 3
+
+
+def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] | None = None,
+                    named_chains: set[str] | None = None, businesses: bool = True) -> list[tuple[str, str]]:
+    """(kind, value) for every private string. ``named``/``named_chains`` are the businesses
+    that may be named; when not given, the conservative working rule decides."""
+    from .replies import nameable_chains, nameable_store_ids  # replies records text checked here
+
+    found: list[tuple[str, str]] = []
+    found += [("a tester code", r[0]) for r in ws.db.execute("select code from testers")]
+    found += [("an observer's name", r[0]) for r in ws.db.execute(
+        "select distinct observer from visits where observer is not null")]
+    if "tip_sources" in ws.db.table_names():
+        found += [("a tip source's contact", r[0]) for r in ws.db.execute(
+            "select contact from tip_sources where contact is not null")]
+    if businesses and case is not None:
+        if named is None:
+            named = nameable_store_ids(ws, case, approved_only=False)
+        if named_chains is None:
+            named_chains = nameable_chains(ws, case, named, approved_only=False)
+        has_tips = "tips" in ws.db.table_names()
+        rows = ws.db.query(
+            "select id, name, chain, address, licence_number from stores where id in "
+            "(select store_id from visits where case_id = ? union select store_id from case_stores where case_id = ? "
+            "union select store_id from replies where case_id = ?"
+            + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
+            [case["id"]] * 4)
+        for s in rows:
+            if s["id"] in named:
+                continue
+            found += [("an unnamed business's name", s["name"]), ("an unnamed business's address", s["address"]),
+                      ("an unnamed business's licence number", s["licence_number"])]
+            if s["chain"] and s["chain"] not in named_chains:
+                found.append(("an unnamed business's chain", s["chain"]))
+        if has_tips:
+            # A tip's own words for a business it could not be tied to, and chains it names.
+            for chain, company, store_id in ws.db.execute(
+                    "select chain, company, store_id from tips where case_id = ?", [case["id"]]):
+                if chain and chain not in named_chains:
+                    found.append(("an unnamed business's chain", chain))
+                if company and store_id not in named and not (chain and chain in named_chains):
+                    found.append(("a business named in a tip", company))
+    return [(kind, value.strip()) for kind, value in found
+            if value and len(value.strip()) >= MIN_LENGTH]
+
+
+@lru_cache(maxsize=4096)
+def _pattern(value: str) -> re.Pattern:
+    # Whole words only, case-insensitive: "Post" must not match "postcode", but "t-07" matches "T-07".
+    return re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+
+
+def find_private(text: str | None, strings: list[tuple[str, str]]) -> str | None:
+    """The kind of the first private string found in ``text``, or None."""
+    if not text:
+        return None
+    for kind, value in strings:
+        if _pattern(value).search(text):
+            return kind
+    return None
+
+
+def refuse_private(ws: Workspace, text: str | None, *, what: str, case: dict | None = None,
+                   businesses: bool = True) -> None:
+    """Raise InvalidInput when ``text`` holds a private string; the message names its kind."""
+    kind = find_private(text, private_strings(ws, case, businesses=businesses))
+    if kind:
+        raise InvalidInput(f"the {what} contains {kind}: text that may be published must not "
+                           "(rewrite it, e.g. 'Store B' or 'the tester')")

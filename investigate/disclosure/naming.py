@@ -1,0 +1,123 @@
+"""Which businesses may be named: the second question every output asks.
+
+``naming(ws, case)`` answers it once for one output, at one moment, and every table, chart,
+list and sentence of that output takes its labels from the answer:
+
+- a store is named when every finding to be published about it was put to it by a reply
+  request whose window has closed (``cases.replies.naming_status``), else it is "Store A"
+  in print and a stable pseudonym (``S-…``) in the public database;
+- a chain is named when every one of its published stores may be; else "Chain A";
+- a business that a tip names but the workspace cannot tie to one store or chain is "Business
+  A": the tip's own text for the company is never printed;
+- any printed text is redacted of private strings (``redact``).
+
+Pseudonym letters follow a hash of the case and the name, not the alphabet, so their order
+says nothing about the names behind them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..cases import privacy
+from ..cases.replies import nameable_chains, naming_status
+from ..workspace import Workspace
+from .counting import PUBLIC, approved_only
+
+
+def letters(n: int) -> str:
+    """A, B, … Z, AA, AB … for the n-th (from 0) thing not named."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = string.ascii_uppercase[r] + out
+    return out
+
+
+def _order_key(case: dict, value: str) -> str:
+    return hashlib.sha256(f"{case['id']}:{value}".encode()).hexdigest()
+
+
+def public_store_id(case: dict, store_id: str) -> str:
+    """A pseudonym stable across versions of one case's publication, unlinkable across cases."""
+    return "S-" + _order_key(case, store_id)[:10]
+
+
+@dataclass
+class Naming:
+    """The naming of one case for one output. Plain data; build it with ``naming()``."""
+
+    case: dict
+    status: dict[str, str]
+    named_stores: set[str]
+    named_chains: set[str]
+    private: list[tuple[str, str]] = field(default_factory=list)
+    _chain_letters: dict[str, str] = field(default_factory=dict)
+    _business_letters: dict[str, str] = field(default_factory=dict)
+
+    def store_named(self, store_id: str | None) -> bool:
+        return bool(store_id) and store_id in self.named_stores
+
+    def chain_named(self, chain: str | None) -> bool:
+        return bool(chain) and chain in self.named_chains
+
+    def chain_label(self, chain: str, word: str = "Chain") -> str:
+        """The chain's name, or "Chain A" (``word`` in the output's language)."""
+        if self.chain_named(chain):
+            return chain
+        if chain not in self._chain_letters:
+            self._chain_letters[chain] = letters(len(self._chain_letters))
+        return f"{word} {self._chain_letters[chain]}"
+
+    def business_label(self, key: str, word: str = "Business") -> str:
+        """A business known only from a tip's text: always a pseudonym."""
+        if key not in self._business_letters:
+            self._business_letters[key] = letters(len(self._business_letters))
+        return f"{word} {self._business_letters[key]}"
+
+    def prepare_chains(self, chains) -> None:
+        """Fix the chain letters in hash order before anything is labelled."""
+        for chain in sorted({c for c in chains if c and not self.chain_named(c)},
+                            key=lambda c: _order_key(self.case, c)):
+            self.chain_label(chain)
+
+    def private_kind(self, text: str | None) -> str | None:
+        return privacy.find_private(text, self.private)
+
+    def redact(self, text: str | None, mark: str = "[…]") -> str | None:
+        """``text`` with every private string replaced by ``mark``: the last line of defence
+        for text recorded before a business became unnameable again."""
+        if not text:
+            return text
+        for _kind, value in self.private:
+            text = privacy._pattern(value).sub(mark, text)
+        return text
+
+    def counts(self) -> dict[str, int]:
+        """How many businesses of the case are named, and why the others are not."""
+        out = {"named": 0, "not_asked": 0, "window_open": 0, "not_covered": 0}
+        for why in self.status.values():
+            out[why] = out.get(why, 0) + 1
+        return out
+
+
+def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str = PUBLIC) -> Naming:
+    """Who may be named in an output of ``case`` made at ``on`` (default now)."""
+    flag = approved_only(scope)
+    status = naming_status(ws, case, on=on, approved_only=flag)
+    named = {s for s, why in status.items() if why == "named"}
+    chains = nameable_chains(ws, case, named, approved_only=flag)
+    result = Naming(case=case, status=status, named_stores=named, named_chains=chains)
+    result.private = privacy.private_strings(ws, case, named=named, named_chains=chains)
+    chains = {r[0] for r in ws.db.execute(
+        "select distinct s.chain from visits v join stores s on s.id = v.store_id "
+        "where v.case_id = ? and s.chain is not null", [case["id"]])}
+    if "tips" in ws.db.table_names():
+        chains |= {r[0] for r in ws.db.execute(
+            "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}
+    result.prepare_chains(chains)
+    return result
