@@ -228,8 +228,12 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
             review_visit(ws, v, "approve", reviewer="Redaktion")
     cases.set_status(ws, tobacco, "review")
 
-    # Right of reply for every shop that sold.
-    sold_shops = {v["store_id"] for v in visit_rows if v["outcome"] == "violation"}
+    # Right of reply for every shop with a finding (a sale, or an observation such as "no age
+    # check"): a business is named only for what was put to it.
+    with_findings = {r[0] for r in ws.db.execute(
+        "select distinct v.store_id from findings f join visits v on v.id = f.visit_id where v.case_id = ?",
+        [tobacco["id"]])}
+    sold_shops = {v["store_id"] for v in visit_rows if v["outcome"] == "violation"} | with_findings
     asked = datetime(2026, 11, 2, 9, 0, tzinfo=tz)
     reply_rows = []
     for k, shop in enumerate(s for s in shop_rows if s["id"] in sold_shops):

@@ -39,14 +39,18 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
 TABLES = ["stores", "testers", "cases", "case_stores", "visits", "findings", "evidence", "promises",
-          "replies", "reviews"]
+          "replies", "reviews", "reply_items"]
+#: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
+#: reporter's bundle must not carry who told the newsroom what.
+SOURCE_TABLES = ["tips", "tip_sources"]
+SOURCES_KEY_MEMBER = "sources.key"
 
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
-               "evidence": ("visit_id", "sha256")}
-SAME_THING_ON_KEY = {"case_stores", "evidence"}
+               "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",)}
+SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources"}
 
 
 class BundleError(InvestigateError):
@@ -61,8 +65,9 @@ def applied_migrations(ws: Workspace) -> list[str]:
     return [r[0] for r in ws.db.execute("select name from _sqlite_migrations order by applied_at, name")]
 
 
-def collect(ws: Workspace, cases: list[dict]) -> dict[str, list[dict]]:
-    """The rows of the given cases, table by table, and every tester."""
+def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, list[dict]]:
+    """The rows of the given cases, table by table, and every tester; with ``with_sources``
+    also the cases' tips and their sources' contacts."""
     ids = [c["id"] for c in cases]
     marks = ",".join("?" for _ in ids)
     q = lambda sql: list(ws.db.query(sql, ids))  # noqa: E731
@@ -76,26 +81,43 @@ def collect(ws: Workspace, cases: list[dict]) -> dict[str, list[dict]]:
         "promises": q(f"select p.* from promises p join visits v on v.id = p.visit_id where v.case_id in ({marks}) order by p.id"),
         "replies": q(f"select * from replies where case_id in ({marks}) order by id"),
         "reviews": q(f"select r.* from reviews r join visits v on v.id = r.visit_id where v.case_id in ({marks}) order by r.id"),
+        "reply_items": q(f"select i.* from reply_items i join replies r on r.id = i.reply_id where r.case_id in ({marks}) "
+                         "order by i.id"),
     }
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
     rows["testers"] = list(ws.db.query("select * from testers order by id"))
-    return {t: rows[t] for t in TABLES}
+    tables = TABLES + (SOURCE_TABLES if with_sources else [])
+    if with_sources:
+        rows["tips"] = q(f"select * from tips where case_id in ({marks}) order by id")
+        tip_ids = [t["id"] for t in rows["tips"]]
+        rows["tip_sources"] = list(ws.db.query(
+            f"select * from tip_sources where tip_id in ({','.join('?' for _ in tip_ids)}) order by id", tip_ids))
+        rows["stores"] += [ws.get("stores", i) for i in sorted({t["store_id"] for t in rows["tips"] if t["store_id"]})
+                           if i not in set(store_ids)]
+    return {t: rows[t] for t in tables}
 
 
 def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None) -> dict:
-    """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest."""
+def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None,
+                 with_sources: bool = False) -> dict:
+    """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest.
+
+    Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
+    keyed hashes either way. A bundle with sources also carries the key, so that the receiving
+    workspace can check those rows against the chain."""
     out = Path(out)
-    rows = collect(ws, cases)
+    rows = collect(ws, cases, with_sources=with_sources)
     chain = list(ws.db.query("select * from audit_log order by seq"))
-    members: dict[str, bytes] = {f"rows/{t}.json": _json(rows[t]) for t in TABLES}
+    members: dict[str, bytes] = {f"rows/{t}.json": _json(rows[t]) for t in rows}
     members["audit.json"] = _json(chain)
+    if with_sources:
+        members[SOURCES_KEY_MEMBER] = ws.sources_key.hex().encode()
     shas = sorted({e["sha256"] for e in rows["evidence"]})
     manifest = {
         "format": FORMAT,
@@ -103,7 +125,8 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "migrations": applied_migrations(ws),
         "created_at": utc_now(),
         "cases": [c["slug"] for c in cases],
-        "counts": {t: len(rows[t]) for t in TABLES},
+        "counts": {t: len(rows[t]) for t in rows},
+        "with_sources": with_sources,
         "members": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -132,9 +155,9 @@ class Source:
     """A bundle zip or another workspace, read and checked, as plain data."""
 
     def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
-                 evidence: Callable[[str], bytes], label: str):
+                 evidence: Callable[[str], bytes], label: str, sources_key: bytes | None = None):
         self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
-        self.evidence, self.label = evidence, label
+        self.evidence, self.label, self.sources_key = evidence, label, sources_key
 
 
 def _safe_name(name: str) -> bool:
@@ -175,10 +198,11 @@ def read_bundle(path: Path) -> Source:
             if hashlib.sha256(blob).hexdigest() != expected:
                 raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
             data[name] = blob
-    rows = {t: json.loads(data.get(f"rows/{t}.json", b"[]")) for t in TABLES}
+    rows = {t: json.loads(data.get(f"rows/{t}.json", b"[]")) for t in TABLES + SOURCE_TABLES}
     chain = json.loads(data["audit.json"])
+    key = bytes.fromhex(data[SOURCES_KEY_MEMBER].decode()) if SOURCES_KEY_MEMBER in data else None
     return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain,
-                  lambda sha: data[f"evidence/{sha}"], str(path))
+                  lambda sha: data[f"evidence/{sha}"], str(path), key)
 
 
 def read_workspace(path: Path) -> Source:
@@ -186,6 +210,7 @@ def read_workspace(path: Path) -> Source:
     try:
         cases = list(other.db.query("select * from cases order by id"))
         rows = collect(other, cases) if cases else {t: [] for t in TABLES}
+        rows.update({t: [] for t in SOURCE_TABLES})
         chain = list(other.db.query("select * from audit_log order by seq"))
         root = other.root
         return Source(workspace_id(other), applied_migrations(other), rows, chain,
@@ -224,17 +249,18 @@ def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
         raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
                           "upgrade investigate first")
     latest = check_chain(source)
-    for table in TABLES:
+    tables = TABLES + [t for t in SOURCE_TABLES if source.rows.get(t)]
+    for table in tables:
         for row in source.rows[table]:
             entry = latest.get((table, row["id"]))
-            if entry is None or entry["row_hash"] != audit.row_hash(row):
+            if entry is None or entry["row_hash"] != ws.row_hash(table, row, source.sources_key or b"\0"):
                 raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
-    counts = {t: 0 for t in TABLES}
+    counts = {t: 0 for t in tables}
     conflicts: list[dict] = []
     copied: list[Path] = []
     try:
         with ws.transaction():
-            for table in TABLES:
+            for table in tables:
                 new_rows = []
                 for row in source.rows[table]:
                     have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
@@ -252,7 +278,7 @@ def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
                                 "another id; rename one of them before merging (nothing was merged)")
                         new_rows.append(row)
                         continue
-                    ours_hash, theirs_hash = audit.row_hash(dict(zip(cols, found))), audit.row_hash(row)
+                    ours_hash, theirs_hash = ws.row_hash(table, dict(zip(cols, found))), ws.row_hash(table, row)
                     if ours_hash != theirs_hash:
                         conflict = {"origin": source.origin, "table_name": table, "row_id": row["id"],
                                     "ours_hash": ours_hash, "theirs_hash": theirs_hash,

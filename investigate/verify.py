@@ -96,7 +96,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             elif known[2] == "delete":
                 report.problems.append(Problem("row", f"{table} {row['id']}",
                                                f"row was deleted in audit entry {known[0]} but is present"))
-            elif known[1] != audit.row_hash(row):
+            elif known[1] != ws.row_hash(table, row):
                 report.problems.append(Problem("row", f"{table} {row['id']}",
                                                f"row differs from audit entry {known[0]}: it was altered after it was written"))
         for (tname, row_id), (seq, _, action) in latest.items():

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import getpass
+import hashlib
+import hmac
 import os
+import secrets
 import sqlite3
 import tomllib
 import uuid
@@ -25,11 +28,13 @@ import sqlite_utils
 
 from . import audit
 from .errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
-from .schema import AUDITED_TABLES, migrations
+from .schema import AUDITED_TABLES, SECRET_COLUMNS, migrations
 
 CONFIG_NAME = "investigate.toml"
 DB_NAME = "investigate.db"
 ENV_HOME = "INVESTIGATE_HOME"
+KEYS_DIR = "keys"
+SOURCES_KEY = "sources.key"
 
 CONFIG_TEMPLATE = """\
 # investigate workspace settings. Edit freely; the database never copies these values.
@@ -223,9 +228,34 @@ class Workspace:
                 db.enable_wal()
             if migrations.pending(db):
                 migrations.apply(db)
+                self._rekey_secret_columns(db)
         except sqlite3.DatabaseError as ex:
             raise InvestigateError(f"{self.db_path}: cannot open the database: {ex}")
         return db
+
+    def _rekey_secret_columns(self, db: sqlite_utils.Database) -> None:
+        """Rows written before secret columns were kept out of the log were hashed in clear:
+        log their keyed hash once, so that verify and later updates use it. (The older entries
+        keep what they hold; a chain cannot be rewritten without breaking it.)"""
+        for table in SECRET_COLUMNS:
+            if table not in db.table_names():
+                continue
+            entries = []
+            for row in db.query(f"select * from [{table}] order by rowid"):
+                last = db.execute("select row_hash from audit_log where table_name = ? and row_id = ? "
+                                  "order by seq desc limit 1", [table, row["id"]]).fetchone()
+                if last and last[0] == audit.row_hash(row):
+                    entries.append({"at": utc_now(), "actor": "migration i11_publication_policy", "action": "rekey",
+                                    "table_name": table, "row_id": row["id"], "row_hash": self.row_hash(table, row),
+                                    "data": audit.dumps({"note": "secret columns now logged as keyed hashes"})})
+            if entries:
+                db.conn.execute("begin immediate")
+                try:
+                    audit.append_entries(db.conn, entries)
+                except BaseException:
+                    db.conn.execute("rollback")
+                    raise
+                db.conn.execute("commit")
 
     def close(self) -> None:
         self.db.close()
@@ -276,6 +306,43 @@ class Workspace:
     def columns(self, table: str) -> list[str]:
         return [c.name for c in self.db[table].columns]
 
+    # -- secrets kept out of the audit log ----------------------------------------------
+
+    @functools.cached_property
+    def sources_key(self) -> bytes:
+        """The workspace's secret for keyed hashes of sources' contacts. It lives outside the
+        database (keys/sources.key, mode 0600): a copy of the database or a bundle's audit
+        chain does not carry it, so a contact cannot be found by hashing every phone number."""
+        path = self.root / KEYS_DIR / SOURCES_KEY
+        try:
+            return bytes.fromhex(path.read_text().strip())
+        except FileNotFoundError:
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            key = secrets.token_bytes(32)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fp:
+                fp.write(key.hex() + "\n")
+            return key
+        except ValueError:
+            raise InvestigateError(f"{path}: not a key (64 hexadecimal digits expected)")
+
+    def audit_view(self, table: str, row: dict, key: bytes | None = None) -> dict:
+        """The row as the audit log holds it: secret columns (``schema.SECRET_COLUMNS``) as a
+        keyed hash. Row hashes are computed over this view, so the log still proves the row."""
+        secret = SECRET_COLUMNS.get(table)
+        if not secret:
+            return row
+        key = key or self.sources_key
+        out = dict(row)
+        for column in secret:
+            if out.get(column) is not None:
+                out[column] = "hmac-sha256:" + hmac.new(key, str(out[column]).encode("utf-8"),
+                                                        hashlib.sha256).hexdigest()
+        return out
+
+    def row_hash(self, table: str, row: dict, key: bytes | None = None) -> str:
+        return audit.row_hash(self.audit_view(table, row, key))
+
     # -- the one write path --------------------------------------------------------------
 
     def _append_audit(self, entries: list[dict]) -> None:
@@ -292,14 +359,15 @@ class Workspace:
         with self.transaction():
             self.db[table].insert(row)
             stored = self.get(table, row["id"])
+            logged = self.audit_view(table, stored)
             self._append_audit(
                 [
                     {
                         "action": action,
                         "table_name": table,
                         "row_id": row["id"],
-                        "row_hash": audit.row_hash(stored),
-                        "data": audit.dumps({"row": stored, "note": note} if note else {"row": stored}),
+                        "row_hash": audit.row_hash(logged),
+                        "data": audit.dumps({"row": logged, "note": note} if note else {"row": logged}),
                     }
                 ]
             )
@@ -346,7 +414,7 @@ class Workspace:
                         "action": action,
                         "table_name": table,
                         "row_id": r["id"],
-                        "row_hash": audit.row_hash(r),
+                        "row_hash": self.row_hash(table, r),
                         "data": None,
                     }
                     for r in batch
@@ -384,15 +452,17 @@ class Workspace:
                 return old
             self.db[table].update(row_id, diff)
             new = self.get(table, row_id)
+            old_view, new_view = self.audit_view(table, old), self.audit_view(table, new)
             self._append_audit(
                 [
                     {
                         "action": action,
                         "table_name": table,
                         "row_id": row_id,
-                        "row_hash": audit.row_hash(new),
+                        "row_hash": audit.row_hash(new_view),
                         "data": audit.dumps(
-                            {"old": {k: old.get(k) for k in diff}, "new": diff, "reason": reason}
+                            {"old": {k: old_view.get(k) for k in diff}, "new": {k: new_view.get(k) for k in diff},
+                             "reason": reason}
                         ),
                     }
                 ]
@@ -412,7 +482,7 @@ class Workspace:
                         "table_name": table,
                         "row_id": row_id,
                         "row_hash": None,
-                        "data": audit.dumps({"old": old, "reason": reason}),
+                        "data": audit.dumps({"old": self.audit_view(table, old), "reason": reason}),
                     }
                 ]
             )
@@ -425,7 +495,7 @@ class Workspace:
             "select seq, row_hash from audit_log where table_name = ? and row_id = ? order by seq desc limit 1",
             [table, row["id"]],
         ).fetchone()
-        if last is not None and last[1] != audit.row_hash(row):
+        if last is not None and last[1] != self.row_hash(table, row):
             raise IntegrityError(
                 f"{table} {row['id']} differs from audit entry {last[0]}: it was altered outside "
                 "investigate; run 'investigate verify' before changing it"

@@ -47,9 +47,12 @@ def changes_since(ws: Workspace, case: dict, seq: int) -> int:
         "reply_items": "(select id from reply_items where reply_id in (select id from replies where case_id = :c))",
         "case_stores": "(select id from case_stores where case_id = :c)",
         "samples": "(select id from samples where case_id = :c)",
-        "corrections": "(select id from corrections where case_id = :c)",
     }
-    clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')"]
+    clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')",
+               # A new correction changes what is printed; noting the version it first appeared
+               # in (an update made by publishing) does not.
+               "(a.table_name = 'corrections' and a.action = 'insert' and a.row_id in "
+               "(select id from corrections where case_id = :c))"]
     clauses += [f"(a.table_name = '{t}' and a.row_id in {sub})" for t, sub in owned.items()]
     # Rows deleted since are no longer found by the sub-selects; their entries keep the old row.
     clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.case_id') = :c)")

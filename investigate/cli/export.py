@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .util import echo_json, pass_workspace
@@ -14,31 +16,49 @@ from .util import echo_json, pass_workspace
                    "feed_info.csv.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder to write into (made if missing; files of the same name are replaced).")
+@click.option("--public", is_flag=True, help="Only what the publication policy lets out (see below).")
+@click.option("--override", help="With --public: export although the checklist is open; the reason is a note "
+              "for your records.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @pass_workspace
-def export(ws, case_ref, fmt, out, as_json):
+def export(ws, case_ref, fmt, out, public, override, as_json):
     """Export CASE (slug, id or id prefix) into a folder.
 
-    \b
-    csv, json  One file per table: cases, stores, visits, findings, evidence, promises,
-               replies. This is an INTERNAL export: it holds every column, internal notes,
-               observer names and tester ids included. Never publish it — 'investigate
-               publish' builds the sanitised public copy. Evidence files are not copied.
-    lives      Yelp's LIVES layout, for open-data portals and for other LIVES tools.
-               Importing it back ('investigate import lives') gives the same stores, visits
-               and findings. Attempts that could not be made are left out.
+    WITHOUT --public every export is INTERNAL: it holds every store's name, every visit
+    (rejected and unreviewed ones included), internal notes, observer names and tester ids.
+    Never publish it.
 
-    Example:  investigate export tobacco-lex --format lives --out ./lives-out
+    WITH --public the export passes the pre-publication checklist and holds only what the
+    publication policy allows: approved visits, businesses named only after their right of
+    reply, pseudonyms for the rest, no tester, observer or note.
+
+    \b
+    csv, json  One file per table. Internal: cases, stores, visits, findings, evidence,
+               promises, replies. Public: the tables of the public database.
+    lives      Yelp's LIVES layout. Internal: for other LIVES tools, and importing it back
+               ('investigate import lives') gives the same stores, visits and findings.
+               With --public: for an open-data portal. Attempts that could not be made are
+               left out.
+
+    Example:  investigate export tobacco-lex --format lives --public --out ./lives-out
     """
     from ..cases.cases import get_case
-    from ..interop.export import export_case
+    from ..interop.export import export_case, export_lives
 
     case = get_case(ws, case_ref)
-    result = export_case(ws, case, fmt, out)
+    if public and fmt == "lives":
+        result = export_lives(ws, case, Path(out), public=True, override=override)
+    elif public:
+        from ..publish.public import export_public
+
+        result = export_public(ws, case, fmt, out, override=override)
+    else:
+        result = export_case(ws, case, fmt, out)
     if as_json:
         echo_json(result)
         return
-    click.echo(f"Exported case {result['case']} as {fmt} into {result['out']}:")
+    click.echo(f"Exported case {result['case']} as {fmt} ({'public' if public else 'INTERNAL: do not publish'}) "
+               f"into {result['out']}:")
     for name, n in result["files"].items():
         click.echo(f"  {name:<18} {n} row{'s' if n != 1 else ''}")
     if result.get("visits_left_out"):

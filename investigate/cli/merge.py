@@ -14,22 +14,29 @@ from .util import echo_json, json_option, pass_workspace, progress
 @click.command()
 @click.argument("case_refs", metavar="CASE...", nargs=-1, required=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.zip to write.")
+@click.option("--with-sources", is_flag=True, help="Also carry the cases' tips and their sources' contacts.")
 @json_option
 @pass_workspace
-def bundle(ws, case_refs, out_path, as_json):
+def bundle(ws, case_refs, out_path, with_sources, as_json):
     """Pack CASE's visits, findings, promises, replies, evidence files and the audit chain into
     one zip with a manifest of SHA-256 sums, to carry by USB stick or mail.
 
-    A bundle is internal (it holds tester codes and notes): hand it only to your newsroom."""
+    A bundle is internal (it holds tester codes and notes): hand it only to your newsroom.
+    Tips and their sources' contacts stay home unless --with-sources."""
     cases = [get_case(ws, ref) for ref in case_refs]
+    if with_sources:
+        click.echo("Warning: this bundle carries tips and the contacts of their sources. "
+                   "Hand it only to someone who may know them.", err=True)
     with progress(None, "Bundling evidence") as bar:
-        manifest = write_bundle(ws, cases, out_path, progress=bar.update)
+        manifest = write_bundle(ws, cases, out_path, progress=bar.update, with_sources=with_sources)
     if as_json:
         echo_json({"bundle": str(Path(out_path).resolve()), **manifest})
     else:
         counts = manifest["counts"]
         click.echo(f"Wrote {out_path}: {counts['visits']} visits, {counts['findings']} findings, "
-                   f"{counts['evidence']} evidence items, {counts['stores']} stores.")
+                   f"{counts['evidence']} evidence items, {counts['stores']} stores"
+                   + (f", {counts['tips']} tips with {counts['tip_sources']} sources' contacts." if with_sources
+                      else "; no tips or sources."))
 
 
 @click.command()

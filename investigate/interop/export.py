@@ -88,12 +88,44 @@ def lives_business_id(store: dict) -> str:
     return store["external_id"] if store["source"] == lives.SOURCE and store["external_id"] else store["id"]
 
 
-def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
+def public_tables(ws: Workspace, case: dict, *, override: str | None = None) -> dict[str, list[dict]]:
+    """``case_tables`` as the publication policy allows them out: approved undercover visits
+    and their findings only, every store that may not be named as its pseudonym with no
+    address, coordinates or contact. Passes the pre-publication gate first."""
+    from ..disclosure import PUBLIC, gate, naming, visit_condition
+    from ..disclosure.naming import public_store_id
+
+    gate.require_publishable(ws, case, override=override)
+    names = naming(ws, case)
+    cond, params = visit_condition(PUBLIC)
+    visits = list(ws.db.query(f"select v.* from visits v where v.case_id = ? and {cond} order by v.visited_at, v.id",
+                              [case["id"], *params]))
+    ids = {v["id"] for v in visits}
+    tables = case_tables(ws, case)
+    stores = []
+    for s in tables["stores"]:
+        if not any(v["store_id"] == s["id"] for v in visits):
+            continue
+        if not names.store_named(s["id"]):
+            pid = public_store_id(case, s["id"])
+            s = {**{k: None for k in s}, "id": s["id"], "name": pid, "external_id": pid, "source": None,
+                 "city": s["city"], "district": s["district"]}
+        stores.append(s)
+    return {"cases": tables["cases"], "stores": stores,
+            "visits": [{**v, "notes": None, "observer": None, "tester_id": None, "tester_age": None} for v in visits],
+            "findings": [f for f in tables["findings"] if f["visit_id"] in ids]}
+
+
+def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, override: str | None = None) -> dict:
     """The case in Yelp's LIVES layout. One inspections row per score of a visit (so a
     business inspected twice on one day comes back as two rows), the visit's findings once
     as its violations. Attempts that could not be made are not inspections and are left out.
-    Undercover visits are written as inspections of type 'undercover' with no score."""
-    tables = case_tables(ws, case)
+    Undercover visits are written as inspections of type 'undercover' with no score.
+
+    Internal unless ``public``: then only what the publication policy lets out
+    (``public_tables``), for an open-data portal."""
+    out.mkdir(parents=True, exist_ok=True)
+    tables = public_tables(ws, case, override=override) if public else case_tables(ws, case)
     stores = {s["id"]: s for s in tables["stores"]}
     findings: dict[str, list[dict]] = {}
     for f in tables["findings"]:
@@ -142,10 +174,10 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}
     _write_csv(out / "feed_info.csv", list(feed), [feed])
-    return {"case": case["slug"], "format": "lives", "out": str(out),
+    return {"case": case["slug"], "format": "lives", "out": str(out), "public": public,
             "files": {"businesses.csv": len(businesses), "inspections.csv": len(inspections),
                       "violations.csv": len(violations), "feed_info.csv": 1},
             "visits_left_out": skipped}
 
 
-__all__ = ["export_case", "export_lives", "case_tables", "FORMATS", "TABLES"]
+__all__ = ["export_case", "export_lives", "case_tables", "public_tables", "FORMATS", "TABLES"]
