@@ -14,7 +14,8 @@ import pytest
 from investigate.cases import cases, editorial, evidence, promises, replies, stores, testers, tips, visits
 from investigate.cases.review import review_visit
 from investigate.disclosure import gate
-from investigate.publish.public import build_public
+from investigate.interop.export import export_lives
+from investigate.publish.public import build_public, export_public
 
 PRIVATE = {
     "tester code": "TLEAKCODE9",
@@ -42,6 +43,9 @@ PRIVATE = {
     "tip narrative without consent": "LEAK-UNCONSENTED-STORY",
     "tip about an unnamed store": "LEAK-UNNAMED-STORE",
     "checklist override reason": "LEAK-OVERRIDE-REASON",
+    "unnamed store's chain": "LEAK-UNNAMED-CHAIN",
+    "a tip's own text for a company it could not match": "LEAK-TIP-COMPANY",
+    "a store named in a correction, unnameable since": "LEAK-STALE-STORE",
 }
 
 
@@ -57,7 +61,9 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
     named = stores.add_store(ws, name="Named Shop", address="Open Street 1", district="Mitte",
                              notes="LEAK-STORE-NOTE", lat=52.5, lon=13.4)
     hidden = stores.add_store(ws, name="LEAK-UNNAMED-STORE", address="LEAK-UNNAMED-ADDRESS", district="Mitte",
-                              licence_number="LEAK-LICENCE", contact="LEAK-CONTACT", lat=52.51, lon=13.41)
+                              licence_number="LEAK-LICENCE", contact="LEAK-CONTACT", lat=52.51, lon=13.41,
+                              chain="LEAK-UNNAMED-CHAIN")
+    stale = stores.add_store(ws, name="LEAK-STALE-STORE", district="Mitte", chain="LEAK-UNNAMED-CHAIN")
     other = stores.add_store(ws, name="Rejected Shop", district="Mitte")
     when = ws.now() - timedelta(days=40)
     sold = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
@@ -77,6 +83,23 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
                           notes="LEAK-REPLY-NOTE")
     replies.request_reply(ws, case, hidden, requested_at=(ws.now() - timedelta(days=1)).isoformat(),
                           notes="LEAK-REPLY-NOTE")
+    # A store asked and named once; a correction naming it was recorded then (as an older
+    # version allowed); then a sale approved after its request makes it unnameable again.
+    v4 = visits.record_visit(ws, case=case, store=stale, tester=tester, answers=sold,
+                             visited_at=when + timedelta(hours=3))["visit"]
+    review_visit(ws, v4, "approve")
+    replies.request_reply(ws, case, stale, requested_at=(ws.now() - timedelta(days=30)).isoformat())
+    ws.insert("corrections", {"case_id": case["id"], "note": "LEAK-STALE-STORE was tested on the 3rd.",
+                              "created_at": ws.now().isoformat(), "first_version": None})
+    v5 = visits.record_visit(ws, case=case, store=stale, tester=tester, answers=sold,
+                             visited_at=ws.now() - timedelta(days=2))["visit"]
+    review_visit(ws, v5, "approve")
+    t = tips.add_tip(ws, channel="phone", company="LEAK-TIP-COMPANY", what_happened="Sold to a child.",
+                     contact="LEAK-TIP-CONTACT", consent_publish=True, issue="sale to minors")
+    tips.link_tip(ws, t, case)
+    t = tips.add_tip(ws, channel="phone", company="LEAK-UNNAMED-CHAIN", what_happened="Chain sells to minors.",
+                     contact="LEAK-TIP-CONTACT", issue="sale to minors")
+    tips.link_tip(ws, t, case)
     editorial.sign_off(ws, case, role="legal counsel", signed_by="LEAK-SIGNER")
     for what, consent, contact, about in [("LEAK-UNCONSENTED-STORY", False, "LEAK-TIP-CONTACT", named),
                                           ("They sold cigarettes to my son (published with consent).", True,
@@ -107,6 +130,11 @@ def published(workspace, tmp_path):
     planted_workspace(workspace, tmp_path)
     out = tmp_path / "public"
     result = build_public(workspace, out, override="LEAK-OVERRIDE-REASON: the checklist is not the subject here")
+    # Exports with --public are published bytes too.
+    leak = cases.get_case(workspace, "leak")
+    export_public(workspace, leak, "csv", out / "export-csv", override="LEAK-OVERRIDE-REASON")
+    export_public(workspace, leak, "json", out / "export-json", override="LEAK-OVERRIDE-REASON")
+    export_lives(workspace, leak, out / "export-lives", public=True, override="LEAK-OVERRIDE-REASON")
     return workspace, out, result
 
 
@@ -136,13 +164,19 @@ def test_the_public_copy_still_holds_what_is_public(published):
 
     db = sqlite3.connect(out / "public.db")
     assert db.execute("select name from stores where named = 1 order by name").fetchall() == [("Hotline Co",), ("Named Shop",)]
-    assert db.execute("select count(*) from stores where named = 0 and name is null").fetchone()[0] == 1
-    assert db.execute("select count(*) from visits where case_slug = 'leak'").fetchone()[0] == 2  # rejected left out
+    assert db.execute("select count(*) from stores where named = 0 and name is null").fetchone()[0] == 2
+    assert db.execute("select count(*) from visits where case_slug = 'leak'").fetchone()[0] == 4  # rejected left out
+    assert db.execute("select note from corrections").fetchone()[0] == "[…] was tested on the 3rd."
     assert db.execute("select visit_date from visits limit 1").fetchone()[0].count(":") == 0  # day precision
     assert db.execute("select count(*) from evidence_hashes").fetchone()[0] == 1
     assert db.execute("select count(*) from findings where code = 'PROMISE_BROKEN'").fetchone()[0] == 1
     counts = dict(db.execute("select business, complaints from complaint_counts").fetchall())
-    hidden = db.execute("select id from stores where case_slug = 'leak' and named = 0").fetchone()[0]
-    assert counts == {"Named Shop": 2, hidden: 1}  # the same pseudonym as in the stores table
+    from investigate.disclosure.naming import public_store_id
+
+    hidden_id = ws.db.execute("select id from stores where name = 'LEAK-UNNAMED-STORE'").fetchone()[0]
+    hidden = public_store_id(cases.get_case(ws, "leak"), hidden_id)
+    assert db.execute("select named from stores where id = ?", [hidden]).fetchone() == (0,)
+    # The same pseudonym as in the stores table; an unnamed chain and an unmatched company as such.
+    assert counts == {"Named Shop": 2, hidden: 1, "Chain A": 1, "Business A": 1}
     stories = [r[0] for r in db.execute("select story from complaint_stories order by story")]
-    assert stories == ["Same at the other shop.", "They sold cigarettes to my son (published with consent)."]
+    assert stories == ["Same at the other shop.", "Sold to a child.", "They sold cigarettes to my son (published with consent)."]

@@ -1,0 +1,201 @@
+"""The publication policy as a property: over random workspaces built through the public API,
+every published byte (the public database, its metadata, the public PDF) keeps the promises.
+
+(a) no business is named with a published finding that no closed request covered;
+(b) no private string appears anywhere;
+(c) every public figure equals a count over approved visits, made here in plain SQL.
+
+The oracle for (a) and (b) is written here from the raw tables, not taken from the policy.
+CI runs a few examples; INVESTIGATE_SOAK_EXAMPLES=500 raises it for a soak run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+from pypdf import PdfReader
+
+from investigate.cases import cases, editorial, replies, stores, testers, tips, visits
+from investigate.cases.review import review_visit
+from investigate.errors import InvalidInput
+from investigate.publish.public import build_public
+from investigate.reports.build import build_report
+from investigate.workspace import init_workspace
+
+EXAMPLES = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "6"))
+
+# Made-up words that occur in no template, protocol or translation, so that finding one in the
+# output can only mean that the policy let it through.
+CHAINS = ["Quorvex", "Blantuk", "Zindrel"]
+OBSERVER = "Wulmhart Observer"
+CONTACT = "source-xq7@example.org"
+
+answers_st = st.sampled_from([
+    {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+    {"product": "cigarettes", "sale": True, "id_check": "glance", "id_carried": True},
+    {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True},
+    {"product": "e-cigarette", "sale": False, "id_check": "none", "id_carried": False},
+])
+store_st = st.fixed_dictionaries({
+    "chain": st.sampled_from([None, *CHAINS]),
+    "visits": st.lists(st.tuples(st.integers(12, 40), answers_st,
+                                 st.sampled_from(["approve", "approve", "reject", "issue", None])),
+                       min_size=1, max_size=3),
+    # Request: days after the first visit (negative: backdated, must be refused), or none.
+    "request": st.one_of(st.none(), st.integers(-3, 30)),
+    "answered": st.booleans(),
+    "late_visit": st.one_of(st.none(), st.tuples(st.integers(1, 9), answers_st)),
+    "tip": st.sampled_from([None, "store", "chain", "unknown"]),
+})
+plan_st = st.fixed_dictionaries({
+    "reply_days": st.integers(1, 10),
+    "stores": st.lists(store_st, min_size=2, max_size=5),
+    "corrections": st.lists(st.sampled_from(["plain", "tester", "store", "chain", "observer", "contact"]),
+                            max_size=3),
+})
+
+
+def build(ws, plan) -> dict:
+    """Make the workspace the plan describes; return what the oracle needs to know."""
+    now = ws.now()
+    case = cases.create_case(ws, slug="prop", title="Property case", protocol="tobacco-minors",
+                             jurisdiction="Berlin, DE", legal_basis="JuSchG § 10", description="Random shops.",
+                             reply_days=plan["reply_days"])
+    tester = testers.add_tester(ws, code="TQ-991", birth_month="2010-03", consent=True, consent_date="2026-01-10")
+    made = []
+    for i, spec in enumerate(plan["stores"]):
+        shop = stores.add_store(ws, name=f"Vendrak{i}x Laden", chain=spec["chain"], address=f"Plorgweg {i + 101}",
+                                district="Mitte", lat=52.5 + i / 1000, lon=13.4)
+        stores.add_to_frame(ws, case, [shop])
+        first = None
+        for days_ago, answers, review in spec["visits"]:
+            v = visits.record_visit(ws, case=case, store=shop, tester=tester, answers=answers,
+                                    visited_at=now - timedelta(days=days_ago, minutes=i), observer=OBSERVER)["visit"]
+            first = min(first or v["visited_at"], v["visited_at"])
+            if review:
+                review_visit(ws, v, review, comment=None if review == "approve" else "random review")
+        if spec["request"] is not None:
+            # A request covers the visits that are not rejected: it may not predate any of them.
+            covered = [datetime.fromisoformat(v[0]) for v in ws.db.execute(
+                "select visited_at from visits where store_id = ? and review_state != 'rejected'", [shop["id"]])]
+            last = max(covered) if covered else now - timedelta(days=40)
+            backdated = bool(covered) and spec["request"] < 0
+            at = last + timedelta(days=spec["request"])
+            if at < now:
+                try:
+                    req = replies.request_reply(ws, case, shop, requested_at=at.isoformat())
+                    assert not backdated, "a backdated request was accepted"
+                    if spec["answered"]:
+                        replies.record_reply(ws, req, answer="We comply with the law.",
+                                             answered_at=min(now, at + timedelta(days=1)).isoformat())
+                except InvalidInput:
+                    assert backdated
+        if spec["late_visit"]:
+            days_ago, answers = spec["late_visit"]
+            v = visits.record_visit(ws, case=case, store=shop, tester=tester, answers=answers,
+                                    visited_at=now - timedelta(days=days_ago, minutes=i), observer=OBSERVER)["visit"]
+            review_visit(ws, v, "approve")
+        if spec["tip"]:
+            company = {"store": shop["name"], "chain": spec["chain"] or shop["name"],
+                       "unknown": f"Grumbelhof{i} GmbH"}[spec["tip"]]
+            t = tips.add_tip(ws, channel="phone", company=company, what_happened=f"{company} sold to my son.",
+                             consent_publish=True, issue="sale to minors", contact=CONTACT)
+            tips.link_tip(ws, t, case)
+        made.append(shop)
+    return {"case": case, "stores": made}
+
+
+def oracle_nameable(ws, case, now) -> set[str]:
+    """Stores whose every approved finding was covered by a request whose window closed."""
+    closed = {}
+    for r in ws.db.query("select * from replies where case_id = ?", [case["id"]]):
+        if r["answered_at"] or datetime.fromisoformat(r["deadline"]) <= now:
+            closed.setdefault(r["store_id"], set()).add(r["id"])
+    ok = set(closed)
+    for f in ws.db.query("select f.id, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id "
+                         "where v.case_id = ? and v.review_state = 'approved' and v.kind = 'undercover'",
+                         [case["id"]]):
+        covered = ws.db.execute(
+            "select count(*) from reply_items i join replies r on r.id = i.reply_id where i.finding_id = ? "
+            "and r.store_id = ? and julianday(r.requested_at) >= julianday(?)",
+            [f["id"], f["store_id"], f["visited_at"]]).fetchone()[0]
+        reply_ids = {row[0] for row in ws.db.execute("select reply_id from reply_items where finding_id = ?", [f["id"]])}
+        if not covered or not (reply_ids & closed.get(f["store_id"], set())):
+            ok.discard(f["store_id"])
+    return ok
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(plan=plan_st)
+def test_no_published_byte_breaks_the_publication_policy(plan):
+    tmp = Path(tempfile.mkdtemp(prefix="inv-prop-"))
+    try:
+        ws = init_workspace(tmp / "ws", newsroom="Prop Newsroom", timezone_name="Europe/Berlin")
+        built = build(ws, plan)
+        case = built["case"]
+        # Corrections need a first publication.
+        build_report(ws, case, lang="en", out=tmp / "v1.pdf", override="property test")
+        private_texts = {"plain": "A date was wrong.", "tester": "TQ-991 misread the till.",
+                         "store": f"{built['stores'][0]['name']} was visited twice.",
+                         "chain": f"{CHAINS[0]} shops were visited.", "observer": f"{OBSERVER} was late.",
+                         "contact": f"Write to {CONTACT}."}
+        for kind in plan["corrections"]:
+            try:
+                editorial.add_correction(ws, case, note=private_texts[kind])
+            except InvalidInput:
+                assert kind != "plain"
+        now = ws.now()
+        out = build_public(ws, tmp / "public", override="property test", slugs=["prop"], now=now)
+        pdf = tmp / "report.pdf"
+        build_report(ws, case, lang="en", out=pdf, override="property test")
+
+        nameable = oracle_nameable(ws, case, now)
+        published_stores = {r[0] for r in ws.db.execute(
+            "select distinct store_id from visits where case_id = ? and review_state = 'approved'", [case["id"]])}
+        chains_ok = {}
+        for s in built["stores"]:
+            if s["id"] in published_stores and s["chain"]:
+                chains_ok[s["chain"]] = chains_ok.get(s["chain"], True) and s["id"] in nameable
+        private = ["TQ-991", OBSERVER, CONTACT, "2010-03"]
+        for s in built["stores"]:
+            if s["id"] not in nameable:
+                private += [s["name"], s["address"]]
+        for i, spec in enumerate(plan["stores"]):
+            if spec["tip"] == "unknown":
+                private.append(f"Grumbelhof{i} GmbH")
+        # A chain of the workspace is private unless every one of its published stores may be named.
+        private += [c for c in {s["chain"] for s in built["stores"] if s["chain"]} if not chains_ok.get(c, False)]
+
+        blobs = {p.name: p.read_bytes() for p in (tmp / "public").iterdir() if p.is_file()}
+        blobs["report.pdf"] = pdf.read_bytes()
+        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+        blobs["report.pdf text"] = " ".join(text.split()).encode()
+        for value in private:  # (b), and (a) for names
+            for name, blob in blobs.items():
+                assert value.encode() not in blob, f"{value!r} reached {name}"
+
+        db = sqlite3.connect(out["database"])
+        named = {r[0] for r in db.execute("select name from stores where named = 1")}
+        for s in built["stores"]:  # (a) from the database's own flags
+            if s["name"] in named:
+                assert s["id"] in nameable
+
+        # (c) the figures, counted here in plain SQL over approved undercover visits.
+        violations, eligible, total = ws.db.execute(
+            "select sum(outcome = 'violation'), sum(outcome in ('violation', 'compliant')), count(*) from visits "
+            "where case_id = ? and kind = 'undercover' and review_state = 'approved'", [case["id"]]).fetchone()
+        row = db.execute("select violations, visits from cases where slug = 'prop'").fetchone()
+        assert row == ((violations or 0), total)
+        assert db.execute("select count(*) from visits").fetchone()[0] == total
+        if eligible:
+            assert f"{violations} / {eligible}" in blobs["report.pdf text"].decode()
+        db.close()
+        ws.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
