@@ -1,0 +1,129 @@
+"""The log's Merkle tree against RFC 6962's reference vectors, and against a verifier written
+here from the RFC's recursive definitions, independent of investigate.merkle."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from investigate import merkle
+
+LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+                                     "606162636465666768696a6b6c6d6e6f")]
+ROOTS = ["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+         "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+         "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+         "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+         "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"]
+INCLUSION = [(0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+             (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+             (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+             (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"])]
+CONSISTENCY = [(1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+               (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+               (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"])]
+
+
+def subtree_of(hashes):
+    return lambda start, end: merkle.root_of(hashes[start:end])
+
+
+# -- an independent verifier, straight from RFC 6962 2.1's recursive definitions -------------
+
+
+def ref_mth(leaves):
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + ref_mth(leaves[:k]) + ref_mth(leaves[k:])).digest()
+
+
+def ref_path(m, leaves):
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return ref_path(m, leaves[:k]) + [ref_mth(leaves[k:])]
+    return ref_path(m - k, leaves[k:]) + [ref_mth(leaves[:k])]
+
+
+def ref_proof(m, leaves, whole=True):
+    n = len(leaves)
+    if m == n:
+        return [] if whole else [ref_mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return ref_proof(m, leaves[:k], whole) + [ref_mth(leaves[k:])]
+    return ref_proof(m - k, leaves[k:], False) + [ref_mth(leaves[:k])]
+
+
+def test_roots_of_every_size_match_rfc_6962():
+    hashes = [merkle.leaf_hash(x) for x in LEAVES]
+    for n in range(9):
+        assert merkle.root_of(hashes[:n]).hex() == ROOTS[n]
+        assert merkle.mth(subtree_of(hashes), 0, n).hex() == ROOTS[n]
+
+
+@pytest.mark.parametrize("index, size, expected", INCLUSION)
+def test_inclusion_proofs_match_the_reference_vectors(index, size, expected):
+    hashes = [merkle.leaf_hash(x) for x in LEAVES]
+    proof = merkle.inclusion_proof(subtree_of(hashes), index, size)
+    assert [p.hex() for p in proof] == expected
+    assert merkle.root_from_inclusion(index, size, hashes[index], proof).hex() == ROOTS[size]
+
+
+@pytest.mark.parametrize("old, new, expected", CONSISTENCY)
+def test_consistency_proofs_match_the_reference_vectors(old, new, expected):
+    hashes = [merkle.leaf_hash(x) for x in LEAVES]
+    proof = merkle.consistency_proof(subtree_of(hashes), old, new)
+    assert [p.hex() for p in proof] == expected
+    assert merkle.verify_consistency(old, new, bytes.fromhex(ROOTS[old]), bytes.fromhex(ROOTS[new]), proof)
+    assert not merkle.verify_consistency(old, new, bytes.fromhex(ROOTS[old - 1] if old > 1 else ROOTS[2]),
+                                         bytes.fromhex(ROOTS[new]), proof)
+
+
+def test_every_proof_of_every_shape_agrees_with_the_independent_verifier():
+    rnd = random.Random(6962)
+    hashes = [merkle.leaf_hash(bytes([rnd.randrange(256)]) * rnd.randrange(1, 9)) for _ in range(37)]
+    sub = subtree_of(hashes)
+    for n in range(1, len(hashes) + 1):
+        root = ref_mth(hashes[:n])
+        assert merkle.mth(sub, 0, n) == root
+        for i in range(n):
+            proof = merkle.inclusion_proof(sub, i, n)
+            assert proof == ref_path(i, hashes[:n])
+            assert merkle.root_from_inclusion(i, n, hashes[i], proof) == root
+            assert merkle.root_from_inclusion(i, n, hashes[(i + 1) % n], proof) != root or n == 1
+        for m in range(1, n + 1):
+            proof = merkle.consistency_proof(sub, m, n)
+            assert proof == ref_proof(m, hashes[:n])
+            assert merkle.verify_consistency(m, n, ref_mth(hashes[:m]), root, proof)
+            if m < n:
+                forged = hashes[:m - 1] + [merkle.leaf_hash(b"forged")]
+                assert not merkle.verify_consistency(m, n, ref_mth(forged), root, proof)
