@@ -112,7 +112,7 @@ def main() -> None:
               f"{n_vio:,} violations) in {s:6.1f} s = {total / s:>8,.0f} rows/s, peak {mb:,.0f} MB")
         s, _ = timed(["export", "lives-benchville", "--format", "lives", "--out", str(tmp / "out")], tmp / "ws-lives")
         print(f"LIVES export: {total:>8,} rows in {s:6.1f} s")
-        real = ROOT.parent / "shared" / "data" / "lives-lexington"
+        real = ROOT / "tests" / "data" / "lives-lexington"
         if real.is_dir():
             subprocess.run([*CLI, "init", str(tmp / "ws-lex")], check=True, stdout=subprocess.DEVNULL)
             s, mb = timed(["import", "lives", str(real)], tmp / "ws-lex")

@@ -165,7 +165,7 @@ def geocode_stores(
 def read_places(path: Path | str) -> list[dict]:
     """Places from a CSV with name, lat, lon (and optional kind). Coordinates are checked:
     missing, out of range, or apparently swapped is an error naming the line."""
-    from .interop.common import iter_csv
+    from .files import iter_csv
 
     path = Path(path)
     table, rows = iter_csv(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, snapshot
+from conftest import DATA, snapshot
 
 from investigate import stats
 from investigate.cases import stores
@@ -13,7 +13,7 @@ from investigate.errors import InputFileError
 from investigate.interop.fda import import_fda, read_fda
 from investigate.interop.history import official_history
 
-FDA = FIXTURES / "fda" / "compliance-checks.csv"
+FDA = DATA / "fda" / "compliance-checks.csv"
 HEADER = ("Retailer Name,Street Address,City,State,Zip,Decision Date,Decision Type,Minor Involved,"
           "Sale to Minor,Product Type\r\n")
 

@@ -10,9 +10,9 @@ import pytest
 from investigate.cases import cases, stores, tips
 from investigate.verify import verify
 
-from conftest import FIXTURES, snapshot
+from conftest import DATA, snapshot
 
-CFPB = FIXTURES / "cfpb" / "complaints.csv"
+CFPB = DATA / "cfpb" / "complaints.csv"
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Bulk imports of stores and visits from CSV: all or nothing, every bad cell located.
 
-Both importers read through ``interop.common.iter_csv`` (UTF-8, UTF-8 with BOM or cp1252
+Both importers read through ``files.iter_csv`` (UTF-8, UTF-8 with BOM or cp1252
 detected, broken quoting and ragged rows reported by line) and write in ONE transaction: the
 first bad row raises an ``InputFileError`` naming file, line and column, and nothing of the
 file is kept. Visits go through ``visits.prepare_visit`` — the same validation and rules as
@@ -10,12 +10,11 @@ file is kept. Visits go through ``visits.prepare_visit`` — the same validation
 from __future__ import annotations
 
 import bisect
-import hashlib
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InputFileError, InvalidInput
-from ..interop.common import iter_csv
+from ..files import file_sha256, iter_csv
 from ..workspace import Workspace, new_id
 from .protocols import CHANNELS, get_protocol
 from .stores import STORE_FIELDS, add_to_frame, check_coordinates, store_row
@@ -47,14 +46,6 @@ VISIT_ALIASES = {
     "tester": ["tester", "tester_code"],
     "visited_at": ["visited_at", "time", "datetime", "date"],
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while block := fp.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_columns(path: Path, header: list[str], fields: Iterable[str], aliases: dict,
@@ -348,10 +339,4 @@ def import_visits(
     return counts
 
 
-def count_rows(path: Path | str) -> int:
-    """A cheap line count for the progress bar's length (header excluded)."""
-    with open(path, "rb") as fp:
-        return max(sum(block.count(b"\n") for block in iter(lambda: fp.read(1 << 20), b"")) - 1, 0)
-
-
-__all__ = ["import_stores", "import_visits", "import_visit_rows", "resolve_columns", "StoreLookup", "count_rows"]
+__all__ = ["import_stores", "import_visits", "import_visit_rows", "resolve_columns", "StoreLookup"]

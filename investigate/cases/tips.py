@@ -126,7 +126,7 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
                 progress: Callable[[int], None] | None = None) -> dict:
     """Complaints from a CSV export, in one transaction; re-importing adds nothing (rows are
     recognised by source and complaint id)."""
-    from ..interop.common import iter_csv
+    from ..files import iter_csv
 
     path = Path(path)
     if fmt not in ("cfpb", "generic"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case, require_case
-from ..cases.imports import count_rows, import_stores, import_visits
+from ..cases.imports import import_stores, import_visits
+from ..files import count_lines
 from .util import KeyValueType, echo_json, json_option, pass_workspace, progress
 
 ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp1252, detected)."
@@ -29,7 +30,7 @@ def store_import(ws, path, mapping, encoding, case_ref, source, as_json):
     row stops the import with its line and column, and nothing is written.
     """
     case = get_case(ws, case_ref) if case_ref else None
-    with progress(count_rows(path), "Importing stores") as bar:
+    with progress(count_lines(path), "Importing stores") as bar:
         counts = import_stores(ws, path, mapping=dict(mapping), encoding=encoding, case=case,
                                source=source, progress=bar.update)
     if as_json:
@@ -57,7 +58,7 @@ def visit_import(ws, path, case_ref, mapping, encoding, as_json):
     stops the import with its line and column, and nothing is written.
     """
     case = require_case(ws, case_ref)
-    with progress(count_rows(path), "Importing visits") as bar:
+    with progress(count_lines(path), "Importing visits") as bar:
         counts = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, progress=bar.update)
     if counts.get("outside_frame"):
         click.echo(f"Warning: {counts['outside_frame']} store(s) are not in the frame of case {case['slug']}",

@@ -90,7 +90,7 @@ def fda(ws, file, case_ref, encoding, as_json):
     """
     from ..interop import fda as fda_mod
 
-    from ..interop.common import count_lines
+    from ..files import count_lines
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
         summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, on_batch=bar.update)
@@ -131,7 +131,7 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
     from ..interop import kobo as kobo_mod
 
     fields = {k: v for k, v in mapping}
-    from ..interop.common import count_lines
+    from ..files import count_lines
 
     with progress(count_lines(file), "Importing form submissions") as bar:
         summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,

@@ -75,9 +75,9 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 def tip_import(ws, path, fmt, encoding, as_json):
     """Import complaints (the CFPB Consumer Complaint Database layout, or generic columns
     received_at, company, narrative, issue, channel, wants, consent). Re-importing adds nothing."""
-    from ..cases.imports import count_rows
+    from ..files import count_lines
 
-    with progress(count_rows(path), "Importing complaints") as bar:
+    with progress(count_lines(path), "Importing complaints") as bar:
         counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, progress=bar.update)
     if as_json:
         echo_json(counts)

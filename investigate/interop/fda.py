@@ -24,7 +24,8 @@ from ..cases.stores import name_key, store_row
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
-from .common import date_visit_time, detect_encoding, file_sha256, iter_csv, official_case, parse_date
+from ..files import detect_encoding, file_sha256, iter_csv
+from .common import date_visit_time, official_case, parse_date
 
 PROTOCOL = "fda-compliance-check"
 SOURCE = "fda"

@@ -37,7 +37,7 @@ from ..cases.protocols import ATTEMPT_STATUSES, Protocol, Question, get_protocol
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace
-from .common import CsvTable, file_sha256, iter_csv
+from ..files import CsvTable, file_sha256, iter_csv
 
 SOURCE = "kobo"
 SPECIAL = ("store", "tester", "observer", "attempt", "round", "notes", "visited_at")

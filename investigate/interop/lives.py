@@ -30,7 +30,8 @@ from ..cases.stores import add_to_frame, store_row
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
-from .common import CsvTable, date_visit_time, file_sha256, official_case, parse_date, read_csv, slugify
+from ..files import CsvTable, file_sha256, read_csv
+from .common import date_visit_time, official_case, parse_date, slugify
 
 PROTOCOL = "lives-inspection"
 SOURCE = "lives"
