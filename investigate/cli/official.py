@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import LazyGroup
-from .util import KeyValueType, echo_json, json_option, pass_workspace, progress
+from .util import KeyValueType, echo_import_summary, json_option, pass_workspace, progress, table_options
 
 ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UTF-8, else the source's own)."
 
@@ -24,16 +24,8 @@ def import_():
     """
 
 
-def _report(summary: dict, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        echo_json(summary)
-    else:
-        for line in lines:
-            click.echo(line)
-
-
 @import_.command("lives")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--case", "case_ref", help="Put the visits into this case (default: the feed's own "
               "case 'lives-<municipality>', made on first import).")
 @click.option("--encoding", help=ENCODING_HELP)
@@ -57,7 +49,7 @@ def lives(ws, folder, case_ref, encoding, as_json):
     feed = lives_mod.read_feed(folder, encoding=encoding)
     with progress(feed.total, "Importing LIVES") as bar:
         summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, on_batch=bar.update)
-    _report(summary, as_json, [
+    echo_import_summary(summary, as_json, [
         f"LIVES feed of {summary['municipality']} → case {summary['case']}"
         + (" (new)" if summary["case_created"] else ""),
         f"  stores:   {summary['stores_added']} added, {summary['stores_updated']} updated, "
@@ -70,7 +62,7 @@ def lives(ws, folder, case_ref, encoding, as_json):
 
 
 @import_.command("fda")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--case", "case_ref", help="Put the visits into this case (default: 'fda-compliance-checks', "
               "made on first import).")
 @click.option("--encoding", help=ENCODING_HELP + " The FDA's exports are ISO-8859-1.")
@@ -94,7 +86,7 @@ def fda(ws, file, case_ref, encoding, as_json):
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
         summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, on_batch=bar.update)
-    _report(summary, as_json, [
+    echo_import_summary(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
         f"  rows:     {summary['rows']}",
         f"  stores:   {summary['stores_added']} added, {summary['stores_matched']} matched to stores you had",
@@ -104,15 +96,16 @@ def fda(ws, file, case_ref, encoding, as_json):
 
 
 @import_.command("kobo")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--case", "case_ref", required=True, help="The case whose protocol the form follows.")
 @click.option("--map", "mapping", multiple=True, type=KeyValueType(),
               help="FIELD=QUESTION: the form field that answers a protocol question (or store, tester, "
                    "observer, attempt, round, notes, visited_at). FIELD= (empty) ignores a field. Repeatable.")
 @click.option("--encoding", help=ENCODING_HELP)
+@table_options
 @json_option
 @pass_workspace
-def kobo(ws, file, case_ref, mapping, encoding, as_json):
+def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, as_json):
     """Import a KoboToolbox or ODK Central CSV export of a form that follows the case's protocol.
 
     Form fields answer the protocol questions of the same name; group prefixes
@@ -135,12 +128,12 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
 
     with progress(count_lines(file), "Importing form submissions") as bar:
         summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
+                                       ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
                                        on_batch=bar.update)
-    _report(summary, as_json, [
+    echo_import_summary(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
         f"  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) if summary["outcomes"]
         else "  outcomes: none",
         f"  findings: {summary['findings_added']} added, promises: {summary['promises_added']} added",
-        *(f"Warning: {w}" for w in summary["warnings"]),
     ])

@@ -116,7 +116,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
         new_stores, matched = [], set()
         keys: list[str] = []  # one short string per row, for the second pass
         for item in iter_fda(path, encoding=encoding):
-            key = name_key(item["store"]["name"], item["store"]["address"])
+            key = name_key(item["store"]["name"], item["store"]["address"], item["store"]["postcode"])
             keys.append(key)
             store = by_key.get(key)
             if store is None:
