@@ -29,9 +29,13 @@ def import_():
 @click.option("--case", "case_ref", help="Put the visits into this case (default: the feed's own "
               "case 'lives-<municipality>', made on first import).")
 @click.option("--encoding", help=ENCODING_HELP)
+@click.option("--orphans", type=click.Choice(["keep", "skip"]), default="keep", show_default=True,
+              help="Violations dated on a day with no inspection of that business: keep them as visits "
+                   "without a score, or skip them. Counted in the summary either way.")
+@table_options
 @json_option
 @pass_workspace
-def lives(ws, folder, case_ref, encoding, as_json):
+def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_text, as_json):
     """Import a LIVES folder (businesses.csv, inspections.csv, violations.csv, feed_info.csv).
 
     Businesses become stores (matched again by their business_id), inspections become official
@@ -46,9 +50,10 @@ def lives(ws, folder, case_ref, encoding, as_json):
     """
     from ..interop import lives as lives_mod
 
-    feed = lives_mod.read_feed(folder, encoding=encoding)
+    feed = lives_mod.read_feed(folder, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
+                               fix_text=fix_text)
     with progress(feed.total, "Importing LIVES") as bar:
-        summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, on_batch=bar.update)
+        summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, orphans=orphans, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"LIVES feed of {summary['municipality']} → case {summary['case']}"
         + (" (new)" if summary["case_created"] else ""),
@@ -58,6 +63,8 @@ def lives(ws, folder, case_ref, encoding, as_json):
         f"({summary['inspection_rows']} inspection rows; {summary['same_day_duplicates']} business-days "
         "with several inspections merged)",
         f"  findings: {summary['findings_added']} added",
+        f"  orphans:  {summary['orphan_violations']} violations on {summary['orphan_days']} business-days "
+        f"with no inspection ({'kept as visits without a score' if orphans == 'keep' else 'skipped'})",
     ])
 
 

@@ -133,7 +133,8 @@ def _sniff_delimiter(sample: str, delimiters: str) -> str:
 
 
 def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",
-             delimiters: str = DELIMITERS, header_hint: Iterable[str] = (), fix_text: bool = False):
+             delimiters: str = DELIMITERS, header_hint: Iterable[str] = (), fix_text: bool = False,
+             text: TextCheck | None = None):
     """(table, rows): rows is a generator of (line, {column: value}) — the line a record
     starts on — read as it goes. Header cells and values are stripped of surrounding blanks;
     blank lines are skipped; broken quoting and ragged rows raise with their line.
@@ -141,7 +142,8 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
     ``header_hint`` names headings the layout has: when the first record holds none of them,
     the first record within ``PREAMBLE_RECORDS`` that holds two (or all, if fewer) is the header
     and the lines above it a title preamble, skipped. Every non-ASCII cell goes through
-    ``table.text`` (mojibake counted, repaired with ``fix_text``)."""
+    ``table.text`` (mojibake counted, repaired with ``fix_text``); pass ``text`` to count
+    several files of one feed together."""
     path = Path(path)
     used = detect_encoding(path, encoding, fallback)
     fp = io.TextIOWrapper(open_binary(path), encoding=used, newline="")
@@ -185,7 +187,7 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
         fp.close()
         raise InputFileError(path, f"column {sorted(dupes)[0]!r} appears twice in the header", line=header_line)
     table = CsvTable(path=path, encoding=used, header=header, delimiter=delimiter, header_line=header_line,
-                     text=TextCheck(fix=fix_text))
+                     text=text or TextCheck(fix=fix_text))
     check = table.text.check
 
     def rows():

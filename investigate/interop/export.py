@@ -109,8 +109,12 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
         day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
         answers = json.loads(v["answers"] or "{}")
         if v["protocol"] == lives.PROTOCOL:
-            scores = [s.strip() for s in str(answers.get("scores") or "").split(",") if s.strip()] \
-                or [_num(answers.get("score"))]
+            # One row per inspection row of the day, blank scores in their places; none for a
+            # day that had violations only (inspection_rows 0).
+            listed = [s.strip() for s in str(answers["scores"]).split(",")] if answers.get("scores") else None
+            rows = int(answers.get("inspection_rows", len(listed) if listed else 1))
+            scores = (listed or [_num(answers.get("score"))] * min(rows, 1))[:rows]
+            scores += [""] * (rows - len(scores))
             kind, text = answers.get("inspection_type") or "", answers.get("description") or ""
         else:
             if v["protocol"] not in titles:
@@ -126,7 +130,8 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
         for f in findings.get(v["id"], []):  # in the order they were written
             violations.append({"business_id": bid, "date": day, "code": f["code"] or "",
                                "description": f["description"] if f["source"] == lives.SOURCE
-                               else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}")})
+                               else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
+                               "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")})
     businesses = [{
         "business_id": lives_business_id(s), "name": s["name"], "address": s["address"] or "",
         "city": s["city"] or "", "state": s["state"] or "", "postal_code": s["postcode"] or "",
@@ -137,7 +142,11 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
     _write_csv(out / "businesses.csv", ["business_id", "name", "address", "city", "state", "postal_code",
                                         "latitude", "longitude", "phone_number"], businesses)
     _write_csv(out / "inspections.csv", ["business_id", "score", "date", "type", "description"], inspections)
-    _write_csv(out / "violations.csv", ["business_id", "date", "code", "description"], violations)
+    # risk_category only when the findings carry one (a feed like San Francisco's): a feed
+    # without it (Lexington's) comes back with the columns it had.
+    risky = any(f["severity"] in ("high", "low") for f in tables["findings"] if f["source"] == lives.SOURCE)
+    _write_csv(out / "violations.csv", ["business_id", "date", "code", "description"]
+               + (["risk_category"] if risky else []), violations)
     feed = {"feed_date": date.today().strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}
