@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InputFileError, InvalidInput
-from ..files import file_sha256, iter_csv, match_columns
+from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
 from ..workspace import Workspace, new_id
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
@@ -159,14 +159,6 @@ def import_stores(
     if progress:
         progress(counts["rows"] % 1000)
     return summary
-
-
-def file_summary(table, plan) -> dict:
-    """What every import summary says about the file itself: how it was read, the columns
-    left out, the text damage found — and the warnings a reporter must see."""
-    return {"encoding": table.encoding, "delimiter": table.delimiter, "header_line": table.header_line,
-            **plan.summary(), "text": table.text.summary(),
-            "warnings": plan.warnings() + table.text.warnings()}
 
 
 def _locate(ex: InvalidInput, path: Path, line: int, columns: dict, questions: set) -> InputFileError:
@@ -443,4 +435,4 @@ def import_visits(
     return summary
 
 
-__all__ = ["import_stores", "import_visits", "import_visit_rows", "file_summary", "StoreLookup"]
+__all__ = ["import_stores", "import_visits", "import_visit_rows", "StoreLookup"]

@@ -72,16 +72,19 @@ def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_t
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--case", "case_ref", help="Put the visits into this case (default: 'fda-compliance-checks', "
               "made on first import).")
-@click.option("--encoding", help=ENCODING_HELP + " The FDA's exports are ISO-8859-1.")
+@click.option("--encoding", help=ENCODING_HELP + " The FDA says ISO-8859-1; read as cp1252 when that decodes.")
+@table_options
 @json_option
 @pass_workspace
-def fda(ws, file, case_ref, encoding, as_json):
+def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json):
     """Import the FDA's tobacco retail compliance-check export (CSV).
 
-    Columns: Retailer Name, Street Address, City, State, Zip, Decision Date (MM/DD/YYYY),
-    Decision Type, Minor Involved, Sale to Minor, Product Type. Rows find their store by
-    normalised name and address ("Smart-Shop" = "smartshop"); warning letters, money penalties,
-    no-sale orders and sales to minors become findings.
+    Columns: Retailer Name, Street Address, City, State, Zip, Inspection Date and Decision Date
+    (MM/DD/YYYY), Decision Type or Inspection Result, Minor Involved, Sale to Minor, Product
+    Type. The search export's title lines above the header are skipped. One inspection (one
+    row per product) is one visit. Rows find their store by normalised name and address
+    ("Smart-Shop" = "smartshop"); warning letters, money penalties, no-sale orders and sales
+    to minors become findings.
 
     \b
     Example:
@@ -92,10 +95,11 @@ def fda(ws, file, case_ref, encoding, as_json):
     from ..files import count_lines
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
-        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, on_batch=bar.update)
+        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, ignore=ignore,
+                                     ignore_unknown=ignore_unknown, fix_text=fix_text, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
-        f"  rows:     {summary['rows']}",
+        f"  rows:     {summary['rows']} ({summary['rows_merged']} merged into the visit of their inspection)",
         f"  stores:   {summary['stores_added']} added, {summary['stores_matched']} matched to stores you had",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
         f"  findings: {summary['findings_added']} added",

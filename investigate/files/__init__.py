@@ -9,9 +9,9 @@ a file the same way. Nothing here knows a workspace; it takes paths and returns 
 """
 
 from .headers import ColumnPlan, match_columns, norm_header
-from .tables import (CsvTable, count_lines, detect_encoding, file_sha256, iter_csv, open_binary,
-                     read_csv)
+from .tables import (CsvTable, count_lines, detect_encoding, file_sha256, file_summary, iter_csv,
+                     open_binary, read_csv)
 from .text import TextCheck
 
-__all__ = ["CsvTable", "ColumnPlan", "TextCheck", "count_lines", "detect_encoding", "file_sha256",
+__all__ = ["CsvTable", "ColumnPlan", "TextCheck", "count_lines", "detect_encoding", "file_sha256", "file_summary",
            "iter_csv", "match_columns", "norm_header", "open_binary", "read_csv"]

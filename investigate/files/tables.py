@@ -221,6 +221,14 @@ def read_csv(path: Path | str, **options) -> CsvTable:
     return table
 
 
+def file_summary(table, plan) -> dict:
+    """What every import summary says about the file itself: how it was read, the columns
+    left out, the text damage found — and the warnings a reporter must see."""
+    return {"encoding": table.encoding, "delimiter": table.delimiter, "header_line": table.header_line,
+            **plan.summary(), "text": table.text.summary(),
+            "warnings": plan.warnings() + table.text.warnings()}
+
+
 def count_lines(path: Path | str) -> int:
     """Data lines of a file (newlines less the header's): the length of a progress bar."""
     n = 0
