@@ -61,10 +61,9 @@ def test_a_chains_outlets_without_address_stay_apart_by_postcode_and_district(wo
 
 def test_mojibake_is_counted_with_its_first_lines_and_repaired_on_request(workspace, run):
     result = run("store", "import", LAYOUTS / "nyc-no-address.csv")
-    assert "1 cells hold mojibake" not in result.output  # singular, counted
-    assert "1 cell hold mojibake" in result.output and "line 6" in result.output
+    assert "1 cell holds mojibake" in result.output and "line 6 (DBA: 'CafÃ© Luna')" in result.output
     assert "--fix-text" in result.output
-    assert "1 cell hold U+FFFD" in result.output and "line 7" in result.output
+    assert "1 cell holds U+FFFD" in result.output and "line 7" in result.output
     assert {s["name"] for s in stores.list_stores(workspace)} >= {"CafÃ© Luna"}
 
 
@@ -222,3 +221,24 @@ def test_kobo_ignore_names_a_field_by_its_form_name(workspace, tobacco_case, run
     summary = imported(run("import", "kobo", DATA / "kobo" / "tobacco-form-unknown-field.csv",
                            "--case", "tobacco-nk", "--ignore", "weather", "--json"))
     assert "group_visit/weather" in summary["ignored_columns"] and summary["visits_added"] == 3
+
+
+def test_bad_new_options_are_one_line_and_write_nothing(workspace, tobacco_case, run):
+    cases.create_case(workspace, slug="chicago", title="Chicago", protocol="official-inspection")
+    before = snapshot(workspace)
+    for args, expected in [
+        (["visit", "import", LAYOUTS / "chicago-inspections.csv", "--case", "chicago", *CHICAGO,
+          "--map-value", "Outcome:Pass=pass"], "--map-value Outcome:…: no column 'Outcome'"),
+        (["visit", "import", LAYOUTS / "chicago-inspections.csv", "--case", "chicago", "--map-value", "Results"],
+         "is not COLUMN:VALUE=ANSWER"),
+        (["import", "kobo", DATA / "kobo" / "tobacco-form.csv", "--case", "tobacco-nk", "--ignore", "wether"],
+         "--ignore wether: no such field"),
+        (["import", "lives", LAYOUTS / "lives-sf", "--ignore", "owner"], "--ignore owner: no such column"),
+        (["import", "fda", LAYOUTS / "fda-search-export.csv", "--ignore", "Retailer"], "--ignore Retailer"),
+    ]:
+        result = run(*args)
+        assert result.exit_code != 0, args
+        assert expected in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 or "Usage" in result.output, result.output
+        assert "Traceback" not in result.output
+    assert snapshot(workspace) == before

@@ -100,8 +100,12 @@ def import_stores(
     dropped silently) and the text damage found (or repaired with ``fix_text``)."""
     path = Path(path)
     table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
-    plan = match_columns(path, table.header, (*STORE_FIELDS, "location"), STORE_ALIASES, mapping=mapping,
-                         ignore=ignore, ignore_unknown=ignore_unknown)
+    try:
+        plan = match_columns(path, table.header, (*STORE_FIELDS, "location"), STORE_ALIASES, mapping=mapping,
+                             ignore=ignore, ignore_unknown=ignore_unknown)
+    except BaseException:
+        rows.close()
+        raise
     columns = plan.columns
     if "name" not in columns:
         rows.close()
@@ -373,8 +377,8 @@ def import_visits(
         question_columns = {f: c for f, c in plan.columns.items() if f in keys}
         for required in ("store", "visited_at"):
             if required not in columns:
-                raise InputFileError(path, f"missing column {required!r} (found: {', '.join(table.header)})",
-                                     line=table.header_line)
+                raise InputFileError(path, f"missing column {required!r} (found: {', '.join(table.header)}; "
+                                           f"map one with --map {required}=COLUMN)", line=table.header_line)
         if protocol.uses_testers and kind == "undercover" and "tester" not in columns:
             raise InputFileError(path, f"missing column 'tester': protocol {protocol.key} needs a tester",
                                  line=table.header_line)

@@ -25,21 +25,24 @@ class TextCheck:
     garbled: int = 0  # cells ftfy judges to be mojibake
     fixed: int = 0  # of those, cells repaired (with fix on)
     lost: int = 0  # cells holding U+FFFD: characters lost before the file reached us
-    lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, text) first few
+    lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, text) first few garbled
+    lost_lines: list[tuple[int, str, str]] = field(default_factory=list)  # the same for U+FFFD
 
     def check(self, text: str, line: int, column: str) -> str:
         if text.isascii():
             return text
         if "\ufffd" in text:
             self.lost += 1
-            self._note(line, column, text)
+            if len(self.lost_lines) < SHOWN:
+                self.lost_lines.append((line, column, text))
             return text
         from ftfy import badness, fix_encoding
 
         if not badness.is_bad(text):
             return text
         self.garbled += 1
-        self._note(line, column, text)
+        if len(self.lines) < SHOWN:
+            self.lines.append((line, column, text))
         if not self.fix:
             return text
         # fix_encoding undoes the wrong decoding only: curly quotes, ligatures and widths stay
@@ -49,28 +52,31 @@ class TextCheck:
             self.fixed += 1
         return repaired
 
-    def _note(self, line: int, column: str, text: str) -> None:
-        if len(self.lines) < SHOWN:
-            self.lines.append((line, column, text))
-
     @property
     def damaged(self) -> int:
         return self.garbled + self.lost
 
     def summary(self) -> dict:
         """Plain counts for an import summary (and its --json)."""
+        first = lambda rows: [{"line": ln, "column": c, "text": t} for ln, c, t in rows]  # noqa: E731
         return {"garbled_cells": self.garbled, "fixed_cells": self.fixed, "lost_characters_cells": self.lost,
-                "first_damaged": [{"line": ln, "column": c, "text": t} for ln, c, t in self.lines]}
+                "first_damaged": first(self.lines), "first_lost": first(self.lost_lines)}
 
     def warnings(self) -> list[str]:
         """One line per kind of damage, naming the first lines, for the import summary."""
         out = []
-        where = ", ".join(f"line {ln} ({c}: {t!r})" for ln, c, t in self.lines[:3])
+
+        def where(rows):
+            return ", ".join(f"line {ln} ({c}: {t!r})" for ln, c, t in rows[:3])
+
+        def cells(n):
+            return f"{n} cell holds" if n == 1 else f"{n} cells hold"
+
         if self.garbled:
-            done = f"{self.fixed} repaired (--fix-text)" if self.fix else "repair them with --fix-text"
-            out.append(f"{self.garbled} cell{'s' if self.garbled != 1 else ''} hold mojibake "
-                       f"(text decoded wrongly before export): {done}; first: {where}")
+            done = f"{self.fixed} repaired (--fix-text)" if self.fix else "repair with --fix-text"
+            out.append(f"{cells(self.garbled)} mojibake (text decoded wrongly before export): {done}; "
+                       f"first: {where(self.lines)}")
         if self.lost:
-            out.append(f"{self.lost} cell{'s' if self.lost != 1 else ''} hold U+FFFD: characters lost "
-                       f"before export, check these names by hand; first: {where}")
+            out.append(f"{cells(self.lost)} U+FFFD (characters lost before export; check by hand): "
+                       f"first: {where(self.lost_lines)}")
         return out
