@@ -242,3 +242,15 @@ def test_bad_new_options_are_one_line_and_write_nothing(workspace, tobacco_case,
         assert len(result.output.strip().splitlines()) == 1 or "Usage" in result.output, result.output
         assert "Traceback" not in result.output
     assert snapshot(workspace) == before
+
+
+def test_stores_keyed_before_postcode_counted_are_still_found_on_reimport(workspace, run, monkeypatch):
+    """A store stored with the old key (name + blank address) is matched, not duplicated."""
+    with monkeypatch.context() as m:
+        m.setattr(stores, "name_key", lambda name, address, *rest: f"{stores.normalise_name(name)}|")
+        old = stores.add_store(workspace, name="DUNKIN", postcode="10001", district="Manhattan")
+    assert old["name_key"] == "dunkin|"
+    summary = imported(run("store", "import", LAYOUTS / "nyc-no-address.csv", "--ignore-unknown", "--json"))
+    assert summary["inserted"] == 4 and summary["updated"] == 1  # its key brought up to date, audited
+    assert sum(1 for s in stores.list_stores(workspace) if s["name"] == "DUNKIN") == 3
+    assert stores.get_store(workspace, old["id"])["name_key"] == "dunkin|@10001/manhattan"

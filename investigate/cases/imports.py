@@ -20,7 +20,7 @@ from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
 from ..workspace import Workspace, new_id
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
-from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, store_row
+from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, name_key, store_row
 from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
@@ -114,7 +114,10 @@ def import_stores(
     source = source or f"import:{path.name}"
     by_licence = {r[0]: r[1] for r in ws.db.execute(
         "select licence_number, id from stores where licence_number is not null")}
-    by_key = {r[0]: r[1] for r in ws.db.execute("select name_key, id from stores where licence_number is null")}
+    # The key is computed from each store's fields rather than read from name_key, so stores
+    # stored before the key took postcode and district into account are still found.
+    by_key = {name_key(r[0], r[1], r[2], r[3]): r[4] for r in ws.db.execute(
+        "select name, address, postcode, district, id from stores where licence_number is null")}
     pending: dict[str, dict] = {}  # new stores by their upsert key, in file order
     counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
     touched: list[str] = []
@@ -141,7 +144,7 @@ def import_stores(
                 changes.pop("lon", None)
             elif "lat" in changes or "lon" in changes:
                 changes["coord_source"] = "import"
-            if {"name", "address", "postcode", "district"} & set(changes):
+            if old["name_key"] != new["name_key"]:
                 changes["name_key"] = new["name_key"]
             if changes:
                 ws.update("stores", existing_id, changes, reason=f"import {path.name}:{line}")
