@@ -397,6 +397,7 @@ def import_visits(
     attempt_col = columns.get("attempt")
     shared_attempt = attempt_col in question_columns.values()
     natural = [c for f, c in sorted(plan.columns.items()) if f not in ("notes", "observer")]
+    source_tag = "official" if kind == "official" else "import"
 
     def prepared():
         for line, raw in rows:
@@ -415,9 +416,7 @@ def import_visits(
             attempt = row.get(attempt_col, "") if attempt_col else ""
             if shared_attempt:
                 if attempt in ATTEMPT_STATUSES:
-                    for col in question_columns.values():
-                        if col == attempt_col:
-                            row[col] = ""
+                    row[attempt_col] = ""  # the visit could not be made: the question has no answer
                 else:
                     attempt = "completed"
             row[ATTEMPT_KEY] = attempt
@@ -428,7 +427,6 @@ def import_visits(
             row[REF_KEY] = ref
             yield line, row
 
-    source_tag = "official" if kind == "official" else "import"
     feed_columns = {**columns, "visited_at": TIME_KEY, "external_ref": REF_KEY, "attempt": ATTEMPT_KEY}
     with ws.transaction():
         counts = import_visit_rows(ws, case, prepared(), path=path, columns=feed_columns,

@@ -30,7 +30,6 @@ ids collide would share stores — import them into separate workspaces if that 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
