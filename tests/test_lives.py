@@ -264,8 +264,8 @@ def test_sf_export_gives_back_the_same_inspection_rows_blank_scores_included(wor
         with open(folder / name, encoding="utf-8") as fp:
             return sorted(tuple(r[c] for c in cols) for r in csv.DictReader(fp))
 
-    assert rows(out, "inspections.csv", "business_id", "score", "date") == \
-        rows(SF, "inspections.csv", "business_id", "Score", "date")
+    assert rows(out, "inspections.csv", "business_id", "score", "date", "type") == \
+        rows(SF, "inspections.csv", "business_id", "Score", "date", "type")
     assert rows(out, "violations.csv", "business_id", "date", "code", "risk_category") == \
         rows(SF, "violations.csv", "business_id", "date", "ViolationTypeID", "risk_category")
     from investigate.workspace import init_workspace

@@ -125,11 +125,14 @@ def _sniff_delimiter(sample: str, delimiters: str) -> str:
     that confuses it), the delimiter the most lines agree on."""
     if len(delimiters) == 1:
         return delimiters
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:20]
+    by_lines = max(delimiters, key=lambda d: (sum(d in ln for ln in lines), sum(ln.count(d) for ln in lines)))
     try:
-        return csv.Sniffer().sniff(sample, delimiters=delimiters).delimiter
+        sniffed = csv.Sniffer().sniff(sample, delimiters=delimiters).delimiter
     except csv.Error:
-        lines = [ln for ln in sample.splitlines() if ln.strip()][:20]
-        return max(delimiters, key=lambda d: (sum(d in ln for ln in lines), sum(ln.count(d) for ln in lines)))
+        return by_lines
+    # A guess that none of the first lines contains (a header among them) is no guess.
+    return sniffed if any(sniffed in ln for ln in lines[:PREAMBLE_RECORDS]) else by_lines
 
 
 def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",

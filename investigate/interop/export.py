@@ -115,7 +115,8 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
             rows = int(answers.get("inspection_rows", len(listed) if listed else 1))
             scores = (listed or [_num(answers.get("score"))] * min(rows, 1))[:rows]
             scores += [""] * (rows - len(scores))
-            kind, text = answers.get("inspection_type") or "", answers.get("description") or ""
+            kinds = lives.row_texts(answers.get("inspection_type") or "", len(scores))
+            texts = lives.row_texts(answers.get("description") or "", len(scores))
         else:
             if v["protocol"] not in titles:
                 try:
@@ -123,8 +124,8 @@ def export_lives(ws: Workspace, case: dict, out: Path) -> dict:
                 except Exception:
                     titles[v["protocol"]] = v["protocol"]
             scores = [""]
-            kind, text = v["kind"], f"{titles[v['protocol']]}: {v['outcome']}"
-        for score in scores:
+            kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
+        for score, kind, text in zip(scores, kinds, texts):
             inspections.append({"business_id": bid, "score": score, "date": day,
                                 "type": kind, "description": text})
         for f in findings.get(v["id"], []):  # in the order they were written

@@ -98,10 +98,9 @@ class Inspection:
             answers["scores"] = ", ".join("" if s is None else _num(s) for s in self.row_scores)
         if self.rows != 1:
             answers["inspection_rows"] = self.rows
-        if any(self.types):
-            answers["inspection_type"] = "; ".join(dict.fromkeys(t for t in self.types if t))
-        if any(self.descriptions):
-            answers["description"] = "; ".join(dict.fromkeys(d for d in self.descriptions if d))
+        for key, values in (("inspection_type", self.types), ("description", self.descriptions)):
+            if any(values):
+                answers[key] = per_row_text(values)
         return answers
 
 
@@ -126,6 +125,20 @@ class Feed:
     @property
     def total(self) -> int:
         return len(self.businesses) + len(self.inspections) + sum(len(i.violations) for i in self.inspections)
+
+
+def per_row_text(values: list[str]) -> str:
+    """One text for the day's rows: the value when every row has the same, else each row's in
+    file order joined by "; " (blanks kept in their places), so that an export can give every
+    row its own type back ("Routine - Unscheduled; Reinspection/Followup")."""
+    return values[0] if len(set(values)) == 1 else "; ".join(values)
+
+
+def row_texts(text: str, rows: int) -> list[str]:
+    """``per_row_text`` undone for ``rows`` rows: the parts when there is one per row, else the
+    whole text for each."""
+    parts = [p.strip() for p in (text or "").split(";")]
+    return parts if rows > 1 and len(parts) == rows else [text or ""] * rows
 
 
 def _num(value: float) -> str:
@@ -406,4 +419,4 @@ def visit_answers(visit: dict) -> dict:
     return json.loads(visit.get("answers") or "{}")
 
 
-__all__ = ["Feed", "Inspection", "read_feed", "import_lives", "lives_case_slug", "PROTOCOL", "SOURCE"]
+__all__ = ["Feed", "Inspection", "read_feed", "row_texts", "import_lives", "lives_case_slug", "PROTOCOL", "SOURCE"]
