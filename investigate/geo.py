@@ -163,17 +163,18 @@ def geocode_stores(
 
 
 def read_places(path: Path | str) -> list[dict]:
-    """Places from a CSV with name, lat, lon (and optional kind). Coordinates are checked:
-    missing, out of range, or apparently swapped is an error naming the line."""
-    from .interop.common import iter_csv
+    """Places from a CSV with name, lat, lon (and optional kind), comma, semicolon or tab
+    separated, decimal commas allowed. Coordinates are checked: missing, out of range, or
+    apparently swapped is an error naming the line."""
+    from .files import iter_csv, match_columns
 
     path = Path(path)
     table, rows = iter_csv(path)
-    lower = {h.lower(): h for h in table.header}
-    lat_col = next((lower[c] for c in ("lat", "latitude") if c in lower), None)
-    lon_col = next((lower[c] for c in ("lon", "lng", "long", "longitude") if c in lower), None)
-    name_col = next((lower[c] for c in ("name", "place", "school") if c in lower), None)
-    kind_col = next((lower[c] for c in ("kind", "type", "category") if c in lower), None)
+    # Headings in any case or spacing ("Latitude", "LAT"); other columns are simply not needed.
+    found = match_columns(path, table.header, ("lat", "lon", "name", "kind"), {
+        "lat": ["latitude"], "lon": ["lng", "long", "longitude"], "name": ["place", "school"],
+        "kind": ["type", "category"]}).columns
+    lat_col, lon_col, name_col, kind_col = (found.get(f) for f in ("lat", "lon", "name", "kind"))
     if not lat_col or not lon_col:
         raise InputFileError(path, f"no coordinates: need lat and lon columns (found: {', '.join(table.header)})",
                              line=1)

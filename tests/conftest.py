@@ -12,9 +12,10 @@ from investigate.cases import cases, replies, stores, testers, visits
 from investigate.cli import cli
 from investigate.workspace import Workspace, init_workspace
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+#: Every file a test reads lives here, inside the repository (each folder notes its origin),
+#: so that a clean clone passes with nothing beside it.
+DATA = Path(__file__).resolve().parent / "data"
 LIVES_DIR = DATA / "lives-lexington"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture

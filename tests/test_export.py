@@ -98,3 +98,21 @@ def test_export_of_unknown_case_is_a_clear_error(workspace, run, tmp_path):
     result = run("export", "no-such-case", "--format", "csv", "--out", tmp_path / "x")
     assert result.exit_code != 0
     assert "no case matches 'no-such-case'" in result.stderr
+
+
+def test_real_same_day_rows_with_a_blank_score_come_back_on_export(workspace, run, tmp_path):
+    """Lexington's 2016 feed has a second row on the same day with no score (real rows)."""
+    from conftest import DATA
+
+    feed = DATA / "lives-lexington-2016"
+    summary = json.loads(run("import", "lives", feed, "--json").output)
+    assert (summary["inspection_rows"], summary["visits_added"], summary["same_day_duplicates"]) == (7, 4, 3)
+    out = tmp_path / "out"
+    assert run("export", summary["case"], "--format", "lives", "--out", out).exit_code == 0
+
+    def rows(folder):
+        with open(folder / "inspections.csv", encoding="utf-8") as fp:
+            return sorted((r["business_id"], r["score"], r["date"]) for r in csv.DictReader(fp))
+
+    assert rows(out) == rows(feed)
+    assert ("43117", "", "20160404") in rows(out)

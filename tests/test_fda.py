@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, snapshot
+from conftest import DATA, snapshot
 
 from investigate import stats
 from investigate.cases import stores
@@ -13,7 +13,7 @@ from investigate.errors import InputFileError
 from investigate.interop.fda import import_fda, read_fda
 from investigate.interop.history import official_history
 
-FDA = FIXTURES / "fda" / "compliance-checks.csv"
+FDA = DATA / "fda" / "compliance-checks.csv"
 HEADER = ("Retailer Name,Street Address,City,State,Zip,Decision Date,Decision Type,Minor Involved,"
           "Sale to Minor,Product Type\r\n")
 
@@ -140,3 +140,54 @@ def test_older_fda_headings_are_understood(workspace, tmp_path):
     assert codes == {"FDA_NO_TOBACCO_SALE_ORDER", "SALE_TO_MINOR"}
     store = next(workspace.db.query("select * from stores"))
     assert store["postcode"] == "40202" and store["source"] == "fda" and store["country"] == "US"
+
+
+# -- the FDA's search export as it comes ----------------------------------------------------------
+
+SEARCH = DATA / "layouts" / "fda-search-export.csv"
+
+
+def test_search_export_imports_as_it_comes_preamble_and_all(workspace, run):
+    result = run("import", "fda", SEARCH, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["header_line"] == 5 and summary["rows"] == 6 and summary["encoding"] == "cp1252"
+    # Joe's two checks on different days are two visits; Quick Stop's two products one visit
+    assert summary["visits_added"] == 5 and summary["rows_merged"] == 1
+    again = json.loads(run("import", "fda", SEARCH, "--json").output)
+    assert again["visits_added"] == 0 and again["visits_already_imported"] == 5
+
+
+def test_search_export_wordings_map_to_the_decisions_and_are_kept(workspace):
+    import_fda(workspace, SEARCH)
+    answers = [json.loads(r[0]) for r in workspace.db.execute("select answers from visits order by visited_date")]
+    by_text = {a.get("decision_text"): a["decision_type"] for a in answers}
+    assert by_text["Warning Letter Issued"] == "warning_letter"
+    assert by_text["Civil Money Penalty not available"] == "civil_money_penalty"
+    assert by_text["Civil Money Penalty Archived"] == "civil_money_penalty"
+    assert {a["decision_type"] for a in answers} >= {"no_violations_observed", "no_tobacco_sale_order"}
+
+
+def test_inspection_date_is_the_visit_and_decision_date_is_kept(workspace):
+    import_fda(workspace, SEARCH)
+    rows = {r[0]: json.loads(r[1]) for r in workspace.db.execute("select visited_date, answers from visits")}
+    assert rows["2019-01-10"]["decision_date"] == "2019-02-14"
+    assert rows["2019-06-03"]["decision_date"] == "2019-02-14"  # same decision date, another inspection
+    quick = rows["2019-11-11"]
+    assert quick["product_type"] == "Cigarettes; ENDS" and quick["decision_type"] == "no_tobacco_sale_order"
+
+
+def test_cp1252_is_chosen_over_latin1_when_bytes_0x80_to_0x9f_occur(workspace):
+    assert b"\x92" in SEARCH.read_bytes()
+    import_fda(workspace, SEARCH)
+    names = {r[0] for r in workspace.db.execute("select name from stores")}
+    assert "Joe\u2019s Smoke Shop" in names
+    assert not any("\x92" in n for n in names)
+
+
+def test_unknown_fda_columns_are_listed(workspace, tmp_path):
+    path = write(tmp_path, "Kwik,9 Broadway,Louisville,KY,40202,03/01/2019,Warning Letter,No,No,Cigarettes,x",
+                 header=HEADER.strip() + ",Retailer ID\r\n")
+    summary = import_fda(workspace, path)
+    assert summary["unknown_columns"] == ["Retailer ID"]
+    assert import_fda(workspace, path, ignore=["retailer id"])["ignored_columns"] == ["Retailer ID"]

@@ -145,3 +145,11 @@ def test_near_summary_counts_stores_that_sold_near_a_place(workspace, tobacco_ca
     stores_near(workspace, places, radius_m=200, case=tobacco_case["case"])
     summary = near_summary(workspace, tobacco_case["case"])
     assert (summary["sold"], summary["sold_near"], summary["radius_m"]) == (2, 1, 200)
+
+
+def test_near_reads_a_semicolon_places_file_with_decimal_commas(workspace, placed, run):
+    from conftest import DATA
+
+    result = run("near", DATA / "layouts" / "places-semicolon.csv", "--radius", "200m", "--case", "near", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["results"]) == 2 and "Grundschule am Park" in result.output

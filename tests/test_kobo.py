@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from conftest import FIXTURES, snapshot
+from conftest import DATA, snapshot
 
 from investigate.interop.kobo import import_kobo
 
-KOBO = FIXTURES / "kobo" / "tobacco-form.csv"
-ODK = FIXTURES / "kobo" / "odk-central-tobacco.csv"
+KOBO = DATA / "kobo" / "tobacco-form.csv"
+ODK = DATA / "kobo" / "odk-central-tobacco.csv"
 
 
 def visits_by_store(ws):
@@ -64,7 +64,7 @@ def test_odk_central_export_with_dash_groups_and_mapped_field(workspace, tobacco
 
 def test_unknown_kobo_field_is_named_and_nothing_is_imported(workspace, tobacco_case, run):
     before = snapshot(workspace)
-    result = run("import", "kobo", FIXTURES / "kobo" / "tobacco-form-unknown-field.csv", "--case", "tobacco-nk")
+    result = run("import", "kobo", DATA / "kobo" / "tobacco-form-unknown-field.csv", "--case", "tobacco-nk")
     assert result.exit_code != 0
     assert "unknown field 'group_visit/weather'" in result.stderr
     assert "tobacco-form-unknown-field.csv:1" in result.stderr
@@ -73,7 +73,7 @@ def test_unknown_kobo_field_is_named_and_nothing_is_imported(workspace, tobacco_
 
 
 def test_ignoring_an_unknown_field_with_an_empty_map_imports_the_rest(workspace, tobacco_case, run):
-    result = run("import", "kobo", FIXTURES / "kobo" / "tobacco-form-unknown-field.csv",
+    result = run("import", "kobo", DATA / "kobo" / "tobacco-form-unknown-field.csv",
                  "--case", "tobacco-nk", "--map", "weather=", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["visits_added"] == 3

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
 import pytest
-from conftest import LIVES_DIR, snapshot
+from conftest import DATA, LIVES_DIR, snapshot
 
 from investigate import stats
 from investigate.cases.cases import get_case
@@ -205,3 +206,75 @@ def test_reimport_keeps_coordinates_geocoded_since_and_blank_cells_erase_nothing
     assert summary["stores_updated"] == 0
     again = workspace.get("stores", store["id"])
     assert (again["lat"], again["lon"], again["contact"]) == (38.0, -84.5, "+1 859 555 0100")
+
+
+# -- San Francisco's layout: "Score", ViolationTypeID, risk_category, orphan violations ----------
+
+SF = DATA / "layouts" / "lives-sf"
+
+
+def sf(run, *args):
+    result = run("import", "lives", SF, "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_orphan_violations_are_counted_and_kept_as_visits_without_a_score(workspace, run):
+    summary = sf(run)
+    assert (summary["orphan_days"], summary["orphan_violations"]) == (2, 3)
+    assert summary["visits_added"] == 6 and summary["findings_added"] == 7
+    assert any("3 violations on 2 business-days with no inspection" in w for w in summary["warnings"])
+    orphan = json.loads(workspace.db.execute(
+        "select answers from visits where external_ref = 'lives:24:20140612'").fetchone()[0])
+    assert orphan == {"inspection_rows": 0, "violations": 2}
+
+
+def test_orphans_skip_leaves_them_out_and_says_so(workspace, run):
+    summary = sf(run, "--orphans", "skip")
+    assert summary["visits_added"] == 4 and summary["findings_added"] == 4
+    assert summary["orphan_days_skipped"] == 2
+    assert workspace.db.execute("select count(*) from visits where external_ref = 'lives:24:20140612'").fetchone()[0] == 0
+
+
+def test_a_capitalised_score_header_keeps_every_score(workspace, run):
+    sf(run)
+    score = {r[0]: json.loads(r[1]).get("score") for r in workspace.db.execute("select external_ref, answers from visits")}
+    assert score["lives:10:20140114"] == 94 and score["lives:24:20141124"] == 96
+
+
+def test_violation_codes_and_risk_categories_are_kept(workspace, run):
+    sf(run)
+    found = {r[0]: r[1] for r in workspace.db.execute("select code, severity from findings")}
+    assert found["103119"] == "high" and found["103129"] == "medium" and found["103144"] == "low"
+
+
+def test_columns_beyond_lives_are_listed_and_can_be_ignored(workspace, run):
+    summary = sf(run)
+    assert "businesses.csv:owner_name" in summary["unknown_columns"]
+    summary = sf(run, "--ignore-unknown")
+    assert summary["unknown_columns"] == [] and "businesses.csv:TaxCode" in summary["ignored_columns"]
+
+
+def test_sf_export_gives_back_the_same_inspection_rows_blank_scores_included(workspace, run, tmp_path):
+    sf(run)
+    out = tmp_path / "out"
+    assert run("export", "lives-san-francisco", "--format", "lives", "--out", out).exit_code == 0
+
+    def rows(folder, name, *cols):
+        with open(folder / name, encoding="utf-8") as fp:
+            return sorted(tuple(r[c] for c in cols) for r in csv.DictReader(fp))
+
+    assert rows(out, "inspections.csv", "business_id", "score", "date", "type") == \
+        rows(SF, "inspections.csv", "business_id", "Score", "date", "type")
+    assert rows(out, "violations.csv", "business_id", "date", "code", "risk_category") == \
+        rows(SF, "violations.csv", "business_id", "date", "ViolationTypeID", "risk_category")
+    from investigate.workspace import init_workspace
+
+    ws2 = init_workspace(tmp_path / "ws2", timezone_name="Europe/Berlin")
+    try:
+        again = lives.import_lives(ws2, lives.read_feed(out))
+        assert (again["visits_added"], again["findings_added"], again["orphan_days"]) == (6, 7, 2)
+        answers = sorted(r[0] for r in ws2.db.execute("select answers from visits"))
+        assert answers == sorted(r[0] for r in workspace.db.execute("select answers from visits"))
+    finally:
+        ws2.close()

@@ -10,9 +10,9 @@ import pytest
 from investigate.cases import cases, stores, tips
 from investigate.verify import verify
 
-from conftest import FIXTURES, snapshot
+from conftest import DATA, snapshot
 
-CFPB = FIXTURES / "cfpb" / "complaints.csv"
+CFPB = DATA / "cfpb" / "complaints.csv"
 
 
 @pytest.fixture
@@ -122,3 +122,26 @@ def test_tip_status_and_link(known_businesses, run, tobacco_case):
     assert "already checking" in run("tip", "status", tip["id"][:8], "checking").output
     assert run("tip", "link", tip["id"][:8], "tobacco-nk").exit_code == 0
     assert tips.get_tip(known_businesses, tip["id"])["status"] == "case"
+
+
+def test_leads_limit_cuts_the_list_and_says_how_many_groups_were_left_out(known_businesses, run):
+    run("tip", "import", CFPB)
+    every = json.loads(run("leads", "--min", "1", "--limit", "1000", "--json").output)
+    assert len(every) > 2
+    result = run("leads", "--min", "1", "--limit", "2")
+    assert result.exit_code == 0
+    assert f"{len(every) - 2} more groups left out: showing the first 2" in result.stderr
+    assert json.loads(run("leads", "--min", "1", "--limit", "2", "--json").stdout) == every[:2]
+    assert "left out" not in run("leads", "--min", "1", "--limit", "1000").stderr
+    assert tips.count_leads(known_businesses, min_count=1) == len(every)
+
+
+def test_semicolon_complaint_files_import_with_headings_in_any_case(workspace, run, tmp_path):
+    f = tmp_path / "tips.csv"
+    f.write_text("Received_At;COMPANY;Narrative;Source Notes\n2026-10-01;Smart Shop;They refused a refund.;x\n",
+                 encoding="utf-8")
+    summary = json.loads(run("tip", "import", f, "--format", "generic", "--json").output)
+    assert summary["added"] == 1 and summary["delimiter"] == ";"
+    assert summary["unknown_columns"] == ["Source Notes"]
+    again = json.loads(run("tip", "import", f, "--format", "generic", "--ignore", "source notes", "--json").output)
+    assert again["already_known"] == 1 and again["ignored_columns"] == ["Source Notes"]

@@ -1,6 +1,6 @@
 """Bulk imports of stores and visits from CSV: all or nothing, every bad cell located.
 
-Both importers read through ``interop.common.iter_csv`` (UTF-8, UTF-8 with BOM or cp1252
+Both importers read through ``files.iter_csv`` (UTF-8, UTF-8 with BOM or cp1252
 detected, broken quoting and ragged rows reported by line) and write in ONE transaction: the
 first bad row raises an ``InputFileError`` naming file, line and column, and nothing of the
 file is kept. Visits go through ``visits.prepare_visit`` — the same validation and rules as
@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InputFileError, InvalidInput
-from ..interop.common import iter_csv
+from ..files import file_sha256, file_summary, iter_csv, match_columns
+from ..files.headers import find_column
 from ..workspace import Workspace, new_id
-from .protocols import CHANNELS, get_protocol
-from .stores import STORE_FIELDS, add_to_frame, check_coordinates, store_row
-from .visits import finding_rows, parse_visit_time, prepare_visit
+from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
+from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, name_key, store_row
+from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
 
-#: Headers recognised without a --map, per field (compared case-insensitively).
+#: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
+#: spaces and punctuation do not count: "License #" is "license", "ZIPCODE" is "zip_code").
+#: Chicago's, New York's and the FDA's own headings are here.
 STORE_ALIASES = {
-    "name": ["name", "store", "store_name", "retailer_name", "business_name"],
+    "name": ["name", "store", "store_name", "retailer_name", "business_name", "dba_name", "dba"],
     "chain": ["chain", "brand"],
     "licence_number": ["licence_number", "license_number", "licence", "license", "licence_no"],
     "address": ["address", "street_address", "street"],
-    "postcode": ["postcode", "zip", "zip_code", "postal_code", "plz"],
-    "city": ["city", "town"],
-    "district": ["district", "neighbourhood", "neighborhood", "bezirk"],
+    "postcode": ["postcode", "zip", "zip_code", "postal_code", "plz", "address_zip", "postnummer"],
+    "city": ["city", "town", "address_city"],
+    "district": ["district", "neighbourhood", "neighborhood", "bezirk", "borough", "boro", "address_borough"],
     "state": ["state"],
     "country": ["country"],
     "channel": ["channel"],
@@ -39,6 +43,7 @@ STORE_ALIASES = {
     "coord_precision": ["coord_precision"],
     "external_id": ["external_id", "id", "business_id"],
     "notes": ["notes"],
+    "location": ["location", "geolocation", "georeference"],  # "(lat, lon)" in a cell, see location_coordinates
 }
 
 VISIT_FIELDS = ("store", "tester", "visited_at", "attempt", "round", "observer", "notes", "external_ref")
@@ -47,40 +52,6 @@ VISIT_ALIASES = {
     "tester": ["tester", "tester_code"],
     "visited_at": ["visited_at", "time", "datetime", "date"],
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while block := fp.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def resolve_columns(path: Path, header: list[str], fields: Iterable[str], aliases: dict,
-                    mapping: dict | None) -> dict[str, str]:
-    """field → column of the file: ``mapping`` first (``--map name=RETAILER_NAME``), then
-    the aliases. A mapped column that is not in the file is an error listing the columns."""
-    mapping = dict(mapping or {})
-    fields = list(fields)
-    unknown = [f for f in mapping if f not in fields]
-    if unknown:
-        raise InvalidInput(f"--map {unknown[0]}=…: no such field (fields: {', '.join(fields)})")
-    lower = {h.lower(): h for h in header}
-    out = {}
-    for f in fields:
-        if f in mapping:
-            col = mapping[f]
-            if col not in header and col.lower() not in lower:
-                raise InputFileError(path, f"--map {f}={col}: no column {col!r} "
-                                           f"(found: {', '.join(header)})", line=1)
-            out[f] = col if col in header else lower[col.lower()]
-            continue
-        for alias in aliases.get(f, [f]):
-            if alias in lower:
-                out[f] = lower[alias]
-                break
-    return out
 
 
 def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
@@ -92,10 +63,17 @@ def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
     if channel not in CHANNELS:
         raise InputFileError(path, f"channel {channel!r} is not one of {', '.join(CHANNELS)}",
                              line=line, column=columns.get("channel"))
+    for axis in ("lat", "lon"):  # a decimal comma, as Excel writes coordinates in Germany
+        value = fields.get(axis) or ""
+        if "," in value and "." not in value:
+            fields[axis] = value.replace(",", ".")
+    location = fields.pop("location", None)
+    if location and not (fields.get("lat") or fields.get("lon")):
+        fields["lat"], fields["lon"] = location_coordinates(location)
     try:
         fields["lat"], fields["lon"] = check_coordinates(fields.get("lat"), fields.get("lon"))
     except InvalidInput as ex:
-        raise InputFileError(path, str(ex), line=line, column=columns.get("lat"))
+        raise InputFileError(path, str(ex), line=line, column=columns.get("lat") or columns.get("location"))
     return fields
 
 
@@ -107,24 +85,41 @@ def import_stores(
     encoding: str | None = None,
     case: dict | None = None,
     source: str | None = None,
+    ignore: Iterable[str] = (),
+    ignore_unknown: bool = False,
+    fix_text: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Upsert stores from a CSV file: on licence number when the row has one, else on
-    normalised name + address. Existing stores get changed fields through audited updates
-    (coordinates a reporter typed or a photo's EXIF gave are never overwritten); new ones
-    are inserted in bulk. Returns counts."""
+    normalised name + address (postcode and district when the address is blank). Existing
+    stores get changed fields through audited updates (coordinates a reporter typed or a
+    photo's EXIF gave are never overwritten); new ones are inserted in bulk.
+
+    Returns the import summary: rows read, stores inserted / updated / unchanged, rows merged
+    into a store earlier in the same file, the columns left out (unknown ones listed, never
+    dropped silently) and the text damage found (or repaired with ``fix_text``)."""
     path = Path(path)
-    table, rows = iter_csv(path, encoding=encoding)
-    columns = resolve_columns(path, table.header, STORE_FIELDS, STORE_ALIASES, mapping)
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    try:
+        plan = match_columns(path, table.header, (*STORE_FIELDS, "location"), STORE_ALIASES, mapping=mapping,
+                             ignore=ignore, ignore_unknown=ignore_unknown)
+    except BaseException:
+        rows.close()
+        raise
+    columns = plan.columns
     if "name" not in columns:
+        rows.close()
         raise InputFileError(path, f"missing column 'name' (found: {', '.join(table.header)}; "
-                                   "map one with --map name=COLUMN)", line=1)
+                                   "map one with --map name=COLUMN)", line=table.header_line)
     source = source or f"import:{path.name}"
     by_licence = {r[0]: r[1] for r in ws.db.execute(
         "select licence_number, id from stores where licence_number is not null")}
-    by_key = {r[0]: r[1] for r in ws.db.execute("select name_key, id from stores where licence_number is null")}
+    # The key is computed from each store's fields rather than read from name_key, so stores
+    # stored before the key took postcode and district into account are still found.
+    by_key = {name_key(r[0], r[1], r[2], r[3]): r[4] for r in ws.db.execute(
+        "select name, address, postcode, district, id from stores where licence_number is null")}
     pending: dict[str, dict] = {}  # new stores by their upsert key, in file order
-    counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0}
+    counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
     touched: list[str] = []
     with ws.transaction():
         for line, raw in rows:
@@ -136,7 +131,7 @@ def import_stores(
             if existing_id is None and key in pending:
                 # The same store twice in one file: the later row wins, as in any upsert.
                 pending[key].update({k: v for k, v in new.items() if v is not None and k != "id"})
-                counts["unchanged"] += 1
+                counts["merged"] += 1
                 continue
             if existing_id is None:
                 new["id"] = new_id()
@@ -149,7 +144,7 @@ def import_stores(
                 changes.pop("lon", None)
             elif "lat" in changes or "lon" in changes:
                 changes["coord_source"] = "import"
-            if "name" in changes or "address" in changes:
+            if old["name_key"] != new["name_key"]:
                 changes["name_key"] = new["name_key"]
             if changes:
                 ws.update("stores", existing_id, changes, reason=f"import {path.name}:{line}")
@@ -163,11 +158,14 @@ def import_stores(
         touched += [r["id"] for r in pending.values()]
         if case is not None:
             counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in touched])
+        summary = {**counts, "with_coordinates": sum(1 for r in pending.values() if r["lat"] is not None),
+                   **file_summary(table, plan)}
         ws.log_event("import", {"kind": "stores", "file": path.name, "sha256": file_sha256(path),
-                                "encoding": table.encoding, **counts})
+                                "encoding": table.encoding, **counts,
+                                "unknown_columns": plan.unknown, "ignored_columns": plan.ignored})
     if progress:
         progress(counts["rows"] % 1000)
-    return counts
+    return summary
 
 
 def _locate(ex: InvalidInput, path: Path, line: int, columns: dict, questions: set) -> InputFileError:
@@ -223,21 +221,29 @@ def import_visit_rows(
     columns: dict[str, str],
     question_columns: dict[str, str],
     source: str = "import",
+    kind: str = "undercover",
+    shown_columns: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Validate, judge and write visits given as (line, {column: value}) rows; one
-    transaction; findings and promises flushed batch by batch after their visits.
+    transaction; findings and promises flushed batch by batch after their visits. A row whose
+    external_ref the case already has (or an earlier row of the same file had) is counted in
+    ``already_imported`` and not written again: a re-run adds nothing.
 
     ``columns`` maps the visit fields (store, tester, visited_at, …) to file columns and
     ``question_columns`` the protocol's question keys to file columns. Public so that other
-    importers (Kobo/ODK forms) can feed rows through the same rules."""
+    importers (Kobo/ODK forms) can feed rows through the same rules; ``shown_columns`` names
+    the file's own columns in errors when a caller feeds derived values under other keys."""
     protocol = get_protocol(case["protocol"], ws.root)
     questions = {q.key for q in protocol.questions}
+    shown = {**columns, **(shown_columns or {})}
     stores = StoreLookup(ws)
     testers = {r["code"]: r for r in ws.db.query("select * from testers")}
     pending_findings: list[dict] = []
     pending_promises: list[dict] = []
-    counts = {"visits": 0, "findings": 0, "promises": 0}
+    counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0}
+    known = {r[0] for r in ws.db.execute(
+        "select external_ref from visits where case_id = ? and external_ref is not null", [case["id"]])}
     outside_frame: set[str] = set()
     has_frame = ws.db.execute("select 1 from case_stores where case_id = ? limit 1", [case["id"]]).fetchone()
     frame = {r[0] for r in ws.db.execute("select store_id from case_stores where case_id = ?", [case["id"]])}
@@ -255,39 +261,45 @@ def import_visit_rows(
     def visit_rows():
         for line, raw in rows:
             get = lambda f: (raw.get(columns[f]) or "").strip() if f in columns else ""  # noqa: E731
+            ref = get("external_ref")
+            if ref and ref in known:
+                counts["already_imported"] += 1
+                continue
+            if ref:
+                known.add(ref)
             store_ref = get("store")
             if not store_ref:
-                raise InputFileError(path, "no store given", line=line, column=columns.get("store", "store"))
+                raise InputFileError(path, "no store given", line=line, column=shown.get("store", "store"))
             store_id = stores.find(store_ref)
             if store_id is None:
-                raise InputFileError(path, f"unknown store {store_ref!r}", line=line, column=columns["store"])
+                raise InputFileError(path, f"unknown store {store_ref!r}", line=line, column=shown["store"])
             tester = None
             code = get("tester")
             if code:
                 tester = testers.get(code)
                 if tester is None:
-                    raise InputFileError(path, f"unknown tester {code!r}", line=line, column=columns["tester"])
+                    raise InputFileError(path, f"unknown tester {code!r}", line=line, column=shown["tester"])
             try:
                 when = parse_visit_time(ws, get("visited_at") or None) if get("visited_at") else None
             except InvalidInput as ex:
-                raise InputFileError(path, str(ex), line=line, column=columns.get("visited_at"))
+                raise InputFileError(path, str(ex), line=line, column=shown.get("visited_at"))
             if when is None:
                 raise InputFileError(path, "no visit time given", line=line,
-                                     column=columns.get("visited_at", "visited_at"))
+                                     column=shown.get("visited_at", "visited_at"))
             answers = {k: raw[c] for k, c in question_columns.items() if raw.get(c, "") != ""}
             try:
                 round_ = int(get("round") or 1)
             except ValueError:
                 raise InputFileError(path, f"round {get('round')!r} is not a whole number", line=line,
-                                     column=columns.get("round"))
+                                     column=shown.get("round"))
             try:
                 row, judgement = prepare_visit(
                     ws, case=case, protocol=protocol, store={"id": store_id}, tester=tester,
                     answers=answers, visited_at=when, observer=get("observer") or None,
-                    attempt=get("attempt") or "completed", round=round_, source=source,
-                    external_ref=get("external_ref") or None, notes=get("notes") or None)
+                    attempt=get("attempt") or "completed", round=round_, source=source, kind=kind,
+                    external_ref=ref or None, notes=get("notes") or None)
             except InvalidInput as ex:
-                raise _locate(ex, path, line, question_columns | columns, questions)
+                raise _locate(ex, path, line, question_columns | shown, questions)
             row["id"] = new_id()
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))
@@ -305,6 +317,22 @@ def import_visit_rows(
     return counts
 
 
+def _value_map(path: Path, header: list[str], value_map: dict | None) -> dict[str, dict[str, str]]:
+    """``--map-value COLUMN:VALUE=ANSWER`` as {file column: {casefolded value: answer}}."""
+    out: dict[str, dict[str, str]] = {}
+    for column, values in (value_map or {}).items():
+        col = find_column(header, column)
+        if col is None:
+            raise InvalidInput(f"--map-value {column}:…: no column {column!r} in {path.name} "
+                               f"(found: {', '.join(header)})")
+        out.setdefault(col, {}).update({v.strip().casefold(): a for v, a in values.items()})
+    return out
+
+
+#: Keys the rows handed to import_visit_rows carry besides the file's own columns.
+TIME_KEY, REF_KEY, ATTEMPT_KEY = "\x00visited_at", "\x00external_ref", "\x00attempt"
+
+
 def import_visits(
     ws: Workspace,
     case: dict,
@@ -312,46 +340,104 @@ def import_visits(
     *,
     mapping: dict | None = None,
     encoding: str | None = None,
+    kind: str = "undercover",
+    date_format: str | None = None,
+    value_map: dict[str, dict[str, str]] | None = None,
+    ignore: Iterable[str] = (),
+    ignore_unknown: bool = False,
+    fix_text: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Visits of ``case`` from a CSV file: columns store, tester, visited_at, optional attempt,
-    round, observer, notes, external_ref, and one column per protocol question key."""
+    round, observer, notes, external_ref, and one column per protocol question key.
+
+    Any agency's inspections come in the same way with ``kind="official"`` (they then never
+    enter an undercover rate): ``date_format`` reads their dates ("%m/%d/%Y"; a date without
+    a time is local midnight), ``value_map`` turns their words into the protocol's answers
+    ({"Results": {"Pass w/ Conditions": "pass_with_conditions"}}). A column that feeds both
+    ``attempt`` and a question sends an attempt status (closed, not_found…) to the attempt
+    and any other value to the question.
+
+    A column that is neither a visit field nor a question is an error (its answers would be
+    lost) unless left out with ``ignore`` or ``ignore_unknown``. Re-running an import adds
+    nothing: a row is recognised by its external_ref, or, when the file has none, by a natural
+    key over the mapped columns (store, time, answers…)."""
     path = Path(path)
     protocol = get_protocol(case["protocol"], ws.root)
-    table, rows = iter_csv(path, encoding=encoding)
-    keys = [q.key for q in protocol.questions]
-    mapping = dict(mapping or {})
-    visit_map = {k: v for k, v in mapping.items() if k in VISIT_FIELDS}
-    question_map = {k: v for k, v in mapping.items() if k in keys}
-    unknown = set(mapping) - set(visit_map) - set(question_map)
-    if unknown:
-        raise InvalidInput(f"--map {sorted(unknown)[0]}=…: neither a visit field ({', '.join(VISIT_FIELDS)}) "
-                           f"nor a question of {protocol.key} ({', '.join(keys)})")
-    columns = resolve_columns(path, table.header, VISIT_FIELDS, VISIT_ALIASES, visit_map)
-    question_columns = resolve_columns(path, table.header, keys, {}, question_map)
-    for required in ("store", "visited_at"):
-        if required not in columns:
-            raise InputFileError(path, f"missing column {required!r} (found: {', '.join(table.header)})", line=1)
-    if protocol.uses_testers and "tester" not in columns:
-        raise InputFileError(path, f"missing column 'tester': protocol {protocol.key} needs a tester", line=1)
-    used = set(columns.values()) | set(question_columns.values())
-    stray = [h for h in table.header if h not in used]
-    if stray:
-        raise InputFileError(path, f"column {stray[0]!r} is neither a visit field nor a question of "
-                                   f"{protocol.key} (questions: {', '.join(keys)})", line=1, column=stray[0])
+    if kind not in KINDS:
+        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    try:
+        keys = [q.key for q in protocol.questions]
+        mapping = dict(mapping or {})
+        unknown = set(mapping) - set(VISIT_FIELDS) - set(keys)
+        if unknown:
+            raise InvalidInput(f"--map {sorted(unknown)[0]}=…: neither a visit field ({', '.join(VISIT_FIELDS)}) "
+                               f"nor a question of {protocol.key} ({', '.join(keys)})")
+        plan = match_columns(path, table.header, (*VISIT_FIELDS, *keys), VISIT_ALIASES, mapping=mapping,
+                             ignore=ignore, ignore_unknown=ignore_unknown)
+        columns = {f: c for f, c in plan.columns.items() if f in VISIT_FIELDS}
+        question_columns = {f: c for f, c in plan.columns.items() if f in keys}
+        for required in ("store", "visited_at"):
+            if required not in columns:
+                raise InputFileError(path, f"missing column {required!r} (found: {', '.join(table.header)}; "
+                                           f"map one with --map {required}=COLUMN)", line=table.header_line)
+        if protocol.uses_testers and kind == "undercover" and "tester" not in columns:
+            raise InputFileError(path, f"missing column 'tester': protocol {protocol.key} needs a tester",
+                                 line=table.header_line)
+        if plan.unknown:
+            raise InputFileError(path, f"column {plan.unknown[0]!r} is neither a visit field nor a question of "
+                                       f"{protocol.key} (questions: {', '.join(keys)}); map it with --map, or "
+                                       "leave it out with --ignore COLUMN or --ignore-unknown",
+                                 line=table.header_line, column=plan.unknown[0])
+        values = _value_map(path, table.header, value_map)
+    except BaseException:
+        rows.close()
+        raise
+    attempt_col = columns.get("attempt")
+    shared_attempt = attempt_col in question_columns.values()
+    natural = [c for f, c in sorted(plan.columns.items()) if f not in ("notes", "observer")]
+    source_tag = "official" if kind == "official" else "import"
+
+    def prepared():
+        for line, raw in rows:
+            row = dict(raw)
+            for col, words in values.items():
+                row[col] = words.get(row[col].casefold(), row[col])
+            when = row[columns["visited_at"]]
+            if date_format and when:
+                try:
+                    parsed = datetime.strptime(when, date_format)
+                except ValueError:
+                    raise InputFileError(path, f"{when!r} does not match --date-format {date_format}",
+                                         line=line, column=columns["visited_at"])
+                when = parsed.replace(tzinfo=parsed.tzinfo or ws.tz).isoformat()
+            row[TIME_KEY] = when
+            attempt = row.get(attempt_col, "") if attempt_col else ""
+            if shared_attempt:
+                if attempt in ATTEMPT_STATUSES:
+                    row[attempt_col] = ""  # the visit could not be made: the question has no answer
+                else:
+                    attempt = "completed"
+            row[ATTEMPT_KEY] = attempt
+            ref = row.get(columns["external_ref"], "") if "external_ref" in columns else ""
+            if not ref:
+                digest = hashlib.sha1("\x1f".join(f"{c}={row[c]}" for c in natural).encode()).hexdigest()
+                ref = f"{source_tag}:{digest[:20]}"
+            row[REF_KEY] = ref
+            yield line, row
+
+    feed_columns = {**columns, "visited_at": TIME_KEY, "external_ref": REF_KEY, "attempt": ATTEMPT_KEY}
     with ws.transaction():
-        counts = import_visit_rows(ws, case, rows, path=path, columns=columns,
+        counts = import_visit_rows(ws, case, prepared(), path=path, columns=feed_columns,
                                    question_columns=question_columns, source=f"import:{path.name}",
-                                   progress=progress)
-        ws.log_event("import", {"kind": "visits", "case": case["slug"], "file": path.name,
-                                "sha256": file_sha256(path), "encoding": table.encoding, **counts})
-    return counts
+                                   kind=kind, shown_columns=columns, progress=progress)
+        summary = {"case": case["slug"], "kind": kind, "rows": counts["visits"] + counts["already_imported"],
+                   **counts, **file_summary(table, plan)}
+        ws.log_event("import", {"kind": "visits", "visit_kind": kind, "case": case["slug"], "file": path.name,
+                                "sha256": file_sha256(path), "encoding": table.encoding, **counts,
+                                "unknown_columns": plan.unknown, "ignored_columns": plan.ignored})
+    return summary
 
 
-def count_rows(path: Path | str) -> int:
-    """A cheap line count for the progress bar's length (header excluded)."""
-    with open(path, "rb") as fp:
-        return max(sum(block.count(b"\n") for block in iter(lambda: fp.read(1 << 20), b"")) - 1, 0)
-
-
-__all__ = ["import_stores", "import_visits", "import_visit_rows", "resolve_columns", "StoreLookup", "count_rows"]
+__all__ = ["import_stores", "import_visits", "import_visit_rows", "StoreLookup"]

@@ -49,9 +49,16 @@ def normalise_address(address: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text)
 
 
-def name_key(name: str, address: str | None) -> str:
-    """Normalised name + address: how an import recognises a store it already has."""
-    return f"{normalise_name(name)}|{normalise_address(address or '')}"
+def name_key(name: str, address: str | None, postcode: str | None = None, district: str | None = None) -> str:
+    """Normalised name + address: how an import recognises a store it already has.
+
+    With the address blank (New York's registry gives name, borough and ZIP only), the
+    postcode and district stand in for it, so that a chain's outlets in different places
+    stay different stores instead of collapsing into one per name."""
+    if (address or "").strip() or not ((postcode or "").strip() or (district or "").strip()):
+        return f"{normalise_name(name)}|{normalise_address(address or '')}"
+    where = f"{normalise_address(postcode or '')}/{normalise_address(district or '')}"
+    return f"{normalise_name(name)}|@{where}"
 
 
 def check_coordinates(lat, lon, *, where: str = "") -> tuple[float | None, float | None]:
@@ -67,6 +74,23 @@ def check_coordinates(lat, lon, *, where: str = "") -> tuple[float | None, float
     if not -180 <= lon <= 180:
         raise InvalidInput(f"{prefix}longitude {lon} is out of range (-180..180)")
     return lat, lon
+
+
+_LAT_LON = re.compile(r"\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
+_POINT = re.compile(r"POINT\s*\(\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*\)", re.I)
+
+
+def location_coordinates(text: str | None) -> tuple[float | None, float | None]:
+    """(lat, lon) from a registry's location cell: "(40.7128, -74.006)" anywhere in it — New
+    York's cells hold the address on lines above — or a WKT "POINT (lon lat)", as Socrata
+    writes. (None, None) when the cell holds neither."""
+    if not text:
+        return None, None
+    if m := _LAT_LON.search(text):
+        return float(m.group(1)), float(m.group(2))
+    if m := _POINT.search(text):
+        return float(m.group(2)), float(m.group(1))
+    return None, None
 
 
 def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_source: str = "typed") -> dict:
@@ -88,7 +112,7 @@ def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_sour
         coord_source=coord_source if lat is not None else None,
         coord_precision=fields.get("coord_precision") or ("exact" if lat is not None else None),
         source=source,
-        name_key=name_key(name, fields.get("address")),
+        name_key=name_key(name, fields.get("address"), fields.get("postcode"), fields.get("district")),
         created_at=ws.now().isoformat(),
     )
     return row

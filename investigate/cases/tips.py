@@ -37,6 +37,10 @@ CFPB_COLUMNS = {
 }
 CFPB_REQUIRED = ("Date received", "Company", "Issue", "Complaint ID")
 GENERIC_REQUIRED = ("received_at", "company", "narrative")
+GENERIC_COLUMNS = ("id", "received_at", "channel", "company", "issue", "narrative", "wants", "product", "consent")
+#: The CFPB's columns that are read and deliberately not kept (never reported as unknown).
+CFPB_UNUSED = ("Company public response", "Tags", "Date sent to company", "Company response to consumer",
+               "Timely response?", "Consumer disputed?")
 
 
 class Matcher:
@@ -123,17 +127,26 @@ def _us_date(path: Path, line: int, column: str, text: str) -> str:
 
 
 def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding: str | None = None,
+                ignore=(), ignore_unknown: bool = False, fix_text: bool = False,
                 progress: Callable[[int], None] | None = None) -> dict:
     """Complaints from a CSV export, in one transaction; re-importing adds nothing (rows are
-    recognised by source and complaint id)."""
-    from ..interop.common import iter_csv
+    recognised by source and complaint id). Headings match whatever their case and spacing;
+    columns of neither layout are listed in the summary (see ``files.match_columns``)."""
+    from ..files import file_summary, iter_csv, match_columns
 
     path = Path(path)
     if fmt not in ("cfpb", "generic"):
         raise InvalidInput(f"format {fmt!r} is not cfpb or generic")
-    table, rows = iter_csv(path, encoding=encoding)
+    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    try:
+        plan = match_columns(path, table.header, CFPB_COLUMNS.values() if fmt == "cfpb" else GENERIC_COLUMNS,
+                             ignore=ignore, ignore_unknown=ignore_unknown, known=CFPB_UNUSED if fmt == "cfpb" else ())
+    except BaseException:
+        source_rows.close()
+        raise
+    rows = ((line, {f: raw[c] for f, c in plan.columns.items()}) for line, raw in source_rows)
     required = CFPB_REQUIRED if fmt == "cfpb" else GENERIC_REQUIRED
-    missing = [c for c in required if c not in table.header]
+    missing = [c for c in required if c not in plan.columns]
     if missing:
         raise InputFileError(path, f"missing column{'s' if len(missing) > 1 else ''} "
                                    f"{', '.join(repr(c) for c in missing)} for --format {fmt} "
@@ -211,7 +224,7 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
         counts["added"] = ws.insert_many("tips", tip_rows(), action="import", on_batch=progress)
         ws.log_event("import", {"kind": "tips", "format": fmt, "file": path.name, **counts})
     counts["ambiguous_examples"] = ambiguous
-    return counts
+    return {**counts, **file_summary(table, plan)}
 
 
 def get_tip(ws: Workspace, ref: str) -> dict:
@@ -266,8 +279,8 @@ def _business_sql() -> str:
     return ("coalesce('store:' || store_id, 'chain:' || lower(chain), 'company:' || company_key)")
 
 
-def leads(ws: Workspace, *, min_count: int = 3, since: str | None = None, limit: int = 100) -> list[dict]:
-    """Businesses (or chains) with repeated complaints of the same issue, most first."""
+def _lead_groups(min_count: int, since: str | None) -> tuple[str, list]:
+    """The SQL of every lead group (businesses × issue with ``min_count`` complaints or more)."""
     if min_count < 1:
         raise InvalidInput("--min must be at least 1")
     where, params = ["status != 'dropped'"], []
@@ -278,12 +291,22 @@ def leads(ws: Workspace, *, min_count: int = 3, since: str | None = None, limit:
             raise InvalidInput(f"--since {since!r} is not a date (YYYY-MM-DD)")
         where.append("received_at >= ?")
         params.append(since)
-    rows = ws.db.execute(
-        f"""select {_business_sql()} as business, coalesce(issue, '(no issue given)') as issue, count(*) as n,
+    return (f"""select {_business_sql()} as business, coalesce(issue, '(no issue given)') as issue, count(*) as n,
                    min(received_at) as first, max(received_at) as last,
                    max(store_id) as store_id, max(chain) as chain, max(company) as company
-            from tips where {' and '.join(where)} group by 1, 2 having count(*) >= ?
-            order by n desc, last desc limit ?""", [*params, min_count, limit]).fetchall()
+            from tips where {' and '.join(where)} group by 1, 2 having count(*) >= ?""", [*params, min_count])
+
+
+def count_leads(ws: Workspace, *, min_count: int = 3, since: str | None = None) -> int:
+    """How many lead groups there are in all: a list cut at ``limit`` says how many it left out."""
+    sql, params = _lead_groups(min_count, since)
+    return ws.db.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+
+
+def leads(ws: Workspace, *, min_count: int = 3, since: str | None = None, limit: int = 100) -> list[dict]:
+    """Businesses (or chains) with repeated complaints of the same issue, most first."""
+    sql, params = _lead_groups(min_count, since)
+    rows = ws.db.execute(f"{sql} order by n desc, last desc limit ?", [*params, limit]).fetchall()
     out = []
     for business, issue, n, first, last, store_id, chain, company in rows:
         label = company

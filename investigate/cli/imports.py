@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case, require_case
-from ..cases.imports import count_rows, import_stores, import_visits
-from .util import KeyValueType, echo_json, json_option, pass_workspace, progress
+from ..cases.imports import import_stores, import_visits
+from ..files import count_lines
+from .util import (KeyValueType, ValueMapType, echo_import_summary, json_option, pass_workspace, progress,
+                   table_options)
 
 ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp1252, detected)."
 
@@ -18,25 +20,33 @@ ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp
 @click.option("--encoding", help=ENCODING_HELP)
 @click.option("--case", "case_ref", help="Also put the stores into this case's frame.")
 @click.option("--source", help="Where the list comes from (default: import:FILE).")
+@table_options
 @json_option
 @pass_workspace
-def store_import(ws, path, mapping, encoding, case_ref, source, as_json):
+def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_unknown, fix_text, as_json):
     """Import stores from FILE.csv, updating stores already known.
 
-    A store is recognised by its licence number, else by its normalised name and address.
+    A store is recognised by its licence number, else by its normalised name and address
+    (postcode and district when the address is blank, so a chain's outlets stay apart).
     Fields: name (required), chain, licence_number, address, postcode, city, district, state,
-    country, channel, contact, lat, lon, external_id, notes. One transaction: the first bad
-    row stops the import with its line and column, and nothing is written.
+    country, channel, contact, lat, lon, external_id, notes, and location: a cell holding
+    "(lat, lon)" anywhere in it. Headings match whatever their case and spacing; comma,
+    semicolon and tab files are told apart. Columns neither mapped nor known are listed in
+    the summary. One transaction: the first bad row stops the import with its line and
+    column, and nothing is written.
+
+    \b
+    Example:
+        investigate store import registry.csv --map location="Location 1" --ignore-unknown
     """
     case = get_case(ws, case_ref) if case_ref else None
-    with progress(count_rows(path), "Importing stores") as bar:
-        counts = import_stores(ws, path, mapping=dict(mapping), encoding=encoding, case=case,
-                               source=source, progress=bar.update)
-    if as_json:
-        echo_json(counts)
-    else:
-        click.echo(f"{counts['rows']} rows: {counts['inserted']} new stores, {counts['updated']} updated, "
-                   f"{counts['unchanged']} unchanged.")
+    with progress(count_lines(path), "Importing stores") as bar:
+        s = import_stores(ws, path, mapping=dict(mapping), encoding=encoding, case=case, source=source,
+                          ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+    echo_import_summary(s, as_json, [
+        f"{s['rows']} rows: {s['inserted']} new stores ({s['with_coordinates']} with coordinates), "
+        f"{s['updated']} updated, {s['unchanged']} unchanged, {s['merged']} merged into a store "
+        "earlier in the file."])
 
 
 @click.command("import")
@@ -45,25 +55,46 @@ def store_import(ws, path, mapping, encoding, case_ref, source, as_json):
 @click.option("--map", "mapping", multiple=True, type=KeyValueType(),
               help="A visit field or question key = the file's column (repeatable).")
 @click.option("--encoding", help=ENCODING_HELP)
+@click.option("--kind", type=click.Choice(["undercover", "official"]), default="undercover", show_default=True,
+              help="official: an agency's own inspections; they never enter an undercover rate.")
+@click.option("--date-format", help='How the file writes visit times, e.g. "%m/%d/%Y" (a date '
+              "without a time is local midnight). Default: ISO 8601.")
+@click.option("--map-value", "value_maps", multiple=True, type=ValueMapType(),
+              help='COLUMN:VALUE=ANSWER: the file\'s word for an answer, e.g. '
+                   '"Results:Pass w/ Conditions=pass_with_conditions" (repeatable).')
+@table_options
 @json_option
 @pass_workspace
-def visit_import(ws, path, case_ref, mapping, encoding, as_json):
+def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value_maps, ignore, ignore_unknown,
+                 fix_text, as_json):
     """Import visits from FILE.csv under the case's protocol.
 
     Columns: store (id, id prefix, licence number or external id), tester (code), visited_at,
     optional attempt, round, observer, notes, external_ref, and one column per question of
     the protocol (see `investigate protocol show KEY`). Every row is validated and judged by
-    the protocol's rules, exactly as `visit record` does. One transaction: the first bad row
-    stops the import with its line and column, and nothing is written.
+    the protocol's rules, exactly as `visit record` does. A column that is neither is refused
+    (its answers would be lost) unless --ignore'd. Importing the same file again adds nothing:
+    rows are recognised by external_ref, or by their mapped columns. One transaction: the
+    first bad row stops the import with its line and column, and nothing is written.
+
+    \b
+    Example (Chicago's food inspections, stores imported first by licence):
+        investigate visit import chicago.csv --case chicago --kind official \\
+            --map store="License #" --map visited_at="Inspection Date" --date-format %m/%d/%Y \\
+            --map external_ref="Inspection ID" --map result=Results --map attempt=Results \\
+            --map-value "Results:Pass w/ Conditions=pass_with_conditions" \\
+            --map-value "Results:Out of Business=closed" --ignore-unknown
     """
     case = require_case(ws, case_ref)
-    with progress(count_rows(path), "Importing visits") as bar:
-        counts = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, progress=bar.update)
-    if counts.get("outside_frame"):
-        click.echo(f"Warning: {counts['outside_frame']} store(s) are not in the frame of case {case['slug']}",
-                   err=True)
-    if as_json:
-        echo_json(counts)
-    else:
-        click.echo(f"Imported {counts['visits']} visits with {counts['findings']} findings and "
-                   f"{counts['promises']} promises into {case['slug']}.")
+    values: dict[str, dict[str, str]] = {}
+    for column, word, answer in value_maps:
+        values.setdefault(column, {})[word] = answer
+    with progress(count_lines(path), "Importing visits") as bar:
+        s = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, kind=kind,
+                          date_format=date_format, value_map=values, ignore=ignore,
+                          ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+    if s.get("outside_frame"):
+        s["warnings"].append(f"{s['outside_frame']} store(s) are not in the frame of case {case['slug']}")
+    echo_import_summary(s, as_json, [
+        f"Imported {s['visits']} {kind} visits with {s['findings']} findings and {s['promises']} promises "
+        f"into {case['slug']} ({s['rows']} rows, {s['already_imported']} already imported)."])

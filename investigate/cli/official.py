@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import LazyGroup
-from .util import KeyValueType, echo_json, json_option, pass_workspace, progress
+from .util import KeyValueType, echo_import_summary, json_option, pass_workspace, progress, table_options
 
 ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UTF-8, else the source's own)."
 
@@ -24,22 +24,18 @@ def import_():
     """
 
 
-def _report(summary: dict, as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        echo_json(summary)
-    else:
-        for line in lines:
-            click.echo(line)
-
-
 @import_.command("lives")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--case", "case_ref", help="Put the visits into this case (default: the feed's own "
               "case 'lives-<municipality>', made on first import).")
 @click.option("--encoding", help=ENCODING_HELP)
+@click.option("--orphans", type=click.Choice(["keep", "skip"]), default="keep", show_default=True,
+              help="Violations dated on a day with no inspection of that business: keep them as visits "
+                   "without a score, or skip them. Counted in the summary either way.")
+@table_options
 @json_option
 @pass_workspace
-def lives(ws, folder, case_ref, encoding, as_json):
+def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_text, as_json):
     """Import a LIVES folder (businesses.csv, inspections.csv, violations.csv, feed_info.csv).
 
     Businesses become stores (matched again by their business_id), inspections become official
@@ -54,10 +50,11 @@ def lives(ws, folder, case_ref, encoding, as_json):
     """
     from ..interop import lives as lives_mod
 
-    feed = lives_mod.read_feed(folder, encoding=encoding)
+    feed = lives_mod.read_feed(folder, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
+                               fix_text=fix_text)
     with progress(feed.total, "Importing LIVES") as bar:
-        summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, on_batch=bar.update)
-    _report(summary, as_json, [
+        summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, orphans=orphans, on_batch=bar.update)
+    echo_import_summary(summary, as_json, [
         f"LIVES feed of {summary['municipality']} → case {summary['case']}"
         + (" (new)" if summary["case_created"] else ""),
         f"  stores:   {summary['stores_added']} added, {summary['stores_updated']} updated, "
@@ -66,23 +63,28 @@ def lives(ws, folder, case_ref, encoding, as_json):
         f"({summary['inspection_rows']} inspection rows; {summary['same_day_duplicates']} business-days "
         "with several inspections merged)",
         f"  findings: {summary['findings_added']} added",
+        f"  orphans:  {summary['orphan_violations']} violations on {summary['orphan_days']} business-days "
+        f"with no inspection ({'kept as visits without a score' if orphans == 'keep' else 'skipped'})",
     ])
 
 
 @import_.command("fda")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--case", "case_ref", help="Put the visits into this case (default: 'fda-compliance-checks', "
               "made on first import).")
-@click.option("--encoding", help=ENCODING_HELP + " The FDA's exports are ISO-8859-1.")
+@click.option("--encoding", help=ENCODING_HELP + " The FDA says ISO-8859-1; read as cp1252 when that decodes.")
+@table_options
 @json_option
 @pass_workspace
-def fda(ws, file, case_ref, encoding, as_json):
+def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json):
     """Import the FDA's tobacco retail compliance-check export (CSV).
 
-    Columns: Retailer Name, Street Address, City, State, Zip, Decision Date (MM/DD/YYYY),
-    Decision Type, Minor Involved, Sale to Minor, Product Type. Rows find their store by
-    normalised name and address ("Smart-Shop" = "smartshop"); warning letters, money penalties,
-    no-sale orders and sales to minors become findings.
+    Columns: Retailer Name, Street Address, City, State, Zip, Inspection Date and Decision Date
+    (MM/DD/YYYY), Decision Type or Inspection Result, Minor Involved, Sale to Minor, Product
+    Type. The search export's title lines above the header are skipped. One inspection (one
+    row per product) is one visit. Rows find their store by normalised name and address
+    ("Smart-Shop" = "smartshop"); warning letters, money penalties, no-sale orders and sales
+    to minors become findings.
 
     \b
     Example:
@@ -90,13 +92,14 @@ def fda(ws, file, case_ref, encoding, as_json):
     """
     from ..interop import fda as fda_mod
 
-    from ..interop.common import count_lines
+    from ..files import count_lines
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
-        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, on_batch=bar.update)
-    _report(summary, as_json, [
+        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, ignore=ignore,
+                                     ignore_unknown=ignore_unknown, fix_text=fix_text, on_batch=bar.update)
+    echo_import_summary(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
-        f"  rows:     {summary['rows']}",
+        f"  rows:     {summary['rows']} ({summary['rows_merged']} merged into the visit of their inspection)",
         f"  stores:   {summary['stores_added']} added, {summary['stores_matched']} matched to stores you had",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
         f"  findings: {summary['findings_added']} added",
@@ -104,15 +107,16 @@ def fda(ws, file, case_ref, encoding, as_json):
 
 
 @import_.command("kobo")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--case", "case_ref", required=True, help="The case whose protocol the form follows.")
 @click.option("--map", "mapping", multiple=True, type=KeyValueType(),
               help="FIELD=QUESTION: the form field that answers a protocol question (or store, tester, "
                    "observer, attempt, round, notes, visited_at). FIELD= (empty) ignores a field. Repeatable.")
 @click.option("--encoding", help=ENCODING_HELP)
+@table_options
 @json_option
 @pass_workspace
-def kobo(ws, file, case_ref, mapping, encoding, as_json):
+def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, as_json):
     """Import a KoboToolbox or ODK Central CSV export of a form that follows the case's protocol.
 
     Form fields answer the protocol questions of the same name; group prefixes
@@ -131,16 +135,16 @@ def kobo(ws, file, case_ref, mapping, encoding, as_json):
     from ..interop import kobo as kobo_mod
 
     fields = {k: v for k, v in mapping}
-    from ..interop.common import count_lines
+    from ..files import count_lines
 
     with progress(count_lines(file), "Importing form submissions") as bar:
         summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
+                                       ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
                                        on_batch=bar.update)
-    _report(summary, as_json, [
+    echo_import_summary(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
         f"  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) if summary["outcomes"]
         else "  outcomes: none",
         f"  findings: {summary['findings_added']} added, promises: {summary['promises_added']} added",
-        *(f"Warning: {w}" for w in summary["warnings"]),
     ])

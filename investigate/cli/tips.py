@@ -11,7 +11,7 @@ from ..cases.stores import get_store
 from ..cases import tips as tips_domain
 from ..errors import InvalidInput
 from .review import DefaultCommandGroup
-from .util import echo_json, echo_result, json_option, pass_workspace, progress, short_ids
+from .util import echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress, short_ids, table_options
 
 
 @click.group()
@@ -70,23 +70,22 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["cfpb", "generic"]), default="cfpb", show_default=True)
 @click.option("--encoding", help="Force the file's encoding.")
+@table_options
 @json_option
 @pass_workspace
-def tip_import(ws, path, fmt, encoding, as_json):
+def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_json):
     """Import complaints (the CFPB Consumer Complaint Database layout, or generic columns
     received_at, company, narrative, issue, channel, wants, consent). Re-importing adds nothing."""
-    from ..cases.imports import count_rows
+    from ..files import count_lines
 
-    with progress(count_rows(path), "Importing complaints") as bar:
-        counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, progress=bar.update)
-    if as_json:
-        echo_json(counts)
-        return
-    click.echo(f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
-               f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "
-               f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched.")
-    for example in counts["ambiguous_examples"]:
-        click.echo(f"  {example}")
+    with progress(count_lines(path), "Importing complaints") as bar:
+        counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, ignore=ignore,
+                                         ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+    echo_import_summary(counts, as_json, [
+        f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
+        f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "
+        f"{counts['ambiguous']} ambiguous, {counts['unmatched']} unmatched.",
+        *(f"  {example}" for example in counts["ambiguous_examples"])])
 
 
 @tip.command("list")
@@ -143,7 +142,7 @@ def tip_status(ws, tip_ref, status, reason, as_json):
 
 class LeadsGroup(DefaultCommandGroup):
     default_command = "list"
-    usage_text = "[--min N] [--since DATE] | open LEAD --protocol KEY"
+    usage_text = "[--min N] [--since DATE] [--limit N] | open LEAD --protocol KEY"
 
     def parse_args(self, ctx, args):
         # `investigate leads` alone, or with options only, lists the leads.
@@ -160,16 +159,23 @@ def leads():
 @leads.command("list")
 @click.option("--min", "min_count", type=int, default=3, show_default=True, help="At least this many complaints.")
 @click.option("--since", help="Only complaints received since DATE (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="Show at most N groups.")
 @json_option
 @pass_workspace
-def leads_list(ws, min_count, since, as_json):
-    """Rank businesses and chains by repeated complaints of the same issue."""
-    rows = tips_domain.leads(ws, min_count=min_count, since=since)
+def leads_list(ws, min_count, since, limit, as_json):
+    """Rank businesses and chains by repeated complaints of the same issue. When the list is
+    cut at --limit, a line (on stderr) says how many groups were left out."""
+    rows = tips_domain.leads(ws, min_count=min_count, since=since, limit=limit)
     if as_json:
         echo_json(rows)
     else:
         echo_result(rows, columns=["lead", "business", "issue", "complaints", "first", "last"],
                     empty=f"No business with {min_count} or more complaints of one kind.")
+    if len(rows) == limit:
+        left_out = tips_domain.count_leads(ws, min_count=min_count, since=since) - len(rows)
+        if left_out:
+            click.echo(f"{left_out} more group{'s' if left_out != 1 else ''} left out: showing the first {limit} "
+                       "(raise --limit to see them).", err=True)
 
 
 @leads.command("open")

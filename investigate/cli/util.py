@@ -190,3 +190,47 @@ def progress(length: int | None, label: str):
         # Without a length click's bar cannot show progress; say nothing rather than a bare label.
         return _Quiet()
     return click.progressbar(length=length, label=label, file=stream)
+
+
+class ValueMapType(click.ParamType):
+    """``COLUMN:VALUE=ANSWER`` (for ``--map-value``): an agency's word for our answer."""
+
+    name = "column:value=answer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        column, colon, rest = value.partition(":")
+        word, eq, answer = rest.rpartition("=")
+        if not colon or not eq or not column.strip() or not word.strip():
+            self.fail(f"{value!r} is not COLUMN:VALUE=ANSWER, e.g. \"Results:Pass w/ Conditions=conditional\"",
+                      param, ctx)
+        return column.strip(), word.strip(), answer.strip()
+
+
+def table_options(f: Callable) -> Callable:
+    """--ignore, --ignore-unknown and --fix-text: what every importer of a table offers."""
+    f = click.option("--fix-text", is_flag=True,
+                     help="Repair mojibake found in the file (\"CafÃ©\" → \"Café\"); without it the "
+                          "summary only warns, with a count and the first lines.")(f)
+    f = click.option("--ignore-unknown", is_flag=True,
+                     help="Leave out every column that is neither mapped nor known (listed in the summary).")(f)
+    f = click.option("--ignore", "ignore", multiple=True, metavar="COLUMN",
+                     help="Leave out this column of the file (repeatable).")(f)
+    return f
+
+
+def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
+    """An import's summary: JSON, or the lines given followed by the columns left out and
+    every warning (unknown columns, damaged text) — nothing is dropped without a word."""
+    if as_json:
+        echo_json(summary)
+        return
+    for line in lines:
+        click.echo(line)
+    if summary.get("ignored_columns"):
+        click.echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
+    if summary.get("header_line", 1) > 1:
+        click.echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
+    for warning in summary.get("warnings", []):
+        click.echo(f"Warning: {warning}", err=True)

@@ -141,9 +141,14 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
         day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
         answers = json.loads(v["answers"] or "{}")
         if v["protocol"] == lives.PROTOCOL:
-            scores = [s.strip() for s in str(answers.get("scores") or "").split(",") if s.strip()] \
-                or [_num(answers.get("score"))]
-            kind, text = answers.get("inspection_type") or "", answers.get("description") or ""
+            # One row per inspection row of the day, blank scores in their places; none for a
+            # day that had violations only (inspection_rows 0).
+            listed = [s.strip() for s in str(answers["scores"]).split(",")] if answers.get("scores") else None
+            rows = int(answers.get("inspection_rows", len(listed) if listed else 1))
+            scores = (listed or [_num(answers.get("score"))] * min(rows, 1))[:rows]
+            scores += [""] * (rows - len(scores))
+            kinds = lives.row_texts(answers.get("inspection_type") or "", len(scores))
+            texts = lives.row_texts(answers.get("description") or "", len(scores))
         else:
             if v["protocol"] not in titles:
                 try:
@@ -151,14 +156,15 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
                 except Exception:
                     titles[v["protocol"]] = v["protocol"]
             scores = [""]
-            kind, text = v["kind"], f"{titles[v['protocol']]}: {v['outcome']}"
-        for score in scores:
+            kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
+        for score, kind, text in zip(scores, kinds, texts):
             inspections.append({"business_id": bid, "score": score, "date": day,
                                 "type": kind, "description": text})
         for f in findings.get(v["id"], []):  # in the order they were written
             violations.append({"business_id": bid, "date": day, "code": f["code"] or "",
                                "description": f["description"] if f["source"] == lives.SOURCE
-                               else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}")})
+                               else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
+                               "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")})
     businesses = [{
         "business_id": lives_business_id(s), "name": s["name"], "address": s["address"] or "",
         "city": s["city"] or "", "state": s["state"] or "", "postal_code": s["postcode"] or "",
@@ -169,7 +175,11 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
     _write_csv(out / "businesses.csv", ["business_id", "name", "address", "city", "state", "postal_code",
                                         "latitude", "longitude", "phone_number"], businesses)
     _write_csv(out / "inspections.csv", ["business_id", "score", "date", "type", "description"], inspections)
-    _write_csv(out / "violations.csv", ["business_id", "date", "code", "description"], violations)
+    # risk_category only when the findings carry one (a feed like San Francisco's): a feed
+    # without it (Lexington's) comes back with the columns it had.
+    risky = any(f["severity"] in ("high", "low") for f in tables["findings"] if f["source"] == lives.SOURCE)
+    _write_csv(out / "violations.csv", ["business_id", "date", "code", "description"]
+               + (["risk_category"] if risky else []), violations)
     feed = {"feed_date": date.today().strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}

@@ -9,7 +9,8 @@ How columns are understood:
 
 - A field answers the protocol question of the same name. Group prefixes are dropped:
   Kobo writes ``group_visit/sale``, ODK Central ``group_visit-sale``; both mean ``sale``.
-  ``--map FIELD=QUESTION`` says otherwise; ``--map FIELD=`` ignores a field.
+  ``--map FIELD=QUESTION`` says otherwise; ``--map FIELD=`` or ``--ignore FIELD`` ignores a
+  field, ``--ignore-unknown`` every field that answers nothing (a form's extra questions).
 - Besides questions, a field may name the visit's ``store`` (id, id prefix or licence
   number), ``tester`` (code), ``observer``, ``attempt``, ``round``, ``notes`` or
   ``visited_at``.
@@ -19,7 +20,10 @@ How columns are understood:
   external_ref, so importing the same export again adds nothing. All other columns Kobo
   starts with ``_`` (``_id``, ``_index``, ``_validation_status``, ``_location_latitude``…)
   and the usual metadata (end, today, deviceid, username, formhub/uuid…) are ignored.
-- Any other field is an error that names it, before anything is written.
+- A select_multiple split into one column per option (``grp/colour/red`` beside
+  ``grp/colour``) is ignored; the question's own column carries the answer.
+- Any other field is an error that names it, before anything is written. Every ignored
+  column is listed in the summary's ``ignored_columns``.
 - yes/no and select_one values are parsed by the protocol's question: "yes", "1", "true";
   a choice given as its form name ("e_cigarette") or label ("E-cigarette") finds the
   protocol's choice ("e-cigarette").
@@ -37,7 +41,7 @@ from ..cases.protocols import ATTEMPT_STATUSES, Protocol, Question, get_protocol
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace
-from .common import CsvTable, file_sha256, iter_csv
+from ..files import CsvTable, file_sha256, iter_csv, norm_header
 
 SOURCE = "kobo"
 SPECIAL = ("store", "tester", "observer", "attempt", "round", "notes", "visited_at")
@@ -68,9 +72,14 @@ def _segments(column: str) -> list[str]:
     return names
 
 
-def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str, str]) -> dict[str, str]:
+def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str, str], *,
+                 ignore: tuple[str, ...] | list[str] = (), ignore_unknown: bool = False) -> dict[str, str]:
     """column → what it is: a question key, a SPECIAL target, 'meta:start',
-    'meta:submission', 'meta:uuid', or '' (ignored). An unknown field raises."""
+    'meta:submission', 'meta:uuid', or '' (ignored). An unknown field raises, unless named in
+    ``ignore`` (by its full name or the form's name for it) or ``ignore_unknown`` is set: a
+    form's extra questions (weather, notes…) are then left out and listed in the summary."""
+    ignored_names = {norm_header(n) for n in ignore}
+    unused_ignores = {norm_header(n): n for n in ignore}
     questions = {q.key for q in protocol.questions}
     targets = questions | set(SPECIAL)
     by_mapkey = {k.replace("-", "_"): v for k, v in mapping.items()}
@@ -94,7 +103,11 @@ def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str,
             continue
         names = _segments(column)
         low = [n.lower() for n in names]
-        if any(n in TIME_COLUMNS for n in low):
+        hit = next((norm_header(n) for n in names if norm_header(n) in ignored_names), None)
+        if hit is not None:
+            unused_ignores.pop(hit, None)
+            plan[column] = ""
+        elif any(n in TIME_COLUMNS for n in low):
             plan[column] = "meta:start"
         elif any(n in SUBMISSION_TIME_COLUMNS for n in low):
             plan[column] = "meta:submission"
@@ -105,12 +118,18 @@ def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str,
         elif column.startswith("_") or any(n in IGNORED_META for n in low) or column.lower().startswith(
                 ("meta/", "meta-", "formhub/", "formhub-", "__")):
             plan[column] = ""
+        elif "/" in column and column.rsplit("/", 1)[0] in header:
+            plan[column] = ""  # one option of a select_multiple, split out beside the question's own column
+        elif ignore_unknown:
+            plan[column] = ""
         else:
             shown = column.rsplit("/", 1)[-1]  # the name a reporter knows from the form
             raise InputFileError(
                 path, f"unknown field {column!r}: protocol {protocol.key} has no question {shown!r} "
                 f"(questions: {', '.join(sorted(questions))}); map it with --map {shown}=QUESTION "
-                f"or ignore it with --map {shown}=", line=1, column=column)
+                f"or leave it out with --ignore {shown} (or --ignore-unknown)", line=1, column=column)
+    if unused_ignores:
+        raise InvalidInput(f"--ignore {next(iter(unused_ignores.values()))}: no such field in {path}")
     if unused:
         raise InvalidInput(f"--map {next(iter(unused))}=…: no such field in {path}")
     seen: dict[str, str] = {}
@@ -156,7 +175,7 @@ def _time(ws: Workspace, text: str, *, assume_utc: bool) -> datetime:
 def read_kobo(path: Path | str, *, encoding: str | None = None) -> CsvTable:
     """The export's header (rows are streamed by ``import_kobo``). Kobo writes ';' by
     default and ODK Central ','; the header line tells which."""
-    table, rows = iter_csv(path, encoding=encoding, delimiters=",;")
+    table, rows = iter_csv(path, encoding=encoding)
     rows.close()
     return table
 
@@ -166,7 +185,8 @@ TIME_KEY, REF_KEY = "\x00visited_at", "\x00external_ref"
 
 
 def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict[str, str] | None = None,
-                encoding: str | None = None, on_batch=None) -> dict:
+                encoding: str | None = None, ignore: tuple[str, ...] | list[str] = (), ignore_unknown: bool = False,
+                fix_text: bool = False, on_batch=None) -> dict:
     """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts.
 
     What is Kobo's own is settled here (the column plan, the submission id, the time with its
@@ -178,9 +198,10 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
     path = Path(path)
     case = get_case(ws, case_ref)
     protocol = get_protocol(case["protocol"], ws.root)
-    table, source_rows = iter_csv(path, encoding=encoding, delimiters=",;")
+    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
     try:
-        plan = plan_columns(path, table.header, protocol, mapping or {})
+        plan = plan_columns(path, table.header, protocol, mapping or {}, ignore=ignore,
+                            ignore_unknown=ignore_unknown)
     except BaseException:
         source_rows.close()
         raise
@@ -252,7 +273,7 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                              [case["id"], SOURCE]):
             if r["external_ref"] in imported:
                 outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-        warnings = []
+        warnings = table.text.warnings()
         if result.get("outside_frame"):
             n = result["outside_frame"]
             warnings.append(f"{n} store{'s' if n != 1 else ''} not in the frame of case {case['slug']} "
@@ -261,6 +282,8 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                    "visits_added": result["visits"], "visits_already_imported": counts["skipped"],
                    "findings_added": result["findings"], "promises_added": result["promises"],
                    "outcomes": outcomes, "warnings": warnings,
+                   "ignored_columns": [c for c, t in plan.items() if not t], "unknown_columns": [],
+                   "text": table.text.summary(), "encoding": table.encoding, "delimiter": table.delimiter,
                    "columns": {c: t or None for c, t in plan.items()}}
         ws.log_event("import", {"format": "kobo", "file": str(path), "sha256": file_sha256(path),
                                 "encoding": table.encoding,
