@@ -54,13 +54,18 @@ def row_hash(row: dict) -> str:
 ENTRY_FIELDS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data")
 
 
-def link_hash(prev_hash: str, entry: dict) -> str:
-    """The chain link: the previous link and every field of this entry, in a fixed order."""
-    parts = [prev_hash]
+def entry_bytes(entry: dict) -> bytes:
+    """Every field of an entry, in a fixed order: what the chain link and the Merkle leaf cover."""
+    parts = []
     for f in ENTRY_FIELDS:
         value = entry.get(f)
         parts.append(value if type(value) is str else (canonical_value(value) or ""))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return "\x1f".join(parts).encode("utf-8")
+
+
+def link_hash(prev_hash: str, entry: dict) -> str:
+    """The chain link: the previous link and every field of this entry, in a fixed order."""
+    return hashlib.sha256(prev_hash.encode("utf-8") + b"\x1f" + entry_bytes(entry)).hexdigest()
 
 
 def chain_entries(

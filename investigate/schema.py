@@ -465,3 +465,14 @@ def publication_policy(db: Database) -> None:
     db["signoffs"].add_column("audit_seq", int)
     db["samples"].add_column("replaces_sample_id", str)
     db["samples"].add_column("replace_reason", str)
+
+
+@migrations(name="i12_provable_log")
+def provable_log(db: Database) -> None:
+    """Issue 12: the audit entries as an RFC 6962 tree (perfect subtrees stored as the log
+    grows; derived, rebuilt from the entries when missing) and every signed checkpoint made."""
+    db.execute("create table if not exists log_nodes (level integer, idx integer, hash blob, "
+               "primary key (level, idx)) without rowid")
+    db.execute("create table if not exists log_checkpoints (id integer primary key, size integer, "
+               "root_hash text, note text, made_at text, purpose text, tsa_url text, tsa_token blob, "
+               "stamped_at text)")

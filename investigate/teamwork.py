@@ -111,7 +111,10 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
     keyed hashes either way. A bundle with sources also carries the key, so that the receiving
     workspace can check those rows against the chain."""
+    from .log import make_checkpoint
+
     out = Path(out)
+    checkpoint = make_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
     chain = list(ws.db.query("select * from audit_log order by seq"))
     members: dict[str, bytes] = {f"rows/{t}.json": _json(rows[t]) for t in rows}
@@ -127,6 +130,8 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "cases": [c["slug"] for c in cases],
         "counts": {t: len(rows[t]) for t in rows},
         "with_sources": with_sources,
+        "checkpoint": checkpoint["note"],
+        "public_key": ws.setting("log", "public_key"),
         "members": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")

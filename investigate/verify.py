@@ -32,6 +32,7 @@ class VerifyReport:
     audit_entries: int = 0
     rows_checked: int = 0
     evidence_checked: int = 0
+    checkpoint: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -44,6 +45,7 @@ class VerifyReport:
             "audit_entries": self.audit_entries,
             "rows_checked": self.rows_checked,
             "evidence_checked": self.evidence_checked,
+            "checkpoint": self.checkpoint,
             "problems": [p.__dict__ for p in self.problems],
         }
 
@@ -110,6 +112,20 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
         for problem in verify_foreign_chains(ws):
             where, _, detail = problem.partition(": ")
             report.problems.append(Problem("chain", where, detail))
+
+    # The newest checkpoint this workspace signed: the log must still extend it.
+    from .errors import IntegrityError, InvestigateError
+    from .log import latest_checkpoint, verify_against
+
+    note = latest_checkpoint(ws)
+    if note:
+        report.checkpoint = note
+        try:
+            verify_against(ws, note)
+        except IntegrityError as ex:
+            report.problems.append(Problem("checkpoint", "log", str(ex)))
+        except InvestigateError as ex:
+            report.problems.append(Problem("checkpoint", "log", f"the recorded checkpoint cannot be checked: {ex}"))
 
     if "evidence" in present_tables:
         for item in db.query("select id, sha256 from evidence order by added_at, id"):

@@ -125,6 +125,11 @@ class Workspace:
         self.evidence_dir = self.root / "evidence"
         self.config = self._read_config()
         self.db = self._open_db()
+        if not self.read_only and not self.setting("log", "public_key"):
+            # Every workspace signs its log; one made by an older version gets its key now.
+            from .log import ensure_key
+
+            ensure_key(self)
 
     @classmethod
     def find(cls, start: Path | str | None = None) -> "Workspace":

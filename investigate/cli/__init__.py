@@ -109,6 +109,9 @@ COMMANDS = {
     "correct": "investigate.cli.review:correct",
     "versions": "investigate.cli.review:versions",
     "fieldwork": "investigate.cli.review:fieldwork",
+    # issue 12: the provable log
+    "checkpoint": "investigate.cli.workspace:checkpoint",
+    "prove": "investigate.cli.workspace:prove",
 }
 
 

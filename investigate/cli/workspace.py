@@ -31,25 +31,85 @@ def init(directory, newsroom, language, timezone_name, as_json):
 
 
 @click.command()
+@click.option("--against", "against", metavar="FILE",
+              help="A checkpoint, public PDF, public database or bundle: prove today's log extends "
+                   "the checkpoint it carries.")
 @json_option
 @pass_workspace
-def verify(ws, as_json):
-    """Recompute the audit chain, every audited row and every evidence file's SHA-256.
+def verify(ws, against, as_json):
+    """Recompute the audit chain, every audited row and every evidence file's SHA-256, and
+    check that the log still extends the newest checkpoint this workspace signed.
 
-    Exits 0 when everything matches; otherwise names the first row or file that does not
-    and exits 3.
+    With --against FILE, check the checkpoint FILE carries instead: its signature (this
+    workspace's key, or one listed under [log] trusted_keys in investigate.toml) and a
+    consistency proof that today's log is an append-only extension of it.
+
+    Exits 0 when everything matches; otherwise names what broke and exits 3.
     """
+    if against:
+        from ..log import checkpoint_from_file, verify_against
+
+        result = verify_against(ws, checkpoint_from_file(against))
+        if as_json:
+            echo_json(result)
+        else:
+            when = (result.get("checkpoint_time") or "")[:10]
+            click.echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
+                       f"is signed by {result['signed_by']}, and today's log of {result['size']} entries "
+                       "extends it (consistency proof verified).")
+        return
     with progress(ws.db.execute("select count(*) from audit_log").fetchone()[0], "Checking audit chain") as bar:
         report = verify_workspace(ws, progress=bar.update)
     if as_json:
         echo_json(report.as_dict())
     elif report.ok:
         click.echo(f"OK: {report.audit_entries} audit entries, {report.rows_checked} rows, "
-                   f"{report.evidence_checked} evidence files match.")
+                   f"{report.evidence_checked} evidence files match"
+                   + (", and the log extends its newest checkpoint." if report.checkpoint else "."))
     if not report.ok:
         first = report.problems[0]
         more = f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
         raise IntegrityError(f"verification failed at {first}{more}")
+
+
+@click.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the checkpoint to FILE.")
+@json_option
+@pass_workspace
+def checkpoint(ws, out, as_json):
+    """Sign the audit log as it is now: a checkpoint (C2SP signed note) of its size and Merkle
+    root. Hand it to someone outside; 'verify --against' proves later that the log only grew."""
+    from pathlib import Path
+
+    from ..log import make_checkpoint
+
+    result = make_checkpoint(ws)
+    if out:
+        Path(out).write_text(result["note"], encoding="utf-8")
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(result["note"], nl=False)
+
+
+@click.command()
+@click.argument("entry", type=click.IntRange(1))
+@click.option("--size", type=click.IntRange(1), help="Tree size to prove against (default: the log now).")
+@json_option
+@pass_workspace
+def prove(ws, entry, size, as_json):
+    """The inclusion proof of audit ENTRY (its sequence number) in the log's Merkle tree."""
+    from ..log import inclusion
+
+    result = inclusion(ws, entry, size)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"Entry {result['seq']} in a tree of {result['size']}: leaf {result['leaf']}")
+    click.echo(f"root {result['root']}")
+    for i, h in enumerate(result["proof"]):
+        click.echo(f"  {i + 1:>2}. {h}")
+    click.echo("verified" if result["verified"] else "NOT VERIFIED")
 
 
 @click.group()

@@ -112,6 +112,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
+    "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
+                  "Derived from audit_log; verify recomputes it and never trusts it.", {
+        "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
+        "hash": "SHA-256 of the subtree (leaf: 0x00 prefix; node: 0x01)"}),
+    "log_checkpoints": ("Every signed checkpoint of the log this workspace made: for a publication, a "
+                        "letter, a bundle, or by hand.", {
+        "id": "Row", "size": "Entries in the log", "root_hash": "Merkle root (hex)", "note": "The signed note",
+        "made_at": "Signed at (UTC)", "purpose": "What it was made for", "tsa_url": "Timestamp authority",
+        "tsa_token": "RFC 3161 timestamp token (DER)", "stamped_at": "Time the authority vouched for"}),
     "reply_items": ("What each reply request put to the business: its visits and findings, with a hash of what "
                     "would be printed. A finding not covered by a closed request keeps the business unnamed.", {
         "id": "Item id (UUID).", "reply_id": "The request.", "visit_id": "Visit put to the business.",
@@ -292,6 +301,10 @@ PUBLIC_TABLES = {
     "complaint_stories": ("Complaints whose authors agreed to publication, in their words.", {
         "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue",
         "received_date": "Received", "story": "In their words"}),
+    "log_checkpoint": ("The newsroom's signed log checkpoint when this copy was made: with it, anyone can ask "
+                       "for a proof that the records behind it were only added to since.", {
+        "size": "Entries in the log", "root_hash": "Merkle root (SHA-256, hex)", "made_at": "Signed at (UTC)",
+        "public_key": "The newsroom's key (signed-note verifier key)", "note": "The checkpoint (C2SP signed note)"}),
 }
 
 

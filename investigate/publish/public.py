@@ -106,6 +106,9 @@ create table complaint_counts (
   id integer primary key, case_slug text references cases(slug), business text, issue text,
   complaints integer, first_date text, last_date text
 );
+create table log_checkpoint (
+  size integer primary key, root_hash text, made_at text, public_key text, note text
+);
 create table complaint_stories (
   id integer primary key, case_slug text references cases(slug), business text, issue text,
   received_date text, story text
@@ -261,9 +264,16 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     summaries = []
+    from .. import log
+
+    # The log as it stood when this copy was made, signed: the public copy carries it so any
+    # reader can later ask for a proof that the newsroom's records only grew since.
+    cp = log.make_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript(SCHEMA)
+        conn.execute("insert into log_checkpoint (size, root_hash, made_at, public_key, note) values (?,?,?,?,?)",
+                     [cp["size"], cp["root"], cp["made_at"], ws.setting("log", "public_key"), cp["note"]])
         with conn:
             for case in chosen:
                 summaries.append(_build_case(ws, conn, case, now=now, override_reason=overrides[case["id"]],
@@ -286,6 +296,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
             "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
+            "checkpoint": {"size": cp["size"], "root": cp["root"]},
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
 
 

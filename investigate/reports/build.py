@@ -16,6 +16,22 @@ from .i18n import Formatter, translations
 from .render import SafeFetcher, render_pdf, templates_root
 
 
+CHECKPOINT_ATTACHMENT = "log-checkpoint.txt"
+
+
+def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
+    """A fresh signed checkpoint for a document, with its QR code: whoever holds the paper can
+    later ask the newsroom to prove that its log only grew since."""
+    import segno
+
+    from .. import log
+
+    cp = log.make_checkpoint(ws, purpose=purpose)
+    cp["qr"] = segno.make(cp["note"], error="m").svg_inline(scale=1.6, border=2)
+    cp["public_key"] = ws.setting("log", "public_key")
+    return cp
+
+
 def default_path(ws: Workspace, case: dict, edition: str, lang: str, *, version: int | None = None) -> Path:
     folder = ws.root / "reports"
     folder.mkdir(exist_ok=True)
@@ -29,13 +45,16 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     override reason); it is then recorded with its version number and SHA-256."""
     override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
     context = gather(ws, case, edition=edition, lang=lang)
+    cp = checkpoint_context(ws, purpose=f"report {case['slug']} {edition}")
+    context["checkpoint"] = cp
     out = Path(out) if out else default_path(ws, case, edition, context["lang"], version=context["version"])
     out.parent.mkdir(parents=True, exist_ok=True)
     fetcher = SafeFetcher([templates_root(), ws.root])
-    pdf = render_pdf("report.html", context, workspace_root=ws.root, out=out, fetcher=fetcher)
+    pdf = render_pdf("report.html", context, workspace_root=ws.root, out=out, fetcher=fetcher,
+                     attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf),
               "figures": {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")},
-              "refused_urls": fetcher.refused}
+              "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]}}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
                                            override_reason=override_reason)
@@ -81,11 +100,14 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
                       "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else None}
                      for e in items["evidence"]],
     }
+    cp = checkpoint_context(ws, purpose=f"letter {case['slug']} {store['id']}")
+    context["checkpoint"] = cp
     if out is None:
         out = ws.root / "reports" / f"{case['slug']}-letter-{store['id'][:8]}-{lang}.pdf"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pdf = render_pdf("letter.html", context, workspace_root=ws.root, out=out)
+    pdf = render_pdf("letter.html", context, workspace_root=ws.root, out=out,
+                     attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     return {"pdf": str(out), "lang": lang, "bytes": len(pdf), "visits": len(items["visits"]),
             "findings": len(items["findings"]), "evidence": len(items["evidence"]), "deadline": request["deadline"],
             "request": request["id"]}

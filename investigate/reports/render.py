@@ -63,14 +63,19 @@ def environment(lang: str) -> jinja2.Environment:
 
 
 def render_pdf(template: str, context: dict, *, workspace_root: Path, out: Path | None = None,
-               fetcher: SafeFetcher | None = None) -> bytes:
-    """Render ``template`` with ``context`` to PDF bytes (and to ``out`` when given)."""
+               fetcher: SafeFetcher | None = None, attachments: dict[str, str] | None = None) -> bytes:
+    """Render ``template`` with ``context`` to PDF bytes (and to ``out`` when given).
+    ``attachments`` (file name → text) are embedded in the PDF: the log checkpoint travels
+    inside the file, where 'investigate verify --against' finds it."""
     env = environment(context["lang"])
     html = env.get_template(template).render(**context)
     root = templates_root()
     fetcher = fetcher or SafeFetcher([root, workspace_root])
     document = HTML(string=html, base_url=str(root / "report") + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(pdf_variant=None, uncompressed_pdf=False)
+    from weasyprint import Attachment
+
+    files = [Attachment(string=text, name=name, base_url=str(root)) for name, text in (attachments or {}).items()]
+    pdf = document.write_pdf(pdf_variant=None, uncompressed_pdf=False, attachments=files)
     if out is not None:
         Path(out).write_bytes(pdf)
     return pdf
