@@ -27,6 +27,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "lon": "Longitude (WGS84, degrees).", "coord_source": "typed, exif, geocoded or import.",
         "coord_precision": "How precise the coordinates are.", "external_id": "Id in the source it came from.",
         "source": "Where the record came from.", "name_key": "Normalised name and address, for matching.",
+        "notes": "Internal notes (never published).", "created_at": "When it was added.",
+        "company_id": "Company this contact point or branch belongs to."}),
+    "companies": ("Companies (the businesses); their hotlines, e-mail addresses, web forms and branches are stores.", {
+        "id": "Company id (UUID).", "name": "Name.", "name_key": "Normalised name, for matching.",
+        "sector": "Sector (telecom, energy, bank, retail…).", "country": "Country.",
         "notes": "Internal notes (never published).", "created_at": "When it was added."}),
     "testers": ("Protected identities: a code, a birth month and consent. Never a name.", {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
@@ -127,7 +132,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "workspace_meta", "foreign_audit"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
-          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company"}
+          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
+          "companies": "name"}
 FACETS = {
     # Chain and district live on stores (facet there, or use the rate canned query); attempt and
     # round are a click away. Each default facet costs a scan of a large table.
