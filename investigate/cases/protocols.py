@@ -111,6 +111,8 @@ class Question:
     points: Any = None
     na: bool = False
     fatal: dict | None = None
+    #: A derived value scored like a question (not asked, never typed).
+    derived: bool = False
 
     @property
     def scored(self) -> bool:
@@ -223,6 +225,8 @@ class Question:
         n/a, a number outside every band)."""
         if value is None or is_na(value):
             return None
+        if isinstance(value, dict) and "amount" in value:
+            value = float(money_amount(value))
         if self.type == "rating" and self.points is None:
             return float(value - self.min)
         if self.type == "bool":
@@ -316,15 +320,32 @@ class Protocol:
     promise_score: dict | None = None
     #: Titles, descriptions and prompts in other languages: {"de": {"title", "prompts": {...}}}.
     translations: dict = field(default_factory=dict)
+    #: The value that says how much more was charged than quoted (a derived difference).
+    overcharge: str | None = None
+    #: Derived values that score like questions (bands over minutes or an amount).
+    derived_scores: tuple[Question, ...] = ()
+
+    @property
+    def scored_items(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.scored) + self.derived_scores
+
+    def overcharge_of(self, answers: dict) -> float | None:
+        """How much more was charged than agreed, as a number (None when not asked)."""
+        if not self.overcharge:
+            return None
+        value = {**answers, **self.derive(answers)}.get(self.overcharge)
+        if value is None or is_na(value):
+            return None
+        return float(money_amount(value)) if isinstance(value, dict) else float(value)
 
     @property
     def scored(self) -> bool:
-        return any(q.scored for q in self.questions) or self.promise_score is not None
+        return bool(self.scored_items) or self.promise_score is not None
 
     @property
     def sections(self) -> list[str]:
         """The dimensions this protocol scores, in the canonical order."""
-        used = {q.section for q in self.questions if q.scored}
+        used = {q.section for q in self.scored_items}
         if self.promise_score:
             used.add(self.promise_score["section"])
         return [d for d in DIMENSIONS if d in used]
@@ -358,9 +379,7 @@ class Protocol:
         overdue; one not yet due is left out): overdue scores as broken."""
         sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
         values = {**answers, **self.derive(answers)}
-        for q in self.questions:
-            if not q.scored:
-                continue
+        for q in self.scored_items:
             value = values.get(q.key)
             got = q.earned(value)
             sec = sections[q.section]
@@ -448,7 +467,8 @@ class Protocol:
         findings = [dict(r.finding) for r in matched if r.finding]
         for q in self.questions:
             value = answers.get(q.key)
-            if q.fatal and value is not None and not is_na(value) and _condition_holds(value, q.fatal["when"]):
+            if q.fatal and q.fatal.get("finding") and value is not None and not is_na(value) \
+                    and _condition_holds(value, q.fatal["when"]):
                 outcomes.append("violation")
                 findings.append(dict(q.fatal["finding"]))
         outcome = min(outcomes, key=OUTCOMES.index) if outcomes else self.default_outcome
@@ -550,11 +570,12 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 # -- loading and validation ------------------------------------------------------------------
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
-             "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations"}
+             "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
+             "overcharge"}
 _TESTER_KEYS = {"min_age", "max_age", "id_policy"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
                   "section", "weight", "points", "na", "fatal"}
-_DERIVED_KEYS = {"key", "prompt", *DERIVATIONS}
+_DERIVED_KEYS = {"key", "prompt", "section", "weight", "points", *DERIVATIONS}
 _RESPONSE_KEYS = {"minutes", "open_since", "open_when"}
 _PROMISE_SCORE_KEYS = {"section", "weight", "points"}
 _TRANSLATION_KEYS = {"title", "description", "prompts"}
@@ -648,7 +669,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         if f.get("severity", "medium") not in SEVERITIES:
             fail(f"{where}.severity", f"{f.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
 
-    derived = []
+    derived, derived_scores = [], []
     for i, d in enumerate(data.get("derived", [])):
         where = f"derived[{i}]"
         check_keys(d, _DERIVED_KEYS, where)
@@ -671,8 +692,14 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
             fail(f"{where}.{op}", "both must be datetime questions")
         if op == "difference" and not (types <= {"money"} or types <= {"int", "number", "duration"}):
             fail(f"{where}.{op}", "both must be money, or both numbers")
+        result_type = "duration" if op == "minutes_between" else known[args[0]]
         derived.append(Derived(key=d["key"], op=op, args=tuple(args), prompt=d.get("prompt", ""),
-                               type="duration" if op == "minutes_between" else known[args[0]]))
+                               type=result_type))
+        if "section" in d:
+            # A derived value scores like a number question with bands (money by its amount).
+            scoring = _check_scoring({**d, "type": "number"}, [], where, fail)
+            derived_scores.append(Question(key=d["key"], type="number", prompt=d.get("prompt") or d["key"],
+                                           required=False, derived=True, **scoring))
     value_types = {**{k: q.type for k, q in by_key.items()}, **{x.key: x.type for x in derived}}
 
     response = data.get("response")
@@ -697,6 +724,10 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
             fail("promise_score.points", "expected points (0 or more) for kept, late and broken")
         if not _is_points(promise_score.get("weight", 1)):
             fail("promise_score.weight", f"{promise_score.get('weight')!r} is below zero or not a number")
+
+    overcharge = data.get("overcharge")
+    if overcharge is not None and value_types.get(overcharge) not in ("money", "int", "number"):
+        fail("overcharge", f"{overcharge!r} is no money or number value of this protocol")
 
     translations = data.get("translations", {})
     if not isinstance(translations, dict):
@@ -787,6 +818,8 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         response=response,
         promise_score=promise_score,
         translations=translations,
+        overcharge=overcharge,
+        derived_scores=tuple(derived_scores),
     )
 
 
@@ -842,15 +875,17 @@ def _check_scoring(q: dict, choices: list, where: str, fail) -> dict:
         fail(f"{where}.points.{bad}", f"{points[bad]!r} is not a number of points (0 or more)")
     fatal = q.get("fatal")
     if fatal is not None:
-        if not isinstance(fatal, dict) or set(fatal) != {"when", "finding"}:
+        if not isinstance(fatal, dict) or "when" not in fatal or set(fatal) - {"when", "finding"}:
             fail(f"{where}.fatal", "expected { when = <answer or condition>, finding = { title = … } }")
         if kind == "choice" and not isinstance(fatal["when"], dict) and fatal["when"] not in choices:
             fail(f"{where}.fatal.when", f"{fatal['when']!r} is not one of the choices")
-        if not isinstance(fatal["finding"], dict) or "title" not in fatal["finding"]:
-            fail(f"{where}.fatal.finding.title", "missing")
-        if fatal["finding"].get("severity", "high") not in SEVERITIES:
-            fail(f"{where}.fatal.finding.severity", f"expected one of {', '.join(SEVERITIES)}")
-        fatal = {"when": fatal["when"], "finding": {"severity": "high", **fatal["finding"]}}
+        # Without a finding of its own the section is zeroed and a rule says what was found.
+        if "finding" in fatal:
+            if not isinstance(fatal["finding"], dict) or "title" not in fatal["finding"]:
+                fail(f"{where}.fatal.finding.title", "missing")
+            if fatal["finding"].get("severity", "high") not in SEVERITIES:
+                fail(f"{where}.fatal.finding.severity", f"expected one of {', '.join(SEVERITIES)}")
+            fatal = {"when": fatal["when"], "finding": {"severity": "high", **fatal["finding"]}}
     return {"section": section, "weight": float(weight), "points": points, "na": bool(q.get("na", False)),
             "fatal": fatal}
 

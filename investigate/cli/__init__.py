@@ -109,6 +109,9 @@ COMMANDS = {
     "correct": "investigate.cli.review:correct",
     "versions": "investigate.cli.review:versions",
     "fieldwork": "investigate.cli.review:fieldwork",
+    # issue 13: customer-service tests
+    "scorecard": "investigate.cli.scorecard:scorecard",
+    "company": "investigate.cli.company:company",
 }
 
 

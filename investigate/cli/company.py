@@ -1,0 +1,51 @@
+"""``investigate company``: companies and their contact points (hotline, e-mail, web form, branch)."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases import companies
+from ..cases.protocols import CHANNELS
+from .util import echo_result, json_option, pass_workspace
+
+
+@click.group()
+def company():
+    """Companies: the businesses whose hotlines, e-mail addresses, web forms and branches are tested."""
+
+
+@company.command("add")
+@click.argument("name")
+@click.option("--sector", help="telecom, energy, bank, retail…")
+@click.option("--country")
+@json_option
+@pass_workspace
+def add(ws, name, sector, country, as_json):
+    """Add a company."""
+    echo_result(companies.add_company(ws, name=name, sector=sector, country=country), as_json=as_json)
+
+
+@company.command("contact")
+@click.argument("company_ref", metavar="COMPANY")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--contact", help="Phone number, e-mail address or URL of the form.")
+@click.option("--name", help="Default: the company's name with the contact.")
+@click.option("--address", help="For a branch office.")
+@click.option("--city")
+@json_option
+@pass_workspace
+def contact(ws, company_ref, channel, contact, name, address, city, as_json):
+    """Add a contact point of COMPANY: a hotline, an e-mail address, a web form or a branch.
+    It is a store with a channel, so visits, replies and figures work as for any store."""
+    row = companies.add_contact_point(ws, companies.get_company(ws, company_ref), channel=channel,
+                                      contact=contact, name=name, address=address, city=city)
+    echo_result(row, as_json=as_json)
+
+
+@company.command("list")
+@json_option
+@pass_workspace
+def list_(ws, as_json):
+    """Companies and how many contact points each has."""
+    echo_result(companies.list_companies(ws), as_json=as_json,
+                columns=["id", "name", "sector", "contact_points"], empty="No companies yet.")
