@@ -51,3 +51,32 @@ def list_companies(ws: Workspace) -> list[dict]:
     return list(ws.db.query(
         "select c.*, (select count(*) from stores s where s.company_id = c.id) as contact_points "
         "from companies c order by c.name"))
+
+
+def request_company_reply(ws: Workspace, case: dict, company: dict, **kwargs) -> list[dict]:
+    """Put the findings to the company, once for all its channels: one reply request per
+    contact point the case tested, with the same time and deadline, so that each of them is
+    named (or not) by the one naming rule (``replies.nameable_store_ids``)."""
+    from .replies import request_reply
+
+    tested = [ws.get("stores", r[0]) for r in ws.db.execute(
+        "select distinct v.store_id from visits v join stores s on s.id = v.store_id "
+        "where v.case_id = ? and s.company_id = ? order by v.store_id", [case["id"], company["id"]])]
+    if not tested:
+        raise InvalidInput(f"case {case['slug']} has no visit of {company['name']}")
+    with ws.transaction():
+        return [request_reply(ws, case, store, **kwargs) for store in tested]
+
+
+def record_company_reply(ws: Workspace, case: dict, company: dict, *, answer: str,
+                         answered_at: str | None = None) -> list[dict]:
+    """The company's one answer, verbatim, on each of its open requests in the case."""
+    from .replies import record_reply
+
+    open_requests = list(ws.db.query(
+        "select r.* from replies r join stores s on s.id = r.store_id where r.case_id = ? and s.company_id = ? "
+        "and r.answered_at is null", [case["id"], company["id"]]))
+    if not open_requests:
+        raise InvalidInput(f"{company['name']} has no open reply request in {case['slug']}")
+    with ws.transaction():
+        return [record_reply(ws, r, answer=answer, answered_at=answered_at) for r in open_requests]
