@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from .cases import cases, companies, promises, visits
+from .cases import cases, companies, editorial, promises, visits
 from .cases.review import review_visit
 from .workspace import Workspace
 
@@ -114,6 +114,7 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
         if name in ANSWERS:
             companies.record_company_reply(ws, case, company, answer=ANSWERS[name],
                                            answered_at=(asked + timedelta(days=6)).isoformat())
+    editorial.sign_off(ws, case, role="legal counsel", signed_by="Justiziariat", note="Wertungsschemata geprüft")
     return {"case": SLUG, "companies": len(COMPANIES), "contacts": len(recorded), "promises_kept": kept,
             "promises_late": late, "promises_broken": broken, "reply_requests": replies}
 

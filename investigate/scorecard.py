@@ -62,6 +62,13 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
         protocol = protocols[v["protocol"]]
         answers = json.loads(v["answers"] or "{}")
         score = protocol.score(answers, states.get(v["id"], []))
+        price = None
+        if protocol.overcharge:
+            spec = next((d for d in protocol.derived if d.key == protocol.overcharge), None)
+            if spec and spec.op == "difference":
+                values = {**answers, **protocol.derive(answers)}
+                price = {"charged": values.get(spec.args[0]), "quoted": values.get(spec.args[1]),
+                         "difference": values.get(spec.key)}
         out.append({
             "visit_id": v["id"], "store_id": v["store_id"], "company": v["company"], "channel": v["channel"],
             "protocol": v["protocol"], "visited_at": v["visited_at"],
@@ -70,6 +77,7 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
             "promises": states.get(v["id"], []),
             "response": protocol.response_time(answers, now=now),
             "overcharge": protocol.overcharge_of(answers),
+            "price": price,
         })
     return out
 

@@ -24,16 +24,25 @@ def default_path(ws: Workspace, case: dict, edition: str, lang: str, *, version:
 def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
                  out: Path | str | None = None, override: str | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
-    override reason); it is then recorded with its version number and SHA-256."""
+    override reason); it is then recorded with its version number and SHA-256. A case of scored
+    customer-service tests gets the service report (reports/service.py)."""
+    from .service import gather_service, is_service_case
+
     override_reason = editorial.require_publishable(ws, case, override=override) if edition == "public" else None
-    context = gather(ws, case, edition=edition, lang=lang)
+    if is_service_case(ws, case):
+        kind, template = "service", "service.html"
+        context = gather_service(ws, case, edition=edition, lang=lang)
+        figures = {k: context["figures"][k] for k in ("tests", "companies")}
+    else:
+        kind, template = "case", "report.html"
+        context = gather(ws, case, edition=edition, lang=lang)
+        figures = {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")}
     out = Path(out) if out else default_path(ws, case, edition, context["lang"], version=context["version"])
     out.parent.mkdir(parents=True, exist_ok=True)
     fetcher = SafeFetcher([templates_root(), ws.root])
-    pdf = render_pdf("report.html", context, workspace_root=ws.root, out=out, fetcher=fetcher)
-    result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf),
-              "figures": {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")},
-              "refused_urls": fetcher.refused}
+    pdf = render_pdf(template, context, workspace_root=ws.root, out=out, fetcher=fetcher)
+    result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
+              "figures": figures, "refused_urls": fetcher.refused}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
                                            override_reason=override_reason)
