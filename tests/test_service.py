@@ -249,3 +249,37 @@ points = { yes = 1, no = 0 }
     assert result.exit_code != 0
     assert "mine.toml: questions[0].weight: -2 is below zero" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    with Workspace(demo_root) as ws:
+        case = cases.get_case(ws, "service-test-berlin-2026")
+        ds = editors_datasette(ws)
+
+        async def fetch(name):
+            await ds.invoke_startup()
+            return await ds.client.get(f"/investigate/{name}.json?case={case['slug']}&_shape=array")
+
+        grid = asyncio.run(fetch("service_scorecard"))
+        assert grid.status_code == 200, grid.text
+        rows = {(r["company"], r["channel"]): r for r in grid.json()}
+        for g in scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]:
+            got = rows[(g["group"]["company"], g["group"]["channel"])]
+            assert got["tests"] == g["tests"]
+            for d, figure in g["dimensions"].items():
+                # SQLite rounds halves up, Python to even: compare within the rounding
+                assert got[d] == pytest.approx(figure["mean"], abs=0.051)
+                if figure["ci_low"] is not None:
+                    assert got[f"{d}_ci_low"] == pytest.approx(figure["ci_low"], abs=0.051)
+        times = asyncio.run(fetch("response_times_by_channel"))
+        assert times.status_code == 200, times.text
+        by_channel = {r["channel"]: r for r in times.json()}
+        for g in scorecards.scorecard(ws, case, by=("channel",))["groups"]:
+            rm = g["response_minutes"]
+            got = by_channel[g["group"]["channel"]]
+            assert (got["n"], got["still_open"]) == (rm["n"], rm["open"])
+            assert got["median_minutes"] == pytest.approx(rm["median"], abs=0.051)
