@@ -92,9 +92,12 @@ STORE_GROUPINGS = {None, "chain", "district", "city", "channel", "company"}
 
 
 def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: float = 0.95,
-               kind: str | None = "undercover", approved_only: bool = False) -> list[dict]:
+               kind: str | None = "undercover", approved_only: bool = False, now: datetime | None = None) -> list[dict]:
     """Per group: visits, violations, compliant, inconclusive, not completed, the rate and its
     interval. ``by=None`` gives one row for the whole case.
+
+    The promise clock: a visit whose promise is past due and not marked counts as a violation
+    from that moment (as it would once marked broken), without anyone writing it.
 
     Groupings by a store column count per store first (over the covering index
     visits(case_id, kind, store_id, outcome, review_state)) and join the stores afterwards: a
@@ -125,8 +128,13 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             from visits v where v.case_id = ? and {cond}
             group by grp order by grp
         """
+    overdue = _overdue_outcomes(ws, case, by, cond, params, now or ws.now())
     out = []
     for row in ws.db.query(sql, [case["id"], *params]):
+        row = dict(row)
+        for outcome, n in overdue.get(row["grp"], {}).items():
+            row[outcome] = (row[outcome] or 0) - n
+            row["violations"] = (row["violations"] or 0) + n
         r = rate(row["violations"] or 0, row["compliant"] or 0, confidence)
         group = row["grp"]
         if by == "weekday" and group is not None:
@@ -138,6 +146,24 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             "not_completed": row["not_completed"] or 0,
             **r,
         })
+    return out
+
+
+def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, params: list, now: datetime) -> dict:
+    """Per group, how many compliant or inconclusive visits have an overdue, unmarked promise:
+    the promise clock moves them to the violations. Few rows, so counted apart from the index."""
+    if not ws.db.execute("select 1 from promises p join visits v on v.id = p.visit_id where v.case_id = ? "
+                         "and p.kept is null limit 1", [case["id"]]).fetchone():
+        return {}
+    out: dict = {}
+    for row in ws.db.query(
+            f"""select {GROUPINGS[by]} as grp, v.outcome, count(*) as n
+                from visits v join stores s on s.id = v.store_id
+                where v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
+                  and exists (select 1 from promises p where p.visit_id = v.id and p.kept is null
+                              and julianday(p.due_at) < julianday(?))
+                group by grp, v.outcome""", [case["id"], *params, now.isoformat()]):
+        out.setdefault(row["grp"], {})[row["outcome"]] = row["n"]
     return out
 
 

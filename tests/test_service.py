@@ -283,3 +283,24 @@ def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
             got = by_channel[g["group"]["channel"]]
             assert (got["n"], got["still_open"]) == (rm["n"], rm["open"])
             assert got["median_minutes"] == pytest.approx(rm["median"], abs=0.051)
+
+
+def test_the_promise_clock_moves_an_overdue_visit_into_the_violation_rate(workspace):
+    from investigate import stats
+    from investigate.cases import stores
+
+    ws = workspace
+    case = cases.create_case(ws, slug="cb-clock", title="Callbacks", protocol="callback-promise")
+    line = stores.add_store(ws, name="Hotline", channel="phone", contact="+49 30 1")
+    t0 = ws.now() - timedelta(days=10)
+    answers = {"reached_agent": True, "callback_promised": True, "promised_within_hours": 24}
+    a = visits.record_visit(ws, case=case, store=line, tester=None, answers=answers, visited_at=t0)
+    visits.record_visit(ws, case=case, store=line, tester=None, answers=answers, visited_at=ws.now() - timedelta(hours=1))
+    # both compliant as recorded; the first promise fell due nine days ago and nobody marked it
+    assert stats.case_rates(ws, case, now=t0 + timedelta(hours=1))[0]["violations"] == 0
+    r = stats.case_rates(ws, case)[0]
+    assert (r["violations"], r["compliant"]) == (1, 1)
+    assert stats.case_rates(ws, case, by="channel")[0]["violations"] == 1
+    promises.keep_promise(ws, a["promises"][0], kept=False)  # marking it changes nothing in the figure
+    r = stats.case_rates(ws, case)[0]
+    assert (r["violations"], r["compliant"]) == (1, 1)
