@@ -304,3 +304,12 @@ def test_the_promise_clock_moves_an_overdue_visit_into_the_violation_rate(worksp
     promises.keep_promise(ws, a["promises"][0], kept=False)  # marking it changes nothing in the figure
     r = stats.case_rates(ws, case)[0]
     assert (r["violations"], r["compliant"]) == (1, 1)
+
+
+def test_company_commands_find_a_company_by_the_start_of_its_name(run):
+    assert run("company", "add", "TeleNord Mobilfunk", "--sector", "telecom").exit_code == 0
+    result = run("company", "contact", "telenord", "--channel", "phone", "--contact", "+49 30 1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["name"] == "TeleNord Mobilfunk (+49 30 1)"
+    listed = run("company", "list", "--json")
+    assert json.loads(listed.output)[0]["contact_points"] == 1

@@ -30,15 +30,22 @@ def add_company(ws: Workspace, *, name: str, sector: str | None = None, country:
 
 
 def get_company(ws: Workspace, ref: str) -> dict:
-    """A company by id, unique id prefix or exact (normalised) name."""
-    row = ws.db.execute("select id from companies where name_key = ?", [normalise_name(ref)]).fetchone()
-    return ws.get("companies", row[0]) if row else resolve(ws, "companies", ref)
+    """A company by id, its name however spelt ("telenord mobilfunk"), the unique start of its
+    name ("TeleNord"), or a unique id prefix."""
+    key = normalise_name(ref)
+    if key:
+        rows = list(ws.db.query("select id from companies where name_key like ? order by name_key",
+                                [key.replace("%", "").replace("_", "") + "%"]))
+        exact = [r for r in rows if ws.get("companies", r["id"])["name_key"] == key]
+        if len(exact) == 1 or len(rows) == 1:
+            return ws.get("companies", (exact or rows)[0]["id"])
+    return resolve(ws, "companies", ref)
 
 
 def add_contact_point(ws: Workspace, company: dict, *, channel: str, name: str | None = None,
                       contact: str | None = None, **fields) -> dict:
     """A hotline number, e-mail address, web form or branch of ``company``, as a store row."""
-    label = name or f"{company['name']} ({contact or channel})"
+    label = name or f"{company['name']} ({contact or fields.get('address') or channel})"
     return add_store(ws, name=label, channel=channel, contact=contact, company_id=company["id"],
                      chain=fields.pop("chain", None) or company["name"], **fields)
 
