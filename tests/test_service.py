@@ -313,3 +313,18 @@ def test_company_commands_find_a_company_by_the_start_of_its_name(run):
     assert json.loads(result.output)["name"] == "TeleNord Mobilfunk (+49 30 1)"
     listed = run("company", "list", "--json")
     assert json.loads(listed.output)[0]["contact_points"] == 1
+
+
+def test_amending_a_service_visit_recomputes_derived_values_and_keeps_typed_answers(service):
+    ws, case = service["ws"], service["case"]
+    shop = companies.add_contact_point(ws, service["tele"], channel="in_person", address="Hauptstr. 1")
+    t0 = ws.now() - timedelta(days=5)
+    r = visits.record_visit(ws, case=case, store=shop, tester=None, visited_at=t0, protocol="price-honesty",
+                            answers={"quoted": "39.90 EUR", "charged": "59.90 EUR", "greeting": "n/a"})
+    assert r["visit"]["outcome"] == "violation"
+    amended = visits.amend_visit(ws, r["visit"], reason="receipt shows the quoted price", answers={"charged": "39.90 EUR"})
+    answers = json.loads(amended["answers"])
+    assert answers["overcharge"] == {"amount": "0.00", "currency": "EUR"}
+    assert answers["greeting"] == "n/a" and answers["quoted"] == {"amount": "39.90", "currency": "EUR"}
+    assert amended["outcome"] == "compliant"
+    assert not list(ws.db.query("select * from findings where visit_id = ?", [r["visit"]["id"]]))
