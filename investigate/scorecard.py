@@ -61,7 +61,7 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
             protocols[v["protocol"]] = get_protocol(v["protocol"], ws.root)
         protocol = protocols[v["protocol"]]
         answers = json.loads(v["answers"] or "{}")
-        score = protocol.score(answers, states.get(v["id"], []))
+        score = protocol.score(answers, states.get(v["id"], []), now=now)
         price = None
         if protocol.overcharge:
             spec = next((d for d in protocol.derived if d.key == protocol.overcharge), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -270,3 +270,33 @@ def test_no_reply_within_n_days_counts_late_and_judgeable_open_ones():
     r = stats.no_reply_within(times, 2 * day)
     # late: the 3-day reply and the 8-day open one; the 1-day open one cannot be judged yet
     assert (r["k"], r["n"]) == (2, 3)
+
+
+def test_a_reply_still_missing_scores_its_last_band_once_no_better_band_is_possible():
+    proto = parse_protocol(tomllib.loads('''
+key = "mail"
+title = "Mail"
+[[questions]]
+key = "sent_at"
+type = "datetime"
+prompt = "Sent"
+[[questions]]
+key = "replied_at"
+type = "datetime"
+prompt = "Replied"
+required = false
+[[derived]]
+key = "reply_minutes"
+minutes_between = ["sent_at", "replied_at"]
+section = "commitment"
+points = [ { max = 1440, points = 2 }, { max = 4320, points = 1 }, { points = 0 } ]
+'''), source="mail.toml")
+    a = proto.validate_answers({"sent_at": "2026-11-02 09:00"}, tz=timezone.utc)
+    sent = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    # two days without a reply: "within a day" is gone, "within three days" still possible → not scored yet
+    assert proto.score(a, now=sent + timedelta(days=2))["sections"]["commitment"]["percent"] is None
+    # four days: only the last band is left, so it scores 0 of 2
+    four = proto.score(a, now=sent + timedelta(days=4))["sections"]["commitment"]
+    assert (four["earned"], four["possible"]) == (0, 2)
+    # without a clock (now=None) nothing is assumed
+    assert proto.score(a)["sections"]["commitment"]["percent"] is None

@@ -370,18 +370,22 @@ class Protocol:
                 out[d.key] = value
         return out
 
-    def score(self, answers: dict, promise_states: list[str] | tuple = ()) -> dict:
+    def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None) -> dict:
         """Points per section and overall, as percent of the points possible.
 
         An unanswered or "n/a" question leaves the denominator. A fatal answer sets its
         section's earned points to zero (the points possible stay, so the section reads 0 %).
         ``promise_states`` are the visit's promises as the clock sees them (kept, late, broken,
-        overdue; one not yet due is left out): overdue scores as broken."""
+        overdue; one not yet due is left out): overdue scores as broken. With ``now``, a scored
+        time still running (no reply yet) scores its last band as soon as it has outgrown every
+        better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
         sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
         values = {**answers, **self.derive(answers)}
         for q in self.scored_items:
             value = values.get(q.key)
             got = q.earned(value)
+            if got is None and value is None and now is not None and q.derived:
+                got = self._outgrown(q, values, now)
             sec = sections[q.section]
             if q.fatal and value is not None and not is_na(value) and _condition_holds(value, q.fatal["when"]):
                 sec["fatal"] = True
@@ -413,6 +417,22 @@ class Protocol:
         return {"sections": out, "overall": {"earned": earned, "possible": possible,
                                              "percent": 100 * earned / possible if possible else None},
                 "fatal": [n for n, sec in out.items() if sec["fatal"]]}
+
+    def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
+        """The points a running minutes_between clock has certainly earned at ``now``: the
+        fallback band's, once the time elapsed is past every band's upper bound; else None."""
+        spec = next((d for d in self.derived if d.key == q.key), None)
+        if spec is None or spec.op != "minutes_between" or not isinstance(q.points, list):
+            return None
+        start, end = (values.get(k) for k in spec.args)
+        if not start or is_na(start) or end is not None:
+            return None
+        begun = datetime.fromisoformat(start)
+        elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
+        bounds = [b["max"] for b in q.points if "max" in b]
+        if len(bounds) == len(q.points) or elapsed <= max(bounds, default=0):
+            return None
+        return float(q.points[-1]["points"])
 
     def response_time(self, answers: dict, *, now: datetime) -> tuple[float, bool] | None:
         """(minutes, observed) for the response clock: observed False means still open

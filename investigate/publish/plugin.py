@@ -79,7 +79,7 @@ def _service_functions(conn, workspace_root: Path | None):
             return None
         now = datetime.now(timezone.utc)
         states = [promise_state(p, now) for p in json.loads(promises_json or "[]")]
-        result = proto.score(json.loads(answers or "{}"), states)
+        result = proto.score(json.loads(answers or "{}"), states, now=now)
         return json.dumps({**{k: v["percent"] for k, v in result["sections"].items()},
                            "overall": result["overall"]["percent"]})
 
