@@ -38,14 +38,14 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
-TABLES = ["stores", "testers", "cases", "case_stores", "visits", "findings", "evidence", "promises",
-          "replies", "reviews"]
+TABLES = ["companies", "stores", "testers", "cases", "case_stores", "visits", "findings", "evidence",
+          "promises", "replies", "reviews"]
 
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
-               "evidence": ("visit_id", "sha256")}
+               "evidence": ("visit_id", "sha256"), "companies": ("name_key",)}
 SAME_THING_ON_KEY = {"case_stores", "evidence"}
 
 
@@ -79,6 +79,9 @@ def collect(ws: Workspace, cases: list[dict]) -> dict[str, list[dict]]:
     }
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    # The companies the stores belong to travel with them (a service case's contact points).
+    company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")})
+    rows["companies"] = [ws.get("companies", i) for i in company_ids]
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
     rows["testers"] = list(ws.db.query("select * from testers order by id"))

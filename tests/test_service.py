@@ -328,3 +328,23 @@ def test_amending_a_service_visit_recomputes_derived_values_and_keeps_typed_answ
     assert answers["greeting"] == "n/a" and answers["quoted"] == {"amount": "39.90", "currency": "EUR"}
     assert amended["outcome"] == "compliant"
     assert not list(ws.db.query("select * from findings where visit_id = ?", [r["visit"]["id"]]))
+
+
+def test_a_service_case_travels_in_a_bundle_with_its_companies(demo_root, tmp_path):
+    from investigate.teamwork import merge, write_bundle
+    from investigate.verify import verify
+    from investigate.workspace import init_workspace
+
+    with Workspace(demo_root) as ws:
+        case = cases.get_case(ws, "service-test-berlin-2026")
+        write_bundle(ws, [case], tmp_path / "service.zip")
+        expected = scorecards.scorecard(ws, case, by=("company", "channel"))
+    other = init_workspace(tmp_path / "other", newsroom="Other", timezone_name="Europe/Berlin")
+    try:
+        merge(other, tmp_path / "service.zip")
+        assert other.db.execute("select count(*) from companies").fetchone()[0] == 4
+        got = scorecards.scorecard(other, cases.get_case(other, "service-test-berlin-2026"), by=("company", "channel"))
+        assert got["groups"] == expected["groups"]
+        assert verify(other).ok
+    finally:
+        other.close()
