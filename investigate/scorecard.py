@@ -20,10 +20,18 @@ from . import stats
 from .cases.promises import promise_state
 from .cases.protocols import DIMENSIONS, get_protocol
 from .disclosure import OTHER, protect_groups
+from .errors import InvalidInput
 from .workspace import Workspace
 
 GROUP_KEYS = ("company", "channel")
 DEFAULT_REPLY_DAYS = 2
+
+
+def is_service_case(ws: Workspace, case: dict) -> bool:
+    """A case whose protocol (or any protocol its visits used) scores service dimensions."""
+    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
+        "select distinct protocol from visits where case_id = ?", [case["id"]])}
+    return any(get_protocol(k, ws.root).scored for k in keys)
 
 
 def parse_by(text: str | None) -> tuple[str, ...]:
@@ -33,8 +41,6 @@ def parse_by(text: str | None) -> tuple[str, ...]:
     keys = tuple(k.strip() for k in text.split(",") if k.strip())
     bad = [k for k in keys if k not in GROUP_KEYS]
     if bad or len(set(keys)) != len(keys):
-        from .errors import InvalidInput
-
         raise InvalidInput(f"--by {text!r}: expected company, channel or company,channel")
     return keys
 
@@ -124,6 +130,9 @@ def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = (
     fewer tests into one "other groups" row, computed from their visits, as
     ``disclosure.protect_groups`` decides; when the whole case is below it nothing is shown."""
     by = parse_by(by) if isinstance(by, str) or by is None else tuple(by)
+    if not is_service_case(ws, case):
+        raise InvalidInput(f"case {case['slug']}: its protocol {case['protocol']} scores no service dimensions "
+                           "(a scorecard needs a scored protocol, e.g. phone-hotline)")
     if reply_days is None:
         reply_days = float(ws.setting("service", "reply_days", DEFAULT_REPLY_DAYS))
     rows = scored_visits(ws, case, approved_only=approved_only, now=now)

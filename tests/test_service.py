@@ -348,3 +348,10 @@ def test_a_service_case_travels_in_a_bundle_with_its_companies(demo_root, tmp_pa
         assert verify(other).ok
     finally:
         other.close()
+
+
+def test_scorecard_of_a_case_without_scored_protocol_says_why(demo_root):
+    result = CliRunner().invoke(cli, ["-w", str(demo_root), "scorecard", "tobacco-neukoelln-2026"])
+    assert result.exit_code != 0
+    assert "protocol tobacco-minors scores no service dimensions" in result.stderr
+    assert "Traceback" not in result.stderr

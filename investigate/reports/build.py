@@ -26,7 +26,8 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
     override reason); it is then recorded with its version number and SHA-256. A case of scored
     customer-service tests gets the service report (reports/service.py)."""
-    from .service import gather_service, is_service_case
+    from ..scorecard import is_service_case
+    from .service import gather_service
 
     override_reason = editorial.require_publishable(ws, case, override=override) if edition == "public" else None
     if is_service_case(ws, case):

@@ -33,13 +33,6 @@ from .gather import _letters
 from .i18n import Formatter, translations
 
 
-def is_service_case(ws: Workspace, case: dict) -> bool:
-    """A case whose protocol (or any protocol its visits used) scores service dimensions."""
-    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
-        "select distinct protocol from visits where case_id = ?", [case["id"]])}
-    return any(get_protocol(k, ws.root).scored for k in keys)
-
-
 def labels(lang: str) -> dict:
     """Dimension and channel names in the report's language: one place for both."""
     _ = translations(lang).gettext
