@@ -41,6 +41,13 @@ def call(ws, case, store, when, **answers):
     return visits.record_visit(ws, case=case, store=store, tester=None, answers=base, visited_at=when)
 
 
+def counter(ws, case, store, when):
+    return visits.record_visit(ws, case=case, store=store, tester=None, protocol="counter-branch", visited_at=when,
+                               answers={"greeted_within": "1 min", "served_within": "4 min", "full_attention": "yes",
+                                        "friendliness": 4, "information_correct": "correct",
+                                        "misstated_rights": "no"})
+
+
 def test_scorecard_means_match_hand_computed_scores(service):
     ws, case, cp = service["ws"], service["case"], service["cp"]
     t0 = ws.now() - timedelta(days=20)
@@ -113,10 +120,7 @@ def test_right_of_reply_is_put_to_the_company_for_every_channel_tested(service):
     ws, case, cp = service["ws"], service["case"], service["cp"]
     t0 = ws.now() - timedelta(days=30)
     call(ws, case, cp[("Tele AG", "phone")], t0)
-    visits.record_visit(ws, case=case, store=cp[("Tele AG", "in_person")], tester=None, protocol="counter-branch",
-                        visited_at=t0, answers={"greeted_within": "1 min", "served_within": "4 min",
-                                                "full_attention": "yes", "friendliness": 4,
-                                                "information_correct": "correct", "misstated_rights": "no"})
+    counter(ws, case, cp[("Tele AG", "in_person")], t0)
     asked = companies.request_company_reply(ws, case, service["tele"], requested_at=(t0 + timedelta(days=2)).isoformat())
     assert {r["store_id"] for r in asked} == {cp[("Tele AG", "phone")]["id"], cp[("Tele AG", "in_person")]["id"]}
     answered = companies.record_company_reply(ws, case, service["tele"], answer="Wir prüfen das.")
@@ -355,3 +359,16 @@ def test_scorecard_of_a_case_without_scored_protocol_says_why(demo_root):
     assert result.exit_code != 0
     assert "protocol tobacco-minors scores no service dimensions" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_company_ask_and_answer_cover_every_tested_channel(service, run):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=30)
+    call(ws, case, cp[("Bank eG", "phone")], t0)
+    counter(ws, case, cp[("Bank eG", "in_person")], t0)
+    asked = run("company", "ask", case["slug"], "Bank", "--at", (t0 + timedelta(days=1)).isoformat())
+    assert asked.exit_code == 0 and "2 contact point(s)" in asked.output
+    answered = run("company", "answer", case["slug"], "bank eg", "--answer", "Wir bedauern das.")
+    assert answered.exit_code == 0 and "2 request(s)" in answered.output
+    again = CliRunner().invoke(cli, ["-w", str(ws.root), "company", "answer", case["slug"], "Bank", "--answer", "x"])
+    assert again.exit_code != 0 and "no open reply request" in again.stderr
