@@ -145,11 +145,12 @@ def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = (
         decision = protect_groups([{"group": n, "visits": len(grouped[k]), "violations": 0, "compliant": 0}
                                    for n, k in names.items()], threshold=threshold)
         withheld = decision["withheld"]
-        merged = decision["merged"]
+        # The groups folded away, as group dicts: a public reader may need them renamed.
+        merged = [dict(zip(by, names[n])) for n in decision["merged"]]
         if withheld:
             grouped = {}
         elif merged:
-            folded = [r for n in merged for r in grouped.pop(names[n])]
+            folded = [r for n in decision["merged"] for r in grouped.pop(names[n])]
             grouped[tuple(OTHER for _ in by) or (OTHER,)] = folded
     groups = []
     for key in sorted(grouped, key=lambda k: (OTHER in k, [str(x) for x in k])):

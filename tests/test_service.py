@@ -200,7 +200,8 @@ def test_public_scorecard_merges_groups_below_the_smallest_cell(service):
         review_visit(ws, r["visit"], "approve")
     public = scorecards.scorecard(ws, case, by=("company",), approved_only=True, threshold=5)
     assert [g["group"]["company"] for g in public["groups"]] == ["(other groups)"]
-    assert public["groups"][0]["tests"] == 8 and sorted(public["merged"]) == ["Bank eG", "Tele AG"]
+    assert public["groups"][0]["tests"] == 8
+    assert public["merged"] == [{"company": "Bank eG"}, {"company": "Tele AG"}]
     internal = scorecards.scorecard(ws, case, by=("company",))
     assert [g["tests"] for g in internal["groups"]] == [2, 6]
 

@@ -104,10 +104,18 @@ def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_p
         if i == 0:
             promises.keep_promise(ws, r["promises"][0], kept=False, note="LEAK-PROMISE-NOTE")
         review_visit(ws, r["visit"], "approve", reviewer="LEAK-REVIEWER")
+    # a second company with too few tests for a cell of its own: folded, and still not named
+    other = companies.add_company(ws, name="Hidden Bank eG")
+    desk = companies.add_contact_point(ws, other, channel="phone", contact="LEAK-BANK-NUMBER")
+    for i in range(2):
+        r = visits.record_visit(ws, case=case, store=desk, tester=None, visited_at=t0 + timedelta(days=1, hours=i),
+                                answers={"reached_person": "yes", "wait": "1 min"})
+        review_visit(ws, r["visit"], "approve")
     out = tmp_path / "names.pdf"
     build_report(ws, case, lang="en", out=out, override="not asked yet")
     text = pdf_text(out)
-    assert "Company A" in text and "Secret Tele AG" not in text
+    assert "Company A" in text and "Company B" in text and "Merged here" in text
+    assert "Secret Tele AG" not in text and "Hidden Bank" not in text and "LEAK-BANK-NUMBER" not in text
     for private in ("LEAK-COMPANY-NOTE", "LEAK-HOTLINE-NUMBER", "LEAK-OBSERVER", "LEAK-VISIT-NOTE",
                     "LEAK-PROMISE-NOTE", "LEAK-REVIEWER", str(ws.root)):
         assert private not in text

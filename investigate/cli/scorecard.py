@@ -102,4 +102,5 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
         table.append(line)
     echo_result(table, title=f"Scorecard {case['slug']} ({confidence:.0%} intervals)")
     if result["merged"]:
-        click.echo(f"Merged into other groups (fewer than {result['threshold']} tests): {', '.join(result['merged'])}")
+        merged = ", ".join(" / ".join(map(str, g.values())) for g in result["merged"])
+        click.echo(f"Merged into other groups (fewer than {result['threshold']} tests): {merged}")

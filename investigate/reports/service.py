@@ -194,7 +194,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         "prices": prices, "findings": finding_rows, "replies": replies,
         "method": {"description": case["description"], "legal_basis": case["legal_basis"],
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "threshold": threshold,
-                   "merged": [label_of.get(m, m) for m in grid["merged"]], "reply_days": fmt.num(reply_days),
+                   "merged": [" / ".join(group_label(g).values()) for g in grid["merged"]], "reply_days": fmt.num(reply_days),
                    "case_reply_days": case["reply_days"],
                    "withheld_names": sum(1 for c in stores_of if label_of[c] != c)},
         "fmt": fmt,
