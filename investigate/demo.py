@@ -9,6 +9,8 @@ Two cases built through the public API, exactly as a newsroom would:
   unnamed in anything public).
 - ``hotline-callbacks-2026``: three customer-service hotlines called by a reporter; promised
   callbacks kept, broken, or overdue.
+- ``service-test-berlin-2026`` (``demo_service.py``): four companies tested by phone, e-mail and
+  at the counter, scored by the service protocols.
 
 Reproducible: the same seed gives the same ids, stores, answers, outcomes and visit times.
 Fieldwork dates are fixed (October 2026); only the one open reply window is set relative to
@@ -279,9 +281,15 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
             promises.keep_promise(ws, p, kept=False, note="Kein Rückruf, auch nicht nach Nachfrage")
             broken += 1
         # the rest stay open: overdue, for `investigate promise list --overdue`
+    # The customer-service case (issue 13) draws from its own generator: the cases above stay
+    # exactly as they were for the same seed.
+    from .demo_service import build_service_case
+
+    service = build_service_case(ws, random.Random(rnd.random()))
     shutil.rmtree(staging)
     return {
-        "cases": [tobacco["slug"], hotline_case["slug"]],
+        "cases": [tobacco["slug"], hotline_case["slug"], service["case"]],
+        "service": service,
         "stores": len(shop_rows) + len(hotlines),
         "testers": len(tester_rows),
         "visits": len(visit_rows) + len(call_visits),

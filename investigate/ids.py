@@ -21,6 +21,7 @@ NOUNS = {
     "promises": ("promise", None, "what"),
     "replies": ("reply", None, "deadline"),
     "tips": ("tip", None, "company"),
+    "companies": ("company", "name_key", "name"),
 }
 
 

@@ -37,6 +37,7 @@ AUDITED_TABLES = [
     "tips",
     "tip_sources",
     "reply_items",
+    "companies",
 ]
 
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
@@ -443,6 +444,21 @@ def browse_indexes(db: Database) -> None:
     visits.create_index(["review_state"], index_name="idx_visits_review_state")
     db["promises"].create_index(["due_at"], index_name="idx_promises_due_at")
     db["replies"].create_index(["deadline"], index_name="idx_replies_deadline")
+
+
+@migrations(name="i13_companies")
+def companies(db: Database) -> None:
+    """Issue 13: a company (the business) and its contact points. A store row stays what it
+    was — a branch, a hotline number, an e-mail address or a web form, by its channel — and
+    now may belong to a company, so that visits of every channel add up per company."""
+    db["companies"].create(
+        {"id": str, "name": str, "name_key": str, "sector": str, "country": str, "notes": str, "created_at": str},
+        pk="id",
+        not_null={"name"},
+    )
+    db["companies"].create_index(["name_key"])
+    db["stores"].add_column("company_id", str)
+    db["stores"].create_index(["company_id"], index_name="idx_stores_company_id")
 
 
 @migrations(name="i11_publication_policy")

@@ -16,6 +16,7 @@ import math
 from datetime import datetime
 from statistics import NormalDist
 
+from .cases.promises import promise_state
 from .workspace import Workspace
 
 
@@ -63,6 +64,8 @@ def rate(violations: int, compliant: int, confidence: float = 0.95) -> dict:
 GROUPINGS = {
     None: "'all'",
     "chain": "coalesce(s.chain, '(independent)')",
+    "channel": "s.channel",
+    "company": "coalesce((select c.name from companies c where c.id = s.company_id), s.chain, s.name)",
     "district": "coalesce(s.district, '(unknown)')",
     "city": "coalesce(s.city, '(unknown)')",
     "round": "coalesce(v.round, 1)",
@@ -100,13 +103,16 @@ def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False
     return " and ".join(where), params
 
 
-STORE_GROUPINGS = {None, "chain", "district", "city"}
+STORE_GROUPINGS = {None, "chain", "district", "city", "channel", "company"}
 
 
 def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: float = 0.95,
-               kind: str | None = "undercover", approved_only: bool = False) -> list[dict]:
+               kind: str | None = "undercover", approved_only: bool = False, now: datetime | None = None) -> list[dict]:
     """Per group: visits, violations, compliant, inconclusive, not completed, the rate and its
     interval. ``by=None`` gives one row for the whole case.
+
+    The promise clock: a visit whose promise is past due and not marked counts as a violation
+    from that moment (as it would once marked broken), without anyone writing it.
 
     Groupings by a store column count per store first (over the covering index
     visits(case_id, kind, store_id, outcome, review_state)) and join the stores afterwards: a
@@ -138,8 +144,13 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             from visits v where v.case_id = ? and {cond}
             group by grp order by grp
         """
+    overdue = _overdue_outcomes(ws, case, by, cond, params, now or ws.now())
     out = []
     for row in ws.db.query(sql, [case["id"], *params]):
+        row = dict(row)
+        for outcome, n in overdue.get(row["grp"], {}).items():
+            row[outcome] = (row[outcome] or 0) - n
+            row["violations"] = (row["violations"] or 0) + n
         r = rate(row["violations"] or 0, row["compliant"] or 0, confidence)
         group = row["grp"]
         if by == "weekday" and group is not None:
@@ -154,6 +165,24 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             "provisional": row["provisional"] or 0,
             **r,
         })
+    return out
+
+
+def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, params: list, now: datetime) -> dict:
+    """Per group, how many compliant or inconclusive visits have an overdue, unmarked promise:
+    the promise clock moves them to the violations. Few rows, so counted apart from the index."""
+    if not ws.db.execute("select 1 from promises p join visits v on v.id = p.visit_id where v.case_id = ? "
+                         "and p.kept is null limit 1", [case["id"]]).fetchone():
+        return {}
+    out: dict = {}
+    for row in ws.db.query(
+            f"""select {GROUPINGS[by]} as grp, v.outcome, count(*) as n
+                from visits v join stores s on s.id = v.store_id
+                where v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
+                  and exists (select 1 from promises p where p.visit_id = v.id and p.kept is null
+                              and julianday(p.due_at) < julianday(?))
+                group by grp, v.outcome""", [case["id"], *params, now.isoformat()]):
+        out.setdefault(row["grp"], {})[row["outcome"]] = row["n"]
     return out
 
 
@@ -221,21 +250,82 @@ def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=No
         g = groups.setdefault(r["what"], {"what": r["what"], "promises": 0, "kept": 0, "broken": 0, "overdue": 0,
                                           "not_yet_due": 0, "late": 0})
         g["promises"] += 1
-        due = datetime.fromisoformat(r["due_at"])
-        if r["kept"] == 1:
-            if r["kept_at"] and datetime.fromisoformat(r["kept_at"]) > due:
-                g["late"] += 1
-            else:
-                g["kept"] += 1
-        elif r["kept"] == 0:
-            g["broken"] += 1
-        elif due < now:
-            g["overdue"] += 1
-        else:
-            g["not_yet_due"] += 1
+        state = promise_state(r, now)
+        g["not_yet_due" if state == "pending" else state] += 1
     out = []
     for g in groups.values():
         due = g["kept"] + g["broken"] + g["overdue"] + g["late"]
         lo, hi = wilson_interval(g["kept"], due, confidence)
         out.append({**g, "due": due, "kept_rate": g["kept"] / due if due else None, "ci_low": lo, "ci_high": hi})
     return sorted(out, key=lambda g: g["what"])
+
+
+def mean_interval(values: list[float], confidence: float = 0.95, *, bounds: tuple[float, float] = (0.0, 100.0)) -> dict:
+    """Mean of visit scores with a Student-t interval, clipped to the scale's ``bounds``.
+
+    Scores are percentages of points possible, one per visit; the t interval is the textbook
+    one for a mean (scipy's t quantile), honest enough for the 5–40 tests a group has. With
+    one value there is no interval; with none there is no mean."""
+    from scipy.stats import t
+
+    n = len(values)
+    if n == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
+    mean = sum(values) / n
+    if n == 1:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "n": 1}
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t.ppf(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
+    return {"mean": mean, "ci_low": max(bounds[0], float(mean - half)), "ci_high": min(bounds[1], float(mean + half)),
+            "n": n}
+
+
+def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:
+    """Median time to a reply by Kaplan–Meier, with replies still open as right-censored times.
+
+    ``times`` are (minutes, observed) pairs; observed False means no reply yet after that long.
+    The estimate is scipy.stats.ecdf over CensoredData; the median is the first time the
+    survival curve reaches 0.5 or below, and its interval the times where the curve's pointwise
+    confidence band (log-log, as survival packages default to) reaches 0.5 — None where it
+    never does within the data (then more time is needed to say). ``open`` counts the censored."""
+    from scipy.stats import CensoredData, ecdf
+
+    n = len(times)
+    observed = [m for m, seen in times if seen]
+    censored = [m for m, seen in times if not seen]
+    out = {"median": None, "ci_low": None, "ci_high": None, "n": n, "open": len(censored)}
+    if not observed:
+        return out
+    result = ecdf(CensoredData(uncensored=observed, right=censored))
+    sf = result.sf
+    q = sf.quantiles
+
+    def first_at_or_below(values) -> float | None:
+        for x, s in zip(q, values):
+            if s <= 0.5 + 1e-12:
+                return float(x)
+        return None
+
+    out["median"] = first_at_or_below(sf.probabilities)
+    if len(q) > 1 or out["median"] is not None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # log-log is undefined where S is 0 or 1
+            band = sf.confidence_interval(confidence_level=confidence, method="log-log")
+        low_curve = [band.low.evaluate(x) for x in q]
+        high_curve = [band.high.evaluate(x) for x in q]
+        # The lower band reaches 0.5 first: it bounds the median from below.
+        out["ci_low"] = first_at_or_below(low_curve)
+        out["ci_high"] = first_at_or_below(high_curve)
+    return out
+
+
+def no_reply_within(times: list[tuple[float, bool]], minutes: float) -> dict:
+    """How many waited longer than ``minutes`` for a reply (answered later, or still open
+    and already past it); open ones not yet that old cannot be judged and are left out."""
+    judged = [(m, seen) for m, seen in times if seen or m > minutes]
+    late = sum(1 for m, _ in judged if m > minutes)
+    lo, hi = wilson_interval(late, len(judged))
+    return {"k": late, "n": len(judged), "rate": late / len(judged) if judged else None, "ci_low": lo, "ci_high": hi,
+            "minutes": minutes}

@@ -38,8 +38,8 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
-TABLES = ["stores", "testers", "cases", "case_stores", "visits", "findings", "evidence", "promises",
-          "replies", "reviews", "reply_items"]
+TABLES = ["companies", "stores", "testers", "cases", "case_stores", "visits", "findings", "evidence",
+          "promises", "replies", "reviews", "reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
 #: reporter's bundle must not carry who told the newsroom what.
 SOURCE_TABLES = ["tips", "tip_sources"]
@@ -49,7 +49,8 @@ SOURCES_KEY_MEMBER = "sources.key"
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
-               "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",)}
+               "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
+               "companies": ("name_key",)}
 SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources"}
 
 
@@ -86,6 +87,9 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
     }
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    # The companies the stores belong to travel with them (a service case's contact points).
+    company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")})
+    rows["companies"] = [ws.get("companies", i) for i in company_ids]
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
     rows["testers"] = list(ws.db.query("select * from testers order by id"))

@@ -60,7 +60,7 @@ def test_csv_and_json_exports_hold_every_table_of_the_case(workspace, tobacco_ca
     out = tmp_path / "csv"
     assert run("export", "tobacco-nk", "--format", "csv", "--out", out).exit_code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"{t}.csv" for t in ("cases", "stores", "visits", "findings", "evidence",
+    assert names == sorted(f"{t}.csv" for t in ("cases", "companies", "stores", "visits", "findings", "evidence",
                                                 "promises", "replies"))
     visits = list(csv.DictReader(open(out / "visits.csv", encoding="utf-8")))
     assert len(visits) == 4 and {v["observer"] for v in visits} == {"Observer Olsen"}

@@ -208,7 +208,11 @@ def test_a_rejected_visit_counts_nowhere(workspace, tobacco_case, run):
     assert rounds_summary(ws, case)["sold_at_least_once"]["violations"] == 1
     from investigate.publish.plugin import prepare_connection
 
-    prepare_connection(ws.db.conn)  # the SQL functions Datasette gets from our plugin
+    class Datasette:  # the one thing prepare_connection asks of Datasette here
+        def plugin_config(self, name):
+            return {"workspace": str(ws.root)}
+
+    prepare_connection(ws.db.conn, Datasette())  # the SQL functions Datasette gets from our plugin
     sql = CANNED["rate_by_chain"]["sql"]
     rows = {r["chain"]: r for r in ws.db.query(sql, {"case": "tobacco-nk"})}
     assert rows["Späti24"]["violations"] == 0 and rows["Späti24"]["visits"] == 1

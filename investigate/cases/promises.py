@@ -13,6 +13,46 @@ from .protocols import get_protocol
 from .visits import finding_rows
 
 
+PROMISE_STATES = ("kept", "late", "broken", "overdue", "pending")
+
+
+def promise_state(promise: dict, now: datetime) -> str:
+    """The promise clock: what a promise is at ``now``, without anyone marking it.
+
+    kept (on time), late (kept after its due time: it stays late), broken (marked so),
+    overdue (due time passed, nothing marked: counts as broken from that moment), pending
+    (not yet due). Times are compared as datetimes: offsets differ across daylight saving."""
+    due = datetime.fromisoformat(promise["due_at"])
+    if promise["kept"] == 1:
+        kept_at = promise.get("kept_at")
+        return "late" if kept_at and datetime.fromisoformat(kept_at) > due else "kept"
+    if promise["kept"] == 0:
+        return "broken"
+    return "overdue" if due < now else "pending"
+
+
+def clock_findings(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:
+    """The findings the clock makes: each overdue promise gives its protocol's
+    ``promise_broken`` finding, as if marked broken, from the moment it fell due. They are
+    derived at read time (never written), so they vanish the moment the promise is marked kept
+    — and a late keep then writes its own finding (``keep_promise``)."""
+    now = now or ws.now()
+    out = []
+    for p in ws.db.query(
+            "select p.*, v.protocol, v.store_id, v.visited_at from promises p join visits v on v.id = p.visit_id "
+            "where v.case_id = ? and p.kept is null order by p.due_at", [case["id"]]):
+        if promise_state(p, now) != "overdue":
+            continue
+        protocol = get_protocol(p["protocol"], ws.root)
+        spec = protocol.promise_broken or {"code": "PROMISE_OVERDUE", "title": f"{p['what']} overdue",
+                                           "severity": "medium"}
+        out.append({"visit_id": p["visit_id"], "store_id": p["store_id"], "visited_at": p["visited_at"],
+                    "code": spec.get("code"), "title": spec["title"], "severity": spec.get("severity", "medium"),
+                    "statute": (spec.get("statute") or "").replace("{legal_basis}", case.get("legal_basis") or "") or None,
+                    "source": "clock", "due_at": p["due_at"], "what": p["what"]})
+    return out
+
+
 def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
                   now: datetime | None = None) -> list[dict]:
     """Promises with their store; ``overdue``: due, and neither kept nor marked broken."""
@@ -30,7 +70,8 @@ def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = Fa
         "join cases c on c.id = v.case_id"
         + (" where " + " and ".join(where) if where else "") + " order by p.due_at", params))
     for row in rows:
-        row["overdue"] = row["kept"] is None and datetime.fromisoformat(row["due_at"]) < now
+        row["state"] = promise_state(row, now)
+        row["overdue"] = row["state"] == "overdue"
     return rows
 
 

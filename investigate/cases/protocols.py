@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,15 @@ from ..errors import InvalidInput, NotFound, ProtocolError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
-QUESTION_TYPES = ("bool", "choice", "int", "number", "text", "date")
+QUESTION_TYPES = ("bool", "choice", "int", "number", "text", "date", "datetime", "duration", "money", "rating")
+#: The service dimensions a scored question may belong to (SERVQUAL-like, plus resolution).
+DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution")
+#: The answer that says "does not apply": it leaves the question out of the points possible.
+NA = "n/a"
+NA_WORDS = {"n/a", "na", "not applicable", "entfällt", "ikke relevant"}
+#: How a derived value is computed from two answers; the only operations there are.
+DERIVATIONS = ("minutes_between", "difference")
+PROMISE_STATES = ("kept", "late", "broken", "overdue")
 OUTCOMES = ("violation", "inconclusive", "compliant")  # most to least severe
 SEVERITIES = ("observation", "low", "medium", "high", "critical")
 CHANNELS = ("in_person", "phone", "email", "web", "mail")
@@ -43,6 +52,45 @@ TRUE_WORDS = {"y", "yes", "true", "1", "ja", "j", "sold", "on"}
 FALSE_WORDS = {"n", "no", "false", "0", "nein", "nej", "off"}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?|w|weeks?)\s*$", re.I)
+_MINUTES = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)?\s*$", re.I)
+_CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*$")
+_MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?(-?\d+(?:[.,]\d{1,2})?)\s*(?:([A-Za-z]{3}))?\s*$")
+
+
+def parse_minutes(text: Any) -> float:
+    """A duration typed by a person, in minutes: ``90s``, ``4 min``, ``1.5h``, ``2d``,
+    ``1:30`` (read as h:mm or h:mm:ss, never as m:ss), a bare number = minutes."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        clock = _CLOCK.match(str(text))
+        if clock:
+            h, m, sec = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+            return h * 60 + m + sec / 60
+        m = _MINUTES.match(str(text))
+        if not m:
+            raise ValueError(text)
+        value = float(m.group(1).replace(",", "."))
+        unit = (m.group(2) or "min").lower()[0]
+        value *= {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}[unit]
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def known_currency(code: str) -> bool:
+    """ISO 4217 codes as Babel knows them (no list of our own)."""
+    from babel.numbers import list_currencies
+
+    return code.upper() in list_currencies()
+
+
+def money_amount(value: dict) -> Decimal:
+    return Decimal(value["amount"])
+
+
+def is_na(value: Any) -> bool:
+    return isinstance(value, str) and value == NA
 
 
 @dataclass(frozen=True)
@@ -55,18 +103,72 @@ class Question:
     min: float | None = None
     max: float | None = None
     help: str = ""
+    #: Scoring: the dimension (section) this question counts towards, its weight, the points
+    #: per answer (a choice → points table, yes/no for bools, or bands for numbers), whether
+    #: "n/a" is an allowed answer, and an answer that is fatal to its section.
+    section: str | None = None
+    weight: float = 1.0
+    points: Any = None
+    na: bool = False
+    fatal: dict | None = None
+    #: A derived value scored like a question (not asked, never typed).
+    derived: bool = False
+
+    @property
+    def scored(self) -> bool:
+        return self.section is not None
 
     @property
     def option(self) -> str:
         """The command-line option that answers this question: ``id_check`` → ``--id-check``."""
         return "--" + self.key.replace("_", "-")
 
-    def parse(self, raw: Any) -> Any:
-        """Turn a typed or imported answer into its value, or raise InvalidInput saying why."""
+    def parse(self, raw: Any, *, tz: tzinfo | None = None) -> Any:
+        """Turn a typed or imported answer into its value, or raise InvalidInput saying why.
+        ``tz`` places a date-time typed without an offset (the workspace's zone)."""
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             if self.required:
                 raise InvalidInput(f"{self.key}: an answer is required")
             return None
+        if self.na and isinstance(raw, str) and raw.strip().lower() in NA_WORDS:
+            return NA
+        if self.type == "datetime":
+            if isinstance(raw, datetime):
+                value = raw
+            else:
+                try:
+                    value = datetime.fromisoformat(str(raw).strip())
+                except ValueError:
+                    raise InvalidInput(f"{self.key}: {raw!r} is not a date and time (YYYY-MM-DD HH:MM)")
+            if value.tzinfo is None and tz is not None:
+                value = value.replace(tzinfo=tz)
+            return value.isoformat()
+        if self.type == "duration":
+            try:
+                return round(parse_minutes(raw), 4)
+            except ValueError:
+                raise InvalidInput(f"{self.key}: {raw!r} is not a duration (minutes, or 90s, 4 min, 1.5h, 0:45)")
+        if self.type == "money":
+            if isinstance(raw, dict):
+                raw = f"{raw.get('amount', '')} {raw.get('currency') or ''}"
+            m = _MONEY.match(str(raw).replace("\u00a0", " "))
+            if not m:
+                raise InvalidInput(f"{self.key}: {raw!r} is not an amount with a currency, like 39.90 EUR")
+            currency = (m.group(1) or m.group(3) or "").upper()
+            if not currency:
+                raise InvalidInput(f"{self.key}: {raw!r} has no currency (write it as 39.90 EUR)")
+            if (m.group(1) and m.group(3)) or not known_currency(currency):
+                raise InvalidInput(f"{self.key}: {currency!r} is not an ISO 4217 currency code")
+            amount = Decimal(m.group(2).replace(",", ".")).quantize(Decimal("0.01"))
+            return {"amount": str(amount), "currency": currency}
+        if self.type == "rating":
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                raise InvalidInput(f"{self.key}: {raw!r} is not a whole number from {self.min:g} to {self.max:g}")
+            if not self.min <= value <= self.max:
+                raise InvalidInput(f"{self.key}: {value} is not on the scale {self.min:g}–{self.max:g}")
+            return value
         if self.type == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -112,7 +214,40 @@ class Question:
             d["max"] = self.max
         if self.help:
             d["help"] = self.help
+        if self.scored:
+            d.update(section=self.section, weight=self.weight, points=self.points, na=self.na)
+            if self.fatal:
+                d["fatal"] = self.fatal
         return d
+
+    def earned(self, value: Any) -> float | None:
+        """Points this answer earns before weighting; None when it does not count (no answer,
+        n/a, a number outside every band)."""
+        if value is None or is_na(value):
+            return None
+        if isinstance(value, dict) and "amount" in value:
+            value = float(money_amount(value))
+        if self.type == "rating" and self.points is None:
+            return float(value - self.min)
+        if self.type == "bool":
+            return float(self.points["yes" if value else "no"])
+        if self.type == "choice":
+            return float(self.points[value])
+        if isinstance(self.points, list):  # bands over a number or a duration
+            for band in self.points:
+                if "max" not in band or value <= band["max"]:
+                    return float(band["points"])
+            return None
+        return None
+
+    @property
+    def possible(self) -> float:
+        """The most points an answer can earn, before weighting."""
+        if self.type == "rating" and self.points is None:
+            return float(self.max - self.min)
+        if isinstance(self.points, list):
+            return float(max(b["points"] for b in self.points))
+        return float(max(self.points.values()))
 
 
 @dataclass(frozen=True)
@@ -124,6 +259,39 @@ class Rule:
 
     def matches(self, answers: dict) -> bool:
         return all(_condition_holds(answers.get(key), cond) for key, cond in self.when.items())
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value computed from two answers, declared in the protocol: ``minutes_between``
+    (to − from, in minutes, of two date-times) or ``difference`` (first − second, of two
+    numbers or two amounts of money in the same currency)."""
+
+    key: str
+    op: str
+    args: tuple[str, str]
+    prompt: str = ""
+    #: The result's type, like a question's: duration for minutes_between, else the inputs'.
+    type: str = "number"
+
+    def compute(self, answers: dict) -> Any:
+        a, b = (answers.get(k) for k in self.args)
+        if a is None or b is None or is_na(a) or is_na(b):
+            return None
+        if self.op == "minutes_between":
+            start, end = datetime.fromisoformat(a), datetime.fromisoformat(b)
+            if (start.tzinfo is None) != (end.tzinfo is None):
+                raise InvalidInput(f"{self.args[1]}: {b!r} and {self.args[0]} {a!r} must both have a time "
+                                   "zone or both have none")
+            if end < start:
+                raise InvalidInput(f"{self.args[1]}: {b} is before {self.args[0]} {a}")
+            return round((end - start).total_seconds() / 60, 4)
+        if isinstance(a, dict):
+            if a["currency"] != b["currency"]:
+                raise InvalidInput(f"{self.key}: {self.args[0]} is in {a['currency']} but {self.args[1]} "
+                                   f"in {b['currency']}")
+            return {"amount": str(money_amount(a) - money_amount(b)), "currency": a["currency"]}
+        return a - b
 
 
 @dataclass(frozen=True)
@@ -143,6 +311,148 @@ class Protocol:
     source: str = ""
     builtin: bool = True
     extra: dict = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    #: The response clock: which value is the time to a reply in minutes, and when it is
+    #: still open (censored) — ``{"minutes": key, "open_since": datetime key}`` or
+    #: ``{"minutes": key, "open_when": {conditions}}`` (the value is then a time waited in vain).
+    response: dict | None = None
+    #: How a promise's fate scores: ``{"section", "weight", "points": {kept, late, broken}}``.
+    promise_score: dict | None = None
+    #: Titles, descriptions and prompts in other languages: {"de": {"title", "prompts": {...}}}.
+    translations: dict = field(default_factory=dict)
+    #: The value that says how much more was charged than quoted (a derived difference).
+    overcharge: str | None = None
+    #: Derived values that score like questions (bands over minutes or an amount).
+    derived_scores: tuple[Question, ...] = ()
+
+    @property
+    def scored_items(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.scored) + self.derived_scores
+
+    def overcharge_of(self, answers: dict) -> float | None:
+        """How much more was charged than agreed, as a number (None when not asked)."""
+        if not self.overcharge:
+            return None
+        value = {**answers, **self.derive(answers)}.get(self.overcharge)
+        if value is None or is_na(value):
+            return None
+        return float(money_amount(value)) if isinstance(value, dict) else float(value)
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.scored_items) or self.promise_score is not None
+
+    @property
+    def sections(self) -> list[str]:
+        """The dimensions this protocol scores, in the canonical order."""
+        used = {q.section for q in self.scored_items}
+        if self.promise_score:
+            used.add(self.promise_score["section"])
+        return [d for d in DIMENSIONS if d in used]
+
+    def localized(self, lang: str | None) -> "Protocol":
+        """The same protocol with title, description and prompts in ``lang`` where given."""
+        t = self.translations.get(lang or "") if lang else None
+        if not t:
+            return self
+        from dataclasses import replace
+
+        prompts = t.get("prompts", {})
+        return replace(self, title=t.get("title", self.title), description=t.get("description", self.description),
+                       questions=tuple(replace(q, prompt=prompts.get(q.key, q.prompt)) for q in self.questions))
+
+    def derive(self, answers: dict) -> dict:
+        """The protocol's derived values over parsed answers (None where an input is missing)."""
+        out = {}
+        for d in self.derived:
+            value = d.compute({**answers, **out})
+            if value is not None:
+                out[d.key] = value
+        return out
+
+    def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None) -> dict:
+        """Points per section and overall, as percent of the points possible.
+
+        An unanswered or "n/a" question leaves the denominator. A fatal answer sets its
+        section's earned points to zero (the points possible stay, so the section reads 0 %).
+        ``promise_states`` are the visit's promises as the clock sees them (kept, late, broken,
+        overdue; one not yet due is left out): overdue scores as broken. With ``now``, a scored
+        time still running (no reply yet) scores its last band as soon as it has outgrown every
+        better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
+        sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
+        values = {**answers, **self.derive(answers)}
+        for q in self.scored_items:
+            value = values.get(q.key)
+            got = q.earned(value)
+            if got is None and value is None and now is not None and q.derived:
+                got = self._outgrown(q, values, now)
+            sec = sections[q.section]
+            if q.fatal and value is not None and not is_na(value) and _condition_holds(value, q.fatal["when"]):
+                sec["fatal"] = True
+            if got is None or q.weight == 0:
+                continue
+            sec["earned"] += got * q.weight
+            sec["possible"] += q.possible * q.weight
+            sec["items"] += 1
+        if self.promise_score:
+            spec = self.promise_score
+            sec = sections[spec["section"]]
+            weight = spec.get("weight", 1.0)
+            best = max(spec["points"].values())
+            for state in promise_states:
+                if state not in PROMISE_STATES:
+                    continue
+                sec["earned"] += spec["points"]["broken" if state == "overdue" else state] * weight
+                sec["possible"] += best * weight
+                sec["items"] += 1
+        earned = possible = 0.0
+        out = {}
+        for name, sec in sections.items():
+            if sec["fatal"]:
+                sec["earned"] = 0.0
+            sec["percent"] = 100 * sec["earned"] / sec["possible"] if sec["possible"] else None
+            earned += sec["earned"]
+            possible += sec["possible"]
+            out[name] = sec
+        return {"sections": out, "overall": {"earned": earned, "possible": possible,
+                                             "percent": 100 * earned / possible if possible else None},
+                "fatal": [n for n, sec in out.items() if sec["fatal"]]}
+
+    def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
+        """The points a running minutes_between clock has certainly earned at ``now``: the
+        fallback band's, once the time elapsed is past every band's upper bound; else None."""
+        spec = next((d for d in self.derived if d.key == q.key), None)
+        if spec is None or spec.op != "minutes_between" or not isinstance(q.points, list):
+            return None
+        start, end = (values.get(k) for k in spec.args)
+        if not start or is_na(start) or end is not None:
+            return None
+        begun = datetime.fromisoformat(start)
+        elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
+        bounds = [b["max"] for b in q.points if "max" in b]
+        if len(bounds) == len(q.points) or elapsed <= max(bounds, default=0):
+            return None
+        return float(q.points[-1]["points"])
+
+    def response_time(self, answers: dict, *, now: datetime) -> tuple[float, bool] | None:
+        """(minutes, observed) for the response clock: observed False means still open
+        (a censored time: waited this long without a reply). None when the protocol has no
+        clock or the visit gives no time at all."""
+        if not self.response:
+            return None
+        values = {**answers, **self.derive(answers)}
+        minutes = values.get(self.response["minutes"])
+        open_when = self.response.get("open_when")
+        if minutes is not None and not is_na(minutes):
+            observed = not (open_when and all(_condition_holds(values.get(k), c) for k, c in open_when.items()))
+            return float(minutes), observed
+        since = values.get(self.response.get("open_since") or "")
+        if since and not is_na(since):
+            start = datetime.fromisoformat(since)
+            if start.tzinfo is None:
+                now = now.replace(tzinfo=None)
+            return max(0.0, (now - start).total_seconds() / 60), False
+        return None
 
     def question(self, key: str) -> Question:
         for q in self.questions:
@@ -154,25 +464,34 @@ class Protocol:
     def uses_testers(self) -> bool:
         return self.tester_min_age is not None or self.tester_max_age is not None
 
-    def validate_answers(self, raw: dict) -> dict:
+    def validate_answers(self, raw: dict, *, tz: tzinfo | None = None) -> dict:
         """Every answer parsed, every required one present, no unknown keys."""
         known = {q.key for q in self.questions}
+        # Derived values are recomputed from the answers, never taken as typed.
+        raw = {k: v for k, v in raw.items() if k not in {d.key for d in self.derived}}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidInput(
                 f"protocol {self.key} has no question {unknown[0]!r} (questions: {', '.join(sorted(known))})"
             )
-        return {q.key: q.parse(raw.get(q.key)) for q in self.questions if q.key in raw or q.required}
+        return {q.key: q.parse(raw.get(q.key), tz=tz) for q in self.questions if q.key in raw or q.required}
 
     def evaluate(self, answers: dict, *, visited_at: datetime) -> dict:
         """Outcome, findings and promises that follow from the answers by the rules.
 
         The outcome is the most severe one any matching rule names (violation over
         inconclusive over compliant), or the protocol's default when none matches."""
+        answers = {**answers, **self.derive(answers)}
         matched = [r for r in self.rules if r.matches(answers)]
         outcomes = [r.outcome for r in matched if r.outcome]
-        outcome = min(outcomes, key=OUTCOMES.index) if outcomes else self.default_outcome
         findings = [dict(r.finding) for r in matched if r.finding]
+        for q in self.questions:
+            value = answers.get(q.key)
+            if q.fatal and q.fatal.get("finding") and value is not None and not is_na(value) \
+                    and _condition_holds(value, q.fatal["when"]):
+                outcomes.append("violation")
+                findings.append(dict(q.fatal["finding"]))
+        outcome = min(outcomes, key=OUTCOMES.index) if outcomes else self.default_outcome
         promises = []
         for r in matched:
             if not r.promise:
@@ -200,6 +519,10 @@ class Protocol:
                 for r in self.rules
             ],
             "promise_broken": self.promise_broken,
+            "derived": [{"key": d.key, d.op: list(d.args)} for d in self.derived],
+            "response": self.response,
+            "promise_score": self.promise_score,
+            "sections": self.sections,
             "source": self.source,
             "builtin": self.builtin,
         }
@@ -215,6 +538,9 @@ def parse_duration(text: str) -> timedelta:
 
 
 def promise_due(spec: dict, answers: dict, visited_at: datetime) -> datetime | None:
+    if "due_at_answer" in spec:
+        at = answers.get(spec["due_at_answer"])
+        return datetime.fromisoformat(at) if at and not is_na(at) else None
     if "due_after" in spec:
         return visited_at + parse_duration(spec["due_after"])
     amount = answers.get(spec["due_after_answer"])
@@ -225,6 +551,14 @@ def promise_due(spec: dict, answers: dict, visited_at: datetime) -> datetime | N
 
 
 def _condition_holds(value: Any, cond: Any) -> bool:
+    if is_na(value) and cond != NA:
+        value = None  # "does not apply" satisfies no condition but "absent"
+    if isinstance(value, dict) and "amount" in value:
+        value = money_amount(value)  # money compares by its amount
+        if not isinstance(cond, dict):
+            return value == Decimal(str(cond))
+        cond = {op: ([Decimal(str(a)) for a in arg] if isinstance(arg, list) else
+                     arg if op == "present" else Decimal(str(arg))) for op, arg in cond.items()}
     if not isinstance(cond, dict):
         return value == cond
     for op, arg in cond.items():
@@ -256,12 +590,18 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 # -- loading and validation ------------------------------------------------------------------
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
-             "questions", "rules", "promise_broken"}
+             "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
+             "overcharge"}
 _TESTER_KEYS = {"min_age", "max_age", "id_policy"}
-_QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help"}
+_QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
+                  "section", "weight", "points", "na", "fatal"}
+_DERIVED_KEYS = {"key", "prompt", "section", "weight", "points", *DERIVATIONS}
+_RESPONSE_KEYS = {"minutes", "open_since", "open_when"}
+_PROMISE_SCORE_KEYS = {"section", "weight", "points"}
+_TRANSLATION_KEYS = {"title", "description", "prompts"}
 _RULE_KEYS = {"when", "outcome", "finding", "promise"}
 _FINDING_KEYS = {"code", "title", "statute", "severity", "description"}
-_PROMISE_KEYS = {"what", "due_after", "due_after_answer", "unit"}
+_PROMISE_KEYS = {"what", "due_after", "due_after_answer", "due_at_answer", "unit"}
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -332,9 +672,14 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
             fail(f"{where}.choices", "only choice questions have choices")
         if q["key"] in {x.key for x in questions}:
             fail(f"{where}.key", f"{q['key']!r} is used twice")
+        if q["type"] == "rating":
+            if not all(isinstance(q.get(k), int) and not isinstance(q.get(k), bool) for k in ("min", "max")) \
+                    or q["min"] >= q["max"]:
+                fail(f"{where}.min", "a rating needs a whole-number scale: min below max")
+        scoring = _check_scoring(q, choices, where, fail)
         questions.append(Question(key=q["key"], type=q["type"], prompt=q["prompt"],
                                   required=bool(q.get("required", True)), choices=tuple(choices),
-                                  min=q.get("min"), max=q.get("max"), help=q.get("help", "")))
+                                  min=q.get("min"), max=q.get("max"), help=q.get("help", ""), **scoring))
     by_key = {q.key: q for q in questions}
 
     def check_finding(f: Any, where: str):
@@ -344,6 +689,75 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         if f.get("severity", "medium") not in SEVERITIES:
             fail(f"{where}.severity", f"{f.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
 
+    derived, derived_scores = [], []
+    for i, d in enumerate(data.get("derived", [])):
+        where = f"derived[{i}]"
+        check_keys(d, _DERIVED_KEYS, where)
+        if not _KEY_RE.match(str(d.get("key", ""))):
+            fail(f"{where}.key", f"{d.get('key')!r} must be lowercase letters, digits and underscores")
+        if d["key"] in by_key or d["key"] in {x.key for x in derived}:
+            fail(f"{where}.key", f"{d['key']!r} is already a question or a derived value")
+        ops = [op for op in DERIVATIONS if op in d]
+        if len(ops) != 1:
+            fail(where, f"give exactly one of {', '.join(DERIVATIONS)}")
+        op, args = ops[0], d[ops[0]]
+        if not isinstance(args, list) or len(args) != 2:
+            fail(f"{where}.{op}", "expected two question keys")
+        known = {**{k: q.type for k, q in by_key.items()}, **{x.key: x.type for x in derived}}
+        for arg in args:
+            if arg not in known:
+                fail(f"{where}.{op}", f"{arg!r} is no question or derived value of this protocol")
+        types = {known[a] for a in args}
+        if op == "minutes_between" and types != {"datetime"}:
+            fail(f"{where}.{op}", "both must be datetime questions")
+        if op == "difference" and not (types <= {"money"} or types <= {"int", "number", "duration"}):
+            fail(f"{where}.{op}", "both must be money, or both numbers")
+        result_type = "duration" if op == "minutes_between" else known[args[0]]
+        derived.append(Derived(key=d["key"], op=op, args=tuple(args), prompt=d.get("prompt", ""),
+                               type=result_type))
+        if "section" in d:
+            # A derived value scores like a number question with bands (money by its amount).
+            scoring = _check_scoring({**d, "type": "number"}, [], where, fail)
+            derived_scores.append(Question(key=d["key"], type="number", prompt=d.get("prompt") or d["key"],
+                                           required=False, derived=True, **scoring))
+    value_types = {**{k: q.type for k, q in by_key.items()}, **{x.key: x.type for x in derived}}
+
+    response = data.get("response")
+    if response is not None:
+        check_keys(response, _RESPONSE_KEYS, "response")
+        if value_types.get(response.get("minutes")) not in ("duration", "int", "number"):
+            fail("response.minutes", "must name a duration question or a minutes_between value")
+        if "open_since" in response and value_types.get(response["open_since"]) != "datetime":
+            fail("response.open_since", "must name a datetime question")
+        for k in response.get("open_when", {}):
+            if k not in value_types:
+                fail(f"response.open_when.{k}", "no such question")
+
+    promise_score = data.get("promise_score")
+    if promise_score is not None:
+        check_keys(promise_score, _PROMISE_SCORE_KEYS, "promise_score")
+        if promise_score.get("section") not in DIMENSIONS:
+            fail("promise_score.section", f"expected one of {', '.join(DIMENSIONS)}")
+        pts = promise_score.get("points")
+        if not isinstance(pts, dict) or set(pts) != {"kept", "late", "broken"} or not all(
+                _is_points(v) for v in pts.values()):
+            fail("promise_score.points", "expected points (0 or more) for kept, late and broken")
+        if not _is_points(promise_score.get("weight", 1)):
+            fail("promise_score.weight", f"{promise_score.get('weight')!r} is below zero or not a number")
+
+    overcharge = data.get("overcharge")
+    if overcharge is not None and value_types.get(overcharge) not in ("money", "int", "number"):
+        fail("overcharge", f"{overcharge!r} is no money or number value of this protocol")
+
+    translations = data.get("translations", {})
+    if not isinstance(translations, dict):
+        fail("translations", "expected a table per language")
+    for lang, t in translations.items():
+        check_keys(t, _TRANSLATION_KEYS, f"translations.{lang}")
+        for k in t.get("prompts", {}):
+            if k not in by_key:
+                fail(f"translations.{lang}.prompts.{k}", "no such question")
+
     rules = []
     for i, r in enumerate(data.get("rules", [])):
         where = f"rules[{i}]"
@@ -352,8 +766,10 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         if not isinstance(when, dict) or not when:
             fail(f"{where}.when", "expected a table of conditions on answers")
         for qkey, cond in when.items():
-            if qkey not in by_key:
+            if qkey not in value_types:
                 fail(f"{where}.when.{qkey}", "no such question")
+            if qkey not in by_key:
+                continue  # a derived value: compared as a number or an amount
             q = by_key[qkey]
             if isinstance(cond, dict):
                 for op, arg in cond.items():
@@ -377,13 +793,16 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
             check_keys(p, _PROMISE_KEYS, f"{where}.promise")
             if "what" not in p:
                 fail(f"{where}.promise.what", "missing")
-            if ("due_after" in p) == ("due_after_answer" in p):
-                fail(f"{where}.promise", "give exactly one of due_after or due_after_answer")
+            if sum(k in p for k in ("due_after", "due_after_answer", "due_at_answer")) != 1:
+                fail(f"{where}.promise", "give exactly one of due_after, due_after_answer or due_at_answer")
             if "due_after" in p:
                 try:
                     parse_duration(p["due_after"])
                 except InvalidInput as ex:
                     fail(f"{where}.promise.due_after", str(ex))
+            elif "due_at_answer" in p:
+                if p["due_at_answer"] not in by_key or by_key[p["due_at_answer"]].type != "datetime":
+                    fail(f"{where}.promise.due_at_answer", "must name a datetime question")
             elif p["due_after_answer"] not in by_key or by_key[p["due_after_answer"]].type not in ("int", "number"):
                 fail(f"{where}.promise.due_after_answer", "must name a number question")
             if p.get("unit", "days") not in ("hours", "days"):
@@ -415,7 +834,80 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         promise_broken=promise_broken,
         source=source,
         builtin=builtin,
+        derived=tuple(derived),
+        response=response,
+        promise_score=promise_score,
+        translations=translations,
+        overcharge=overcharge,
+        derived_scores=tuple(derived_scores),
     )
+
+
+def _is_points(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _check_scoring(q: dict, choices: list, where: str, fail) -> dict:
+    """Validate a question's section, weight, points, n/a and fatal answer; the Question fields."""
+    scoring_keys = {"weight", "points", "na", "fatal"} & set(q)
+    if "section" not in q:
+        if scoring_keys - {"na"}:
+            fail(f"{where}.section", f"a question with {', '.join(sorted(scoring_keys))} needs a section")
+        return {"na": bool(q.get("na", False))}
+    section = q["section"]
+    if section not in DIMENSIONS:
+        fail(f"{where}.section", f"{section!r} is not one of {', '.join(DIMENSIONS)}")
+    weight = q.get("weight", 1)
+    if not _is_points(weight):
+        fail(f"{where}.weight", f"{weight!r} is below zero or not a number")
+    points = q.get("points")
+    kind = q["type"]
+    if kind == "choice":
+        if not isinstance(points, dict):
+            fail(f"{where}.points", "expected a table of points per choice")
+        missing = [c for c in choices if c not in points]
+        extra = [c for c in points if c not in choices]
+        if missing or extra:
+            fail(f"{where}.points", (f"no points for {', '.join(map(repr, missing))}" if missing else
+                                     f"{', '.join(map(repr, extra))} is not one of the choices {', '.join(choices)}"))
+    elif kind == "bool":
+        if not isinstance(points, dict) or set(points) != {"yes", "no"}:
+            fail(f"{where}.points", "expected points for yes and no")
+    elif kind in ("int", "number", "duration"):
+        if not isinstance(points, list) or not points or not all(isinstance(b, dict) for b in points):
+            fail(f"{where}.points", "expected bands: [{ max = 1, points = 2 }, …, { points = 0 }]")
+        for j, band in enumerate(points):
+            if set(band) - {"max", "points"} or "points" not in band:
+                fail(f"{where}.points[{j}]", "a band has points and an upper bound max (none on the last)")
+            if "max" not in band and j != len(points) - 1:
+                fail(f"{where}.points[{j}]", "only the last band may leave out max")
+        values = points
+        points = [dict(b) for b in values]
+        if not all(_is_points(b["points"]) for b in points):
+            fail(f"{where}.points", "points must be numbers, 0 or more")
+    elif kind == "rating":
+        if points is not None:
+            fail(f"{where}.points", "a rating scores its scale (value − min); leave out points")
+    else:
+        fail(f"{where}.section", f"a {kind} question cannot be scored")
+    if isinstance(points, dict) and not all(_is_points(v) for v in points.values()):
+        bad = next(k for k, v in points.items() if not _is_points(v))
+        fail(f"{where}.points.{bad}", f"{points[bad]!r} is not a number of points (0 or more)")
+    fatal = q.get("fatal")
+    if fatal is not None:
+        if not isinstance(fatal, dict) or "when" not in fatal or set(fatal) - {"when", "finding"}:
+            fail(f"{where}.fatal", "expected { when = <answer or condition>, finding = { title = … } }")
+        if kind == "choice" and not isinstance(fatal["when"], dict) and fatal["when"] not in choices:
+            fail(f"{where}.fatal.when", f"{fatal['when']!r} is not one of the choices")
+        # Without a finding of its own the section is zeroed and a rule says what was found.
+        if "finding" in fatal:
+            if not isinstance(fatal["finding"], dict) or "title" not in fatal["finding"]:
+                fail(f"{where}.fatal.finding.title", "missing")
+            if fatal["finding"].get("severity", "high") not in SEVERITIES:
+                fail(f"{where}.fatal.finding.severity", f"expected one of {', '.join(SEVERITIES)}")
+            fatal = {"when": fatal["when"], "finding": {"severity": "high", **fatal["finding"]}}
+    return {"section": section, "weight": float(weight), "points": points, "na": bool(q.get("na", False)),
+            "fatal": fatal}
 
 
 def protocol_files(workspace_root: Path | None = None) -> list[tuple[Path, bool]]:

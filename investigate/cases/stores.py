@@ -115,6 +115,8 @@ def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_sour
         name_key=name_key(name, fields.get("address"), fields.get("postcode"), fields.get("district")),
         created_at=ws.now().isoformat(),
     )
+    if fields.get("company_id"):  # a contact point of a company (cases/companies.py)
+        row["company_id"] = fields["company_id"]
     return row
 
 

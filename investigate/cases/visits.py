@@ -94,12 +94,16 @@ def prepare_visit(
             raise InvalidInput(f"protocol {protocol.key} needs a tester")
     if tester is not None:
         tester_age = check_tester_for(protocol, tester, visited_at.date())
+    derived_keys = {d.key for d in protocol.derived}
     if attempt == "completed":
-        answers = protocol.validate_answers(answers)
+        answers = protocol.validate_answers(answers, tz=ws.tz)
     else:
         # Nothing is required of an attempt that could not be made; what was noted is kept.
-        given = {k: v for k, v in answers.items() if v not in (None, "")}
-        answers = {k: protocol.question(k).parse(v) for k, v in given.items()}
+        given = {k: v for k, v in answers.items() if v not in (None, "") and k not in derived_keys}
+        answers = {k: protocol.question(k).parse(v, tz=ws.tz) for k, v in given.items()}
+    # Derived values (response time, overcharge) are stored beside the answers they come from,
+    # so that editors see them; they are recomputed from those answers on every amendment.
+    answers = {**answers, **protocol.derive(answers)}
     judgement = judge(protocol, answers, attempt=attempt, visited_at=visited_at)
     row = {
         "case_id": case["id"],
@@ -136,11 +140,15 @@ def record_visit(
     attempt: str = "completed",
     round: int = 1,
     notes: str | None = None,
+    protocol: str | None = None,
 ) -> dict:
     """Validate answers against the case's protocol, derive outcome, findings and promises,
     and write them all in one transaction. Returns the visit with its findings, promises and
-    any warnings (a store outside the case's sample, say)."""
-    protocol = get_protocol(case["protocol"], ws.root)
+    any warnings (a store outside the case's sample, say).
+
+    ``protocol`` names another protocol than the case's: a service case tests a company's
+    hotline, e-mail and counter, each with the protocol of its channel."""
+    protocol = get_protocol(protocol or case["protocol"], ws.root)
     visited_at = parse_visit_time(ws, visited_at)
     row, judgement = prepare_visit(
         ws, case=case, protocol=protocol, store=store, tester=tester, answers=answers,

@@ -112,6 +112,9 @@ COMMANDS = {
     # issue 12: the provable log
     "checkpoint": "investigate.cli.workspace:checkpoint",
     "prove": "investigate.cli.workspace:prove",
+    # issue 13: customer-service tests
+    "scorecard": "investigate.cli.scorecard:scorecard",
+    "company": "investigate.cli.company:company",
 }
 
 

@@ -158,13 +158,14 @@ class AnswerType(click.ParamType):
     """Validates an answer at the prompt with the protocol question's own parser, so that a
     bad answer is asked again (click re-prompts on BadParameter)."""
 
-    def __init__(self, question):
+    def __init__(self, question, tz=None):
         self.question = question
         self.name = question.type
+        self.tz = tz
 
     def convert(self, value, param, ctx):
         try:
-            return self.question.parse(value)
+            return self.question.parse(value, tz=self.tz)
         except InvalidInput as ex:
             self.fail(str(ex), param, ctx)
 

@@ -60,17 +60,19 @@ def _question_options(extra_args: list[str], protocol) -> dict:
 @click.option("-a", "--answer", "answer_pairs", multiple=True, type=KeyValueType(),
               help="An answer as key=value (repeatable); or use the question's own option, e.g. --sale yes.")
 @click.option("--notes", help="Internal notes (never published).")
+@click.option("--protocol", "protocol_key",
+              help="Another protocol than the case's: a service case tests each channel with its own.")
 @click.option("--no-input", is_flag=True, help="Never prompt; fail if an answer is missing.")
 @json_option
 @pass_workspace
 @click.pass_context
 def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer, attempt, round_,
-                 answer_pairs, notes, no_input, as_json):
+                 answer_pairs, notes, protocol_key, no_input, as_json):
     """Record a visit. Every protocol question is also an option (see `protocol show KEY`);
     what is missing is asked for at the prompt and asked again when the answer is invalid.
     The outcome and findings follow from the protocol's rules."""
     case = require_case(ws, case_ref)
-    protocol = get_protocol(case["protocol"], ws.root)
+    protocol = get_protocol(protocol_key or case["protocol"], ws.root)
     answers = dict(answer_pairs)
     answers.update(_question_options(ctx.args, protocol))
     def ask(what: str, missing: str, **kwargs):
@@ -96,10 +98,11 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
             if q.key in answers or not q.required:
                 continue
             suffix = f" [{'/'.join(q.choices)}]" if q.choices else " [yes/no]" if q.type == "bool" else ""
-            answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})", type=AnswerType(q))
+            answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})",
+                                 type=AnswerType(q, tz=ws.tz))
     result = record_visit(ws, case=case, store=store, tester=tester, answers=answers,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
-                          notes=notes)
+                          notes=notes, protocol=protocol.key)
     for warning in result["warnings"]:
         click.echo(f"Warning: {warning}", err=True)
     if as_json:

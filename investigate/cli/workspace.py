@@ -162,3 +162,19 @@ def protocol_show(key, as_json):
                                      r.finding and f"finding {r.finding.get('code') or r.finding['title']}",
                                      r.promise and f"promise {r.promise['what']}"] if x)
         click.echo(f"  when {r.when} → {then}")
+    if p.derived:
+        click.echo("\nDerived values:")
+        for d in p.derived:
+            click.echo(f"  {d.key:<26} {d.op}({', '.join(d.args)})")
+    if p.scored:
+        click.echo(f"\nScores ({', '.join(p.sections)}):")
+        for q in p.scored_items:
+            points = (", ".join(f"{k} {v:g}" for k, v in q.points.items()) if isinstance(q.points, dict) else
+                      "; ".join((f"≤ {b['max']:g}: {b['points']:g}" if "max" in b else f"else {b['points']:g}")
+                                for b in q.points) if isinstance(q.points, list) else f"scale {q.min:g}–{q.max:g}")
+            extra = (" · n/a allowed" if q.na else "") + (f" · fatal when {q.fatal['when']}" if q.fatal else "")
+            click.echo(f"  {q.key:<26} {q.section} ×{q.weight:g}: {points}{extra}")
+        if p.promise_score:
+            ps = p.promise_score
+            click.echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
+                       + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")

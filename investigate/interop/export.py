@@ -22,7 +22,7 @@ from ..workspace import Workspace
 from . import lives
 
 FORMATS = ("csv", "json", "lives")
-TABLES = ("cases", "stores", "visits", "findings", "evidence", "promises", "replies")
+TABLES = ("cases", "companies", "stores", "visits", "findings", "evidence", "promises", "replies")
 LIVES_FEED_VERSION = "2.0"
 
 
@@ -31,11 +31,15 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, list[dict]]:
     visits, and what hangs off them."""
     cid = [case["id"]]
     by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
+    of_case = ("(select store_id from case_stores where case_id = ?) "
+               "or id in (select store_id from visits where case_id = ?)")
     return {
         "cases": [ws.get("cases", case["id"])],
-        "stores": list(ws.db.query(
-            "select * from stores where id in (select store_id from case_stores where case_id = ?) "
-            "or id in (select store_id from visits where case_id = ?) order by name, id", cid * 2)),
+        # The companies whose contact points the case tested (a customer-service case).
+        "companies": list(ws.db.query(
+            f"select * from companies where id in (select company_id from stores where id in {of_case}) "
+            "order by name, id", cid * 2)),
+        "stores": list(ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2)),
         "visits": list(ws.db.query("select * from visits where case_id = ? order by visited_at, id", cid)),
         "findings": list(ws.db.query(f"select * from findings {by_visit}", cid)),
         "evidence": list(ws.db.query(f"select * from evidence {by_visit}", cid)),

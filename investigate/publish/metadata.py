@@ -31,6 +31,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "lon": "Longitude (WGS84, degrees).", "coord_source": "typed, exif, geocoded or import.",
         "coord_precision": "How precise the coordinates are.", "external_id": "Id in the source it came from.",
         "source": "Where the record came from.", "name_key": "Normalised name and address, for matching.",
+        "notes": "Internal notes (never published).", "created_at": "When it was added.",
+        "company_id": "Company this contact point or branch belongs to."}),
+    "companies": ("Companies (the businesses); their hotlines, e-mail addresses, web forms and branches are stores.", {
+        "id": "Company id (UUID).", "name": "Name.", "name_key": "Normalised name, for matching.",
+        "sector": "Sector (telecom, energy, bank, retail…).", "country": "Country.",
         "notes": "Internal notes (never published).", "created_at": "When it was added."}),
     "testers": ("Protected identities: a code, a birth month and consent. Never a name.", {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
@@ -146,7 +151,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "workspace_meta", "foreign_audit"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
-          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company"}
+          "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
+          "companies": "name"}
 FACETS = {
     # Chain and district live on stores (facet there, or use the rate canned query); attempt and
     # round are a click away. Each default facet costs a scan of a large table.
@@ -189,7 +195,52 @@ from per_store p join stores s on s.id = p.store_id
 group by 1 order by 1
 """
 
+SERVICE_SCORED = """
+with scored as (
+  -- one row per completed test: its scores from its protocol, with the promise clock applied
+  select coalesce(c.name, s.chain, s.name) as company, s.channel,
+    investigate_scores(v.protocol, v.answers, (select json_group_array(json_object(
+      'kept', p.kept, 'kept_at', p.kept_at, 'due_at', p.due_at)) from promises p where p.visit_id = v.id)) as sc
+  from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
+  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+    and coalesce(v.attempt, 'completed') = 'completed'
+)
+"""
+SERVICE_SCORECARD = SERVICE_SCORED + "select company, channel, count(*) as tests,\n" + ",\n".join(
+    f"  round(investigate_mean(json_extract(sc, '$.{d}')), 1) as {d},\n"
+    f"  round(investigate_mean_ci_low(json_extract(sc, '$.{d}')), 1) as {d}_ci_low,\n"
+    f"  round(investigate_mean_ci_high(json_extract(sc, '$.{d}')), 1) as {d}_ci_high"
+    for d in ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
+) + "\nfrom scored where sc is not null group by 1, 2 order by 1, 2"
+
+RESPONSE_TIMES = """
+with clocks as (
+  select s.channel, investigate_response(v.protocol, v.answers, 'minutes') as minutes,
+    investigate_response(v.protocol, v.answers, 'observed') as observed
+  from visits v join stores s on s.id = v.store_id
+  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+    and coalesce(v.attempt, 'completed') = 'completed'
+)
+select channel, count(minutes) as n,
+  round(investigate_km_median(minutes, observed), 1) as median_minutes,
+  round(investigate_km_ci_low(minutes, observed), 1) as ci_low,
+  round(investigate_km_ci_high(minutes, observed), 1) as ci_high,
+  investigate_km_open(minutes, observed) as still_open
+from clocks where minutes is not null group by 1 order by 1
+"""
+
 CANNED = {
+    "service_scorecard": {
+        "title": "Service scorecard by company and channel (mean score of 100, 95 % t interval)",
+        "sql": SERVICE_SCORECARD,
+        "description": "Scores from each test's protocol (N/A left out, fatal answers zero their section, overdue "
+                       "promises count as broken); means and intervals from investigate.stats, as "
+                       "`investigate scorecard CASE --by company,channel` prints them."},
+    "response_times_by_channel": {
+        "title": "Median time to a response by channel (Kaplan–Meier, open contacts censored)",
+        "sql": RESPONSE_TIMES,
+        "description": "Phone: time to reach a person; e-mail: time to first reply; counter: time until served. "
+                       "Contacts still waiting count as censored times (scipy.stats.ecdf), never dropped."},
     "rate_by_chain": {"title": "Violation rate by chain, with 95 % Wilson interval", "sql": RATE_BY_CHAIN,
                       "description": "Numbers from investigate.stats over the policy's working scope: rejected "
                                      "visits never count; 'provisional' counts visits not yet approved. "

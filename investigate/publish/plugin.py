@@ -34,12 +34,82 @@ def _ci(index):
     return fn
 
 
+def _aggregate(reduce):
+    """A SQLite aggregate that collects its rows and hands them to ``reduce`` (a stats function)."""
+
+    class Aggregate:
+        def __init__(self):
+            self.rows = []
+
+        def step(self, *args):
+            if args[0] is not None:
+                self.rows.append(args)
+
+        def finalize(self):
+            try:
+                return reduce(self.rows)
+            except Exception:  # noqa: BLE001 - a figure that cannot be computed is shown empty
+                return None
+
+    return Aggregate
+
+
+def _service_functions(conn, workspace_root: Path | None):
+    """Scores and reply times of one visit, from its protocol's own declarations, for the
+    canned service queries; means, intervals and Kaplan–Meier medians come from stats."""
+    from datetime import datetime, timezone
+
+    from ..cases.promises import promise_state
+    from ..cases.protocols import get_protocol
+    from ..errors import InvestigateError
+
+    protocols: dict = {}
+
+    def protocol(key):
+        if key not in protocols:
+            try:
+                protocols[key] = get_protocol(key, workspace_root)
+            except InvestigateError:
+                protocols[key] = None
+        return protocols[key]
+
+    def scores(key, answers, promises_json):
+        proto = protocol(key)
+        if proto is None or not proto.scored:
+            return None
+        now = datetime.now(timezone.utc)
+        states = [promise_state(p, now) for p in json.loads(promises_json or "[]")]
+        result = proto.score(json.loads(answers or "{}"), states, now=now)
+        return json.dumps({**{k: v["percent"] for k, v in result["sections"].items()},
+                           "overall": result["overall"]["percent"]})
+
+    def response(key, answers, part):
+        proto = protocol(key)
+        if proto is None:
+            return None
+        clock = proto.response_time(json.loads(answers or "{}"), now=datetime.now(timezone.utc))
+        if clock is None:
+            return None
+        return clock[0] if part == "minutes" else int(clock[1])
+
+    conn.create_function("investigate_scores", 3, scores)
+    conn.create_function("investigate_response", 3, response)
+    mean = lambda key: _aggregate(lambda rows: stats.mean_interval([r[0] for r in rows])[key])  # noqa: E731
+    conn.create_aggregate("investigate_mean", 1, mean("mean"))
+    conn.create_aggregate("investigate_mean_ci_low", 1, mean("ci_low"))
+    conn.create_aggregate("investigate_mean_ci_high", 1, mean("ci_high"))
+    km = lambda key: _aggregate(lambda rows: stats.km_median([(r[0], bool(r[1])) for r in rows])[key])  # noqa: E731
+    for key in ("median", "ci_low", "ci_high", "open"):
+        conn.create_aggregate(f"investigate_km_{key}", 2, km(key))
+
+
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, datasette):
     # The canned "rate by chain" query computes its interval with the stats module itself.
     conn.create_function("investigate_rate", 2, _rate, deterministic=True)
     conn.create_function("investigate_ci_low", 2, _ci(0), deterministic=True)
     conn.create_function("investigate_ci_high", 2, _ci(1), deterministic=True)
+    _service_functions(conn, _workspace_root(datasette))
 
 
 def _workspace_root(datasette) -> Path | None:

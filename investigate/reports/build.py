@@ -42,19 +42,29 @@ def default_path(ws: Workspace, case: dict, edition: str, lang: str, *, version:
 def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
                  out: Path | str | None = None, override: str | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
-    override reason); it is then recorded with its version number and SHA-256."""
+    override reason); it is then recorded with its version number and SHA-256. A case of scored
+    customer-service tests gets the service report (reports/service.py)."""
+    from ..scorecard import is_service_case
+    from .service import gather_service
+
     override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
-    context = gather(ws, case, edition=edition, lang=lang)
+    if is_service_case(ws, case):
+        kind, template = "service", "service.html"
+        context = gather_service(ws, case, edition=edition, lang=lang)
+        figures = {k: context["figures"][k] for k in ("tests", "companies")}
+    else:
+        kind, template = "case", "report.html"
+        context = gather(ws, case, edition=edition, lang=lang)
+        figures = {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")}
     cp = checkpoint_context(ws, purpose=f"report {case['slug']} {edition}")
     context["checkpoint"] = cp
     out = Path(out) if out else default_path(ws, case, edition, context["lang"], version=context["version"])
     out.parent.mkdir(parents=True, exist_ok=True)
     fetcher = SafeFetcher([templates_root(), ws.root])
-    pdf = render_pdf("report.html", context, workspace_root=ws.root, out=out, fetcher=fetcher,
+    pdf = render_pdf(template, context, workspace_root=ws.root, out=out, fetcher=fetcher,
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
-    result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf),
-              "figures": {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")},
-              "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]}}
+    result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
+              "figures": figures, "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]}}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
                                            override_reason=override_reason)

@@ -37,3 +37,48 @@ def rate_chart(rows: list[dict], *, pct, width: int = 640, bar_height: int = 22)
         out.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar_height * 0.62:.1f}">{escape(pct(r["rate"]))}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def score_chart(groups: list[dict], dimensions: list[tuple[str, str]], *, num, width: int = 640,
+                bar_height: int = 14) -> str:
+    """Mean score per dimension and group on a 0–100 scale, whiskers for the 95 % interval.
+
+    ``groups``: ``{"label", "dimensions": {dim: {mean, ci_low, ci_high, n}}}``;
+    ``dimensions``: (key, label in the report's language). ``num`` formats a number."""
+    rows = []
+    for key, label in dimensions:
+        block = [(g["label"], g["dimensions"].get(key)) for g in groups]
+        block = [(name, d) for name, d in block if d and d.get("mean") is not None]
+        if block:
+            rows.append((label, block))
+    if not rows:
+        return ""
+    label_w, right = 210, 50
+    plot_w = width - label_w - right
+    height = 24 + sum(18 + bar_height * len(b) for _, b in rows) + 26
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif" font-size="10">']
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + plot_w * tick / 100
+        out.append(f'<line x1="{x:.1f}" y1="16" x2="{x:.1f}" y2="{height - 22}" stroke="#ddd"/>')
+        out.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{escape(num(tick))}</text>')
+    y = 20
+    for label, block in rows:
+        out.append(f'<text x="4" y="{y + 11}" font-weight="bold">{escape(label)}</text>')
+        y += 18
+        for name, d in block:
+            name = name if len(name) <= 30 else name[:29] + "…"
+            out.append(f'<text x="{label_w - 8}" y="{y + bar_height * 0.7:.1f}" text-anchor="end">'
+                       f'{escape(name)} (n={d["n"]})</text>')
+            out.append(f'<rect x="{label_w}" y="{y + 2}" width="{plot_w * d["mean"] / 100:.1f}" '
+                       f'height="{bar_height - 4}" fill="#2e6f9e" fill-opacity="0.75"/>')
+            if d.get("ci_low") is not None and d.get("ci_high") is not None:
+                lo, hi = label_w + plot_w * d["ci_low"] / 100, label_w + plot_w * d["ci_high"] / 100
+                mid = y + bar_height / 2
+                out.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" stroke="#222"/>')
+                for x in (lo, hi):
+                    out.append(f'<line x1="{x:.1f}" y1="{mid - 4:.1f}" x2="{x:.1f}" y2="{mid + 4:.1f}" stroke="#222"/>')
+            out.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar_height * 0.7:.1f}">{escape(num(round(d["mean"])))}</text>')
+            y += bar_height
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,90 @@
+"""``investigate company``: companies and their contact points (hotline, e-mail, web form, branch)."""
+
+from __future__ import annotations
+
+import click
+
+from ..cases import companies
+from ..cases.cases import get_case
+from ..cases.protocols import CHANNELS
+from ..cases.replies import CHANNELS as REPLY_CHANNELS
+from .util import echo_json, echo_result, json_option, pass_workspace
+
+
+@click.group()
+def company():
+    """Companies: the businesses whose hotlines, e-mail addresses, web forms and branches are tested."""
+
+
+@company.command("add")
+@click.argument("name")
+@click.option("--sector", help="telecom, energy, bank, retail…")
+@click.option("--country")
+@json_option
+@pass_workspace
+def add(ws, name, sector, country, as_json):
+    """Add a company."""
+    echo_result(companies.add_company(ws, name=name, sector=sector, country=country), as_json=as_json)
+
+
+@company.command("contact")
+@click.argument("company_ref", metavar="COMPANY")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--contact", help="Phone number, e-mail address or URL of the form.")
+@click.option("--name", help="Default: the company's name with the contact.")
+@click.option("--address", help="For a branch office.")
+@click.option("--city")
+@json_option
+@pass_workspace
+def contact(ws, company_ref, channel, contact, name, address, city, as_json):
+    """Add a contact point of COMPANY: a hotline, an e-mail address, a web form or a branch.
+    It is a store with a channel, so visits, replies and figures work as for any store."""
+    row = companies.add_contact_point(ws, companies.get_company(ws, company_ref), channel=channel,
+                                      contact=contact, name=name, address=address, city=city)
+    echo_result(row, as_json=as_json)
+
+
+@company.command("list")
+@json_option
+@pass_workspace
+def list_(ws, as_json):
+    """Companies and how many contact points each has."""
+    echo_result(companies.list_companies(ws), as_json=as_json,
+                columns=["id", "name", "sector", "contact_points"], empty="No companies yet.")
+
+
+@company.command("ask")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("company_ref", metavar="COMPANY")
+@click.option("--channel", type=click.Choice(REPLY_CHANNELS), default="email", show_default=True)
+@click.option("--at", "requested_at", help="When it was asked (default: now).")
+@click.option("--deadline", help="Default: the case's reply window from the request.")
+@json_option
+@pass_workspace
+def ask(ws, case_ref, company_ref, channel, requested_at, deadline, as_json):
+    """Put CASE's findings to COMPANY once, for every channel of it the case tested."""
+    rows = companies.request_company_reply(ws, get_case(ws, case_ref), companies.get_company(ws, company_ref),
+                                           channel=channel, requested_at=requested_at, deadline=deadline)
+    if as_json:
+        echo_json(rows)
+    else:
+        click.echo(f"Reply requested for {len(rows)} contact point(s), deadline {rows[0]['deadline']}.")
+
+
+@company.command("answer")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("company_ref", metavar="COMPANY")
+@click.option("--answer", help="The company's answer, verbatim (or --answer-file).")
+@click.option("--answer-file", type=click.File(encoding="utf-8"))
+@click.option("--at", "answered_at", help="When it answered (default: now).")
+@json_option
+@pass_workspace
+def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, as_json):
+    """Record COMPANY's answer on CASE, verbatim, on each of its open requests."""
+    text = answer_file.read() if answer_file else answer
+    rows = companies.record_company_reply(ws, get_case(ws, case_ref), companies.get_company(ws, company_ref),
+                                          answer=text or "", answered_at=answered_at)
+    if as_json:
+        echo_json(rows)
+    else:
+        click.echo(f"Answer recorded on {len(rows)} request(s).")

@@ -1,0 +1,302 @@
+"""Scored protocols (issue 13): points, weights, N/A, fatal answers, new answer types and
+derived values, checked against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from investigate import stats
+from investigate.cases.protocols import NA, parse_protocol
+from investigate.errors import InvalidInput, ProtocolError
+
+SCORED = """
+key = "scored-test"
+title = "A scored test"
+channel = "phone"
+
+[[questions]]
+key = "greeting"
+type = "choice"
+prompt = "Greeting"
+choices = ["warm", "neutral", "curt"]
+section = "courtesy"
+points = { warm = 2, neutral = 1, curt = 0 }
+
+[[questions]]
+key = "asked_to_wait_politely"
+type = "bool"
+prompt = "Asked politely to wait?"
+section = "courtesy"
+weight = 2
+na = true
+points = { yes = 1, no = 0 }
+
+[[questions]]
+key = "friendliness"
+type = "rating"
+prompt = "Friendliness, 1 to 5"
+min = 1
+max = 5
+section = "respect"
+
+[[questions]]
+key = "wrong_rights"
+type = "bool"
+prompt = "Did the agent misstate the customer's legal rights?"
+section = "honesty"
+points = { yes = 0, no = 1 }
+fatal = { when = true, finding = { code = "FALSE_RIGHTS", title = "False statement about legal rights" } }
+
+[[questions]]
+key = "bill_admitted"
+type = "bool"
+prompt = "Was the wrong bill admitted?"
+section = "honesty"
+weight = 3
+points = { yes = 1, no = 0 }
+
+[[questions]]
+key = "wait"
+type = "duration"
+prompt = "Time to reach a person"
+section = "courtesy"
+points = [ { max = 1, points = 2 }, { max = 5, points = 1 }, { points = 0 } ]
+
+[[questions]]
+key = "asked_at"
+type = "datetime"
+prompt = "Asked at"
+required = false
+
+[[questions]]
+key = "answered_at"
+type = "datetime"
+prompt = "Answered at"
+required = false
+
+[[questions]]
+key = "quoted"
+type = "money"
+prompt = "Price quoted"
+required = false
+
+[[questions]]
+key = "charged"
+type = "money"
+prompt = "Price charged"
+required = false
+
+[[derived]]
+key = "response_minutes"
+minutes_between = ["asked_at", "answered_at"]
+
+[[derived]]
+key = "overcharge"
+difference = ["charged", "quoted"]
+
+[response]
+minutes = "response_minutes"
+open_since = "asked_at"
+
+[promise_score]
+section = "commitment"
+points = { kept = 2, late = 1, broken = 0 }
+
+[[rules]]
+when = { overcharge = { gt = 0 } }
+outcome = "violation"
+finding = { code = "OVERCHARGED", title = "Charged more than quoted" }
+"""
+
+
+@pytest.fixture
+def proto():
+    return parse_protocol(tomllib.loads(SCORED), source="scored.toml")
+
+
+def answers(proto, **raw):
+    base = {"greeting": "warm", "asked_to_wait_politely": "yes", "friendliness": "4", "wrong_rights": "no",
+            "bill_admitted": "yes", "wait": "45s"}
+    base.update(raw)
+    parsed = proto.validate_answers(base, tz=timezone.utc)
+    return {**parsed, **proto.derive(parsed)}
+
+
+def test_section_and_overall_scores_are_percent_of_points_possible(proto):
+    a = answers(proto, greeting="neutral", asked_to_wait_politely="no", friendliness="4", wait="3 min")
+    s = proto.score(a)
+    # courtesy: greeting 1/2, wait-politely 0/(1×2), wait 3 min → band ≤5 → 1/2  ⇒ 2/6
+    assert s["sections"]["courtesy"]["earned"] == 2 and s["sections"]["courtesy"]["possible"] == 6
+    assert s["sections"]["courtesy"]["percent"] == pytest.approx(100 * 2 / 6)
+    # respect: rating 4 on 1..5 scores 3 of 4
+    assert s["sections"]["respect"]["percent"] == 75
+    # honesty: rights 1/1 and bill admitted 3/3
+    assert s["sections"]["honesty"]["percent"] == 100
+    # overall: (2 + 3 + 4) / (6 + 4 + 4)
+    assert s["overall"]["percent"] == pytest.approx(100 * 9 / 14)
+    assert "commitment" not in s["sections"] or s["sections"]["commitment"]["percent"] is None
+
+
+def test_na_leaves_the_denominator(proto):
+    a = answers(proto, asked_to_wait_politely="n/a")
+    assert a["asked_to_wait_politely"] == NA
+    s = proto.score(a)
+    # greeting 2/2 + wait 45 s → 2/2; the n/a question is gone from both sides
+    assert s["sections"]["courtesy"]["possible"] == 4
+    assert s["sections"]["courtesy"]["percent"] == 100
+
+
+def test_a_fatal_answer_zeroes_its_section_and_makes_a_finding(proto):
+    a = answers(proto, wrong_rights="yes")
+    s = proto.score(a)
+    assert s["sections"]["honesty"]["percent"] == 0
+    assert s["sections"]["honesty"]["possible"] == 4
+    assert s["fatal"] == ["honesty"]
+    # the other sections are untouched
+    assert s["sections"]["respect"]["percent"] == 75
+    judged = proto.evaluate(a, visited_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    assert judged["outcome"] == "violation"
+    assert [f["code"] for f in judged["findings"]] == ["FALSE_RIGHTS"]
+
+
+def test_promises_score_commitment_and_overdue_counts_as_broken(proto):
+    a = answers(proto)
+    s = proto.score(a, ["kept", "late", "overdue", "pending"])
+    # kept 2 + late 1 + overdue 0 of 3 × 2; pending is not yet due and not counted
+    assert s["sections"]["commitment"]["earned"] == 3
+    assert s["sections"]["commitment"]["possible"] == 6
+
+
+def test_derived_values_response_time_and_overcharge(proto):
+    a = answers(proto, asked_at="2026-11-02 09:00", answered_at="2026-11-03 10:30",
+                quoted="39.90 EUR", charged="EUR 59,90")
+    assert a["response_minutes"] == 25 * 60 + 30
+    assert a["overcharge"] == {"amount": "20.00", "currency": "EUR"}
+    judged = proto.evaluate(a, visited_at=datetime(2026, 11, 3, tzinfo=timezone.utc))
+    assert judged["outcome"] == "violation"
+    assert "OVERCHARGED" in [f["code"] for f in judged["findings"]]
+    fair = answers(proto, quoted="39.90 EUR", charged="39.90 EUR")
+    assert proto.evaluate(fair, visited_at=datetime(2026, 11, 3, tzinfo=timezone.utc))["outcome"] != "violation"
+
+
+def test_an_open_question_is_a_censored_response_time(proto):
+    a = answers(proto, asked_at="2026-11-02 09:00")
+    now = datetime(2026, 11, 4, 9, 0, tzinfo=timezone.utc)
+    assert proto.response_time(a, now=now) == (2 * 24 * 60, False)
+    done = answers(proto, asked_at="2026-11-02 09:00", answered_at="2026-11-02 09:40")
+    assert proto.response_time(done, now=now) == (40, True)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"quoted": "39.90"}, "quoted: '39.90' has no currency"),
+    ({"quoted": "39.90 XYZ"}, "not an ISO 4217 currency code"),
+    ({"asked_at": "2026-11-02 10:00", "answered_at": "2026-11-02 09:00"}, "answered_at: 2026-11-02T09:00:00+00:00 is before asked_at"),
+    ({"friendliness": "6"}, "friendliness: 6 is not on the scale 1–5"),
+    ({"wait": "soon"}, "wait: 'soon' is not a duration"),
+])
+def test_bad_answers_are_one_line_errors_naming_the_answer(proto, raw, message):
+    with pytest.raises(InvalidInput) as err:
+        answers(proto, **raw)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("points = { warm = 2, neutral = 1, curt = 0 }", "points = { warm = 2, neutral = 1 }",
+     "questions[0].points: no points for 'curt'"),
+    ("points = { warm = 2, neutral = 1, curt = 0 }", "points = { warm = 2, neutral = 1, curt = 0, rude = 0 }",
+     "questions[0].points: 'rude' is not one of the choices"),
+    ("weight = 2", "weight = -1", "questions[1].weight: -1 is below zero"),
+    ('minutes_between = ["asked_at", "answered_at"]', 'minutes_between = ["asked_at", "replied_at"]',
+     "derived[0].minutes_between: 'replied_at' is no question"),
+    ('section = "respect"', 'section = "charm"', "questions[2].section: 'charm' is not one of"),
+    ("points = { yes = 0, no = 1 }", "points = { yes = 0 }", "questions[3].points: expected points for yes and no"),
+])
+def test_a_bad_scored_protocol_names_the_file_and_the_key(old, new, where):
+    assert old in SCORED
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(tomllib.loads(SCORED.replace(old, new, 1)), source="scored.toml")
+    assert str(err.value).startswith("scored.toml: ")
+    assert where in str(err.value)
+
+
+def test_mean_score_interval_matches_the_t_interval_by_hand():
+    # scores 60, 80, 100: mean 80, s = 20, se = 20/√3, t(0.975, 2) = 4.302652729911275
+    r = stats.mean_interval([60, 80, 100])
+    half = 4.302652729911275 * 20 / math.sqrt(3)
+    assert r["mean"] == 80 and r["n"] == 3
+    assert r["ci_low"] == pytest.approx(80 - half)
+    assert r["ci_high"] == 100  # clipped to the scale
+    r = stats.mean_interval([70, 75, 80, 85, 90])
+    # s = √(62.5) = 7.9057, t(0.975, 4) = 2.7764451051977987
+    half = 2.7764451051977987 * math.sqrt(62.5) / math.sqrt(5)
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(80 - half), pytest.approx(80 + half))
+
+
+def test_kaplan_meier_median_counts_open_replies_as_censored():
+    # 10 ✓, 20 open, 30 ✓, 40 ✓, 50 ✓. By hand: S(10) = 4/5 = 0.8; 20 leaves the risk set;
+    # S(30) = 0.8 × 2/3 = 0.533; S(40) = 0.533 × 1/2 = 0.267 ≤ 0.5 → median 40.
+    r = stats.km_median([(10, True), (20, False), (30, True), (40, True), (50, True)])
+    assert r["median"] == 40 and r["n"] == 5 and r["open"] == 1
+    # Dropping the open reply would give a median of 30 + ... = 35 or 40 by another rule: the
+    # open one must count; with it as a reply at 20 the median would be 30.
+    assert stats.km_median([(10, True), (20, True), (30, True), (40, True), (50, True)])["median"] == 30
+
+
+def test_kaplan_meier_interval_matches_greenwood_log_log_by_hand():
+    times = [(m, True) for m in range(10, 101, 10)]
+    r = stats.km_median(times)
+    assert r["median"] == 50
+
+    def band(k):  # S after k events of 10, log-log band with Greenwood's variance
+        s = (10 - k) / 10
+        g = sum(1 / ((10 - j) * (9 - j)) for j in range(k))
+        se = math.sqrt(g) / abs(math.log(s))
+        z = 1.959963984540054
+        return s ** math.exp(z * se), s ** math.exp(-z * se)
+
+    low_at = next(10 * k for k in range(1, 10) if band(k)[0] <= 0.5)
+    high_at = next(10 * k for k in range(1, 10) if band(k)[1] <= 0.5)
+    assert (r["ci_low"], r["ci_high"]) == (low_at, high_at) == (10, 80)
+
+
+def test_no_reply_within_n_days_counts_late_and_judgeable_open_ones():
+    day = 1440
+    times = [(0.5 * day, True), (3 * day, True), (8 * day, False), (1 * day, False)]
+    r = stats.no_reply_within(times, 2 * day)
+    # late: the 3-day reply and the 8-day open one; the 1-day open one cannot be judged yet
+    assert (r["k"], r["n"]) == (2, 3)
+
+
+def test_a_reply_still_missing_scores_its_last_band_once_no_better_band_is_possible():
+    proto = parse_protocol(tomllib.loads('''
+key = "mail"
+title = "Mail"
+[[questions]]
+key = "sent_at"
+type = "datetime"
+prompt = "Sent"
+[[questions]]
+key = "replied_at"
+type = "datetime"
+prompt = "Replied"
+required = false
+[[derived]]
+key = "reply_minutes"
+minutes_between = ["sent_at", "replied_at"]
+section = "commitment"
+points = [ { max = 1440, points = 2 }, { max = 4320, points = 1 }, { points = 0 } ]
+'''), source="mail.toml")
+    a = proto.validate_answers({"sent_at": "2026-11-02 09:00"}, tz=timezone.utc)
+    sent = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    # two days without a reply: "within a day" is gone, "within three days" still possible → not scored yet
+    assert proto.score(a, now=sent + timedelta(days=2))["sections"]["commitment"]["percent"] is None
+    # four days: only the last band is left, so it scores 0 of 2
+    four = proto.score(a, now=sent + timedelta(days=4))["sections"]["commitment"]
+    assert (four["earned"], four["possible"]) == (0, 2)
+    # without a clock (now=None) nothing is assumed
+    assert proto.score(a)["sections"]["commitment"]["percent"] is None

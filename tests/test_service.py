@@ -1,0 +1,375 @@
+"""Customer-service cases (issue 13): companies and channels, the promise clock, the scorecard
+and its figures, the demo's service case, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from investigate import scorecard as scorecards
+from investigate.cases import cases, companies, promises, visits
+from investigate.cases.review import review_visit
+from investigate.cli import cli
+from investigate.demo import build_demo
+from investigate.workspace import Workspace
+
+from conftest import snapshot
+
+DIMS = {"courtesy", "respect", "commitment", "honesty", "resolution"}
+
+
+@pytest.fixture
+def service(workspace):
+    """Two companies, each with a hotline and a branch; visits whose scores are known."""
+    ws = workspace
+    case = cases.create_case(ws, slug="service-small", title="Service test", protocol="phone-hotline",
+                             jurisdiction="DE", legal_basis="BGB § 241")
+    tele = companies.add_company(ws, name="Tele AG", sector="telecom")
+    bank = companies.add_company(ws, name="Bank eG", sector="bank")
+    cp = {(c["name"], ch): companies.add_contact_point(ws, c, channel=ch, contact=f"{c['name']} {ch}")
+          for c in (tele, bank) for ch in ("phone", "in_person")}
+    return {"ws": ws, "case": case, "tele": tele, "bank": bank, "cp": cp}
+
+
+def call(ws, case, store, when, **answers):
+    base = {"reached_person": "yes", "wait": "30s", "greeting": "friendly", "listened": "yes",
+            "answer_correct": "correct", "misstated_rights": "no", "solved_first_contact": "yes", "escalation": "n/a"}
+    base.update(answers)
+    return visits.record_visit(ws, case=case, store=store, tester=None, answers=base, visited_at=when)
+
+
+def counter(ws, case, store, when):
+    return visits.record_visit(ws, case=case, store=store, tester=None, protocol="counter-branch", visited_at=when,
+                               answers={"greeted_within": "1 min", "served_within": "4 min", "full_attention": "yes",
+                                        "friendliness": 4, "information_correct": "correct",
+                                        "misstated_rights": "no"})
+
+
+def test_scorecard_means_match_hand_computed_scores(service):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=20)
+    # Tele AG: courtesy = (greeting + wait) / 4: friendly+30 s → 100; curt + 3 min → (0 + 1)/4 = 25;
+    # neutral + 10 min → (1 + 0)/4 = 25. Mean 50, s = 43.30, t(0.975, 2) = 4.3027.
+    call(ws, case, cp[("Tele AG", "phone")], t0)
+    call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(days=1), greeting="curt", wait="3 min")
+    call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(days=2), greeting="neutral", wait="10 min")
+    # A false statement about rights: honesty 0 % (fatal), though the answer was correct.
+    call(ws, case, cp[("Bank eG", "phone")], t0, misstated_rights="yes")
+    result = scorecards.scorecard(ws, case, by=("company",))
+    tele = next(g for g in result["groups"] if g["group"] == {"company": "Tele AG"})
+    c = tele["dimensions"]["courtesy"]
+    assert (c["mean"], c["n"]) == (50, 3)
+    half = 4.302652729911275 * (43.30127018922193 / 3 ** 0.5)
+    assert c["ci_low"] == pytest.approx(max(0, 50 - half)) and c["ci_high"] == 100
+    bank = next(g for g in result["groups"] if g["group"] == {"company": "Bank eG"})
+    assert bank["dimensions"]["honesty"]["mean"] == 0
+    assert bank["fatal"] == 1
+    # n/a escalation left the resolution denominator: solved on first contact alone → 100
+    assert bank["dimensions"]["resolution"]["mean"] == 100
+
+
+def test_an_overdue_promise_counts_as_broken_without_anyone_marking_it(service):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=10)
+    due_soon = ws.now() + timedelta(days=3)
+    overdue = call(ws, case, cp[("Tele AG", "phone")], t0, callback_promised_at=(t0 + timedelta(days=1)).isoformat())
+    late = call(ws, case, cp[("Tele AG", "phone")], t0, callback_promised_at=(t0 + timedelta(days=1)).isoformat())
+    kept = call(ws, case, cp[("Tele AG", "phone")], t0, callback_promised_at=(t0 + timedelta(days=2)).isoformat())
+    call(ws, case, cp[("Tele AG", "phone")], t0, callback_promised_at=due_soon.isoformat())
+    promises.keep_promise(ws, late["promises"][0], at=(t0 + timedelta(days=3)).isoformat())
+    promises.keep_promise(ws, kept["promises"][0], at=(t0 + timedelta(days=1)).isoformat())
+    states = sorted(p["state"] for p in promises.list_promises(ws, case=case))
+    assert states == ["kept", "late", "overdue", "pending"]
+    g = scorecards.scorecard(ws, case, by=())["groups"][0]
+    # due: kept, late, overdue (pending is not yet due); only the on-time keep counts as kept
+    assert (g["promises_kept"]["k"], g["promises_kept"]["n"]) == (1, 3)
+    assert g["promises_kept"]["overdue"] == 1 and g["promises_kept"]["late"] == 1
+    # commitment: kept 2 + late 1 + overdue 0 over 3 × 2 → per visit 100, 50, 0 → mean 50
+    assert g["dimensions"]["commitment"]["mean"] == 50
+    found = promises.clock_findings(ws, case)
+    assert [(f["visit_id"], f["code"]) for f in found] == [(overdue["visit"]["id"], "CALLBACK_NOT_MADE")]
+    # Marking it kept now is a late keep, and it stays late.
+    promises.keep_promise(ws, overdue["promises"][0])
+    assert promises.clock_findings(ws, case) == []
+    assert sorted(p["state"] for p in promises.list_promises(ws, case=case)).count("late") == 2
+
+
+def test_email_without_reply_is_censored_in_the_median(service):
+    ws, case = service["ws"], service["case"]
+    mail = companies.add_contact_point(ws, service["tele"], channel="email", contact="help@tele.example")
+    t0 = ws.now() - timedelta(days=30)
+    for hours, replied in [(10, True), (20, False), (30, True), (40, True), (50, True)]:
+        answers = {"sent_at": t0.isoformat()}
+        if replied:
+            answers["first_reply_at"] = (t0 + timedelta(hours=hours)).isoformat()
+        visits.record_visit(ws, case=case, store=mail, tester=None, answers=answers, visited_at=t0,
+                            protocol="email-webform")
+    g = scorecards.scorecard(ws, case, by=("channel",))["groups"][0]
+    rm = g["response_minutes"]
+    # The open one has waited 30 days, longer than every reply: by hand S(10h) = .8, S(30h) = .6,
+    # S(40h) = .4 → median 40 h; it stays open (censored), never dropped.
+    assert (rm["median"], rm["n"], rm["open"]) == (40 * 60, 5, 1)
+    # no reply within 2 days: the 50-hour reply and the one open for 30 days
+    assert (g["no_reply_within"]["k"], g["no_reply_within"]["n"]) == (2, 5)
+
+
+def test_right_of_reply_is_put_to_the_company_for_every_channel_tested(service):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=30)
+    call(ws, case, cp[("Tele AG", "phone")], t0)
+    counter(ws, case, cp[("Tele AG", "in_person")], t0)
+    asked = companies.request_company_reply(ws, case, service["tele"], requested_at=(t0 + timedelta(days=2)).isoformat())
+    assert {r["store_id"] for r in asked} == {cp[("Tele AG", "phone")]["id"], cp[("Tele AG", "in_person")]["id"]}
+    answered = companies.record_company_reply(ws, case, service["tele"], answer="Wir prüfen das.")
+    assert {r["answer"] for r in answered} == {"Wir prüfen das."}
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root)
+    return root
+
+
+def cli_run(root, *args):
+    return CliRunner().invoke(cli, ["-w", str(root), *map(str, args)], catch_exceptions=False)
+
+
+def test_demo_has_a_realistic_service_case(demo_root):
+    with Workspace(demo_root) as ws:
+        count = lambda sql: ws.db.execute(sql, ["%service%"]).fetchone()[0]  # noqa: E731
+        case = "(select id from cases where slug like ?)"
+        assert count(f"select count(distinct s.company_id) from visits v join stores s on s.id = v.store_id "
+                     f"where v.case_id = {case}") == 4
+        assert 75 <= count(f"select count(*) from visits where case_id = {case}") <= 85
+        assert count(f"select count(distinct s.channel) from visits v join stores s on s.id = v.store_id "
+                     f"where v.case_id = {case}") == 3
+        dates = ws.db.execute("select min(visited_at), max(visited_at) from visits where case_id = "
+                              "(select id from cases where slug like '%service%')").fetchone()
+        assert 14 <= (datetime.fromisoformat(dates[1]) - datetime.fromisoformat(dates[0])).days <= 21
+        assert count(f"select count(*) from findings f join visits v on v.id = f.visit_id "
+                     f"where v.case_id = {case} and f.code = 'OVERCHARGED'") == 1
+        assert count(f"select count(*) from visits where case_id = {case} and protocol = 'billing-dispute'") == 1
+        assert count(f"select count(*) from replies where case_id = {case} and answer is not null") >= 3
+        service = cases.get_case(ws, "service-test-berlin-2026")
+        states = {p["state"] for p in promises.list_promises(ws, case=service)}
+        assert {"kept", "late", "broken", "overdue"} <= states
+
+
+def test_scorecard_json_of_the_demo_service_case_has_the_promised_shape(demo_root):
+    result = cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--by", "company,channel", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert len(data["groups"]) == 12
+    for g in data["groups"]:
+        assert set(g["group"]) == {"company", "channel"}
+        assert g["tests"] >= 5
+        assert set(g["dimensions"]) <= DIMS and {"courtesy", "honesty"} <= set(g["dimensions"])
+        for d in g["dimensions"].values():
+            assert set(d) == {"mean", "ci_low", "ci_high", "n"}
+        assert {"mean", "ci_low", "ci_high", "n"} <= set(g["overall"])
+        assert {"k", "n", "rate", "ci_low", "ci_high"} <= set(g["promises_kept"])
+        assert {"median", "ci_low", "ci_high", "n", "open"} <= set(g["response_minutes"])
+    by_channel = json.loads(cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--by", "channel",
+                                    "--json").output)
+    email = next(g for g in by_channel["groups"] if g["group"]["channel"] == "email")
+    assert email["response_minutes"]["open"] > 0 and email["response_minutes"]["median"] is not None
+    csv_out = cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--format", "csv").output
+    assert csv_out.splitlines()[0].startswith("company,tests,courtesy_mean")
+    table = cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--by", "channel").output
+    assert "courtesy" in table and "phone" in table
+
+
+def test_stats_by_channel_works(demo_root):
+    result = cli_run(demo_root, "stats", "service-test-berlin-2026", "--by", "channel", "--json")
+    assert result.exit_code == 0, result.output
+    groups = {g["group"]: g for g in json.loads(result.output)["groups"]}
+    assert set(groups) == {"phone", "email", "in_person"}
+    assert sum(g["visits"] for g in groups.values()) >= 75
+
+
+def test_public_scorecard_merges_groups_below_the_smallest_cell(service):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=20)
+    made = [call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(hours=i)) for i in range(6)]
+    made += [call(ws, case, cp[("Bank eG", "phone")], t0 + timedelta(hours=i)) for i in range(2)]
+    for r in made:
+        review_visit(ws, r["visit"], "approve")
+    public = scorecards.scorecard(ws, case, by=("company",), approved_only=True, threshold=5)
+    assert [g["group"]["company"] for g in public["groups"]] == ["(other groups)"]
+    assert public["groups"][0]["tests"] == 8
+    assert public["merged"] == [{"company": "Bank eG"}, {"company": "Tele AG"}]
+    internal = scorecards.scorecard(ws, case, by=("company",))
+    assert [g["tests"] for g in internal["groups"]] == [2, 6]
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("--charged=59.90", "charged: '59.90' has no currency"),
+    ("--sent-at=x", "is not a date and time"),
+])
+def test_bad_service_answers_are_one_line_errors_and_write_nothing(service, answer, message):
+    ws, case = service["ws"], service["case"]
+    store = service["cp"][("Tele AG", "in_person")]
+    before = snapshot(ws)
+    proto = "price-honesty" if "charged" in answer else "email-webform"
+    extra = ["--quoted", "39.90 EUR"] if proto == "price-honesty" else []
+    result = CliRunner().invoke(cli, ["-w", str(ws.root), "visit", "record", "--case", case["slug"], "--store",
+                                      store["id"][:8], "--protocol", proto, "--no-input", answer, *extra])
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert snapshot(ws) == before
+
+
+def test_answered_before_asked_is_refused_naming_the_answer(service):
+    ws, case = service["ws"], service["case"]
+    store = service["cp"][("Tele AG", "phone")]
+    before = snapshot(ws)
+    result = CliRunner().invoke(cli, ["-w", str(ws.root), "visit", "record", "--case", case["slug"], "--store",
+                                      store["id"][:8], "--protocol", "email-webform", "--no-input",
+                                      "--sent-at", "2026-10-05 10:00", "--first-reply-at", "2026-10-05 09:00"])
+    assert result.exit_code != 0
+    assert "first_reply_at: 2026-10-05T09:00:00+02:00 is before sent_at" in result.stderr
+    assert snapshot(ws) == before
+
+
+def test_a_bad_workspace_protocol_is_a_one_line_error_naming_file_and_key(workspace):
+    folder = workspace.root / "protocols"
+    folder.mkdir(exist_ok=True)
+    (folder / "mine.toml").write_text("""
+key = "mine"
+title = "Mine"
+[[questions]]
+key = "a"
+type = "bool"
+prompt = "A?"
+section = "courtesy"
+weight = -2
+points = { yes = 1, no = 0 }
+""", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "protocol", "list"])
+    assert result.exit_code != 0
+    assert "mine.toml: questions[0].weight: -2 is below zero" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    with Workspace(demo_root) as ws:
+        case = cases.get_case(ws, "service-test-berlin-2026")
+        ds = editors_datasette(ws)
+
+        async def fetch(name):
+            await ds.invoke_startup()
+            return await ds.client.get(f"/investigate/{name}.json?case={case['slug']}&_shape=array")
+
+        grid = asyncio.run(fetch("service_scorecard"))
+        assert grid.status_code == 200, grid.text
+        rows = {(r["company"], r["channel"]): r for r in grid.json()}
+        for g in scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]:
+            got = rows[(g["group"]["company"], g["group"]["channel"])]
+            assert got["tests"] == g["tests"]
+            for d, figure in g["dimensions"].items():
+                # SQLite rounds halves up, Python to even: compare within the rounding
+                assert got[d] == pytest.approx(figure["mean"], abs=0.051)
+                if figure["ci_low"] is not None:
+                    assert got[f"{d}_ci_low"] == pytest.approx(figure["ci_low"], abs=0.051)
+        times = asyncio.run(fetch("response_times_by_channel"))
+        assert times.status_code == 200, times.text
+        by_channel = {r["channel"]: r for r in times.json()}
+        for g in scorecards.scorecard(ws, case, by=("channel",))["groups"]:
+            rm = g["response_minutes"]
+            got = by_channel[g["group"]["channel"]]
+            assert (got["n"], got["still_open"]) == (rm["n"], rm["open"])
+            assert got["median_minutes"] == pytest.approx(rm["median"], abs=0.051)
+
+
+def test_the_promise_clock_moves_an_overdue_visit_into_the_violation_rate(workspace):
+    from investigate import stats
+    from investigate.cases import stores
+
+    ws = workspace
+    case = cases.create_case(ws, slug="cb-clock", title="Callbacks", protocol="callback-promise")
+    line = stores.add_store(ws, name="Hotline", channel="phone", contact="+49 30 1")
+    t0 = ws.now() - timedelta(days=10)
+    answers = {"reached_agent": True, "callback_promised": True, "promised_within_hours": 24}
+    a = visits.record_visit(ws, case=case, store=line, tester=None, answers=answers, visited_at=t0)
+    visits.record_visit(ws, case=case, store=line, tester=None, answers=answers, visited_at=ws.now() - timedelta(hours=1))
+    # both compliant as recorded; the first promise fell due nine days ago and nobody marked it
+    assert stats.case_rates(ws, case, now=t0 + timedelta(hours=1))[0]["violations"] == 0
+    r = stats.case_rates(ws, case)[0]
+    assert (r["violations"], r["compliant"]) == (1, 1)
+    assert stats.case_rates(ws, case, by="channel")[0]["violations"] == 1
+    promises.keep_promise(ws, a["promises"][0], kept=False)  # marking it changes nothing in the figure
+    r = stats.case_rates(ws, case)[0]
+    assert (r["violations"], r["compliant"]) == (1, 1)
+
+
+def test_company_commands_find_a_company_by_the_start_of_its_name(run):
+    assert run("company", "add", "TeleNord Mobilfunk", "--sector", "telecom").exit_code == 0
+    result = run("company", "contact", "telenord", "--channel", "phone", "--contact", "+49 30 1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["name"] == "TeleNord Mobilfunk (+49 30 1)"
+    listed = run("company", "list", "--json")
+    assert json.loads(listed.output)[0]["contact_points"] == 1
+
+
+def test_amending_a_service_visit_recomputes_derived_values_and_keeps_typed_answers(service):
+    ws, case = service["ws"], service["case"]
+    shop = companies.add_contact_point(ws, service["tele"], channel="in_person", address="Hauptstr. 1")
+    t0 = ws.now() - timedelta(days=5)
+    r = visits.record_visit(ws, case=case, store=shop, tester=None, visited_at=t0, protocol="price-honesty",
+                            answers={"quoted": "39.90 EUR", "charged": "59.90 EUR", "greeting": "n/a"})
+    assert r["visit"]["outcome"] == "violation"
+    amended = visits.amend_visit(ws, r["visit"], reason="receipt shows the quoted price", answers={"charged": "39.90 EUR"})
+    answers = json.loads(amended["answers"])
+    assert answers["overcharge"] == {"amount": "0.00", "currency": "EUR"}
+    assert answers["greeting"] == "n/a" and answers["quoted"] == {"amount": "39.90", "currency": "EUR"}
+    assert amended["outcome"] == "compliant"
+    assert not list(ws.db.query("select * from findings where visit_id = ?", [r["visit"]["id"]]))
+
+
+def test_a_service_case_travels_in_a_bundle_with_its_companies(demo_root, tmp_path):
+    from investigate.teamwork import merge, write_bundle
+    from investigate.verify import verify
+    from investigate.workspace import init_workspace
+
+    with Workspace(demo_root) as ws:
+        case = cases.get_case(ws, "service-test-berlin-2026")
+        write_bundle(ws, [case], tmp_path / "service.zip")
+        expected = scorecards.scorecard(ws, case, by=("company", "channel"))
+    other = init_workspace(tmp_path / "other", newsroom="Other", timezone_name="Europe/Berlin")
+    try:
+        merge(other, tmp_path / "service.zip")
+        assert other.db.execute("select count(*) from companies").fetchone()[0] == 4
+        got = scorecards.scorecard(other, cases.get_case(other, "service-test-berlin-2026"), by=("company", "channel"))
+        assert got["groups"] == expected["groups"]
+        assert verify(other).ok
+    finally:
+        other.close()
+
+
+def test_scorecard_of_a_case_without_scored_protocol_says_why(demo_root):
+    result = CliRunner().invoke(cli, ["-w", str(demo_root), "scorecard", "tobacco-neukoelln-2026"])
+    assert result.exit_code != 0
+    assert "protocol tobacco-minors scores no service dimensions" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_company_ask_and_answer_cover_every_tested_channel(service, run):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=30)
+    call(ws, case, cp[("Bank eG", "phone")], t0)
+    counter(ws, case, cp[("Bank eG", "in_person")], t0)
+    asked = run("company", "ask", case["slug"], "Bank", "--at", (t0 + timedelta(days=1)).isoformat())
+    assert asked.exit_code == 0 and "2 contact point(s)" in asked.output
+    answered = run("company", "answer", case["slug"], "bank eg", "--answer", "Wir bedauern das.")
+    assert answered.exit_code == 0 and "2 request(s)" in answered.output
+    again = CliRunner().invoke(cli, ["-w", str(ws.root), "company", "answer", case["slug"], "Bank", "--answer", "x"])
+    assert again.exit_code != 0 and "no open reply request" in again.stderr

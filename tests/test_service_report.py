@@ -1,0 +1,123 @@
+"""The service report (issue 13): the demo's service case as a public PDF in en, de and da,
+read back; a public edition with nothing to publish is refused; private data stays out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from investigate.cases import cases, companies, promises, visits
+from investigate.cases.review import review_visit
+from investigate.cli import cli
+from investigate.demo import build_demo
+from investigate.errors import PolicyError
+from investigate.reports.build import build_report
+from investigate.workspace import Workspace
+
+SLUG = "service-test-berlin-2026"
+WORDS = {
+    "en": ["Courtesy", "Respect", "Commitment", "Honesty", "Resolution", "Scorecard by company and channel",
+           "Response times by channel", "Promises kept and broken", "Price honesty", "What the companies said"],
+    "de": ["Höflichkeit", "Respekt", "Verbindlichkeit", "Ehrlichkeit", "Lösung", "Wertung nach Unternehmen und Kanal",
+           "Antwortzeiten nach Kanal", "Gehaltene und gebrochene Versprechen", "Preisehrlichkeit",
+           "Was die Unternehmen sagen"],
+    "da": ["Høflighed", "Respekt", "Pålidelighed", "Ærlighed", "Løsning", "Score efter virksomhed og kanal",
+           "Svartider efter kanal", "Holdte og brudte løfter", "Prisærlighed", "Hvad virksomhederne siger"],
+}
+
+
+def pdf_text(path) -> str:
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(path).pages).replace("\xa0", " ")
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root)
+    return root
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "da"])
+def test_public_service_report_reads_back_in_its_language(demo_root, tmp_path, lang):
+    out = tmp_path / f"service-{lang}.pdf"
+    result = CliRunner().invoke(cli, ["-w", str(demo_root), "report", SLUG, "--lang", lang, "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out)
+    for word in WORDS[lang]:
+        assert word in text, f"{word!r} missing from the {lang} report"
+    for other in {"en", "de", "da"} - {lang}:
+        for word in WORDS[other][5:]:  # headings of the other languages never appear
+            assert word not in text
+    # the scorecard: every company and its channels
+    for company in ("TeleNord Mobilfunk", "Spreestrom Energie", "Kiezbank", "ElektroMax"):
+        assert company in text
+    # the replies, verbatim
+    assert "Die fehlerhafte Abrechnung beruhte auf einem falsch übertragenen Zählerstand." in text
+    assert "Der Preisunterschied an der Kasse geht auf ein nicht aktualisiertes Regaletikett zurück." in text
+    # the price gap, in the language's money format
+    assert {"en": "€59.90", "de": "59,90 €", "da": "59,90 €"}[lang] in text
+    # nothing internal
+    assert "Skript B" not in text and "Justiziariat" not in text and "service@telenord.example" not in text
+
+
+def test_internal_service_report_renders(demo_root, tmp_path):
+    out = tmp_path / "internal.pdf"
+    with Workspace(demo_root) as ws:
+        result = build_report(ws, cases.get_case(ws, SLUG), edition="internal", lang="en", out=out)
+    assert result["kind"] == "service" and result["figures"]["tests"] == 80
+    assert "Internal edition" in pdf_text(out)
+
+
+def test_public_service_report_with_nothing_publishable_is_refused_not_rendered_empty(workspace, tmp_path):
+    ws = workspace
+    case = cases.create_case(ws, slug="service-empty", title="Service", protocol="phone-hotline",
+                             jurisdiction="DE", legal_basis="BGB", description="Calls.")
+    tele = companies.add_company(ws, name="Tele AG")
+    line = companies.add_contact_point(ws, tele, channel="phone", contact="+49 30 1")
+    visits.record_visit(ws, case=case, store=line, tester=None, visited_at=ws.now() - timedelta(days=3),
+                        answers={"reached_person": "yes", "wait": "1 min"})  # never approved
+    out = tmp_path / "empty.pdf"
+    with pytest.raises(PolicyError, match="nothing can be published in a public edition: no approved, completed test"):
+        build_report(ws, case, lang="en", out=out, override="testing the refusal")
+    assert not out.exists()
+    result = CliRunner().invoke(cli, ["-w", str(ws.root), "report", "service-empty", "--override", "x",
+                                      "--out", str(out)])
+    assert result.exit_code != 0 and "nothing can be published" in result.stderr and not out.exists()
+
+
+def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_path):
+    ws = workspace
+    case = cases.create_case(ws, slug="service-names", title="Service", protocol="phone-hotline",
+                             jurisdiction="DE", legal_basis="BGB", description="Calls.")
+    tele = companies.add_company(ws, name="Secret Tele AG", notes="LEAK-COMPANY-NOTE")
+    line = companies.add_contact_point(ws, tele, channel="phone", contact="LEAK-HOTLINE-NUMBER")
+    t0 = ws.now() - timedelta(days=20)
+    for i in range(5):
+        r = visits.record_visit(ws, case=case, store=line, tester=None, visited_at=t0 + timedelta(hours=i),
+                                observer="LEAK-OBSERVER", notes="LEAK-VISIT-NOTE",
+                                answers={"reached_person": "yes", "wait": "2 min", "greeting": "curt",
+                                         "callback_promised_at": (t0 + timedelta(days=1)).isoformat()})
+        if i == 0:
+            promises.keep_promise(ws, r["promises"][0], kept=False, note="LEAK-PROMISE-NOTE")
+        review_visit(ws, r["visit"], "approve", reviewer="LEAK-REVIEWER")
+    # a second company with too few tests for a cell of its own: folded, and still not named
+    other = companies.add_company(ws, name="Hidden Bank eG")
+    desk = companies.add_contact_point(ws, other, channel="phone", contact="LEAK-BANK-NUMBER")
+    for i in range(2):
+        r = visits.record_visit(ws, case=case, store=desk, tester=None, visited_at=t0 + timedelta(days=1, hours=i),
+                                answers={"reached_person": "yes", "wait": "1 min"})
+        review_visit(ws, r["visit"], "approve")
+    out = tmp_path / "names.pdf"
+    build_report(ws, case, lang="en", out=out, override="not asked yet")
+    text = pdf_text(out)
+    assert "Company A" in text and "Company B" in text and "Merged here" in text
+    assert "Secret Tele AG" not in text and "Hidden Bank" not in text and "LEAK-BANK-NUMBER" not in text
+    for private in ("LEAK-COMPANY-NOTE", "LEAK-HOTLINE-NUMBER", "LEAK-OBSERVER", "LEAK-VISIT-NOTE",
+                    "LEAK-PROMISE-NOTE", "LEAK-REVIEWER", str(ws.root)):
+        assert private not in text
+    # four callbacks left open are overdue by the clock: they are findings without anyone marking them
+    assert text.count("Promised callback did not come in time (overdue)") == 4
