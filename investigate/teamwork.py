@@ -28,7 +28,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
+import sqlite3
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
@@ -161,12 +165,23 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
 
 
 class Source:
-    """A bundle zip or another workspace, read and checked, as plain data."""
+    """A bundle zip or another workspace, read and checked, as plain data. Evidence is not held
+    in memory: ``stage(sha, folder)`` streams one file into ``folder`` while hashing it."""
 
     def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
-                 evidence: Callable[[str], bytes], label: str, sources_key: bytes | None = None):
+                 stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None):
         self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
-        self.evidence, self.label, self.sources_key = evidence, label, sources_key
+        self.stage, self.label, self.sources_key = stage, label, sources_key
+
+
+#: Limits on what a bundle may make us read, so that a crafted zip (a "bomb" of a few MB that
+#: inflates to gigabytes) is refused from its directory, before anything is decompressed.
+MAX_MEMBERS = 200_000
+MAX_TOTAL_BYTES = 64 << 30        # all members, uncompressed
+MAX_JSON_BYTES = 2 << 30          # one rows/*.json or audit.json member, uncompressed
+MAX_RATIO = 200                   # uncompressed / compressed, for members over 1 MiB
+HASH = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 1 << 20
 
 
 def _safe_name(name: str) -> bool:
@@ -174,44 +189,139 @@ def _safe_name(name: str) -> bool:
     return not (p.is_absolute() or ".." in p.parts or "\\" in name or name.startswith("/") or ":" in p.parts[0])
 
 
+def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a bundle by its zip directory alone: too many members, too large, too compressed."""
+    if len(infos) > MAX_MEMBERS:
+        raise BundleError(f"{path}: {len(infos):,} members, more than the {MAX_MEMBERS:,} a bundle may hold")
+    total = 0
+    for info in infos:
+        if not _safe_name(info.filename):
+            raise BundleError(f"{path}: member {info.filename!r} would be written outside the workspace")
+        total += info.file_size
+        if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise BundleError(f"{path}: member {info.filename!r} inflates {info.file_size // max(info.compress_size, 1):,} "
+                              f"times (more than {MAX_RATIO}): refused as a zip bomb")
+        if not info.filename.startswith("evidence/") and info.file_size > MAX_JSON_BYTES:
+            raise BundleError(f"{path}: member {info.filename!r} is larger than {MAX_JSON_BYTES >> 30} GiB")
+    if total > MAX_TOTAL_BYTES:
+        raise BundleError(f"{path}: {total >> 30} GiB uncompressed, more than the {MAX_TOTAL_BYTES >> 30} GiB allowed")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=None) -> tuple[str, bytes | None]:
+    """Stream one member: its SHA-256, and its bytes unless ``sink`` (a file) takes them. Never
+    reads past the size the directory declared."""
+    digest = hashlib.sha256()
+    parts = [] if sink is None else None
+    seen = 0
+    try:
+        with zf.open(info) as fp:
+            while chunk := fp.read(CHUNK):
+                seen += len(chunk)
+                if seen > info.file_size:
+                    raise BundleError(f"{path}: member {info.filename!r} is longer than its directory says")
+                digest.update(chunk)
+                if sink is None:
+                    parts.append(chunk)
+                else:
+                    sink.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as ex:
+        raise BundleError(f"{path}: {info.filename} cannot be read ({ex}); the bundle is damaged")
+    return digest.hexdigest(), (b"".join(parts) if parts is not None else None)
+
+
+def _json_member(path: Path, name: str, blob: bytes, kind: type):
+    try:
+        value = json.loads(blob)
+    except (ValueError, UnicodeDecodeError) as ex:
+        raise BundleError(f"{path}: {name} is not valid JSON ({ex})")
+    if not isinstance(value, kind):
+        raise BundleError(f"{path}: {name} is not a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
+def _check_rows(path: Path, table: str, rows: list) -> None:
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+            raise BundleError(f"{path}: rows/{table}.json item {i + 1} is not a row with a text id")
+        bad = [k for k, v in row.items() if not isinstance(k, str) or isinstance(v, (dict, list))]
+        if bad:
+            raise BundleError(f"{path}: rows/{table}.json row {row['id']!r}: column {bad[0]!r} holds no plain value")
+        if table == "evidence" and not HASH.match(str(row.get("sha256"))):
+            raise BundleError(f"{path}: evidence {row['id']!r} has sha256 {str(row.get('sha256'))[:70]!r}, "
+                              "which is not a SHA-256 (64 hexadecimal digits)")
+
+
+CHAIN_TYPES = {"seq": int, "hash": str, "prev_hash": str}
+
+
+def _check_chain(path: Path, chain: list) -> None:
+    for i, entry in enumerate(chain):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in CHAIN_TYPES.items()):
+            raise BundleError(f"{path}: audit.json entry {i + 1} is not an audit entry (seq, hash, prev_hash)")
+
+
 def read_bundle(path: Path) -> Source:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as ex:
+    except (zipfile.BadZipFile, OSError, ValueError) as ex:
         raise BundleError(f"{path}: not a readable zip ({ex})")
     with zf:
-        names = zf.namelist()
-        for name in names:
-            if not _safe_name(name):
-                raise BundleError(f"{path}: member {name!r} would be written outside the workspace")
-        if "manifest.json" not in names:
+        infos = zf.infolist()
+        _check_directory(path, infos)
+        by_name = {i.filename: i for i in infos}
+        if "manifest.json" not in by_name:
             raise BundleError(f"{path}: no manifest.json: not an investigate bundle")
-        try:
-            manifest = json.loads(zf.read("manifest.json"))
-        except (ValueError, zipfile.BadZipFile, OSError) as ex:
-            raise BundleError(f"{path}: manifest.json is unreadable ({ex})")
+        manifest = _json_member(path, "manifest.json", _read_member(zf, by_name["manifest.json"], path)[1], dict)
         if manifest.get("format") != FORMAT:
             raise BundleError(f"{path}: format {manifest.get('format')!r} is not {FORMAT}")
-        listed = manifest.get("members", {})
-        for name in names:
+        listed = manifest.get("members")
+        if not isinstance(listed, dict) or not all(isinstance(k, str) and isinstance(v, str) and HASH.match(v)
+                                                   for k, v in listed.items()):
+            raise BundleError(f"{path}: the manifest's members are not a list of names with SHA-256 sums")
+        if not isinstance(manifest.get("workspace_id"), str) or not isinstance(manifest.get("migrations", []), list):
+            raise BundleError(f"{path}: the manifest names no workspace id or migrations")
+        for name in by_name:
             if name != "manifest.json" and name not in listed:
                 raise BundleError(f"{path}: member {name!r} is not in the manifest")
         data: dict[str, bytes] = {}
         for name, expected in listed.items():
-            if name not in names:
+            if name not in by_name:
                 raise BundleError(f"{path}: {name} is listed in the manifest but missing (truncated?)")
-            try:
-                blob = zf.read(name)
-            except (zipfile.BadZipFile, OSError, EOFError) as ex:
-                raise BundleError(f"{path}: {name} cannot be read ({ex}); the bundle is damaged")
-            if hashlib.sha256(blob).hexdigest() != expected:
+            if name.startswith("evidence/"):
+                if not HASH.match(name[len("evidence/"):]) or expected != name[len("evidence/"):]:
+                    raise BundleError(f"{path}: {name!r} is not named for its SHA-256")
+                continue  # streamed into staging when merged, and hashed there
+            digest, blob = _read_member(zf, by_name[name], path)
+            if digest != expected:
                 raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
             data[name] = blob
-    rows = {t: json.loads(data.get(f"rows/{t}.json", b"[]")) for t in TABLES + SOURCE_TABLES}
-    chain = json.loads(data["audit.json"])
-    key = bytes.fromhex(data[SOURCES_KEY_MEMBER].decode()) if SOURCES_KEY_MEMBER in data else None
-    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain,
-                  lambda sha: data[f"evidence/{sha}"], str(path), key)
+    if "audit.json" not in data:
+        raise BundleError(f"{path}: no audit.json: the bundle carries no audit chain")
+    rows = {}
+    for t in TABLES + SOURCE_TABLES:
+        rows[t] = _json_member(path, f"rows/{t}.json", data.get(f"rows/{t}.json", b"[]"), list)
+        _check_rows(path, t, rows[t])
+    chain = _json_member(path, "audit.json", data["audit.json"], list)
+    _check_chain(path, chain)
+    key = None
+    if SOURCES_KEY_MEMBER in data:
+        try:
+            key = bytes.fromhex(data[SOURCES_KEY_MEMBER].decode())
+        except (ValueError, UnicodeDecodeError):
+            raise BundleError(f"{path}: {SOURCES_KEY_MEMBER} is not a key")
+
+    def stage(sha: str, folder: Path) -> Path:
+        name = f"evidence/{sha}"
+        if name not in listed:
+            raise BundleError(f"{path}: evidence {sha[:16]}… is not in the bundle")
+        target = folder / sha
+        with zipfile.ZipFile(path) as again, open(target, "wb") as out:
+            digest, _ = _read_member(again, again.getinfo(name), path, sink=out)
+        if digest != sha:
+            raise BundleError(f"{path}: evidence {sha[:16]}… does not match its hash")
+        return target
+
+    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key)
 
 
 def read_workspace(path: Path) -> Source:
@@ -222,8 +332,26 @@ def read_workspace(path: Path) -> Source:
         rows.update({t: [] for t in SOURCE_TABLES})
         chain = list(other.db.query("select * from audit_log order by seq"))
         root = other.root
-        return Source(workspace_id(other), applied_migrations(other), rows, chain,
-                      lambda sha: (root / "evidence" / sha[:2] / sha).read_bytes(), str(root))
+
+        def stage(sha: str, folder: Path) -> Path:
+            if not HASH.match(sha):
+                raise BundleError(f"{root}: evidence hash {sha[:70]!r} is not a SHA-256")
+            target = folder / sha
+            digest = hashlib.sha256()
+            try:
+                with open(root / "evidence" / sha[:2] / sha, "rb") as src, open(target, "wb") as out:
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+            except FileNotFoundError:
+                raise BundleError(f"{root}: evidence {sha[:16]}… is missing")
+            if digest.hexdigest() != sha:
+                raise BundleError(f"{root}: evidence {sha[:16]}… does not match its hash")
+            return target
+
+        for t in TABLES:
+            _check_rows(root, t, rows[t])
+        return Source(workspace_id(other), applied_migrations(other), rows, chain, stage, str(root))
     finally:
         other.close()
 
@@ -247,9 +375,61 @@ def check_chain(source: Source) -> dict[tuple[str, str], dict]:
     return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
 
 
+STAGING_PREFIX = ".incoming-"
+
+
+def clean_leftovers(ws: Workspace) -> list[str]:
+    """Remove the staging folders of merges that were killed (their process is gone); returns
+    what was removed. ``verify`` reports the ones still there."""
+    removed = []
+    for folder in ws.root.glob(STAGING_PREFIX + "*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        # Killed between commit and move: finish the move for rows that are in the database.
+        for staged in folder.iterdir():
+            if HASH.match(staged.name) and not ws.evidence_path(staged.name).exists() and ws.db.execute(
+                    "select 1 from evidence where sha256 = ?", [staged.name]).fetchone():
+                if file_sha256(staged) == staged.name:
+                    target = ws.evidence_path(staged.name)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(staged, 0o444)
+                    os.replace(staged, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
     """Merge a bundle or another workspace into ``ws``; see the module docstring."""
+    cleaned = clean_leftovers(ws)
     source = open_source(path)
+    try:
+        return _merge(ws, source, progress=progress) | {"cleaned_leftovers": cleaned}
+    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
+        # Every shape a crafted bundle can take ends here as one line, never a traceback.
+        raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
+
+
+def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
     if source.origin == workspace_id(ws):
         raise InvalidInput(f"{source.label} is this workspace itself")
     ours = set(applied_migrations(ws))
@@ -266,7 +446,11 @@ def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
                 raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
     counts = {t: 0 for t in tables}
     conflicts: list[dict] = []
-    copied: list[Path] = []
+    # Evidence is streamed into one staging folder, hashed there, and moved into place only
+    # after the transaction has committed: a failed merge leaves no file behind.
+    staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    staging.mkdir()
+    staged: list[tuple[Path, Path]] = []
     try:
         with ws.transaction():
             for table in tables:
@@ -301,18 +485,8 @@ def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
                             conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
                 if table == "evidence":
                     for row in new_rows:
-                        target = ws.evidence_path(row["sha256"])
-                        if target.exists():
-                            continue
-                        blob = source.evidence(row["sha256"])
-                        if hashlib.sha256(blob).hexdigest() != row["sha256"]:
-                            raise BundleError(f"{source.label}: evidence {row['sha256'][:16]}… does not match its hash")
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = target.with_name(f".incoming-{row['sha256']}")
-                        tmp.write_bytes(blob)
-                        os.chmod(tmp, 0o444)
-                        os.replace(tmp, target)
-                        copied.append(target)
+                        # Hashed even when we hold the file already: a bundle that lies is refused.
+                        staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
                 counts[table] = ws.insert_many(table, new_rows, action="merge")
                 if progress:
                     progress(len(source.rows[table]))
@@ -334,10 +508,13 @@ def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
                 ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
                                        "chain_head": source.chain[-1]["hash"] if source.chain else None,
                                        "rows": counts, "conflicts": len(conflicts)})
-    except BaseException:
-        for path_ in copied:
-            path_.unlink(missing_ok=True)
-        raise
+        for incoming, target in staged:
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(incoming, 0o444)
+                os.replace(incoming, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
             "foreign_audit_entries": len(fresh)}
 

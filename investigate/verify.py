@@ -127,6 +127,14 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
         except InvestigateError as ex:
             report.problems.append(Problem("checkpoint", "log", f"the recorded checkpoint cannot be checked: {ex}"))
 
+    # What a killed merge or publish left behind: the next run cleans it; until then, say so.
+    for folder in sorted(ws.root.glob(".incoming-*")):
+        report.problems.append(Problem("leftover", folder.name, "staging folder of an interrupted merge "
+                                                                "(the next merge finishes or removes it)"))
+    for path in sorted((ws.root / "public").glob(".public.db.*.tmp*")) if (ws.root / "public").is_dir() else []:
+        report.problems.append(Problem("leftover", f"public/{path.name}", "temporary file of an interrupted "
+                                                                           "publish (the next publish removes it)"))
+
     if "evidence" in present_tables:
         for item in db.query("select id, sha256 from evidence order by added_at, id"):
             report.evidence_checked += 1

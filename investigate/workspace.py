@@ -14,6 +14,7 @@ import getpass
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import sqlite3
 import tomllib
@@ -31,6 +32,7 @@ from .errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspac
 from .schema import AUDITED_TABLES, SECRET_COLUMNS, migrations
 
 CONFIG_NAME = "investigate.toml"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 DB_NAME = "investigate.db"
 ENV_HOME = "INVESTIGATE_HOME"
 KEYS_DIR = "keys"
@@ -517,7 +519,10 @@ class Workspace:
     # -- evidence ------------------------------------------------------------------------
 
     def evidence_path(self, sha256: str) -> Path:
-        """Content-addressed: evidence/ab/abcdef…"""
+        """Content-addressed: evidence/ab/abcdef…. A hash is 64 hexadecimal digits and never a
+        path: anything else is refused here, where every reader and writer of evidence passes."""
+        if not isinstance(sha256, str) or not _SHA256.match(sha256):
+            raise IntegrityError(f"evidence hash {str(sha256)[:70]!r} is not a SHA-256 (64 hexadecimal digits)")
         return self.evidence_dir / sha256[:2] / sha256
 
 

@@ -23,6 +23,9 @@ class InvestigateClickError(click.ClickException):
         self.exit_code = exit_code
 
 
+_FILE_PROBLEMS = ("does not exist", "No such file", "Permission denied", "is not readable", "is a directory")
+
+
 def translate_errors(invoke):
     """Turn domain and database errors into one-line click errors with the right exit code."""
 
@@ -31,6 +34,13 @@ def translate_errors(invoke):
             return invoke(self, ctx)
         except InvestigateError as ex:
             raise InvestigateClickError(str(ex), ex.exit_code) from ex
+        except click.BadParameter as ex:
+            # A missing or unreadable file is not a usage mistake: one line, as for every
+            # other bad input, without the usage block.
+            message = ex.format_message()
+            if any(s in message for s in _FILE_PROBLEMS):
+                raise InvestigateClickError(message, 2) from ex
+            raise
         except sqlite3.OperationalError as ex:
             if "readonly" in str(ex) or "read-only" in str(ex):
                 raise InvestigateClickError(f"the workspace database is read-only: {ex}", 1) from ex

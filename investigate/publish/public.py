@@ -247,6 +247,26 @@ def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Nami
                     "values (?,?,?,?,?,?)", [case["slug"], business, issue, len(dates), min(dates), max(dates)])
 
 
+def leftovers(out_dir: Path) -> list[Path]:
+    """Temporary files of a publish that was killed (its process is gone)."""
+    from ..teamwork import _alive
+
+    found = []
+    for path in Path(out_dir).glob(f".{PUBLIC_DB}.*.tmp*"):
+        pid = path.name[len(PUBLIC_DB) + 2:].split(".")[0]
+        if not (pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid()):
+            found.append(path)
+    return found
+
+
+def clean_leftovers(out_dir: Path) -> list[str]:
+    removed = []
+    for path in leftovers(out_dir):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
 def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None = None,
                  override: str | None = None, now: datetime | None = None, record: bool = True) -> dict:
     """Build ``out_dir/public.db`` and its Datasette metadata; record each case's version.
@@ -261,6 +281,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     chosen = select_cases(ws, slugs)
     overrides = {c["id"]: gate.require_publishable(ws, c, override=override) for c in chosen}
     target = out_dir / PUBLIC_DB
+    clean_leftovers(out_dir)
     tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     summaries = []
