@@ -127,6 +127,11 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
         except InvestigateError as ex:
             report.problems.append(Problem("checkpoint", "log", f"the recorded checkpoint cannot be checked: {ex}"))
 
+    from .log import check_timestamps
+
+    for problem in check_timestamps(ws):
+        report.problems.append(Problem("timestamp", "log_checkpoints", problem))
+
     # What a killed merge or publish left behind: the next run cleans it; until then, say so.
     for folder in sorted(ws.root.glob(".incoming-*")):
         report.problems.append(Problem("leftover", folder.name, "staging folder of an interrupted merge "

@@ -60,6 +60,10 @@ tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y
 [publish]
 licence = "CC BY 4.0"
 source = ""
+
+[timestamp]
+tsa_url = ""                   # an RFC 3161 timestamp authority for every checkpoint; empty = none
+tsa_roots = []                 # PEM files of its certificate chain, to verify its tokens
 """
 
 

@@ -200,3 +200,54 @@ def test_a_malformed_checkpoint_file_is_a_one_line_error(workspace, run, tmp_pat
     assert len(result.output.strip().splitlines()) == 1
     missing = run("verify", "--against", tmp_path / "nope.txt")
     assert missing.exit_code != 0 and "no such file" in missing.output
+
+
+# -- timestamps from a real authority on 127.0.0.1 --------------------------------------------
+
+
+def use_authority(ws, url, root):
+    text = (ws.root / "investigate.toml").read_text()
+    text = text.replace('tsa_url = ""', f'tsa_url = "{url}"').replace(
+        "tsa_roots = []", f'tsa_roots = ["{root}"]')
+    (ws.root / "investigate.toml").write_text(text)
+
+
+def test_checkpoints_get_a_timestamp_that_verify_checks(workspace, tmp_path):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+    from tsa_server import TimestampAuthority
+
+    with TimestampAuthority(tmp_path / "tsa") as tsa:
+        use_authority(workspace, tsa.url, tsa.authority["root"])
+        result = CliRunner().invoke(cli, ["-w", str(workspace.root), "checkpoint", "--json"])
+        assert result.exit_code == 0, result.output
+        stamped = json.loads(result.stdout)["timestamp"]
+        assert stamped["stamped_at"] and tsa.requests == 1
+    assert CliRunner().invoke(cli, ["-w", str(workspace.root), "verify"]).exit_code == 0
+    # A token moved to another checkpoint no longer verifies.
+    ws = Workspace(workspace.root)
+    ws.db.execute("update log_checkpoints set note = note || ' ' where tsa_token is not null")
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "verify"])
+    assert result.exit_code == 3 and "timestamp of checkpoint" in result.output
+
+
+def test_offline_checkpoints_are_queued_and_stamped_later(workspace, tmp_path):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+    from tsa_server import TimestampAuthority
+
+    tsa = TimestampAuthority(tmp_path / "tsa")  # made but not started: nobody answers yet
+    tsa.server.server_close()
+    use_authority(workspace, tsa.url, tsa.authority["root"])
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "checkpoint"])
+    assert result.exit_code == 0 and "Timestamp queued" in result.stderr
+    with TimestampAuthority(tmp_path / "tsa2") as online:
+        text = (workspace.root / "investigate.toml").read_text().replace(tsa.url, online.url).replace(
+            str(tsa.authority["root"]), str(online.authority["root"]))
+        (workspace.root / "investigate.toml").write_text(text)
+        result = CliRunner().invoke(cli, ["-w", str(workspace.root), "checkpoint", "--stamp"])
+        assert result.exit_code == 0 and "stamped" in result.output, result.output
+    ws = Workspace(workspace.root)
+    assert ws.db.execute("select count(*) from log_checkpoints where tsa_token is null").fetchone()[0] == 0

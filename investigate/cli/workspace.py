@@ -74,15 +74,31 @@ def verify(ws, against, as_json):
 
 @click.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the checkpoint to FILE.")
+@click.option("--stamp", "stamp_only", is_flag=True,
+              help="Send the checkpoints made offline to the timestamp authority ([timestamp] tsa_url).")
 @json_option
 @pass_workspace
-def checkpoint(ws, out, as_json):
+def checkpoint(ws, out, stamp_only, as_json):
     """Sign the audit log as it is now: a checkpoint (C2SP signed note) of its size and Merkle
-    root. Hand it to someone outside; 'verify --against' proves later that the log only grew."""
+    root. Hand it to someone outside; 'verify --against' proves later that the log only grew.
+
+    With [timestamp] tsa_url in investigate.toml, an RFC 3161 authority vouches for when each
+    checkpoint existed; offline, the request waits for 'checkpoint --stamp'."""
     from pathlib import Path
 
-    from ..log import make_checkpoint
+    from ..log import make_checkpoint, stamp_queued
 
+    if stamp_only:
+        results = stamp_queued(ws)
+        if as_json:
+            echo_json(results)
+            return
+        for r in results:
+            click.echo(f"checkpoint {r['checkpoint']}: " + (f"stamped {r['stamped_at']}" if "stamped_at" in r
+                                                            else f"still queued ({r['reason']})"))
+        if not results:
+            click.echo("No checkpoint waits for a timestamp.")
+        return
     result = make_checkpoint(ws)
     if out:
         Path(out).write_text(result["note"], encoding="utf-8")
@@ -90,6 +106,12 @@ def checkpoint(ws, out, as_json):
         echo_json(result)
     else:
         click.echo(result["note"], nl=False)
+        stamp_result = result.get("timestamp")
+        if stamp_result:
+            click.echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
+                       if "stamped_at" in stamp_result else
+                       f"Timestamp queued: {stamp_result['reason']} (send later: investigate checkpoint --stamp)",
+                       err=True)
 
 
 @click.command()

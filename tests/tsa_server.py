@@ -1,0 +1,92 @@
+"""A real RFC 3161 timestamp authority on 127.0.0.1 for the tests: openssl makes a root and a
+TSA certificate, and every POSTed request is answered by `openssl ts -reply`."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CONFIG = """
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = Test TSA
+[ ca_ext ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ tsa_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+serial = {folder}/serial
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_alg = sha256
+ordering = no
+tsa_name = no
+ess_cert_id_chain = no
+"""
+
+
+def make_authority(folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tsa.cnf").write_text(CONFIG.replace("{folder}", str(folder)))
+    (folder / "serial").write_text("01\n")
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True, cwd=folder)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+        "-subj", "/CN=Test Root", "-config", "tsa.cnf", "-extensions", "ca_ext")
+    run("openssl", "req", *ec, "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=Test TSA", "-config", "tsa.cnf")
+    run("openssl", "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "tsa.pem", "-days", "3650", "-extfile", "tsa.cnf", "-extensions", "tsa_ext")
+    return {"folder": folder, "root": folder / "ca.pem"}
+
+
+class TimestampAuthority:
+    """``with TimestampAuthority(folder) as tsa: tsa.url`` — stops by itself on exit."""
+
+    def __init__(self, folder: Path):
+        self.authority = make_authority(folder)
+        self.requests = 0
+        authority, outer = self.authority, self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                outer.requests += 1
+                query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                folder = authority["folder"]
+                (folder / "q.tsq").write_bytes(query)
+                subprocess.run(["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq",
+                                "-signer", "tsa.pem", "-inkey", "tsa.key", "-out", "r.tsr"],
+                               check=True, capture_output=True, cwd=folder)
+                body = (folder / "r.tsr").read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
