@@ -251,3 +251,32 @@ def test_offline_checkpoints_are_queued_and_stamped_later(workspace, tmp_path):
         assert result.exit_code == 0 and "stamped" in result.output, result.output
     ws = Workspace(workspace.root)
     assert ws.db.execute("select count(*) from log_checkpoints where tsa_token is null").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("lang, heading", [("en", "Custodian's statement"), ("de", "Erklärung des Verwahrers"),
+                                           ("da", "Erklæring fra den ansvarlige")])
+def test_the_custodians_statement_lists_each_file_with_its_proof(workspace, tobacco_case, run, tmp_path, lang, heading):
+    from pypdf import PdfReader
+
+    from investigate.cases import evidence
+
+    photo = tmp_path / "till.jpg"
+    photo.write_bytes(b"\xff\xd8\xff a photo of the till")
+    item = evidence.add_evidence(workspace, tobacco_case["visits"][0], [photo])[0]
+    out = tmp_path / f"statement-{lang}.pdf"
+    result = run("certify", "tobacco-nk", "--lang", lang, "--custodian", "Jana Berg", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["proofs_verified"] is True
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert heading in text and "Jana Berg" in text and item["sha256"] in text.replace(" ", "")
+    assert "till.jpg" not in text  # original names stay out: the other side may read this
+    # The proof printed for the file checks with the independent verifier against the checkpoint.
+    note = PdfReader(out).attachments["log-checkpoint.txt"][0].decode()
+    size, root = independent_check(note, tomllib.loads((workspace.root / "investigate.toml").read_text())["log"]["public_key"])
+    seq = workspace.db.execute("select min(seq) from audit_log where table_name = 'evidence' and row_id = ?",
+                               [item["id"]]).fetchone()[0]
+    leaves = leaves_of(workspace)
+    assert ref_mth(leaves[:size]) == root
+    for h in ref_path(seq - 1, leaves[:size]):
+        assert h.hex() in text.replace(" ", "")
+    assert run("verify", "--against", out).exit_code == 0

@@ -122,6 +122,7 @@ COMMANDS = {
     # issue 12: the provable log
     "checkpoint": "investigate.cli.workspace:checkpoint",
     "prove": "investigate.cli.workspace:prove",
+    "certify": "investigate.cli.report:certify",
     # issue 13: customer-service tests
     "scorecard": "investigate.cli.scorecard:scorecard",
     "company": "investigate.cli.company:company",

@@ -55,3 +55,24 @@ def letter(ws, case_ref, store_ref, lang, out, as_json):
         echo_json(result)
     else:
         click.echo(f"Wrote {result['pdf']}")
+
+
+@click.command()
+@click.argument("case_ref", metavar="CASE")
+@click.option("--lang", type=click.Choice(LANGS), help="Default: the case's language.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Default: reports/CASE-custodian-statement-LANG.pdf.")
+@click.option("--custodian", help='Who certifies, e.g. "Jana Berg, head of research".')
+@json_option
+@pass_workspace
+def certify(ws, case_ref, lang, out, custodian, as_json):
+    """Write the custodian's statement for CASE's evidence: each file's SHA-256, size, capture
+    time and place, when it entered the log and its inclusion proof under a checkpoint signed
+    for the statement (in the manner of FRE 902(14) or a Beweissicherung record)."""
+    from ..reports.certify import build_certificate
+
+    result = build_certificate(ws, get_case(ws, case_ref), lang=lang, out=out, custodian=custodian)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"Wrote {result['pdf']}: {result['evidence']} evidence file(s), checkpoint of "
+                   f"{result['checkpoint']['size']} entries.")
