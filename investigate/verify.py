@@ -58,6 +58,15 @@ def file_sha256(path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+_ENTRY_COLUMNS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")
+
+
+def _missing(report: "VerifyReport", table: str, known: tuple) -> None:
+    row_id, seq, _, action = known
+    if action != "delete":
+        report.problems.append(Problem("deleted", f"{table} {row_id}", f"row recorded in audit entry {seq} is missing"))
+
+
 def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     """Check everything; ``progress(n)`` is called as work is done, for a progress bar.
     Problems are listed in the order found: the first is the earliest place that breaks."""
@@ -66,8 +75,10 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
 
     prev = audit.GENESIS
     expected_seq = 1
-    latest: dict[tuple[str, str], tuple[int, str | None, str]] = {}
-    for entry in db.query("select * from audit_log order by seq"):
+    # The chain is walked as a stream: a million entries are never held in memory.
+    for row in db.conn.execute("select seq, at, actor, action, table_name, row_id, row_hash, data, prev_hash, hash "
+                               "from audit_log order by seq"):
+        entry = dict(zip(_ENTRY_COLUMNS, row))
         report.audit_entries += 1
         if entry["seq"] != expected_seq:
             report.problems.append(Problem("chain", f"audit_log seq {entry['seq']}",
@@ -77,8 +88,6 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
                                            "the chain link does not match: this entry or the one before it was altered"))
         prev = entry["hash"]
         expected_seq = entry["seq"] + 1
-        if entry["table_name"] and entry["row_id"]:
-            latest[(entry["table_name"], entry["row_id"])] = (entry["seq"], entry["row_hash"], entry["action"])
         if progress and report.audit_entries % 10000 == 0:
             progress(10000)
 
@@ -86,25 +95,35 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     for table in AUDITED_TABLES:
         if table not in present_tables:
             continue
-        seen = set()
-        for row in db.query(f"select * from [{table}] order by rowid"):
+        # Each row against the newest entry that names it, as a merge of two streams sorted by
+        # id: the newest entry per row comes from the (table_name, row_id, seq) index, the rows
+        # from the primary key. (SQLite takes bare columns from the row holding max(seq).)
+        latest = db.conn.execute(
+            "select row_id, max(seq), row_hash, action from audit_log where table_name = ? and row_id is not null "
+            "group by row_id order by row_id", [table])
+        rows = db.conn.execute(f"select * from [{table}] order by id")
+        columns = [d[0] for d in rows.description]
+        known = next(latest, None)
+        for values in rows:
+            row = dict(zip(columns, values))
             report.rows_checked += 1
-            key = (table, row["id"])
-            seen.add(row["id"])
-            known = latest.get(key)
-            if known is None:
+            while known is not None and known[0] < row["id"]:
+                _missing(report, table, known)
+                known = next(latest, None)
+            if known is None or known[0] != row["id"]:
                 report.problems.append(Problem("unaudited", f"{table} {row['id']}",
                                                "row has no audit entry: it was written around the audit log"))
-            elif known[2] == "delete":
+                continue
+            if known[3] == "delete":
                 report.problems.append(Problem("row", f"{table} {row['id']}",
-                                               f"row was deleted in audit entry {known[0]} but is present"))
-            elif known[1] != ws.row_hash(table, row):
+                                               f"row was deleted in audit entry {known[1]} but is present"))
+            elif known[2] != ws.row_hash(table, row):
                 report.problems.append(Problem("row", f"{table} {row['id']}",
-                                               f"row differs from audit entry {known[0]}: it was altered after it was written"))
-        for (tname, row_id), (seq, _, action) in latest.items():
-            if tname == table and action != "delete" and row_id not in seen:
-                report.problems.append(Problem("deleted", f"{table} {row_id}",
-                                               f"row recorded in audit entry {seq} is missing"))
+                                               f"row differs from audit entry {known[1]}: it was altered after it was written"))
+            known = next(latest, None)
+        while known is not None:
+            _missing(report, table, known)
+            known = next(latest, None)
 
     if "foreign_audit" in present_tables:
         from .teamwork import verify_foreign_chains
