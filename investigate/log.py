@@ -149,32 +149,46 @@ def recomputed_leaves(ws: Workspace, size: int) -> list[bytes]:
     return [entry_leaf(e) for e in _entries(ws, size)]
 
 
-def streaming_roots(ws: Workspace, sizes: set[int]) -> tuple[int, dict[int, bytes]]:
-    """The roots of the log at each of ``sizes`` and now, recomputed from the entries in one
-    pass with O(log n) memory: a million entries need no list of a million hashes."""
-    stack: list[tuple[int, bytes]] = []  # (height, hash) of perfect subtrees on the right edge
-    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in sizes else {}
-    n = 0
+class StreamingTree:
+    """Roots of a growing list of leaves with O(log n) memory: the right edge of perfect
+    subtrees, folded when a root is asked for. ``sizes`` are the sizes whose roots to keep."""
 
-    def fold() -> bytes:
-        acc = stack[-1][1]
-        for _, h in reversed(stack[:-1]):
-            acc = merkle.node_hash(h, acc)
-        return acc
+    def __init__(self, sizes=()):
+        self.sizes = set(sizes)
+        self.stack: list[tuple[int, bytes]] = []
+        self.n = 0
+        self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in self.sizes else {}
 
-    for entry in _entries(ws):
-        if entry["seq"] != n + 1:
-            raise IntegrityError(f"the log has a gap: entry {n + 1} is missing (next is {entry['seq']})")
-        stack.append((0, entry_leaf(entry)))
+    def add(self, leaf: bytes) -> None:
+        stack = self.stack
+        stack.append((0, leaf))
         while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
             height, right = stack.pop()
             _, left = stack.pop()
             stack.append((height + 1, merkle.node_hash(left, right)))
-        n += 1
-        if n in sizes:
-            roots[n] = fold()
-    roots[n] = fold() if stack else merkle.EMPTY_ROOT
-    return n, roots
+        self.n += 1
+        if self.n in self.sizes:
+            self.roots[self.n] = self.root()
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        acc = self.stack[-1][1]
+        for _, h in reversed(self.stack[:-1]):
+            acc = merkle.node_hash(h, acc)
+        return acc
+
+
+def streaming_roots(ws: Workspace, sizes: set[int]) -> tuple[int, dict[int, bytes]]:
+    """The roots of the log at each of ``sizes`` and now, recomputed from the entries in one
+    pass: a million entries need no list of a million hashes."""
+    tree = StreamingTree(sizes)
+    for entry in _entries(ws):
+        if entry["seq"] != tree.n + 1:
+            raise IntegrityError(f"the log has a gap: entry {tree.n + 1} is missing (next is {entry['seq']})")
+        tree.add(entry_leaf(entry))
+    tree.roots[tree.n] = tree.root()
+    return tree.n, tree.roots
 
 
 def inclusion(ws: Workspace, seq: int, size: int | None = None) -> dict:
@@ -460,9 +474,10 @@ def _when(parsed: dict) -> str:
     return (parsed["made_at"] or "")[:10] or "unknown date"
 
 
-def verify_against(ws: Workspace, note: str) -> dict:
+def verify_against(ws: Workspace, note: str, *, computed: tuple[int, dict[int, bytes]] | None = None) -> dict:
     """Check a checkpoint from outside against today's log. Raises IntegrityError naming what
-    broke; returns what was proved."""
+    broke; returns what was proved. ``computed`` = (size, roots) when the caller has already
+    recomputed the roots from the entries (``verify`` does, in its walk of the chain)."""
     parsed = parse_checkpoint(note)
     signer = check_signature(parsed, trusted_keys(ws))
     if parsed["origin"] != key_name(ws) and signer == key_name(ws):
@@ -473,7 +488,10 @@ def verify_against(ws: Workspace, note: str) -> dict:
     if n < m:
         raise IntegrityError(f"the log is shorter than the checkpoint of {when} (size {m}, now {n})")
     # The prefix is recomputed from the entries themselves: stored tree nodes are not trusted.
-    n, roots = streaming_roots(ws, {m})
+    if computed is not None and (m in computed[1] or computed[0] < m):
+        n, roots = computed
+    else:
+        n, roots = streaming_roots(ws, {m})
     if n < m:
         raise IntegrityError(f"the log is shorter than the checkpoint of {when} (size {m}, now {n})")
     if roots[m] != old_root:

@@ -280,3 +280,12 @@ def test_the_custodians_statement_lists_each_file_with_its_proof(workspace, toba
     for h in ref_path(seq - 1, leaves[:size]):
         assert h.hex() in text.replace(" ", "")
     assert run("verify", "--against", out).exit_code == 0
+
+
+def test_the_pdf_metadata_names_the_checkpoint(published):
+    from pypdf import PdfReader
+
+    keywords = PdfReader(published["pdf"]).metadata.get("/Keywords", "")
+    note = PdfReader(published["pdf"]).attachments["log-checkpoint.txt"][0].decode()
+    size = note.split("\n")[1]
+    assert f"log-checkpoint {size} " in keywords
