@@ -193,9 +193,14 @@ def read_document(path: Path) -> dict:
         from pypdf import PdfReader
 
         out["media_type"] = "application/pdf"
-        try:
-            import io
+        if not data.lstrip()[:5] == b"%PDF-":
+            raise InvalidInput(f"{path}: not a readable PDF (no PDF header)")
+        import io
+        import logging
 
+        quiet = logging.getLogger("pypdf")
+        level, quiet.level = quiet.level, logging.CRITICAL  # its warnings would print beside our one line
+        try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 raise InvalidInput(f"{path}: the PDF is encrypted; ask the person for an open copy")
@@ -204,6 +209,8 @@ def read_document(path: Path) -> dict:
             raise
         except Exception as ex:  # pypdf raises many kinds for broken files
             raise InvalidInput(f"{path}: not a readable PDF ({type(ex).__name__})")
+        finally:
+            quiet.setLevel(level)
     elif media_type.startswith("image/"):
         try:
             from PIL import Image
