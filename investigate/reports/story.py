@@ -222,6 +222,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         "version": editorial.next_version(ws, case, "pdf") if public else None,
         "period": (fmt.day(first.isoformat()) if first else "–", fmt.day(last.isoformat()) if last else "–"),
         "company": company_label, "company_named": named or not public, "person": person,
+        "person_start": person[:1].upper() + person[1:],  # the person begins a sentence
         "person_internal": None if public else {"name": source["name"], "consent": bool(story["name_consent"])},
         "items": items, "chart": chart, "promises": promises, "documents": documents, "checks": checks,
         "similar": {"count": similar["count"], "since": fmt.day(similar["since"]) if similar["since"] else None},
