@@ -513,7 +513,9 @@ def stories(db: Database) -> None:
         {"id": str, "case_id": str, "company_id": str, "tip_id": str, "person_label": str, "name_consent": int,
          "consent_at": str, "outcome": str, "outcome_at": str, "created_at": str},
         pk="id",
-        foreign_keys=[("case_id", "cases", "id"), ("company_id", "companies", "id"), ("tip_id", "tips", "id")],
+        # No foreign key to tips: a tip is a source and travels in a bundle only with --with-sources,
+        # while the story travels always.
+        foreign_keys=[("case_id", "cases", "id"), ("company_id", "companies", "id")],
         not_null={"case_id", "company_id"},
     )
     db["stories"].create_index(["case_id"], unique=True)

@@ -303,3 +303,27 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
     assert "Jana Kowalczyk" not in text and "jana.kowalczyk@example.org" not in text
     assert "249 Euro am 18. November 2026 erstattet" in text
     ws.close()
+
+
+@pytest.mark.parametrize("with_sources", [False, True])
+def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with_sources(story, tmp_path,
+                                                                                        with_sources):
+    from investigate.teamwork import merge
+    from investigate.verify import verify
+    from investigate.workspace import init_workspace
+
+    ws, case = story["ws"], story["case"]
+    stories.add_event(ws, case, at=None, what="Confirmed by e-mail", documents=[eml(story["tmp"] / "m.eml")])
+    stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
+    write_bundle(ws, [case], tmp_path / "b.zip", with_sources=with_sources)
+    other = init_workspace(tmp_path / "other", newsroom="Other", timezone_name="Europe/Berlin")
+    merge(other, tmp_path / "b.zip")
+    theirs = other.get("cases", case["id"])
+    assert [e["what"] for e in stories.events(other, theirs)] == [e["what"] for e in stories.events(ws, case)]
+    doc = other.db.execute("select sha256 from story_documents").fetchone()[0]
+    assert other.evidence_path(doc).exists()
+    assert stories.company_named(other, theirs, disclosure.naming(other, theirs).named_stores)
+    people = other.db.execute("select name, contact from story_sources").fetchall()
+    assert people == ([(PERSON, PHONE)] if with_sources else [])
+    assert not verify(other).problems
+    other.close()
