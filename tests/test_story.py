@@ -327,3 +327,29 @@ def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with
     assert people == ([(PERSON, PHONE)] if with_sources else [])
     assert not verify(other).problems
     other.close()
+
+
+def test_editors_story_page_shows_the_same_timeline_and_the_canned_query_runs(story):
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    ws, case = story["ws"], story["case"]
+    event = stories.add_event(ws, case, at=None, what="Confirmed by e-mail", documents=[eml(story["tmp"] / "m.eml")])
+    ds = editors_datasette(ws)
+
+    async def go(path):
+        return await ds.client.get(path)
+
+    page = asyncio.run(go(f"/investigate/cases/{case['id']}"))
+    assert page.status_code == 200
+    html = page.text
+    assert "The hotline promised a refund" in html and "Confirmed by e-mail" in html
+    assert "overdue: counts as broken" in html and "<svg" in html
+    assert "/-/evidence/" + event["documents"][0]["sha256"] in html
+    doc = asyncio.run(go("/-/evidence/" + event["documents"][0]["sha256"]))
+    assert doc.status_code == 200 and b"Ihre Erstattung R-1" in doc.content
+    rows = asyncio.run(go("/investigate/story_timeline.json?case=refund-story&_shape=array")).json()
+    # In time order: the e-mail (16 Sep 2026) came before the fixture's promise (60 days ago).
+    assert [r["what"] for r in rows] == ["Confirmed by e-mail", "The hotline promised a refund"]
+    assert [r["promise_state"] for r in rows] == [None, "overdue"]
