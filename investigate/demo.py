@@ -30,6 +30,9 @@ from pathlib import Path
 
 from . import workspace as workspace_module
 from .cases import cases, evidence, promises, replies, stores, testers, visits
+# Imported here, outside seeded_ids: tips binds new_id at import, and an import inside the seeded
+# block would tie it to that one build's generator, so a second build would draw differently.
+from .cases import tips  # noqa: F401
 from .cases.review import review_visit
 from .errors import InvestigateError
 from .workspace import CONFIG_NAME, Workspace, init_workspace
