@@ -353,3 +353,20 @@ def test_editors_story_page_shows_the_same_timeline_and_the_canned_query_runs(st
     # In time order: the e-mail (16 Sep 2026) came before the fixture's promise (60 days ago).
     assert [r["what"] for r in rows] == ["Confirmed by e-mail", "The hotline promised a refund"]
     assert [r["promise_state"] for r in rows] == [None, "overdue"]
+
+
+def test_leads_open_story_makes_one_person_s_story_and_counts_the_rest_as_similar(run, workspace):
+    ws = workspace
+    company = companies.add_company(ws, name=COMPANY)
+    companies.add_contact_point(ws, company, channel="phone", contact="+49 30 1")
+    made = [tips.add_tip(ws, received_at=(ws.now() - timedelta(days=10 - n)).isoformat(), channel="phone",
+                         company=COMPANY, what_happened="Refund never paid", issue="refund") for n in range(4)]
+    other = tips.add_tip(ws, channel="phone", company=COMPANY, what_happened="Rude staff", issue="courtesy")
+    lead = json.loads(run("leads", "--min", "3", "--json").output)[0]["lead"]
+    out = run("leads", "open", lead, "--story", other["id"][:8])
+    assert out.exit_code != 0 and "not one of lead" in out.output
+    out = run("leads", "open", lead, "--story", made[0]["id"][:8], "--person", "a customer", "--json")
+    assert out.exit_code == 0, out.output
+    case = ws.get("cases", json.loads(out.output)["case"]["id"])
+    assert case["kind"] == "story"
+    assert stories.similar_complaints(ws, case)["count"] == 3

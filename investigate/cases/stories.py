@@ -104,6 +104,27 @@ def create_story(ws: Workspace, *, slug: str, title: str, tip: dict | None = Non
     return {"case": case, "story": story, "company": company}
 
 
+def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str | None = None,
+                         title: str | None = None, **story_fields) -> dict:
+    """``leads open LEAD --story TIP``: one person's story out of a lead. ``tip`` must be one of
+    the lead's complaints; the others stay where they are and count as similar complaints."""
+    from .stores import normalise_name
+    from .tips import _business_sql, leads
+
+    found = [l for l in leads(ws, min_count=1, limit=100_000) if l["lead"].startswith(lead_ref)]
+    if len(found) != 1:
+        raise (NotFound if not found else InvalidInput)(
+            f"no lead {lead_ref!r} (see investigate leads)" if not found else f"lead {lead_ref!r} is ambiguous")
+    lead = found[0]
+    row = ws.db.execute(f"select {_business_sql()}, coalesce(issue, '(no issue given)') from tips where id = ?",
+                        [tip["id"]]).fetchone()
+    if tuple(row) != (lead["key"], lead["issue"]):
+        raise InvalidInput(f"tip {tip['id'][:8]} is not one of lead {lead['lead']}'s complaints")
+    slug = slug or ("story-" + normalise_name(lead["business"])[:40] + "-" + tip["id"][:4])
+    return create_story(ws, slug=slug, title=title or f"{lead['business']}: {lead['issue']}", tip=tip,
+                        **story_fields)
+
+
 def _mentions(text: str, value: str) -> bool:
     from .privacy import _pattern
 
