@@ -370,3 +370,11 @@ def test_leads_open_story_makes_one_person_s_story_and_counts_the_rest_as_simila
     case = ws.get("cases", json.loads(out.output)["case"]["id"])
     assert case["kind"] == "story"
     assert stories.similar_complaints(ws, case)["count"] == 3
+
+
+def test_promise_list_overdue_shows_a_story_promise_beside_the_tests_own(story, run):
+    rows = json.loads(run("promise", "list", "--overdue", "--json").output)
+    assert [(r["id"], r["kind"], r["store_name"], r["what"]) for r in rows] == [
+        (story["first"]["id"], "story", COMPANY, "Refund of 249 EUR")]
+    stories.keep_promise(story["ws"], story["ws"].get("story_events", story["first"]["id"]), kept=False)
+    assert json.loads(run("promise", "list", "--overdue", "--json").output) == []

@@ -360,6 +360,30 @@ def story_promises(ws: Workspace, case: dict, *, now: datetime | None = None, ov
     return [e for e in rows if e["promise_state"] == "overdue"] if overdue else rows
 
 
+def list_story_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
+                        now: datetime | None = None) -> list[dict]:
+    """Promises made to people in stories, shaped like ``promises.list_promises`` rows (the
+    company as ``store_name``), so that ``promise list`` shows them beside the tests' own."""
+    from .promises import promise_state
+
+    now = now or ws.now()
+    if "story_events" not in ws.db.table_names():
+        return []
+    rows = list(ws.db.query(
+        "select e.id, e.case_id, c.slug as case_slug, co.name as store_name, e.promise as what, e.at as promised_at, "
+        "e.due_at, e.kept, e.kept_at from story_events e join cases c on c.id = e.case_id "
+        "join stories st on st.case_id = e.case_id join companies co on co.id = st.company_id "
+        "where e.promise is not null" + (" and e.case_id = ?" if case else "") + " order by e.due_at",
+        [case["id"]] if case else []))
+    out = []
+    for r in rows:
+        r.update(state=promise_state(r, now), visit_id=None, kind="story")
+        r["overdue"] = r["state"] == "overdue"
+        if r["overdue"] or not overdue:
+            out.append(r)
+    return out
+
+
 def checks(ws: Workspace, case: dict, *, approved_only: bool) -> list[dict]:
     """The newsroom's own tests linked to the story (the case's visits, any protocol), with
     their findings: rejected visits never, unapproved ones only for the newsroom."""
