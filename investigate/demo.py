@@ -1,6 +1,6 @@
 """A realistic, seeded demo workspace: Berlin-Neukölln and Kreuzberg, autumn 2026.
 
-Two cases built through the public API, exactly as a newsroom would:
+The cases built through the public API, exactly as a newsroom would:
 
 - ``tobacco-neukoelln-2026``: ~40 shops (three chains and independents) tested by two
   minor testers with consent on file; a few attempts that could not be made; receipt photos
@@ -11,6 +11,8 @@ Two cases built through the public API, exactly as a newsroom would:
   callbacks kept, broken, or overdue.
 - ``service-test-berlin-2026`` (``demo_service.py``): four companies tested by phone, e-mail and
   at the counter, scored by the service protocols.
+- ``story-elektromax-refund`` (``demo_story.py``): one customer's refund, promised twice by the
+  retailer's hotline and paid only after the newsroom's enquiry.
 
 Reproducible: the same seed gives the same ids, stores, answers, outcomes and visit times.
 Fieldwork dates are fixed (October 2026); only the one open reply window is set relative to
@@ -28,6 +30,9 @@ from pathlib import Path
 
 from . import workspace as workspace_module
 from .cases import cases, evidence, promises, replies, stores, testers, visits
+# Imported here, outside seeded_ids: tips binds new_id at import, and an import inside the seeded
+# block would tie it to that one build's generator, so a second build would draw differently.
+from .cases import tips  # noqa: F401
 from .cases.review import review_visit
 from .errors import InvestigateError
 from .workspace import CONFIG_NAME, Workspace, init_workspace
@@ -286,10 +291,15 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
     from .demo_service import build_service_case
 
     service = build_service_case(ws, random.Random(rnd.random()))
+    # The story case (issue 18) follows the service case: its retailer is one of the companies.
+    from .demo_story import build_story_case
+
+    story = build_story_case(ws, random.Random(rnd.random()))
     shutil.rmtree(staging)
     return {
-        "cases": [tobacco["slug"], hotline_case["slug"], service["case"]],
+        "cases": [tobacco["slug"], hotline_case["slug"], service["case"], story["case"]],
         "service": service,
+        "story": story,
         "stores": len(shop_rows) + len(hotlines),
         "testers": len(tester_rows),
         "visits": len(visit_rows) + len(call_visits),

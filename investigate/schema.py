@@ -38,12 +38,17 @@ AUDITED_TABLES = [
     "tip_sources",
     "reply_items",
     "companies",
+    "stories",
+    "story_sources",
+    "story_events",
+    "story_documents",
+    "story_reply_items",
 ]
 
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
 #: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
 #: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
-SECRET_COLUMNS = {"tip_sources": ("contact",)}
+SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact")}
 
 
 @migrations(name="0001_initial")
@@ -492,3 +497,55 @@ def provable_log(db: Database) -> None:
     db.execute("create table if not exists log_checkpoints (id integer primary key, size integer, "
                "root_hash text, note text, made_at text, purpose text, tsa_url text, tsa_token blob, "
                "stamped_at text)")
+
+
+@migrations(name="i18_stories")
+def stories(db: Database) -> None:
+    """Issue 18: one person's story. A case of kind ``story`` has one ``stories`` row (the
+    business, the tip it came from, how the person is described in print, their consent to be
+    named, the outcome); the person's name and contact live apart in ``story_sources`` (like
+    ``tip_sources``: never public, never in a bundle without ``--with-sources``); the timeline's
+    dated events may carry a promise made to the person; the person's documents are content-
+    addressed like evidence; ``story_reply_items`` records which events a reply request put to
+    the business, hashed as findings are."""
+    db["cases"].add_column("kind", str)
+    db["stories"].create(
+        {"id": str, "case_id": str, "company_id": str, "tip_id": str, "person_label": str, "name_consent": int,
+         "consent_at": str, "outcome": str, "outcome_at": str, "created_at": str},
+        pk="id",
+        # No foreign key to tips: a tip is a source and travels in a bundle only with --with-sources,
+        # while the story travels always.
+        foreign_keys=[("case_id", "cases", "id"), ("company_id", "companies", "id")],
+        not_null={"case_id", "company_id"},
+    )
+    db["stories"].create_index(["case_id"], unique=True)
+    db["story_sources"].create(
+        {"id": str, "story_id": str, "name": str, "contact": str},
+        pk="id",
+        foreign_keys=[("story_id", "stories", "id")],
+        not_null={"story_id"},
+    )
+    db["story_sources"].create_index(["story_id"], unique=True)
+    db["story_events"].create(
+        {"id": str, "case_id": str, "at": str, "what": str, "channel": str, "source": str, "promise": str,
+         "due_at": str, "kept": int, "kept_at": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id")],
+        not_null={"case_id", "at", "what", "source"},
+    )
+    db["story_events"].create_index(["case_id", "at"])
+    db["story_documents"].create(
+        {"id": str, "case_id": str, "event_id": str, "sha256": str, "size": int, "media_type": str,
+         "original_name": str, "sent_at": str, "sender": str, "subject": str, "text": str, "added_at": str},
+        pk="id",
+        foreign_keys=[("case_id", "cases", "id"), ("event_id", "story_events", "id")],
+        not_null={"case_id", "sha256"},
+    )
+    db["story_documents"].create_index(["case_id"])
+    db["story_reply_items"].create(
+        {"id": str, "reply_id": str, "event_id": str, "covered_hash": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("reply_id", "replies", "id"), ("event_id", "story_events", "id")],
+        not_null={"reply_id", "event_id", "covered_hash"},
+    )
+    db["story_reply_items"].create_index(["reply_id"])

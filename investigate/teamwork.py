@@ -43,10 +43,11 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
 TABLES = ["companies", "stores", "testers", "cases", "case_stores", "visits", "findings", "evidence",
-          "promises", "replies", "reviews", "reply_items"]
+          "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_documents",
+          "story_reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
 #: reporter's bundle must not carry who told the newsroom what.
-SOURCE_TABLES = ["tips", "tip_sources"]
+SOURCE_TABLES = ["tips", "tip_sources", "story_sources"]
 SOURCES_KEY_MEMBER = "sources.key"
 
 
@@ -54,8 +55,8 @@ SOURCES_KEY_MEMBER = "sources.key"
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
                "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
-               "companies": ("name_key",)}
-SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources"}
+               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",)}
+SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
 
 
 class BundleError(InvestigateError):
@@ -89,10 +90,17 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
         "reply_items": q(f"select i.* from reply_items i join replies r on r.id = i.reply_id where r.case_id in ({marks}) "
                          "order by i.id"),
     }
+    # A story's timeline, documents and what its requests put to the company (issue 18).
+    rows["stories"] = q(f"select * from stories where case_id in ({marks}) order by id")
+    rows["story_events"] = q(f"select * from story_events where case_id in ({marks}) order by id")
+    rows["story_documents"] = q(f"select * from story_documents where case_id in ({marks}) order by id")
+    rows["story_reply_items"] = q(f"select i.* from story_reply_items i join replies r on r.id = i.reply_id "
+                                  f"where r.case_id in ({marks}) order by i.id")
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
     # The companies the stores belong to travel with them (a service case's contact points).
-    company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")})
+    company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")}
+                         | {s["company_id"] for s in rows["stories"]})
     rows["companies"] = [ws.get("companies", i) for i in company_ids]
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
@@ -105,6 +113,10 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
             f"select * from tip_sources where tip_id in ({','.join('?' for _ in tip_ids)}) order by id", tip_ids))
         rows["stores"] += [ws.get("stores", i) for i in sorted({t["store_id"] for t in rows["tips"] if t["store_id"]})
                            if i not in set(store_ids)]
+        story_ids = [s["id"] for s in rows["stories"]]
+        rows["story_sources"] = list(ws.db.query(
+            f"select * from story_sources where story_id in ({','.join('?' for _ in story_ids)}) order by id",
+            story_ids))
     return {t: rows[t] for t in tables}
 
 
@@ -129,7 +141,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     members["audit.json"] = _json(chain)
     if with_sources:
         members[SOURCES_KEY_MEMBER] = ws.sources_key.hex().encode()
-    shas = sorted({e["sha256"] for e in rows["evidence"]})
+    shas = sorted({e["sha256"] for t in ("evidence", "story_documents") for e in rows[t]})
     manifest = {
         "format": FORMAT,
         "workspace_id": workspace_id(ws),
@@ -246,7 +258,7 @@ def _check_rows(path: Path, table: str, rows: list) -> None:
         bad = [k for k, v in row.items() if not isinstance(k, str) or isinstance(v, (dict, list))]
         if bad:
             raise BundleError(f"{path}: rows/{table}.json row {row['id']!r}: column {bad[0]!r} holds no plain value")
-        if table == "evidence" and not HASH.match(str(row.get("sha256"))):
+        if table in ("evidence", "story_documents") and not HASH.match(str(row.get("sha256"))):
             raise BundleError(f"{path}: evidence {row['id']!r} has sha256 {str(row.get('sha256'))[:70]!r}, "
                               "which is not a SHA-256 (64 hexadecimal digits)")
 
@@ -483,7 +495,7 @@ def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
                             ":theirs, :detected_at)", conflict)
                         if cur.rowcount:
                             conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
-                if table == "evidence":
+                if table in ("evidence", "story_documents"):
                     for row in new_rows:
                         # Hashed even when we hold the file already: a bundle that lies is refused.
                         staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))

@@ -167,8 +167,11 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
         report.problems.append(Problem("leftover", f"public/{path.name}", "temporary file of an interrupted "
                                                                            "publish (the next publish removes it)"))
 
-    if "evidence" in present_tables:
-        for item in db.query("select id, sha256 from evidence order by added_at, id"):
+    # A story's documents are evidence too, stored the same way.
+    sources = [t for t in ("evidence", "story_documents") if t in present_tables]
+    if sources:
+        sql = " union all ".join(f"select id, sha256, added_at from {t}" for t in sources)
+        for item in db.query(f"select id, sha256 from ({sql}) order by added_at, id"):
             report.evidence_checked += 1
             path = ws.evidence_path(item["sha256"])
             if not path.exists():

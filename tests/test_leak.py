@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from investigate.cases import cases, editorial, evidence, promises, replies, stores, testers, tips, visits
+from pypdf import PdfReader
+
+from investigate.cases import (cases, companies, editorial, evidence, promises, replies, stores, stories, testers,
+                              tips, visits)
 from investigate.cases.review import review_visit
 from investigate.disclosure import gate
 from investigate.interop.export import export_lives
 from investigate.publish.public import build_public, export_public
+from investigate.reports.build import build_report
 
 PRIVATE = {
     "tester code": "TLEAKCODE9",
@@ -46,6 +50,14 @@ PRIVATE = {
     "unnamed store's chain": "LEAK-UNNAMED-CHAIN",
     "a tip's own text for a company it could not match": "LEAK-TIP-COMPANY",
     "a store named in a correction, unnameable since": "LEAK-STALE-STORE",
+    "a story's person without consent": "LEAK-PERSON-NAME",
+    "a story's person's contact": "LEAK-PERSON-CONTACT",
+    "a story's company, not yet asked about every event": "LEAK-STORY-COMPANY",
+    "that company's hotline": "LEAK-STORY-HOTLINE",
+    "a story document's file name": "LEAK-DOCNAME",
+    "a story document's sender": "LEAK-SENDER",
+    "a story document's subject": "LEAK-SUBJECT",
+    "a story document's text": "LEAK-DOC-TEXT",
 }
 
 
@@ -122,7 +134,31 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
     replies.request_reply(ws, hotline_case, line, requested_at=(ws.now() - timedelta(days=19)).isoformat())
     editorial.sign_off(ws, hotline_case, role="legal counsel", signed_by="LEAK-SIGNER")
     gate.mark_published(ws, hotline_case, override="leak test")
-    return [case, hotline_case]
+    return [case, hotline_case, planted_story(ws, tmp_path)]
+
+
+def planted_story(ws, tmp_path: Path) -> dict:
+    """A story whose person did not consent to be named and whose company was asked, then
+    told of one more event: unnamed again. Its texts name the company (recorded before)."""
+    company = companies.add_company(ws, name="LEAK-STORY-COMPANY")
+    companies.add_contact_point(ws, company, channel="phone", contact="LEAK-STORY-HOTLINE")
+    t0 = ws.now() - timedelta(days=50)
+    tip = tips.add_tip(ws, received_at=t0.isoformat(), channel="email", company="LEAK-STORY-COMPANY",
+                       what_happened="Refund never paid.", contact="LEAK-TIP-CONTACT", issue="refund")
+    case = stories.create_story(ws, slug="leak-story", title="Leak story", tip=tip, person_name="LEAK-PERSON-NAME",
+                                contact="LEAK-PERSON-CONTACT", person_label="a customer from Mitte",
+                                jurisdiction="Berlin", legal_basis="BGB", description="Documents.")["case"]
+    mail = tmp_path / "LEAK-DOCNAME.eml"
+    mail.write_text("From: LEAK-SENDER <x@example.org>\nDate: Mon, 05 Oct 2026 10:15:00 +0200\n"
+                    "Subject: LEAK-SUBJECT\n\nLEAK-DOC-TEXT\n", encoding="utf-8")
+    stories.add_event(ws, case, at=(t0 + timedelta(days=1)).isoformat(), what="LEAK-STORY-COMPANY promised a refund",
+                      promise="a refund", due=(t0 + timedelta(days=10)).isoformat(), documents=[mail])
+    stories.request_story_reply(ws, case, requested_at=(t0 + timedelta(days=2)).isoformat())
+    stories.record_story_answer(ws, case, answer="We will look into it.", answered_at=(t0 + timedelta(days=3)).isoformat())
+    stories.add_event(ws, case, at=(t0 + timedelta(days=20)).isoformat(), what="A second promise, again unpaid")
+    stories.record_outcome(ws, case, what="LEAK-STORY-COMPANY paid after our enquiry")
+    gate.mark_published(ws, case, override="leak test: the company was not asked about every event on purpose")
+    return case
 
 
 @pytest.fixture
@@ -135,6 +171,11 @@ def published(workspace, tmp_path):
     export_public(workspace, leak, "csv", out / "export-csv", override="LEAK-OVERRIDE-REASON")
     export_public(workspace, leak, "json", out / "export-json", override="LEAK-OVERRIDE-REASON")
     export_lives(workspace, leak, out / "export-lives", public=True, override="LEAK-OVERRIDE-REASON")
+    # The public one-case report, as bytes and as the text a reader sees (the PDF compresses it).
+    story = build_report(workspace, cases.get_case(workspace, "leak-story"), edition="public", lang="en",
+                         out=out / "story.pdf", override="LEAK-OVERRIDE-REASON")
+    text = "\n".join(page.extract_text() for page in PdfReader(story["pdf"]).pages)
+    (out / "story.txt").write_text(" ".join(text.split()), encoding="utf-8")
     return workspace, out, result
 
 
@@ -178,5 +219,14 @@ def test_the_public_copy_still_holds_what_is_public(published):
     assert db.execute("select named from stores where id = ?", [hidden]).fetchone() == (0,)
     # The same pseudonym as in the stores table; an unnamed chain and an unmatched company as such.
     assert counts == {"Named Shop": 2, hidden: 1, "Chain A": 1, "Business A": 1}
-    stories = [r[0] for r in db.execute("select story from complaint_stories order by story")]
-    assert stories == ["Same at the other shop.", "Sold to a child.", "They sold cigarettes to my son (published with consent)."]
+    quoted = [r[0] for r in db.execute("select story from complaint_stories order by story")]
+    assert quoted == ["Same at the other shop.", "Sold to a child.", "They sold cigarettes to my son (published with consent)."]
+
+
+def test_the_public_story_still_tells_the_story(published):
+    """Guard against a story leak test that passes because nothing was printed."""
+    _, out, _ = published
+    text = (out / "story.txt").read_text(encoding="utf-8")
+    assert "[…] promised a refund" in text and "A second promise, again unpaid" in text
+    assert "A customer from Mitte complained about Company A" in text
+    assert "[…] paid after our enquiry" in text

@@ -199,3 +199,79 @@ def test_no_published_byte_breaks_the_publication_policy(plan):
         ws.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- stories (issue 18): every event put to the company, the person a protected source ----------
+
+STORY_COMPANY = "Trovanix Haushalt"
+STORY_PERSON = "Ebbelina Snorquist"
+STORY_CONTACT = "ebq-88@example.org"
+STORY_HOTLINE = "+49 30 7777 0"
+
+story_plan_st = st.fixed_dictionaries({
+    "reply_days": st.integers(1, 10),
+    "events": st.lists(st.tuples(st.integers(30, 60), st.booleans(), st.booleans()), min_size=1, max_size=3),
+    # Days ago the company was asked (None: never), whether it answered, and a later event (days ago).
+    "request": st.one_of(st.none(), st.integers(0, 25)),
+    "answered": st.booleans(),
+    "late_event": st.one_of(st.none(), st.integers(1, 28)),
+    "consent": st.booleans(),
+})
+
+
+def oracle_story_nameable(ws, case, now) -> bool:
+    """From the raw tables: a closed request exists, and every event was put to the company by
+    a closed request made after it."""
+    closed = {r["id"]: r["requested_at"] for r in ws.db.query("select * from replies where case_id = ?", [case["id"]])
+              if r["answered_at"] or datetime.fromisoformat(r["deadline"]) <= now}
+    if not closed:
+        return False
+    for e in ws.db.query("select id, at from story_events where case_id = ?", [case["id"]]):
+        ok = any(closed.get(reply_id) and datetime.fromisoformat(closed[reply_id]) >= datetime.fromisoformat(e["at"])
+                 for (reply_id,) in ws.db.execute("select reply_id from story_reply_items where event_id = ?", [e["id"]]))
+        if not ok:
+            return False
+    return True
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(plan=story_plan_st)
+def test_no_published_story_names_a_company_not_asked_about_every_event_or_the_person_without_consent(plan):
+    from investigate.cases import companies, stories
+
+    tmp = Path(tempfile.mkdtemp(prefix="inv-prop-story-"))
+    try:
+        ws = init_workspace(tmp / "ws", newsroom="Prop Newsroom", timezone_name="Europe/Berlin")
+        now = ws.now()
+        company = companies.add_company(ws, name=STORY_COMPANY)
+        companies.add_contact_point(ws, company, channel="phone", contact=STORY_HOTLINE)
+        case = stories.create_story(ws, slug="prop-story", title="Property story", company=company,
+                                    person_name=STORY_PERSON, name_consent=plan["consent"], contact=STORY_CONTACT,
+                                    person_label="a customer from Mitte", reply_days=plan["reply_days"],
+                                    jurisdiction="Berlin", legal_basis="BGB", description="Documents.")["case"]
+        for i, (days_ago, names_company, promised) in enumerate(plan["events"]):
+            at = now - timedelta(days=days_ago, minutes=i)
+            stories.add_event(ws, case, at=at.isoformat(),
+                              what=f"{STORY_COMPANY} said no" if names_company else f"Event {i}",
+                              promise="a refund" if promised else None,
+                              due=(at + timedelta(days=7)).isoformat() if promised else None)
+        if plan["request"] is not None:
+            asked = now - timedelta(days=plan["request"])
+            stories.request_story_reply(ws, case, requested_at=asked.isoformat())
+            if plan["answered"]:
+                stories.record_story_answer(ws, case, answer="We are sorry.",
+                                            answered_at=min(now, asked + timedelta(days=1)).isoformat())
+        if plan["late_event"] is not None:
+            stories.add_event(ws, case, at=(now - timedelta(days=plan["late_event"])).isoformat(), what="Later call")
+        pdf = build_report(ws, case, lang="en", out=tmp / "story.pdf", override="property test")["pdf"]
+        text = " ".join("\n".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+        nameable = oracle_story_nameable(ws, case, ws.now())
+        assert (STORY_COMPANY in text) == nameable, text
+        assert STORY_HOTLINE not in text and STORY_CONTACT not in text
+        assert (STORY_PERSON in text) == plan["consent"]
+        from investigate.disclosure.gate import checklist
+
+        assert {i["key"]: i["ok"] for i in checklist(ws, case)}["story_reply"] == nameable
+        ws.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -42,6 +42,13 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
     if "tip_sources" in ws.db.table_names():
         found += [("a tip source's contact", r[0]) for r in ws.db.execute(
             "select contact from tip_sources where contact is not null")]
+    if "story_sources" in ws.db.table_names():
+        # The person behind a story: their contact always, their name unless they consented.
+        for name, contact, consent in ws.db.execute(
+                "select ss.name, ss.contact, s.name_consent from story_sources ss join stories s on s.id = ss.story_id"):
+            found.append(("a story source's contact", contact))
+            if not consent:
+                found.append(("the name of a person who did not consent to be named", name))
     if businesses and case is not None:
         if named is None:
             named = nameable_store_ids(ws, case, approved_only=False)
@@ -69,8 +76,28 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
                     found.append(("an unnamed business's chain", chain))
                 if company and store_id not in named and not (chain and chain in named_chains):
                     found.append(("a business named in a tip", company))
+        if (case.get("kind") or "") == "story":
+            found += _story_company_strings(ws, case, named)
     return [(kind, value.strip()) for kind, value in found
             if value and len(value.strip()) >= MIN_LENGTH]
+
+
+def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[tuple[str, str]]:
+    """A story's company and all its contact points are private until the company may be
+    named, also those the case never tested (the person dealt with them)."""
+    from .stories import company_named, story_of
+
+    story = story_of(ws, case)
+    if story is None or company_named(ws, case, named):
+        return []
+    company = ws.get("companies", story["company_id"])
+    found = [("an unnamed business's name", company["name"])]
+    for s in ws.db.query("select name, chain, address, contact, licence_number from stores where company_id = ?",
+                         [company["id"]]):
+        found += [("an unnamed business's name", s["name"]), ("an unnamed business's chain", s["chain"]),
+                  ("an unnamed business's address", s["address"]), ("an unnamed business's contact", s["contact"]),
+                  ("an unnamed business's licence number", s["licence_number"])]
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -248,6 +248,11 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
         h = covered_hash(store_id=f["store_id"], visit_id=f["visit_id"], visited_at=f["visited_at"], finding=f)
         if (f["store_id"], h) not in covered:
             status[f["store_id"]] = "not_covered"
+    if (case.get("kind") or "") == "story":
+        # A story's claims are its events too: every one must have been put to the company.
+        from .stories import apply_story_coverage
+
+        apply_story_coverage(ws, case, status, set(closed))
     return status
 
 

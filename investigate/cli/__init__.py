@@ -126,6 +126,8 @@ COMMANDS = {
     # issue 13: customer-service tests
     "scorecard": "investigate.cli.scorecard:scorecard",
     "company": "investigate.cli.company:company",
+    # issue 18: one person's story
+    "story": "investigate.cli.story:story",
 }
 
 

@@ -17,7 +17,17 @@ def case():
 @case.command("new")
 @click.argument("slug")
 @click.option("--title", required=True, help='E.g. "Tobacco sales to minors, Neukölln, Nov 2026".')
-@click.option("--protocol", required=True, help="Protocol key (see: investigate protocol list).")
+@click.option("--protocol", help="Protocol key (see: investigate protocol list); a story's checks default to "
+              "phone-hotline.")
+@click.option("--kind", type=click.Choice(["sample", "story"]), default="sample", show_default=True,
+              help="sample: stores tested under one protocol; story: one person's account (see investigate story).")
+@click.option("--tip", "tip_ref", help="Story: the tip it comes from (its company is the story's business).")
+@click.option("--company", "company_ref", help="Story: the business it is about (default: the tip's company).")
+@click.option("--person", "person_label", help='Story: how the person is described in print, e.g. '
+              '"a customer from Neukölln".')
+@click.option("--person-name", help="Story: the person's name (kept private unless --name-consent).")
+@click.option("--name-consent", is_flag=True, help="Story: the person agreed in writing to be named.")
+@click.option("--contact", help="Story: the person's phone or e-mail (never public; default: the tip's).")
 @click.option("--jurisdiction", default="", help="Where the law applies, e.g. Berlin, DE.")
 @click.option("--legal-basis", default="", help="The statute the test checks, e.g. JuSchG § 10.")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Report language (default: workspace's).")
@@ -29,9 +39,33 @@ def case():
 @click.option("--description", default="", help="The method, as printed in the report.")
 @json_option
 @pass_workspace
-def case_new(ws, slug, title, protocol, jurisdiction, legal_basis, language, reply_days, working_days, holidays,
-             description, as_json):
+def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label, person_name, name_consent, contact,
+             jurisdiction, legal_basis, language, reply_days, working_days, holidays, description, as_json):
     """Open a new case SLUG (lowercase, dashes)."""
+    story_options = [tip_ref, company_ref, person_label, person_name, name_consent, contact]
+    if kind == "story":
+        from ..cases import stories
+        from ..cases.companies import get_company
+        from ..cases.tips import get_tip
+
+        made = stories.create_story(
+            ws, slug=slug, title=title, protocol=protocol, tip=get_tip(ws, tip_ref) if tip_ref else None,
+            company=get_company(ws, company_ref) if company_ref else None, person_label=person_label,
+            person_name=person_name, name_consent=name_consent, contact=contact, jurisdiction=jurisdiction,
+            legal_basis=legal_basis, language=language, reply_days=reply_days, description=description,
+            reply_calendar="working_days" if working_days else "days", holidays=holidays)
+        row = made["case"]
+        if as_json:
+            echo_json({**row, "story": made["story"]["id"], "company": made["company"]["name"]})
+        else:
+            click.echo(f"Created story {row['slug']} ({row['id'][:8]}) about {made['company']['name']}, "
+                       "status planning.")
+        return
+    if any(story_options):
+        raise click.UsageError("--tip, --company, --person, --person-name, --name-consent and --contact are for "
+                               "--kind story")
+    if not protocol:
+        raise click.UsageError("a case needs --protocol (see: investigate protocol list)")
     row = cases.create_case(ws, slug=slug, title=title, protocol=protocol, jurisdiction=jurisdiction,
                             legal_basis=legal_basis, language=language, reply_days=reply_days,
                             description=description, reply_calendar="working_days" if working_days else "days",

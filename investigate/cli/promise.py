@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from ..cases.cases import get_case
@@ -21,7 +23,12 @@ def promise():
 @pass_workspace
 def promise_list(ws, case_ref, overdue, as_json):
     """List promises and when they are due."""
-    rows = list_promises(ws, case=get_case(ws, case_ref) if case_ref else None, overdue=overdue)
+    from ..cases.stories import list_story_promises
+
+    case = get_case(ws, case_ref) if case_ref else None
+    # Promises made to people in stories run on the same clock (mark them with: story keep).
+    rows = list_promises(ws, case=case, overdue=overdue) + list_story_promises(ws, case=case, overdue=overdue)
+    rows.sort(key=lambda r: datetime.fromisoformat(r["due_at"]))  # as times: offsets differ across DST
     if as_json:
         echo_json(rows)
     else:

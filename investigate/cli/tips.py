@@ -180,13 +180,28 @@ def leads_list(ws, min_count, since, limit, as_json):
 
 @leads.command("open")
 @click.argument("lead_ref", metavar="LEAD")
-@click.option("--protocol", required=True, help="Protocol of the new case, e.g. refund-honesty.")
+@click.option("--protocol", help="Protocol of the new case, e.g. refund-honesty (a story's checks: phone-hotline).")
 @click.option("--slug", help="Slug of the new case.")
 @click.option("--title")
+@click.option("--story", "story_tip", metavar="TIP", help="Open one person's story instead: TIP is one of the "
+              "lead's complaints; the others count as similar complaints (see investigate story).")
+@click.option("--person", "person_label", help='Story: how the person is described in print.')
 @json_option
 @pass_workspace
-def leads_open(ws, lead_ref, protocol, slug, title, as_json):
-    """Open a case from LEAD, carrying its tips along."""
+def leads_open(ws, lead_ref, protocol, slug, title, story_tip, person_label, as_json):
+    """Open a case from LEAD, carrying its tips along (or, with --story, one person's story)."""
+    if story_tip:
+        from ..cases.stories import open_story_from_lead
+
+        made = open_story_from_lead(ws, lead_ref, tips_domain.get_tip(ws, story_tip), slug=slug, title=title,
+                                    protocol=protocol, person_label=person_label)
+        if as_json:
+            echo_json({"case": made["case"], "story": made["story"]["id"], "company": made["company"]["name"]})
+        else:
+            click.echo(f"Opened story {made['case']['slug']} about {made['company']['name']}.")
+        return
+    if not protocol:
+        raise click.UsageError("leads open needs --protocol (or --story TIP)")
     result = tips_domain.open_lead(ws, lead_ref, protocol=protocol, slug=slug, title=title)
     if as_json:
         echo_json(result)

@@ -34,9 +34,11 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
     def item(key, ok, detail):
         items.append({"key": key, "ok": bool(ok), "detail": detail})
 
+    story = (case.get("kind") or "") == "story"
     counts = review_counts(ws, case)
     pending = counts["received"] + counts["has_issues"]
-    item("visits_reviewed", pending == 0 and counts["approved"] > 0,
+    # A story may rest on the person's documents alone: its checks need review, not existence.
+    item("visits_reviewed", pending == 0 and (counts["approved"] > 0 or story),
          f"{pending} visit(s) await review" if pending else
          ("no approved visit" if not counts["approved"] else f"{counts['approved']} approved, "
                                                             f"{counts['rejected']} rejected"))
@@ -60,15 +62,28 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
          or f"{len(with_findings)} business(es) with findings asked; every finding put to them and answered "
             "or past its deadline")
 
+    if story:
+        from ..cases.stories import company_named, events
+
+        named = company_named(ws, case, names.named_stores)
+        timeline = events(ws, case)
+        item("story_reply", named and timeline,
+             "no event on the timeline" if not timeline else
+             f"every one of the {len(timeline)} events put to the company, answered or past its deadline" if named
+             else "the company was not asked about every event, or its window is open (investigate story ask)")
+
     missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
     item("methodology", not missing, f"missing: {', '.join(missing)} (investigate case edit)" if missing
          else "protocol, legal basis, jurisdiction and method described")
 
     overall = completion(ws, case)[0] if ws.db.execute(
         "select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() else None
-    item("completion_rate", overall is not None and overall["targets"] > 0,
-         f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
-         if overall and overall["targets"] else "no attempts recorded")
+    if story:
+        item("completion_rate", True, "a story, not a sample: no completion rate")
+    else:
+        item("completion_rate", overall is not None and overall["targets"] > 0,
+             f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
+             if overall and overall["targets"] else "no attempts recorded")
 
     threshold = min_cell(ws, case)
     item("small_cells", threshold >= 3, f"groups under {threshold} visits are merged or withheld"

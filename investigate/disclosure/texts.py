@@ -26,6 +26,12 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
     if "samples" in ws.db.table_names():
         texts += [(f"sample replacement reason of {r[0][:10]}", r[1]) for r in ws.db.execute(
             "select drawn_at, replace_reason from samples where case_id = ?", [case["id"]])]
+    if (case.get("kind") or "") == "story" and "stories" in ws.db.table_names():
+        for r in ws.db.query("select person_label, outcome, outcome_at from stories where case_id = ?", [case["id"]]):
+            texts += [("description of the person", r["person_label"]),
+                      (f"outcome of {(r['outcome_at'] or '')[:10]}", r["outcome"])]
+        for r in ws.db.query("select at, what, promise from story_events where case_id = ?", [case["id"]]):
+            texts += [(f"event of {r['at'][:10]}", r["what"]), (f"promise of {r['at'][:10]}", r["promise"])]
     return [(what, text) for what, text in texts if text]
 
 

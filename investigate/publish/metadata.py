@@ -21,7 +21,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "created_at": "When the case was opened.", "parent_case_id": "The case this one retests.",
         "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
         "reply_calendar": "days or working_days: how the reply window is counted.",
-        "holidays": "Public holidays skipped in working days (DE-BE, DK…)."}),
+        "holidays": "Public holidays skipped in working days (DE-BE, DK…).",
+        "kind": "Empty: stores tested under a protocol; story: one person's account (see stories)."}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
         "licence_number": "Licence or registration number.", "address": "Street address.",
@@ -117,6 +118,34 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
+    "stories": ("One person's story (a case of kind story): the business, the tip it came from, how the person is "
+                "described in print, their consent to be named, and the outcome.", {
+        "id": "Story id (UUID).", "case_id": "The story's case.", "company_id": "The business it is about.",
+        "tip_id": "The tip it came from.", "person_label": "How the person is described in print.",
+        "name_consent": "1 if the person agreed in writing to be named.", "consent_at": "When they agreed.",
+        "outcome": "What happened in the end.", "outcome_at": "When.", "created_at": "When opened."}),
+    "story_sources": ("The person behind a story: name and contact. Private: never published, never in a bundle "
+                      "without --with-sources.", {
+        "id": "Row id.", "story_id": "Story.", "name": "The person's name.", "contact": "Phone or e-mail."}),
+    "story_events": ("A story's timeline: dated events with their source; a promise made to the person runs on "
+                     "the promise clock (overdue counts as broken).", {
+        "id": "Event id (UUID).", "case_id": "The story's case.", "at": "When it happened (ISO 8601, local).",
+        "what": "What happened, as it may be printed.", "channel": "phone, email, letter, counter, web or in_person.",
+        "source": "person, document, newsroom or company.", "promise": "What was promised to the person.",
+        "due_at": "When the promise fell due.", "kept": "1 kept, 0 broken, empty: the clock decides.",
+        "kept_at": "When it was kept.", "created_at": "When recorded."}),
+    "story_documents": ("The person's documents: stored under their SHA-256, never modified; an e-mail's date, "
+                        "sender and subject and a PDF's text are read from the file.", {
+        "id": "Document id (UUID).", "case_id": "The story's case.", "event_id": "The event it belongs to.",
+        "sha256": "SHA-256 of the file.", "size": "Bytes.", "media_type": "Media type.",
+        "original_name": "File name as received (internal).", "sent_at": "E-mail date, or a photo's capture time.",
+        "sender": "E-mail sender (internal).", "subject": "E-mail subject (internal).",
+        "text": "Text of the document, for search (internal).", "added_at": "When added."}),
+    "story_reply_items": ("Which events of a story each reply request put to the company, hashed like findings: "
+                          "an event not covered by a closed request keeps the company unnamed.", {
+        "id": "Item id (UUID).", "reply_id": "The request.", "event_id": "Event put to the company.",
+        "covered_hash": "SHA-256 of what was put: event time, text, channel, source, promise and due time.",
+        "created_at": "When the request was recorded."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
@@ -149,10 +178,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "hash": "This link."}),
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
+          "story_sources",
           "workspace_meta", "foreign_audit"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
-          "companies": "name"}
+          "companies": "name", "story_events": "what", "story_documents": "sha256"}
 FACETS = {
     # Chain and district live on stores (facet there, or use the rate canned query); attempt and
     # round are a click away. Each default facet costs a scan of a large table.
@@ -258,6 +288,33 @@ where p.kept is null and julianday(p.due_at) < julianday('now') order by p.due_a
 select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel
 from replies r join stores s on s.id = r.store_id join cases c on c.id = r.case_id
 where r.answered_at is null and julianday(r.deadline) > julianday('now') order by r.deadline"""},
+    "story_timeline": {"title": "A story's timeline (events, our checks, the enquiry, the answer, the outcome)",
+                       "sql": """
+select at, source, channel, what, promise, due_at,
+  case when promise is null then null when kept = 1 then case when julianday(kept_at) > julianday(due_at)
+    then 'late' else 'kept' end when kept = 0 then 'broken' when julianday(due_at) < julianday('now') then 'overdue'
+    else 'pending' end as promise_state,
+  documents
+from (
+  select e.at, e.source, e.channel, e.what, e.promise, e.due_at, e.kept, e.kept_at,
+    (select count(*) from story_documents d where d.event_id = e.id) as documents
+  from story_events e where e.case_id = (select id from cases where slug = :case)
+  union all
+  select v.visited_at, 'newsroom', s.channel, 'our check: ' || v.protocol || ', ' || v.outcome, null, null, null, null, 0
+  from visits v join stores s on s.id = v.store_id
+  where v.case_id = (select id from cases where slug = :case) and coalesce(v.review_state, '') != 'rejected'
+  union all
+  select distinct r.requested_at, 'newsroom', r.channel, 'asked the company, deadline ' || substr(r.deadline, 1, 10),
+    null, null, null, null, 0 from replies r where r.case_id = (select id from cases where slug = :case)
+  union all
+  select distinct r.answered_at, 'company', null, r.answer, null, null, null, null, 0
+  from replies r where r.case_id = (select id from cases where slug = :case) and r.answered_at is not null
+  union all
+  select st.outcome_at, 'outcome', null, st.outcome, null, null, null, null, 0
+  from stories st where st.case_id = (select id from cases where slug = :case) and st.outcome is not null
+) order by julianday(at)""",
+                       "description": "The same timeline as the one-case report; a promise past due and not marked "
+                                      "is overdue and counts as broken (the promise clock)."},
     "visits_per_tester_per_week": {"title": "Visits per tester per week", "sql": """
 select t.code as tester, strftime('%Y-W%W', v.visited_at) as week, count(*) as visits
 from visits v join testers t on t.id = v.tester_id

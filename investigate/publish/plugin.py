@@ -125,7 +125,8 @@ async def serve_evidence(datasette, request):
         return Response.text("Forbidden", status=403)
     sha = request.url_vars["sha256"]
     db = datasette.get_database("investigate")
-    rows = (await db.execute("select media_type from evidence where sha256 = ? limit 1", [sha])).rows
+    rows = (await db.execute("select media_type from evidence where sha256 = ? union all "
+                              "select media_type from story_documents where sha256 = ? limit 1", [sha, sha])).rows
     path = root / "evidence" / sha[:2] / sha
     if not rows or not path.is_file():
         return Response.text("Not found", status=404)
@@ -179,7 +180,11 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
             return {}
-        return {"investigate_case": {
+        story = None
+        if (case[0].get("kind") or "") == "story" and _workspace_root(datasette) is not None:
+            story = await datasette.get_database(database).execute_fn(
+                lambda conn: _story_page(_workspace_root(datasette), case[0]["id"]))
+        return {"investigate_story": story, "investigate_case": {
             "case": case[0],
             "outcomes": await rows("select outcome, count(*) as n from visits where case_id = ? and kind = 'undercover' "
                                    "group by outcome order by n desc", [pk]),
@@ -198,3 +203,15 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         }}
 
     return related
+
+
+def _story_page(root: Path, case_id: str) -> dict:
+    """A story case's timeline for the editors, from the same code as the one-case report's
+    internal edition: one place for the timeline, its chart and the promise clock."""
+    from ..reports.story import gather_story
+    from ..workspace import Workspace
+
+    with Workspace(root) as ws:
+        context = gather_story(ws, ws.get("cases", case_id), edition="internal", lang="en")
+    return {k: context[k] for k in ("company", "person", "items", "chart", "promises", "documents", "checks",
+                                    "similar", "answers", "outcome")}

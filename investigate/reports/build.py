@@ -43,12 +43,19 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                  out: Path | str | None = None, override: str | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
     override reason); it is then recorded with its version number and SHA-256. A case of scored
-    customer-service tests gets the service report (reports/service.py)."""
+    customer-service tests gets the service report (reports/service.py), a story the one-case
+    report (reports/story.py)."""
     from ..scorecard import is_service_case
     from .service import gather_service
 
     override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
-    if is_service_case(ws, case):
+    if (case.get("kind") or "") == "story":
+        from .story import gather_story
+
+        kind, template = "story", "story.html"
+        context = gather_story(ws, case, edition=edition, lang=lang)
+        figures = dict(context["figures"])
+    elif is_service_case(ws, case):
         kind, template = "service", "service.html"
         context = gather_service(ws, case, edition=edition, lang=lang)
         figures = {k: context["figures"][k] for k in ("tests", "companies")}
