@@ -99,6 +99,11 @@ def checkpoint(ws, out, stamp_only, as_json):
         if not results:
             click.echo("No checkpoint waits for a timestamp.")
         return
+    from ..log import stored_size, sync_tree
+
+    missing = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0] - stored_size(ws.db)
+    with progress(missing if missing > 10000 and not as_json else None, "Adding entries to the Merkle tree") as bar:
+        sync_tree(ws, progress=bar.update)
     result = make_checkpoint(ws)
     if out:
         Path(out).write_text(result["note"], encoding="utf-8")
