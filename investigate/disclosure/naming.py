@@ -58,6 +58,7 @@ class Naming:
     private: list[tuple[str, str]] = field(default_factory=list)
     _chain_letters: dict[str, str] = field(default_factory=dict)
     _business_letters: dict[str, str] = field(default_factory=dict)
+    _matcher: privacy.PrivateMatcher | None = None
 
     def store_named(self, store_id: str | None) -> bool:
         return bool(store_id) and store_id in self.named_stores
@@ -85,17 +86,19 @@ class Naming:
                             key=lambda c: _order_key(self.case, c)):
             self.chain_label(chain)
 
+    @property
+    def matcher(self) -> privacy.PrivateMatcher:
+        if self._matcher is None:
+            self._matcher = privacy.PrivateMatcher(self.private)
+        return self._matcher
+
     def private_kind(self, text: str | None) -> str | None:
-        return privacy.find_private(text, self.private)
+        return self.matcher.find(text)
 
     def redact(self, text: str | None, mark: str = "[…]") -> str | None:
         """``text`` with every private string replaced by ``mark``: the last line of defence
         for text recorded before a business became unnameable again."""
-        if not text:
-            return text
-        for _kind, value in self.private:
-            text = privacy._pattern(value).sub(mark, text)
-        return text
+        return self.matcher.redact(text, mark)
 
     def counts(self) -> dict[str, int]:
         """How many businesses of the case are named, and why the others are not."""
