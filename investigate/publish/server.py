@@ -81,7 +81,7 @@ def public_datasette(out_dir: Path):
     metadata = json.loads((out_dir / "metadata.json").read_text(encoding="utf-8"))
     inspect = json.loads((out_dir / "inspect-data.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(out_dir / "public.db")], metadata=metadata, inspect_data=inspect,
-                     settings={"allow_download": True})
+                     settings={"allow_download": True, "suggest_facets": False})
 
 
 def run(datasette, host: str, port: int) -> None:
