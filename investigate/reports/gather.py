@@ -37,9 +37,12 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     lang = lang or case["language"] or ws.language
     public = edition == "public"
     _ = translations(lang).gettext
-    fmt = Formatter(lang)
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     now = now or ws.now()
     protocol = get_protocol(case["protocol"], ws.root)
+    # Every protocol text in the report's language, or an error naming what is missing: a
+    # German report never falls back to the protocol's English.
+    ptext = protocol.texts(lang)
     scope = PUBLIC if public else WORKING
     names = disclosure.naming(ws, case, on=now)
     named = names.named_stores
@@ -64,6 +67,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             unnamed += 1
     outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
                     "not_completed": _("not completed")}
+    review_text = {"received": _("received"), "has_issues": _("has issues"), "approved": _("approved"),
+                   "rejected": _("rejected")}
     attempt_text = {"completed": _("completed"), "closed": _("store closed"), "not_found": _("store not found"),
                     "minors_not_admitted": _("minors not admitted"), "members_only": _("members only"),
                     "unsafe": _("unsafe"), "other": _("other reason")}
@@ -79,7 +84,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "attempt": attempt_text.get(v["attempt"] or "completed", v["attempt"]),
             "round": v["round"] or 1,
             "tester": None if public else v["tester_code"],
-            "review": None if public else v["review_state"],
+            "review": None if public else review_text.get(v["review_state"] or "received", v["review_state"]),
             "provisional": not public and v["review_state"] != "approved",
             "observer": None if public else v["observer"],
             "notes": None if public else v["notes"],
@@ -89,7 +94,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     for f in ws.db.query(
             f"""select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id
                 where v.case_id = ? and {cond} order by v.visited_at, f.code""", args):
-        findings.append({"store": labels.get(f["store_id"], "?"), "date": fmt.day(f["visited_at"]), "title": f["title"],
+        findings.append({"store": labels.get(f["store_id"], "?"), "date": fmt.day(f["visited_at"]),
+                         "title": ptext.finding_title(f["code"], f["title"]),
                          "statute": f["statute"], "severity": f["severity"], "code": f["code"]})
 
     overall_rows = disclosure.case_rates(ws, case, scope=scope)
@@ -193,12 +199,13 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                     "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
                     "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–"},
         "method": {
-            "protocol": protocol.title, "protocol_description": protocol.description.strip(),
-            "questions": [{"prompt": q.prompt, "choices": ", ".join(q.choices)} for q in protocol.questions],
+            "protocol": ptext.title, "protocol_description": ptext.description,
+            "questions": [{"prompt": ptext.prompts[q.key], "choices": ", ".join(ptext.choice(q.key, c) for c in q.choices)}
+                          for q in protocol.questions],
             "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
             "description": redact(case["description"]),
             "ages": (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
-            "id_policy": protocol.id_policy, "observers": len(observers),
+            "id_policy": ptext.id_policy, "observers": len(observers),
             "observer_names": None if public else observers,
             "draw": draw, "threshold": threshold, "merged": [_("(independent)") if g == "(independent)" else g for g in protected["merged"]], "withheld": protected["withheld"],
             "grouping": _("chain") if by == "chain" else _("district"),

@@ -13,8 +13,9 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
-from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -38,12 +39,28 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def place_locale(lang: str, timezone_name: str | None = None) -> Locale:
+    """The language as written where the newsroom is: English for a Berlin case is ``en_DE``,
+    whose clock has 24 hours ("15:04", not "3:04 PM"). The territory comes from the
+    workspace's time zone (CLDR's zone territories); without one, or where CLDR has no such
+    locale, the language alone."""
+    territory = get_global("zone_territories").get(timezone_name or "")
+    if territory and territory != "001":
+        try:
+            return Locale.parse(f"{lang}_{territory}")
+        except (UnknownLocaleError, ValueError):
+            pass
+    return Locale.parse(lang)
+
+
 class Formatter:
     """Numbers, percentages and dates in one language; handed to the templates."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, timezone_name: str | None = None):
         self.lang = lang
         self.locale = Locale.parse(lang)
+        # Numbers and dates as the language writes them; the clock as the place reads it.
+        self.clock = place_locale(lang, timezone_name)
         pattern = self.locale.percent_formats[None].pattern
         self._pct = pattern.replace("#,##0", "#,##0.0", 1)
 
@@ -72,10 +89,11 @@ class Formatter:
         if not value:
             return "–"
         when = datetime.fromisoformat(value)
-        return f"{format_date(when.date(), 'medium', locale=self.locale)}, {format_time(when, 'short', tzinfo=when.tzinfo, locale=self.locale)}"
+        return f"{format_date(when.date(), 'medium', locale=self.locale)}, {format_time(when, 'short', tzinfo=when.tzinfo, locale=self.clock)}"
 
     def moment(self, value: str | None) -> str:
-        if not value:
-            return "–"
-        when = datetime.fromisoformat(value)
-        return format_datetime(when, "medium", tzinfo=when.tzinfo, locale=self.locale)
+        return self.day_time(value)
+
+    def quote(self, text: str | None) -> str:
+        """Text in the language's quotation marks: “…” in English, „…“ in German."""
+        return translations(self.lang).gettext("“%(text)s”") % {"text": text or ""}
