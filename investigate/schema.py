@@ -465,3 +465,12 @@ def publication_policy(db: Database) -> None:
     db["signoffs"].add_column("audit_seq", int)
     db["samples"].add_column("replaces_sample_id", str)
     db["samples"].add_column("replace_reason", str)
+
+
+@migrations(name="i14_versions_are_content")
+def versions_are_content(db: Database) -> None:
+    """Issue 14: editions of one content in several languages share a version number, so a
+    version may hold several files; each remembers what it says (``content``)."""
+    db["publications"].add_column("content", str)
+    db.execute("drop index if exists idx_publications_case_id_kind_version")
+    db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")

@@ -190,3 +190,17 @@ def test_the_reply_letter_says_what_when_what_was_found_and_until_when(workspace
     de = build_letter(workspace, ready["case"], ready["stores"][0], lang="de", out=tmp_path / "de.pdf")
     assert "Bitte um Stellungnahme" in text_of(de["pdf"])
 
+
+
+def test_editions_of_one_content_in_several_languages_share_one_version(workspace, ready, tmp_path, run):
+    ws, case = workspace, ready["case"]
+    en, de, da = tmp_path / "en.pdf", tmp_path / "de.pdf", tmp_path / "da.pdf"
+    assert build_report(ws, case, lang="en", out=en)["version"] == 1
+    assert build_report(ws, case, lang="de", out=de)["version"] == 1
+    assert "Version 1" in text_of(de) and "Version 2" not in text_of(de)
+    listed = json.loads(run("versions", "tobacco-nk", "--json").output)
+    assert [(v["file"], v["version"], v["language"]) for v in listed] == [(str(de), 1, "de"), (str(en), 1, "en")]
+    assert {v["sha256"] for v in listed} == {editorial.verify_publication(ws, case, p)["sha256"] for p in (en, de)}
+    # A change to what the report says is a new version, in whichever language comes first.
+    review_visit(ws, ready["visits"][0], "reject", comment="tester was 18 on the day")
+    assert build_report(ws, case, lang="da", out=da, override="rejected visit, not yet signed again")["version"] == 2

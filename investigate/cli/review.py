@@ -153,7 +153,10 @@ def correct(ws, case_ref, note, as_json):
 @json_option
 @pass_workspace
 def versions(ws, case_ref, check_file, as_json):
-    """List the published versions of CASE with their SHA-256, or check a file against them."""
+    """List the published files of CASE: version, language, SHA-256; or check a file.
+
+    Editions of one content in several languages share a version number: a new number means
+    the content changed."""
     case = get_case(ws, case_ref)
     if check_file:
         match = editorial.verify_publication(ws, case, check_file)
@@ -165,11 +168,13 @@ def versions(ws, case_ref, check_file, as_json):
         if not match:
             raise IntegrityError(f"{check_file} matches no published version of {case['slug']}")
         return
-    rows = editorial.publications(ws, case)
+    rows = [{"file": r["path"], "kind": r["kind"], "edition": r["edition"], "version": r["version"],
+             "language": r["language"], "sha256": r["sha256"], "size": r["size"], "created_at": r["created_at"],
+             "override_reason": r["override_reason"]} for r in editorial.publications(ws, case)]
     if as_json:
         echo_json(rows)
     else:
-        echo_result(rows, columns=["kind", "edition", "version", "created_at", "sha256", "override_reason"],
+        echo_result(rows, columns=["kind", "version", "language", "created_at", "sha256", "file", "override_reason"],
                     empty="Not published yet.")
 
 

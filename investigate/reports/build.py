@@ -38,7 +38,7 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
               "refused_urls": fetcher.refused}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
-                                           override_reason=override_reason)
+                                           override_reason=override_reason, content=context["content"])
         result.update(version=pub["version"], sha256=pub["sha256"])
     return result
 

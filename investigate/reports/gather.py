@@ -182,14 +182,15 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         near = None
 
     period = (fmt.day(visits[0]["visited_at"]), fmt.day(visits[-1]["visited_at"])) if visits else (None, None)
-    version = editorial.next_version(ws, case, "pdf") if public else None
+    content = editorial.content_key(ws, case, named=named) if public else None
+    version = editorial.next_version(ws, case, "pdf", content=content) if public else None
     chart = rate_chart(protected["rows"], pct=fmt.pct)
     legend = {k: outcome_text[k] for k in ("violation", "compliant", "inconclusive")}
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
     return {
         "lang": lang, "edition": edition, "public": public,
         "title": redact(case["title"]), "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
-        "generated": fmt.long_day(now.date()), "version": version,
+        "generated": fmt.long_day(now.date()), "version": version, "content": content,
         "period": period,
         "figures": {"visits": overall.get("visits", 0) if overall_rows else 0, "eligible": overall["eligible"],
                     "violations": overall["violations"], "rate": fmt.pct(overall["rate"]),
