@@ -470,7 +470,10 @@ def publication_policy(db: Database) -> None:
 @migrations(name="i14_versions_are_content")
 def versions_are_content(db: Database) -> None:
     """Issue 14: editions of one content in several languages share a version number, so a
-    version may hold several files; each remembers what it says (``content``)."""
+    version may hold several files; each remembers what it says (``content``). Cases carry
+    their title and method text per language."""
     db["publications"].add_column("content", str)
+    # A case's title and method text in the other languages it publishes in: {"da": {...}}.
+    db["cases"].add_column("texts", str)
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")

@@ -46,6 +46,7 @@ def case_with_every_finding(ws, key: str):
     protocol = get_protocol(key, ws.root)
     case = cases.create_case(ws, slug=f"lang-{key}", title="Testfall", protocol=key, legal_basis="§ 1",
                              language="de")
+    case = cases.translate_case(ws, case, "da", title="Testsag")
     shop = stores.add_store(ws, name="Laden Eins", address="Weg 1", city="Berlin", district="Mitte")
     tester = (testers.add_tester(ws, code=f"T-{key[:6]}", birth_month="2010-03", consent=True,
                                  consent_date="2026-01-10") if protocol.uses_testers else None)
@@ -120,3 +121,17 @@ def test_times_follow_the_place_and_quotes_the_language():
     assert Formatter("da", "Europe/Copenhagen").day_time(when).endswith("15.04")
     assert Formatter("de").quote("Zur Ecke") == "„Zur Ecke“"
     assert Formatter("da").quote("Hjørnet") == "“Hjørnet”"
+
+
+def test_a_report_in_a_language_the_case_has_no_title_in_is_refused_and_says_how_to_add_it(workspace, tmp_path, run):
+    case = cases.create_case(workspace, slug="tm", title="Tabakverkauf an Minderjährige", protocol="tobacco-minors",
+                             language="de", description="Zwölf Läden, zwei Testpersonen.")
+    result = run("report", "tm", "--edition", "internal", "--lang", "da", "--out", tmp_path / "da.pdf")
+    assert result.exit_code != 0 and "case tm has no title and no description in da" in result.output
+    assert "investigate case edit tm --lang da" in result.output
+    assert run("case", "edit", "tm", "--lang", "da", "--title", "Tobakssalg til mindreårige",
+               "--description", "Tolv butikker, to testpersoner.").exit_code == 0
+    assert run("report", "tm", "--edition", "internal", "--lang", "da", "--out", tmp_path / "da.pdf").exit_code == 0
+    text = words_of(tmp_path / "da.pdf")
+    assert "Tobakssalg til mindreårige" in text and "Tolv butikker" in text
+    assert "Tabakverkauf" not in text and "Zwölf" not in text

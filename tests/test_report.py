@@ -39,6 +39,10 @@ def ready(workspace, tobacco_case):
     for shop in tobacco_case["stores"]:
         replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=9)).isoformat())
     case = ws.update("cases", case["id"], {"description": "Four shops, one tester."})
+    cases.translate_case(ws, case, "de", title="Tabakverkauf an Minderjährige, Neukölln",
+                         description="Vier Geschäfte, eine Testperson.")
+    case = cases.translate_case(ws, cases.get_case(ws, case["id"]), "da", title="Tobakssalg til mindreårige, Neukölln",
+                                description="Fire butikker, én testperson.")
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
     return {**tobacco_case, "case": case}
 

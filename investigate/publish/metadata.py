@@ -21,6 +21,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "created_at": "When the case was opened.", "parent_case_id": "The case this one retests.",
         "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
         "reply_calendar": "days or working_days: how the reply window is counted.",
+        "texts": "Title and method text in the other languages the case publishes in (JSON by language).",
         "holidays": "Public holidays skipped in working days (DE-BE, DK…)."}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
@@ -77,6 +78,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Publication id.", "case_id": "Case.", "kind": "pdf or database.", "edition": "public or internal.",
         "version": "Version number.", "sha256": "SHA-256 of the file.", "size": "Size (bytes).",
         "path": "Where it was written.", "language": "Language.", "override_reason": "Why the checklist was overridden.",
+        "content": "What the file says, whatever its language: editions with the same content share a version.",
         "created_at": "When."}),
     "corrections": ("Corrections to published cases.", {
         "id": "Correction id.", "case_id": "Case.", "note": "The correction.", "created_at": "When.",

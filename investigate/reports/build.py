@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..cases import editorial, replies
+from ..cases.cases import case_text
 from ..disclosure import gate
 from ..errors import InvalidInput
 from ..cases.protocols import get_protocol
@@ -69,7 +70,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     severity_text = {"high": _("serious"), "medium": _("medium"), "low": _("minor"),
                      "observation": _("observation (no breach of law claimed)")}
     context = {
-        "lang": lang, "newsroom": ws.newsroom, "title": case["title"], "store": store,
+        "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
         "protocol": ptext.title, "legal_basis": case["legal_basis"],
         "today": fmt.long_day(today.date()), "deadline": fmt.long_day(request["deadline"]),
         "channel": request["channel"],

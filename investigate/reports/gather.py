@@ -17,6 +17,7 @@ from datetime import datetime
 
 from .. import disclosure, stats
 from ..cases import editorial
+from ..cases.cases import case_text
 from ..cases.protocols import get_protocol
 from ..disclosure import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..disclosure.counting import approved_only
@@ -43,6 +44,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     # Every protocol text in the report's language, or an error naming what is missing: a
     # German report never falls back to the protocol's English.
     ptext = protocol.texts(lang)
+    ctext = case_text(case, lang)
     scope = PUBLIC if public else WORKING
     names = disclosure.naming(ws, case, on=now)
     named = names.named_stores
@@ -189,7 +191,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
     return {
         "lang": lang, "edition": edition, "public": public,
-        "title": redact(case["title"]), "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
+        "title": redact(ctext["title"]), "newsroom": ws.newsroom, "case_slug": case["slug"], "case_id": case["id"],
         "generated": fmt.long_day(now.date()), "version": version, "content": content,
         "period": period,
         "figures": {"visits": overall.get("visits", 0) if overall_rows else 0, "eligible": overall["eligible"],
@@ -204,7 +206,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "questions": [{"prompt": ptext.prompts[q.key], "choices": ", ".join(ptext.choice(q.key, c) for c in q.choices)}
                           for q in protocol.questions],
             "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
-            "description": redact(case["description"]),
+            "description": redact(ctext["description"]),
             "ages": (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
             "id_policy": ptext.id_policy, "observers": len(observers),
             "observer_names": None if public else observers,
