@@ -119,6 +119,13 @@ def build_demo(path: Path | str, *, seed: int = 2026, force: bool = False) -> di
         _remove_existing(root)
     rnd = random.Random(seed)
     ws = init_workspace(root, newsroom="Kiezblatt Recherche", language="de", timezone_name=TZ)
+    # The masthead a newsroom fills in: printed on the report's cover.
+    config = ws.config_path.read_text(encoding="utf-8").replace(
+        '# byline = ["Jane Doe", "John Roe"]', 'byline = ["Aylin Demir", "Jonas Weber"]').replace(
+        '# contact = "tips@example.org"', 'contact = "recherche@kiezblatt.example"').replace(
+        '# url = "https://example.org/tests"', 'url = "https://kiezblatt.example/tabaktest"')
+    ws.config_path.write_text(config, encoding="utf-8")
+    ws.config = ws._read_config()
     try:
         with seeded_ids(random.Random(seed + 1)):
             summary = _populate(ws, rnd)

@@ -208,3 +208,47 @@ def test_editions_of_one_content_in_several_languages_share_one_version(workspac
     # A change to what the report says is a new version, in whichever language comes first.
     review_visit(ws, ready["visits"][0], "reject", comment="tester was 18 on the day")
     assert build_report(ws, case, lang="da", out=da, override="rejected visit, not yet signed again")["version"] == 2
+
+
+def test_the_cover_tells_the_story_and_the_method_says_why_each_business_is_unnamed(workspace, tobacco_case, tmp_path):
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    case = cases.edit_case(ws, case, reply_days=3)
+    sold_closed, _passed, sold_open, _passed_too = tobacco_case["stores"]
+    replies.request_reply(ws, case, sold_closed, requested_at=(ws.now() - timedelta(days=9)).isoformat())
+    replies.request_reply(ws, case, sold_open)
+    ws.config["newsroom"].update(byline=["Ana Ruiz", "Bo Lind"], url="https://example.org/tests")
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="one window still open")
+    pages = PdfReader(out).pages
+    cover = " ".join(pages[0].extract_text().split())
+    assert "In 2 of 4 test purchases, a shop sold tobacco to a tester aged 16." in cover
+    assert "By Ana Ruiz and Bo Lind" in cover and "https://example.org/tests" in cover
+    assert cover.count("Version") == 1
+    text = " ".join(text_of(out).split())
+    assert case["id"] not in text and case["id"][:8] not in text
+    assert all("Test Newsroom" in page.extract_text() for page in pages[1:]), "the footer names the newsroom"
+    # (The sentence may run across a page break: its running header and footer sit inside.)
+    assert "Not named, because they" in text and "passed every test, so there was nothing to put to them: 2." in text
+    assert "Not named yet, because their reply window is still open: 1." in text
+    findings = text[text.index("Findings"):]
+    assert findings.index("Späti Eins") < findings.index("Tobacco product sold to a minor serious")
+    assert "No age check observation (no breach of law claimed)" in findings
+    de = tmp_path / "de.pdf"
+    case = cases.translate_case(ws, case, "de", title="Tabakverkauf an Minderjährige, Neukölln")
+    build_report(ws, case, lang="de", out=de, override="one window still open")
+    assert "Von Ana Ruiz und Bo Lind" in " ".join(PdfReader(de).pages[0].extract_text().split())
+
+
+def test_name_compliant_names_the_businesses_that_passed_and_no_other(workspace, tobacco_case, tmp_path):
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    replies.request_reply(ws, case, tobacco_case["stores"][0])  # sold; its window is open
+    ws.config.setdefault("publish", {})["name_compliant"] = True
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="windows open")
+    text = text_of(out)
+    assert "Späti Zwei" in text and "Tabak Müller" in text
+    assert "Späti Eins" not in text and "Kiosk am Park" not in text

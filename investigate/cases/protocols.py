@@ -143,6 +143,7 @@ class ProtocolText:
     title: str
     description: str
     id_policy: str
+    lede: str
     prompts: dict[str, str]
     choices: dict[str, dict[str, str]]
     findings: dict[str, str]
@@ -174,6 +175,8 @@ class Protocol:
     builtin: bool = True
     extra: dict = field(default_factory=dict)
     translations: dict = field(default_factory=dict)
+    #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
+    lede: str = ""
 
     def finding_codes(self) -> dict[str, str]:
         """Every finding the protocol can give, code → English title."""
@@ -195,12 +198,12 @@ class Protocol:
             return ProtocolText(lang=lang, title=given.get("title", self.title),
                                 description=given.get("description", self.description).strip(),
                                 id_policy=given.get("id_policy", self.id_policy),
+                                lede=given.get("lede", self.lede),
                                 prompts={q.key: given.get("questions", {}).get(q.key, q.prompt) for q in self.questions},
                                 choices=choices,
                                 findings={**self.finding_codes(), **given.get("findings", {})})
         missing = [k for k in ("title", "description") if not given.get(k)]
-        if self.id_policy and not given.get("id_policy"):
-            missing.append("id_policy")
+        missing += [k for k in ("id_policy", "lede") if getattr(self, k) and not given.get(k)]
         missing += [f"questions.{q.key}" for q in self.questions if q.key not in given.get("questions", {})]
         missing += [f"choices.{q.key}.{c}" for q in self.questions for c in q.choices
                     if c not in given.get("choices", {}).get(q.key, {})]
@@ -210,7 +213,8 @@ class Protocol:
             raise MissingTranslation(f"protocol {self.key} has no {LANGUAGE_NAMES.get(lang, lang)} ({lang}) text for "
                                      f"{shown}: add them under [text.{lang}] in {self.source}")
         return ProtocolText(lang=lang, title=given["title"], description=given["description"].strip(),
-                            id_policy=given.get("id_policy", ""), prompts=dict(given["questions"]),
+                            id_policy=given.get("id_policy", ""), lede=given.get("lede", ""),
+                            prompts=dict(given["questions"]),
                             choices={q.key: dict(given["choices"][q.key]) for q in self.questions if q.choices},
                             findings=dict(given.get("findings", {})))
 
@@ -326,8 +330,8 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 # -- loading and validation ------------------------------------------------------------------
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
-             "questions", "rules", "promise_broken", "text"}
-_TEXT_KEYS = {"title", "description", "id_policy", "questions", "choices", "findings"}
+             "questions", "rules", "promise_broken", "text", "lede"}
+_TEXT_KEYS = {"title", "description", "id_policy", "lede", "questions", "choices", "findings"}
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 _TESTER_KEYS = {"min_age", "max_age", "id_policy"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help"}
@@ -479,7 +483,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         if not _LANG_RE.match(lang):
             fail(where, "expected a two-letter language code such as de or da")
         check_keys(given, _TEXT_KEYS, where)
-        for k in ("title", "description", "id_policy"):
+        for k in ("title", "description", "id_policy", "lede"):
             if k in given and not isinstance(given[k], str):
                 fail(f"{where}.{k}", "expected text")
         check_keys(given.get("questions", {}), set(by_key), f"{where}.questions")
@@ -487,6 +491,13 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         for qkey, labels in given.get("choices", {}).items():
             check_keys(labels, set(by_key[qkey].choices), f"{where}.choices.{qkey}")
         check_keys(given.get("findings", {}), codes, f"{where}.findings")
+
+    for where, lede in [("lede", data.get("lede"))] + [(f"text.{lang}.lede", given.get("lede"))
+                                                       for lang, given in translations.items()]:
+        try:
+            lede and lede % {"violations": 1, "eligible": 2, "ages": "16–17"}
+        except (KeyError, ValueError, TypeError) as ex:
+            fail(where, f"may use only %(violations)s, %(eligible)s and %(ages)s ({ex})")
 
     version = data.get("version", 1)
     if not isinstance(version, int):
@@ -507,6 +518,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         source=source,
         builtin=builtin,
         translations=translations,
+        lede=data.get("lede", ""),
     )
 
 

@@ -4,8 +4,10 @@
 list and sentence of that output takes its labels from the answer:
 
 - a store is named when every finding to be published about it was put to it by a reply
-  request whose window has closed (``cases.replies.naming_status``), else it is "Store A"
-  in print and a stable pseudonym (``S-…``) in the public database;
+  request whose window has closed (``cases.replies.naming_status``), or when it passed every
+  test and the newsroom names the businesses that passed (``[publish] name_compliant =
+  true``); else it is "Store A" in print and a stable pseudonym (``S-…``) in the public
+  database;
 - a chain is named when every one of its published stores may be; else "Chain A";
 - a business that a tip names but the workspace cannot tie to one store or chain is "Business
   A": the tip's own text for the company is never printed;
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..cases import privacy
-from ..cases.replies import nameable_chains, naming_status
+from ..cases.replies import nameable_chains, naming_status, stores_that_passed
 from ..workspace import Workspace
 from .counting import PUBLIC, approved_only
 
@@ -56,6 +58,7 @@ class Naming:
     named_stores: set[str]
     named_chains: set[str]
     private: list[tuple[str, str]] = field(default_factory=list)
+    passed: set[str] = field(default_factory=set)
     _chain_letters: dict[str, str] = field(default_factory=dict)
     _business_letters: dict[str, str] = field(default_factory=dict)
 
@@ -97,10 +100,19 @@ class Naming:
             text = privacy._pattern(value).sub(mark, text)
         return text
 
-    def counts(self) -> dict[str, int]:
-        """How many businesses of the case are named, and why the others are not."""
-        out = {"named": 0, "not_asked": 0, "window_open": 0, "not_covered": 0}
-        for why in self.status.values():
+    def why_unnamed(self, store_id: str) -> str | None:
+        """None for a named store; else ``passed`` (it passed every test: nothing was put to
+        it), ``not_asked``, ``window_open`` or ``not_covered``."""
+        if self.store_named(store_id):
+            return None
+        return "passed" if store_id in self.passed else self.status.get(store_id, "not_asked")
+
+    def counts(self, store_ids=None) -> dict[str, int]:
+        """How many businesses of the case (or of ``store_ids``) are named, and why the others
+        are not."""
+        out = {"named": 0, "passed": 0, "not_asked": 0, "window_open": 0, "not_covered": 0}
+        for store_id in self.status if store_ids is None else store_ids:
+            why = self.why_unnamed(store_id) or "named"
             out[why] = out.get(why, 0) + 1
         return out
 
@@ -109,9 +121,12 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     """Who may be named in an output of ``case`` made at ``on`` (default now)."""
     flag = approved_only(scope)
     status = naming_status(ws, case, on=on, approved_only=flag)
+    passed = stores_that_passed(ws, case, approved_only=flag)
+    if ws.setting("publish", "name_compliant", False) is True:
+        status.update({store_id: "named" for store_id in passed})
     named = {s for s, why in status.items() if why == "named"}
     chains = nameable_chains(ws, case, named, approved_only=flag)
-    result = Naming(case=case, status=status, named_stores=named, named_chains=chains)
+    result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
     result.private = privacy.private_strings(ws, case, named=named, named_chains=chains)
     chains = {r[0] for r in ws.db.execute(
         "select distinct s.chain from visits v join stores s on s.id = v.store_id "

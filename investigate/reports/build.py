@@ -13,7 +13,7 @@ from ..errors import InvalidInput
 from ..cases.protocols import get_protocol
 from ..workspace import Workspace
 from .gather import gather
-from .i18n import Formatter, translations
+from .i18n import Formatter, labels
 from .render import SafeFetcher, render_pdf, templates_root
 
 
@@ -53,7 +53,6 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     The letter is the request in writing, so it needs one (``investigate reply request``) whose
     deadline is still ahead: a letter dated today never asks for an answer by yesterday."""
     lang = lang or case["language"] or ws.language
-    _ = translations(lang).gettext
     fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     request = replies.latest_request(ws, case, store)
     if request is None:
@@ -65,10 +64,8 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
                            "record a new request before writing the letter")
     items = replies.request_items(ws, request)
     ptext = get_protocol(case["protocol"], ws.root).texts(lang)
-    outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
-                    "not_completed": _("not completed")}
-    severity_text = {"high": _("serious"), "medium": _("medium"), "low": _("minor"),
-                     "observation": _("observation (no breach of law claimed)")}
+    words = labels(lang)
+    outcome_text, severity_text = words["outcome"], words["severity"]
     context = {
         "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
         "protocol": ptext.title, "legal_basis": case["legal_basis"],

@@ -18,6 +18,7 @@ from babel.core import get_global
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 LANGUAGES = ("en", "de", "da")
@@ -94,6 +95,27 @@ class Formatter:
     def moment(self, value: str | None) -> str:
         return self.day_time(value)
 
+    def names(self, names: str | list[str]) -> str:
+        """A list of names joined as the language does ("A, B and C", "A, B und C")."""
+        return format_list(list(names), locale=self.locale) if isinstance(names, list) else names
+
     def quote(self, text: str | None) -> str:
         """Text in the language's quotation marks: “…” in English, „…“ in German."""
         return translations(self.lang).gettext("“%(text)s”") % {"text": text or ""}
+
+
+def labels(lang: str) -> dict[str, dict[str, str]]:
+    """The words for the values the records hold (outcomes, severities, review states, attempt
+    statuses) in ``lang``: a report never prints a stored key."""
+    _ = translations(lang).gettext
+    return {
+        "outcome": {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
+                    "not_completed": _("not completed")},
+        "severity": {"critical": _("very serious"), "high": _("serious"), "medium": _("medium"), "low": _("minor"),
+                     "observation": _("observation (no breach of law claimed)")},
+        "review": {"received": _("received"), "has_issues": _("has issues"), "approved": _("approved"),
+                   "rejected": _("rejected")},
+        "attempt": {"completed": _("completed"), "closed": _("store closed"), "not_found": _("store not found"),
+                    "minors_not_admitted": _("minors not admitted"), "members_only": _("members only"),
+                    "unsafe": _("unsafe"), "other": _("other reason")},
+    }
