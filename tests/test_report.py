@@ -252,3 +252,26 @@ def test_name_compliant_names_the_businesses_that_passed_and_no_other(workspace,
     text = text_of(out)
     assert "Späti Zwei" in text and "Tabak Müller" in text
     assert "Späti Eins" not in text and "Kiosk am Park" not in text
+
+
+def test_the_pdf_and_the_public_database_give_each_unnamed_store_the_same_pseudonym(workspace, tobacco_case, tmp_path):
+    import re
+    import sqlite3
+
+    from investigate.publish.public import build_public
+
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    replies.request_reply(ws, case, tobacco_case["stores"][0])  # inside its window: unnamed
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="windows open")
+    build_public(ws, tmp_path / "public", slugs=["tobacco-nk"], override="windows open")
+    db = sqlite3.connect(tmp_path / "public" / "public.db")
+    rows = db.execute("select s.label, v.visit_date from stores s join visits v on v.store_id = s.id "
+                      "where s.named = 0 order by v.id").fetchall()
+    assert len(rows) == 4 and all(re.fullmatch(r"Store [A-D]", label) for label, _ in rows)
+    visits_table = " ".join(text_of(out).split())
+    in_pdf = re.findall(r"(Store [A-D]) (?:Neukölln|Kreuzberg)", visits_table)
+    assert in_pdf == [label for label, _ in rows], "each visit's store has the same pseudonym in both"
+    assert db.execute("select count(*) from stores where label is null or label = 'None'").fetchone() == (0,)

@@ -27,7 +27,7 @@ from datetime import datetime
 from ..cases import privacy
 from ..cases.replies import nameable_chains, naming_status, stores_that_passed
 from ..workspace import Workspace
-from .counting import PUBLIC, approved_only
+from .counting import PUBLIC, approved_only, visit_condition
 
 
 def letters(n: int) -> str:
@@ -59,6 +59,7 @@ class Naming:
     named_chains: set[str]
     private: list[tuple[str, str]] = field(default_factory=list)
     passed: set[str] = field(default_factory=set)
+    _store_letters: dict[str, str] = field(default_factory=dict)
     _chain_letters: dict[str, str] = field(default_factory=dict)
     _business_letters: dict[str, str] = field(default_factory=dict)
 
@@ -75,6 +76,22 @@ class Naming:
         if chain not in self._chain_letters:
             self._chain_letters[chain] = letters(len(self._chain_letters))
         return f"{word} {self._chain_letters[chain]}"
+
+    def store_label(self, store_id: str, name: str | None, word: str = "Store") -> str:
+        """The store's name, or its pseudonym: "Store A" (``word`` in the output's language),
+        the same letter in the PDF, the letter and the public database. Letters follow a hash
+        of the case and the store, fixed for the case's stores by ``prepare_stores``."""
+        if self.store_named(store_id):
+            return name or ""
+        if store_id not in self._store_letters:
+            self._store_letters[store_id] = letters(len(self._store_letters))
+        return f"{word} {self._store_letters[store_id]}"
+
+    def prepare_stores(self, store_ids) -> None:
+        """Fix the store letters in hash order before anything is labelled."""
+        for store_id in sorted({s for s in store_ids if s and not self.store_named(s)},
+                               key=lambda s: _order_key(self.case, s)):
+            self.store_label(store_id, None)
 
     def business_label(self, key: str, word: str = "Business") -> str:
         """A business known only from a tip's text: always a pseudonym."""
@@ -135,4 +152,7 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
         chains |= {r[0] for r in ws.db.execute(
             "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}
     result.prepare_chains(chains)
+    cond, params = visit_condition(scope)
+    result.prepare_stores(r[0] for r in ws.db.execute(
+        f"select distinct v.store_id from visits v where v.case_id = ? and {cond}", [case["id"], *params]))
     return result

@@ -266,7 +266,8 @@ PUBLIC_TABLES = {
         "checklist_overridden": "1 if the newsroom published although its pre-publication checklist was open"}),
     "stores": ("Stores visited. A store is named only after its right-of-reply window has closed.", {
         "id": "Pseudonym, stable within a case", "case_slug": "Case", "named": "1 if the store is named",
-        "name": "Name (empty until its reply window closed)", "chain": "Chain", "address": "Address",
+        "name": "Name (empty until its reply window closed)",
+        "label": "The name, or the pseudonym the report prints (Store A)", "chain": "Chain", "address": "Address",
         "city": "City", "district": "District", "lat": "Latitude", "lon": "Longitude",
         "official_record": "Official record"}),
     "visits": ("Approved visits, at day precision.", {

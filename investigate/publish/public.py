@@ -40,6 +40,7 @@ from ..disclosure import PUBLIC, gate, min_cell, protect_groups
 from ..disclosure.naming import Naming, public_store_id
 from ..errors import NotFound, PolicyError
 from ..fieldwork import completion
+from ..reports.i18n import translations
 from ..stats import rate
 from ..workspace import Workspace
 
@@ -75,7 +76,7 @@ create table cases (
   version integer, published_at text, checklist_overridden integer
 );
 create table stores (
-  id text primary key, case_slug text references cases(slug), named integer, name text,
+  id text primary key, case_slug text references cases(slug), named integer, name text, label text,
   chain text, address text, city text, district text, lat real, lon real, official_record text
 );
 create table visits (
@@ -134,16 +135,19 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
+    store_word = translations(case["language"] or ws.language).gettext("Store")
     for st in ws.db.query(
             f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", args):
         pid = public_store_id(case, st["id"])
         store_ids[st["id"]] = pid
         is_named = st["id"] in named
         out.execute(
-            "insert into stores (id, case_slug, named, name, chain, address, city, district, lat, lon) "
-            "values (?,?,?,?,?,?,?,?,?,?)",
+            "insert into stores (id, case_slug, named, name, label, chain, address, city, district, lat, lon) "
+            "values (?,?,?,?,?,?,?,?,?,?,?)",
             [pid, case["slug"], int(is_named),
              st["name"] if is_named else None,
+             # The PDF's pseudonym ("Store A"), from the same function: one name per store.
+             names.store_label(st["id"], st["name"], store_word),
              # A named store's chain only when the chain may be named: else "Chain A" in the
              # rates would be one join away from the chain's name.
              st["chain"] if is_named and names.chain_named(st["chain"]) else None,

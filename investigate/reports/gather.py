@@ -21,7 +21,6 @@ from ..cases.cases import case_text
 from ..cases.protocols import SEVERITIES, get_protocol
 from ..disclosure import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..disclosure.counting import approved_only
-from ..disclosure.naming import letters
 from ..fieldwork import completion, rounds_summary
 from ..workspace import Workspace
 from .charts import rate_chart
@@ -57,16 +56,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             from visits v join stores s on s.id = v.store_id left join testers t on t.id = v.tester_id
             where v.case_id = ? and {cond}
             order by v.visited_at, v.id""", args))
-    labels_by_store: dict[str, str] = {}
-    unnamed = 0
-    for v in visits:
-        if v["store_id"] in labels_by_store:
-            continue
-        if not public or v["store_id"] in named:
-            labels_by_store[v["store_id"]] = v["store_name"]
-        else:
-            labels_by_store[v["store_id"]] = _("Store %(letter)s") % {"letter": letters(unnamed)}
-            unnamed += 1
+    # The same pseudonym as the letter and the public database: the policy's, never our own.
+    labels_by_store = {v["store_id"]: v["store_name"] if not public else
+                       names.store_label(v["store_id"], v["store_name"], _("Store")) for v in visits}
     words = labels(lang)
     outcome_text, attempt_text, review_text = words["outcome"], words["attempt"], words["review"]
 
