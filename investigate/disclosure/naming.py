@@ -87,23 +87,24 @@ class Naming:
             self._store_letters[store_id] = letters(len(self._store_letters))
         return f"{word} {self._store_letters[store_id]}"
 
-    def prepare_stores(self, store_ids) -> None:
-        """Fix the store letters in hash order before anything is labelled."""
-        for store_id in sorted({s for s in store_ids if s and not self.store_named(s)},
-                               key=lambda s: _order_key(self.case, s)):
-            self.store_label(store_id, None)
-
     def business_label(self, key: str, word: str = "Business") -> str:
         """A business known only from a tip's text: always a pseudonym."""
         if key not in self._business_letters:
             self._business_letters[key] = letters(len(self._business_letters))
         return f"{word} {self._business_letters[key]}"
 
+    def _in_hash_order(self, keys, named) -> list[str]:
+        return sorted({k for k in keys if k and not named(k)}, key=lambda k: _order_key(self.case, k))
+
     def prepare_chains(self, chains) -> None:
         """Fix the chain letters in hash order before anything is labelled."""
-        for chain in sorted({c for c in chains if c and not self.chain_named(c)},
-                            key=lambda c: _order_key(self.case, c)):
+        for chain in self._in_hash_order(chains, self.chain_named):
             self.chain_label(chain)
+
+    def prepare_stores(self, store_ids) -> None:
+        """Fix the store letters in hash order before anything is labelled."""
+        for store_id in self._in_hash_order(store_ids, self.store_named):
+            self.store_label(store_id, None)
 
     def private_kind(self, text: str | None) -> str | None:
         return privacy.find_private(text, self.private)
