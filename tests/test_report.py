@@ -53,12 +53,13 @@ def test_the_figures_in_the_pdf_are_those_of_the_stats_module(workspace, ready, 
     text = text_of(out)
     rate = stats.case_rates(workspace, ready["case"], approved_only=True)[0]
     fmt = Formatter("en")
-    assert fmt.pct(rate["rate"]) == "50.0%" and "50.0%" in text
-    assert f"{fmt.pct(rate['ci_low'])} – {fmt.pct(rate['ci_high'])}" in text
+    # Four tests: whole percent, since a decimal would claim a precision four tests do not have.
+    assert fmt.pct(rate["rate"], rate["eligible"]) == "50%" and "50%" in text and "50.0%" not in text
+    assert fmt.interval(rate["ci_low"], rate["ci_high"], rate["eligible"]) in text
     assert f"{rate['violations']} / {rate['eligible']}" in text
     for row in stats.case_rates(workspace, ready["case"], by="chain", approved_only=True):
         if row["visits"] >= 5:
-            assert fmt.pct(row["rate"]) in text
+            assert fmt.pct(row["rate"], row["eligible"]) in text
     assert result["version"] == 1 and editorial.verify_publication(workspace, ready["case"], out)["version"] == 1
 
 
@@ -113,7 +114,7 @@ def test_the_german_edition_is_german_with_german_numbers(workspace, ready, tmp_
     build_report(workspace, ready["case"], lang="de", out=out)
     text = text_of(out)
     assert "Verstoßquote" in text and "Was die Unternehmen sagen" in text and "Seite" not in text
-    assert "50,0 %" in text and "Violation rate" not in text
+    assert "50 %" in text and "Violation rate" not in text
     da = tmp_path / "da.pdf"
     build_report(workspace, ready["case"], lang="da", out=da)
     assert "Overtrædelsesandel" in text_of(da)
@@ -275,3 +276,49 @@ def test_the_pdf_and_the_public_database_give_each_unnamed_store_the_same_pseudo
     in_pdf = re.findall(r"(Store [A-D]) (?:Neukölln|Kreuzberg)", visits_table)
     assert in_pdf == [label for label, _ in rows], "each visit's store has the same pseudonym in both"
     assert db.execute("select count(*) from stores where label is null or label = 'None'").fetchone() == (0,)
+
+
+def test_rounds_in_the_pdf_follow_the_public_databases_small_cell_rule(workspace, ready, tmp_path):
+    import sqlite3
+
+    from investigate.publish.public import build_public
+
+    ws, case = workspace, ready["case"]
+    # A second round of one store: one test, below any threshold for a group of its own.
+    again = visits.record_visit(ws, case=case, store=ready["stores"][0], tester=ready["tester"], round=2,
+                                answers={"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+                                visited_at=ws.now() - timedelta(days=8))["visit"]
+    review_visit(ws, again, "approve")
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="a second round after the sign-off")
+    build_public(ws, tmp_path / "public", slugs=["tobacco-nk"], override="a second round after the sign-off")
+    db = sqlite3.connect(tmp_path / "public" / "public.db")
+    public_rounds = db.execute("select grp, eligible, violations from rates where grouping = 'round'").fetchall()
+    assert public_rounds and all(grp not in ("1", "2") for grp, *_ in public_rounds), "the round of one test is merged"
+    text = " ".join(text_of(out).split())
+    rounds = text[text.index("Rounds Round"):]
+    assert "2 1 1" not in rounds, "the PDF does not print the round of one test the public database merges"
+    for grp, eligible, violations in public_rounds:
+        assert f"{eligible if eligible is not None else '–'} {violations if violations is not None else '–'}" in rounds
+
+
+def test_groups_are_ranked_by_rate_with_the_overall_rate_below_and_long_names_break(workspace, ready, tmp_path):
+    ws, case = workspace, ready["case"]
+    long_name = "Kiosk" + "x" * 1200
+    shop = stores.add_store(ws, name=long_name, address="Weg 5", city="Berlin", district="Mitte")
+    v = visits.record_visit(ws, case=case, store=shop, tester=ready["tester"],
+                            answers={"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True},
+                            visited_at=ws.now() - timedelta(days=9))["visit"]
+    review_visit(ws, v, "approve")
+    out = tmp_path / "internal.pdf"
+    build_report(ws, case, lang="en", edition="internal", out=out)
+    text = " ".join(text_of(out).split())
+    table = text[text.index("chain Completed tests Violations Rate 95% interval"):]
+    # KioskCo sold once in one test (100%), Späti24 once in two (50%), independents never (0%).
+    assert table.index("KioskCo 1 1 100%") < table.index("Späti24 2 1 50%") < table.index("(independent) 2 0 0%")
+    assert table.index("(independent) 2 0 0%") < table.index("all 5 2 40%")
+    widths = []
+    for page in PdfReader(out).pages:
+        right = float(page.mediabox.width)
+        page.extract_text(visitor_text=lambda t, cm, tm, font, size: widths.append((tm[4] * cm[0] + cm[4], right)) if t.strip() else None)
+    assert widths and all(x < right for x, right in widths), "no text starts beyond the page's right edge"

@@ -112,8 +112,23 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             r["group"] = _("other groups")
         elif r["group"] == "(independent)":
             r["group"] = _("(independent)")
+    # Highest rate first, merged and withheld groups last: the chart reads as a ranking.
+    protected["rows"].sort(key=lambda r: (r.get("merged_groups") is not None or r.get("withheld", False),
+                                          -(r.get("rate") or 0), str(r["group"])))
     comp = completion(ws, case, approved_only=approved_only(scope))
     rounds = rounds_summary(ws, case, approved_only=approved_only(scope))
+    # Rounds follow the public database's rule for small cells: the same rows, the same merging.
+    round_rows = disclosure.case_rates(ws, case, scope=scope, by="round")
+    several_rounds = len(round_rows) > 1
+    if public:
+        round_rows = protect_groups(round_rows, threshold=threshold)["rows"]
+    for r in round_rows:
+        r["group"] = _("other rounds") if r["group"] == OTHER else r["group"]
+
+    def shown(r: dict) -> dict:
+        n = r.get("eligible")
+        return {"group": r["group"], "eligible": n, "violations": r.get("violations"),
+                "rate": fmt.pct(r.get("rate"), n), "ci": fmt.interval(r.get("ci_low"), r.get("ci_high"), n)}
 
     replies = []
     for r in ws.db.query("select * from replies where case_id = ? order by requested_at", [case["id"]]):
@@ -135,7 +150,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
 
     evidence = []
     for e in ws.db.query(
-            f"""select e.*, v.store_id from evidence e join visits v on v.id = e.visit_id
+            f"""select e.*, v.store_id, v.visited_at from evidence e join visits v on v.id = e.visit_id
                 where v.case_id = ? and {cond} order by e.added_at, e.sha256""", args):
         item = {"sha256": e["sha256"], "store": labels_by_store.get(e["store_id"], "?"), "media_type": e["media_type"],
                 "captured": fmt.moment(e["captured_at"]) if (e["captured_at"] and not public) else
@@ -144,7 +159,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             item["name"] = e["original_name"]
             if (e["media_type"] or "").startswith("image/"):
                 item["thumbnail"] = ws.evidence_path(e["sha256"]).as_uri()
-        evidence.append(item)
+        evidence.append({**item, "_order": (item["store"], e["captured_at"] or e["visited_at"] or "", e["sha256"])})
+    # By business and time, as a reader looks things up (the hash order meant nothing to anyone).
+    evidence = [{k: v for k, v in item.items() if k != "_order"} for item in sorted(evidence, key=lambda i: i["_order"])]
 
     official = []
     try:
@@ -186,7 +203,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         if overall["eligible"] else _("No test has been completed yet.")
     content = editorial.content_key(ws, case, named=named) if public else None
     version = editorial.next_version(ws, case, "pdf", content=content) if public else None
-    chart = rate_chart(protected["rows"], pct=fmt.pct)
+    chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
+                       overall_label=_("all"))
     legend = {k: outcome_text[k] for k in ("violation", "compliant", "inconclusive")}
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
     return {
@@ -197,8 +215,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "generated": fmt.long_day(now.date()), "version": version, "content": content,
         "period": period,
         "figures": {"visits": overall.get("visits", 0) if overall_rows else 0, "eligible": overall["eligible"],
-                    "violations": overall["violations"], "rate": fmt.pct(overall["rate"]),
-                    "ci": f"{fmt.pct(overall['ci_low'])} – {fmt.pct(overall['ci_high'])}" if overall["ci_low"] is not None else "–",
+                    "violations": overall["violations"], "rate": fmt.pct(overall["rate"], overall["eligible"]),
+                    "ci": fmt.interval(overall["ci_low"], overall["ci_high"], overall["eligible"]),
                     "rate_raw": overall["rate"], "ci_low_raw": overall["ci_low"], "ci_high_raw": overall["ci_high"],
                     "stores": len(labels_by_store), "provisional": overall.get("provisional", 0) if not public else 0,
                     "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
@@ -217,14 +235,11 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "reply_days": case["reply_days"], "withheld_names": withheld_names, "unnamed_why": unnamed_why,
             "short_deadlines": short_deadlines,
         },
-        "groups": [{"group": r["group"], "eligible": r.get("eligible"), "violations": r.get("violations"),
-                    "rate": fmt.pct(r.get("rate")),
-                    "ci": f"{fmt.pct(r['ci_low'])} – {fmt.pct(r['ci_high'])}" if r.get("ci_low") is not None else "–"}
-                   for r in protected["rows"]],
+        "groups": [shown(r) for r in protected["rows"]],
+        "overall": shown({**overall, "group": _("all")}),
         "chart": chart, "map": map_svg,
-        "rounds": [{"round": r["round"], "eligible": r["eligible"], "violations": r["violations"],
-                    "rate": fmt.pct(r["rate"])} for r in rounds["rounds"]] if len(rounds["rounds"]) > 1 else [],
-        "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"]) if len(rounds["rounds"]) > 1 else None,
+        "rounds": [shown(r) for r in round_rows] if several_rounds else [],
+        "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,
         "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
         "corrections": [{"date": fmt.day(c["created_at"]), "note": redact(c["note"])}
                         for c in editorial.corrections(ws, case)],

@@ -64,9 +64,18 @@ class Formatter:
         self.clock = place_locale(lang, timezone_name)
         pattern = self.locale.percent_formats[None].pattern
         self._pct = pattern.replace("#,##0", "#,##0.0", 1)
+        self._whole_pct = pattern
 
-    def pct(self, value: float | None) -> str:
-        return "–" if value is None else format_percent(value, format=self._pct, locale=self.locale)
+    def pct(self, value: float | None, n: int | None = None) -> str:
+        """A share as a percentage: one decimal, or whole percent when it rests on fewer than
+        100 cases (``n``), where a decimal would claim a precision the count does not have."""
+        if value is None:
+            return "–"
+        pattern = self._whole_pct if n is not None and n < 100 else self._pct
+        return format_percent(value, format=pattern, locale=self.locale)
+
+    def interval(self, low: float | None, high: float | None, n: int | None = None) -> str:
+        return "–" if low is None else f"{self.pct(low, n)} – {self.pct(high, n)}"
 
     def num(self, value) -> str:
         return "–" if value is None else format_decimal(value, locale=self.locale)
