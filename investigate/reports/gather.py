@@ -122,6 +122,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     several_rounds = len(round_rows) > 1
     if public:
         round_rows = protect_groups(round_rows, threshold=threshold)["rows"]
+    # Rounds merged into one row would only repeat the overall figure: the method says why instead.
+    rounds_merged = several_rounds and len(round_rows) < 2
     for r in round_rows:
         r["group"] = _("other rounds") if r["group"] == OTHER else r["group"]
 
@@ -238,7 +240,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "groups": [shown(r) for r in protected["rows"]],
         "overall": shown({**overall, "group": _("all")}),
         "chart": chart, "map": map_svg,
-        "rounds": [shown(r) for r in round_rows] if several_rounds else [],
+        "rounds": [shown(r) for r in round_rows] if several_rounds and not rounds_merged else [],
+        "rounds_merged": rounds_merged,
         "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,
         "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
         "corrections": [{"date": fmt.day(c["created_at"]), "note": redact(c["note"])}
