@@ -97,7 +97,9 @@ def case_show(ws, case_ref, as_json):
 @pass_workspace
 def case_edit(ws, case_ref, title, description, reply_days, working_days, holidays, legal_basis, jurisdiction,
               lang, reason, as_json):
-    """Change CASE's title, method text, reply window or legal basis (audited).
+    """Change CASE's title, method text, reply window or legal basis.
+
+    Every change is audited.
 
     With --lang, the title and method text in another language: a report in a language the
     case has no title in is refused."""

@@ -46,8 +46,9 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
 @json_option
 @pass_workspace
 def letter(ws, case_ref, store_ref, lang, out, as_json):
-    """Write the letter asking STORE for comment on CASE: what was tested, when, what was
-    found, and the deadline to answer."""
+    """Write the letter asking STORE for comment on CASE.
+
+    What was tested, when, what was found, and the deadline to answer."""
     from ..reports.build import build_letter
 
     result = build_letter(ws, get_case(ws, case_ref), get_store(ws, store_ref), lang=lang, out=out)

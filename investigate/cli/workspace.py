@@ -34,7 +34,7 @@ def init(directory, newsroom, language, timezone_name, as_json):
 @json_option
 @pass_workspace
 def verify(ws, as_json):
-    """Recompute the audit chain, every audited row and every evidence file's SHA-256.
+    """Check the audit chain, every audited row and evidence file.
 
     Exits 0 when everything matches; otherwise names the first row or file that does not
     and exits 3.
@@ -83,7 +83,7 @@ def protocol_list(as_json):
 @click.argument("key")
 @json_option
 def protocol_show(key, as_json):
-    """Show a protocol's questions (with the option that answers each) and its rules."""
+    """Show a protocol's questions, their options and its rules."""
     p = get_protocol(key, _workspace_root())
     if as_json:
         echo_json(p.as_dict())
