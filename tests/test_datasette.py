@@ -205,3 +205,19 @@ def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobac
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_editors_home_page_is_a_desk_with_blockers_deadlines_promises_and_the_review_queue(editors, workspace):
+    from investigate.cases import replies
+    from investigate.disclosure import gate
+
+    case = editors["case"]
+    replies.request_reply(workspace, case, editors["stores"][0])
+    page = get(editors["ds"], "/")
+    assert page.status_code == 200
+    html = page.text
+    blockers = gate.open_items(workspace, case)
+    assert blockers and all(b["detail"] in html.replace("&#39;", "'").replace("&#34;", '"') for b in blockers)
+    assert "Open reply deadlines (1)" in html and editors["stores"][0]["name"] in html
+    assert "Review queue (4)" in html and "Overdue promises (0)" in html
+    assert f"/investigate/visits/{editors['visit']['id']}" in html

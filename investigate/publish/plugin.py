@@ -78,8 +78,25 @@ def register_routes(datasette):
     return [(SHA256_ROUTE, serve_evidence)]
 
 
+def _desk(datasette) -> dict | None:
+    """The desk of the workspace this instance serves (the editors' instance only)."""
+    root = _workspace_root(datasette)
+    if root is None:
+        return None
+    from ..desk import desk
+    from ..workspace import Workspace
+
+    ws = Workspace(root)
+    try:
+        return desk(ws)
+    finally:
+        ws.close()
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name == "index":
+        return {"investigate_desk": _desk(datasette)}
     if view_name != "row" or table not in ("visits", "cases", "tips") or request is None:
         return {}
 
