@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import os
 import socket
 import subprocess
@@ -221,3 +222,31 @@ def test_the_editors_home_page_is_a_desk_with_blockers_deadlines_promises_and_th
     assert "Open reply deadlines (1)" in html and editors["stores"][0]["name"] in html
     assert "Review queue (4)" in html and "Overdue promises (0)" in html
     assert f"/investigate/visits/{editors['visit']['id']}" in html
+
+
+def test_the_visit_list_facets_by_chain_and_shows_names_and_readable_answers(editors):
+    page = get(editors["ds"], "/investigate/visit_list?_facet=chain")
+    assert page.status_code == 200
+    html = page.text
+    assert "Späti24" in html and "KioskCo" in html and 'data-column="chain"' in html
+    assert "sale: yes" in html and "id_check: none" in html and '{"' not in html
+    assert f"/investigate/visits/{editors['visit']['id']}" in html
+    facet = get(editors["ds"], "/investigate/visit_list.json?chain=Späti24&_shape=array").json()
+    assert len(facet) == 2 and all(r["store"].startswith("Späti") for r in facet)
+
+
+def test_the_public_visits_page_shows_the_reports_pseudonyms_and_percentages_never_none(workspace, tobacco_case, tmp_path):
+    from investigate.cases.review import review_visit
+
+    for v in tobacco_case["visits"]:
+        review_visit(workspace, v, "approve")
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="nobody asked yet")
+    ds = public_datasette(out)
+    visits = get(ds, "/public/visits")
+    assert visits.status_code == 200
+    page = visits.text
+    assert "None" not in page and re.search(r"Store [A-D]", page)
+    rates = get(ds, "/public/rates?grouping=all").text
+    assert "50.0%" in rates or "50%" in rates
+    assert "None" not in get(ds, "/public/stores").text

@@ -207,6 +207,13 @@ group by 1, 2 order by 2 desc, 3 desc"""},
 }
 
 
+VIEWS = {
+    "visit_list": {"description": "Every visit by name: case, store, chain, district, answers as lines. "
+                                  "Facet by chain here; open a visit from its time.",
+                   "facets": ["case_slug", "chain", "outcome", "review_state"], "sort_desc": "visited_at"},
+}
+
+
 def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_hash_env: str | None = None,
                      require_login: bool = False) -> dict:
     """Metadata for the editors' instance over the workspace database."""
@@ -229,6 +236,7 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
         tables[name] = spec
     for name in present - set(TABLES):
         tables.setdefault(name, {"hidden": name.startswith("_")})
+    tables.update({name: dict(spec) for name, spec in VIEWS.items() if name in ws.db.view_names()})
     tile_url = ws.setting("map", "tile_url", "")
     plugins = {
         "investigate": {"workspace": str(ws.root)},
@@ -281,6 +289,8 @@ PUBLIC_TABLES = {
         "id": "Row", "case_slug": "Case", "grouping": "Grouped by", "grp": "Group", "visits": "Visits",
         "violations": "Violations", "eligible": "Violations + compliant", "violation_rate": "Rate",
         "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
+        "rate": "Rate as printed in the report (whole percent under 100 tests)",
+        "interval": "95 % interval as printed in the report",
         "merged_groups": "Groups merged into this row", "withheld": "1 if too small to show"}),
     "replies": ("The businesses' answers, verbatim.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
@@ -301,7 +311,7 @@ PUBLIC_TABLES = {
 def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public") -> dict:
     """Metadata for the public copy: title, licence, source, and the methodology per case."""
     tables = {name: {"description": d, "columns": cols} for name, (d, cols) in PUBLIC_TABLES.items()}
-    tables["stores"]["label_column"] = "name"
+    tables["stores"]["label_column"] = "label"
     tables["cases"]["label_column"] = "title"
     tables["visits"]["facets"] = ["case_slug", "outcome", "round"]
     tables["findings"]["facets"] = ["code", "severity"]

@@ -40,7 +40,7 @@ from ..disclosure import PUBLIC, gate, min_cell, protect_groups
 from ..disclosure.naming import Naming, public_store_id
 from ..errors import NotFound, PolicyError
 from ..fieldwork import completion
-from ..reports.i18n import translations
+from ..reports.i18n import Formatter, translations
 from ..stats import rate
 from ..workspace import Workspace
 
@@ -89,8 +89,8 @@ create table findings (
 );
 create table rates (
   id integer primary key, case_slug text references cases(slug), grouping text, grp text,
-  visits integer, violations integer, eligible integer, violation_rate real, ci_low real, ci_high real,
-  merged_groups integer, withheld integer
+  visits integer, violations integer, eligible integer, rate text, interval text, violation_rate real,
+  ci_low real, ci_high real, merged_groups integer, withheld integer
 );
 create table replies (
   id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
@@ -136,6 +136,8 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
     store_word = translations(case["language"] or ws.language).gettext("Store")
+    # Figures as the report prints them, in the case's language.
+    fmt = Formatter(case["language"] or ws.language, ws.setting("newsroom", "timezone", None))
     for st in ws.db.query(
             f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", args):
         pid = public_store_id(case, st["id"])
@@ -195,10 +197,12 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                     for r in rows]
         protected = protect_groups(rows, threshold=threshold) if grouping else {"rows": rows}
         for r in protected["rows"]:
-            out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, violation_rate, "
-                        "ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?)",
+            out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, rate, interval, "
+                        "violation_rate, ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
-                         r.get("eligible"), r.get("rate"), r.get("ci_low"), r.get("ci_high"),
+                         r.get("eligible"), fmt.pct(r.get("rate"), r.get("eligible")),
+                         fmt.interval(r.get("ci_low"), r.get("ci_high"), r.get("eligible")),
+                         r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
     _public_tips(ws, out, case, names)
     for c in editorial.corrections(ws, case):
