@@ -332,3 +332,31 @@ def test_groups_are_ranked_by_rate_with_the_overall_rate_below_and_long_names_br
         right = float(page.mediabox.width)
         page.extract_text(visitor_text=lambda t, cm, tm, font, size: widths.append((tm[4] * cm[0] + cm[4], right)) if t.strip() else None)
     assert widths and all(x < right for x, right in widths), "no text starts beyond the page's right edge"
+
+
+def test_the_map_numbers_its_markers_draws_violations_last_and_keeps_them_apart():
+    import re
+
+    from investigate.reports.maps import store_map
+
+    # Three stores on one spot: the violation must stay visible and every number readable.
+    points = [{"lat": 52.48, "lon": 13.43, "outcome": o, "number": n}
+              for n, o in ((1, "violation"), (2, "compliant"), (3, "compliant"))]
+    points.append({"lat": 52.49, "lon": 13.44, "outcome": "inconclusive", "number": 4})
+    svg = store_map(points, legend={"violation": "violation"}, scale_label=str)
+    markers = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="8" fill="(#\w+)"', svg)
+    assert [fill for *_, fill in markers][-1] == "#c0392b", "the violation is drawn last, on top"
+    centres = [(float(x), float(y)) for x, y, _ in markers]
+    assert all((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= 16 ** 2 for i, a in enumerate(centres) for b in centres[i + 1:])
+    assert sorted(re.findall(r'font-weight="bold">(\d+)</text>', svg)) == ["1", "2", "3", "4"]
+    legend_y = float(re.findall(r'<rect x="0" y="([\d.]+)"', svg)[-1])  # the strip below the data
+    assert all(y < legend_y for _, y in centres), "no marker under the legend strip"
+
+
+def test_the_reports_map_key_lists_each_numbered_store_with_its_outcome(workspace, ready, tmp_path):
+    out = tmp_path / "en.pdf"
+    build_report(workspace, ready["case"], lang="en", out=out)
+    text = " ".join(text_of(out).split())
+    key = text[text.index("# Store Address Outcome"):]
+    assert "1 Kiosk am Park Hermannstr. 3 violation" in key or "1 Späti Eins Sonnenallee 1 violation" in key
+    assert "Tabak Müller Karl-Marx-Str. 9 compliant" in key

@@ -177,9 +177,19 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             for h in official_history(ws, ws.get("stores", store_id)):
                 official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
 
-    points = [{"lat": v["lat"], "lon": v["lon"], "outcome": v["outcome"],
-               "label": labels_by_store[v["store_id"]] if (not public or v["store_id"] in named) else ""}
-              for v in visits if not public or v["store_id"] in named]
+    # One numbered marker per store, coloured by its worst outcome; the key table names it.
+    worst = ("violation", "inconclusive", "compliant", "not_completed")
+    shops: dict[str, dict] = {}
+    for v in visits:
+        if (public and v["store_id"] not in named) or v["lat"] is None or v["lon"] is None:
+            continue
+        shop = shops.setdefault(v["store_id"], {"lat": v["lat"], "lon": v["lon"], "outcome": v["outcome"],
+                                                "label": labels_by_store[v["store_id"]], "address": v["address"]})
+        if worst.index(v["outcome"]) < worst.index(shop["outcome"]):
+            shop["outcome"] = v["outcome"]
+    points = sorted(shops.values(), key=lambda s: (worst.index(s["outcome"]), s["label"]))
+    for number, point in enumerate(points, 1):
+        point.update(number=number, outcome_text=outcome_text[point["outcome"]])
     ages = sorted({v["tester_age"] for v in visits if v["tester_age"] is not None})
     observers = sorted({v["observer"] for v in visits if v["observer"]})
     draw = None
@@ -207,7 +217,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     version = editorial.next_version(ws, case, "pdf", content=content) if public else None
     chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
                        overall_label=_("all"))
-    legend = {k: outcome_text[k] for k in ("violation", "compliant", "inconclusive")}
+    legend = {k: outcome_text[k] for k in worst if any(p["outcome"] == k for p in points)}
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
     return {
         "lang": lang, "edition": edition, "public": public,
@@ -239,7 +249,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         },
         "groups": [shown(r) for r in protected["rows"]],
         "overall": shown({**overall, "group": _("all")}),
-        "chart": chart, "map": map_svg,
+        "chart": chart, "map": map_svg, "map_key": points,
         "rounds": [shown(r) for r in round_rows] if several_rounds and not rounds_merged else [],
         "rounds_merged": rounds_merged,
         "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,
