@@ -88,6 +88,7 @@ def test_every_builtin_protocol_reports_and_writes_letters_wholly_in_the_languag
         for title in texts.findings.values():
             assert norm(title) in text, f"{path.name} ({lang}) lacks the finding {title!r}"
         assert texts.title in text
+    assert "(email)" not in words_of(letter), "the channel is written in words, not its key"
     report_text = words_of(report)
     for prompt in texts.prompts.values():
         assert norm(prompt) in report_text

@@ -70,7 +70,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
         "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
         "protocol": ptext.title, "legal_basis": case["legal_basis"],
         "today": fmt.long_day(today.date()), "deadline": fmt.long_day(request["deadline"]),
-        "channel": request["channel"],
+        "channel": words["channel"].get(request["channel"], request["channel"]),
         "visits": [{"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
                    for v in items["visits"]],
         "findings": [{"date": fmt.day_time(f["visited_at"]), "title": ptext.finding_title(f["code"], f["title"]), "statute": f["statute"],

@@ -124,6 +124,8 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
                      "observation": _("observation (no breach of law claimed)")},
         "review": {"received": _("received"), "has_issues": _("has issues"), "approved": _("approved"),
                    "rejected": _("rejected")},
+        "channel": {"email": _("by e-mail"), "letter": _("by letter"), "phone": _("by phone"),
+                    "in_person": _("in person"), "web_form": _("through our web form")},
         "attempt": {"completed": _("completed"), "closed": _("store closed"), "not_found": _("store not found"),
                     "minors_not_admitted": _("minors not admitted"), "members_only": _("members only"),
                     "unsafe": _("unsafe"), "other": _("other reason")},
