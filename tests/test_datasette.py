@@ -247,6 +247,7 @@ def test_the_public_visits_page_shows_the_reports_pseudonyms_and_percentages_nev
     assert visits.status_code == 200
     page = visits.text
     assert "None" not in page and re.search(r"Store [A-D]", page)
+    assert "sale: yes" in page and "id_check: asked the age only" in page and "{&#34;" not in page and '{"' not in page
     rates = get(ds, "/public/rates?grouping=all").text
     assert "50.0%" in rates or "50%" in rates
     assert "None" not in get(ds, "/public/stores").text

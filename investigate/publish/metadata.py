@@ -281,7 +281,7 @@ PUBLIC_TABLES = {
     "visits": ("Approved visits, at day precision.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_date": "Date",
         "round": "Round", "attempt": "completed, or why no test was possible", "outcome": "Outcome",
-        "answers": "Answers to the protocol's questions"}),
+        "answers": "Answers to the protocol's yes/no, choice and number questions, as question: answer"}),
     "findings": ("Violations and observations, with statute.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_id": "Visit", "visit_date": "Date",
         "code": "Code", "title": "Finding", "statute": "Statute", "severity": "Severity"}),

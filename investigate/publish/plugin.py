@@ -82,6 +82,8 @@ def render_cell(row, value, column, table, database, datasette):
 
     if column == "visited_at":
         return Markup(f'<a href="{datasette.urls.row(database, "visits", row["visit"])}">{escape(value[:16].replace("T", " "))}</a>')
+    if column == "visit":
+        return Markup(f'<a href="{datasette.urls.row(database, "visits", value)}">{escape(value[:8])}</a>')
     if column == "answers":
         return Markup("<br>".join(escape(line) for line in str(value).split("\n")))
     return None

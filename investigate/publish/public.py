@@ -118,11 +118,23 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def _public_answers(protocol, answers_json: str) -> str:
+def _public_answers(protocol, answers_json: str, lang: str) -> str:
+    """The public answers as "question: answer" in the case's language ("product: E-Zigarette;
+    sale: ja"): readable in Datasette, no JSON. Free text never leaves (PUBLIC_ANSWER_TYPES)."""
     answers = json.loads(answers_json or "{}")
     kinds = {q.key: q.type for q in protocol.questions}
-    return json.dumps({k: v for k, v in answers.items() if kinds.get(k) in PUBLIC_ANSWER_TYPES},
-                      sort_keys=True, ensure_ascii=False)
+    texts = protocol.texts(lang)
+    _ = translations(lang).gettext
+    shown = []
+    for key, value in sorted(answers.items()):
+        if kinds.get(key) not in PUBLIC_ANSWER_TYPES or value is None:
+            continue
+        if kinds[key] == "bool":
+            value = _("yes") if value else _("no")
+        elif kinds[key] == "choice":
+            value = texts.choice(key, value)
+        shown.append(f"{key}: {value}")
+    return "; ".join(shown)
 
 
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
@@ -165,7 +177,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
             [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-             attempt or "completed", outcome, _public_answers(protocol, answers)])
+             attempt or "completed", outcome, _public_answers(protocol, answers, case["language"] or ws.language)])
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
