@@ -251,3 +251,19 @@ def test_the_public_visits_page_shows_the_reports_pseudonyms_and_percentages_nev
     rates = get(ds, "/public/rates?grouping=all").text
     assert "50.0%" in rates or "50%" in rates
     assert "None" not in get(ds, "/public/stores").text
+
+
+def test_the_case_page_shows_the_checklist_the_policys_rates_and_the_answers(editors, workspace):
+    from investigate import disclosure
+    from investigate.cases import replies
+    from investigate.disclosure import WORKING, gate
+
+    case = editors["case"]
+    request = replies.request_reply(workspace, case, editors["stores"][0])
+    replies.record_reply(workspace, request, answer="Wir haben die Mitarbeiterin nachgeschult.")
+    html = get(editors["ds"], f"/investigate/cases/{case['id']}").text
+    for item in gate.checklist(workspace, case):
+        assert item["detail"].replace("'", "&#39;") in html
+    overall = disclosure.case_rates(workspace, case, scope=WORKING)[0]
+    assert f"<td>all</td><td>{overall['visits']}</td><td>{overall['eligible']}</td><td>{overall['violations']}</td>" in html
+    assert "Wir haben die Mitarbeiterin nachgeschult." in html

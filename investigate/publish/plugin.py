@@ -94,6 +94,27 @@ def register_routes(datasette):
     return [(SHA256_ROUTE, serve_evidence)]
 
 
+def _case_figures(datasette, case: dict) -> dict:
+    """The case page's checklist and rates, from the publication policy and the stats module —
+    the same numbers as `investigate stats` and the checklist, never SQL of its own."""
+    root = _workspace_root(datasette)
+    if root is None:
+        return {}
+    from .. import disclosure
+    from ..disclosure import WORKING, gate
+    from ..workspace import Workspace
+
+    ws = Workspace(root)
+    try:
+        rates = disclosure.case_rates(ws, case, scope=WORKING, by="chain")
+        overall = disclosure.case_rates(ws, case, scope=WORKING)
+        return {"checklist": gate.checklist(ws, case),
+                "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
+                "overall": overall[0] if overall else None}
+    finally:
+        ws.close()
+
+
 def _desk(datasette) -> dict | None:
     """The desk of the workspace this instance serves (the editors' instance only)."""
     root = _workspace_root(datasette)
@@ -146,14 +167,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "case": case[0],
             "outcomes": await rows("select outcome, count(*) as n from visits where case_id = ? and kind = 'undercover' "
                                    "group by outcome order by n desc", [pk]),
-            "rates": await rows(
-                "select coalesce(s.chain, '(independent)') as chain, count(*) as visits, "
-                "sum(v.outcome = 'violation') as violations, "
-                "investigate_rate(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as rate, "
-                "investigate_ci_low(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_low, "
-                "investigate_ci_high(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_high "
-                "from visits v join stores s on s.id = v.store_id where v.case_id = ? and v.kind = 'undercover' "
-                "group by 1 order by 1", [pk]),
+            **_case_figures(datasette, case[0]),
             "review": await rows("select coalesce(review_state, 'received') as state, count(*) as n from visits "
                                  "where case_id = ? group by 1", [pk]),
             "replies": await rows("select r.*, s.name as store_name from replies r join stores s on s.id = r.store_id "
