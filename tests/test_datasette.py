@@ -267,3 +267,18 @@ def test_the_case_page_shows_the_checklist_the_policys_rates_and_the_answers(edi
     overall = disclosure.case_rates(workspace, case, scope=WORKING)[0]
     assert f"<td>all</td><td>{overall['visits']}</td><td>{overall['eligible']}</td><td>{overall['violations']}</td>" in html
     assert "Wir haben die Mitarbeiterin nachgeschult." in html
+
+
+def test_the_column_dictionary_is_folded_away_so_the_rows_come_first(editors):
+    html = get(editors["ds"], "/investigate/visits").text
+    assert '<details class="investigate-columns"><summary>What the columns mean</summary>' in html
+    assert "dl.column-descriptions { display: none; }" in html
+    assert html.index("What the columns mean") < html.index('<table class="rows-and-columns">')
+
+
+def test_canned_query_rows_link_to_their_visit_and_store(editors, workspace):
+    from investigate.cases import replies
+
+    replies.request_reply(workspace, editors["case"], editors["stores"][0])
+    html = get(editors["ds"], "/investigate/open_reply_deadlines").text
+    assert f'/investigate/stores/{editors["stores"][0]["id"]}"' in html

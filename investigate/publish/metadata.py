@@ -197,7 +197,7 @@ select p.what, p.due_at, s.name as store, c.slug as case_slug, p.visit_id
 from promises p join visits v on v.id = p.visit_id join stores s on s.id = v.store_id join cases c on c.id = v.case_id
 where p.kept is null and julianday(p.due_at) < julianday('now') order by p.due_at"""},
     "open_reply_deadlines": {"title": "Open right-of-reply deadlines", "sql": """
-select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel
+select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel, r.store_id
 from replies r join stores s on s.id = r.store_id join cases c on c.id = r.case_id
 where r.answered_at is null and julianday(r.deadline) > julianday('now') order by r.deadline"""},
     "visits_per_tester_per_week": {"title": "Visits per tester per week", "sql": """

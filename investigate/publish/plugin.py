@@ -18,6 +18,7 @@ from datasette.utils.asgi import Response
 
 from .. import stats
 
+QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
 SHA256_ROUTE = r"^/-/evidence/(?P<sha256>[0-9a-f]{64})$"
 
 
@@ -75,10 +76,14 @@ async def serve_evidence(datasette, request):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    # The editors' visit list: a visit's time opens its page; answers keep their lines.
+    # The editors' visit list: a visit's time opens its page; answers keep their lines. In a
+    # canned query's results an id of a visit or store opens its page.
+    from markupsafe import Markup, escape
+
+    if table is None and column in QUERY_LINKS and isinstance(value, str) and value:
+        return Markup(f'<a href="{datasette.urls.row(database, QUERY_LINKS[column], value)}">{escape(value[:8])}</a>')
     if table != "visit_list" or value is None:
         return None
-    from markupsafe import Markup, escape
 
     if column == "visited_at":
         return Markup(f'<a href="{datasette.urls.row(database, "visits", row["visit"])}">{escape(value[:16].replace("T", " "))}</a>')
