@@ -282,3 +282,16 @@ def test_canned_query_rows_link_to_their_visit_and_store(editors, workspace):
     replies.request_reply(workspace, editors["case"], editors["stores"][0])
     html = get(editors["ds"], "/investigate/open_reply_deadlines").text
     assert f'/investigate/stores/{editors["stores"][0]["id"]}"' in html
+
+
+def test_the_public_landing_text_is_in_the_cases_language_and_links_to_the_report(workspace):
+    from investigate.cases import cases
+    from investigate.publish.metadata import public_metadata
+
+    case = cases.create_case(workspace, slug="tabak", title="Tabakverkauf an Minderjährige", protocol="tobacco-minors",
+                             language="de", description="Zwölf Läden.")
+    workspace.config["newsroom"]["url"] = "https://example.org/tabak"
+    meta = public_metadata(workspace, [case])
+    assert meta["title"] == "Test Newsroom: veröffentlichte Recherchen"
+    assert meta["description"].startswith("Verdeckte Tests, wie veröffentlicht.") and "Zwölf Läden." in meta["description"]
+    assert (meta["about"], meta["about_url"]) == ("Der Bericht und seine Methode", "https://example.org/tabak")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import disclosure
 from ..disclosure import WORKING
+from ..reports.i18n import translations
 from ..workspace import Workspace
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -316,15 +317,21 @@ def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public"
     tables["visits"]["facets"] = ["case_slug", "outcome", "round"]
     tables["findings"]["facets"] = ["code", "severity"]
     method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
+    # The landing text in the cases' language (the workspace's when they differ).
+    languages = {c["language"] for c in cases}
+    _ = translations(languages.pop() if len(languages) == 1 else ws.language).gettext
     meta = {
-        "title": f"{ws.newsroom or 'investigate'}: published investigations",
-        "description": "Undercover tests as published. Stores are named only after their right of reply; "
-                       "groups too small to protect testers and staff are merged.\n\n" + method,
+        "title": _("%(newsroom)s: published investigations") % {"newsroom": ws.newsroom or "investigate"},
+        "description": _("Undercover tests as published. Stores are named only after their right of reply; "
+                         "groups too small to protect testers and staff are merged.") + "\n\n" + method,
         "license": ws.setting("publish", "licence", "CC BY 4.0"),
         "source": ws.setting("publish", "source", "") or ws.newsroom,
         "databases": {db_name: {"tables": tables}},
         "plugins": {"datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"}},
     }
+    url = ws.setting("newsroom", "url", "")
+    if url:  # where the report (PDF) and its method are published
+        meta.update(about=_("The report and its method"), about_url=url)
     tile_url = ws.setting("map", "tile_url", "")
     if tile_url:
         meta["plugins"]["datasette-cluster-map"]["tile_layer"] = tile_url
