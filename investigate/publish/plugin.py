@@ -107,13 +107,16 @@ def _case_figures(datasette, case: dict) -> dict:
         return {}
     from .. import disclosure
     from ..disclosure import WORKING, gate
+    from ..disclosure.counting import approved_only
     from ..workspace import Workspace
 
     ws = Workspace(root)
     try:
         rates = disclosure.case_rates(ws, case, scope=WORKING, by="chain")
         overall = disclosure.case_rates(ws, case, scope=WORKING)
+        weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(WORKING))
         return {"checklist": gate.checklist(ws, case),
+                "weighted": weighted if weighted and weighted["estimate"] is not None else None,
                 "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
                 "overall": overall[0] if overall else None}
     finally:

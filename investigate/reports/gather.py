@@ -116,6 +116,11 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     protected["rows"].sort(key=lambda r: (r.get("merged_groups") is not None or r.get("withheld", False),
                                           -(r.get("rate") or 0), str(r["group"])))
     comp = completion(ws, case, approved_only=approved_only(scope))
+    # A stratified sample: the headline is the weighted (Synar-style) estimate for the whole
+    # frame, the unweighted rate of the tests beside it.
+    weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(scope))
+    if weighted is not None and weighted["estimate"] is None:
+        weighted = None
     rounds = rounds_summary(ws, case, approved_only=approved_only(scope))
     # Rounds follow the public database's rule for small cells: the same rows, the same merging.
     round_rows = disclosure.case_rates(ws, case, scope=scope, by="round")
@@ -232,7 +237,11 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                     "rate_raw": overall["rate"], "ci_low_raw": overall["ci_low"], "ci_high_raw": overall["ci_high"],
                     "stores": len(labels_by_store), "provisional": overall.get("provisional", 0) if not public else 0,
                     "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
-                    "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–"},
+                    "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–",
+                    "weighted": None if weighted is None else {
+                        "rate": fmt.pct(weighted["estimate"], overall["eligible"]),
+                        "ci": fmt.interval(weighted["ci_low"], weighted["ci_high"], overall["eligible"]),
+                        "strata": len(weighted["strata"])}},
         "method": {
             "protocol": ptext.title, "protocol_description": ptext.description,
             "questions": [{"prompt": ptext.prompts[q.key], "choices": ", ".join(ptext.choice(q.key, c) for c in q.choices)}
