@@ -323,7 +323,7 @@ def test_groups_are_ranked_by_rate_with_the_overall_rate_below_and_long_names_br
     out = tmp_path / "internal.pdf"
     build_report(ws, case, lang="en", edition="internal", out=out)
     text = " ".join(text_of(out).split())
-    table = text[text.index("chain Completed tests Violations Rate 95% interval"):]
+    table = text[text.index("Chain Completed tests Violations Rate 95% interval"):]
     # KioskCo sold once in one test (100%), Späti24 once in two (50%), independents never (0%).
     assert table.index("KioskCo 1 1 100%") < table.index("Späti24 2 1 50%") < table.index("(independent) 2 0 0%")
     assert table.index("(independent) 2 0 0%") < table.index("all 5 2 40%")
