@@ -295,3 +295,13 @@ def test_the_public_landing_text_is_in_the_cases_language_and_links_to_the_repor
     assert meta["title"] == "Test Newsroom: veröffentlichte Recherchen"
     assert meta["description"].startswith("Verdeckte Tests, wie veröffentlicht.") and "Zwölf Läden." in meta["description"]
     assert (meta["about"], meta["about_url"]) == ("Der Bericht und seine Methode", "https://example.org/tabak")
+
+
+def test_a_visit_page_shows_its_business_reply(editors, workspace):
+    from investigate.cases import replies
+
+    request = replies.request_reply(workspace, editors["case"], editors["stores"][0])
+    replies.record_reply(workspace, request, answer="Wir bedauern den Vorfall.")
+    html = get(editors["ds"], f"/investigate/visits/{editors['visit']['id']}").text
+    assert "The business&#39;s reply" in html or "The business's reply" in html
+    assert "Wir bedauern den Vorfall." in html

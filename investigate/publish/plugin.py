@@ -167,6 +167,9 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 "promises": await rows("select * from promises where visit_id = ? order by due_at", [pk]),
                 "evidence": await rows("select * from evidence where visit_id = ? order by added_at", [pk]),
                 "reviews": await rows("select * from reviews where visit_id = ? order by at", [pk]),
+                # What the business said about this case: the answer belongs beside the visit.
+                "replies": await rows("select * from replies where case_id = ? and store_id = ? order by requested_at",
+                                      [visit[0]["case_id"], visit[0]["store_id"]]),
             }}
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
