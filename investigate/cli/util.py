@@ -93,8 +93,14 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *, width: i
     width = width or shutil.get_terminal_size((120, 20)).columns
     cells = [[_text(r.get(c)) for c in columns] for r in rows]
     natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    floor = [min(n, max(8, len(c))) for n, c in zip(natural, columns)]
-    widths = _fit(natural, floor, width - 2 * (len(columns) - 1))
+    room = width - 2 * (len(columns) - 1)
+    # Keep whole words (a slug, a timestamp) where the terminal has room for them; else only
+    # the headings' width.
+    longest = [max([len(w) for row in cells for w in row[i].split()] or [0]) for i in range(len(columns))]
+    floor = [min(n, max(8, len(c), min(w, 24))) for n, c, w in zip(natural, columns, longest)]
+    if sum(floor) > room:
+        floor = [min(n, max(8, len(c))) for n, c in zip(natural, columns)]
+    widths = _fit(natural, floor, room)
 
     def lines_of(values: list[str]) -> list[str]:
         wrapped = [textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
