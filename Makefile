@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean screenshots
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
@@ -24,6 +24,9 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	cd bench && for b in import_bench near_bench stats_bench report_bench datasette_bench merge_bench tips_bench; do \
 	  echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
+
+screenshots: $(BIN)/.installed
+	$(BIN)/python tools/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -126,6 +126,13 @@ def build_demo(path: Path | str, *, seed: int = 2026, force: bool = False) -> di
         _remove_existing(root)
     rnd = random.Random(seed)
     ws = init_workspace(root, newsroom="Kiezblatt Recherche", language="de", timezone_name=TZ)
+    # The masthead a newsroom fills in: printed on the report's cover.
+    config = ws.config_path.read_text(encoding="utf-8").replace(
+        '# byline = ["Jane Doe", "John Roe"]', 'byline = ["Aylin Demir", "Jonas Weber"]').replace(
+        '# contact = "tips@example.org"', 'contact = "recherche@kiezblatt.example"').replace(
+        '# url = "https://example.org/tests"', 'url = "https://kiezblatt.example/tabaktest"')
+    ws.config_path.write_text(config, encoding="utf-8")
+    ws.config = ws._read_config()
     try:
         with seeded_ids(random.Random(seed + 1)):
             summary = _populate(ws, rnd)
@@ -161,6 +168,23 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
         protocol="callback-promise", jurisdiction="DE", legal_basis="BGB § 241 Abs. 2 (Rücksichtnahmepflicht)",
         language="de", reply_days=14,
         description="Eine Reporterin rief jede Hotline fünfmal mit einem dokumentierten Anliegen an.")
+    # Both cases publish in English and Danish too: each language has its own title and method.
+    tobacco = cases.translate_case(
+        ws, tobacco, "en", title="Tobacco sales to minors, Neukölln and Kreuzberg, October 2026",
+        description="Two minor test buyers (16 and 17 years old), with their parents' consent and accompanied "
+                    "by an adult, tried to buy cigarettes or e-cigarettes in all 40 outlets of the frame. They "
+                    "carried their real ID and never lied about their age.")
+    tobacco = cases.translate_case(
+        ws, tobacco, "da", title="Tobakssalg til mindreårige, Neukölln og Kreuzberg, oktober 2026",
+        description="To mindreårige testkøbere (16 og 17 år) forsøgte med forældrenes samtykke og ledsaget af en "
+                    "voksen at købe cigaretter eller e-cigaretter i alle 40 salgssteder i rammen. De havde deres "
+                    "ægte ID med og løj aldrig om deres alder.")
+    hotline_case = cases.translate_case(
+        ws, hotline_case, "en", title="Are promised callbacks kept? Hotlines tested",
+        description="A reporter called each hotline five times with a documented problem.")
+    hotline_case = cases.translate_case(
+        ws, hotline_case, "da", title="Bliver lovede opringninger holdt? Kundeservice testet",
+        description="En journalist ringede fem gange til hver kundeservice med et dokumenteret problem.")
 
     shop_rows = []
     planned = [(chain, rnd.choice(list(STREETS))) for chain, n in CHAINS.items() for _ in range(n)]

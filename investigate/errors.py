@@ -70,3 +70,7 @@ class IntegrityError(InvestigateError):
 
 class PolicyError(InvestigateError):
     """An action the project's rules forbid (publishing too early, an unsafe bind address)."""
+
+
+class MissingTranslation(InvestigateError):
+    """A report or letter asked for a language that a protocol or case has no text in."""

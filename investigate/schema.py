@@ -549,3 +549,33 @@ def stories(db: Database) -> None:
         not_null={"reply_id", "event_id", "covered_hash"},
     )
     db["story_reply_items"].create_index(["reply_id"])
+
+
+@migrations(name="i14_versions_are_content")
+def versions_are_content(db: Database) -> None:
+    """Issue 14: editions of one content in several languages share a version number, so a
+    version may hold several files; each remembers what it says (``content``). Cases carry
+    their title and method text per language."""
+    db["publications"].add_column("content", str)
+    # A case's title and method text in the other languages it publishes in: {"da": {...}}.
+    db["cases"].add_column("texts", str)
+    create_visit_list(db)
+
+
+def create_visit_list(db: Database) -> None:
+    """A view for editors: each visit with its case, store, chain and district by name and its
+    answers as "key: value" lines, so Datasette can facet by chain and show no UUID or JSON."""
+    db.execute("drop view if exists visit_list")
+    db.execute("""
+        create view visit_list as
+        select v.id as visit, c.slug as case_slug, s.name as store, coalesce(s.chain, '(independent)') as chain,
+               s.district, v.visited_at, v.kind, v.outcome, coalesce(v.review_state, 'received') as review_state,
+               t.code as tester, v.round,
+               (select group_concat(a.key || ': ' || case a.type when 'true' then 'yes' when 'false' then 'no'
+                                                               else coalesce(a.value, '') end, char(10))
+                  from json_each(v.answers) a) as answers,
+               (select count(*) from findings f where f.visit_id = v.id) as findings
+        from visits v join cases c on c.id = v.case_id join stores s on s.id = v.store_id
+             left join testers t on t.id = v.tester_id""")
+    db.execute("drop index if exists idx_publications_case_id_kind_version")
+    db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")

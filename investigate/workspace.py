@@ -46,6 +46,9 @@ name = {newsroom!r}
 language = {language!r}          # en, de or da: the default language of reports
 timezone = {timezone!r}  # IANA name; visit times are stored in ISO 8601 with this offset
 # reporter = "your name"       # recorded as the actor of every audit entry (default: login name)
+# byline = ["Jane Doe", "John Roe"] # printed on the report's cover, joined in its language
+# contact = "tips@example.org"       # where readers and businesses write to
+# url = "https://example.org/tests"  # where the report is published
 
 [geocoder]
 provider = "nominatim"         # nominatim or photon
@@ -60,6 +63,7 @@ tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y
 [publish]
 licence = "CC BY 4.0"
 source = ""
+# name_compliant = true        # name the businesses that passed every test (never asked: nothing to put to them)
 
 [timestamp]
 tsa_url = ""                   # an RFC 3161 timestamp authority for every checkpoint; empty = none

@@ -8,6 +8,7 @@ saved as a screenshot. Skipped, with the reason, only when no Chromium can be fo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,3 +68,9 @@ def test_chromium_walks_cases_a_facet_and_a_visit_page(server, tobacco_case, tmp
     keep = os.environ.get("INVESTIGATE_SCREENSHOTS")
     if keep:
         shutil.copy(shot, keep)
+
+
+def test_a_canned_query_offers_the_cases_to_choose_from(server, tmp_path):
+    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", f"{server}/investigate/rate_by_chain").stdout
+    assert '<datalist id="investigate-cases"><option value="tobacco-nk" label="Tobacco sales to minors, Neukölln">' in dom
+    assert re.search(r'<input[^>]*name="case"[^>]*list="investigate-cases"', dom)

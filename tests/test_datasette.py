@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import os
 import socket
 import subprocess
@@ -205,3 +206,102 @@ def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobac
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_editors_home_page_is_a_desk_with_blockers_deadlines_promises_and_the_review_queue(editors, workspace):
+    from investigate.cases import replies
+    from investigate.disclosure import gate
+
+    case = editors["case"]
+    replies.request_reply(workspace, case, editors["stores"][0])
+    page = get(editors["ds"], "/")
+    assert page.status_code == 200
+    html = page.text
+    blockers = gate.open_items(workspace, case)
+    assert blockers and all(b["detail"] in html.replace("&#39;", "'").replace("&#34;", '"') for b in blockers)
+    assert "Open reply deadlines (1)" in html and editors["stores"][0]["name"] in html
+    assert "Review queue (4)" in html and "Overdue promises (0)" in html
+    assert f"/investigate/visits/{editors['visit']['id']}" in html
+
+
+def test_the_visit_list_facets_by_chain_and_shows_names_and_readable_answers(editors):
+    page = get(editors["ds"], "/investigate/visit_list?_facet=chain")
+    assert page.status_code == 200
+    html = page.text
+    assert "Späti24" in html and "KioskCo" in html and 'data-column="chain"' in html
+    assert "sale: yes" in html and "id_check: none" in html and '{"' not in html
+    assert f"/investigate/visits/{editors['visit']['id']}" in html
+    facet = get(editors["ds"], "/investigate/visit_list.json?chain=Späti24&_shape=array").json()
+    assert len(facet) == 2 and all(r["store"].startswith("Späti") for r in facet)
+
+
+def test_the_public_visits_page_shows_the_reports_pseudonyms_and_percentages_never_none(workspace, tobacco_case, tmp_path):
+    from investigate.cases.review import review_visit
+
+    for v in tobacco_case["visits"]:
+        review_visit(workspace, v, "approve")
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="nobody asked yet")
+    ds = public_datasette(out)
+    visits = get(ds, "/public/visits")
+    assert visits.status_code == 200
+    page = visits.text
+    assert "None" not in page and re.search(r"Store [A-D]", page)
+    assert "sale: yes" in page and "id_check: asked the age only" in page and "{&#34;" not in page and '{"' not in page
+    rates = get(ds, "/public/rates?grouping=all").text
+    assert "50.0%" in rates or "50%" in rates
+    assert "None" not in get(ds, "/public/stores").text
+
+
+def test_the_case_page_shows_the_checklist_the_policys_rates_and_the_answers(editors, workspace):
+    from investigate import disclosure
+    from investigate.cases import replies
+    from investigate.disclosure import WORKING, gate
+
+    case = editors["case"]
+    request = replies.request_reply(workspace, case, editors["stores"][0])
+    replies.record_reply(workspace, request, answer="Wir haben die Mitarbeiterin nachgeschult.")
+    html = get(editors["ds"], f"/investigate/cases/{case['id']}").text
+    for item in gate.checklist(workspace, case):
+        assert item["detail"].replace("'", "&#39;") in html
+    overall = disclosure.case_rates(workspace, case, scope=WORKING)[0]
+    assert f"<td>all</td><td>{overall['visits']}</td><td>{overall['eligible']}</td><td>{overall['violations']}</td>" in html
+    assert "Wir haben die Mitarbeiterin nachgeschult." in html
+
+
+def test_the_column_dictionary_is_folded_away_so_the_rows_come_first(editors):
+    html = get(editors["ds"], "/investigate/visits").text
+    assert '<details class="investigate-columns"><summary>What the columns mean</summary>' in html
+    assert "dl.column-descriptions { display: none; }" in html
+    assert html.index("What the columns mean") < html.index('<table class="rows-and-columns">')
+
+
+def test_canned_query_rows_link_to_their_visit_and_store(editors, workspace):
+    from investigate.cases import replies
+
+    replies.request_reply(workspace, editors["case"], editors["stores"][0])
+    html = get(editors["ds"], "/investigate/open_reply_deadlines").text
+    assert f'/investigate/stores/{editors["stores"][0]["id"]}"' in html
+
+
+def test_the_public_landing_text_is_in_the_cases_language_and_links_to_the_report(workspace):
+    from investigate.cases import cases
+    from investigate.publish.metadata import public_metadata
+
+    case = cases.create_case(workspace, slug="tabak", title="Tabakverkauf an Minderjährige", protocol="tobacco-minors",
+                             language="de", description="Zwölf Läden.")
+    workspace.config["newsroom"]["url"] = "https://example.org/tabak"
+    meta = public_metadata(workspace, [case])
+    assert meta["title"] == "Test Newsroom: veröffentlichte Recherchen"
+    assert meta["description"].startswith("Verdeckte Tests, wie veröffentlicht.") and "Zwölf Läden." in meta["description"]
+    assert (meta["about"], meta["about_url"]) == ("Der Bericht und seine Methode", "https://example.org/tabak")
+
+
+def test_a_visit_page_shows_its_business_reply(editors, workspace):
+    from investigate.cases import replies
+
+    request = replies.request_reply(workspace, editors["case"], editors["stores"][0])
+    replies.record_reply(workspace, request, answer="Wir bedauern den Vorfall.")
+    html = get(editors["ds"], f"/investigate/visits/{editors['visit']['id']}").text
+    assert "The business&#39;s reply" in html or "The business's reply" in html
+    assert "Wir bedauern den Vorfall." in html

@@ -44,7 +44,7 @@ def agree(ws, case, run, tmp_path, step):
     result = json.loads(run("report", case["slug"], "--lang", "en", "--out", pdf, "--json").output)
     text = pdf_text(pdf)
     fmt = Formatter("en")
-    assert fmt.pct(expected["rate"]) in text and f"{expected['violations']} / {expected['eligible']}" in text
+    assert fmt.pct(expected["rate"], expected["eligible"]) in text and f"{expected['violations']} / {expected['eligible']}" in text
     cli = json.loads(run("stats", case["slug"], "--approved-only", "--json").output)["groups"][0]
     assert (cli["violations"], cli["eligible"], cli["rate"]) == (expected["violations"], expected["eligible"], expected["rate"])
     return version, result["version"], text

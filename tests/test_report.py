@@ -39,6 +39,10 @@ def ready(workspace, tobacco_case):
     for shop in tobacco_case["stores"]:
         replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=9)).isoformat())
     case = ws.update("cases", case["id"], {"description": "Four shops, one tester."})
+    cases.translate_case(ws, case, "de", title="Tabakverkauf an Minderjährige, Neukölln",
+                         description="Vier Geschäfte, eine Testperson.")
+    case = cases.translate_case(ws, cases.get_case(ws, case["id"]), "da", title="Tobakssalg til mindreårige, Neukölln",
+                                description="Fire butikker, én testperson.")
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
     return {**tobacco_case, "case": case}
 
@@ -49,12 +53,13 @@ def test_the_figures_in_the_pdf_are_those_of_the_stats_module(workspace, ready, 
     text = text_of(out)
     rate = stats.case_rates(workspace, ready["case"], approved_only=True)[0]
     fmt = Formatter("en")
-    assert fmt.pct(rate["rate"]) == "50.0%" and "50.0%" in text
-    assert f"{fmt.pct(rate['ci_low'])} – {fmt.pct(rate['ci_high'])}" in text
+    # Four tests: whole percent, since a decimal would claim a precision four tests do not have.
+    assert fmt.pct(rate["rate"], rate["eligible"]) == "50%" and "50%" in text and "50.0%" not in text
+    assert fmt.interval(rate["ci_low"], rate["ci_high"], rate["eligible"]) in text
     assert f"{rate['violations']} / {rate['eligible']}" in text
     for row in stats.case_rates(workspace, ready["case"], by="chain", approved_only=True):
         if row["visits"] >= 5:
-            assert fmt.pct(row["rate"]) in text
+            assert fmt.pct(row["rate"], row["eligible"]) in text
     assert result["version"] == 1 and editorial.verify_publication(workspace, ready["case"], out)["version"] == 1
 
 
@@ -109,7 +114,7 @@ def test_the_german_edition_is_german_with_german_numbers(workspace, ready, tmp_
     build_report(workspace, ready["case"], lang="de", out=out)
     text = text_of(out)
     assert "Verstoßquote" in text and "Was die Unternehmen sagen" in text and "Seite" not in text
-    assert "50,0 %" in text and "Violation rate" not in text
+    assert "50 %" in text and "Violation rate" not in text
     da = tmp_path / "da.pdf"
     build_report(workspace, ready["case"], lang="da", out=da)
     assert "Overtrædelsesandel" in text_of(da)
@@ -190,3 +195,168 @@ def test_the_reply_letter_says_what_when_what_was_found_and_until_when(workspace
     de = build_letter(workspace, ready["case"], ready["stores"][0], lang="de", out=tmp_path / "de.pdf")
     assert "Bitte um Stellungnahme" in text_of(de["pdf"])
 
+
+
+def test_editions_of_one_content_in_several_languages_share_one_version(workspace, ready, tmp_path, run):
+    ws, case = workspace, ready["case"]
+    en, de, da = tmp_path / "en.pdf", tmp_path / "de.pdf", tmp_path / "da.pdf"
+    assert build_report(ws, case, lang="en", out=en)["version"] == 1
+    assert build_report(ws, case, lang="de", out=de)["version"] == 1
+    assert "Version 1" in text_of(de) and "Version 2" not in text_of(de)
+    listed = json.loads(run("versions", "tobacco-nk", "--json").output)
+    assert [(v["file"], v["version"], v["language"]) for v in listed] == [(str(de), 1, "de"), (str(en), 1, "en")]
+    assert {v["sha256"] for v in listed} == {editorial.verify_publication(ws, case, p)["sha256"] for p in (en, de)}
+    # A change to what the report says is a new version, in whichever language comes first.
+    review_visit(ws, ready["visits"][0], "reject", comment="tester was 18 on the day")
+    assert build_report(ws, case, lang="da", out=da, override="rejected visit, not yet signed again")["version"] == 2
+
+
+def test_the_cover_tells_the_story_and_the_method_says_why_each_business_is_unnamed(workspace, tobacco_case, tmp_path):
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    case = cases.edit_case(ws, case, reply_days=3)
+    sold_closed, _passed, sold_open, _passed_too = tobacco_case["stores"]
+    replies.request_reply(ws, case, sold_closed, requested_at=(ws.now() - timedelta(days=9)).isoformat())
+    replies.request_reply(ws, case, sold_open)
+    ws.config["newsroom"].update(byline=["Ana Ruiz", "Bo Lind"], url="https://example.org/tests")
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="one window still open")
+    pages = PdfReader(out).pages
+    cover = " ".join(pages[0].extract_text().split())
+    assert "In 2 of 4 test purchases, a shop sold tobacco to a tester aged 16." in cover
+    assert "By Ana Ruiz and Bo Lind" in cover and "https://example.org/tests" in cover
+    assert cover.count("Version") == 1
+    text = " ".join(text_of(out).split())
+    assert case["id"] not in text and case["id"][:8] not in text
+    assert all("Test Newsroom" in page.extract_text() for page in pages[1:]), "the footer names the newsroom"
+    # (The sentence may run across a page break: its running header and footer sit inside.)
+    assert "Not named, because they" in text and "passed every test, so there was nothing to put to them: 2." in text
+    assert "Not named yet, because their reply window is still open: 1." in text
+    findings = text[text.index("Findings"):]
+    assert findings.index("Späti Eins") < findings.index("Tobacco product sold to a minor serious")
+    assert "No age check observation (no breach of law claimed)" in findings
+    de = tmp_path / "de.pdf"
+    case = cases.translate_case(ws, case, "de", title="Tabakverkauf an Minderjährige, Neukölln")
+    build_report(ws, case, lang="de", out=de, override="one window still open")
+    assert "Von Ana Ruiz und Bo Lind" in " ".join(PdfReader(de).pages[0].extract_text().split())
+
+
+def test_name_compliant_names_the_businesses_that_passed_and_no_other(workspace, tobacco_case, tmp_path):
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    replies.request_reply(ws, case, tobacco_case["stores"][0])  # sold; its window is open
+    ws.config.setdefault("publish", {})["name_compliant"] = True
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="windows open")
+    text = text_of(out)
+    assert "Späti Zwei" in text and "Tabak Müller" in text
+    assert "Späti Eins" not in text and "Kiosk am Park" not in text
+
+
+def test_the_pdf_and_the_public_database_give_each_unnamed_store_the_same_pseudonym(workspace, tobacco_case, tmp_path):
+    import re
+    import sqlite3
+
+    from investigate.publish.public import build_public
+
+    ws, case = workspace, tobacco_case["case"]
+    for v in tobacco_case["visits"]:
+        review_visit(ws, v, "approve")
+    replies.request_reply(ws, case, tobacco_case["stores"][0])  # inside its window: unnamed
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="windows open")
+    build_public(ws, tmp_path / "public", slugs=["tobacco-nk"], override="windows open")
+    db = sqlite3.connect(tmp_path / "public" / "public.db")
+    rows = db.execute("select s.label, v.visit_date from stores s join visits v on v.store_id = s.id "
+                      "where s.named = 0 order by v.id").fetchall()
+    assert len(rows) == 4 and all(re.fullmatch(r"Store [A-D]", label) for label, _ in rows)
+    visits_table = " ".join(text_of(out).split())
+    in_pdf = re.findall(r"(Store [A-D]) (?:Neukölln|Kreuzberg)", visits_table)
+    assert in_pdf == [label for label, _ in rows], "each visit's store has the same pseudonym in both"
+    assert db.execute("select count(*) from stores where label is null or label = 'None'").fetchone() == (0,)
+
+
+def test_rounds_in_the_pdf_follow_the_public_databases_small_cell_rule(workspace, ready, tmp_path):
+    import sqlite3
+
+    from investigate.publish.public import build_public
+
+    ws, case = workspace, ready["case"]
+    # A second round of one store: one test, below any threshold for a group of its own.
+    again = visits.record_visit(ws, case=case, store=ready["stores"][0], tester=ready["tester"], round=2,
+                                answers={"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+                                visited_at=ws.now() - timedelta(days=8))["visit"]
+    review_visit(ws, again, "approve")
+    out = tmp_path / "en.pdf"
+    build_report(ws, case, lang="en", out=out, override="a second round after the sign-off")
+    build_public(ws, tmp_path / "public", slugs=["tobacco-nk"], override="a second round after the sign-off")
+    db = sqlite3.connect(tmp_path / "public" / "public.db")
+    public_rounds = db.execute("select grp, eligible, violations from rates where grouping = 'round'").fetchall()
+    assert public_rounds and all(grp not in ("1", "2") for grp, *_ in public_rounds), "the round of one test is merged"
+    text = " ".join(text_of(out).split())
+    # Public.db folds the two rounds into one row; the PDF then shows no rounds table (it would
+    # repeat the overall figure) and says why, rather than printing the round of one test.
+    assert len(public_rounds) == 1 and "Rounds Round" not in text
+    assert "The rounds are not shown one by one: at least one had fewer than 5 visits." in text
+    # With no small-cell rule both show each round, with the same figures.
+    ws.config.setdefault("publish", {})["min_cell"] = 1
+    build_report(ws, case, lang="en", out=out, override="a second round after the sign-off")
+    build_public(ws, tmp_path / "public2", slugs=["tobacco-nk"], override="a second round after the sign-off")
+    db = sqlite3.connect(tmp_path / "public2" / "public.db")
+    public_rounds = db.execute("select grp, eligible, violations from rates where grouping = 'round' order by grp").fetchall()
+    text = " ".join(text_of(out).split())
+    assert [r[0] for r in public_rounds] == ["1", "2"]
+    for grp, eligible, violations in public_rounds:
+        assert f"{grp} {eligible} {violations} " in text[text.index("Rounds Round"):]
+
+
+def test_groups_are_ranked_by_rate_with_the_overall_rate_below_and_long_names_break(workspace, ready, tmp_path):
+    ws, case = workspace, ready["case"]
+    long_name = "Kiosk" + "x" * 1200
+    shop = stores.add_store(ws, name=long_name, address="Weg 5", city="Berlin", district="Mitte")
+    v = visits.record_visit(ws, case=case, store=shop, tester=ready["tester"],
+                            answers={"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True},
+                            visited_at=ws.now() - timedelta(days=9))["visit"]
+    review_visit(ws, v, "approve")
+    out = tmp_path / "internal.pdf"
+    build_report(ws, case, lang="en", edition="internal", out=out)
+    text = " ".join(text_of(out).split())
+    table = text[text.index("Chain Completed tests Violations Rate 95% interval"):]
+    # KioskCo sold once in one test (100%), Späti24 once in two (50%), independents never (0%).
+    assert table.index("KioskCo 1 1 100%") < table.index("Späti24 2 1 50%") < table.index("(independent) 2 0 0%")
+    assert table.index("(independent) 2 0 0%") < table.index("all 5 2 40%")
+    widths = []
+    for page in PdfReader(out).pages:
+        right = float(page.mediabox.width)
+        page.extract_text(visitor_text=lambda t, cm, tm, font, size: widths.append((tm[4] * cm[0] + cm[4], right)) if t.strip() else None)
+    assert widths and all(x < right for x, right in widths), "no text starts beyond the page's right edge"
+
+
+def test_the_map_numbers_its_markers_draws_violations_last_and_keeps_them_apart():
+    import re
+
+    from investigate.reports.maps import store_map
+
+    # Three stores on one spot: the violation must stay visible and every number readable.
+    points = [{"lat": 52.48, "lon": 13.43, "outcome": o, "number": n}
+              for n, o in ((1, "violation"), (2, "compliant"), (3, "compliant"))]
+    points.append({"lat": 52.49, "lon": 13.44, "outcome": "inconclusive", "number": 4})
+    svg = store_map(points, legend={"violation": "violation"}, scale_label=str)
+    markers = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="8" fill="(#\w+)"', svg)
+    assert [fill for *_, fill in markers][-1] == "#c0392b", "the violation is drawn last, on top"
+    centres = [(float(x), float(y)) for x, y, _ in markers]
+    assert all((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= 16 ** 2 for i, a in enumerate(centres) for b in centres[i + 1:])
+    assert sorted(re.findall(r'font-weight="bold">(\d+)</text>', svg)) == ["1", "2", "3", "4"]
+    legend_y = float(re.findall(r'<rect x="0" y="([\d.]+)"', svg)[-1])  # the strip below the data
+    assert all(y < legend_y for _, y in centres), "no marker under the legend strip"
+
+
+def test_the_reports_map_key_lists_each_numbered_store_with_its_outcome(workspace, ready, tmp_path):
+    out = tmp_path / "en.pdf"
+    build_report(workspace, ready["case"], lang="en", out=out)
+    text = " ".join(text_of(out).split())
+    key = text[text.index("# Store Address Outcome"):]
+    assert "1 Kiosk am Park Hermannstr. 3 violation" in key or "1 Späti Eins Sonnenallee 1 violation" in key
+    assert "Tabak Müller Karl-Marx-Str. 9 compliant" in key

@@ -174,3 +174,41 @@ def test_promise_kept_rate_counts_overdue_as_not_kept(workspace, run):
     rows = stats.promise_rates(workspace, case)
     assert [(r["what"], r["due"], r["kept"], r["broken"], r["overdue"]) for r in rows] == [("Callback", 3, 1, 1, 1)]
     assert rows[0]["kept_rate"] == pytest.approx(1 / 3)
+
+
+def test_a_stratified_case_reports_the_weighted_rate_as_its_headline_and_says_why(workspace, frame_case, run, tmp_path):
+    from pypdf import PdfReader
+
+    from investigate.cases import testers
+    from investigate.reports.build import build_report
+
+    result = json.loads(run("sample", "frame", "--n", "10", "--strata", "district", "--seed", "1", "--json").output)
+    t = testers.add_tester(workspace, code="T-1", birth_month="2010-03", consent=True)
+    when = workspace.now() - timedelta(days=3)
+    north = [s for s in result["stores"] if s["stratum"] == "North"]
+    for i, s in enumerate(result["stores"]):
+        visits.record_visit(workspace, case=frame_case, store=stores.get_store(workspace, s["id"]), tester=t,
+                            answers={"product": "cigarettes", "sale": s in north[:3], "id_check": "none",
+                                     "id_carried": True}, visited_at=when + timedelta(minutes=i))
+    out = tmp_path / "internal.pdf"
+    build_report(workspace, frame_case, edition="internal", lang="en", out=out)
+    cover = " ".join(PdfReader(out).pages[0].extract_text().split())
+    # Weighted (12·0.5 + 8·0)/20 = 30 %; the ten tests themselves: 3 of 10 = 30 % too by chance of
+    # the design, so check the words and the interval, which only the stratified estimate has.
+    est = stats.stratified_estimate(workspace, frame_case)
+    assert "Weighted for the sample's strata, the violation rate is 30%" in cover
+    assert f"{round(est['ci_low'] * 100)}% – {round(est['ci_high'] * 100)}%" in cover and "unweighted, 30%" in cover
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "The sample was drawn by stratum (2 strata)." in text
+    # The editors' case page shows both figures too.
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    async def case_page():
+        ds = editors_datasette(workspace)
+        await ds.invoke_startup()
+        return (await ds.client.get(f"/investigate/cases/{frame_case['id']}")).text
+
+    page = asyncio.run(case_page())
+    assert f"Weighted for the stratified sample (the report's headline): {est['estimate'] * 100:.1f} %" in page.replace("&#39;", "'")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from ..errors import InvalidInput, NotFound, PolicyError
+from ..errors import InvalidInput, MissingTranslation, NotFound, PolicyError
 from ..ids import resolve
 from ..workspace import Workspace
 from .privacy import refuse_private
@@ -103,6 +104,46 @@ def edit_case(ws: Workspace, case: dict, *, reason: str | None = None, **changes
             changes[key] = changes[key].strip()
             refuse_private(ws, changes[key], what=f"case {key}", case=case)
     return ws.update("cases", case["id"], changes, reason=reason or "case edited", action="edit")
+
+
+def case_text(case: dict, lang: str) -> dict:
+    """The case's title and method text in ``lang``: its own fields in the case's language,
+    else the translation given with ``case edit --lang``. None given is an error naming it:
+    a Danish report does not print a German title."""
+    if lang == case["language"]:
+        return {"title": case["title"], "description": case["description"] or ""}
+    given = json.loads(case.get("texts") or "{}").get(lang, {})
+    missing = [k for k in ("title", "description") if k == "title" or case["description"]]
+    missing = [k for k in missing if not given.get(k)]
+    if missing:
+        raise MissingTranslation(
+            f"case {case['slug']} has no {' and no '.join(missing)} in {lang}: add "
+            f"{' '.join('--' + k + ' …' for k in missing)} with investigate case edit {case['slug']} --lang {lang}")
+    return {"title": given["title"], "description": given.get("description", "")}
+
+
+def translate_case(ws: Workspace, case: dict, lang: str, *, title: str | None = None,
+                   description: str | None = None, reason: str | None = None) -> dict:
+    """Give the case's title and method text in another language it publishes in (audited;
+    checked for private strings like the originals)."""
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    if lang == case["language"]:
+        return edit_case(ws, case, reason=reason, title=title, description=description)
+    texts = json.loads(case.get("texts") or "{}")
+    given = dict(texts.get(lang, {}))
+    for key, value in (("title", title), ("description", description)):
+        if value is None:
+            continue
+        if not value.strip():
+            raise InvalidInput(f"an empty {key} in {lang}")
+        refuse_private(ws, value, what=f"case {key} ({lang})", case=case)
+        given[key] = value.strip()
+    if given == texts.get(lang, {}):
+        raise InvalidInput("nothing to change: give --title or --description")
+    texts[lang] = given
+    return ws.update("cases", case["id"], {"texts": json.dumps(texts, ensure_ascii=False, sort_keys=True)},
+                     reason=reason or f"case text in {lang}", action="edit")
 
 
 def get_case(ws: Workspace, ref: str) -> dict:

@@ -8,6 +8,7 @@ the checklist can tell when the records changed after it.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,11 +34,10 @@ def sign_off(ws: Workspace, case: dict, *, role: str, signed_by: str, note: str 
                                   "note": note, "at": ws.now().isoformat(), "audit_seq": audit_head(ws)})
 
 
-def changes_since(ws: Workspace, case: dict, seq: int) -> int:
-    """How many audited writes to the case's records came after audit entry ``seq``: the case
-    itself (status changes aside), its visits and what hangs off them, its frame, replies,
-    samples and corrections. Publications and sign-offs are not changes to what was signed."""
-    cid = case["id"]
+def _change_clauses(case: dict) -> tuple[str, dict]:
+    """Audit entries that change what a case's outputs say: the case itself (status changes
+    aside), its visits and what hangs off them, its frame, replies, samples and corrections.
+    Publications and sign-offs are not changes to what was signed."""
     by_visit = "(select id from {t} where visit_id in (select id from visits where case_id = :c))"
     owned = {
         "visits": "(select id from visits where case_id = :c)",
@@ -58,8 +58,23 @@ def changes_since(ws: Workspace, case: dict, seq: int) -> int:
     clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.case_id') = :c)")
     clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.visit_id') in "
                    "(select id from visits where case_id = :c))")
-    return ws.db.execute(f"select count(*) from audit_log a where a.seq > :s and ({' or '.join(clauses)})",
-                         {"c": cid, "s": seq}).fetchone()[0]
+    return " or ".join(clauses), {"c": case["id"]}
+
+
+def changes_since(ws: Workspace, case: dict, seq: int) -> int:
+    """How many audited writes to the case's records came after audit entry ``seq``."""
+    where, params = _change_clauses(case)
+    return ws.db.execute(f"select count(*) from audit_log a where a.seq > :s and ({where})",
+                         {**params, "s": seq}).fetchone()[0]
+
+
+def content_key(ws: Workspace, case: dict, *, named: set | frozenset = frozenset()) -> str:
+    """What a public file of the case says, whatever its language: the last change to the
+    case's records and the businesses that may be named (which changes as reply windows
+    close, without any write). Editions with the same key share one version number."""
+    where, params = _change_clauses(case)
+    last = ws.db.execute(f"select max(seq) from audit_log a where {where}", params).fetchone()[0] or 0
+    return hashlib.sha256(json.dumps([last, sorted(named)]).encode()).hexdigest()
 
 
 def audit_head(ws: Workspace) -> int:
@@ -69,19 +84,21 @@ def audit_head(ws: Workspace) -> int:
 
 def record_publication(ws: Workspace, case: dict, *, kind: str, path: Path | str,
                        edition: str = "public", language: str | None = None,
-                       override_reason: str | None = None) -> dict:
-    """Give a public file its next version number and record its SHA-256, so any copy that
-    circulates can be checked against what was published."""
+                       override_reason: str | None = None, content: str | None = None) -> dict:
+    """Give a public file its version number and record its SHA-256, so any copy that
+    circulates can be checked against what was published. A file with the ``content`` of the
+    latest version (the same report in another language) gets that version: a translation is
+    not a correction."""
     if kind not in PUBLICATION_KINDS:
         raise InvalidInput(f"publication kind {kind!r} is not one of {', '.join(PUBLICATION_KINDS)}")
     data = Path(path).read_bytes()
     with ws.transaction():
-        version = (ws.db.execute("select max(version) from publications where case_id = ? and kind = ?",
-                                 [case["id"], kind]).fetchone()[0] or 0) + 1
+        version = next_version(ws, case, kind, content=content)
         row = ws.insert("publications", {
             "case_id": case["id"], "kind": kind, "edition": edition, "version": version,
             "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "path": str(path),
-            "language": language, "override_reason": override_reason, "created_at": ws.now().isoformat()})
+            "language": language, "override_reason": override_reason, "created_at": ws.now().isoformat(),
+            "content": content})
         for c in ws.db.query("select id from corrections where case_id = ? and first_version is null",
                              [case["id"]]):
             ws.update("corrections", c["id"], {"first_version": version},
@@ -89,14 +106,20 @@ def record_publication(ws: Workspace, case: dict, *, kind: str, path: Path | str
     return row
 
 
-def next_version(ws: Workspace, case: dict, kind: str) -> int:
-    """The version number the next public file of this kind will get (printed on it)."""
-    return (ws.db.execute("select max(version) from publications where case_id = ? and kind = ?",
-                          [case["id"], kind]).fetchone()[0] or 0) + 1
+def next_version(ws: Workspace, case: dict, kind: str, *, content: str | None = None) -> int:
+    """The version number the next public file of this kind will get (printed on it): the
+    latest version's when it says the same (``content``), else the next one."""
+    latest = ws.db.execute("select version, content from publications where case_id = ? and kind = ? "
+                           "order by version desc, created_at desc limit 1", [case["id"], kind]).fetchone()
+    if latest is None:
+        return 1
+    return latest[0] if content is not None and latest[1] == content else latest[0] + 1
 
 
 def publications(ws: Workspace, case: dict) -> list[dict]:
-    return list(ws.db.query("select * from publications where case_id = ? order by kind, version", [case["id"]]))
+    """Every published file of the case: kind, version, language, SHA-256, file."""
+    return list(ws.db.query("select * from publications where case_id = ? order by kind, version, language, created_at",
+                            [case["id"]]))
 
 
 def verify_publication(ws: Workspace, case: dict, path: Path | str) -> dict | None:

@@ -5,6 +5,12 @@ range where minors test, and rules. A rule is declarative — ``when`` holds con
 answers, all of which must hold — and says which outcome, finding and promise follow. No
 ``eval``: the only operators are the ones in ``OPERATORS``.
 
+Texts are in English in the protocol's own fields; ``[text.de]`` / ``[text.da]`` (and
+``[text.en]`` for English choice labels) give the title, description, ID policy, question
+prompts, choice labels and finding titles in another language. ``Protocol.texts(lang)`` returns
+them all, or raises ``MissingTranslation`` naming every text the language lacks — a report in
+German must not fall back to English.
+
 Built-ins ship in ``investigate/protocols/``; a workspace adds its own in its
 ``protocols/`` folder (a workspace protocol with a built-in's key replaces it).
 """
@@ -19,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput, NotFound, ProtocolError
+from ..errors import InvalidInput, MissingTranslation, NotFound, ProtocolError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
@@ -261,6 +267,31 @@ class Rule:
         return all(_condition_holds(answers.get(key), cond) for key, cond in self.when.items())
 
 
+LANGUAGE_NAMES = {"en": "English", "de": "German", "da": "Danish"}
+
+
+@dataclass(frozen=True)
+class ProtocolText:
+    """A protocol's printed texts in one language."""
+
+    lang: str
+    title: str
+    description: str
+    id_policy: str
+    lede: str
+    prompts: dict[str, str]
+    choices: dict[str, dict[str, str]]
+    findings: dict[str, str]
+
+    def finding_title(self, code: str | None, recorded: str) -> str:
+        """The title of a finding the protocol gives, in this language; a finding added by hand
+        (a code the protocol does not know) keeps the words its author wrote."""
+        return self.findings.get(code, recorded) if code else recorded
+
+    def choice(self, question: str, value) -> str:
+        return self.choices.get(question, {}).get(value, str(value))
+
+
 @dataclass(frozen=True)
 class Derived:
     """A value computed from two answers, declared in the protocol: ``minutes_between``
@@ -453,6 +484,48 @@ class Protocol:
                 now = now.replace(tzinfo=None)
             return max(0.0, (now - start).total_seconds() / 60), False
         return None
+    #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
+    lede: str = ""
+
+    def finding_codes(self) -> dict[str, str]:
+        """Every finding the protocol can give, code → English title."""
+        found = {r.finding["code"]: r.finding["title"] for r in self.rules if r.finding and r.finding.get("code")}
+        if self.promise_broken and self.promise_broken.get("code"):
+            found[self.promise_broken["code"]] = self.promise_broken["title"]
+        return found
+
+    def texts(self, lang: str) -> "ProtocolText":
+        """Every text a report or letter prints about this protocol, in ``lang``.
+
+        English comes from the protocol's own fields (a choice without an English label reads as
+        its key in words). Any other language must be complete: a missing text raises
+        ``MissingTranslation`` naming each one, so that no report mixes languages."""
+        given = self.translations.get(lang, {})
+        if lang == "en":
+            choices = {q.key: {c: given.get("choices", {}).get(q.key, {}).get(c, c.replace("_", " "))
+                               for c in q.choices} for q in self.questions if q.choices}
+            return ProtocolText(lang=lang, title=given.get("title", self.title),
+                                description=given.get("description", self.description).strip(),
+                                id_policy=given.get("id_policy", self.id_policy),
+                                lede=given.get("lede", self.lede),
+                                prompts={q.key: given.get("questions", {}).get(q.key, q.prompt) for q in self.questions},
+                                choices=choices,
+                                findings={**self.finding_codes(), **given.get("findings", {})})
+        missing = [k for k in ("title", "description") if not given.get(k)]
+        missing += [k for k in ("id_policy", "lede") if getattr(self, k) and not given.get(k)]
+        missing += [f"questions.{q.key}" for q in self.questions if q.key not in given.get("questions", {})]
+        missing += [f"choices.{q.key}.{c}" for q in self.questions for c in q.choices
+                    if c not in given.get("choices", {}).get(q.key, {})]
+        missing += [f"findings.{code}" for code in self.finding_codes() if code not in given.get("findings", {})]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            raise MissingTranslation(f"protocol {self.key} has no {LANGUAGE_NAMES.get(lang, lang)} ({lang}) text for "
+                                     f"{shown}: add them under [text.{lang}] in {self.source}")
+        return ProtocolText(lang=lang, title=given["title"], description=given["description"].strip(),
+                            id_policy=given.get("id_policy", ""), lede=given.get("lede", ""),
+                            prompts=dict(given["questions"]),
+                            choices={q.key: dict(given["choices"][q.key]) for q in self.questions if q.choices},
+                            findings=dict(given.get("findings", {})))
 
     def question(self, key: str) -> Question:
         for q in self.questions:
@@ -591,7 +664,9 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
              "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
-             "overcharge"}
+             "overcharge", "text", "lede"}
+_TEXT_KEYS = {"title", "description", "id_policy", "lede", "questions", "choices", "findings"}
+_LANG_RE = re.compile(r"^[a-z]{2}$")
 _TESTER_KEYS = {"min_age", "max_age", "id_policy"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
                   "section", "weight", "points", "na", "fatal"}
@@ -816,6 +891,45 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     if promise_broken is not None:
         check_finding(promise_broken, "promise_broken")
 
+    codes = {r.finding["code"] for r in rules if r.finding and r.finding.get("code")}
+    if promise_broken and promise_broken.get("code"):
+        codes.add(promise_broken["code"])
+    text_tables = data.get("text", {})
+    check_keys(text_tables, set(text_tables), "text")
+    for lang, given in text_tables.items():
+        where = f"text.{lang}"
+        if not _LANG_RE.match(lang):
+            fail(where, "expected a two-letter language code such as de or da")
+        check_keys(given, _TEXT_KEYS, where)
+        for k in ("title", "description", "id_policy", "lede"):
+            if k in given and not isinstance(given[k], str):
+                fail(f"{where}.{k}", "expected text")
+        check_keys(given.get("questions", {}), set(by_key), f"{where}.questions")
+        check_keys(given.get("choices", {}), {q.key for q in questions if q.choices}, f"{where}.choices")
+        for qkey, labels in given.get("choices", {}).items():
+            check_keys(labels, set(by_key[qkey].choices), f"{where}.choices.{qkey}")
+        check_keys(given.get("findings", {}), codes, f"{where}.findings")
+
+    for where, lede in [("lede", data.get("lede"))] + [(f"text.{lang}.lede", given.get("lede"))
+                                                       for lang, given in text_tables.items()]:
+        try:
+            lede and lede % {"violations": 1, "eligible": 2, "ages": "16–17"}
+        except (KeyError, ValueError, TypeError) as ex:
+            fail(where, f"may use only %(violations)s, %(eligible)s and %(ages)s ({ex})")
+
+    # One table of texts per language: [text.LANG] (issue 14: everything a report prints) and
+    # the older [translations.LANG] (title, description, prompts) of the service protocols.
+    merged: dict[str, dict] = {}
+    for lang, t in translations.items():
+        merged[lang] = {**({"questions": dict(t["prompts"])} if "prompts" in t else {}),
+                        **{k: v for k, v in t.items() if k != "prompts"}}
+    for lang, given in text_tables.items():
+        merged.setdefault(lang, {}).update(given)
+    for t in merged.values():
+        if "questions" in t:
+            t["prompts"] = t["questions"]
+    translations = merged
+
     version = data.get("version", 1)
     if not isinstance(version, int):
         fail("version", "expected a whole number")
@@ -840,6 +954,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         translations=translations,
         overcharge=overcharge,
         derived_scores=tuple(derived_scores),
+        lede=data.get("lede", ""),
     )
 
 

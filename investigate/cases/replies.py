@@ -256,6 +256,18 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
     return status
 
 
+def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True) -> set[str]:
+    """Stores whose every visit that could be published was compliant, with no finding
+    (observations included): there is nothing to put to them."""
+    cond, params = visit_filter(approved_only=approved_only)
+    rows = ws.db.execute(
+        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null),
+                   (select count(*) from findings f join visits w on w.id = f.visit_id
+                    where w.case_id = v.case_id and w.store_id = v.store_id)
+            from visits v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])
+    return {store_id for store_id, not_compliant, findings in rows if not not_compliant and not findings}
+
+
 def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
                        approved_only: bool = True) -> set[str]:
     """The stores of a case that may be named: see ``naming_status``."""

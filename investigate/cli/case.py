@@ -124,14 +124,28 @@ def case_show(ws, case_ref, as_json):
 @click.option("--holidays", metavar="REGION", help="Public holidays to skip (DE-BE, DK…).")
 @click.option("--legal-basis")
 @click.option("--jurisdiction")
+@click.option("--lang", type=click.Choice(cases.LANGUAGES),
+              help="Give --title and --description in this language (one the case publishes in).")
 @click.option("--reason", help="Why (kept in the audit log).")
 @json_option
 @pass_workspace
 def case_edit(ws, case_ref, title, description, reply_days, working_days, holidays, legal_basis, jurisdiction,
-              reason, as_json):
-    """Change CASE's title, method text, reply window or legal basis (audited)."""
+              lang, reason, as_json):
+    """Change CASE's title, method text, reply window or legal basis.
+
+    Every change is audited.
+
+    With --lang, the title and method text in another language: a report in a language the
+    case has no title in is refused."""
+    case = cases.get_case(ws, case_ref)
+    if lang and lang != case["language"]:
+        if any(v is not None for v in (reply_days, working_days, holidays, legal_basis, jurisdiction)):
+            raise click.UsageError("--lang changes only --title and --description")
+        row = cases.translate_case(ws, case, lang, title=title, description=description, reason=reason)
+        echo_json(row) if as_json else click.echo(f"Case {row['slug']} updated in {lang}.")
+        return
     calendar = None if working_days is None else ("working_days" if working_days else "days")
-    row = cases.edit_case(ws, cases.get_case(ws, case_ref), reason=reason, title=title, description=description,
+    row = cases.edit_case(ws, case, reason=reason, title=title, description=description,
                           reply_days=reply_days, reply_calendar=calendar, holidays=holidays,
                           legal_basis=legal_basis, jurisdiction=jurisdiction)
     if as_json:

@@ -13,7 +13,9 @@ from .util import echo_json, echo_result, json_option, pass_workspace
 
 @click.group()
 def company():
-    """Companies: the businesses whose hotlines, e-mail addresses, web forms and branches are tested."""
+    """Companies: businesses tested on every channel.
+
+    Their hotlines, e-mail addresses, web forms and branches are contact points."""
 
 
 @company.command("add")
@@ -37,8 +39,9 @@ def add(ws, name, sector, country, as_json):
 @json_option
 @pass_workspace
 def contact(ws, company_ref, channel, contact, name, address, city, as_json):
-    """Add a contact point of COMPANY: a hotline, an e-mail address, a web form or a branch.
-    It is a store with a channel, so visits, replies and figures work as for any store."""
+    """Add a contact point of COMPANY.
+
+    A hotline, an e-mail address, a web form or a branch. It is a store with a channel, so visits, replies and figures work as for any store."""
     row = companies.add_contact_point(ws, companies.get_company(ws, company_ref), channel=channel,
                                       contact=contact, name=name, address=address, city=city)
     echo_result(row, as_json=as_json)
@@ -62,7 +65,9 @@ def list_(ws, as_json):
 @json_option
 @pass_workspace
 def ask(ws, case_ref, company_ref, channel, requested_at, deadline, as_json):
-    """Put CASE's findings to COMPANY once, for every channel of it the case tested."""
+    """Put CASE's findings to COMPANY, for all its channels.
+
+    One request for every channel of it the case tested, with the same time and deadline."""
     rows = companies.request_company_reply(ws, get_case(ws, case_ref), companies.get_company(ws, company_ref),
                                            channel=channel, requested_at=requested_at, deadline=deadline)
     if as_json:
@@ -80,7 +85,9 @@ def ask(ws, case_ref, company_ref, channel, requested_at, deadline, as_json):
 @json_option
 @pass_workspace
 def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, as_json):
-    """Record COMPANY's answer on CASE, verbatim, on each of its open requests."""
+    """Record COMPANY's answer on CASE, verbatim.
+
+    The answer is recorded on each of its open requests."""
     text = answer_file.read() if answer_file else answer
     rows = companies.record_company_reply(ws, get_case(ws, case_ref), companies.get_company(ws, company_ref),
                                           answer=text or "", answered_at=answered_at)

@@ -41,7 +41,7 @@ def demo_pdf(root: str) -> str:
 @click.option("--force", is_flag=True, help="Replace an existing demo workspace in DIRECTORY.")
 @json_option
 def demo(directory, seed, force, as_json):
-    """Build a realistic demo workspace in DIRECTORY (default: demo-workspace).
+    """Build a realistic demo workspace in DIRECTORY (demo-workspace).
 
     Two cases in Berlin, autumn 2026: tobacco sales to minors in ~40 shops (two testers,
     receipt photos with EXIF, reviews, replies) and promised callbacks of three hotlines.

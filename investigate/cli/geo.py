@@ -42,9 +42,10 @@ def geocode(ws, case_ref, provider, domain, scheme, user_agent, min_delay, timeo
 @json_option
 @pass_workspace
 def near(ws, places, radius, case_ref, as_json):
-    """Every store within RADIUS of any place in PLACES.csv (columns name, kind, lat, lon), with
-    the nearest place and the geodesic distance; saved to near_results for Datasette and the
-    report."""
+    """Every store within RADIUS of a place in PLACES.csv.
+
+    PLACES.csv has the columns name, kind, lat, lon. Each store gets the nearest place and the
+    geodesic distance, saved to near_results for Datasette and the report."""
     case = get_case(ws, case_ref) if case_ref else None
     located = ws.db.execute("select count(*) from stores where lat is not null").fetchone()[0]
     with progress(located, "Measuring distances") as bar:

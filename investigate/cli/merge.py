@@ -18,8 +18,10 @@ from .util import echo_json, json_option, pass_workspace, progress
 @json_option
 @pass_workspace
 def bundle(ws, case_refs, out_path, with_sources, as_json):
-    """Pack CASE's visits, findings, promises, replies, evidence files and the audit chain into
-    one zip with a manifest of SHA-256 sums, to carry by USB stick or mail.
+    """Pack CASE, its evidence and the audit chain into one zip.
+
+    Visits, findings, promises, replies and evidence files, with a manifest of SHA-256 sums,
+    to carry by USB stick or mail.
 
     A bundle is internal (it holds tester codes and notes): hand it only to your newsroom.
     Tips and their sources' contacts stay home unless --with-sources."""

@@ -16,7 +16,7 @@ ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UT
 
 @click.group("import", cls=LazyGroup)
 def import_():
-    """Import official inspection records (LIVES, FDA) and phone-form exports (Kobo/ODK).
+    """Import official inspections (LIVES, FDA) and Kobo/ODK exports.
 
     \b
     Official records become visits of kind 'official': they sit beside your own tests in a
@@ -36,7 +36,9 @@ def import_():
 @json_option
 @pass_workspace
 def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_text, as_json):
-    """Import a LIVES folder (businesses.csv, inspections.csv, violations.csv, feed_info.csv).
+    """Import a LIVES folder of official restaurant inspections.
+
+    The folder holds businesses.csv, inspections.csv, violations.csv and feed_info.csv.
 
     Businesses become stores (matched again by their business_id), inspections become official
     visits and violations their findings. LIVES has no inspection id: all inspections of one
@@ -117,7 +119,9 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json)
 @json_option
 @pass_workspace
 def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, as_json):
-    """Import a KoboToolbox or ODK Central CSV export of a form that follows the case's protocol.
+    """Import a KoboToolbox or ODK Central CSV export of CASE's form.
+
+    The form follows the case's protocol.
 
     Form fields answer the protocol questions of the same name; group prefixes
     ("group_visit/sale", "group_visit-sale") are ignored. Also expected: a 'store' field (store id,

@@ -21,8 +21,9 @@ from .util import echo_json, json_option, pass_workspace
 @json_option
 @pass_workspace
 def publish(ws, slugs, out_dir, override, serve_after, port, as_json):
-    """Build public/public.db with only the published cases and their public columns, plus
-    metadata.json and inspect-data.json for an immutable Datasette.
+    """Build public/public.db with the published cases' public columns.
+
+    Plus metadata.json and inspect-data.json for an immutable Datasette.
 
     \b
     Stores are named only after their reply window closed; visits at day precision; no

@@ -13,7 +13,7 @@ from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
 
 @click.group(cls=LazyGroup, lazy_commands={"letter": "investigate.cli.report:letter"})
 def reply():
-    """Right of reply: ask the business, set a deadline, print its answer verbatim."""
+    """Right of reply: ask, set a deadline, print the answer verbatim."""
 
 
 @reply.command("request")

@@ -46,8 +46,9 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
 @json_option
 @pass_workspace
 def letter(ws, case_ref, store_ref, lang, out, as_json):
-    """Write the letter asking STORE for comment on CASE: what was tested, when, what was
-    found, and the deadline to answer."""
+    """Write the letter asking STORE for comment on CASE.
+
+    What was tested, when, what was found, and the deadline to answer."""
     from ..reports.build import build_letter
 
     result = build_letter(ws, get_case(ws, case_ref), get_store(ws, store_ref), lang=lang, out=out)
@@ -65,9 +66,11 @@ def letter(ws, case_ref, store_ref, lang, out, as_json):
 @json_option
 @pass_workspace
 def certify(ws, case_ref, lang, out, custodian, as_json):
-    """Write the custodian's statement for CASE's evidence: each file's SHA-256, size, capture
-    time and place, when it entered the log and its inclusion proof under a checkpoint signed
-    for the statement (in the manner of FRE 902(14) or a Beweissicherung record)."""
+    """Write the custodian's statement on CASE's evidence, for a lawyer.
+
+    Each file's SHA-256, size, capture time and place, when it entered the log and its
+    inclusion proof under a checkpoint signed for the statement (in the manner of FRE 902(14)
+    or a Beweissicherung record)."""
     from ..reports.certify import build_certificate
 
     result = build_certificate(ws, get_case(ws, case_ref), lang=lang, out=out, custodian=custodian)

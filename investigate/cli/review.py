@@ -9,7 +9,7 @@ from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
 from ..errors import IntegrityError
 from ..fieldwork import completion, rounds_summary
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo_json, echo_result, json_option, pass_workspace, pct, short_ids
 
 
 class DefaultCommandGroup(click.Group):
@@ -34,8 +34,9 @@ class ReviewGroup(DefaultCommandGroup):
 
 @click.group(cls=ReviewGroup, invoke_without_command=False)
 def review():
-    """Review visits before they count: `review VISIT approve|reject|issue --comment "…"`,
-    or `review queue` for the visits waiting. Only approved visits enter public figures."""
+    """Review visits before they count; `review queue` lists them.
+
+    `review VISIT approve|reject|issue --comment "…"`. Only approved visits enter public figures."""
 
 
 @review.command("decide", hidden=True)
@@ -123,7 +124,7 @@ def checklist_signoff(ws, case_ref, role, signed_by, note, as_json):
 @json_option
 @pass_workspace
 def retest(ws, case_ref, after, slug, as_json):
-    """Plan a retest of the stores that sold in CASE, as a new linked case."""
+    """Plan a retest of the stores that sold in CASE, as a linked case."""
     result = editorial.plan_retest(ws, get_case(ws, case_ref), after=after, slug=slug)
     if as_json:
         echo_json(result)
@@ -138,7 +139,7 @@ def retest(ws, case_ref, after, slug, as_json):
 @json_option
 @pass_workspace
 def correct(ws, case_ref, note, as_json):
-    """Add a correction to a published CASE; it appears, dated, in the next version."""
+    """Add a dated correction to a published CASE's next version."""
     row = editorial.add_correction(ws, get_case(ws, case_ref), note=note)
     if as_json:
         echo_json(row)
@@ -153,7 +154,12 @@ def correct(ws, case_ref, note, as_json):
 @json_option
 @pass_workspace
 def versions(ws, case_ref, check_file, as_json):
-    """List the published versions of CASE with their SHA-256, or check a file against them."""
+    """List CASE's published files, or check one against them.
+
+    Each file with its version, language and SHA-256.
+
+    Editions of one content in several languages share a version number: a new number means
+    the content changed."""
     case = get_case(ws, case_ref)
     if check_file:
         match = editorial.verify_publication(ws, case, check_file)
@@ -165,11 +171,13 @@ def versions(ws, case_ref, check_file, as_json):
         if not match:
             raise IntegrityError(f"{check_file} matches no published version of {case['slug']}")
         return
-    rows = editorial.publications(ws, case)
+    rows = [{"file": r["path"], "kind": r["kind"], "edition": r["edition"], "version": r["version"],
+             "language": r["language"], "sha256": r["sha256"], "size": r["size"], "created_at": r["created_at"],
+             "override_reason": r["override_reason"]} for r in editorial.publications(ws, case)]
     if as_json:
         echo_json(rows)
     else:
-        echo_result(rows, columns=["kind", "edition", "version", "created_at", "sha256", "override_reason"],
+        echo_result(rows, columns=["kind", "version", "language", "created_at", "sha256", "file", "override_reason"],
                     empty="Not published yet.")
 
 
@@ -178,19 +186,22 @@ def versions(ws, case_ref, check_file, as_json):
 @json_option
 @pass_workspace
 def fieldwork(ws, case_ref, as_json):
-    """Completion rate per stratum, rate per round, sold at least once, stores that changed."""
+    """Completion per stratum, rate per round, stores that changed."""
     case = get_case(ws, case_ref)
     data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case)}
     if as_json:
         echo_json(data)
         return
-    echo_result([{**r, "stratum": r["stratum"] or "(all)"} for r in data["completion"]],
+    echo_result([{**r, "stratum": r["stratum"] or "(all)", "completion_rate": pct(r["completion_rate"])}
+                 for r in data["completion"]],
                 columns=["stratum", "targets", "attempted", "completed", "completion_rate"], title="Completion")
     click.echo("")
-    echo_result(data["rounds"]["rounds"], columns=["round", "eligible", "violations", "rate", "ci_low", "ci_high"],
+    echo_result([{**r, "rate": pct(r["rate"]), "95% interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
+                  if r["ci_low"] is not None else ""} for r in data["rounds"]["rounds"]],
+                columns=["round", "eligible", "violations", "rate", "95% interval"],
                 title="Rounds", empty="No completed visits.")
     once = data["rounds"]["sold_at_least_once"]
     if once["eligible"]:
-        click.echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({once['rate']:.1%})")
+        click.echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({pct(once['rate'])})")
     for c in data["rounds"]["changes"]:
         click.echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")

@@ -22,8 +22,10 @@ from .util import echo_json, pass_workspace
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_workspace
 def sample(ws, case_ref, n, margin, confidence, expected_rate, strata, seed, replace, reason, as_json):
-    """Draw a simple random or stratified sample of stores from CASE's frame, and record the
-    draw (frame size, method, strata, seed, date) so that it can be reproduced exactly.
+    """Draw a random or stratified sample of CASE's stores.
+
+    The draw is recorded (frame size, method, strata, seed, date) so that it can be
+    reproduced exactly.
 
     A case has one design: a second draw is refused unless --replace --reason "…" says why;
     the report's method then names the replacement."""

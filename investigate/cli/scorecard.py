@@ -62,7 +62,9 @@ def flat_row(group: dict) -> dict:
               help="Count replies later than this many days (default: [service] reply_days, else 2).")
 @pass_workspace
 def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
-    """Per company and/or channel: tests, each dimension's mean score (percent of points
+    """Scores per company and/or channel, with intervals.
+
+    Per group: tests, each dimension's mean score (percent of points
     possible) with its interval, the overall score, promises kept on time (Wilson; overdue
     counts as broken), overcharges, and the median time to reply by Kaplan–Meier (replies still
     open count as censored times)."""

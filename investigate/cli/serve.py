@@ -16,7 +16,9 @@ from .util import echo_json, json_option, pass_workspace
 @json_option
 @pass_workspace
 def serve(ws, host, port, check, as_json):
-    """Browse every case, visit and piece of evidence in Datasette while the CLI keeps writing.
+    """Browse every case, visit and evidence file in Datasette.
+
+    The CLI keeps writing while it runs.
 
     On 127.0.0.1 no password is needed. On any other address set
     INVESTIGATE_EDITOR_PASSWORD_HASH (from `datasette hash-password`) or [serve]

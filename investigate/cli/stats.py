@@ -11,13 +11,9 @@ from .. import stats as rates
 from ..cases.cases import get_case
 from ..cases.protocols import get_protocol
 from ..disclosure import PUBLIC, WORKING, case_rates
-from .util import echo_json, echo_result, pass_workspace
+from .util import echo_json, echo_result, pass_workspace, pct
 
 BY = [k for k in rates.GROUPINGS if k]
-
-
-def _pct(value):
-    return "" if value is None else f"{value * 100:.1f} %"
 
 
 @click.command()
@@ -30,7 +26,9 @@ def _pct(value):
 @click.option("--official", is_flag=True, help="Official inspections instead of our own visits.")
 @pass_workspace
 def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
-    """Visits, violations and the violation rate with its Wilson interval, per group.
+    """Visits, violations and the violation rate with its interval.
+
+    Wilson score intervals, overall or per group (--by).
 
     Inconclusive visits and attempts that could not be made are counted apart, never as
     compliant. For a stratified sample the weighted (Synar-style) estimate follows; for
@@ -63,20 +61,20 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     else:
         echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"],
                       "eligible": r["eligible"], "inconclusive": r["inconclusive"],
-                      "not completed": r["not_completed"], "provisional": r["provisional"], "rate": _pct(r["rate"]),
-                      f"{confidence:.0%} interval": f"{_pct(r['ci_low'])} – {_pct(r['ci_high'])}"
+                      "not completed": r["not_completed"], "provisional": r["provisional"], "rate": pct(r["rate"]),
+                      f"{confidence:.0%} interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
                       if r["ci_low"] is not None else ""} for r in rows])
     if provisional:
         click.echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
                    "--approved-only gives the figures as they would be published.")
     if weighted and weighted["estimate"] is not None:
-        click.echo(f"\nWeighted estimate (stratified sample): {_pct(weighted['estimate'])} "
-                   f"({_pct(weighted['ci_low'])} – {_pct(weighted['ci_high'])})")
+        click.echo(f"\nWeighted estimate (stratified sample): {pct(weighted['estimate'])} "
+                   f"({pct(weighted['ci_low'])} – {pct(weighted['ci_high'])})")
         if weighted["strata_without_visits"]:
             click.echo(f"  strata without eligible visits: {', '.join(map(str, weighted['strata_without_visits']))}")
     if promise_rows:
         click.echo("")
         echo_result([{"promise": p["what"], "due": p["due"], "kept": p["kept"], "late": p["late"],
-                      "broken": p["broken"], "overdue": p["overdue"], "kept rate": _pct(p["kept_rate"])}
+                      "broken": p["broken"], "overdue": p["overdue"], "kept rate": pct(p["kept_rate"])}
                      for p in promise_rows], title=f"Promises ({get_protocol(case['protocol'], ws.root).title})")
 

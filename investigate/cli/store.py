@@ -16,7 +16,7 @@ from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
     "geocode": "investigate.cli.geo:geocode",
 })
 def store():
-    """Stores: a business location, or a hotline/e-mail with another channel."""
+    """Stores: a business location, or a hotline or e-mail address."""
 
 
 @store.command("add")

@@ -13,7 +13,9 @@ from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
 
 @click.group()
 def story():
-    """Stories: one person, one business, a documented and checked timeline."""
+    """Stories: one person, one business, one timeline.
+
+    A documented and checked account, put to the business before it is published."""
 
 
 @story.command("event")
@@ -64,7 +66,9 @@ def timeline(ws, case_ref, as_json):
 @json_option
 @pass_workspace
 def promises(ws, case_ref, overdue, as_json):
-    """Promises made to the person in CASE, with their state on the promise clock."""
+    """Promises made to the person in CASE, with their state.
+
+    The promise clock decides: an overdue promise counts as broken."""
     rows = stories.story_promises(ws, get_case(ws, case_ref), overdue=overdue)
     echo_result(short_ids(rows), as_json=as_json, columns=["id", "at", "promise", "due_at", "promise_state"],
                 empty="No promises.")
@@ -136,8 +140,10 @@ def outcome(ws, case_ref, what, at, as_json):
 @json_option
 @pass_workspace
 def show(ws, case_ref, as_json):
-    """CASE at a glance: company, events, documents, promises on the clock, checks, similar
-    complaints, replies, outcome."""
+    """Show CASE at a glance.
+
+    Company, events, documents, promises on the clock, checks, similar complaints, replies,
+    outcome."""
     summary = stories.story_summary(ws, get_case(ws, case_ref))
     if as_json:
         echo_json(summary)

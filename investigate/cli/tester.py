@@ -23,7 +23,7 @@ def tester():
 @json_option
 @pass_workspace
 def tester_add(ws, code, birth_month, consent, consent_date, consent_file, as_json):
-    """Register tester CODE (e.g. T-07)."""
+    """Register tester CODE, such as T-07."""
     row = testers.add_tester(ws, code=code, birth_month=birth_month, consent=consent,
                              consent_date=consent_date, consent_file=consent_file)
     if as_json:

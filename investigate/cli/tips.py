@@ -74,8 +74,10 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 @json_option
 @pass_workspace
 def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_json):
-    """Import complaints (the CFPB Consumer Complaint Database layout, or generic columns
-    received_at, company, narrative, issue, channel, wants, consent). Re-importing adds nothing."""
+    """Import complaints from a CSV file; re-importing adds nothing.
+
+    The CFPB Consumer Complaint Database layout, or generic columns received_at, company,
+    narrative, issue, channel, wants, consent."""
     from ..files import count_lines
 
     with progress(count_lines(path), "Importing complaints") as bar:
@@ -153,7 +155,7 @@ class LeadsGroup(DefaultCommandGroup):
 
 @click.group(cls=LeadsGroup)
 def leads():
-    """Businesses with repeated complaints of the same kind: where a new case may start."""
+    """Businesses with repeated complaints: where a case may start."""
 
 
 @leads.command("list")
@@ -163,7 +165,7 @@ def leads():
 @json_option
 @pass_workspace
 def leads_list(ws, min_count, since, limit, as_json):
-    """Rank businesses and chains by repeated complaints of the same issue. When the list is
+    """Rank businesses and chains by repeated complaints of one issue. When the list is
     cut at --limit, a line (on stderr) says how many groups were left out."""
     rows = tips_domain.leads(ws, min_count=min_count, since=since, limit=limit)
     if as_json:
@@ -189,7 +191,9 @@ def leads_list(ws, min_count, since, limit, as_json):
 @json_option
 @pass_workspace
 def leads_open(ws, lead_ref, protocol, slug, title, story_tip, person_label, as_json):
-    """Open a case from LEAD, carrying its tips along (or, with --story, one person's story)."""
+    """Open a case from LEAD, carrying its tips along.
+
+    With --story, the case is one person's story."""
     if story_tip:
         from ..cases.stories import open_story_from_lead
 

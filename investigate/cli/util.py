@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sys
+import textwrap
 from typing import Any, Callable, Iterable
 
 import click
@@ -55,7 +56,12 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
-def _cell(value: Any, width: int) -> str:
+def pct(value: float | None) -> str:
+    """The one way the CLI prints a share: ``15.8 %``."""
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+def _text(value: Any) -> str:
     if value is None:
         text = ""
     elif isinstance(value, float):
@@ -64,20 +70,48 @@ def _cell(value: Any, width: int) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+    return " ".join(text.split())
 
 
-def format_table(rows: list[dict], columns: list[str] | None = None, *, max_width: int = 40) -> str:
+def _fit(natural: list[int], floor: list[int], room: int) -> list[int]:
+    """Column widths that fit ``room``: the widest columns give way first, none below its floor."""
+    widths = list(natural)
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        if widths[widest] <= floor[widest]:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def format_table(rows: list[dict], columns: list[str] | None = None, *, width: int | None = None) -> str:
+    """A plain-text table as wide as the terminal (``width``): long cells wrap onto further
+    lines instead of being cut, so a store's whole name and a reviewer's whole comment show."""
     if not rows:
         return ""
     columns = columns or list(rows[0].keys())
-    cells = [[_cell(r.get(c), max_width) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    cells = [[_text(r.get(c)) for c in columns] for r in rows]
+    natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    room = width - 2 * (len(columns) - 1)
+    # Keep whole words (a slug, a timestamp) where the terminal has room for them; else only
+    # the headings' width.
+    longest = [max([len(w) for row in cells for w in row[i].split()] or [0]) for i in range(len(columns))]
+    floor = [min(n, max(8, len(c), min(w, 24))) for n, c, w in zip(natural, columns, longest)]
+    if sum(floor) > room:
+        floor = [min(n, max(8, len(c))) for n, c in zip(natural, columns)]
+    widths = _fit(natural, floor, room)
+
+    def lines_of(values: list[str]) -> list[str]:
+        wrapped = [textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
+                   for v, w in zip(values, widths)]
+        return ["  ".join((col[i] if i < len(col) else "").ljust(w) for col, w in zip(wrapped, widths)).rstrip()
+                for i in range(max(len(col) for col in wrapped))]
+
+    out = lines_of(columns) + ["  ".join("-" * w for w in widths)]
+    for row in cells:
+        out += lines_of(row)
+    return "\n".join(out)
 
 
 def echo_json(data: Any) -> None:
@@ -92,10 +126,14 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
         return
     if isinstance(data, dict):
         width = max((len(k) for k in data), default=0)
+        room = max(20, shutil.get_terminal_size((120, 20)).columns - width - 2)
         for k, v in data.items():
             if isinstance(v, (list, dict)) and v and isinstance(v, list) and isinstance(v[0], dict):
                 continue
-            click.echo(f"{k.ljust(width)}  {_cell(v, 100)}")
+            lines = textwrap.wrap(_text(v), room, break_long_words=True) or [""]
+            click.echo(f"{k.ljust(width)}  {lines[0]}".rstrip())
+            for line in lines[1:]:
+                click.echo(f"{'':{width}}  {line}")
         return
     rows = list(data)
     if title:
@@ -103,8 +141,7 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
     if not rows:
         click.echo(empty)
         return
-    term = shutil.get_terminal_size((120, 20)).columns
-    click.echo(format_table(rows, columns, max_width=max(20, min(48, term // max(1, len(columns or rows[0]))))))
+    click.echo(format_table(rows, columns))
 
 
 def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:

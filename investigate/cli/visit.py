@@ -140,7 +140,7 @@ def visit_list(ws, case_ref, store_ref, outcome, limit, as_json):
 @json_option
 @pass_workspace
 def visit_show(ws, visit_ref, as_json):
-    """Show a visit with its answers, findings, promises, evidence and history."""
+    """Show a visit: answers, findings, promises, evidence, history."""
     d = visit_detail(ws, get_visit(ws, visit_ref))
     if as_json:
         echo_json(d)

@@ -37,8 +37,10 @@ def init(directory, newsroom, language, timezone_name, as_json):
 @json_option
 @pass_workspace
 def verify(ws, against, as_json):
-    """Recompute the audit chain, every audited row and every evidence file's SHA-256, and
-    check that the log still extends the newest checkpoint this workspace signed.
+    """Check the audit chain, every audited row and evidence file.
+
+    Recomputes the chain, every audited row and every evidence file's SHA-256, and checks that
+    the log still extends the newest checkpoint this workspace signed.
 
     With --against FILE, check the checkpoint FILE carries instead: its signature (this
     workspace's key, or one listed under [log] trusted_keys in investigate.toml) and a
@@ -79,8 +81,10 @@ def verify(ws, against, as_json):
 @json_option
 @pass_workspace
 def checkpoint(ws, out, stamp_only, as_json):
-    """Sign the audit log as it is now: a checkpoint (C2SP signed note) of its size and Merkle
-    root. Hand it to someone outside; 'verify --against' proves later that the log only grew.
+    """Sign the audit log as it is now, as a checkpoint to hand out.
+
+    A checkpoint (C2SP signed note) states the log's size and Merkle root. Hand it to someone
+    outside; 'verify --against' proves later that the log only grew.
 
     With [timestamp] tsa_url in investigate.toml, an RFC 3161 authority vouches for when each
     checkpoint existed; offline, the request waits for 'checkpoint --stamp'."""
@@ -125,7 +129,9 @@ def checkpoint(ws, out, stamp_only, as_json):
 @json_option
 @pass_workspace
 def prove(ws, entry, size, as_json):
-    """The inclusion proof of audit ENTRY (its sequence number) in the log's Merkle tree."""
+    """Prove that audit ENTRY is in the log's Merkle tree.
+
+    ENTRY is its sequence number; the proof is against the tree now, or of --size entries."""
     from ..log import inclusion
 
     result = inclusion(ws, entry, size)
@@ -170,7 +176,7 @@ def protocol_list(as_json):
 @click.argument("key")
 @json_option
 def protocol_show(key, as_json):
-    """Show a protocol's questions (with the option that answers each) and its rules."""
+    """Show a protocol's questions, their options and its rules."""
     p = get_protocol(key, _workspace_root())
     if as_json:
         echo_json(p.as_dict())

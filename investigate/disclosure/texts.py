@@ -9,6 +9,8 @@ lists what matches (by kind, never by value), and every output prints the text t
 
 from __future__ import annotations
 
+import json
+
 from ..cases import editorial
 from ..workspace import Workspace
 from .naming import Naming
@@ -17,6 +19,8 @@ from .naming import Naming
 def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, str]]:
     """(what, text) for every text of the case that a public output prints as written."""
     texts = [("case title", case["title"]), ("case description", case.get("description"))]
+    for lang, given in sorted(json.loads(case.get("texts") or "{}").items()):
+        texts += [(f"case {key} ({lang})", given.get(key)) for key in ("title", "description")]
     texts += [(f"correction of {c['created_at'][:10]}", c["note"]) for c in editorial.corrections(ws, case)]
     for r in ws.db.query("select store_id, answer, short_deadline_reason, requested_at from replies "
                          "where case_id = ?", [case["id"]]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import disclosure
 from ..disclosure import WORKING
+from ..reports.i18n import translations
 from ..workspace import Workspace
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -22,7 +23,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
         "reply_calendar": "days or working_days: how the reply window is counted.",
         "holidays": "Public holidays skipped in working days (DE-BE, DK…).",
-        "kind": "Empty: stores tested under a protocol; story: one person's account (see stories)."}),
+        "kind": "Empty: stores tested under a protocol; story: one person's account (see stories).",
+        "texts": "Title and method text in the other languages the case publishes in (JSON by language)."}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
         "licence_number": "Licence or registration number.", "address": "Street address.",
@@ -83,6 +85,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Publication id.", "case_id": "Case.", "kind": "pdf or database.", "edition": "public or internal.",
         "version": "Version number.", "sha256": "SHA-256 of the file.", "size": "Size (bytes).",
         "path": "Where it was written.", "language": "Language.", "override_reason": "Why the checklist was overridden.",
+        "content": "What the file says, whatever its language: editions with the same content share a version.",
         "created_at": "When."}),
     "corrections": ("Corrections to published cases.", {
         "id": "Correction id.", "case_id": "Case.", "note": "The correction.", "created_at": "When.",
@@ -285,7 +288,7 @@ select p.what, p.due_at, s.name as store, c.slug as case_slug, p.visit_id
 from promises p join visits v on v.id = p.visit_id join stores s on s.id = v.store_id join cases c on c.id = v.case_id
 where p.kept is null and julianday(p.due_at) < julianday('now') order by p.due_at"""},
     "open_reply_deadlines": {"title": "Open right-of-reply deadlines", "sql": """
-select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel
+select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel, r.store_id
 from replies r join stores s on s.id = r.store_id join cases c on c.id = r.case_id
 where r.answered_at is null and julianday(r.deadline) > julianday('now') order by r.deadline"""},
     "story_timeline": {"title": "A story's timeline (events, our checks, the enquiry, the answer, the outcome)",
@@ -322,6 +325,13 @@ group by 1, 2 order by 2 desc, 3 desc"""},
 }
 
 
+VIEWS = {
+    "visit_list": {"description": "Every visit by name: case, store, chain, district, answers as lines. "
+                                  "Facet by chain here; open a visit from its time.",
+                   "facets": ["case_slug", "chain", "outcome", "review_state"], "sort_desc": "visited_at"},
+}
+
+
 def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_hash_env: str | None = None,
                      require_login: bool = False) -> dict:
     """Metadata for the editors' instance over the workspace database."""
@@ -344,6 +354,7 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
         tables[name] = spec
     for name in present - set(TABLES):
         tables.setdefault(name, {"hidden": name.startswith("_")})
+    tables.update({name: dict(spec) for name, spec in VIEWS.items() if name in ws.db.view_names()})
     tile_url = ws.setting("map", "tile_url", "")
     plugins = {
         "investigate": {"workspace": str(ws.root)},
@@ -381,13 +392,14 @@ PUBLIC_TABLES = {
         "checklist_overridden": "1 if the newsroom published although its pre-publication checklist was open"}),
     "stores": ("Stores visited. A store is named only after its right-of-reply window has closed.", {
         "id": "Pseudonym, stable within a case", "case_slug": "Case", "named": "1 if the store is named",
-        "name": "Name (empty until its reply window closed)", "chain": "Chain", "address": "Address",
+        "name": "Name (empty until its reply window closed)",
+        "label": "The name, or the pseudonym the report prints (Store A)", "chain": "Chain", "address": "Address",
         "city": "City", "district": "District", "lat": "Latitude", "lon": "Longitude",
         "official_record": "Official record"}),
     "visits": ("Approved visits, at day precision.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_date": "Date",
         "round": "Round", "attempt": "completed, or why no test was possible", "outcome": "Outcome",
-        "answers": "Answers to the protocol's questions"}),
+        "answers": "Answers to the protocol's yes/no, choice and number questions, as question: answer"}),
     "findings": ("Violations and observations, with statute.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_id": "Visit", "visit_date": "Date",
         "code": "Code", "title": "Finding", "statute": "Statute", "severity": "Severity"}),
@@ -395,6 +407,8 @@ PUBLIC_TABLES = {
         "id": "Row", "case_slug": "Case", "grouping": "Grouped by", "grp": "Group", "visits": "Visits",
         "violations": "Violations", "eligible": "Violations + compliant", "violation_rate": "Rate",
         "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
+        "rate": "Rate as printed in the report (whole percent under 100 tests)",
+        "interval": "95 % interval as printed in the report",
         "merged_groups": "Groups merged into this row", "withheld": "1 if too small to show"}),
     "replies": ("The businesses' answers, verbatim.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
@@ -419,20 +433,26 @@ PUBLIC_TABLES = {
 def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public") -> dict:
     """Metadata for the public copy: title, licence, source, and the methodology per case."""
     tables = {name: {"description": d, "columns": cols} for name, (d, cols) in PUBLIC_TABLES.items()}
-    tables["stores"]["label_column"] = "name"
+    tables["stores"]["label_column"] = "label"
     tables["cases"]["label_column"] = "title"
     tables["visits"]["facets"] = ["case_slug", "outcome", "round"]
     tables["findings"]["facets"] = ["code", "severity"]
     method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
+    # The landing text in the cases' language (the workspace's when they differ).
+    languages = {c["language"] for c in cases}
+    _ = translations(languages.pop() if len(languages) == 1 else ws.language).gettext
     meta = {
-        "title": f"{ws.newsroom or 'investigate'}: published investigations",
-        "description": "Undercover tests as published. Stores are named only after their right of reply; "
-                       "groups too small to protect testers and staff are merged.\n\n" + method,
+        "title": _("%(newsroom)s: published investigations") % {"newsroom": ws.newsroom or "investigate"},
+        "description": _("Undercover tests as published. Stores are named only after their right of reply; "
+                         "groups too small to protect testers and staff are merged.") + "\n\n" + method,
         "license": ws.setting("publish", "licence", "CC BY 4.0"),
         "source": ws.setting("publish", "source", "") or ws.newsroom,
         "databases": {db_name: {"tables": tables}},
         "plugins": {"datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"}},
     }
+    url = ws.setting("newsroom", "url", "")
+    if url:  # where the report (PDF) and its method are published
+        meta.update(about=_("The report and its method"), about_url=url)
     tile_url = ws.setting("map", "tile_url", "")
     if tile_url:
         meta["plugins"]["datasette-cluster-map"]["tile_layer"] = tile_url

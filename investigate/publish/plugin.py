@@ -18,6 +18,7 @@ from datasette.utils.asgi import Response
 
 from .. import stats
 
+QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
 SHA256_ROUTE = r"^/-/evidence/(?P<sha256>[0-9a-f]{64})$"
 
 
@@ -145,12 +146,73 @@ async def serve_evidence(datasette, request):
 
 
 @hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    # The editors' visit list: a visit's time opens its page; answers keep their lines. In a
+    # canned query's results an id of a visit or store opens its page.
+    from markupsafe import Markup, escape
+
+    if table is None and column in QUERY_LINKS and isinstance(value, str) and value:
+        return Markup(f'<a href="{datasette.urls.row(database, QUERY_LINKS[column], value)}">{escape(value[:8])}</a>')
+    if table != "visit_list" or value is None:
+        return None
+
+    if column == "visited_at":
+        return Markup(f'<a href="{datasette.urls.row(database, "visits", row["visit"])}">{escape(value[:16].replace("T", " "))}</a>')
+    if column == "visit":
+        return Markup(f'<a href="{datasette.urls.row(database, "visits", value)}">{escape(value[:8])}</a>')
+    if column == "answers":
+        return Markup("<br>".join(escape(line) for line in str(value).split("\n")))
+    return None
+
+
+@hookimpl
 def register_routes(datasette):
     return [(SHA256_ROUTE, serve_evidence)]
 
 
+def _case_figures(datasette, case: dict) -> dict:
+    """The case page's checklist and rates, from the publication policy and the stats module —
+    the same numbers as `investigate stats` and the checklist, never SQL of its own."""
+    root = _workspace_root(datasette)
+    if root is None:
+        return {}
+    from .. import disclosure
+    from ..disclosure import WORKING, gate
+    from ..disclosure.counting import approved_only
+    from ..workspace import Workspace
+
+    ws = Workspace(root)
+    try:
+        rates = disclosure.case_rates(ws, case, scope=WORKING, by="chain")
+        overall = disclosure.case_rates(ws, case, scope=WORKING)
+        weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(WORKING))
+        return {"checklist": gate.checklist(ws, case),
+                "weighted": weighted if weighted and weighted["estimate"] is not None else None,
+                "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
+                "overall": overall[0] if overall else None}
+    finally:
+        ws.close()
+
+
+def _desk(datasette) -> dict | None:
+    """The desk of the workspace this instance serves (the editors' instance only)."""
+    root = _workspace_root(datasette)
+    if root is None:
+        return None
+    from ..desk import desk
+    from ..workspace import Workspace
+
+    ws = Workspace(root)
+    try:
+        return desk(ws)
+    finally:
+        ws.close()
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name == "index":
+        return {"investigate_desk": _desk(datasette)}
     if view_name != "row" or table not in ("visits", "cases", "tips") or request is None:
         return {}
 
@@ -176,6 +238,9 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 "promises": await rows("select * from promises where visit_id = ? order by due_at", [pk]),
                 "evidence": await rows("select * from evidence where visit_id = ? order by added_at", [pk]),
                 "reviews": await rows("select * from reviews where visit_id = ? order by at", [pk]),
+                # What the business said about this case: the answer belongs beside the visit.
+                "replies": await rows("select * from replies where case_id = ? and store_id = ? order by requested_at",
+                                      [visit[0]["case_id"], visit[0]["store_id"]]),
             }}
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
@@ -188,14 +253,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "case": case[0],
             "outcomes": await rows("select outcome, count(*) as n from visits where case_id = ? and kind = 'undercover' "
                                    "group by outcome order by n desc", [pk]),
-            "rates": await rows(
-                "select coalesce(s.chain, '(independent)') as chain, count(*) as visits, "
-                "sum(v.outcome = 'violation') as violations, "
-                "investigate_rate(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as rate, "
-                "investigate_ci_low(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_low, "
-                "investigate_ci_high(sum(v.outcome = 'violation'), sum(v.outcome in ('violation','compliant'))) as ci_high "
-                "from visits v join stores s on s.id = v.store_id where v.case_id = ? and v.kind = 'undercover' "
-                "group by 1 order by 1", [pk]),
+            **_case_figures(datasette, case[0]),
             "review": await rows("select coalesce(review_state, 'received') as state, count(*) as n from visits "
                                  "where case_id = ? group by 1", [pk]),
             "replies": await rows("select r.*, s.name as store_name from replies r join stores s on s.id = r.store_id "

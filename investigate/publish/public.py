@@ -40,6 +40,7 @@ from ..disclosure import PUBLIC, gate, min_cell, protect_groups
 from ..disclosure.naming import Naming, public_store_id
 from ..errors import NotFound, PolicyError
 from ..fieldwork import completion
+from ..reports.i18n import Formatter, translations
 from ..stats import rate
 from ..workspace import Workspace
 
@@ -75,7 +76,7 @@ create table cases (
   version integer, published_at text, checklist_overridden integer
 );
 create table stores (
-  id text primary key, case_slug text references cases(slug), named integer, name text,
+  id text primary key, case_slug text references cases(slug), named integer, name text, label text,
   chain text, address text, city text, district text, lat real, lon real, official_record text
 );
 create table visits (
@@ -88,8 +89,8 @@ create table findings (
 );
 create table rates (
   id integer primary key, case_slug text references cases(slug), grouping text, grp text,
-  visits integer, violations integer, eligible integer, violation_rate real, ci_low real, ci_high real,
-  merged_groups integer, withheld integer
+  visits integer, violations integer, eligible integer, rate text, interval text, violation_rate real,
+  ci_low real, ci_high real, merged_groups integer, withheld integer
 );
 create table replies (
   id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
@@ -133,11 +134,23 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def _public_answers(protocol, answers_json: str) -> str:
+def _public_answers(protocol, answers_json: str, lang: str) -> str:
+    """The public answers as "question: answer" in the case's language ("product: E-Zigarette;
+    sale: ja"): readable in Datasette, no JSON. Free text never leaves (PUBLIC_ANSWER_TYPES)."""
     answers = json.loads(answers_json or "{}")
     kinds = {q.key: q.type for q in protocol.questions}
-    return json.dumps({k: v for k, v in answers.items() if kinds.get(k) in PUBLIC_ANSWER_TYPES},
-                      sort_keys=True, ensure_ascii=False)
+    texts = protocol.texts(lang)
+    _ = translations(lang).gettext
+    shown = []
+    for key, value in sorted(answers.items()):
+        if kinds.get(key) not in PUBLIC_ANSWER_TYPES or value is None:
+            continue
+        if kinds[key] == "bool":
+            value = _("yes") if value else _("no")
+        elif kinds[key] == "choice":
+            value = texts.choice(key, value)
+        shown.append(f"{key}: {value}")
+    return "; ".join(shown)
 
 
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
@@ -150,16 +163,21 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
+    store_word = translations(case["language"] or ws.language).gettext("Store")
+    # Figures as the report prints them, in the case's language.
+    fmt = Formatter(case["language"] or ws.language, ws.setting("newsroom", "timezone", None))
     for st in ws.db.query(
             f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", args):
         pid = public_store_id(case, st["id"])
         store_ids[st["id"]] = pid
         is_named = st["id"] in named
         out.execute(
-            "insert into stores (id, case_slug, named, name, chain, address, city, district, lat, lon) "
-            "values (?,?,?,?,?,?,?,?,?,?)",
+            "insert into stores (id, case_slug, named, name, label, chain, address, city, district, lat, lon) "
+            "values (?,?,?,?,?,?,?,?,?,?,?)",
             [pid, case["slug"], int(is_named),
              st["name"] if is_named else None,
+             # The PDF's pseudonym ("Store A"), from the same function: one name per store.
+             names.store_label(st["id"], st["name"], store_word),
              # A named store's chain only when the chain may be named: else "Chain A" in the
              # rates would be one join away from the chain's name.
              st["chain"] if is_named and names.chain_named(st["chain"]) else None,
@@ -175,7 +193,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
             [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-             attempt or "completed", outcome, _public_answers(protocol, answers)])
+             attempt or "completed", outcome, _public_answers(protocol, answers, case["language"] or ws.language)])
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
@@ -207,10 +225,12 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                     for r in rows]
         protected = protect_groups(rows, threshold=threshold) if grouping else {"rows": rows}
         for r in protected["rows"]:
-            out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, violation_rate, "
-                        "ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?)",
+            out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, rate, interval, "
+                        "violation_rate, ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
-                         r.get("eligible"), r.get("rate"), r.get("ci_low"), r.get("ci_high"),
+                         r.get("eligible"), fmt.pct(r.get("rate"), r.get("eligible")),
+                         fmt.interval(r.get("ci_low"), r.get("ci_high"), r.get("eligible")),
+                         r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
     _public_tips(ws, out, case, names)
     for c in editorial.corrections(ws, case):

@@ -7,12 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ..cases import editorial, replies
+from ..cases.cases import case_text
 from ..disclosure import gate
 from ..errors import InvalidInput
 from ..cases.protocols import get_protocol
 from ..workspace import Workspace
 from .gather import gather
-from .i18n import Formatter, translations
+from .i18n import Formatter, labels
 from .render import SafeFetcher, render_pdf, templates_root
 
 
@@ -74,7 +75,7 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
               "figures": figures, "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]}}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
-                                           override_reason=override_reason)
+                                           override_reason=override_reason, content=context.get("content"))
         result.update(version=pub["version"], sha256=pub["sha256"])
     return result
 
@@ -88,8 +89,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     The letter is the request in writing, so it needs one (``investigate reply request``) whose
     deadline is still ahead: a letter dated today never asks for an answer by yesterday."""
     lang = lang or case["language"] or ws.language
-    _ = translations(lang).gettext
-    fmt = Formatter(lang)
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     request = replies.latest_request(ws, case, store)
     if request is None:
         raise InvalidInput(f"no reply request for {store['name']} in case {case['slug']}: record one first "
@@ -99,18 +99,17 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
         raise InvalidInput(f"the deadline of the latest request ({request['deadline']}) is not after today: "
                            "record a new request before writing the letter")
     items = replies.request_items(ws, request)
-    outcome_text = {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
-                    "not_completed": _("not completed")}
-    severity_text = {"high": _("serious"), "medium": _("medium"), "low": _("minor"),
-                     "observation": _("observation (no breach of law claimed)")}
+    ptext = get_protocol(case["protocol"], ws.root).texts(lang)
+    words = labels(lang)
+    outcome_text, severity_text = words["outcome"], words["severity"]
     context = {
-        "lang": lang, "newsroom": ws.newsroom, "title": case["title"], "store": store,
-        "protocol": get_protocol(case["protocol"], ws.root).title, "legal_basis": case["legal_basis"],
+        "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
+        "protocol": ptext.title, "legal_basis": case["legal_basis"],
         "today": fmt.long_day(today.date()), "deadline": fmt.long_day(request["deadline"]),
-        "channel": request["channel"],
+        "channel": words["channel"].get(request["channel"], request["channel"]),
         "visits": [{"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
                    for v in items["visits"]],
-        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": f["title"], "statute": f["statute"],
+        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": ptext.finding_title(f["code"], f["title"]), "statute": f["statute"],
                       "severity": severity_text.get(f["severity"], f["severity"]),
                       "observation": f["severity"] == "observation"} for f in items["findings"]],
         "evidence": [{"date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"], "media_type": e["media_type"],

@@ -6,8 +6,10 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 
-def rate_chart(rows: list[dict], *, pct, width: int = 640, bar_height: int = 22) -> str:
-    """``rows``: group, rate, ci_low, ci_high, eligible. ``pct`` formats a share for labels."""
+def rate_chart(rows: list[dict], *, pct, overall: dict | None = None, overall_label: str = "all",
+               width: int = 640, bar_height: int = 22) -> str:
+    """``rows``: group, rate, ci_low, ci_high, eligible, in the order to draw. ``pct(share, n)``
+    formats a share (whole percent when n < 100); ``overall`` is drawn as a dashed line."""
     rows = [r for r in rows if r.get("rate") is not None]
     if not rows:
         return ""
@@ -19,7 +21,7 @@ def rate_chart(rows: list[dict], *, pct, width: int = 640, bar_height: int = 22)
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + plot_w * tick
         out.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{height - 22}" stroke="#ddd"/>')
-        out.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{escape(pct(tick))}</text>')
+        out.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{escape(pct(tick, 0))}</text>')
     for i, r in enumerate(rows):
         y = 24 + i * bar_height
         label = str(r["group"])
@@ -34,7 +36,14 @@ def rate_chart(rows: list[dict], *, pct, width: int = 640, bar_height: int = 22)
         out.append(f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" stroke="#222" stroke-width="1.2"/>')
         for x in (lo, hi):
             out.append(f'<line x1="{x:.1f}" y1="{mid - 5:.1f}" x2="{x:.1f}" y2="{mid + 5:.1f}" stroke="#222" stroke-width="1.2"/>')
-        out.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar_height * 0.62:.1f}">{escape(pct(r["rate"]))}</text>')
+        out.append(f'<text x="{label_w + plot_w + 6}" y="{y + bar_height * 0.62:.1f}">'
+                   f'{escape(pct(r["rate"], r["eligible"]))}</text>')
+    if overall is not None and overall.get("rate") is not None:
+        x = label_w + plot_w * overall["rate"]
+        out.append(f'<line x1="{x:.1f}" y1="16" x2="{x:.1f}" y2="{height - 22}" stroke="#1d1d1d" '
+                   f'stroke-width="1" stroke-dasharray="4 3"/>')
+        out.append(f'<text x="{x + 3:.1f}" y="13" fill="#1d1d1d" font-size="10">'
+                   f'{escape(overall_label)}: {escape(pct(overall["rate"], overall["eligible"]))}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -1,6 +1,8 @@
-"""The map of visited stores: points coloured by outcome and a scale bar, drawn as SVG from
-the coordinates alone (an equirectangular projection around the stores' mean latitude, true
-to scale at the size of a city). No basemap: nothing is fetched."""
+"""The map of visited stores: numbered markers coloured by outcome, violations drawn on top,
+a scale bar and a legend in a strip below the data, drawn as SVG from the coordinates alone (an
+equirectangular projection around the stores' mean latitude, true to scale at the size of a
+city). Names are not drawn — they overlapped — but listed by number in the key table beside
+the map. No basemap: nothing is fetched."""
 
 from __future__ import annotations
 
@@ -18,9 +20,27 @@ def _nice(metres: float) -> float:
     return 100_000
 
 
+def _free_spot(x: float, y: float, placed: list[tuple[float, float]], width: float, height: float,
+               gap: float = 17) -> tuple[float, float]:
+    """(x, y), or the nearest spot on rings around it that keeps ``gap`` from every placed marker."""
+    for ring in range(0, 8):
+        steps = 1 if ring == 0 else 8 * ring
+        for k in range(steps):
+            angle = 2 * math.pi * k / steps - math.pi / 2
+            cx, cy = x + ring * gap * math.cos(angle), y + ring * gap * math.sin(angle)
+            if 10 <= cx <= width - 10 and 10 <= cy <= height - 10 and \
+                    all((cx - px) ** 2 + (cy - py) ** 2 >= gap ** 2 for px, py in placed):
+                return cx, cy
+    return x, y
+
+
+#: Drawn first to last: a violation is never hidden under a compliant store.
+DRAW_ORDER = ("not_completed", "compliant", "inconclusive", "violation")
+
+
 def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width: int = 640,
-              height: int = 420) -> str:
-    """``points``: lat, lon, outcome, label (label may be ''). ``legend``: outcome → text."""
+              height: int = 460) -> str:
+    """``points``: lat, lon, outcome, number. ``legend``: outcome → text."""
     points = [p for p in points if p.get("lat") is not None and p.get("lon") is not None]
     if not points:
         return ""
@@ -30,29 +50,44 @@ def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width:
     ys = [p["lat"] for p in points]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 0.002)
     pad = 30
-    scale = (min(width, height - 40) - 2 * pad) / span
+    strip = 44  # the legend and scale bar sit below the data, never on it
+    plot_h = height - strip
+    scale = (min(width, plot_h) - 2 * pad) / span
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            'font-family="DejaVu Sans, sans-serif" font-size="10">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f5ef" stroke="#ccc"/>']
-    for p, x, y in sorted(zip(points, xs, ys), key=lambda t: t[0]["outcome"] == "violation"):
-        px = width / 2 + (x - cx) * scale
-        py = (height - 40) / 2 - (y - cy) * scale + 10
+    order = {o: i for i, o in enumerate(DRAW_ORDER)}
+    drawn = sorted(zip(points, xs, ys), key=lambda t: order.get(t[0]["outcome"], 0))
+    # Markers that would overlap move aside (violations keep their place first), with a leader
+    # line to where the store is.
+    placed: list[tuple[float, float]] = []
+    spots = {}
+    for p, x, y in reversed(drawn):
+        tx, ty = width / 2 + (x - cx) * scale, plot_h / 2 - (y - cy) * scale
+        spots[id(p)] = (tx, ty, *_free_spot(tx, ty, placed, width, plot_h))
+        placed.append(spots[id(p)][2:])
+    for p, x, y in drawn:
+        tx, ty, px, py = spots[id(p)]
         colour = COLOURS.get(p["outcome"], "#555")
-        out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="{colour}" stroke="#fff" stroke-width="1"/>')
-        if p.get("label"):
-            out.append(f'<text x="{px + 7:.1f}" y="{py + 3:.1f}" fill="#333">{escape(p["label"])}</text>')
+        if (px, py) != (tx, ty):
+            out.append(f'<line x1="{tx:.1f}" y1="{ty:.1f}" x2="{px:.1f}" y2="{py:.1f}" stroke="#777" stroke-width=".7"/>'
+                       f'<circle cx="{tx:.1f}" cy="{ty:.1f}" r="1.6" fill="#333"/>')
+        out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="{colour}" stroke="#fff" stroke-width="1.2"/>')
+        out.append(f'<text x="{px:.1f}" y="{py + 3.5:.1f}" text-anchor="middle" fill="#fff" font-size="9" '
+                   f'font-weight="bold">{p["number"]}</text>')
+    out.append(f'<rect x="0" y="{plot_h}" width="{width}" height="{strip}" fill="#fff" stroke="#ccc"/>')
     # Scale bar: a round distance about a fifth of the map's width.
     metres_per_px = M_PER_DEG / scale
     bar_m = _nice(metres_per_px * width / 5)
     bar_px = bar_m / metres_per_px
-    y = height - 18
+    y = height - 12
     out.append(f'<line x1="20" y1="{y}" x2="{20 + bar_px:.1f}" y2="{y}" stroke="#222" stroke-width="3"/>')
-    out.append(f'<text x="20" y="{y - 6}">{escape(scale_label(bar_m))}</text>')
-    lx = width - 150
+    out.append(f'<text x="20" y="{y - 7}">{escape(scale_label(bar_m))}</text>')
+    lx = width - 20 - 130 * len(legend)
     for i, (outcome, text) in enumerate(legend.items()):
-        ly = height - 20 - 14 * (len(legend) - 1 - i)
-        out.append(f'<circle cx="{lx}" cy="{ly - 3}" r="4.5" fill="{COLOURS.get(outcome, "#555")}"/>')
-        out.append(f'<text x="{lx + 9}" y="{ly}">{escape(text)}</text>')
+        x = lx + 130 * i
+        out.append(f'<circle cx="{x}" cy="{height - 22}" r="5" fill="{COLOURS.get(outcome, "#555")}"/>')
+        out.append(f'<text x="{x + 9}" y="{height - 18.5}">{escape(text)}</text>')
     out.append("</svg>")
     return "".join(out)

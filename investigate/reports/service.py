@@ -146,9 +146,10 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     for f in clock_findings(ws, case, now=now):
         if f["visit_id"] in counted:
             findings.append({**f, "clock": True})
+    translate = _  # a finding's stored title, looked up in the catalogue (not a literal to extract)
     finding_rows = [{"company": label_of[counted[f["visit_id"]]["company"]],
                      "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
-                     "date": fmt.day(f["visited_at"]), "title": _(f["title"]), "statute": f["statute"] or "",
+                     "date": fmt.day(f["visited_at"]), "title": translate(f["title"]), "statute": f["statute"] or "",
                      "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
 
     # Replies, once per company (a request covers all its tested channels), verbatim.

@@ -144,9 +144,10 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                       "channel": names["channels"].get(e["channel"] or "", ""), "documents": len(e["documents"]),
                       "promise": text(e["promise"]) if e["promise"] else None})
     checks = []
+    translate = _  # a finding's stored title, looked up in the catalogue (not a literal to extract)
     for v in stories.checks(ws, case, approved_only=public):
         proto = get_protocol(v["protocol"], ws.root).localized(lang)
-        findings = [_(f["title"]) for f in v["findings"]]
+        findings = [translate(f["title"]) for f in v["findings"]]
         checks.append({"date": fmt.day_time(v["visited_at"]), "channel": names["channels"].get(v["store_channel"] or "", ""),
                        "protocol": proto.title, "outcome": names["outcomes"].get(v["outcome"], v["outcome"]),
                        "violation": v["outcome"] == "violation", "findings": findings})
