@@ -43,6 +43,7 @@ AUDITED_TABLES = [
     "story_events",
     "story_documents",
     "story_reply_items",
+    "protocol_versions",
 ]
 
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
@@ -549,3 +550,19 @@ def stories(db: Database) -> None:
         not_null={"reply_id", "event_id", "covered_hash"},
     )
     db["story_reply_items"].create_index(["reply_id"])
+
+
+@migrations(name="i17_protocol_versions")
+def protocol_versions(db: Database) -> None:
+    """Issue 17: every protocol version a visit was judged by, kept by its content hash with
+    its TOML text, and each visit naming the version and hash that judged it — so that an
+    edited protocol file cannot change the rules under old visits."""
+    db["protocol_versions"].create(
+        {"id": str, "key": str, "version": int, "content_hash": str, "text": str, "first_used_at": str},
+        pk="id",
+        not_null={"key", "version", "content_hash", "text"},
+    )
+    db["protocol_versions"].create_index(["content_hash"], unique=True)
+    db["protocol_versions"].create_index(["key", "version"], unique=True)
+    db["visits"].add_column("protocol_version", int)
+    db["visits"].add_column("protocol_hash", str)

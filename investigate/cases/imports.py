@@ -19,6 +19,7 @@ from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
 from ..workspace import Workspace, new_id
+from .protocol_versions import current_protocol, remember
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
 from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, name_key, store_row
 from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
@@ -234,7 +235,7 @@ def import_visit_rows(
     ``question_columns`` the protocol's question keys to file columns. Public so that other
     importers (Kobo/ODK forms) can feed rows through the same rules; ``shown_columns`` names
     the file's own columns in errors when a caller feeds derived values under other keys."""
-    protocol = get_protocol(case["protocol"], ws.root)
+    protocol = current_protocol(ws, case["protocol"])
     questions = {q.key for q in protocol.questions}
     shown = {**columns, **(shown_columns or {})}
     stores = StoreLookup(ws)
@@ -311,6 +312,7 @@ def import_visit_rows(
             yield row
 
     with ws.transaction():
+        remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
         flush_children(0)
     counts["outside_frame"] = len(outside_frame)

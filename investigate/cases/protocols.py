@@ -324,6 +324,9 @@ class Protocol:
     overcharge: str | None = None
     #: Derived values that score like questions (bands over minutes or an amount).
     derived_scores: tuple[Question, ...] = ()
+    #: The TOML text it was read from and the hash of its content (``content_hash``).
+    text: str = ""
+    content_hash: str = ""
 
     @property
     def scored_items(self) -> tuple[Question, ...]:
@@ -610,13 +613,40 @@ def load_protocol(path: Path | str, *, builtin: bool = False) -> Protocol:
     """Read and validate one protocol file; a ProtocolError names the file and the key."""
     path = Path(path)
     try:
-        with open(path, "rb") as fp:
-            data = tomllib.load(fp)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as ex:
+        raise ProtocolError(f"{path}: cannot read: {getattr(ex, 'strerror', None) or ex}")
+    return protocol_from_text(text, source=str(path), builtin=builtin)
+
+
+def protocol_from_text(text: str, *, source: str = "<protocol>", builtin: bool = False) -> Protocol:
+    """A protocol from its TOML text, carrying that text and its content hash (see
+    ``content_hash``) so that a visit can name exactly the rules that judged it."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as ex:
-        raise ProtocolError(f"{path}: not valid TOML: {ex}")
-    except OSError as ex:
-        raise ProtocolError(f"{path}: cannot read: {ex.strerror}")
-    return parse_protocol(data, source=str(path), builtin=builtin)
+        raise ProtocolError(f"{source}: not valid TOML: {ex}")
+    from dataclasses import replace
+
+    return replace(parse_protocol(data, source=source, builtin=builtin), text=text,
+                   content_hash=content_hash(data))
+
+
+#: Top-level keys that do not change how a visit is judged: a translated prompt is not a
+#: new version of the rules, so adding a language needs no version bump.
+_UNHASHED_KEYS = {"translations"}
+
+
+def content_hash(data: dict) -> str:
+    """SHA-256 of the protocol's meaning, not its bytes: the parsed TOML as canonical JSON
+    (sorted keys), without texts in other languages. Comments, spacing and key order may
+    change freely; a changed question, choice, rule or point changes the hash."""
+    import hashlib
+    import json
+
+    meaning = {k: v for k, v in data.items() if k not in _UNHASHED_KEYS}
+    blob = json.dumps(meaning, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = False) -> Protocol:
@@ -926,8 +956,37 @@ def all_protocols(workspace_root: Path | None = None) -> dict[str, Protocol]:
     return found
 
 
+def scan_protocols(workspace_root: Path | None = None) -> tuple[dict[str, Protocol], list[tuple[Path, str | None, ProtocolError]]]:
+    """Like ``all_protocols`` but a broken file does not stop the others: (protocols by key,
+    broken files as (path, the key it seems to declare or None, the error))."""
+    found: dict[str, Protocol] = {}
+    broken = []
+    for path, builtin in protocol_files(workspace_root):
+        try:
+            proto = load_protocol(path, builtin=builtin)
+        except ProtocolError as ex:
+            broken.append((path, _declared_key(path), ex))
+            continue
+        found[proto.key] = proto
+    return found, broken
+
+
+def _declared_key(path: Path) -> str | None:
+    """The key a broken file seems to be for: its ``key = "…"`` line, else None."""
+    try:
+        m = re.search(r'^\s*key\s*=\s*["\']([^"\']+)["\']', path.read_text(encoding="utf-8", errors="replace"), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
 def get_protocol(key: str, workspace_root: Path | None = None) -> Protocol:
-    protocols = all_protocols(workspace_root)
+    """One protocol by key. A broken file of another protocol is no concern here; a broken
+    file that is (or may be) this one is the error, rather than an older built-in of the key."""
+    protocols, broken = scan_protocols(workspace_root)
+    for path, declared, error in broken:
+        if declared == key or (declared is None and path.stem == key):
+            raise error
     if key not in protocols:
         raise NotFound(f"no protocol {key!r} (known: {', '.join(sorted(protocols))})")
     return protocols[key]

@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..cases.cases import require_case
+from ..cases.protocol_versions import current_protocol
 from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES, get_protocol
 from ..cases.stores import get_store
 from ..cases.testers import get_tester
@@ -72,7 +73,7 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
     what is missing is asked for at the prompt and asked again when the answer is invalid.
     The outcome and findings follow from the protocol's rules."""
     case = require_case(ws, case_ref)
-    protocol = get_protocol(protocol_key or case["protocol"], ws.root)
+    protocol = current_protocol(ws, protocol_key or case["protocol"])
     answers = dict(answer_pairs)
     answers.update(_question_options(ctx.args, protocol))
     def ask(what: str, missing: str, **kwargs):
@@ -146,7 +147,9 @@ def visit_show(ws, visit_ref, as_json):
         echo_json(d)
         return
     v, s = d["visit"], d["store"]
-    click.echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}  round {v['round']}")
+    click.echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}"
+               + (f" version {v['protocol_version']}" if v.get("protocol_version") is not None else "")
+               + f"  round {v['round']}")
     click.echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
                f"{d['tester_code'] or '-'} (age {v['tester_age'] if v['tester_age'] is not None else '-'})")
     click.echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")

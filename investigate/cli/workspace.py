@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..cases.protocols import all_protocols, get_protocol
-from ..errors import IntegrityError
+from ..cases import protocol_versions
+from ..cases.protocol_versions import current_protocol, used_versions
+from ..cases.protocols import get_protocol, scan_protocols
+from ..errors import IntegrityError, ProtocolError
 from ..verify import verify as verify_workspace
 from ..workspace import find_workspace, init_workspace
 from .util import State, echo_json, echo_result, json_option, pass_workspace, progress
@@ -148,25 +150,60 @@ def _workspace_root():
         return None  # protocols are readable outside a workspace: the built-ins
 
 
+def _workspace_or_none():
+    """The workspace if there is one (its kept protocol versions), else None."""
+    try:
+        return click.get_current_context().find_object(State).workspace
+    except Exception:
+        return None
+
+
 @protocol.command("list")
 @json_option
 def protocol_list(as_json):
-    """List the built-in protocols and the workspace's own."""
-    rows = [
-        {"key": p.key, "title": p.title, "channel": p.channel,
-         "ages": f"{p.tester_min_age}–{p.tester_max_age}" if p.uses_testers else "",
-         "questions": len(p.questions), "source": "built-in" if p.builtin else p.source}
-        for p in all_protocols(_workspace_root()).values()
-    ]
+    """List the built-in protocols and the workspace's own; a file that does not load is
+    listed as broken (with why) instead of stopping the list."""
+    ws = _workspace_or_none()
+    found, broken = scan_protocols(ws.root if ws else _workspace_root())
+    rows = []
+    for p in found.values():
+        used = [str(u["version"]) for u in used_versions(ws, p.key)] if ws else []
+        status = "ok"
+        if ws:
+            try:
+                current_protocol(ws, p.key)
+            except ProtocolError:
+                status = "edited in place: raise its version"
+        rows.append({"key": p.key, "title": p.title, "version": p.version, "used_versions": ", ".join(used),
+                     "channel": p.channel, "ages": f"{p.tester_min_age}–{p.tester_max_age}" if p.uses_testers else "",
+                     "questions": len(p.questions), "source": "built-in" if p.builtin else p.source,
+                     "status": status})
+    for path, declared, error in broken:
+        rows.append({"key": declared or path.stem, "title": "", "version": None, "used_versions": "",
+                     "channel": "", "ages": "", "questions": None, "source": str(path),
+                     "status": f"broken: {str(error).removeprefix(str(path) + ': ')}"})
     echo_result(rows, as_json=as_json)
+
+
+@protocol.command("diff")
+@click.argument("key")
+@click.argument("version_a")
+@click.argument("version_b", default="current")
+def protocol_diff(key, version_a, version_b):
+    """What changed between two versions of a protocol kept in the workspace (a number, or
+    "current" for the file as it is now)."""
+    text = protocol_versions.diff(_workspace_or_none(), key, version_a, version_b)
+    click.echo(text.rstrip("\n") if text else f"No difference between {version_a} and {version_b}.")
 
 
 @protocol.command("show")
 @click.argument("key")
+@click.option("--version", "version", help="A version kept in the workspace (default: the file as it is).")
 @json_option
-def protocol_show(key, as_json):
+def protocol_show(key, version, as_json):
     """Show a protocol's questions (with the option that answers each) and its rules."""
-    p = get_protocol(key, _workspace_root())
+    p = (protocol_versions.version_of(_workspace_or_none(), key, version) if version
+         else get_protocol(key, _workspace_root()))
     if as_json:
         echo_json(p.as_dict())
         return

@@ -51,7 +51,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "answers": "Answers to the protocol's questions (JSON).", "outcome": "violation, compliant, inconclusive or not_completed — from the rules.",
         "source": "manual, or the file it was imported from.", "external_ref": "Id in the source.",
         "notes": "Internal notes (never published).", "created_at": "When recorded.", "round": "Round of the case.",
-        "attempt": "completed, or why the visit could not be made.", "review_state": "received, has_issues, approved or rejected."}),
+        "attempt": "completed, or why the visit could not be made.", "review_state": "received, has_issues, approved or rejected.",
+        "protocol_version": "Version of the protocol that judged it.",
+        "protocol_hash": "Content hash of that protocol version (see protocol_versions)."}),
     "findings": ("Violations and observations, most derived from the protocol's rules.", {
         "id": "Finding id.", "visit_id": "Visit.", "code": "Rule code.", "title": "What was found.",
         "statute": "Statute.", "severity": "observation, low, medium, high or critical.",
@@ -146,6 +148,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Item id (UUID).", "reply_id": "The request.", "event_id": "Event put to the company.",
         "covered_hash": "SHA-256 of what was put: event time, text, channel, source, promise and due time.",
         "created_at": "When the request was recorded."}),
+    "protocol_versions": ("Every protocol version a visit was judged by, kept with its TOML text so that old "
+                          "visits are shown, amended and judged again by their own rules.", {
+        "id": "The content hash.", "key": "Protocol key.", "version": "Version number declared in the file.",
+        "content_hash": "SHA-256 of the protocol's content (canonical JSON, without translations).",
+        "text": "The protocol's TOML text.", "first_used_at": "When a visit first used it."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
