@@ -45,7 +45,7 @@ def test_an_edited_protocol_is_refused_until_its_version_is_raised(tobacco_case,
     assert result.exit_code != 0 and "raise its version to 2" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert snapshot(workspace) == before
-    listed = json.loads(run("protocol", "list", "--json").output)
+    listed = json.loads(run("protocol", "list", "--json").stdout)
     assert next(r for r in listed if r["key"] == "tobacco-minors")["status"].startswith("edited in place")
 
     _workspace_copy(workspace, _edited(2))
@@ -97,7 +97,7 @@ def test_a_broken_protocol_file_stops_only_what_needs_it(tobacco_case, workspace
                    "--no-input", "--product", "cigarettes", "--sale", "no", "--id-check", "scanned",
                    "--id-carried", "yes")
     assert recorded.exit_code == 0, recorded.output
-    listed = json.loads(run("protocol", "list", "--json").output)
+    listed = json.loads(run("protocol", "list", "--json").stdout)
     broken = next(r for r in listed if r["key"] == "refund-broken")
     assert broken["status"].startswith("broken: not valid TOML")
     shown = run("protocol", "show", "refund-broken")

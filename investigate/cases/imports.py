@@ -21,7 +21,8 @@ from ..files.headers import find_column
 from ..workspace import Workspace, new_id
 from .protocol_versions import current_protocol, remember
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
-from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, name_key, store_row
+from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
+                     single_line_problems, store_row)
 from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
@@ -58,6 +59,9 @@ VISIT_ALIASES = {
 def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
     """Plain store fields from one CSV row, each problem located by its column."""
     fields = {f: row[c] for f, c in columns.items()}
+    for key in single_line_problems(fields):
+        raise InputFileError(path, f"{key_problem(fields, key)} in a store's {key}", line=line,
+                             column=columns[key])
     if not fields.get("name"):
         raise InputFileError(path, "a store needs a name", line=line, column=columns["name"])
     channel = fields.get("channel") or "in_person"

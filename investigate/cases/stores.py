@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from ..errors import InvalidInput
+from ..files.text import control_character
 from ..ids import resolve
 from ..workspace import Workspace
 from .protocols import CHANNELS
@@ -93,11 +94,31 @@ def location_coordinates(text: str | None) -> tuple[float | None, float | None]:
     return None, None
 
 
+#: Store fields that may span lines; every other one is a single line of text.
+MULTILINE_STORE_FIELDS = {"notes"}
+
+
+def key_problem(fields: dict, key: str) -> str | None:
+    """Why ``fields[key]`` cannot be stored: a control character (a line break outside notes)."""
+    value = fields.get(key)
+    if not isinstance(value, str):
+        return None
+    bad = control_character(value, multiline=key in MULTILINE_STORE_FIELDS)
+    return f"{bad} is not allowed here" if bad else None
+
+
+def single_line_problems(fields: dict) -> list[str]:
+    """The fields holding a control character they may not hold."""
+    return [k for k in fields if key_problem(fields, k)]
+
+
 def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_source: str = "typed") -> dict:
     """A complete stores row from user fields: validated, normalised, ready to insert."""
     name = (fields.get("name") or "").strip()
     if not name:
         raise InvalidInput("a store needs a name")
+    for key in single_line_problems(fields):
+        raise InvalidInput(f"{key}: {key_problem(fields, key)}")
     channel = fields.get("channel") or "in_person"
     if channel not in CHANNELS:
         raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")

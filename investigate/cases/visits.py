@@ -12,6 +12,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
+from ..files.text import control_character
 from ..ids import resolve
 from ..workspace import Workspace
 from .protocol_versions import current_protocol, protocol_of_visit, remember, stamp
@@ -95,6 +96,15 @@ def prepare_visit(
             raise InvalidInput(f"protocol {protocol.key} needs a tester")
     if tester is not None:
         tester_age = check_tester_for(protocol, tester, visited_at.date())
+    for key, value in answers.items():
+        # A text answer may span lines; nothing may hold ESC, BEL or another control.
+        bad = isinstance(value, str) and control_character(value)
+        if bad:
+            raise InvalidInput(f"{key}: {bad} is not allowed in an answer")
+    for what, value in (("observer", observer), ("notes", notes)):
+        bad = value and control_character(value, multiline=what == "notes")
+        if bad:
+            raise InvalidInput(f"{what}: {bad} is not allowed here")
     derived_keys = {d.key for d in protocol.derived}
     if attempt == "completed":
         answers = protocol.validate_answers(answers, tz=ws.tz)

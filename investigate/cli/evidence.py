@@ -7,7 +7,7 @@ import click
 from ..cases.cases import get_case
 from ..cases.evidence import add_evidence, list_evidence
 from ..cases.visits import get_visit
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -30,7 +30,7 @@ def evidence_add(ws, visit_ref, files, notes, as_json):
     for item in items:
         extra = " (already attached)" if item.get("duplicate") else ""
         when = f", taken {item['captured_at']}" if item.get("captured_at") else ""
-        click.echo(f"{item['sha256'][:16]}  {item['original_name']}  {item['size']} bytes{when}{extra}")
+        echo(f"{item['sha256'][:16]}  {item['original_name']}  {item['size']} bytes{when}{extra}")
 
 
 @evidence.command("list")

@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..geo import PROVIDERS, geocode_stores, stores_near, stores_to_geocode
-from .util import RadiusType, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import RadiusType, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -30,7 +30,7 @@ def geocode(ws, case_ref, provider, domain, scheme, user_agent, min_delay, timeo
     if as_json:
         echo_json(counts)
     else:
-        click.echo(f"{counts['stores']} stores: {counts['found']} placed, {counts['not_found']} not found, "
+        echo(f"{counts['stores']} stores: {counts['found']} placed, {counts['not_found']} not found, "
                    f"{counts['no_address']} without address; {counts['requests']} requests, "
                    f"{counts['from_cache']} answers from the cache.")
 
@@ -52,7 +52,7 @@ def near(ws, places, radius, case_ref, as_json):
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['stores_near']} of {result['stores_checked']} stores are within {radius:g} m of one of "
+    echo(f"{result['stores_near']} of {result['stores_checked']} stores are within {radius:g} m of one of "
                f"{result['places']} places.")
     names = {r["id"]: r["name"] for r in ws.db.query("select id, name from stores")}
     echo_result([{"store": names[r["store_id"]], "nearest": r["place"], "kind": r["kind"],

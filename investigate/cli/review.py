@@ -9,7 +9,7 @@ from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
 from ..errors import IntegrityError
 from ..fieldwork import completion, rounds_summary
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 class DefaultCommandGroup(click.Group):
@@ -52,7 +52,7 @@ def review_decide(ws, visit_ref, action, comment, case_ref, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
+        echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
 
 
 @review.command("queue")
@@ -95,9 +95,9 @@ def checklist_show(ws, case_ref, as_json):
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items})
         return
     for i in items:
-        click.echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
+        echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
     open_count = sum(not i["ok"] for i in items)
-    click.echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
+    echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
 
 
 @checklist.command("signoff")
@@ -113,7 +113,7 @@ def checklist_signoff(ws, case_ref, role, signed_by, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Signed off as {row['role']}.")
+        echo(f"Signed off as {row['role']}.")
 
 
 @click.command()
@@ -128,7 +128,7 @@ def retest(ws, case_ref, after, slug, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"Created case {result['case']['slug']}: {result['stores']} stores to retest "
+        echo(f"Created case {result['case']['slug']}: {result['stores']} stores to retest "
                    f"from {result['planned_start']}.")
 
 
@@ -143,7 +143,7 @@ def correct(ws, case_ref, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
+        echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
 
 
 @click.command()
@@ -160,7 +160,7 @@ def versions(ws, case_ref, check_file, as_json):
         if as_json:
             echo_json({"file": check_file, "match": match})
         elif match:
-            click.echo(f"{check_file} is {match['kind']} version {match['version']} of {case['slug']} "
+            echo(f"{check_file} is {match['kind']} version {match['version']} of {case['slug']} "
                        f"({match['created_at']}).")
         if not match:
             raise IntegrityError(f"{check_file} matches no published version of {case['slug']}")
@@ -186,11 +186,11 @@ def fieldwork(ws, case_ref, as_json):
         return
     echo_result([{**r, "stratum": r["stratum"] or "(all)"} for r in data["completion"]],
                 columns=["stratum", "targets", "attempted", "completed", "completion_rate"], title="Completion")
-    click.echo("")
+    echo("")
     echo_result(data["rounds"]["rounds"], columns=["round", "eligible", "violations", "rate", "ci_low", "ci_high"],
                 title="Rounds", empty="No completed visits.")
     once = data["rounds"]["sold_at_least_once"]
     if once["eligible"]:
-        click.echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({once['rate']:.1%})")
+        echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({once['rate']:.1%})")
     for c in data["rounds"]["changes"]:
-        click.echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")
+        echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")

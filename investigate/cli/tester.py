@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cases import testers
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -29,7 +29,7 @@ def tester_add(ws, code, birth_month, consent, consent_date, consent_file, as_js
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
+        echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
                    f"{'on file ' + (row['consent_date'] or '') if row['consent'] else 'NOT on file'}.")
 
 

@@ -55,6 +55,23 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
+#: C0 controls (but tab and line feed), DEL and C1 controls: what a hostile file could use to
+#: drive a terminal (ESC starts a sequence, BEL rings, CR overwrites a line, U+009B is CSI).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character a terminal would act on written as ``\\xNN``;
+    tab and line feed stay. Everything the CLI prints goes through here (``echo``)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def echo(message: Any = None, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` with control characters escaped: names and answers come from files
+    and people, and must not reach the reporter's terminal as commands."""
+    click.echo(None if message is None else escape_controls(str(message)), err=err, nl=nl)
+
+
 def _cell(value: Any, width: int) -> str:
     if value is None:
         text = ""
@@ -64,7 +81,7 @@ def _cell(value: Any, width: int) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    text = text.replace("\n", " ")
+    text = escape_controls(text.replace("\n", " ").replace("\t", " "))
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
@@ -81,7 +98,9 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *, max_widt
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    # JSON escapes C0 itself; DEL and C1 get JSON's own \\u escape, so the output stays JSON.
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None = None,
@@ -95,16 +114,16 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
         for k, v in data.items():
             if isinstance(v, (list, dict)) and v and isinstance(v, list) and isinstance(v[0], dict):
                 continue
-            click.echo(f"{k.ljust(width)}  {_cell(v, 100)}")
+            echo(f"{k.ljust(width)}  {_cell(v, 100)}")
         return
     rows = list(data)
     if title:
-        click.echo(title)
+        echo(title)
     if not rows:
-        click.echo(empty)
+        echo(empty)
         return
     term = shutil.get_terminal_size((120, 20)).columns
-    click.echo(format_table(rows, columns, max_width=max(20, min(48, term // max(1, len(columns or rows[0]))))))
+    echo(format_table(rows, columns, max_width=max(20, min(48, term // max(1, len(columns or rows[0]))))))
 
 
 def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
@@ -228,10 +247,10 @@ def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
         echo_json(summary)
         return
     for line in lines:
-        click.echo(line)
+        echo(line)
     if summary.get("ignored_columns"):
-        click.echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
+        echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary.get("header_line", 1) > 1:
-        click.echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
+        echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
     for warning in summary.get("warnings", []):
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)

@@ -15,7 +15,7 @@ from ..cases.testers import get_tester
 from ..cases.visits import amend_visit, get_visit, list_visits, record_visit, visit_detail
 from ..errors import InvalidInput
 from . import LazyGroup
-from .util import AnswerType, KeyValueType, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group(cls=LazyGroup, lazy_commands={"import": "investigate.cli.imports:visit_import"})
@@ -105,16 +105,16 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
                           notes=notes, protocol=protocol.key)
     for warning in result["warnings"]:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
     if as_json:
         echo_json(result)
         return
     v = result["visit"]
-    click.echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
+    echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
     for f in result["findings"]:
-        click.echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+        echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
     for p in result["promises"]:
-        click.echo(f"  promise {p['what']} due {p['due_at']}")
+        echo(f"  promise {p['what']} due {p['due_at']}")
 
 
 @visit.command("list")
@@ -147,23 +147,23 @@ def visit_show(ws, visit_ref, as_json):
         echo_json(d)
         return
     v, s = d["visit"], d["store"]
-    click.echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}"
+    echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}"
                + (f" version {v['protocol_version']}" if v.get("protocol_version") is not None else "")
                + f"  round {v['round']}")
-    click.echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
+    echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
                f"{d['tester_code'] or '-'} (age {v['tester_age'] if v['tester_age'] is not None else '-'})")
-    click.echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")
-    click.echo("Answers:")
+    echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")
+    echo("Answers:")
     for k, val in d["answers"].items():
-        click.echo(f"  {k}: {val}")
+        echo(f"  {k}: {val}")
     for f in d["findings"]:
-        click.echo(f"Finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+        echo(f"Finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
     for p in d["promises"]:
         state = "kept" if p["kept"] == 1 else "broken" if p["kept"] == 0 else "open"
-        click.echo(f"Promise {p['what']} due {p['due_at']} ({state})")
+        echo(f"Promise {p['what']} due {p['due_at']} ({state})")
     for e in d["evidence"]:
-        click.echo(f"Evidence {e['sha256']} {e['media_type']} {e['size']} bytes")
-    click.echo(f"History: {len(d['history'])} audit entries")
+        echo(f"Evidence {e['sha256']} {e['media_type']} {e['size']} bytes")
+    echo(f"History: {len(d['history'])} audit entries")
 
 
 @visit.command("amend")
@@ -196,4 +196,4 @@ def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, test
     if as_json:
         echo_json(new)
     else:
-        click.echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")
+        echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")

@@ -10,7 +10,7 @@ from ..cases.protocols import get_protocol, scan_protocols
 from ..errors import IntegrityError, ProtocolError
 from ..verify import verify as verify_workspace
 from ..workspace import find_workspace, init_workspace
-from .util import State, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -28,8 +28,8 @@ def init(directory, newsroom, language, timezone_name, as_json):
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"Created workspace {data['workspace']}")
-        click.echo("Next: investigate case new --help")
+        echo(f"Created workspace {data['workspace']}")
+        echo("Next: investigate case new --help")
 
 
 @click.command()
@@ -56,7 +56,7 @@ def verify(ws, against, as_json):
             echo_json(result)
         else:
             when = (result.get("checkpoint_time") or "")[:10]
-            click.echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
+            echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
                        f"is signed by {result['signed_by']}, and today's log of {result['size']} entries "
                        "extends it (consistency proof verified).")
         return
@@ -65,7 +65,7 @@ def verify(ws, against, as_json):
     if as_json:
         echo_json(report.as_dict())
     elif report.ok:
-        click.echo(f"OK: {report.audit_entries} audit entries, {report.rows_checked} rows, "
+        echo(f"OK: {report.audit_entries} audit entries, {report.rows_checked} rows, "
                    f"{report.evidence_checked} evidence files match"
                    + (", and the log extends its newest checkpoint." if report.checkpoint else "."))
     if not report.ok:
@@ -96,10 +96,10 @@ def checkpoint(ws, out, stamp_only, as_json):
             echo_json(results)
             return
         for r in results:
-            click.echo(f"checkpoint {r['checkpoint']}: " + (f"stamped {r['stamped_at']}" if "stamped_at" in r
+            echo(f"checkpoint {r['checkpoint']}: " + (f"stamped {r['stamped_at']}" if "stamped_at" in r
                                                             else f"still queued ({r['reason']})"))
         if not results:
-            click.echo("No checkpoint waits for a timestamp.")
+            echo("No checkpoint waits for a timestamp.")
         return
     result = make_checkpoint(ws)
     if out:
@@ -107,10 +107,10 @@ def checkpoint(ws, out, stamp_only, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(result["note"], nl=False)
+        echo(result["note"], nl=False)
         stamp_result = result.get("timestamp")
         if stamp_result:
-            click.echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
+            echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
                        if "stamped_at" in stamp_result else
                        f"Timestamp queued: {stamp_result['reason']} (send later: investigate checkpoint --stamp)",
                        err=True)
@@ -129,11 +129,11 @@ def prove(ws, entry, size, as_json):
     if as_json:
         echo_json(result)
         return
-    click.echo(f"Entry {result['seq']} in a tree of {result['size']}: leaf {result['leaf']}")
-    click.echo(f"root {result['root']}")
+    echo(f"Entry {result['seq']} in a tree of {result['size']}: leaf {result['leaf']}")
+    echo(f"root {result['root']}")
     for i, h in enumerate(result["proof"]):
-        click.echo(f"  {i + 1:>2}. {h}")
-    click.echo("verified" if result["verified"] else "NOT VERIFIED")
+        echo(f"  {i + 1:>2}. {h}")
+    echo("verified" if result["verified"] else "NOT VERIFIED")
 
 
 @click.group()
@@ -182,6 +182,7 @@ def protocol_list(as_json):
         rows.append({"key": declared or path.stem, "title": "", "version": None, "used_versions": "",
                      "channel": "", "ages": "", "questions": None, "source": str(path),
                      "status": f"broken: {str(error).removeprefix(str(path) + ': ')}"})
+        echo(f"Warning: {error}", err=True)
     echo_result(rows, as_json=as_json)
 
 
@@ -193,7 +194,7 @@ def protocol_diff(key, version_a, version_b):
     """What changed between two versions of a protocol kept in the workspace (a number, or
     "current" for the file as it is now)."""
     text = protocol_versions.diff(_workspace_or_none(), key, version_a, version_b)
-    click.echo(text.rstrip("\n") if text else f"No difference between {version_a} and {version_b}.")
+    echo(text.rstrip("\n") if text else f"No difference between {version_a} and {version_b}.")
 
 
 @protocol.command("show")
@@ -207,33 +208,33 @@ def protocol_show(key, version, as_json):
     if as_json:
         echo_json(p.as_dict())
         return
-    click.echo(f"{p.title} ({p.key}, version {p.version}, channel {p.channel})")
+    echo(f"{p.title} ({p.key}, version {p.version}, channel {p.channel})")
     if p.uses_testers:
-        click.echo(f"Tester ages {p.tester_min_age}–{p.tester_max_age}. {p.id_policy}")
-    click.echo(p.description.strip())
-    click.echo("\nQuestions:")
+        echo(f"Tester ages {p.tester_min_age}–{p.tester_max_age}. {p.id_policy}")
+    echo(p.description.strip())
+    echo("\nQuestions:")
     for q in p.questions:
         choices = f" [{'|'.join(q.choices)}]" if q.choices else ""
-        click.echo(f"  {q.option:<26} {q.type}{choices}{'' if q.required else ' (optional)'}  {q.prompt}")
-    click.echo("\nRules:")
+        echo(f"  {q.option:<26} {q.type}{choices}{'' if q.required else ' (optional)'}  {q.prompt}")
+    echo("\nRules:")
     for r in p.rules:
         then = ", ".join(x for x in [r.outcome and f"outcome {r.outcome}",
                                      r.finding and f"finding {r.finding.get('code') or r.finding['title']}",
                                      r.promise and f"promise {r.promise['what']}"] if x)
-        click.echo(f"  when {r.when} → {then}")
+        echo(f"  when {r.when} → {then}")
     if p.derived:
-        click.echo("\nDerived values:")
+        echo("\nDerived values:")
         for d in p.derived:
-            click.echo(f"  {d.key:<26} {d.op}({', '.join(d.args)})")
+            echo(f"  {d.key:<26} {d.op}({', '.join(d.args)})")
     if p.scored:
-        click.echo(f"\nScores ({', '.join(p.sections)}):")
+        echo(f"\nScores ({', '.join(p.sections)}):")
         for q in p.scored_items:
             points = (", ".join(f"{k} {v:g}" for k, v in q.points.items()) if isinstance(q.points, dict) else
                       "; ".join((f"≤ {b['max']:g}: {b['points']:g}" if "max" in b else f"else {b['points']:g}")
                                 for b in q.points) if isinstance(q.points, list) else f"scale {q.min:g}–{q.max:g}")
             extra = (" · n/a allowed" if q.na else "") + (f" · fatal when {q.fatal['when']}" if q.fatal else "")
-            click.echo(f"  {q.key:<26} {q.section} ×{q.weight:g}: {points}{extra}")
+            echo(f"  {q.key:<26} {q.section} ×{q.weight:g}: {points}{extra}")
         if p.promise_score:
             ps = p.promise_score
-            click.echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
+            echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
                        + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")
