@@ -1,6 +1,7 @@
 """Issue 17: a visit keeps the protocol version that judged it."""
 
 import json
+import re
 import pytest
 
 from investigate.cases import protocol_versions, visits
@@ -10,6 +11,7 @@ from investigate.errors import ProtocolError
 from conftest import snapshot
 
 ORIGINAL = (BUILTIN_DIR / "tobacco-minors.toml").read_text(encoding="utf-8")
+V = int(re.search(r"^version = (\d+)$", ORIGINAL, re.M).group(1))  # the shipped version
 
 
 def _workspace_copy(workspace, text):
@@ -21,71 +23,72 @@ def _workspace_copy(workspace, text):
 def _edited(version: int) -> str:
     # The clerk's check gets a new choice, "glance" is renamed: old answers no longer parse.
     return (ORIGINAL.replace('"none", "glance", "scanned"', '"none", "quick_look", "scanned"')
-            .replace('"glance"', '"quick_look"').replace("version = 1", f"version = {version}"))
+            .replace('"glance"', '"quick_look"').replace(f"version = {V}", f"version = {version}"))
 
 
 def test_a_visit_records_protocol_key_version_and_hash(tobacco_case, workspace):
     v = tobacco_case["visits"][0]
-    assert v["protocol"] == "tobacco-minors" and v["protocol_version"] == 1
+    assert v["protocol"] == "tobacco-minors" and v["protocol_version"] == V
     kept = protocol_versions.used_versions(workspace, "tobacco-minors")
     assert [k["content_hash"] for k in kept] == [v["protocol_hash"]]
     assert kept[0]["text"] == ORIGINAL
 
 
 def test_an_edited_protocol_is_refused_until_its_version_is_raised(tobacco_case, workspace, run):
-    _workspace_copy(workspace, _edited(1))
+    _workspace_copy(workspace, _edited(V))
     answers = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
     before = snapshot(workspace)
-    with pytest.raises(ProtocolError, match="raise its version to 2"):
+    with pytest.raises(ProtocolError, match=f"raise its version to {V + 1}"):
         visits.record_visit(workspace, case=tobacco_case["case"], store=tobacco_case["stores"][0],
                             tester=tobacco_case["tester"], answers=answers, observer="O")
     result = run("visit", "record", "--case", "tobacco-nk", "--store", "L-1", "--tester", "T-07", "--observer", "O",
                  "--no-input", "--product", "cigarettes", "--sale", "yes", "--id-check", "none",
                  "--id-carried", "yes")
-    assert result.exit_code != 0 and "raise its version to 2" in result.output
+    assert result.exit_code != 0 and f"raise its version to {V + 1}" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert snapshot(workspace) == before
     listed = json.loads(run("protocol", "list", "--json").stdout)
     assert next(r for r in listed if r["key"] == "tobacco-minors")["status"].startswith("edited in place")
 
-    _workspace_copy(workspace, _edited(2))
+    _workspace_copy(workspace, _edited(V + 1))
     new = visits.record_visit(workspace, case=tobacco_case["case"], store=tobacco_case["stores"][0],
                               tester=tobacco_case["tester"], answers={**answers, "id_check": "quick_look"},
                               observer="O")
-    assert new["visit"]["protocol_version"] == 2
-    assert [k["version"] for k in protocol_versions.used_versions(workspace, "tobacco-minors")] == [1, 2]
+    assert new["visit"]["protocol_version"] == V + 1
+    assert [k["version"] for k in protocol_versions.used_versions(workspace, "tobacco-minors")] == [V, V + 1]
 
 
 def test_an_old_visit_is_shown_amended_and_judged_under_its_own_version(tobacco_case, workspace, run):
-    _workspace_copy(workspace, _edited(2))
+    _workspace_copy(workspace, _edited(V + 1))
     old = tobacco_case["visits"][2]  # answered id_check "glance", which version 2 no longer knows
     amended = visits.amend_visit(workspace, old, reason="typo in the product",
                                  answers={"product": "cigarettes"})
-    assert amended["protocol_version"] == 1 and amended["protocol_hash"] == old["protocol_hash"]
+    assert amended["protocol_version"] == V and amended["protocol_hash"] == old["protocol_hash"]
     assert json.loads(amended["answers"])["id_check"] == "glance"
     assert amended["outcome"] == "violation"
-    assert "version 1" in run("visit", "show", old["id"]).output
+    assert f"version {V}" in run("visit", "show", old["id"]).output
 
 
 def test_protocol_show_version_and_diff(tobacco_case, workspace, run):
-    _workspace_copy(workspace, _edited(2))
+    _workspace_copy(workspace, _edited(V + 1))
     visits.record_visit(workspace, case=tobacco_case["case"], store=tobacco_case["stores"][0],
                         tester=tobacco_case["tester"], observer="O",
                         answers={"product": "cigarettes", "sale": False, "id_check": "quick_look",
                                  "id_carried": True})
-    shown = run("protocol", "show", "tobacco-minors", "--version", "1").output
-    assert "version 1" in shown and "glance" in shown
+    shown = run("protocol", "show", "tobacco-minors", "--version", str(V)).output
+    assert f"version {V}" in shown and "glance" in shown
     assert "quick_look" in run("protocol", "show", "tobacco-minors").output
-    diff = run("protocol", "diff", "tobacco-minors", "1", "2")
+    diff = run("protocol", "diff", "tobacco-minors", V, V + 1)
     assert diff.exit_code == 0
-    assert '-version = 1' in diff.output and '+version = 2' in diff.output and "+" in diff.output
+    assert f"-version = {V}" in diff.output and f"+version = {V + 1}" in diff.output
+    assert '+choices = ["none", "quick_look"' in diff.output
     missing = run("protocol", "show", "tobacco-minors", "--version", "7")
     assert missing.exit_code != 0 and "no version 7" in missing.output
 
 
 def test_a_comment_or_a_translation_is_not_an_edit(tobacco_case, workspace):
     _workspace_copy(workspace, "# a comment\n" + ORIGINAL)
-    assert protocol_versions.current_protocol(workspace, "tobacco-minors").version == 1
+    assert protocol_versions.current_protocol(workspace, "tobacco-minors").version == V
 
 
 def test_a_broken_protocol_file_stops_only_what_needs_it(tobacco_case, workspace, run):

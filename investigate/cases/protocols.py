@@ -324,6 +324,8 @@ class Protocol:
     overcharge: str | None = None
     #: Derived values that score like questions (bands over minutes or an amount).
     derived_scores: tuple[Question, ...] = ()
+    #: An adult observer must be named for every visit made (minors test: Synar/STARS practice).
+    observer_required: bool = False
     #: The TOML text it was read from and the hash of its content (``content_hash``).
     text: str = ""
     content_hash: str = ""
@@ -595,7 +597,7 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
              "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
              "overcharge"}
-_TESTER_KEYS = {"min_age", "max_age", "id_policy"}
+_TESTER_KEYS = {"min_age", "max_age", "id_policy", "observer_required"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
                   "section", "weight", "points", "na", "fatal"}
 _DERIVED_KEYS = {"key", "prompt", "section", "weight", "points", *DERIVATIONS}
@@ -858,6 +860,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         questions=tuple(questions),
         rules=tuple(rules),
         default_outcome=default_outcome,
+        observer_required=bool(tester.get("observer_required", False)),
         tester_min_age=tester.get("min_age"),
         tester_max_age=tester.get("max_age"),
         id_policy=tester.get("id_policy", ""),

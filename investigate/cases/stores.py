@@ -95,7 +95,7 @@ def location_coordinates(text: str | None) -> tuple[float | None, float | None]:
 
 
 #: Store fields that may span lines; every other one is a single line of text.
-MULTILINE_STORE_FIELDS = {"notes"}
+MULTILINE_STORE_FIELDS = {"notes", "location"}  # a registry's location cell: "(lat, lon)" on a line of its own
 
 
 def key_problem(fields: dict, key: str) -> str | None:
@@ -150,6 +150,50 @@ def add_store(ws: Workspace, **fields) -> dict:
 def get_store(ws: Workspace, ref: str) -> dict:
     """A store by id, unique id prefix or licence number."""
     return resolve(ws, "stores", ref)
+
+
+#: How alike (0–100, rapidfuzz WRatio) a typed name must be to a store's to be offered.
+FUZZY_CUTOFF = 80
+
+
+def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: int = 9) -> list[dict]:
+    """Stores a person may mean by ``text``, best first: the one an id, id prefix or licence
+    number names; else those whose name or address contains it (case and accents ignored);
+    else those whose name and address are like it (a typo, a word left out). Within a case
+    its frame's stores come first. Empty when nothing is close."""
+    from ..errors import AmbiguousPrefix, NotFound
+
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        return [resolve(ws, "stores", text)]
+    except AmbiguousPrefix:
+        pass
+    except NotFound:
+        pass
+    frame = set()
+    if case:
+        frame = {r[0] for r in ws.db.execute("select store_id from case_stores where case_id = ?", [case["id"]])}
+    needle = _fold(text)
+    rows = list(ws.db.query("select * from stores order by name, address, id"))
+    contained = [r for r in rows if needle in _fold(f"{r['name']} {r['address'] or ''} {r['city'] or ''}")]
+    if contained:
+        contained.sort(key=lambda r: r["id"] not in frame)
+        return contained[:limit]
+    from rapidfuzz import fuzz, process
+
+    labels = {r["id"]: _fold(f"{r['name']} {r['address'] or ''}") for r in rows}
+    by_id = {r["id"]: r for r in rows}
+    found = process.extract(needle, labels, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3)
+    found.sort(key=lambda m: (m[2] not in frame, -m[1]))
+    return [by_id[m[2]] for m in found[:limit]]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Späti" is found by "spati"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def list_stores(ws: Workspace, *, case: dict | None = None, chain: str | None = None,

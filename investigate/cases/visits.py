@@ -90,6 +90,8 @@ def prepare_visit(
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     if round < 1:
         raise InvalidInput("round must be 1 or more")
+    if protocol.observer_required and attempt == "completed" and kind == "undercover" and not (observer or "").strip():
+        raise InvalidInput(f"protocol {protocol.key} needs the adult observer of the visit (--observer)")
     tester_age = None
     if protocol.uses_testers:
         if tester is None and kind == "undercover":
