@@ -44,3 +44,23 @@ def test_the_limits_are_configurable(workspace, tobacco_case, tmp_path):
     workspace.config.setdefault("evidence", {})["max_hours"] = 4
     item = workspace.db.execute("select * from evidence").fetchone()
     assert evidence.visit_evidence_flags(workspace, visit) == [] and item
+
+
+def test_the_editors_visit_page_shows_the_evidence_flags(workspace, tobacco_case, tmp_path, monkeypatch):
+    import asyncio
+
+    from investigate.publish.server import PASSWORD_ENV, editors_datasette
+
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    visit = tobacco_case["visits"][0]
+    far = receipt_photo(tmp_path / "IMG_5.jpg", when=datetime.fromisoformat(visit["visited_at"]) + timedelta(hours=5),
+                        lat=52.5219, lon=13.4132, text="Alex")
+    evidence.add_evidence(workspace, visit, [far])
+    ds = editors_datasette(workspace)
+
+    async def go():
+        await ds.invoke_startup()
+        return await ds.client.get(f"/investigate/visits/{visit['id']}")
+
+    html = asyncio.run(go()).text
+    assert "Check:</strong> IMG_5.jpg: photo taken 5.0 h after the visit (limit 2 h)" in html

@@ -176,6 +176,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 "promises": await rows("select * from promises where visit_id = ? order by due_at", [pk]),
                 "evidence": await rows("select * from evidence where visit_id = ? order by added_at", [pk]),
                 "reviews": await rows("select * from reviews where visit_id = ? order by at", [pk]),
+                "evidence_flags": (await db.execute_fn(lambda conn: _evidence_flags(_workspace_root(datasette), pk))
+                                   if _workspace_root(datasette) is not None else []),
             }}
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
@@ -203,6 +205,16 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         }}
 
     return related
+
+
+def _evidence_flags(root: Path, visit_id: str) -> list[str]:
+    """The visit's evidence flags (another day, place or visit), from the same code as
+    ``review queue``."""
+    from ..cases.evidence import visit_evidence_flags
+    from ..workspace import Workspace
+
+    with Workspace(root) as ws:
+        return visit_evidence_flags(ws, ws.get("visits", visit_id))
 
 
 def _story_page(root: Path, case_id: str) -> dict:
