@@ -566,3 +566,10 @@ def protocol_versions(db: Database) -> None:
     db["protocol_versions"].create_index(["key", "version"], unique=True)
     db["visits"].add_column("protocol_version", int)
     db["visits"].add_column("protocol_hash", str)
+
+
+@migrations(name="i17_case_rotation")
+def case_rotation(db: Database) -> None:
+    """Issue 17: a case's own rotation rules (JSON: max visits per store per round, tester
+    lockout days, strict), which win over its protocol's ``[rotation]``."""
+    db["cases"].add_column("rotation", str)

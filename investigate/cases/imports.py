@@ -21,6 +21,7 @@ from ..files.headers import find_column
 from ..workspace import Workspace, new_id
 from .protocol_versions import current_protocol, remember
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
+from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
 from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
@@ -263,6 +264,9 @@ def import_visit_rows(
         if progress:
             progress(n)
 
+    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol))
+    counts["rotation_breaches"] = []
+
     def visit_rows():
         for line, raw in rows:
             get = lambda f: (raw.get(columns[f]) or "").strip() if f in columns else ""  # noqa: E731
@@ -305,6 +309,12 @@ def import_visit_rows(
                     external_ref=ref or None, notes=get("notes") or None)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
+            if rotation.rules and row["kind"] == "undercover":
+                for why in rotation.check(row):
+                    if rotation.strict:
+                        raise InputFileError(path, f"rotation: {why} (the case's rules are strict)", line=line)
+                    counts["rotation_breaches"].append(f"line {line}: {why}")
+                rotation.add(row)
             row["id"] = new_id()
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))

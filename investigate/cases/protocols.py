@@ -596,7 +596,7 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
              "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
-             "overcharge"}
+             "overcharge", "rotation"}
 _TESTER_KEYS = {"min_age", "max_age", "id_policy", "observer_required"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
                   "section", "weight", "points", "na", "fatal"}
@@ -634,9 +634,9 @@ def protocol_from_text(text: str, *, source: str = "<protocol>", builtin: bool =
                    content_hash=content_hash(data))
 
 
-#: Top-level keys that do not change how a visit is judged: a translated prompt is not a
-#: new version of the rules, so adding a language needs no version bump.
-_UNHASHED_KEYS = {"translations"}
+#: Top-level keys that do not change how a visit is judged: a translated prompt, or how often
+#: a store may be visited (rotation), is not a new version of the rules.
+_UNHASHED_KEYS = {"translations", "rotation"}
 
 
 def content_hash(data: dict) -> str:
@@ -851,6 +851,15 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     version = data.get("version", 1)
     if not isinstance(version, int):
         fail("version", "expected a whole number")
+    extra = {}
+    if "rotation" in data:
+        from .rotation import check_rules
+
+        try:
+            extra["rotation"] = check_rules(data["rotation"]) if isinstance(data["rotation"], dict) else fail(
+                "rotation", "expected a table")
+        except InvalidInput as ex:
+            fail("rotation", str(ex).removeprefix("rotation."))
     return Protocol(
         key=key,
         title=data["title"],
@@ -873,6 +882,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         translations=translations,
         overcharge=overcharge,
         derived_scores=tuple(derived_scores),
+        extra=extra,
     )
 
 

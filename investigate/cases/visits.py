@@ -17,6 +17,7 @@ from ..ids import resolve
 from ..workspace import Workspace
 from .protocol_versions import current_protocol, protocol_of_visit, remember, stamp
 from .protocols import ATTEMPT_STATUSES, Protocol
+from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for
 
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
@@ -167,6 +168,11 @@ def record_visit(
         ws, case=case, protocol=protocol, store=store, tester=tester, answers=answers,
         visited_at=visited_at, observer=observer, attempt=attempt, round=round, notes=notes,
     )
+    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol)) if row["kind"] == "undercover" \
+        else None
+    breaches = rotation.check(row) if rotation and rotation.rules else []
+    if breaches and rotation.strict:
+        raise InvalidInput(f"rotation: {breaches[0]} (the case's rules are strict)")
     with ws.transaction():
         remember(ws, protocol)
         visit = ws.insert("visits", row)
@@ -180,7 +186,7 @@ def record_visit(
             for p in judgement["promises"]
         ]
     return {"visit": visit, "findings": findings, "promises": promises,
-            "warnings": frame_warnings(ws, case, store)}
+            "warnings": frame_warnings(ws, case, store) + [f"rotation: {b}" for b in breaches]}
 
 
 def frame_warnings(ws: Workspace, case: dict, store: dict) -> list[str]:

@@ -140,6 +140,24 @@ def case_edit(ws, case_ref, title, description, reply_days, working_days, holida
         echo(f"Case {row['slug']} updated.")
 
 
+@case.command("rotation")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--max-visits-per-store-per-round", "max_visits", type=click.IntRange(1))
+@click.option("--tester-lockout-days", "lockout", type=click.IntRange(0))
+@click.option("--strict/--warn", "strict", default=None, help="Refuse a breaching visit instead of warning.")
+@json_option
+@pass_workspace
+def case_rotation(ws, case_ref, max_visits, lockout, strict, as_json):
+    """Show or set CASE's rotation rules (they win over its protocol's [rotation])."""
+    from ..cases.rotation import rotation_rules, set_case_rotation
+
+    case = cases.get_case(ws, case_ref)
+    if (max_visits, lockout, strict) != (None, None, None):
+        case = set_case_rotation(ws, case, max_visits_per_store_per_round=max_visits, tester_lockout_days=lockout,
+                                 strict=strict)
+    echo_result(rotation_rules(ws, case), as_json=as_json)
+
+
 @case.command("status")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("status", type=click.Choice(STATUSES))

@@ -8,6 +8,8 @@ from ..cases import editorial
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
 from ..errors import IntegrityError
+from ..cases.rotation import breaches as rotation_breaches
+from ..cases.rotation import rotation_rules
 from ..fieldwork import completion, rounds_summary
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
@@ -180,9 +182,11 @@ def versions(ws, case_ref, check_file, as_json):
 @json_option
 @pass_workspace
 def fieldwork(ws, case_ref, as_json):
-    """Completion rate per stratum, rate per round, sold at least once, stores that changed."""
+    """Completion rate per stratum, rate per round, sold at least once, stores that changed,
+    and the visits that broke the case's rotation rules."""
     case = get_case(ws, case_ref)
-    data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case)}
+    data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case),
+            "rotation_rules": rotation_rules(ws, case), "rotation_breaches": rotation_breaches(ws, case)}
     if as_json:
         echo_json(data)
         return
@@ -196,3 +200,10 @@ def fieldwork(ws, case_ref, as_json):
         echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({once['rate']:.1%})")
     for c in data["rounds"]["changes"]:
         echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")
+    if data["rotation_rules"]:
+        echo("")
+        echo("Rotation breaches (" + ", ".join(f"{k} {v}" for k, v in data["rotation_rules"].items()) + "):")
+        for b in data["rotation_breaches"]:  # one line each: a breach is a sentence, not a cell
+            echo(f"  {b['visit_id'][:8]}  {b['visited_at'][:16]}  {b['breach']}")
+        if not data["rotation_breaches"]:
+            echo("  None.")

@@ -22,7 +22,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
         "reply_calendar": "days or working_days: how the reply window is counted.",
         "holidays": "Public holidays skipped in working days (DE-BE, DK…).",
-        "kind": "Empty: stores tested under a protocol; story: one person's account (see stories)."}),
+        "kind": "Empty: stores tested under a protocol; story: one person's account (see stories).",
+        "rotation": "The case's own rotation rules (JSON): max visits per store per round, tester lockout days, strict"}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
         "licence_number": "Licence or registration number.", "address": "Street address.",
