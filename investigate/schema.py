@@ -573,3 +573,9 @@ def case_rotation(db: Database) -> None:
     """Issue 17: a case's own rotation rules (JSON: max visits per store per round, tester
     lockout days, strict), which win over its protocol's ``[rotation]``."""
     db["cases"].add_column("rotation", str)
+
+
+@migrations(name="i17_near_approximate")
+def near_approximate(db: Database) -> None:
+    """Issue 17: a distance measured from a street's or town's centre is marked approximate."""
+    db["near_results"].add_column("approximate", int)

@@ -139,10 +139,11 @@ def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
 
 
 class RadiusType(click.ParamType):
-    """A distance such as ``200m``, ``1.5km`` or ``300`` (metres)."""
+    """A distance with its unit: ``200m``, ``1.5km``. A bare number is refused: "200" read
+    as metres when feet or kilometres were meant would count the wrong shops."""
 
     name = "radius"
-    _re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)?\s*$", re.I)
+    _re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)\s*$", re.I)
 
     def convert(self, value, param, ctx):
         if isinstance(value, (int, float)):
@@ -150,8 +151,10 @@ class RadiusType(click.ParamType):
         else:
             m = self._re.match(str(value))
             if not m:
-                self.fail(f"{value!r} is not a distance like 200m or 1.5km", param, ctx)
-            metres = float(m.group(1)) * (1000 if (m.group(2) or "m").lower() == "km" else 1)
+                bare = re.match(r"^\s*\d+(?:\.\d+)?\s*$", str(value))
+                self.fail(f"{value!r} has no unit: write {str(value).strip()}m or {str(value).strip()}km" if bare else
+                          f"{value!r} is not a distance like 200m or 1.5km", param, ctx)
+            metres = float(m.group(1)) * (1000 if m.group(2).lower() == "km" else 1)
         if metres <= 0:
             self.fail(f"{value!r}: the radius must be more than 0", param, ctx)
         return metres

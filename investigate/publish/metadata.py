@@ -109,7 +109,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "place_name": "Nearest place.",
         "place_kind": "Kind of place.", "place_lat": "Place latitude (degrees).", "place_lon": "Place longitude (degrees).",
         "distance_m": "Geodesic distance (metres).", "radius_m": "Radius used (metres).",
-        "places_file": "File the places came from.", "computed_at": "When computed."}),
+        "places_file": "File the places came from.", "computed_at": "When computed.",
+        "approximate": "1 if the store's coordinates are only street-, postcode- or city-precise (near "
+                       "--include-approximate): the distance is not from the shop's door."}),
     "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
         "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter or import.",
         "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
