@@ -130,6 +130,10 @@ def import_stores(
     with ws.transaction():
         for line, raw in rows:
             counts["rows"] += 1
+            # Counted here, before the branches: new stores ``continue`` early, and a bar
+            # updated after them stayed at 0 % for a file of new stores.
+            if progress and counts["rows"] % 1000 == 0:
+                progress(1000)
             fields = _store_fields(path, line, raw, columns)
             new = store_row(ws, fields, source=source, coord_source="import")
             key = ("L", new["licence_number"]) if new["licence_number"] else ("K", new["name_key"])
@@ -158,8 +162,6 @@ def import_stores(
             else:
                 counts["unchanged"] += 1
             touched.append(existing_id)
-            if progress and counts["rows"] % 1000 == 0:
-                progress(1000)
         counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
         touched += [r["id"] for r in pending.values()]
         if case is not None:

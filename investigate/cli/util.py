@@ -205,11 +205,15 @@ class _Quiet:
         pass
 
 
-def progress(length: int | None, label: str):
+def progress(length: int | None, label: str, *, quiet: bool | None = None):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
-    click's bar would print just its label there, with no newline."""
+    click's bar would print just its label there, with no newline. Silent with ``--json``
+    (``quiet``; by default read from the command's own --json option)."""
     stream = sys.stderr  # CliRunner swaps sys.stderr, so tests see what a user would
-    if not stream.isatty() or length is None:
+    if quiet is None:
+        ctx = click.get_current_context(silent=True)
+        quiet = bool(ctx and ctx.params.get("as_json"))
+    if quiet or not stream.isatty() or length is None:
         # Without a length click's bar cannot show progress; say nothing rather than a bare label.
         return _Quiet()
     return click.progressbar(length=length, label=label, file=stream)
