@@ -42,7 +42,7 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
-TABLES = ["companies", "stores", "testers", "cases", "case_stores", "visits", "findings", "evidence",
+TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_versions", "visits", "findings", "evidence",
           "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_documents",
           "story_reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
@@ -55,7 +55,9 @@ SOURCES_KEY_MEMBER = "sources.key"
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
                "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
-               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",)}
+               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",),
+               # The same key and version with other content: edited in place in one workspace.
+               "protocol_versions": ("key", "version")}
 SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
 
 
@@ -98,6 +100,10 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
                                   f"where r.case_id in ({marks}) order by i.id")
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    # The protocol versions that judged the visits travel with them (issue 17), so that the
+    # receiving workspace shows, amends and scores each visit by its own rules.
+    hashes = sorted({v["protocol_hash"] for v in visits if v.get("protocol_hash")})
+    rows["protocol_versions"] = [ws.get("protocol_versions", h) for h in hashes]
     # The companies the stores belong to travel with them (a service case's contact points).
     company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")}
                          | {s["company_id"] for s in rows["stories"]})
