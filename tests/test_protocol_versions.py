@@ -89,6 +89,15 @@ def test_protocol_show_version_and_diff(tobacco_case, workspace, run):
 def test_a_comment_or_a_translation_is_not_an_edit(tobacco_case, workspace):
     _workspace_copy(workspace, "# a comment\n" + ORIGINAL)
     assert protocol_versions.current_protocol(workspace, "tobacco-minors").version == V
+    import tomllib
+
+    from investigate.cases.protocols import content_hash
+
+    data = tomllib.loads(ORIGINAL)
+    texts = {"text": {"de": {"title": "Tabakverkauf an Minderjährige"}}, "lede": "In %(violations)s …",
+             "translations": {"da": {"title": "Salg af tobak"}}, "rotation": {"tester_lockout_days": 30}}
+    assert content_hash({**data, **texts}) == content_hash(data)
+    assert content_hash({**data, "default_outcome": "compliant"}) != content_hash(data)
 
 
 def test_a_broken_protocol_file_stops_only_what_needs_it(tobacco_case, workspace, run):

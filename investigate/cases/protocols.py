@@ -634,9 +634,10 @@ def protocol_from_text(text: str, *, source: str = "<protocol>", builtin: bool =
                    content_hash=content_hash(data))
 
 
-#: Top-level keys that do not change how a visit is judged: a translated prompt, or how often
-#: a store may be visited (rotation), is not a new version of the rules.
-_UNHASHED_KEYS = {"translations", "rotation"}
+#: Top-level keys that do not change how a visit is judged: texts in other languages
+#: (``translations``, and issue 14's ``text`` tables and ``lede``), or how often a store may be
+#: visited (``rotation``), are not a new version of the rules.
+_UNHASHED_KEYS = {"translations", "text", "lede", "rotation"}
 
 
 def content_hash(data: dict) -> str:
