@@ -130,7 +130,7 @@ def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None,
+def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None, total=None,
                  with_sources: bool = False) -> dict:
     """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest.
 
@@ -148,6 +148,8 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     if with_sources:
         members[SOURCES_KEY_MEMBER] = ws.sources_key.hex().encode()
     shas = sorted({e["sha256"] for t in ("evidence", "story_documents") for e in rows[t]})
+    if total:
+        total(len(shas))  # the evidence files are the long part: one step each
     manifest = {
         "format": FORMAT,
         "workspace_id": workspace_id(ws),
@@ -436,18 +438,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
+def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
     """Merge a bundle or another workspace into ``ws``; see the module docstring."""
     cleaned = clean_leftovers(ws)
     source = open_source(path)
     try:
-        return _merge(ws, source, progress=progress) | {"cleaned_leftovers": cleaned}
+        return _merge(ws, source, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
         # Every shape a crafted bundle can take ends here as one line, never a traceback.
         raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
 
 
-def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
+def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
     if source.origin == workspace_id(ws):
         raise InvalidInput(f"{source.label} is this workspace itself")
     ours = set(applied_migrations(ws))
@@ -469,6 +471,8 @@ def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
     staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     staging.mkdir()
     staged: list[tuple[Path, Path]] = []
+    if total:
+        total(sum(len(source.rows[t]) for t in tables))  # one step per row, as progress counts
     try:
         with ws.transaction():
             for table in tables:

@@ -44,3 +44,28 @@ def test_a_progress_bar_reaches_100_percent_on_10000_new_stores(tmp_path):
     f2.write_text("name,address\n" + "".join(f"Späti {i},Weg {i}\n" for i in range(2_000)), encoding="utf-8")
     code, seen = _run_on_a_terminal(["-w", str(tmp_path / "ws"), "store", "import", str(f2), "--json"], tmp_path)
     assert code == 0 and seen.strip() == "", seen[-300:]
+
+
+def test_bundle_and_merge_show_a_bar_that_reaches_100_percent(tmp_path):
+    from datetime import timedelta
+
+    from investigate.cases import cases, evidence, stores, testers, visits
+
+    ws = init_workspace(tmp_path / "a", newsroom="T", timezone_name="Europe/Berlin")
+    case = cases.create_case(ws, slug="c", title="C", protocol="tobacco-minors", legal_basis="x")
+    tester = testers.add_tester(ws, code="T-1", birth_month="2010-03", consent=True)
+    for i in range(3):
+        shop = stores.add_store(ws, name=f"Shop {i}")
+        v = visits.record_visit(ws, case=case, store=shop, tester=tester, observer="O",
+                                visited_at=ws.now() - timedelta(days=2, hours=i),
+                                answers={"product": "snus", "sale": False, "id_check": "scanned", "id_carried": True})
+        photo = tmp_path / f"p{i}.jpg"
+        photo.write_bytes(f"receipt {i}".encode())
+        evidence.add_evidence(ws, v["visit"], [photo])
+    ws.close()
+    bundle = tmp_path / "c.zip"
+    code, seen = _run_on_a_terminal(["-w", str(tmp_path / "a"), "bundle", "c", "--out", str(bundle)], tmp_path)
+    assert code == 0 and "Bundling evidence" in seen and "100%" in seen, seen[-400:]
+    init_workspace(tmp_path / "b", newsroom="T").close()
+    code, seen = _run_on_a_terminal(["-w", str(tmp_path / "b"), "merge", str(bundle)], tmp_path)
+    assert code == 0 and "Merging" in seen and "100%" in seen, seen[-400:]

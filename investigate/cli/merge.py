@@ -28,7 +28,8 @@ def bundle(ws, case_refs, out_path, with_sources, as_json):
         echo("Warning: this bundle carries tips and the contacts of their sources. "
                    "Hand it only to someone who may know them.", err=True)
     with progress(None, "Bundling evidence") as bar:
-        manifest = write_bundle(ws, cases, out_path, progress=bar.update, with_sources=with_sources)
+        manifest = write_bundle(ws, cases, out_path, progress=bar.update, total=bar.start,
+                                with_sources=with_sources)
     if as_json:
         echo_json({"bundle": str(Path(out_path).resolve()), **manifest})
     else:
@@ -47,7 +48,7 @@ def merge(ws, source, as_json):
     """Add what is new from a bundle or another workspace, by id. The same id with other
     content is listed as a conflict and never overwritten; merging twice changes nothing."""
     with progress(None, "Merging") as bar:
-        result = merge_source(ws, source, progress=bar.update)
+        result = merge_source(ws, source, progress=bar.update, total=bar.start)
     if as_json:
         echo_json(result)
         return

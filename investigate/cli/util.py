@@ -204,6 +204,34 @@ class _Quiet:
     def update(self, n: int = 1) -> None:
         pass
 
+    def start(self, length: int) -> None:
+        pass
+
+
+class _LengthLater:
+    """A bar for work that learns its length once under way (a bundle knows its files after
+    collecting its rows): drawn from ``start(length)`` on, silent before."""
+
+    def __init__(self, label: str, stream):
+        self.label, self.stream, self.bar = label, stream, None
+
+    def __enter__(self):
+        return self
+
+    def start(self, length: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=length, label=self.label, file=self.stream)
+            self.bar.__enter__()
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
 
 def progress(length: int | None, label: str, *, quiet: bool | None = None):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
@@ -213,10 +241,15 @@ def progress(length: int | None, label: str, *, quiet: bool | None = None):
     if quiet is None:
         ctx = click.get_current_context(silent=True)
         quiet = bool(ctx and ctx.params.get("as_json"))
-    if quiet or not stream.isatty() or length is None:
-        # Without a length click's bar cannot show progress; say nothing rather than a bare label.
+    if quiet or not stream.isatty():
         return _Quiet()
-    return click.progressbar(length=length, label=label, file=stream)
+    if length is None:
+        # Without a length click's bar cannot show progress: nothing until the work says how
+        # much there is (``bar.start(n)``), rather than a bare label.
+        return _LengthLater(label, stream)
+    bar = click.progressbar(length=length, label=label, file=stream)
+    bar.start = lambda n: None  # the length is known already
+    return bar
 
 
 class ValueMapType(click.ParamType):
