@@ -558,7 +558,9 @@ def protocol_versions(db: Database) -> None:
     its TOML text, and each visit naming the version and hash that judged it — so that an
     edited protocol file cannot change the rules under old visits."""
     db["protocol_versions"].create(
-        {"id": str, "key": str, "version": int, "content_hash": str, "text": str, "first_used_at": str},
+        # Content only, no time of first use: the same version kept by two reporters is the
+        # same row, so bundles merge it without a conflict.
+        {"id": str, "key": str, "version": int, "content_hash": str, "text": str},
         pk="id",
         not_null={"key", "version", "content_hash", "text"},
     )

@@ -187,3 +187,11 @@ def test_a_merged_visit_keeps_the_protocol_version_that_judged_it(team):
     kept = coord.get("protocol_versions", v["protocol_hash"])
     assert kept["key"] == "tobacco-minors" and kept["version"] == v["protocol_version"]
     assert protocol_of_visit(coord, v).content_hash == v["protocol_hash"]
+
+
+def test_the_same_protocol_version_kept_by_two_reporters_merges_without_a_conflict(team):
+    coord = team["coordinator"]
+    for reporter in team["reporters"][:2]:
+        result = merge(coord, reporter.root)
+        assert result["conflicts"] == []
+    assert coord.db["protocol_versions"].count == 1

@@ -53,9 +53,10 @@ def remember(ws: Workspace, proto: Protocol) -> None:
         return
     if ws.db.execute("select 1 from protocol_versions where id = ?", [proto.content_hash]).fetchone():
         return
+    # When it was first used is in the audit log; the row holds only the content, so that two
+    # workspaces keeping the same version hold the same row (a merge adds nothing).
     ws.insert("protocol_versions", {"id": proto.content_hash, "key": proto.key, "version": proto.version,
-                                    "content_hash": proto.content_hash, "text": proto.text,
-                                    "first_used_at": ws.now().isoformat()})
+                                    "content_hash": proto.content_hash, "text": proto.text})
 
 
 def stamp(row: dict, proto: Protocol) -> dict:

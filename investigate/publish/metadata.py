@@ -155,7 +155,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
                           "visits are shown, amended and judged again by their own rules.", {
         "id": "The content hash.", "key": "Protocol key.", "version": "Version number declared in the file.",
         "content_hash": "SHA-256 of the protocol's content (canonical JSON, without translations).",
-        "text": "The protocol's TOML text.", "first_used_at": "When a visit first used it."}),
+        "text": "The protocol's TOML text (when it was first used is in the audit log)."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
