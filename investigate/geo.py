@@ -113,6 +113,14 @@ def geocode_stores(
     if min_delay < 0:
         raise InvalidInput("the delay between requests cannot be negative")
     geocoder = make_geocoder(provider, domain=domain, scheme=scheme, user_agent=user_agent, timeout=timeout)
+    # geopy's RateLimiter logs each failed try with its traceback; with no handler configured
+    # Python's last-resort handler prints it on stderr before our one-line error. The failure is
+    # reported (once, in a line) by GeocodingStopped below.
+    import logging
+
+    geopy_log = logging.getLogger("geopy")
+    if not geopy_log.handlers:
+        geopy_log.addHandler(logging.NullHandler())
     limited = RateLimiter(geocoder.geocode, min_delay_seconds=min_delay, max_retries=1,
                           error_wait_seconds=min(5.0, max(min_delay, 0.1)), swallow_exceptions=False)
     counts = {"stores": 0, "found": 0, "not_found": 0, "from_cache": 0, "requests": 0, "no_address": 0}
@@ -238,15 +246,28 @@ def nearest_within(grid: PlaceGrid, lat: float, lon: float) -> tuple[dict, float
     return best
 
 
+#: Coordinate precisions that place a store only near where it is: a street's centre, a
+#: postcode's or a town's. A distance from them is not a distance from the shop's door.
+APPROXIMATE_PRECISIONS = ("street", "postcode", "locality", "city", "unknown")
+
+
+def is_approximate(precision: str | None) -> bool:
+    """Whether ``coord_precision`` ("street (nominatim)", "exact", "address (photon)"…) is only
+    street-, postcode- or city-precise. No precision recorded counts as precise (typed or EXIF)."""
+    return bool(precision) and precision.split(" ", 1)[0].strip().lower() in APPROXIMATE_PRECISIONS
+
+
 def stores_near(ws: Workspace, places_path: Path | str, *, radius_m: float, case: dict | None = None,
-                progress: Callable[[int], None] | None = None) -> dict:
+                progress: Callable[[int], None] | None = None, include_approximate: bool = False) -> dict:
     """Save every store within ``radius_m`` of a place, with the nearest place and distance,
-    replacing earlier results for the same case (or for all stores)."""
+    replacing earlier results for the same case (or for all stores). Stores whose coordinates
+    are only street- or city-precise are left out (counted as ``approximate_excluded``) unless
+    ``include_approximate``, and then marked ``approximate``."""
     if radius_m <= 0:
         raise InvalidInput("the radius must be more than 0")
     places = read_places(places_path)
     grid = PlaceGrid(places, radius_m)
-    sql = "select id, name, lat, lon from stores where lat is not null"
+    sql = "select id, name, lat, lon, coord_precision from stores where lat is not null"
     params: list = []
     if case:
         sql += (" and (id in (select store_id from case_stores where case_id = ?) "
@@ -255,14 +276,18 @@ def stores_near(ws: Workspace, places_path: Path | str, *, radius_m: float, case
     stores = ws.db.execute(sql, params).fetchall()
     now = ws.now().isoformat()
     results = []
-    for n, (sid, name, lat, lon) in enumerate(stores, 1):
+    excluded = 0
+    for n, (sid, name, lat, lon, precision) in enumerate(stores, 1):
         hit = nearest_within(grid, lat, lon)
-        if hit:
+        approximate = is_approximate(precision)
+        if hit and approximate and not include_approximate:
+            excluded += 1
+        elif hit:
             p, d = hit
             results.append((case["id"] if case else None, sid, p["name"], p["kind"], p["lat"], p["lon"],
-                            round(d, 1), radius_m, Path(places_path).name, now))
-        if progress and n % 1000 == 0:
-            progress(1000)
+                            round(d, 1), radius_m, Path(places_path).name, now, int(approximate)))
+        if progress:
+            progress(1)
     with ws.transaction():
         if case:
             ws.db.execute("delete from near_results where case_id = ?", [case["id"]])
@@ -270,9 +295,11 @@ def stores_near(ws: Workspace, places_path: Path | str, *, radius_m: float, case
             ws.db.execute("delete from near_results where case_id is null")
         ws.db.conn.executemany(
             "insert into near_results (case_id, store_id, place_name, place_kind, place_lat, place_lon, distance_m, "
-            "radius_m, places_file, computed_at) values (?,?,?,?,?,?,?,?,?,?)", results)
+            "radius_m, places_file, computed_at, approximate) values (?,?,?,?,?,?,?,?,?,?,?)", results)
     return {"stores_checked": len(stores), "places": len(places), "radius_m": radius_m, "stores_near": len(results),
-            "results": [{"store_id": r[1], "place": r[2], "kind": r[3], "distance_m": r[6]} for r in results]}
+            "approximate_excluded": excluded,
+            "results": [{"store_id": r[1], "place": r[2], "kind": r[3], "distance_m": r[6],
+                         "approximate": bool(r[10])} for r in results]}
 
 
 def near_summary(ws: Workspace, case: dict) -> dict | None:

@@ -43,6 +43,7 @@ AUDITED_TABLES = [
     "story_events",
     "story_documents",
     "story_reply_items",
+    "protocol_versions",
 ]
 
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
@@ -579,3 +580,34 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+@migrations(name="i17_protocol_versions")
+def protocol_versions(db: Database) -> None:
+    """Issue 17: every protocol version a visit was judged by, kept by its content hash with
+    its TOML text, and each visit naming the version and hash that judged it — so that an
+    edited protocol file cannot change the rules under old visits."""
+    db["protocol_versions"].create(
+        # Content only, no time of first use: the same version kept by two reporters is the
+        # same row, so bundles merge it without a conflict.
+        {"id": str, "key": str, "version": int, "content_hash": str, "text": str},
+        pk="id",
+        not_null={"key", "version", "content_hash", "text"},
+    )
+    db["protocol_versions"].create_index(["content_hash"], unique=True)
+    db["protocol_versions"].create_index(["key", "version"], unique=True)
+    db["visits"].add_column("protocol_version", int)
+    db["visits"].add_column("protocol_hash", str)
+
+
+@migrations(name="i17_case_rotation")
+def case_rotation(db: Database) -> None:
+    """Issue 17: a case's own rotation rules (JSON: max visits per store per round, tester
+    lockout days, strict), which win over its protocol's ``[rotation]``."""
+    db["cases"].add_column("rotation", str)
+
+
+@migrations(name="i17_near_approximate")
+def near_approximate(db: Database) -> None:
+    """Issue 17: a distance measured from a street's or town's centre is marked approximate."""
+    db["near_results"].add_column("approximate", int)

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from . import stats
 from .cases.promises import promise_state
+from .cases.protocol_versions import protocol_of_visit
 from .cases.protocols import DIMENSIONS, get_protocol
 from .disclosure import OTHER, protect_groups
 from .errors import InvalidInput
@@ -51,7 +52,7 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
     now = now or ws.now()
     cond, params = stats.visit_filter(approved_only=approved_only)
     visits = list(ws.db.query(
-        f"""select v.id, v.protocol, v.answers, v.visited_at, v.store_id, s.channel,
+        f"""select v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, v.store_id, s.channel,
                    coalesce(c.name, s.chain, s.name) as company, c.id as company_id
             from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
             where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
@@ -63,9 +64,11 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
     protocols: dict = {}
     out = []
     for v in visits:
-        if v["protocol"] not in protocols:
-            protocols[v["protocol"]] = get_protocol(v["protocol"], ws.root)
-        protocol = protocols[v["protocol"]]
+        # Each visit scored by the version that judged it (cached per version).
+        version_key = v.get("protocol_hash") or v["protocol"]
+        if version_key not in protocols:
+            protocols[version_key] = protocol_of_visit(ws, v)
+        protocol = protocols[version_key]
         answers = json.loads(v["answers"] or "{}")
         score = protocol.score(answers, states.get(v["id"], []), now=now)
         price = None

@@ -42,7 +42,7 @@ from .workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
-TABLES = ["companies", "stores", "testers", "cases", "case_stores", "visits", "findings", "evidence",
+TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_versions", "visits", "findings", "evidence",
           "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_documents",
           "story_reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
@@ -55,7 +55,9 @@ SOURCES_KEY_MEMBER = "sources.key"
 #: for these tables (skipped), and a collision a person must resolve for the others.
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
                "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
-               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",)}
+               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",),
+               # The same key and version with other content: edited in place in one workspace.
+               "protocol_versions": ("key", "version")}
 SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
 
 
@@ -98,6 +100,10 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
                                   f"where r.case_id in ({marks}) order by i.id")
     store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
     rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    # The protocol versions that judged the visits travel with them (issue 17), so that the
+    # receiving workspace shows, amends and scores each visit by its own rules.
+    hashes = sorted({v["protocol_hash"] for v in visits if v.get("protocol_hash")})
+    rows["protocol_versions"] = [ws.get("protocol_versions", h) for h in hashes]
     # The companies the stores belong to travel with them (a service case's contact points).
     company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")}
                          | {s["company_id"] for s in rows["stories"]})
@@ -124,7 +130,7 @@ def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None,
+def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None, total=None,
                  with_sources: bool = False) -> dict:
     """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest.
 
@@ -142,6 +148,8 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     if with_sources:
         members[SOURCES_KEY_MEMBER] = ws.sources_key.hex().encode()
     shas = sorted({e["sha256"] for t in ("evidence", "story_documents") for e in rows[t]})
+    if total:
+        total(len(shas))  # the evidence files are the long part: one step each
     manifest = {
         "format": FORMAT,
         "workspace_id": workspace_id(ws),
@@ -430,18 +438,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def merge(ws: Workspace, path: Path | str, *, progress=None) -> dict:
+def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
     """Merge a bundle or another workspace into ``ws``; see the module docstring."""
     cleaned = clean_leftovers(ws)
     source = open_source(path)
     try:
-        return _merge(ws, source, progress=progress) | {"cleaned_leftovers": cleaned}
+        return _merge(ws, source, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
     except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
         # Every shape a crafted bundle can take ends here as one line, never a traceback.
         raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
 
 
-def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
+def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
     if source.origin == workspace_id(ws):
         raise InvalidInput(f"{source.label} is this workspace itself")
     ours = set(applied_migrations(ws))
@@ -463,6 +471,8 @@ def _merge(ws: Workspace, source: Source, *, progress=None) -> dict:
     staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     staging.mkdir()
     staged: list[tuple[Path, Path]] = []
+    if total:
+        total(sum(len(source.rows[t]) for t in tables))  # one step per row, as progress counts
     try:
         with ws.transaction():
             for table in tables:

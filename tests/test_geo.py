@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from investigate.cases import cases, stores
+from investigate.cli import cli
 from investigate.geo import GeocodingStopped, geocode_stores, near_summary, stores_near
 from investigate.verify import verify
 
@@ -153,3 +155,37 @@ def test_near_reads_a_semicolon_places_file_with_decimal_commas(workspace, place
     result = run("near", DATA / "layouts" / "places-semicolon.csv", "--radius", "200m", "--case", "near", "--json")
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["results"]) == 2 and "Grundschule am Park" in result.output
+
+
+def test_an_offline_geocoder_is_one_line_never_a_traceback(workspace, unplaced, run):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused, as offline
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    before = snapshot(workspace)
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "store", "geocode", "--domain", f"127.0.0.1:{port}",
+                                      "--scheme", "http", "--min-delay", "0", "--timeout", "2",
+                                      "--user-agent", "investigate-tests"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"geocoder http://127.0.0.1:{port} failed" in result.stderr
+    assert snapshot(workspace) == before
+
+
+def test_a_radius_needs_a_unit(run, placed, tmp_path):
+    result = run("near", write_places(tmp_path, "name,lat,lon\nA,52.5,13.4\n"), "--radius", "200")
+    assert result.exit_code != 0 and "'200' has no unit: write 200m or 200km" in result.output
+
+
+def test_near_leaves_out_street_precise_stores_unless_asked_and_marks_them(workspace, run, tmp_path):
+    school = write_places(tmp_path, "name,kind,lat,lon\nGrundschule,school,52.4800,13.4300\n")
+    door = stores.add_store(workspace, name="Door", lat=52.4801, lon=13.4301)
+    street = stores.add_store(workspace, name="Street centre", lat=52.4802, lon=13.4302)
+    workspace.update("stores", street["id"], {"coord_precision": "street (nominatim)"}, reason="test")
+    result = json.loads(run("near", school, "--radius", "200m", "--json").stdout)
+    assert [r["store_id"] for r in result["results"]] == [door["id"]] and result["approximate_excluded"] == 1
+    shown = run("near", school, "--radius", "200m", "--include-approximate")
+    assert "≈ " in shown.stdout and "Street centre" in shown.stdout
+    marked = {r["store_id"]: r["approximate"] for r in workspace.db["near_results"].rows}
+    assert marked == {door["id"]: 0, street["id"]: 1}

@@ -174,3 +174,24 @@ def test_bad_bundles_are_refused_and_nothing_is_merged(team, good_bundle, tmp_pa
     assert len(result.output.strip().splitlines()) == 1
     assert snapshot(coord) == before
     assert sorted(p.name for p in coord.evidence_dir.rglob("*")) == evidence_before
+
+
+def test_a_merged_visit_keeps_the_protocol_version_that_judged_it(team):
+    from investigate.cases.protocol_versions import protocol_of_visit
+
+    coord, reporter = team["coordinator"], team["reporters"][0]
+    merge(coord, reporter.root)
+    visit = coord.db.execute("select * from visits where protocol_hash is not null limit 1").fetchone()
+    assert visit is not None
+    v = coord.get("visits", visit[0])
+    kept = coord.get("protocol_versions", v["protocol_hash"])
+    assert kept["key"] == "tobacco-minors" and kept["version"] == v["protocol_version"]
+    assert protocol_of_visit(coord, v).content_hash == v["protocol_hash"]
+
+
+def test_the_same_protocol_version_kept_by_two_reporters_merges_without_a_conflict(team):
+    coord = team["coordinator"]
+    for reporter in team["reporters"][:2]:
+        result = merge(coord, reporter.root)
+        assert result["conflicts"] == []
+    assert coord.db["protocol_versions"].count == 1

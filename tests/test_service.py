@@ -250,10 +250,14 @@ section = "courtesy"
 weight = -2
 points = { yes = 1, no = 0 }
 """, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "protocol", "list"])
+    # Issue 17: the list flags the broken file and goes on; the commands that need it refuse.
+    listed = CliRunner().invoke(cli, ["-w", str(workspace.root), "protocol", "list"])
+    assert listed.exit_code == 0 and "tobacco-minors" in listed.stdout
+    assert "mine.toml: questions[0].weight: -2 is below zero" in listed.stderr
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "protocol", "show", "mine"])
     assert result.exit_code != 0
     assert "mine.toml: questions[0].weight: -2 is below zero" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_editors_canned_service_queries_equal_the_scorecard(demo_root):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import shutil
 import tempfile
 from datetime import datetime
@@ -45,6 +46,9 @@ def _gps_degrees(values, ref) -> float | None:
     return -deg if ref in ("S", "W", b"S", b"W") else deg
 
 
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+
+
 def read_exif(path: Path) -> dict:
     """Capture time (ISO 8601, with offset when the camera wrote one) and GPS position from
     a photo's EXIF; an empty dict for files without it or that Pillow cannot read."""
@@ -63,8 +67,9 @@ def read_exif(path: Path) -> dict:
     if stamp:
         try:
             when = datetime.strptime(str(stamp).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            offset = sub.get(_OFFSET_TIME_ORIGINAL)
-            out["captured_at"] = when.isoformat() + (str(offset).strip("\x00 ") if offset else "")
+            offset = str(sub.get(_OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+            # A camera may write an empty or partial offset (":"): then the time is local.
+            out["captured_at"] = when.isoformat() + (offset if _OFFSET.match(offset) else "")
         except ValueError:
             pass
     gps = exif.get_ifd(_GPS_IFD) if exif else {}
@@ -123,7 +128,74 @@ def add_evidence(ws: Workspace, visit: dict, paths: list[Path | str], *, notes: 
                 "redacted_from": redacted_from["id"] if redacted_from else None,
                 "notes": notes, "added_at": ws.now().isoformat(),
             }))
+    for item in items:
+        item["warnings"] = evidence_flags(ws, item, visit)
     return items
+
+
+#: How far a photo's EXIF capture time and GPS may be from its visit's time and store before
+#: it is flagged; ``[evidence] max_hours`` and ``max_metres`` in the workspace config change them.
+MAX_HOURS = 2.0
+MAX_METRES = 500.0
+
+
+def evidence_limits(ws: Workspace) -> tuple[float, float]:
+    """(hours, metres): the workspace's limits for a photo's distance from its visit."""
+    return (float(ws.setting("evidence", "max_hours", MAX_HOURS)),
+            float(ws.setting("evidence", "max_metres", MAX_METRES)))
+
+
+def evidence_flags(ws: Workspace, item: dict, visit: dict, store: dict | None = None) -> list[str]:
+    """Why this piece of evidence may not belong to its visit: taken more than the limit
+    before or after the visit, taken farther than the limit from the store, or the same file
+    attached to another visit. Computed from what is stored, so a changed limit applies to all."""
+    hours, metres = evidence_limits(ws)
+    flags = []
+    if item.get("captured_at") and visit.get("visited_at"):
+        try:
+            taken = datetime.fromisoformat(item["captured_at"])
+            when = datetime.fromisoformat(visit["visited_at"])
+        except ValueError:
+            taken = when = None
+        if taken is not None:
+            # EXIF without an offset is the camera's clock: read it in the workspace's zone.
+            taken = taken if taken.tzinfo else taken.replace(tzinfo=ws.tz)
+            when = when if when.tzinfo else when.replace(tzinfo=ws.tz)
+            apart = abs((taken - when).total_seconds()) / 3600
+            if apart > hours:
+                flags.append(f"photo taken {_hours(apart)} {'before' if taken < when else 'after'} the visit "
+                             f"(limit {hours:g} h)")
+    store = store or ws.get("stores", visit["store_id"])
+    if item.get("gps_lat") is not None and store and store.get("lat") is not None:
+        from geopy.distance import geodesic
+
+        apart = geodesic((item["gps_lat"], item["gps_lon"]), (store["lat"], store["lon"])).meters
+        if apart > metres:
+            flags.append(f"photo taken {_metres(apart)} from the store (limit {metres:g} m)")
+    others = [r[0] for r in ws.db.execute(
+        "select visit_id from evidence where sha256 = ? and visit_id != ? order by added_at",
+        [item["sha256"], visit["id"]])]
+    if others:
+        flags.append(f"the same file is attached to visit{'s' if len(others) > 1 else ''} "
+                     + ", ".join(o[:8] for o in others))
+    return flags
+
+
+def visit_evidence_flags(ws: Workspace, visit: dict) -> list[str]:
+    """Every flag of every piece of evidence of a visit, each naming its file."""
+    store = ws.get("stores", visit["store_id"])
+    out = []
+    for item in ws.db.query("select * from evidence where visit_id = ? order by added_at", [visit["id"]]):
+        out += [f"{item['original_name'] or item['sha256'][:12]}: {f}" for f in evidence_flags(ws, item, visit, store)]
+    return out
+
+
+def _hours(h: float) -> str:
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"
+
+
+def _metres(m: float) -> str:
+    return f"{m:.0f} m" if m < 10_000 else f"{m / 1000:.1f} km"
 
 
 def list_evidence(ws: Workspace, *, case: dict | None = None, visit: dict | None = None) -> list[dict]:

@@ -19,8 +19,11 @@ from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
 from ..workspace import Workspace, new_id
+from .protocol_versions import current_protocol, remember
 from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
-from .stores import STORE_FIELDS, add_to_frame, check_coordinates, location_coordinates, name_key, store_row
+from .rotation import RotationCheck, rotation_rules
+from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
+                     single_line_problems, store_row)
 from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
@@ -57,6 +60,9 @@ VISIT_ALIASES = {
 def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
     """Plain store fields from one CSV row, each problem located by its column."""
     fields = {f: row[c] for f, c in columns.items()}
+    for key in single_line_problems(fields):
+        raise InputFileError(path, f"{key_problem(fields, key)} in a store's {key}", line=line,
+                             column=columns[key])
     if not fields.get("name"):
         raise InputFileError(path, "a store needs a name", line=line, column=columns["name"])
     channel = fields.get("channel") or "in_person"
@@ -124,6 +130,10 @@ def import_stores(
     with ws.transaction():
         for line, raw in rows:
             counts["rows"] += 1
+            # Counted here, before the branches: new stores ``continue`` early, and a bar
+            # updated after them stayed at 0 % for a file of new stores.
+            if progress and counts["rows"] % 1000 == 0:
+                progress(1000)
             fields = _store_fields(path, line, raw, columns)
             new = store_row(ws, fields, source=source, coord_source="import")
             key = ("L", new["licence_number"]) if new["licence_number"] else ("K", new["name_key"])
@@ -152,8 +162,6 @@ def import_stores(
             else:
                 counts["unchanged"] += 1
             touched.append(existing_id)
-            if progress and counts["rows"] % 1000 == 0:
-                progress(1000)
         counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
         touched += [r["id"] for r in pending.values()]
         if case is not None:
@@ -234,7 +242,7 @@ def import_visit_rows(
     ``question_columns`` the protocol's question keys to file columns. Public so that other
     importers (Kobo/ODK forms) can feed rows through the same rules; ``shown_columns`` names
     the file's own columns in errors when a caller feeds derived values under other keys."""
-    protocol = get_protocol(case["protocol"], ws.root)
+    protocol = current_protocol(ws, case["protocol"])
     questions = {q.key for q in protocol.questions}
     shown = {**columns, **(shown_columns or {})}
     stores = StoreLookup(ws)
@@ -257,6 +265,9 @@ def import_visit_rows(
             pending_promises.clear()
         if progress:
             progress(n)
+
+    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol))
+    counts["rotation_breaches"] = []
 
     def visit_rows():
         for line, raw in rows:
@@ -300,6 +311,12 @@ def import_visit_rows(
                     external_ref=ref or None, notes=get("notes") or None)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
+            if rotation.rules and row["kind"] == "undercover":
+                for why in rotation.check(row):
+                    if rotation.strict:
+                        raise InputFileError(path, f"rotation: {why} (the case's rules are strict)", line=line)
+                    counts["rotation_breaches"].append(f"line {line}: {why}")
+                rotation.add(row)
             row["id"] = new_id()
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))
@@ -311,6 +328,7 @@ def import_visit_rows(
             yield row
 
     with ws.transaction():
+        remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
         flush_children(0)
     counts["outside_frame"] = len(outside_frame)

@@ -9,7 +9,7 @@ from datetime import datetime
 from ..errors import InvalidInput
 from ..ids import resolve
 from ..workspace import Workspace
-from .protocols import get_protocol
+from .protocol_versions import protocol_of_visit
 from .visits import finding_rows
 
 
@@ -39,11 +39,11 @@ def clock_findings(ws: Workspace, case: dict, *, now: datetime | None = None) ->
     now = now or ws.now()
     out = []
     for p in ws.db.query(
-            "select p.*, v.protocol, v.store_id, v.visited_at from promises p join visits v on v.id = p.visit_id "
+            "select p.*, v.protocol, v.protocol_hash, v.store_id, v.visited_at from promises p join visits v on v.id = p.visit_id "
             "where v.case_id = ? and p.kept is null order by p.due_at", [case["id"]]):
         if promise_state(p, now) != "overdue":
             continue
-        protocol = get_protocol(p["protocol"], ws.root)
+        protocol = protocol_of_visit(ws, p)
         spec = protocol.promise_broken or {"code": "PROMISE_OVERDUE", "title": f"{p['what']} overdue",
                                            "severity": "medium"}
         out.append({"visit_id": p["visit_id"], "store_id": p["store_id"], "visited_at": p["visited_at"],
@@ -92,7 +92,7 @@ def keep_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | N
                             {"kept": kept, "kept_at": when.isoformat() if kept else None, "note": note},
                             action="keep" if kept else "break")
         if not kept or when > datetime.fromisoformat(promise["due_at"]):
-            protocol = get_protocol(visit["protocol"], ws.root)
+            protocol = protocol_of_visit(ws, visit)
             if protocol.promise_broken:
                 case = ws.get("cases", visit["case_id"])
                 for f in finding_rows([protocol.promise_broken], visit_id=visit["id"], case=case,

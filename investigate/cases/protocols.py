@@ -355,6 +355,11 @@ class Protocol:
     overcharge: str | None = None
     #: Derived values that score like questions (bands over minutes or an amount).
     derived_scores: tuple[Question, ...] = ()
+    #: An adult observer must be named for every visit made (minors test: Synar/STARS practice).
+    observer_required: bool = False
+    #: The TOML text it was read from and the hash of its content (``content_hash``).
+    text: str = ""
+    content_hash: str = ""
 
     @property
     def scored_items(self) -> tuple[Question, ...]:
@@ -664,10 +669,10 @@ def _condition_holds(value: Any, cond: Any) -> bool:
 
 _TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
              "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
-             "overcharge", "text", "lede"}
+             "overcharge", "text", "lede", "rotation"}
 _TEXT_KEYS = {"title", "description", "id_policy", "lede", "questions", "choices", "findings"}
 _LANG_RE = re.compile(r"^[a-z]{2}$")
-_TESTER_KEYS = {"min_age", "max_age", "id_policy"}
+_TESTER_KEYS = {"min_age", "max_age", "id_policy", "observer_required"}
 _QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
                   "section", "weight", "points", "na", "fatal"}
 _DERIVED_KEYS = {"key", "prompt", "section", "weight", "points", *DERIVATIONS}
@@ -685,13 +690,41 @@ def load_protocol(path: Path | str, *, builtin: bool = False) -> Protocol:
     """Read and validate one protocol file; a ProtocolError names the file and the key."""
     path = Path(path)
     try:
-        with open(path, "rb") as fp:
-            data = tomllib.load(fp)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as ex:
+        raise ProtocolError(f"{path}: cannot read: {getattr(ex, 'strerror', None) or ex}")
+    return protocol_from_text(text, source=str(path), builtin=builtin)
+
+
+def protocol_from_text(text: str, *, source: str = "<protocol>", builtin: bool = False) -> Protocol:
+    """A protocol from its TOML text, carrying that text and its content hash (see
+    ``content_hash``) so that a visit can name exactly the rules that judged it."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as ex:
-        raise ProtocolError(f"{path}: not valid TOML: {ex}")
-    except OSError as ex:
-        raise ProtocolError(f"{path}: cannot read: {ex.strerror}")
-    return parse_protocol(data, source=str(path), builtin=builtin)
+        raise ProtocolError(f"{source}: not valid TOML: {ex}")
+    from dataclasses import replace
+
+    return replace(parse_protocol(data, source=source, builtin=builtin), text=text,
+                   content_hash=content_hash(data))
+
+
+#: Top-level keys that do not change how a visit is judged: texts in other languages
+#: (``translations``, and issue 14's ``text`` tables and ``lede``), or how often a store may be
+#: visited (``rotation``), are not a new version of the rules.
+_UNHASHED_KEYS = {"translations", "text", "lede", "rotation"}
+
+
+def content_hash(data: dict) -> str:
+    """SHA-256 of the protocol's meaning, not its bytes: the parsed TOML as canonical JSON
+    (sorted keys), without texts in other languages. Comments, spacing and key order may
+    change freely; a changed question, choice, rule or point changes the hash."""
+    import hashlib
+    import json
+
+    meaning = {k: v for k, v in data.items() if k not in _UNHASHED_KEYS}
+    blob = json.dumps(meaning, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = False) -> Protocol:
@@ -933,6 +966,15 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     version = data.get("version", 1)
     if not isinstance(version, int):
         fail("version", "expected a whole number")
+    extra = {}
+    if "rotation" in data:
+        from .rotation import check_rules
+
+        try:
+            extra["rotation"] = check_rules(data["rotation"]) if isinstance(data["rotation"], dict) else fail(
+                "rotation", "expected a table")
+        except InvalidInput as ex:
+            fail("rotation", str(ex).removeprefix("rotation."))
     return Protocol(
         key=key,
         title=data["title"],
@@ -942,6 +984,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         questions=tuple(questions),
         rules=tuple(rules),
         default_outcome=default_outcome,
+        observer_required=bool(tester.get("observer_required", False)),
         tester_min_age=tester.get("min_age"),
         tester_max_age=tester.get("max_age"),
         id_policy=tester.get("id_policy", ""),
@@ -955,6 +998,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         overcharge=overcharge,
         derived_scores=tuple(derived_scores),
         lede=data.get("lede", ""),
+        extra=extra,
     )
 
 
@@ -1041,8 +1085,37 @@ def all_protocols(workspace_root: Path | None = None) -> dict[str, Protocol]:
     return found
 
 
+def scan_protocols(workspace_root: Path | None = None) -> tuple[dict[str, Protocol], list[tuple[Path, str | None, ProtocolError]]]:
+    """Like ``all_protocols`` but a broken file does not stop the others: (protocols by key,
+    broken files as (path, the key it seems to declare or None, the error))."""
+    found: dict[str, Protocol] = {}
+    broken = []
+    for path, builtin in protocol_files(workspace_root):
+        try:
+            proto = load_protocol(path, builtin=builtin)
+        except ProtocolError as ex:
+            broken.append((path, _declared_key(path), ex))
+            continue
+        found[proto.key] = proto
+    return found, broken
+
+
+def _declared_key(path: Path) -> str | None:
+    """The key a broken file seems to be for: its ``key = "…"`` line, else None."""
+    try:
+        m = re.search(r'^\s*key\s*=\s*["\']([^"\']+)["\']', path.read_text(encoding="utf-8", errors="replace"), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
 def get_protocol(key: str, workspace_root: Path | None = None) -> Protocol:
-    protocols = all_protocols(workspace_root)
+    """One protocol by key. A broken file of another protocol is no concern here; a broken
+    file that is (or may be) this one is the error, rather than an older built-in of the key."""
+    protocols, broken = scan_protocols(workspace_root)
+    for path, declared, error in broken:
+        if declared == key or (declared is None and path.stem == key):
+            raise error
     if key not in protocols:
         raise NotFound(f"no protocol {key!r} (known: {', '.join(sorted(protocols))})")
     return protocols[key]

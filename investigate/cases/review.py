@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..errors import InvalidInput
 from ..ids import resolve
 from ..workspace import Workspace
+from .evidence import visit_evidence_flags
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
 PENDING = ("received", "has_issues")
@@ -51,12 +52,16 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> 
     if case:
         where.append("v.case_id = ?")
         params.append(case["id"])
-    return list(ws.db.query(
-        "select v.id, v.visited_at, v.review_state, v.outcome, v.attempt, s.name as store_name, "
+    rows = list(ws.db.query(
+        "select v.id, v.visited_at, v.store_id, v.review_state, v.outcome, v.attempt, s.name as store_name, "
         "c.slug as case_slug, (select r.comment from reviews r where r.visit_id = v.id "
         "order by r.at desc limit 1) as last_comment from visits v "
         "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where "
         + " and ".join(where) + " order by v.visited_at, v.id", params))
+    for row in rows:
+        # Evidence that may not belong to the visit (another day, another place, another visit).
+        row["flags"] = visit_evidence_flags(ws, row)
+    return rows
 
 
 def review_counts(ws: Workspace, case: dict) -> dict:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from ..errors import InvalidInput
+from ..files.text import control_character
 from ..ids import resolve
 from ..workspace import Workspace
 from .protocols import CHANNELS
@@ -93,11 +94,31 @@ def location_coordinates(text: str | None) -> tuple[float | None, float | None]:
     return None, None
 
 
+#: Store fields that may span lines; every other one is a single line of text.
+MULTILINE_STORE_FIELDS = {"notes", "location"}  # a registry's location cell: "(lat, lon)" on a line of its own
+
+
+def key_problem(fields: dict, key: str) -> str | None:
+    """Why ``fields[key]`` cannot be stored: a control character (a line break outside notes)."""
+    value = fields.get(key)
+    if not isinstance(value, str):
+        return None
+    bad = control_character(value, multiline=key in MULTILINE_STORE_FIELDS)
+    return f"{bad} is not allowed here" if bad else None
+
+
+def single_line_problems(fields: dict) -> list[str]:
+    """The fields holding a control character they may not hold."""
+    return [k for k in fields if key_problem(fields, k)]
+
+
 def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_source: str = "typed") -> dict:
     """A complete stores row from user fields: validated, normalised, ready to insert."""
     name = (fields.get("name") or "").strip()
     if not name:
         raise InvalidInput("a store needs a name")
+    for key in single_line_problems(fields):
+        raise InvalidInput(f"{key}: {key_problem(fields, key)}")
     channel = fields.get("channel") or "in_person"
     if channel not in CHANNELS:
         raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
@@ -129,6 +150,50 @@ def add_store(ws: Workspace, **fields) -> dict:
 def get_store(ws: Workspace, ref: str) -> dict:
     """A store by id, unique id prefix or licence number."""
     return resolve(ws, "stores", ref)
+
+
+#: How alike (0–100, rapidfuzz WRatio) a typed name must be to a store's to be offered.
+FUZZY_CUTOFF = 80
+
+
+def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: int = 9) -> list[dict]:
+    """Stores a person may mean by ``text``, best first: the one an id, id prefix or licence
+    number names; else those whose name or address contains it (case and accents ignored);
+    else those whose name and address are like it (a typo, a word left out). Within a case
+    its frame's stores come first. Empty when nothing is close."""
+    from ..errors import AmbiguousPrefix, NotFound
+
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        return [resolve(ws, "stores", text)]
+    except AmbiguousPrefix:
+        pass
+    except NotFound:
+        pass
+    frame = set()
+    if case:
+        frame = {r[0] for r in ws.db.execute("select store_id from case_stores where case_id = ?", [case["id"]])}
+    needle = _fold(text)
+    rows = list(ws.db.query("select * from stores order by name, address, id"))
+    contained = [r for r in rows if needle in _fold(f"{r['name']} {r['address'] or ''} {r['city'] or ''}")]
+    if contained:
+        contained.sort(key=lambda r: r["id"] not in frame)
+        return contained[:limit]
+    from rapidfuzz import fuzz, process
+
+    labels = {r["id"]: _fold(f"{r['name']} {r['address'] or ''}") for r in rows}
+    by_id = {r["id"]: r for r in rows}
+    found = process.extract(needle, labels, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3)
+    found.sort(key=lambda m: (m[2] not in frame, -m[1]))
+    return [by_id[m[2]] for m in found[:limit]]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Späti" is found by "spati"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def list_stores(ws: Workspace, *, case: dict | None = None, chain: str | None = None,

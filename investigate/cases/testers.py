@@ -44,7 +44,7 @@ def age_on(birth_month: str, on: date) -> int:
 
 def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = False,
                consent_date: str | None = None, consent_file: str | Path | None = None,
-               notes: str = "") -> dict:
+               consent_held_by: str | None = None, notes: str = "") -> dict:
     """Register a tester. With ``consent_file`` the document's SHA-256 is kept as proof; the
     file itself stays where the newsroom keeps such papers (its path is private)."""
     if not _CODE.match(code or ""):
@@ -61,6 +61,10 @@ def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = Fa
         if not path.is_file():
             raise InvalidInput(f"consent file {path} does not exist")
         consent_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        consent = True
+    elif consent_held_by and consent_held_by.strip():
+        # The signed paper is kept elsewhere (a safe, the desk editor): say where, in its place.
+        consent_file = consent_held_by.strip()
         consent = True
     if consent_date:
         try:

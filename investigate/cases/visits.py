@@ -12,9 +12,12 @@ import json
 from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
+from ..files.text import control_character
 from ..ids import resolve
 from ..workspace import Workspace
-from .protocols import ATTEMPT_STATUSES, Protocol, get_protocol
+from .protocol_versions import current_protocol, protocol_of_visit, remember, stamp
+from .protocols import ATTEMPT_STATUSES, Protocol
+from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for
 
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
@@ -88,12 +91,23 @@ def prepare_visit(
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     if round < 1:
         raise InvalidInput("round must be 1 or more")
+    if protocol.observer_required and attempt == "completed" and kind == "undercover" and not (observer or "").strip():
+        raise InvalidInput(f"protocol {protocol.key} needs the adult observer of the visit (--observer)")
     tester_age = None
     if protocol.uses_testers:
         if tester is None and kind == "undercover":
             raise InvalidInput(f"protocol {protocol.key} needs a tester")
     if tester is not None:
         tester_age = check_tester_for(protocol, tester, visited_at.date())
+    for key, value in answers.items():
+        # A text answer may span lines; nothing may hold ESC, BEL or another control.
+        bad = isinstance(value, str) and control_character(value)
+        if bad:
+            raise InvalidInput(f"{key}: {bad} is not allowed in an answer")
+    for what, value in (("observer", observer), ("notes", notes)):
+        bad = value and control_character(value, multiline=what == "notes")
+        if bad:
+            raise InvalidInput(f"{what}: {bad} is not allowed here")
     derived_keys = {d.key for d in protocol.derived}
     if attempt == "completed":
         answers = protocol.validate_answers(answers, tz=ws.tz)
@@ -125,7 +139,7 @@ def prepare_visit(
         "attempt": attempt,
         "review_state": "received",
     }
-    return row, judgement
+    return stamp(row, protocol), judgement
 
 
 def record_visit(
@@ -148,13 +162,19 @@ def record_visit(
 
     ``protocol`` names another protocol than the case's: a service case tests a company's
     hotline, e-mail and counter, each with the protocol of its channel."""
-    protocol = get_protocol(protocol or case["protocol"], ws.root)
+    protocol = current_protocol(ws, protocol or case["protocol"])
     visited_at = parse_visit_time(ws, visited_at)
     row, judgement = prepare_visit(
         ws, case=case, protocol=protocol, store=store, tester=tester, answers=answers,
         visited_at=visited_at, observer=observer, attempt=attempt, round=round, notes=notes,
     )
+    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol)) if row["kind"] == "undercover" \
+        else None
+    breaches = rotation.check(row) if rotation and rotation.rules else []
+    if breaches and rotation.strict:
+        raise InvalidInput(f"rotation: {breaches[0]} (the case's rules are strict)")
     with ws.transaction():
+        remember(ws, protocol)
         visit = ws.insert("visits", row)
         findings = [ws.insert("findings", f) for f in
                     finding_rows(judgement["findings"], visit_id=visit["id"], case=case,
@@ -166,7 +186,7 @@ def record_visit(
             for p in judgement["promises"]
         ]
     return {"visit": visit, "findings": findings, "promises": promises,
-            "warnings": frame_warnings(ws, case, store)}
+            "warnings": frame_warnings(ws, case, store) + [f"rotation: {b}" for b in breaches]}
 
 
 def frame_warnings(ws: Workspace, case: dict, store: dict) -> list[str]:
@@ -249,7 +269,10 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
     if unknown:
         raise InvalidInput(f"cannot amend {', '.join(sorted(unknown))} (amendable: answers, {', '.join(AMENDABLE)})")
     case = ws.get("cases", visit["case_id"])
-    protocol = get_protocol(visit["protocol"], ws.root)
+    # Amended under the version that judged it, whatever the file says today; a visit from
+    # before versions were kept is judged by the file and from now on names that version.
+    protocol = (protocol_of_visit(ws, visit) if visit.get("protocol_hash")
+                else current_protocol(ws, visit["protocol"]))
     merged = json.loads(visit["answers"] or "{}")
     if answers:
         merged.update(answers)
@@ -266,10 +289,12 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
         notes=changes.get("notes", visit["notes"]),
     )
     new_values = {k: row[k] for k in ("store_id", "tester_id", "observer", "visited_at", "visited_date",
-                                       "tester_age", "answers", "outcome", "notes", "round", "attempt")}
+                                       "tester_age", "answers", "outcome", "notes", "round", "attempt",
+                                       "protocol_version", "protocol_hash")}
     # An amended record is a new version: it must be reviewed again before it counts.
     new_values["review_state"] = "received"
     with ws.transaction():
+        remember(ws, protocol)
         updated = ws.update("visits", visit["id"], new_values, reason=reason, action="amend")
         old_rule_findings = list(ws.db.query(
             "select * from findings where visit_id = ? and source = 'rule'", [visit["id"]]))

@@ -19,7 +19,10 @@ from .util import State
 
 class InvestigateClickError(click.ClickException):
     def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
+        from .util import escape_controls
+
+        # An error quotes what was typed or read: escaped like everything else printed.
+        super().__init__(escape_controls(message))
         self.exit_code = exit_code
 
 

@@ -6,7 +6,7 @@ import click
 
 from ..cases import cases
 from ..cases.cases import LANGUAGES, STATUSES
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -58,7 +58,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
         if as_json:
             echo_json({**row, "story": made["story"]["id"], "company": made["company"]["name"]})
         else:
-            click.echo(f"Created story {row['slug']} ({row['id'][:8]}) about {made['company']['name']}, "
+            echo(f"Created story {row['slug']} ({row['id'][:8]}) about {made['company']['name']}, "
                        "status planning.")
         return
     if any(story_options):
@@ -73,7 +73,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Created case {row['slug']} ({row['id'][:8]}), status planning.")
+        echo(f"Created case {row['slug']} ({row['id'][:8]}), status planning.")
 
 
 @case.command("list")
@@ -101,17 +101,17 @@ def case_show(ws, case_ref, as_json):
         echo_json(summary)
         return
     c = summary["case"]
-    click.echo(f"{c['title']}\n  slug {c['slug']}  id {c['id']}\n  protocol {c['protocol']}  status {c['status']}"
+    echo(f"{c['title']}\n  slug {c['slug']}  id {c['id']}\n  protocol {c['protocol']}  status {c['status']}"
                f"  language {c['language']}  reply window {c['reply_days']} days")
     if c["jurisdiction"] or c["legal_basis"]:
-        click.echo(f"  jurisdiction {c['jurisdiction']}  legal basis {c['legal_basis']}")
+        echo(f"  jurisdiction {c['jurisdiction']}  legal basis {c['legal_basis']}")
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) or "none"
-    click.echo(f"  visits {summary['visits']} ({outcomes}); stores visited {summary['stores_visited']}"
+    echo(f"  visits {summary['visits']} ({outcomes}); stores visited {summary['stores_visited']}"
                f" of a frame of {summary['frame_size']}")
-    click.echo(f"  findings {summary['findings']}  evidence {summary['evidence']}  open promises "
+    echo(f"  findings {summary['findings']}  evidence {summary['evidence']}  open promises "
                f"{summary['promises_open']}  reply requests {summary['replies']}")
     if summary["first_visit"]:
-        click.echo(f"  period {summary['first_visit'][:10]} – {summary['last_visit'][:10]}")
+        echo(f"  period {summary['first_visit'][:10]} – {summary['last_visit'][:10]}")
 
 
 @case.command("edit")
@@ -142,7 +142,7 @@ def case_edit(ws, case_ref, title, description, reply_days, working_days, holida
         if any(v is not None for v in (reply_days, working_days, holidays, legal_basis, jurisdiction)):
             raise click.UsageError("--lang changes only --title and --description")
         row = cases.translate_case(ws, case, lang, title=title, description=description, reason=reason)
-        echo_json(row) if as_json else click.echo(f"Case {row['slug']} updated in {lang}.")
+        echo_json(row) if as_json else echo(f"Case {row['slug']} updated in {lang}.")
         return
     calendar = None if working_days is None else ("working_days" if working_days else "days")
     row = cases.edit_case(ws, case, reason=reason, title=title, description=description,
@@ -151,7 +151,27 @@ def case_edit(ws, case_ref, title, description, reply_days, working_days, holida
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Case {row['slug']} updated.")
+        echo(f"Case {row['slug']} updated.")
+
+
+@case.command("rotation")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--max-visits-per-store-per-round", "max_visits", type=click.IntRange(1))
+@click.option("--tester-lockout-days", "lockout", type=click.IntRange(0))
+@click.option("--strict/--warn", "strict", default=None, help="Refuse a breaching visit instead of warning.")
+@json_option
+@pass_workspace
+def case_rotation(ws, case_ref, max_visits, lockout, strict, as_json):
+    """Show or set CASE's rotation rules.
+
+    A case's own rules win over its protocol's [rotation]."""
+    from ..cases.rotation import rotation_rules, set_case_rotation
+
+    case = cases.get_case(ws, case_ref)
+    if (max_visits, lockout, strict) != (None, None, None):
+        case = set_case_rotation(ws, case, max_visits_per_store_per_round=max_visits, tester_lockout_days=lockout,
+                                 strict=strict)
+    echo_result(rotation_rules(ws, case), as_json=as_json)
 
 
 @case.command("status")
@@ -175,4 +195,4 @@ def case_status(ws, case_ref, status, reason, override, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Case {row['slug']} is now {row['status']}.")
+        echo(f"Case {row['slug']} is now {row['status']}.")

@@ -8,7 +8,7 @@ from ..cases import companies
 from ..cases.cases import get_case
 from ..cases.protocols import CHANNELS
 from ..cases.replies import CHANNELS as REPLY_CHANNELS
-from .util import echo_json, echo_result, json_option, pass_workspace
+from .util import echo, echo_json, echo_result, json_option, pass_workspace
 
 
 @click.group()
@@ -73,7 +73,7 @@ def ask(ws, case_ref, company_ref, channel, requested_at, deadline, as_json):
     if as_json:
         echo_json(rows)
     else:
-        click.echo(f"Reply requested for {len(rows)} contact point(s), deadline {rows[0]['deadline']}.")
+        echo(f"Reply requested for {len(rows)} contact point(s), deadline {rows[0]['deadline']}.")
 
 
 @company.command("answer")
@@ -94,4 +94,4 @@ def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, as_json)
     if as_json:
         echo_json(rows)
     else:
-        click.echo(f"Answer recorded on {len(rows)} request(s).")
+        echo(f"Answer recorded on {len(rows)} request(s).")

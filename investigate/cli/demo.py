@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..demo import build_demo
-from .util import echo_json, json_option
+from .util import echo, echo_json, json_option
 
 #: What to try next, printed after the demo is built. Features add their lines here.
 NEXT_STEPS = [
@@ -52,10 +52,10 @@ def demo(directory, seed, force, as_json):
     if as_json:
         echo_json(summary)
         return
-    click.echo(f"Demo workspace: {summary['workspace']}")
-    click.echo(f"  {summary['stores']} stores, {summary['testers']} testers, {summary['visits']} visits, "
+    echo(f"Demo workspace: {summary['workspace']}")
+    echo(f"  {summary['stores']} stores, {summary['testers']} testers, {summary['visits']} visits, "
                f"{summary['photos']} receipt photos, {summary['replies']} reply requests")
-    click.echo(f"  report (internal edition, its checklist is still open): {summary['pdf']}")
-    click.echo("\nTry next:")
+    echo(f"  report (internal edition, its checklist is still open): {summary['pdf']}")
+    echo("\nTry next:")
     for line in summary["next"]:
-        click.echo(f"  {line}")
+        echo(f"  {line}")

@@ -7,7 +7,7 @@ import click
 from ..cases.cases import get_case
 from ..cases.evidence import add_evidence, list_evidence
 from ..cases.visits import get_visit
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -22,15 +22,19 @@ def evidence():
 @json_option
 @pass_workspace
 def evidence_add(ws, visit_ref, files, notes, as_json):
-    """Attach FILES to VISIT. Capture time and GPS are read from EXIF."""
+    """Attach FILES to VISIT. Capture time and GPS are read from EXIF and compared with the
+    visit's time and its store's position; a photo far from either, or a file already attached
+    to another visit, is a warning here and a flag in `review queue`."""
     items = add_evidence(ws, get_visit(ws, visit_ref), list(files), notes=notes)
-    if as_json:
+    if as_json:  # the warnings are in each item
         echo_json(items)
         return
     for item in items:
         extra = " (already attached)" if item.get("duplicate") else ""
         when = f", taken {item['captured_at']}" if item.get("captured_at") else ""
-        click.echo(f"{item['sha256'][:16]}  {item['original_name']}  {item['size']} bytes{when}{extra}")
+        echo(f"{item['sha256'][:16]}  {item['original_name']}  {item['size']} bytes{when}{extra}")
+        for warning in item.get("warnings", []):
+            echo(f"Warning: {item['original_name']}: {warning}", err=True)
 
 
 @evidence.command("list")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .util import echo_json, pass_workspace
+from .util import echo, echo_json, pass_workspace
 
 
 @click.command("export")
@@ -57,9 +57,9 @@ def export(ws, case_ref, fmt, out, public, override, as_json):
     if as_json:
         echo_json(result)
         return
-    click.echo(f"Exported case {result['case']} as {fmt} ({'public' if public else 'INTERNAL: do not publish'}) "
+    echo(f"Exported case {result['case']} as {fmt} ({'public' if public else 'INTERNAL: do not publish'}) "
                f"into {result['out']}:")
     for name, n in result["files"].items():
-        click.echo(f"  {name:<18} {n} row{'s' if n != 1 else ''}")
+        echo(f"  {name:<18} {n} row{'s' if n != 1 else ''}")
     if result.get("visits_left_out"):
-        click.echo(f"  ({result['visits_left_out']} attempts that could not be made left out)")
+        echo(f"  ({result['visits_left_out']} attempts that could not be made left out)")

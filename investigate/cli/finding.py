@@ -8,7 +8,7 @@ from ..cases.cases import get_case
 from ..cases.findings import add_finding, list_findings
 from ..cases.protocols import SEVERITIES
 from ..cases.visits import get_visit
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -31,7 +31,7 @@ def finding_add(ws, visit_ref, as_json, **fields):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Added finding {row['id'][:8]}: {row['title']}")
+        echo(f"Added finding {row['id'][:8]}: {row['title']}")
 
 
 @finding.command("list")

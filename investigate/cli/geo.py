@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..geo import PROVIDERS, geocode_stores, stores_near, stores_to_geocode
-from .util import RadiusType, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import RadiusType, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -30,7 +30,7 @@ def geocode(ws, case_ref, provider, domain, scheme, user_agent, min_delay, timeo
     if as_json:
         echo_json(counts)
     else:
-        click.echo(f"{counts['stores']} stores: {counts['found']} placed, {counts['not_found']} not found, "
+        echo(f"{counts['stores']} stores: {counts['found']} placed, {counts['not_found']} not found, "
                    f"{counts['no_address']} without address; {counts['requests']} requests, "
                    f"{counts['from_cache']} answers from the cache.")
 
@@ -39,23 +39,33 @@ def geocode(ws, case_ref, provider, domain, scheme, user_agent, min_delay, timeo
 @click.argument("places", metavar="PLACES.csv", type=click.Path(dir_okay=False))
 @click.option("--radius", type=RadiusType(), required=True, help="E.g. 200m or 1.5km.")
 @click.option("--case", "case_ref", help="Only the stores of this case (results kept per case).")
+@click.option("--include-approximate", is_flag=True,
+              help="Also stores placed only to a street, postcode or town (marked ≈).")
 @json_option
 @pass_workspace
-def near(ws, places, radius, case_ref, as_json):
+def near(ws, places, radius, case_ref, include_approximate, as_json):
     """Every store within RADIUS of a place in PLACES.csv.
 
     PLACES.csv has the columns name, kind, lat, lon. Each store gets the nearest place and the
     geodesic distance, saved to near_results for Datasette and the report."""
     case = get_case(ws, case_ref) if case_ref else None
-    located = ws.db.execute("select count(*) from stores where lat is not null").fetchone()[0]
+    # The same stores stores_near measures, so that the bar ends at 100 %.
+    located = ws.db.execute("select count(*) from stores where lat is not null" + (
+        " and (id in (select store_id from case_stores where case_id = ?) or id in "
+        "(select store_id from visits where case_id = ?))" if case else ""),
+        [case["id"], case["id"]] if case else []).fetchone()[0]
     with progress(located, "Measuring distances") as bar:
-        result = stores_near(ws, places, radius_m=radius, case=case, progress=bar.update)
+        result = stores_near(ws, places, radius_m=radius, case=case, progress=bar.update,
+                             include_approximate=include_approximate)
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['stores_near']} of {result['stores_checked']} stores are within {radius:g} m of one of "
+    echo(f"{result['stores_near']} of {result['stores_checked']} stores are within {radius:g} m of one of "
                f"{result['places']} places.")
+    if result["approximate_excluded"]:
+        echo(f"{result['approximate_excluded']} more store(s) placed only to a street, postcode or town are within "
+             "the radius too and are left out (see them with --include-approximate).")
     names = {r["id"]: r["name"] for r in ws.db.query("select id, name from stores")}
     echo_result([{"store": names[r["store_id"]], "nearest": r["place"], "kind": r["kind"],
-                  "metres": r["distance_m"]} for r in sorted(result["results"], key=lambda r: r["distance_m"])],
-                empty="")
+                  "metres": ("≈ " if r["approximate"] else "") + f"{r['distance_m']:g}"}
+                 for r in sorted(result["results"], key=lambda r: r["distance_m"])], empty="")

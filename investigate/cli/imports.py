@@ -95,6 +95,10 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
                           ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
     if s.get("outside_frame"):
         s["warnings"].append(f"{s['outside_frame']} store(s) are not in the frame of case {case['slug']}")
+    breaches = s.get("rotation_breaches") or []
+    if breaches:
+        s["warnings"].append(f"{len(breaches)} visit(s) break the case's rotation rules; first: "
+                             + "; ".join(breaches[:3]))
     echo_import_summary(s, as_json, [
         f"Imported {s['visits']} {kind} visits with {s['findings']} findings and {s['promises']} promises "
         f"into {case['slug']} ({s['rows']} rows, {s['already_imported']} already imported)."])

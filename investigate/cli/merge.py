@@ -8,7 +8,7 @@ import click
 
 from ..cases.cases import get_case
 from ..teamwork import merge as merge_source, write_bundle
-from .util import echo_json, json_option, pass_workspace, progress
+from .util import echo, echo_json, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -27,15 +27,16 @@ def bundle(ws, case_refs, out_path, with_sources, as_json):
     Tips and their sources' contacts stay home unless --with-sources."""
     cases = [get_case(ws, ref) for ref in case_refs]
     if with_sources:
-        click.echo("Warning: this bundle carries tips and the contacts of their sources. "
+        echo("Warning: this bundle carries tips and the contacts of their sources. "
                    "Hand it only to someone who may know them.", err=True)
     with progress(None, "Bundling evidence") as bar:
-        manifest = write_bundle(ws, cases, out_path, progress=bar.update, with_sources=with_sources)
+        manifest = write_bundle(ws, cases, out_path, progress=bar.update, total=bar.start,
+                                with_sources=with_sources)
     if as_json:
         echo_json({"bundle": str(Path(out_path).resolve()), **manifest})
     else:
         counts = manifest["counts"]
-        click.echo(f"Wrote {out_path}: {counts['visits']} visits, {counts['findings']} findings, "
+        echo(f"Wrote {out_path}: {counts['visits']} visits, {counts['findings']} findings, "
                    f"{counts['evidence']} evidence items, {counts['stores']} stores"
                    + (f", {counts['tips']} tips with {counts['tip_sources']} sources' contacts." if with_sources
                       else "; no tips or sources."))
@@ -49,13 +50,13 @@ def merge(ws, source, as_json):
     """Add what is new from a bundle or another workspace, by id. The same id with other
     content is listed as a conflict and never overwritten; merging twice changes nothing."""
     with progress(None, "Merging") as bar:
-        result = merge_source(ws, source, progress=bar.update)
+        result = merge_source(ws, source, progress=bar.update, total=bar.start)
     if as_json:
         echo_json(result)
         return
     merged = {t: n for t, n in result["merged"].items() if n}
-    click.echo("Merged " + (", ".join(f"{n} {t}" for t, n in merged.items()) or "nothing new")
+    echo("Merged " + (", ".join(f"{n} {t}" for t, n in merged.items()) or "nothing new")
                + f" from workspace {result['origin'][:8]}.")
     for c in result["conflicts"]:
-        click.echo(f"Conflict: {c['table_name']} {c['row_id']} differs here; kept ours (see merge_conflicts).",
+        echo(f"Conflict: {c['table_name']} {c['row_id']} differs here; kept ours (see merge_conflicts).",
                    err=True)

@@ -8,7 +8,7 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.promises import get_promise, keep_promise, list_promises
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -52,4 +52,4 @@ def promise_keep(ws, promise_ref, broken, at, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Promise {row['id'][:8]} ({row['what']}) marked {'broken' if broken else 'kept'}.")
+        echo(f"Promise {row['id'][:8]} ({row['what']}) marked {'broken' if broken else 'kept'}.")

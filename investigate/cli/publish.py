@@ -8,7 +8,7 @@ import click
 
 from ..publish.public import build_public
 from ..publish.server import public_datasette, run
-from .util import echo_json, json_option, pass_workspace
+from .util import echo, echo_json, json_option, pass_workspace
 
 
 @click.command()
@@ -37,9 +37,9 @@ def publish(ws, slugs, out_dir, override, serve_after, port, as_json):
         echo_json(result)
     else:
         for c in result["cases"]:
-            click.echo(f"{c['slug']}: {c['visits']} visits, {c['stores']} stores ({c['named_stores']} named), "
+            echo(f"{c['slug']}: {c['visits']} visits, {c['stores']} stores ({c['named_stores']} named), "
                        f"version {result['versions'].get(c['slug'])}")
-        click.echo(f"Wrote {result['database']} (sha256 {result['sha256'][:16]}…)")
+        echo(f"Wrote {result['database']} (sha256 {result['sha256'][:16]}…)")
     if serve_after:
-        click.echo(f"Serving the public copy at http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
+        echo(f"Serving the public copy at http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
         run(public_datasette(out), "127.0.0.1", port)

@@ -8,7 +8,7 @@ from ..cases.cases import get_case
 from ..cases.replies import CHANNELS, get_reply, list_replies, record_reply, request_reply
 from ..cases.stores import get_store
 from . import LazyGroup
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group(cls=LazyGroup, lazy_commands={"letter": "investigate.cli.report:letter"})
@@ -40,7 +40,7 @@ def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, shor
     else:
         covered = ws.db.execute("select count(finding_id), count(*) - count(finding_id) from reply_items "
                                 "where reply_id = ?", [row["id"]]).fetchone()
-        click.echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}: covers {covered[1]} visit(s) "
+        echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}: covers {covered[1]} visit(s) "
                    f"and {covered[0]} finding(s).")
 
 
@@ -58,7 +58,7 @@ def reply_record(ws, reply_ref, answer, answer_file, answered_at, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Answer recorded for {row['id'][:8]}.")
+        echo(f"Answer recorded for {row['id'][:8]}.")
 
 
 @reply.command("list")

@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.stores import get_store
-from .util import echo_json, json_option, pass_workspace
+from .util import echo, echo_json, json_option, pass_workspace
 
 LANGS = ["en", "de", "da"]
 
@@ -35,7 +35,7 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
         echo_json(result)
     else:
         version = f", version {result['version']}" if result.get("version") else ""
-        click.echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
+        echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
 
 
 @click.command()
@@ -55,7 +55,7 @@ def letter(ws, case_ref, store_ref, lang, out, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"Wrote {result['pdf']}")
+        echo(f"Wrote {result['pdf']}")
 
 
 @click.command()
@@ -77,5 +77,5 @@ def certify(ws, case_ref, lang, out, custodian, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"Wrote {result['pdf']}: {result['evidence']} evidence file(s), checkpoint of "
+        echo(f"Wrote {result['pdf']}: {result['evidence']} evidence file(s), checkpoint of "
                    f"{result['checkpoint']['size']} entries.")

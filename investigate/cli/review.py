@@ -8,8 +8,10 @@ from ..cases import editorial
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
 from ..errors import IntegrityError
+from ..cases.rotation import breaches as rotation_breaches
+from ..cases.rotation import rotation_rules
 from ..fieldwork import completion, rounds_summary
-from .util import echo_json, echo_result, json_option, pass_workspace, pct, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct, short_ids
 
 
 class DefaultCommandGroup(click.Group):
@@ -53,7 +55,7 @@ def review_decide(ws, visit_ref, action, comment, case_ref, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
+        echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
 
 
 @review.command("queue")
@@ -69,8 +71,10 @@ def review_queue_cmd(ws, case_ref, all_states, as_json):
     if as_json:
         echo_json(rows)
     else:
+        for row in rows:
+            row["flags"] = "; ".join(row["flags"])
         echo_result(short_ids(rows), columns=["id", "case_slug", "visited_at", "store_name", "outcome",
-                    "review_state", "last_comment"], empty="Nothing waiting for review.")
+                    "review_state", "last_comment", "flags"], empty="Nothing waiting for review.")
 
 
 class ChecklistGroup(DefaultCommandGroup):
@@ -96,9 +100,9 @@ def checklist_show(ws, case_ref, as_json):
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items})
         return
     for i in items:
-        click.echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
+        echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
     open_count = sum(not i["ok"] for i in items)
-    click.echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
+    echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
 
 
 @checklist.command("signoff")
@@ -114,7 +118,7 @@ def checklist_signoff(ws, case_ref, role, signed_by, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Signed off as {row['role']}.")
+        echo(f"Signed off as {row['role']}.")
 
 
 @click.command()
@@ -129,7 +133,7 @@ def retest(ws, case_ref, after, slug, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"Created case {result['case']['slug']}: {result['stores']} stores to retest "
+        echo(f"Created case {result['case']['slug']}: {result['stores']} stores to retest "
                    f"from {result['planned_start']}.")
 
 
@@ -144,7 +148,7 @@ def correct(ws, case_ref, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
+        echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
 
 
 @click.command()
@@ -166,7 +170,7 @@ def versions(ws, case_ref, check_file, as_json):
         if as_json:
             echo_json({"file": check_file, "match": match})
         elif match:
-            click.echo(f"{check_file} is {match['kind']} version {match['version']} of {case['slug']} "
+            echo(f"{check_file} is {match['kind']} version {match['version']} of {case['slug']} "
                        f"({match['created_at']}).")
         if not match:
             raise IntegrityError(f"{check_file} matches no published version of {case['slug']}")
@@ -186,22 +190,32 @@ def versions(ws, case_ref, check_file, as_json):
 @json_option
 @pass_workspace
 def fieldwork(ws, case_ref, as_json):
-    """Completion per stratum, rate per round, stores that changed."""
+    """Completion per stratum, rate per round, stores that changed.
+
+    Also: stores that sold at least once, and the visits that broke the case's rotation rules."""
     case = get_case(ws, case_ref)
-    data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case)}
+    data = {"completion": completion(ws, case), "rounds": rounds_summary(ws, case),
+            "rotation_rules": rotation_rules(ws, case), "rotation_breaches": rotation_breaches(ws, case)}
     if as_json:
         echo_json(data)
         return
     echo_result([{**r, "stratum": r["stratum"] or "(all)", "completion_rate": pct(r["completion_rate"])}
                  for r in data["completion"]],
                 columns=["stratum", "targets", "attempted", "completed", "completion_rate"], title="Completion")
-    click.echo("")
+    echo("")
     echo_result([{**r, "rate": pct(r["rate"]), "95% interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
                   if r["ci_low"] is not None else ""} for r in data["rounds"]["rounds"]],
                 columns=["round", "eligible", "violations", "rate", "95% interval"],
                 title="Rounds", empty="No completed visits.")
     once = data["rounds"]["sold_at_least_once"]
     if once["eligible"]:
-        click.echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({pct(once['rate'])})")
+        echo(f"\nSold at least once: {once['violations']} of {once['eligible']} stores ({pct(once['rate'])})")
     for c in data["rounds"]["changes"]:
-        click.echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")
+        echo(f"  {c['store_name']}: {c['from']} in round {c['from_round']} → {c['to']} in round {c['to_round']}")
+    if data["rotation_rules"]:
+        echo("")
+        echo("Rotation breaches (" + ", ".join(f"{k} {v}" for k, v in data["rotation_rules"].items()) + "):")
+        for b in data["rotation_breaches"]:  # one line each: a breach is a sentence, not a cell
+            echo(f"  {b['visit_id'][:8]}  {b['visited_at'][:16]}  {b['breach']}")
+        if not data["rotation_breaches"]:
+            echo("  None.")

@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..sampling import STRATA_COLUMNS, draw_sample
-from .util import echo_json, pass_workspace
+from .util import echo, echo_json, pass_workspace
 
 
 @click.command()
@@ -35,7 +35,7 @@ def sample(ws, case_ref, n, margin, confidence, expected_rate, strata, seed, rep
         echo_json(result)
         return
     s = result["sample"]
-    click.echo(f"Drew {s['n']} of {s['frame_size']} stores ({s['method']}"
+    echo(f"Drew {s['n']} of {s['frame_size']} stores ({s['method']}"
                f"{', strata ' + s['strata_column'] if s['strata_column'] else ''}, seed {s['seed']}).")
     for store in result["stores"]:
-        click.echo(f"  {store['id'][:8]}  {store['name']}" + (f"  [{store['stratum']}]" if store["stratum"] else ""))
+        echo(f"  {store['id'][:8]}  {store['name']}" + (f"  [{store['stratum']}]" if store["stratum"] else ""))

@@ -11,7 +11,7 @@ from ..cases.cases import get_case
 from ..cases.protocols import DIMENSIONS
 from ..disclosure import min_cell
 from ..scorecard import parse_by, scorecard as build_scorecard
-from .util import echo_json, echo_result, pass_workspace
+from .util import echo, echo_json, echo_result, pass_workspace
 
 
 def _num(value, digits=1):
@@ -82,13 +82,13 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
             writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
+        echo(out.getvalue(), nl=False)
         return
     if result["withheld"]:
-        click.echo(f"Withheld: fewer than {result['threshold']} tests in {case['slug']}.")
+        echo(f"Withheld: fewer than {result['threshold']} tests in {case['slug']}.")
         return
     if not rows:
-        click.echo(f"No completed tests in {case['slug']} yet.")
+        echo(f"No completed tests in {case['slug']} yet.")
         return
     used = [d for d in DIMENSIONS if any(d in g["dimensions"] for g in result["groups"])]
     table = []
@@ -105,4 +105,4 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
     echo_result(table, title=f"Scorecard {case['slug']} ({confidence:.0%} intervals)")
     if result["merged"]:
         merged = ", ".join(" / ".join(map(str, g.values())) for g in result["merged"])
-        click.echo(f"Merged into other groups (fewer than {result['threshold']} tests): {merged}")
+        echo(f"Merged into other groups (fewer than {result['threshold']} tests): {merged}")

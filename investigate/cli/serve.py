@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..publish.server import LOOPBACK, check_port_free, editors_datasette, password_hash, run
-from .util import echo_json, json_option, pass_workspace
+from .util import echo, echo_json, json_option, pass_workspace
 
 
 @click.command()
@@ -30,8 +30,8 @@ def serve(ws, host, port, check, as_json):
     info = {"url": f"http://{host}:{port}/", "workspace": str(ws.root),
             "login_required": host not in LOOPBACK or bool(password_hash(ws))}
     if as_json or check:
-        echo_json(info) if as_json else click.echo(f"OK: would serve {info['url']}")
+        echo_json(info) if as_json else echo(f"OK: would serve {info['url']}")
         if check:
             return
-    click.echo(f"Serving {ws.db_path.name} for editors at {info['url']} (Ctrl-C to stop)", err=True)
+    echo(f"Serving {ws.db_path.name} for editors at {info['url']} (Ctrl-C to stop)", err=True)
     run(datasette, host, port)

@@ -11,7 +11,7 @@ from .. import stats as rates
 from ..cases.cases import get_case
 from ..cases.protocols import get_protocol
 from ..disclosure import PUBLIC, WORKING, case_rates
-from .util import echo_json, echo_result, pass_workspace, pct
+from .util import echo, echo_json, echo_result, pass_workspace, pct
 
 BY = [k for k in rates.GROUPINGS if k]
 
@@ -54,10 +54,10 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
+        echo(out.getvalue(), nl=False)
         return
     if not rows:
-        click.echo(f"No {kind} visits in {case['slug']} yet.")
+        echo(f"No {kind} visits in {case['slug']} yet.")
     else:
         echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"],
                       "eligible": r["eligible"], "inconclusive": r["inconclusive"],
@@ -65,15 +65,15 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
                       f"{confidence:.0%} interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
                       if r["ci_low"] is not None else ""} for r in rows])
     if provisional:
-        click.echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
+        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
                    "--approved-only gives the figures as they would be published.")
     if weighted and weighted["estimate"] is not None:
-        click.echo(f"\nWeighted estimate (stratified sample): {pct(weighted['estimate'])} "
+        echo(f"\nWeighted estimate (stratified sample): {pct(weighted['estimate'])} "
                    f"({pct(weighted['ci_low'])} – {pct(weighted['ci_high'])})")
         if weighted["strata_without_visits"]:
-            click.echo(f"  strata without eligible visits: {', '.join(map(str, weighted['strata_without_visits']))}")
+            echo(f"  strata without eligible visits: {', '.join(map(str, weighted['strata_without_visits']))}")
     if promise_rows:
-        click.echo("")
+        echo("")
         echo_result([{"promise": p["what"], "due": p["due"], "kept": p["kept"], "late": p["late"],
                       "broken": p["broken"], "overdue": p["overdue"], "kept rate": pct(p["kept_rate"])}
                      for p in promise_rows], title=f"Promises ({get_protocol(case['protocol'], ws.root).title})")

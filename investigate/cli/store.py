@@ -8,7 +8,7 @@ from ..cases import stores
 from ..cases.cases import get_case
 from ..cases.protocols import CHANNELS
 from . import LazyGroup
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group(cls=LazyGroup, lazy_commands={
@@ -45,7 +45,7 @@ def store_add(ws, name, case_ref, as_json, **fields):
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Added store {row['name']} ({row['id'][:8]}).")
+        echo(f"Added store {row['name']} ({row['id'][:8]}).")
 
 
 @store.command("list")
@@ -78,6 +78,6 @@ def store_show(ws, store_ref, as_json):
         echo_json({"store": row, "visits": history})
         return
     echo_result({k: v for k, v in row.items() if v is not None and k != "name_key"})
-    click.echo("")
+    echo("")
     echo_result(short_ids(history), columns=["id", "visited_at", "case_slug", "kind", "outcome"],
                 title="Visits:", empty="No visits yet.")

@@ -8,7 +8,7 @@ import click
 from ..cases import stories
 from ..cases.cases import get_case
 from ..cases.replies import CHANNELS as REPLY_CHANNELS
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -39,10 +39,10 @@ def event(ws, case_ref, at, what, channel, source, promise, due, documents, as_j
     if as_json:
         echo_json(row)
         return
-    click.echo(f"Event {row['id'][:8]} at {row['at']}" + (f", promise due {row['due_at']}" if row["promise"] else ""))
+    echo(f"Event {row['id'][:8]} at {row['at']}" + (f", promise due {row['due_at']}" if row["promise"] else ""))
     for d in row["documents"]:
         meta = ", ".join(f"{k} {d[k]}" for k in ("sent_at", "sender", "subject") if d[k])
-        click.echo(f"  document {d['sha256']} ({d['media_type']}{', ' + meta if meta else ''})")
+        echo(f"  document {d['sha256']} ({d['media_type']}{', ' + meta if meta else ''})")
 
 
 @story.command("timeline")
@@ -104,7 +104,7 @@ def ask(ws, case_ref, channel, requested_at, deadline, short_deadline_reason, as
     if as_json:
         echo_json(rows)
     else:
-        click.echo(f"Reply requested ({len(rows)} contact point(s)), deadline {rows[0]['deadline']}.")
+        echo(f"Reply requested ({len(rows)} contact point(s)), deadline {rows[0]['deadline']}.")
 
 
 @story.command("answer")
@@ -121,7 +121,7 @@ def answer(ws, case_ref, answer, answer_file, answered_at, as_json):
     if as_json:
         echo_json(rows)
     else:
-        click.echo(f"Answer recorded on {len(rows)} request(s).")
+        echo(f"Answer recorded on {len(rows)} request(s).")
 
 
 @story.command("outcome")
@@ -150,7 +150,7 @@ def show(ws, case_ref, as_json):
         return
     promises_ = ", ".join(f"{k} {v}" for k, v in summary["promises"].items() if v) or "none"
     similar = summary["similar"]
-    click.echo(f"{summary['case']}: {summary['company']}, {summary['person'] or 'a customer'}"
+    echo(f"{summary['case']}: {summary['company']}, {summary['person'] or 'a customer'}"
                f"{' (named with consent)' if summary['name_consent'] else ''}\n"
                f"  events {summary['events']}  documents {summary['documents']}  promises {promises_}\n"
                f"  checks {summary['checks']}  similar complaints {similar['count']}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..cases import testers
-from .util import echo_json, echo_result, json_option, pass_workspace, short_ids
+from ..errors import InvalidInput
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -20,16 +21,25 @@ def tester():
 @click.option("--consent-date", metavar="YYYY-MM-DD")
 @click.option("--consent-file", type=click.Path(exists=True, dir_okay=False),
               help="The signed consent form: its SHA-256 is recorded; the file is not copied.")
+@click.option("--consent-held-by", metavar="TEXT",
+              help='Where the signed paper form is kept when there is no file, e.g. "desk safe, M. Olsen".')
 @json_option
 @pass_workspace
-def tester_add(ws, code, birth_month, consent, consent_date, consent_file, as_json):
-    """Register tester CODE, such as T-07."""
+def tester_add(ws, code, birth_month, consent, consent_date, consent_file, consent_held_by, as_json):
+    """Register tester CODE, such as T-07.
+
+    Consent is proven by the signed form (--consent-file) or by saying where the paper is
+    (--consent-held-by); --consent alone is refused."""
+    if consent and not consent_file and not (consent_held_by or "").strip():
+        raise InvalidInput("--consent needs the signed form (--consent-file PATH) or where the paper is kept "
+                           '(--consent-held-by "…")')
     row = testers.add_tester(ws, code=code, birth_month=birth_month, consent=consent,
-                             consent_date=consent_date, consent_file=consent_file)
+                             consent_date=consent_date, consent_file=consent_file,
+                             consent_held_by=consent_held_by)
     if as_json:
         echo_json(row)
     else:
-        click.echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
+        echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
                    f"{'on file ' + (row['consent_date'] or '') if row['consent'] else 'NOT on file'}.")
 
 

@@ -11,7 +11,8 @@ from ..cases.stores import get_store
 from ..cases import tips as tips_domain
 from ..errors import InvalidInput
 from .review import DefaultCommandGroup
-from .util import echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress, short_ids, table_options
+from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress, short_ids,
+                   table_options)
 
 
 @click.group()
@@ -63,7 +64,7 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
         echo_json(row)
         return
     match = row["match_note"] or (f"store {row['store_id'][:8]}" if row["store_id"] else f"chain {row['chain']}")
-    click.echo(f"Recorded tip {row['id'][:8]} ({match}).")
+    echo(f"Recorded tip {row['id'][:8]} ({match}).")
 
 
 @tip.command("import")
@@ -127,7 +128,7 @@ def tip_show(ws, tip_ref, as_json):
 def tip_link(ws, tip_ref, case_ref, as_json):
     """Link TIP to CASE (status becomes 'case')."""
     row = tips_domain.link_tip(ws, tips_domain.get_tip(ws, tip_ref), get_case(ws, case_ref))
-    echo_json(row) if as_json else click.echo(f"Tip {row['id'][:8]} linked.")
+    echo_json(row) if as_json else echo(f"Tip {row['id'][:8]} linked.")
 
 
 @tip.command("status")
@@ -139,7 +140,7 @@ def tip_link(ws, tip_ref, case_ref, as_json):
 def tip_status(ws, tip_ref, status, reason, as_json):
     """Set a tip's status: new, checking, case or dropped."""
     row = tips_domain.set_status(ws, tips_domain.get_tip(ws, tip_ref), status, reason=reason)
-    echo_json(row) if as_json else click.echo(f"Tip {row['id'][:8]} is now {row['status']}.")
+    echo_json(row) if as_json else echo(f"Tip {row['id'][:8]} is now {row['status']}.")
 
 
 class LeadsGroup(DefaultCommandGroup):
@@ -176,7 +177,7 @@ def leads_list(ws, min_count, since, limit, as_json):
     if len(rows) == limit:
         left_out = tips_domain.count_leads(ws, min_count=min_count, since=since) - len(rows)
         if left_out:
-            click.echo(f"{left_out} more group{'s' if left_out != 1 else ''} left out: showing the first {limit} "
+            echo(f"{left_out} more group{'s' if left_out != 1 else ''} left out: showing the first {limit} "
                        "(raise --limit to see them).", err=True)
 
 
@@ -202,7 +203,7 @@ def leads_open(ws, lead_ref, protocol, slug, title, story_tip, person_label, as_
         if as_json:
             echo_json({"case": made["case"], "story": made["story"]["id"], "company": made["company"]["name"]})
         else:
-            click.echo(f"Opened story {made['case']['slug']} about {made['company']['name']}.")
+            echo(f"Opened story {made['case']['slug']} about {made['company']['name']}.")
         return
     if not protocol:
         raise click.UsageError("leads open needs --protocol (or --story TIP)")
@@ -210,4 +211,4 @@ def leads_open(ws, lead_ref, protocol, slug, title, story_tip, person_label, as_
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"Opened case {result['case']['slug']} with {result['tips']} linked tips.")
+        echo(f"Opened case {result['case']['slug']} with {result['tips']} linked tips.")

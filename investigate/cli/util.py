@@ -56,6 +56,23 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
+#: C0 controls (but tab and line feed), DEL and C1 controls: what a hostile file could use to
+#: drive a terminal (ESC starts a sequence, BEL rings, CR overwrites a line, U+009B is CSI).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character a terminal would act on written as ``\\xNN``;
+    tab and line feed stay. Everything the CLI prints goes through here (``echo``)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def echo(message: Any = None, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` with control characters escaped: names and answers come from files
+    and people, and must not reach the reporter's terminal as commands."""
+    click.echo(None if message is None else escape_controls(str(message)), err=err, nl=nl)
+
+
 def pct(value: float | None) -> str:
     """The one way the CLI prints a share: ``15.8 %``."""
     return "" if value is None else f"{value * 100:.1f} %"
@@ -70,7 +87,7 @@ def _text(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return " ".join(text.split())
+    return " ".join(escape_controls(text).split())
 
 
 def _fit(natural: list[int], floor: list[int], room: int) -> list[int]:
@@ -115,7 +132,9 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *, width: i
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    # JSON escapes C0 itself; DEL and C1 get JSON's own \\u escape, so the output stays JSON.
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None = None,
@@ -131,17 +150,17 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
             if isinstance(v, (list, dict)) and v and isinstance(v, list) and isinstance(v[0], dict):
                 continue
             lines = textwrap.wrap(_text(v), room, break_long_words=True) or [""]
-            click.echo(f"{k.ljust(width)}  {lines[0]}".rstrip())
+            echo(f"{k.ljust(width)}  {lines[0]}".rstrip())
             for line in lines[1:]:
-                click.echo(f"{'':{width}}  {line}")
+                echo(f"{'':{width}}  {line}")
         return
     rows = list(data)
     if title:
-        click.echo(title)
+        echo(title)
     if not rows:
-        click.echo(empty)
+        echo(empty)
         return
-    click.echo(format_table(rows, columns))
+    echo(format_table(rows, columns))
 
 
 def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
@@ -157,10 +176,11 @@ def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
 
 
 class RadiusType(click.ParamType):
-    """A distance such as ``200m``, ``1.5km`` or ``300`` (metres)."""
+    """A distance with its unit: ``200m``, ``1.5km``. A bare number is refused: "200" read
+    as metres when feet or kilometres were meant would count the wrong shops."""
 
     name = "radius"
-    _re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)?\s*$", re.I)
+    _re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)\s*$", re.I)
 
     def convert(self, value, param, ctx):
         if isinstance(value, (int, float)):
@@ -168,8 +188,10 @@ class RadiusType(click.ParamType):
         else:
             m = self._re.match(str(value))
             if not m:
-                self.fail(f"{value!r} is not a distance like 200m or 1.5km", param, ctx)
-            metres = float(m.group(1)) * (1000 if (m.group(2) or "m").lower() == "km" else 1)
+                bare = re.match(r"^\s*\d+(?:\.\d+)?\s*$", str(value))
+                self.fail(f"{value!r} has no unit: write {str(value).strip()}m or {str(value).strip()}km" if bare else
+                          f"{value!r} is not a distance like 200m or 1.5km", param, ctx)
+            metres = float(m.group(1)) * (1000 if m.group(2).lower() == "km" else 1)
         if metres <= 0:
             self.fail(f"{value!r}: the radius must be more than 0", param, ctx)
         return metres
@@ -219,15 +241,52 @@ class _Quiet:
     def update(self, n: int = 1) -> None:
         pass
 
+    def start(self, length: int) -> None:
+        pass
 
-def progress(length: int | None, label: str):
+
+class _LengthLater:
+    """A bar for work that learns its length once under way (a bundle knows its files after
+    collecting its rows): drawn from ``start(length)`` on, silent before."""
+
+    def __init__(self, label: str, stream):
+        self.label, self.stream, self.bar = label, stream, None
+
+    def __enter__(self):
+        return self
+
+    def start(self, length: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=length, label=self.label, file=self.stream)
+            self.bar.__enter__()
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+def progress(length: int | None, label: str, *, quiet: bool | None = None):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
-    click's bar would print just its label there, with no newline."""
+    click's bar would print just its label there, with no newline. Silent with ``--json``
+    (``quiet``; by default read from the command's own --json option)."""
     stream = sys.stderr  # CliRunner swaps sys.stderr, so tests see what a user would
-    if not stream.isatty() or length is None:
-        # Without a length click's bar cannot show progress; say nothing rather than a bare label.
+    if quiet is None:
+        ctx = click.get_current_context(silent=True)
+        quiet = bool(ctx and ctx.params.get("as_json"))
+    if quiet or not stream.isatty():
         return _Quiet()
-    return click.progressbar(length=length, label=label, file=stream)
+    if length is None:
+        # Without a length click's bar cannot show progress: nothing until the work says how
+        # much there is (``bar.start(n)``), rather than a bare label.
+        return _LengthLater(label, stream)
+    bar = click.progressbar(length=length, label=label, file=stream)
+    bar.start = lambda n: None  # the length is known already
+    return bar
 
 
 class ValueMapType(click.ParamType):
@@ -265,10 +324,10 @@ def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
         echo_json(summary)
         return
     for line in lines:
-        click.echo(line)
+        echo(line)
     if summary.get("ignored_columns"):
-        click.echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
+        echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary.get("header_line", 1) > 1:
-        click.echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
+        echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
     for warning in summary.get("warnings", []):
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)

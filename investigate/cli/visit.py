@@ -8,13 +8,14 @@ import sys
 import click
 
 from ..cases.cases import require_case
-from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES, get_protocol
-from ..cases.stores import get_store
+from ..cases.protocol_versions import current_protocol
+from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES
+from ..cases.stores import find_stores, get_store
 from ..cases.testers import get_tester
-from ..cases.visits import amend_visit, get_visit, list_visits, record_visit, visit_detail
-from ..errors import InvalidInput
+from ..cases.visits import amend_visit, get_visit, list_visits, parse_visit_time, record_visit, visit_detail
+from ..errors import InvalidInput, NotFound
 from . import LazyGroup
-from .util import AnswerType, KeyValueType, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group(cls=LazyGroup, lazy_commands={"import": "investigate.cli.imports:visit_import"})
@@ -72,14 +73,17 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
     what is missing is asked for at the prompt and asked again when the answer is invalid.
     The outcome and findings follow from the protocol's rules."""
     case = require_case(ws, case_ref)
-    protocol = get_protocol(protocol_key or case["protocol"], ws.root)
+    protocol = current_protocol(ws, protocol_key or case["protocol"])
     answers = dict(answer_pairs)
     answers.update(_question_options(ctx.args, protocol))
+    prompted: list[str] = []
+
     def ask(what: str, missing: str, **kwargs):
         """Prompt (asking again on a bad answer) unless --no-input; with no one to answer
         (stdin at its end), say what is missing instead of a bare "Aborted!"."""
         if no_input:
             raise InvalidInput(missing)
+        prompted.append(what)
         try:
             return click.prompt(what, **kwargs)
         except click.Abort:
@@ -87,33 +91,100 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
                 raise
             raise InvalidInput(missing) from None
 
-    store = get_store(ws, store_ref or ask("Store (id prefix or licence number)", "--store is required"))
+    store = _choose_store(ws, case, store_ref, ask, no_input)
     tester = None
-    if tester_ref:
-        tester = get_tester(ws, tester_ref)
-    elif protocol.uses_testers:
-        tester = get_tester(ws, ask("Tester code", f"--tester is required for protocol {protocol.key}"))
+    if tester_ref or protocol.uses_testers:
+        tester = _choose_tester(ws, tester_ref, ask, no_input, protocol)
+    if visited_at is None and not no_input:
+        visited_at = _ask_time(ws, ask)
+    if protocol.observer_required and attempt == "completed" and not observer:
+        observer = ask("Adult observer (name or code)", f"protocol {protocol.key} needs the adult observer "
+                                                        "of the visit (--observer)")
     if attempt == "completed":
         for q in protocol.questions:
-            if q.key in answers or not q.required:
+            if q.key in answers:
                 continue
             suffix = f" [{'/'.join(q.choices)}]" if q.choices else " [yes/no]" if q.type == "bool" else ""
-            answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})",
-                                 type=AnswerType(q, tz=ws.tz))
+            if q.required:
+                answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})",
+                                     type=AnswerType(q, tz=ws.tz))
+            elif not no_input and (prompted or sys.stdin.isatty()):
+                # Optional: asked at the prompt like the others, Enter (or the end of the input)
+                # skips it; a command line that gave everything is a script, not asked.
+                try:
+                    value = click.prompt(q.prompt + suffix + " (optional, Enter skips)", default="",
+                                         show_default=False, type=AnswerType(q, tz=ws.tz))
+                except click.Abort:
+                    if sys.stdin.isatty():
+                        raise
+                    value = None
+                if value not in (None, ""):
+                    answers[q.key] = value
     result = record_visit(ws, case=case, store=store, tester=tester, answers=answers,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
                           notes=notes, protocol=protocol.key)
     for warning in result["warnings"]:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
     if as_json:
         echo_json(result)
         return
     v = result["visit"]
-    click.echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
+    echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
     for f in result["findings"]:
-        click.echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+        echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
     for p in result["promises"]:
-        click.echo(f"  promise {p['what']} due {p['due_at']}")
+        echo(f"  promise {p['what']} due {p['due_at']}")
+
+
+def _choose_store(ws, case, ref, ask, no_input):
+    """The store meant by a name, an address fragment, an id prefix or a licence number;
+    several matches are offered as a numbered choice, none asks again."""
+    while True:
+        text = ref or ask("Store (name, address, id prefix or licence number)", "--store is required")
+        ref = None
+        found = find_stores(ws, text, case=case)
+        if len(found) == 1:
+            return found[0]
+        labels = [f"{s['name']}, {s['address'] or '-'}" + (f" ({s['licence_number']})" if s["licence_number"] else "")
+                  + f"  [{s['id'][:8]}]" for s in found]
+        if no_input:
+            if not found:
+                raise NotFound(f"no store matches {text!r}")
+            raise InvalidInput(f"{len(found)} stores match {text!r}: {'; '.join(labels[:5])}")
+        if not found:
+            echo(f"No store matches {text!r}: try part of its name or address, or its licence number.", err=True)
+            continue
+        echo(f"{len(found)} stores match {text!r}:", err=True)
+        for i, label in enumerate(labels, 1):
+            echo(f"  {i}. {label}", err=True)
+        choice = ask("Which one (number; 0 to search again)", "--store matches several stores",
+                     type=click.IntRange(0, len(found)))
+        if choice:
+            return found[choice - 1]
+
+
+def _choose_tester(ws, ref, ask, no_input, protocol):
+    """The tester by code; an unknown code is asked again (known codes shown), not the end."""
+    while True:
+        code = ref or ask("Tester code", f"--tester is required for protocol {protocol.key}")
+        ref = None
+        try:
+            return get_tester(ws, code)
+        except NotFound as ex:
+            if no_input:
+                raise
+            known = [r[0] for r in ws.db.execute("select code from testers order by code limit 20")]
+            echo(f"{ex} (known: {', '.join(known) or 'none yet'})", err=True)
+
+
+def _ask_time(ws, ask):
+    """The visit time, "now" shown as the default; asked again until it is a plausible time."""
+    while True:
+        text = ask("Visit time (YYYY-MM-DD HH:MM)", "--at is required", default="now")
+        try:
+            return parse_visit_time(ws, text).isoformat()
+        except InvalidInput as ex:
+            echo(f"Error: {ex}", err=True)
 
 
 @visit.command("list")
@@ -146,21 +217,23 @@ def visit_show(ws, visit_ref, as_json):
         echo_json(d)
         return
     v, s = d["visit"], d["store"]
-    click.echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}  round {v['round']}")
-    click.echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
+    echo(f"Visit {v['id']}\n  case {d['case']['slug']}  protocol {v['protocol']}"
+               + (f" version {v['protocol_version']}" if v.get("protocol_version") is not None else "")
+               + f"  round {v['round']}")
+    echo(f"  store {s['name']}, {s['address'] or ''}\n  at {v['visited_at']}  tester "
                f"{d['tester_code'] or '-'} (age {v['tester_age'] if v['tester_age'] is not None else '-'})")
-    click.echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")
-    click.echo("Answers:")
+    echo(f"  attempt {v['attempt']}  outcome {v['outcome']}  review {v['review_state']}")
+    echo("Answers:")
     for k, val in d["answers"].items():
-        click.echo(f"  {k}: {val}")
+        echo(f"  {k}: {val}")
     for f in d["findings"]:
-        click.echo(f"Finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
+        echo(f"Finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
     for p in d["promises"]:
         state = "kept" if p["kept"] == 1 else "broken" if p["kept"] == 0 else "open"
-        click.echo(f"Promise {p['what']} due {p['due_at']} ({state})")
+        echo(f"Promise {p['what']} due {p['due_at']} ({state})")
     for e in d["evidence"]:
-        click.echo(f"Evidence {e['sha256']} {e['media_type']} {e['size']} bytes")
-    click.echo(f"History: {len(d['history'])} audit entries")
+        echo(f"Evidence {e['sha256']} {e['media_type']} {e['size']} bytes")
+    echo(f"History: {len(d['history'])} audit entries")
 
 
 @visit.command("amend")
@@ -193,4 +266,4 @@ def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, test
     if as_json:
         echo_json(new)
     else:
-        click.echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")
+        echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cases.protocols import all_protocols, get_protocol
-from ..errors import IntegrityError
+from ..cases import protocol_versions
+from ..cases.protocol_versions import current_protocol, used_versions
+from ..cases.protocols import get_protocol, scan_protocols
+from ..errors import IntegrityError, ProtocolError
 from ..verify import verify as verify_workspace
 from ..workspace import find_workspace, init_workspace
-from .util import State, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -26,8 +28,8 @@ def init(directory, newsroom, language, timezone_name, as_json):
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"Created workspace {data['workspace']}")
-        click.echo("Next: investigate case new --help")
+        echo(f"Created workspace {data['workspace']}")
+        echo("Next: investigate case new --help")
 
 
 @click.command()
@@ -56,7 +58,7 @@ def verify(ws, against, as_json):
             echo_json(result)
         else:
             when = (result.get("checkpoint_time") or "")[:10]
-            click.echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
+            echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
                        f"is signed by {result['signed_by']}, and today's log of {result['size']} entries "
                        "extends it (consistency proof verified).")
         return
@@ -65,7 +67,7 @@ def verify(ws, against, as_json):
     if as_json:
         echo_json(report.as_dict())
     elif report.ok:
-        click.echo(f"OK: {report.audit_entries} audit entries, {report.rows_checked} rows, "
+        echo(f"OK: {report.audit_entries} audit entries, {report.rows_checked} rows, "
                    f"{report.evidence_checked} evidence files match"
                    + (", and the log extends its newest checkpoint." if report.checkpoint else "."))
     if not report.ok:
@@ -98,10 +100,10 @@ def checkpoint(ws, out, stamp_only, as_json):
             echo_json(results)
             return
         for r in results:
-            click.echo(f"checkpoint {r['checkpoint']}: " + (f"stamped {r['stamped_at']}" if "stamped_at" in r
+            echo(f"checkpoint {r['checkpoint']}: " + (f"stamped {r['stamped_at']}" if "stamped_at" in r
                                                             else f"still queued ({r['reason']})"))
         if not results:
-            click.echo("No checkpoint waits for a timestamp.")
+            echo("No checkpoint waits for a timestamp.")
         return
     from ..log import stored_size, sync_tree
 
@@ -114,10 +116,10 @@ def checkpoint(ws, out, stamp_only, as_json):
     if as_json:
         echo_json(result)
     else:
-        click.echo(result["note"], nl=False)
+        echo(result["note"], nl=False)
         stamp_result = result.get("timestamp")
         if stamp_result:
-            click.echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
+            echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
                        if "stamped_at" in stamp_result else
                        f"Timestamp queued: {stamp_result['reason']} (send later: investigate checkpoint --stamp)",
                        err=True)
@@ -138,11 +140,11 @@ def prove(ws, entry, size, as_json):
     if as_json:
         echo_json(result)
         return
-    click.echo(f"Entry {result['seq']} in a tree of {result['size']}: leaf {result['leaf']}")
-    click.echo(f"root {result['root']}")
+    echo(f"Entry {result['seq']} in a tree of {result['size']}: leaf {result['leaf']}")
+    echo(f"root {result['root']}")
     for i, h in enumerate(result["proof"]):
-        click.echo(f"  {i + 1:>2}. {h}")
-    click.echo("verified" if result["verified"] else "NOT VERIFIED")
+        echo(f"  {i + 1:>2}. {h}")
+    echo("verified" if result["verified"] else "NOT VERIFIED")
 
 
 @click.group()
@@ -159,55 +161,93 @@ def _workspace_root():
         return None  # protocols are readable outside a workspace: the built-ins
 
 
+def _workspace_or_none():
+    """The workspace if there is one (its kept protocol versions), else None."""
+    try:
+        return click.get_current_context().find_object(State).workspace
+    except Exception:
+        return None
+
+
 @protocol.command("list")
 @json_option
 def protocol_list(as_json):
-    """List the built-in protocols and the workspace's own."""
-    rows = [
-        {"key": p.key, "title": p.title, "channel": p.channel,
-         "ages": f"{p.tester_min_age}–{p.tester_max_age}" if p.uses_testers else "",
-         "questions": len(p.questions), "source": "built-in" if p.builtin else p.source}
-        for p in all_protocols(_workspace_root()).values()
-    ]
+    """List the built-in protocols and the workspace's own.
+
+    A file that does not load is listed as broken (with why) instead of stopping the list."""
+    ws = _workspace_or_none()
+    found, broken = scan_protocols(ws.root if ws else _workspace_root())
+    rows = []
+    for p in found.values():
+        used = [str(u["version"]) for u in used_versions(ws, p.key)] if ws else []
+        status = "ok"
+        if ws:
+            try:
+                current_protocol(ws, p.key)
+            except ProtocolError:
+                status = "edited in place: raise its version"
+        rows.append({"key": p.key, "title": p.title, "version": p.version, "used_versions": ", ".join(used),
+                     "channel": p.channel, "ages": f"{p.tester_min_age}–{p.tester_max_age}" if p.uses_testers else "",
+                     "questions": len(p.questions), "source": "built-in" if p.builtin else p.source,
+                     "status": status})
+    for path, declared, error in broken:
+        rows.append({"key": declared or path.stem, "title": "", "version": None, "used_versions": "",
+                     "channel": "", "ages": "", "questions": None, "source": str(path),
+                     "status": f"broken: {str(error).removeprefix(str(path) + ': ')}"})
+        echo(f"Warning: {error}", err=True)
     echo_result(rows, as_json=as_json)
+
+
+@protocol.command("diff")
+@click.argument("key")
+@click.argument("version_a")
+@click.argument("version_b", default="current")
+def protocol_diff(key, version_a, version_b):
+    """Show what changed between two versions of a protocol.
+
+    Versions are those kept in the workspace: a number, or "current" for the file as it is now."""
+    text = protocol_versions.diff(_workspace_or_none(), key, version_a, version_b)
+    echo(text.rstrip("\n") if text else f"No difference between {version_a} and {version_b}.")
 
 
 @protocol.command("show")
 @click.argument("key")
+@click.option("--version", "version", help="A version kept in the workspace (default: the file as it is).")
 @json_option
-def protocol_show(key, as_json):
+def protocol_show(key, version, as_json):
     """Show a protocol's questions, their options and its rules."""
-    p = get_protocol(key, _workspace_root())
+    p = (protocol_versions.version_of(_workspace_or_none(), key, version) if version
+         else get_protocol(key, _workspace_root()))
     if as_json:
         echo_json(p.as_dict())
         return
-    click.echo(f"{p.title} ({p.key}, version {p.version}, channel {p.channel})")
+    echo(f"{p.title} ({p.key}, version {p.version}, channel {p.channel})")
     if p.uses_testers:
-        click.echo(f"Tester ages {p.tester_min_age}–{p.tester_max_age}. {p.id_policy}")
-    click.echo(p.description.strip())
-    click.echo("\nQuestions:")
+        echo(f"Tester ages {p.tester_min_age}–{p.tester_max_age}. {p.id_policy}")
+    echo(p.description.strip())
+    echo("\nQuestions:")
     for q in p.questions:
         choices = f" [{'|'.join(q.choices)}]" if q.choices else ""
-        click.echo(f"  {q.option:<26} {q.type}{choices}{'' if q.required else ' (optional)'}  {q.prompt}")
-    click.echo("\nRules:")
+        echo(f"  {q.option:<26} {q.type}{choices}{'' if q.required else ' (optional)'}  {q.prompt}")
+    echo("\nRules:")
     for r in p.rules:
         then = ", ".join(x for x in [r.outcome and f"outcome {r.outcome}",
                                      r.finding and f"finding {r.finding.get('code') or r.finding['title']}",
                                      r.promise and f"promise {r.promise['what']}"] if x)
-        click.echo(f"  when {r.when} → {then}")
+        echo(f"  when {r.when} → {then}")
     if p.derived:
-        click.echo("\nDerived values:")
+        echo("\nDerived values:")
         for d in p.derived:
-            click.echo(f"  {d.key:<26} {d.op}({', '.join(d.args)})")
+            echo(f"  {d.key:<26} {d.op}({', '.join(d.args)})")
     if p.scored:
-        click.echo(f"\nScores ({', '.join(p.sections)}):")
+        echo(f"\nScores ({', '.join(p.sections)}):")
         for q in p.scored_items:
             points = (", ".join(f"{k} {v:g}" for k, v in q.points.items()) if isinstance(q.points, dict) else
                       "; ".join((f"≤ {b['max']:g}: {b['points']:g}" if "max" in b else f"else {b['points']:g}")
                                 for b in q.points) if isinstance(q.points, list) else f"scale {q.min:g}–{q.max:g}")
             extra = (" · n/a allowed" if q.na else "") + (f" · fatal when {q.fatal['when']}" if q.fatal else "")
-            click.echo(f"  {q.key:<26} {q.section} ×{q.weight:g}: {points}{extra}")
+            echo(f"  {q.key:<26} {q.section} ×{q.weight:g}: {points}{extra}")
         if p.promise_score:
             ps = p.promise_score
-            click.echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
+            echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
                        + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")

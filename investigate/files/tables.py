@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..errors import InputFileError, InvalidInput
 from .headers import find_column, norm_header
-from .text import TextCheck
+from .text import TextCheck, control_character
 
 CHUNK = 1 << 20
 #: Delimiters sniffed by default: comma, semicolon (usual in Germany, Denmark, and Kobo's
@@ -135,6 +135,10 @@ def _sniff_delimiter(sample: str, delimiters: str) -> str:
     return sniffed if any(sniffed in ln for ln in lines[:PREAMBLE_RECORDS]) else by_lines
 
 
+def _has_control(cells: list[str]) -> bool:
+    return control_character("".join(cells)) is not None
+
+
 def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",
              delimiters: str = DELIMITERS, header_hint: Iterable[str] = (), fix_text: bool = False,
              text: TextCheck | None = None):
@@ -204,6 +208,12 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
                         continue
                     if "\x00" in "".join(cells):
                         raise InputFileError(path, "contains a NUL byte: not a CSV text file", line=line)
+                    if _has_control(cells):
+                        for h, c in zip(header, cells):
+                            bad = control_character(c)
+                            if bad:
+                                raise InputFileError(path, f"{bad} in {h!r}: control characters are not "
+                                                           "allowed in imported text", line=line, column=h)
                     if len(cells) != len(header):
                         raise InputFileError(path, f"{len(cells)} cells where the header has {len(header)} "
                                                    "(a stray delimiter or quote?)", line=line)

@@ -8,7 +8,31 @@ the reporter must hear that the names are damaged before they are published.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
+
+#: Control characters no imported text may hold: C0 but tab, line feed and carriage return
+#: (a quoted CSV cell may span lines), DEL and C1. ESC or BEL in a store's name would drive the
+#: terminal of whoever lists it.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: The same, for a field that is one line (a name, an address, a code).
+_CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str, *, multiline: bool = True) -> str | None:
+    """The first control character in ``text`` that a field may not hold, described
+    ("U+001B ESCAPE"), or None. ``multiline`` allows tab and line breaks."""
+    m = (_CONTROLS if multiline else _CONTROLS_ONE_LINE).search(text)
+    if not m:
+        return None
+    ch = m.group()
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '') or _C0_NAMES.get(ord(ch), 'control character')}".strip()
+
+
+_C0_NAMES = {0x07: "BELL", 0x08: "BACKSPACE", 0x09: "TAB", 0x0A: "LINE FEED", 0x0D: "CARRIAGE RETURN",
+             0x1B: "ESCAPE", 0x7F: "DELETE", 0x9B: "CONTROL SEQUENCE INTRODUCER"}
+
 
 #: How many damaged lines a summary quotes.
 SHOWN = 5

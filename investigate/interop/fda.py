@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..cases.protocols import FALSE_WORDS, TRUE_WORDS, get_protocol
 from ..cases.stores import name_key, store_row
+from ..cases.protocol_versions import current_protocol, remember
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
@@ -168,7 +169,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
     pass."""
     path = Path(path)
     encoding = detect_encoding(path, encoding, ENCODING)
-    protocol = get_protocol(PROTOCOL, ws.root)
+    protocol = current_protocol(ws, PROTOCOL)
     tick = on_batch or (lambda n: None)
     with ws.transaction():
         case, created = official_case(
@@ -251,6 +252,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
                     })
                 yield row
 
+        remember(ws, protocol)
         ws.insert_many("visits", visit_rows(), action="import")
         ws.insert_many("findings", findings, action="import")
         summary = {"case": case["slug"], "case_created": created, "rows": len(refs),

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..cases.protocols import get_protocol
 from ..cases.stores import add_to_frame, store_row
+from ..cases.protocol_versions import current_protocol, remember
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..workspace import Workspace, new_id
@@ -286,7 +287,7 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, orph
     out with ``"skip"``; either way the summary counts them. Returns the summary."""
     if orphans not in ORPHANS:
         raise InvalidInput(f"orphans {orphans!r} is not one of {', '.join(ORPHANS)}")
-    protocol = get_protocol(PROTOCOL, ws.root)
+    protocol = current_protocol(ws, PROTOCOL)
     tick = on_batch or (lambda n: None)
     with ws.transaction():
         case, case_created = official_case(
@@ -340,6 +341,7 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, orph
                         "source": SOURCE, "created_at": created_at,
                     }
 
+        remember(ws, protocol)
         n_visits = ws.insert_many("visits", visit_rows(), action="import", on_batch=tick)
         n_findings = ws.insert_many("findings", finding_rows(), action="import", on_batch=tick)
         skipped = counts["skipped"]

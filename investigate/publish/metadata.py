@@ -24,7 +24,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "reply_calendar": "days or working_days: how the reply window is counted.",
         "holidays": "Public holidays skipped in working days (DE-BE, DK…).",
         "kind": "Empty: stores tested under a protocol; story: one person's account (see stories).",
-        "texts": "Title and method text in the other languages the case publishes in (JSON by language)."}),
+        "texts": "Title and method text in the other languages the case publishes in (JSON by language).",
+        "rotation": "The case's own rotation rules (JSON): max visits per store per round, tester lockout days, strict"}),
     "stores": ("Businesses tested: a shop, or a hotline/e-mail with another channel.", {
         "id": "Store id (UUID).", "name": "Name as found (escaped wherever shown).", "chain": "Chain or brand.",
         "licence_number": "Licence or registration number.", "address": "Street address.",
@@ -53,7 +54,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "answers": "Answers to the protocol's questions (JSON).", "outcome": "violation, compliant, inconclusive or not_completed — from the rules.",
         "source": "manual, or the file it was imported from.", "external_ref": "Id in the source.",
         "notes": "Internal notes (never published).", "created_at": "When recorded.", "round": "Round of the case.",
-        "attempt": "completed, or why the visit could not be made.", "review_state": "received, has_issues, approved or rejected."}),
+        "attempt": "completed, or why the visit could not be made.", "review_state": "received, has_issues, approved or rejected.",
+        "protocol_version": "Version of the protocol that judged it.",
+        "protocol_hash": "Content hash of that protocol version (see protocol_versions)."}),
     "findings": ("Violations and observations, most derived from the protocol's rules.", {
         "id": "Finding id.", "visit_id": "Visit.", "code": "Rule code.", "title": "What was found.",
         "statute": "Statute.", "severity": "observation, low, medium, high or critical.",
@@ -109,7 +112,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "place_name": "Nearest place.",
         "place_kind": "Kind of place.", "place_lat": "Place latitude (degrees).", "place_lon": "Place longitude (degrees).",
         "distance_m": "Geodesic distance (metres).", "radius_m": "Radius used (metres).",
-        "places_file": "File the places came from.", "computed_at": "When computed."}),
+        "places_file": "File the places came from.", "computed_at": "When computed.",
+        "approximate": "1 if the store's coordinates are only street-, postcode- or city-precise (near "
+                       "--include-approximate): the distance is not from the shop's door."}),
     "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
         "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter or import.",
         "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
@@ -149,6 +154,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Item id (UUID).", "reply_id": "The request.", "event_id": "Event put to the company.",
         "covered_hash": "SHA-256 of what was put: event time, text, channel, source, promise and due time.",
         "created_at": "When the request was recorded."}),
+    "protocol_versions": ("Every protocol version a visit was judged by, kept with its TOML text so that old "
+                          "visits are shown, amended and judged again by their own rules.", {
+        "id": "The content hash.", "key": "Protocol key.", "version": "Version number declared in the file.",
+        "content_hash": "SHA-256 of the protocol's content (canonical JSON, without translations).",
+        "text": "The protocol's TOML text (when it was first used is in the audit log)."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",

@@ -241,6 +241,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 # What the business said about this case: the answer belongs beside the visit.
                 "replies": await rows("select * from replies where case_id = ? and store_id = ? order by requested_at",
                                       [visit[0]["case_id"], visit[0]["store_id"]]),
+                "evidence_flags": (await db.execute_fn(lambda conn: _evidence_flags(_workspace_root(datasette), pk))
+                                   if _workspace_root(datasette) is not None else []),
             }}
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
@@ -261,6 +263,16 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         }}
 
     return related
+
+
+def _evidence_flags(root: Path, visit_id: str) -> list[str]:
+    """The visit's evidence flags (another day, place or visit), from the same code as
+    ``review queue``."""
+    from ..cases.evidence import visit_evidence_flags
+    from ..workspace import Workspace
+
+    with Workspace(root) as ws:
+        return visit_evidence_flags(ws, ws.get("visits", visit_id))
 
 
 def _story_page(root: Path, case_id: str) -> dict:

@@ -1,0 +1,90 @@
+"""Issue 17: visit record forgives what a reporter in the field types."""
+
+import json
+
+from click.testing import CliRunner
+
+from investigate.cases import stores, visits
+from investigate.cases.protocols import BUILTIN_DIR
+from investigate.cli import cli
+from investigate.errors import InvalidInput
+
+from conftest import snapshot
+
+import pytest
+
+
+def _observer_required(workspace):
+    """The workspace's tobacco protocol, version 2: an adult observer named for every visit."""
+    text = (BUILTIN_DIR / "tobacco-minors.toml").read_text(encoding="utf-8")
+    text = text.replace("version = 1", "version = 2").replace("[tester]\n", "[tester]\nobserver_required = true\n")
+    (workspace.root / "protocols").mkdir(exist_ok=True)
+    (workspace.root / "protocols" / "tobacco-minors.toml").write_text(text, encoding="utf-8")
+
+
+def _record(workspace, *args, input):
+    return CliRunner().invoke(cli, ["-w", str(workspace.root), "visit", "record", "--case", "tobacco-nk",
+                                    *map(str, args)], input=input)
+
+
+def test_the_store_is_chosen_by_name_at_the_prompt(workspace, tobacco_case):
+    # "späti" matches two stores: a numbered choice; then a mistyped tester code is asked again,
+    # the time is asked with "now" shown, the observer is asked, and the optional question too.
+    _observer_required(workspace)
+    result = _record(workspace, "--product", "cigarettes", "--sale", "no", "--id-check", "scanned",
+                     "--id-carried", "yes",
+                     input="späti\n2\nT-7\nT-07\n2026-11-20 14:35\nOlsen\n\n")
+    assert result.exit_code == 0, result.output
+    assert "2 stores match 'späti'" in result.output and "2. Späti Zwei" in result.output
+    assert "no tester matches 'T-7'" in result.output and "known: T-07" in result.output
+    assert "Visit time (YYYY-MM-DD HH:MM) [now]" in result.output
+    assert "Enter skips" in result.output
+    visit = visits.list_visits(workspace, case=tobacco_case["case"])[-1]
+    assert visit["store_name"] == "Späti Zwei" and visit["observer"] == "Olsen"
+    assert visit["visited_at"] == "2026-11-20T14:35:00+01:00"
+
+
+def test_a_mistyped_store_name_is_found_and_enter_takes_now(workspace, tobacco_case):
+    result = _record(workspace, "--tester", "T-07", "--observer", "O", "--product", "cigarettes", "--sale", "no",
+                     "--id-check", "scanned", "--id-carried", "yes", input="Tabak Muler\n\n\n")
+    assert result.exit_code == 0, result.output
+    visit = visits.list_visits(workspace, case=tobacco_case["case"])[-1]
+    assert visit["store_name"] == "Tabak Müller"
+    assert abs((workspace.now() - workspace.parse_time(visit["visited_at"])).total_seconds()) < 120
+
+
+def test_find_stores_by_licence_fragment_and_typo(workspace, tobacco_case):
+    assert [s["name"] for s in stores.find_stores(workspace, "L-3")] == ["Kiosk am Park"]
+    assert [s["name"] for s in stores.find_stores(workspace, "hermannstr")] == ["Kiosk am Park"]
+    assert [s["name"] for s in stores.find_stores(workspace, "Kiosk am Prak")] == ["Kiosk am Park"]
+    assert stores.find_stores(workspace, "Zahnarzt Dr. Weiß") == []
+
+
+def test_the_observer_is_required_where_the_protocol_says_so(workspace, tobacco_case, run):
+    _observer_required(workspace)
+    before = snapshot(workspace)
+    with pytest.raises(InvalidInput, match="needs the adult observer"):
+        visits.record_visit(workspace, case=tobacco_case["case"], store=tobacco_case["stores"][0],
+                            tester=tobacco_case["tester"], answers={"product": "cigarettes", "sale": True,
+                                                                    "id_check": "none", "id_carried": True})
+    result = run("visit", "record", "--case", "tobacco-nk", "--store", "L-1", "--tester", "T-07", "--no-input",
+                 "--product", "cigarettes", "--sale", "yes", "--id-check", "none", "--id-carried", "yes")
+    assert result.exit_code != 0 and "needs the adult observer" in result.output
+    assert snapshot(workspace) == before
+    # An attempt that could not be made (store closed) needs no observer.
+    closed = run("visit", "record", "--case", "tobacco-nk", "--store", "L-1", "--tester", "T-07", "--no-input",
+                 "--attempt", "closed", "--json")
+    assert closed.exit_code == 0, closed.output
+    assert json.loads(closed.stdout)["visit"]["outcome"] == "not_completed"
+
+
+def test_consent_needs_the_signed_form_or_where_the_paper_is(workspace, run, tmp_path):
+    before = snapshot(workspace)
+    bare = run("tester", "add", "T-08", "--birth-month", "2010-05", "--consent")
+    assert bare.exit_code != 0 and "--consent-held-by" in bare.output
+    assert snapshot(workspace) == before
+    held = run("tester", "add", "T-08", "--birth-month", "2010-05", "--consent", "--consent-held-by",
+               "desk safe, M. Olsen", "--json")
+    assert held.exit_code == 0, held.output
+    row = json.loads(held.stdout)
+    assert row["consent"] == 1 and row["consent_file"] == "desk safe, M. Olsen"
