@@ -25,7 +25,8 @@ from ..fieldwork import completion, rounds_summary
 from ..workspace import Workspace
 from .charts import rate_chart
 from .i18n import Formatter, labels, translations
-from .maps import store_map
+from ..tiles import basemap
+from .maps import STRIP, store_map
 
 EDITIONS = ("public", "internal")
 
@@ -223,7 +224,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
                        overall_label=_("all"))
     legend = {k: outcome_text[k] for k in worst if any(p["outcome"] == k for p in points)}
-    map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km")
+    map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km",
+                        basemap=basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None], width=640, height=460 - STRIP))
     return {
         "lang": lang, "edition": edition, "public": public,
         "title": redact(ctext["title"]), "newsroom": ws.newsroom, "lede": lede,

@@ -2,7 +2,8 @@
 a scale bar and a legend in a strip below the data, drawn as SVG from the coordinates alone (an
 equirectangular projection around the stores' mean latitude, true to scale at the size of a
 city). Names are not drawn — they overlapped — but listed by number in the key table beside
-the map. No basemap: nothing is fetched."""
+the map. With a basemap (``investigate.tiles.basemap``: the newsroom's own tiles, cached on
+disk) the stores are placed in its Web Mercator pixels and the tiles drawn under them."""
 
 from __future__ import annotations
 
@@ -38,25 +39,43 @@ def _free_spot(x: float, y: float, placed: list[tuple[float, float]], width: flo
 DRAW_ORDER = ("not_completed", "compliant", "inconclusive", "violation")
 
 
+STRIP = 44  # the legend and scale bar sit below the data, never on it
+
+
 def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width: int = 640,
-              height: int = 460) -> str:
-    """``points``: lat, lon, outcome, number. ``legend``: outcome → text."""
+              height: int = 460, basemap: dict | None = None) -> str:
+    """``points``: lat, lon, outcome, number. ``legend``: outcome → text. ``basemap``: from
+    ``investigate.tiles.basemap`` for a map of ``width`` × ``height - STRIP``."""
     points = [p for p in points if p.get("lat") is not None and p.get("lon") is not None]
     if not points:
         return ""
     lat0 = sum(p["lat"] for p in points) / len(points)
-    k = math.cos(math.radians(lat0))
-    xs = [p["lon"] * k for p in points]
-    ys = [p["lat"] for p in points]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 0.002)
     pad = 30
-    strip = 44  # the legend and scale bar sit below the data, never on it
+    strip = STRIP
     plot_h = height - strip
-    scale = (min(width, plot_h) - 2 * pad) / span
-    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-           'font-family="DejaVu Sans, sans-serif" font-size="10">',
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif" font-size="10">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f5ef" stroke="#ccc"/>']
+    if basemap:
+        from ..tiles import TILE, world_px
+
+        out.append(f'<svg x="0" y="0" width="{width}" height="{plot_h}">')
+        out += [f'<image x="{t["x"]:.1f}" y="{t["y"]:.1f}" width="{TILE}" height="{TILE}" xlink:href="{t["href"]}" '
+                f'href="{t["href"]}"/>' for t in basemap["tiles"]]
+        out.append("</svg>")
+        # Markers in the basemap's own pixels: x grows east, y grows south, 1 unit = 1 pixel.
+        xs = [world_px(p["lat"], p["lon"], basemap["zoom"])[0] - basemap["left"] for p in points]
+        ys = [-(world_px(p["lat"], p["lon"], basemap["zoom"])[1] - basemap["top"]) for p in points]
+        scale, cx, cy = 1.0, width / 2, -plot_h / 2
+        metres_per_px = basemap["metres_per_px"]
+    else:
+        k = math.cos(math.radians(lat0))
+        xs = [p["lon"] * k for p in points]
+        ys = [p["lat"] for p in points]
+        span = max(max(xs) - min(xs), max(ys) - min(ys), 0.002)
+        scale = (min(width, plot_h) - 2 * pad) / span
+        cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        metres_per_px = M_PER_DEG / scale
     order = {o: i for i, o in enumerate(DRAW_ORDER)}
     drawn = sorted(zip(points, xs, ys), key=lambda t: order.get(t[0]["outcome"], 0))
     # Markers that would overlap move aside (violations keep their place first), with a leader
@@ -77,8 +96,10 @@ def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width:
         out.append(f'<text x="{px:.1f}" y="{py + 3.5:.1f}" text-anchor="middle" fill="#fff" font-size="9" '
                    f'font-weight="bold">{p["number"]}</text>')
     out.append(f'<rect x="0" y="{plot_h}" width="{width}" height="{strip}" fill="#fff" stroke="#ccc"/>')
+    if basemap and basemap.get("attribution"):
+        out.append(f'<text x="{width - 6}" y="{plot_h - 5}" text-anchor="end" font-size="7" fill="#333">'
+                   f'{escape(basemap["attribution"])}</text>')
     # Scale bar: a round distance about a fifth of the map's width.
-    metres_per_px = M_PER_DEG / scale
     bar_m = _nice(metres_per_px * width / 5)
     bar_px = bar_m / metres_per_px
     y = height - 12
