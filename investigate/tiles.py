@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .errors import InvestigateError
 from .workspace import Workspace
 
 TILE = 256
@@ -83,3 +84,35 @@ def basemap(ws: Workspace, points: list[tuple[float, float]], *, width: int, hei
     lat0 = sum(lat for lat, _ in points) / len(points)
     return {"zoom": zoom, "left": left, "top": top, "tiles": tiles, "metres_per_px": metres_per_px(lat0, zoom),
             "attribution": ws.setting("map", "attribution", "") or ""}
+
+
+def boundaries(ws: Workspace) -> list[list[tuple[float, float]]]:
+    """The outer rings (lat, lon) of the polygons in ``[map] boundaries`` (a GeoJSON file the
+    newsroom supplies, e.g. its city's districts); empty when none is set. A file that cannot
+    be read is a one-line error naming it: a map without the districts it promised is wrong."""
+    import json
+
+    name = (ws.setting("map", "boundaries") or "").strip()
+    if not name:
+        return []
+    path = (ws.root / name).expanduser()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as ex:
+        raise InvestigateError(f"investigate.toml [map] boundaries: {path}: {ex.strerror}")
+    except ValueError as ex:
+        raise InvestigateError(f"{path}: not GeoJSON ({ex})")
+    features = data.get("features", [data]) if isinstance(data, dict) else []
+    rings = []
+    for feature in features:
+        geometry = (feature or {}).get("geometry", feature) if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict):
+            continue
+        kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+        polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+        for polygon in polygons:
+            try:
+                rings.append([(float(lat), float(lon)) for lon, lat, *_ in polygon[0]])
+            except (TypeError, ValueError, IndexError):
+                raise InvestigateError(f"{path}: a polygon's coordinates are not [lon, lat] pairs")
+    return rings

@@ -60,6 +60,7 @@ min_delay_seconds = 1.0        # 1 request per second on the public server; lowe
 [map]
 tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png"; empty = no basemap
 attribution = ""               # printed in the map's corner, e.g. "© OpenStreetMap contributors"
+boundaries = ""                # a GeoJSON file of districts to draw on the report's map
 
 [publish]
 licence = "CC BY 4.0"

@@ -419,3 +419,20 @@ def test_the_map_draws_the_newsrooms_tiles_and_renders_offline_from_the_cache(wo
     build_report(ws, ready["case"], edition="internal", lang="en", out=offline)
     images = [img for page in PdfReader(offline).pages for img in page.images]
     assert len(images) >= len(cached)
+
+
+def test_the_map_draws_the_newsrooms_district_boundaries(workspace, ready, tmp_path, run):
+    ws = workspace
+    square = [[13.42, 52.47], [13.44, 52.47], [13.44, 52.49], [13.42, 52.49], [13.42, 52.47]]
+    (ws.root / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Neukölln"}, "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
+    ws.config_path.write_text(ws.config_path.read_text().replace('boundaries = ""', 'boundaries = "districts.geojson"'))
+    ws.config = ws._read_config()
+    from investigate.reports.gather import gather
+
+    svg = gather(ws, ready["case"], edition="internal", lang="en")["map"]
+    assert svg.count("<polygon") == 1 and svg.index("<polygon") < svg.index("<circle")  # under the markers
+    (ws.root / "districts.geojson").write_text("{ not json")
+    result = run("report", "tobacco-nk", "--edition", "internal", "--out", tmp_path / "r.pdf")
+    assert result.exit_code != 0 and "districts.geojson: not GeoJSON" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -25,7 +25,7 @@ from ..fieldwork import completion, rounds_summary
 from ..workspace import Workspace
 from .charts import rate_chart
 from .i18n import Formatter, labels, translations
-from ..tiles import basemap
+from ..tiles import basemap, boundaries
 from .maps import STRIP, store_map
 
 EDITIONS = ("public", "internal")
@@ -225,7 +225,8 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                        overall_label=_("all"))
     legend = {k: outcome_text[k] for k in worst if any(p["outcome"] == k for p in points)}
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km",
-                        basemap=basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None], width=640, height=460 - STRIP))
+                        basemap=basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None], width=640, height=460 - STRIP),
+                        boundaries=boundaries(ws))
     return {
         "lang": lang, "edition": edition, "public": public,
         "title": redact(ctext["title"]), "newsroom": ws.newsroom, "lede": lede,

@@ -43,7 +43,8 @@ STRIP = 44  # the legend and scale bar sit below the data, never on it
 
 
 def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width: int = 640,
-              height: int = 460, basemap: dict | None = None) -> str:
+              height: int = 460, basemap: dict | None = None,
+              boundaries: list[list[tuple[float, float]]] | None = None) -> str:
     """``points``: lat, lon, outcome, number. ``legend``: outcome → text. ``basemap``: from
     ``investigate.tiles.basemap`` for a map of ``width`` × ``height - STRIP``."""
     points = [p for p in points if p.get("lat") is not None and p.get("lon") is not None]
@@ -76,6 +77,22 @@ def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width:
         scale = (min(width, plot_h) - 2 * pad) / span
         cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
         metres_per_px = M_PER_DEG / scale
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        if basemap:
+            from ..tiles import world_px
+
+            x, y = world_px(lat, lon, basemap["zoom"])
+            return x - basemap["left"], y - basemap["top"]
+        return width / 2 + (lon * k - cx) * scale, plot_h / 2 - (lat - cy) * scale
+
+    # District boundaries under the markers, clipped to the map area.
+    if boundaries:
+        out.append(f'<svg x="0" y="0" width="{width}" height="{plot_h}">')
+        for ring in boundaries:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (project(lat, lon) for lat, lon in ring))
+            out.append(f'<polygon points="{path}" fill="none" stroke="#6b6b6b" stroke-width="1" '
+                       'stroke-dasharray="4 2"/>')
+        out.append("</svg>")
     order = {o: i for i, o in enumerate(DRAW_ORDER)}
     drawn = sorted(zip(points, xs, ys), key=lambda t: order.get(t[0]["outcome"], 0))
     # Markers that would overlap move aside (violations keep their place first), with a leader
