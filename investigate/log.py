@@ -52,14 +52,7 @@ def entry_leaf(entry: dict) -> bytes:
     return merkle.leaf_hash(audit.entry_bytes(entry))
 
 
-def _ensure_tables(db) -> None:
-    if "log_nodes" not in db.table_names():
-        db.execute("create table if not exists log_nodes (level integer, idx integer, hash blob, "
-                   "primary key (level, idx)) without rowid")
-
-
 def stored_size(db) -> int:
-    _ensure_tables(db)
     return db.execute("select count(*) from log_nodes where level = 0").fetchone()[0]
 
 
@@ -67,7 +60,6 @@ def sync_tree(ws: Workspace, *, progress=None) -> int:
     """Add the leaves and perfect subtrees of audit entries not yet in ``log_nodes``; returns
     the tree size. Incremental: the right edge of the stored tree is read back, not rebuilt."""
     db = ws.db
-    _ensure_tables(db)
     size = stored_size(db)
     # The right edge: one perfect subtree per set bit of ``size``, largest first.
     stack: list[tuple[int, bytes]] = []
@@ -142,11 +134,6 @@ def _entries(ws: Workspace, upto: int | None = None):
                               [upto] if upto is not None else [])
     for row in rows:
         yield dict(zip(audit.ENTRY_FIELDS, row))
-
-
-def recomputed_leaves(ws: Workspace, size: int) -> list[bytes]:
-    """Leaf hashes of the first ``size`` entries, from the entries themselves (not the store)."""
-    return [entry_leaf(e) for e in _entries(ws, size)]
 
 
 class StreamingTree:
@@ -289,13 +276,6 @@ def load_private_key(ws: Workspace) -> Ed25519PrivateKey:
 # -- checkpoints -----------------------------------------------------------------------------
 
 
-def _ensure_checkpoint_table(db) -> None:
-    if "log_checkpoints" not in db.table_names():
-        db.execute("create table if not exists log_checkpoints (id integer primary key, size integer, "
-                   "root_hash text, note text, made_at text, purpose text, tsa_url text, tsa_token blob, "
-                   "stamped_at text)")
-
-
 def checkpoint_body(origin: str, size: int, root_hash: bytes, made_at: str) -> str:
     return f"{origin}\n{size}\n{base64.b64encode(root_hash).decode()}\ntime {made_at}\n"
 
@@ -311,7 +291,6 @@ def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signature = private.sign(body.encode())
     note = body + "\n" + f"{DASH} {name} {base64.b64encode(key_id(name, public) + signature).decode()}\n"
-    _ensure_checkpoint_table(ws.db)
     with ws.transaction():
         ws.db.execute("insert into log_checkpoints (size, root_hash, note, made_at, purpose) values (?, ?, ?, ?, ?)",
                       [size, head.hex(), note, made_at, purpose])
@@ -390,7 +369,6 @@ def stamp_queued(ws: Workspace) -> list[dict]:
     url = ws.setting("timestamp", "tsa_url")
     if not url:
         raise InvestigateError("no timestamp authority: set [timestamp] tsa_url in investigate.toml")
-    _ensure_checkpoint_table(ws.db)
     ids = [r[0] for r in ws.db.execute("select id from log_checkpoints where tsa_token is null order by id")]
     out = []
     for cid in ids:

@@ -100,10 +100,12 @@ def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[t
     return found
 
 
-@lru_cache(maxsize=4096)
-def _pattern(value: str) -> re.Pattern:
+def _compile(value: str) -> re.Pattern:
     # Whole words only, case-insensitive: "Post" must not match "postcode", but "t-07" matches "T-07".
     return re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+
+
+_pattern = lru_cache(maxsize=4096)(_compile)
 
 
 _WORD = re.compile(r"\w+")
@@ -128,8 +130,8 @@ class PrivateMatcher:
         return [c for key in keys for c in self.by_key.get(key, ())]
 
     def _compiled(self, value: str) -> re.Pattern:
-        if value not in self.patterns:
-            self.patterns[value] = re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+        if value not in self.patterns:  # its own cache: one matcher may hold more than lru_cache keeps
+            self.patterns[value] = _compile(value)
         return self.patterns[value]
 
     def find(self, text: str | None) -> str | None:
