@@ -223,7 +223,7 @@ def test_checkpoints_get_a_timestamp_that_verify_checks(workspace, tmp_path):
         result = CliRunner().invoke(cli, ["-w", str(workspace.root), "checkpoint", "--json"])
         assert result.exit_code == 0, result.output
         stamped = json.loads(result.stdout)["timestamp"]
-        assert stamped["stamped_at"] and tsa.requests == 1
+        assert stamped["stamped_at"] and tsa.hits == 1
     assert CliRunner().invoke(cli, ["-w", str(workspace.root), "verify"]).exit_code == 0
     # A token moved to another checkpoint no longer verifies.
     ws = Workspace(workspace.root)

@@ -20,6 +20,7 @@ from investigate.reports.i18n import Formatter
 from investigate.reports.render import SafeFetcher, templates_root
 
 from conftest import snapshot
+from local_server import LocalServer
 from test_leak import PRIVATE, planted_workspace
 
 
@@ -362,45 +363,23 @@ def test_the_reports_map_key_lists_each_numbered_store_with_its_outcome(workspac
     assert "Tabak Müller Karl-Marx-Str. 9 compliant" in key
 
 
-class TileServer:
+class TileServer(LocalServer):
     """A tile server on 127.0.0.1 drawing a generated 256 px PNG for every /z/x/y.png asked."""
 
     def __init__(self):
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/{{z}}/{{x}}/{{y}}.png"
+
+    def answer(self, method, path, body):
         import io
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         from PIL import Image, ImageDraw
 
-        outer = self
-        self.requests = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                outer.requests += 1
-                image = Image.new("RGB", (256, 256), (222, 232, 214))
-                ImageDraw.Draw(image).line([(0, 128), (256, 128)], fill=(250, 250, 250), width=9)
-                buffer = io.BytesIO()
-                image.save(buffer, "PNG")
-                body = buffer.getvalue()
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        image = Image.new("RGB", (256, 256), (222, 232, 214))
+        ImageDraw.Draw(image).line([(0, 128), (256, 128)], fill=(250, 250, 250), width=9)
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return 200, "image/png", buffer.getvalue()
 
 
 def test_the_map_draws_the_newsrooms_tiles_and_renders_offline_from_the_cache(workspace, ready, tmp_path):
@@ -411,8 +390,8 @@ def test_the_map_draws_the_newsrooms_tiles_and_renders_offline_from_the_cache(wo
         ws.config = ws._read_config()
         online = tmp_path / "online.pdf"
         build_report(ws, ready["case"], edition="internal", lang="en", out=online)
-        assert tiles.requests > 0
-        fetched = tiles.requests
+        assert tiles.hits > 0
+        fetched = tiles.hits
     cached = sorted(p.relative_to(ws.root) for p in (ws.root / "tiles").rglob("*.png"))
     assert len(cached) == fetched
     offline = tmp_path / "offline.pdf"  # the server is gone: the cache alone draws the map

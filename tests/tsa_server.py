@@ -4,9 +4,9 @@ TSA certificate, and every POSTed request is answered by `openssl ts -reply`."""
 from __future__ import annotations
 
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local_server import LocalServer
 
 CONFIG = """
 [ req ]
@@ -53,40 +53,18 @@ def make_authority(folder: Path) -> dict:
     return {"folder": folder, "root": folder / "ca.pem"}
 
 
-class TimestampAuthority:
+class TimestampAuthority(LocalServer):
     """``with TimestampAuthority(folder) as tsa: tsa.url`` — stops by itself on exit."""
 
     def __init__(self, folder: Path):
+        super().__init__()
         self.authority = make_authority(folder)
-        self.requests = 0
-        authority, outer = self.authority, self
+        self.url = f"http://127.0.0.1:{self.port}/tsa"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                outer.requests += 1
-                query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                folder = authority["folder"]
-                (folder / "q.tsq").write_bytes(query)
-                subprocess.run(["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq",
-                                "-signer", "tsa.pem", "-inkey", "tsa.key", "-out", "r.tsr"],
-                               check=True, capture_output=True, cwd=folder)
-                body = (folder / "r.tsr").read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, method, path, body):
+        folder = self.authority["folder"]
+        (folder / "q.tsq").write_bytes(body)
+        subprocess.run(["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq",
+                        "-signer", "tsa.pem", "-inkey", "tsa.key", "-out", "r.tsr"],
+                       check=True, capture_output=True, cwd=folder)
+        return 200, "application/timestamp-reply", (folder / "r.tsr").read_bytes()
