@@ -611,3 +611,17 @@ def case_rotation(db: Database) -> None:
 def near_approximate(db: Database) -> None:
     """Issue 17: a distance measured from a street's or town's centre is marked approximate."""
     db["near_results"].add_column("approximate", int)
+
+
+#: Tables whose rows people name by a short id (``ids.NOUNS``); each has an index on the
+#: id's random end, which is what a UUIDv7's short form is.
+SHORT_ID_TABLES = ("cases", "stores", "testers", "visits", "findings", "evidence", "promises", "replies", "tips",
+                   "companies")
+
+
+@migrations(name="i16_short_ids")
+def short_ids(db: Database) -> None:
+    """Issue 16: ids became UUIDv7 (time first, so that big imports append to the indexes);
+    their short form is their last group, found through these indexes."""
+    for table in SHORT_ID_TABLES:
+        db.execute(f"create index if not exists idx_{table}_short_id on [{table}] (substr(id, 25))")
