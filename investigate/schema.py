@@ -625,3 +625,13 @@ def short_ids(db: Database) -> None:
     their short form is their last group, found through these indexes."""
     for table in SHORT_ID_TABLES:
         db.execute(f"create index if not exists idx_{table}_short_id on [{table}] (substr(id, 25))")
+
+
+@migrations(name="i16_rates_index_covers_fieldwork")
+def rates_index_covers_fieldwork(db: Database) -> None:
+    """Issue 16: the rates index also holds round, attempt and time, so that completion and
+    the per-round summary of a million visits read only the index (fieldwork 9 s -> 1.3 s),
+    at no cost in indexes: it replaces the narrower one."""
+    db.execute("drop index if exists idx_visits_rates")
+    db["visits"].create_index(["case_id", "kind", "store_id", "outcome", "review_state", "round", "attempt",
+                               "visited_at"], index_name="idx_visits_rates")
