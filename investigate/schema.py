@@ -635,3 +635,11 @@ def rates_index_covers_fieldwork(db: Database) -> None:
     db.execute("drop index if exists idx_visits_rates")
     db["visits"].create_index(["case_id", "kind", "store_id", "outcome", "review_state", "round", "attempt",
                                "visited_at"], index_name="idx_visits_rates")
+
+
+@migrations(name="i16_observer_index")
+def observer_index(db: Database) -> None:
+    """Issue 16: observers' names are private strings checked in every printed text; a partial
+    index holds only the visits that name one, so the check reads those, not every visit
+    (and an import of visits without observers writes nothing to it)."""
+    db.execute("create index if not exists idx_visits_observer on visits (observer) where observer is not null")
