@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -21,7 +22,8 @@ BIN = Path(sys.executable).parent
 
 
 def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int = 11, slug: str = "bench",
-                 ws: Workspace | None = None) -> dict:
+                 ws: Workspace | None = None, findings: bool = False) -> dict:
+    """``findings``: every violation gets the finding the protocol's rule gives it."""
     rnd = random.Random(seed)
     own = ws is None
     ws = ws or init_workspace(root, timezone_name="Europe/Berlin")
@@ -35,17 +37,25 @@ def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int
                                "created_at": now} for i, sid in enumerate(store_ids)))
     outcomes = ["violation", "compliant", "compliant", "compliant", "inconclusive"]
 
+    sold: list[str] = []
+
     def visits():
         for i in range(n_visits):
             outcome = rnd.choice(outcomes)
             day = 1 + i % 28
-            yield {"case_id": case["id"], "store_id": store_ids[rnd.randrange(n_stores)], "protocol": "tobacco-minors",
+            vid = new_id()
+            if findings and outcome == "violation":
+                sold.append(vid)
+            yield {"id": vid, "case_id": case["id"], "store_id": store_ids[rnd.randrange(n_stores)], "protocol": "tobacco-minors",
                    "kind": "undercover", "visited_at": f"2026-10-{day:02d}T{10 + i % 9}:00:00+02:00",
                    "visited_date": f"2026-10-{day:02d}", "answers": json.dumps({"sale": outcome == "violation"}),
                    "outcome": outcome, "source": "bench", "created_at": now, "round": 1, "attempt": "completed",
                    "review_state": "approved"}
 
     ws.insert_many("visits", visits())
+    ws.insert_many("findings", ({"visit_id": vid, "code": "sale_to_minor", "title": "Sold tobacco to a minor",
+                                 "statute": "JuSchG § 10", "severity": "high", "source": "rule", "created_at": now}
+                                for vid in sold))
     ws.db.execute("analyze")
     if own:
         ws.close()
@@ -58,17 +68,29 @@ class Run(NamedTuple):
     peak_mb: float  # max RSS, as /usr/bin/time -v reports it
 
 
+TIME = Path("/usr/bin/time")
+
+
 def run_child(cmd: list[str], **kwargs) -> Run:
-    """Wall time, CPU time and peak memory of one child process (os.wait4's rusage: the same
-    figures ``/usr/bin/time -v`` prints). CPU time is what the benchmarks compare: on a shared
-    machine it varies far less than wall time."""
+    """Wall time, CPU time and peak memory of one child process, as ``/usr/bin/time -v``
+    reports them (os.wait4's own figure would count the benchmark's memory too: a child's
+    maximum RSS starts as its parent's at the fork). CPU time is what the benchmarks compare:
+    on a shared machine it varies far less than wall time. Without /usr/bin/time, wait4's."""
+    timed = TIME.exists()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen([str(TIME), "-v", *map(str, cmd)] if timed else cmd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, **kwargs)
+    _, err = proc.communicate()
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{proc.stderr.read().decode()[-3000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    err = err.decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{err[-3000:]}")
+    if not timed:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    report = dict(line.strip().rsplit(": ", 1) for line in err.splitlines() if line.startswith("\t") and ": " in line)
+    return Run(wall, float(report["User time (seconds)"]) + float(report["System time (seconds)"]),
+               int(report["Maximum resident set size (kbytes)"]) / 1024)
 
 
 def measure(cmd: list[str], **kwargs) -> tuple[float, float]:

@@ -18,6 +18,7 @@ import random
 import re
 import secrets
 import sqlite3
+import sys
 import time
 import tomllib
 import uuid
@@ -27,7 +28,24 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlite_utils
+
+
+def _import_sqlite_utils():
+    """sqlite-utils imports numpy, when installed (scipy brings it), only to map numpy values to
+    column types; we never hand it one. Kept from that import, every command starts 0.12 s
+    sooner (a third of its start-up); numpy itself still imports normally afterwards."""
+    blocked = "numpy" not in sys.modules
+    if blocked:
+        sys.modules["numpy"] = None  # an ImportError inside sqlite-utils' try: its np is None
+    try:
+        import sqlite_utils
+    finally:
+        if blocked and sys.modules.get("numpy", 0) is None:
+            del sys.modules["numpy"]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
 
 from . import audit
 from .errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
