@@ -3,12 +3,15 @@ transaction per table, every row audited like any import)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -66,6 +69,19 @@ class Run(NamedTuple):
     wall: float  # seconds
     cpu: float  # user + system seconds of the child
     peak_mb: float  # max RSS, as /usr/bin/time -v reports it
+
+
+@contextlib.contextmanager
+def bench_folder(prefix: str, keep: bool = False):
+    """A temporary folder for one benchmark run, removed afterwards unless ``keep``."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        if keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 TIME = Path("/usr/bin/time")

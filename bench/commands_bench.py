@@ -14,12 +14,10 @@ tests/test_query_plans.py checks).
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from _workspace import BIN, build_visits, run_child
+from _workspace import BIN, bench_folder, build_visits, run_child
 
 # command, aim in seconds (None: none set), aim for peak MB
 COMMANDS = [
@@ -42,9 +40,8 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="investigate-commands-"))
-    ws = folder / "ws"
-    try:
+    with bench_folder("investigate-commands-", args.keep) as folder:
+        ws = folder / "ws"
         t = time.perf_counter()
         build_visits(ws, args.visits, findings=True)
         import sqlite3
@@ -65,11 +62,6 @@ def main() -> None:
             ok = (aim_s is None or run.wall < aim_s) and run.peak_mb < aim_mb
             print(f"{'investigate ' + ' '.join(cmd).replace(str(folder), '…'):<52}{run.wall:>8.2f}{run.cpu:>8.2f}"
                   f"{run.peak_mb:>9.0f}   {aim} {'ok' if ok else 'MISSED'}")
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,10 @@ import csv
 import random
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from _workspace import BIN, run_child
+from _workspace import BIN, bench_folder, run_child
 
 CHAINS = ["Späti24", "KioskCo", "Tabak & Mehr", "Nachtladen", None, None]
 DISTRICTS = ["Neukölln", "Kreuzberg", "Wedding", "Mitte", "Friedrichshain"]
@@ -103,8 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.held = [25_000, 50_000, 100_000], 100_000
-    folder = Path(tempfile.mkdtemp(prefix="investigate-import-bench-"))
-    try:
+    with bench_folder("investigate-import-bench-", args.keep) as folder:
         t = time.perf_counter()
         stores = write_stores(folder / "stores.csv", N_STORES)
         files = {n: write_visits(folder / f"visits-{n}.csv", n, N_STORES) for n in sorted({*args.sizes, args.into})}
@@ -135,11 +133,6 @@ def main() -> None:
         print(f"into a full workspace / into a fresh one: {into_full.cpu / into_fresh.cpu:.2f}x (aim: within 1.3x)")
         size = (folder / "work" / "investigate.db").stat().st_size / 1e6
         print(f"workspace database after that: {size:.0f} MB (visits, findings and one audit row per record)")
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
