@@ -457,7 +457,7 @@ class Workspace:
         count = 0
         names = self.columns(table)
         columns = set(names)
-        with self.transaction():
+        with self.transaction(), self._bulk_cache():
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
@@ -491,6 +491,19 @@ class Workspace:
                     flush()
             flush()
         return count
+
+    @contextmanager
+    def _bulk_cache(self, mb: int = 160) -> Iterator[None]:
+        """A larger page cache for one bulk write. The random-keyed indexes (store, short id)
+        of a big workspace outgrow the everyday 32 MB, and every page evicted mid-import is
+        written twice: imports into a workspace holding 100k visits ran 1.3x slower than into
+        an empty one. Given back afterwards (the cache only grows as pages are used)."""
+        before = self.db.execute("pragma cache_size").fetchone()[0]
+        self.db.execute(f"pragma cache_size = -{mb * 1024}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"pragma cache_size = {before}")
 
     def update(self, table: str, row_id: str, changes: dict, *, reason: str | None = None,
                action: str = "update") -> dict:
