@@ -73,15 +73,16 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
                      template_dir=str(templates_dir()), cors=False)
 
 
-def public_datasette(out_dir: Path):
-    """The public copy, immutable, with its inspected counts and metadata."""
+def public_datasette(out_dir: Path, **settings):
+    """The public copy, immutable, with its inspected counts and metadata. ``settings`` add to
+    or override Datasette's (tests turn on ``trace_debug``)."""
     from datasette.app import Datasette
 
     out_dir = Path(out_dir)
     metadata = json.loads((out_dir / "metadata.json").read_text(encoding="utf-8"))
     inspect = json.loads((out_dir / "inspect-data.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(out_dir / "public.db")], metadata=metadata, inspect_data=inspect,
-                     settings={"allow_download": True, "suggest_facets": False})
+                     settings={"allow_download": True, "suggest_facets": False, **settings})
 
 
 def run(datasette, host: str, port: int) -> None:
