@@ -378,3 +378,19 @@ def test_public_visits_pages_and_facets_read_indexes_and_never_sort(workspace, t
                     assert re.search(r"order by \[?id\]? limit \d+$", sql.strip()), (path, sql, plan)
             checked += 1
     assert checked >= 6  # pages and facets of each path above
+
+
+def test_the_editors_map_gets_the_outcome_pins_script_and_the_instance_serves_it(editors, workspace, tmp_path):
+    """Pins by outcome on the map of any table or query with an outcome and coordinates: our own
+    script, served by the editors' instance itself (no CDN), and nowhere else."""
+    page = get(editors["ds"], "/investigate/store_map?case=tobacco-nk").text
+    src = re.search(r'<script type="module" src="([^"]*outcome-pins\.js)"', page)
+    assert src and "datasette-cluster-map.js" in page
+    script = get(editors["ds"], src.group(1))
+    assert script.status_code == 200 and "investigate-pin" in script.text and "L.Marker.include" in script.text
+    rows = get(editors["ds"], "/investigate/store_map.json?case=tobacco-nk&_shape=array").json()
+    assert rows and {"lat", "lon", "outcome"} <= set(rows[0]) and "violation" in {r["outcome"] for r in rows}
+    assert "outcome-pins" not in get(editors["ds"], "/investigate/visits").text  # no coordinates there
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="test")
+    assert "outcome-pins" not in get(public_datasette(out), "/public/stores").text

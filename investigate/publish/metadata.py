@@ -8,6 +8,7 @@ column of the schema is described, so a forgotten one fails the suite).
 from __future__ import annotations
 
 from .. import disclosure
+from ..cases.protocols import OUTCOMES
 from ..disclosure import WORKING
 from ..reports.i18n import translations
 from ..workspace import Workspace
@@ -246,6 +247,17 @@ from per_store p join stores s on s.id = p.store_id
 group by 1 order by 1
 """
 
+# The report's map order (reports/gather.py): a store shows the worst outcome of its visits.
+_WORST_OUTCOME = "case " + " ".join(f"when sum(v.outcome = '{o}') > 0 then '{o}'" for o in OUTCOMES) + \
+    " else 'not_completed' end"
+STORE_MAP = f"""
+select s.id as store_id, s.name, s.chain, s.address, s.lat, s.lon, count(*) as visits,
+  sum(v.outcome = 'violation') as violations, {_WORST_OUTCOME} as outcome
+from visits v join stores s on s.id = v.store_id
+where v.case_id = (select id from cases where slug = :case) and {_WORKING} and s.lat is not null and s.lon is not null
+group by s.id order by violations desc, s.name
+"""
+
 SERVICE_SCORED = """
 with scored as (
   -- one row per completed test: its scores from its protocol, with the promise clock applied
@@ -296,6 +308,10 @@ CANNED = {
                       "description": "Numbers from investigate.stats over the policy's working scope: rejected "
                                      "visits never count; 'provisional' counts visits not yet approved. "
                                      "Inconclusive visits and attempts not made are not in the denominator."},
+    "store_map": {"title": "A case's stores on the map, by their worst outcome", "sql": STORE_MAP,
+                  "description": "One pin per store with coordinates, coloured by the worst outcome of its visits "
+                                 "in the policy's working scope (violation, inconclusive, compliant, not completed), "
+                                 "as the report's map draws them."},
     "stores_sold_more_than_once": {"title": "Stores that sold more than once", "sql": f"""
 select s.name, s.chain, s.address, count(*) as sales, group_concat(substr(v.visited_at, 1, 10), ', ') as dates
 from visits v join stores s on s.id = v.store_id

@@ -70,7 +70,8 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
     settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
                 "default_page_size": 50, "suggest_facets": False}
     return Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
-                     template_dir=str(templates_dir()), cors=False)
+                     template_dir=str(templates_dir()), cors=False,
+                     static_mounts=[(plugin.STATIC_MOUNT, str(templates_dir() / "static"))])
 
 
 def public_datasette(out_dir: Path, **settings):
