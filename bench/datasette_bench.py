@@ -50,8 +50,6 @@ def percentile(values: list[float], q: float) -> float:
 
 async def alternate(ours, floor, pairs: dict[str, tuple[str, str]], n: int) -> dict[str, tuple[list, list]]:
     """Time every page n times, ours and its floor in turn (after one warm-up each)."""
-    from datasette.app import Datasette  # noqa: F401  (import cost outside the timings)
-
     await ours.invoke_startup()
     await floor.invoke_startup()
 

@@ -613,7 +613,6 @@ def near_approximate(db: Database) -> None:
     db["near_results"].add_column("approximate", int)
 
 
-
 # The columns the rates count by, as ``visit_tallies`` stores them (visits.case_id, kind,
 # store_id and outcome are NOT NULL): a visit without review state is 'received', as the rates
 # read it, so the rates' own conditions apply to the tallies as written.
