@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,12 +52,26 @@ def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int
     return {"case": case, "store_ids": store_ids}
 
 
-def measure(cmd: list[str], **kwargs) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
+class Run(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the child
+    peak_mb: float  # max RSS, as /usr/bin/time -v reports it
+
+
+def run_child(cmd: list[str], **kwargs) -> Run:
+    """Wall time, CPU time and peak memory of one child process (os.wait4's rusage: the same
+    figures ``/usr/bin/time -v`` prints). CPU time is what the benchmarks compare: on a shared
+    machine it varies far less than wall time."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
     _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
+    wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{proc.stderr.read().decode()[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def measure(cmd: list[str], **kwargs) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    run = run_child(cmd, **kwargs)
+    return run.wall, run.peak_mb

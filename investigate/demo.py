@@ -22,9 +22,9 @@ today, because "still open" cannot be fixed in the past. Creation timestamps are
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import shutil
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -71,7 +71,8 @@ ANSWERS = [
 def seeded_ids(rnd: random.Random):
     """Make every new row id come from ``rnd`` so that the demo is the same each time."""
     original = workspace_module.new_id
-    workspace_module.new_id = lambda: str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+    clock = itertools.count(1_790_000_000_000)  # milliseconds, one per row, from November 2026
+    workspace_module.new_id = lambda: workspace_module.uuid7(next(clock), rnd.getrandbits(74))
     try:
         yield
     finally:

@@ -3,9 +3,17 @@
 Some nouns also answer to a human key: a case to its slug, a tester to its code, a store to
 its licence number. An exact id or key wins; otherwise the prefix must match exactly one row,
 and when it matches several the error lists them.
+
+Ids are UUIDv7 (``workspace.new_id``): their first digits are the time they were made, the
+same for every row of an import, so the short form people see and type is taken from the
+random end instead: ``short`` gives the first eight digits of the last group, and a typed
+short form is found through an index on that group (migration ``i16_short_ids``). Rows made
+before (random UUIDv4 ids) keep their short form, the first eight digits.
 """
 
 from __future__ import annotations
+
+import re
 
 from .errors import AmbiguousPrefix, InvalidInput, NotFound
 from .workspace import Workspace
@@ -45,19 +53,36 @@ def resolve(ws: Workspace, table: str, ref: str, *, where: str | None = None,
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
-            raise AmbiguousPrefix(noun, ref, [f"{r['id'][:8]} {r[label_col]}" for r in rows])
+            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {r[label_col]}" for r in rows])
     low = ref.lower()
     rows = list(ws.db.query(
         f"select * from [{table}] where id >= ? and id < ?{extra} order by id limit 50",
         [low, low + "\uffff", *params],
     ))
+    if _HEX.match(low):
+        seen = {r["id"] for r in rows}
+        rows += [r for r in ws.db.query(
+            f"select * from [{table}] where {TAIL} >= ? and {TAIL} < ? and substr(id, 15, 1) = '7'{extra} "
+            "order by id limit 50", [low, low + "g", *params]) if r["id"] not in seen]
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
-        raise AmbiguousPrefix(noun, ref, [f"{r['id'][:12]} {r[label_col] or ''}".strip() for r in rows])
+        raise AmbiguousPrefix(noun, ref, [f"{short(r['id'], 12)} {r[label_col] or ''}".strip() for r in rows])
     raise NotFound(f"no {noun} matches {ref!r}")
 
 
-def short(row_id: str) -> str:
-    """The short form shown in tables; the CLI accepts it back as a prefix."""
-    return row_id[:8]
+#: The id's last group, as the short-form indexes hold it (the expression must match theirs).
+TAIL = "substr(id, 25)"
+_HEX = re.compile(r"^[0-9a-f]{4,12}$")
+
+
+def is_v7(row_id: str) -> bool:
+    return len(row_id) == 36 and row_id[14] == "7" and row_id[8] == "-"
+
+
+def short(row_id: str, n: int = 8) -> str:
+    """The short form shown in tables; the CLI accepts it back. The start of a UUIDv7's last
+    group (48 random bits), the start of any other id (UUIDv4s made before, and ids of hand-made test rows)."""
+    if row_id and is_v7(row_id):
+        return row_id[24:24 + n]
+    return row_id[:n]

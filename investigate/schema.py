@@ -613,6 +613,20 @@ def near_approximate(db: Database) -> None:
     db["near_results"].add_column("approximate", int)
 
 
+#: Tables whose rows people name by a short id (``ids.NOUNS``); each has an index on the
+#: id's random end, which is what a UUIDv7's short form is.
+SHORT_ID_TABLES = ("cases", "stores", "testers", "visits", "findings", "evidence", "promises", "replies", "tips",
+                   "companies")
+
+
+@migrations(name="i16_short_ids")
+def short_ids(db: Database) -> None:
+    """Issue 16: ids became UUIDv7 (time first, so that big imports append to the indexes);
+    their short form is their last group, found through these indexes."""
+    for table in SHORT_ID_TABLES:
+        db.execute(f"create index if not exists idx_{table}_short_id on [{table}] (substr(id, 25))")
+
+
 # The columns the rates count by, as ``visit_tallies`` stores them (visits.case_id, kind,
 # store_id and outcome are NOT NULL): a visit without review state is 'received', as the rates
 # read it, so the rates' own conditions apply to the tallies as written.

@@ -36,6 +36,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from .ids import short
 from . import audit
 from .errors import InvalidInput, InvestigateError
 from .workspace import CONFIG_NAME, Workspace, utc_now
@@ -549,7 +550,7 @@ def verify_foreign_chains(ws: Workspace) -> list[str]:
     for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
         broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
         if broken is not None:
-            problems.append(f"foreign_audit {origin[:8]} seq {broken}: the merged chain does not match")
+            problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
     return problems
 
 

@@ -115,6 +115,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             "group by row_id order by row_id", [table])
         rows = db.conn.execute(f"select * from [{table}] order by id")
         columns = [d[0] for d in rows.description]
+        hash_row = ws.row_hasher(table, columns)
         known = next(latest, None)
         for values in rows:
             row = dict(zip(columns, values))
@@ -129,7 +130,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             if known[3] == "delete":
                 report.problems.append(Problem("row", f"{table} {row['id']}",
                                                f"row was deleted in audit entry {known[1]} but is present"))
-            elif known[2] != ws.row_hash(table, row):
+            elif known[2] != hash_row(row):
                 report.problems.append(Problem("row", f"{table} {row['id']}",
                                                f"row differs from audit entry {known[1]}: it was altered after it was written"))
             known = next(latest, None)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from investigate.ids import short
 from investigate import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import get_visit_for_review, review_queue, review_visit
@@ -38,9 +39,9 @@ def test_only_approved_visits_enter_public_figures(workspace, tobacco_case):
 
 def test_approving_a_visit_twice_is_refused_and_changes_nothing(workspace, tobacco_case, run):
     v = tobacco_case["visits"][0]
-    assert run("review", v["id"][:8], "approve").exit_code == 0
+    assert run("review", short(v["id"]), "approve").exit_code == 0
     before = snapshot(workspace)
-    result = run("review", v["id"][:8], "approve")
+    result = run("review", short(v["id"]), "approve")
     assert result.exit_code != 0
     assert "already approved" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -50,10 +51,10 @@ def test_approving_a_visit_twice_is_refused_and_changes_nothing(workspace, tobac
 def test_rejecting_needs_a_comment_and_records_it(workspace, tobacco_case, run):
     v = tobacco_case["visits"][2]
     before = snapshot(workspace)
-    result = run("review", v["id"][:8], "reject")
+    result = run("review", short(v["id"]), "reject")
     assert result.exit_code != 0 and "--comment" in result.output
     assert snapshot(workspace) == before
-    assert run("review", v["id"][:8], "reject", "--comment", "photo shows another shop").exit_code == 0
+    assert run("review", short(v["id"]), "reject", "--comment", "photo shows another shop").exit_code == 0
     row = workspace.db.execute("select state, comment from reviews where visit_id = ?", [v["id"]]).fetchone()
     assert row == ("rejected", "photo shows another shop")
     assert verify(workspace).ok
@@ -65,8 +66,8 @@ def test_review_of_a_visit_of_another_case_by_prefix_is_refused(workspace, tobac
     v = visits.record_visit(ws, case=other, store=tobacco_case["stores"][0], tester=tobacco_case["tester"],
                             answers=TOBACCO_NO, visited_at=ws.now() - timedelta(days=1))["visit"]
     with pytest.raises(NotFound):
-        get_visit_for_review(ws, v["id"][:8], case=tobacco_case["case"])
-    assert get_visit_for_review(ws, v["id"][:8], case=other)["id"] == v["id"]
+        get_visit_for_review(ws, short(v["id"]), case=tobacco_case["case"])
+    assert get_visit_for_review(ws, short(v["id"]), case=other)["id"] == v["id"]
 
 
 def test_review_queue_lists_pending_visits_oldest_first(workspace, tobacco_case, run):

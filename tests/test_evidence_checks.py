@@ -3,6 +3,7 @@
 import json
 from datetime import datetime, timedelta
 
+from investigate.ids import short
 from investigate.cases import evidence, review
 from investigate.demo import receipt_photo
 
@@ -16,7 +17,7 @@ def test_a_photo_from_another_day_and_place_is_flagged(workspace, tobacco_case, 
     # Taken a day later at Alexanderplatz, about 6 km away.
     far = receipt_photo(tmp_path / "IMG_2.jpg", when=visited + timedelta(days=1),
                         lat=52.5219, lon=13.4132, text="Alex")
-    result = run("evidence", "add", visit["id"][:8], far)
+    result = run("evidence", "add", short(visit["id"]), far)
     assert result.exit_code == 0
     assert "photo taken 24.0 h after the visit (limit 2 h)" in result.stderr
     assert "photo taken 4791 m from the store (limit 500 m)" in result.stderr
@@ -31,8 +32,8 @@ def test_a_file_attached_to_another_visit_warns(workspace, tobacco_case, tmp_pat
     photo = receipt_photo(tmp_path / "IMG_3.jpg", when=datetime.fromisoformat(first["visited_at"]).replace(tzinfo=None),
                           lat=52.48012, lon=13.43015, text="Späti")
     evidence.add_evidence(workspace, first, [photo])
-    result = json.loads(run("evidence", "add", other["id"][:8], photo, "--json").stdout)
-    assert any(f"attached to visit {first['id'][:8]}" in w for w in result[0]["warnings"])
+    result = json.loads(run("evidence", "add", short(other["id"]), photo, "--json").stdout)
+    assert any(f"attached to visit {short(first['id'])}" in w for w in result[0]["warnings"])
 
 
 def test_the_limits_are_configurable(workspace, tobacco_case, tmp_path):

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,8 @@ from investigate.cases import cases, evidence, promises, replies, stores, tester
 from investigate.cases.protocols import all_protocols, load_protocol
 from investigate.cli import cli
 from investigate.demo import receipt_photo
-from investigate.errors import AmbiguousPrefix, IntegrityError, ProtocolError
-from investigate.ids import resolve
+from investigate.errors import AmbiguousPrefix, IntegrityError, NotFound, ProtocolError
+from investigate.ids import TAIL, resolve, short
 from investigate.schema import migrations
 from investigate.verify import verify
 from investigate.workspace import Workspace, find_workspace, init_workspace
@@ -183,6 +184,39 @@ def test_a_unique_prefix_finds_the_row_and_an_ambiguous_one_lists_candidates(wor
     assert "no store matches" in run("store", "show", "zzz").output
 
 
+
+def test_new_ids_are_uuid7_in_time_order_and_typed_by_their_random_end(workspace, run):
+    rows = [workspace.insert("stores", {"name": f"Shop {i}", "channel": "in_person"}) for i in range(3)]
+    ids = [r["id"] for r in rows]
+    assert all(uuid.UUID(i).version == 7 for i in ids)
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)  # the time comes first
+    # The short form is random (not the shared time prefix), and the CLI takes it back.
+    assert len({short(i) for i in ids}) == 3 and all(short(i) == i[24:32] for i in ids)
+    for row in rows:
+        assert resolve(workspace, "stores", short(row["id"]))["id"] == row["id"]
+        assert resolve(workspace, "stores", short(row["id"], 5))["id"] == row["id"]
+        assert json.loads(run("store", "show", short(row["id"]), "--json").output)["store"]["name"] == row["name"]
+    # The time prefix names them all: refused as ambiguous, the candidates listed by short form.
+    with pytest.raises(AmbiguousPrefix) as err:
+        resolve(workspace, "stores", ids[0][:6])
+    assert all(short(i, 12) in str(err.value) for i in ids)
+
+
+def test_a_short_id_is_found_through_its_index_not_a_scan(workspace):
+    plan = " ".join(r[3] for r in workspace.db.execute(
+        f"explain query plan select * from visits where {TAIL} >= ? and {TAIL} < ? and substr(id, 15, 1) = '7'",
+        ["abcd", "abcdg"]))
+    assert "USING INDEX idx_visits_short_id" in plan and "SCAN" not in plan
+
+
+def test_rows_with_uuid4_ids_keep_their_old_short_form(workspace):
+    old = workspace.insert("stores", {"id": "0f1e2d3c-4b5a-4978-8877-665544332211", "name": "Old", "channel": "in_person"})
+    assert short(old["id"]) == "0f1e2d3c"
+    assert resolve(workspace, "stores", "0f1e2d")["id"] == old["id"]
+    # Its last group does not answer as a short form: only a UUIDv7's does.
+    with pytest.raises(NotFound):
+        resolve(workspace, "stores", "665544332211")
+
 # -- protocols -----------------------------------------------------------------------------------
 
 
@@ -279,8 +313,8 @@ def test_a_tester_outside_the_age_range_on_the_visit_date_is_refused(workspace, 
 
 def test_an_amendment_needs_a_reason_keeps_the_old_values_and_derives_the_outcome_again(workspace, tobacco_case, run):
     visit = tobacco_case["visits"][0]
-    assert run("visit", "amend", visit["id"][:8], "-a", "sale=no").exit_code != 0  # --reason is required
-    result = run("visit", "amend", visit["id"][:8], "--reason", "tester misremembered", "-a", "sale=no",
+    assert run("visit", "amend", short(visit["id"]), "-a", "sale=no").exit_code != 0  # --reason is required
+    result = run("visit", "amend", short(visit["id"]), "--reason", "tester misremembered", "-a", "sale=no",
                  "-a", "id_check=scanned", "--json")
     assert json.loads(result.output)["outcome"] == "compliant"
     entry = json.loads(workspace.db.execute(
@@ -295,7 +329,7 @@ def test_store_names_with_quotes_html_and_emoji_round_trip(workspace, run):
     name = 'Kiosk "Zur Ecke" <b>bold</b> & 🚬'
     result = json.loads(run("store", "add", name, "--json").output)
     assert stores.get_store(workspace, result["id"])["name"] == name
-    assert json.loads(run("store", "show", result["id"][:8], "--json").output)["store"]["name"] == name
+    assert json.loads(run("store", "show", short(result["id"]), "--json").output)["store"]["name"] == name
 
 
 # -- evidence, promises, replies ---------------------------------------------------------------------
@@ -323,11 +357,11 @@ def test_promises_go_overdue_and_a_broken_one_becomes_a_finding(workspace, run):
                                visited_at=workspace.now() - timedelta(days=3))
     overdue = json.loads(run("promise", "list", "--overdue", "--json").output)
     assert [p["id"] for p in overdue] == [call["promises"][0]["id"]]
-    assert run("promise", "keep", call["promises"][0]["id"][:8], "--broken").exit_code == 0
+    assert run("promise", "keep", short(call["promises"][0]["id"]), "--broken").exit_code == 0
     assert workspace.get("visits", call["visit"]["id"])["outcome"] == "violation"
     assert workspace.db.execute("select code from findings where visit_id = ?",
                                 [call["visit"]["id"]]).fetchone()[0] == "PROMISE_BROKEN"
-    assert "already marked broken" in run("promise", "keep", call["promises"][0]["id"][:8]).output
+    assert "already marked broken" in run("promise", "keep", short(call["promises"][0]["id"])).output
 
 
 def test_a_reply_window_closes_after_the_deadline_or_an_answer(workspace, tobacco_case):

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 
+from investigate.ids import short
 from investigate import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import review_visit
@@ -229,7 +230,7 @@ def test_the_cover_tells_the_story_and_the_method_says_why_each_business_is_unna
     assert "By Ana Ruiz and Bo Lind" in cover and "https://example.org/tests" in cover
     assert cover.count("Version") == 1
     text = " ".join(text_of(out).split())
-    assert case["id"] not in text and case["id"][:8] not in text
+    assert case["id"] not in text and short(case["id"]) not in text
     assert all("Test Newsroom" in page.extract_text() for page in pages[1:]), "the footer names the newsroom"
     # (The sentence may run across a page break: its running header and footer sit inside.)
     assert "Not named, because they" in text and "passed every test, so there was nothing to put to them: 2." in text

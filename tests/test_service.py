@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from investigate.ids import short
 from investigate import scorecard as scorecards
 from investigate.cases import cases, companies, promises, visits
 from investigate.cases.review import review_visit
@@ -217,7 +218,7 @@ def test_bad_service_answers_are_one_line_errors_and_write_nothing(service, answ
     proto = "price-honesty" if "charged" in answer else "email-webform"
     extra = ["--quoted", "39.90 EUR"] if proto == "price-honesty" else []
     result = CliRunner().invoke(cli, ["-w", str(ws.root), "visit", "record", "--case", case["slug"], "--store",
-                                      store["id"][:8], "--protocol", proto, "--no-input", answer, *extra])
+                                      short(store["id"]), "--protocol", proto, "--no-input", answer, *extra])
     assert result.exit_code != 0
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -229,7 +230,7 @@ def test_answered_before_asked_is_refused_naming_the_answer(service):
     store = service["cp"][("Tele AG", "phone")]
     before = snapshot(ws)
     result = CliRunner().invoke(cli, ["-w", str(ws.root), "visit", "record", "--case", case["slug"], "--store",
-                                      store["id"][:8], "--protocol", "email-webform", "--no-input",
+                                      short(store["id"]), "--protocol", "email-webform", "--no-input",
                                       "--sent-at", "2026-10-05 10:00", "--first-reply-at", "2026-10-05 09:00"])
     assert result.exit_code != 0
     assert "first_reply_at: 2026-10-05T09:00:00+02:00 is before sent_at" in result.stderr

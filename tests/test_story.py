@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from investigate.ids import short
 from investigate.cases import companies, stories, tips, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
@@ -158,7 +159,7 @@ def _publish_story(run, workspace, tmp_path, *, consent: bool) -> dict:
     for n in range(3):  # similar complaints on file
         run("tip", "add", "--channel", "phone", "--company", COMPANY, "--what", "Same here", "--issue", "refund",
             "--received", day(n), "--no-input")
-    args = ["case", "new", "story-e2e", "--kind", "story", "--tip", tip_id[:8], "--title", "Refund promised twice",
+    args = ["case", "new", "story-e2e", "--kind", "story", "--tip", short(tip_id), "--title", "Refund promised twice",
             "--person", "a customer from Neukölln", "--person-name", PERSON, "--contact", PHONE,
             "--jurisdiction", "Berlin, DE", "--legal-basis", "BGB § 346", "--description", "Documents checked."]
     out = run(*args, *(["--name-consent"] if consent else []))
@@ -363,9 +364,9 @@ def test_leads_open_story_makes_one_person_s_story_and_counts_the_rest_as_simila
                          company=COMPANY, what_happened="Refund never paid", issue="refund") for n in range(4)]
     other = tips.add_tip(ws, channel="phone", company=COMPANY, what_happened="Rude staff", issue="courtesy")
     lead = json.loads(run("leads", "--min", "3", "--json").output)[0]["lead"]
-    out = run("leads", "open", lead, "--story", other["id"][:8])
+    out = run("leads", "open", lead, "--story", short(other["id"]))
     assert out.exit_code != 0 and "not one of lead" in out.output
-    out = run("leads", "open", lead, "--story", made[0]["id"][:8], "--person", "a customer", "--json")
+    out = run("leads", "open", lead, "--story", short(made[0]["id"]), "--person", "a customer", "--json")
     assert out.exit_code == 0, out.output
     case = ws.get("cases", json.loads(out.output)["case"]["id"])
     assert case["kind"] == "story"

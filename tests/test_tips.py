@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from investigate.ids import short
 from investigate.cases import cases, stores, tips
 from investigate.verify import verify
 
@@ -81,7 +82,7 @@ def test_a_tip_source_is_kept_apart_and_shown_only_on_the_tip(known_businesses, 
     tip = json.loads(result.output)
     assert "contact" not in tip and tip["store_id"]
     assert "Jane Roe" not in run("tip", "list", "--json").output
-    assert json.loads(run("tip", "show", tip["id"][:8], "--json").output)["contact"] == "Jane Roe, +49 170 0000000"
+    assert json.loads(run("tip", "show", short(tip["id"]), "--json").output)["contact"] == "Jane Roe, +49 170 0000000"
     assert ws.db.execute("select count(*) from tips where narrative like '%Jane%'").fetchone()[0] == 0
 
 
@@ -118,9 +119,9 @@ def test_leads_of_an_unknown_reference_or_bad_date_are_refused(known_businesses,
 def test_tip_status_and_link(known_businesses, run, tobacco_case):
     run("tip", "import", CFPB)
     tip = tips.list_tips(known_businesses, limit=1)[0]
-    assert run("tip", "status", tip["id"][:8], "checking").exit_code == 0
-    assert "already checking" in run("tip", "status", tip["id"][:8], "checking").output
-    assert run("tip", "link", tip["id"][:8], "tobacco-nk").exit_code == 0
+    assert run("tip", "status", short(tip["id"]), "checking").exit_code == 0
+    assert "already checking" in run("tip", "status", short(tip["id"]), "checking").output
+    assert run("tip", "link", short(tip["id"]), "tobacco-nk").exit_code == 0
     assert tips.get_tip(known_businesses, tip["id"])["status"] == "case"
 
 

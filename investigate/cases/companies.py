@@ -9,7 +9,7 @@ channel thereby belong to the company, and figures add up per company and per ch
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..ids import resolve
+from ..ids import resolve, short
 from ..workspace import Workspace
 from .stores import add_store, normalise_name
 
@@ -23,7 +23,7 @@ def add_company(ws: Workspace, *, name: str, sector: str | None = None, country:
     key = normalise_name(name)
     existing = ws.db.execute("select id, name from companies where name_key = ?", [key]).fetchone()
     if existing:
-        raise InvalidInput(f"company {existing[1]!r} ({existing[0][:8]}) already exists")
+        raise InvalidInput(f"company {existing[1]!r} ({short(existing[0])}) already exists")
     return ws.insert("companies", {"name": name, "name_key": key, "sector": sector or None,
                                    "country": country or None, "notes": notes or None,
                                    "created_at": ws.now().isoformat()})

@@ -17,6 +17,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from ..ids import short
 from ..errors import InvalidInput
 from ..workspace import Workspace
 
@@ -177,7 +178,7 @@ def evidence_flags(ws: Workspace, item: dict, visit: dict, store: dict | None = 
         [item["sha256"], visit["id"]])]
     if others:
         flags.append(f"the same file is attached to visit{'s' if len(others) > 1 else ''} "
-                     + ", ".join(o[:8] for o in others))
+                     + ", ".join(short(o) for o in others))
     return flags
 
 

@@ -24,7 +24,7 @@ from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
 from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
-from .visits import KINDS, finding_rows, parse_visit_time, prepare_visit
+from .visits import KINDS, MEMO_SIZE, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
 #: spaces and punctuation do not count: "License #" is "license", "ZIPCODE" is "zip_code").
@@ -268,6 +268,9 @@ def import_visit_rows(
 
     rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol))
     counts["rotation_breaches"] = []
+    memo: dict = {}  # identical answer sets are judged once
+    times: dict = {}  # and a time typed the same way is read once
+    created_at = ws.now().isoformat()
 
     def visit_rows():
         for line, raw in rows:
@@ -290,8 +293,13 @@ def import_visit_rows(
                 tester = testers.get(code)
                 if tester is None:
                     raise InputFileError(path, f"unknown tester {code!r}", line=line, column=shown["tester"])
+            text = get("visited_at")
+            when = times.get(text)
             try:
-                when = parse_visit_time(ws, get("visited_at") or None) if get("visited_at") else None
+                if when is None and text:
+                    when = parse_visit_time(ws, text)
+                    if len(times) < MEMO_SIZE:
+                        times[text] = when
             except InvalidInput as ex:
                 raise InputFileError(path, str(ex), line=line, column=shown.get("visited_at"))
             if when is None:
@@ -308,7 +316,8 @@ def import_visit_rows(
                     ws, case=case, protocol=protocol, store={"id": store_id}, tester=tester,
                     answers=answers, visited_at=when, observer=get("observer") or None,
                     attempt=get("attempt") or "completed", round=round_, source=source, kind=kind,
-                    external_ref=ref or None, notes=get("notes") or None)
+                    external_ref=ref or None, notes=get("notes") or None, memo=memo,
+                    created_at=created_at)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
             if rotation.rules and row["kind"] == "undercover":

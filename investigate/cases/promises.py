@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import InvalidInput
-from ..ids import resolve
+from ..ids import resolve, short
 from ..workspace import Workspace
 from .protocol_versions import protocol_of_visit
 from .visits import finding_rows
@@ -83,7 +83,7 @@ def keep_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | N
                  note: str | None = None) -> dict:
     """Mark a promise kept (with when) or broken. Broken: the protocol's finding is added."""
     if promise["kept"] is not None:
-        raise InvalidInput(f"promise {promise['id'][:8]} is already marked "
+        raise InvalidInput(f"promise {short(promise['id'])} is already marked "
                            f"{'kept' if promise['kept'] else 'broken'}")
     when = ws.parse_time(at, what="time kept")
     visit = ws.get("visits", promise["visit_id"])

@@ -539,6 +539,11 @@ class Protocol:
         raise InvalidInput(f"protocol {self.key} has no question {key!r}")
 
     @property
+    def promise_rules(self) -> bool:
+        """Whether a rule sets a promise, whose due time follows from the visit's time."""
+        return any(r.promise for r in self.rules)
+
+    @property
     def uses_testers(self) -> bool:
         return self.tester_min_age is not None or self.tester_max_age is not None
 

@@ -8,7 +8,7 @@ editors can browse the history and the audit chain proves it.
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..ids import resolve
+from ..ids import resolve, short
 from ..workspace import Workspace
 from .evidence import visit_evidence_flags
 
@@ -36,7 +36,7 @@ def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None
         raise InvalidInput(f"'{action}' needs a --comment saying why")
     current = visit.get("review_state") or "received"
     if current == state:
-        raise InvalidInput(f"visit {visit['id'][:8]} is already {state}")
+        raise InvalidInput(f"visit {short(visit['id'])} is already {state}")
     with ws.transaction():
         updated = ws.update("visits", visit["id"], {"review_state": state},
                             reason=comment or f"review: {state}", action="review")

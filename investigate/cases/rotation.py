@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from ..ids import short
 from ..errors import InvalidInput
 from ..workspace import Workspace
 from .protocols import get_protocol
@@ -80,7 +81,7 @@ class RotationCheck:
     def _store_name(self, store_id: str) -> str:
         if store_id not in self.names:
             row = self.ws.db.execute("select name from stores where id = ?", [store_id]).fetchone()
-            self.names[store_id] = row[0] if row else store_id[:8]
+            self.names[store_id] = row[0] if row else short(store_id)
         return self.names[store_id]
 
     def check(self, visit: dict) -> list[str]:
@@ -97,7 +98,7 @@ class RotationCheck:
             when = datetime.fromisoformat(visit["visited_at"])
             if last is not None and abs(when - last) < timedelta(days=days):
                 code = self.ws.db.execute("select code from testers where id = ?", [visit["tester_id"]]).fetchone()
-                out.append(f"tester {code[0] if code else visit['tester_id'][:8]} visited "
+                out.append(f"tester {code[0] if code else short(visit['tester_id'])} visited "
                            f"{self._store_name(visit['store_id'])} on {last.date().isoformat()}, "
                            f"{abs(when - last).days} days before (lockout {days} days)")
         return out

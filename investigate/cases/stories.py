@@ -31,6 +31,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from ..ids import short
 from ..errors import InvalidInput, NotFound
 from ..workspace import Workspace
 from .privacy import refuse_private
@@ -119,7 +120,7 @@ def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str |
     row = ws.db.execute(f"select {_business_sql()}, coalesce(issue, '(no issue given)') from tips where id = ?",
                         [tip["id"]]).fetchone()
     if tuple(row) != (lead["key"], lead["issue"]):
-        raise InvalidInput(f"tip {tip['id'][:8]} is not one of lead {lead['lead']}'s complaints")
+        raise InvalidInput(f"tip {short(tip['id'])} is not one of lead {lead['lead']}'s complaints")
     slug = slug or ("story-" + normalise_name(lead["business"])[:40] + "-" + tip["id"][:4])
     return create_story(ws, slug=slug, title=title or f"{lead['business']}: {lead['issue']}", tip=tip,
                         **story_fields)
@@ -327,9 +328,9 @@ def get_event(ws: Workspace, case: dict, ref: str) -> dict:
 def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | None = None) -> dict:
     """Mark a promise to the person kept (with when) or broken. Unmarked, the clock decides."""
     if not event.get("promise"):
-        raise InvalidInput(f"event {event['id'][:8]} holds no promise")
+        raise InvalidInput(f"event {short(event['id'])} holds no promise")
     if event["kept"] is not None:
-        raise InvalidInput(f"the promise of event {event['id'][:8]} is already marked "
+        raise InvalidInput(f"the promise of event {short(event['id'])} is already marked "
                            f"{'kept' if event['kept'] else 'broken'}")
     when = ws.parse_time(at, what="time kept")
     return ws.update("story_events", event["id"], {"kept": kept, "kept_at": when.isoformat() if kept else None},

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InputFileError, InvalidInput, NotFound
-from ..ids import resolve
+from ..ids import resolve, short
 from ..workspace import Workspace, new_id
 from .cases import create_case
 from .stores import add_to_frame, normalise_name
@@ -67,7 +67,7 @@ class Matcher:
             chains = {h[1] for h in hits}
             if len(chains) == 1 and None not in chains:
                 return {"company_key": key, "store_id": None, "chain": hits[0][1], "match_note": None}
-            names = "; ".join(f"{h[2]} ({h[0][:8]})" for h in hits[:5])
+            names = "; ".join(f"{h[2]} ({short(h[0])})" for h in hits[:5])
             return {"company_key": key, "store_id": None, "chain": None,
                     "match_note": f"ambiguous: {len(hits)} stores match ({names})"}
         return {"company_key": key, "store_id": None, "chain": None, "match_note": "no known store or chain"}
@@ -260,7 +260,7 @@ def set_status(ws: Workspace, tip: dict, status: str, *, reason: str | None = No
     if status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if status == tip["status"]:
-        raise InvalidInput(f"tip {tip['id'][:8]} is already {status}")
+        raise InvalidInput(f"tip {short(tip['id'])} is already {status}")
     return ws.update("tips", tip["id"], {"status": status}, reason=reason, action="tip_status")
 
 

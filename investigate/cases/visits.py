@@ -65,6 +65,46 @@ def judge(protocol: Protocol, answers: dict, *, attempt: str, visited_at: dateti
     return protocol.evaluate(answers, visited_at=visited_at)
 
 
+#: Distinct answer sets an import remembers; a file of free-text answers stops adding at this.
+MEMO_SIZE = 10_000
+
+
+def _memo_key(protocol: Protocol, answers: dict, attempt: str) -> tuple | None:
+    """Answers as a key, when their judgement depends on nothing else: a rule that sets a
+    promise's due time from the visit's time makes every visit its own case."""
+    if protocol.promise_rules:
+        return None
+    try:
+        key = (attempt, tuple(answers.items()))
+        hash(key)
+    except TypeError:  # a structured answer (a Kobo repeat group): judged every time
+        return None
+    return key
+
+
+def judge_answers(protocol: Protocol, answers: dict, *, attempt: str, visited_at: datetime,
+                  tz) -> tuple[str, dict]:
+    """Answers checked, parsed and completed by the derived values, as stored (JSON), and
+    the judgement that follows from them."""
+    for key, value in answers.items():
+        # A text answer may span lines; nothing may hold ESC, BEL or another control.
+        bad = isinstance(value, str) and control_character(value)
+        if bad:
+            raise InvalidInput(f"{key}: {bad} is not allowed in an answer")
+    derived_keys = {d.key for d in protocol.derived}
+    if attempt == "completed":
+        answers = protocol.validate_answers(answers, tz=tz)
+    else:
+        # Nothing is required of an attempt that could not be made; what was noted is kept.
+        given = {k: v for k, v in answers.items() if v not in (None, "") and k not in derived_keys}
+        answers = {k: protocol.question(k).parse(v, tz=tz) for k, v in given.items()}
+    # Derived values (response time, overcharge) are stored beside the answers they come from,
+    # so that editors see them; they are recomputed from those answers on every amendment.
+    answers = {**answers, **protocol.derive(answers)}
+    judgement = judge(protocol, answers, attempt=attempt, visited_at=visited_at)
+    return json.dumps(answers, sort_keys=True, ensure_ascii=False), judgement
+
+
 def prepare_visit(
     ws: Workspace,
     *,
@@ -81,10 +121,16 @@ def prepare_visit(
     source: str = "manual",
     external_ref: str | None = None,
     notes: str | None = None,
+    memo: dict | None = None,
+    created_at: str | None = None,
 ) -> tuple[dict, dict]:
     """Validate and judge one visit without writing it: (visit row, judgement).
 
-    Shared by ``record_visit`` and the bulk importer so that both apply the same rules."""
+    Shared by ``record_visit`` and the bulk importer so that both apply the same rules. An
+    importer passes a ``memo``: a file of 100,000 visits holds a few dozen distinct answer
+    sets, and judging each once halves the import's time (the judgement is shared, not
+    copied: callers must not change it); it also keeps each tester's age per day. An import
+    gives every row the one ``created_at`` of its start."""
     if attempt not in ATTEMPT_STATUSES:
         raise InvalidInput(f"attempt {attempt!r} is not one of {', '.join(ATTEMPT_STATUSES)}")
     if kind not in KINDS:
@@ -98,27 +144,24 @@ def prepare_visit(
         if tester is None and kind == "undercover":
             raise InvalidInput(f"protocol {protocol.key} needs a tester")
     if tester is not None:
-        tester_age = check_tester_for(protocol, tester, visited_at.date())
-    for key, value in answers.items():
-        # A text answer may span lines; nothing may hold ESC, BEL or another control.
-        bad = isinstance(value, str) and control_character(value)
-        if bad:
-            raise InvalidInput(f"{key}: {bad} is not allowed in an answer")
+        day = visited_at.date()
+        if memo is None:
+            tester_age = check_tester_for(protocol, tester, day)
+        else:
+            tester_age = memo.get((tester["id"], day))
+            if tester_age is None:
+                tester_age = memo[tester["id"], day] = check_tester_for(protocol, tester, day)
     for what, value in (("observer", observer), ("notes", notes)):
         bad = value and control_character(value, multiline=what == "notes")
         if bad:
             raise InvalidInput(f"{what}: {bad} is not allowed here")
-    derived_keys = {d.key for d in protocol.derived}
-    if attempt == "completed":
-        answers = protocol.validate_answers(answers, tz=ws.tz)
+    key = memo is not None and _memo_key(protocol, answers, attempt)
+    if key and key in memo:
+        answers_json, judgement = memo[key]
     else:
-        # Nothing is required of an attempt that could not be made; what was noted is kept.
-        given = {k: v for k, v in answers.items() if v not in (None, "") and k not in derived_keys}
-        answers = {k: protocol.question(k).parse(v, tz=ws.tz) for k, v in given.items()}
-    # Derived values (response time, overcharge) are stored beside the answers they come from,
-    # so that editors see them; they are recomputed from those answers on every amendment.
-    answers = {**answers, **protocol.derive(answers)}
-    judgement = judge(protocol, answers, attempt=attempt, visited_at=visited_at)
+        answers_json, judgement = judge_answers(protocol, answers, attempt=attempt, visited_at=visited_at, tz=ws.tz)
+        if key and len(memo) < MEMO_SIZE:
+            memo[key] = answers_json, judgement
     row = {
         "case_id": case["id"],
         "store_id": store["id"],
@@ -129,12 +172,12 @@ def prepare_visit(
         "visited_at": visited_at.isoformat(),
         "visited_date": visited_at.date().isoformat(),
         "tester_age": tester_age,
-        "answers": json.dumps(answers, sort_keys=True, ensure_ascii=False),
+        "answers": answers_json,
         "outcome": judgement["outcome"],
         "source": source,
         "external_ref": external_ref,
         "notes": notes or None,
-        "created_at": ws.now().isoformat(),
+        "created_at": created_at or ws.now().isoformat(),
         "round": round,
         "attempt": attempt,
         "review_state": "received",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases import cases
 from ..cases.cases import LANGUAGES, STATUSES
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -58,7 +59,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
         if as_json:
             echo_json({**row, "story": made["story"]["id"], "company": made["company"]["name"]})
         else:
-            echo(f"Created story {row['slug']} ({row['id'][:8]}) about {made['company']['name']}, "
+            echo(f"Created story {row['slug']} ({short(row['id'])}) about {made['company']['name']}, "
                        "status planning.")
         return
     if any(story_options):
@@ -73,7 +74,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
     if as_json:
         echo_json(row)
     else:
-        echo(f"Created case {row['slug']} ({row['id'][:8]}), status planning.")
+        echo(f"Created case {row['slug']} ({short(row['id'])}), status planning.")
 
 
 @case.command("list")

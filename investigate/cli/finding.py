@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..cases.findings import add_finding, list_findings
 from ..cases.protocols import SEVERITIES
@@ -31,7 +32,7 @@ def finding_add(ws, visit_ref, as_json, **fields):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Added finding {row['id'][:8]}: {row['title']}")
+        echo(f"Added finding {short(row['id'])}: {row['title']}")
 
 
 @finding.command("list")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..teamwork import merge as merge_source, write_bundle
 from .util import echo, echo_json, json_option, pass_workspace, progress
@@ -56,7 +57,7 @@ def merge(ws, source, as_json):
         return
     merged = {t: n for t, n in result["merged"].items() if n}
     echo("Merged " + (", ".join(f"{n} {t}" for t, n in merged.items()) or "nothing new")
-               + f" from workspace {result['origin'][:8]}.")
+               + f" from workspace {short(result['origin'])}.")
     for c in result["conflicts"]:
         echo(f"Conflict: {c['table_name']} {c['row_id']} differs here; kept ours (see merge_conflicts).",
                    err=True)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..cases.promises import get_promise, keep_promise, list_promises
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -52,4 +53,4 @@ def promise_keep(ws, promise_ref, broken, at, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Promise {row['id'][:8]} ({row['what']}) marked {'broken' if broken else 'kept'}.")
+        echo(f"Promise {short(row['id'])} ({row['what']}) marked {'broken' if broken else 'kept'}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..cases.replies import CHANNELS, get_reply, list_replies, record_reply, request_reply
 from ..cases.stores import get_store
@@ -40,7 +41,7 @@ def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, shor
     else:
         covered = ws.db.execute("select count(finding_id), count(*) - count(finding_id) from reply_items "
                                 "where reply_id = ?", [row["id"]]).fetchone()
-        echo(f"Reply requested ({row['id'][:8]}), deadline {row['deadline']}: covers {covered[1]} visit(s) "
+        echo(f"Reply requested ({short(row['id'])}), deadline {row['deadline']}: covers {covered[1]} visit(s) "
                    f"and {covered[0]} finding(s).")
 
 
@@ -58,7 +59,7 @@ def reply_record(ws, reply_ref, answer, answer_file, answered_at, as_json):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Answer recorded for {row['id'][:8]}.")
+        echo(f"Answer recorded for {short(row['id'])}.")
 
 
 @reply.command("list")

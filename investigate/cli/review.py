@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases import editorial
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
@@ -55,7 +56,7 @@ def review_decide(ws, visit_ref, action, comment, case_ref, as_json):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Visit {row['id'][:8]} is now {row['review_state']}.")
+        echo(f"Visit {short(row['id'])} is now {row['review_state']}.")
 
 
 @review.command("queue")
@@ -148,7 +149,7 @@ def correct(ws, case_ref, note, as_json):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Correction recorded ({row['id'][:8]}); it appears in the next published version.")
+        echo(f"Correction recorded ({short(row['id'])}); it appears in the next published version.")
 
 
 @click.command()
@@ -216,6 +217,6 @@ def fieldwork(ws, case_ref, as_json):
         echo("")
         echo("Rotation breaches (" + ", ".join(f"{k} {v}" for k, v in data["rotation_rules"].items()) + "):")
         for b in data["rotation_breaches"]:  # one line each: a breach is a sentence, not a cell
-            echo(f"  {b['visit_id'][:8]}  {b['visited_at'][:16]}  {b['breach']}")
+            echo(f"  {short(b['visit_id'])}  {b['visited_at'][:16]}  {b['breach']}")
         if not data["rotation_breaches"]:
             echo("  None.")

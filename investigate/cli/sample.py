@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..sampling import STRATA_COLUMNS, draw_sample
 from .util import echo, echo_json, pass_workspace
@@ -38,4 +39,4 @@ def sample(ws, case_ref, n, margin, confidence, expected_rate, strata, seed, rep
     echo(f"Drew {s['n']} of {s['frame_size']} stores ({s['method']}"
                f"{', strata ' + s['strata_column'] if s['strata_column'] else ''}, seed {s['seed']}).")
     for store in result["stores"]:
-        echo(f"  {store['id'][:8]}  {store['name']}" + (f"  [{store['stratum']}]" if store["stratum"] else ""))
+        echo(f"  {short(store['id'])}  {store['name']}" + (f"  [{store['stratum']}]" if store["stratum"] else ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases import stores
 from ..cases.cases import get_case
 from ..cases.protocols import CHANNELS
@@ -45,7 +46,7 @@ def store_add(ws, name, case_ref, as_json, **fields):
     if as_json:
         echo_json(row)
     else:
-        echo(f"Added store {row['name']} ({row['id'][:8]}).")
+        echo(f"Added store {row['name']} ({short(row['id'])}).")
 
 
 @store.command("list")

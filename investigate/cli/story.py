@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases import stories
 from ..cases.cases import get_case
 from ..cases.replies import CHANNELS as REPLY_CHANNELS
@@ -39,7 +40,7 @@ def event(ws, case_ref, at, what, channel, source, promise, due, documents, as_j
     if as_json:
         echo_json(row)
         return
-    echo(f"Event {row['id'][:8]} at {row['at']}" + (f", promise due {row['due_at']}" if row["promise"] else ""))
+    echo(f"Event {short(row['id'])} at {row['at']}" + (f", promise due {row['due_at']}" if row["promise"] else ""))
     for d in row["documents"]:
         meta = ", ".join(f"{k} {d[k]}" for k in ("sent_at", "sender", "subject") if d[k])
         echo(f"  document {d['sha256']} ({d['media_type']}{', ' + meta if meta else ''})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..ids import short
 from ..cases import testers
 from ..errors import InvalidInput
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -39,7 +40,7 @@ def tester_add(ws, code, birth_month, consent, consent_date, consent_file, conse
     if as_json:
         echo_json(row)
     else:
-        echo(f"Added tester {row['code']} ({row['id'][:8]}), consent "
+        echo(f"Added tester {row['code']} ({short(row['id'])}), consent "
                    f"{'on file ' + (row['consent_date'] or '') if row['consent'] else 'NOT on file'}.")
 
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..ids import short
 from ..cases.cases import get_case
 from ..cases.stores import get_store
 from ..cases import tips as tips_domain
@@ -63,8 +64,8 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
     if as_json:
         echo_json(row)
         return
-    match = row["match_note"] or (f"store {row['store_id'][:8]}" if row["store_id"] else f"chain {row['chain']}")
-    echo(f"Recorded tip {row['id'][:8]} ({match}).")
+    match = row["match_note"] or (f"store {short(row['store_id'])}" if row["store_id"] else f"chain {row['chain']}")
+    echo(f"Recorded tip {short(row['id'])} ({match}).")
 
 
 @tip.command("import")
@@ -128,7 +129,7 @@ def tip_show(ws, tip_ref, as_json):
 def tip_link(ws, tip_ref, case_ref, as_json):
     """Link TIP to CASE (status becomes 'case')."""
     row = tips_domain.link_tip(ws, tips_domain.get_tip(ws, tip_ref), get_case(ws, case_ref))
-    echo_json(row) if as_json else echo(f"Tip {row['id'][:8]} linked.")
+    echo_json(row) if as_json else echo(f"Tip {short(row['id'])} linked.")
 
 
 @tip.command("status")
@@ -140,7 +141,7 @@ def tip_link(ws, tip_ref, case_ref, as_json):
 def tip_status(ws, tip_ref, status, reason, as_json):
     """Set a tip's status: new, checking, case or dropped."""
     row = tips_domain.set_status(ws, tips_domain.get_tip(ws, tip_ref), status, reason=reason)
-    echo_json(row) if as_json else echo(f"Tip {row['id'][:8]} is now {row['status']}.")
+    echo_json(row) if as_json else echo(f"Tip {short(row['id'])} is now {row['status']}.")
 
 
 class LeadsGroup(DefaultCommandGroup):

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 import click
 
+from ..ids import short
 from ..errors import InvalidInput
 from ..workspace import Workspace
 
@@ -170,7 +171,7 @@ def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
         r = dict(r)
         for k in keys or ("id",):
             if r.get(k):
-                r[k] = r[k][:8]
+                r[k] = short(r[k])
         out.append(r)
     return out
 

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..ids import short
 from ..cases.cases import require_case
 from ..cases.protocol_versions import current_protocol
 from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES
@@ -129,7 +130,7 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         echo_json(result)
         return
     v = result["visit"]
-    echo(f"Recorded visit {v['id'][:8]} at {store['name']}: {v['outcome'].upper()}")
+    echo(f"Recorded visit {short(v['id'])} at {store['name']}: {v['outcome'].upper()}")
     for f in result["findings"]:
         echo(f"  finding [{f['severity']}] {f['title']}" + (f" ({f['statute']})" if f["statute"] else ""))
     for p in result["promises"]:
@@ -146,7 +147,7 @@ def _choose_store(ws, case, ref, ask, no_input):
         if len(found) == 1:
             return found[0]
         labels = [f"{s['name']}, {s['address'] or '-'}" + (f" ({s['licence_number']})" if s["licence_number"] else "")
-                  + f"  [{s['id'][:8]}]" for s in found]
+                  + f"  [{short(s['id'])}]" for s in found]
         if no_input:
             if not found:
                 raise NotFound(f"no store matches {text!r}")
@@ -266,4 +267,4 @@ def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, test
     if as_json:
         echo_json(new)
     else:
-        echo(f"Amended visit {new['id'][:8]}: outcome {new['outcome']}.")
+        echo(f"Amended visit {short(new['id'])}: outcome {new['outcome']}.")

@@ -16,6 +16,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
+from ..ids import short
 from .. import stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
@@ -154,14 +155,14 @@ def render_cell(row, value, column, table, database, datasette):
     from markupsafe import Markup, escape
 
     if table is None and column in QUERY_LINKS and isinstance(value, str) and value:
-        return Markup(f'<a href="{datasette.urls.row(database, QUERY_LINKS[column], value)}">{escape(value[:8])}</a>')
+        return Markup(f'<a href="{datasette.urls.row(database, QUERY_LINKS[column], value)}">{escape(short(value))}</a>')
     if table != "visit_list" or value is None:
         return None
 
     if column == "visited_at":
         return Markup(f'<a href="{datasette.urls.row(database, "visits", row["visit"])}">{escape(value[:16].replace("T", " "))}</a>')
     if column == "visit":
-        return Markup(f'<a href="{datasette.urls.row(database, "visits", value)}">{escape(value[:8])}</a>')
+        return Markup(f'<a href="{datasette.urls.row(database, "visits", value)}">{escape(short(value))}</a>')
     if column == "answers":
         return Markup("<br>".join(escape(line) for line in str(value).split("\n")))
     return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ..ids import short
 from ..cases import editorial, replies
 from ..cases.cases import case_text
 from ..disclosure import gate
@@ -93,7 +94,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     request = replies.latest_request(ws, case, store)
     if request is None:
         raise InvalidInput(f"no reply request for {store['name']} in case {case['slug']}: record one first "
-                           f"(investigate reply request {case['slug']} {store['id'][:8]})")
+                           f"(investigate reply request {case['slug']} {short(store['id'])})")
     today = ws.now()
     if datetime.fromisoformat(request["deadline"]) <= today:
         raise InvalidInput(f"the deadline of the latest request ({request['deadline']}) is not after today: "
@@ -119,7 +120,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     cp = checkpoint_context(ws, purpose=f"letter {case['slug']} {store['id']}")
     context["checkpoint"] = cp
     if out is None:
-        out = ws.root / "reports" / f"{case['slug']}-letter-{store['id'][:8]}-{lang}.pdf"
+        out = ws.root / "reports" / f"{case['slug']}-letter-{short(store['id'])}-{lang}.pdf"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf = render_pdf("letter.html", context, workspace_root=ws.root, out=out,
