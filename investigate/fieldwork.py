@@ -13,6 +13,7 @@ Rates come from ``investigate.stats.rate`` so intervals are computed one way eve
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from .stats import rate, visit_filter, wilson_interval
@@ -43,15 +44,16 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
     Per target store the last attempt in the round counts (a closed shop revisited and tested
     the same round is complete). Rejected visits are not attempts."""
     cond, params = visit_filter(approved_only=approved_only)
-    sql = (f"select v.store_id, v.attempt, v.visited_at from visits v where v.case_id = ? and {cond} "
-           "and coalesce(v.review_state, 'received') != 'rejected'")
+    # The last attempt per store, grouped in SQL (a bare column beside max() comes from the
+    # row holding the max): one row per store reaches Python, not one per visit.
+    sql = (f"select v.store_id, v.attempt, max(v.visited_at) as visited_at from visits v where v.case_id = ? "
+           f"and {cond} and coalesce(v.review_state, 'received') != 'rejected'")
     args = [case["id"], *params]
     if round is not None:
         sql += " and v.round = ?"
         args.append(round)
-    last: dict[str, tuple[str, str]] = {}
-    for r in ws.db.query(sql + " order by v.visited_at", args):
-        last[r["store_id"]] = (r["visited_at"], r["attempt"] or "completed")
+    last = {r["store_id"]: (r["visited_at"], r["attempt"] or "completed")
+            for r in ws.db.query(sql + " group by v.store_id", args)}
     targets = _target_stores(ws, case)
     stores = set(targets) | set(last)
     groups: dict[str | None, dict] = defaultdict(lambda: {"targets": 0, "attempted": 0, "completed": 0,
@@ -84,16 +86,13 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
     """Rate per round, "sold at least once" across rounds, and stores that changed."""
     cond, params = visit_filter(approved_only=approved_only)
     per_store: dict[str, dict[int, str]] = defaultdict(dict)
-    names = {}
-    for r in ws.db.query(
-        f"select v.store_id, v.round, v.outcome, s.name from visits v join stores s on s.id = v.store_id "
+    # A store sold in a round if any completed visit in that round was a violation: grouped
+    # in SQL, so one row per store and round reaches Python, not one per visit.
+    for store_id, rnd, sold in ws.db.execute(
+        f"select v.store_id, coalesce(v.round, 1), max(v.outcome = 'violation') from visits v "
         f"where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant') "
-        "order by v.visited_at", [case["id"], *params]):
-        rnd = r["round"] or 1
-        # A store sold in a round if any completed visit in that round was a violation.
-        if per_store[r["store_id"]].get(rnd) != "violation":
-            per_store[r["store_id"]][rnd] = r["outcome"]
-        names[r["store_id"]] = r["name"]
+        "group by v.store_id, coalesce(v.round, 1)", [case["id"], *params]):
+        per_store[store_id][rnd] = "violation" if sold else "compliant"
     rounds = sorted({rnd for outcomes in per_store.values() for rnd in outcomes})
     by_round = []
     for rnd in rounds:
@@ -105,8 +104,11 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
         seen = [(r, outcomes[r]) for r in rounds if r in outcomes]
         for (r1, a), (r2, b) in zip(seen, seen[1:]):
             if a != b:
-                changes.append({"store_id": store_id, "store_name": names[store_id], "from_round": r1,
-                                "to_round": r2, "from": a, "to": b})
+                changes.append({"store_id": store_id, "from_round": r1, "to_round": r2, "from": a, "to": b})
+    names = dict(ws.db.execute("select id, name from stores where id in (select value from json_each(?))",
+                               [json.dumps([c["store_id"] for c in changes])])) if changes else {}
+    for change in changes:
+        change["store_name"] = names.get(change["store_id"])
     at_least_once = rate(ever, len(per_store) - ever)
     return {"rounds": by_round, "sold_at_least_once": at_least_once,
             "stores_tested": len(per_store), "changes": sorted(

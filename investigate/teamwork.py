@@ -34,7 +34,7 @@ import sqlite3
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from .ids import short
 from . import audit
@@ -74,61 +74,81 @@ def applied_migrations(ws: Workspace) -> list[str]:
     return [r[0] for r in ws.db.execute("select name from _sqlite_migrations order by applied_at, name")]
 
 
-def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, list[dict]]:
+def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[dict]]:
     """The rows of the given cases, table by table, and every tester; with ``with_sources``
-    also the cases' tips and their sources' contacts."""
+    also the cases' tips and their sources' contacts. Each table comes as a generator: a
+    bundle of a million visits is written row by row, never held."""
     ids = [c["id"] for c in cases]
-    marks = ",".join("?" for _ in ids)
-    q = lambda sql: list(ws.db.query(sql, ids))  # noqa: E731
-    visits = q(f"select * from visits where case_id in ({marks}) order by id")
+    args = json.dumps(ids)
+    # The cases as a JSON list (json_each): any number of cases, one parameter.
+    of_cases = "(select value from json_each(?))"
+    q = lambda sql, n=1: ws.db.query(sql, [args] * n)  # noqa: E731
+    of_visits = f"(select id from visits where case_id in {of_cases})"
+    of_replies = f"(select id from replies where case_id in {of_cases})"
     rows = {
-        "cases": q(f"select * from cases where id in ({marks}) order by id"),
-        "case_stores": q(f"select * from case_stores where case_id in ({marks}) order by id"),
-        "visits": visits,
-        "findings": q(f"select f.* from findings f join visits v on v.id = f.visit_id where v.case_id in ({marks}) order by f.id"),
-        "evidence": q(f"select e.* from evidence e join visits v on v.id = e.visit_id where v.case_id in ({marks}) order by e.id"),
-        "promises": q(f"select p.* from promises p join visits v on v.id = p.visit_id where v.case_id in ({marks}) order by p.id"),
-        "replies": q(f"select * from replies where case_id in ({marks}) order by id"),
-        "reviews": q(f"select r.* from reviews r join visits v on v.id = r.visit_id where v.case_id in ({marks}) order by r.id"),
-        "reply_items": q(f"select i.* from reply_items i join replies r on r.id = i.reply_id where r.case_id in ({marks}) "
-                         "order by i.id"),
+        "cases": q(f"select * from cases where id in {of_cases} order by id"),
+        "case_stores": q(f"select * from case_stores where case_id in {of_cases} order by id"),
+        "visits": q(f"select * from visits where case_id in {of_cases} order by id"),
+        "findings": q(f"select * from findings where visit_id in {of_visits} order by id"),
+        "evidence": q(f"select * from evidence where visit_id in {of_visits} order by id"),
+        "promises": q(f"select * from promises where visit_id in {of_visits} order by id"),
+        "replies": q(f"select * from replies where case_id in {of_cases} order by id"),
+        "reviews": q(f"select * from reviews where visit_id in {of_visits} order by id"),
+        "reply_items": q(f"select * from reply_items where reply_id in {of_replies} order by id"),
+        # A story's timeline, documents and what its requests put to the company (issue 18).
+        "stories": q(f"select * from stories where case_id in {of_cases} order by id"),
+        "story_events": q(f"select * from story_events where case_id in {of_cases} order by id"),
+        "story_documents": q(f"select * from story_documents where case_id in {of_cases} order by id"),
+        "story_reply_items": q(f"select * from story_reply_items where reply_id in {of_replies} order by id"),
     }
-    # A story's timeline, documents and what its requests put to the company (issue 18).
-    rows["stories"] = q(f"select * from stories where case_id in ({marks}) order by id")
-    rows["story_events"] = q(f"select * from story_events where case_id in ({marks}) order by id")
-    rows["story_documents"] = q(f"select * from story_documents where case_id in ({marks}) order by id")
-    rows["story_reply_items"] = q(f"select i.* from story_reply_items i join replies r on r.id = i.reply_id "
-                                  f"where r.case_id in ({marks}) order by i.id")
-    store_ids = sorted({r["store_id"] for t in ("case_stores", "visits", "replies") for r in rows[t]})
-    rows["stores"] = [ws.get("stores", i) for i in store_ids]
+    stores = (f"select store_id from case_stores where case_id in {of_cases} union "
+              f"select store_id from visits where case_id in {of_cases} union "
+              f"select store_id from replies where case_id in {of_cases}")
+    n_stores = 3
+    if with_sources:
+        stores += f" union select store_id from tips where case_id in {of_cases}"
+        n_stores = 4
+    rows["stores"] = q(f"select * from stores where id in ({stores}) order by id", n_stores)
     # The protocol versions that judged the visits travel with them (issue 17), so that the
     # receiving workspace shows, amends and scores each visit by its own rules.
-    hashes = sorted({v["protocol_hash"] for v in visits if v.get("protocol_hash")})
-    rows["protocol_versions"] = [ws.get("protocol_versions", h) for h in hashes]
+    rows["protocol_versions"] = q(f"select * from protocol_versions where id in (select protocol_hash from visits "
+                                  f"where case_id in {of_cases}) order by id")
     # The companies the stores belong to travel with them (a service case's contact points).
-    company_ids = sorted({s["company_id"] for s in rows["stores"] if s.get("company_id")}
-                         | {s["company_id"] for s in rows["stories"]})
-    rows["companies"] = [ws.get("companies", i) for i in company_ids]
+    rows["companies"] = q(f"select * from companies where id in (select company_id from stores where id in "
+                          f"({stores}) union select company_id from stories where case_id in {of_cases}) order by id",
+                          n_stores + 1)
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
-    rows["testers"] = list(ws.db.query("select * from testers order by id"))
+    rows["testers"] = ws.db.query("select * from testers order by id")
     tables = TABLES + (SOURCE_TABLES if with_sources else [])
     if with_sources:
-        rows["tips"] = q(f"select * from tips where case_id in ({marks}) order by id")
-        tip_ids = [t["id"] for t in rows["tips"]]
-        rows["tip_sources"] = list(ws.db.query(
-            f"select * from tip_sources where tip_id in ({','.join('?' for _ in tip_ids)}) order by id", tip_ids))
-        rows["stores"] += [ws.get("stores", i) for i in sorted({t["store_id"] for t in rows["tips"] if t["store_id"]})
-                           if i not in set(store_ids)]
-        story_ids = [s["id"] for s in rows["stories"]]
-        rows["story_sources"] = list(ws.db.query(
-            f"select * from story_sources where story_id in ({','.join('?' for _ in story_ids)}) order by id",
-            story_ids))
+        rows["tips"] = q(f"select * from tips where case_id in {of_cases} order by id")
+        rows["tip_sources"] = q(f"select * from tip_sources where tip_id in (select id from tips where case_id in "
+                                f"{of_cases}) order by id")
+        rows["story_sources"] = q(f"select * from story_sources where story_id in (select id from stories where "
+                                  f"case_id in {of_cases}) order by id")
     return {t: rows[t] for t in tables}
 
 
 def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> tuple[str, int]:
+    """Write ``rows`` as the member ``name``, a JSON array in ``_json``'s form, row by row;
+    returns its SHA-256 and the number of rows. Memory stays flat whatever the count."""
+    digest, count = hashlib.sha256(), 0
+    with zf.open(name, "w", force_zip64=True) as fp:
+        def put(data: bytes) -> None:
+            digest.update(data)
+            fp.write(data)
+
+        put(b"[")
+        for row in rows:
+            put((b"," if count else b"") + _json(row))
+            count += 1
+        put(b"]")
+    return digest.hexdigest(), count
 
 
 def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None, total=None,
@@ -143,12 +163,10 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     out = Path(out)
     checkpoint = make_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
-    chain = list(ws.db.query("select * from audit_log order by seq"))
-    members: dict[str, bytes] = {f"rows/{t}.json": _json(rows[t]) for t in rows}
-    members["audit.json"] = _json(chain)
-    if with_sources:
-        members[SOURCES_KEY_MEMBER] = ws.sources_key.hex().encode()
-    shas = sorted({e["sha256"] for t in ("evidence", "story_documents") for e in rows[t]})
+    shas = sorted({r[0] for r in ws.db.execute(
+        "select sha256 from evidence where visit_id in (select id from visits where case_id in "
+        "(select value from json_each(?))) union select sha256 from story_documents where case_id in "
+        "(select value from json_each(?))", [json.dumps([c["id"] for c in cases])] * 2)})
     if total:
         total(len(shas))  # the evidence files are the long part: one step each
     manifest = {
@@ -157,17 +175,24 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "migrations": applied_migrations(ws),
         "created_at": utc_now(),
         "cases": [c["slug"] for c in cases],
-        "counts": {t: len(rows[t]) for t in rows},
+        "counts": {},
         "with_sources": with_sources,
         "checkpoint": checkpoint["note"],
         "public_key": ws.setting("log", "public_key"),
-        "members": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+        "members": {},
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in members.items():
-                zf.writestr(name, data)
+            for table, table_rows in rows.items():
+                name = f"rows/{table}.json"
+                manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
+            manifest["members"]["audit.json"], _ = _write_json_array(
+                zf, "audit.json", ws.db.query("select * from audit_log order by seq"))
+            if with_sources:
+                key = ws.sources_key.hex().encode()
+                zf.writestr(SOURCES_KEY_MEMBER, key)
+                manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
             for sha in shas:
                 name = f"evidence/{sha}"
                 path = ws.evidence_path(sha)
@@ -349,7 +374,7 @@ def read_workspace(path: Path) -> Source:
     other = Workspace(path)
     try:
         cases = list(other.db.query("select * from cases order by id"))
-        rows = collect(other, cases) if cases else {t: [] for t in TABLES}
+        rows = {t: list(it) for t, it in collect(other, cases).items()} if cases else {t: [] for t in TABLES}
         rows.update({t: [] for t in SOURCE_TABLES})
         chain = list(other.db.query("select * from audit_log order by seq"))
         root = other.root

@@ -76,7 +76,7 @@ def test_review_queue_lists_pending_visits_oldest_first(workspace, tobacco_case,
     queue = json.loads(run("review", "queue", "--json").output)
     assert [q["id"] for q in queue] == [v["id"] for v in tobacco_case["visits"][1:]]
     assert queue[0]["review_state"] == "has_issues" and queue[0]["last_comment"] == "time missing"
-    assert review_queue(workspace, case=tobacco_case["case"], states=("approved",))[0]["id"] == tobacco_case["visits"][0]["id"]
+    assert list(review_queue(workspace, case=tobacco_case["case"], states=("approved",)))[0]["id"] == tobacco_case["visits"][0]["id"]
 
 
 def test_an_amended_visit_must_be_reviewed_again(workspace, tobacco_case):

@@ -39,7 +39,7 @@ def test_the_store_is_chosen_by_name_at_the_prompt(workspace, tobacco_case):
     assert "no tester matches 'T-7'" in result.output and "known: T-07" in result.output
     assert "Visit time (YYYY-MM-DD HH:MM) [now]" in result.output
     assert "Enter skips" in result.output
-    visit = visits.list_visits(workspace, case=tobacco_case["case"])[-1]
+    visit = list(visits.list_visits(workspace, case=tobacco_case["case"]))[-1]
     assert visit["store_name"] == "Späti Zwei" and visit["observer"] == "Olsen"
     assert visit["visited_at"] == "2026-11-20T14:35:00+01:00"
 
@@ -48,7 +48,7 @@ def test_a_mistyped_store_name_is_found_and_enter_takes_now(workspace, tobacco_c
     result = _record(workspace, "--tester", "T-07", "--observer", "O", "--product", "cigarettes", "--sale", "no",
                      "--id-check", "scanned", "--id-carried", "yes", input="Tabak Muler\n\n\n")
     assert result.exit_code == 0, result.output
-    visit = visits.list_visits(workspace, case=tobacco_case["case"])[-1]
+    visit = list(visits.list_visits(workspace, case=tobacco_case["case"]))[-1]
     assert visit["store_name"] == "Tabak Müller"
     assert abs((workspace.now() - workspace.parse_time(visit["visited_at"])).total_seconds()) < 120
 

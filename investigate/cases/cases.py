@@ -196,8 +196,11 @@ def case_summary(ws: Workspace, case: dict) -> dict:
         "outcomes": outcomes,
         "stores_visited": one("select count(distinct store_id) from visits where case_id = ?"),
         "frame_size": one("select count(*) from case_stores where case_id = ?"),
-        "findings": one("select count(*) from findings f join visits v on v.id = f.visit_id where v.case_id = ?"),
-        "evidence": one("select count(*) from evidence e join visits v on v.id = e.visit_id where v.case_id = ?"),
+        # CROSS JOIN: walk the (smaller) child table and look each visit up, not every visit.
+        "findings": one("select count(*) from findings f cross join visits v on v.id = f.visit_id "
+                        "where v.case_id = ?"),
+        "evidence": one("select count(*) from evidence e cross join visits v on v.id = e.visit_id "
+                        "where v.case_id = ?"),
         "promises_open": one(
             "select count(*) from promises p join visits v on v.id = p.visit_id where v.case_id = ? and p.kept is null"
         ),

@@ -233,9 +233,16 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
         marks = ",".join("?" for _ in closed)
         covered = {(closed[r[0]], r[1]) for r in ws.db.execute(
             f"select reply_id, covered_hash from reply_items where reply_id in ({marks})", list(closed))}
-    visits, findings = _store_findings(ws, case, None, approved_only=approved_only)
+    # Only the stores, and the findings as they come: a case of a million visits is read
+    # through the covering index, not held as a million rows.
+    cond, params = visit_filter(approved_only=approved_only)
+    visited = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
+                                           [case["id"], *params])}
+    findings = ws.db.query(
+        f"select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id "
+        f"where v.case_id = ? and {cond}", [case["id"], *params]) if closed else ()
     status = {}
-    for store_id in {v["store_id"] for v in visits} | asked:
+    for store_id in visited | asked:
         if store_id not in asked:
             status[store_id] = "not_asked"
         elif store_id not in closed.values():
@@ -260,12 +267,15 @@ def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True)
     """Stores whose every visit that could be published was compliant, with no finding
     (observations included): there is nothing to put to them."""
     cond, params = visit_filter(approved_only=approved_only)
+    # Two passes over indexes rather than a subquery per store: without ANALYZE statistics
+    # SQLite ran that subquery as a scan of every finding, per store (minutes at 1M visits).
+    with_findings = {r[0] for r in ws.db.execute(
+        "select distinct w.store_id from visits w join findings f on f.visit_id = w.id where w.case_id = ?",
+        [case["id"]])}
     rows = ws.db.execute(
-        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null),
-                   (select count(*) from findings f join visits w on w.id = f.visit_id
-                    where w.case_id = v.case_id and w.store_id = v.store_id)
+        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null)
             from visits v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])
-    return {store_id for store_id, not_compliant, findings in rows if not not_compliant and not findings}
+    return {store_id for store_id, not_compliant in rows if not not_compliant and store_id not in with_findings}
 
 
 def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
@@ -280,8 +290,8 @@ def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only
     cond, params = visit_filter(approved_only=approved_only)
     by_chain: dict[str, bool] = {}
     for chain, store_id in ws.db.execute(
-            f"select distinct s.chain, s.id from visits v join stores s on s.id = v.store_id "
-            f"where v.case_id = ? and {cond} and s.chain is not null", [case["id"], *params]):
+            f"select s.chain, s.id from stores s where s.chain is not null and s.id in "
+            f"(select v.store_id from visits v where v.case_id = ? and {cond})", [case["id"], *params]):
         by_chain[chain] = by_chain.get(chain, True) and store_id in named
     return {c for c, ok in by_chain.items() if ok}
 

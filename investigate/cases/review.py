@@ -7,10 +7,13 @@ editors can browse the history and the audit chain proves it.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from ..errors import InvalidInput
 from ..ids import resolve, short
 from ..workspace import Workspace
 from .evidence import visit_evidence_flags
+from .visits import REVIEW_STATES
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
 PENDING = ("received", "has_issues")
@@ -45,23 +48,33 @@ def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None
     return updated
 
 
-def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> list[dict]:
-    """Visits waiting for an editor, oldest first."""
+def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> Iterator[dict]:
+    """Visits waiting for an editor, oldest first: a generator, as ``--all`` of a big case is
+    every visit. Only visits with evidence are looked at for evidence flags."""
     marks = ",".join("?" for _ in states)
-    where, params = [f"coalesce(v.review_state, 'received') in ({marks})"], list(states)
+    # An IN list, not coalesce(), so that the review_state indexes find the few waiting visits;
+    # then sorted ("+" keeps the time index from being walked through a million reviewed
+    # ones). Rows from before review states have none and are 'received': asked for only
+    # where there are such rows, as the OR would keep (case_id, review_state) from seeking.
+    # Every state wanted (--all): no condition, and the time index gives the order.
+    legacy = "received" in states and ws.db.execute(
+        "select 1 from visits where review_state is null limit 1").fetchone()
+    wanted = f"v.review_state in ({marks})" + (" or v.review_state is null" if legacy else "")
+    where, params = ([f"({wanted})"], list(states)) if set(REVIEW_STATES) - set(states) else ([], [])
+    order = "+v.visited_at, v.rowid" if where else "v.visited_at, v.rowid"
     if case:
         where.append("v.case_id = ?")
         params.append(case["id"])
-    rows = list(ws.db.query(
-        "select v.id, v.visited_at, v.store_id, v.review_state, v.outcome, v.attempt, s.name as store_name, "
-        "c.slug as case_slug, (select r.comment from reviews r where r.visit_id = v.id "
-        "order by r.at desc limit 1) as last_comment from visits v "
-        "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where "
-        + " and ".join(where) + " order by v.visited_at, v.id", params))
-    for row in rows:
+    for row in ws.db.query(
+            "select v.id, v.visited_at, v.store_id, coalesce(v.review_state, 'received') as review_state, "
+            "v.outcome, v.attempt, s.name as store_name, c.slug as case_slug, "
+            "(select r.comment from reviews r where r.visit_id = v.id order by r.at desc limit 1) as last_comment, "
+            "exists(select 1 from evidence e where e.visit_id = v.id) as has_evidence from visits v "
+            "join stores s on s.id = v.store_id join cases c on c.id = v.case_id"
+            + (" where " + " and ".join(where) if where else "") + f" order by {order}", params):
         # Evidence that may not belong to the visit (another day, another place, another visit).
-        row["flags"] = visit_evidence_flags(ws, row)
-    return rows
+        row["flags"] = visit_evidence_flags(ws, row) if row.pop("has_evidence") else []
+        yield row
 
 
 def review_counts(ws: Workspace, case: dict) -> dict:

@@ -72,10 +72,9 @@ def review_queue_cmd(ws, case_ref, all_states, as_json):
     if as_json:
         echo_json(rows)
     else:
-        for row in rows:
-            row["flags"] = "; ".join(row["flags"])
-        echo_result(short_ids(rows), columns=["id", "case_slug", "visited_at", "store_name", "outcome",
-                    "review_state", "last_comment", "flags"], empty="Nothing waiting for review.")
+        echo_result(short_ids({**row, "flags": "; ".join(row["flags"])} for row in rows),
+                    columns=["id", "case_slug", "visited_at", "store_name", "outcome", "review_state",
+                             "last_comment", "flags"], empty="Nothing waiting for review.")
 
 
 class ChecklistGroup(DefaultCommandGroup):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import shutil
 import sys
 import textwrap
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -102,14 +103,29 @@ def _fit(natural: list[int], floor: list[int], room: int) -> list[int]:
     return widths
 
 
+#: Rows a streamed table reads before it fixes its column widths.
+SIZING_ROWS = 500
+#: Lines written to the terminal at once.
+_CHUNK = 2000
+
+
 def format_table(rows: list[dict], columns: list[str] | None = None, *, width: int | None = None) -> str:
     """A plain-text table as wide as the terminal (``width``): long cells wrap onto further
     lines instead of being cut, so a store's whole name and a reviewer's whole comment show."""
-    if not rows:
-        return ""
-    columns = columns or list(rows[0].keys())
+    return "\n".join(table_lines(rows, columns, width=width))
+
+
+def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width: int | None = None,
+                sizing: int = SIZING_ROWS) -> Iterator[str]:
+    """``format_table``'s lines, one at a time: the widths come from the first ``sizing`` rows
+    (a later, longer cell wraps), so a million visits print without being held in memory."""
+    rows = iter(rows)
+    head = list(itertools.islice(rows, sizing))
+    if not head:
+        return
+    columns = columns or list(head[0].keys())
     width = width or shutil.get_terminal_size((120, 20)).columns
-    cells = [[_text(r.get(c)) for c in columns] for r in rows]
+    cells = [[_text(r.get(c)) for c in columns] for r in head]
     natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     room = width - 2 * (len(columns) - 1)
     # Keep whole words (a slug, a timestamp) where the terminal has room for them; else only
@@ -121,26 +137,60 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *, width: i
     widths = _fit(natural, floor, room)
 
     def lines_of(values: list[str]) -> list[str]:
+        if all(len(v) <= w for v, w in zip(values, widths)):  # most rows: one line, nothing to wrap
+            return ["  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()]
         wrapped = [textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
                    for v, w in zip(values, widths)]
         return ["  ".join((col[i] if i < len(col) else "").ljust(w) for col, w in zip(wrapped, widths)).rstrip()
                 for i in range(max(len(col) for col in wrapped))]
 
-    out = lines_of(columns) + ["  ".join("-" * w for w in widths)]
+    yield from lines_of(columns)
+    yield "  ".join("-" * w for w in widths)
     for row in cells:
-        out += lines_of(row)
-    return "\n".join(out)
+        yield from lines_of(row)
+    for r in rows:
+        yield from lines_of([_text(r.get(c)) for c in columns])
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    """Print lines as they come, a chunk at a time."""
+    for chunk in iter(lambda: list(itertools.islice(lines, _CHUNK)), []):
+        echo("\n".join(chunk))
 
 
 def echo_json(data: Any) -> None:
+    """JSON for scripts. A list or generator of rows is written row by row (the same text as
+    ``json.dumps(list(rows), indent=2)``), so a million rows never sit in memory at once."""
+    if isinstance(data, (dict, str, int, float)) or data is None:
+        click.echo(_json_text(data))
+        return
+    rows = iter(data)
+    first = next(rows, _NOTHING)
+    if first is _NOTHING:
+        click.echo("[]")
+        return
+    click.echo("[")
+    item = first
+    for following in itertools.chain(rows, [_NOTHING]):
+        text = textwrap.indent(_json_text(item), "  ")
+        click.echo(text + ("," if following is not _NOTHING else ""))
+        item = following
+    click.echo("]")
+
+
+_NOTHING = object()
+
+
+def _json_text(data: Any) -> str:
     # JSON escapes C0 itself; DEL and C1 get JSON's own \\u escape, so the output stays JSON.
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    click.echo(_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None = None,
                 empty: str = "Nothing to show.", title: str | None = None) -> None:
-    """One way to print every result: a table (or key/value block) for people, JSON for scripts."""
+    """One way to print every result: a table (or key/value block) for people, JSON for scripts.
+    Rows may come from a generator: they are printed as they come."""
     if as_json:
         echo_json(data)
         return
@@ -155,25 +205,24 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
             for line in lines[1:]:
                 echo(f"{'':{width}}  {line}")
         return
-    rows = list(data)
     if title:
         echo(title)
-    if not rows:
+    lines = table_lines(data, columns)
+    first = next(lines, None)
+    if first is None:
         echo(empty)
         return
-    echo(format_table(rows, columns))
+    echo_lines(itertools.chain([first], lines))
 
 
-def short_ids(rows: Iterable[dict], *keys: str) -> list[dict]:
-    """Shorten UUIDs for tables; the CLI accepts the short form back as a prefix."""
-    out = []
+def short_ids(rows: Iterable[dict], *keys: str) -> Iterator[dict]:
+    """Shorten UUIDs for tables; the CLI accepts the short form back. Rows pass one by one."""
     for r in rows:
         r = dict(r)
         for k in keys or ("id",):
             if r.get(k):
                 r[k] = short(r[k])
-        out.append(r)
-    return out
+        yield r
 
 
 class RadiusType(click.ParamType):

@@ -150,8 +150,8 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
     result.private = privacy.private_strings(ws, case, named=named, named_chains=chains)
     chains = {r[0] for r in ws.db.execute(
-        "select distinct s.chain from visits v join stores s on s.id = v.store_id "
-        "where v.case_id = ? and s.chain is not null", [case["id"]])}
+        "select distinct s.chain from stores s where s.chain is not null and s.id in "
+        "(select v.store_id from visits v where v.case_id = ?)", [case["id"]])}
     if "tips" in ws.db.table_names():
         chains |= {r[0] for r in ws.db.execute(
             "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}

@@ -15,6 +15,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..cases.protocols import get_protocol
 from ..errors import InvalidInput
@@ -26,33 +27,53 @@ TABLES = ("cases", "companies", "stores", "visits", "findings", "evidence", "pro
 LIVES_FEED_VERSION = "2.0"
 
 
-def case_tables(ws: Workspace, case: dict) -> dict[str, list[dict]]:
+def case_tables(ws: Workspace, case: dict) -> dict[str, Iterator[dict]]:
     """Every row of a case, table by table: the case, its stores (in its frame or visited),
-    visits, and what hangs off them."""
+    visits, and what hangs off them. Each table is a generator: a case of a million visits is
+    written row by row, never held."""
     cid = [case["id"]]
     by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
     of_case = ("(select store_id from case_stores where case_id = ?) "
                "or id in (select store_id from visits where case_id = ?)")
     return {
-        "cases": [ws.get("cases", case["id"])],
+        "cases": iter([ws.get("cases", case["id"])]),
         # The companies whose contact points the case tested (a customer-service case).
-        "companies": list(ws.db.query(
+        "companies": ws.db.query(
             f"select * from companies where id in (select company_id from stores where id in {of_case}) "
-            "order by name, id", cid * 2)),
-        "stores": list(ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2)),
-        "visits": list(ws.db.query("select * from visits where case_id = ? order by visited_at, id", cid)),
-        "findings": list(ws.db.query(f"select * from findings {by_visit}", cid)),
-        "evidence": list(ws.db.query(f"select * from evidence {by_visit}", cid)),
-        "promises": list(ws.db.query(f"select * from promises {by_visit}", cid)),
-        "replies": list(ws.db.query("select * from replies where case_id = ? order by store_id, id", cid)),
+            "order by name, id", cid * 2),
+        "stores": ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2),
+        "visits": ws.db.query("select * from visits where case_id = ? order by visited_at, rowid", cid),
+        "findings": ws.db.query(f"select * from findings {by_visit}", cid),
+        "evidence": ws.db.query(f"select * from evidence {by_visit}", cid),
+        "promises": ws.db.query(f"select * from promises {by_visit}", cid),
+        "replies": ws.db.query("select * from replies where case_id = ? order by store_id, id", cid),
     }
 
 
-def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
+def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
+    """Rows as they come; returns how many."""
+    count = 0
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.DictWriter(fp, fieldnames=header, lineterminator="\r\n", extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def _write_json(path: Path, rows: Iterable[dict]) -> int:
+    """A JSON array written row by row, as ``json.dumps(list(rows), indent=2)`` would write
+    it; returns how many rows."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as fp:
+        fp.write("[")
+        for row in rows:
+            item = json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            fp.write(("," if count else "") + "\n  " + item)
+            count += 1
+        fp.write("\n]\n" if count else "]\n")
+    return count
 
 
 def export_case(ws: Workspace, case: dict, fmt: str, out: Path | str) -> dict:
@@ -70,13 +91,12 @@ def export_case(ws: Workspace, case: dict, fmt: str, out: Path | str) -> dict:
     for table, rows in case_tables(ws, case).items():
         if fmt == "csv":
             path = out / f"{table}.csv"
-            _write_csv(path, ws.columns(table), rows)
+            files[path.name] = _write_csv(path, ws.columns(table), rows)
         else:
             path = out / f"{table}.json"
             if table == "visits":  # answers are JSON text in the database; give them as objects
-                rows = [{**r, "answers": json.loads(r["answers"] or "{}")} for r in rows]
-            path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        files[path.name] = len(rows)
+                rows = ({**r, "answers": json.loads(r["answers"] or "{}")} for r in rows)
+            files[path.name] = _write_json(path, rows)
     return {"case": case["slug"], "format": fmt, "out": str(out), "files": files}
 
 
@@ -92,32 +112,25 @@ def lives_business_id(store: dict) -> str:
     return store["external_id"] if store["source"] == lives.SOURCE and store["external_id"] else store["id"]
 
 
-def public_tables(ws: Workspace, case: dict, *, override: str | None = None) -> dict[str, list[dict]]:
-    """``case_tables`` as the publication policy allows them out: approved undercover visits
-    and their findings only, every store that may not be named as its pseudonym with no
-    address, coordinates or contact. Passes the pre-publication gate first."""
-    from ..disclosure import PUBLIC, gate, naming, visit_condition
-    from ..disclosure.naming import public_store_id
-
-    gate.require_publishable(ws, case, override=override)
-    names = naming(ws, case)
-    cond, params = visit_condition(PUBLIC)
-    visits = list(ws.db.query(f"select v.* from visits v where v.case_id = ? and {cond} order by v.visited_at, v.id",
-                              [case["id"], *params]))
-    ids = {v["id"] for v in visits}
-    tables = case_tables(ws, case)
-    stores = []
-    for s in tables["stores"]:
-        if not any(v["store_id"] == s["id"] for v in visits):
-            continue
-        if not names.store_named(s["id"]):
-            pid = public_store_id(case, s["id"])
-            s = {**{k: None for k in s}, "id": s["id"], "name": pid, "external_id": pid, "source": None,
-                 "city": s["city"], "district": s["district"]}
-        stores.append(s)
-    return {"cases": tables["cases"], "stores": stores,
-            "visits": [{**v, "notes": None, "observer": None, "tester_id": None, "tester_age": None} for v in visits],
-            "findings": [f for f in tables["findings"] if f["visit_id"] in ids]}
+def _visits_with_findings(ws: Workspace, case: dict, cond: str, params: list) -> Iterator[tuple[dict, list[dict]]]:
+    """Each visit of the case that ``cond`` lets through, by time, with its findings in the
+    order they were written: one pass over (case_id, visited_at) and the findings' visit
+    index, grouped as it goes."""
+    columns = [c for c in ws.columns("findings")]
+    sql = (f"select v.*, {', '.join(f'f.[{c}] as [f_{c}]' for c in columns)} from visits v "
+           f"left join findings f on f.visit_id = v.id where v.case_id = ? and {cond} "
+           "order by v.visited_at, v.rowid, f.rowid")
+    visit, found = None, []
+    for row in ws.db.query(sql, [case["id"], *params]):
+        if visit is None or row["id"] != visit["id"]:
+            if visit is not None:
+                yield visit, found
+            visit = {k: v for k, v in row.items() if not k.startswith("f_")}
+            found = []
+        if row["f_id"] is not None:
+            found.append({c: row[f"f_{c}"] for c in columns})
+    if visit is not None:
+        yield visit, found
 
 
 def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, override: str | None = None) -> dict:
@@ -126,72 +139,104 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
     as its violations. Attempts that could not be made are not inspections and are left out.
     Undercover visits are written as inspections of type 'undercover' with no score.
 
-    Internal unless ``public``: then only what the publication policy lets out
-    (``public_tables``), for an open-data portal."""
+    Internal unless ``public``: then only what the publication policy lets out, for an
+    open-data portal: approved undercover visits and their findings only, every store that
+    may not be named as its pseudonym with no address, coordinates or contact (the gate
+    passed first). Visits and findings are written as they are read (a million visits)."""
     out.mkdir(parents=True, exist_ok=True)
-    tables = public_tables(ws, case, override=override) if public else case_tables(ws, case)
-    stores = {s["id"]: s for s in tables["stores"]}
-    findings: dict[str, list[dict]] = {}
-    for f in tables["findings"]:
-        findings.setdefault(f["visit_id"], []).append(f)
-    inspections, violations, skipped = [], [], 0
+    if public:
+        from ..disclosure import PUBLIC, gate, naming, visit_condition
+        from ..disclosure.naming import public_store_id
+
+        gate.require_publishable(ws, case, override=override)
+        names = naming(ws, case)
+        cond, params = visit_condition(PUBLIC)
+    else:
+        cond, params = "1", []
+    stores = {s["id"]: s for s in case_tables(ws, case)["stores"]}
+    if public:
+        shown = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
+                                             [case["id"], *params])}
+        for sid, s in list(stores.items()):
+            if sid not in shown:
+                del stores[sid]
+            elif not names.store_named(sid):
+                pid = public_store_id(case, sid)
+                stores[sid] = {**{k: None for k in s}, "id": sid, "name": pid, "external_id": pid, "source": None,
+                               "city": s["city"], "district": s["district"]}
     titles: dict[str, str] = {}
-    for v in tables["visits"]:
-        if v["outcome"] == "not_completed":
-            skipped += 1
-            continue
-        store = stores[v["store_id"]]
-        bid = lives_business_id(store)
-        day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
-        answers = json.loads(v["answers"] or "{}")
-        if v["protocol"] == lives.PROTOCOL:
-            # One row per inspection row of the day, blank scores in their places; none for a
-            # day that had violations only (inspection_rows 0).
-            listed = [s.strip() for s in str(answers["scores"]).split(",")] if answers.get("scores") else None
-            rows = int(answers.get("inspection_rows", len(listed) if listed else 1))
-            scores = (listed or [_num(answers.get("score"))] * min(rows, 1))[:rows]
-            scores += [""] * (rows - len(scores))
-            kinds = lives.row_texts(answers.get("inspection_type") or "", len(scores))
-            texts = lives.row_texts(answers.get("description") or "", len(scores))
-        else:
-            if v["protocol"] not in titles:
-                try:
-                    titles[v["protocol"]] = get_protocol(v["protocol"], ws.root).title
-                except Exception:
-                    titles[v["protocol"]] = v["protocol"]
-            scores = [""]
-            kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
-        for score, kind, text in zip(scores, kinds, texts):
-            inspections.append({"business_id": bid, "score": score, "date": day,
-                                "type": kind, "description": text})
-        for f in findings.get(v["id"], []):  # in the order they were written
-            violations.append({"business_id": bid, "date": day, "code": f["code"] or "",
-                               "description": f["description"] if f["source"] == lives.SOURCE
-                               else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
-                               "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")})
+    counts = {"inspections": 0, "violations": 0, "skipped": 0}
+    # risk_category only when the findings carry one (a feed like San Francisco's): a feed
+    # without it (Lexington's) comes back with the columns it had.
+    risky = ws.db.execute(
+        f"select 1 from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
+        "and f.source = ? and f.severity in ('high', 'low') limit 1", [case["id"], *params, lives.SOURCE]).fetchone()
+
+    def rows():
+        for v, found in _visits_with_findings(ws, case, cond, params):
+            if v["outcome"] == "not_completed":
+                counts["skipped"] += 1
+                continue
+            bid = lives_business_id(stores[v["store_id"]])
+            day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
+            answers = json.loads(v["answers"] or "{}")
+            if v["protocol"] == lives.PROTOCOL:
+                # One row per inspection row of the day, blank scores in their places; none for
+                # a day that had violations only (inspection_rows 0).
+                listed = [s.strip() for s in str(answers["scores"]).split(",")] if answers.get("scores") else None
+                n = int(answers.get("inspection_rows", len(listed) if listed else 1))
+                scores = (listed or [_num(answers.get("score"))] * min(n, 1))[:n]
+                scores += [""] * (n - len(scores))
+                kinds = lives.row_texts(answers.get("inspection_type") or "", len(scores))
+                texts = lives.row_texts(answers.get("description") or "", len(scores))
+            else:
+                if v["protocol"] not in titles:
+                    try:
+                        titles[v["protocol"]] = get_protocol(v["protocol"], ws.root).title
+                    except Exception:
+                        titles[v["protocol"]] = v["protocol"]
+                scores = [""]
+                kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
+            inspections = [{"business_id": bid, "score": score, "date": day, "type": kind, "description": text}
+                           for score, kind, text in zip(scores, kinds, texts)]
+            violations = [{"business_id": bid, "date": day, "code": f["code"] or "",
+                           "description": f["description"] if f["source"] == lives.SOURCE
+                           else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
+                           "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")}
+                          for f in found]  # in the order they were written
+            yield inspections, violations
+
     businesses = [{
         "business_id": lives_business_id(s), "name": s["name"], "address": s["address"] or "",
         "city": s["city"] or "", "state": s["state"] or "", "postal_code": s["postcode"] or "",
         "latitude": "" if s["lat"] is None else repr(s["lat"]),
         "longitude": "" if s["lon"] is None else repr(s["lon"]),
         "phone_number": s["contact"] or "",
-    } for s in tables["stores"]]
+    } for s in stores.values()]
     _write_csv(out / "businesses.csv", ["business_id", "name", "address", "city", "state", "postal_code",
                                         "latitude", "longitude", "phone_number"], businesses)
-    _write_csv(out / "inspections.csv", ["business_id", "score", "date", "type", "description"], inspections)
-    # risk_category only when the findings carry one (a feed like San Francisco's): a feed
-    # without it (Lexington's) comes back with the columns it had.
-    risky = any(f["severity"] in ("high", "low") for f in tables["findings"] if f["source"] == lives.SOURCE)
-    _write_csv(out / "violations.csv", ["business_id", "date", "code", "description"]
-               + (["risk_category"] if risky else []), violations)
+    with open(out / "inspections.csv", "w", newline="", encoding="utf-8") as ins, \
+            open(out / "violations.csv", "w", newline="", encoding="utf-8") as vio:
+        ins_writer = csv.DictWriter(ins, fieldnames=["business_id", "score", "date", "type", "description"],
+                                    lineterminator="\r\n")
+        vio_writer = csv.DictWriter(vio, fieldnames=["business_id", "date", "code", "description"]
+                                    + (["risk_category"] if risky else []), lineterminator="\r\n",
+                                    extrasaction="ignore")
+        ins_writer.writeheader()
+        vio_writer.writeheader()
+        for inspections, violations in rows():
+            ins_writer.writerows(inspections)
+            vio_writer.writerows(violations)
+            counts["inspections"] += len(inspections)
+            counts["violations"] += len(violations)
     feed = {"feed_date": date.today().strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}
     _write_csv(out / "feed_info.csv", list(feed), [feed])
     return {"case": case["slug"], "format": "lives", "out": str(out), "public": public,
-            "files": {"businesses.csv": len(businesses), "inspections.csv": len(inspections),
-                      "violations.csv": len(violations), "feed_info.csv": 1},
-            "visits_left_out": skipped}
+            "files": {"businesses.csv": len(businesses), "inspections.csv": counts["inspections"],
+                      "violations.csv": counts["violations"], "feed_info.csv": 1},
+            "visits_left_out": counts["skipped"]}
 
 
-__all__ = ["export_case", "export_lives", "case_tables", "public_tables", "FORMATS", "TABLES"]
+__all__ = ["export_case", "export_lives", "case_tables", "FORMATS", "TABLES"]

@@ -1,0 +1,89 @@
+"""The queries behind the commands a reporter runs on a big case read indexes, not tables.
+
+Each test records the SQL a command really runs (sqlite3's trace callback) and asks SQLite for
+its plan. Workspaces have no ANALYZE statistics, at 4 visits as at a million, so the plans
+here are the plans a million-visit case gets (bench/commands_bench.py times them there).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from investigate.cases.review import review_queue
+from investigate.cases.visits import list_visits
+from investigate.disclosure.gate import checklist
+from investigate.fieldwork import completion, rounds_summary
+
+
+@contextmanager
+def statements(ws):
+    seen: list[str] = []
+    ws.db.conn.set_trace_callback(seen.append)
+    try:
+        yield seen
+    finally:
+        ws.db.conn.set_trace_callback(None)
+
+
+def plans(ws, seen: list[str], table: str) -> list[str]:
+    """The plan of every SELECT that reads ``table``, one string per statement. Traced SQL has
+    its parameters filled in, so it can be explained as it stands."""
+    out = []
+    for sql in seen:
+        if not sql.lstrip().lower().startswith(("select", "with")) or f"from {table}" not in sql.lower():
+            continue
+        out.append(" | ".join(r[3] for r in ws.db.execute("explain query plan " + sql)))
+    return out
+
+
+def full_scans(plan: str, table: str, alias: str) -> list[str]:
+    """Steps that read every row of the table itself (an index scan is not one)."""
+    return [step for step in plan.split(" | ")
+            if step.strip() in (f"SCAN {table}", f"SCAN {alias}")]
+
+
+@pytest.mark.parametrize("filters", [{}, {"case": True}])
+def test_paged_lists_read_an_index_in_order(workspace, tobacco_case, filters):
+    case = tobacco_case["case"] if filters.get("case") else None
+    with statements(workspace) as seen:
+        rows = list(list_visits(workspace, case=case, limit=20))
+    assert rows  # the query ran and returned the visits
+    (plan,) = plans(workspace, seen, "visits")
+    assert "TEMP B-TREE" not in plan, plan  # no sort of every visit before the limit
+    assert not full_scans(plan, "visits", "v"), plan
+    assert "idx_visits_case_id_visited_at" in plan if case else "idx_visits_visited_at" in plan
+
+
+@pytest.mark.parametrize("filters", [{}, {"case": True}])
+def test_the_review_queue_seeks_waiting_visits_by_their_state(workspace, tobacco_case, filters):
+    case = tobacco_case["case"] if filters.get("case") else None
+    with statements(workspace) as seen:
+        waiting = list(review_queue(workspace, case=case))
+    assert waiting  # the fixture's visits are all waiting
+    # The queue's own query (its visits are "v"), not the check for rows without a state.
+    (plan,) = [p for p in plans(workspace, seen, "visits") if any(s.split(" ")[1:2] == ["v"] for s in p.split(" | "))]
+    assert not full_scans(plan, "visits", "v"), plan
+    wanted = ("idx_visits_case_id_review_state (case_id=? AND review_state=?)" if case
+              else "idx_visits_review_state (review_state=?)")
+    assert f"SEARCH v USING INDEX {wanted}" in plan, plan
+
+
+def test_completion_and_rounds_read_only_the_rates_index(workspace, tobacco_case):
+    case = tobacco_case["case"]
+    with statements(workspace) as seen:
+        completion(workspace, case)
+        rounds_summary(workspace, case)
+    grouped = [p for p in plans(workspace, seen, "visits") if "idx_visits_rates" in p]
+    assert len(grouped) == 2, plans(workspace, seen, "visits")
+    assert all("COVERING INDEX idx_visits_rates" in p for p in grouped), grouped
+
+
+def test_the_checklist_never_scans_the_visits_or_findings_tables(workspace, tobacco_case):
+    with statements(workspace) as seen:
+        checklist(workspace, tobacco_case["case"])
+    for table, alias in (("visits", "v"), ("findings", "f")):
+        for plan in plans(workspace, seen, table):
+            assert not full_scans(plan, table, alias), plan
+            assert not full_scans(plan, table, "w"), plan
