@@ -74,3 +74,17 @@ def test_a_canned_query_offers_the_cases_to_choose_from(server, tmp_path):
     dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", f"{server}/investigate/rate_by_chain").stdout
     assert '<datalist id="investigate-cases"><option value="tobacco-nk" label="Tobacco sales to minors, Neukölln">' in dom
     assert re.search(r'<input[^>]*name="case"[^>]*list="investigate-cases"', dom)
+
+
+def test_the_editors_map_colours_pins_by_outcome_with_a_legend(server, tmp_path):
+    """datasette-cluster-map draws plain pins; our script (served by the editors' instance, no CDN)
+    gives each pin and cluster its outcome's colour and mark and adds a legend, once the map's
+    scripts have run in a real browser."""
+    url = f"{server}/investigate/store_map?case=tobacco-nk&_size=max"
+    dom = chromium(tmp_path, "--virtual-time-budget=8000", "--dump-dom", url).stdout
+    assert "investigate-legend" in dom
+    drawn = set(re.findall(r'class="investigate-(?:pin|cluster) (violation|compliant|inconclusive|not_completed)', dom))
+    assert "violation" in drawn, dom[-3000:]
+    shot = tmp_path / "map.png"
+    chromium(tmp_path, "--virtual-time-budget=8000", f"--screenshot={shot}", url)
+    assert shot.exists() and shot.stat().st_size > 10_000

@@ -94,6 +94,27 @@ def test_canned_rate_by_chain_equals_stats(editors, workspace):
         assert got["ci_high"] == pytest.approx(expected["ci_high"], abs=1e-4)
 
 
+def test_visit_tallies_follow_every_insert_update_and_delete(workspace, tobacco_case):
+    """The rate query reads visit_tallies: the triggers must keep it equal to counting the visits."""
+    from investigate.cases.review import review_visit
+
+    def tallies():
+        return sorted(tuple(r) for r in workspace.db.execute("select * from visit_tallies"))
+
+    def counted():
+        return sorted(tuple(r) for r in workspace.db.execute(
+            "select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), count(*) from visits "
+            "group by 1, 2, 3, 4, 5"))
+
+    visits = tobacco_case["visits"]
+    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits)
+    review_visit(workspace, visits[0], "approve")
+    review_visit(workspace, visits[1], "reject", comment="blurred photo")
+    workspace.update("visits", visits[2]["id"], {"outcome": "inconclusive"}, reason="test")
+    workspace.delete("visits", visits[3]["id"], reason="test")
+    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits) - 1
+
+
 def test_other_canned_queries_run(editors):
     for name in ("stores_sold_more_than_once", "overdue_promises", "open_reply_deadlines",
                  "visits_per_tester_per_week"):
@@ -103,9 +124,11 @@ def test_other_canned_queries_run(editors):
     assert sum(r["visits"] for r in weekly) == 4
 
 
-def test_visits_table_has_facets_and_shows_store_names(editors):
-    data = get(editors["ds"], "/investigate/visits.json?_labels=on&_shape=objects").json()
-    assert {"outcome", "protocol", "case_id"} <= set(data["facet_results"])
+def test_visits_table_facets_on_request_and_shows_store_names(editors):
+    # No default facet on the largest table: each would count every visit on every page load.
+    assert not get(editors["ds"], "/investigate/visits.json").json()["facet_results"]
+    data = get(editors["ds"], "/investigate/visits.json?_labels=on&_shape=objects&_facet=outcome").json()
+    assert {r["value"] for r in data["facet_results"]["outcome"]["results"]} >= {"violation", "compliant"}
     labels = {row["store_id"]["label"] for row in data["rows"]}
     assert "Späti Eins" in labels
 
@@ -305,3 +328,69 @@ def test_a_visit_page_shows_its_business_reply(editors, workspace):
     html = get(editors["ds"], f"/investigate/visits/{editors['visit']['id']}").text
     assert "The business&#39;s reply" in html or "The business's reply" in html
     assert "Wir bedauern den Vorfall." in html
+
+
+def test_public_visits_pages_and_facets_read_indexes_and_never_sort(workspace, tobacco_case, tmp_path):
+    """What keeps the public pages fast at a million visits, checked on the SQL Datasette really
+    runs (its trace) with EXPLAIN QUERY PLAN: the visits page, a case's and an outcome's visits
+    and the next page read an index or the rowid order and never sort; a facet counts a covering
+    index; no count(*) of the whole table (the inspect file has it)."""
+    import shutil
+    import sqlite3
+
+    from investigate.cases.review import review_visit
+
+    for v in tobacco_case["visits"]:
+        review_visit(workspace, v, "approve")
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="nobody asked yet")
+    ds = public_datasette(out, trace_debug=True)
+    # The plans a million visits get: on four, ANALYZE's statistics tell the planner that
+    # sorting is free. Without statistics it plans as for a large table, as it does with the
+    # statistics publish writes for a million visits (bench/datasette_bench.py).
+    shutil.copy(out / "public.db", tmp_path / "plans.db")
+    db = sqlite3.connect(tmp_path / "plans.db")
+    db.execute("delete from sqlite_stat1")
+    db.commit()
+    db.close()
+    db = sqlite3.connect(tmp_path / "plans.db")
+    checked = 0
+    for path in ("/public/visits.json", "/public/visits.json?_facet=outcome",
+                 "/public/visits.json?case_slug=tobacco-nk&_facet=outcome",
+                 "/public/visits.json?outcome=violation", "/public/visits.json?_next=2"):
+        response = get(ds, path + ("&" if "?" in path else "?") + "_trace=1")
+        assert response.status_code == 200, response.text
+        for trace in response.json()["_trace"]["traces"]:
+            sql = trace["sql"]
+            if not re.search(r"\bfrom visits\b", sql):
+                continue
+            assert sql.strip().lower() != "select count(*) from visits", "the count comes from the inspect file"
+            plan = [row[3] for row in db.execute("explain query plan " + sql, trace["params"] or {})]
+            if "count(*) as count" in sql:
+                # A facet counts one covering index in its order; only its few groups are sorted.
+                assert any("COVERING INDEX" in step for step in plan), (path, sql, plan)
+                assert not any("TEMP B-TREE FOR GROUP BY" in step for step in plan), (path, sql, plan)
+                continue
+            assert not any("TEMP B-TREE" in step for step in plan), (path, sql, plan)
+            for step in plan:
+                # The table itself is read only in rowid order, for one page.
+                if step.startswith("SCAN visits") and "INDEX" not in step:
+                    assert re.search(r"order by \[?id\]? limit \d+$", sql.strip()), (path, sql, plan)
+            checked += 1
+    assert checked >= 6  # pages and facets of each path above
+
+
+def test_the_editors_map_gets_the_outcome_pins_script_and_the_instance_serves_it(editors, workspace, tmp_path):
+    """Pins by outcome on the map of any table or query with an outcome and coordinates: our own
+    script, served by the editors' instance itself (no CDN), and nowhere else."""
+    page = get(editors["ds"], "/investigate/store_map?case=tobacco-nk").text
+    src = re.search(r'<script type="module" src="([^"]*outcome-pins\.js)"', page)
+    assert src and "datasette-cluster-map.js" in page
+    script = get(editors["ds"], src.group(1))
+    assert script.status_code == 200 and "investigate-pin" in script.text and "L.Marker.include" in script.text
+    rows = get(editors["ds"], "/investigate/store_map.json?case=tobacco-nk&_shape=array").json()
+    assert rows and {"lat", "lon", "outcome"} <= set(rows[0]) and "violation" in {r["outcome"] for r in rows}
+    assert "outcome-pins" not in get(editors["ds"], "/investigate/visits").text  # no coordinates there
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="test")
+    assert "outcome-pins" not in get(public_datasette(out), "/public/stores").text

@@ -231,15 +231,3 @@ def test_the_public_story_still_tells_the_story(published):
     assert "A customer from Mitte complained about Company A" in text
     assert "[…] paid after our enquiry" in text
 
-
-def test_the_public_copy_has_indexes_for_its_pages(published):
-    """A million public visits page fast: facets and case filters read an index, not the table."""
-    import sqlite3
-
-    _, out, _ = published
-    db = sqlite3.connect(out / "public.db")
-    plan = " ".join(r[3] for r in db.execute("explain query plan select outcome, count(*) from visits group by outcome"))
-    assert "COVERING INDEX visits_outcome" in plan
-    plan = " ".join(r[3] for r in db.execute(
-        "explain query plan select * from visits where case_slug = 'leak' order by visit_date limit 50"))
-    assert "INDEX visits_case_date" in plan and "TEMP B-TREE" not in plan

@@ -8,6 +8,7 @@ column of the schema is described, so a forgotten one fails the suite).
 from __future__ import annotations
 
 from .. import disclosure
+from ..cases.protocols import OUTCOMES
 from ..disclosure import WORKING
 from ..reports.i18n import translations
 from ..workspace import Workspace
@@ -159,6 +160,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "The content hash.", "key": "Protocol key.", "version": "Version number declared in the file.",
         "content_hash": "SHA-256 of the protocol's content (canonical JSON, without translations).",
         "text": "The protocol's TOML text (when it was first used is in the audit log)."}),
+    "visit_tallies": ("Visits counted per case, kind, store, outcome and review state, kept by triggers: what the "
+                      "rate query reads instead of every visit. Derived from visits.", {
+        "case_id": "Case.", "kind": "undercover or official.", "store_id": "Store.", "outcome": "Outcome.",
+        "review_state": "Review state (received when none).", "visits": "Visits with these values."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
@@ -192,14 +197,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "story_sources",
-          "workspace_meta", "foreign_audit"}
+          "workspace_meta", "foreign_audit", "visit_tallies"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
           "companies": "name", "story_events": "what", "story_documents": "sha256"}
 FACETS = {
-    # Chain and district live on stores (facet there, or use the rate canned query); attempt and
-    # round are a click away. Each default facet costs a scan of a large table.
-    "visits": ["case_id", "protocol", "outcome", "review_state"],
+    # None on visits: a default facet counts every row of the largest table through an index on
+    # every page load (some 70 ms each at a million visits), and Datasette counts a default facet
+    # twice when it is also asked for. Each is a click away ("Facet by this"); the case page
+    # shows outcomes and review states, the rate query the figures.
+    "visits": [],
     "stores": ["chain", "district", "channel"],
     "findings": ["code", "severity"],
     "cases": ["status", "protocol"],
@@ -218,11 +225,13 @@ _WORKING = disclosure.visit_sql(WORKING)
 
 RATE_BY_CHAIN = f"""
 with per_store as (
-  -- counted per store over idx_visits_rates, then joined to the stores: as investigate.stats does
-  select v.store_id, count(*) as visits, sum(v.outcome = 'violation') as violations,
-    sum(v.outcome in ('violation', 'compliant')) as eligible,
-    sum(coalesce(v.review_state, 'received') != 'approved') as provisional
-  from visits v
+  -- from visit_tallies, the visits counted per store, outcome and review state by triggers
+  -- (schema.visit_tallies): tens of thousands of rows for a million visits, under the same
+  -- condition as investigate.stats
+  select v.store_id, sum(v.visits) as visits, sum(v.visits * (v.outcome = 'violation')) as violations,
+    sum(v.visits * (v.outcome in ('violation', 'compliant'))) as eligible,
+    sum(v.visits * (v.review_state != 'approved')) as provisional
+  from visit_tallies v
   where v.case_id = (select id from cases where slug = :case) and {_WORKING}
   group by v.store_id
 )
@@ -236,6 +245,17 @@ select coalesce(s.chain, '(independent)') as chain,
   sum(p.provisional) as provisional
 from per_store p join stores s on s.id = p.store_id
 group by 1 order by 1
+"""
+
+# The report's map order (reports/gather.py): a store shows the worst outcome of its visits.
+_WORST_OUTCOME = "case " + " ".join(f"when sum(v.outcome = '{o}') > 0 then '{o}'" for o in OUTCOMES) + \
+    " else 'not_completed' end"
+STORE_MAP = f"""
+select s.id as store_id, s.name, s.chain, s.address, s.lat, s.lon, count(*) as visits,
+  sum(v.outcome = 'violation') as violations, {_WORST_OUTCOME} as outcome
+from visits v join stores s on s.id = v.store_id
+where v.case_id = (select id from cases where slug = :case) and {_WORKING} and s.lat is not null and s.lon is not null
+group by s.id order by violations desc, s.name
 """
 
 SERVICE_SCORED = """
@@ -288,6 +308,10 @@ CANNED = {
                       "description": "Numbers from investigate.stats over the policy's working scope: rejected "
                                      "visits never count; 'provisional' counts visits not yet approved. "
                                      "Inconclusive visits and attempts not made are not in the denominator."},
+    "store_map": {"title": "A case's stores on the map, by their worst outcome", "sql": STORE_MAP,
+                  "description": "One pin per store with coordinates, coloured by the worst outcome of its visits "
+                                 "in the policy's working scope (violation, inconclusive, compliant, not completed), "
+                                 "as the report's map draws them."},
     "stores_sold_more_than_once": {"title": "Stores that sold more than once", "sql": f"""
 select s.name, s.chain, s.address, count(*) as sales, group_concat(substr(v.visited_at, 1, 10), ', ') as dates
 from visits v join stores s on s.id = v.store_id
@@ -445,7 +469,9 @@ def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public"
     tables = {name: {"description": d, "columns": cols} for name, (d, cols) in PUBLIC_TABLES.items()}
     tables["stores"]["label_column"] = "label"
     tables["cases"]["label_column"] = "title"
-    tables["visits"]["facets"] = ["case_slug", "outcome", "round"]
+    # Each default facet counts a million visits through an index per page load: round is a
+    # click away, and the rates table has the figures by round.
+    tables["visits"]["facets"] = ["case_slug", "outcome"]
     tables["findings"]["facets"] = ["code", "severity"]
     method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
     # The landing text in the cases' language (the workspace's when they differ).

@@ -20,6 +20,8 @@ from ..ids import short
 from .. import stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
+# Our own scripts (the map's outcome pins), which Datasette serves from templates/datasette/static.
+STATIC_MOUNT = "investigate-static"
 SHA256_ROUTE = r"^/-/evidence/(?P<sha256>[0-9a-f]{64})$"
 
 
@@ -164,6 +166,17 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "answers":
         return Markup("<br>".join(escape(line) for line in str(value).split("\n")))
     return None
+
+
+@hookimpl
+def extra_js_urls(columns, view_name, datasette):
+    # The editors' map (datasette-cluster-map) with pins by outcome, on any table or query whose
+    # rows have an outcome and the coordinates the map reads.
+    map_config = datasette.plugin_config("datasette-cluster-map") or {}
+    needed = {"outcome", map_config.get("latitude_column", "lat"), map_config.get("longitude_column", "lon")}
+    if _workspace_root(datasette) is None or view_name not in ("table", "query") or not needed <= set(columns or ()):
+        return []
+    return [{"url": datasette.urls.path(f"/{STATIC_MOUNT}/outcome-pins.js"), "module": True}]
 
 
 @hookimpl

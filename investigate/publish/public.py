@@ -117,13 +117,21 @@ create table complaint_stories (
 """
 
 
+# Visits are inserted in time order, case by case, so their rowid order is the order a reader
+# pages through. A page filtered by a case or an outcome keeps that order from the one-column
+# index (its entries end in the rowid) without sorting; a facet counts a covering index: the
+# outcome facet of a case's visits reads (case_slug, outcome), the case facet of an outcome's
+# (outcome, case_slug).
 PUBLIC_INDEXES = """
-create index visits_case_date on visits (case_slug, visit_date);
+create index visits_case on visits (case_slug);
 create index visits_outcome on visits (outcome);
+create index visits_case_outcome on visits (case_slug, outcome);
+create index visits_outcome_case on visits (outcome, case_slug);
 create index visits_store on visits (store_id);
 create index findings_visit on findings (visit_id);
 create index findings_store on findings (store_id);
 create index findings_code on findings (code);
+create index findings_severity on findings (severity);
 create index stores_case on stores (case_slug);
 create index rates_case_grouping on rates (case_slug, grouping);
 create index evidence_visit on evidence_hashes (visit_id);

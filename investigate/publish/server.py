@@ -70,18 +70,20 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
     settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
                 "default_page_size": 50, "suggest_facets": False}
     return Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
-                     template_dir=str(templates_dir()), cors=False)
+                     template_dir=str(templates_dir()), cors=False,
+                     static_mounts=[(plugin.STATIC_MOUNT, str(templates_dir() / "static"))])
 
 
-def public_datasette(out_dir: Path):
-    """The public copy, immutable, with its inspected counts and metadata."""
+def public_datasette(out_dir: Path, **settings):
+    """The public copy, immutable, with its inspected counts and metadata. ``settings`` add to
+    or override Datasette's (tests turn on ``trace_debug``)."""
     from datasette.app import Datasette
 
     out_dir = Path(out_dir)
     metadata = json.loads((out_dir / "metadata.json").read_text(encoding="utf-8"))
     inspect = json.loads((out_dir / "inspect-data.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(out_dir / "public.db")], metadata=metadata, inspect_data=inspect,
-                     settings={"allow_download": True, "suggest_facets": False})
+                     settings={"allow_download": True, "suggest_facets": False, **settings})
 
 
 def run(datasette, host: str, port: int) -> None:

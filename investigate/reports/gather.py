@@ -18,7 +18,7 @@ from datetime import datetime
 from .. import disclosure, stats
 from ..cases import editorial
 from ..cases.cases import case_text
-from ..cases.protocols import SEVERITIES, get_protocol
+from ..cases.protocols import OUTCOMES, SEVERITIES, get_protocol
 from ..disclosure import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..disclosure.counting import approved_only
 from ..fieldwork import completion, rounds_summary
@@ -184,7 +184,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                 official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
 
     # One numbered marker per store, coloured by its worst outcome; the key table names it.
-    worst = ("violation", "inconclusive", "compliant", "not_completed")
+    worst = (*OUTCOMES, "not_completed")
     shops: dict[str, dict] = {}
     for v in visits:
         if (public and v["store_id"] not in named) or v["lat"] is None or v["lon"] is None:
