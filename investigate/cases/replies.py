@@ -18,6 +18,7 @@ case's region (the ``holidays`` package) — unless a reason for a shorter one i
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
@@ -212,8 +213,8 @@ def window_closed(row: dict, on: datetime) -> bool:
     return bool(row["answered_at"]) or datetime.fromisoformat(row["deadline"]) <= on
 
 
-def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
-                  approved_only: bool = True) -> dict[str, str]:
+def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, approved_only: bool = True,
+                  visited: dict[str, bool] | None = None) -> dict[str, str]:
     """store_id → why it may or may not be named, for every store of the case with a visit
     that could be published or a reply request:
 
@@ -222,6 +223,8 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
     - ``window_open``: asked, no request's window closed yet;
     - ``not_covered``: a finding to be published was not put to it by a closed request
       (approved or changed after the request, or the covering window is still open).
+
+    ``visited`` is ``visited_stores``' answer when the caller has it already.
     """
     on = on or ws.now()
     requests = list(ws.db.query("select id, store_id, deadline, answered_at from replies where case_id = ?",
@@ -236,13 +239,13 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
     # Only the stores, and the findings as they come: a case of a million visits is read
     # through the covering index, not held as a million rows.
     cond, params = visit_filter(approved_only=approved_only)
-    visited = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
-                                           [case["id"], *params])}
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
     findings = ws.db.query(
-        f"select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id "
+        f"select f.*, v.store_id, v.visited_at from findings f cross join visits v on v.id = f.visit_id "
         f"where v.case_id = ? and {cond}", [case["id"], *params]) if closed else ()
     status = {}
-    for store_id in visited | asked:
+    for store_id in set(visited) | asked:
         if store_id not in asked:
             status[store_id] = "not_asked"
         elif store_id not in closed.values():
@@ -263,19 +266,27 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None,
     return status
 
 
-def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True) -> set[str]:
+def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
+    """store_id → whether every visit of it that could be published was compliant: the stores
+    of the case in one pass over the rates index, shared by the naming passes."""
+    cond, params = visit_filter(approved_only=approved_only)
+    return {store_id: not not_compliant for store_id, not_compliant in ws.db.execute(
+        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null)
+            from visits v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
+
+
+def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
+                       visited: dict[str, bool] | None = None) -> set[str]:
     """Stores whose every visit that could be published was compliant, with no finding
     (observations included): there is nothing to put to them."""
-    cond, params = visit_filter(approved_only=approved_only)
-    # Two passes over indexes rather than a subquery per store: without ANALYZE statistics
-    # SQLite ran that subquery as a scan of every finding, per store (minutes at 1M visits).
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
+    # CROSS JOIN walks the findings (fewer than the visits) and looks each visit up, where
+    # SQLite, without ANALYZE statistics, walks a million visits and probes the findings.
     with_findings = {r[0] for r in ws.db.execute(
-        "select distinct w.store_id from visits w join findings f on f.visit_id = w.id where w.case_id = ?",
+        "select distinct w.store_id from findings f cross join visits w on w.id = f.visit_id where w.case_id = ?",
         [case["id"]])}
-    rows = ws.db.execute(
-        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null)
-            from visits v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])
-    return {store_id for store_id, not_compliant in rows if not not_compliant and store_id not in with_findings}
+    return {store_id for store_id, compliant in visited.items() if compliant and store_id not in with_findings}
 
 
 def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
@@ -284,14 +295,16 @@ def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
     return {s for s, why in naming_status(ws, case, on=on, approved_only=approved_only).items() if why == "named"}
 
 
-def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only: bool = True) -> set[str]:
+def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only: bool = True,
+                    visited: dict[str, bool] | None = None) -> set[str]:
     """A chain may be named when every store of it that could be published in the case may
     be named (and there is at least one): a chain's rate is a finding about each of them."""
-    cond, params = visit_filter(approved_only=approved_only)
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
     by_chain: dict[str, bool] = {}
     for chain, store_id in ws.db.execute(
-            f"select s.chain, s.id from stores s where s.chain is not null and s.id in "
-            f"(select v.store_id from visits v where v.case_id = ? and {cond})", [case["id"], *params]):
+            "select chain, id from stores where chain is not null and id in (select value from json_each(?))",
+            [json.dumps(list(visited))]):
         by_chain[chain] = by_chain.get(chain, True) and store_id in named
     return {c for c, ok in by_chain.items() if ok}
 

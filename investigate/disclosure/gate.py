@@ -47,7 +47,8 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
     names = make_naming(ws, case, scope=WORKING)
     cond, params = visit_condition(WORKING)
     with_findings = {r[0] for r in ws.db.execute(
-        "select distinct v.store_id from findings f join visits v on v.id = f.visit_id where v.case_id = ? "
+        "select distinct v.store_id from findings f cross join visits v on v.id = f.visit_id "
+        "where v.case_id = ? "
         f"and {cond}", [case["id"], *params])}
     why = {}
     for store_id in with_findings:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..cases import privacy
-from ..cases.replies import nameable_chains, naming_status, stores_that_passed
+from ..cases.replies import nameable_chains, naming_status, stores_that_passed, visited_stores
 from ..workspace import Workspace
-from .counting import PUBLIC, approved_only, visit_condition
+from .counting import PUBLIC, approved_only
 
 
 def letters(n: int) -> str:
@@ -141,12 +141,13 @@ class Naming:
 def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str = PUBLIC) -> Naming:
     """Who may be named in an output of ``case`` made at ``on`` (default now)."""
     flag = approved_only(scope)
-    status = naming_status(ws, case, on=on, approved_only=flag)
-    passed = stores_that_passed(ws, case, approved_only=flag)
+    visited = visited_stores(ws, case, approved_only=flag)  # one pass over the visits, shared
+    status = naming_status(ws, case, on=on, approved_only=flag, visited=visited)
+    passed = stores_that_passed(ws, case, approved_only=flag, visited=visited)
     if ws.setting("publish", "name_compliant", False) is True:
         status.update({store_id: "named" for store_id in passed})
     named = {s for s, why in status.items() if why == "named"}
-    chains = nameable_chains(ws, case, named, approved_only=flag)
+    chains = nameable_chains(ws, case, named, approved_only=flag, visited=visited)
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
     result.private = privacy.private_strings(ws, case, named=named, named_chains=chains)
     chains = {r[0] for r in ws.db.execute(
@@ -156,7 +157,5 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
         chains |= {r[0] for r in ws.db.execute(
             "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}
     result.prepare_chains(chains)
-    cond, params = visit_condition(scope)
-    result.prepare_stores(r[0] for r in ws.db.execute(
-        f"select distinct v.store_id from visits v where v.case_id = ? and {cond}", [case["id"], *params]))
+    result.prepare_stores(visited)
     return result
