@@ -693,3 +693,10 @@ def visit_tallies(db: Database) -> None:
     db.execute(f"create trigger visit_tallies_delete after delete on visits begin {_tally('old', -1)} end")
     db.execute(f"create trigger visit_tallies_update after update of {', '.join(_TALLIED)} on visits "
                f"begin {_tally('old', -1)} {_tally('new', 1)} end")
+
+
+#: The indexes a big bulk insert builds after its rows rather than row by row
+#: (``Workspace.insert_many``): those keyed by something random per row (a store, the short
+#: id), into which a million inserts land all over the B-tree. Indexes keyed by time or by a
+#: few values (outcome, review state) grow at their ends and stay.
+DEFERRED_INDEXES = {"visits": ("idx_visits_store_id", "idx_visits_rates", "idx_visits_short_id")}

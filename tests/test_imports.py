@@ -190,3 +190,50 @@ def test_visit_import_creates_promises_for_a_callback_protocol(workspace, run, t
     assert counts["promises"] == 1
     overdue = json.loads(run("promise", "list", "--overdue", "--json").output)
     assert len(overdue) == 1 and overdue[0]["what"] == "Callback"
+
+
+def test_a_big_import_builds_its_random_keyed_indexes_after_its_rows(workspace, run, tmp_path, visit_setup,
+                                                                     monkeypatch):
+    """Past DEFER_AFTER rows (and the rows the table held) an import drops the visits' random-keyed
+    indexes and builds them again at the end: the same indexes after, used as before, the tallies
+    right, the log whole; and a failed big import keeps them."""
+    import sqlite_utils
+
+    from investigate import schema, workspace as workspace_module
+
+    monkeypatch.setattr(workspace_module, "DEFER_AFTER", 3)
+    indexes = lambda: sorted(workspace.db.execute(  # noqa: E731
+        "select name, sql from sqlite_master where type = 'index' and tbl_name = 'visits'").fetchall())
+    before = indexes()
+    assert set(schema.DEFERRED_INDEXES["visits"]) <= {name for name, _ in before}
+    rows = "".join(f"L-{1 + i % 2},T-1,2026-11-{1 + i % 20:02d} {10 + i % 8}:{i % 60:02d},cigarettes,"
+                   f"{'yes' if i % 3 else 'no'},none,yes\n" for i in range(9))
+    f = write(tmp_path / "v.csv", VISIT_HEADER + rows)
+    # Batches of two rows: the deferral happens mid-import.
+    monkeypatch.setitem(workspace_module.Workspace.insert_many.__kwdefaults__, "batch_size", 2)
+    dropped = []
+    real_execute = sqlite_utils.Database.execute
+
+    def execute(self, sql, *args, **kwargs):
+        if sql.startswith("drop index"):
+            dropped.append(sql)
+        return real_execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.Database, "execute", execute)
+    failing = write(tmp_path / "bad.csv", VISIT_HEADER + rows + "L-1,T-1,2099-01-01 10:00,cigarettes,yes,none,yes\n")
+    assert run("visit", "import", failing, "--case", "tob").exit_code != 0
+    assert indexes() == before and dropped  # the failed import dropped them, and kept them
+    dropped.clear()
+    assert json.loads(run("visit", "import", f, "--case", "tob", "--json").output)["visits"] == 9
+    assert indexes() == before
+    assert any(entry.startswith("drop index [idx_visits_store_id]") for entry in dropped)
+    plan = " ".join(r[3] for r in workspace.db.execute(
+        "explain query plan select count(*) from visits where store_id = ?", ["x"]))
+    assert "idx_visits_store_id" in plan
+    tallies = sorted(workspace.db.execute("select * from visit_tallies").fetchall())
+    counted = sorted(workspace.db.execute(
+        "select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), count(*) from visits "
+        "group by 1, 2, 3, 4, 5").fetchall())
+    assert tallies == counted
+    assert workspace.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert verify(workspace).ok
