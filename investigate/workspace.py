@@ -29,7 +29,6 @@ from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
-
 def _import_sqlite_utils():
     """sqlite-utils imports numpy, when installed (scipy brings it), only to map numpy values to
     column types; we never hand it one. Kept from that import, every command starts 0.12 s
