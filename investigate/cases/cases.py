@@ -152,11 +152,13 @@ def get_case(ws: Workspace, ref: str) -> dict:
 
 
 def list_cases(ws: Workspace, *, status: str | None = None) -> list[dict]:
+    """Every case with its visits, violations and stores, counted from the visit tallies."""
     sql = """
         select c.*,
-          (select count(*) from visits v where v.case_id = c.id) as visits,
-          (select count(*) from visits v where v.case_id = c.id and v.outcome = 'violation') as violations,
-          (select count(distinct v.store_id) from visits v where v.case_id = c.id) as stores
+          (select coalesce(sum(t.visits), 0) from visit_tallies t where t.case_id = c.id) as visits,
+          (select coalesce(sum(t.visits), 0) from visit_tallies t where t.case_id = c.id
+             and t.outcome = 'violation') as violations,
+          (select count(distinct t.store_id) from visit_tallies t where t.case_id = c.id) as stores
         from cases c {where} order by c.created_at, c.slug
     """
     if status:
