@@ -461,7 +461,9 @@ class Workspace:
         count = 0
         names = self.columns(table)
         columns = set(names)
-        with self.transaction(), self._bulk_cache(), self._recounted(table), self._deferred_indexes(table) as defer:
+        held = self.db.execute(f"select max(rowid) from [{table}]").fetchone()[0] or 0
+        with self.transaction(), self._bulk_cache(held), self._recounted(table), \
+                self._deferred_indexes(table, held) as defer:
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
@@ -498,7 +500,7 @@ class Workspace:
         return count
 
     @contextmanager
-    def _deferred_indexes(self, table: str) -> Iterator[Callable[[int], None]]:
+    def _deferred_indexes(self, table: str, before: int) -> Iterator[Callable[[int], None]]:
         """Inside a bulk insert's transaction: once it has added more rows than the table held
         and at least ``DEFER_AFTER``, the table's random-keyed indexes (``schema.DEFERRED_INDEXES``)
         are dropped, and built again at the end from the sorted keys. Inserting into them at
@@ -507,7 +509,6 @@ class Workspace:
         keeps them: rebuilding would read the whole table. Transactional DDL: nobody else
         sees them missing, and a failed import keeps them."""
         names = DEFERRED_INDEXES.get(table, ())
-        before = self.db.execute(f"select max(rowid) from [{table}]").fetchone()[0] or 0 if names else 0
         dropped: list[str] = []
 
         def defer(added: int) -> None:
@@ -540,13 +541,16 @@ class Workspace:
         self.db.execute(ddl[0])
 
     @contextmanager
-    def _bulk_cache(self, mb: int = 64) -> Iterator[None]:
-        """A larger page cache for one bulk write. The random-keyed indexes (store, short id)
-        of a big workspace outgrow the everyday 32 MB, and every page evicted mid-import is
-        written twice: imports into a workspace holding 100k visits ran 1.3x slower than into
-        an empty one. 64 MB, not more: each cached megabyte costs nearly two of memory, and
-        an import of 400k visits peaked at 164 / 222 / 298 MB with 32 / 64 / 128 MB. Given
-        back afterwards (the cache only grows as pages are used)."""
+    def _bulk_cache(self, held: int) -> Iterator[None]:
+        """A larger page cache for one bulk write into a table holding ``held`` rows. The
+        random-keyed indexes (store, rates, short id) of a big workspace outgrow the everyday
+        32 MB, and every page evicted mid-import is written twice: 100k visits into a workspace
+        holding a million ran 1.67x slower than into an empty one with 64 MB, 1.30x with 128.
+        But each cached megabyte costs nearly two of memory (an import of 400k visits peaked at
+        164 / 222 / 298 MB with 32 / 64 / 128 MB), and a big import into a small table builds
+        those indexes afterwards anyway (``_deferred_indexes``): 128 MB where the table already
+        holds ``DEFER_AFTER`` rows, else 64. Given back afterwards."""
+        mb = 128 if held >= DEFER_AFTER else 64
         before = self.db.execute("pragma cache_size").fetchone()[0]
         self.db.execute(f"pragma cache_size = -{mb * 1024}")
         try:
