@@ -181,6 +181,7 @@ class Workspace:
         self.evidence_dir = self.root / "evidence"
         self.config = self._read_config()
         self.db = self._open_db()
+        self._unchanged: dict = {}  # see while_unchanged
         if not self.read_only and not self.setting("log", "public_key"):
             # Every workspace signs its log; one made by an older version gets its key now.
             from .log import ensure_key
@@ -357,6 +358,16 @@ class Workspace:
             conn.execute("commit")
 
     # -- reading -------------------------------------------------------------------------
+
+    def while_unchanged(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept for ``key`` as long as the audit log has not moved: every write
+        appends to it, so a kept answer is never stale. For questions several parts of one
+        command ask of a big case (the checklist asks which stores have findings three times)."""
+        head = self.db.execute("select max(seq) from audit_log").fetchone()[0]
+        entry = self._unchanged.get(key)
+        if entry is None or entry[0] != head:
+            entry = self._unchanged[key] = (head, compute())
+        return entry[1]
 
     def get(self, table: str, row_id: str) -> dict:
         rows = list(self.db.query(f"select * from [{table}] where id = ?", [row_id]))

@@ -381,3 +381,16 @@ def test_a_reply_window_closes_after_the_deadline_or_an_answer(workspace, tobacc
 def test_every_group_has_help(group):
     result = CliRunner().invoke(cli, [group, "--help"])
     assert result.exit_code == 0 and len(result.output) > 100
+
+
+def test_an_answer_kept_while_unchanged_is_asked_again_after_any_write(workspace):
+    calls = []
+
+    def count_stores():
+        calls.append(1)
+        return workspace.db.execute("select count(*) from stores").fetchone()[0]
+
+    assert workspace.while_unchanged(("stores",), count_stores) == 0
+    assert workspace.while_unchanged(("stores",), count_stores) == 0 and len(calls) == 1
+    workspace.insert("stores", {"name": "New shop", "channel": "in_person"})
+    assert workspace.while_unchanged(("stores",), count_stores) == 1 and len(calls) == 2

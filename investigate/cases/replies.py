@@ -268,11 +268,12 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
 
 def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
     """store_id → whether every visit of it that could be published was compliant: the stores
-    of the case in one pass over the rates index, shared by the naming passes."""
+    of the case from the visit tallies (the visit filter's columns are theirs too), shared by
+    the naming passes."""
     cond, params = visit_filter(approved_only=approved_only)
     return {store_id: not not_compliant for store_id, not_compliant in ws.db.execute(
-        f"""select v.store_id, sum(v.outcome != 'compliant' or v.outcome is null)
-            from visits v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
+        f"""select v.store_id, sum(case when v.outcome != 'compliant' then v.visits else 0 end)
+            from visit_tallies v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
 
 
 def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
@@ -281,12 +282,24 @@ def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
     (observations included): there is nothing to put to them."""
     if visited is None:
         visited = visited_stores(ws, case, approved_only=approved_only)
+    with_findings = stores_with_findings(ws, case)
+    return {store_id for store_id, compliant in visited.items() if compliant and store_id not in with_findings}
+
+
+def stores_with_findings(ws: Workspace, case: dict) -> dict[str, bool]:
+    """store_id → whether a finding of it is on a visit that counts for the editors (an
+    undercover visit not rejected), for every store of the case with a finding on any visit.
+
+    The checklist asks three times (its reply item, and the naming of both scopes), and at a
+    million visits each asking walks every finding: the answer is kept for as long as the
+    audit log does not move (every write appends to it, so it cannot be stale)."""
     # CROSS JOIN walks the findings (fewer than the visits) and looks each visit up, where
     # SQLite, without ANALYZE statistics, walks a million visits and probes the findings.
-    with_findings = {r[0] for r in ws.db.execute(
-        "select distinct w.store_id from findings f cross join visits w on w.id = f.visit_id where w.case_id = ?",
-        [case["id"]])}
-    return {store_id for store_id, compliant in visited.items() if compliant and store_id not in with_findings}
+    return ws.while_unchanged(("stores_with_findings", case["id"]), lambda: {
+        store_id: bool(counts) for store_id, counts in ws.db.execute(
+            "select v.store_id, max(v.kind = 'undercover' and coalesce(v.review_state, 'received') != 'rejected') "
+            "from findings f cross join visits v on v.id = f.visit_id where v.case_id = ? group by v.store_id",
+            [case["id"]])})
 
 
 def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,

@@ -15,12 +15,13 @@ import re
 
 from ..cases import editorial
 from ..cases.cases import set_status
+from ..cases.replies import stores_with_findings
 from ..cases.review import review_counts
 from ..errors import InvalidInput, PolicyError
 from ..fieldwork import completion
 from ..workspace import Workspace
 from .cells import min_cell
-from .counting import PUBLIC, WORKING, visit_condition
+from .counting import PUBLIC, WORKING
 from .naming import naming as make_naming
 from .texts import text_problems
 
@@ -45,11 +46,8 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
 
     # Every finding that is not rejected will be published once approved: all must be covered.
     names = make_naming(ws, case, scope=WORKING)
-    cond, params = visit_condition(WORKING)
-    with_findings = {r[0] for r in ws.db.execute(
-        "select distinct v.store_id from findings f cross join visits v on v.id = f.visit_id "
-        "where v.case_id = ? "
-        f"and {cond}", [case["id"], *params])}
+    # The stores with a finding on a visit of the working scope (undercover, not rejected).
+    with_findings = {store_id for store_id, counts in stores_with_findings(ws, case).items() if counts}
     why = {}
     for store_id in with_findings:
         reason = names.status.get(store_id, "not_asked")

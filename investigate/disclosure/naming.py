@@ -152,7 +152,7 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     result.private = privacy.private_strings(ws, case, named=named, named_chains=chains)
     chains = {r[0] for r in ws.db.execute(
         "select distinct s.chain from stores s where s.chain is not null and s.id in "
-        "(select v.store_id from visits v where v.case_id = ?)", [case["id"]])}
+        "(select t.store_id from visit_tallies t where t.case_id = ?)", [case["id"]])}
     if "tips" in ws.db.table_names():
         chains |= {r[0] for r in ws.db.execute(
             "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}
