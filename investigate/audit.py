@@ -111,17 +111,12 @@ _APPEND_SQL = (f"insert into audit_log ({', '.join(AUDIT_COLUMNS)}) "
 
 def append_entries(conn, entries: list[dict]) -> None:
     """Link ``entries`` after the newest audit_log row and insert them, on a sqlite3
-    connection inside the caller's transaction. The one place the chain is extended: the
-    workspace's writes and the migrations that backfill values both come here."""
+    connection inside the caller's transaction. Every chain extension comes here (single
+    writes, migrations that backfill values, events) or, for a bulk write, to its fast twin
+    ``append_row_entries``."""
     prev_hash, seq = _chain_head(conn)
-    rows = []
-    for entry in entries:
-        # What chain_entries does, as tuples: a million-row import appends a million entries.
-        values = [seq, *(entry.get(f) for f in ENTRY_FIELDS[1:])]
-        link = hashlib.sha256(prev_hash.encode("utf-8") + b"\x1f" + values_bytes(values)).hexdigest()
-        rows.append((*values, prev_hash, link))
-        prev_hash, seq = link, seq + 1
-    conn.executemany(_APPEND_SQL, rows)
+    linked = chain_entries(entries, prev_hash=prev_hash, next_seq=seq)
+    conn.executemany(_APPEND_SQL, [tuple(e.get(c) for c in AUDIT_COLUMNS) for e in linked])
 
 
 def append_row_entries(conn, rows: Iterable[tuple[str, str]], *, at: str, actor: str, action: str,

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from .ids import short
+from .json_array import json_array
 from . import audit
 from .errors import InvalidInput, InvestigateError
 from .workspace import CONFIG_NAME, Workspace, utc_now
@@ -78,11 +79,10 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
     """The rows of the given cases, table by table, and every tester; with ``with_sources``
     also the cases' tips and their sources' contacts. Each table comes as a generator: a
     bundle of a million visits is written row by row, never held."""
-    ids = [c["id"] for c in cases]
-    args = json.dumps(ids)
-    # The cases as a JSON list (json_each): any number of cases, one parameter.
-    of_cases = "(select value from json_each(?))"
-    q = lambda sql, n=1: ws.db.query(sql, [args] * n)  # noqa: E731
+    # The cases as a JSON list (json_each): any number of cases, one named parameter.
+    args = {"cases": json.dumps([c["id"] for c in cases])}
+    of_cases = "(select value from json_each(:cases))"
+    q = lambda sql: ws.db.query(sql, args)  # noqa: E731
     of_visits = f"(select id from visits where case_id in {of_cases})"
     of_replies = f"(select id from replies where case_id in {of_cases})"
     rows = {
@@ -104,19 +104,16 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
     stores = (f"select store_id from case_stores where case_id in {of_cases} union "
               f"select store_id from visits where case_id in {of_cases} union "
               f"select store_id from replies where case_id in {of_cases}")
-    n_stores = 3
     if with_sources:
         stores += f" union select store_id from tips where case_id in {of_cases}"
-        n_stores = 4
-    rows["stores"] = q(f"select * from stores where id in ({stores}) order by id", n_stores)
+    rows["stores"] = q(f"select * from stores where id in ({stores}) order by id")
     # The protocol versions that judged the visits travel with them (issue 17), so that the
     # receiving workspace shows, amends and scores each visit by its own rules.
     rows["protocol_versions"] = q(f"select * from protocol_versions where id in (select protocol_hash from visits "
                                   f"where case_id in {of_cases}) order by id")
     # The companies the stores belong to travel with them (a service case's contact points).
     rows["companies"] = q(f"select * from companies where id in (select company_id from stores where id in "
-                          f"({stores}) union select company_id from stories where case_id in {of_cases}) order by id",
-                          n_stores + 1)
+                          f"({stores}) union select company_id from stories where case_id in {of_cases}) order by id")
     # Every tester travels, not only those with visits: a coordinator registers the testers
     # and hands them to the reporters in the first bundle.
     rows["testers"] = ws.db.query("select * from testers order by id")
@@ -137,17 +134,13 @@ def _json(data) -> bytes:
 def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> tuple[str, int]:
     """Write ``rows`` as the member ``name``, a JSON array in ``_json``'s form, row by row;
     returns its SHA-256 and the number of rows. Memory stays flat whatever the count."""
-    digest, count = hashlib.sha256(), 0
+    digest, count = hashlib.sha256(), -1  # the closing piece is no row
     with zf.open(name, "w", force_zip64=True) as fp:
-        def put(data: bytes) -> None:
+        for piece in json_array(rows, lambda row: _json(row).decode("utf-8")):
+            data = piece.encode("utf-8")
             digest.update(data)
             fp.write(data)
-
-        put(b"[")
-        for row in rows:
-            put((b"," if count else b"") + _json(row))
             count += 1
-        put(b"]")
     return digest.hexdigest(), count
 
 
@@ -165,8 +158,8 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     rows = collect(ws, cases, with_sources=with_sources)
     shas = sorted({r[0] for r in ws.db.execute(
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "
-        "(select value from json_each(?))) union select sha256 from story_documents where case_id in "
-        "(select value from json_each(?))", [json.dumps([c["id"] for c in cases])] * 2)})
+        "(select value from json_each(:cases))) union select sha256 from story_documents where case_id in "
+        "(select value from json_each(:cases))", {"cases": json.dumps([c["id"] for c in cases])})})
     if total:
         total(len(shas))  # the evidence files are the long part: one step each
     manifest = {

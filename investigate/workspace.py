@@ -472,9 +472,7 @@ class Workspace:
         count = 0
         names = self.columns(table)
         columns = set(names)
-        held = self.db.execute(f"select max(rowid) from [{table}]").fetchone()[0] or 0
-        with self.transaction(), self._bulk_cache(held), self._recounted(table), \
-                self._deferred_indexes(table, held) as defer:
+        with self.transaction(), self._bulk(table) as defer:
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
@@ -536,19 +534,26 @@ class Workspace:
             self.db.execute(ddl)
 
     @contextmanager
-    def _recounted(self, table: str) -> Iterator[None]:
-        """Inside a bulk insert's transaction: the table's counting trigger dropped, and the new
-        rows counted in one grouped statement at the end (``schema.BULK_RECOUNTS``)."""
+    def _bulk(self, table: str) -> Iterator[Callable[[int], None]]:
+        """What a bulk insert changes for its transaction, all sized by the rows the table held
+        when the transaction began (read inside it: another writer cannot add rows meanwhile)."""
+        held = self.db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
+        with self._bulk_cache(held), self._recounted(table, held), self._deferred_indexes(table, held) as defer:
+            yield defer
+
+    @contextmanager
+    def _recounted(self, table: str, held: int) -> Iterator[None]:
+        """Inside a bulk insert's transaction: the table's counting trigger dropped, and the rows
+        past ``held`` counted in one grouped statement at the end (``schema.BULK_RECOUNTS``)."""
         trigger, recount = BULK_RECOUNTS.get(table, (None, None))
         ddl = trigger and self.db.execute("select sql from sqlite_master where type = 'trigger' and name = ?",
                                           [trigger]).fetchone()
         if not ddl:
             yield
             return
-        last = self.db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
         self.db.execute(f"drop trigger [{trigger}]")
         yield
-        self.db.execute(recount, [last])
+        self.db.execute(recount, [held])
         self.db.execute(ddl[0])
 
     @contextmanager

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 import click
 
 from ..ids import short
+from ..json_array import json_array
 from ..errors import InvalidInput
 from ..workspace import Workspace
 
@@ -164,21 +165,9 @@ def echo_json(data: Any) -> None:
     if isinstance(data, (dict, str, int, float)) or data is None:
         click.echo(_json_text(data))
         return
-    rows = iter(data)
-    first = next(rows, _NOTHING)
-    if first is _NOTHING:
-        click.echo("[]")
-        return
-    click.echo("[")
-    item = first
-    for following in itertools.chain(rows, [_NOTHING]):
-        text = textwrap.indent(_json_text(item), "  ")
-        click.echo(text + ("," if following is not _NOTHING else ""))
-        item = following
-    click.echo("]")
-
-
-_NOTHING = object()
+    for piece in json_array(data, _json_text, indent=2):
+        click.echo(piece, nl=False)
+    click.echo()
 
 
 def _json_text(data: Any) -> str:

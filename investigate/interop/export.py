@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from ..cases.protocols import get_protocol
 from ..errors import InvalidInput
+from ..json_array import json_array
 from ..workspace import Workspace
 from . import lives
 
@@ -63,16 +64,13 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
 
 
 def _write_json(path: Path, rows: Iterable[dict]) -> int:
-    """A JSON array written row by row, as ``json.dumps(list(rows), indent=2)`` would write
-    it; returns how many rows."""
-    count = 0
+    """A JSON array written row by row (``json_array``); returns how many rows."""
+    count = -1  # the closing piece is no row
     with open(path, "w", encoding="utf-8") as fp:
-        fp.write("[")
-        for row in rows:
-            item = json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-            fp.write(("," if count else "") + "\n  " + item)
+        for piece in json_array(rows, lambda row: json.dumps(row, indent=2, ensure_ascii=False), indent=2):
+            fp.write(piece)
             count += 1
-        fp.write("\n]\n" if count else "]\n")
+        fp.write("\n")
     return count
 
 
