@@ -26,14 +26,13 @@ import base64
 import hashlib
 import os
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from . import audit, merkle
+from . import audit, clock, merkle
 from .errors import IntegrityError, InvestigateError
 from .workspace import KEYS_DIR, Workspace
 
@@ -284,7 +283,7 @@ def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     """Sign the log as it is now and record the checkpoint. Returns size, root, note, time."""
     ensure_key(ws)
     size, head = root(ws)
-    made_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    made_at = clock.utc_now().replace("+00:00", "Z")
     name = key_name(ws)
     body = checkpoint_body(name, size, head, made_at)
     private = load_private_key(ws)

@@ -8,11 +8,10 @@ domain fills every value — so that what was hashed into the audit log is what 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from sqlite_utils import Database, Migrations
 
-from . import audit
+from . import audit, clock
 
 migrations = Migrations("investigate")
 
@@ -290,7 +289,7 @@ def audited_backfill(db: Database, table: str, values: dict, *, migration: str) 
     rows = list(db.query(f"select * from [{table}] where {where}"))
     if not rows:
         return 0
-    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    at = clock.utc_now()
     entries = []
     for row in rows:
         changes = {c: v for c, v in values.items() if row[c] is None}

@@ -23,7 +23,7 @@ import time
 import tomllib
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,7 +46,7 @@ def _import_sqlite_utils():
 
 sqlite_utils = _import_sqlite_utils()
 
-from . import audit
+from . import audit, clock
 from .errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
 from .schema import AUDITED_TABLES, BULK_RECOUNTS, DEFERRED_INDEXES, SECRET_COLUMNS, migrations
 
@@ -123,7 +123,7 @@ def uuid7(ms: int, rand: int) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return clock.utc_now()
 
 
 def find_workspace(start: Path | str | None = None) -> Path:
@@ -234,7 +234,7 @@ class Workspace:
 
     def now(self) -> datetime:
         """The current time in the workspace's time zone, to the second."""
-        return datetime.now(self.tz).replace(microsecond=0)
+        return clock.now(self.tz)
 
     def parse_time(self, text: str | datetime | None, *, what: str = "time", past_only: bool = True,
                    skew: timedelta = timedelta(0)) -> datetime:

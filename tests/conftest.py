@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from investigate.cases import cases, replies, stores, testers, visits
@@ -16,6 +20,34 @@ from investigate.workspace import Workspace, init_workspace
 #: so that a clean clone passes with nothing beside it.
 DATA = Path(__file__).resolve().parent / "data"
 LIVES_DIR = DATA / "lives-lexington"
+
+#: The suite's one clock: every test starts at this instant (and time then runs on, so that
+#: timeouts still expire). An afternoon, so that a 12-hour clock cannot pass for a 24-hour one;
+#: CI runs the suite a second time with the system clock a year ahead and in another time zone
+#: (libfaketime), so a test that reads the wall clock instead fails there. Expected strings are
+#: derived from this clock and the case's locale, never typed as today's date.
+CLOCK = datetime(2026, 11, 25, 16, 40, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every test runs on ``CLOCK``; a test may move it (``clock.move_to(...)``, ``clock.shift(...)``)."""
+    with time_machine.travel(CLOCK, tick=True) as traveller:
+        yield traveller
+
+
+def need_tool(*names: str, package: str) -> str:
+    """The path of the first of ``names`` on the PATH. A missing tool skips the test on a
+    developer's machine but fails it under ``CI=true``, where ``.ci/run`` installs it: a CI that
+    skips what it cannot run stays green while the PDFs or pages go unchecked."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = f"{names[0]} is not installed (apt-get install {package})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must run this test, not skip it", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..cases.protocols import get_protocol
+from .. import clock
 from ..errors import InvalidInput
 from ..json_array import json_array
 from ..workspace import Workspace
@@ -227,7 +228,7 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
             vio_writer.writerows(violations)
             counts["inspections"] += len(inspections)
             counts["violations"] += len(violations)
-    feed = {"feed_date": date.today().strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
+    feed = {"feed_date": clock.today(ws.tz).strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}
     _write_csv(out / "feed_info.csv", list(feed), [feed])

@@ -320,16 +320,16 @@ group by s.id having count(*) > 1 order by sales desc, s.name"""},
     "overdue_promises": {"title": "Overdue promises", "sql": """
 select p.what, p.due_at, s.name as store, c.slug as case_slug, p.visit_id
 from promises p join visits v on v.id = p.visit_id join stores s on s.id = v.store_id join cases c on c.id = v.case_id
-where p.kept is null and julianday(p.due_at) < julianday('now') order by p.due_at"""},
+where p.kept is null and julianday(p.due_at) < julianday(investigate_now()) order by p.due_at"""},
     "open_reply_deadlines": {"title": "Open right-of-reply deadlines", "sql": """
 select c.slug as case_slug, s.name as store, r.requested_at, r.deadline, r.channel, r.store_id
 from replies r join stores s on s.id = r.store_id join cases c on c.id = r.case_id
-where r.answered_at is null and julianday(r.deadline) > julianday('now') order by r.deadline"""},
+where r.answered_at is null and julianday(r.deadline) > julianday(investigate_now()) order by r.deadline"""},
     "story_timeline": {"title": "A story's timeline (events, our checks, the enquiry, the answer, the outcome)",
                        "sql": """
 select at, source, channel, what, promise, due_at,
   case when promise is null then null when kept = 1 then case when julianday(kept_at) > julianday(due_at)
-    then 'late' else 'kept' end when kept = 0 then 'broken' when julianday(due_at) < julianday('now') then 'overdue'
+    then 'late' else 'kept' end when kept = 0 then 'broken' when julianday(due_at) < julianday(investigate_now()) then 'overdue'
     else 'pending' end as promise_state,
   documents
 from (

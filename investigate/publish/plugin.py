@@ -17,7 +17,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..ids import short
-from .. import stats
+from .. import clock, stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
 # Our own scripts (the map's outcome pins), which Datasette serves from templates/datasette/static.
@@ -61,8 +61,6 @@ def _aggregate(reduce):
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of one visit, from its protocol's own declarations, for the
     canned service queries; means, intervals and Kaplan–Meier medians come from stats."""
-    from datetime import datetime, timezone
-
     from ..cases.promises import promise_state
     from ..cases.protocols import get_protocol
     from ..errors import InvestigateError
@@ -81,7 +79,7 @@ def _service_functions(conn, workspace_root: Path | None):
         proto = protocol(key)
         if proto is None or not proto.scored:
             return None
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         states = [promise_state(p, now) for p in json.loads(promises_json or "[]")]
         result = proto.score(json.loads(answers or "{}"), states, now=now)
         return json.dumps({**{k: v["percent"] for k, v in result["sections"].items()},
@@ -91,10 +89,10 @@ def _service_functions(conn, workspace_root: Path | None):
         proto = protocol(key)
         if proto is None:
             return None
-        clock = proto.response_time(json.loads(answers or "{}"), now=datetime.now(timezone.utc))
-        if clock is None:
+        taken = proto.response_time(json.loads(answers or "{}"), now=clock.now())
+        if taken is None:
             return None
-        return clock[0] if part == "minutes" else int(clock[1])
+        return taken[0] if part == "minutes" else int(taken[1])
 
     conn.create_function("investigate_scores", 3, scores)
     conn.create_function("investigate_response", 3, response)
@@ -111,6 +109,9 @@ def _service_functions(conn, workspace_root: Path | None):
 def prepare_connection(conn, datasette):
     # The canned "rate by chain" query computes its interval with the stats module itself.
     conn.create_function("investigate_rate", 2, _rate, deterministic=True)
+    # The library's clock, not SQLite's: "open" and "overdue" in the canned queries mean what
+    # they mean in the CLI and the reports (and follow a clock frozen in tests).
+    conn.create_function("investigate_now", 0, lambda: clock.utc_now())
     conn.create_function("investigate_ci_low", 2, _ci(0), deterministic=True)
     conn.create_function("investigate_ci_high", 2, _ci(1), deterministic=True)
     _service_functions(conn, _workspace_root(datasette))
