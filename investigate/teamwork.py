@@ -127,6 +127,34 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
     return {t: rows[t] for t in tables}
 
 
+#: The tables whose rows a bundle's progress bar counts: the long ones in any case.
+_LONG_TABLES = ("visits", "findings")
+
+
+def _bundle_sizes(ws: Workspace, cases: list[dict]) -> dict[str, int]:
+    """How many rows of the long tables (and of the audit chain) a bundle of ``cases`` writes."""
+    args = {"cases": json.dumps([c["id"] for c in cases])}
+    visits = "select id from visits where case_id in (select value from json_each(:cases))"
+    return {
+        "visits": ws.db.execute(f"select count(*) from ({visits})", args).fetchone()[0],
+        "findings": ws.db.execute(f"select count(*) from findings where visit_id in ({visits})", args).fetchone()[0],
+        "audit_log": ws.db.execute("select count(*) from audit_log").fetchone()[0],
+    }
+
+
+def _counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
+    """``rows`` as they come, calling ``progress(n)`` every ``every`` rows and for the rest."""
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n == every:
+            progress(n)
+            n = 0
+    if n:
+        progress(n)
+
+
 def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
@@ -160,8 +188,12 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "
         "(select value from json_each(:cases))) union select sha256 from story_documents where case_id in "
         "(select value from json_each(:cases))", {"cases": json.dumps([c["id"] for c in cases])})})
-    if total:
-        total(len(shas))  # the evidence files are the long part: one step each
+    counting = bool(total and progress)
+    if counting:
+        # One step per row of the long tables (visits, findings, the audit chain) and per
+        # evidence file: a bar that moves through the whole of a big case, not just its files.
+        total(len(shas) + sum(_bundle_sizes(ws, cases).values()))
+        rows = {t: _counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
     manifest = {
         "format": FORMAT,
         "workspace_id": workspace_id(ws),
@@ -180,8 +212,9 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
             for table, table_rows in rows.items():
                 name = f"rows/{table}.json"
                 manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
+            audit = ws.db.query("select * from audit_log order by seq")
             manifest["members"]["audit.json"], _ = _write_json_array(
-                zf, "audit.json", ws.db.query("select * from audit_log order by seq"))
+                zf, "audit.json", _counted(audit, progress) if counting else audit)
             if with_sources:
                 key = ws.sources_key.hex().encode()
                 zf.writestr(SOURCES_KEY_MEMBER, key)
@@ -496,7 +529,8 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
         with ws.transaction():
             for table in tables:
                 new_rows = []
-                for row in source.rows[table]:
+                checked = source.rows[table]
+                for row in (_counted(checked, progress) if progress else checked):
                     have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
                     cols = [d[0] for d in have.description]
                     found = have.fetchone()
@@ -529,8 +563,6 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                         # Hashed even when we hold the file already: a bundle that lies is refused.
                         staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
                 counts[table] = ws.insert_many(table, new_rows, action="merge")
-                if progress:
-                    progress(len(source.rows[table]))
             known = {r[0]: r[1] for r in ws.db.execute("select seq, hash from foreign_audit where origin = ?",
                                                        [source.origin])}
             fresh = []

@@ -20,10 +20,15 @@ from investigate.cases import evidence
 from investigate.demo import receipt_photo
 from investigate.publish.server import PASSWORD_ENV
 
+from conftest import need_tool
 from test_datasette import free_port, wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    need_tool("chromium", "chromium-browser", "google-chrome", package="chromium")
 
 
 def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:

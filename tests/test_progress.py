@@ -65,7 +65,7 @@ def test_bundle_and_merge_show_a_bar_that_reaches_100_percent(tmp_path):
     ws.close()
     bundle = tmp_path / "c.zip"
     code, seen = _run_on_a_terminal(["-w", str(tmp_path / "a"), "bundle", "c", "--out", str(bundle)], tmp_path)
-    assert code == 0 and "Bundling evidence" in seen and "100%" in seen, seen[-400:]
+    assert code == 0 and "Bundling" in seen and "100%" in seen, seen[-400:]
     init_workspace(tmp_path / "b", newsroom="T").close()
     code, seen = _run_on_a_terminal(["-w", str(tmp_path / "b"), "merge", str(bundle)], tmp_path)
     assert code == 0 and "Merging" in seen and "100%" in seen, seen[-400:]

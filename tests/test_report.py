@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import threading
 from datetime import timedelta
@@ -20,7 +19,7 @@ from investigate.reports.build import build_letter, build_report
 from investigate.reports.i18n import Formatter
 from investigate.reports.render import SafeFetcher, templates_root
 
-from conftest import snapshot
+from conftest import need_tool, snapshot
 from local_server import LocalServer
 from test_leak import PRIVATE, planted_workspace
 
@@ -173,8 +172,8 @@ def test_the_fetcher_refuses_the_network_and_the_rest_of_the_disk(workspace):
     assert fetcher.fetch((templates_root() / "report" / "report.css").as_uri())
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="pdftoppm (poppler-utils) is not installed")
 def test_first_pages_render_to_pictures_that_are_not_blank(workspace, ready, tmp_path):
+    need_tool("pdftoppm", package="poppler-utils")
     from PIL import Image, ImageStat
 
     out = tmp_path / "r.pdf"

@@ -53,10 +53,8 @@ _OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
 def read_exif(path: Path) -> dict:
     """Capture time (ISO 8601, with offset when the camera wrote one) and GPS position from
     a photo's EXIF; an empty dict for files without it or that Pillow cannot read."""
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow is a dependency
-        return {}
+    from PIL import Image
+
     try:
         with Image.open(path) as img:
             exif = img.getexif()

@@ -37,6 +37,11 @@ def translate_errors(invoke):
             return invoke(self, ctx)
         except InvestigateError as ex:
             raise InvestigateClickError(str(ex), ex.exit_code) from ex
+        except KeyboardInterrupt as ex:
+            # Ctrl-C: the open transaction has rolled back on its way here. One line, the
+            # shell's exit code for an interrupt, and never a traceback.
+            raise InvestigateClickError("interrupted: what was not yet committed is rolled back, "
+                                        "nothing is half-written", 130) from ex
         except click.BadParameter as ex:
             # A missing or unreadable file is not a usage mistake: one line, as for every
             # other bad input, without the usage block.

@@ -30,7 +30,7 @@ def bundle(ws, case_refs, out_path, with_sources, as_json):
     if with_sources:
         echo("Warning: this bundle carries tips and the contacts of their sources. "
                    "Hand it only to someone who may know them.", err=True)
-    with progress(None, "Bundling evidence") as bar:
+    with progress(None, "Bundling") as bar:
         manifest = write_bundle(ws, cases, out_path, progress=bar.update, total=bar.start,
                                 with_sources=with_sources)
     if as_json:

@@ -284,20 +284,28 @@ class _Quiet:
         pass
 
 
-class _LengthLater:
-    """A bar for work that learns its length once under way (a bundle knows its files after
-    collecting its rows): drawn from ``start(length)`` on, silent before."""
+class _Bar:
+    """click's progress bar behind the two calls the library makes: ``update(n)`` as work is
+    done, and ``start(length)`` from work that learns its length under way (a bundle knows
+    its files after collecting its rows) — drawn from then on, silent before. Only click's
+    public API: an assignment to the bar's ``start`` once replaced click's start *time* and
+    crashed every import that ran longer than a second at a terminal."""
 
-    def __init__(self, label: str, stream):
-        self.label, self.stream, self.bar = label, stream, None
+    def __init__(self, label: str, stream, length: int | None):
+        self.label, self.stream, self.length, self.bar = label, stream, length, None
 
     def __enter__(self):
+        if self.length is not None:
+            self._open(self.length)
         return self
+
+    def _open(self, length: int) -> None:
+        self.bar = click.progressbar(length=length, label=self.label, file=self.stream)
+        self.bar.__enter__()
 
     def start(self, length: int) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=length, label=self.label, file=self.stream)
-            self.bar.__enter__()
+            self._open(length)
 
     def update(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -312,20 +320,15 @@ class _LengthLater:
 def progress(length: int | None, label: str, *, quiet: bool | None = None):
     """A progress bar on stderr for long work, or nothing when stderr is not a terminal:
     click's bar would print just its label there, with no newline. Silent with ``--json``
-    (``quiet``; by default read from the command's own --json option)."""
+    (``quiet``; by default read from the command's own --json option). Without a length,
+    nothing is drawn until the work says how much there is (``bar.start(n)``)."""
     stream = sys.stderr  # CliRunner swaps sys.stderr, so tests see what a user would
     if quiet is None:
         ctx = click.get_current_context(silent=True)
         quiet = bool(ctx and ctx.params.get("as_json"))
     if quiet or not stream.isatty():
         return _Quiet()
-    if length is None:
-        # Without a length click's bar cannot show progress: nothing until the work says how
-        # much there is (``bar.start(n)``), rather than a bare label.
-        return _LengthLater(label, stream)
-    bar = click.progressbar(length=length, label=label, file=stream)
-    bar.start = lambda n: None  # the length is known already
-    return bar
+    return _Bar(label, stream, length)
 
 
 class ValueMapType(click.ParamType):
@@ -356,6 +359,18 @@ def table_options(f: Callable) -> Callable:
     return f
 
 
+def fit_line(line: str) -> list[str]:
+    """``line`` wrapped at spaces to the terminal's width, continued two spaces further in
+    than it starts; as it is when stdout is not a terminal (a pipe or a file keeps one line
+    per fact, for grep)."""
+    if not sys.stdout.isatty():
+        return [line]
+    width = shutil.get_terminal_size((80, 20)).columns
+    indent = " " * (len(line) - len(line.lstrip(" ")))
+    return textwrap.wrap(line, width=width, subsequent_indent=indent + "  ", break_long_words=False,
+                         break_on_hyphens=False) or [line]
+
+
 def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
     """An import's summary: JSON, or the lines given followed by the columns left out and
     every warning (unknown columns, damaged text) — nothing is dropped without a word."""
@@ -363,7 +378,8 @@ def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
         echo_json(summary)
         return
     for line in lines:
-        echo(line)
+        for part in fit_line(line):
+            echo(part)
     if summary.get("ignored_columns"):
         echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary.get("header_line", 1) > 1:

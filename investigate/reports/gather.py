@@ -22,6 +22,9 @@ from ..cases.protocols import OUTCOMES, SEVERITIES, get_protocol
 from ..disclosure import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..disclosure.counting import approved_only
 from ..fieldwork import completion, rounds_summary
+from ..geo import near_summary
+from ..interop.history import official_history
+from ..sampling import recorded_draw
 from ..workspace import Workspace
 from .charts import rate_chart
 from .i18n import Formatter, labels, translations
@@ -172,16 +175,11 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     evidence = [{k: v for k, v in item.items() if k != "_order"} for item in sorted(evidence, key=lambda i: i["_order"])]
 
     official = []
-    try:
-        from ..interop.history import official_history
-    except ImportError:  # pragma: no cover - interop is part of the package
-        official_history = None
-    if official_history:
-        for store_id, label in labels_by_store.items():
-            if public and store_id not in named:
-                continue
-            for h in official_history(ws, ws.get("stores", store_id)):
-                official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
+    for store_id, label in labels_by_store.items():
+        if public and store_id not in named:
+            continue
+        for h in official_history(ws, ws.get("stores", store_id)):
+            official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
 
     # One numbered marker per store, coloured by its worst outcome; the key table names it.
     worst = (*OUTCOMES, "not_completed")
@@ -198,19 +196,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         point.update(number=number, outcome_text=outcome_text[point["outcome"]])
     ages = sorted({v["tester_age"] for v in visits if v["tester_age"] is not None})
     observers = sorted({v["observer"] for v in visits if v["observer"]})
-    draw = None
-    try:
-        from ..sampling import recorded_draw
-
-        draw = recorded_draw(ws, case)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from ..geo import near_summary
-
-        near = near_summary(ws, case)
-    except ImportError:  # pragma: no cover
-        near = None
+    # A broken module is an error here, never a report that silently lacks its sentence.
+    draw = recorded_draw(ws, case)
+    near = near_summary(ws, case)
 
     period = (fmt.day(visits[0]["visited_at"]), fmt.day(visits[-1]["visited_at"])) if visits else (None, None)
     ages_text = (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None

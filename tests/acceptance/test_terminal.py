@@ -1,0 +1,164 @@
+"""The installed ``investigate`` in a real pseudo-terminal, 80 columns wide, on files of
+100,000 rows: what a reporter sees at a terminal, where the test runner and pipes see nothing.
+
+Every long command must show a bar that reaches 100 % and end with its summary, exit 0, and
+never print a traceback. Before this suite, every import longer than a second crashed at a
+terminal (click's bar had its start time overwritten) while every other test passed.
+
+The subprocesses run on the system clock (CI runs the suite a second time with it moved a
+year ahead, in another time zone); the files hold fixed dates long past, so that they read the
+same on any day.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pexpect
+import pytest
+
+import bigfiles
+from nominatim_server import FakeNominatim
+
+ROWS = 100_000
+COLUMNS = 80
+INVESTIGATE = Path(sys.executable).with_name("investigate")
+
+
+@dataclass
+class Screen:
+    """What the terminal received, and how the command ended."""
+
+    text: str
+    exit_code: int
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines as left on the screen: each carriage return starts the line again."""
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.text)
+        return [line.split("\r")[-1] for line in plain.replace("\r\n", "\n").split("\n")]
+
+
+def terminal(cwd: Path, *args: str, timeout: int = 600) -> Screen:
+    """Run the installed command on an 80-column pseudo-terminal until it ends."""
+    assert INVESTIGATE.exists(), f"{INVESTIGATE} is not installed (pip install -e .)"
+    child = pexpect.spawn(str(INVESTIGATE), list(args), cwd=str(cwd), dimensions=(50, COLUMNS),
+                          encoding="utf-8", codec_errors="replace", timeout=timeout,
+                          env={"PATH": str(INVESTIGATE.parent) + ":/usr/bin:/bin", "TERM": "xterm",
+                               "LANG": "C.UTF-8", "HOME": str(cwd)})
+    text = child.read()
+    child.close()
+    return Screen(text, child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0))
+
+
+def assert_bar_then_summary(screen: Screen, label: str, summary: str) -> None:
+    """The bar was drawn under its label, reached 100 %, and the summary follows it."""
+    assert "Traceback" not in screen.text, screen.text[-3000:]
+    assert screen.exit_code == 0, screen.text[-3000:]
+    drawn = [m.group(1) for m in re.finditer(re.escape(label) + r"\s+\[[#-]+\]\s+(\d+)%", screen.text)]
+    assert drawn, f"no bar labelled {label!r}:\n{screen.text[-2000:]}"
+    assert len(set(drawn)) > 2, f"the bar never moved: {sorted(set(drawn))}"
+    assert drawn[-1] == "100", f"the bar stopped at {drawn[-1]} %:\n{screen.text[-2000:]}"
+    after = screen.text[screen.text.rindex("100%"):]
+    assert re.search(summary, after), f"no summary {summary!r} after the bar:\n{after[-2000:]}"
+
+
+@dataclass
+class Field:
+    root: Path
+    ws: Path
+    store_import: Screen
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory) -> Field:
+    """A workspace built as a reporter builds it, at the terminal, with 100,000 stores."""
+    root = tmp_path_factory.mktemp("terminal")
+    assert terminal(root, "init", "ws", "--newsroom", "Tagesblatt", "--timezone", "Europe/Berlin").exit_code == 0
+    ws = root / "ws"
+    for args in (["case", "new", "tob", "--title", "Tobacco sales to minors", "--protocol", "tobacco-minors",
+                  "--legal-basis", "JuSchG § 10", "--jurisdiction", "Berlin, DE"],
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk safe"]):
+        screen = terminal(ws, *args)
+        assert screen.exit_code == 0, screen.text
+    stores = bigfiles.stores_csv(root / "stores.csv", ROWS)
+    return Field(root, ws, terminal(ws, "store", "import", str(stores), "--case", "tob"))
+
+
+def test_store_import_of_100000_rows_shows_its_bar_to_100_percent(field):
+    assert_bar_then_summary(field.store_import, "Importing stores", rf"{ROWS} rows: {ROWS} new stores")
+
+
+#: Each long import as a reporter or a data desk types it: the file it reads (made by
+#: ``bigfiles``), the arguments after it, the bar's label, and the summary that must follow.
+IMPORTS = {
+    "visits": (bigfiles.visits_csv, "visits.csv", ["visit", "import", "{}", "--case", "tob"],
+               "Importing visits", rf"Imported {ROWS} undercover visits"),
+    "kobo": (bigfiles.kobo_csv, "kobo.csv", ["import", "kobo", "{}", "--case", "tob", "--ignore-unknown"],
+             "Importing form submissions", rf"{ROWS} submissions → case tob"),
+    "tips": (bigfiles.cfpb_csv, "cfpb.csv", ["tip", "import", "{}", "--format", "cfpb"],
+             "Importing complaints", rf"{ROWS} rows: {ROWS} new tips"),
+    "lives": (bigfiles.lives_feed, "lives", ["import", "lives", "{}"], "Importing LIVES", rf"visits:\s+{ROWS} added"),
+    "fda": (bigfiles.fda_csv, "fda.csv", ["import", "fda", "{}"], "Importing FDA checks", rf"rows:\s+{ROWS} "),
+}
+
+
+@pytest.mark.parametrize("kind", IMPORTS)
+def test_an_import_of_100000_rows_shows_its_bar_to_100_percent(field, kind):
+    make, name, args, label, summary = IMPORTS[kind]
+    path = make(field.root / name, ROWS)
+    assert_bar_then_summary(terminal(field.ws, *[a.format(path) for a in args]), label, summary)
+
+
+def test_near_measures_100000_stores_with_its_bar_to_100_percent(field):
+    places = bigfiles.places_csv(field.root / "schools.csv")
+    assert_bar_then_summary(terminal(field.ws, "near", str(places), "--radius", "200m", "--case", "tob"),
+                            "Measuring distances", r"within 200")
+
+
+def test_bundle_and_merge_of_a_200000_visit_case_show_their_bars_to_100_percent(field):
+    bundle = field.root / "tob.zip"
+    assert_bar_then_summary(terminal(field.ws, "bundle", "tob", "--out", str(bundle)), "Bundling",
+                            r"Wrote .*tob\.zip: 200000 visits")
+    assert terminal(field.root, "init", "desk", "--newsroom", "Tagesblatt").exit_code == 0
+    assert_bar_then_summary(terminal(field.root / "desk", "merge", str(bundle)), "Merging",
+                            r"Merged .*200000 visits")
+
+
+def test_geocoding_against_a_local_nominatim_shows_its_bar_to_100_percent(tmp_path):
+    """Sixty stores without coordinates, a geocoder on 127.0.0.1 answering every 50 ms."""
+    places = {f"Sonnenallee {i}": (52.48 + i / 10_000, 13.43, "house") for i in range(1, 61)}
+    rows = "".join(f"Späti {i},Sonnenallee {i},Berlin\n" for i in range(1, 61))
+    (tmp_path / "shops.csv").write_text("name,address,city\n" + rows, encoding="utf-8")
+    assert terminal(tmp_path, "init", "ws", "--newsroom", "T").exit_code == 0
+    assert terminal(tmp_path / "ws", "store", "import", str(tmp_path / "shops.csv")).exit_code == 0
+    with FakeNominatim(places) as server:
+        screen = terminal(tmp_path / "ws", "store", "geocode", "--domain", server.domain, "--scheme", "http",
+                          "--min-delay", "0.05", "--user-agent", "investigate-tests (test@example.org)")
+    assert_bar_then_summary(screen, "Geocoding stores", r"60")
+
+
+def test_nothing_is_wider_than_the_terminal_after_a_long_import(field):
+    wide = [line for line in field.store_import.lines if len(line) > COLUMNS]
+    assert not wide, wide
+
+
+def test_ctrl_c_during_an_import_writes_nothing_and_says_so_in_one_line(tmp_path):
+    stores = bigfiles.stores_csv(tmp_path / "stores.csv", ROWS)
+    assert terminal(tmp_path, "init", "ws", "--newsroom", "T").exit_code == 0
+    child = pexpect.spawn(str(INVESTIGATE), ["store", "import", str(stores)], cwd=str(tmp_path / "ws"),
+                          dimensions=(50, COLUMNS), encoding="utf-8", timeout=120)
+    child.expect(r"Importing stores\s+\[#+-+\]\s+[1-9]\d?%")  # under way, not yet done
+    child.sendintr()
+    rest = child.read()
+    child.close()
+    assert child.exitstatus == 130, rest
+    assert "Traceback" not in rest
+    # The terminal itself echoes the key as "^C"; the bar's line is left as it stood.
+    messages = [line for line in Screen(rest, 130).lines if line.strip() not in ("", "^C") and "Importing" not in line]
+    assert messages == ["Error: interrupted: what was not yet committed is rolled back, nothing is half-written"]
+    listed = terminal(tmp_path / "ws", "store", "list", "--json")
+    assert listed.exit_code == 0 and listed.text.strip() == "[]", listed.text[-500:]
