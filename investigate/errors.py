@@ -28,13 +28,14 @@ class NotFound(InvestigateError):
 class AmbiguousPrefix(InvestigateError):
     """A prefix that matches more than one row; the message lists the candidates."""
 
-    def __init__(self, kind: str, prefix: str, candidates: list[str]):
+    def __init__(self, kind: str, prefix: str, candidates: list[str], *, hint: str | None = None):
         self.kind = kind
         self.prefix = prefix
         self.candidates = candidates
         shown = ", ".join(candidates[:10]) + (" …" if len(candidates) > 10 else "")
+        count = f"{len(candidates)}{'+' if len(candidates) >= 50 else ''}"
         super().__init__(
-            f"{kind} prefix {prefix!r} is ambiguous: {len(candidates)} match ({shown})"
+            f"{kind} {prefix!r} is ambiguous: {count} match ({shown})" + (f"; {hint}" if hint else "")
         )
 
 

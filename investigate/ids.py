@@ -18,6 +18,10 @@ import re
 from .errors import AmbiguousPrefix, InvalidInput, NotFound
 from .workspace import Workspace
 
+#: Nouns whose label is a name people type as the tables print it ("KioskCo Sonnenallee"):
+#: an exact name (case aside) finds the row, as the slug finds a case.
+NAMED = {"stores", "companies", "testers", "cases"}
+
 #: table -> (noun used in messages, human key column or None, label column)
 NOUNS = {
     "cases": ("case", "slug", "slug"),
@@ -54,6 +58,13 @@ def resolve(ws: Workspace, table: str, ref: str, *, where: str | None = None,
             return rows[0]
         if len(rows) > 1:
             raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {r[label_col]}" for r in rows])
+    if table in NAMED and label_col != key_col:
+        rows = list(ws.db.query(f"select * from [{table}] where lower([{label_col}]) = lower(?){extra} limit 50",
+                                [ref, *params]))
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {_where(r)}".strip() for r in rows])
     low = ref.lower()
     rows = list(ws.db.query(
         f"select * from [{table}] where id >= ? and id < ?{extra} order by id limit 50",
@@ -67,8 +78,40 @@ def resolve(ws: Workspace, table: str, ref: str, *, where: str | None = None,
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
+        if all(is_v7(r["id"]) and r["id"].startswith(low) for r in rows):
+            # The start of a UUIDv7 is its time: every row made that minute shares it.
+            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {r[label_col] or ''}".strip() for r in rows],
+                                  hint="the start of an id is when it was made; type the short id the "
+                                       "tables show (its random end)")
         raise AmbiguousPrefix(noun, ref, [f"{short(r['id'], 12)} {r[label_col] or ''}".strip() for r in rows])
-    raise NotFound(f"no {noun} matches {ref!r}")
+    raise NotFound(f"no {noun} matches {ref!r}" + _nearest(ws, table, ref, where=extra, params=params))
+
+
+def _where(row: dict) -> str:
+    """A store's name with where it is, so that two shops of one name can be told apart."""
+    return ", ".join(str(row[k]) for k in ("name", "address", "code", "slug") if row.get(k))
+
+
+def _nearest(ws: Workspace, table: str, ref: str, *, where: str, params: list) -> str:
+    """"; did you mean …" with the keys or names closest to a mistyped ``ref`` (rapidfuzz, as
+    ``stores.find_stores`` matches a mistyped name), or the few there are."""
+    noun, key_col, label_col = NOUNS[table]
+    if table not in NAMED:
+        return ""
+    from rapidfuzz import fuzz, process, utils  # only on this error path: start-up stays quick
+
+    column = key_col if table in ("cases", "testers") else label_col
+    known = [r[0] for r in ws.db.execute(f"select [{column}] from [{table}] where [{column}] is not null{where} "
+                                         f"order by [{column}] limit 5000", params)]
+    if not known:
+        return f" (there are no {noun} records yet)"
+    close = [m[0] for m in process.extract(ref, known, scorer=fuzz.WRatio, processor=utils.default_process,
+                                           limit=3, score_cutoff=60)]
+    if close:
+        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    if len(known) <= 8:
+        return f"; known: {', '.join(known)}"
+    return ""
 
 
 #: The id's last group, as the short-form indexes hold it (the expression must match theirs).

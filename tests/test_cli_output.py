@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import click
 from click.testing import CliRunner
 
@@ -65,3 +67,63 @@ def test_every_help_listing_shows_a_whole_first_sentence():
         assert "e.g." not in short
         checked += 1
     assert checked > 40
+
+
+# -- tables at 80 columns (issue 22): whole words, short local times, nothing wider -----------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from investigate.cli.util import short_time  # noqa: E402
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß", min_size=1, max_size=12)
+CELL = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8).flatmap(lambda n: st.lists(
+    st.fixed_dictionaries({f"column_{i}": CELL for i in range(n)}), min_size=1, max_size=6)))
+def test_a_table_at_80_columns_never_breaks_a_word_and_never_runs_past_the_edge(rows):
+    text = format_table(rows, width=80)
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+    printed = text.split()
+    cut = [token[:-1] for token in printed if token.endswith("…")]
+    for row in rows:
+        for cell in row.values():
+            for word in cell.split():
+                # Whole, or (only where the longest words of every column cannot fit side by
+                # side) visibly cut on its own line: never its end carried onto the next line.
+                assert word in printed or any(word.startswith(c) for c in cut), f"{word!r} was broken:\n{text}"
+
+
+def test_a_table_with_more_long_words_than_room_cuts_them_visibly_and_stays_inside():
+    rows = [{f"c{i}": "Donaudampfschifffahrtsgesellschaft" for i in range(4)}]
+    text = format_table(rows, width=80)
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "…" in text  # cut, and says so: never silently broken onto the next line
+
+
+def test_codes_stay_whole_while_names_break_after_their_hyphens():
+    text = format_table([{"store": "Späti24 Karl-Marx-Straße", "tester": "T-01", "licence": "BE-21000"}], width=30)
+    assert "T-01" in text.split() and "BE-21000" in text.split()
+    assert "Straße" in text.split() and all(len(line) <= 30 for line in text.splitlines())
+    assert "Karl-Marx-Straße" not in text  # broken after a hyphen, not inside a word
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "Nov 20 14:35"), ("de", "20.11. 14:35"), ("da", "20.11. 14.35")])
+def test_times_in_tables_are_short_and_local(lang, expected):
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert short_time("2026-11-20T14:35:00+01:00", (lang, berlin, 2026)) == expected
+    assert short_time("2026-11-20T13:35:00+00:00", (lang, berlin, 2026)) == expected  # UTC read in Berlin
+    assert "2025" in short_time("2025-11-20T14:35:00+01:00", (lang, berlin, 2026)) or \
+        "25" in short_time("2025-11-20T14:35:00+01:00", (lang, berlin, 2026))
+    assert short_time("T-07", (lang, berlin, 2026)) == "T-07"
+
+
+def test_a_visit_list_prints_its_times_in_the_workspaces_language(workspace, tobacco_case, run):
+    visit = tobacco_case["visits"][0]
+    listed = run_wide(workspace, "visit", "list", columns=200).output
+    assert workspace.language == "en"
+    assert short_time(visit["visited_at"], ("en", workspace.tz, workspace.now().year)) in listed  # "Nov 15 16:40"
+    assert visit["visited_at"] not in listed  # never the full ISO stamp

@@ -199,7 +199,8 @@ def test_new_ids_are_uuid7_in_time_order_and_typed_by_their_random_end(workspace
     # The time prefix names them all: refused as ambiguous, the candidates listed by short form.
     with pytest.raises(AmbiguousPrefix) as err:
         resolve(workspace, "stores", ids[0][:6])
-    assert all(short(i, 12) in str(err.value) for i in ids)
+    assert all(short(i) in str(err.value) for i in ids)  # the short ids the tables show
+    assert "type the short id the tables show" in str(err.value)
 
 
 def test_a_short_id_is_found_through_its_index_not_a_scan(workspace):

@@ -7,6 +7,7 @@ Every ``InvestigateError`` becomes a one-line ``Error: …`` and its exit code h
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sqlite3
 import sys
@@ -73,6 +74,15 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx, name):
         return super().get_command(ctx, name) or self._load(name)
+
+    def resolve_command(self, ctx, args):
+        # click says only "No such command"; a reporter who typed "reprot" is told "report".
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def _load(self, name):
         target = self.lazy_commands.get(name)

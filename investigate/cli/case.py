@@ -7,7 +7,7 @@ import click
 from ..ids import short
 from ..cases import cases
 from ..cases.cases import LANGUAGES, STATUSES
-from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace
 
 
 @click.group()
@@ -87,8 +87,9 @@ def case_list(ws, status, as_json):
     if as_json:
         echo_json(rows)
     else:
-        echo_result(short_ids(rows), columns=["id", "slug", "title", "protocol", "status", "visits",
-                                              "violations", "stores"], empty="No cases yet.")
+        # The slug is how a case is typed everywhere: the id stays in --json.
+        echo_result(rows, columns=["slug", "title", "protocol", "status", "visits", "violations", "stores"],
+                    empty="No cases yet.")
 
 
 @case.command("show")

@@ -8,7 +8,7 @@ from ..cases import companies
 from ..cases.cases import get_case
 from ..cases.protocols import CHANNELS
 from ..cases.replies import CHANNELS as REPLY_CHANNELS
-from .util import echo, echo_json, echo_result, json_option, pass_workspace
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
 @click.group()
@@ -52,7 +52,8 @@ def contact(ws, company_ref, channel, contact, name, address, city, as_json):
 @pass_workspace
 def list_(ws, as_json):
     """Companies and how many contact points each has."""
-    echo_result(companies.list_companies(ws), as_json=as_json,
+    rows = companies.list_companies(ws)
+    echo_result(rows if as_json else short_ids(rows), as_json=as_json,
                 columns=["id", "name", "sector", "contact_points"], empty="No companies yet.")
 
 

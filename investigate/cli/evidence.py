@@ -50,4 +50,4 @@ def evidence_list(ws, case_ref, visit_ref, as_json):
         echo_json(rows)
     else:
         echo_result(short_ids(rows, "id", "visit_id"), columns=["id", "visit_id", "store_name", "sha256",
-                    "media_type", "size", "captured_at"], empty="No evidence.")
+                    "media_type", "size", "captured_at"], empty="No evidence.", optional=["size", "media_type"])

@@ -49,4 +49,4 @@ def finding_list(ws, case_ref, visit_ref, severity, as_json):
         echo_json(rows)
     else:
         echo_result(short_ids(rows, "id", "visit_id"), columns=["id", "visit_id", "visited_at", "store_name",
-                    "code", "title", "severity", "statute"], empty="No findings.")
+                    "code", "title", "severity", "statute"], empty="No findings.", optional=["visit_id", "code"])

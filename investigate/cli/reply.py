@@ -74,4 +74,5 @@ def reply_list(ws, case_ref, open_only, as_json):
         echo_json(rows)
     else:
         echo_result(short_ids(rows), columns=["id", "case_slug", "store_name", "channel", "requested_at",
-                    "deadline", "answered_at", "answer"], empty="No reply requests.")
+                    "deadline", "answered_at", "answer"], empty="No reply requests.",
+                    optional=["channel", "answered_at"])

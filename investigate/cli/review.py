@@ -74,7 +74,8 @@ def review_queue_cmd(ws, case_ref, all_states, as_json):
     else:
         echo_result(short_ids({**row, "flags": "; ".join(row["flags"])} for row in rows),
                     columns=["id", "case_slug", "visited_at", "store_name", "outcome", "review_state",
-                             "last_comment", "flags"], empty="Nothing waiting for review.")
+                             "last_comment", "flags"], empty="Nothing waiting for review.",
+                    optional=["case_slug"])
 
 
 class ChecklistGroup(DefaultCommandGroup):

@@ -91,18 +91,19 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
         echo(f"No completed tests in {case['slug']} yet.")
         return
     used = [d for d in DIMENSIONS if any(d in g["dimensions"] for g in result["groups"])]
-    table = []
+    # Two tables, so that each fits an 80-column terminal with whole words: the scores, then
+    # the promises and reply times behind them.
+    scores, clocks = [], []
     for g in result["groups"]:
-        line = {**g["group"], "tests": g["tests"]}
-        for d in used:
-            line[d] = _interval(g["dimensions"].get(d, {}), 0)
-        line["overall"] = _interval(g["overall"], 0)
-        pk = g["promises_kept"]
-        line["promises kept"] = f"{pk['k']}/{pk['n']}" if pk["n"] else ""
-        rm = g["response_minutes"]
-        line["reply min (median)"] = (_interval(rm, 0) + (f" open {rm['open']}" if rm["open"] else "")) if rm["n"] else ""
-        table.append(line)
-    echo_result(table, title=f"Scorecard {case['slug']} ({confidence:.0%} intervals)")
+        scores.append({**g["group"], **{d: _interval(g["dimensions"].get(d, {}), 0) for d in used},
+                       "overall": _interval(g["overall"], 0)})
+        pk, rm = g["promises_kept"], g["response_minutes"]
+        clocks.append({**g["group"], "tests": g["tests"], "promises kept": f"{pk['k']}/{pk['n']}" if pk["n"] else "",
+                       "reply minutes (median)": (_interval(rm, 0) + (f", {rm['open']} still open" if rm["open"] else ""))
+                       if rm["n"] else ""})
+    echo_result(scores, title=f"Scorecard {case['slug']}: scores out of 100 ({confidence:.0%} intervals)")
+    echo("")
+    echo_result(clocks, title="Tests, promises kept on time, time to reply")
     if result["merged"]:
         merged = ", ".join(" / ".join(map(str, g.values())) for g in result["merged"])
         echo(f"Merged into other groups (fewer than {result['threshold']} tests): {merged}")

@@ -16,6 +16,13 @@ from .util import echo, echo_json, echo_result, pass_workspace, pct
 BY = [k for k in rates.GROUPINGS if k]
 
 
+def _left_out(row: dict) -> str:
+    """The visits of a group that its rate does not rest on, and those still provisional."""
+    parts = [(row["inconclusive"], "inconclusive"), (row["not_completed"], "not completed"),
+             (row["provisional"], "provisional (in the rate, not yet approved)")]
+    return "; ".join(f"{n} {what}" for n, what in parts if n)
+
+
 @click.command()
 @click.argument("case_ref", metavar="CASE")
 @click.option("--by", type=click.Choice(BY), help="Group the visits.")
@@ -59,11 +66,12 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     if not rows:
         echo(f"No {kind} visits in {case['slug']} yet.")
     else:
-        echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"],
-                      "eligible": r["eligible"], "inconclusive": r["inconclusive"],
-                      "not completed": r["not_completed"], "provisional": r["provisional"], "rate": pct(r["rate"]),
+        # What the rate rests on, then what stands beside it: an 80-column terminal holds six
+        # columns with whole words (eligible counts stay in --json and --format csv).
+        echo_result([{"group": r["group"], "visits": r["visits"], "violations": r["violations"], "rate": pct(r["rate"]),
                       f"{confidence:.0%} interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
-                      if r["ci_low"] is not None else ""} for r in rows])
+                      if r["ci_low"] is not None else "",
+                      "not in the rate": _left_out(r)} for r in rows])
     if provisional:
         echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
                    "--approved-only gives the figures as they would be published.")

@@ -64,7 +64,8 @@ def store_list(ws, case_ref, chain, search, limit, as_json):
         echo_json(rows)
     else:
         echo_result(short_ids(rows), columns=["id", "name", "chain", "address", "city", "district",
-                                              "licence_number", "lat", "lon"], empty="No stores.")
+                                              "licence_number", "lat", "lon"], empty="No stores.",
+                    optional=["lon", "lat", "city", "district", "chain"])
 
 
 @store.command("show")

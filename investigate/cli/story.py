@@ -58,7 +58,7 @@ def timeline(ws, case_ref, as_json):
         return
     echo_result(short_ids([{**r, "documents": len(r["documents"])} for r in rows]),
                 columns=["id", "at", "source", "channel", "what", "promise", "due_at", "promise_state", "documents"],
-                empty="No events yet.")
+                empty="No events yet.", optional=["documents", "source", "channel"])
 
 
 @story.command("promises")

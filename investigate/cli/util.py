@@ -9,10 +9,12 @@ import re
 import shutil
 import sys
 import textwrap
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 import click
 
+from .. import clock
 from ..ids import short
 from ..json_array import json_array
 from ..errors import InvalidInput
@@ -31,6 +33,12 @@ class State:
     def workspace(self) -> Workspace:
         if self._workspace is None:
             self._workspace = Workspace(self.path) if self.path else Workspace.find()
+        return self._workspace
+
+    @property
+    def opened(self) -> Workspace | None:
+        """The workspace if a command has opened it; never opens one (tables ask it for its
+        language and time zone, and a table is printed outside a workspace too)."""
         return self._workspace
 
     def close(self):
@@ -72,8 +80,16 @@ def escape_controls(text: str) -> str:
 
 def echo(message: Any = None, *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` with control characters escaped: names and answers come from files
-    and people, and must not reach the reporter's terminal as commands."""
-    click.echo(None if message is None else escape_controls(str(message)), err=err, nl=nl)
+    and people, and must not reach the reporter's terminal as commands. At a terminal, a line
+    longer than the terminal is wrapped at spaces rather than cut inside a word by its edge."""
+    if message is None:
+        click.echo(None, err=err, nl=nl)
+        return
+    text = escape_controls(str(message))
+    stream = sys.stderr if err else sys.stdout
+    if nl and stream.isatty():
+        text = "\n".join(part for line in text.split("\n") for part in fit_line(line, stream))
+    click.echo(text, err=err, nl=nl)
 
 
 def pct(value: float | None) -> str:
@@ -93,14 +109,107 @@ def _text(value: Any) -> str:
     return " ".join(escape_controls(text).split())
 
 
-def _fit(natural: list[int], floor: list[int], room: int) -> list[int]:
-    """Column widths that fit ``room``: the widest columns give way first, none below its floor."""
+#: A stored time stamp (ISO 8601, with or without seconds and offset) or a date.
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+#: Short local forms, as people write a time in a table of the day's work: the year only when
+#: it is not this one. Danish writes the clock with a dot.
+_SHORT_TIMES = {
+    "en": ("MMM d HH:mm", "MMM d yyyy HH:mm", "MMM d", "MMM d yyyy"),
+    "de": ("dd.MM. HH:mm", "dd.MM.yy HH:mm", "dd.MM.", "dd.MM.yyyy"),
+    "da": ("dd.MM. HH.mm", "dd.MM.yy HH.mm", "dd.MM.", "dd.MM.yyyy"),
+}
+
+
+def _table_clock() -> tuple:
+    """The language, zone and year that times in a table are written in: the open workspace's,
+    else English and UTC."""
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx else None
+    ws = state.opened if state else None
+    if ws is None:
+        return "en", timezone.utc, clock.now().year
+    return ws.language, ws.tz, ws.now().year
+
+
+def short_time(text: str, style: tuple | None = None) -> str:
+    """A stored time as a table shows it: "Nov 20 14:35", "20.11. 14:35" (de), "20.11. 14.35"
+    (da), in the workspace's zone; text that is no time comes back as it was."""
+    m = _ISO.match(text)
+    if not m:
+        return text
+    from babel.dates import format_date, format_datetime  # only where a table has times
+
+    lang, tz, year = style or _table_clock()
+    with_time, other_year, day_only, day_other_year = _SHORT_TIMES.get(lang, _SHORT_TIMES["en"])
+    if m.group(4) is None:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return format_date(day, day_only if day.year == year else day_other_year, locale=lang)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if when.tzinfo is not None:
+        when = when.astimezone(tz)
+    return format_datetime(when, with_time if when.year == year else other_year, locale=lang)
+
+
+#: Where a cell may go onto the next line besides spaces: after a hyphen that follows a word
+#: of three letters or more ("Karl-|Marx-|Straße", "tobacco-|neukoelln-|2026", but never inside
+#: a code such as "T-01" or "BE-21000"), and after an underscore ("not_|completed").
+_BREAKS = re.compile(r"(?<=[^\W\d_]{3}-)(?=\w)|(?<=_)(?=\w)")
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """``text`` as (separator, piece) pairs: the pieces a line may break between, never inside.
+    A sign standing alone stays with the word before it: "15.8 %" and "5.5 % –" never part."""
+    out: list[tuple[str, str]] = []
+    for word in text.split():
+        if out and len(word) <= 2 and not any(ch.isalnum() for ch in word):
+            out[-1] = (out[-1][0], f"{out[-1][1]} {word}")
+            continue
+        for i, piece in enumerate(_BREAKS.split(word)):
+            if piece:
+                out.append(("" if i else " ", piece))
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, broken only between pieces; a piece longer than
+    the column (only when the terminal cannot hold every column's longest word) is cut with "…"."""
+    lines: list[str] = []
+    line = ""
+    for sep, piece in _pieces(text):
+        if len(piece) > width:
+            piece = piece[:max(width - 1, 0)] + "…"
+        if line and len(line) + len(sep) + len(piece) <= width:
+            line += sep + piece
+        else:
+            if line:
+                lines.append(line)
+            line = piece
+    return lines + [line] if line or not lines else lines
+
+
+def _fit(natural: list[int], floor: list[int], room: int, free: list[bool] | None = None) -> list[int]:
+    """Column widths that fit ``room``: free text (``free``: cells of several words) gives way
+    first, then the columns with most to spare, none below its floor (its longest word); if the
+    floors alone do not fit, the widest floors give way too, and their longest words are cut
+    with "…". A key such as a slug stays on one line while a name or a comment can wrap."""
     widths = list(natural)
-    while sum(widths) > room:
-        widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
-        if widths[widest] <= floor[widest]:
-            break
-        widths[widest] -= 1
+    floor = list(floor)
+    free = free or [True] * len(widths)
+    while sum(floor) > room and max(floor) > 4:
+        widest = max(range(len(floor)), key=lambda i: floor[i])
+        floor[widest] -= 1
+    # Free text first, then long tokens (paths, hashes), and only then a key people type.
+    for candidates in ([i for i in range(len(widths)) if free[i]], [i for i in range(len(widths)) if widths[i] > 24],
+                       list(range(len(widths)))):
+        while sum(widths) > room and candidates:
+            widest = max(candidates, key=lambda i: widths[i] - floor[i])
+            if widths[widest] <= floor[widest]:
+                break
+            widths[widest] -= 1
     return widths
 
 
@@ -117,40 +226,73 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *, width: i
 
 
 def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width: int | None = None,
-                sizing: int = SIZING_ROWS) -> Iterator[str]:
+                sizing: int = SIZING_ROWS, optional: Iterable[str] = ()) -> Iterator[str]:
     """``format_table``'s lines, one at a time: the widths come from the first ``sizing`` rows
-    (a later, longer cell wraps), so a million visits print without being held in memory."""
+    (a later, longer cell wraps), so a million visits print without being held in memory.
+
+    Never wider than the terminal, never a break inside a word: cells wrap at spaces (and after
+    hyphens and underscores), free text gives way first, times are short and local. Where the
+    longest words of every column cannot stand side by side, the ``optional`` columns are left
+    out first, in their order, and a last line says which (--json has them all)."""
     rows = iter(rows)
     head = list(itertools.islice(rows, sizing))
     if not head:
         return
-    columns = columns or list(head[0].keys())
+    columns = list(columns or head[0].keys())
     width = width or shutil.get_terminal_size((120, 20)).columns
-    cells = [[_text(r.get(c)) for c in columns] for r in head]
-    natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    style = _table_clock()
+
+    def texts(row: dict, names: list[str]) -> list[str]:
+        return [short_time(t, style) if t[:1].isdigit() else t for t in (_text(row.get(c)) for c in names)]
+
+    def floors(names: list[str], cells: list[list[str]]) -> list[int]:
+        return [max(len(p) for text in [name.replace("_", " ")] + [row[i] for row in cells]
+                    for _, p in _pieces(text) or [("", "")]) for i, name in enumerate(names)]
+
+    def needed(names: list[str], cells: list[list[str]]) -> int:
+        """The width the columns need with every key (a short single word: a slug, a code)
+        whole on one line and everything else at its longest word."""
+        total = 2 * (len(names) - 1)
+        for i, least in enumerate(floors(names, cells)):
+            longest = max(len(row[i]) for row in cells)
+            total += max(least, longest) if longest <= 24 and not any(" " in row[i] for row in cells) else least
+        return total
+
+    left_out = []
+    for name in optional:
+        cells = [texts(r, columns) for r in head]
+        if needed(columns, cells) <= width:
+            break
+        if name in columns:
+            columns.remove(name)
+            left_out.append(name.replace("_", " "))
+    headings = [c.replace("_", " ") for c in columns]
+
+    def cells_of(row: dict) -> list[str]:
+        return texts(row, columns)
+
+    cells = [cells_of(r) for r in head]
+    natural = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headings)]
     room = width - 2 * (len(columns) - 1)
-    # Keep whole words (a slug, a timestamp) where the terminal has room for them; else only
-    # the headings' width.
-    longest = [max([len(w) for row in cells for w in row[i].split()] or [0]) for i in range(len(columns))]
-    floor = [min(n, max(8, len(c), min(w, 24))) for n, c, w in zip(natural, columns, longest)]
-    if sum(floor) > room:
-        floor = [min(n, max(8, len(c))) for n, c in zip(natural, columns)]
-    widths = _fit(natural, floor, room)
+    floor = floors(columns, cells)
+    free = [any(" " in row[i] for row in cells) for i in range(len(columns))]
+    widths = _fit(natural, floor, room, free)
 
     def lines_of(values: list[str]) -> list[str]:
         if all(len(v) <= w for v, w in zip(values, widths)):  # most rows: one line, nothing to wrap
             return ["  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()]
-        wrapped = [textwrap.wrap(v, w, break_long_words=True, break_on_hyphens=False) or [""]
-                   for v, w in zip(values, widths)]
+        wrapped = [_wrap(v, w) for v, w in zip(values, widths)]
         return ["  ".join((col[i] if i < len(col) else "").ljust(w) for col, w in zip(wrapped, widths)).rstrip()
                 for i in range(max(len(col) for col in wrapped))]
 
-    yield from lines_of(columns)
+    yield from lines_of(headings)
     yield "  ".join("-" * w for w in widths)
     for row in cells:
         yield from lines_of(row)
     for r in rows:
-        yield from lines_of([_text(r.get(c)) for c in columns])
+        yield from lines_of(cells_of(r))
+    if left_out:
+        yield f"(left out at {width} columns: {', '.join(left_out)}; --json shows every column)"
 
 
 def echo_lines(lines: Iterable[str]) -> None:
@@ -177,9 +319,10 @@ def _json_text(data: Any) -> str:
 
 
 def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None = None,
-                empty: str = "Nothing to show.", title: str | None = None) -> None:
+                empty: str = "Nothing to show.", title: str | None = None, optional: Iterable[str] = ()) -> None:
     """One way to print every result: a table (or key/value block) for people, JSON for scripts.
-    Rows may come from a generator: they are printed as they come."""
+    Rows may come from a generator: they are printed as they come. ``optional`` columns give
+    way, in their order, on a terminal too narrow for every column's longest word."""
     if as_json:
         echo_json(data)
         return
@@ -189,14 +332,14 @@ def echo_result(data: Any, *, as_json: bool = False, columns: list[str] | None =
         for k, v in data.items():
             if isinstance(v, (list, dict)) and v and isinstance(v, list) and isinstance(v[0], dict):
                 continue
-            lines = textwrap.wrap(_text(v), room, break_long_words=True) or [""]
+            lines = _wrap(_text(v), room)
             echo(f"{k.ljust(width)}  {lines[0]}".rstrip())
             for line in lines[1:]:
                 echo(f"{'':{width}}  {line}")
         return
     if title:
         echo(title)
-    lines = table_lines(data, columns)
+    lines = table_lines(data, columns, optional=optional)
     first = next(lines, None)
     if first is None:
         echo(empty)
@@ -359,13 +502,14 @@ def table_options(f: Callable) -> Callable:
     return f
 
 
-def fit_line(line: str) -> list[str]:
+def fit_line(line: str, stream=None) -> list[str]:
     """``line`` wrapped at spaces to the terminal's width, continued two spaces further in
-    than it starts; as it is when stdout is not a terminal (a pipe or a file keeps one line
-    per fact, for grep)."""
-    if not sys.stdout.isatty():
-        return [line]
+    than it starts; as it is when the stream (stdout) is not a terminal (a pipe or a file
+    keeps one line per fact, for grep)."""
+    stream = stream or sys.stdout
     width = shutil.get_terminal_size((80, 20)).columns
+    if not stream.isatty() or len(line) <= width:
+        return [line]
     indent = " " * (len(line) - len(line.lstrip(" ")))
     return textwrap.wrap(line, width=width, subsequent_indent=indent + "  ", break_long_words=False,
                          break_on_hyphens=False) or [line]
@@ -378,8 +522,7 @@ def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
         echo_json(summary)
         return
     for line in lines:
-        for part in fit_line(line):
-            echo(part)
+        echo(line)
     if summary.get("ignored_columns"):
         echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary.get("header_line", 1) > 1:

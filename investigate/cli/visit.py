@@ -203,8 +203,9 @@ def visit_list(ws, case_ref, store_ref, outcome, limit, as_json):
     if as_json:
         echo_json(rows)
     else:
-        echo_result(short_ids(rows), columns=["id", "case_slug", "visited_at", "store_name", "tester_code",
-                    "outcome", "findings", "review_state"], empty="No visits.")
+        # One case asked for: its slug on every row would only take the store's room.
+        echo_result(short_ids(rows), columns=["id", *([] if case else ["case_slug"]), "visited_at", "store_name",
+                    "tester_code", "outcome", "findings", "review_state"], empty="No visits.", optional=["case_slug"])
 
 
 @visit.command("show")

@@ -195,7 +195,7 @@ def protocol_list(as_json):
                      "channel": "", "ages": "", "questions": None, "source": str(path),
                      "status": f"broken: {str(error).removeprefix(str(path) + ': ')}"})
         echo(f"Warning: {error}", err=True)
-    echo_result(rows, as_json=as_json)
+    echo_result(rows, as_json=as_json, optional=["source", "ages", "used_versions", "questions"])
 
 
 @protocol.command("diff")
