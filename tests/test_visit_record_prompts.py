@@ -91,3 +91,40 @@ def test_consent_needs_the_signed_form_or_where_the_paper_is(workspace, run, tmp
     assert held.exit_code == 0, held.output
     row = json.loads(held.stdout)
     assert row["consent"] == 1 and row["consent_file"] == "desk safe, M. Olsen"
+
+
+# -- issue 22: visit record asks before it judges ------------------------------------------------
+
+
+def test_the_prompt_asks_for_the_adult_observer_of_a_minors_protocol(workspace, tobacco_case):
+    # tobacco-minors does not require one in its file, but a minor never tests alone: asked,
+    # and asked again when left empty.
+    result = _record(workspace, "--store", "L-4", "--tester", "T-07", "--at", "now", "--product", "cigarettes",
+                     "--sale", "no", "--id-check", "scanned", "--id-carried", "yes", input="\nM. Olsen\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Adult observer") == 2
+    [visit] = [v for v in visits.list_visits(workspace, case=tobacco_case["case"]) if v["observer"] == "M. Olsen"]
+    assert visit["store_name"] == "Tabak Müller"
+
+
+def test_strict_rotation_refuses_before_a_single_question_is_asked(workspace, tobacco_case, run):
+    assert run("case", "rotation", "tobacco-nk", "--max-visits-per-store-per-round", "1", "--strict").exit_code == 0
+    before = snapshot(workspace)
+    # Späti Eins (L-1) was visited in round 1 already: refused after the store, tester, time and
+    # observer, before the first protocol question.
+    result = _record(workspace, "--store", "L-1", "--tester", "T-07", "--observer", "O", "--at", "now",
+                     input="cigarettes\nyes\nnone\nyes\n\n")
+    assert result.exit_code != 0
+    assert "rotation" in result.output and "strict" in result.output
+    assert "Which product did the tester ask for?" not in result.output  # no question was asked
+    assert snapshot(workspace) == before
+
+
+def test_every_matching_store_is_offered_at_the_prompt(workspace, tobacco_case):
+    for i in range(12):
+        stores.add_store(workspace, name=f"Späti Nummer {i}", address=f"Weg {i}")
+    result = _record(workspace, "--tester", "T-07", "--observer", "O", "--at", "now", "--product", "cigarettes",
+                     "--sale", "no", "--id-check", "scanned", "--id-carried", "yes", input="späti\n14\n\n")
+    assert result.exit_code == 0, result.output
+    assert "14 stores match 'späti'" in result.output
+    assert all(f"{n}. " in result.output for n in range(1, 15))

@@ -156,11 +156,11 @@ def get_store(ws: Workspace, ref: str) -> dict:
 FUZZY_CUTOFF = 80
 
 
-def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: int = 9) -> list[dict]:
+def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: int | None = 9) -> list[dict]:
     """Stores a person may mean by ``text``, best first: the one an id, id prefix or licence
     number names; else those whose name or address contains it (case and accents ignored);
     else those whose name and address are like it (a typo, a word left out). Within a case
-    its frame's stores come first. Empty when nothing is close."""
+    its frame's stores come first. Empty when nothing is close; every match with ``limit=None``."""
     from ..errors import AmbiguousPrefix, NotFound
 
     text = (text or "").strip()
@@ -185,7 +185,8 @@ def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: in
 
     labels = {r["id"]: _fold(f"{r['name']} {r['address'] or ''}") for r in rows}
     by_id = {r["id"]: r for r in rows}
-    found = process.extract(needle, labels, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3)
+    found = process.extract(needle, labels, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF,
+                            limit=None if limit is None else limit * 3)
     found.sort(key=lambda m: (m[2] not in frame, -m[1]))
     return [by_id[m[2]] for m in found[:limit]]
 

@@ -212,11 +212,7 @@ def record_visit(
         ws, case=case, protocol=protocol, store=store, tester=tester, answers=answers,
         visited_at=visited_at, observer=observer, attempt=attempt, round=round, notes=notes,
     )
-    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol)) if row["kind"] == "undercover" \
-        else None
-    breaches = rotation.check(row) if rotation and rotation.rules else []
-    if breaches and rotation.strict:
-        raise InvalidInput(f"rotation: {breaches[0]} (the case's rules are strict)")
+    breaches = rotation_breaches(ws, case, protocol, row)
     with ws.transaction():
         remember(ws, protocol)
         visit = ws.insert("visits", row)
@@ -231,6 +227,34 @@ def record_visit(
         ]
     return {"visit": visit, "findings": findings, "promises": promises,
             "warnings": frame_warnings(ws, case, store) + [f"rotation: {b}" for b in breaches]}
+
+
+def rotation_breaches(ws: Workspace, case: dict, protocol: Protocol, row: dict) -> list[str]:
+    """How a visit (its store, tester, round and time) breaks the case's rotation rules;
+    refused when the rules are strict. Official visits follow no rotation."""
+    if row.get("kind", "undercover") != "undercover":
+        return []
+    rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol))
+    breaches = rotation.check(row) if rotation.rules else []
+    if breaches and rotation.strict:
+        raise InvalidInput(f"rotation: {breaches[0]} (the case's rules are strict)")
+    return breaches
+
+
+def check_before_answers(ws: Workspace, *, case: dict, store: dict, tester: dict | None,
+                         visited_at: datetime | str | None, round: int = 1, protocol: str | None = None) -> list[str]:
+    """Everything that refuses a visit before its answers are known: the tester's consent and
+    age on the day, and the case's rotation rules. Raises as ``record_visit`` would, so that
+    a reporter at the prompt is told before typing every answer, not after; returns the
+    warnings ``record_visit`` would give (rotation breaches that are not strict)."""
+    protocol = current_protocol(ws, protocol or case["protocol"])
+    when = parse_visit_time(ws, visited_at)
+    if tester is not None:
+        check_tester_for(protocol, tester, when.date())
+    breaches = rotation_breaches(ws, case, protocol, {"store_id": store["id"], "round": round,
+                                                      "tester_id": tester["id"] if tester else None,
+                                                      "visited_at": when.isoformat()})
+    return [f"rotation: {b}" for b in breaches]
 
 
 def frame_warnings(ws: Workspace, case: dict, store: dict) -> list[str]:

@@ -13,7 +13,8 @@ from ..cases.protocol_versions import current_protocol
 from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES
 from ..cases.stores import find_stores, get_store
 from ..cases.testers import get_tester
-from ..cases.visits import amend_visit, get_visit, list_visits, parse_visit_time, record_visit, visit_detail
+from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_visits, parse_visit_time,
+                            record_visit, visit_detail)
 from ..errors import InvalidInput, NotFound
 from . import LazyGroup
 from .util import AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -98,9 +99,18 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         tester = _choose_tester(ws, tester_ref, ask, no_input, protocol)
     if visited_at is None and not no_input:
         visited_at = _ask_time(ws, ask)
-    if protocol.observer_required and attempt == "completed" and not observer:
+    # A minor tests under an adult's eye (Synar, FDA): asked wherever the protocol uses testers
+    # or says so; only a script that gives every answer (--no-input) may leave it out.
+    wants_observer = protocol.observer_required or (protocol.uses_testers and not no_input)
+    while wants_observer and attempt == "completed" and not (observer or "").strip():
         observer = ask("Adult observer (name or code)", f"protocol {protocol.key} needs the adult observer "
                                                         "of the visit (--observer)")
+    # Consent, age and rotation refuse a visit whatever its answers: checked before the
+    # questions, so that a refusal never comes after every answer was typed.
+    told = check_before_answers(ws, case=case, store=store, tester=tester, visited_at=visited_at,
+                                round=round_, protocol=protocol.key)
+    for warning in told:
+        echo(f"Warning: {warning}", err=True)
     if attempt == "completed":
         for q in protocol.questions:
             if q.key in answers:
@@ -125,7 +135,8 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
                           notes=notes, protocol=protocol.key)
     for warning in result["warnings"]:
-        echo(f"Warning: {warning}", err=True)
+        if warning not in told:
+            echo(f"Warning: {warning}", err=True)
     if as_json:
         echo_json(result)
         return
@@ -137,17 +148,22 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         echo(f"  promise {p['what']} due {p['due_at']}")
 
 
+#: Matches listed at the store prompt; past that, more of the name narrows the search.
+SHOWN_MATCHES = 40
+
+
 def _choose_store(ws, case, ref, ask, no_input):
     """The store meant by a name, an address fragment, an id prefix or a licence number;
     several matches are offered as a numbered choice, none asks again."""
     while True:
         text = ref or ask("Store (name, address, id prefix or licence number)", "--store is required")
         ref = None
-        found = find_stores(ws, text, case=case)
+        found = find_stores(ws, text, case=case, limit=None)
         if len(found) == 1:
             return found[0]
         labels = [f"{s['name']}, {s['address'] or '-'}" + (f" ({s['licence_number']})" if s["licence_number"] else "")
                   + f"  [{short(s['id'])}]" for s in found]
+        shown = labels[:SHOWN_MATCHES]
         if no_input:
             if not found:
                 raise NotFound(f"no store matches {text!r}")
@@ -156,10 +172,12 @@ def _choose_store(ws, case, ref, ask, no_input):
             echo(f"No store matches {text!r}: try part of its name or address, or its licence number.", err=True)
             continue
         echo(f"{len(found)} stores match {text!r}:", err=True)
-        for i, label in enumerate(labels, 1):
+        for i, label in enumerate(shown, 1):
             echo(f"  {i}. {label}", err=True)
+        if len(labels) > len(shown):
+            echo(f"  … and {len(labels) - len(shown)} more: answer 0 and type more of the name or address", err=True)
         choice = ask("Which one (number; 0 to search again)", "--store matches several stores",
-                     type=click.IntRange(0, len(found)))
+                     type=click.IntRange(0, len(shown)))
         if choice:
             return found[choice - 1]
 
