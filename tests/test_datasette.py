@@ -22,6 +22,7 @@ from investigate.demo import receipt_photo
 from investigate.publish import metadata as meta_module
 from investigate.publish.public import build_public
 from investigate.publish.server import PASSWORD_ENV, editors_datasette, public_datasette
+from investigate.workspace import Workspace
 
 from conftest import snapshot
 
@@ -161,7 +162,12 @@ def test_with_a_password_every_page_needs_login(workspace, tobacco_case, monkeyp
     ds = editors_datasette(workspace, host="0.0.0.0")
     assert get(ds, "/investigate/visits.json").status_code == 403
     assert get(ds, "/investigate.json?sql=select+code+from+testers").status_code == 403
-    assert get(ds, "/").status_code == 403
+    # A person in a browser is sent to the login form (issue 22: not "Forbidden / view-instance").
+    for page in ("/", "/investigate/visits", "/investigate?sql=select+code+from+testers"):
+        response = get(ds, page)
+        assert response.status_code == 302 and response.headers["location"] == "/-/login", page
+    login = get(ds, "/-/login")
+    assert login.status_code == 200 and 'name="password"' in login.text
     cookie = ds.sign({"a": {"id": "editor"}}, "actor")
     assert get(ds, "/investigate/visits.json", cookies={"ds_actor": cookie}).status_code == 200
 
@@ -405,3 +411,19 @@ def test_the_editors_map_gets_the_outcome_pins_script_and_the_instance_serves_it
     out = tmp_path / "public"
     build_public(workspace, out, slugs=["tobacco-nk"], override="test")
     assert "outcome-pins" not in get(public_datasette(out), "/public/stores").text
+
+
+def test_no_map_asks_a_tile_server_the_newsroom_did_not_set(editors, workspace, tmp_path):
+    page = get(editors["ds"], "/investigate/store_map?case=tobacco-nk").text
+    assert "datasette-cluster-map.js" in page
+    assert "openstreetmap" not in page.lower() and "data:image/png;base64" in page
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="test")
+    public_meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert public_meta["plugins"]["datasette-cluster-map"]["tile_layer"].startswith("data:image/png")
+    # With the newsroom's own server, that one and no other.
+    text = workspace.config_path.read_text(encoding="utf-8").replace(
+        'tile_url = ""', 'tile_url = "http://127.0.0.1:8090/{z}/{x}/{y}.png"', 1)
+    workspace.config_path.write_text(text, encoding="utf-8")
+    page = get(editors_datasette(Workspace(workspace.root)), "/investigate/store_map?case=tobacco-nk").text
+    assert "127.0.0.1:8090" in page and "openstreetmap" not in page.lower()

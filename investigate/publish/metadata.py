@@ -389,13 +389,7 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
     for name in present - set(TABLES):
         tables.setdefault(name, {"hidden": name.startswith("_")})
     tables.update({name: dict(spec) for name, spec in VIEWS.items() if name in ws.db.view_names()})
-    tile_url = ws.setting("map", "tile_url", "")
-    plugins = {
-        "investigate": {"workspace": str(ws.root)},
-        "datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"},
-    }
-    if tile_url:
-        plugins["datasette-cluster-map"]["tile_layer"] = tile_url
+    plugins = {"investigate": {"workspace": str(ws.root)}, "datasette-cluster-map": cluster_map(ws)}
     meta = {
         "title": f"{ws.newsroom or 'investigate'} — investigations (editors)",
         "description": "Every case, visit, finding and piece of evidence. Internal: not for publication.",
@@ -484,12 +478,26 @@ def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public"
         "license": ws.setting("publish", "licence", "CC BY 4.0"),
         "source": ws.setting("publish", "source", "") or ws.newsroom,
         "databases": {db_name: {"tables": tables}},
-        "plugins": {"datasette-cluster-map": {"latitude_column": "lat", "longitude_column": "lon"}},
+        "plugins": {"datasette-cluster-map": cluster_map(ws)},
     }
     url = ws.setting("newsroom", "url", "")
     if url:  # where the report (PDF) and its method are published
         meta.update(about=_("The report and its method"), about_url=url)
-    tile_url = ws.setting("map", "tile_url", "")
-    if tile_url:
-        meta["plugins"]["datasette-cluster-map"]["tile_layer"] = tile_url
     return meta
+
+
+#: A transparent tile, as a data URI: without a tile server of the newsroom's own, the map
+#: draws its pins on an empty ground and asks nobody for tiles (datasette-cluster-map would
+#: otherwise fetch OpenStreetMap's, telling a third party which places the editors look at).
+BLANK_TILE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+              "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def cluster_map(ws: Workspace) -> dict:
+    """datasette-cluster-map's settings: our columns, and tiles only from ``[map] tile_url``."""
+    tile_url = ws.setting("map", "tile_url", "")
+    settings = {"latitude_column": "lat", "longitude_column": "lon", "tile_layer": tile_url or BLANK_TILE}
+    attribution = ws.setting("map", "attribution", "") if tile_url else \
+        "no tile server set ([map] tile_url in investigate.toml)"
+    settings["tile_layer_options"] = {"attribution": attribution, "maxZoom": 19}
+    return settings

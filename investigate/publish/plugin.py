@@ -181,6 +181,18 @@ def extra_js_urls(columns, view_name, datasette):
 
 
 @hookimpl
+def forbidden(datasette, request, message):
+    # With a password set, a person who is not logged in meets the login form, not a bare
+    # "Forbidden / view-instance" with the way in hidden in the ☰ menu. Scripts asking for
+    # JSON (and a logged-in editor without a permission) still get the 403.
+    if request.actor or not datasette.plugin_config("datasette-auth-passwords"):
+        return None
+    if request.path.startswith("/-/login") or request.path.endswith(".json") or "_shape" in request.args:
+        return None
+    return Response.redirect("/-/login")
+
+
+@hookimpl
 def register_routes(datasette):
     return [(SHA256_ROUTE, serve_evidence)]
 
