@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from .errors import AmbiguousPrefix, InvalidInput, NotFound
-from .workspace import Workspace
+from .store.workspace import Workspace
 
 #: table -> (noun used in messages, human key column or None, label column)
 NOUNS = {

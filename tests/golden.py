@@ -87,10 +87,10 @@ def _refusal(fn, *args, **kwargs) -> str | None:
 def build(root: Path) -> dict[str, str]:
     """Build, publish and render everything in ``root``; return file name -> raw text."""
     from investigate.cases.cases import get_case
-    from investigate.demo import build_demo
+    from investigate.demo.build import build_demo
     from investigate.publish.public import build_public
     from investigate.reports.build import build_letter, build_report
-    from investigate.workspace import Workspace
+    from investigate.store.workspace import Workspace
 
     files: dict[str, str] = {}
     refusals: list[str] = []

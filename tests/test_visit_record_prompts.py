@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from investigate.cases import stores, visits
-from investigate.cases.protocols import BUILTIN_DIR
+from investigate.protocol.protocols import BUILTIN_DIR
 from investigate.cli import cli
 from investigate.errors import InvalidInput
 

@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterable, Iterator
 import click
 
 from ..ids import short
-from ..json_array import json_array
+from ..files.json_array import json_array
 from ..errors import InvalidInput
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 
 
 class State:
