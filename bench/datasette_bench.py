@@ -92,7 +92,7 @@ def main() -> int:
     from investigate.publish.metadata import RATE_BY_CHAIN
     from investigate.publish.public import PUBLIC_DB
     from investigate.publish.server import editors_datasette, public_datasette
-    from investigate.workspace import Workspace
+    from investigate.store.workspace import Workspace
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--visits", type=int, default=1_000_000)

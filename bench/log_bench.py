@@ -23,8 +23,8 @@ import subprocess
 
 from _workspace import BIN, build_visits
 
-from investigate import log
-from investigate.workspace import Workspace
+from investigate.proof import log
+from investigate.store.workspace import Workspace
 
 FLOOR = """
 import hashlib, sqlite3, sys

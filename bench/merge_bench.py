@@ -15,7 +15,7 @@ from pathlib import Path
 from _workspace import BIN, build_visits, measure
 
 from investigate.cases import evidence
-from investigate.workspace import Workspace
+from investigate.store.workspace import Workspace
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from investigate.workspace import init_workspace  # noqa: E402
+from investigate.store.workspace import init_workspace  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from .errors import AmbiguousPrefix, InvalidInput, NotFound
-from .workspace import Workspace
+from .store.workspace import Workspace
 
 #: Nouns whose label is a name people type as the tables print it ("KioskCo Sonnenallee"):
 #: an exact name (case aside) finds the row, as the slug finds a case.

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from investigate.cases import cases, replies, stores, testers, visits
 from investigate.cli import cli
-from investigate.workspace import Workspace, init_workspace
+from investigate.store.workspace import Workspace, init_workspace
 
 #: Every file a test reads lives here, inside the repository (each folder notes its origin),
 #: so that a clean clone passes with nothing beside it.

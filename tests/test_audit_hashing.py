@@ -11,7 +11,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from investigate import audit
+from investigate.store import audit
 
 # A soak run raises these with INVESTIGATE_SOAK_EXAMPLES, as for the publication property.
 SOAK = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "0"))

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from investigate.cases import evidence
-from investigate.demo import receipt_photo
+from investigate.demo.build import receipt_photo
 from investigate.publish.server import PASSWORD_ENV
 
 from conftest import need_tool

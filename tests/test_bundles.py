@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from investigate.cases import evidence
-from investigate.teamwork import merge, write_bundle
-from investigate.workspace import init_workspace
+from investigate.desk.teamwork import merge, write_bundle
+from investigate.store.workspace import init_workspace
 
 from conftest import snapshot
 

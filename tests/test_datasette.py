@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, evidence
-from investigate.demo import receipt_photo
+from investigate.demo.build import receipt_photo
 from investigate.publish import metadata as meta_module
 from investigate.publish.public import build_public
 from investigate.publish.server import PASSWORD_ENV, editors_datasette, public_datasette
-from investigate.workspace import Workspace
+from investigate.store.workspace import Workspace
 
 from conftest import snapshot
 
@@ -250,7 +250,7 @@ def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobac
 
 def test_the_editors_home_page_is_a_desk_with_blockers_deadlines_promises_and_the_review_queue(editors, workspace):
     from investigate.cases import replies
-    from investigate.disclosure import gate
+    from investigate.policy import gate
 
     case = editors["case"]
     replies.request_reply(workspace, case, editors["stores"][0])
@@ -294,9 +294,9 @@ def test_the_public_visits_page_shows_the_reports_pseudonyms_and_percentages_nev
 
 
 def test_the_case_page_shows_the_checklist_the_policys_rates_and_the_answers(editors, workspace):
-    from investigate import disclosure
+    from investigate import policy
     from investigate.cases import replies
-    from investigate.disclosure import WORKING, gate
+    from investigate.policy import WORKING, gate
 
     case = editors["case"]
     request = replies.request_reply(workspace, case, editors["stores"][0])
@@ -304,7 +304,7 @@ def test_the_case_page_shows_the_checklist_the_policys_rates_and_the_answers(edi
     html = get(editors["ds"], f"/investigate/cases/{case['id']}").text
     for item in gate.checklist(workspace, case):
         assert item["detail"].replace("'", "&#39;") in html
-    overall = disclosure.case_rates(workspace, case, scope=WORKING)[0]
+    overall = policy.case_rates(workspace, case, scope=WORKING)[0]
     assert f"<td>all</td><td>{overall['visits']}</td><td>{overall['eligible']}</td><td>{overall['violations']}</td>" in html
     assert "Wir haben die Mitarbeiterin nachgeschult." in html
 

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from investigate.cli import cli
-from investigate.demo import build_demo
-from investigate.verify import verify
-from investigate.workspace import Workspace
+from investigate.demo.build import build_demo
+from investigate.proof.verify import verify
+from investigate.store.workspace import Workspace
 
 STABLE = {
     "stores": "select id, name, chain, address, district, lat, lon, licence_number from stores order by id",

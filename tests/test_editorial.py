@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from investigate.ids import short
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import get_visit_for_review, review_queue, review_visit
-from investigate.disclosure import OTHER, gate, protect_groups
+from investigate.policy import OTHER, gate, protect_groups
 from investigate.errors import InvalidInput, NotFound, PolicyError
-from investigate.fieldwork import completion, rounds_summary
-from investigate.verify import verify
+from investigate.numbers.fieldwork import completion, rounds_summary
+from investigate.proof.verify import verify
 
 from conftest import snapshot
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, editorial, replies, stores, testers, visits
 from investigate.cases.review import review_visit
-from investigate.disclosure import gate
-from investigate.reports.i18n import Formatter
+from investigate.policy import gate
+from investigate.views.i18n import Formatter
 
 SOLD = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
 REFUSED = {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True}

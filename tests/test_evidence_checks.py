@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from investigate.ids import short
 from investigate.cases import evidence, review
-from investigate.demo import receipt_photo
+from investigate.demo.build import receipt_photo
 
 
 def test_a_photo_from_another_day_and_place_is_flagged(workspace, tobacco_case, tmp_path, run):

@@ -7,7 +7,7 @@ import json
 
 from conftest import LIVES_DIR
 
-from investigate.workspace import init_workspace
+from investigate.store.workspace import init_workspace
 
 
 def store_key(ws):
@@ -45,7 +45,7 @@ def test_lives_export_then_import_gives_back_the_same_rows(workspace, run, tmp_p
 
     fresh = init_workspace(tmp_path / "fresh", timezone_name="Europe/Berlin")
     try:
-        from investigate.interop import lives
+        from investigate.formats import lives
 
         summary = lives.import_lives(fresh, lives.read_feed(out))
         assert summary["case"] == "lives-lexington-fayette-county"

@@ -7,11 +7,11 @@ import json
 import pytest
 from conftest import DATA, snapshot
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import stores
 from investigate.errors import InputFileError
-from investigate.interop.fda import import_fda, read_fda
-from investigate.interop.history import official_history
+from investigate.formats.fda import import_fda, read_fda
+from investigate.cases.history import official_history
 
 FDA = DATA / "fda" / "compliance-checks.csv"
 HEADER = ("Retailer Name,Street Address,City,State,Zip,Decision Date,Decision Type,Minor Involved,"

@@ -16,14 +16,14 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from investigate.cases import cases, evidence, promises, replies, stores, testers, visits
-from investigate.cases.protocols import all_protocols, load_protocol
+from investigate.protocol.protocols import all_protocols, load_protocol
 from investigate.cli import cli
-from investigate.demo import receipt_photo
+from investigate.demo.build import receipt_photo
 from investigate.errors import AmbiguousPrefix, IntegrityError, NotFound, ProtocolError
 from investigate.ids import TAIL, resolve, short
-from investigate.schema import migrations
-from investigate.verify import verify
-from investigate.workspace import Workspace, find_workspace, init_workspace
+from investigate.store.schema import migrations
+from investigate.proof.verify import verify
+from investigate.store.workspace import Workspace, find_workspace, init_workspace
 
 from conftest import snapshot
 
@@ -96,7 +96,7 @@ def test_a_workspace_made_at_an_older_schema_migrates_without_losing_rows(tmp_pa
     db = sqlite_utils.Database(root / "investigate.db")
     migrations.apply(db, stop_before="0002_frames_rounds_review")
     # Rows written by the version that had only the first migration, with their audit entries.
-    from investigate import audit
+    from investigate.store import audit
 
     case = {"id": "case-1", "slug": "old", "title": "Old case", "protocol": "tobacco-minors", "status": "fieldwork",
             "language": "en", "reply_days": 14, "created_at": "2026-01-01T10:00:00+01:00"}

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from investigate.cases import cases, stores
 from investigate.cli import cli
-from investigate.geo import GeocodingStopped, geocode_stores, near_summary, stores_near
-from investigate.verify import verify
+from investigate.cases.geo import GeocodingStopped, geocode_stores, near_summary, stores_near
+from investigate.proof.verify import verify
 
 from conftest import snapshot
 from nominatim_server import FakeNominatim

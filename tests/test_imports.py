@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from investigate.cases import cases, stores, testers
-from investigate.verify import verify
+from investigate.proof.verify import verify
 
 from conftest import snapshot
 
@@ -199,7 +199,7 @@ def test_a_big_import_builds_its_random_keyed_indexes_after_its_rows(workspace, 
     right, the log whole; and a failed big import keeps them."""
     import sqlite_utils
 
-    from investigate import schema, workspace as workspace_module
+    from investigate.store import schema, workspace as workspace_module
 
     monkeypatch.setattr(workspace_module, "DEFER_AFTER", 3)
     indexes = lambda: sorted(workspace.db.execute(  # noqa: E731

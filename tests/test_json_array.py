@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from investigate.json_array import json_array
+from investigate.files.json_array import json_array
 
 rows = st.lists(st.one_of(st.text(), st.integers(), st.dictionaries(
     st.text(max_size=5), st.one_of(st.none(), st.text(), st.lists(st.integers(), max_size=3)), max_size=4)),

@@ -6,7 +6,7 @@ import json
 
 from conftest import DATA, snapshot
 
-from investigate.interop.kobo import import_kobo
+from investigate.formats.kobo import import_kobo
 
 KOBO = DATA / "kobo" / "tobacco-form.csv"
 ODK = DATA / "kobo" / "odk-central-tobacco.csv"
@@ -127,7 +127,7 @@ def test_kobo_export_without_a_store_field_or_with_a_bad_map_is_refused(workspac
 
 
 def test_kobo_import_is_audited_and_verifies(workspace, tobacco_case, run):
-    from investigate.verify import verify
+    from investigate.proof.verify import verify
 
     assert run("import", "kobo", KOBO, "--case", "tobacco-nk").exit_code == 0
     assert verify(workspace).ok

@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 
 from investigate.cases import cases, findings, replies, stores, testers, visits
-from investigate.cases.protocols import all_protocols, get_protocol
+from investigate.protocol.protocols import all_protocols, get_protocol
 from investigate.errors import MissingTranslation
 from investigate.reports.build import build_letter, build_report
-from investigate.reports.i18n import Formatter
+from investigate.views.i18n import Formatter
 
 # Scored customer-service protocols (issue 13) render the service report, whose languages are
 # tested in test_service_report.py; their choice labels and finding titles for letters are not
@@ -157,8 +157,8 @@ def catalogue_msgids() -> set[str]:
     for template in (templates_root() / "report").glob("*.html"):
         found |= {m[1] for m in extract_from_file("jinja2.ext.babel_extract", template,
                                                     options={"extensions": "jinja2.ext.i18n"})}
-    reports = templates_root().parent / "investigate" / "reports"
-    for module in reports.glob("*.py"):
+    package = templates_root().parent / "investigate"
+    for module in [*(package / "reports").glob("*.py"), *(package / "views").glob("*.py")]:
         found |= {m[1] for m in extract_from_file("python", module) if isinstance(m[1], str)}
     return found
 
@@ -167,7 +167,7 @@ def catalogue_msgids() -> set[str]:
 def test_every_text_the_report_and_letter_ask_for_is_translated(lang):
     from babel.messages.pofile import read_po
 
-    from investigate.reports.i18n import LOCALE_DIR
+    from investigate.views.i18n import LOCALE_DIR
 
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po", "rb") as fp:
         catalog = read_po(fp, locale=lang)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from investigate.cases import cases, stores
-from investigate.stats import case_rates
+from investigate.numbers.stats import case_rates
 
 from conftest import DATA, snapshot
 

@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from investigate.cases import (cases, companies, editorial, evidence, promises, replies, stores, stories, testers,
                               tips, visits)
 from investigate.cases.review import review_visit
-from investigate.disclosure import gate
-from investigate.interop.export import export_lives
+from investigate.policy import gate
+from investigate.formats.export import export_lives
 from investigate.publish.public import build_public, export_public
 from investigate.reports.build import build_report
 
@@ -212,7 +212,7 @@ def test_the_public_copy_still_holds_what_is_public(published):
     assert db.execute("select count(*) from evidence_hashes").fetchone()[0] == 1
     assert db.execute("select count(*) from findings where code = 'PROMISE_BROKEN'").fetchone()[0] == 1
     counts = dict(db.execute("select business, complaints from complaint_counts").fetchall())
-    from investigate.disclosure.naming import public_store_id
+    from investigate.policy.naming import public_store_id
 
     hidden_id = ws.db.execute("select id from stores where name = 'LEAK-UNNAMED-STORE'").fetchone()[0]
     hidden = public_store_id(cases.get_case(ws, "leak"), hidden_id)

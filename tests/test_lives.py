@@ -9,11 +9,11 @@ import shutil
 import pytest
 from conftest import DATA, LIVES_DIR, snapshot
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases.cases import get_case
 from investigate.errors import InputFileError
-from investigate.interop import lives
-from investigate.verify import verify
+from investigate.formats import lives
+from investigate.proof.verify import verify
 
 
 def counts(ws):
@@ -186,7 +186,7 @@ def test_feed_without_feed_info_takes_its_case_from_the_commonest_city(workspace
 
 
 def test_official_history_gives_a_lives_store_its_inspections(workspace, lexington):
-    from investigate.interop.history import official_history
+    from investigate.cases.history import official_history
 
     store = next(workspace.db.query("select * from stores where external_id = '30690'"))
     history = official_history(workspace, store)
@@ -268,7 +268,7 @@ def test_sf_export_gives_back_the_same_inspection_rows_blank_scores_included(wor
         rows(SF, "inspections.csv", "business_id", "Score", "date", "type")
     assert rows(out, "violations.csv", "business_id", "date", "code", "risk_category") == \
         rows(SF, "violations.csv", "business_id", "date", "ViolationTypeID", "risk_category")
-    from investigate.workspace import init_workspace
+    from investigate.store.workspace import init_workspace
 
     ws2 = init_workspace(tmp_path / "ws2", timezone_name="Europe/Berlin")
     try:

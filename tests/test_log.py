@@ -13,11 +13,11 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from investigate import audit
+from investigate.store import audit
 from investigate.cases import cases, replies
 from investigate.cases.review import review_visit
 from investigate.reports.build import build_report
-from investigate.workspace import Workspace
+from investigate.store.workspace import Workspace
 
 from test_merkle import ref_mth, ref_path
 
@@ -153,7 +153,7 @@ def test_a_rewritten_row_with_recomputed_links_is_caught(published, run):
     both_catch(run, published, f"entry {target} differs from what the checkpoint")
     # Had the attacker rebuilt the stored tree too, the entry cannot be named, but the break still shows.
     ws.db.execute("delete from log_nodes")
-    from investigate.log import sync_tree
+    from investigate.proof.log import sync_tree
 
     sync_tree(ws)
     both_catch(run, published, "no longer hash to the root the checkpoint")

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from investigate.cases import cases, evidence, stores, testers, visits
-from investigate.teamwork import TABLES, merge, write_bundle
-from investigate.verify import verify
-from investigate.workspace import Workspace, init_workspace
+from investigate.desk.teamwork import TABLES, merge, write_bundle
+from investigate.proof.verify import verify
+from investigate.store.workspace import Workspace, init_workspace
 
 from conftest import snapshot
 
@@ -177,7 +177,7 @@ def test_bad_bundles_are_refused_and_nothing_is_merged(team, good_bundle, tmp_pa
 
 
 def test_a_merged_visit_keeps_the_protocol_version_that_judged_it(team):
-    from investigate.cases.protocol_versions import protocol_of_visit
+    from investigate.protocol.versions import protocol_of_visit
 
     coord, reporter = team["coordinator"], team["reporters"][0]
     merge(coord, reporter.root)

@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, editorial, replies, stores, testers, tips, visits
 from investigate.cases.review import review_visit
-from investigate.disclosure import gate, naming
+from investigate.policy import gate, naming
 from investigate.errors import InvalidInput, PolicyError
-from investigate.fieldwork import rounds_summary
+from investigate.numbers.fieldwork import rounds_summary
 from investigate.publish.metadata import CANNED
 from investigate.publish.public import build_public
 from investigate.reports.build import build_letter, build_report
-from investigate.reports.i18n import Formatter
-from investigate.teamwork import write_bundle
+from investigate.views.i18n import Formatter
+from investigate.desk.teamwork import write_bundle
 
 from conftest import snapshot
 from test_report import text_of
@@ -261,8 +261,8 @@ def test_a_tip_contact_never_enters_the_audit_log_or_a_bundle_in_clear(workspace
     assert loud.exit_code == 0 and "contacts of their sources" in loud.stderr
     with zipfile.ZipFile(tmp_path / "sources.zip") as zf:
         assert b"mother@example.org" in zf.read("rows/tip_sources.json")
-    from investigate.teamwork import merge
-    from investigate.workspace import init_workspace
+    from investigate.desk.teamwork import merge
+    from investigate.store.workspace import init_workspace
 
     other = init_workspace(tmp_path / "desk", timezone_name="Europe/Berlin")
     merged = merge(other, tmp_path / "sources.zip")
@@ -275,7 +275,7 @@ def test_a_workspace_made_before_keyed_contacts_is_rekeyed_and_still_verifies(wo
     t = tips.add_tip(ws, channel="phone", company="X", what_happened="y", contact="old@example.org")
     src = ws.db.execute("select * from tip_sources").fetchone()
     # As an older version wrote it: the row hash over the contact in clear.
-    from investigate import audit
+    from investigate.store import audit
 
     row = dict(zip([d[0] for d in ws.db.execute("select * from tip_sources").description], src))
     ws.db.conn.execute("update audit_log set row_hash = ? where table_name = 'tip_sources'", [audit.row_hash(row)])

@@ -26,7 +26,7 @@ from investigate.cases.review import review_visit
 from investigate.errors import InvalidInput
 from investigate.publish.public import build_public
 from investigate.reports.build import build_report
-from investigate.workspace import init_workspace
+from investigate.store.workspace import init_workspace
 
 EXAMPLES = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "6"))
 
@@ -271,7 +271,7 @@ def test_no_published_story_names_a_company_not_asked_about_every_event_or_the_p
         assert (STORY_COMPANY in text) == nameable, text
         assert STORY_HOTLINE not in text and STORY_CONTACT not in text
         assert (STORY_PERSON in text) == plan["consent"]
-        from investigate.disclosure.gate import checklist
+        from investigate.policy.gate import checklist
 
         assert {i["key"]: i["ok"] for i in checklist(ws, case)}["story_reply"] == nameable
         ws.close()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from investigate.workspace import init_workspace
+from investigate.store.workspace import init_workspace
 
 
 def _run_on_a_terminal(args, cwd) -> tuple[int, str]:

@@ -4,8 +4,9 @@ import json
 import re
 import pytest
 
-from investigate.cases import protocol_versions, visits
-from investigate.cases.protocols import BUILTIN_DIR
+from investigate.protocol import versions as protocol_versions
+from investigate.cases import visits
+from investigate.protocol.protocols import BUILTIN_DIR
 from investigate.errors import ProtocolError
 
 from conftest import snapshot
@@ -92,7 +93,7 @@ def test_a_comment_or_a_translation_is_not_an_edit(tobacco_case, workspace):
     assert protocol_versions.current_protocol(workspace, "tobacco-minors").version == V
     import tomllib
 
-    from investigate.cases.protocols import content_hash
+    from investigate.protocol.protocols import content_hash
 
     data = tomllib.loads(ORIGINAL)
     texts = {"text": {"de": {"title": "Tabakverkauf an Minderjährige"}}, "lede": "In %(violations)s …",

@@ -13,8 +13,8 @@ import pytest
 
 from investigate.cases.review import review_queue
 from investigate.cases.visits import list_visits
-from investigate.disclosure.gate import checklist
-from investigate.fieldwork import completion, rounds_summary
+from investigate.policy.gate import checklist
+from investigate.numbers.fieldwork import completion, rounds_summary
 
 
 @contextmanager

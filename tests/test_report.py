@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from investigate.ids import short
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import review_visit
 from investigate.reports.build import build_letter, build_report
-from investigate.reports.i18n import Formatter
+from investigate.views.i18n import Formatter
 from investigate.reports.render import SafeFetcher, templates_root
 
 from conftest import need_tool, snapshot
@@ -338,7 +338,7 @@ def test_groups_are_ranked_by_rate_with_the_overall_rate_below_and_long_names_br
 def test_the_map_numbers_its_markers_draws_violations_last_and_keeps_them_apart():
     import re
 
-    from investigate.reports.maps import store_map
+    from investigate.views.maps import store_map
 
     # Three stores on one spot: the violation must stay visible and every number readable.
     points = [{"lat": 52.48, "lon": 13.43, "outcome": o, "number": n}
@@ -407,7 +407,7 @@ def test_the_map_draws_the_newsrooms_district_boundaries(workspace, ready, tmp_p
         {"type": "Feature", "properties": {"name": "Neukölln"}, "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
     ws.config_path.write_text(ws.config_path.read_text().replace('boundaries = ""', 'boundaries = "districts.geojson"'))
     ws.config = ws._read_config()
-    from investigate.reports.gather import gather
+    from investigate.views.gather import gather
 
     svg = gather(ws, ready["case"], edition="internal", lang="en")["map"]
     assert svg.count("<polygon") == 1 and svg.index("<polygon") < svg.index("<circle")  # under the markers

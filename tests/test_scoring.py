@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from investigate import stats
-from investigate.cases.protocols import NA, parse_protocol
+from investigate.numbers import stats
+from investigate.protocol.protocols import NA, parse_protocol
 from investigate.errors import InvalidInput, ProtocolError
 
 SCORED = """

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from investigate.ids import short
-from investigate import scorecard as scorecards
+from investigate.views import scorecard as scorecards
 from investigate.cases import cases, companies, promises, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
-from investigate.demo import build_demo
-from investigate.workspace import Workspace
+from investigate.demo.build import build_demo
+from investigate.store.workspace import Workspace
 
 from conftest import snapshot
 
@@ -296,7 +296,7 @@ def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
 
 
 def test_the_promise_clock_moves_an_overdue_visit_into_the_violation_rate(workspace):
-    from investigate import stats
+    from investigate.numbers import stats
     from investigate.cases import stores
 
     ws = workspace
@@ -341,9 +341,9 @@ def test_amending_a_service_visit_recomputes_derived_values_and_keeps_typed_answ
 
 
 def test_a_service_case_travels_in_a_bundle_with_its_companies(demo_root, tmp_path):
-    from investigate.teamwork import merge, write_bundle
-    from investigate.verify import verify
-    from investigate.workspace import init_workspace
+    from investigate.desk.teamwork import merge, write_bundle
+    from investigate.proof.verify import verify
+    from investigate.store.workspace import init_workspace
 
     with Workspace(demo_root) as ws:
         case = cases.get_case(ws, "service-test-berlin-2026")

@@ -12,10 +12,10 @@ from pypdf import PdfReader
 from investigate.cases import cases, companies, promises, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
-from investigate.demo import build_demo
+from investigate.demo.build import build_demo
 from investigate.errors import PolicyError
 from investigate.reports.build import build_report
-from investigate.workspace import Workspace
+from investigate.store.workspace import Workspace
 
 SLUG = "service-test-berlin-2026"
 WORDS = {

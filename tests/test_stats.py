@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from investigate import stats
+from investigate.numbers import stats
 from investigate.cases import cases, stores, visits
-from investigate.sampling import allocate, draw_sample, recorded_draw, sample_size
+from investigate.cases.samples import allocate, draw_sample, recorded_draw, sample_size
 
 from conftest import snapshot
 

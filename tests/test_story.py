@@ -17,9 +17,9 @@ from investigate.ids import short
 from investigate.cases import companies, stories, tips, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
-from investigate import disclosure
+from investigate import policy
 from investigate.reports.build import build_report
-from investigate.teamwork import write_bundle
+from investigate.desk.teamwork import write_bundle
 
 from conftest import snapshot
 
@@ -113,7 +113,7 @@ def test_a_promise_to_the_person_turns_overdue_without_anyone_marking_it(story):
 
 def test_company_is_unnamed_until_every_event_was_put_to_it(story):
     ws, case = story["ws"], story["case"]
-    named = lambda: stories.company_named(ws, case, disclosure.naming(ws, case).named_stores)  # noqa: E731
+    named = lambda: stories.company_named(ws, case, policy.naming(ws, case).named_stores)  # noqa: E731
     assert not named()
     stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
     assert named()  # asked about every event, deadline passed
@@ -248,7 +248,7 @@ def test_the_internal_edition_keeps_document_details_the_public_one_only_hashes(
 
 def test_verify_finds_a_changed_story_document(story):
     ws, case = story["ws"], story["case"]
-    from investigate.verify import verify
+    from investigate.proof.verify import verify
 
     doc = stories.add_event(ws, case, at=None, what="Mail", documents=[eml(story["tmp"] / "m.eml")])["documents"][0]
     path = ws.evidence_path(doc["sha256"])
@@ -287,9 +287,9 @@ def test_bad_story_input_is_one_line_and_writes_nothing(workspace, tmp_path, arg
 
 
 def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
-    from investigate.demo import build_demo
-    from investigate.disclosure import gate
-    from investigate.workspace import Workspace
+    from investigate.demo.build import build_demo
+    from investigate.policy import gate
+    from investigate.store.workspace import Workspace
 
     summary = build_demo(tmp_path / "demo")
     assert summary["story"]["events"] == 5 and summary["story"]["similar"] == 6
@@ -309,9 +309,9 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
 @pytest.mark.parametrize("with_sources", [False, True])
 def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with_sources(story, tmp_path,
                                                                                         with_sources):
-    from investigate.teamwork import merge
-    from investigate.verify import verify
-    from investigate.workspace import init_workspace
+    from investigate.desk.teamwork import merge
+    from investigate.proof.verify import verify
+    from investigate.store.workspace import init_workspace
 
     ws, case = story["ws"], story["case"]
     stories.add_event(ws, case, at=None, what="Confirmed by e-mail", documents=[eml(story["tmp"] / "m.eml")])
@@ -323,7 +323,7 @@ def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with
     assert [e["what"] for e in stories.events(other, theirs)] == [e["what"] for e in stories.events(ws, case)]
     doc = other.db.execute("select sha256 from story_documents").fetchone()[0]
     assert other.evidence_path(doc).exists()
-    assert stories.company_named(other, theirs, disclosure.naming(other, theirs).named_stores)
+    assert stories.company_named(other, theirs, policy.naming(other, theirs).named_stores)
     people = other.db.execute("select name, contact from story_sources").fetchall()
     assert people == ([(PERSON, PHONE)] if with_sources else [])
     assert not verify(other).problems

@@ -9,7 +9,7 @@ import pytest
 
 from investigate.ids import short
 from investigate.cases import cases, stores, tips
-from investigate.verify import verify
+from investigate.proof.verify import verify
 
 from conftest import DATA, snapshot
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from investigate.cases import stores, visits
-from investigate.cases.protocols import BUILTIN_DIR
+from investigate.protocol.protocols import BUILTIN_DIR
 from investigate.cli import cli
 from investigate.errors import InvalidInput
 

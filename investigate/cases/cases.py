@@ -7,9 +7,9 @@ import re
 
 from ..errors import InvalidInput, MissingTranslation, NotFound, PolicyError
 from ..ids import resolve
-from ..workspace import Workspace
-from .privacy import refuse_private
-from .protocols import get_protocol
+from ..store.workspace import Workspace
+from ..policy.private import refuse_private
+from ..protocol.protocols import get_protocol
 from .replies import CALENDARS, check_holiday_region
 
 STATUSES = ("planning", "fieldwork", "review", "published")
@@ -171,7 +171,7 @@ def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = N
     """Move a case along planning → fieldwork → review → published (or back, with a reason).
 
     ``published`` is reached only through the publication policy's gate
-    (``investigate.disclosure.gate.mark_published``), which checks the pre-publication
+    (``investigate.policy.gate.mark_published``), which checks the pre-publication
     checklist (or records an override) and then calls this with ``checklist_passed``."""
     if status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import InvalidInput
 from ..ids import resolve, short
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .stores import add_store, normalise_name
 
 

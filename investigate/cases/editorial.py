@@ -1,7 +1,7 @@
 """From fieldwork to publication: sign-offs, retests, versions and corrections.
 
 The pre-publication checklist that reads these is the publication policy's
-(``investigate.disclosure.gate``). A sign-off records the audit position it signed, so that
+(``investigate.policy.gate``). A sign-off records the audit position it signed, so that
 the checklist can tell when the records changed after it.
 """
 
@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .cases import create_case
-from .privacy import refuse_private
-from .protocols import parse_duration
+from ..policy.private import refuse_private
+from ..protocol.protocols import parse_duration
 from .stores import add_to_frame
 
 PUBLICATION_KINDS = ("pdf", "database")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..ids import short
 from ..errors import InvalidInput
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825

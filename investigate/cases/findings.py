@@ -7,8 +7,8 @@ add one by hand (``source = 'manual'``) — an observation the protocol did not 
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..workspace import Workspace
-from .protocols import SEVERITIES
+from ..store.workspace import Workspace
+from ..protocol.protocols import SEVERITIES
 
 
 def add_finding(ws: Workspace, visit: dict, *, title: str, severity: str = "medium",

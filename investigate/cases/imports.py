@@ -19,9 +19,9 @@ from typing import Callable, Iterable
 from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
-from ..workspace import Workspace, new_id
-from .protocol_versions import current_protocol, remember
-from .protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
+from ..store.workspace import Workspace, new_id
+from ..protocol.versions import current_protocol, remember
+from ..protocol.protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
 from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from ..errors import InvalidInput
 from ..ids import resolve, short
-from ..workspace import Workspace
-from .protocol_versions import protocol_of_visit
+from ..store.workspace import Workspace
+from ..protocol.versions import protocol_of_visit
 from .visits import finding_rows
 
 

@@ -8,7 +8,7 @@ business may be named only when every finding to be published about it is covere
 request whose window has closed (it answered, or its deadline passed). A finding approved,
 added or changed after the request is not covered, so the business is unnameable again until
 a new request covers it. Which findings are "to be published" is the publication policy's
-decision (``investigate.disclosure``): these functions take it as ``approved_only``.
+decision (``investigate.policy``): these functions take it as ``approved_only``.
 
 A request cannot be dated before the visits it covers, and its deadline is at least the
 case's reply window — in calendar days, or in working days with the public holidays of the
@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
 from ..ids import resolve
-from ..stats import visit_filter
-from ..workspace import Workspace
-from .privacy import refuse_private
+from ..numbers.stats import visit_filter
+from ..store.workspace import Workspace
+from ..policy.private import refuse_private
 
 CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 CALENDARS = ("days", "working_days")

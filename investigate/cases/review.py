@@ -11,7 +11,7 @@ from typing import Iterator
 
 from ..errors import InvalidInput
 from ..ids import resolve, short
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .evidence import visit_evidence_flags
 from .visits import REVIEW_STATES
 

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 
 from ..ids import short
 from ..errors import InvalidInput
-from ..workspace import Workspace
-from .protocols import get_protocol
+from ..store.workspace import Workspace
+from ..protocol.protocols import get_protocol
 
 KEYS = ("max_visits_per_store_per_round", "tester_lockout_days", "strict")
 

@@ -8,8 +8,8 @@ import unicodedata
 from ..errors import InvalidInput
 from ..files.text import control_character
 from ..ids import resolve
-from ..workspace import Workspace
-from .protocols import CHANNELS
+from ..store.workspace import Workspace
+from ..protocol.protocols import CHANNELS
 
 COORD_SOURCES = ("typed", "exif", "geocoded", "import")
 

@@ -8,7 +8,7 @@ and never paid, a bill higher than agreed. A story case holds
 - the person, a protected source: described in print as the reporter writes it ("a customer
   from Neukölln"), named only with recorded consent; their name and contact live apart in
   ``story_sources`` (never public, never in a bundle without ``--with-sources``) and are private
-  strings (``cases/privacy.py``) so that no printed text can carry them;
+  strings (``policy/private.py``) so that no printed text can carry them;
 - a timeline of dated events, each with its source (the person, a document, the newsroom, the
   company); an event may carry a promise made to the person, which runs on the promise clock
   (``promises.promise_state``: overdue counts as broken without anyone marking it);
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from ..ids import short
 from ..errors import InvalidInput, NotFound
-from ..workspace import Workspace
-from .privacy import refuse_private
+from ..store.workspace import Workspace
+from ..policy.private import refuse_private
 
 KIND = "story"
 SOURCES = ("person", "document", "newsroom", "company")
@@ -127,7 +127,7 @@ def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str |
 
 
 def _mentions(text: str, value: str) -> bool:
-    from .privacy import _pattern
+    from ..policy.private import _pattern
 
     return bool(_pattern(value.strip()).search(text or ""))
 
@@ -388,7 +388,7 @@ def list_story_promises(ws: Workspace, *, case: dict | None = None, overdue: boo
 def checks(ws: Workspace, case: dict, *, approved_only: bool) -> list[dict]:
     """The newsroom's own tests linked to the story (the case's visits, any protocol), with
     their findings: rejected visits never, unapproved ones only for the newsroom."""
-    from ..stats import visit_filter
+    from ..numbers.stats import visit_filter
 
     cond, params = visit_filter(approved_only=approved_only)
     visits = list(ws.db.query(

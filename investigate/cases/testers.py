@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput
 from ..ids import resolve
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..errors import InputFileError, InvalidInput, NotFound
 from ..ids import resolve, short
-from ..workspace import Workspace, new_id
+from ..store.workspace import Workspace, new_id
 from .cases import create_case
 from .stores import add_to_frame, normalise_name
 

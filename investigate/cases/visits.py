@@ -15,9 +15,9 @@ from typing import Iterator
 from ..errors import InvalidInput
 from ..files.text import control_character
 from ..ids import resolve
-from ..workspace import Workspace
-from .protocol_versions import current_protocol, protocol_of_visit, remember, stamp
-from .protocols import ATTEMPT_STATUSES, Protocol
+from ..store.workspace import Workspace
+from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
+from ..protocol.protocols import ATTEMPT_STATUSES, Protocol
 from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for
 

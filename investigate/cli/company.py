@@ -6,7 +6,7 @@ import click
 
 from ..cases import companies
 from ..cases.cases import get_case
-from ..cases.protocols import CHANNELS
+from ..protocol.protocols import CHANNELS
 from ..cases.replies import CHANNELS as REPLY_CHANNELS
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 

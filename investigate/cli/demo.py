@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..demo import build_demo
+from ..demo.build import build_demo
 from .util import echo, echo_json, json_option
 
 #: What to try next, printed after the demo is built. Features add their lines here.
@@ -29,7 +29,7 @@ def demo_pdf(root: str) -> str:
     open on purpose (a reply window still running, two visits awaiting review)."""
     from ..cases.cases import get_case
     from ..reports.build import build_report
-    from ..workspace import Workspace
+    from ..store.workspace import Workspace
 
     with Workspace(root) as ws:
         return build_report(ws, get_case(ws, "tobacco-neukoelln-2026"), edition="internal")["pdf"]

@@ -43,7 +43,7 @@ def export(ws, case_ref, fmt, out, public, override, as_json):
     Example:  investigate export tobacco-lex --format lives --public --out ./lives-out
     """
     from ..cases.cases import get_case
-    from ..interop.export import export_case, export_lives
+    from ..formats.export import export_case, export_lives
 
     case = get_case(ws, case_ref)
     if public and fmt == "lives":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case
-from ..geo import PROVIDERS, geocode_stores, stores_near, stores_to_geocode
+from ..cases.geo import PROVIDERS, geocode_stores, stores_near, stores_to_geocode
 from .util import RadiusType, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 

@@ -8,7 +8,7 @@ import click
 
 from ..ids import short
 from ..cases.cases import get_case
-from ..teamwork import merge as merge_source, write_bundle
+from ..desk.teamwork import merge as merge_source, write_bundle
 from .util import echo, echo_json, json_option, pass_workspace, progress
 
 

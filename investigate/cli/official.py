@@ -50,7 +50,7 @@ def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_t
     Example:
         investigate import lives ./lexington-lives
     """
-    from ..interop import lives as lives_mod
+    from ..formats import lives as lives_mod
 
     feed = lives_mod.read_feed(folder, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
                                fix_text=fix_text)
@@ -92,7 +92,7 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json)
     Example:
         investigate import fda compliance_checks.csv --case tobacco-lex
     """
-    from ..interop import fda as fda_mod
+    from ..formats import fda as fda_mod
 
     from ..files import count_lines
 
@@ -136,7 +136,7 @@ def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text
         investigate import kobo tobacco_form.csv --case tobacco-lex \\
             --map shop=store --map sold=sale --map weather=
     """
-    from ..interop import kobo as kobo_mod
+    from ..formats import kobo as kobo_mod
 
     fields = {k: v for k, v in mapping}
     from ..files import count_lines

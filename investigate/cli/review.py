@@ -11,7 +11,7 @@ from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_v
 from ..errors import IntegrityError
 from ..cases.rotation import breaches as rotation_breaches
 from ..cases.rotation import rotation_rules
-from ..fieldwork import completion, rounds_summary
+from ..numbers.fieldwork import completion, rounds_summary
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct, short_ids
 
 
@@ -94,7 +94,7 @@ def checklist():
 @pass_workspace
 def checklist_show(ws, case_ref, as_json):
     case = get_case(ws, case_ref)
-    from ..disclosure.gate import checklist as policy_checklist
+    from ..policy.gate import checklist as policy_checklist
 
     items = policy_checklist(ws, case)
     if as_json:

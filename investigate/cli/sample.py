@@ -6,7 +6,7 @@ import click
 
 from ..ids import short
 from ..cases.cases import get_case
-from ..sampling import STRATA_COLUMNS, draw_sample
+from ..cases.samples import STRATA_COLUMNS, draw_sample
 from .util import echo, echo_json, pass_workspace
 
 

@@ -8,9 +8,9 @@ import io
 import click
 
 from ..cases.cases import get_case
-from ..cases.protocols import DIMENSIONS
-from ..disclosure import min_cell
-from ..scorecard import parse_by, scorecard as build_scorecard
+from ..protocol.protocols import DIMENSIONS
+from ..policy import min_cell
+from ..views.scorecard import parse_by, scorecard as build_scorecard
 from .util import echo, echo_json, echo_result, pass_workspace
 
 

@@ -1,4 +1,4 @@
-"""``investigate stats``: rates with confidence intervals, from investigate.stats."""
+"""``investigate stats``: rates with confidence intervals, from investigate.numbers.stats."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import io
 
 import click
 
-from .. import stats as rates
+from ..numbers import stats as rates
 from ..cases.cases import get_case
-from ..cases.protocols import get_protocol
-from ..disclosure import PUBLIC, WORKING, case_rates
+from ..protocol.protocols import get_protocol
+from ..policy import PUBLIC, WORKING, case_rates
 from .util import echo, echo_json, echo_result, pass_workspace, pct
 
 BY = [k for k in rates.GROUPINGS if k]

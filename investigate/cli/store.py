@@ -7,7 +7,7 @@ import click
 from ..ids import short
 from ..cases import stores
 from ..cases.cases import get_case
-from ..cases.protocols import CHANNELS
+from ..protocol.protocols import CHANNELS
 from . import LazyGroup
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 

@@ -16,9 +16,9 @@ import click
 
 from .. import clock
 from ..ids import short
-from ..json_array import json_array
+from ..files.json_array import json_array
 from ..errors import InvalidInput
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 
 
 class State:

@@ -9,8 +9,8 @@ import click
 
 from ..ids import short
 from ..cases.cases import require_case
-from ..cases.protocol_versions import current_protocol
-from ..cases.protocols import ATTEMPT_STATUSES, OUTCOMES
+from ..protocol.versions import current_protocol
+from ..protocol.protocols import ATTEMPT_STATUSES, OUTCOMES
 from ..cases.stores import find_stores, get_store
 from ..cases.testers import get_tester
 from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_visits, parse_visit_time,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..cases import protocol_versions
-from ..cases.protocol_versions import current_protocol, used_versions
-from ..cases.protocols import get_protocol, scan_protocols
+from ..protocol import versions as protocol_versions
+from ..protocol.versions import current_protocol, used_versions
+from ..protocol.protocols import get_protocol, scan_protocols
 from ..errors import IntegrityError, ProtocolError
-from ..verify import verify as verify_workspace
-from ..workspace import find_workspace, init_workspace
+from ..proof.verify import verify as verify_workspace
+from ..store.workspace import find_workspace, init_workspace
 from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
@@ -51,7 +51,7 @@ def verify(ws, against, as_json):
     Exits 0 when everything matches; otherwise names what broke and exits 3.
     """
     if against:
-        from ..log import checkpoint_from_file, verify_against
+        from ..proof.log import checkpoint_from_file, verify_against
 
         result = verify_against(ws, checkpoint_from_file(against))
         if as_json:
@@ -92,7 +92,7 @@ def checkpoint(ws, out, stamp_only, as_json):
     checkpoint existed; offline, the request waits for 'checkpoint --stamp'."""
     from pathlib import Path
 
-    from ..log import make_checkpoint, stamp_queued
+    from ..proof.log import make_checkpoint, stamp_queued
 
     if stamp_only:
         results = stamp_queued(ws)
@@ -105,7 +105,7 @@ def checkpoint(ws, out, stamp_only, as_json):
         if not results:
             echo("No checkpoint waits for a timestamp.")
         return
-    from ..log import stored_size, sync_tree
+    from ..proof.log import stored_size, sync_tree
 
     missing = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0] - stored_size(ws.db)
     with progress(missing if missing > 10000 and not as_json else None, "Adding entries to the Merkle tree") as bar:
@@ -134,7 +134,7 @@ def prove(ws, entry, size, as_json):
     """Prove that audit ENTRY is in the log's Merkle tree.
 
     ENTRY is its sequence number; the proof is against the tree now, or of --size entries."""
-    from ..log import inclusion
+    from ..proof.log import inclusion
 
     result = inclusion(ws, entry, size)
     if as_json:

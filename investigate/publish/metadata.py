@@ -7,11 +7,11 @@ column of the schema is described, so a forgotten one fails the suite).
 
 from __future__ import annotations
 
-from .. import disclosure
-from ..cases.protocols import OUTCOMES
-from ..disclosure import WORKING
-from ..reports.i18n import translations
-from ..workspace import Workspace
+from .. import policy
+from ..protocol.protocols import OUTCOMES
+from ..policy import WORKING
+from ..views.i18n import translations
+from ..store.workspace import Workspace
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "cases": ("One investigation each, under one protocol.", {
@@ -221,7 +221,7 @@ SORT = {"tips": "received_at", "near_results": "distance_m", "visits": "visited_
 
 # Which visits count is the publication policy's: the editors' working scope (every visit not
 # rejected), with the number still provisional (not yet approved) beside each figure.
-_WORKING = disclosure.visit_sql(WORKING)
+_WORKING = policy.visit_sql(WORKING)
 
 RATE_BY_CHAIN = f"""
 with per_store as (

@@ -1,4 +1,4 @@
-"""Our Datasette plugin: the numbers from investigate.stats as SQL functions, the visit and case
+"""Our Datasette plugin: the numbers from investigate.numbers.stats as SQL functions, the visit and case
 pages' extra data, and an evidence route that only the editors' instance has.
 
 Registered on the Datasette plugin manager by ``server.editors_datasette`` (never through a
@@ -17,7 +17,8 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..ids import short
-from .. import clock, stats
+from .. import clock
+from ..numbers import stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
 # Our own scripts (the map's outcome pins), which Datasette serves from templates/datasette/static.
@@ -62,7 +63,7 @@ def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of one visit, from its protocol's own declarations, for the
     canned service queries; means, intervals and Kaplan–Meier medians come from stats."""
     from ..cases.promises import promise_state
-    from ..cases.protocols import get_protocol
+    from ..protocol.protocols import get_protocol
     from ..errors import InvestigateError
 
     protocols: dict = {}
@@ -203,15 +204,15 @@ def _case_figures(datasette, case: dict) -> dict:
     root = _workspace_root(datasette)
     if root is None:
         return {}
-    from .. import disclosure
-    from ..disclosure import WORKING, gate
-    from ..disclosure.counting import approved_only
-    from ..workspace import Workspace
+    from .. import policy
+    from ..policy import WORKING, gate
+    from ..policy.counting import approved_only
+    from ..store.workspace import Workspace
 
     ws = Workspace(root)
     try:
-        rates = disclosure.case_rates(ws, case, scope=WORKING, by="chain")
-        overall = disclosure.case_rates(ws, case, scope=WORKING)
+        rates = policy.case_rates(ws, case, scope=WORKING, by="chain")
+        overall = policy.case_rates(ws, case, scope=WORKING)
         weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(WORKING))
         return {"checklist": gate.checklist(ws, case),
                 "weighted": weighted if weighted and weighted["estimate"] is not None else None,
@@ -226,8 +227,8 @@ def _desk(datasette) -> dict | None:
     root = _workspace_root(datasette)
     if root is None:
         return None
-    from ..desk import desk
-    from ..workspace import Workspace
+    from ..desk.overview import desk
+    from ..store.workspace import Workspace
 
     ws = Workspace(root)
     try:
@@ -296,7 +297,7 @@ def _evidence_flags(root: Path, visit_id: str) -> list[str]:
     """The visit's evidence flags (another day, place or visit), from the same code as
     ``review queue``."""
     from ..cases.evidence import visit_evidence_flags
-    from ..workspace import Workspace
+    from ..store.workspace import Workspace
 
     with Workspace(root) as ws:
         return visit_evidence_flags(ws, ws.get("visits", visit_id))
@@ -305,8 +306,8 @@ def _evidence_flags(root: Path, visit_id: str) -> list[str]:
 def _story_page(root: Path, case_id: str) -> dict:
     """A story case's timeline for the editors, from the same code as the one-case report's
     internal edition: one place for the timeline, its chart and the promise clock."""
-    from ..reports.story import gather_story
-    from ..workspace import Workspace
+    from ..views.story import gather_story
+    from ..store.workspace import Workspace
 
     with Workspace(root) as ws:
         context = gather_story(ws, ws.get("cases", case_id), edition="internal", lang="en")

@@ -7,14 +7,14 @@ someone adds it to this module on purpose. The rules (DESIGN.md):
 - only the cases chosen (``status = 'published'``, or named), each past its pre-publication
   checklist or with an override reason that is recorded;
 - which visits count, who may be named and which texts may be printed is asked of the
-  publication policy (``investigate.disclosure``), never decided here: approved undercover
+  publication policy (``investigate.policy``), never decided here: approved undercover
   visits only; an unnamed store gets a stable pseudonym and no name, chain, address or
   coordinates; an unnamed chain is "Chain A" in the rates and in complaint counts; a business
   a tip names but no store or chain matches is "Business A";
 - visit times at day precision; no tester codes, ids, ages or birth data; no observer; no
   notes of any table; no evidence file names or paths (SHA-256 sums are published: they let
   anyone check evidence shown later without revealing it); free-text answers left out;
-- groups below the disclosure threshold merged (``disclosure.protect_groups``).
+- groups below the disclosure threshold merged (``policy.protect_groups``).
 
 The file is written to a temporary name, checked, and renamed into place: a failed publish
 never leaves a half-written public file. Only inserts are made, so the file has no free pages
@@ -33,16 +33,16 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from .. import disclosure
+from .. import policy
 from ..cases import editorial
-from ..cases.protocols import get_protocol
-from ..disclosure import PUBLIC, gate, min_cell, protect_groups
-from ..disclosure.naming import Naming, public_store_id
+from ..protocol.protocols import get_protocol
+from ..policy import PUBLIC, gate, min_cell, protect_groups
+from ..policy.naming import Naming, public_store_id
 from ..errors import NotFound, PolicyError
-from ..fieldwork import completion
-from ..reports.i18n import Formatter, translations
-from ..stats import rate
-from ..workspace import Workspace
+from ..numbers.fieldwork import completion
+from ..views.i18n import Formatter, translations
+from ..numbers.stats import rate
+from ..store.workspace import Workspace
 
 PUBLIC_DB = "public.db"
 PUBLIC_METADATA = "metadata.json"
@@ -164,9 +164,9 @@ def _public_answers(protocol, answers_json: str, lang: str) -> str:
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
                 override_reason: str | None, version: int) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
-    names = disclosure.naming(ws, case, on=now)
+    names = policy.naming(ws, case, on=now)
     named = names.named_stores
-    cond, cond_params = disclosure.visit_condition(PUBLIC)
+    cond, cond_params = policy.visit_condition(PUBLIC)
     approved = f"from visits v where v.case_id = ? and {cond}"
     args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
@@ -225,9 +225,9 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                     [case["slug"], store_ids[r["store_id"]], _day(r["requested_at"]), _day(r["deadline"]),
                      _day(r["answered_at"]), names.redact(r["answer"])])
     threshold = min_cell(ws, case)
-    overall = disclosure.case_rates(ws, case, scope=PUBLIC)
+    overall = policy.case_rates(ws, case, scope=PUBLIC)
     for grouping in (None, "chain", "district", "round"):
-        rows = disclosure.case_rates(ws, case, scope=PUBLIC, by=grouping)
+        rows = policy.case_rates(ws, case, scope=PUBLIC, by=grouping)
         if grouping == "chain":
             rows = [{**r, "group": names.chain_label(r["group"])} if r["group"] != "(independent)" else r
                     for r in rows]
@@ -290,7 +290,7 @@ def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Nami
 
 def leftovers(out_dir: Path) -> list[Path]:
     """Temporary files of a publish that was killed (its process is gone)."""
-    from ..teamwork import _alive
+    from ..desk.teamwork import _alive
 
     found = []
     for path in Path(out_dir).glob(f".{PUBLIC_DB}.*.tmp*"):
@@ -326,7 +326,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     summaries = []
-    from .. import log
+    from ..proof import log
 
     # The log as it stood when this copy was made, signed: the public copy carries it so any
     # reader can later ask for a proof that the newsroom's records only grew since.

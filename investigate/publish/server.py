@@ -14,7 +14,7 @@ import socket
 from pathlib import Path
 
 from ..errors import InvestigateError, PolicyError
-from ..workspace import Workspace
+from ..store.workspace import Workspace
 from .metadata import editors_metadata
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -9,12 +9,12 @@ from pathlib import Path
 from ..ids import short
 from ..cases import editorial, replies
 from ..cases.cases import case_text
-from ..disclosure import gate
+from ..policy import gate
 from ..errors import InvalidInput
-from ..cases.protocols import get_protocol
-from ..workspace import Workspace
-from .gather import gather
-from .i18n import Formatter, labels
+from ..protocol.protocols import get_protocol
+from ..store.workspace import Workspace
+from ..views.gather import gather
+from ..views.i18n import Formatter, labels
 from .render import SafeFetcher, render_pdf, templates_root
 
 
@@ -26,7 +26,7 @@ def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
     later ask the newsroom to prove that its log only grew since."""
     import segno
 
-    from .. import log
+    from ..proof import log
 
     cp = log.make_checkpoint(ws, purpose=purpose)
     cp["qr"] = segno.make(cp["note"], error="m").svg_inline(scale=1.6, border=2)
@@ -45,14 +45,14 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                  out: Path | str | None = None, override: str | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
     override reason); it is then recorded with its version number and SHA-256. A case of scored
-    customer-service tests gets the service report (reports/service.py), a story the one-case
-    report (reports/story.py)."""
-    from ..scorecard import is_service_case
-    from .service import gather_service
+    customer-service tests gets the service report (views/service.py), a story the one-case
+    report (views/story.py)."""
+    from ..views.scorecard import is_service_case
+    from ..views.service import gather_service
 
     override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
     if (case.get("kind") or "") == "story":
-        from .story import gather_story
+        from ..views.story import gather_story
 
         kind, template = "story", "story.html"
         context = gather_story(ws, case, edition=edition, lang=lang)

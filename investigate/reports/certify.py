@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__, log
-from ..cases.protocols import get_protocol
-from ..workspace import Workspace
-from .i18n import Formatter, translations
+from .. import __version__
+from ..proof import log
+from ..protocol.protocols import get_protocol
+from ..store.workspace import Workspace
+from ..views.i18n import Formatter, translations
 from .render import render_pdf
 
 

@@ -17,7 +17,7 @@ import jinja2
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetchingError
 
-from .i18n import translations
+from ..views.i18n import translations
 
 log = logging.getLogger(__name__)
 

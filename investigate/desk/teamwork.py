@@ -1,0 +1,607 @@
+"""Teamwork: field bundles and merging reporters' workspaces.
+
+Reporters work offline, each in a workspace of their own. ``bundle`` packs a case — its rows,
+its evidence files and the workspace's whole audit chain — into one zip with a manifest of
+SHA-256 sums, to travel by USB stick or mail. Bundles are internal: they carry tester rows
+and notes, like the workspace itself.
+
+``merge`` takes a bundle or another workspace folder and adds what is new, by id:
+
+- nothing is trusted before it is checked: member paths (no ``..``, no absolute paths),
+  every member's SHA-256 against the manifest, the schema (a bundle from a newer version is
+  refused), the other side's audit chain from its first link, and every bundled row against
+  the newest entry of that chain that names it;
+- a row whose id we do not have is inserted (one audit entry in our chain per row, action
+  ``merge``); the same id with the same content is skipped; the same id with different
+  content is a conflict, recorded in ``merge_conflicts`` and printed, and never overwritten;
+- the other side's chain is kept in ``foreign_audit`` under its workspace id, so ``verify``
+  can recompute it later;
+- evidence files are copied by hash, and checked;
+- all in one transaction: a failure merges nothing (evidence files copied for it are removed).
+
+Merging the same bundle twice changes nothing. Merging several workspaces in any order gives
+the same domain rows (our own audit log records the order, as it should).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator
+
+from ..ids import short
+from ..files.json_array import json_array
+from ..store import audit
+from ..errors import InvalidInput, InvestigateError
+from ..store.workspace import CONFIG_NAME, Workspace, utc_now
+
+FORMAT = "investigate-bundle/1"
+#: Tables a bundle carries, parents before children (foreign keys).
+TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_versions", "visits", "findings", "evidence",
+          "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_documents",
+          "story_reply_items"]
+#: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
+#: reporter's bundle must not carry who told the newsroom what.
+SOURCE_TABLES = ["tips", "tip_sources", "story_sources"]
+SOURCES_KEY_MEMBER = "sources.key"
+
+
+#: Unique keys besides the id. Two rows with different ids and the same key are the same thing
+#: for these tables (skipped), and a collision a person must resolve for the others.
+UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
+               "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
+               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",),
+               # The same key and version with other content: edited in place in one workspace.
+               "protocol_versions": ("key", "version")}
+SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
+
+
+class BundleError(InvestigateError):
+    """A bundle that is broken, tampered with, or from a newer schema."""
+
+
+def workspace_id(ws: Workspace) -> str:
+    return ws.db.execute("select value from workspace_meta where key = 'workspace_id'").fetchone()[0]
+
+
+def applied_migrations(ws: Workspace) -> list[str]:
+    return [r[0] for r in ws.db.execute("select name from _sqlite_migrations order by applied_at, name")]
+
+
+def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[dict]]:
+    """The rows of the given cases, table by table, and every tester; with ``with_sources``
+    also the cases' tips and their sources' contacts. Each table comes as a generator: a
+    bundle of a million visits is written row by row, never held."""
+    # The cases as a JSON list (json_each): any number of cases, one named parameter.
+    args = {"cases": json.dumps([c["id"] for c in cases])}
+    of_cases = "(select value from json_each(:cases))"
+    q = lambda sql: ws.db.query(sql, args)  # noqa: E731
+    of_visits = f"(select id from visits where case_id in {of_cases})"
+    of_replies = f"(select id from replies where case_id in {of_cases})"
+    rows = {
+        "cases": q(f"select * from cases where id in {of_cases} order by id"),
+        "case_stores": q(f"select * from case_stores where case_id in {of_cases} order by id"),
+        "visits": q(f"select * from visits where case_id in {of_cases} order by id"),
+        "findings": q(f"select * from findings where visit_id in {of_visits} order by id"),
+        "evidence": q(f"select * from evidence where visit_id in {of_visits} order by id"),
+        "promises": q(f"select * from promises where visit_id in {of_visits} order by id"),
+        "replies": q(f"select * from replies where case_id in {of_cases} order by id"),
+        "reviews": q(f"select * from reviews where visit_id in {of_visits} order by id"),
+        "reply_items": q(f"select * from reply_items where reply_id in {of_replies} order by id"),
+        # A story's timeline, documents and what its requests put to the company (issue 18).
+        "stories": q(f"select * from stories where case_id in {of_cases} order by id"),
+        "story_events": q(f"select * from story_events where case_id in {of_cases} order by id"),
+        "story_documents": q(f"select * from story_documents where case_id in {of_cases} order by id"),
+        "story_reply_items": q(f"select * from story_reply_items where reply_id in {of_replies} order by id"),
+    }
+    stores = (f"select store_id from case_stores where case_id in {of_cases} union "
+              f"select store_id from visits where case_id in {of_cases} union "
+              f"select store_id from replies where case_id in {of_cases}")
+    if with_sources:
+        stores += f" union select store_id from tips where case_id in {of_cases}"
+    rows["stores"] = q(f"select * from stores where id in ({stores}) order by id")
+    # The protocol versions that judged the visits travel with them (issue 17), so that the
+    # receiving workspace shows, amends and scores each visit by its own rules.
+    rows["protocol_versions"] = q(f"select * from protocol_versions where id in (select protocol_hash from visits "
+                                  f"where case_id in {of_cases}) order by id")
+    # The companies the stores belong to travel with them (a service case's contact points).
+    rows["companies"] = q(f"select * from companies where id in (select company_id from stores where id in "
+                          f"({stores}) union select company_id from stories where case_id in {of_cases}) order by id")
+    # Every tester travels, not only those with visits: a coordinator registers the testers
+    # and hands them to the reporters in the first bundle.
+    rows["testers"] = ws.db.query("select * from testers order by id")
+    tables = TABLES + (SOURCE_TABLES if with_sources else [])
+    if with_sources:
+        rows["tips"] = q(f"select * from tips where case_id in {of_cases} order by id")
+        rows["tip_sources"] = q(f"select * from tip_sources where tip_id in (select id from tips where case_id in "
+                                f"{of_cases}) order by id")
+        rows["story_sources"] = q(f"select * from story_sources where story_id in (select id from stories where "
+                                  f"case_id in {of_cases}) order by id")
+    return {t: rows[t] for t in tables}
+
+
+#: The tables whose rows a bundle's progress bar counts: the long ones in any case.
+_LONG_TABLES = ("visits", "findings")
+
+
+def _bundle_sizes(ws: Workspace, cases: list[dict]) -> dict[str, int]:
+    """How many rows of the long tables (and of the audit chain) a bundle of ``cases`` writes."""
+    args = {"cases": json.dumps([c["id"] for c in cases])}
+    visits = "select id from visits where case_id in (select value from json_each(:cases))"
+    return {
+        "visits": ws.db.execute(f"select count(*) from ({visits})", args).fetchone()[0],
+        "findings": ws.db.execute(f"select count(*) from findings where visit_id in ({visits})", args).fetchone()[0],
+        "audit_log": ws.db.execute("select count(*) from audit_log").fetchone()[0],
+    }
+
+
+def _counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
+    """``rows`` as they come, calling ``progress(n)`` every ``every`` rows and for the rest."""
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n == every:
+            progress(n)
+            n = 0
+    if n:
+        progress(n)
+
+
+def _json(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> tuple[str, int]:
+    """Write ``rows`` as the member ``name``, a JSON array in ``_json``'s form, row by row;
+    returns its SHA-256 and the number of rows. Memory stays flat whatever the count."""
+    digest, count = hashlib.sha256(), -1  # the closing piece is no row
+    with zf.open(name, "w", force_zip64=True) as fp:
+        for piece in json_array(rows, lambda row: _json(row).decode("utf-8")):
+            data = piece.encode("utf-8")
+            digest.update(data)
+            fp.write(data)
+            count += 1
+    return digest.hexdigest(), count
+
+
+def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=None, total=None,
+                 with_sources: bool = False) -> dict:
+    """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest.
+
+    Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
+    keyed hashes either way. A bundle with sources also carries the key, so that the receiving
+    workspace can check those rows against the chain."""
+    from ..proof.log import make_checkpoint
+
+    out = Path(out)
+    checkpoint = make_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
+    rows = collect(ws, cases, with_sources=with_sources)
+    shas = sorted({r[0] for r in ws.db.execute(
+        "select sha256 from evidence where visit_id in (select id from visits where case_id in "
+        "(select value from json_each(:cases))) union select sha256 from story_documents where case_id in "
+        "(select value from json_each(:cases))", {"cases": json.dumps([c["id"] for c in cases])})})
+    counting = bool(total and progress)
+    if counting:
+        # One step per row of the long tables (visits, findings, the audit chain) and per
+        # evidence file: a bar that moves through the whole of a big case, not just its files.
+        total(len(shas) + sum(_bundle_sizes(ws, cases).values()))
+        rows = {t: _counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
+    manifest = {
+        "format": FORMAT,
+        "workspace_id": workspace_id(ws),
+        "migrations": applied_migrations(ws),
+        "created_at": utc_now(),
+        "cases": [c["slug"] for c in cases],
+        "counts": {},
+        "with_sources": with_sources,
+        "checkpoint": checkpoint["note"],
+        "public_key": ws.setting("log", "public_key"),
+        "members": {},
+    }
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for table, table_rows in rows.items():
+                name = f"rows/{table}.json"
+                manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
+            audit = ws.db.query("select * from audit_log order by seq")
+            manifest["members"]["audit.json"], _ = _write_json_array(
+                zf, "audit.json", _counted(audit, progress) if counting else audit)
+            if with_sources:
+                key = ws.sources_key.hex().encode()
+                zf.writestr(SOURCES_KEY_MEMBER, key)
+                manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
+            for sha in shas:
+                name = f"evidence/{sha}"
+                path = ws.evidence_path(sha)
+                manifest["members"][name] = sha  # content-addressed: its name is its hash
+                zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+                if progress:
+                    progress(1)
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return manifest
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+class Source:
+    """A bundle zip or another workspace, read and checked, as plain data. Evidence is not held
+    in memory: ``stage(sha, folder)`` streams one file into ``folder`` while hashing it."""
+
+    def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
+                 stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None):
+        self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
+        self.stage, self.label, self.sources_key = stage, label, sources_key
+
+
+#: Limits on what a bundle may make us read, so that a crafted zip (a "bomb" of a few MB that
+#: inflates to gigabytes) is refused from its directory, before anything is decompressed.
+MAX_MEMBERS = 200_000
+MAX_TOTAL_BYTES = 64 << 30        # all members, uncompressed
+MAX_JSON_BYTES = 2 << 30          # one rows/*.json or audit.json member, uncompressed
+MAX_RATIO = 200                   # uncompressed / compressed, for members over 1 MiB
+HASH = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 1 << 20
+
+
+def _safe_name(name: str) -> bool:
+    p = PurePosixPath(name)
+    return not (p.is_absolute() or ".." in p.parts or "\\" in name or name.startswith("/") or ":" in p.parts[0])
+
+
+def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a bundle by its zip directory alone: too many members, too large, too compressed."""
+    if len(infos) > MAX_MEMBERS:
+        raise BundleError(f"{path}: {len(infos):,} members, more than the {MAX_MEMBERS:,} a bundle may hold")
+    total = 0
+    for info in infos:
+        if not _safe_name(info.filename):
+            raise BundleError(f"{path}: member {info.filename!r} would be written outside the workspace")
+        total += info.file_size
+        if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise BundleError(f"{path}: member {info.filename!r} inflates {info.file_size // max(info.compress_size, 1):,} "
+                              f"times (more than {MAX_RATIO}): refused as a zip bomb")
+        if not info.filename.startswith("evidence/") and info.file_size > MAX_JSON_BYTES:
+            raise BundleError(f"{path}: member {info.filename!r} is larger than {MAX_JSON_BYTES >> 30} GiB")
+    if total > MAX_TOTAL_BYTES:
+        raise BundleError(f"{path}: {total >> 30} GiB uncompressed, more than the {MAX_TOTAL_BYTES >> 30} GiB allowed")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=None) -> tuple[str, bytes | None]:
+    """Stream one member: its SHA-256, and its bytes unless ``sink`` (a file) takes them. Never
+    reads past the size the directory declared."""
+    digest = hashlib.sha256()
+    parts = [] if sink is None else None
+    seen = 0
+    try:
+        with zf.open(info) as fp:
+            while chunk := fp.read(CHUNK):
+                seen += len(chunk)
+                if seen > info.file_size:
+                    raise BundleError(f"{path}: member {info.filename!r} is longer than its directory says")
+                digest.update(chunk)
+                if sink is None:
+                    parts.append(chunk)
+                else:
+                    sink.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as ex:
+        raise BundleError(f"{path}: {info.filename} cannot be read ({ex}); the bundle is damaged")
+    return digest.hexdigest(), (b"".join(parts) if parts is not None else None)
+
+
+def _json_member(path: Path, name: str, blob: bytes, kind: type):
+    try:
+        value = json.loads(blob)
+    except (ValueError, UnicodeDecodeError) as ex:
+        raise BundleError(f"{path}: {name} is not valid JSON ({ex})")
+    if not isinstance(value, kind):
+        raise BundleError(f"{path}: {name} is not a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
+def _check_rows(path: Path, table: str, rows: list) -> None:
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+            raise BundleError(f"{path}: rows/{table}.json item {i + 1} is not a row with a text id")
+        bad = [k for k, v in row.items() if not isinstance(k, str) or isinstance(v, (dict, list))]
+        if bad:
+            raise BundleError(f"{path}: rows/{table}.json row {row['id']!r}: column {bad[0]!r} holds no plain value")
+        if table in ("evidence", "story_documents") and not HASH.match(str(row.get("sha256"))):
+            raise BundleError(f"{path}: evidence {row['id']!r} has sha256 {str(row.get('sha256'))[:70]!r}, "
+                              "which is not a SHA-256 (64 hexadecimal digits)")
+
+
+CHAIN_TYPES = {"seq": int, "hash": str, "prev_hash": str}
+
+
+def _check_chain(path: Path, chain: list) -> None:
+    for i, entry in enumerate(chain):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in CHAIN_TYPES.items()):
+            raise BundleError(f"{path}: audit.json entry {i + 1} is not an audit entry (seq, hash, prev_hash)")
+
+
+def read_bundle(path: Path) -> Source:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as ex:
+        raise BundleError(f"{path}: not a readable zip ({ex})")
+    with zf:
+        infos = zf.infolist()
+        _check_directory(path, infos)
+        by_name = {i.filename: i for i in infos}
+        if "manifest.json" not in by_name:
+            raise BundleError(f"{path}: no manifest.json: not an investigate bundle")
+        manifest = _json_member(path, "manifest.json", _read_member(zf, by_name["manifest.json"], path)[1], dict)
+        if manifest.get("format") != FORMAT:
+            raise BundleError(f"{path}: format {manifest.get('format')!r} is not {FORMAT}")
+        listed = manifest.get("members")
+        if not isinstance(listed, dict) or not all(isinstance(k, str) and isinstance(v, str) and HASH.match(v)
+                                                   for k, v in listed.items()):
+            raise BundleError(f"{path}: the manifest's members are not a list of names with SHA-256 sums")
+        if not isinstance(manifest.get("workspace_id"), str) or not isinstance(manifest.get("migrations", []), list):
+            raise BundleError(f"{path}: the manifest names no workspace id or migrations")
+        for name in by_name:
+            if name != "manifest.json" and name not in listed:
+                raise BundleError(f"{path}: member {name!r} is not in the manifest")
+        data: dict[str, bytes] = {}
+        for name, expected in listed.items():
+            if name not in by_name:
+                raise BundleError(f"{path}: {name} is listed in the manifest but missing (truncated?)")
+            if name.startswith("evidence/"):
+                if not HASH.match(name[len("evidence/"):]) or expected != name[len("evidence/"):]:
+                    raise BundleError(f"{path}: {name!r} is not named for its SHA-256")
+                continue  # streamed into staging when merged, and hashed there
+            digest, blob = _read_member(zf, by_name[name], path)
+            if digest != expected:
+                raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
+            data[name] = blob
+    if "audit.json" not in data:
+        raise BundleError(f"{path}: no audit.json: the bundle carries no audit chain")
+    rows = {}
+    for t in TABLES + SOURCE_TABLES:
+        rows[t] = _json_member(path, f"rows/{t}.json", data.get(f"rows/{t}.json", b"[]"), list)
+        _check_rows(path, t, rows[t])
+    chain = _json_member(path, "audit.json", data["audit.json"], list)
+    _check_chain(path, chain)
+    key = None
+    if SOURCES_KEY_MEMBER in data:
+        try:
+            key = bytes.fromhex(data[SOURCES_KEY_MEMBER].decode())
+        except (ValueError, UnicodeDecodeError):
+            raise BundleError(f"{path}: {SOURCES_KEY_MEMBER} is not a key")
+
+    def stage(sha: str, folder: Path) -> Path:
+        name = f"evidence/{sha}"
+        if name not in listed:
+            raise BundleError(f"{path}: evidence {sha[:16]}… is not in the bundle")
+        target = folder / sha
+        with zipfile.ZipFile(path) as again, open(target, "wb") as out:
+            digest, _ = _read_member(again, again.getinfo(name), path, sink=out)
+        if digest != sha:
+            raise BundleError(f"{path}: evidence {sha[:16]}… does not match its hash")
+        return target
+
+    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key)
+
+
+def read_workspace(path: Path) -> Source:
+    other = Workspace(path)
+    try:
+        cases = list(other.db.query("select * from cases order by id"))
+        rows = {t: list(it) for t, it in collect(other, cases).items()} if cases else {t: [] for t in TABLES}
+        rows.update({t: [] for t in SOURCE_TABLES})
+        chain = list(other.db.query("select * from audit_log order by seq"))
+        root = other.root
+
+        def stage(sha: str, folder: Path) -> Path:
+            if not HASH.match(sha):
+                raise BundleError(f"{root}: evidence hash {sha[:70]!r} is not a SHA-256")
+            target = folder / sha
+            digest = hashlib.sha256()
+            try:
+                with open(root / "evidence" / sha[:2] / sha, "rb") as src, open(target, "wb") as out:
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+            except FileNotFoundError:
+                raise BundleError(f"{root}: evidence {sha[:16]}… is missing")
+            if digest.hexdigest() != sha:
+                raise BundleError(f"{root}: evidence {sha[:16]}… does not match its hash")
+            return target
+
+        for t in TABLES:
+            _check_rows(root, t, rows[t])
+        return Source(workspace_id(other), applied_migrations(other), rows, chain, stage, str(root))
+    finally:
+        other.close()
+
+
+def open_source(path: Path | str) -> Source:
+    path = Path(path)
+    if path.is_dir():
+        if not (path / CONFIG_NAME).exists():
+            raise InvalidInput(f"{path} is neither a bundle nor a workspace")
+        return read_workspace(path)
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    return read_bundle(path)
+
+
+def check_chain(source: Source) -> dict[tuple[str, str], dict]:
+    """Recompute the other side's chain; returns the newest entry per (table, row)."""
+    broken = audit.broken_link(source.chain)
+    if broken is not None:
+        raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
+    return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
+
+
+STAGING_PREFIX = ".incoming-"
+
+
+def clean_leftovers(ws: Workspace) -> list[str]:
+    """Remove the staging folders of merges that were killed (their process is gone); returns
+    what was removed. ``verify`` reports the ones still there."""
+    removed = []
+    for folder in ws.root.glob(STAGING_PREFIX + "*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        # Killed between commit and move: finish the move for rows that are in the database.
+        for staged in folder.iterdir():
+            if HASH.match(staged.name) and not ws.evidence_path(staged.name).exists() and ws.db.execute(
+                    "select 1 from evidence where sha256 = ?", [staged.name]).fetchone():
+                if file_sha256(staged) == staged.name:
+                    target = ws.evidence_path(staged.name)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(staged, 0o444)
+                    os.replace(staged, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
+    """Merge a bundle or another workspace into ``ws``; see the module docstring."""
+    cleaned = clean_leftovers(ws)
+    source = open_source(path)
+    try:
+        return _merge(ws, source, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
+    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
+        # Every shape a crafted bundle can take ends here as one line, never a traceback.
+        raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
+
+
+def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
+    if source.origin == workspace_id(ws):
+        raise InvalidInput(f"{source.label} is this workspace itself")
+    ours = set(applied_migrations(ws))
+    newer = [m for m in source.migrations if m not in ours]
+    if newer:
+        raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
+                          "upgrade investigate first")
+    latest = check_chain(source)
+    tables = TABLES + [t for t in SOURCE_TABLES if source.rows.get(t)]
+    for table in tables:
+        for row in source.rows[table]:
+            entry = latest.get((table, row["id"]))
+            if entry is None or entry["row_hash"] != ws.row_hash(table, row, source.sources_key or b"\0"):
+                raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
+    counts = {t: 0 for t in tables}
+    conflicts: list[dict] = []
+    # Evidence is streamed into one staging folder, hashed there, and moved into place only
+    # after the transaction has committed: a failed merge leaves no file behind.
+    staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    staging.mkdir()
+    staged: list[tuple[Path, Path]] = []
+    if total:
+        total(sum(len(source.rows[t]) for t in tables))  # one step per row, as progress counts
+    try:
+        with ws.transaction():
+            for table in tables:
+                new_rows = []
+                checked = source.rows[table]
+                for row in (_counted(checked, progress) if progress else checked):
+                    have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
+                    cols = [d[0] for d in have.description]
+                    found = have.fetchone()
+                    if found is None:
+                        key = UNIQUE_KEYS.get(table)
+                        if key and ws.db.execute(
+                                f"select 1 from [{table}] where " + " and ".join(f"[{k}] = ?" for k in key),
+                                [row[k] for k in key]).fetchone():
+                            if table in SAME_THING_ON_KEY:
+                                continue
+                            raise BundleError(
+                                f"{source.label}: {table} {', '.join(str(row[k]) for k in key)} exists here under "
+                                "another id; rename one of them before merging (nothing was merged)")
+                        new_rows.append(row)
+                        continue
+                    ours_hash, theirs_hash = ws.row_hash(table, dict(zip(cols, found))), ws.row_hash(table, row)
+                    if ours_hash != theirs_hash:
+                        conflict = {"origin": source.origin, "table_name": table, "row_id": row["id"],
+                                    "ours_hash": ours_hash, "theirs_hash": theirs_hash,
+                                    "theirs": json.dumps(row, ensure_ascii=False, sort_keys=True),
+                                    "detected_at": utc_now()}
+                        cur = ws.db.execute(
+                            "insert or ignore into merge_conflicts (origin, table_name, row_id, ours_hash, theirs_hash, "
+                            "theirs, detected_at) values (:origin, :table_name, :row_id, :ours_hash, :theirs_hash, "
+                            ":theirs, :detected_at)", conflict)
+                        if cur.rowcount:
+                            conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
+                if table in ("evidence", "story_documents"):
+                    for row in new_rows:
+                        # Hashed even when we hold the file already: a bundle that lies is refused.
+                        staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
+                counts[table] = ws.insert_many(table, new_rows, action="merge")
+            known = {r[0]: r[1] for r in ws.db.execute("select seq, hash from foreign_audit where origin = ?",
+                                                       [source.origin])}
+            fresh = []
+            for e in source.chain:
+                if e["seq"] in known:
+                    if known[e["seq"]] != e["hash"]:
+                        raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
+                                          f"entry {e['seq']}: the other workspace was rewritten")
+                    continue
+                fresh.append({"origin": source.origin, **{k: e[k] for k in (
+                    "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
+            if fresh:
+                ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
+            merged = sum(counts.values())
+            if merged or fresh or conflicts:
+                ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
+                                       "chain_head": source.chain[-1]["hash"] if source.chain else None,
+                                       "rows": counts, "conflicts": len(conflicts)})
+        for incoming, target in staged:
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(incoming, 0o444)
+                os.replace(incoming, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
+            "foreign_audit_entries": len(fresh)}
+
+
+def verify_foreign_chains(ws: Workspace) -> list[str]:
+    """Recompute every merged chain; returns problems as text (empty when all hold)."""
+    problems = []
+    if "foreign_audit" not in ws.db.table_names():
+        return problems
+    for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
+        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
+        if broken is not None:
+            problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
+    return problems
+
+
+__all__ = ["write_bundle", "merge", "open_source", "verify_foreign_chains", "BundleError"]

@@ -1,0 +1,241 @@
+"""A case out of the workspace: plain CSV or JSON per table, or the LIVES layout.
+
+The CSV/JSON export is an **internal** export: it holds every column, notes and tester ids
+included, for the newsroom's own archive or analysis — never publish it (``investigate
+publish`` builds the sanitised public copy). The LIVES export writes businesses.csv,
+inspections.csv, violations.csv and feed_info.csv; importing it back with ``import lives``
+gives the same stores, visits and findings (see ``lives.py`` for how a business's several
+inspections on one day are kept). LIVES joins violations to inspections by business and
+date, so two visits of one store on one day (a test and a retest, say) come back as one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..protocol.protocols import get_protocol
+from .. import clock
+from ..errors import InvalidInput
+from ..files.json_array import json_array
+from ..store.workspace import Workspace
+from . import lives
+
+FORMATS = ("csv", "json", "lives")
+TABLES = ("cases", "companies", "stores", "visits", "findings", "evidence", "promises", "replies")
+LIVES_FEED_VERSION = "2.0"
+
+
+def case_tables(ws: Workspace, case: dict) -> dict[str, Iterator[dict]]:
+    """Every row of a case, table by table: the case, its stores (in its frame or visited),
+    visits, and what hangs off them. Each table is a generator: a case of a million visits is
+    written row by row, never held."""
+    cid = [case["id"]]
+    by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
+    of_case = ("(select store_id from case_stores where case_id = ?) "
+               "or id in (select store_id from visits where case_id = ?)")
+    return {
+        "cases": iter([ws.get("cases", case["id"])]),
+        # The companies whose contact points the case tested (a customer-service case).
+        "companies": ws.db.query(
+            f"select * from companies where id in (select company_id from stores where id in {of_case}) "
+            "order by name, id", cid * 2),
+        "stores": ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2),
+        "visits": ws.db.query("select * from visits where case_id = ? order by visited_at, rowid", cid),
+        "findings": ws.db.query(f"select * from findings {by_visit}", cid),
+        "evidence": ws.db.query(f"select * from evidence {by_visit}", cid),
+        "promises": ws.db.query(f"select * from promises {by_visit}", cid),
+        "replies": ws.db.query("select * from replies where case_id = ? order by store_id, id", cid),
+    }
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
+    """Rows as they come; returns how many."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as fp:
+        writer = csv.DictWriter(fp, fieldnames=header, lineterminator="\r\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def _write_json(path: Path, rows: Iterable[dict]) -> int:
+    """A JSON array written row by row (``json_array``); returns how many rows."""
+    count = -1  # the closing piece is no row
+    with open(path, "w", encoding="utf-8") as fp:
+        for piece in json_array(rows, lambda row: json.dumps(row, indent=2, ensure_ascii=False), indent=2):
+            fp.write(piece)
+            count += 1
+        fp.write("\n")
+    return count
+
+
+def export_case(ws: Workspace, case: dict, fmt: str, out: Path | str) -> dict:
+    """Write the case into folder ``out`` (made if missing) in ``fmt``; returns the files
+    written with their row counts."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    if fmt == "lives":
+        return export_lives(ws, case, out)
+    files = {}
+    for table, rows in case_tables(ws, case).items():
+        if fmt == "csv":
+            path = out / f"{table}.csv"
+            files[path.name] = _write_csv(path, ws.columns(table), rows)
+        else:
+            path = out / f"{table}.json"
+            if table == "visits":  # answers are JSON text in the database; give them as objects
+                rows = ({**r, "answers": json.loads(r["answers"] or "{}")} for r in rows)
+            files[path.name] = _write_json(path, rows)
+    return {"case": case["slug"], "format": fmt, "out": str(out), "files": files}
+
+
+def _num(value) -> str:
+    if value in (None, ""):
+        return ""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def lives_business_id(store: dict) -> str:
+    """A store imported from LIVES keeps its business_id; any other is known by its id."""
+    return store["external_id"] if store["source"] == lives.SOURCE and store["external_id"] else store["id"]
+
+
+def _visits_with_findings(ws: Workspace, case: dict, cond: str, params: list) -> Iterator[tuple[dict, list[dict]]]:
+    """Each visit of the case that ``cond`` lets through, by time, with its findings in the
+    order they were written: one pass over (case_id, visited_at) and the findings' visit
+    index, grouped as it goes."""
+    columns = [c for c in ws.columns("findings")]
+    sql = (f"select v.*, {', '.join(f'f.[{c}] as [f_{c}]' for c in columns)} from visits v "
+           f"left join findings f on f.visit_id = v.id where v.case_id = ? and {cond} "
+           "order by v.visited_at, v.rowid, f.rowid")
+    visit, found = None, []
+    for row in ws.db.query(sql, [case["id"], *params]):
+        if visit is None or row["id"] != visit["id"]:
+            if visit is not None:
+                yield visit, found
+            visit = {k: v for k, v in row.items() if not k.startswith("f_")}
+            found = []
+        if row["f_id"] is not None:
+            found.append({c: row[f"f_{c}"] for c in columns})
+    if visit is not None:
+        yield visit, found
+
+
+def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, override: str | None = None) -> dict:
+    """The case in Yelp's LIVES layout. One inspections row per score of a visit (so a
+    business inspected twice on one day comes back as two rows), the visit's findings once
+    as its violations. Attempts that could not be made are not inspections and are left out.
+    Undercover visits are written as inspections of type 'undercover' with no score.
+
+    Internal unless ``public``: then only what the publication policy lets out, for an
+    open-data portal: approved undercover visits and their findings only, every store that
+    may not be named as its pseudonym with no address, coordinates or contact (the gate
+    passed first). Visits and findings are written as they are read (a million visits)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if public:
+        from ..policy import PUBLIC, gate, naming, visit_condition
+        from ..policy.naming import public_store_id
+
+        gate.require_publishable(ws, case, override=override)
+        names = naming(ws, case)
+        cond, params = visit_condition(PUBLIC)
+    else:
+        cond, params = "1", []
+    stores = {s["id"]: s for s in case_tables(ws, case)["stores"]}
+    if public:
+        shown = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
+                                             [case["id"], *params])}
+        for sid, s in list(stores.items()):
+            if sid not in shown:
+                del stores[sid]
+            elif not names.store_named(sid):
+                pid = public_store_id(case, sid)
+                stores[sid] = {**{k: None for k in s}, "id": sid, "name": pid, "external_id": pid, "source": None,
+                               "city": s["city"], "district": s["district"]}
+    titles: dict[str, str] = {}
+    counts = {"inspections": 0, "violations": 0, "skipped": 0}
+    # risk_category only when the findings carry one (a feed like San Francisco's): a feed
+    # without it (Lexington's) comes back with the columns it had.
+    risky = ws.db.execute(
+        f"select 1 from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
+        "and f.source = ? and f.severity in ('high', 'low') limit 1", [case["id"], *params, lives.SOURCE]).fetchone()
+
+    def rows():
+        for v, found in _visits_with_findings(ws, case, cond, params):
+            if v["outcome"] == "not_completed":
+                counts["skipped"] += 1
+                continue
+            bid = lives_business_id(stores[v["store_id"]])
+            day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
+            answers = json.loads(v["answers"] or "{}")
+            if v["protocol"] == lives.PROTOCOL:
+                # One row per inspection row of the day, blank scores in their places; none for
+                # a day that had violations only (inspection_rows 0).
+                listed = [s.strip() for s in str(answers["scores"]).split(",")] if answers.get("scores") else None
+                n = int(answers.get("inspection_rows", len(listed) if listed else 1))
+                scores = (listed or [_num(answers.get("score"))] * min(n, 1))[:n]
+                scores += [""] * (n - len(scores))
+                kinds = lives.row_texts(answers.get("inspection_type") or "", len(scores))
+                texts = lives.row_texts(answers.get("description") or "", len(scores))
+            else:
+                if v["protocol"] not in titles:
+                    try:
+                        titles[v["protocol"]] = get_protocol(v["protocol"], ws.root).title
+                    except Exception:
+                        titles[v["protocol"]] = v["protocol"]
+                scores = [""]
+                kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
+            inspections = [{"business_id": bid, "score": score, "date": day, "type": kind, "description": text}
+                           for score, kind, text in zip(scores, kinds, texts)]
+            violations = [{"business_id": bid, "date": day, "code": f["code"] or "",
+                           "description": f["description"] if f["source"] == lives.SOURCE
+                           else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
+                           "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")}
+                          for f in found]  # in the order they were written
+            yield inspections, violations
+
+    businesses = [{
+        "business_id": lives_business_id(s), "name": s["name"], "address": s["address"] or "",
+        "city": s["city"] or "", "state": s["state"] or "", "postal_code": s["postcode"] or "",
+        "latitude": "" if s["lat"] is None else repr(s["lat"]),
+        "longitude": "" if s["lon"] is None else repr(s["lon"]),
+        "phone_number": s["contact"] or "",
+    } for s in stores.values()]
+    _write_csv(out / "businesses.csv", ["business_id", "name", "address", "city", "state", "postal_code",
+                                        "latitude", "longitude", "phone_number"], businesses)
+    with open(out / "inspections.csv", "w", newline="", encoding="utf-8") as ins, \
+            open(out / "violations.csv", "w", newline="", encoding="utf-8") as vio:
+        ins_writer = csv.DictWriter(ins, fieldnames=["business_id", "score", "date", "type", "description"],
+                                    lineterminator="\r\n")
+        vio_writer = csv.DictWriter(vio, fieldnames=["business_id", "date", "code", "description"]
+                                    + (["risk_category"] if risky else []), lineterminator="\r\n",
+                                    extrasaction="ignore")
+        ins_writer.writeheader()
+        vio_writer.writeheader()
+        for inspections, violations in rows():
+            ins_writer.writerows(inspections)
+            vio_writer.writerows(violations)
+            counts["inspections"] += len(inspections)
+            counts["violations"] += len(violations)
+    feed = {"feed_date": clock.today(ws.tz).strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
+            "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
+            "contact_email": ""}
+    _write_csv(out / "feed_info.csv", list(feed), [feed])
+    return {"case": case["slug"], "format": "lives", "out": str(out), "public": public,
+            "files": {"businesses.csv": len(businesses), "inspections.csv": counts["inspections"],
+                      "violations.csv": counts["violations"], "feed_info.csv": 1},
+            "visits_left_out": counts["skipped"]}
+
+
+__all__ = ["export_case", "export_lives", "case_tables", "FORMATS", "TABLES"]

@@ -1,0 +1,115 @@
+"""Fieldwork figures beyond a single rate: completion, rounds, "sold at least once".
+
+- Completion rate (Synar wants ≥ 90 %): attempts completed / attempts made, where a store of
+  the case's drawn sample (or frame) that was never attempted counts as not completed. An
+  attempt that could not be made (closed, minors not admitted…) lowers completion; it is
+  never a compliant visit.
+- Rounds: one round understates how many stores would sell (JAMA 2018: ~18 % per round, most
+  sold at least once over six). So a case reports the rate per round, the share of stores that
+  sold at least once across rounds, and which stores changed between rounds.
+
+Rates come from ``investigate.numbers.stats.rate`` so intervals are computed one way everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from .stats import rate, visit_filter, wilson_interval
+from ..store.workspace import Workspace
+
+
+def _target_stores(ws: Workspace, case: dict) -> dict[str, str | None]:
+    """store_id → stratum of the stores the case set out to test: the drawn sample when one
+    was recorded, else the frame; empty when the case has neither."""
+    tables = set(ws.db.table_names())
+    if {"samples", "sample_stores"} <= tables:
+        cols = {c.name for c in ws.db["sample_stores"].columns}
+        stratum = "ss.stratum" if "stratum" in cols else "null"
+        rows = list(ws.db.query(
+            f"select ss.store_id, {stratum} as stratum from sample_stores ss join samples s "
+            "on s.id = ss.sample_id where s.case_id = ? and s.id = (select id from samples "
+            "where case_id = ? order by rowid desc limit 1)", [case["id"], case["id"]]))
+        if rows:
+            return {r["store_id"]: r["stratum"] for r in rows}
+    return {r["store_id"]: r["stratum"] for r in ws.db.query(
+        "select store_id, stratum from case_stores where case_id = ?", [case["id"]])}
+
+
+def completion(ws: Workspace, case: dict, *, round: int | None = None,
+               approved_only: bool = False) -> list[dict]:
+    """Completion per stratum plus an overall row (``stratum`` None = all).
+
+    Per target store the last attempt in the round counts (a closed shop revisited and tested
+    the same round is complete). Rejected visits are not attempts."""
+    cond, params = visit_filter(approved_only=approved_only)
+    # The last attempt per store, grouped in SQL (a bare column beside max() comes from the
+    # row holding the max): one row per store reaches Python, not one per visit.
+    sql = (f"select v.store_id, v.attempt, max(v.visited_at) as visited_at from visits v where v.case_id = ? "
+           f"and {cond} and coalesce(v.review_state, 'received') != 'rejected'")
+    args = [case["id"], *params]
+    if round is not None:
+        sql += " and v.round = ?"
+        args.append(round)
+    last = {r["store_id"]: (r["visited_at"], r["attempt"] or "completed")
+            for r in ws.db.query(sql + " group by v.store_id", args)}
+    targets = _target_stores(ws, case)
+    stores = set(targets) | set(last)
+    groups: dict[str | None, dict] = defaultdict(lambda: {"targets": 0, "attempted": 0, "completed": 0,
+                                                          "reasons": defaultdict(int)})
+    for store_id in stores:
+        for key in {None, targets.get(store_id)}:
+            g = groups[key]
+            g["targets"] += 1
+            if store_id in last:
+                g["attempted"] += 1
+                attempt = last[store_id][1]
+                if attempt == "completed":
+                    g["completed"] += 1
+                else:
+                    g["reasons"][attempt] += 1
+            else:
+                g["reasons"]["not_attempted"] += 1
+    out = []
+    for key in sorted(groups, key=lambda k: (k is not None, k or "")):
+        g = groups[key]
+        lo, hi = wilson_interval(g["completed"], g["targets"])
+        out.append({"stratum": key, "targets": g["targets"], "attempted": g["attempted"],
+                    "completed": g["completed"],
+                    "completion_rate": g["completed"] / g["targets"] if g["targets"] else None,
+                    "ci_low": lo, "ci_high": hi, "reasons": dict(g["reasons"])})
+    return out
+
+
+def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) -> dict:
+    """Rate per round, "sold at least once" across rounds, and stores that changed."""
+    cond, params = visit_filter(approved_only=approved_only)
+    per_store: dict[str, dict[int, str]] = defaultdict(dict)
+    # A store sold in a round if any completed visit in that round was a violation: grouped
+    # in SQL, so one row per store and round reaches Python, not one per visit.
+    for store_id, rnd, sold in ws.db.execute(
+        f"select v.store_id, coalesce(v.round, 1), max(v.outcome = 'violation') from visits v "
+        f"where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant') "
+        "group by v.store_id, coalesce(v.round, 1)", [case["id"], *params]):
+        per_store[store_id][rnd] = "violation" if sold else "compliant"
+    rounds = sorted({rnd for outcomes in per_store.values() for rnd in outcomes})
+    by_round = []
+    for rnd in rounds:
+        outcomes = [o[rnd] for o in per_store.values() if rnd in o]
+        by_round.append({"round": rnd, **rate(outcomes.count("violation"), outcomes.count("compliant"))})
+    ever = sum(1 for o in per_store.values() if "violation" in o.values())
+    changes = []
+    for store_id, outcomes in per_store.items():
+        seen = [(r, outcomes[r]) for r in rounds if r in outcomes]
+        for (r1, a), (r2, b) in zip(seen, seen[1:]):
+            if a != b:
+                changes.append({"store_id": store_id, "from_round": r1, "to_round": r2, "from": a, "to": b})
+    names = dict(ws.db.execute("select id, name from stores where id in (select value from json_each(?))",
+                               [json.dumps([c["store_id"] for c in changes])])) if changes else {}
+    for change in changes:
+        change["store_name"] = names.get(change["store_id"])
+    at_least_once = rate(ever, len(per_store) - ever)
+    return {"rounds": by_round, "sold_at_least_once": at_least_once,
+            "stores_tested": len(per_store), "changes": sorted(
+                changes, key=lambda c: (c["from_round"], c["store_name"] or ""))}

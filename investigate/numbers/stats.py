@@ -1,0 +1,331 @@
+"""Rates with confidence intervals: the one place where the project's numbers are computed.
+
+The CLI's ``stats``, the Datasette canned queries and the PDF report all ask this module, so
+the same visit set always gives the same figure. Definitions:
+
+- A *violation rate* is violations / (violations + compliant) over completed undercover
+  visits. Inconclusive visits and attempts that could not be made are counted apart and never
+  as compliant (Synar practice).
+- Intervals are Wilson score intervals (better than the normal approximation for small n and
+  rates near 0 or 1; Brown, Cai & DasGupta 2001).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from statistics import NormalDist
+
+from ..cases.promises import promise_state
+from ..store.workspace import Workspace
+
+
+def z_for(confidence: float = 0.95, *, two_sided: bool = True) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    tail = (1 - confidence) / 2 if two_sided else 1 - confidence
+    return NormalDist().inv_cdf(1 - tail)
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Wilson score interval for a proportion; (None, None) when n is 0."""
+    if n <= 0:
+        return None, None
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes {successes} outside 0..{n}")
+    z = z_for(confidence)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # At 0 and n the bound is exactly 0 or 1; rounding would leave 2.8e-17.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
+
+
+def rate(violations: int, compliant: int, confidence: float = 0.95) -> dict:
+    """A rate and its interval as a plain dict: what every consumer prints."""
+    n = violations + compliant
+    lo, hi = wilson_interval(violations, n, confidence)
+    return {
+        "eligible": n,
+        "violations": violations,
+        "compliant": compliant,
+        "rate": violations / n if n else None,
+        "ci_low": lo,
+        "ci_high": hi,
+        "confidence": confidence,
+    }
+
+
+#: Groupings ``case_rates`` knows, as SQL expressions over ``visits v`` joined to ``stores s``.
+#: Hour and weekday are local time at the store: read from the ISO string, not converted to UTC.
+GROUPINGS = {
+    None: "'all'",
+    "chain": "coalesce(s.chain, '(independent)')",
+    "channel": "s.channel",
+    "company": "coalesce((select c.name from companies c where c.id = s.company_id), s.chain, s.name)",
+    "district": "coalesce(s.district, '(unknown)')",
+    "city": "coalesce(s.city, '(unknown)')",
+    "round": "coalesce(v.round, 1)",
+    "tester_age": "coalesce(cast(v.tester_age as text), '(none)')",
+    "id_carried": "case json_extract(v.answers, '$.id_carried') when 1 then 'yes' when 0 then 'no' else '(not asked)' end",
+    "hour": "substr(v.visited_at, 12, 2)",
+    "weekday": "strftime('%w', substr(v.visited_at, 1, 10))",
+}
+WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+
+#: Review states a visit may have and still be counted. A rejected visit is in none of them:
+#: it never counts, in any figure, for anyone (editors' working figures included).
+COUNTABLE_STATES = ("received", "has_issues", "approved")
+#: Counted in the editors' working figures, but provisional until an editor approves them.
+PROVISIONAL_STATES = ("received", "has_issues")
+
+
+def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False) -> tuple[str, list]:
+    """The SQL condition over ``visits v`` for a set of visits that may be counted.
+
+    Which set an output uses (approved only for anything public, every countable visit for
+    the editors' working figures) is the publication policy's decision
+    (``investigate.policy.counting``); this function only spells it in SQL, and leaves
+    rejected visits out whatever it is asked."""
+    where, params = [], []
+    if kind:
+        where.append("v.kind = ?")
+        params.append(kind)
+    if approved_only:
+        where.append("v.review_state = 'approved'")
+    else:
+        # NULL for rows older than review states: those are 'received'.
+        where.append("coalesce(v.review_state, 'received') != 'rejected'")
+    return " and ".join(where), params
+
+
+STORE_GROUPINGS = {None, "chain", "district", "city", "channel", "company"}
+
+
+def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: float = 0.95,
+               kind: str | None = "undercover", approved_only: bool = False, now: datetime | None = None) -> list[dict]:
+    """Per group: visits, violations, compliant, inconclusive, not completed, the rate and its
+    interval. ``by=None`` gives one row for the whole case.
+
+    The promise clock: a visit whose promise is past due and not marked counts as a violation
+    from that moment (as it would once marked broken), without anyone writing it.
+
+    Groupings by a store column count per store first (over the covering index
+    visits(case_id, kind, store_id, outcome, review_state)) and join the stores afterwards: a
+    million visits of twenty thousand stores make twenty thousand lookups, not a million."""
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group by {by!r} (known: {', '.join(k for k in GROUPINGS if k)})")
+    cond, params = visit_filter(kind=kind, approved_only=approved_only)
+    counts = """count(*) as visits,
+          sum(v.outcome = 'violation') as violations,
+          sum(v.outcome = 'compliant') as compliant,
+          sum(v.outcome = 'inconclusive') as inconclusive,
+          sum(v.outcome = 'not_completed') as not_completed,
+          sum(coalesce(v.review_state, 'received') != 'approved') as provisional"""
+    if by in STORE_GROUPINGS:
+        sql = f"""
+            with per_store as (
+              select v.store_id, {counts} from visits v
+              where v.case_id = ? and {cond} group by v.store_id
+            )
+            select {GROUPINGS[by]} as grp, sum(p.visits) as visits, sum(p.violations) as violations,
+              sum(p.compliant) as compliant, sum(p.inconclusive) as inconclusive,
+              sum(p.not_completed) as not_completed, sum(p.provisional) as provisional
+            from per_store p join stores s on s.id = p.store_id
+            group by grp order by grp
+        """
+    else:
+        sql = f"""
+            select {GROUPINGS[by]} as grp, {counts}
+            from visits v where v.case_id = ? and {cond}
+            group by grp order by grp
+        """
+    overdue = _overdue_outcomes(ws, case, by, cond, params, now or ws.now())
+    out = []
+    for row in ws.db.query(sql, [case["id"], *params]):
+        row = dict(row)
+        for outcome, n in overdue.get(row["grp"], {}).items():
+            row[outcome] = (row[outcome] or 0) - n
+            row["violations"] = (row["violations"] or 0) + n
+        r = rate(row["violations"] or 0, row["compliant"] or 0, confidence)
+        group = row["grp"]
+        if by == "weekday" and group is not None:
+            group = f"{int(group)} {WEEKDAYS[int(group)]}"
+        out.append({
+            "group": group,
+            "visits": row["visits"],
+            "inconclusive": row["inconclusive"] or 0,
+            "not_completed": row["not_completed"] or 0,
+            # Visits in this figure that no editor has approved yet: a working figure, not a
+            # public one, as long as this is above 0.
+            "provisional": row["provisional"] or 0,
+            **r,
+        })
+    return out
+
+
+def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, params: list, now: datetime) -> dict:
+    """Per group, how many compliant or inconclusive visits have an overdue, unmarked promise:
+    the promise clock moves them to the violations. Few rows, so counted apart from the index."""
+    if not ws.db.execute("select 1 from promises p join visits v on v.id = p.visit_id where v.case_id = ? "
+                         "and p.kept is null limit 1", [case["id"]]).fetchone():
+        return {}
+    out: dict = {}
+    for row in ws.db.query(
+            f"""select {GROUPINGS[by]} as grp, v.outcome, count(*) as n
+                from visits v join stores s on s.id = v.store_id
+                where v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
+                  and exists (select 1 from promises p where p.visit_id = v.id and p.kept is null
+                              and julianday(p.due_at) < julianday(?))
+                group by grp, v.outcome""", [case["id"], *params, now.isoformat()]):
+        out.setdefault(row["grp"], {})[row["outcome"]] = row["n"]
+    return out
+
+
+def stratified_estimate(ws: Workspace, case: dict, *, confidence: float = 0.95,
+                        approved_only: bool = False) -> dict | None:
+    """The Synar-style weighted violation rate for a case with a stratified sample.
+
+    Each eligible completed visit of stratum h weighs N_h / m_h — the stratum's frame size over
+    its number of eligible completed visits (the design weight N_h / n_h adjusted for
+    non-completion, as Synar adjusts for eligibility and completion). The estimate is
+    p = Σ_h N_h p_h / Σ_h N_h, and its variance the stratified one with finite population
+    correction, Var(p) = Σ_h W_h² (1 − m_h/N_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N
+    (Cochran 1977, 5.7); the interval is p ± z·√Var, clipped to [0, 1]. Strata with no eligible
+    visit are left out of N and reported. None when the case has no stratified sample."""
+    if "samples" not in ws.db.table_names():
+        return None
+    sample = list(ws.db.query("select * from samples where case_id = ? order by drawn_at desc, rowid desc limit 1",
+                              [case["id"]]))
+    if not sample or sample[0]["method"] != "stratified":
+        return None
+    sample = sample[0]
+    frame = {r["stratum"]: r["n"] for r in ws.db.query(
+        "select stratum_frame as n, stratum from sample_stores where sample_id = ? group by stratum", [sample["id"]])}
+    cond, params = visit_filter(approved_only=approved_only)
+    counts = {r["stratum"]: r for r in ws.db.query(
+        f"""select ss.stratum, sum(v.outcome = 'violation') as violations,
+                   sum(v.outcome in ('violation', 'compliant')) as eligible
+            from visits v join sample_stores ss on ss.store_id = v.store_id and ss.sample_id = ?
+            where v.case_id = ? and {cond} group by ss.stratum""", [sample["id"], case["id"], *params])}
+    strata, missing = [], []
+    for stratum, n_frame in sorted(frame.items(), key=lambda kv: str(kv[0])):
+        c = counts.get(stratum)
+        if not c or not c["eligible"]:
+            missing.append(stratum)
+            continue
+        strata.append({"stratum": stratum, "frame": n_frame, "eligible": c["eligible"],
+                       "violations": c["violations"], "rate": c["violations"] / c["eligible"],
+                       "weight": n_frame / c["eligible"]})
+    if not strata:
+        return {"estimate": None, "ci_low": None, "ci_high": None, "strata": [], "strata_without_visits": missing}
+    total = sum(s["frame"] for s in strata)
+    p = sum(s["frame"] * s["rate"] for s in strata) / total
+    var = 0.0
+    for s in strata:
+        if s["eligible"] > 1:
+            w = s["frame"] / total
+            fpc = max(0.0, 1 - s["eligible"] / s["frame"])
+            var += w * w * fpc * s["rate"] * (1 - s["rate"]) / (s["eligible"] - 1)
+    half = z_for(confidence) * math.sqrt(var)
+    return {"estimate": p, "ci_low": max(0.0, p - half), "ci_high": min(1.0, p + half), "confidence": confidence,
+            "strata": strata, "strata_without_visits": missing, "sample_id": sample["id"]}
+
+
+def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None,
+                  approved_only: bool = False) -> list[dict]:
+    """Per kind of promise (Callback, Refund…): how many were kept among those already due.
+    A promise still open after its due time counts as not kept; one not yet due is left out."""
+    now = now or ws.now()
+    cond, params = visit_filter(kind=None, approved_only=approved_only)
+    rows = list(ws.db.query(
+        "select p.what, p.kept, p.kept_at, p.due_at from promises p join visits v on v.id = p.visit_id "
+        f"where v.case_id = ? and {cond}", [case["id"], *params]))
+    groups: dict[str, dict] = {}
+    for r in rows:
+        g = groups.setdefault(r["what"], {"what": r["what"], "promises": 0, "kept": 0, "broken": 0, "overdue": 0,
+                                          "not_yet_due": 0, "late": 0})
+        g["promises"] += 1
+        state = promise_state(r, now)
+        g["not_yet_due" if state == "pending" else state] += 1
+    out = []
+    for g in groups.values():
+        due = g["kept"] + g["broken"] + g["overdue"] + g["late"]
+        lo, hi = wilson_interval(g["kept"], due, confidence)
+        out.append({**g, "due": due, "kept_rate": g["kept"] / due if due else None, "ci_low": lo, "ci_high": hi})
+    return sorted(out, key=lambda g: g["what"])
+
+
+def mean_interval(values: list[float], confidence: float = 0.95, *, bounds: tuple[float, float] = (0.0, 100.0)) -> dict:
+    """Mean of visit scores with a Student-t interval, clipped to the scale's ``bounds``.
+
+    Scores are percentages of points possible, one per visit; the t interval is the textbook
+    one for a mean (scipy's t quantile), honest enough for the 5–40 tests a group has. With
+    one value there is no interval; with none there is no mean."""
+    from scipy.stats import t
+
+    n = len(values)
+    if n == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
+    mean = sum(values) / n
+    if n == 1:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "n": 1}
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t.ppf(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
+    return {"mean": mean, "ci_low": max(bounds[0], float(mean - half)), "ci_high": min(bounds[1], float(mean + half)),
+            "n": n}
+
+
+def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:
+    """Median time to a reply by Kaplan–Meier, with replies still open as right-censored times.
+
+    ``times`` are (minutes, observed) pairs; observed False means no reply yet after that long.
+    The estimate is scipy.stats.ecdf over CensoredData; the median is the first time the
+    survival curve reaches 0.5 or below, and its interval the times where the curve's pointwise
+    confidence band (log-log, as survival packages default to) reaches 0.5 — None where it
+    never does within the data (then more time is needed to say). ``open`` counts the censored."""
+    from scipy.stats import CensoredData, ecdf
+
+    n = len(times)
+    observed = [m for m, seen in times if seen]
+    censored = [m for m, seen in times if not seen]
+    out = {"median": None, "ci_low": None, "ci_high": None, "n": n, "open": len(censored)}
+    if not observed:
+        return out
+    result = ecdf(CensoredData(uncensored=observed, right=censored))
+    sf = result.sf
+    q = sf.quantiles
+
+    def first_at_or_below(values) -> float | None:
+        for x, s in zip(q, values):
+            if s <= 0.5 + 1e-12:
+                return float(x)
+        return None
+
+    out["median"] = first_at_or_below(sf.probabilities)
+    if len(q) > 1 or out["median"] is not None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # log-log is undefined where S is 0 or 1
+            band = sf.confidence_interval(confidence_level=confidence, method="log-log")
+        low_curve = [band.low.evaluate(x) for x in q]
+        high_curve = [band.high.evaluate(x) for x in q]
+        # The lower band reaches 0.5 first: it bounds the median from below.
+        out["ci_low"] = first_at_or_below(low_curve)
+        out["ci_high"] = first_at_or_below(high_curve)
+    return out
+
+
+def no_reply_within(times: list[tuple[float, bool]], minutes: float) -> dict:
+    """How many waited longer than ``minutes`` for a reply (answered later, or still open
+    and already past it); open ones not yet that old cannot be judged and are left out."""
+    judged = [(m, seen) for m, seen in times if seen or m > minutes]
+    late = sum(1 for m, _ in judged if m > minutes)
+    lo, hi = wilson_interval(late, len(judged))
+    return {"k": late, "n": len(judged), "rate": late / len(judged) if judged else None, "ci_low": lo, "ci_high": hi,
+            "minutes": minutes}

@@ -1,0 +1,134 @@
+"""The pre-publication gate: what a newsroom's standards desk asks before a name goes out.
+
+Every visit reviewed; every business with a published finding asked, its window closed and
+every such finding covered; the methodology written down; the completion rate known; small
+cells merged; no private string in a printed text; and a named role's legal sign-off that
+predates no change to the case's records. ``publish``, the public PDF, ``export --public``
+and the move to ``published`` refuse a case whose checklist is open unless an override with a
+reason is given — and the override is recorded with the publication. Private strings in
+printed text are never overridden: outputs redact them whatever the checklist says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..cases import editorial
+from ..cases.cases import set_status
+from ..cases.replies import stores_with_findings
+from ..cases.review import review_counts
+from ..errors import InvalidInput, PolicyError
+from ..numbers.fieldwork import completion
+from ..store.workspace import Workspace
+from .cells import min_cell
+from .counting import PUBLIC, WORKING
+from .naming import naming as make_naming
+from .texts import text_problems
+
+LEGAL_ROLE = re.compile(r"legal|lawyer|counsel|jurist|justitiar|advokat", re.I)
+
+
+def checklist(ws: Workspace, case: dict) -> list[dict]:
+    """Each item: key, ok, and what is missing. Pure reading; nothing is written."""
+    items = []
+
+    def item(key, ok, detail):
+        items.append({"key": key, "ok": bool(ok), "detail": detail})
+
+    story = (case.get("kind") or "") == "story"
+    counts = review_counts(ws, case)
+    pending = counts["received"] + counts["has_issues"]
+    # A story may rest on the person's documents alone: its checks need review, not existence.
+    item("visits_reviewed", pending == 0 and (counts["approved"] > 0 or story),
+         f"{pending} visit(s) await review" if pending else
+         ("no approved visit" if not counts["approved"] else f"{counts['approved']} approved, "
+                                                            f"{counts['rejected']} rejected"))
+
+    # Every finding that is not rejected will be published once approved: all must be covered.
+    names = make_naming(ws, case, scope=WORKING)
+    # The stores with a finding on a visit of the working scope (undercover, not rejected).
+    with_findings = {store_id for store_id, counts in stores_with_findings(ws, case).items() if counts}
+    why = {}
+    for store_id in with_findings:
+        reason = names.status.get(store_id, "not_asked")
+        if reason != "named":
+            why[reason] = why.get(reason, 0) + 1
+    texts = {"not_asked": "{n} business(es) with findings not asked for comment",
+             "window_open": "{n} reply window(s) still open",
+             "not_covered": "{n} business(es) with findings made or changed after their request "
+                            "(ask again: investigate reply request)"}
+    item("replies", not why, "; ".join(texts[k].format(n=n) for k, n in sorted(why.items()))
+         or f"{len(with_findings)} business(es) with findings asked; every finding put to them and answered "
+            "or past its deadline")
+
+    if story:
+        from ..cases.stories import company_named, events
+
+        named = company_named(ws, case, names.named_stores)
+        timeline = events(ws, case)
+        item("story_reply", named and timeline,
+             "no event on the timeline" if not timeline else
+             f"every one of the {len(timeline)} events put to the company, answered or past its deadline" if named
+             else "the company was not asked about every event, or its window is open (investigate story ask)")
+
+    missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
+    item("methodology", not missing, f"missing: {', '.join(missing)} (investigate case edit)" if missing
+         else "protocol, legal basis, jurisdiction and method described")
+
+    overall = completion(ws, case)[0] if ws.db.execute(
+        "select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() else None
+    if story:
+        item("completion_rate", True, "a story, not a sample: no completion rate")
+    else:
+        item("completion_rate", overall is not None and overall["targets"] > 0,
+             f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
+             if overall and overall["targets"] else "no attempts recorded")
+
+    threshold = min_cell(ws, case)
+    item("small_cells", threshold >= 3, f"groups under {threshold} visits are merged or withheld"
+         if threshold >= 3 else f"threshold {threshold} is too low to protect testers and clerks (use ≥ 3)")
+
+    problems = text_problems(ws, case, make_naming(ws, case, scope=PUBLIC))
+    item("public_texts", not problems, "; ".join(problems) + " (printed redacted until rewritten)" if problems
+         else "no private string in any printed text")
+
+    legal = [r for r in ws.db.query("select role, audit_seq from signoffs where case_id = ? order by at, rowid",
+                                    [case["id"]]) if LEGAL_ROLE.search(r["role"])]
+    if not legal:
+        item("legal_signoff", False,
+             "no legal sign-off (investigate checklist signoff CASE --role 'legal counsel' --by NAME)")
+    else:
+        changed = editorial.changes_since(ws, case, legal[-1]["audit_seq"] or 0)
+        item("legal_signoff", changed == 0,
+             f"signed off by {legal[-1]['role']}" if not changed else
+             f"sign-off by {legal[-1]['role']} predates {changed} change(s) to the case's records: sign again")
+    return items
+
+
+def open_items(ws: Workspace, case: dict) -> list[dict]:
+    return [i for i in checklist(ws, case) if not i["ok"]]
+
+
+def require_publishable(ws: Workspace, case: dict, *, override: str | None = None) -> str | None:
+    """Raise PolicyError naming what is missing, unless the checklist is complete or an
+    override reason is given. Returns the override reason to record with the publication."""
+    missing = open_items(ws, case)
+    if not missing:
+        return None
+    if override is not None:
+        if not override.strip():
+            raise InvalidInput("--override needs a reason")
+        return override.strip()
+    raise PolicyError(f"case {case['slug']} is not ready to publish: "
+                      + "; ".join(f"{i['key']}: {i['detail']}" for i in missing)
+                      + " (or give --override \"reason\")")
+
+
+def mark_published(ws: Workspace, case: dict, *, override: str | None = None) -> dict:
+    """Set the case's status to published: only through a passing checklist, or an override
+    whose reason is recorded in the audit log."""
+    reason = require_publishable(ws, case, override=override)
+    with ws.transaction():
+        if reason:
+            ws.log_event("checklist-override", {"case_id": case["id"], "reason": reason, "for": "status published"})
+        return set_status(ws, case, "published", reason=reason, checklist_passed=True)

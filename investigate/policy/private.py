@@ -1,0 +1,166 @@
+"""The workspace's private strings, and the check that keeps them out of text meant for print.
+
+Text that goes public — a correction, a case's title and method text, a reason printed in the
+method, a business's answer — is written by people, and people quote: "Shop B (Kiosk am Park)
+was tested by T-07". Such text is checked when it is recorded, against every string the
+workspace must keep private:
+
+- tester codes and observers' names;
+- tip sources' contacts;
+- the names, chains, addresses and licence numbers of the case's businesses that may not be
+  named yet (conservatively: every finding that is not rejected must be covered by a closed
+  reply request).
+
+A match is refused with a one-line error that names the *kind* of string, never its value (the
+error may be read over a shoulder or pasted into a chat). The publication policy checks the
+same texts again when it publishes, with the exact naming of that moment
+(``investigate.policy.texts``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..errors import InvalidInput
+from ..store.workspace import Workspace
+
+#: Strings shorter than this are not searched for: "A" or "7" would match everything.
+MIN_LENGTH = 3
+
+
+def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] | None = None,
+                    named_chains: set[str] | None = None, businesses: bool = True) -> list[tuple[str, str]]:
+    """(kind, value) for every private string. ``named``/``named_chains`` are the businesses
+    that may be named; when not given, the conservative working rule decides."""
+    from ..cases.replies import nameable_chains, nameable_store_ids  # replies records text checked here
+
+    found: list[tuple[str, str]] = []
+    found += [("a tester code", r[0]) for r in ws.db.execute("select code from testers")]
+    found += [("an observer's name", r[0]) for r in ws.db.execute(
+        "select distinct observer from visits where observer is not null")]
+    if "tip_sources" in ws.db.table_names():
+        found += [("a tip source's contact", r[0]) for r in ws.db.execute(
+            "select contact from tip_sources where contact is not null")]
+    if "story_sources" in ws.db.table_names():
+        # The person behind a story: their contact always, their name unless they consented.
+        for name, contact, consent in ws.db.execute(
+                "select ss.name, ss.contact, s.name_consent from story_sources ss join stories s on s.id = ss.story_id"):
+            found.append(("a story source's contact", contact))
+            if not consent:
+                found.append(("the name of a person who did not consent to be named", name))
+    if businesses and case is not None:
+        if named is None:
+            named = nameable_store_ids(ws, case, approved_only=False)
+        if named_chains is None:
+            named_chains = nameable_chains(ws, case, named, approved_only=False)
+        has_tips = "tips" in ws.db.table_names()
+        rows = ws.db.query(
+            "select id, name, chain, address, licence_number from stores where id in "
+            "(select store_id from visits where case_id = ? union select store_id from case_stores where case_id = ? "
+            "union select store_id from replies where case_id = ?"
+            + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
+            [case["id"]] * 4)
+        for s in rows:
+            if s["id"] in named:
+                continue
+            found += [("an unnamed business's name", s["name"]), ("an unnamed business's address", s["address"]),
+                      ("an unnamed business's licence number", s["licence_number"])]
+            if s["chain"] and s["chain"] not in named_chains:
+                found.append(("an unnamed business's chain", s["chain"]))
+        if has_tips:
+            # A tip's own words for a business it could not be tied to, and chains it names.
+            for chain, company, store_id in ws.db.execute(
+                    "select chain, company, store_id from tips where case_id = ?", [case["id"]]):
+                if chain and chain not in named_chains:
+                    found.append(("an unnamed business's chain", chain))
+                if company and store_id not in named and not (chain and chain in named_chains):
+                    found.append(("a business named in a tip", company))
+        if (case.get("kind") or "") == "story":
+            found += _story_company_strings(ws, case, named)
+    return [(kind, value.strip()) for kind, value in found
+            if value and len(value.strip()) >= MIN_LENGTH]
+
+
+def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[tuple[str, str]]:
+    """A story's company and all its contact points are private until the company may be
+    named, also those the case never tested (the person dealt with them)."""
+    from ..cases.stories import company_named, story_of
+
+    story = story_of(ws, case)
+    if story is None or company_named(ws, case, named):
+        return []
+    company = ws.get("companies", story["company_id"])
+    found = [("an unnamed business's name", company["name"])]
+    for s in ws.db.query("select name, chain, address, contact, licence_number from stores where company_id = ?",
+                         [company["id"]]):
+        found += [("an unnamed business's name", s["name"]), ("an unnamed business's chain", s["chain"]),
+                  ("an unnamed business's address", s["address"]), ("an unnamed business's contact", s["contact"]),
+                  ("an unnamed business's licence number", s["licence_number"])]
+    return found
+
+
+def _compile(value: str) -> re.Pattern:
+    # Whole words only, case-insensitive: "Post" must not match "postcode", but "t-07" matches "T-07".
+    return re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
+
+
+_pattern = lru_cache(maxsize=4096)(_compile)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class PrivateMatcher:
+    """Finds private strings in text fast enough for a case of twenty thousand stores: the
+    strings are indexed by their first two words (or their one word), so a text is checked
+    only against the strings whose opening words it contains — not against every string, as
+    a loop would, and not against every "Laden …" because one of them begins "Laden"."""
+
+    def __init__(self, strings: list[tuple[str, str]]):
+        self.by_key: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.patterns: dict[str, re.Pattern] = {}
+        for kind, value in strings:
+            words = tuple(_WORD.findall(value.lower()))
+            self.by_key.setdefault(words[:2], []).append((kind, value))
+
+    def candidates(self, text: str) -> list[tuple[str, str]]:
+        words = _WORD.findall(text.lower())
+        keys = {()} | {(w,) for w in words} | set(zip(words, words[1:]))
+        return [c for key in keys for c in self.by_key.get(key, ())]
+
+    def _compiled(self, value: str) -> re.Pattern:
+        if value not in self.patterns:  # its own cache: one matcher may hold more than lru_cache keeps
+            self.patterns[value] = _compile(value)
+        return self.patterns[value]
+
+    def find(self, text: str | None) -> str | None:
+        """The kind of the first private string in ``text``, or None."""
+        if not text:
+            return None
+        for kind, value in self.candidates(text):
+            if self._compiled(value).search(text):
+                return kind
+        return None
+
+    def redact(self, text: str | None, mark: str = "[…]") -> str | None:
+        if not text:
+            return text
+        # Longest first, so that "Späti24 Sonnenallee" goes before "Späti24".
+        for _kind, value in sorted(self.candidates(text), key=lambda kv: -len(kv[1])):
+            text = self._compiled(value).sub(mark, text)
+        return text
+
+
+def find_private(text: str | None, strings: list[tuple[str, str]]) -> str | None:
+    """The kind of the first private string found in ``text``, or None."""
+    return PrivateMatcher(strings).find(text)
+
+
+def refuse_private(ws: Workspace, text: str | None, *, what: str, case: dict | None = None,
+                   businesses: bool = True) -> None:
+    """Raise InvalidInput when ``text`` holds a private string; the message names its kind."""
+    kind = find_private(text, private_strings(ws, case, businesses=businesses))
+    if kind:
+        raise InvalidInput(f"the {what} contains {kind}: text that may be published must not "
+                           "(rewrite it, e.g. 'Store B' or 'the tester')")

@@ -1,0 +1,49 @@
+"""Which texts may be printed: the third question every output asks.
+
+Texts written by people are checked when they are recorded (``policy.private``). Between then
+and publication a business can become unnameable again (a finding approved after its reply
+request), so the texts are checked again here with the naming of the output: the checklist
+lists what matches (by kind, never by value), and every output prints the text through
+``Naming.redact``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..cases import editorial
+from ..store.workspace import Workspace
+from .naming import Naming
+
+
+def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, str]]:
+    """(what, text) for every text of the case that a public output prints as written."""
+    texts = [("case title", case["title"]), ("case description", case.get("description"))]
+    for lang, given in sorted(json.loads(case.get("texts") or "{}").items()):
+        texts += [(f"case {key} ({lang})", given.get(key)) for key in ("title", "description")]
+    texts += [(f"correction of {c['created_at'][:10]}", c["note"]) for c in editorial.corrections(ws, case)]
+    for r in ws.db.query("select store_id, answer, short_deadline_reason, requested_at from replies "
+                         "where case_id = ?", [case["id"]]):
+        if naming.store_named(r["store_id"]):
+            texts.append((f"answer to the request of {r['requested_at'][:10]}", r["answer"]))
+        texts.append((f"short-deadline reason of {r['requested_at'][:10]}", r["short_deadline_reason"]))
+    if "samples" in ws.db.table_names():
+        texts += [(f"sample replacement reason of {r[0][:10]}", r[1]) for r in ws.db.execute(
+            "select drawn_at, replace_reason from samples where case_id = ?", [case["id"]])]
+    if (case.get("kind") or "") == "story" and "stories" in ws.db.table_names():
+        for r in ws.db.query("select person_label, outcome, outcome_at from stories where case_id = ?", [case["id"]]):
+            texts += [("description of the person", r["person_label"]),
+                      (f"outcome of {(r['outcome_at'] or '')[:10]}", r["outcome"])]
+        for r in ws.db.query("select at, what, promise from story_events where case_id = ?", [case["id"]]):
+            texts += [(f"event of {r['at'][:10]}", r["what"]), (f"promise of {r['at'][:10]}", r["promise"])]
+    return [(what, text) for what, text in texts if text]
+
+
+def text_problems(ws: Workspace, case: dict, naming: Naming) -> list[str]:
+    """One line per printed text that holds a private string: what, and which kind."""
+    problems = []
+    for what, text in public_texts(ws, case, naming):
+        kind = naming.private_kind(text)
+        if kind:
+            problems.append(f"the {what} contains {kind}")
+    return problems

@@ -1,0 +1,587 @@
+"""The provable log: the audit entries as a Merkle tree, signed checkpoints, proofs.
+
+The link chain (``audit.py``) is a fast local check, but whoever holds the database can
+rewrite it with its own hash functions, truncate it or wipe it. A signed checkpoint that
+left the newsroom — printed in a public PDF, in the public database, in a letter to a
+business, in a bundle — cannot be rewritten. So:
+
+- each audit entry is a leaf of an RFC 6962 tree (``entry_leaf``: SHA-256(0x00 ‖ the entry's
+  canonical bytes)); perfect subtrees are stored in ``log_nodes`` as the log grows (derived
+  data, rebuilt from the entries when missing, never trusted by ``verify``);
+- a checkpoint is a C2SP signed note: origin line, tree size, base64 root hash, an extension
+  line with the time, an empty line, then ``— <key name> <base64(key id ‖ Ed25519 signature)>``;
+  every checkpoint made is recorded in ``log_checkpoints``;
+- ``verify_against`` checks a checkpoint's signature and proves with a consistency proof that
+  today's log is an append-only extension of what it committed to, and names what broke.
+
+The Ed25519 key is made at ``init`` (or when an older workspace is first opened): the private
+key in keys/log.key (PKCS#8 PEM, mode 0600, encrypted when INVESTIGATE_KEY_PASSPHRASE is
+set), the public key in investigate.toml as a note verifier key
+(``<name>+<key id hex>+<base64(0x01 ‖ public key)>``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ..store import audit
+from . import merkle
+from .. import clock
+from ..errors import IntegrityError, InvestigateError
+from ..store.workspace import KEYS_DIR, Workspace
+
+KEY_FILE = "log.key"
+CHECKPOINT_DIR = "checkpoints"
+PASSPHRASE_ENV = "INVESTIGATE_KEY_PASSPHRASE"
+ALG_ED25519 = b"\x01"
+DASH = "\u2014"
+
+
+# -- leaves and the stored tree ---------------------------------------------------------------
+
+
+def entry_leaf(entry: dict) -> bytes:
+    """The leaf hash of one audit entry: every field the link hash covers, in a fixed order."""
+    return merkle.leaf_hash(audit.entry_bytes(entry))
+
+
+def stored_size(db) -> int:
+    return db.execute("select count(*) from log_nodes where level = 0").fetchone()[0]
+
+
+def sync_tree(ws: Workspace, *, progress=None) -> int:
+    """Add the leaves and perfect subtrees of audit entries not yet in ``log_nodes``; returns
+    the tree size. Incremental: the right edge of the stored tree is read back, not rebuilt."""
+    db = ws.db
+    size = stored_size(db)
+    # The right edge: one perfect subtree per set bit of ``size``, largest first.
+    stack: list[tuple[int, bytes]] = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            h = db.execute("select hash from log_nodes where level = ? and idx = ?",
+                           [level, start >> level]).fetchone()
+            if h is None:  # the stored tree is incomplete: rebuild it from the entries
+                db.execute("delete from log_nodes")
+                return sync_tree(ws, progress=progress)
+            stack.append((level, h[0]))
+            start += 1 << level
+    rows = db.conn.execute("select seq, at, actor, action, table_name, row_id, row_hash, data from audit_log "
+                           "where seq > ? order by seq", [size])
+    batch: list[tuple[int, int, bytes]] = []
+    with ws.transaction():
+        for row in rows:
+            entry = dict(zip(audit.ENTRY_FIELDS, row))
+            if entry["seq"] != size + 1:
+                raise IntegrityError(f"audit_log seq {entry['seq']}: expected entry {size + 1}: an entry is missing")
+            h = entry_leaf(entry)
+            batch.append((0, size, h))
+            stack.append((0, h))
+            # Two perfect subtrees of the same height make one of the next.
+            while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+                level, right = stack.pop()
+                _, left = stack.pop()
+                parent = merkle.node_hash(left, right)
+                batch.append((level + 1, size >> (level + 1), parent))
+                stack.append((level + 1, parent))
+            size += 1
+            if len(batch) >= 20000:
+                db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", batch)
+                batch.clear()
+                if progress:
+                    progress(10000)
+        if batch:
+            db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", batch)
+    return size
+
+
+def subtree_reader(db):
+    """``subtree(start, end)`` for merkle.*: perfect subtrees from ``log_nodes``."""
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def subtree(start: int, end: int) -> bytes:
+        level = (end - start).bit_length() - 1
+        key = (level, start >> level)
+        if key not in cache:
+            row = db.execute("select hash from log_nodes where level = ? and idx = ?", list(key)).fetchone()
+            if row is None:
+                raise InvestigateError(f"log tree node {key} is missing: run 'investigate checkpoint' to rebuild it")
+            cache[key] = row[0]
+        return cache[key]
+
+    return subtree
+
+
+def root(ws: Workspace, size: int | None = None) -> tuple[int, bytes]:
+    """(size, root hash) of the log now, or of its first ``size`` entries."""
+    current = sync_tree(ws)
+    size = current if size is None else size
+    if size > current:
+        raise InvestigateError(f"the log has {current} entries, not {size}")
+    return size, merkle.mth(subtree_reader(ws.db), 0, size)
+
+
+def _entries(ws: Workspace, upto: int | None = None):
+    sql = "select seq, at, actor, action, table_name, row_id, row_hash, data from audit_log"
+    rows = ws.db.conn.execute(sql + (" where seq <= ?" if upto is not None else "") + " order by seq",
+                              [upto] if upto is not None else [])
+    for row in rows:
+        yield dict(zip(audit.ENTRY_FIELDS, row))
+
+
+class StreamingTree:
+    """Roots of a growing list of leaves with O(log n) memory: the right edge of perfect
+    subtrees, folded when a root is asked for. ``sizes`` are the sizes whose roots to keep."""
+
+    def __init__(self, sizes=()):
+        self.sizes = set(sizes)
+        self.stack: list[tuple[int, bytes]] = []
+        self.n = 0
+        self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in self.sizes else {}
+
+    def add(self, leaf: bytes) -> None:
+        stack = self.stack
+        stack.append((0, leaf))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            height, right = stack.pop()
+            _, left = stack.pop()
+            stack.append((height + 1, merkle.node_hash(left, right)))
+        self.n += 1
+        if self.n in self.sizes:
+            self.roots[self.n] = self.root()
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        acc = self.stack[-1][1]
+        for _, h in reversed(self.stack[:-1]):
+            acc = merkle.node_hash(h, acc)
+        return acc
+
+
+def streaming_roots(ws: Workspace, sizes: set[int]) -> tuple[int, dict[int, bytes]]:
+    """The roots of the log at each of ``sizes`` and now, recomputed from the entries in one
+    pass: a million entries need no list of a million hashes."""
+    tree = StreamingTree(sizes)
+    for entry in _entries(ws):
+        if entry["seq"] != tree.n + 1:
+            raise IntegrityError(f"the log has a gap: entry {tree.n + 1} is missing (next is {entry['seq']})")
+        tree.add(entry_leaf(entry))
+    tree.roots[tree.n] = tree.root()
+    return tree.n, tree.roots
+
+
+def inclusion(ws: Workspace, seq: int, size: int | None = None) -> dict:
+    """The inclusion proof of audit entry ``seq`` in the tree of ``size`` (default: now)."""
+    size, head = root(ws, size)
+    if not 1 <= seq <= size:
+        raise InvestigateError(f"entry {seq} is not in a log of {size} entries")
+    entry = dict(zip(audit.ENTRY_FIELDS, ws.db.conn.execute(
+        "select seq, at, actor, action, table_name, row_id, row_hash, data from audit_log where seq = ?",
+        [seq]).fetchone()))
+    leaf = entry_leaf(entry)
+    proof = merkle.inclusion_proof(subtree_reader(ws.db), seq - 1, size)
+    return {"seq": seq, "index": seq - 1, "size": size, "leaf": leaf.hex(), "root": head.hex(),
+            "proof": [p.hex() for p in proof],
+            "verified": merkle.root_from_inclusion(seq - 1, size, leaf, proof) == head}
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+def key_name(ws: Workspace) -> str:
+    """The checkpoint's origin and the key's name: this workspace, for any reader."""
+    wid = ws.db.execute("select value from workspace_meta where key = 'workspace_id'").fetchone()[0]
+    return f"investigate.log/{wid}"
+
+
+def key_id(name: str, public: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + ALG_ED25519 + public).digest()[:4]
+
+
+def verifier_key(name: str, public: bytes) -> str:
+    """A signed-note verifier key: name+hex key id+base64(alg ‖ key)."""
+    return f"{name}+{key_id(name, public).hex()}+{base64.b64encode(ALG_ED25519 + public).decode()}"
+
+
+def parse_verifier_key(text: str) -> tuple[str, bytes]:
+    try:
+        name, kid, b64 = text.strip().split("+", 2)  # base64 may hold "+", a name may not
+        raw = base64.b64decode(b64, validate=True)
+    except ValueError:
+        raise InvestigateError(f"not a verifier key: {text[:40]!r} (name+id+base64 expected)")
+    if raw[:1] != ALG_ED25519 or len(raw) != 33 or key_id(name, raw[1:]).hex() != kid:
+        raise InvestigateError(f"verifier key for {name!r} is malformed or its id does not match")
+    return name, raw[1:]
+
+
+def _passphrase() -> bytes | None:
+    value = os.environ.get(PASSPHRASE_ENV)
+    return value.encode() if value else None
+
+
+def ensure_key(ws: Workspace) -> str:
+    """Make the workspace's signing key if it has none; returns the verifier key. The public
+    key is written to investigate.toml ([log] public_key) for readers of publications."""
+    path = ws.root / KEYS_DIR / KEY_FILE
+    name = key_name(ws)
+    if path.exists():
+        public = load_private_key(ws).public_key()
+    else:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        private = Ed25519PrivateKey.generate()
+        secret = _passphrase()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption())
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(pem)
+        public = private.public_key()
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    vkey = verifier_key(name, raw)
+    if ws.setting("log", "public_key") != vkey:
+        text = ws.config_path.read_text(encoding="utf-8")
+        text = re.sub(r"\n\[log\]\npublic_key = \"[^\"]*\"\n", "\n", text)
+        text = text.rstrip("\n") + f'\n\n[log]\npublic_key = "{vkey}"\n'
+        ws.config_path.write_text(text, encoding="utf-8")
+        ws.config = ws._read_config()
+    return vkey
+
+
+def load_private_key(ws: Workspace) -> Ed25519PrivateKey:
+    path = ws.root / KEYS_DIR / KEY_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvestigateError(f"{path}: no signing key (run 'investigate checkpoint' to make one)")
+    try:
+        key = serialization.load_pem_private_key(data, password=_passphrase())
+    except TypeError:
+        raise InvestigateError(f"{path} is encrypted: set {PASSPHRASE_ENV}")
+    except ValueError:
+        raise InvestigateError(f"{path}: the key cannot be read (wrong {PASSPHRASE_ENV}?)")
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InvestigateError(f"{path} is not an Ed25519 key")
+    return key
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+
+def checkpoint_body(origin: str, size: int, root_hash: bytes, made_at: str) -> str:
+    return f"{origin}\n{size}\n{base64.b64encode(root_hash).decode()}\ntime {made_at}\n"
+
+
+def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
+    """Sign the log as it is now and record the checkpoint. Returns size, root, note, time."""
+    ensure_key(ws)
+    size, head = root(ws)
+    made_at = clock.utc_now().replace("+00:00", "Z")
+    name = key_name(ws)
+    body = checkpoint_body(name, size, head, made_at)
+    private = load_private_key(ws)
+    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signature = private.sign(body.encode())
+    note = body + "\n" + f"{DASH} {name} {base64.b64encode(key_id(name, public) + signature).decode()}\n"
+    with ws.transaction():
+        ws.db.execute("insert into log_checkpoints (size, root_hash, note, made_at, purpose) values (?, ?, ?, ?, ?)",
+                      [size, head.hex(), note, made_at, purpose])
+    # A copy beside the database: a wiped or truncated database cannot take it along.
+    folder = ws.root / CHECKPOINT_DIR
+    folder.mkdir(exist_ok=True)
+    (folder / f"{size:012d}.txt").write_text(note, encoding="utf-8")
+    result = {"size": size, "root": head.hex(), "note": note, "made_at": made_at, "origin": name}
+    url = ws.setting("timestamp", "tsa_url")
+    if url:
+        cid = ws.db.execute("select max(id) from log_checkpoints").fetchone()[0]
+        ws.db.execute("update log_checkpoints set tsa_url = ? where id = ?", [url, cid])
+        result["timestamp"] = stamp(ws, cid)
+    return result
+
+
+# -- timestamps from outside (RFC 3161) --------------------------------------------------------
+
+
+def _tsa_roots(ws: Workspace) -> list:
+    from cryptography import x509
+
+    roots = []
+    for name in ws.setting("timestamp", "tsa_roots", []) or []:
+        path = (ws.root / name).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as ex:
+            raise InvestigateError(f"investigate.toml [timestamp] tsa_roots: {path}: {ex.strerror}")
+        try:
+            roots += x509.load_pem_x509_certificates(data)
+        except ValueError:
+            raise InvestigateError(f"investigate.toml [timestamp] tsa_roots: {path} holds no PEM certificate")
+    return roots
+
+
+def stamp(ws: Workspace, checkpoint_id: int, *, timeout: float = 10.0) -> dict:
+    """Ask the timestamp authority of [timestamp] tsa_url to vouch for when the checkpoint
+    existed. Offline, the checkpoint stays queued ('investigate checkpoint --stamp' sends it)."""
+    import urllib.error
+    import urllib.request
+
+    import rfc3161_client as tsp
+
+    row = ws.db.execute("select note, tsa_url from log_checkpoints where id = ?", [checkpoint_id]).fetchone()
+    note, url = row
+    request = tsp.TimestampRequestBuilder().data(note.encode("utf-8")).build()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(
+                url, data=request.as_bytes(), headers={"Content-Type": "application/timestamp-query"}),
+                timeout=timeout) as answer:
+            body = answer.read(1 << 20)
+    except (urllib.error.URLError, OSError, ValueError) as ex:
+        return {"queued": True, "reason": f"{url}: {getattr(ex, 'reason', ex)}"}
+    try:
+        response = tsp.decode_timestamp_response(body)
+    except ValueError as ex:
+        return {"queued": True, "reason": f"{url}: the answer is not a timestamp response ({ex})"}
+    roots = _tsa_roots(ws)
+    if roots:
+        verifier = tsp.VerifierBuilder.from_request(request)
+        for cert in roots:
+            verifier = verifier.add_root_certificate(cert)
+        try:
+            verifier.build().verify(response, hashlib.sha512(note.encode("utf-8")).digest())
+        except tsp.VerificationError as ex:
+            return {"queued": True, "reason": f"{url}: the timestamp does not verify ({ex})"}
+    when = response.tst_info.gen_time.isoformat()
+    ws.db.execute("update log_checkpoints set tsa_token = ?, stamped_at = ? where id = ?",
+                  [response.as_bytes(), when, checkpoint_id])
+    return {"stamped_at": when, "tsa_url": url, "token": base64.b64encode(response.as_bytes()).decode()}
+
+
+def stamp_queued(ws: Workspace) -> list[dict]:
+    """Send every checkpoint still waiting for its timestamp (made offline)."""
+    url = ws.setting("timestamp", "tsa_url")
+    if not url:
+        raise InvestigateError("no timestamp authority: set [timestamp] tsa_url in investigate.toml")
+    ids = [r[0] for r in ws.db.execute("select id from log_checkpoints where tsa_token is null order by id")]
+    out = []
+    for cid in ids:
+        ws.db.execute("update log_checkpoints set tsa_url = ? where id = ?", [url, cid])  # the authority now
+        out.append({"checkpoint": cid, **stamp(ws, cid)})
+    return out
+
+
+def check_timestamps(ws: Workspace) -> list[str]:
+    """Every stored timestamp token must be for its checkpoint and verify against the
+    configured authority's roots; returns problems as text."""
+    import rfc3161_client as tsp
+
+    if "log_checkpoints" not in ws.db.table_names():
+        return []
+    rows = list(ws.db.execute("select id, size, note, tsa_token from log_checkpoints where tsa_token is not null"))
+    if not rows:
+        return []
+    roots = _tsa_roots(ws)
+    if not roots:
+        return ["timestamps cannot be checked: list the authority's certificates in [timestamp] tsa_roots"]
+    verifier = tsp.VerifierBuilder()
+    for cert in roots:
+        verifier = verifier.add_root_certificate(cert)
+    verifier = verifier.build()
+    problems = []
+    for cid, size, note, token in rows:
+        try:
+            verifier.verify(tsp.decode_timestamp_response(token), hashlib.sha512(note.encode("utf-8")).digest())
+        except (tsp.VerificationError, ValueError) as ex:
+            problems.append(f"the timestamp of checkpoint {cid} (size {size}) does not verify: {ex}")
+    return problems
+
+
+def parse_checkpoint(note: str) -> dict:
+    """A signed note → origin, size, root, time, body and its signature lines."""
+    text = note.replace("\r\n", "\n")
+    body, sep, sigs = text.partition("\n\n")
+    lines = body.split("\n")
+    if not sep or len(lines) < 3:
+        raise InvestigateError("not a checkpoint: expected origin, size, root hash, an empty line and a signature")
+    try:
+        size = int(lines[1])
+        head = base64.b64decode(lines[2], validate=True)
+    except ValueError:
+        raise InvestigateError("not a checkpoint: the size or root hash line is malformed")
+    if len(head) != 32 or size < 0:
+        raise InvestigateError("not a checkpoint: the root hash is not 32 bytes")
+    made_at = next((line[5:] for line in lines[3:] if line.startswith("time ")), None)
+    signatures = []
+    for line in sigs.strip("\n").split("\n"):
+        m = re.fullmatch(DASH + r" (\S+) (\S+)", line)
+        if m:
+            raw = base64.b64decode(m.group(2))
+            signatures.append((m.group(1), raw[:4], raw[4:]))
+    return {"origin": lines[0], "size": size, "root": head, "made_at": made_at, "body": body + "\n",
+            "signatures": signatures}
+
+
+def check_signature(parsed: dict, keys: list[str]) -> str:
+    """The name of the key that signed the checkpoint, or IntegrityError."""
+    for vkey in keys:
+        name, public = parse_verifier_key(vkey)
+        kid = key_id(name, public)
+        for sig_name, sig_kid, sig in parsed["signatures"]:
+            if sig_name == name and sig_kid == kid:
+                try:
+                    Ed25519PublicKey.from_public_bytes(public).verify(sig, parsed["body"].encode())
+                    return name
+                except InvalidSignature:
+                    raise IntegrityError(f"the checkpoint's signature by {name} does not verify: it was forged or altered")
+    raise IntegrityError("the checkpoint is signed by an unknown key (not this workspace's, nor a listed newsroom's)")
+
+
+def trusted_keys(ws: Workspace) -> list[str]:
+    keys = [ws.setting("log", "public_key")] + list(ws.setting("log", "trusted_keys", []) or [])
+    return [k for k in keys if k]
+
+
+def _when(parsed: dict) -> str:
+    return (parsed["made_at"] or "")[:10] or "unknown date"
+
+
+def verify_against(ws: Workspace, note: str, *, computed: tuple[int, dict[int, bytes]] | None = None) -> dict:
+    """Check a checkpoint from outside against today's log. Raises IntegrityError naming what
+    broke; returns what was proved. ``computed`` = (size, roots) when the caller has already
+    recomputed the roots from the entries (``verify`` does, in its walk of the chain)."""
+    parsed = parse_checkpoint(note)
+    signer = check_signature(parsed, trusted_keys(ws))
+    if parsed["origin"] != key_name(ws) and signer == key_name(ws):
+        raise IntegrityError(f"the checkpoint names another log ({parsed['origin']})")
+    m, old_root = parsed["size"], parsed["root"]
+    n = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0]
+    when = _when(parsed)
+    if n < m:
+        raise IntegrityError(f"the log is shorter than the checkpoint of {when} (size {m}, now {n})")
+    # The prefix is recomputed from the entries themselves: stored tree nodes are not trusted.
+    if computed is not None and (m in computed[1] or computed[0] < m):
+        n, roots = computed
+    else:
+        n, roots = streaming_roots(ws, {m})
+    if n < m:
+        raise IntegrityError(f"the log is shorter than the checkpoint of {when} (size {m}, now {n})")
+    if roots[m] != old_root:
+        raise IntegrityError(_first_difference(ws, m, old_root, when))
+    new_root = roots[n]
+    result = {"signed_by": signer, "checkpoint_size": m, "checkpoint_time": parsed["made_at"], "size": n,
+              "root": new_root.hex(), "consistent": True}
+    if m == 0 or m == n:
+        return result | {"consistency_proof": []}
+    # The proof comes from the stored tree; if that was tampered with, rebuild it once.
+    for attempt in range(2):
+        sync_tree(ws)
+        proof = merkle.consistency_proof(subtree_reader(ws.db), m, n)
+        if merkle.verify_consistency(m, n, old_root, new_root, proof):
+            return result | {"consistency_proof": [p.hex() for p in proof]}
+        ws.db.execute("delete from log_nodes")
+    raise IntegrityError(f"today's log is not an extension of the checkpoint of {when}")  # pragma: no cover
+
+
+def _first_difference(ws: Workspace, m: int, old_root: bytes, when: str) -> str:
+    """Name the entry that changed, when the stored leaves still hold what was signed."""
+    try:
+        stored = [r[0] for r in ws.db.execute("select hash from log_nodes where level = 0 and idx < ? order by idx", [m])]
+    except Exception:
+        stored = []
+    if len(stored) == m and merkle.root_of(stored) == old_root:
+        for i, (a, b) in enumerate(zip(stored, (entry_leaf(e) for e in _entries(ws, m)))):
+            if a != b:
+                return f"entry {i + 1} differs from what the checkpoint of {when} committed to"
+    return (f"the first {m} entries no longer hash to the root the checkpoint of {when} committed to: "
+            "an entry among them was changed, removed or reordered")
+
+
+def latest_checkpoint(ws: Workspace) -> str | None:
+    """The largest checkpoint recorded, in the database or in the checkpoints/ folder beside it
+    (which a wiped database does not take along)."""
+    notes = []
+    if "log_checkpoints" in ws.db.table_names():
+        notes += [r[0] for r in ws.db.execute("select note from log_checkpoints order by size desc limit 1")]
+    folder = ws.root / CHECKPOINT_DIR
+    if folder.is_dir():
+        files = sorted(folder.glob("*.txt"))
+        if files:
+            notes.append(files[-1].read_text(encoding="utf-8"))
+    best = None
+    for note in notes:
+        try:
+            size = parse_checkpoint(note)["size"]
+        except InvestigateError:
+            continue
+        if best is None or size > best[0]:
+            best = (size, note)
+    return best[1] if best else None
+
+
+# -- finding a checkpoint in a publication ---------------------------------------------------
+
+
+def checkpoint_from_file(path: Path | str) -> str:
+    """The checkpoint a file carries: a checkpoint itself, a public PDF, a public database or a
+    bundle."""
+    path = Path(path)
+    try:
+        head = path.read_bytes()[:16]
+    except FileNotFoundError:
+        raise InvestigateError(f"{path}: no such file")
+    except OSError as ex:
+        raise InvestigateError(f"{path}: cannot be read ({ex.strerror})")
+    if head.startswith(b"%PDF"):
+        return _from_pdf(path)
+    if head.startswith(b"SQLite format 3"):
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select note from log_checkpoint order by size desc limit 1").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        finally:
+            conn.close()
+        if not row:
+            raise InvestigateError(f"{path}: the database carries no log checkpoint")
+        return row[0]
+    if head.startswith(b"PK"):
+        import json
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                manifest = json.loads(zf.read("manifest.json"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+            raise InvestigateError(f"{path}: not a bundle with a readable manifest")
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoint"), str):
+            raise InvestigateError(f"{path}: the bundle's manifest carries no log checkpoint")
+        return manifest["checkpoint"]
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvestigateError(f"{path}: neither a checkpoint, a PDF, a database nor a bundle")
+
+
+def _from_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        files = reader.attachments
+    except (PdfReadError, ValueError, KeyError) as ex:
+        raise InvestigateError(f"{path}: the PDF cannot be read ({ex})")
+    for name in ("log-checkpoint.txt",):
+        if name in files:
+            return files[name][0].decode("utf-8")
+    raise InvestigateError(f"{path}: the PDF carries no log checkpoint")

@@ -1,0 +1,163 @@
+"""Scorecards for customer-service cases: per company, channel or both, how tests scored.
+
+For each group: the number of completed tests; each dimension's mean score (percent of the
+points possible, one value per test) with a 95 % t interval; the overall score; the share of
+due promises kept on time (Wilson), with the promise clock deciding what is overdue; the share
+of price checks that found an overcharge; and the median time to a reply by Kaplan–Meier with
+replies still open as censored times, plus how many waited longer than N days.
+
+Scores come from the protocols' own declarations (``Protocol.score``), the intervals from
+``investigate.numbers.stats``; nothing here invents a figure. Which visits count is
+``stats.visit_filter``'s decision; small groups in public follow ``disclosure.protect_groups``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from ..numbers import stats
+from ..cases.promises import promise_state
+from ..protocol.versions import protocol_of_visit
+from ..protocol.protocols import DIMENSIONS, get_protocol
+from ..policy import OTHER, protect_groups
+from ..errors import InvalidInput
+from ..store.workspace import Workspace
+
+GROUP_KEYS = ("company", "channel")
+DEFAULT_REPLY_DAYS = 2
+
+
+def is_service_case(ws: Workspace, case: dict) -> bool:
+    """A case whose protocol (or any protocol its visits used) scores service dimensions."""
+    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
+        "select distinct protocol from visits where case_id = ?", [case["id"]])}
+    return any(get_protocol(k, ws.root).scored for k in keys)
+
+
+def parse_by(text: str | None) -> tuple[str, ...]:
+    """``company``, ``channel``, ``company,channel`` (or empty: the whole case)."""
+    if not text:
+        return ()
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in keys if k not in GROUP_KEYS]
+    if bad or len(set(keys)) != len(keys):
+        raise InvalidInput(f"--by {text!r}: expected company, channel or company,channel")
+    return keys
+
+
+def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now: datetime | None = None) -> list[dict]:
+    """Every completed visit of the case that counts, with its scores, promise states,
+    response time and overcharge, and the company and channel it belongs to."""
+    now = now or ws.now()
+    cond, params = stats.visit_filter(approved_only=approved_only)
+    visits = list(ws.db.query(
+        f"""select v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, v.store_id, s.channel,
+                   coalesce(c.name, s.chain, s.name) as company, c.id as company_id
+            from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
+            where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
+            order by v.visited_at, v.id""", [case["id"], *params]))
+    states: dict[str, list[str]] = {}
+    for p in ws.db.query("select p.* from promises p join visits v on v.id = p.visit_id where v.case_id = ?",
+                         [case["id"]]):
+        states.setdefault(p["visit_id"], []).append(promise_state(p, now))
+    protocols: dict = {}
+    out = []
+    for v in visits:
+        # Each visit scored by the version that judged it (cached per version).
+        version_key = v.get("protocol_hash") or v["protocol"]
+        if version_key not in protocols:
+            protocols[version_key] = protocol_of_visit(ws, v)
+        protocol = protocols[version_key]
+        answers = json.loads(v["answers"] or "{}")
+        score = protocol.score(answers, states.get(v["id"], []), now=now)
+        price = None
+        if protocol.overcharge:
+            spec = next((d for d in protocol.derived if d.key == protocol.overcharge), None)
+            if spec and spec.op == "difference":
+                values = {**answers, **protocol.derive(answers)}
+                price = {"charged": values.get(spec.args[0]), "quoted": values.get(spec.args[1]),
+                         "difference": values.get(spec.key)}
+        out.append({
+            "visit_id": v["id"], "store_id": v["store_id"], "company": v["company"], "channel": v["channel"],
+            "protocol": v["protocol"], "visited_at": v["visited_at"],
+            "sections": {k: s["percent"] for k, s in score["sections"].items()},
+            "overall": score["overall"]["percent"], "fatal": score["fatal"],
+            "promises": states.get(v["id"], []),
+            "response": protocol.response_time(answers, now=now),
+            "overcharge": protocol.overcharge_of(answers),
+            "price": price,
+        })
+    return out
+
+
+def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float = DEFAULT_REPLY_DAYS) -> dict:
+    """One group's figures from its scored visits: the JSON shape of ``scorecard``."""
+    dims = {}
+    for d in DIMENSIONS:
+        values = [r["sections"][d] for r in rows if r["sections"].get(d) is not None]
+        if values:
+            dims[d] = stats.mean_interval(values, confidence)
+    promises = [s for r in rows for s in r["promises"] if s != "pending"]
+    kept = sum(1 for s in promises if s == "kept")
+    lo, hi = stats.wilson_interval(kept, len(promises), confidence)
+    priced = [r["overcharge"] for r in rows if r["overcharge"] is not None]
+    over = sum(1 for x in priced if x > 0)
+    olo, ohi = stats.wilson_interval(over, len(priced), confidence)
+    times = [r["response"] for r in rows if r["response"] is not None]
+    return {
+        "tests": len(rows),
+        "dimensions": dims,
+        "overall": stats.mean_interval([r["overall"] for r in rows if r["overall"] is not None], confidence),
+        "fatal": sum(1 for r in rows if r["fatal"]),
+        "promises_kept": {"k": kept, "n": len(promises), "rate": kept / len(promises) if promises else None,
+                          "ci_low": lo, "ci_high": hi,
+                          "late": promises.count("late"), "broken": promises.count("broken"),
+                          "overdue": promises.count("overdue")},
+        "overcharged": {"k": over, "n": len(priced), "rate": over / len(priced) if priced else None,
+                        "ci_low": olo, "ci_high": ohi,
+                        "total": round(sum(x for x in priced if x > 0), 2)},
+        "response_minutes": stats.km_median(times, confidence),
+        "no_reply_within": {"days": reply_days, **stats.no_reply_within(times, reply_days * 1440)},
+    }
+
+
+def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = ("company",),
+              approved_only: bool = False, confidence: float = 0.95, now: datetime | None = None,
+              threshold: int | None = None, reply_days: float | None = None) -> dict:
+    """Per group ``{"group": {...}, "tests", "dimensions": {dim: {mean, ci_low, ci_high, n}},
+    "overall", "promises_kept": {k, n, rate, ci_low, ci_high}, "response_minutes": {median,
+    ci_low, ci_high, n, open}, …}``.
+
+    ``threshold`` (the disclosure rule's smallest cell, for public figures) folds groups with
+    fewer tests into one "other groups" row, computed from their visits, as
+    ``disclosure.protect_groups`` decides; when the whole case is below it nothing is shown."""
+    by = parse_by(by) if isinstance(by, str) or by is None else tuple(by)
+    if not is_service_case(ws, case):
+        raise InvalidInput(f"case {case['slug']}: its protocol {case['protocol']} scores no service dimensions "
+                           "(a scorecard needs a scored protocol, e.g. phone-hotline)")
+    if reply_days is None:
+        reply_days = float(ws.setting("service", "reply_days", DEFAULT_REPLY_DAYS))
+    rows = scored_visits(ws, case, approved_only=approved_only, now=now)
+    grouped: dict[tuple, list[dict]] = {}
+    for r in rows:
+        grouped.setdefault(tuple(r[k] or "(unknown)" for k in by), []).append(r)
+    merged, withheld = [], False
+    if threshold and threshold > 1 and grouped:
+        names = {" / ".join(map(str, key)) or "all": key for key in grouped}
+        decision = protect_groups([{"group": n, "visits": len(grouped[k]), "violations": 0, "compliant": 0}
+                                   for n, k in names.items()], threshold=threshold)
+        withheld = decision["withheld"]
+        # The groups folded away, as group dicts: a public reader may need them renamed.
+        merged = [dict(zip(by, names[n])) for n in decision["merged"]]
+        if withheld:
+            grouped = {}
+        elif merged:
+            folded = [r for n in decision["merged"] for r in grouped.pop(names[n])]
+            grouped[tuple(OTHER for _ in by) or (OTHER,)] = folded
+    groups = []
+    for key in sorted(grouped, key=lambda k: (OTHER in k, [str(x) for x in k])):
+        groups.append({"group": dict(zip(by, key)), **summarize(grouped[key], confidence=confidence,
+                                                                reply_days=reply_days)})
+    return {"case": case["slug"], "by": list(by), "approved_only": approved_only, "confidence": confidence,
+            "groups": groups, "merged": merged, "withheld": withheld, "threshold": threshold}

@@ -1,0 +1,204 @@
+"""The service report: a customer-service case gathered into plain data and rendered.
+
+What a reader of a service test needs: a company × channel scorecard, the dimensions with their
+intervals as a chart, response times by channel (Kaplan–Meier medians, open replies counted),
+promises kept and broken (the clock decides what is overdue), price honesty, the findings, the
+companies' replies verbatim, and the method. Figures come from ``investigate.views.scorecard`` and
+``investigate.numbers.stats``; which visits count is the publication policy's decision (approved only in
+public), who may be named is ``policy.naming``'s, small groups are folded as
+``policy.protect_groups`` decides. A company is named only when every one of its tested
+contact points may be. A public edition with nothing publishable is refused, never rendered
+empty. Nothing here writes; ``reports.build.build_report`` renders it and records a public
+PDF's version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from babel.dates import format_timedelta
+from babel.numbers import format_currency
+
+from ..cases import editorial
+from ..cases.promises import clock_findings
+from ..protocol.protocols import DIMENSIONS, get_protocol
+from .. import policy
+from ..policy import OTHER, min_cell
+from ..errors import PolicyError
+from .scorecard import scorecard, scored_visits
+from ..store.workspace import Workspace
+from .charts import score_chart
+from ..policy.naming import letters as _letters
+from .i18n import Formatter, translations
+
+
+def labels(lang: str) -> dict:
+    """Dimension and channel names in the report's language: one place for both."""
+    _ = translations(lang).gettext
+    return {
+        "dimensions": {"courtesy": _("Courtesy"), "respect": _("Respect"), "commitment": _("Commitment"),
+                       "honesty": _("Honesty"), "resolution": _("Resolution")},
+        "channels": {"phone": _("Phone"), "email": _("E-mail"), "web": _("Web form"), "in_person": _("Counter"),
+                     "mail": _("Letter"), OTHER: _("other groups")},
+    }
+
+
+def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
+                   now: datetime | None = None) -> dict:
+    lang = lang or case["language"] or ws.language
+    public = edition == "public"
+    _ = translations(lang).gettext
+    fmt = Formatter(lang)
+    now = now or ws.now()
+    names = labels(lang)
+    threshold = min_cell(ws, case)
+    rows = scored_visits(ws, case, approved_only=public, now=now)
+    overall = scorecard(ws, case, by=(), approved_only=public, now=now, threshold=threshold if public else None)
+    if public and (not rows or overall["withheld"]):
+        why = ("no approved, completed test" if not rows else
+               f"fewer than {threshold} approved tests, the smallest group that may be shown")
+        raise PolicyError(f"case {case['slug']}: nothing can be published in a public edition: {why}")
+
+    # Who may be named: a company only when every contact point of it that was tested may be.
+    naming = policy.naming(ws, case, on=now)
+    nameable = naming.named_stores
+    stores_of: dict[str, set] = {}
+    for r in rows:
+        stores_of.setdefault(r["company"], set()).add(r["store_id"])
+    label_of: dict[str, str] = {OTHER: _("other groups")}
+    unnamed = 0
+    for company in sorted(stores_of):
+        if not public or stores_of[company] <= nameable:
+            label_of[company] = company
+        else:
+            label_of[company] = _("Company %(letter)s") % {"letter": _letters(unnamed)}
+            unnamed += 1
+
+    def group_label(group: dict) -> dict:
+        out = {}
+        if "company" in group:
+            out["company"] = label_of.get(group["company"], group["company"])
+        if "channel" in group:
+            out["channel"] = names["channels"].get(group["channel"], group["channel"])
+        return out
+
+    def figure(d: dict | None, digits: int = 0) -> dict:
+        if not d or d.get("mean") is None:
+            return {"text": "–", "ci": ""}
+        ci = (f"{fmt.num(round(d['ci_low'], digits))}–{fmt.num(round(d['ci_high'], digits))}"
+              if d.get("ci_low") is not None else "")
+        return {"text": fmt.num(round(d["mean"], digits)), "ci": ci, "n": d["n"]}
+
+    def share(d: dict) -> dict:
+        if not d["n"]:
+            return {"text": "–", "ci": "", "k": 0, "n": 0}
+        return {"text": fmt.pct(d["rate"]), "ci": f"{fmt.pct(d['ci_low'])} – {fmt.pct(d['ci_high'])}",
+                "k": d["k"], "n": d["n"]}
+
+    def duration(minutes: float | None) -> str:
+        if minutes is None:
+            return "–"
+        return format_timedelta(timedelta(minutes=minutes), threshold=1.5, locale=fmt.locale)
+
+    def reply_time(rm: dict) -> dict:
+        low = duration(rm["ci_low"]) if rm["ci_low"] is not None else "?"
+        high = duration(rm["ci_high"]) if rm["ci_high"] is not None else "?"
+        return {"median": duration(rm["median"]) if rm["median"] is not None else _("not reached"),
+                "ci": f"{low} – {high}" if rm["median"] is not None else "", "n": rm["n"], "open": rm["open"]}
+
+    threshold_or_none = threshold if public else None
+    grid = scorecard(ws, case, by=("company", "channel"), approved_only=public, now=now, threshold=threshold_or_none)
+    by_company = scorecard(ws, case, by=("company",), approved_only=public, now=now, threshold=threshold_or_none)
+    by_channel = scorecard(ws, case, by=("channel",), approved_only=public, now=now, threshold=threshold_or_none)
+    dims = [d for d in DIMENSIONS if any(d in g["dimensions"] for g in by_company["groups"])]
+    dim_labels = [(d, names["dimensions"][d]) for d in dims]
+
+    def score_row(g: dict) -> dict:
+        return {"group": group_label(g["group"]), "tests": g["tests"],
+                "dims": [figure(g["dimensions"].get(d)) for d in dims], "overall": figure(g["overall"]),
+                "promises": share(g["promises_kept"]), "fatal": g["fatal"]}
+
+    chart = score_chart([{"label": group_label(g["group"])["company"], "dimensions": g["dimensions"]}
+                         for g in by_company["groups"]], dim_labels, num=fmt.num)
+    total = overall["groups"][0] if overall["groups"] else None
+
+    prices = []
+    for r in rows:
+        p = r["price"]
+        if not p or not p["charged"] or not p["quoted"]:
+            continue
+        money = lambda v: format_currency(Decimal(v["amount"]), v["currency"], locale=fmt.locale)  # noqa: E731
+        prices.append({"company": label_of[r["company"]], "date": fmt.day(r["visited_at"]),
+                       "channel": names["channels"].get(r["channel"], r["channel"]),
+                       "quoted": money(p["quoted"]), "charged": money(p["charged"]),
+                       "difference": money(p["difference"]) if p["difference"] else "–",
+                       "over": bool(p["difference"] and Decimal(p["difference"]["amount"]) > 0)})
+
+    # Findings of the visits that count, and the clock's: overdue promises count as broken now.
+    counted = {r["visit_id"]: r for r in rows}
+    findings = []
+    for f in ws.db.query("select f.*, v.visited_at from findings f join visits v on v.id = f.visit_id "
+                         "where v.case_id = ? order by v.visited_at, f.code", [case["id"]]):
+        if f["visit_id"] in counted:
+            findings.append({"visit_id": f["visit_id"], "title": f["title"], "statute": f["statute"],
+                             "visited_at": f["visited_at"], "clock": False})
+    for f in clock_findings(ws, case, now=now):
+        if f["visit_id"] in counted:
+            findings.append({**f, "clock": True})
+    translate = _  # a finding's stored title, looked up in the catalogue (not a literal to extract)
+    finding_rows = [{"company": label_of[counted[f["visit_id"]]["company"]],
+                     "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
+                     "date": fmt.day(f["visited_at"]), "title": translate(f["title"]), "statute": f["statute"] or "",
+                     "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
+
+    # Replies, once per company (a request covers all its tested channels), verbatim.
+    replies, seen = [], set()
+    store_company = {r["store_id"]: r["company"] for r in rows}
+    for r in ws.db.query("select * from replies where case_id = ? order by requested_at, store_id", [case["id"]]):
+        company = store_company.get(r["store_id"])
+        if company is None or (public and label_of[company] != company):
+            continue
+        key = (company, r["requested_at"], r["answer"])
+        if key in seen:
+            continue
+        seen.add(key)
+        replies.append({"company": company, "asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
+                        "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None, "answer": naming.redact(r["answer"]) if public else r["answer"]})
+
+    protocols = []
+    for key in sorted({r["protocol"] for r in rows}):
+        proto = get_protocol(key, ws.root).localized(lang)
+        protocols.append({"title": proto.title, "description": proto.description.strip(),
+                          "dimensions": ", ".join(names["dimensions"][d] for d in proto.sections),
+                          "questions": [q.prompt for q in proto.questions]})
+    period = (fmt.day(min(r["visited_at"] for r in rows)), fmt.day(max(r["visited_at"] for r in rows))) if rows \
+        else ("–", "–")
+    reply_days = overall["groups"][0]["no_reply_within"]["days"] if overall["groups"] else 2
+    return {
+        "lang": lang, "edition": edition, "public": public, "title": case["title"], "newsroom": ws.newsroom,
+        "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
+        "version": editorial.next_version(ws, case, "pdf") if public else None, "period": period,
+        "dimension_names": [label for _, label in dim_labels],
+        "figures": {"tests": len(rows), "companies": len(stores_of),
+                    "channels": len({r["channel"] for r in rows}),
+                    "overall": figure(total["overall"]) if total else figure(None),
+                    "promises": share(total["promises_kept"]) if total else share({"n": 0}),
+                    "overcharged": share(total["overcharged"]) if total else share({"n": 0})},
+        "grid": [score_row(g) for g in grid["groups"]],
+        "companies": [score_row(g) for g in by_company["groups"]],
+        "chart": chart,
+        "channels": [{"channel": group_label(g["group"])["channel"], "tests": g["tests"],
+                      "reply": reply_time(g["response_minutes"]),
+                      "late": share(g["no_reply_within"])} for g in by_channel["groups"]],
+        "promises": [{"company": group_label(g["group"])["company"], **g["promises_kept"],
+                      "share": share(g["promises_kept"])} for g in by_company["groups"]],
+        "prices": prices, "findings": finding_rows, "replies": replies,
+        "method": {"description": case["description"], "legal_basis": case["legal_basis"],
+                   "jurisdiction": case["jurisdiction"], "protocols": protocols, "threshold": threshold,
+                   "merged": [" / ".join(group_label(g).values()) for g in grid["merged"]], "reply_days": fmt.num(reply_days),
+                   "case_reply_days": case["reply_days"],
+                   "withheld_names": sum(1 for c in stores_of if label_of[c] != c)},
+        "fmt": fmt,
+    }
+
