@@ -99,8 +99,8 @@ def test_consent_needs_the_signed_form_or_where_the_paper_is(workspace, run, tmp
 def test_the_prompt_asks_for_the_adult_observer_of_a_minors_protocol(workspace, tobacco_case):
     # tobacco-minors does not require one in its file, but a minor never tests alone: asked,
     # and asked again when left empty.
-    result = _record(workspace, "--store", "L-4", "--tester", "T-07", "--at", "now", "--product", "cigarettes",
-                     "--sale", "no", "--id-check", "scanned", "--id-carried", "yes", input="\nM. Olsen\n\n")
+    result = _record(workspace, "--store", "L-4", "--tester", "T-07", "--product", "cigarettes",
+                     "--sale", "no", "--id-check", "scanned", "--id-carried", "yes", input="\n\nM. Olsen\n\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("Adult observer") == 2
     [visit] = [v for v in visits.list_visits(workspace, case=tobacco_case["case"]) if v["observer"] == "M. Olsen"]

@@ -8,7 +8,7 @@ import click
 
 from ..publish.public import build_public
 from ..publish.server import public_datasette, run
-from .util import echo, echo_json, json_option, pass_workspace
+from .util import echo, echo_json, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -32,7 +32,9 @@ def publish(ws, slugs, out_dir, override, serve_after, port, as_json):
       datasette package public/public.db -m public/metadata.json --tag NAME
     """
     out = Path(out_dir) if out_dir else ws.root / "public"
-    result = build_public(ws, out, slugs=list(slugs) or None, override=override)
+    with progress(None, "Publishing") as bar:
+        result = build_public(ws, out, slugs=list(slugs) or None, override=override, progress=bar.update,
+                              total=bar.start)
     if as_json:
         echo_json(result)
     else:

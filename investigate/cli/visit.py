@@ -101,7 +101,9 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         visited_at = _ask_time(ws, ask)
     # A minor tests under an adult's eye (Synar, FDA): asked wherever the protocol uses testers
     # or says so; only a script that gives every answer (--no-input) may leave it out.
-    wants_observer = protocol.observer_required or (protocol.uses_testers and not no_input)
+    # (Like an optional question: asked once the entry is interactive, never of a script.)
+    wants_observer = protocol.observer_required or (
+        protocol.uses_testers and not no_input and (prompted or sys.stdin.isatty()))
     while wants_observer and attempt == "completed" and not (observer or "").strip():
         observer = ask("Adult observer (name or code)", f"protocol {protocol.key} needs the adult observer "
                                                         "of the visit (--observer)")

@@ -162,7 +162,7 @@ def _public_answers(protocol, answers_json: str, lang: str) -> str:
 
 
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
-                override_reason: str | None, version: int) -> dict:
+                override_reason: str | None, version: int, progress=None) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
     names = policy.naming(ws, case, on=now)
     named = names.named_stores
@@ -196,7 +196,9 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     rows = ws.db.conn.execute(
         f"select v.id, v.store_id, v.visited_date, v.visited_at, v.round, v.attempt, v.outcome, v.answers "
         f"{approved} order by v.visited_at, v.id", args)
-    for vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers in rows:
+    for n, (vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers) in enumerate(rows, 1):
+        if progress and n % 1000 == 0:
+            progress(1000)
         cur = out.execute(
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
@@ -205,6 +207,8 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
+    if progress:
+        progress(len(visit_ids) % 1000)
     for f in ws.db.query(
             "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at from findings f "
             f"join visits v on v.id = f.visit_id where v.case_id = ? and {cond} order by v.visited_at, f.code", args):
@@ -309,11 +313,13 @@ def clean_leftovers(out_dir: Path) -> list[str]:
 
 
 def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None = None,
-                 override: str | None = None, now: datetime | None = None, record: bool = True) -> dict:
+                 override: str | None = None, now: datetime | None = None, record: bool = True,
+                 progress=None, total=None) -> dict:
     """Build ``out_dir/public.db`` and its Datasette metadata; record each case's version.
 
     Refuses (PolicyError) a case whose pre-publication checklist is open, unless ``override``
-    gives a reason."""
+    gives a reason. ``total(n)`` is told how many visits will be copied and ``progress(k)``
+    as they are, for a progress bar."""
     from .metadata import public_metadata
 
     now = now or ws.now()
@@ -321,6 +327,10 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = select_cases(ws, slugs)
     overrides = {c["id"]: gate.require_publishable(ws, c, override=override) for c in chosen}
+    if total:
+        cond, cond_params = policy.visit_condition(PUBLIC)
+        total(sum(ws.db.execute(f"select count(*) from visits v where v.case_id = ? and {cond}",
+                                [c["id"], *cond_params]).fetchone()[0] for c in chosen))
     target = out_dir / PUBLIC_DB
     clean_leftovers(out_dir)
     tmp = out_dir / f".{PUBLIC_DB}.{os.getpid()}.tmp"
@@ -339,7 +349,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
         with conn:
             for case in chosen:
                 summaries.append(_build_case(ws, conn, case, now=now, override_reason=overrides[case["id"]],
-                                             version=editorial.next_version(ws, case, "database")))
+                                             version=editorial.next_version(ws, case, "database"),
+                                             progress=progress))
         # What the public pages sort and facet by, so that a million visits page fast; made
         # after the inserts (cheaper than keeping them up to date row by row).
         conn.executescript(PUBLIC_INDEXES)

@@ -63,7 +63,7 @@ def assert_bar_then_summary(screen: Screen, label: str, summary: str) -> None:
     assert len(set(drawn)) > 2, f"the bar never moved: {sorted(set(drawn))}"
     assert drawn[-1] == "100", f"the bar stopped at {drawn[-1]} %:\n{screen.text[-2000:]}"
     after = screen.text[screen.text.rindex("100%"):]
-    assert re.search(summary, after), f"no summary {summary!r} after the bar:\n{after[-2000:]}"
+    assert re.search(summary, after, re.S), f"no summary {summary!r} after the bar:\n{after[-2000:]}"
 
 
 @dataclass
@@ -162,3 +162,34 @@ def test_ctrl_c_during_an_import_writes_nothing_and_says_so_in_one_line(tmp_path
     assert messages == ["Error: interrupted: what was not yet committed is rolled back, nothing is half-written"]
     listed = terminal(tmp_path / "ws", "store", "list", "--json")
     assert listed.exit_code == 0 and listed.text.strip() == "[]", listed.text[-500:]
+
+
+def test_visit_record_is_answered_key_by_key_at_a_terminal(tmp_path):
+    """The reporter's most typed command, as typed: store by name, a numbered choice, tester,
+    time, observer, then each of the protocol's questions, and the judgement."""
+    assert terminal(tmp_path, "init", "ws", "--newsroom", "T", "--timezone", "Europe/Berlin").exit_code == 0
+    ws = tmp_path / "ws"
+    for args in (["case", "new", "tob", "--title", "Tobacco", "--protocol", "tobacco-minors", "--legal-basis", "x"],
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk"],
+                 ["store", "add", "Späti Eins", "--address", "Sonnenallee 1", "--case", "tob"],
+                 ["store", "add", "Späti Zwei", "--address", "Sonnenallee 50", "--case", "tob"]):
+        assert terminal(ws, *args).exit_code == 0, args
+    child = pexpect.spawn(str(INVESTIGATE), ["visit", "record"], cwd=str(ws), dimensions=(50, COLUMNS),
+                          encoding="utf-8", timeout=60)
+    steps = [(r"Store \(name", "späti"), (r"2 stores match 'späti'.*Which one", "2"), (r"Tester code", "T-07"),
+             (r"Visit time .*\[now\]", ""), (r"Adult observer", "M. Olsen"),
+             (r"Which product did the tester ask for\?", "cigarettes"), (r"Was the product sold", "yes"),
+             (r"How did the clerk check age\?", "none")]
+    for prompt, answer in steps:
+        child.expect(prompt)
+        child.sendline(answer)
+    # The rest of the questions, whatever they are: Enter where optional, "yes" where asked.
+    while True:
+        index = child.expect([r"\(optional, Enter skips\)", r"\[yes/no\]: ", r"Recorded visit \w+ at (.+): (\w+)"])
+        if index == 2:
+            break
+        child.sendline("" if index == 0 else "yes")
+    assert child.match.group(1).strip() == "Späti Zwei" and child.match.group(2) == "VIOLATION"
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
