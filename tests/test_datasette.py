@@ -427,3 +427,28 @@ def test_no_map_asks_a_tile_server_the_newsroom_did_not_set(editors, workspace, 
     workspace.config_path.write_text(text, encoding="utf-8")
     page = get(editors_datasette(Workspace(workspace.root)), "/investigate/store_map?case=tobacco-nk").text
     assert "127.0.0.1:8090" in page and "openstreetmap" not in page.lower()
+
+
+@pytest.mark.parametrize("lang, question, answer", [
+    ("en", "Was the product sold to the tester?", "yes"),
+    ("de", "Wurde das Produkt an die Testperson verkauft?", "ja"),
+    ("da", None, None),
+])
+def test_the_visit_page_reads_like_a_newsroom_tool(editors, workspace, lang, question, answer):
+    """Answers under their questions in the case's language, times local, the store and case
+    linked; the stored row (UUIDs, JSON) only behind a fold."""
+    from investigate.protocol.protocols import get_protocol
+    from investigate.views.i18n import Formatter
+
+    cases.edit_case(workspace, editors["case"], language=lang)
+    v = editors["visit"]  # sold, no age check
+    texts = get_protocol("tobacco-minors", workspace.root).texts(lang)
+    question = question or texts.prompts["sale"]
+    page = get(editors_datasette(workspace), f"/investigate/visits/{v['id']}").text
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert v["id"] not in heading and "Späti Eins" in heading
+    when = Formatter(lang, "Europe/Berlin").day_time(v["visited_at"])
+    assert when in heading
+    assert re.search(rf"<td>{re.escape(question)}</td><td>{answer or '[^<]+'}</td>", page)
+    assert '{"' not in page.split("<details")[0]  # no JSON above the fold
+    assert f'/investigate/stores/{v["store_id"]}"' in page and f'/investigate/cases/{v["case_id"]}"' in page

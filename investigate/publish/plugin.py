@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 from datasette import hookimpl
@@ -259,8 +260,11 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                                "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where v.id = ?", [pk])
             if not visit:
                 return {}
+            root = _workspace_root(datasette)
+            page = await db.execute_fn(lambda conn: _visit_page(root, pk)) if root is not None else {}
             return {"investigate_visit": {
                 "visit": visit[0],
+                "page": page,
                 "answers": json.loads(visit[0]["answers"] or "{}"),
                 "findings": await rows("select * from findings where visit_id = ? order by code", [pk]),
                 "promises": await rows("select * from promises where visit_id = ? order by due_at", [pk]),
@@ -301,6 +305,58 @@ def _evidence_flags(root: Path, visit_id: str) -> list[str]:
 
     with Workspace(root) as ws:
         return visit_evidence_flags(ws, ws.get("visits", visit_id))
+
+
+def _visit_page(root: Path, visit_id: str) -> dict:
+    """The visit as an editor reads it: each answer under its question and each time local,
+    in the case's language (English where the protocol has no text in it yet, and saying so),
+    from the protocol that judged the visit."""
+    from ..errors import MissingTranslation
+    from ..protocol.versions import protocol_of_visit
+    from ..store.workspace import Workspace
+    from ..views.i18n import Formatter, translations
+
+    with Workspace(root) as ws:
+        visit = ws.get("visits", visit_id)
+        case = ws.get("cases", visit["case_id"])
+        protocol = protocol_of_visit(ws, visit)
+        lang = case["language"] or ws.language
+        try:
+            texts = protocol.texts(lang)
+        except MissingTranslation:
+            texts, lang = protocol.texts("en"), "en"
+        fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
+        tz = ws.tz
+
+    def local(value: str | None) -> str:
+        """A stored time (with its offset, or UTC) as the workspace's clock shows it."""
+        if not value:
+            return "–"
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return fmt.day_time((when.astimezone(tz) if when.tzinfo else when.replace(tzinfo=tz)).isoformat())
+
+    _ = translations(lang).gettext
+    answers = json.loads(visit["answers"] or "{}")
+    kinds = {q.key: q.type for q in protocol.questions}
+    shown = []
+    for key in [q.key for q in protocol.questions if q.key in answers] + sorted(set(answers) - set(kinds)):
+        value, kind = answers[key], kinds.get(key)
+        if value is None:
+            text = "–"
+        elif kind == "bool":
+            text = _("yes") if value else _("no")
+        elif kind == "choice":
+            text = texts.choice(key, value)
+        elif kind == "datetime":
+            text = local(value)
+        elif isinstance(value, dict):
+            text = " ".join(str(v) for v in value.values())
+        else:
+            text = str(value)
+        shown.append({"key": key, "question": texts.prompts.get(key, key.replace("_", " ")), "answer": text})
+    return {"answers": shown, "language": lang, "asked_in": case["language"] or ws.language,
+            "finding_titles": dict(texts.findings),
+            "protocol_title": texts.title, "when": local(visit["visited_at"]), "time": local}
 
 
 def _story_page(root: Path, case_id: str) -> dict:
