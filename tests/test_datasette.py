@@ -452,3 +452,15 @@ def test_the_visit_page_reads_like_a_newsroom_tool(editors, workspace, lang, que
     assert re.search(rf"<td>{re.escape(question)}</td><td>{answer or '[^<]+'}</td>", page)
     assert '{"' not in page.split("<details")[0]  # no JSON above the fold
     assert f'/investigate/stores/{v["store_id"]}"' in page and f'/investigate/cases/{v["case_id"]}"' in page
+
+
+def test_a_canned_query_opens_on_a_case_and_prints_rates_as_percentages(editors):
+    ds = editors["ds"]
+    opened = get(ds, "/investigate/rate_by_chain")
+    assert opened.status_code == 302 and opened.headers["location"] == "/investigate/rate_by_chain?case=tobacco-nk"
+    page = get(ds, "/investigate/rate_by_chain?case=tobacco-nk").text
+    assert re.search(r">\s*\d{1,3}\.\d %\s*<", page), "rates as percentages"
+    assert not re.search(r">\s*0\.\d{3,}\s*<", page), "no bare fractions"
+    rows = get(ds, "/investigate/rate_by_chain.json?case=tobacco-nk&_shape=array").json()
+    assert rows and all(r["rate"] is None or 0 <= r["rate"] <= 1 for r in rows)  # JSON keeps the number
+    assert get(ds, "/investigate/open_reply_deadlines").status_code == 200  # asks no case: as it was

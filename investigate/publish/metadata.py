@@ -357,6 +357,9 @@ select t.code as tester, strftime('%Y-W%W', v.visited_at) as week, count(*) as v
 from visits v join testers t on t.id = v.tester_id
 group by 1, 2 order by 2 desc, 3 desc"""},
 }
+# An editor opens a query for its answer: the SQL is one click away ("show"), not the first screen.
+for _query in CANNED.values():
+    _query.setdefault("hide_sql", True)
 
 
 VIEWS = {

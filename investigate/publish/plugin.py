@@ -12,6 +12,7 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode
@@ -19,6 +20,7 @@ from datasette.utils.asgi import Response
 
 from ..ids import short
 from .. import clock
+from .metadata import CANNED
 from ..numbers import stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
@@ -159,6 +161,9 @@ def render_cell(row, value, column, table, database, datasette):
 
     if table is None and column in QUERY_LINKS and isinstance(value, str) and value:
         return Markup(f'<a href="{datasette.urls.row(database, QUERY_LINKS[column], value)}">{escape(short(value))}</a>')
+    if _is_share(column) and isinstance(value, float) and 0 <= value <= 1:
+        # A share as the CLI and the report print it ("15.8 %"), not 0.1579; JSON keeps the number.
+        return Markup(escape(f"{value * 100:.1f} %"))
     if table != "visit_list" or value is None:
         return None
 
@@ -169,6 +174,46 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "answers":
         return Markup("<br>".join(escape(line) for line in str(value).split("\n")))
     return None
+
+
+def _is_share(column: str) -> bool:
+    """Columns that hold a share between 0 and 1: rates and their interval bounds."""
+    return column.endswith("rate") or column.endswith("_share") or column in ("ci_low", "ci_high")
+
+
+#: The canned queries that ask for a case (``:case``): opened without one, they open on the
+#: case with the newest visit instead of an empty form and "0 results".
+CASE_QUERIES = {name for name, q in CANNED.items() if ":case" in q["sql"]}
+
+
+async def _newest_case(datasette) -> str | None:
+    db = datasette.get_database("investigate")
+    rows = (await db.execute("select c.slug from cases c left join visits v on v.case_id = c.id "
+                             "group by c.id order by max(v.visited_at) desc, c.created_at desc limit 1")).rows
+    return rows[0][0] if rows else None
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def open_on_a_case(scope, receive, send):
+            path = scope.get("path", "") if scope.get("type") == "http" else ""
+            database, _, name = path.strip("/").partition("/")
+            if (database == "investigate" and name in CASE_QUERIES and scope.get("method") == "GET"
+                    and b"case=" not in scope.get("query_string", b"") and _workspace_root(datasette)):
+                slug = await _newest_case(datasette)
+                if slug:
+                    query = scope.get("query_string", b"").decode("latin-1")
+                    location = f"{path}?case={quote(slug)}" + (f"&{query}" if query else "")
+                    await send({"type": "http.response.start", "status": 302,
+                                "headers": [(b"location", location.encode("latin-1"))]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            await app(scope, receive, send)
+
+        return open_on_a_case
+
+    return wrap
 
 
 @hookimpl
