@@ -19,7 +19,8 @@ from typing import NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from investigate.cases import cases  # noqa: E402
-from investigate.store.workspace import Workspace, init_workspace, new_id  # noqa: E402
+from investigate.ids import new_id  # noqa: E402
+from investigate.store.workspace import Workspace, init_workspace  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

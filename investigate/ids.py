@@ -1,122 +1,48 @@
-"""Find a row by a unique prefix of its id, as git finds a commit by a prefix of its hash.
+"""Row ids: made once, shown short, typed back.
 
-Some nouns also answer to a human key: a case to its slug, a tester to its code, a store to
-its licence number. An exact id or key wins; otherwise the prefix must match exactly one row,
-and when it matches several the error lists them.
+Ids are UUIDv7 (``new_id``): their first digits are the time they were made, the same for
+every row of an import, so the short form people see and type is taken from the random end
+instead: ``short`` gives the first eight digits of the last group, and a typed short form is
+found through an index on that group (migration ``i16_short_ids``; ``store.lookup.resolve``).
+Rows made before (random UUIDv4 ids) keep their short form, the first eight digits.
 
-Ids are UUIDv7 (``workspace.new_id``): their first digits are the time they were made, the
-same for every row of an import, so the short form people see and type is taken from the
-random end instead: ``short`` gives the first eight digits of the last group, and a typed
-short form is found through an index on that group (migration ``i16_short_ids``). Rows made
-before (random UUIDv4 ids) keep their short form, the first eight digits.
+The bottom layer: nothing here knows a workspace.
 """
 
 from __future__ import annotations
 
-import re
-
-from .errors import AmbiguousPrefix, InvalidInput, NotFound
-from .store.workspace import Workspace
-
-#: Nouns whose label is a name people type as the tables print it ("KioskCo Sonnenallee"):
-#: an exact name (case aside) finds the row, as the slug finds a case.
-NAMED = {"stores", "companies", "testers", "cases"}
-
-#: table -> (noun used in messages, human key column or None, label column)
-NOUNS = {
-    "cases": ("case", "slug", "slug"),
-    "stores": ("store", "licence_number", "name"),
-    "testers": ("tester", "code", "code"),
-    "visits": ("visit", None, "visited_at"),
-    "findings": ("finding", None, "title"),
-    "evidence": ("evidence", None, "sha256"),
-    "promises": ("promise", None, "what"),
-    "replies": ("reply", None, "deadline"),
-    "tips": ("tip", None, "company"),
-    "companies": ("company", "name_key", "name"),
-}
+import os
+import random
+import time
 
 
-def resolve(ws: Workspace, table: str, ref: str, *, where: str | None = None,
-            params: list | None = None) -> dict:
-    """The one row that ``ref`` names: an exact id, the human key, or a unique id prefix.
+def new_id() -> str:
+    """A text UUID, so that two reporters' workspaces merge without collisions.
 
-    ``where``/``params`` narrow the candidates (e.g. visits of one case), so that a prefix
-    that collides with a row of another case is not taken for it."""
-    noun, key_col, label_col = NOUNS[table]
-    ref = (ref or "").strip()
-    if not ref:
-        raise InvalidInput(f"empty {noun} reference")
-    extra = f" and ({where})" if where else ""
-    params = list(params or [])
-    rows = list(ws.db.query(f"select * from [{table}] where id = ?{extra}", [ref, *params]))
-    if rows:
-        return rows[0]
-    if key_col:
-        rows = list(ws.db.query(f"select * from [{table}] where [{key_col}] = ?{extra}", [ref, *params]))
-        if len(rows) == 1:
-            return rows[0]
-        if len(rows) > 1:
-            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {r[label_col]}" for r in rows])
-    if table in NAMED and label_col != key_col:
-        rows = list(ws.db.query(f"select * from [{table}] where lower([{label_col}]) = lower(?){extra} limit 50",
-                                [ref, *params]))
-        if len(rows) == 1:
-            return rows[0]
-        if len(rows) > 1:
-            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {_where(r)}".strip() for r in rows])
-    low = ref.lower()
-    rows = list(ws.db.query(
-        f"select * from [{table}] where id >= ? and id < ?{extra} order by id limit 50",
-        [low, low + "\uffff", *params],
-    ))
-    if _HEX.match(low):
-        seen = {r["id"] for r in rows}
-        rows += [r for r in ws.db.query(
-            f"select * from [{table}] where {TAIL} >= ? and {TAIL} < ? and substr(id, 15, 1) = '7'{extra} "
-            "order by id limit 50", [low, low + "g", *params]) if r["id"] not in seen]
-    if len(rows) == 1:
-        return rows[0]
-    if len(rows) > 1:
-        if all(is_v7(r["id"]) and r["id"].startswith(low) for r in rows):
-            # The start of a UUIDv7 is its time: every row made that minute shares it.
-            raise AmbiguousPrefix(noun, ref, [f"{short(r['id'])} {r[label_col] or ''}".strip() for r in rows],
-                                  hint="the start of an id is when it was made; type the short id the "
-                                       "tables show (its random end)")
-        raise AmbiguousPrefix(noun, ref, [f"{short(r['id'], 12)} {r[label_col] or ''}".strip() for r in rows])
-    raise NotFound(f"no {noun} matches {ref!r}" + _nearest(ws, table, ref, where=extra, params=params))
+    Version 7 (RFC 9562): the first 48 bits are the time in milliseconds, the last 74 random.
+    Ids made one after another sort together, so a million-row import appends to the ends of
+    the id indexes (and of the audit log's) instead of writing pages all over them: imports
+    into a big workspace stay as fast as into an empty one. People still type a short random
+    id: ``ids.short`` shows eight digits of the id's random end, not its first."""
+    return uuid7(time.time_ns() // 1_000_000, _ids.getrandbits(74))
 
 
-def _where(row: dict) -> str:
-    """A store's name with where it is, so that two shops of one name can be told apart."""
-    return ", ".join(str(row[k]) for k in ("name", "address", "code", "slug") if row.get(k))
+#: The random part of ids: seeded from os.urandom and reseeded in a forked child (as Python
+#: does for its own generator), one system call per workspace rather than one per id, which
+#: was a twelfth of an import. Ids must be unique, not unguessable.
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
 
 
-def _nearest(ws: Workspace, table: str, ref: str, *, where: str, params: list) -> str:
-    """"; did you mean …" with the keys or names closest to a mistyped ``ref`` (rapidfuzz, as
-    ``stores.find_stores`` matches a mistyped name), or the few there are."""
-    noun, key_col, label_col = NOUNS[table]
-    if table not in NAMED:
-        return ""
-    from rapidfuzz import fuzz, process, utils  # only on this error path: start-up stays quick
-
-    column = key_col if table in ("cases", "testers") else label_col
-    known = [r[0] for r in ws.db.execute(f"select [{column}] from [{table}] where [{column}] is not null{where} "
-                                         f"order by [{column}] limit 5000", params)]
-    if not known:
-        return f" (there are no {noun} records yet)"
-    close = [m[0] for m in process.extract(ref, known, scorer=fuzz.WRatio, processor=utils.default_process,
-                                           limit=3, score_cutoff=60)]
-    if close:
-        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-    if len(known) <= 8:
-        return f"; known: {', '.join(known)}"
-    return ""
+def uuid7(ms: int, rand: int) -> str:
+    """The UUIDv7 text of a millisecond time and 74 random bits."""
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & (1 << 62) - 1
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 #: The id's last group, as the short-form indexes hold it (the expression must match theirs).
 TAIL = "substr(id, 25)"
-_HEX = re.compile(r"^[0-9a-f]{4,12}$")
 
 
 def is_v7(row_id: str) -> bool:

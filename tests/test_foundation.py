@@ -20,7 +20,8 @@ from investigate.protocol.protocols import all_protocols, load_protocol
 from investigate.cli import cli
 from investigate.demo.build import receipt_photo
 from investigate.errors import AmbiguousPrefix, IntegrityError, NotFound, ProtocolError
-from investigate.ids import TAIL, resolve, short
+from investigate.ids import TAIL, short
+from investigate.store.lookup import resolve
 from investigate.store.schema import migrations
 from investigate.proof.verify import verify
 from investigate.store.workspace import Workspace, find_workspace, init_workspace

@@ -6,7 +6,7 @@ import json
 import re
 
 from ..errors import InvalidInput, MissingTranslation, NotFound, PolicyError
-from ..ids import resolve
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..policy.private import refuse_private
 from ..protocol.protocols import get_protocol

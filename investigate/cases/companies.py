@@ -9,7 +9,8 @@ channel thereby belong to the company, and figures add up per company and per ch
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..ids import resolve, short
+from ..ids import short
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from .stores import add_store, normalise_name
 

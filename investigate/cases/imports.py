@@ -19,7 +19,8 @@ from typing import Callable, Iterable
 from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
-from ..store.workspace import Workspace, new_id
+from ..ids import new_id
+from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, remember
 from ..protocol.protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
 from .rotation import RotationCheck, rotation_rules

@@ -7,28 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import InvalidInput
-from ..ids import resolve, short
+from ..ids import short
+from ..numbers.clock import promise_state
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import protocol_of_visit
 from .visits import finding_rows
-
-
-PROMISE_STATES = ("kept", "late", "broken", "overdue", "pending")
-
-
-def promise_state(promise: dict, now: datetime) -> str:
-    """The promise clock: what a promise is at ``now``, without anyone marking it.
-
-    kept (on time), late (kept after its due time: it stays late), broken (marked so),
-    overdue (due time passed, nothing marked: counts as broken from that moment), pending
-    (not yet due). Times are compared as datetimes: offsets differ across daylight saving."""
-    due = datetime.fromisoformat(promise["due_at"])
-    if promise["kept"] == 1:
-        kept_at = promise.get("kept_at")
-        return "late" if kept_at and datetime.fromisoformat(kept_at) > due else "kept"
-    if promise["kept"] == 0:
-        return "broken"
-    return "overdue" if due < now else "pending"
 
 
 def clock_findings(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:

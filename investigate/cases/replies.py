@@ -22,7 +22,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
-from ..ids import resolve
+from ..store.lookup import resolve
 from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
 from ..policy.private import refuse_private

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..errors import InvalidInput
-from ..ids import resolve, short
+from ..ids import short
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from .evidence import visit_evidence_flags
 from .visits import REVIEW_STATES

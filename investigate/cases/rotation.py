@@ -13,6 +13,8 @@ warning for ``visit record`` and ``visit import``, a refusal with ``strict = tru
 ``fieldwork`` lists every breach of the case. Only visits of the same case count: a tester
 testing the same shop for two different stories is not the rule's concern. Attempts that could
 not be made (store closed) count too: the clerk may still have seen the tester.
+
+The rules' shape is checked where a protocol is parsed (``protocol.rotation.check_rules``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,9 @@ import json
 from datetime import datetime, timedelta
 
 from ..ids import short
-from ..errors import InvalidInput
 from ..store.workspace import Workspace
 from ..protocol.protocols import get_protocol
-
-KEYS = ("max_visits_per_store_per_round", "tester_lockout_days", "strict")
+from ..protocol.rotation import check_rules
 
 
 def rotation_rules(ws: Workspace, case: dict, protocol=None) -> dict:
@@ -35,19 +35,6 @@ def rotation_rules(ws: Workspace, case: dict, protocol=None) -> dict:
     # Read from the database: a case dict held since before the rules were set is stale.
     stored = ws.db.execute("select rotation from cases where id = ?", [case["id"]]).fetchone()
     rules.update({k: v for k, v in json.loads((stored and stored[0]) or "{}").items() if v is not None})
-    return rules
-
-
-def check_rules(rules: dict, where: str = "rotation") -> dict:
-    """Validate a rotation table (from a protocol or the command line)."""
-    for k, v in rules.items():
-        if k not in KEYS:
-            raise InvalidInput(f"{where}.{k}: unknown key (expected one of {', '.join(KEYS)})")
-        if k == "strict":
-            if not isinstance(v, bool):
-                raise InvalidInput(f"{where}.strict: expected true or false")
-        elif not isinstance(v, int) or isinstance(v, bool) or v < (1 if k.startswith("max") else 0):
-            raise InvalidInput(f"{where}.{k}: expected a whole number of {'visits' if k.startswith('max') else 'days'}")
     return rules
 
 

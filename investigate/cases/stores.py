@@ -7,7 +7,7 @@ import unicodedata
 
 from ..errors import InvalidInput
 from ..files.text import control_character
-from ..ids import resolve
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.protocols import CHANNELS
 

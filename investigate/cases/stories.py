@@ -317,7 +317,7 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
 
 
 def get_event(ws: Workspace, case: dict, ref: str) -> dict:
-    from ..ids import resolve
+    from ..store.lookup import resolve
 
     event = resolve(ws, "story_events", ref)
     if event["case_id"] != case["id"]:
@@ -340,7 +340,7 @@ def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | Non
 def events(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:
     """The story's events in order, each promise with its state on the clock at ``now`` and
     each event with its documents."""
-    from .promises import promise_state
+    from ..numbers.clock import promise_state
 
     now = now or ws.now()
     rows = list(ws.db.query("select * from story_events where case_id = ? order by julianday(at), created_at, id",
@@ -365,7 +365,7 @@ def list_story_promises(ws: Workspace, *, case: dict | None = None, overdue: boo
                         now: datetime | None = None) -> list[dict]:
     """Promises made to people in stories, shaped like ``promises.list_promises`` rows (the
     company as ``store_name``), so that ``promise list`` shows them beside the tests' own."""
-    from .promises import promise_state
+    from ..numbers.clock import promise_state
 
     now = now or ws.now()
     if "story_events" not in ws.db.table_names():

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..ids import resolve
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InputFileError, InvalidInput, NotFound
-from ..ids import resolve, short
-from ..store.workspace import Workspace, new_id
+from ..ids import new_id, short
+from ..store.lookup import resolve
+from ..store.workspace import Workspace
 from .cases import create_case
 from .stores import add_to_frame, normalise_name
 

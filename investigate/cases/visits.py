@@ -14,7 +14,7 @@ from typing import Iterator
 
 from ..errors import InvalidInput
 from ..files.text import control_character
-from ..ids import resolve
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
 from ..protocol.protocols import ATTEMPT_STATUSES, Protocol

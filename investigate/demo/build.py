@@ -28,7 +28,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..store import workspace as workspace_module
+from .. import ids
 from ..cases import cases, evidence, promises, replies, stores, testers, visits
 # Imported here, outside seeded_ids: tips binds new_id at import, and an import inside the seeded
 # block would tie it to that one build's generator, so a second build would draw differently.
@@ -70,13 +70,13 @@ ANSWERS = [
 @contextlib.contextmanager
 def seeded_ids(rnd: random.Random):
     """Make every new row id come from ``rnd`` so that the demo is the same each time."""
-    original = workspace_module.new_id
+    original = ids.new_id
     clock = itertools.count(1_790_000_000_000)  # milliseconds, one per row, from November 2026
-    workspace_module.new_id = lambda: workspace_module.uuid7(next(clock), rnd.getrandbits(74))
+    ids.new_id = lambda: ids.uuid7(next(clock), rnd.getrandbits(74))
     try:
         yield
     finally:
-        workspace_module.new_id = original
+        ids.new_id = original
 
 
 def receipt_photo(path: Path, *, when: datetime, lat: float, lon: float, text: str) -> Path:

@@ -36,7 +36,6 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from ..ids import short
 from ..files.json_array import json_array
 from ..store import audit
 from ..errors import InvalidInput, InvestigateError
@@ -592,16 +591,4 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
             "foreign_audit_entries": len(fresh)}
 
 
-def verify_foreign_chains(ws: Workspace) -> list[str]:
-    """Recompute every merged chain; returns problems as text (empty when all hold)."""
-    problems = []
-    if "foreign_audit" not in ws.db.table_names():
-        return problems
-    for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
-        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
-        if broken is not None:
-            problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
-    return problems
-
-
-__all__ = ["write_bundle", "merge", "open_source", "verify_foreign_chains", "BundleError"]
+__all__ = ["write_bundle", "merge", "open_source", "BundleError"]

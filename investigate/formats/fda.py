@@ -24,7 +24,8 @@ from ..cases.stores import name_key, store_row
 from ..protocol.versions import current_protocol, remember
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
-from ..store.workspace import Workspace, new_id
+from ..ids import new_id
+from ..store.workspace import Workspace
 from ..files import detect_encoding, file_sha256, file_summary, iter_csv, match_columns
 from .common import date_visit_time, official_case, parse_date
 

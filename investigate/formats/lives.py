@@ -39,7 +39,8 @@ from ..cases.stores import add_to_frame, store_row
 from ..protocol.versions import current_protocol, remember
 from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
-from ..store.workspace import Workspace, new_id
+from ..ids import new_id
+from ..store.workspace import Workspace
 from ..files import CsvTable, TextCheck, file_sha256, match_columns, read_csv
 from ..files.headers import find_column
 from .common import date_visit_time, official_case, parse_date, slugify

@@ -16,7 +16,7 @@ import math
 from datetime import datetime
 from statistics import NormalDist
 
-from ..cases.promises import promise_state
+from .clock import promise_state
 from ..store.workspace import Workspace
 
 

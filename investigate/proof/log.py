@@ -14,9 +14,9 @@ business, in a bundle — cannot be rewritten. So:
 - ``verify_against`` checks a checkpoint's signature and proves with a consistency proof that
   today's log is an append-only extension of what it committed to, and names what broke.
 
-The Ed25519 key is made at ``init`` (or when an older workspace is first opened): the private
-key in keys/log.key (PKCS#8 PEM, mode 0600, encrypted when INVESTIGATE_KEY_PASSPHRASE is
-set), the public key in investigate.toml as a note verifier key
+The Ed25519 key is made by the workspace at ``init`` (or when an older workspace is first
+opened, ``Workspace.ensure_signing_key``): the private key in keys/log.key (``investigate.keys``),
+the public key in investigate.toml as a note verifier key
 (``<name>+<key id hex>+<base64(0x01 ‖ public key)>``).
 """
 
@@ -24,24 +24,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..store import audit
 from . import merkle
 from .. import clock
 from ..errors import IntegrityError, InvestigateError
-from ..store.workspace import KEYS_DIR, Workspace
+from ..keys import key_id, load_private_key, parse_verifier_key
+from ..store.workspace import Workspace
 
-KEY_FILE = "log.key"
 CHECKPOINT_DIR = "checkpoints"
-PASSPHRASE_ENV = "INVESTIGATE_KEY_PASSPHRASE"
-ALG_ED25519 = b"\x01"
 DASH = "\u2014"
 
 
@@ -194,86 +191,6 @@ def inclusion(ws: Workspace, seq: int, size: int | None = None) -> dict:
             "verified": merkle.root_from_inclusion(seq - 1, size, leaf, proof) == head}
 
 
-# -- keys -------------------------------------------------------------------------------------
-
-
-def key_name(ws: Workspace) -> str:
-    """The checkpoint's origin and the key's name: this workspace, for any reader."""
-    wid = ws.db.execute("select value from workspace_meta where key = 'workspace_id'").fetchone()[0]
-    return f"investigate.log/{wid}"
-
-
-def key_id(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + ALG_ED25519 + public).digest()[:4]
-
-
-def verifier_key(name: str, public: bytes) -> str:
-    """A signed-note verifier key: name+hex key id+base64(alg ‖ key)."""
-    return f"{name}+{key_id(name, public).hex()}+{base64.b64encode(ALG_ED25519 + public).decode()}"
-
-
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
-    try:
-        name, kid, b64 = text.strip().split("+", 2)  # base64 may hold "+", a name may not
-        raw = base64.b64decode(b64, validate=True)
-    except ValueError:
-        raise InvestigateError(f"not a verifier key: {text[:40]!r} (name+id+base64 expected)")
-    if raw[:1] != ALG_ED25519 or len(raw) != 33 or key_id(name, raw[1:]).hex() != kid:
-        raise InvestigateError(f"verifier key for {name!r} is malformed or its id does not match")
-    return name, raw[1:]
-
-
-def _passphrase() -> bytes | None:
-    value = os.environ.get(PASSPHRASE_ENV)
-    return value.encode() if value else None
-
-
-def ensure_key(ws: Workspace) -> str:
-    """Make the workspace's signing key if it has none; returns the verifier key. The public
-    key is written to investigate.toml ([log] public_key) for readers of publications."""
-    path = ws.root / KEYS_DIR / KEY_FILE
-    name = key_name(ws)
-    if path.exists():
-        public = load_private_key(ws).public_key()
-    else:
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        private = Ed25519PrivateKey.generate()
-        secret = _passphrase()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(pem)
-        public = private.public_key()
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    vkey = verifier_key(name, raw)
-    if ws.setting("log", "public_key") != vkey:
-        text = ws.config_path.read_text(encoding="utf-8")
-        text = re.sub(r"\n\[log\]\npublic_key = \"[^\"]*\"\n", "\n", text)
-        text = text.rstrip("\n") + f'\n\n[log]\npublic_key = "{vkey}"\n'
-        ws.config_path.write_text(text, encoding="utf-8")
-        ws.config = ws._read_config()
-    return vkey
-
-
-def load_private_key(ws: Workspace) -> Ed25519PrivateKey:
-    path = ws.root / KEYS_DIR / KEY_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InvestigateError(f"{path}: no signing key (run 'investigate checkpoint' to make one)")
-    try:
-        key = serialization.load_pem_private_key(data, password=_passphrase())
-    except TypeError:
-        raise InvestigateError(f"{path} is encrypted: set {PASSPHRASE_ENV}")
-    except ValueError:
-        raise InvestigateError(f"{path}: the key cannot be read (wrong {PASSPHRASE_ENV}?)")
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvestigateError(f"{path} is not an Ed25519 key")
-    return key
-
-
 # -- checkpoints -----------------------------------------------------------------------------
 
 
@@ -283,12 +200,12 @@ def checkpoint_body(origin: str, size: int, root_hash: bytes, made_at: str) -> s
 
 def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     """Sign the log as it is now and record the checkpoint. Returns size, root, note, time."""
-    ensure_key(ws)
+    ws.ensure_signing_key()
     size, head = root(ws)
     made_at = clock.utc_now().replace("+00:00", "Z")
-    name = key_name(ws)
+    name = ws.key_name
     body = checkpoint_body(name, size, head, made_at)
-    private = load_private_key(ws)
+    private = load_private_key(ws.root)
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signature = private.sign(body.encode())
     note = body + "\n" + f"{DASH} {name} {base64.b64encode(key_id(name, public) + signature).decode()}\n"
@@ -459,7 +376,7 @@ def verify_against(ws: Workspace, note: str, *, computed: tuple[int, dict[int, b
     recomputed the roots from the entries (``verify`` does, in its walk of the chain)."""
     parsed = parse_checkpoint(note)
     signer = check_signature(parsed, trusted_keys(ws))
-    if parsed["origin"] != key_name(ws) and signer == key_name(ws):
+    if parsed["origin"] != ws.key_name and signer == ws.key_name:
         raise IntegrityError(f"the checkpoint names another log ({parsed['origin']})")
     m, old_root = parsed["size"], parsed["root"]
     n = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0]

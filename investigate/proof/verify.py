@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from ..errors import IntegrityError, InvestigateError
+from ..ids import short
 from ..store import audit
 from ..store.schema import AUDITED_TABLES
 from ..store.workspace import Workspace
+from .log import StreamingTree, check_timestamps, latest_checkpoint, parse_checkpoint, verify_against
 
 
 @dataclass
@@ -64,14 +67,25 @@ def _missing(report: "VerifyReport", table: str, known: tuple) -> None:
         report.problems.append(Problem("deleted", f"{table} {row_id}", f"row recorded in audit entry {seq} is missing"))
 
 
+def verify_foreign_chains(ws: Workspace) -> list[str]:
+    """Recompute every chain a merge brought in (kept in ``foreign_audit``): problems as text,
+    empty when all hold."""
+    problems = []
+    if "foreign_audit" not in ws.db.table_names():
+        return problems
+    for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
+        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
+        if broken is not None:
+            problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
+    return problems
+
+
+
 def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     """Check everything; ``progress(n)`` is called as work is done, for a progress bar.
     Problems are listed in the order found: the first is the earliest place that breaks."""
     report = VerifyReport()
     db = ws.db
-
-    from ..errors import IntegrityError, InvestigateError
-    from .log import StreamingTree, latest_checkpoint, parse_checkpoint, verify_against
 
     note = latest_checkpoint(ws)
     try:
@@ -139,8 +153,6 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             known = next(latest, None)
 
     if "foreign_audit" in present_tables:
-        from ..desk.teamwork import verify_foreign_chains
-
         for problem in verify_foreign_chains(ws):
             where, _, detail = problem.partition(": ")
             report.problems.append(Problem("chain", where, detail))
@@ -154,8 +166,6 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             report.problems.append(Problem("checkpoint", "log", str(ex)))
         except InvestigateError as ex:
             report.problems.append(Problem("checkpoint", "log", f"the recorded checkpoint cannot be checked: {ex}"))
-
-    from .log import check_timestamps
 
     for problem in check_timestamps(ws):
         report.problems.append(Problem("timestamp", "log_checkpoints", problem))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, MissingTranslation, NotFound, ProtocolError
+from .rotation import check_rules
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
@@ -973,8 +974,6 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         fail("version", "expected a whole number")
     extra = {}
     if "rotation" in data:
-        from ..cases.rotation import check_rules
-
         try:
             extra["rotation"] = check_rules(data["rotation"]) if isinstance(data["rotation"], dict) else fail(
                 "rotation", "expected a table")

@@ -65,7 +65,7 @@ def _aggregate(reduce):
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of one visit, from its protocol's own declarations, for the
     canned service queries; means, intervals and Kaplan–Meier medians come from stats."""
-    from ..cases.promises import promise_state
+    from ..numbers.clock import promise_state
     from ..protocol.protocols import get_protocol
     from ..errors import InvestigateError
 

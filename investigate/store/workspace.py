@@ -14,12 +14,9 @@ import getpass
 import hashlib
 import hmac
 import os
-import random
 import re
-import secrets
 import sqlite3
 import sys
-import time
 import tomllib
 import uuid
 from contextlib import contextmanager
@@ -46,6 +43,7 @@ def _import_sqlite_utils():
 
 sqlite_utils = _import_sqlite_utils()
 
+from .. import ids, keys
 from . import audit
 from .. import clock
 from ..errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
@@ -55,8 +53,6 @@ CONFIG_NAME = "investigate.toml"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 DB_NAME = "investigate.db"
 ENV_HOME = "INVESTIGATE_HOME"
-KEYS_DIR = "keys"
-SOURCES_KEY = "sources.key"
 
 CONFIG_TEMPLATE = """\
 # investigate workspace settings. Edit freely; the database never copies these values.
@@ -96,31 +92,6 @@ tsa_roots = []                 # PEM files of its certificate chain, to verify i
 #: Rows a bulk insert adds before it defers its table's random-keyed indexes (and no fewer than
 #: the table held): below this, inserting into them costs less than building them again.
 DEFER_AFTER = 100_000
-
-
-def new_id() -> str:
-    """A text UUID, so that two reporters' workspaces merge without collisions.
-
-    Version 7 (RFC 9562): the first 48 bits are the time in milliseconds, the last 74 random.
-    Ids made one after another sort together, so a million-row import appends to the ends of
-    the id indexes (and of the audit log's) instead of writing pages all over them: imports
-    into a big workspace stay as fast as into an empty one. People still type a short random
-    id: ``ids.short`` shows eight digits of the id's random end, not its first."""
-    return uuid7(time.time_ns() // 1_000_000, _ids.getrandbits(74))
-
-
-#: The random part of ids: seeded from os.urandom and reseeded in a forked child (as Python
-#: does for its own generator), one system call per workspace rather than one per id, which
-#: was a twelfth of an import. Ids must be unique, not unguessable.
-_ids = random.Random()
-os.register_at_fork(after_in_child=_ids.seed)
-
-
-def uuid7(ms: int, rand: int) -> str:
-    """The UUIDv7 text of a millisecond time and 74 random bits."""
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & (1 << 62) - 1
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def utc_now() -> str:
@@ -185,9 +156,7 @@ class Workspace:
         self._unchanged: dict = {}  # see while_unchanged
         if not self.read_only and not self.setting("log", "public_key"):
             # Every workspace signs its log; one made by an older version gets its key now.
-            from ..proof.log import ensure_key
-
-            ensure_key(self)
+            self.ensure_signing_key()
 
     @classmethod
     def find(cls, start: Path | str | None = None) -> "Workspace":
@@ -386,18 +355,27 @@ class Workspace:
         """The workspace's secret for keyed hashes of sources' contacts. It lives outside the
         database (keys/sources.key, mode 0600): a copy of the database or a bundle's audit
         chain does not carry it, so a contact cannot be found by hashing every phone number."""
-        path = self.root / KEYS_DIR / SOURCES_KEY
-        try:
-            return bytes.fromhex(path.read_text().strip())
-        except FileNotFoundError:
-            path.parent.mkdir(mode=0o700, exist_ok=True)
-            key = secrets.token_bytes(32)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fp:
-                fp.write(key.hex() + "\n")
-            return key
-        except ValueError:
-            raise InvestigateError(f"{path}: not a key (64 hexadecimal digits expected)")
+        return keys.sources_key(self.root)
+
+    # -- the log's signing key -----------------------------------------------------------
+
+    @property
+    def key_name(self) -> str:
+        """The log checkpoints' origin and the signing key's name: this workspace, for any reader."""
+        wid = self.db.execute("select value from workspace_meta where key = 'workspace_id'").fetchone()[0]
+        return f"investigate.log/{wid}"
+
+    def ensure_signing_key(self) -> str:
+        """Make the workspace's signing key if it has none; returns the verifier key. The public
+        key is written to investigate.toml ([log] public_key) for readers of publications."""
+        vkey = keys.verifier_key(self.key_name, keys.public_key_bytes(self.root))
+        if self.setting("log", "public_key") != vkey:
+            text = self.config_path.read_text(encoding="utf-8")
+            text = re.sub(r"\n\[log\]\npublic_key = \"[^\"]*\"\n", "\n", text)
+            text = text.rstrip("\n") + f'\n\n[log]\npublic_key = "{vkey}"\n'
+            self.config_path.write_text(text, encoding="utf-8")
+            self.config = self._read_config()
+        return vkey
 
     def audit_view(self, table: str, row: dict, key: bytes | None = None) -> dict:
         """The row as the audit log holds it: secret columns (``schema.SECRET_COLUMNS``) as a
@@ -670,7 +648,7 @@ def _prepare(row: dict, *, add_id: bool = True) -> dict:
             value = value.isoformat()
         out[key] = value
     if add_id and not out.get("id"):
-        out["id"] = new_id()
+        out["id"] = ids.new_id()
     return out
 
 
@@ -686,7 +664,6 @@ __all__ = [
     "Workspace",
     "find_workspace",
     "init_workspace",
-    "new_id",
     "open_workspace",
     "utc_now",
 ]

@@ -17,7 +17,7 @@ import json
 from datetime import datetime
 
 from ..numbers import stats
-from ..cases.promises import promise_state
+from ..numbers.clock import promise_state
 from ..protocol.versions import protocol_of_visit
 from ..protocol.protocols import DIMENSIONS, get_protocol
 from ..policy import OTHER, protect_groups
