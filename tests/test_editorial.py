@@ -12,6 +12,7 @@ from investigate.numbers import stats
 from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import get_visit_for_review, review_queue, review_visit
 from investigate.policy import OTHER, gate, protect_groups
+from investigate.policy.texts import corrections
 from investigate.errors import InvalidInput, NotFound, PolicyError
 from investigate.numbers.fieldwork import completion, rounds_summary
 from investigate.proof.verify import verify
@@ -174,11 +175,11 @@ def test_publications_get_versions_and_corrections_land_in_the_next(workspace, t
     v1.write_bytes(b"%PDF version one")
     assert editorial.record_publication(ws, case, kind="pdf", path=v1)["version"] == 1
     assert run("correct", "tobacco-nk", "--note", "Store B was tested on the 3rd, not the 2nd.").exit_code == 0
-    assert editorial.corrections(ws, case)[0]["first_version"] is None
+    assert corrections(ws, case)[0]["first_version"] is None
     v2 = tmp_path / "v2.pdf"
     v2.write_bytes(b"%PDF version two")
     assert editorial.record_publication(ws, case, kind="pdf", path=v2)["version"] == 2
-    assert editorial.corrections(ws, case)[0]["first_version"] == 2
+    assert corrections(ws, case)[0]["first_version"] == 2
     assert editorial.verify_publication(ws, case, v1)["version"] == 1
     assert run("versions", "tobacco-nk", "--check", str(v1)).exit_code == 0
     v1.write_bytes(b"%PDF tampered")

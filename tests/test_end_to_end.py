@@ -85,7 +85,7 @@ def test_a_case_from_fieldwork_to_a_corrected_second_version(workspace, run, tmp
                                      answered_at=(ws.now() - timedelta(days=15)).isoformat())
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Counsel")
     assert gate.open_items(ws, case) == []
-    gate.mark_published(ws, case)
+    editorial.mark_published(ws, case)
 
     db_version, pdf_version, text = agree(ws, case, run, tmp_path, "v1")
     assert (db_version, pdf_version) == (1, 1)

@@ -21,6 +21,7 @@ from investigate.cli import cli
 from investigate.demo.build import receipt_photo
 from investigate.errors import AmbiguousPrefix, IntegrityError, NotFound, ProtocolError
 from investigate.ids import TAIL, short
+from investigate.policy.coverage import reply_window_closed
 from investigate.store.lookup import resolve
 from investigate.store.schema import migrations
 from investigate.proof.verify import verify
@@ -368,14 +369,14 @@ def test_promises_go_overdue_and_a_broken_one_becomes_a_finding(workspace, run):
 
 def test_a_reply_window_closes_after_the_deadline_or_an_answer(workspace, tobacco_case):
     case, shop = cases.edit_case(workspace, tobacco_case["case"], reply_days=3), tobacco_case["stores"][0]
-    assert not replies.reply_window_closed(workspace, case, shop)
+    assert not reply_window_closed(workspace, case, shop)
     req = replies.request_reply(workspace, case, shop, requested_at=(workspace.now() - timedelta(days=2)).isoformat())
-    assert not replies.reply_window_closed(workspace, case, shop)
+    assert not reply_window_closed(workspace, case, shop)
     replies.record_reply(workspace, req, answer="We disagree.")
-    assert replies.reply_window_closed(workspace, case, shop)
+    assert reply_window_closed(workspace, case, shop)
     other = tobacco_case["stores"][1]
     replies.request_reply(workspace, case, other, requested_at=(workspace.now() - timedelta(days=9)).isoformat())
-    assert replies.reply_window_closed(workspace, case, other)
+    assert reply_window_closed(workspace, case, other)
 
 
 @pytest.mark.parametrize("group", ["case", "store", "tester", "visit", "finding", "evidence", "promise", "reply",

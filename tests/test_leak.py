@@ -120,7 +120,7 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
         t = tips.add_tip(ws, channel="phone", store=about, what_happened=what, contact=contact,
                          consent_publish=consent, issue="sale to minors")
         tips.link_tip(ws, t, case)
-    gate.mark_published(ws, case, override="leak test: the hidden store's window is open on purpose")
+    editorial.mark_published(ws, case, override="leak test: the hidden store's window is open on purpose")
 
     hotline_case = cases.create_case(ws, slug="leak-hotline", title="Hotline", protocol="callback-promise",
                                      jurisdiction="DE", legal_basis="BGB", description="Calls.")
@@ -133,7 +133,7 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
     review_visit(ws, call["visit"], "approve", reviewer="LEAK-REVIEWER")
     replies.request_reply(ws, hotline_case, line, requested_at=(ws.now() - timedelta(days=19)).isoformat())
     editorial.sign_off(ws, hotline_case, role="legal counsel", signed_by="LEAK-SIGNER")
-    gate.mark_published(ws, hotline_case, override="leak test")
+    editorial.mark_published(ws, hotline_case, override="leak test")
     return [case, hotline_case, planted_story(ws, tmp_path)]
 
 
@@ -157,7 +157,7 @@ def planted_story(ws, tmp_path: Path) -> dict:
     stories.record_story_answer(ws, case, answer="We will look into it.", answered_at=(t0 + timedelta(days=3)).isoformat())
     stories.add_event(ws, case, at=(t0 + timedelta(days=20)).isoformat(), what="A second promise, again unpaid")
     stories.record_outcome(ws, case, what="LEAK-STORY-COMPANY paid after our enquiry")
-    gate.mark_published(ws, case, override="leak test: the company was not asked about every event on purpose")
+    editorial.mark_published(ws, case, override="leak test: the company was not asked about every event on purpose")
     return case
 
 

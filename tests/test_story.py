@@ -18,6 +18,7 @@ from investigate.cases import companies, stories, tips, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
 from investigate import policy
+from investigate.policy.coverage import company_named
 from investigate.reports.build import build_report
 from investigate.desk.teamwork import write_bundle
 
@@ -113,7 +114,7 @@ def test_a_promise_to_the_person_turns_overdue_without_anyone_marking_it(story):
 
 def test_company_is_unnamed_until_every_event_was_put_to_it(story):
     ws, case = story["ws"], story["case"]
-    named = lambda: stories.company_named(ws, case, policy.naming(ws, case).named_stores)  # noqa: E731
+    named = lambda: company_named(ws, case, policy.naming(ws, case).named_stores)  # noqa: E731
     assert not named()
     stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
     assert named()  # asked about every event, deadline passed
@@ -323,7 +324,7 @@ def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with
     assert [e["what"] for e in stories.events(other, theirs)] == [e["what"] for e in stories.events(ws, case)]
     doc = other.db.execute("select sha256 from story_documents").fetchone()[0]
     assert other.evidence_path(doc).exists()
-    assert stories.company_named(other, theirs, policy.naming(other, theirs).named_stores)
+    assert company_named(other, theirs, policy.naming(other, theirs).named_stores)
     people = other.db.execute("select name, contact from story_sources").fetchall()
     assert people == ([(PERSON, PHONE)] if with_sources else [])
     assert not verify(other).problems

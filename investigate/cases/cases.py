@@ -171,13 +171,13 @@ def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = N
     """Move a case along planning → fieldwork → review → published (or back, with a reason).
 
     ``published`` is reached only through the publication policy's gate
-    (``investigate.policy.gate.mark_published``), which checks the pre-publication
+    (``editorial.mark_published``), which checks the pre-publication
     checklist (or records an override) and then calls this with ``checklist_passed``."""
     if status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if status == "published" and case["status"] != "published" and not checklist_passed:
         raise PolicyError(f"case {case['slug']} becomes published only through its checklist "
-                          "(investigate.disclosure.gate.mark_published, or 'investigate case status SLUG published')")
+                          "(investigate.cases.editorial.mark_published, or 'investigate case status SLUG published')")
     if STATUSES.index(status) < STATUSES.index(case["status"]) and not reason:
         raise InvalidInput(f"moving case {case['slug']} back from {case['status']} to {status} needs a reason")
     return ws.update("cases", case["id"], {"status": status}, reason=reason, action="status")

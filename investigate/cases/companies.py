@@ -12,6 +12,7 @@ from ..errors import InvalidInput
 from ..ids import short
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
+from .replies import record_reply, request_reply
 from .stores import add_store, normalise_name
 
 
@@ -64,9 +65,7 @@ def list_companies(ws: Workspace) -> list[dict]:
 def request_company_reply(ws: Workspace, case: dict, company: dict, **kwargs) -> list[dict]:
     """Put the findings to the company, once for all its channels: one reply request per
     contact point the case tested, with the same time and deadline, so that each of them is
-    named (or not) by the one naming rule (``replies.nameable_store_ids``)."""
-    from .replies import request_reply
-
+    named (or not) by the one naming rule (``policy.coverage.nameable_store_ids``)."""
     tested = [ws.get("stores", r[0]) for r in ws.db.execute(
         "select distinct v.store_id from visits v join stores s on s.id = v.store_id "
         "where v.case_id = ? and s.company_id = ? order by v.store_id", [case["id"], company["id"]])]
@@ -79,8 +78,6 @@ def request_company_reply(ws: Workspace, case: dict, company: dict, **kwargs) ->
 def record_company_reply(ws: Workspace, case: dict, company: dict, *, answer: str,
                          answered_at: str | None = None) -> list[dict]:
     """The company's one answer, verbatim, on each of its open requests in the case."""
-    from .replies import record_reply
-
     open_requests = list(ws.db.query(
         "select r.* from replies r join stores s on s.id = r.store_id where r.case_id = ? and s.company_id = ? "
         "and r.answered_at is null", [case["id"], company["id"]]))

@@ -1,21 +1,24 @@
-"""From fieldwork to publication: sign-offs, retests, versions and corrections.
+"""From fieldwork to publication: sign-offs, retests, versions, corrections, and the move to
+``published``.
 
 The pre-publication checklist that reads these is the publication policy's
 (``investigate.policy.gate``). A sign-off records the audit position it signed, so that
-the checklist can tell when the records changed after it.
+the checklist can tell when the records changed after it (``policy.changes``). A case becomes
+published only through ``mark_published``, which asks the checklist first.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..store.workspace import Workspace
-from .cases import create_case
+from ..policy.changes import audit_head
+from ..policy.gate import require_publishable
 from ..policy.private import refuse_private
+from ..store.workspace import Workspace
+from .cases import create_case, set_status
 from ..protocol.protocols import parse_duration
 from .stores import add_to_frame
 
@@ -32,54 +35,6 @@ def sign_off(ws: Workspace, case: dict, *, role: str, signed_by: str, note: str 
     # The audit position says what was signed: a later write to the case's records voids it.
     return ws.insert("signoffs", {"case_id": case["id"], "role": role.strip(), "signed_by": signed_by.strip(),
                                   "note": note, "at": ws.now().isoformat(), "audit_seq": audit_head(ws)})
-
-
-def _change_clauses(case: dict) -> tuple[str, dict]:
-    """Audit entries that change what a case's outputs say: the case itself (status changes
-    aside), its visits and what hangs off them, its frame, replies, samples and corrections.
-    Publications and sign-offs are not changes to what was signed."""
-    by_visit = "(select id from {t} where visit_id in (select id from visits where case_id = :c))"
-    owned = {
-        "visits": "(select id from visits where case_id = :c)",
-        "findings": by_visit.format(t="findings"), "evidence": by_visit.format(t="evidence"),
-        "promises": by_visit.format(t="promises"), "reviews": by_visit.format(t="reviews"),
-        "replies": "(select id from replies where case_id = :c)",
-        "reply_items": "(select id from reply_items where reply_id in (select id from replies where case_id = :c))",
-        "case_stores": "(select id from case_stores where case_id = :c)",
-        "samples": "(select id from samples where case_id = :c)",
-    }
-    clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')",
-               # A new correction changes what is printed; noting the version it first appeared
-               # in (an update made by publishing) does not.
-               "(a.table_name = 'corrections' and a.action = 'insert' and a.row_id in "
-               "(select id from corrections where case_id = :c))"]
-    clauses += [f"(a.table_name = '{t}' and a.row_id in {sub})" for t, sub in owned.items()]
-    # Rows deleted since are no longer found by the sub-selects; their entries keep the old row.
-    clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.case_id') = :c)")
-    clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.visit_id') in "
-                   "(select id from visits where case_id = :c))")
-    return " or ".join(clauses), {"c": case["id"]}
-
-
-def changes_since(ws: Workspace, case: dict, seq: int) -> int:
-    """How many audited writes to the case's records came after audit entry ``seq``."""
-    where, params = _change_clauses(case)
-    return ws.db.execute(f"select count(*) from audit_log a where a.seq > :s and ({where})",
-                         {**params, "s": seq}).fetchone()[0]
-
-
-def content_key(ws: Workspace, case: dict, *, named: set | frozenset = frozenset()) -> str:
-    """What a public file of the case says, whatever its language: the last change to the
-    case's records and the businesses that may be named (which changes as reply windows
-    close, without any write). Editions with the same key share one version number."""
-    where, params = _change_clauses(case)
-    last = ws.db.execute(f"select max(seq) from audit_log a where {where}", params).fetchone()[0] or 0
-    return hashlib.sha256(json.dumps([last, sorted(named)]).encode()).hexdigest()
-
-
-def audit_head(ws: Workspace) -> int:
-    """The newest audit entry's number: what a sign-off signed."""
-    return ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0]
 
 
 def record_publication(ws: Workspace, case: dict, *, kind: str, path: Path | str,
@@ -141,8 +96,14 @@ def add_correction(ws: Workspace, case: dict, *, note: str) -> dict:
                                      "created_at": ws.now().isoformat(), "first_version": None})
 
 
-def corrections(ws: Workspace, case: dict) -> list[dict]:
-    return list(ws.db.query("select * from corrections where case_id = ? order by created_at", [case["id"]]))
+def mark_published(ws: Workspace, case: dict, *, override: str | None = None) -> dict:
+    """Set the case's status to published: only through a passing checklist, or an override
+    whose reason is recorded in the audit log."""
+    reason = require_publishable(ws, case, override=override)
+    with ws.transaction():
+        if reason:
+            ws.log_event("checklist-override", {"case_id": case["id"], "reason": reason, "for": "status published"})
+        return set_status(ws, case, "published", reason=reason, checklist_passed=True)
 
 
 def plan_retest(ws: Workspace, case: dict, *, after: str = "90d", slug: str | None = None) -> dict:

@@ -7,8 +7,8 @@ would be printed about it (store, time of the visit, code, title, statute, sever
 business may be named only when every finding to be published about it is covered by a
 request whose window has closed (it answered, or its deadline passed). A finding approved,
 added or changed after the request is not covered, so the business is unnameable again until
-a new request covers it. Which findings are "to be published" is the publication policy's
-decision (``investigate.policy``): these functions take it as ``approved_only``.
+a new request covers it. That rule, and the hashes it compares, are the publication policy's
+(``policy.coverage``); this module records the requests with the same hashes.
 
 A request cannot be dated before the visits it covers, and its deadline is at least the
 case's reply window — in calendar days, or in working days with the public holidays of the
@@ -17,28 +17,17 @@ case's region (the ``holidays`` package) — unless a reason for a shorter one i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
 from ..store.lookup import resolve
 from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
+from ..policy.coverage import covered_hash
 from ..policy.private import refuse_private
 
 CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 CALENDARS = ("days", "working_days")
-
-
-def covered_hash(*, store_id: str, visit_id: str, visited_at: str, finding: dict | None = None) -> str:
-    """What a request puts to the business about one visit or finding, as a hash: if the
-    visit's time or the finding's wording changes later, the old request no longer covers it."""
-    parts = [store_id, visit_id, datetime.fromisoformat(visited_at).isoformat()]
-    if finding is not None:
-        parts += [finding["id"], finding.get("code") or "", finding.get("title") or "",
-                  finding.get("statute") or "", finding.get("severity") or ""]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def _store_findings(ws: Workspace, case: dict, store_id: str | None, *, approved_only: bool):
@@ -205,123 +194,3 @@ def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = F
         "select r.*, s.name as store_name, c.slug as case_slug from replies r "
         "join stores s on s.id = r.store_id join cases c on c.id = r.case_id"
         + (" where " + " and ".join(where) if where else "") + " order by r.deadline", params))
-
-
-def window_closed(row: dict, on: datetime) -> bool:
-    """A request's window is closed when the business answered or its deadline passed.
-    Compared as datetimes, not strings: offsets differ across daylight saving time."""
-    return bool(row["answered_at"]) or datetime.fromisoformat(row["deadline"]) <= on
-
-
-def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, approved_only: bool = True,
-                  visited: dict[str, bool] | None = None) -> dict[str, str]:
-    """store_id → why it may or may not be named, for every store of the case with a visit
-    that could be published or a reply request:
-
-    - ``named``: asked, window closed, every finding covered by a closed request;
-    - ``not_asked``: never asked for comment (never named);
-    - ``window_open``: asked, no request's window closed yet;
-    - ``not_covered``: a finding to be published was not put to it by a closed request
-      (approved or changed after the request, or the covering window is still open).
-
-    ``visited`` is ``visited_stores``' answer when the caller has it already.
-    """
-    on = on or ws.now()
-    requests = list(ws.db.query("select id, store_id, deadline, answered_at from replies where case_id = ?",
-                                [case["id"]]))
-    closed = {r["id"]: r["store_id"] for r in requests if window_closed(r, on)}
-    asked = {r["store_id"] for r in requests}
-    covered: set[tuple[str, str]] = set()
-    if closed:
-        marks = ",".join("?" for _ in closed)
-        covered = {(closed[r[0]], r[1]) for r in ws.db.execute(
-            f"select reply_id, covered_hash from reply_items where reply_id in ({marks})", list(closed))}
-    # Only the stores, and the findings as they come: a case of a million visits is read
-    # through the covering index, not held as a million rows.
-    cond, params = visit_filter(approved_only=approved_only)
-    if visited is None:
-        visited = visited_stores(ws, case, approved_only=approved_only)
-    findings = ws.db.query(
-        f"select f.*, v.store_id, v.visited_at from findings f cross join visits v on v.id = f.visit_id "
-        f"where v.case_id = ? and {cond}", [case["id"], *params]) if closed else ()
-    status = {}
-    for store_id in set(visited) | asked:
-        if store_id not in asked:
-            status[store_id] = "not_asked"
-        elif store_id not in closed.values():
-            status[store_id] = "window_open"
-        else:
-            status[store_id] = "named"
-    for f in findings:
-        if status.get(f["store_id"]) != "named":
-            continue
-        h = covered_hash(store_id=f["store_id"], visit_id=f["visit_id"], visited_at=f["visited_at"], finding=f)
-        if (f["store_id"], h) not in covered:
-            status[f["store_id"]] = "not_covered"
-    if (case.get("kind") or "") == "story":
-        # A story's claims are its events too: every one must have been put to the company.
-        from .stories import apply_story_coverage
-
-        apply_story_coverage(ws, case, status, set(closed))
-    return status
-
-
-def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
-    """store_id → whether every visit of it that could be published was compliant: the stores
-    of the case from the visit tallies (the visit filter's columns are theirs too), shared by
-    the naming passes."""
-    cond, params = visit_filter(approved_only=approved_only)
-    return {store_id: not not_compliant for store_id, not_compliant in ws.db.execute(
-        f"""select v.store_id, sum(case when v.outcome != 'compliant' then v.visits else 0 end)
-            from visit_tallies v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
-
-
-def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
-                       visited: dict[str, bool] | None = None) -> set[str]:
-    """Stores whose every visit that could be published was compliant, with no finding
-    (observations included): there is nothing to put to them."""
-    if visited is None:
-        visited = visited_stores(ws, case, approved_only=approved_only)
-    with_findings = stores_with_findings(ws, case)
-    return {store_id for store_id, compliant in visited.items() if compliant and store_id not in with_findings}
-
-
-def stores_with_findings(ws: Workspace, case: dict) -> dict[str, bool]:
-    """store_id → whether a finding of it is on a visit that counts for the editors (an
-    undercover visit not rejected), for every store of the case with a finding on any visit.
-
-    The checklist asks three times (its reply item, and the naming of both scopes), and at a
-    million visits each asking walks every finding: the answer is kept for as long as the
-    audit log does not move (every write appends to it, so it cannot be stale)."""
-    # CROSS JOIN walks the findings (fewer than the visits) and looks each visit up, where
-    # SQLite, without ANALYZE statistics, walks a million visits and probes the findings.
-    return ws.while_unchanged(("stores_with_findings", case["id"]), lambda: {
-        store_id: bool(counts) for store_id, counts in ws.db.execute(
-            "select v.store_id, max(v.kind = 'undercover' and coalesce(v.review_state, 'received') != 'rejected') "
-            "from findings f cross join visits v on v.id = f.visit_id where v.case_id = ? group by v.store_id",
-            [case["id"]])})
-
-
-def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
-                       approved_only: bool = True) -> set[str]:
-    """The stores of a case that may be named: see ``naming_status``."""
-    return {s for s, why in naming_status(ws, case, on=on, approved_only=approved_only).items() if why == "named"}
-
-
-def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only: bool = True,
-                    visited: dict[str, bool] | None = None) -> set[str]:
-    """A chain may be named when every store of it that could be published in the case may
-    be named (and there is at least one): a chain's rate is a finding about each of them."""
-    if visited is None:
-        visited = visited_stores(ws, case, approved_only=approved_only)
-    by_chain: dict[str, bool] = {}
-    for chain, store_id in ws.db.execute(
-            "select chain, id from stores where chain is not null and id in (select value from json_each(?))",
-            [json.dumps(list(visited))]):
-        by_chain[chain] = by_chain.get(chain, True) and store_id in named
-    return {c for c, ok in by_chain.items() if ok}
-
-
-def reply_window_closed(ws: Workspace, case: dict, store: dict, *, on: datetime | None = None) -> bool:
-    """May the store be named in public? See ``naming_status``."""
-    return store["id"] in nameable_store_ids(ws, case, on=on)

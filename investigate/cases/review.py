@@ -76,12 +76,3 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> 
         # Evidence that may not belong to the visit (another day, another place, another visit).
         row["flags"] = visit_evidence_flags(ws, row) if row.pop("has_evidence") else []
         yield row
-
-
-def review_counts(ws: Workspace, case: dict) -> dict:
-    """Undercover visits of the case per review state, from the visit tallies."""
-    counts = {s: 0 for s in ("received", "has_issues", "approved", "rejected")}
-    for row in ws.db.query("select review_state as s, sum(visits) as n from visit_tallies "
-                           "where case_id = ? and kind = 'undercover' group by s", [case["id"]]):
-        counts[row["s"]] = row["n"]
-    return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..errors import InvalidInput
+from ..errors import AmbiguousPrefix, InvalidInput, NotFound
 from ..files.text import control_character
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
@@ -161,8 +161,6 @@ def find_stores(ws: Workspace, text: str, *, case: dict | None = None, limit: in
     number names; else those whose name or address contains it (case and accents ignored);
     else those whose name and address are like it (a typo, a word left out). Within a case
     its frame's stores come first. Empty when nothing is close; every match with ``limit=None``."""
-    from ..errors import AmbiguousPrefix, NotFound
-
     text = (text or "").strip()
     if not text:
         return []

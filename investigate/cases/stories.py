@@ -25,16 +25,25 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import mimetypes
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from ..ids import short
 from ..errors import InvalidInput, NotFound
+from ..ids import short
+from ..numbers.clock import promise_state
+from ..numbers.stats import visit_filter
+from ..policy.coverage import company_stores, event_hash, story_of
+from ..policy.private import refuse_private, word_pattern
+from ..store.lookup import resolve
 from ..store.workspace import Workspace
-from ..policy.private import refuse_private
+from .cases import create_case
+from .companies import record_company_reply
+from .evidence import read_exif, store_file
+from .replies import request_reply
+from .stores import normalise_name
+from .tips import _business_sql, leads, link_tip
 
 KIND = "story"
 SOURCES = ("person", "document", "newsroom", "company")
@@ -51,8 +60,6 @@ def is_story(case: dict) -> bool:
 def find_company_for_tip(ws: Workspace, tip: dict) -> dict | None:
     """The company a tip is about: its store's company, else a company whose name the tip's
     company or chain normalises to."""
-    from .stores import normalise_name
-
     if tip.get("store_id"):
         company_id = ws.get("stores", tip["store_id"]).get("company_id")
         if company_id:
@@ -71,9 +78,6 @@ def create_story(ws: Workspace, *, slug: str, title: str, tip: dict | None = Non
                  **case_fields) -> dict:
     """Open a story case: one person, one business. The business is ``company``, or the company
     the tip is about. The person's name and contact are kept apart (``story_sources``)."""
-    from .cases import create_case
-    from .tips import link_tip
-
     if company is None and tip is not None:
         company = find_company_for_tip(ws, tip)
     if company is None:
@@ -109,9 +113,6 @@ def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str |
                          title: str | None = None, **story_fields) -> dict:
     """``leads open LEAD --story TIP``: one person's story out of a lead. ``tip`` must be one of
     the lead's complaints; the others stay where they are and count as similar complaints."""
-    from .stores import normalise_name
-    from .tips import _business_sql, leads
-
     found = [l for l in leads(ws, min_count=1, limit=100_000) if l["lead"].startswith(lead_ref)]
     if len(found) != 1:
         raise (NotFound if not found else InvalidInput)(
@@ -127,26 +128,16 @@ def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str |
 
 
 def _mentions(text: str, value: str) -> bool:
-    from ..policy.private import _pattern
-
-    return bool(_pattern(value.strip()).search(text or ""))
+    return bool(word_pattern(value.strip()).search(text or ""))
 
 
 def get_story(ws: Workspace, case: dict) -> dict:
     """The story of a story case; a case of another kind is a one-line error."""
-    row = ws.db.execute("select id from stories where case_id = ?", [case["id"]]).fetchone() \
-        if "stories" in ws.db.table_names() else None
-    if not row:
+    story = story_of(ws, case)
+    if story is None:
         raise InvalidInput(f"case {case['slug']} is not a story (open one with: investigate case new SLUG "
                            "--kind story --tip TIP)")
-    return ws.get("stories", row[0])
-
-
-def story_of(ws: Workspace, case: dict) -> dict | None:
-    try:
-        return get_story(ws, case)
-    except InvalidInput:
-        return None
+    return story
 
 
 def person_source(ws: Workspace, story: dict) -> dict:
@@ -159,32 +150,12 @@ def person_source(ws: Workspace, story: dict) -> dict:
     return {"name": row[0] if row else None, "contact": contact}
 
 
-def company_stores(ws: Workspace, story: dict) -> list[str]:
-    return [r[0] for r in ws.db.execute("select id from stores where company_id = ? order by id",
-                                        [story["company_id"]])]
-
-
-def company_named(ws: Workspace, case: dict, named_store_ids: set[str]) -> bool:
-    """A story's company may be named when every contact point of it that the case tested or
-    asked may be named (``replies.naming_status``, which for a story also asks that every event
-    was put to the company), and there is at least one."""
-    story = story_of(ws, case)
-    if story is None:
-        return False
-    relevant = {r[0] for r in ws.db.execute(
-        "select store_id from visits where case_id = ? union select store_id from replies where case_id = ?",
-        [case["id"], case["id"]])} & set(company_stores(ws, story))
-    return bool(relevant) and relevant <= named_store_ids
-
-
 # -- the timeline -------------------------------------------------------------------------
 
 def read_document(path: Path) -> dict:
     """What a document tells without changing it: an e-mail's date, sender, subject and body
     text; a PDF's text (for search); an image's capture time. An unreadable file is a one-line
     error naming it."""
-    from .evidence import read_exif
-
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     try:
@@ -250,25 +221,12 @@ def read_document(path: Path) -> dict:
     return out
 
 
-def event_hash(event: dict) -> str:
-    """What a request puts to the business about one event, as a hash: if the event's time,
-    wording or promise changes later, the old request no longer covers it. (Whether a promise
-    was kept is not part of it: the clock and the marking decide that, and the company is
-    asked about the promise itself.)"""
-    parts = [event["id"], datetime.fromisoformat(event["at"]).isoformat(), event["what"], event.get("channel") or "",
-             event["source"], event.get("promise") or "",
-             datetime.fromisoformat(event["due_at"]).isoformat() if event.get("due_at") else ""]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
 def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: str | None = None,
               source: str | None = None, promise: str | None = None, due: str | None = None,
               documents: list[Path | str] = ()) -> dict:
     """A dated event of the story. Documents are read first (an unreadable one stops
     everything), then stored content-addressed and recorded with the event in one transaction.
     Without ``at``, an e-mail's own date is the event's time."""
-    from .evidence import store_file
-
     get_story(ws, case)
     what = (what or "").strip()
     if not what:
@@ -317,8 +275,6 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
 
 
 def get_event(ws: Workspace, case: dict, ref: str) -> dict:
-    from ..store.lookup import resolve
-
     event = resolve(ws, "story_events", ref)
     if event["case_id"] != case["id"]:
         raise NotFound(f"event {ref!r} is not in case {case['slug']}")
@@ -340,8 +296,6 @@ def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | Non
 def events(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:
     """The story's events in order, each promise with its state on the clock at ``now`` and
     each event with its documents."""
-    from ..numbers.clock import promise_state
-
     now = now or ws.now()
     rows = list(ws.db.query("select * from story_events where case_id = ? order by julianday(at), created_at, id",
                             [case["id"]]))
@@ -365,8 +319,6 @@ def list_story_promises(ws: Workspace, *, case: dict | None = None, overdue: boo
                         now: datetime | None = None) -> list[dict]:
     """Promises made to people in stories, shaped like ``promises.list_promises`` rows (the
     company as ``store_name``), so that ``promise list`` shows them beside the tests' own."""
-    from ..numbers.clock import promise_state
-
     now = now or ws.now()
     if "story_events" not in ws.db.table_names():
         return []
@@ -388,8 +340,6 @@ def list_story_promises(ws: Workspace, *, case: dict | None = None, overdue: boo
 def checks(ws: Workspace, case: dict, *, approved_only: bool) -> list[dict]:
     """The newsroom's own tests linked to the story (the case's visits, any protocol), with
     their findings: rejected visits never, unapproved ones only for the newsroom."""
-    from ..numbers.stats import visit_filter
-
     cond, params = visit_filter(approved_only=approved_only)
     visits = list(ws.db.query(
         f"select v.*, s.channel as store_channel from visits v join stores s on s.id = v.store_id "
@@ -402,8 +352,6 @@ def checks(ws: Workspace, case: dict, *, approved_only: bool) -> list[dict]:
 def similar_complaints(ws: Workspace, case: dict) -> dict:
     """Tips about the same company and issue as the story's own tip (that one left out):
     how many, and since when."""
-    from .stores import normalise_name
-
     story = get_story(ws, case)
     company = ws.get("companies", story["company_id"])
     tip = ws.get("tips", story["tip_id"]) if story.get("tip_id") else None
@@ -429,8 +377,6 @@ def request_story_reply(ws: Workspace, case: dict, *, channel: str = "email", re
     findings. One request per contact point the case tested (or the company's first contact
     point when the newsroom made no test), all with the same time and deadline, as
     ``company ask`` does; each request records the events it covers (``story_reply_items``)."""
-    from .replies import request_reply
-
     story = get_story(ws, case)
     company = ws.get("companies", story["company_id"])
     tested = [ws.get("stores", r[0]) for r in ws.db.execute(
@@ -459,8 +405,6 @@ def request_story_reply(ws: Workspace, case: dict, *, channel: str = "email", re
 
 def record_story_answer(ws: Workspace, case: dict, *, answer: str, answered_at: str | None = None) -> list[dict]:
     """The company's answer, verbatim, on its open requests in the story."""
-    from .companies import record_company_reply
-
     story = get_story(ws, case)
     return record_company_reply(ws, case, ws.get("companies", story["company_id"]), answer=answer,
                                 answered_at=answered_at)
@@ -476,28 +420,6 @@ def record_outcome(ws: Workspace, case: dict, *, what: str, at: str | None = Non
     refuse_private(ws, what, what="outcome", businesses=False)
     return ws.update("stories", story["id"], {"outcome": what, "outcome_at": when.isoformat()},
                      reason="outcome recorded", action="outcome")
-
-
-def apply_story_coverage(ws: Workspace, case: dict, status: dict[str, str], closed_reply_ids: set[str]) -> None:
-    """For a story case, ``replies.naming_status`` asks this too: a contact point of the
-    story's company that would be named is ``not_covered`` while any event of the timeline
-    was not put to the company by a request whose window closed."""
-    story = story_of(ws, case)
-    if story is None:
-        return
-    timeline = list(ws.db.query("select * from story_events where case_id = ?", [case["id"]]))
-    if not timeline:
-        return
-    covered: set[str] = set()
-    if closed_reply_ids:
-        marks = ",".join("?" for _ in closed_reply_ids)
-        covered = {r[0] for r in ws.db.execute(
-            f"select covered_hash from story_reply_items where reply_id in ({marks})", list(closed_reply_ids))}
-    if all(event_hash(e) in covered for e in timeline):
-        return
-    for store_id in company_stores(ws, story):
-        if status.get(store_id) == "named":
-            status[store_id] = "not_covered"
 
 
 def story_summary(ws: Workspace, case: dict, *, now: datetime | None = None) -> dict:

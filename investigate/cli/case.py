@@ -189,7 +189,7 @@ def case_status(ws, case_ref, status, reason, override, as_json):
     'published' needs a passing checklist (investigate checklist CASE) or --override "reason"."""
     case = cases.get_case(ws, case_ref)
     if status == "published" and case["status"] != "published":
-        from ..policy.gate import mark_published
+        from ..cases.editorial import mark_published
 
         row = mark_published(ws, case, override=override)
     else:

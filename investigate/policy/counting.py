@@ -48,3 +48,12 @@ def case_rates(ws: Workspace, case: dict, *, scope: str, by: str | None = None, 
 def approved_only(scope: str) -> bool:
     """For the numbers modules, which take the scope as a plain flag."""
     return _check(scope)
+
+
+def review_counts(ws: Workspace, case: dict) -> dict:
+    """Undercover visits of the case per review state, from the visit tallies."""
+    counts = {s: 0 for s in ("received", "has_issues", "approved", "rejected")}
+    for row in ws.db.query("select review_state as s, sum(visits) as n from visit_tallies "
+                           "where case_id = ? and kind = 'undercover' group by s", [case["id"]]):
+        counts[row["s"]] = row["n"]
+    return counts

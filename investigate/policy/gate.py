@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 
-from ..cases import editorial
-from ..cases.cases import set_status
-from ..cases.replies import stores_with_findings
-from ..cases.review import review_counts
 from ..errors import InvalidInput, PolicyError
 from ..numbers.fieldwork import completion
 from ..store.workspace import Workspace
 from .cells import min_cell
-from .counting import PUBLIC, WORKING
+from .changes import changes_since
+from .counting import PUBLIC, WORKING, review_counts
+from .coverage import company_named, stores_with_findings
 from .naming import naming as make_naming
 from .texts import text_problems
 
@@ -62,13 +60,11 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
             "or past its deadline")
 
     if story:
-        from ..cases.stories import company_named, events
-
         named = company_named(ws, case, names.named_stores)
-        timeline = events(ws, case)
+        timeline = ws.db.execute("select count(*) from story_events where case_id = ?", [case["id"]]).fetchone()[0]
         item("story_reply", named and timeline,
              "no event on the timeline" if not timeline else
-             f"every one of the {len(timeline)} events put to the company, answered or past its deadline" if named
+             f"every one of the {timeline} events put to the company, answered or past its deadline" if named
              else "the company was not asked about every event, or its window is open (investigate story ask)")
 
     missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
@@ -98,7 +94,7 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
         item("legal_signoff", False,
              "no legal sign-off (investigate checklist signoff CASE --role 'legal counsel' --by NAME)")
     else:
-        changed = editorial.changes_since(ws, case, legal[-1]["audit_seq"] or 0)
+        changed = changes_since(ws, case, legal[-1]["audit_seq"] or 0)
         item("legal_signoff", changed == 0,
              f"signed off by {legal[-1]['role']}" if not changed else
              f"sign-off by {legal[-1]['role']} predates {changed} change(s) to the case's records: sign again")
@@ -122,13 +118,3 @@ def require_publishable(ws: Workspace, case: dict, *, override: str | None = Non
     raise PolicyError(f"case {case['slug']} is not ready to publish: "
                       + "; ".join(f"{i['key']}: {i['detail']}" for i in missing)
                       + " (or give --override \"reason\")")
-
-
-def mark_published(ws: Workspace, case: dict, *, override: str | None = None) -> dict:
-    """Set the case's status to published: only through a passing checklist, or an override
-    whose reason is recorded in the audit log."""
-    reason = require_publishable(ws, case, override=override)
-    with ws.transaction():
-        if reason:
-            ws.log_event("checklist-override", {"case_id": case["id"], "reason": reason, "for": "status published"})
-        return set_status(ws, case, "published", reason=reason, checklist_passed=True)

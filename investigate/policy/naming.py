@@ -4,7 +4,7 @@
 list and sentence of that output takes its labels from the answer:
 
 - a store is named when every finding to be published about it was put to it by a reply
-  request whose window has closed (``cases.replies.naming_status``), or when it passed every
+  request whose window has closed (``coverage.naming_status``), or when it passed every
   test and the newsroom names the businesses that passed (``[publish] name_compliant =
   true``); else it is "Store A" in print and a stable pseudonym (``S-…``) in the public
   database;
@@ -24,10 +24,10 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .private import PrivateMatcher, private_strings
-from ..cases.replies import nameable_chains, naming_status, stores_that_passed, visited_stores
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
+from .coverage import nameable_chains, naming_status, stores_that_passed, visited_stores
+from .private import PrivateMatcher, private_strings
 
 
 def letters(n: int) -> str:

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
+from .coverage import company_named, nameable_chains, nameable_store_ids, story_of
 
 #: Strings shorter than this are not searched for: "A" or "7" would match everything.
 MIN_LENGTH = 3
@@ -33,8 +34,6 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
                     named_chains: set[str] | None = None, businesses: bool = True) -> list[tuple[str, str]]:
     """(kind, value) for every private string. ``named``/``named_chains`` are the businesses
     that may be named; when not given, the conservative working rule decides."""
-    from ..cases.replies import nameable_chains, nameable_store_ids  # replies records text checked here
-
     found: list[tuple[str, str]] = []
     found += [("a tester code", r[0]) for r in ws.db.execute("select code from testers")]
     found += [("an observer's name", r[0]) for r in ws.db.execute(
@@ -85,8 +84,6 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
 def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[tuple[str, str]]:
     """A story's company and all its contact points are private until the company may be
     named, also those the case never tested (the person dealt with them)."""
-    from ..cases.stories import company_named, story_of
-
     story = story_of(ws, case)
     if story is None or company_named(ws, case, named):
         return []
@@ -105,7 +102,8 @@ def _compile(value: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
 
 
-_pattern = lru_cache(maxsize=4096)(_compile)
+#: The same whole-word pattern, cached: for checking one text against one value (a story's own texts).
+word_pattern = lru_cache(maxsize=4096)(_compile)
 
 
 _WORD = re.compile(r"\w+")

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 
-from ..cases import editorial
 from ..store.workspace import Workspace
 from .naming import Naming
+
+
+def corrections(ws: Workspace, case: dict) -> list[dict]:
+    """The case's corrections, oldest first: printed as written, so checked here."""
+    return list(ws.db.query("select * from corrections where case_id = ? order by created_at", [case["id"]]))
 
 
 def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, str]]:
@@ -21,7 +25,7 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
     texts = [("case title", case["title"]), ("case description", case.get("description"))]
     for lang, given in sorted(json.loads(case.get("texts") or "{}").items()):
         texts += [(f"case {key} ({lang})", given.get(key)) for key in ("title", "description")]
-    texts += [(f"correction of {c['created_at'][:10]}", c["note"]) for c in editorial.corrections(ws, case)]
+    texts += [(f"correction of {c['created_at'][:10]}", c["note"]) for c in corrections(ws, case)]
     for r in ws.db.query("select store_id, answer, short_deadline_reason, requested_at from replies "
                          "where case_id = ?", [case["id"]]):
         if naming.store_named(r["store_id"]):

@@ -38,6 +38,7 @@ from ..cases import editorial
 from ..protocol.protocols import get_protocol
 from ..policy import PUBLIC, gate, min_cell, protect_groups
 from ..policy.naming import Naming, public_store_id
+from ..policy.texts import corrections
 from ..errors import NotFound, PolicyError
 from ..numbers.fieldwork import completion
 from ..views.i18n import Formatter, translations
@@ -245,7 +246,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                          r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
     _public_tips(ws, out, case, names)
-    for c in editorial.corrections(ws, case):
+    for c in corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
     ages = [r[0] for r in ws.db.execute(

@@ -24,7 +24,9 @@ from ..cases.history import official_history
 from ..cases.samples import recorded_draw
 from ..protocol.protocols import OUTCOMES, SEVERITIES, get_protocol
 from ..policy import OTHER, PUBLIC, WORKING, min_cell, protect_groups
+from ..policy.changes import content_key
 from ..policy.counting import approved_only
+from ..policy.texts import corrections
 from ..numbers.fieldwork import completion, rounds_summary
 from ..store.workspace import Workspace
 from .charts import rate_chart
@@ -208,7 +210,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     lede = (ptext.lede if ptext.lede and ages_text else
             _("%(violations)s of %(eligible)s completed tests ended in a violation.")) % story \
         if overall["eligible"] else _("No test has been completed yet.")
-    content = editorial.content_key(ws, case, named=named) if public else None
+    content = content_key(ws, case, named=named) if public else None
     version = editorial.next_version(ws, case, "pdf", content=content) if public else None
     chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
                        overall_label=_("all"))
@@ -256,7 +258,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,
         "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
         "corrections": [{"date": fmt.day(c["created_at"]), "note": redact(c["note"])}
-                        for c in editorial.corrections(ws, case)],
+                        for c in corrections(ws, case)],
         "evidence": evidence,
         "fmt": fmt,
     }

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from .. import policy
 from ..cases import editorial, stories
+from ..policy.coverage import company_named
 from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
 from ..store.workspace import Workspace
@@ -126,7 +127,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         raise PolicyError(f"case {case['slug']}: nothing can be published in a public edition: the story has "
                           "no event on its timeline")
     naming = policy.naming(ws, case, on=now)
-    named = stories.company_named(ws, case, naming.named_stores)
+    named = company_named(ws, case, naming.named_stores)
     company_label = company["name"] if named or not public else _("Company %(letter)s") % {"letter": "A"}
     text = (lambda t: naming.redact(t)) if public else (lambda t: t)  # noqa: E731
 

@@ -1,0 +1,214 @@
+"""Coverage: what a business was asked about, and so who may be named.
+
+A reply request records what it put to the business: every visit of the store in the case and
+every finding of them, observations included (``reply_items``, each with ``covered_hash``), and
+for a story every event of its timeline (``story_reply_items``, ``event_hash``). A business may
+be named only when every finding (and, for a story, every event) to be published about it is
+covered by a request whose window has closed: it answered, or its deadline passed. A finding
+approved, added or changed after the request is not covered, so the business is unnameable
+again until a new request covers it.
+
+These are the facts the naming rule is made of; ``naming`` combines them once per output,
+``private`` turns the unnamed businesses into private strings, the gate asks both, and the
+domain (``cases.replies``, ``cases.stories``) records requests with the same hashes. Which
+findings are "to be published" is the scope's decision: these functions take it as
+``approved_only``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from ..numbers.stats import visit_filter
+from ..store.workspace import Workspace
+
+
+def covered_hash(*, store_id: str, visit_id: str, visited_at: str, finding: dict | None = None) -> str:
+    """What a request puts to the business about one visit or finding, as a hash: if the
+    visit's time or the finding's wording changes later, the old request no longer covers it."""
+    parts = [store_id, visit_id, datetime.fromisoformat(visited_at).isoformat()]
+    if finding is not None:
+        parts += [finding["id"], finding.get("code") or "", finding.get("title") or "",
+                  finding.get("statute") or "", finding.get("severity") or ""]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def window_closed(row: dict, on: datetime) -> bool:
+    """A request's window is closed when the business answered or its deadline passed.
+    Compared as datetimes, not strings: offsets differ across daylight saving time."""
+    return bool(row["answered_at"]) or datetime.fromisoformat(row["deadline"]) <= on
+
+
+def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, approved_only: bool = True,
+                  visited: dict[str, bool] | None = None) -> dict[str, str]:
+    """store_id → why it may or may not be named, for every store of the case with a visit
+    that could be published or a reply request:
+
+    - ``named``: asked, window closed, every finding covered by a closed request;
+    - ``not_asked``: never asked for comment (never named);
+    - ``window_open``: asked, no request's window closed yet;
+    - ``not_covered``: a finding to be published was not put to it by a closed request
+      (approved or changed after the request, or the covering window is still open).
+
+    ``visited`` is ``visited_stores``' answer when the caller has it already.
+    """
+    on = on or ws.now()
+    requests = list(ws.db.query("select id, store_id, deadline, answered_at from replies where case_id = ?",
+                                [case["id"]]))
+    closed = {r["id"]: r["store_id"] for r in requests if window_closed(r, on)}
+    asked = {r["store_id"] for r in requests}
+    covered: set[tuple[str, str]] = set()
+    if closed:
+        marks = ",".join("?" for _ in closed)
+        covered = {(closed[r[0]], r[1]) for r in ws.db.execute(
+            f"select reply_id, covered_hash from reply_items where reply_id in ({marks})", list(closed))}
+    # Only the stores, and the findings as they come: a case of a million visits is read
+    # through the covering index, not held as a million rows.
+    cond, params = visit_filter(approved_only=approved_only)
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
+    findings = ws.db.query(
+        f"select f.*, v.store_id, v.visited_at from findings f cross join visits v on v.id = f.visit_id "
+        f"where v.case_id = ? and {cond}", [case["id"], *params]) if closed else ()
+    status = {}
+    for store_id in set(visited) | asked:
+        if store_id not in asked:
+            status[store_id] = "not_asked"
+        elif store_id not in closed.values():
+            status[store_id] = "window_open"
+        else:
+            status[store_id] = "named"
+    for f in findings:
+        if status.get(f["store_id"]) != "named":
+            continue
+        h = covered_hash(store_id=f["store_id"], visit_id=f["visit_id"], visited_at=f["visited_at"], finding=f)
+        if (f["store_id"], h) not in covered:
+            status[f["store_id"]] = "not_covered"
+    if (case.get("kind") or "") == "story":
+        # A story's claims are its events too: every one must have been put to the company.
+        apply_story_coverage(ws, case, status, set(closed))
+    return status
+
+
+def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
+    """store_id → whether every visit of it that could be published was compliant: the stores
+    of the case from the visit tallies (the visit filter's columns are theirs too), shared by
+    the naming passes."""
+    cond, params = visit_filter(approved_only=approved_only)
+    return {store_id: not not_compliant for store_id, not_compliant in ws.db.execute(
+        f"""select v.store_id, sum(case when v.outcome != 'compliant' then v.visits else 0 end)
+            from visit_tallies v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
+
+
+def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
+                       visited: dict[str, bool] | None = None) -> set[str]:
+    """Stores whose every visit that could be published was compliant, with no finding
+    (observations included): there is nothing to put to them."""
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
+    with_findings = stores_with_findings(ws, case)
+    return {store_id for store_id, compliant in visited.items() if compliant and store_id not in with_findings}
+
+
+def stores_with_findings(ws: Workspace, case: dict) -> dict[str, bool]:
+    """store_id → whether a finding of it is on a visit that counts for the editors (an
+    undercover visit not rejected), for every store of the case with a finding on any visit.
+
+    The checklist asks three times (its reply item, and the naming of both scopes), and at a
+    million visits each asking walks every finding: the answer is kept for as long as the
+    audit log does not move (every write appends to it, so it cannot be stale)."""
+    # CROSS JOIN walks the findings (fewer than the visits) and looks each visit up, where
+    # SQLite, without ANALYZE statistics, walks a million visits and probes the findings.
+    return ws.while_unchanged(("stores_with_findings", case["id"]), lambda: {
+        store_id: bool(counts) for store_id, counts in ws.db.execute(
+            "select v.store_id, max(v.kind = 'undercover' and coalesce(v.review_state, 'received') != 'rejected') "
+            "from findings f cross join visits v on v.id = f.visit_id where v.case_id = ? group by v.store_id",
+            [case["id"]])})
+
+
+def nameable_store_ids(ws: Workspace, case: dict, *, on: datetime | None = None,
+                       approved_only: bool = True) -> set[str]:
+    """The stores of a case that may be named: see ``naming_status``."""
+    return {s for s, why in naming_status(ws, case, on=on, approved_only=approved_only).items() if why == "named"}
+
+
+def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only: bool = True,
+                    visited: dict[str, bool] | None = None) -> set[str]:
+    """A chain may be named when every store of it that could be published in the case may
+    be named (and there is at least one): a chain's rate is a finding about each of them."""
+    if visited is None:
+        visited = visited_stores(ws, case, approved_only=approved_only)
+    by_chain: dict[str, bool] = {}
+    for chain, store_id in ws.db.execute(
+            "select chain, id from stores where chain is not null and id in (select value from json_each(?))",
+            [json.dumps(list(visited))]):
+        by_chain[chain] = by_chain.get(chain, True) and store_id in named
+    return {c for c, ok in by_chain.items() if ok}
+
+
+def reply_window_closed(ws: Workspace, case: dict, store: dict, *, on: datetime | None = None) -> bool:
+    """May the store be named in public? See ``naming_status``."""
+    return store["id"] in nameable_store_ids(ws, case, on=on)
+
+
+# -- a story: its events are its claims --------------------------------------------------------
+
+
+def story_of(ws: Workspace, case: dict) -> dict | None:
+    """The story of a story case, None for a case of another kind."""
+    row = ws.db.execute("select id from stories where case_id = ?", [case["id"]]).fetchone() \
+        if "stories" in ws.db.table_names() else None
+    return ws.get("stories", row[0]) if row else None
+
+
+def company_stores(ws: Workspace, story: dict) -> list[str]:
+    return [r[0] for r in ws.db.execute("select id from stores where company_id = ? order by id",
+                                        [story["company_id"]])]
+
+
+def company_named(ws: Workspace, case: dict, named_store_ids: set[str]) -> bool:
+    """A story's company may be named when every contact point of it that the case tested or
+    asked may be named (``naming_status``, which for a story also asks that every event
+    was put to the company), and there is at least one."""
+    story = story_of(ws, case)
+    if story is None:
+        return False
+    relevant = {r[0] for r in ws.db.execute(
+        "select store_id from visits where case_id = ? union select store_id from replies where case_id = ?",
+        [case["id"], case["id"]])} & set(company_stores(ws, story))
+    return bool(relevant) and relevant <= named_store_ids
+
+
+def event_hash(event: dict) -> str:
+    """What a request puts to the business about one event, as a hash: if the event's time,
+    wording or promise changes later, the old request no longer covers it. (Whether a promise
+    was kept is not part of it: the clock and the marking decide that, and the company is
+    asked about the promise itself.)"""
+    parts = [event["id"], datetime.fromisoformat(event["at"]).isoformat(), event["what"], event.get("channel") or "",
+             event["source"], event.get("promise") or "",
+             datetime.fromisoformat(event["due_at"]).isoformat() if event.get("due_at") else ""]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def apply_story_coverage(ws: Workspace, case: dict, status: dict[str, str], closed_reply_ids: set[str]) -> None:
+    """For a story case, ``naming_status`` asks this too: a contact point of the
+    story's company that would be named is ``not_covered`` while any event of the timeline
+    was not put to the company by a request whose window closed."""
+    story = story_of(ws, case)
+    if story is None:
+        return
+    timeline = list(ws.db.query("select * from story_events where case_id = ?", [case["id"]]))
+    if not timeline:
+        return
+    covered: set[str] = set()
+    if closed_reply_ids:
+        marks = ",".join("?" for _ in closed_reply_ids)
+        covered = {r[0] for r in ws.db.execute(
+            f"select covered_hash from story_reply_items where reply_id in ({marks})", list(closed_reply_ids))}
+    if all(event_hash(e) in covered for e in timeline):
+        return
+    for store_id in company_stores(ws, story):
+        if status.get(store_id) == "named":
+            status[store_id] = "not_covered"
