@@ -195,3 +195,36 @@ def test_the_same_protocol_version_kept_by_two_reporters_merges_without_a_confli
         result = merge(coord, reporter.root)
         assert result["conflicts"] == []
     assert coord.db["protocol_versions"].count == 1
+
+
+def _files(root) -> dict:
+    """Every file of a workspace folder with its bytes: what a read must leave as it was."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
+
+
+def test_a_workspace_merged_from_is_only_read_no_migration_no_key_no_write(team):
+    # An older workspace: it has no signing key yet, and no [log] section in its configuration.
+    # Opened as it used to be, the merge would have made both, in someone else's folder.
+    source = team["reporters"][0]
+    root = source.root
+    source.close()
+    (root / "keys" / "log.key").unlink()
+    config = root / "investigate.toml"
+    config.write_text(config.read_text(encoding="utf-8").split("\n[log]")[0] + "\n", encoding="utf-8")
+    before = _files(root)
+    result = merge(team["coordinator"], root)
+    assert result["merged"]["visits"] == 2
+    assert _files(root) == before
+    assert not (root / "keys" / "log.key").exists()
+
+
+def test_a_workspace_opened_read_only_refuses_a_write_and_runs_no_migration(team):
+    root = team["reporters"][1].root
+    team["reporters"][1].close()
+    before = _files(root)
+    with Workspace(root, read_only=True) as ws:
+        assert ws.read_only
+        with pytest.raises(Exception, match="readonly"):
+            cases.create_case(ws, slug="nope", title="Nope", protocol="tobacco-minors", legal_basis="-")
+    assert _files(root) == before

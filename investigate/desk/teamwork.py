@@ -396,7 +396,9 @@ def read_bundle(path: Path) -> Source:
 
 
 def read_workspace(path: Path) -> Source:
-    other = Workspace(path)
+    """Another workspace as a merge source, opened to read only: merging from it migrates,
+    signs and writes nothing there."""
+    other = Workspace(path, read_only=True)
     try:
         cases = list(other.db.query("select * from cases order by id"))
         rows = {t: list(it) for t, it in collect(other, cases).items()} if cases else {t: [] for t in TABLES}

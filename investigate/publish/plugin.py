@@ -255,7 +255,7 @@ def _case_figures(datasette, case: dict) -> dict:
     from ..policy.counting import approved_only
     from ..store.workspace import Workspace
 
-    ws = Workspace(root)
+    ws = Workspace(root, read_only=True)
     try:
         rates = policy.case_rates(ws, case, scope=WORKING, by="chain")
         overall = policy.case_rates(ws, case, scope=WORKING)
@@ -276,7 +276,7 @@ def _desk(datasette) -> dict | None:
     from ..desk.overview import desk
     from ..store.workspace import Workspace
 
-    ws = Workspace(root)
+    ws = Workspace(root, read_only=True)
     try:
         return desk(ws)
     finally:
@@ -348,7 +348,7 @@ def _evidence_flags(root: Path, visit_id: str) -> list[str]:
     from ..cases.evidence import visit_evidence_flags
     from ..store.workspace import Workspace
 
-    with Workspace(root) as ws:
+    with Workspace(root, read_only=True) as ws:
         return visit_evidence_flags(ws, ws.get("visits", visit_id))
 
 
@@ -410,7 +410,7 @@ def _story_page(root: Path, case_id: str) -> dict:
     from ..views.story import gather_story
     from ..store.workspace import Workspace
 
-    with Workspace(root) as ws:
+    with Workspace(root, read_only=True) as ws:
         context = gather_story(ws, ws.get("cases", case_id), edition="internal", lang="en")
     return {k: context[k] for k in ("company", "person", "items", "chart", "promises", "documents", "checks",
                                     "similar", "answers", "outcome")}

@@ -144,9 +144,15 @@ def init_workspace(
 
 
 class Workspace:
-    """An open workspace. Cheap to create; the database connection is opened at once."""
+    """An open workspace. Cheap to create; the database connection is opened at once.
 
-    def __init__(self, root: Path | str):
+    ``read_only`` opens it to read and nothing else — another reporter's workspace as a merge
+    source, the workspace behind the editors' Datasette: no migration is run, no key made, no
+    byte written to its database, configuration or keys (a workspace that would need a
+    migration is refused)."""
+
+    def __init__(self, root: Path | str, *, read_only: bool = False):
+        self._read_only = read_only
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_NAME
         self.db_path = self.root / DB_NAME
@@ -232,9 +238,10 @@ class Workspace:
 
     @property
     def read_only(self) -> bool:
-        """A database file with no write permission bits is opened read-only — even for root,
-        who would otherwise write through the permissions (an archived or handed-over copy)."""
-        return self.db_path.exists() and not (self.db_path.stat().st_mode & 0o222)
+        """Opened to read only when asked to, and whenever the database file has no write
+        permission bits — even for root, who would otherwise write through the permissions (an
+        archived or handed-over copy)."""
+        return self._read_only or (self.db_path.exists() and not (self.db_path.stat().st_mode & 0o222))
 
     def _open_db(self) -> sqlite_utils.Database:
         if self.read_only:
