@@ -10,9 +10,9 @@ from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..policy.private import refuse_private
 from ..protocol.protocols import get_protocol
+from ..vocabulary import CASE_STATUSES
 from .replies import CALENDARS, check_holiday_region
 
-STATUSES = ("planning", "fieldwork", "review", "published")
 LANGUAGES = ("en", "de", "da")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -173,12 +173,12 @@ def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = N
     ``published`` is reached only through the publication policy's gate
     (``editorial.mark_published``), which checks the pre-publication
     checklist (or records an override) and then calls this with ``checklist_passed``."""
-    if status not in STATUSES:
-        raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if status not in CASE_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(CASE_STATUSES)}")
     if status == "published" and case["status"] != "published" and not checklist_passed:
         raise PolicyError(f"case {case['slug']} becomes published only through its checklist "
                           "(investigate.cases.editorial.mark_published, or 'investigate case status SLUG published')")
-    if STATUSES.index(status) < STATUSES.index(case["status"]) and not reason:
+    if CASE_STATUSES.index(status) < CASE_STATUSES.index(case["status"]) and not reason:
         raise InvalidInput(f"moving case {case['slug']} back from {case['status']} to {status} needs a reason")
     return ws.update("cases", case["id"], {"status": status}, reason=reason, action="status")
 

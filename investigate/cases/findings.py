@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
-from ..protocol.protocols import SEVERITIES
+from ..vocabulary import SEVERITIES
 
 
 def add_finding(ws: Workspace, visit: dict, *, title: str, severity: str = "medium",

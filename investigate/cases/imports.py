@@ -22,11 +22,12 @@ from ..files.headers import find_column
 from ..ids import new_id
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, remember
-from ..protocol.protocols import ATTEMPT_STATUSES, CHANNELS, get_protocol
+from ..protocol.protocols import get_protocol
+from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS
 from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
-from .visits import KINDS, MEMO_SIZE, finding_rows, parse_visit_time, prepare_visit
+from .visits import MEMO_SIZE, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
 #: spaces and punctuation do not count: "License #" is "license", "ZIPCODE" is "zip_code").
@@ -68,8 +69,8 @@ def _store_fields(path: Path, line: int, row: dict, columns: dict) -> dict:
     if not fields.get("name"):
         raise InputFileError(path, "a store needs a name", line=line, column=columns["name"])
     channel = fields.get("channel") or "in_person"
-    if channel not in CHANNELS:
-        raise InputFileError(path, f"channel {channel!r} is not one of {', '.join(CHANNELS)}",
+    if channel not in STORE_CHANNELS:
+        raise InputFileError(path, f"channel {channel!r} is not one of {', '.join(STORE_CHANNELS)}",
                              line=line, column=columns.get("channel"))
     for axis in ("lat", "lon"):  # a decimal comma, as Excel writes coordinates in Germany
         value = fields.get(axis) or ""
@@ -407,8 +408,8 @@ def import_visits(
     key over the mapped columns (store, time, answers…)."""
     path = Path(path)
     protocol = get_protocol(case["protocol"], ws.root)
-    if kind not in KINDS:
-        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if kind not in VISIT_KINDS:
+        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(VISIT_KINDS)}")
     table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
     try:
         keys = [q.key for q in protocol.questions]

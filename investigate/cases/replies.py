@@ -25,8 +25,8 @@ from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
 from ..policy.coverage import covered_hash
 from ..policy.private import refuse_private
+from ..vocabulary import REPLY_CHANNELS
 
-CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 CALENDARS = ("days", "working_days")
 
 
@@ -94,8 +94,8 @@ def request_reply(ws: Workspace, case: dict, store: dict, *, channel: str = "ema
 
     The deadline defaults to the end of the case's reply window; an earlier one needs
     ``short_deadline_reason`` (recorded, and printed in the report's method)."""
-    if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if channel not in REPLY_CHANNELS:
+        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(REPLY_CHANNELS)}")
     asked = ws.parse_time(requested_at, what="request date")
     visits, findings = _store_findings(ws, case, store["id"], approved_only=False)
     late = [v for v in visits if datetime.fromisoformat(v["visited_at"]) > asked]

@@ -13,8 +13,8 @@ from ..errors import InvalidInput
 from ..ids import short
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
+from ..vocabulary import REVIEW_STATES
 from .evidence import visit_evidence_flags
-from .visits import REVIEW_STATES
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
 PENDING = ("received", "has_issues")

@@ -9,7 +9,7 @@ from ..errors import AmbiguousPrefix, InvalidInput, NotFound
 from ..files.text import control_character
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
-from ..protocol.protocols import CHANNELS
+from ..vocabulary import STORE_CHANNELS
 
 COORD_SOURCES = ("typed", "exif", "geocoded", "import")
 
@@ -120,8 +120,8 @@ def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_sour
     for key in single_line_problems(fields):
         raise InvalidInput(f"{key}: {key_problem(fields, key)}")
     channel = fields.get("channel") or "in_person"
-    if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if channel not in STORE_CHANNELS:
+        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(STORE_CHANNELS)}")
     lat, lon = check_coordinates(fields.get("lat"), fields.get("lon"))
     row = {k: (str(fields[k]).strip() or None) if fields.get(k) not in (None, "") else None
            for k in STORE_FIELDS if k not in ("lat", "lon")}

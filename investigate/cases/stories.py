@@ -38,6 +38,7 @@ from ..policy.coverage import company_stores, event_hash, story_of
 from ..policy.private import refuse_private, word_pattern
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
+from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, PROMISE_STATES
 from .cases import create_case
 from .companies import record_company_reply
 from .evidence import read_exif, store_file
@@ -46,8 +47,6 @@ from .stores import normalise_name
 from .tips import _business_sql, leads, link_tip
 
 KIND = "story"
-SOURCES = ("person", "document", "newsroom", "company")
-EVENT_CHANNELS = ("phone", "email", "letter", "counter", "web", "in_person")
 DEFAULT_PROTOCOL = "phone-hotline"
 
 
@@ -235,8 +234,8 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
         raise InvalidInput(f"channel {channel!r} is not one of {', '.join(EVENT_CHANNELS)}")
     files = [Path(p) for p in documents]
     source = source or ("document" if files else "person")
-    if source not in SOURCES:
-        raise InvalidInput(f"source {source!r} is not one of {', '.join(SOURCES)}")
+    if source not in EVENT_SOURCES:
+        raise InvalidInput(f"source {source!r} is not one of {', '.join(EVENT_SOURCES)}")
     promise = (promise or "").strip() or None
     if promise and not due:
         raise InvalidInput(f"the promise {promise!r} needs a due date (--due): the promise clock runs from it")
@@ -430,7 +429,7 @@ def story_summary(ws: Workspace, case: dict, *, now: datetime | None = None) -> 
             "person": story["person_label"], "name_consent": bool(story["name_consent"]),
             "events": len(timeline), "documents": sum(len(e["documents"]) for e in timeline),
             "promises": {s: sum(1 for e in timeline if e["promise_state"] == s)
-                         for s in ("kept", "late", "broken", "overdue", "pending")},
+                         for s in PROMISE_STATES},
             "checks": len(checks(ws, case, approved_only=False)), "similar": similar_complaints(ws, case),
             "replies": ws.db.execute("select count(*) from replies where case_id = ?", [case["id"]]).fetchone()[0],
             "outcome": story["outcome"], "outcome_at": story["outcome_at"]}

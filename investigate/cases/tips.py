@@ -23,11 +23,10 @@ from ..errors import InputFileError, InvalidInput, NotFound
 from ..ids import new_id, short
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
+from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
 from .cases import create_case
 from .stores import add_to_frame, normalise_name
 
-CHANNELS = ("phone", "email", "counter", "web_form", "letter", "import")
-STATUSES = ("new", "checking", "case", "dropped")
 MAX_NARRATIVE = 1_000_000  # characters; a longer "narrative" is a pasted file, not a story
 
 CFPB_COLUMNS = {
@@ -98,8 +97,8 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
             store: dict | None = None, what_happened: str, wants: str | None = None, contact: str | None = None,
             consent_publish: bool = False, issue: str | None = None, product: str | None = None) -> dict:
     """Record one tip. The contact goes to ``tip_sources``, apart from the tip."""
-    if channel not in CHANNELS:
-        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if channel not in TIP_CHANNELS:
+        raise InvalidInput(f"channel {channel!r} is not one of {', '.join(TIP_CHANNELS)}")
     if not (what_happened or "").strip():
         raise InvalidInput("a tip needs what happened")
     if not store and not (company or "").strip():
@@ -189,8 +188,8 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
                     "consent_publish": raw.get("consent", "").strip().lower() in ("yes", "y", "1", "true"),
                     "source": source, "external_id": external,
                 }
-                if fields["channel"] not in CHANNELS:
-                    raise InputFileError(path, f"channel {fields['channel']!r} is not one of {', '.join(CHANNELS)}",
+                if fields["channel"] not in TIP_CHANNELS:
+                    raise InputFileError(path, f"channel {fields['channel']!r} is not one of {', '.join(TIP_CHANNELS)}",
                                          line=line, column="channel")
             if fields["received_at"] > now.date().isoformat():
                 raise InputFileError(path, f"{fields['received_at']} is in the future", line=line,
@@ -246,8 +245,8 @@ def list_tips(ws: Workspace, *, business: str | None = None, status: str | None 
                      "(select id from stores where name_key like ?))")
         params += [normalise_name(business), business, normalise_name(business) + "|%"]
     if status:
-        if status not in STATUSES:
-            raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        if status not in TIP_STATUSES:
+            raise InvalidInput(f"status {status!r} is not one of {', '.join(TIP_STATUSES)}")
         where.append("status = ?")
         params.append(status)
     sql = ("select id, received_at, channel, company, chain, issue, status, case_id, match_note from tips"
@@ -258,8 +257,8 @@ def list_tips(ws: Workspace, *, business: str | None = None, status: str | None 
 
 
 def set_status(ws: Workspace, tip: dict, status: str, *, reason: str | None = None) -> dict:
-    if status not in STATUSES:
-        raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if status not in TIP_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(TIP_STATUSES)}")
     if status == tip["status"]:
         raise InvalidInput(f"tip {short(tip['id'])} is already {status}")
     return ws.update("tips", tip["id"], {"status": status}, reason=reason, action="tip_status")

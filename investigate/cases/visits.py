@@ -17,12 +17,11 @@ from ..files.text import control_character
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
-from ..protocol.protocols import ATTEMPT_STATUSES, Protocol
+from ..protocol.protocols import Protocol
+from ..vocabulary import ATTEMPT_STATUSES, VISIT_KINDS
 from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for
 
-REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
-KINDS = ("undercover", "official")
 #: Clocks on field laptops drift; a visit a few minutes "in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST = date(1990, 1, 1)
@@ -134,8 +133,8 @@ def prepare_visit(
     gives every row the one ``created_at`` of its start."""
     if attempt not in ATTEMPT_STATUSES:
         raise InvalidInput(f"attempt {attempt!r} is not one of {', '.join(ATTEMPT_STATUSES)}")
-    if kind not in KINDS:
-        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if kind not in VISIT_KINDS:
+        raise InvalidInput(f"kind {kind!r} is not one of {', '.join(VISIT_KINDS)}")
     if round < 1:
         raise InvalidInput("round must be 1 or more")
     if protocol.observer_required and attempt == "completed" and kind == "undercover" and not (observer or "").strip():

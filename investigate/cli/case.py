@@ -6,7 +6,8 @@ import click
 
 from ..ids import short
 from ..cases import cases
-from ..cases.cases import LANGUAGES, STATUSES
+from ..cases.cases import LANGUAGES
+from ..vocabulary import CASE_STATUSES
 from .util import echo, echo_json, echo_result, json_option, pass_workspace
 
 
@@ -78,7 +79,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
 
 
 @case.command("list")
-@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--status", type=click.Choice(CASE_STATUSES))
 @json_option
 @pass_workspace
 def case_list(ws, status, as_json):
@@ -178,7 +179,7 @@ def case_rotation(ws, case_ref, max_visits, lockout, strict, as_json):
 
 @case.command("status")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("status", type=click.Choice(STATUSES))
+@click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--reason", help="Needed to move a case back.")
 @click.option("--override", help="Publish although the checklist is open; the reason is recorded.")
 @json_option

@@ -6,8 +6,7 @@ import click
 
 from ..cases import companies
 from ..cases.cases import get_case
-from ..protocol.protocols import CHANNELS
-from ..cases.replies import CHANNELS as REPLY_CHANNELS
+from ..vocabulary import REPLY_CHANNELS, STORE_CHANNELS
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
@@ -31,7 +30,7 @@ def add(ws, name, sector, country, as_json):
 
 @company.command("contact")
 @click.argument("company_ref", metavar="COMPANY")
-@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--channel", type=click.Choice(STORE_CHANNELS), required=True)
 @click.option("--contact", help="Phone number, e-mail address or URL of the form.")
 @click.option("--name", help="Default: the company's name with the contact.")
 @click.option("--address", help="For a branch office.")

@@ -7,7 +7,7 @@ import click
 from ..ids import short
 from ..cases.cases import get_case
 from ..cases.findings import add_finding, list_findings
-from ..protocol.protocols import SEVERITIES
+from ..vocabulary import SEVERITIES
 from ..cases.visits import get_visit
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 

@@ -6,7 +6,8 @@ import click
 
 from ..ids import short
 from ..cases.cases import get_case
-from ..cases.replies import CHANNELS, get_reply, list_replies, record_reply, request_reply
+from ..cases.replies import get_reply, list_replies, record_reply, request_reply
+from ..vocabulary import REPLY_CHANNELS
 from ..cases.stores import get_store
 from . import LazyGroup
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -20,7 +21,7 @@ def reply():
 @reply.command("request")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("store_ref", metavar="STORE")
-@click.option("--channel", type=click.Choice(CHANNELS), default="email", show_default=True)
+@click.option("--channel", type=click.Choice(REPLY_CHANNELS), default="email", show_default=True)
 @click.option("--at", "requested_at", help="When it was asked (default: now).")
 @click.option("--deadline", help="Default: the end of the case's reply window from the request.")
 @click.option("--short-deadline-reason", help="Needed for a deadline shorter than the case's window; "

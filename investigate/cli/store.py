@@ -7,7 +7,7 @@ import click
 from ..ids import short
 from ..cases import stores
 from ..cases.cases import get_case
-from ..protocol.protocols import CHANNELS
+from ..vocabulary import STORE_CHANNELS
 from . import LazyGroup
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
@@ -30,7 +30,7 @@ def store():
 @click.option("--country")
 @click.option("--chain", help="Chain or brand, e.g. Späti24.")
 @click.option("--licence-number", help="Licence or registration number (the best key for imports).")
-@click.option("--channel", type=click.Choice(CHANNELS), default="in_person", show_default=True)
+@click.option("--channel", type=click.Choice(STORE_CHANNELS), default="in_person", show_default=True)
 @click.option("--contact", help="Phone number, e-mail or URL for a channel other than in person.")
 @click.option("--lat", type=float)
 @click.option("--lon", type=float)

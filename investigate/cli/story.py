@@ -8,7 +8,7 @@ import click
 from ..ids import short
 from ..cases import stories
 from ..cases.cases import get_case
-from ..cases.replies import CHANNELS as REPLY_CHANNELS
+from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, REPLY_CHANNELS
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
@@ -23,8 +23,8 @@ def story():
 @click.argument("case_ref", metavar="CASE")
 @click.option("--at", help="When it happened (default: an e-mail document's own date).")
 @click.option("--what", required=True, help='What happened, as it may be printed: "The hotline promised a refund".')
-@click.option("--channel", type=click.Choice(stories.EVENT_CHANNELS))
-@click.option("--source", type=click.Choice(stories.SOURCES),
+@click.option("--channel", type=click.Choice(EVENT_CHANNELS))
+@click.option("--source", type=click.Choice(EVENT_SOURCES),
               help="Who says so: the person's account, a document, the newsroom's own test, the company "
                    "(default: document with --evidence, else person).")
 @click.option("--promise", help='What was promised to the person, e.g. "refund within 14 days".')

@@ -11,6 +11,7 @@ from ..cases.cases import get_case
 from ..cases.stores import get_store
 from ..cases import tips as tips_domain
 from ..errors import InvalidInput
+from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
 from .review import DefaultCommandGroup
 from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress, short_ids,
                    table_options)
@@ -23,7 +24,7 @@ def tip():
 
 @tip.command("add")
 @click.option("--received", "received_at", help="When the tip came in (default: now).")
-@click.option("--channel", type=click.Choice(tips_domain.CHANNELS))
+@click.option("--channel", type=click.Choice(TIP_CHANNELS))
 @click.option("--store", "store_ref", help="A known store (id prefix or licence number).")
 @click.option("--company", help="The business as the person named it (matched to a store or chain).")
 @click.option("--what", "what_happened", help="What happened, in the person's words.")
@@ -45,7 +46,7 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
             return value
         return click.prompt(prompt, **kw)
 
-    channel = ask(channel, "Channel", type=click.Choice(tips_domain.CHANNELS))
+    channel = ask(channel, "Channel", type=click.Choice(TIP_CHANNELS))
     if not store_ref and not company:
         company = ask(company, "Business (as the person named it)")
     what_happened = ask(what_happened, "What happened")
@@ -94,7 +95,7 @@ def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_jso
 
 @tip.command("list")
 @click.option("--business", help="A store, chain or company name.")
-@click.option("--status", type=click.Choice(tips_domain.STATUSES))
+@click.option("--status", type=click.Choice(TIP_STATUSES))
 @click.option("--limit", type=int, default=200, show_default=True)
 @json_option
 @pass_workspace
@@ -134,7 +135,7 @@ def tip_link(ws, tip_ref, case_ref, as_json):
 
 @tip.command("status")
 @click.argument("tip_ref", metavar="TIP")
-@click.argument("status", type=click.Choice(tips_domain.STATUSES))
+@click.argument("status", type=click.Choice(TIP_STATUSES))
 @click.option("--reason")
 @json_option
 @pass_workspace

@@ -10,7 +10,7 @@ import click
 from ..ids import short
 from ..cases.cases import require_case
 from ..protocol.versions import current_protocol
-from ..protocol.protocols import ATTEMPT_STATUSES, OUTCOMES
+from ..vocabulary import ATTEMPT_STATUSES, NOT_COMPLETED, OUTCOMES
 from ..cases.stores import find_stores, get_store
 from ..cases.testers import get_tester
 from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_visits, parse_visit_time,
@@ -211,7 +211,7 @@ def _ask_time(ws, ask):
 @visit.command("list")
 @click.option("--case", "case_ref")
 @click.option("--store", "store_ref")
-@click.option("--outcome", type=click.Choice(OUTCOMES + ("not_completed",)))
+@click.option("--outcome", type=click.Choice(OUTCOMES + (NOT_COMPLETED,)))
 @click.option("--limit", type=int)
 @json_option
 @pass_workspace

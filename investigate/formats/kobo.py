@@ -37,7 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..cases.cases import get_case
-from ..protocol.protocols import ATTEMPT_STATUSES, Protocol, Question, get_protocol
+from ..protocol.protocols import Protocol, Question, get_protocol
+from ..vocabulary import ATTEMPT_STATUSES
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput
 from ..store.workspace import Workspace

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-PROMISE_STATES = ("kept", "late", "broken", "overdue", "pending")
-
-
 def promise_state(promise: dict, now: datetime) -> str:
     """The promise clock: what a promise is at ``now``, without anyone marking it.
 

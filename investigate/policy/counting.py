@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..numbers import stats
 from ..store.workspace import Workspace
+from ..vocabulary import REVIEW_STATES
 
 PUBLIC = "public"
 WORKING = "working"
@@ -52,7 +53,7 @@ def approved_only(scope: str) -> bool:
 
 def review_counts(ws: Workspace, case: dict) -> dict:
     """Undercover visits of the case per review state, from the visit tallies."""
-    counts = {s: 0 for s in ("received", "has_issues", "approved", "rejected")}
+    counts = {s: 0 for s in REVIEW_STATES}
     for row in ws.db.query("select review_state as s, sum(visits) as n from visit_tallies "
                            "where case_id = ? and kind = 'undercover' group by s", [case["id"]]):
         counts[row["s"]] = row["n"]

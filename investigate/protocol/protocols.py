@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, MissingTranslation, NotFound, ProtocolError
+from ..vocabulary import OUTCOMES, SCORED_PROMISE_STATES, SEVERITIES, STORE_CHANNELS
 from .rotation import check_rules
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "protocols"
@@ -38,22 +39,7 @@ NA = "n/a"
 NA_WORDS = {"n/a", "na", "not applicable", "entfällt", "ikke relevant"}
 #: How a derived value is computed from two answers; the only operations there are.
 DERIVATIONS = ("minutes_between", "difference")
-PROMISE_STATES = ("kept", "late", "broken", "overdue")
-OUTCOMES = ("violation", "inconclusive", "compliant")  # most to least severe
-SEVERITIES = ("observation", "low", "medium", "high", "critical")
-CHANNELS = ("in_person", "phone", "email", "web", "mail")
 OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "present")
-
-#: Why an attempt could not be made (Synar/STARS): never compliant, never a violation.
-ATTEMPT_STATUSES = (
-    "completed",
-    "closed",
-    "not_found",
-    "minors_not_admitted",
-    "members_only",
-    "unsafe",
-    "other",
-)
 
 TRUE_WORDS = {"y", "yes", "true", "1", "ja", "j", "sold", "on"}
 FALSE_WORDS = {"n", "no", "false", "0", "nein", "nej", "off"}
@@ -437,7 +423,7 @@ class Protocol:
             weight = spec.get("weight", 1.0)
             best = max(spec["points"].values())
             for state in promise_states:
-                if state not in PROMISE_STATES:
+                if state not in SCORED_PROMISE_STATES:
                     continue
                 sec["earned"] += spec["points"]["broken" if state == "overdue" else state] * weight
                 sec["possible"] += best * weight
@@ -752,8 +738,8 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     if not isinstance(key, str) or not _SLUG_RE.match(key):
         fail("key", f"{key!r} must be lowercase letters, digits and dashes")
     channel = data.get("channel", "in_person")
-    if channel not in CHANNELS:
-        fail("channel", f"{channel!r} is not one of {', '.join(CHANNELS)}")
+    if channel not in STORE_CHANNELS:
+        fail("channel", f"{channel!r} is not one of {', '.join(STORE_CHANNELS)}")
     default_outcome = data.get("default_outcome", "inconclusive")
     if default_outcome not in OUTCOMES:
         fail("default_outcome", f"{default_outcome!r} is not one of {', '.join(OUTCOMES)}")

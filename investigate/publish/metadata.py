@@ -8,7 +8,7 @@ column of the schema is described, so a forgotten one fails the suite).
 from __future__ import annotations
 
 from .. import policy
-from ..protocol.protocols import OUTCOMES
+from ..vocabulary import OUTCOMES
 from ..policy import WORKING
 from ..views.i18n import translations
 from ..store.workspace import Workspace

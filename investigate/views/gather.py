@@ -22,7 +22,8 @@ from ..cases.cases import case_text
 from ..cases.geo import near_summary
 from ..cases.history import official_history
 from ..cases.samples import recorded_draw
-from ..protocol.protocols import OUTCOMES, SEVERITIES, get_protocol
+from ..protocol.protocols import get_protocol
+from ..vocabulary import NOT_COMPLETED, OUTCOMES, SEVERITIES
 from ..policy import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..policy.changes import content_key
 from ..policy.counting import approved_only
@@ -185,7 +186,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             official.append({"store": label, "summary": h.get("summary") or json.dumps(h, ensure_ascii=False)})
 
     # One numbered marker per store, coloured by its worst outcome; the key table names it.
-    worst = (*OUTCOMES, "not_completed")
+    worst = (*OUTCOMES, NOT_COMPLETED)
     shops: dict[str, dict] = {}
     for v in visits:
         if (public and v["store_id"] not in named) or v["lat"] is None or v["lon"] is None:
