@@ -16,7 +16,8 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from investigate.cases import cases, evidence, promises, replies, stores, testers, visits
-from investigate.protocol.protocols import all_protocols, load_protocol
+from investigate.protocol.parse import load_protocol
+from investigate.protocol.protocols import all_protocols
 from investigate.cli import cli
 from investigate.demo.build import receipt_photo
 from investigate.errors import AmbiguousPrefix, IntegrityError, NotFound, ProtocolError

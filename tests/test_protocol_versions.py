@@ -93,7 +93,7 @@ def test_a_comment_or_a_translation_is_not_an_edit(tobacco_case, workspace):
     assert protocol_versions.current_protocol(workspace, "tobacco-minors").version == V
     import tomllib
 
-    from investigate.protocol.protocols import content_hash
+    from investigate.protocol.parse import content_hash
 
     data = tomllib.loads(ORIGINAL)
     texts = {"text": {"de": {"title": "Tabakverkauf an Minderjährige"}}, "lede": "In %(violations)s …",

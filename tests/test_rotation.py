@@ -53,7 +53,8 @@ def test_strict_rotation_refuses_the_visit_and_the_import_row(workspace, tobacco
 
 
 def test_a_protocol_may_declare_rotation_without_a_new_version(workspace):
-    from investigate.protocol.protocols import BUILTIN_DIR, protocol_from_text
+    from investigate.protocol.parse import protocol_from_text
+    from investigate.protocol.protocols import BUILTIN_DIR
 
     text = (BUILTIN_DIR / "tobacco-minors.toml").read_text(encoding="utf-8")
     with_rotation = text + "\n[rotation]\ntester_lockout_days = 14\n"

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from investigate.numbers import stats
-from investigate.protocol.protocols import NA, parse_protocol
+from investigate.protocol.parse import parse_protocol
+from investigate.protocol.values import NA
 from investigate.errors import InvalidInput, ProtocolError
 
 SCORED = """

@@ -19,7 +19,7 @@ from ..policy.gate import require_publishable
 from ..policy.private import refuse_private
 from ..store.workspace import Workspace
 from .cases import create_case, set_status
-from ..protocol.protocols import parse_duration
+from ..protocol.values import parse_duration
 from .stores import add_to_frame
 
 PUBLICATION_KINDS = ("pdf", "database")

@@ -17,7 +17,7 @@ from ..files.text import control_character
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
-from ..protocol.protocols import Protocol
+from ..protocol.model import Protocol
 from ..vocabulary import ATTEMPT_STATUSES, VISIT_KINDS
 from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for

@@ -8,7 +8,7 @@ import io
 import click
 
 from ..cases.cases import get_case
-from ..protocol.protocols import DIMENSIONS
+from ..protocol.values import DIMENSIONS
 from ..policy import min_cell
 from ..views.scorecard import parse_by, scorecard as build_scorecard
 from .util import echo, echo_json, echo_result, pass_workspace

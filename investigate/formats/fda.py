@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..protocol.protocols import FALSE_WORDS, TRUE_WORDS, get_protocol
+from ..protocol.protocols import get_protocol
+from ..protocol.values import FALSE_WORDS, TRUE_WORDS
 from ..cases.stores import name_key, store_row
 from ..protocol.versions import current_protocol, remember
 from ..cases.visits import prepare_visit

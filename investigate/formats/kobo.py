@@ -37,7 +37,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..cases.cases import get_case
-from ..protocol.protocols import Protocol, Question, get_protocol
+from ..protocol.model import Protocol
+from ..protocol.protocols import get_protocol
+from ..protocol.questions import Question
 from ..vocabulary import ATTEMPT_STATUSES
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput

@@ -19,7 +19,9 @@ import difflib
 
 from ..errors import NotFound, ProtocolError
 from ..store.workspace import Workspace
-from .protocols import Protocol, get_protocol, protocol_from_text
+from .model import Protocol
+from .parse import protocol_from_text
+from .protocols import get_protocol
 
 
 def used_versions(ws: Workspace, key: str) -> list[dict]:

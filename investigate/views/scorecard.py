@@ -19,7 +19,8 @@ from datetime import datetime
 from ..numbers import stats
 from ..numbers.clock import promise_state
 from ..protocol.versions import protocol_of_visit
-from ..protocol.protocols import DIMENSIONS, get_protocol
+from ..protocol.protocols import get_protocol
+from ..protocol.values import DIMENSIONS
 from ..policy import OTHER, protect_groups
 from ..errors import InvalidInput
 from ..store.workspace import Workspace

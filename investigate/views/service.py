@@ -22,7 +22,8 @@ from babel.numbers import format_currency
 
 from ..cases import editorial
 from ..cases.promises import clock_findings
-from ..protocol.protocols import DIMENSIONS, get_protocol
+from ..protocol.protocols import get_protocol
+from ..protocol.values import DIMENSIONS
 from .. import policy
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError

@@ -1,0 +1,347 @@
+"""The protocol as the code holds it: its rules, its printed texts in each language, and the
+``Protocol`` that judges a visit — outcome, findings, promises and scores follow from its
+declared rules alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from ..errors import InvalidInput, MissingTranslation
+from ..vocabulary import OUTCOMES, SCORED_PROMISE_STATES
+from .questions import Derived, Question
+from .values import DIMENSIONS, condition_holds, is_na, money_amount, parse_duration
+
+@dataclass(frozen=True)
+class Rule:
+    when: dict
+    outcome: str | None = None
+    finding: dict | None = None
+    promise: dict | None = None
+
+    def matches(self, answers: dict) -> bool:
+        return all(condition_holds(answers.get(key), cond) for key, cond in self.when.items())
+
+
+LANGUAGE_NAMES = {"en": "English", "de": "German", "da": "Danish"}
+
+
+@dataclass(frozen=True)
+class ProtocolText:
+    """A protocol's printed texts in one language."""
+
+    lang: str
+    title: str
+    description: str
+    id_policy: str
+    lede: str
+    prompts: dict[str, str]
+    choices: dict[str, dict[str, str]]
+    findings: dict[str, str]
+
+    def finding_title(self, code: str | None, recorded: str) -> str:
+        """The title of a finding the protocol gives, in this language; a finding added by hand
+        (a code the protocol does not know) keeps the words its author wrote."""
+        return self.findings.get(code, recorded) if code else recorded
+
+    def choice(self, question: str, value) -> str:
+        return self.choices.get(question, {}).get(value, str(value))
+
+
+@dataclass(frozen=True)
+class Protocol:
+    key: str
+    title: str
+    version: int
+    channel: str
+    description: str
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    default_outcome: str = "inconclusive"
+    tester_min_age: int | None = None
+    tester_max_age: int | None = None
+    id_policy: str = ""
+    promise_broken: dict | None = None
+    source: str = ""
+    builtin: bool = True
+    extra: dict = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    #: The response clock: which value is the time to a reply in minutes, and when it is
+    #: still open (censored) — ``{"minutes": key, "open_since": datetime key}`` or
+    #: ``{"minutes": key, "open_when": {conditions}}`` (the value is then a time waited in vain).
+    response: dict | None = None
+    #: How a promise's fate scores: ``{"section", "weight", "points": {kept, late, broken}}``.
+    promise_score: dict | None = None
+    #: Titles, descriptions and prompts in other languages: {"de": {"title", "prompts": {...}}}.
+    translations: dict = field(default_factory=dict)
+    #: The value that says how much more was charged than quoted (a derived difference).
+    overcharge: str | None = None
+    #: Derived values that score like questions (bands over minutes or an amount).
+    derived_scores: tuple[Question, ...] = ()
+    #: An adult observer must be named for every visit made (minors test: Synar/STARS practice).
+    observer_required: bool = False
+    #: The TOML text it was read from and the hash of its content (``content_hash``).
+    text: str = ""
+    content_hash: str = ""
+
+    @property
+    def scored_items(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.scored) + self.derived_scores
+
+    def overcharge_of(self, answers: dict) -> float | None:
+        """How much more was charged than agreed, as a number (None when not asked)."""
+        if not self.overcharge:
+            return None
+        value = {**answers, **self.derive(answers)}.get(self.overcharge)
+        if value is None or is_na(value):
+            return None
+        return float(money_amount(value)) if isinstance(value, dict) else float(value)
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.scored_items) or self.promise_score is not None
+
+    @property
+    def sections(self) -> list[str]:
+        """The dimensions this protocol scores, in the canonical order."""
+        used = {q.section for q in self.scored_items}
+        if self.promise_score:
+            used.add(self.promise_score["section"])
+        return [d for d in DIMENSIONS if d in used]
+
+    def localized(self, lang: str | None) -> "Protocol":
+        """The same protocol with title, description and prompts in ``lang`` where given."""
+        t = self.translations.get(lang or "") if lang else None
+        if not t:
+            return self
+        from dataclasses import replace
+
+        prompts = t.get("prompts", {})
+        return replace(self, title=t.get("title", self.title), description=t.get("description", self.description),
+                       questions=tuple(replace(q, prompt=prompts.get(q.key, q.prompt)) for q in self.questions))
+
+    def derive(self, answers: dict) -> dict:
+        """The protocol's derived values over parsed answers (None where an input is missing)."""
+        out = {}
+        for d in self.derived:
+            value = d.compute({**answers, **out})
+            if value is not None:
+                out[d.key] = value
+        return out
+
+    def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None) -> dict:
+        """Points per section and overall, as percent of the points possible.
+
+        An unanswered or "n/a" question leaves the denominator. A fatal answer sets its
+        section's earned points to zero (the points possible stay, so the section reads 0 %).
+        ``promise_states`` are the visit's promises as the clock sees them (kept, late, broken,
+        overdue; one not yet due is left out): overdue scores as broken. With ``now``, a scored
+        time still running (no reply yet) scores its last band as soon as it has outgrown every
+        better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
+        sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
+        values = {**answers, **self.derive(answers)}
+        for q in self.scored_items:
+            value = values.get(q.key)
+            got = q.earned(value)
+            if got is None and value is None and now is not None and q.derived:
+                got = self._outgrown(q, values, now)
+            sec = sections[q.section]
+            if q.fatal and value is not None and not is_na(value) and condition_holds(value, q.fatal["when"]):
+                sec["fatal"] = True
+            if got is None or q.weight == 0:
+                continue
+            sec["earned"] += got * q.weight
+            sec["possible"] += q.possible * q.weight
+            sec["items"] += 1
+        if self.promise_score:
+            spec = self.promise_score
+            sec = sections[spec["section"]]
+            weight = spec.get("weight", 1.0)
+            best = max(spec["points"].values())
+            for state in promise_states:
+                if state not in SCORED_PROMISE_STATES:
+                    continue
+                sec["earned"] += spec["points"]["broken" if state == "overdue" else state] * weight
+                sec["possible"] += best * weight
+                sec["items"] += 1
+        earned = possible = 0.0
+        out = {}
+        for name, sec in sections.items():
+            if sec["fatal"]:
+                sec["earned"] = 0.0
+            sec["percent"] = 100 * sec["earned"] / sec["possible"] if sec["possible"] else None
+            earned += sec["earned"]
+            possible += sec["possible"]
+            out[name] = sec
+        return {"sections": out, "overall": {"earned": earned, "possible": possible,
+                                             "percent": 100 * earned / possible if possible else None},
+                "fatal": [n for n, sec in out.items() if sec["fatal"]]}
+
+    def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
+        """The points a running minutes_between clock has certainly earned at ``now``: the
+        fallback band's, once the time elapsed is past every band's upper bound; else None."""
+        spec = next((d for d in self.derived if d.key == q.key), None)
+        if spec is None or spec.op != "minutes_between" or not isinstance(q.points, list):
+            return None
+        start, end = (values.get(k) for k in spec.args)
+        if not start or is_na(start) or end is not None:
+            return None
+        begun = datetime.fromisoformat(start)
+        elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
+        bounds = [b["max"] for b in q.points if "max" in b]
+        if len(bounds) == len(q.points) or elapsed <= max(bounds, default=0):
+            return None
+        return float(q.points[-1]["points"])
+
+    def response_time(self, answers: dict, *, now: datetime) -> tuple[float, bool] | None:
+        """(minutes, observed) for the response clock: observed False means still open
+        (a censored time: waited this long without a reply). None when the protocol has no
+        clock or the visit gives no time at all."""
+        if not self.response:
+            return None
+        values = {**answers, **self.derive(answers)}
+        minutes = values.get(self.response["minutes"])
+        open_when = self.response.get("open_when")
+        if minutes is not None and not is_na(minutes):
+            observed = not (open_when and all(condition_holds(values.get(k), c) for k, c in open_when.items()))
+            return float(minutes), observed
+        since = values.get(self.response.get("open_since") or "")
+        if since and not is_na(since):
+            start = datetime.fromisoformat(since)
+            if start.tzinfo is None:
+                now = now.replace(tzinfo=None)
+            return max(0.0, (now - start).total_seconds() / 60), False
+        return None
+    #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
+    lede: str = ""
+
+    def finding_codes(self) -> dict[str, str]:
+        """Every finding the protocol can give, code → English title."""
+        found = {r.finding["code"]: r.finding["title"] for r in self.rules if r.finding and r.finding.get("code")}
+        if self.promise_broken and self.promise_broken.get("code"):
+            found[self.promise_broken["code"]] = self.promise_broken["title"]
+        return found
+
+    def texts(self, lang: str) -> "ProtocolText":
+        """Every text a report or letter prints about this protocol, in ``lang``.
+
+        English comes from the protocol's own fields (a choice without an English label reads as
+        its key in words). Any other language must be complete: a missing text raises
+        ``MissingTranslation`` naming each one, so that no report mixes languages."""
+        given = self.translations.get(lang, {})
+        if lang == "en":
+            choices = {q.key: {c: given.get("choices", {}).get(q.key, {}).get(c, c.replace("_", " "))
+                               for c in q.choices} for q in self.questions if q.choices}
+            return ProtocolText(lang=lang, title=given.get("title", self.title),
+                                description=given.get("description", self.description).strip(),
+                                id_policy=given.get("id_policy", self.id_policy),
+                                lede=given.get("lede", self.lede),
+                                prompts={q.key: given.get("questions", {}).get(q.key, q.prompt) for q in self.questions},
+                                choices=choices,
+                                findings={**self.finding_codes(), **given.get("findings", {})})
+        missing = [k for k in ("title", "description") if not given.get(k)]
+        missing += [k for k in ("id_policy", "lede") if getattr(self, k) and not given.get(k)]
+        missing += [f"questions.{q.key}" for q in self.questions if q.key not in given.get("questions", {})]
+        missing += [f"choices.{q.key}.{c}" for q in self.questions for c in q.choices
+                    if c not in given.get("choices", {}).get(q.key, {})]
+        missing += [f"findings.{code}" for code in self.finding_codes() if code not in given.get("findings", {})]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            raise MissingTranslation(f"protocol {self.key} has no {LANGUAGE_NAMES.get(lang, lang)} ({lang}) text for "
+                                     f"{shown}: add them under [text.{lang}] in {self.source}")
+        return ProtocolText(lang=lang, title=given["title"], description=given["description"].strip(),
+                            id_policy=given.get("id_policy", ""), lede=given.get("lede", ""),
+                            prompts=dict(given["questions"]),
+                            choices={q.key: dict(given["choices"][q.key]) for q in self.questions if q.choices},
+                            findings=dict(given.get("findings", {})))
+
+    def question(self, key: str) -> Question:
+        for q in self.questions:
+            if q.key == key:
+                return q
+        raise InvalidInput(f"protocol {self.key} has no question {key!r}")
+
+    @property
+    def promise_rules(self) -> bool:
+        """Whether a rule sets a promise, whose due time follows from the visit's time."""
+        return any(r.promise for r in self.rules)
+
+    @property
+    def uses_testers(self) -> bool:
+        return self.tester_min_age is not None or self.tester_max_age is not None
+
+    def validate_answers(self, raw: dict, *, tz: tzinfo | None = None) -> dict:
+        """Every answer parsed, every required one present, no unknown keys."""
+        known = {q.key for q in self.questions}
+        # Derived values are recomputed from the answers, never taken as typed.
+        raw = {k: v for k, v in raw.items() if k not in {d.key for d in self.derived}}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise InvalidInput(
+                f"protocol {self.key} has no question {unknown[0]!r} (questions: {', '.join(sorted(known))})"
+            )
+        return {q.key: q.parse(raw.get(q.key), tz=tz) for q in self.questions if q.key in raw or q.required}
+
+    def evaluate(self, answers: dict, *, visited_at: datetime) -> dict:
+        """Outcome, findings and promises that follow from the answers by the rules.
+
+        The outcome is the most severe one any matching rule names (violation over
+        inconclusive over compliant), or the protocol's default when none matches."""
+        answers = {**answers, **self.derive(answers)}
+        matched = [r for r in self.rules if r.matches(answers)]
+        outcomes = [r.outcome for r in matched if r.outcome]
+        findings = [dict(r.finding) for r in matched if r.finding]
+        for q in self.questions:
+            value = answers.get(q.key)
+            if q.fatal and q.fatal.get("finding") and value is not None and not is_na(value) \
+                    and condition_holds(value, q.fatal["when"]):
+                outcomes.append("violation")
+                findings.append(dict(q.fatal["finding"]))
+        outcome = min(outcomes, key=OUTCOMES.index) if outcomes else self.default_outcome
+        promises = []
+        for r in matched:
+            if not r.promise:
+                continue
+            due = promise_due(r.promise, answers, visited_at)
+            if due is not None:
+                promises.append({"what": r.promise["what"], "due_at": due.isoformat()})
+        return {"outcome": outcome, "findings": findings, "promises": promises}
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "version": self.version,
+            "channel": self.channel,
+            "description": self.description,
+            "tester_min_age": self.tester_min_age,
+            "tester_max_age": self.tester_max_age,
+            "id_policy": self.id_policy,
+            "default_outcome": self.default_outcome,
+            "questions": [q.as_dict() for q in self.questions],
+            "rules": [
+                {k: v for k, v in {"when": r.when, "outcome": r.outcome, "finding": r.finding,
+                                   "promise": r.promise}.items() if v}
+                for r in self.rules
+            ],
+            "promise_broken": self.promise_broken,
+            "derived": [{"key": d.key, d.op: list(d.args)} for d in self.derived],
+            "response": self.response,
+            "promise_score": self.promise_score,
+            "sections": self.sections,
+            "source": self.source,
+            "builtin": self.builtin,
+        }
+
+
+def promise_due(spec: dict, answers: dict, visited_at: datetime) -> datetime | None:
+    if "due_at_answer" in spec:
+        at = answers.get(spec["due_at_answer"])
+        return datetime.fromisoformat(at) if at and not is_na(at) else None
+    if "due_after" in spec:
+        return visited_at + parse_duration(spec["due_after"])
+    amount = answers.get(spec["due_after_answer"])
+    if amount is None:
+        return None
+    unit = spec.get("unit", "days")
+    return visited_at + (timedelta(hours=amount) if unit == "hours" else timedelta(days=amount))
