@@ -199,13 +199,13 @@ def test_a_big_import_builds_its_random_keyed_indexes_after_its_rows(workspace, 
     right, the log whole; and a failed big import keeps them."""
     import sqlite_utils
 
-    from investigate.store import schema, workspace as workspace_module
+    from investigate.store import tables, workspace as workspace_module
 
     monkeypatch.setattr(workspace_module, "DEFER_AFTER", 3)
     indexes = lambda: sorted(workspace.db.execute(  # noqa: E731
         "select name, sql from sqlite_master where type = 'index' and tbl_name = 'visits'").fetchall())
     before = indexes()
-    assert set(schema.DEFERRED_INDEXES["visits"]) <= {name for name, _ in before}
+    assert set(tables.DEFERRED_INDEXES["visits"]) <= {name for name, _ in before}
     rows = "".join(f"L-{1 + i % 2},T-1,2026-11-{1 + i % 20:02d} {10 + i % 8}:{i % 60:02d},cigarettes,"
                    f"{'yes' if i % 3 else 'no'},none,yes\n" for i in range(9))
     f = write(tmp_path / "v.csv", VISIT_HEADER + rows)

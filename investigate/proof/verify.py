@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import IntegrityError, InvestigateError
 from ..ids import short
 from ..store import audit
-from ..store.schema import AUDITED_TABLES
+from ..store.tables import AUDITED_TABLES
 from ..store.workspace import Workspace
 from .log import StreamingTree, check_timestamps, latest_checkpoint, parse_checkpoint, verify_against
 

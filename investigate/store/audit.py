@@ -17,6 +17,8 @@ import hashlib
 import json
 from typing import Any, Callable, Iterable
 
+from .. import clock
+
 GENESIS = "0" * 64
 
 
@@ -157,3 +159,37 @@ def dumps(data: Any) -> str | None:
     if data is None:
         return None
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def audited_backfill(db, table: str, values: dict, *, migration: str) -> int:
+    """Fill new columns of existing rows, and log each changed row in the audit chain.
+
+    A migration that changes stored values must say so in the chain, or ``verify`` would
+    rightly call the rows altered. Rows where the columns are already set are left alone.
+    """
+    where = " or ".join(f"[{c}] is null" for c in values)
+    rows = list(db.query(f"select * from [{table}] where {where}"))
+    if not rows:
+        return 0
+    at = clock.utc_now()
+    entries = []
+    for row in rows:
+        changes = {c: v for c, v in values.items() if row[c] is None}
+        row.update(changes)
+        entries.append(
+            {
+                "at": at,
+                "actor": f"migration {migration}",
+                "action": "migrate",
+                "table_name": table,
+                "row_id": row["id"],
+                "row_hash": row_hash(row),
+                "data": dumps({"set": changes}),
+            }
+        )
+        db.execute(
+            f"update [{table}] set " + ", ".join(f"[{c}] = ?" for c in changes) + " where id = ?",
+            [*changes.values(), row["id"]],
+        )
+    append_entries(db.conn, entries)
+    return len(rows)

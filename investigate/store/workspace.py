@@ -47,7 +47,8 @@ from .. import ids, keys
 from . import audit
 from .. import clock
 from ..errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
-from .schema import AUDITED_TABLES, BULK_RECOUNTS, DEFERRED_INDEXES, SECRET_COLUMNS, migrations
+from .schema import migrations
+from .tables import AUDITED_TABLES, BULK_RECOUNTS, DEFERRED_INDEXES, SECRET_COLUMNS
 
 CONFIG_NAME = "investigate.toml"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -385,7 +386,7 @@ class Workspace:
         return vkey
 
     def audit_view(self, table: str, row: dict, key: bytes | None = None) -> dict:
-        """The row as the audit log holds it: secret columns (``schema.SECRET_COLUMNS``) as a
+        """The row as the audit log holds it: secret columns (``tables.SECRET_COLUMNS``) as a
         keyed hash. Row hashes are computed over this view, so the log still proves the row."""
         secret = SECRET_COLUMNS.get(table)
         if not secret:
@@ -497,7 +498,7 @@ class Workspace:
     @contextmanager
     def _deferred_indexes(self, table: str, before: int) -> Iterator[Callable[[int], None]]:
         """Inside a bulk insert's transaction: once it has added more rows than the table held
-        and at least ``DEFER_AFTER``, the table's random-keyed indexes (``schema.DEFERRED_INDEXES``)
+        and at least ``DEFER_AFTER``, the table's random-keyed indexes (``tables.DEFERRED_INDEXES``)
         are dropped, and built again at the end from the sorted keys. Inserting into them at
         random cost a million-row import 1.5x per row what a 100k one paid (their pages outgrow
         any cache); building them once costs a few seconds. A small import into a big table
@@ -530,7 +531,7 @@ class Workspace:
     @contextmanager
     def _recounted(self, table: str, held: int) -> Iterator[None]:
         """Inside a bulk insert's transaction: the table's counting trigger dropped, and the rows
-        past ``held`` counted in one grouped statement at the end (``schema.BULK_RECOUNTS``)."""
+        past ``held`` counted in one grouped statement at the end (``tables.BULK_RECOUNTS``)."""
         trigger, recount = BULK_RECOUNTS.get(table, (None, None))
         ddl = trigger and self.db.execute("select sql from sqlite_master where type = 'trigger' and name = ?",
                                           [trigger]).fetchone()

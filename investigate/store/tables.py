@@ -1,0 +1,83 @@
+"""What the schema says beyond its tables: which tables the audit chain covers, which columns
+enter it only as keyed hashes, which tables people name by short ids, and the visit tallies'
+counting SQL with the indexes a bulk insert builds after its rows."""
+
+from __future__ import annotations
+
+
+#: Tables whose every write is recorded in the audit chain. Caches and derived tables
+#: (geocoding answers, distance results) are not evidence and are left out.
+AUDITED_TABLES = [
+    "cases",
+    "stores",
+    "testers",
+    "visits",
+    "findings",
+    "evidence",
+    "promises",
+    "replies",
+    "case_stores",
+    "reviews",
+    "signoffs",
+    "publications",
+    "corrections",
+    "samples",
+    "sample_stores",
+    "tips",
+    "tip_sources",
+    "reply_items",
+    "companies",
+    "stories",
+    "story_sources",
+    "story_events",
+    "story_documents",
+    "story_reply_items",
+    "protocol_versions",
+]
+
+
+#: Columns whose values never enter the audit log in clear: the log holds a keyed hash
+#: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
+#: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
+SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact")}
+
+
+#: Tables whose rows people name by a short id (``store.lookup.NOUNS``); each has an index on the
+#: id's random end, which is what a UUIDv7's short form is.
+SHORT_ID_TABLES = ("cases", "stores", "testers", "visits", "findings", "evidence", "promises", "replies", "tips",
+                   "companies")
+
+
+# The columns the rates count by, as ``visit_tallies`` stores them (visits.case_id, kind,
+# store_id and outcome are NOT NULL): a visit without review state is 'received', as the rates
+# read it, so the rates' own conditions apply to the tallies as written.
+TALLIED = {"case_id": "{r}.case_id", "kind": "{r}.kind", "store_id": "{r}.store_id", "outcome": "{r}.outcome",
+            "review_state": "coalesce({r}.review_state, 'received')"}
+
+def tally(row: str, change: int) -> str:
+    """The statement that counts ``row`` (new or old) in or out of its tally."""
+    if change > 0:
+        values = ", ".join(v.format(r=row) for v in TALLIED.values())
+        return (f"insert into visit_tallies ({', '.join(TALLIED)}, visits) values ({values}, 1) "
+                "on conflict do update set visits = visits + 1;")
+    where = " and ".join(f"{k} = {v.format(r=row)}" for k, v in TALLIED.items())
+    return (f"update visit_tallies set visits = visits - 1 where {where}; "
+            f"delete from visit_tallies where {where} and visits = 0;")
+
+
+#: Row triggers that only keep counts, and the one statement that counts a bulk insert's rows
+#: instead (rows past a rowid). ``Workspace.insert_many`` drops the trigger for its
+#: transaction and runs the statement: an upsert per imported visit cost 35 µs, half as much
+#: again as the rest of an import. DDL is transactional in SQLite: no other connection ever
+#: sees the trigger missing.
+BULK_RECOUNTS = {"visits": ("visit_tallies_insert", (
+    f"insert into visit_tallies ({', '.join(TALLIED)}, visits) "
+    f"select {', '.join(v.format(r='v') for v in TALLIED.values())}, count(*) from visits v where v.rowid > ? "
+    "group by 1, 2, 3, 4, 5 on conflict do update set visits = visits + excluded.visits"))}
+
+
+#: The indexes a big bulk insert builds after its rows rather than row by row
+#: (``Workspace.insert_many``): those keyed by something random per row (a store, the short
+#: id), into which a million inserts land all over the B-tree. Indexes keyed by time or by a
+#: few values (outcome, review state) grow at their ends and stay.
+DEFERRED_INDEXES = {"visits": ("idx_visits_store_id", "idx_visits_rates", "idx_visits_short_id")}
