@@ -216,8 +216,11 @@ class Protocol:
     lede: str = ""
 
     def finding_codes(self) -> dict[str, str]:
-        """Every finding the protocol can give, code → English title."""
+        """Every finding the protocol can give, code → English title: its rules', its fatal
+        answers' and its broken promise's."""
         found = {r.finding["code"]: r.finding["title"] for r in self.rules if r.finding and r.finding.get("code")}
+        found.update({q.fatal["finding"]["code"]: q.fatal["finding"]["title"] for q in self.questions
+                      if q.fatal and q.fatal.get("finding", {}).get("code")})
         if self.promise_broken and self.promise_broken.get("code"):
             found[self.promise_broken["code"]] = self.promise_broken["title"]
         return found

@@ -274,6 +274,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
         check_finding(promise_broken, "promise_broken")
 
     codes = {r.finding["code"] for r in rules if r.finding and r.finding.get("code")}
+    codes |= {q.fatal["finding"]["code"] for q in questions if q.fatal and q.fatal.get("finding", {}).get("code")}
     if promise_broken and promise_broken.get("code"):
         codes.add(promise_broken["code"])
     text_tables = data.get("text", {})
