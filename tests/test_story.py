@@ -19,6 +19,8 @@ from investigate.cases.review import review_visit
 from investigate.cli import cli
 from investigate import policy
 from investigate.policy.coverage import company_named
+from investigate.policy.texts import public_texts
+from investigate.errors import MissingTranslation
 from investigate.reports.build import build_report
 from investigate.desk.teamwork import write_bundle
 
@@ -144,6 +146,29 @@ def test_event_text_with_the_person_s_name_or_contact_is_refused(story):
         with pytest.raises(Exception, match="contains"):
             stories.add_event(ws, case, at=story["t0"].isoformat(), what=text)
     assert snapshot(ws) == before
+
+
+def test_the_person_is_described_in_each_language_the_story_publishes_in_checked_like_the_original(story, run):
+    ws, case = story["ws"], story["case"]  # an English story: "a customer from Neukölln"
+    with pytest.raises(MissingTranslation, match=r"story refund-story has no description of the person in de: "
+                                                 r"add --person … with investigate case edit refund-story --lang de"):
+        stories.person_text(case, stories.get_story(ws, case), "de")
+    before = snapshot(ws)
+    # Naming the person, who did not consent, is refused by kind, never echoing the name.
+    refused = run("case", "edit", "refund-story", "--lang", "de", "--person", f"Frau {PERSON} aus Neukölln")
+    assert refused.exit_code != 0 and "did not consent to be named" in refused.output
+    assert PERSON not in refused.output
+    # The case's own language keeps the story's description; --person alone needs another language.
+    assert run("case", "edit", "refund-story", "--person", "a reader").exit_code != 0
+    assert snapshot(ws) == before
+    assert run("case", "edit", "refund-story", "--lang", "de", "--person", "eine Kundin aus Neukölln").exit_code == 0
+    case = ws.get("cases", case["id"])
+    story_row = stories.get_story(ws, case)
+    assert stories.person_text(case, story_row, "de") == "eine Kundin aus Neukölln"
+    assert stories.person_text(case, story_row, "en") == "a customer from Neukölln"
+    # The publication policy checks the translation like every printed text of the story.
+    texts = dict(public_texts(ws, case, policy.naming(ws, case)))
+    assert texts["description of the person (de)"] == "eine Kundin aus Neukölln"
 
 
 def _publish_story(run, workspace, tmp_path, *, consent: bool) -> dict:

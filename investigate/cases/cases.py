@@ -123,15 +123,23 @@ def case_text(case: dict, lang: str) -> dict:
 
 
 def translate_case(ws: Workspace, case: dict, lang: str, *, title: str | None = None,
-                   description: str | None = None, reason: str | None = None) -> dict:
+                   description: str | None = None, person: str | None = None, reason: str | None = None) -> dict:
     """Give the case's title and method text in another language it publishes in (audited;
-    checked for private strings like the originals)."""
+    checked for private strings like the originals); for a story, also how its person is
+    described (``person``), checked like the story's own description."""
     if lang not in LANGUAGES:
         raise InvalidInput(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
     if lang == case["language"]:
+        if person is not None:
+            raise InvalidInput(f"the description of the person in {lang}, the case's own language, is the "
+                               "story's (given when it was opened): --person is for the other languages")
         return edit_case(ws, case, reason=reason, title=title, description=description)
     texts = json.loads(case.get("texts") or "{}")
     given = dict(texts.get(lang, {}))
+    if person is not None:
+        from .stories import check_person_translation
+
+        given["person"] = check_person_translation(ws, case, lang, person)
     for key, value in (("title", title), ("description", description)):
         if value is None:
             continue
@@ -140,7 +148,7 @@ def translate_case(ws: Workspace, case: dict, lang: str, *, title: str | None = 
         refuse_private(ws, value, what=f"case {key} ({lang})", case=case)
         given[key] = value.strip()
     if given == texts.get(lang, {}):
-        raise InvalidInput("nothing to change: give --title or --description")
+        raise InvalidInput("nothing to change: give --title, --description or (a story's) --person")
     texts[lang] = given
     return ws.update("cases", case["id"], {"texts": json.dumps(texts, ensure_ascii=False, sort_keys=True)},
                      reason=reason or f"case text in {lang}", action="edit")

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import mimetypes
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, MissingTranslation, NotFound
 from ..ids import short
 from ..numbers.clock import promise_state
 from ..numbers.stats import visit_filter
@@ -84,14 +85,9 @@ def create_story(ws: Workspace, *, slug: str, title: str, tip: dict | None = Non
                            "points, see investigate company add)"
                            + (" — the tip names no known company" if tip is not None else ""))
     person_name = (person_name or "").strip() or None
-    person_label = (person_label or "").strip() or None
     if name_consent and not person_name:
         raise InvalidInput("consent to be named needs the person's name (--person-name)")
-    if person_label:
-        refuse_private(ws, person_label, what="description of the person", businesses=False)
-        if person_name and not name_consent and _mentions(person_label, person_name):
-            raise InvalidInput("the description of the person contains their name, and they did not consent to "
-                               "be named: describe them instead (e.g. 'a customer from Neukölln')")
+    person_label = _checked_person_label(ws, person_label, person_name=person_name, name_consent=name_consent)
     when_consented = ws.parse_time(consent_at, what="consent date").isoformat() if name_consent else None
     with ws.transaction():
         case = create_case(ws, slug=slug, title=title, protocol=protocol or DEFAULT_PROTOCOL, **case_fields)
@@ -124,6 +120,45 @@ def open_story_from_lead(ws: Workspace, lead_ref: str, tip: dict, *, slug: str |
     slug = slug or ("story-" + normalise_name(lead["business"])[:40] + "-" + tip["id"][:4])
     return create_story(ws, slug=slug, title=title or f"{lead['business']}: {lead['issue']}", tip=tip,
                         **story_fields)
+
+
+def _checked_person_label(ws: Workspace, label: str | None, *, person_name: str | None, name_consent: bool,
+                          what: str = "description of the person") -> str | None:
+    """How the person is described in print, refused when it holds a private string or names
+    a person who did not consent to be named."""
+    label = (label or "").strip() or None
+    if label:
+        refuse_private(ws, label, what=what, businesses=False)
+        if person_name and not name_consent and _mentions(label, person_name):
+            raise InvalidInput(f"the {what} contains their name, and they did not consent to "
+                               "be named: describe them instead (e.g. 'a customer from Neukölln')")
+    return label
+
+
+def check_person_translation(ws: Workspace, case: dict, lang: str, label: str) -> str:
+    """The description of the story's person in another language it publishes in (given with
+    ``case edit --lang L --person …``), checked as the story's own description is."""
+    story = get_story(ws, case)
+    checked = _checked_person_label(ws, label, person_name=person_source(ws, story)["name"],
+                                    name_consent=bool(story["name_consent"]),
+                                    what=f"description of the person ({lang})")
+    if not checked:
+        raise InvalidInput(f"an empty description of the person in {lang}")
+    return checked
+
+
+def person_text(case: dict, story: dict, lang: str) -> str | None:
+    """How the story describes its person in ``lang``: its own words in the case's language,
+    else the translation given with ``case edit --lang``. None given is an error naming the
+    command: an English report never prints "eine Kundin aus Neukölln"."""
+    label = story.get("person_label")
+    if not label or lang == case["language"]:
+        return label
+    given = json.loads(case.get("texts") or "{}").get(lang, {}).get("person")
+    if not given:
+        raise MissingTranslation(f"story {case['slug']} has no description of the person in {lang}: add "
+                                 f"--person … with investigate case edit {case['slug']} --lang {lang}")
+    return given
 
 
 def _mentions(text: str, value: str) -> bool:

@@ -129,22 +129,26 @@ def case_show(ws, case_ref, as_json):
 @click.option("--jurisdiction")
 @click.option("--lang", type=click.Choice(cases.LANGUAGES),
               help="Give --title and --description in this language (one the case publishes in).")
+@click.option("--person", help="With --lang, a story: how the person is described in print in that language.")
 @click.option("--reason", help="Why (kept in the audit log).")
 @json_option
 @pass_workspace
 def case_edit(ws, case_ref, title, description, reply_days, working_days, holidays, legal_basis, jurisdiction,
-              lang, reason, as_json):
+              lang, person, reason, as_json):
     """Change CASE's title, method text, reply window or legal basis.
 
     Every change is audited.
 
-    With --lang, the title and method text in another language: a report in a language the
-    case has no title in is refused."""
+    With --lang, the title and method text in another language (and a story's --person): a
+    report in a language the case has no title in is refused."""
     case = cases.get_case(ws, case_ref)
+    if person is not None and not (lang and lang != case["language"]):
+        raise click.UsageError("--person needs --lang, one of the other languages the story publishes in")
     if lang and lang != case["language"]:
         if any(v is not None for v in (reply_days, working_days, holidays, legal_basis, jurisdiction)):
-            raise click.UsageError("--lang changes only --title and --description")
-        row = cases.translate_case(ws, case, lang, title=title, description=description, reason=reason)
+            raise click.UsageError("--lang changes only --title and --description (and a story's --person)")
+        row = cases.translate_case(ws, case, lang, title=title, description=description, person=person,
+                                   reason=reason)
         echo_json(row) if as_json else echo(f"Case {row['slug']} updated in {lang}.")
         return
     calendar = None if working_days is None else ("working_days" if working_days else "days")

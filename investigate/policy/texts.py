@@ -25,6 +25,7 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
     texts = [("case title", case["title"]), ("case description", case.get("description"))]
     for lang, given in sorted(json.loads(case.get("texts") or "{}").items()):
         texts += [(f"case {key} ({lang})", given.get(key)) for key in ("title", "description")]
+        texts.append((f"description of the person ({lang})", given.get("person")))
     texts += [(f"correction of {c['created_at'][:10]}", c["note"]) for c in corrections(ws, case)]
     for r in ws.db.query("select store_id, answer, short_deadline_reason, requested_at from replies "
                          "where case_id = ?", [case["id"]]):
