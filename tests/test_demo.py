@@ -47,6 +47,32 @@ def test_demo_has_the_promised_shape(demo_root):
         assert count(f"select count(*) from replies where answered_at is null and deadline > '{ws.now().isoformat()}'") == 1
 
 
+def test_every_demo_case_has_its_title_and_method_in_english_german_and_danish(demo_root):
+    from investigate.cases import cases, stories
+    from investigate.cases.cases import case_text
+
+    with Workspace(demo_root) as ws:
+        for case in cases.list_cases(ws):
+            case = cases.get_case(ws, case["slug"])
+            texts = {lang: case_text(case, lang) for lang in ("en", "de", "da")}  # else MissingTranslation
+            assert len({t["title"] for t in texts.values()}) == 3, case["slug"]
+            assert len({t["description"] for t in texts.values()}) == 3, case["slug"]
+            if case["kind"] == "story":
+                story = stories.get_story(ws, case)
+                people = {lang: stories.person_text(case, story, lang) for lang in ("en", "de", "da")}
+                assert people == {"en": "a customer from Neukölln", "de": "eine Kundin aus Neukölln",
+                                  "da": "en kunde fra Neukölln"}
+
+
+def test_every_demo_case_can_be_published_its_calls_too(demo_root):
+    # A public edition counts approved tests only: the hotline calls were approved like the rest.
+    with Workspace(demo_root) as ws:
+        unapproved = ws.db.execute(
+            "select c.slug, count(*) from visits v join cases c on c.id = v.case_id "
+            "where coalesce(v.review_state, 'received') = 'received' group by c.slug").fetchall()
+    assert dict(unapproved) == {"tobacco-neukoelln-2026": 1}
+
+
 def test_demo_verifies(demo_root):
     with Workspace(demo_root) as ws:
         report = verify(ws)

@@ -311,6 +311,9 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
             promises.keep_promise(ws, p, kept=False, note="Kein Rückruf, auch nicht nach Nachfrage")
             broken += 1
         # the rest stay open: overdue, for `investigate promise list --overdue`
+    # The editor approved the calls: only approved tests count in a public edition.
+    for r in call_visits:
+        review_visit(ws, r["visit"], "approve", reviewer="Redaktion")
     # The customer-service case (issue 13) draws from its own generator: the cases above stay
     # exactly as they were for the same seed.
     from .service import build_service_case

@@ -46,6 +46,19 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
                     "(Mobilfunk, Energie, Bank, Elektronikhandel) über die Hotline, per E-Mail und in der "
                     "Filiale, jeweils mit vorbereiteten, überprüfbaren Anliegen. Bewertet wurden Höflichkeit, "
                     "Respekt, Verbindlichkeit, Ehrlichkeit und Lösung nach festen Punkteschemata.")
+    # The case publishes in English and Danish too: each language has its own title and method.
+    case = cases.translate_case(
+        ws, case, "en", title="Customer service tested: phone, e-mail and branch, October 2026",
+        description="For three weeks, two reporters tested the customer service of four companies (mobile, "
+                    "energy, bank, electronics retail) on the hotline, by e-mail and in the branch, each time with "
+                    "prepared, verifiable requests. Courtesy, respect, commitment, honesty and resolution were "
+                    "scored on fixed point schemes.")
+    case = cases.translate_case(
+        ws, case, "da", title="Kundeservice i test: telefon, e-mail og filial, oktober 2026",
+        description="To journalister testede i tre uger kundeservicen hos fire virksomheder (mobil, energi, bank, "
+                    "elektronikforhandler) via hotlinen, pr. e-mail og i filialen, hver gang med forberedte "
+                    "henvendelser, der kan efterprøves. Der blev givet point for høflighed, respekt, pålidelighed, "
+                    "ærlighed og løsning efter faste pointskemaer.")
     cases.set_status(ws, case, "fieldwork")
     points: dict[str, dict] = {}
     for name, sector, phone, email, address, _ in COMPANIES:

@@ -118,6 +118,19 @@ def build_story_case(ws: Workspace, rnd: random.Random) -> dict:
     stories.record_outcome(ws, case, at=at(2026, 11, 18, 9, 0),
                            what="Nach unserer Anfrage wurden die 249 Euro am 18. November 2026 erstattet; "
                                 "die Gebührenrechnung wurde storniert.")
+    # The story publishes in English and Danish too: title, method and how the person is described,
+    # written once the company answered (a title naming it is refused while it may not be named).
+    case = cases.translate_case(
+        ws, case, "en", title="Promised twice, never paid: a refund at ElektroMax", person="a customer from Neukölln",
+        description="The reporter collected the customer's documents (the hotline's e-mail, the bill), checked "
+                    "them, reconstructed what happened, called the hotline herself with a comparable request and "
+                    "put every point to ElektroMax for comment before publication.")
+    case = cases.translate_case(
+        ws, case, "da", title="Lovet to gange, aldrig betalt: en tilbagebetaling hos ElektroMax",
+        person="en kunde fra Neukölln",
+        description="Journalisten samlede kundens dokumenter (hotlinens e-mail, regningen), kontrollerede dem, "
+                    "rekonstruerede forløbet, ringede selv til hotlinen med en tilsvarende henvendelse og forelagde "
+                    "ElektroMax hvert punkt til kommentar før offentliggørelsen.")
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Justiziariat",
                        note="Unterlagen und Zeitleiste geprüft")
     return {"case": SLUG, "events": len(stories.events(ws, case)), "first_promise": first["id"],
