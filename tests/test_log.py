@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from investigate.store import audit
 from investigate.cases import cases, replies
+from investigate.protocol.protocols import get_protocol
 from investigate.cases.review import review_visit
 from investigate.reports.build import build_report
 from investigate.store.workspace import Workspace
@@ -264,11 +265,22 @@ def test_the_custodians_statement_lists_each_file_with_its_proof(workspace, toba
     photo.write_bytes(b"\xff\xd8\xff a photo of the till")
     item = evidence.add_evidence(workspace, tobacco_case["visits"][0], [photo])[0]
     out = tmp_path / f"statement-{lang}.pdf"
+    titles = {"en": "Tobacco sales to minors, Neukölln", "de": "Tabakverkauf an Minderjährige, Neukölln",
+              "da": "Tobakssalg til mindreårige, Neukölln"}
+    if lang != "en":  # a statement, like a report, is in one language or not made
+        refused = run("certify", "tobacco-nk", "--lang", lang, "--out", out)
+        assert refused.exit_code != 0 and f"case tobacco-nk has no title in {lang}" in refused.output
+        assert run("case", "edit", "tobacco-nk", "--lang", lang, "--title", titles[lang]).exit_code == 0
     result = run("certify", "tobacco-nk", "--lang", lang, "--custodian", "Jana Berg", "--out", out, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["proofs_verified"] is True
     text = " ".join("\n".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert heading in text and "Jana Berg" in text and item["sha256"] in text.replace(" ", "")
+    # The case's and the protocol's titles in the statement's language, never another's.
+    assert titles[lang] in text and get_protocol("tobacco-minors").texts(lang).title in text
+    assert all(titles[other] not in text for other in titles if other != lang)
+    if lang != "en":
+        assert "Tobacco sales to minors" not in text
     assert "till.jpg" not in text  # original names stay out: the other side may read this
     # The proof printed for the file checks with the independent verifier against the checkpoint.
     note = PdfReader(out).attachments["log-checkpoint.txt"][0].decode()

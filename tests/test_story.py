@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from investigate.ids import short
-from investigate.cases import companies, stories, tips, visits
+from investigate.cases import cases, companies, stories, tips, visits
 from investigate.cases.review import review_visit
 from investigate.cli import cli
 from investigate import policy
@@ -263,6 +263,9 @@ def test_the_internal_edition_keeps_document_details_the_public_one_only_hashes(
     event = stories.add_event(ws, case, at=None, what="Confirmed by e-mail", documents=[eml(story["tmp"] / "m.eml")])
     stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
     sha = event["documents"][0]["sha256"]
+    # An English story printed in German: its title, method and person in German first.
+    case = cases.translate_case(ws, case, "de", title="Zweimal versprochen", description="Unterlagen geprüft.",
+                                person="eine Kundin aus Neukölln")
     internal = pdf_text(build_report(ws, case, edition="internal", lang="de", out=story["tmp"] / "i.pdf")["pdf"])
     public = pdf_text(build_report(ws, case, edition="public", lang="de", out=story["tmp"] / "p.pdf",
                                    override="test")["pdf"])
@@ -380,6 +383,22 @@ def test_editors_story_page_shows_the_same_timeline_and_the_canned_query_runs(st
     # In time order: the e-mail (16 Sep 2026) came before the fixture's promise (60 days ago).
     assert [r["what"] for r in rows] == ["Confirmed by e-mail", "The hotline promised a refund"]
     assert [r["promise_state"] for r in rows] == [None, "overdue"]
+
+
+def test_editors_story_page_shows_a_story_in_its_own_language_without_translations(workspace):
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    ws = workspace
+    company = companies.add_company(ws, name=COMPANY)
+    companies.add_contact_point(ws, company, channel="phone", contact="+49 30 1")
+    case = stories.create_story(ws, slug="de-story", title="Zweimal versprochen", company=company, language="de",
+                                person_label="eine Kundin aus Neukölln")["case"]
+    stories.add_event(ws, case, at=(ws.now() - timedelta(days=3)).isoformat(), what="Die Hotline sagt zu")
+    page = asyncio.run(editors_datasette(ws).client.get(f"/investigate/cases/{case['id']}"))
+    # A German story with no English texts is the editors' everyday case, not an error page.
+    assert page.status_code == 200 and "Die Hotline sagt zu" in page.text
 
 
 def test_leads_open_story_makes_one_person_s_story_and_counts_the_rest_as_similar(run, workspace):

@@ -148,7 +148,7 @@ def request_items(ws: Workspace, reply: dict) -> dict:
         "select v.* from visits v where v.id in (select visit_id from reply_items where reply_id = ?) "
         "order by v.visited_at, v.id", [reply["id"]]))
     findings = list(ws.db.query(
-        "select f.*, v.visited_at, v.store_id from findings f join visits v on v.id = f.visit_id "
+        "select f.*, v.visited_at, v.store_id, v.protocol from findings f join visits v on v.id = f.visit_id "
         "where f.id in (select finding_id from reply_items where reply_id = ?) order by v.visited_at, f.code",
         [reply["id"]]))
     evidence = list(ws.db.query(

@@ -411,6 +411,7 @@ def _story_page(root: Path, case_id: str) -> dict:
     from ..store.workspace import Workspace
 
     with Workspace(root, read_only=True) as ws:
-        context = gather_story(ws, ws.get("cases", case_id), edition="internal", lang="en")
+        # In the case's own language: the one every story has its title and person in.
+        context = gather_story(ws, ws.get("cases", case_id), edition="internal")
     return {k: context[k] for k in ("company", "person", "items", "chart", "promises", "documents", "checks",
                                     "similar", "answers", "outcome")}

@@ -101,6 +101,11 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
                            "record a new request before writing the letter")
     items = replies.request_items(ws, request)
     ptext = get_protocol(case["protocol"], ws.root).texts(lang)
+    # A finding is titled by the protocol of its own visit: a service case tests each channel
+    # with its own protocol, and the case's protocol does not know the others' codes.
+    texts_of = {case["protocol"]: ptext}
+    for key in {f["protocol"] for f in items["findings"]} - set(texts_of):
+        texts_of[key] = get_protocol(key, ws.root).texts(lang)
     words = labels(lang)
     outcome_text, severity_text = words["outcome"], words["severity"]
     context = {
@@ -110,7 +115,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
         "channel": words["channel"].get(request["channel"], request["channel"]),
         "visits": [{"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
                    for v in items["visits"]],
-        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": ptext.finding_title(f["code"], f["title"]), "statute": f["statute"],
+        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": texts_of[f["protocol"]].finding_title(f["code"], f["title"]), "statute": f["statute"],
                       "severity": severity_text.get(f["severity"], f["severity"]),
                       "observation": f["severity"] == "observation"} for f in items["findings"]],
         "evidence": [{"date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"], "media_type": e["media_type"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
+from ..cases.cases import case_text
 from ..proof import log
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
@@ -22,8 +23,11 @@ from .render import render_pdf
 
 
 def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str | None, checkpoint: dict) -> dict:
-    fmt = Formatter(lang)
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     _ = translations(lang).gettext
+    # The case's title and its protocol's in the statement's language, or refused naming them.
+    title = case_text(case, lang)["title"]
+    protocol_title = get_protocol(case["protocol"], ws.root).texts(lang).title
     items = []
     for e in ws.db.query(
             "select e.*, v.visited_at, v.review_state, s.name as store_name from evidence e "
@@ -47,8 +51,8 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
     stamp = ws.db.execute("select stamped_at, tsa_url from log_checkpoints where note = ?",
                           [checkpoint["note"]]).fetchone()
     return {
-        "lang": lang, "newsroom": ws.newsroom, "title": case["title"], "case_slug": case["slug"],
-        "protocol": get_protocol(case["protocol"], ws.root).title, "custodian": custodian,
+        "lang": lang, "newsroom": ws.newsroom, "title": title, "case_slug": case["slug"],
+        "protocol": protocol_title, "custodian": custodian,
         "today": fmt.long_day(ws.now().date()), "items": items, "version": __version__,
         "checkpoint": checkpoint, "public_key": ws.setting("log", "public_key"),
         "stamped_at": fmt.day_time(stamp[0]) if stamp and stamp[0] else None,

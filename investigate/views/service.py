@@ -21,7 +21,9 @@ from babel.dates import format_timedelta
 from babel.numbers import format_currency
 
 from ..cases import editorial
+from ..cases.cases import case_text
 from ..cases.promises import clock_findings
+from ..protocol.model import ProtocolText
 from ..protocol.protocols import get_protocol
 from ..protocol.values import DIMENSIONS
 from .. import policy
@@ -50,9 +52,18 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     lang = lang or case["language"] or ws.language
     public = edition == "public"
     _ = translations(lang).gettext
-    fmt = Formatter(lang)
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     now = now or ws.now()
     names = labels(lang)
+    # The case's title and method and every protocol text in the report's language, or an
+    # error naming what is missing: never the case's German or the protocol's English instead.
+    ctext = case_text(case, lang)
+    texts_of: dict[str, ProtocolText] = {}
+
+    def ptext(key: str) -> ProtocolText:
+        if key not in texts_of:
+            texts_of[key] = get_protocol(key, ws.root).texts(lang)
+        return texts_of[key]
     threshold = min_cell(ws, case)
     rows = scored_visits(ws, case, approved_only=public, now=now)
     overall = scorecard(ws, case, by=(), approved_only=public, now=now, threshold=threshold if public else None)
@@ -142,15 +153,16 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     for f in ws.db.query("select f.*, v.visited_at from findings f join visits v on v.id = f.visit_id "
                          "where v.case_id = ? order by v.visited_at, f.code", [case["id"]]):
         if f["visit_id"] in counted:
-            findings.append({"visit_id": f["visit_id"], "title": f["title"], "statute": f["statute"],
-                             "visited_at": f["visited_at"], "clock": False})
+            findings.append({"visit_id": f["visit_id"], "code": f["code"], "title": f["title"],
+                             "statute": f["statute"], "visited_at": f["visited_at"], "clock": False})
     for f in clock_findings(ws, case, now=now):
         if f["visit_id"] in counted:
             findings.append({**f, "clock": True})
-    translate = _  # a finding's stored title, looked up in the catalogue (not a literal to extract)
     finding_rows = [{"company": label_of[counted[f["visit_id"]]["company"]],
                      "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
-                     "date": fmt.day(f["visited_at"]), "title": translate(f["title"]), "statute": f["statute"] or "",
+                     "date": fmt.day(f["visited_at"]),
+                     "title": ptext(counted[f["visit_id"]]["protocol"]).finding_title(f["code"], f["title"]),
+                     "statute": f["statute"] or "",
                      "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
 
     # Replies, once per company (a request covers all its tested channels), verbatim.
@@ -169,15 +181,15 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
 
     protocols = []
     for key in sorted({r["protocol"] for r in rows}):
-        proto = get_protocol(key, ws.root).localized(lang)
-        protocols.append({"title": proto.title, "description": proto.description.strip(),
+        proto = get_protocol(key, ws.root)
+        protocols.append({"title": ptext(key).title, "description": ptext(key).description,
                           "dimensions": ", ".join(names["dimensions"][d] for d in proto.sections),
-                          "questions": [q.prompt for q in proto.questions]})
+                          "questions": [ptext(key).prompts[q.key] for q in proto.questions]})
     period = (fmt.day(min(r["visited_at"] for r in rows)), fmt.day(max(r["visited_at"] for r in rows))) if rows \
         else ("–", "–")
     reply_days = overall["groups"][0]["no_reply_within"]["days"] if overall["groups"] else 2
     return {
-        "lang": lang, "edition": edition, "public": public, "title": case["title"], "newsroom": ws.newsroom,
+        "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
         "version": editorial.next_version(ws, case, "pdf") if public else None, "period": period,
         "dimension_names": [label for _, label in dim_labels],
@@ -195,7 +207,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         "promises": [{"company": group_label(g["group"])["company"], **g["promises_kept"],
                       "share": share(g["promises_kept"])} for g in by_company["groups"]],
         "prices": prices, "findings": finding_rows, "replies": replies,
-        "method": {"description": case["description"], "legal_basis": case["legal_basis"],
+        "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "threshold": threshold,
                    "merged": [" / ".join(group_label(g).values()) for g in grid["merged"]], "reply_days": fmt.num(reply_days),
                    "case_reply_days": case["reply_days"],

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from .. import policy
 from ..cases import editorial, stories
+from ..cases.cases import case_text
 from ..policy.coverage import company_named
 from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
@@ -117,10 +118,13 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     lang = lang or case["language"] or ws.language
     public = edition == "public"
     _ = translations(lang).gettext
-    fmt = Formatter(lang)
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     now = now or ws.now()
     names = labels(lang)
     story = stories.get_story(ws, case)
+    # Title, method and how the person is described, in the report's language or refused.
+    ctext = case_text(case, lang)
+    person_label = stories.person_text(case, story, lang)
     company = ws.get("companies", story["company_id"])
     timeline = stories.events(ws, case, now=now)
     if public and not timeline:
@@ -135,7 +139,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     if story["name_consent"] and source["name"]:
         person = source["name"]
     else:
-        person = text(story["person_label"]) or _("a customer")
+        person = text(person_label) or _("a customer")
 
     # The timeline: the person's events, the newsroom's checks, our enquiry, the answer, the outcome.
     items: list[dict] = []
@@ -145,10 +149,9 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                       "channel": names["channels"].get(e["channel"] or "", ""), "documents": len(e["documents"]),
                       "promise": text(e["promise"]) if e["promise"] else None})
     checks = []
-    translate = _  # a finding's stored title, looked up in the catalogue (not a literal to extract)
     for v in stories.checks(ws, case, approved_only=public):
-        proto = get_protocol(v["protocol"], ws.root).localized(lang)
-        findings = [translate(f["title"]) for f in v["findings"]]
+        proto = get_protocol(v["protocol"], ws.root).texts(lang)
+        findings = [proto.finding_title(f["code"], f["title"]) for f in v["findings"]]
         checks.append({"date": fmt.day_time(v["visited_at"]), "channel": names["channels"].get(v["store_channel"] or "", ""),
                        "protocol": proto.title, "outcome": names["outcomes"].get(v["outcome"], v["outcome"]),
                        "violation": v["outcome"] == "violation", "findings": findings})
@@ -214,12 +217,12 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     protocols = []
     for key in sorted({c for c in (r[0] for r in ws.db.execute(
             "select distinct protocol from visits where case_id = ?", [case["id"]]))}):
-        proto = get_protocol(key, ws.root).localized(lang)
-        protocols.append({"title": proto.title, "description": proto.description.strip()})
+        proto = get_protocol(key, ws.root).texts(lang)
+        protocols.append({"title": proto.title, "description": proto.description})
     first = min((i["when"] for i in items), default=None)
     last = max((i["when"] for i in items), default=None)
     return {
-        "lang": lang, "edition": edition, "public": public, "title": case["title"], "newsroom": ws.newsroom,
+        "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
         "version": editorial.next_version(ws, case, "pdf") if public else None,
         "period": (fmt.day(first.isoformat()) if first else "–", fmt.day(last.isoformat()) if last else "–"),
@@ -233,7 +236,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         "figures": {"events": len(timeline), "documents": len(documents), "checks": len(checks),
                     "promises": len(promises), "promises_broken": sum(1 for p in promises if p["bad"]),
                     "similar": similar["count"]},
-        "method": {"description": case["description"], "legal_basis": case["legal_basis"],
+        "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "reply_days": case["reply_days"]},
         "fmt": fmt,
     }
