@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,9 +14,12 @@ from pypdf import PdfReader
 
 from investigate.cases import cases, companies, findings, replies, stores, stories, testers, visits
 from investigate.protocol.protocols import all_protocols, get_protocol
+from investigate.cases.review import review_visit
 from investigate.errors import MissingTranslation
+from investigate.publish.public import build_public
 from investigate.reports.build import build_letter, build_report
 from investigate.views.i18n import LANGUAGES, Formatter
+from investigate.cases.samples import draw_sample
 
 # Every built-in, the scored customer-service protocols (issue 13: they render the service
 # report) as much as the tobacco and official ones.
@@ -303,3 +307,44 @@ def test_a_service_letter_titles_each_finding_by_the_protocol_of_its_own_visit(w
     text = words_of(build_letter(ws, case, mail, lang=lang, out=tmp_path / "letter.pdf")["pdf"])
     assert get_protocol("email-webform").texts(lang).findings["NOT_ANSWERED"] in text
     assert "The question was not answered" not in text
+
+
+@pytest.mark.parametrize("lang, stratified, simple", [("de", "geschichtet", "rein zufällig"),
+                                                      ("da", "stratificeret", "simpel tilfældig udvælgelse")])
+def test_how_the_sample_was_drawn_is_written_in_the_report_s_language(workspace, tobacco_case, tmp_path, lang,
+                                                                       stratified, simple):
+    ws = workspace
+    case = cases.translate_case(ws, tobacco_case["case"], lang, title="Tabak")
+    draw_sample(ws, case, n=4, seed=1)
+    draw_sample(ws, case, n=4, seed=2, strata="district", replace=True, reason="by district")
+    text = words_of(build_report(ws, case, edition="internal", lang=lang, out=tmp_path / "r.pdf")["pdf"])
+    assert f", {stratified}," in text and f", {simple})" in text  # the draw, and the one it replaced
+    assert "stratified" not in text and "simple random" not in text
+
+
+@pytest.mark.parametrize("lang", ["de", "da"])
+def test_the_public_database_speaks_the_case_s_language(workspace, tmp_path, lang):
+    ws = workspace
+    tele = companies.add_company(ws, name="Tele AG")
+    line = companies.add_contact_point(ws, tele, channel="phone", contact="+49 30 1")
+    mail = companies.add_contact_point(ws, tele, channel="email", contact="service@tele.example")
+    case = cases.create_case(ws, slug="svc", title="Kundenservice", protocol="phone-hotline", language=lang,
+                             legal_basis="BGB § 241 Abs. 2")
+    at = ws.now() - timedelta(days=30)
+    called = visits.record_visit(ws, case=case, store=line, tester=None, visited_at=at,
+                                 answers={"reached_person": "no", "wait": "20 min", "escalation": "refused"})
+    # The e-mail is tested under its own protocol, whose findings the case's protocol does not know.
+    wrote = visits.record_visit(ws, case=case, store=mail, tester=None, protocol="email-webform", visited_at=at,
+                                answers={"sent_at": at.isoformat(), "question_answered": "not"})
+    for v in (called, wrote):
+        review_visit(ws, v["visit"], "approve", reviewer="Redaktion")
+    build_public(ws, tmp_path / "public", slugs=["svc"], override="test")
+    db = sqlite3.connect(tmp_path / "public" / "public.db")
+    hotline, email = get_protocol("phone-hotline").texts(lang), get_protocol("email-webform").texts(lang)
+    assert {r[0] for r in db.execute("select title from findings")} == {
+        hotline.findings["NO_PERSON"], hotline.findings["ESCALATION_REFUSED"], email.findings["NOT_ANSWERED"]}
+    assert db.execute("select protocol_title from cases").fetchone()[0] == hotline.title
+    answers = " ".join(r[0] for r in db.execute("select answers from visits"))
+    assert hotline.choices["escalation"]["refused"] in answers and ": refused" not in answers
+    groups = {r[0] for r in db.execute("select grp from rates")}
+    assert not groups & {"(unknown)", "(other groups)", "(independent)"}, groups

@@ -36,7 +36,7 @@ from pathlib import Path
 from .. import policy
 from ..cases import editorial
 from ..protocol.protocols import get_protocol
-from ..policy import PUBLIC, gate, min_cell, protect_groups
+from ..policy import OTHER, PUBLIC, gate, min_cell, protect_groups
 from ..policy.naming import Naming, public_store_id
 from ..policy.texts import corrections
 from ..errors import NotFound, PolicyError
@@ -165,6 +165,9 @@ def _public_answers(protocol, answers_json: str, lang: str) -> str:
 def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: datetime,
                 override_reason: str | None, version: int, progress=None) -> dict:
     protocol = get_protocol(case["protocol"], ws.root)
+    lang = case["language"] or ws.language
+    # Every protocol text in the case's language, or an error naming what is missing.
+    texts = protocol.texts(lang)
     names = policy.naming(ws, case, on=now)
     named = names.named_stores
     cond, cond_params = policy.visit_condition(PUBLIC)
@@ -172,9 +175,10 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     args = [case["id"], *cond_params]
     # Streamed, not listed: a case of a million visits must not sit in memory as dicts.
     store_ids: dict[str, str] = {}
-    store_word = translations(case["language"] or ws.language).gettext("Store")
+    _ = translations(lang).gettext
+    store_word = _("Store")
     # Figures as the report prints them, in the case's language.
-    fmt = Formatter(case["language"] or ws.language, ws.setting("newsroom", "timezone", None))
+    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
     for st in ws.db.query(
             f"select s.* from stores s where s.id in (select v.store_id {approved}) order by s.id", args):
         pid = public_store_id(case, st["id"])
@@ -204,19 +208,26 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
             [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-             attempt or "completed", outcome, _public_answers(protocol, answers, case["language"] or ws.language)])
+             attempt or "completed", outcome, _public_answers(protocol, answers, lang)])
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
     if progress:
         progress(len(visit_ids) % 1000)
+    # Finding titles as the report prints them: in the case's language, by the protocol of
+    # each finding's own visit (a service case tests each channel with its own protocol).
+    texts_of = {case["protocol"]: texts}
     for f in ws.db.query(
-            "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at from findings f "
-            f"join visits v on v.id = f.visit_id where v.case_id = ? and {cond} order by v.visited_at, f.code", args):
+            "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at, v.protocol "
+            f"from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
+            "order by v.visited_at, f.code", args):
+        if f["protocol"] not in texts_of:
+            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang)
         out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
                     "values (?,?,?,?,?,?,?,?)",
                     [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
-                     f["code"], f["title"], f["statute"], f["severity"]])
+                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), f["statute"],
+                     f["severity"]])
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
             f"where v.case_id = ? and {cond} and e.redacted_from is null order by v.visited_at, e.sha256", args):
@@ -230,22 +241,25 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                     [case["slug"], store_ids[r["store_id"]], _day(r["requested_at"]), _day(r["deadline"]),
                      _day(r["answered_at"]), names.redact(r["answer"])])
     threshold = min_cell(ws, case)
+    # The groups that are no name, in the case's language as the report prints them.
+    group_words = {OTHER: _("other groups"), "(independent)": _("(independent)"), "(unknown)": _("(unknown)")}
     overall = policy.case_rates(ws, case, scope=PUBLIC)
     for grouping in (None, "chain", "district", "round"):
         rows = policy.case_rates(ws, case, scope=PUBLIC, by=grouping)
         if grouping == "chain":
-            rows = [{**r, "group": names.chain_label(r["group"])} if r["group"] != "(independent)" else r
+            rows = [{**r, "group": names.chain_label(r["group"], _("Chain"))} if r["group"] != "(independent)" else r
                     for r in rows]
         protected = protect_groups(rows, threshold=threshold) if grouping else {"rows": rows}
         for r in protected["rows"]:
             out.execute("insert into rates (case_slug, grouping, grp, visits, violations, eligible, rate, interval, "
                         "violation_rate, ci_low, ci_high, merged_groups, withheld) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [case["slug"], grouping or "all", str(r["group"]), r.get("visits"), r.get("violations"),
+                        [case["slug"], grouping or "all", group_words.get(r["group"], str(r["group"])), r.get("visits"),
+                         r.get("violations"),
                          r.get("eligible"), fmt.pct(r.get("rate"), r.get("eligible")),
                          fmt.interval(r.get("ci_low"), r.get("ci_high"), r.get("eligible")),
                          r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
-    _public_tips(ws, out, case, names)
+    _public_tips(ws, out, case, names, lang)
     for c in corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
@@ -255,35 +269,36 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     total = overall[0] if overall else rate(0, 0)
     out.execute(
         "insert into cases values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [case["slug"], names.redact(case["title"]), case["protocol"], protocol.title, case["jurisdiction"],
+        [case["slug"], names.redact(case["title"]), case["protocol"], texts.title, case["jurisdiction"],
          case["legal_basis"], case["language"], names.redact(case["description"]),
          _day(first), _day(last),
          len(store_ids), len(visit_ids), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
          comp[0]["completion_rate"] if comp else None, threshold,
          (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
          # Only THAT the checklist was overridden is public; the reason is an internal note.
-         protocol.id_policy, version, now.date().isoformat(), int(bool(override_reason))])
+         texts.id_policy, version, now.date().isoformat(), int(bool(override_reason))])
     return {"slug": case["slug"], "visits": len(visit_ids), "stores": len(store_ids),
             "named_stores": sum(1 for s in store_ids if s in named)}
 
 
-def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Naming) -> None:
+def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Naming, lang: str) -> None:
     """Tips that led to the case: counts per business and issue; a story only where its source
     consented to publication and it names nobody who may not be named; never a source's
     contact. A business is named by the policy's rule, at store or chain level; otherwise it
     carries the same pseudonym as everywhere else in the copy."""
     if "tips" not in ws.db.table_names():
         return
+    _ = translations(lang).gettext
     counts: dict[tuple[str, str], list[str]] = {}
     for t in ws.db.query("select t.*, s.name as store_name from tips t left join stores s on s.id = t.store_id "
                          "where t.case_id = ? order by t.received_at", [case["id"]]):
         if t["store_id"]:
             business = t["store_name"] if names.store_named(t["store_id"]) else public_store_id(case, t["store_id"])
         elif t["chain"]:
-            business = names.chain_label(t["chain"])
+            business = names.chain_label(t["chain"], _("Chain"))
         else:
-            business = names.business_label(t["company_key"] or t["company"] or "")
-        issue = names.redact(t["issue"]) or "(no issue given)"
+            business = names.business_label(t["company_key"] or t["company"] or "", _("Business"))
+        issue = names.redact(t["issue"]) or _("(no issue given)")
         counts.setdefault((business, issue), []).append(t["received_at"][:10])
         if t["consent_publish"] and t["narrative"] and not names.private_kind(t["narrative"]):
             out.execute("insert into complaint_stories (case_slug, business, issue, received_date, story) "

@@ -202,6 +202,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     observers = sorted({v["observer"] for v in visits if v["observer"]})
     # A broken module is an error here, never a report that silently lacks its sentence.
     draw = recorded_draw(ws, case)
+    if draw:  # how it was drawn, in words of the language ("geschichtet", not "stratified")
+        method_text = lambda d: {**d, "method": words["sample"].get(d["method"], d["method"])}  # noqa: E731
+        draw = {**method_text(draw), "replaced": [method_text(d) for d in draw["replaced"]]}
     near = near_summary(ws, case)
 
     period = (fmt.day(visits[0]["visited_at"]), fmt.day(visits[-1]["visited_at"])) if visits else (None, None)

@@ -115,7 +115,7 @@ class Formatter:
 
 def labels(lang: str) -> dict[str, dict[str, str]]:
     """The words for the values the records hold (outcomes, severities, review states, attempt
-    statuses) in ``lang``: a report never prints a stored key."""
+    statuses, how a sample was drawn) in ``lang``: a report never prints a stored key."""
     _ = translations(lang).gettext
     return {
         "outcome": {"violation": _("violation"), "compliant": _("compliant"), "inconclusive": _("inconclusive"),
@@ -129,4 +129,5 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
         "attempt": {"completed": _("completed"), "closed": _("store closed"), "not_found": _("store not found"),
                     "minors_not_admitted": _("minors not admitted"), "members_only": _("members only"),
                     "unsafe": _("unsafe"), "other": _("other reason")},
+        "sample": {"stratified": _("stratified"), "simple random": _("simple random")},
     }
