@@ -137,9 +137,13 @@ def translate_case(ws: Workspace, case: dict, lang: str, *, title: str | None = 
     texts = json.loads(case.get("texts") or "{}")
     given = dict(texts.get(lang, {}))
     if person is not None:
-        from .stories import check_person_translation
-
-        given["person"] = check_person_translation(ws, case, lang, person)
+        # Checked as the story's own description is: no private string, and so never the name
+        # of a person who did not consent to be named (the policy's private strings hold it).
+        person = person.strip()
+        if not person:
+            raise InvalidInput(f"an empty description of the person in {lang}")
+        refuse_private(ws, person, what=f"description of the person ({lang})", case=case, businesses=False)
+        given["person"] = person
     for key, value in (("title", title), ("description", description)):
         if value is None:
             continue

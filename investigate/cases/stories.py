@@ -135,18 +135,6 @@ def _checked_person_label(ws: Workspace, label: str | None, *, person_name: str 
     return label
 
 
-def check_person_translation(ws: Workspace, case: dict, lang: str, label: str) -> str:
-    """The description of the story's person in another language it publishes in (given with
-    ``case edit --lang L --person …``), checked as the story's own description is."""
-    story = get_story(ws, case)
-    checked = _checked_person_label(ws, label, person_name=person_source(ws, story)["name"],
-                                    name_consent=bool(story["name_consent"]),
-                                    what=f"description of the person ({lang})")
-    if not checked:
-        raise InvalidInput(f"an empty description of the person in {lang}")
-    return checked
-
-
 def person_text(case: dict, story: dict, lang: str) -> str | None:
     """How the story describes its person in ``lang``: its own words in the case's language,
     else the translation given with ``case edit --lang``. None given is an error naming the
