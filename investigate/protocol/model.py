@@ -72,7 +72,8 @@ class Protocol:
     response: dict | None = None
     #: How a promise's fate scores: ``{"section", "weight", "points": {kept, late, broken}}``.
     promise_score: dict | None = None
-    #: Titles, descriptions and prompts in other languages: {"de": {"title", "prompts": {...}}}.
+    #: Every text in other languages, [text.LANG] and [translations.LANG] merged: read them
+    #: through ``texts(lang)``, which refuses a language with one missing.
     translations: dict = field(default_factory=dict)
     #: The value that says how much more was charged than quoted (a derived difference).
     overcharge: str | None = None
@@ -108,17 +109,6 @@ class Protocol:
         if self.promise_score:
             used.add(self.promise_score["section"])
         return [d for d in DIMENSIONS if d in used]
-
-    def localized(self, lang: str | None) -> "Protocol":
-        """The same protocol with title, description and prompts in ``lang`` where given."""
-        t = self.translations.get(lang or "") if lang else None
-        if not t:
-            return self
-        from dataclasses import replace
-
-        prompts = t.get("prompts", {})
-        return replace(self, title=t.get("title", self.title), description=t.get("description", self.description),
-                       questions=tuple(replace(q, prompt=prompts.get(q.key, q.prompt)) for q in self.questions))
 
     def derive(self, answers: dict) -> dict:
         """The protocol's derived values over parsed answers (None where an input is missing)."""
