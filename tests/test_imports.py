@@ -199,9 +199,9 @@ def test_a_big_import_builds_its_random_keyed_indexes_after_its_rows(workspace, 
     right, the log whole; and a failed big import keeps them."""
     import sqlite_utils
 
-    from investigate.store import tables, workspace as workspace_module
+    from investigate.store import tables, writes
 
-    monkeypatch.setattr(workspace_module, "DEFER_AFTER", 3)
+    monkeypatch.setattr(writes, "DEFER_AFTER", 3)
     indexes = lambda: sorted(workspace.db.execute(  # noqa: E731
         "select name, sql from sqlite_master where type = 'index' and tbl_name = 'visits'").fetchall())
     before = indexes()
@@ -210,7 +210,7 @@ def test_a_big_import_builds_its_random_keyed_indexes_after_its_rows(workspace, 
                    f"{'yes' if i % 3 else 'no'},none,yes\n" for i in range(9))
     f = write(tmp_path / "v.csv", VISIT_HEADER + rows)
     # Batches of two rows: the deferral happens mid-import.
-    monkeypatch.setitem(workspace_module.Workspace.insert_many.__kwdefaults__, "batch_size", 2)
+    monkeypatch.setitem(writes.AuditedWrites.insert_many.__kwdefaults__, "batch_size", 2)
     dropped = []
     real_execute = sqlite_utils.Database.execute
 

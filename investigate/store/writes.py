@@ -1,0 +1,273 @@
+"""The one write path: every write to an audited table appends its audit entry in the same
+transaction (``BEGIN IMMEDIATE``, so two processes cannot fork the chain).
+
+``insert``/``update``/``delete`` keep the row (or the change, with its reason) in the entry;
+``insert_many`` — every import — keeps only each row's hash plus an event naming the file, writes
+in one transaction (all or nothing), gives SQLite a bigger page cache for it, defers the
+random-keyed indexes of a big import and counts its visits into the tallies in one statement.
+``update``/``delete`` refuse a row whose hash differs from its last entry: changing it would
+launder a tampering into a fresh entry. A part of ``Workspace`` (a mixin): it writes through
+the workspace's connection, transaction and audit view.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
+
+from .. import clock, ids
+from ..errors import IntegrityError, InvestigateError
+from . import audit
+from .tables import BULK_RECOUNTS, DEFERRED_INDEXES
+
+#: Rows a bulk insert adds before it defers its table's random-keyed indexes (and no fewer than
+#: the table held): below this, inserting into them costs less than building them again.
+DEFER_AFTER = 100_000
+
+
+def utc_now() -> str:
+    return clock.utc_now()
+
+
+class AuditedWrites:
+    """The write methods of ``Workspace``."""
+
+    def _append_audit(self, entries: list[dict]) -> None:
+        at = utc_now()
+        actor = self.actor
+        for entry in entries:
+            entry.setdefault("at", at)
+            entry.setdefault("actor", actor)
+        audit.append_entries(self.db.conn, entries)
+
+    def insert(self, table: str, row: dict, *, action: str = "insert", note: str | None = None) -> dict:
+        """Insert one row (an ``id`` is made if missing) with its audit entry; returns it."""
+        row = _prepare(row)
+        with self.transaction():
+            self.db[table].insert(row)
+            stored = self.get(table, row["id"])
+            logged = self.audit_view(table, stored)
+            self._append_audit(
+                [
+                    {
+                        "action": action,
+                        "table_name": table,
+                        "row_id": row["id"],
+                        "row_hash": audit.row_hash(logged),
+                        "data": audit.dumps({"row": logged, "note": note} if note else {"row": logged}),
+                    }
+                ]
+            )
+        return stored
+
+    def insert_many(
+        self,
+        table: str,
+        rows: Iterable[dict],
+        *,
+        action: str = "import",
+        batch_size: int = 2000,
+        on_batch=None,
+    ) -> int:
+        """Insert many rows in one transaction, each with its audit entry.
+
+        Values must already have their column's type (an int for an INTEGER column): that,
+        and the schema having no defaults, is what lets the row hash be computed here
+        without reading each row back. The audit
+        entries of a bulk write keep the row hash but not a copy of the row: the rows
+        themselves are the record, and the hash proves they are unchanged.
+        ``on_batch(n)`` is called after each batch, for a progress bar.
+        """
+        count = 0
+        names = self.columns(table)
+        columns = set(names)
+        with self.transaction(), self._bulk(table) as defer:
+            at = utc_now()
+            actor = self.actor
+            batch: list[dict] = []
+            hash_row = self.row_hasher(table, names)
+            insert_sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in names)}) "
+                          f"values ({', '.join('?' for _ in names)})")
+
+            def flush():
+                if not batch:
+                    return
+                # executemany with one prepared statement: sqlite-utils' insert_all inspects
+                # every value, which is most of the cost of a million-row import.
+                self.db.conn.executemany(insert_sql, [tuple(r.get(c) for c in names) for r in batch])
+                # The chain head is read per batch, not once: ``on_batch`` may write audited
+                # rows of its own (an importer flushing a batch's findings after its visits).
+                audit.append_row_entries(self.db.conn, [(r["id"], hash_row(r)) for r in batch], at=at,
+                                         actor=actor, action=action, table_name=table)
+                n = len(batch)
+                batch.clear()
+                if on_batch:
+                    on_batch(n)
+
+            for row in rows:
+                row = _prepare(row)
+                if not row.keys() <= columns:
+                    unknown = set(row) - columns
+                    raise InvestigateError(f"{table}: unknown column(s) {', '.join(sorted(unknown))}")
+                batch.append(row)
+                count += 1
+                if len(batch) >= batch_size:
+                    flush()
+                    defer(count)
+            flush()
+        return count
+
+    @contextmanager
+    def _deferred_indexes(self, table: str, before: int) -> Iterator[Callable[[int], None]]:
+        """Inside a bulk insert's transaction: once it has added more rows than the table held
+        and at least ``DEFER_AFTER``, the table's random-keyed indexes (``tables.DEFERRED_INDEXES``)
+        are dropped, and built again at the end from the sorted keys. Inserting into them at
+        random cost a million-row import 1.5x per row what a 100k one paid (their pages outgrow
+        any cache); building them once costs a few seconds. A small import into a big table
+        keeps them: rebuilding would read the whole table. Transactional DDL: nobody else
+        sees them missing, and a failed import keeps them."""
+        names = DEFERRED_INDEXES.get(table, ())
+        dropped: list[str] = []
+
+        def defer(added: int) -> None:
+            if names and not dropped and added >= max(DEFER_AFTER, before):
+                for name in names:
+                    row = self.db.execute("select sql from sqlite_master where type = 'index' and name = ?",
+                                          [name]).fetchone()
+                    if row:
+                        self.db.execute(f"drop index [{name}]")
+                        dropped.append(row[0])
+
+        yield defer
+        for ddl in dropped:
+            self.db.execute(ddl)
+
+    @contextmanager
+    def _bulk(self, table: str) -> Iterator[Callable[[int], None]]:
+        """What a bulk insert changes for its transaction, all sized by the rows the table held
+        when the transaction began (read inside it: another writer cannot add rows meanwhile)."""
+        held = self.db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
+        with self._bulk_cache(held), self._recounted(table, held), self._deferred_indexes(table, held) as defer:
+            yield defer
+
+    @contextmanager
+    def _recounted(self, table: str, held: int) -> Iterator[None]:
+        """Inside a bulk insert's transaction: the table's counting trigger dropped, and the rows
+        past ``held`` counted in one grouped statement at the end (``tables.BULK_RECOUNTS``)."""
+        trigger, recount = BULK_RECOUNTS.get(table, (None, None))
+        ddl = trigger and self.db.execute("select sql from sqlite_master where type = 'trigger' and name = ?",
+                                          [trigger]).fetchone()
+        if not ddl:
+            yield
+            return
+        self.db.execute(f"drop trigger [{trigger}]")
+        yield
+        self.db.execute(recount, [held])
+        self.db.execute(ddl[0])
+
+    @contextmanager
+    def _bulk_cache(self, held: int) -> Iterator[None]:
+        """A larger page cache for one bulk write into a table holding ``held`` rows. The
+        random-keyed indexes (store, rates, short id) of a big workspace outgrow the everyday
+        32 MB, and every page evicted mid-import is written twice: 100k visits into a workspace
+        holding a million ran 1.67x slower than into an empty one with 64 MB, 1.30x with 128.
+        But each cached megabyte costs nearly two of memory (an import of 400k visits peaked at
+        164 / 222 / 298 MB with 32 / 64 / 128 MB), and a big import into a small table builds
+        those indexes afterwards anyway (``_deferred_indexes``): 128 MB where the table already
+        holds ``DEFER_AFTER`` rows, else 64. Given back afterwards."""
+        mb = 128 if held >= DEFER_AFTER else 64
+        before = self.db.execute("pragma cache_size").fetchone()[0]
+        self.db.execute(f"pragma cache_size = -{mb * 1024}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"pragma cache_size = {before}")
+
+    def update(self, table: str, row_id: str, changes: dict, *, reason: str | None = None,
+               action: str = "update") -> dict:
+        """Change columns of one row; the audit entry keeps the old and new values and the
+        reason. Returns the new row. A change that changes nothing writes nothing."""
+        changes = _prepare(changes, add_id=False)
+        with self.transaction():
+            old = self.get(table, row_id)
+            self._check_untampered(table, old)
+            diff = {k: v for k, v in changes.items() if audit.canonical_value(old.get(k)) != audit.canonical_value(v)}
+            if not diff:
+                return old
+            self.db[table].update(row_id, diff)
+            new = self.get(table, row_id)
+            old_view, new_view = self.audit_view(table, old), self.audit_view(table, new)
+            self._append_audit(
+                [
+                    {
+                        "action": action,
+                        "table_name": table,
+                        "row_id": row_id,
+                        "row_hash": audit.row_hash(new_view),
+                        "data": audit.dumps(
+                            {"old": {k: old_view.get(k) for k in diff}, "new": {k: new_view.get(k) for k in diff},
+                             "reason": reason}
+                        ),
+                    }
+                ]
+            )
+        return new
+
+    def delete(self, table: str, row_id: str, *, reason: str | None = None) -> dict:
+        """Delete one row; the audit entry keeps the whole old row and the reason."""
+        with self.transaction():
+            old = self.get(table, row_id)
+            self._check_untampered(table, old)
+            self.db[table].delete(row_id)
+            self._append_audit(
+                [
+                    {
+                        "action": "delete",
+                        "table_name": table,
+                        "row_id": row_id,
+                        "row_hash": None,
+                        "data": audit.dumps({"old": self.audit_view(table, old), "reason": reason}),
+                    }
+                ]
+            )
+        return old
+
+    def _check_untampered(self, table: str, row: dict) -> None:
+        """Refuse to change a row that was altered outside the audit API: writing over it
+        would launder the alteration into a fresh, valid-looking audit entry."""
+        last = self.db.execute(
+            "select seq, row_hash from audit_log where table_name = ? and row_id = ? order by seq desc limit 1",
+            [table, row["id"]],
+        ).fetchone()
+        if last is not None and last[1] != self.row_hash(table, row):
+            raise IntegrityError(
+                f"{table} {row['id']} differs from audit entry {last[0]}: it was altered outside "
+                "investigate; run 'investigate verify' before changing it"
+            )
+
+    def log_event(self, action: str, data: dict) -> None:
+        """An audit entry that is not a row change: an import's source file, a publication."""
+        with self.transaction():
+            self._append_audit(
+                [{"action": action, "table_name": None, "row_id": None, "row_hash": None,
+                  "data": audit.dumps(data)}]
+            )
+
+
+def _prepare(row: dict, *, add_id: bool = True) -> dict:
+    """Plain SQLite values: bools as 0/1, dicts and lists as sorted JSON text."""
+    out = {}
+    for key, value in row.items():
+        kind = type(value)
+        if kind is str or kind is int or kind is float or value is None:
+            pass
+        elif isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, (dict, list)):
+            value = audit.dumps(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[key] = value
+    if add_id and not out.get("id"):
+        out["id"] = ids.new_id()
+    return out
