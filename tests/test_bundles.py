@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from investigate.cases import evidence
-from investigate.desk.teamwork import merge, write_bundle
+from investigate.desk.bundles import write_bundle
+from investigate.desk.merge import merge
 from investigate.store.workspace import init_workspace
 
 from conftest import snapshot

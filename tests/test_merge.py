@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from investigate.cases import cases, evidence, stores, testers, visits
-from investigate.desk.teamwork import TABLES, merge, write_bundle
+from investigate.desk.bundles import TABLES, write_bundle
+from investigate.desk.merge import merge
 from investigate.proof.verify import verify
 from investigate.store.workspace import Workspace, init_workspace
 

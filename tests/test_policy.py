@@ -20,7 +20,7 @@ from investigate.publish.metadata import CANNED
 from investigate.publish.public import build_public
 from investigate.reports.build import build_letter, build_report
 from investigate.views.i18n import Formatter
-from investigate.desk.teamwork import write_bundle
+from investigate.desk.bundles import write_bundle
 
 from conftest import snapshot
 from test_report import text_of
@@ -261,7 +261,7 @@ def test_a_tip_contact_never_enters_the_audit_log_or_a_bundle_in_clear(workspace
     assert loud.exit_code == 0 and "contacts of their sources" in loud.stderr
     with zipfile.ZipFile(tmp_path / "sources.zip") as zf:
         assert b"mother@example.org" in zf.read("rows/tip_sources.json")
-    from investigate.desk.teamwork import merge
+    from investigate.desk.merge import merge
     from investigate.store.workspace import init_workspace
 
     other = init_workspace(tmp_path / "desk", timezone_name="Europe/Berlin")

@@ -341,7 +341,8 @@ def test_amending_a_service_visit_recomputes_derived_values_and_keeps_typed_answ
 
 
 def test_a_service_case_travels_in_a_bundle_with_its_companies(demo_root, tmp_path):
-    from investigate.desk.teamwork import merge, write_bundle
+    from investigate.desk.bundles import write_bundle
+    from investigate.desk.merge import merge
     from investigate.proof.verify import verify
     from investigate.store.workspace import init_workspace
 

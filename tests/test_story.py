@@ -22,7 +22,7 @@ from investigate.policy.coverage import company_named
 from investigate.policy.texts import public_texts
 from investigate.errors import MissingTranslation
 from investigate.reports.build import build_report
-from investigate.desk.teamwork import write_bundle
+from investigate.desk.bundles import write_bundle
 
 from conftest import snapshot
 
@@ -338,7 +338,7 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
 @pytest.mark.parametrize("with_sources", [False, True])
 def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with_sources(story, tmp_path,
                                                                                         with_sources):
-    from investigate.desk.teamwork import merge
+    from investigate.desk.merge import merge
     from investigate.proof.verify import verify
     from investigate.store.workspace import init_workspace
 

@@ -8,7 +8,8 @@ import click
 
 from ..ids import short
 from ..cases.cases import get_case
-from ..desk.teamwork import merge as merge_source, write_bundle
+from ..desk.bundles import write_bundle
+from ..desk.merge import merge as merge_source
 from .util import echo, echo_json, json_option, pass_workspace, progress
 
 

@@ -1,2 +1,2 @@
-"""Work between people: bundles a reporter hands on and merges of them (teamwork), and the
-editors' desk at deadline (overview)."""
+"""Work between people: bundles a reporter hands on (``bundles``), merging them or another
+workspace (``merge``), and the editors' desk at deadline (``overview``)."""

@@ -310,12 +310,12 @@ def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Nami
 
 def leftovers(out_dir: Path) -> list[Path]:
     """Temporary files of a publish that was killed (its process is gone)."""
-    from ..desk.teamwork import _alive
+    from ..desk.merge import process_alive
 
     found = []
     for path in Path(out_dir).glob(f".{PUBLIC_DB}.*.tmp*"):
         pid = path.name[len(PUBLIC_DB) + 2:].split(".")[0]
-        if not (pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid()):
+        if not (pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid()):
             found.append(path)
     return found
 

@@ -1,26 +1,13 @@
-"""Teamwork: field bundles and merging reporters' workspaces.
+"""Field bundles: a case packed to travel, and the sources a merge reads.
 
 Reporters work offline, each in a workspace of their own. ``bundle`` packs a case — its rows,
 its evidence files and the workspace's whole audit chain — into one zip with a manifest of
 SHA-256 sums, to travel by USB stick or mail. Bundles are internal: they carry tester rows
 and notes, like the workspace itself.
 
-``merge`` takes a bundle or another workspace folder and adds what is new, by id:
-
-- nothing is trusted before it is checked: member paths (no ``..``, no absolute paths),
-  every member's SHA-256 against the manifest, the schema (a bundle from a newer version is
-  refused), the other side's audit chain from its first link, and every bundled row against
-  the newest entry of that chain that names it;
-- a row whose id we do not have is inserted (one audit entry in our chain per row, action
-  ``merge``); the same id with the same content is skipped; the same id with different
-  content is a conflict, recorded in ``merge_conflicts`` and printed, and never overwritten;
-- the other side's chain is kept in ``foreign_audit`` under its workspace id, so ``verify``
-  can recompute it later;
-- evidence files are copied by hash, and checked;
-- all in one transaction: a failure merges nothing (evidence files copied for it are removed).
-
-Merging the same bundle twice changes nothing. Merging several workspaces in any order gives
-the same domain rows (our own audit log records the order, as it should).
+A merge reads a bundle (``read_bundle``: judged by its zip directory before anything is
+inflated, every member's size, sum and JSON shape checked) or another workspace, opened to read
+only (``read_workspace``), into one ``Source``; ``merge`` decides what of it is new.
 """
 
 from __future__ import annotations
@@ -29,15 +16,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import sqlite3
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from ..files.json_array import json_array
-from ..store import audit
 from ..errors import InvalidInput, InvestigateError
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
 
@@ -50,16 +34,6 @@ TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_ve
 #: reporter's bundle must not carry who told the newsroom what.
 SOURCE_TABLES = ["tips", "tip_sources", "story_sources"]
 SOURCES_KEY_MEMBER = "sources.key"
-
-
-#: Unique keys besides the id. Two rows with different ids and the same key are the same thing
-#: for these tables (skipped), and a collision a person must resolve for the others.
-UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
-               "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
-               "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",),
-               # The same key and version with other content: edited in place in one workspace.
-               "protocol_versions": ("key", "version")}
-SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
 
 
 class BundleError(InvestigateError):
@@ -141,7 +115,7 @@ def _bundle_sizes(ws: Workspace, cases: list[dict]) -> dict[str, int]:
     }
 
 
-def _counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
+def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
     """``rows`` as they come, calling ``progress(n)`` every ``every`` rows and for the rest."""
     n = 0
     for row in rows:
@@ -192,7 +166,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         # One step per row of the long tables (visits, findings, the audit chain) and per
         # evidence file: a bar that moves through the whole of a big case, not just its files.
         total(len(shas) + sum(_bundle_sizes(ws, cases).values()))
-        rows = {t: _counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
+        rows = {t: counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
     manifest = {
         "format": FORMAT,
         "workspace_id": workspace_id(ws),
@@ -213,7 +187,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
                 manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
             audit = ws.db.query("select * from audit_log order by seq")
             manifest["members"]["audit.json"], _ = _write_json_array(
-                zf, "audit.json", _counted(audit, progress) if counting else audit)
+                zf, "audit.json", counted(audit, progress) if counting else audit)
             if with_sources:
                 key = ws.sources_key.hex().encode()
                 zf.writestr(SOURCES_KEY_MEMBER, key)
@@ -438,159 +412,3 @@ def open_source(path: Path | str) -> Source:
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
     return read_bundle(path)
-
-
-def check_chain(source: Source) -> dict[tuple[str, str], dict]:
-    """Recompute the other side's chain; returns the newest entry per (table, row)."""
-    broken = audit.broken_link(source.chain)
-    if broken is not None:
-        raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
-    return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
-
-
-STAGING_PREFIX = ".incoming-"
-
-
-def clean_leftovers(ws: Workspace) -> list[str]:
-    """Remove the staging folders of merges that were killed (their process is gone); returns
-    what was removed. ``verify`` reports the ones still there."""
-    removed = []
-    for folder in ws.root.glob(STAGING_PREFIX + "*"):
-        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
-        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-            continue
-        # Killed between commit and move: finish the move for rows that are in the database.
-        for staged in folder.iterdir():
-            if HASH.match(staged.name) and not ws.evidence_path(staged.name).exists() and ws.db.execute(
-                    "select 1 from evidence where sha256 = ?", [staged.name]).fetchone():
-                if file_sha256(staged) == staged.name:
-                    target = ws.evidence_path(staged.name)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.chmod(staged, 0o444)
-                    os.replace(staged, target)
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder.name)
-    return removed
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
-    """Merge a bundle or another workspace into ``ws``; see the module docstring."""
-    cleaned = clean_leftovers(ws)
-    source = open_source(path)
-    try:
-        return _merge(ws, source, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
-    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
-        # Every shape a crafted bundle can take ends here as one line, never a traceback.
-        raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
-
-
-def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
-    if source.origin == workspace_id(ws):
-        raise InvalidInput(f"{source.label} is this workspace itself")
-    ours = set(applied_migrations(ws))
-    newer = [m for m in source.migrations if m not in ours]
-    if newer:
-        raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
-                          "upgrade investigate first")
-    latest = check_chain(source)
-    tables = TABLES + [t for t in SOURCE_TABLES if source.rows.get(t)]
-    for table in tables:
-        for row in source.rows[table]:
-            entry = latest.get((table, row["id"]))
-            if entry is None or entry["row_hash"] != ws.row_hash(table, row, source.sources_key or b"\0"):
-                raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
-    counts = {t: 0 for t in tables}
-    conflicts: list[dict] = []
-    # Evidence is streamed into one staging folder, hashed there, and moved into place only
-    # after the transaction has committed: a failed merge leaves no file behind.
-    staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
-    staging.mkdir()
-    staged: list[tuple[Path, Path]] = []
-    if total:
-        total(sum(len(source.rows[t]) for t in tables))  # one step per row, as progress counts
-    try:
-        with ws.transaction():
-            for table in tables:
-                new_rows = []
-                checked = source.rows[table]
-                for row in (_counted(checked, progress) if progress else checked):
-                    have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
-                    cols = [d[0] for d in have.description]
-                    found = have.fetchone()
-                    if found is None:
-                        key = UNIQUE_KEYS.get(table)
-                        if key and ws.db.execute(
-                                f"select 1 from [{table}] where " + " and ".join(f"[{k}] = ?" for k in key),
-                                [row[k] for k in key]).fetchone():
-                            if table in SAME_THING_ON_KEY:
-                                continue
-                            raise BundleError(
-                                f"{source.label}: {table} {', '.join(str(row[k]) for k in key)} exists here under "
-                                "another id; rename one of them before merging (nothing was merged)")
-                        new_rows.append(row)
-                        continue
-                    ours_hash, theirs_hash = ws.row_hash(table, dict(zip(cols, found))), ws.row_hash(table, row)
-                    if ours_hash != theirs_hash:
-                        conflict = {"origin": source.origin, "table_name": table, "row_id": row["id"],
-                                    "ours_hash": ours_hash, "theirs_hash": theirs_hash,
-                                    "theirs": json.dumps(row, ensure_ascii=False, sort_keys=True),
-                                    "detected_at": utc_now()}
-                        cur = ws.db.execute(
-                            "insert or ignore into merge_conflicts (origin, table_name, row_id, ours_hash, theirs_hash, "
-                            "theirs, detected_at) values (:origin, :table_name, :row_id, :ours_hash, :theirs_hash, "
-                            ":theirs, :detected_at)", conflict)
-                        if cur.rowcount:
-                            conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
-                if table in ("evidence", "story_documents"):
-                    for row in new_rows:
-                        # Hashed even when we hold the file already: a bundle that lies is refused.
-                        staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
-                counts[table] = ws.insert_many(table, new_rows, action="merge")
-            known = {r[0]: r[1] for r in ws.db.execute("select seq, hash from foreign_audit where origin = ?",
-                                                       [source.origin])}
-            fresh = []
-            for e in source.chain:
-                if e["seq"] in known:
-                    if known[e["seq"]] != e["hash"]:
-                        raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
-                                          f"entry {e['seq']}: the other workspace was rewritten")
-                    continue
-                fresh.append({"origin": source.origin, **{k: e[k] for k in (
-                    "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
-            if fresh:
-                ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
-            merged = sum(counts.values())
-            if merged or fresh or conflicts:
-                ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
-                                       "chain_head": source.chain[-1]["hash"] if source.chain else None,
-                                       "rows": counts, "conflicts": len(conflicts)})
-        for incoming, target in staged:
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(incoming, 0o444)
-                os.replace(incoming, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
-            "foreign_audit_entries": len(fresh)}
-
-
-__all__ = ["write_bundle", "merge", "open_source", "BundleError"]
