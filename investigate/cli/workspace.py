@@ -92,7 +92,8 @@ def checkpoint(ws, out, stamp_only, as_json):
     checkpoint existed; offline, the request waits for 'checkpoint --stamp'."""
     from pathlib import Path
 
-    from ..proof.log import make_checkpoint, stamp_queued
+    from ..proof.log import make_checkpoint
+    from ..proof.timestamps import stamp_queued
 
     if stamp_only:
         results = stamp_queued(ws)

@@ -17,7 +17,8 @@ from ..ids import short
 from ..store import audit
 from ..store.tables import AUDITED_TABLES
 from ..store.workspace import Workspace
-from .log import StreamingTree, check_timestamps, latest_checkpoint, parse_checkpoint, verify_against
+from .log import StreamingTree, latest_checkpoint, parse_checkpoint, verify_against
+from .timestamps import check_timestamps
 
 
 @dataclass
