@@ -13,6 +13,7 @@ the workspace's connection, transaction and audit view.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from .. import clock, ids
