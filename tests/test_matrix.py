@@ -25,11 +25,11 @@ from pypdf import PdfReader
 
 from investigate.cases import cases, stories
 from investigate.cases.cases import case_text
-from investigate.cases.protocols import get_protocol
+from investigate.protocol.protocols import get_protocol
 from investigate.cli import cli
-from investigate.demo import build_demo
-from investigate.demo_story import PERSON_CONTACT, PERSON_NAME
-from investigate.workspace import Workspace
+from investigate.demo.build import build_demo
+from investigate.demo.story import PERSON_CONTACT, PERSON_NAME
+from investigate.store.workspace import Workspace
 
 from conftest import CLOCK, need_tool
 
