@@ -29,8 +29,16 @@ LIVES_DIR = DATA / "lives-lexington"
 CLOCK = datetime(2026, 11, 25, 16, 40, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_clock():
+    """What is built once per module or session (a demo workspace) runs on the suite's clock
+    too: module fixtures are made before any test's own ``clock``."""
+    with time_machine.travel(CLOCK, tick=True) as traveller:
+        yield traveller
+
+
 @pytest.fixture(autouse=True)
-def clock():
+def clock(session_clock):
     """Every test runs on ``CLOCK``; a test may move it (``clock.move_to(...)``, ``clock.shift(...)``)."""
     with time_machine.travel(CLOCK, tick=True) as traveller:
         yield traveller

@@ -100,3 +100,25 @@ def test_demo_command_prints_next_steps_and_refuses_to_replace_a_folder_that_is_
     assert (precious / "thesis.txt").exists()
     again = runner.invoke(cli, ["demo", str(tmp_path / "d"), "--force"])
     assert again.exit_code == 0
+
+
+def test_the_demo_built_a_year_later_tells_the_same_autumn_a_year_later(tmp_path, clock):
+    """Dated relative to the day it is built: built on another day, every date moves by whole
+    weeks, so the commands it suggests work on any day (a letter's deadline still lies ahead)."""
+    from datetime import timedelta
+
+    from conftest import CLOCK
+
+    clock.move_to(CLOCK + timedelta(days=365))
+    summary = build_demo(tmp_path / "later")
+    with Workspace(tmp_path / "later") as ws:
+        titles = {r[0]: r[1] for r in ws.db.execute("select slug, title from cases")}
+        newest = ws.db.execute("select max(visited_at) from visits").fetchone()[0]
+        testers = {r[0]: r[1] for r in ws.db.execute("select code, birth_month from testers")}
+        now = ws.now()
+    assert "Oktober 2027" in titles["tobacco-neukoelln-2026"]
+    assert timedelta(0) < now - ws.parse_time(newest) < timedelta(days=45)  # just behind today
+    assert testers == {"T-01": "2010-05", "T-02": "2011-02"}  # ages on the day of each visit as written
+    result = CliRunner().invoke(cli, ["-w", summary["workspace"], "reply", "letter", "tobacco-neukoelln-2026",
+                                      "BE-21000"])
+    assert result.exit_code == 0, result.output

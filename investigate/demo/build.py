@@ -15,8 +15,9 @@ The cases built through the public API, exactly as a newsroom would:
   retailer's hotline and paid only after the newsroom's enquiry.
 
 Reproducible: the same seed gives the same ids, stores, answers, outcomes and visit times.
-Fieldwork dates are fixed (October 2026); only the one open reply window is set relative to
-today, because "still open" cannot be fixed in the past. Creation timestamps are real.
+Its dates are written for one autumn (fieldwork in October 2026) and moved by whole weeks to
+the day the demo is built (``calendar.DemoCalendar``), so that every command it suggests works
+on any day; the one open reply window is set relative to today. Creation timestamps are real.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..cases import tips  # noqa: F401
 from ..cases.review import review_visit
 from ..errors import InvestigateError
 from ..store.workspace import CONFIG_NAME, Workspace, init_workspace
+from .calendar import DemoCalendar
 
 TZ = "Europe/Berlin"
 STREETS = {
@@ -143,14 +145,15 @@ def build_demo(path: Path | str, *, seed: int = 2026, force: bool = False) -> di
 
 
 def _populate(ws: Workspace, rnd: random.Random) -> dict:
-    tz = ws.tz
+    cal = DemoCalendar.of(ws)  # the autumn the demo tells, ending just behind today
     staging = ws.root / "incoming"
     staging.mkdir(exist_ok=True)
     # Consent forms stay where the newsroom keeps papers; only their SHA-256 enters the record.
     consent_dir = ws.root / "consent-forms"
     consent_dir.mkdir(exist_ok=True)
     tester_rows = []
-    for code, born, signed in [("T-01", "2009-05", "2026-09-20"), ("T-02", "2010-02", "2026-09-22")]:
+    for code, born, signed in [("T-01", cal.month("2009-05"), cal.day("2026-09-20")),
+                               ("T-02", cal.month("2010-02"), cal.day("2026-09-22"))]:
         form = consent_dir / f"consent-{code}.txt"
         form.write_text(f"Einverständniserklärung der Erziehungsberechtigten für {code}, unterschrieben am {signed}.\n",
                         encoding="utf-8")
@@ -158,7 +161,8 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
                                               consent_date=signed, consent_file=form))
 
     tobacco = cases.create_case(
-        ws, slug="tobacco-neukoelln-2026", title="Tabakverkauf an Minderjährige, Neukölln und Kreuzberg, Oktober 2026",
+        ws, slug="tobacco-neukoelln-2026", title="Tabakverkauf an Minderjährige, Neukölln und Kreuzberg, "
+                                                     + cal.month_year(2026, 10, "de"),
         protocol="tobacco-minors", jurisdiction="Berlin, DE", legal_basis="JuSchG § 10 Abs. 1", language="de",
         reply_days=14,
         description="Zwei minderjährige Testkäufer (16 und 17 Jahre) versuchten mit Einverständnis ihrer Eltern "
@@ -171,12 +175,12 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
         description="Eine Reporterin rief jede Hotline fünfmal mit einem dokumentierten Anliegen an.")
     # Both cases publish in English and Danish too: each language has its own title and method.
     tobacco = cases.translate_case(
-        ws, tobacco, "en", title="Tobacco sales to minors, Neukölln and Kreuzberg, October 2026",
+        ws, tobacco, "en", title="Tobacco sales to minors, Neukölln and Kreuzberg, " + cal.month_year(2026, 10, "en"),
         description="Two minor test buyers (16 and 17 years old), with their parents' consent and accompanied "
                     "by an adult, tried to buy cigarettes or e-cigarettes in all 40 outlets of the frame. They "
                     "carried their real ID and never lied about their age.")
     tobacco = cases.translate_case(
-        ws, tobacco, "da", title="Tobakssalg til mindreårige, Neukölln og Kreuzberg, oktober 2026",
+        ws, tobacco, "da", title="Tobakssalg til mindreårige, Neukölln og Kreuzberg, " + cal.month_year(2026, 10, "da"),
         description="To mindreårige testkøbere (16 og 17 år) forsøgte med forældrenes samtykke og ledsaget af en "
                     "voksen at købe cigaretter eller e-cigaretter i alle 40 salgssteder i rammen. De havde deres "
                     "ægte ID med og løj aldrig om deres alder.")
@@ -209,7 +213,7 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
     cases.set_status(ws, tobacco, "fieldwork")
 
     visit_rows, photos = [], 0
-    start = datetime(2026, 10, 5, 15, 0, tzinfo=tz)
+    start = cal.at(2026, 10, 5, 15, 0)
     not_made = {3: "closed", 17: "minors_not_admitted", 29: "closed"}
     for i, shop in enumerate(shop_rows):
         when = start + timedelta(days=i // 3, hours=(i % 3) * 2, minutes=rnd.randint(0, 50))
@@ -242,7 +246,7 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
     # A second round for the chain with the worst first round: did anything change?
     retested = [s for s in shop_rows if s["chain"] == "Späti24"][:5]
     for j, shop in enumerate(retested):
-        when = datetime(2026, 10, 26, 16, 0, tzinfo=tz) + timedelta(hours=j)
+        when = cal.at(2026, 10, 26, 16, 0) + timedelta(hours=j)
         sold = rnd.random() < 0.3
         r = visits.record_visit(ws, case=tobacco, store=shop, tester=tester_rows[j % 2], round=2,
                                 answers={"product": "cigarettes", "sale": sold,
@@ -266,7 +270,7 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
         "select distinct v.store_id from findings f join visits v on v.id = f.visit_id where v.case_id = ?",
         [tobacco["id"]])}
     sold_shops = {v["store_id"] for v in visit_rows if v["outcome"] == "violation"} | with_findings
-    asked = datetime(2026, 11, 2, 9, 0, tzinfo=tz)
+    asked = cal.at(2026, 11, 2, 9, 0)
     reply_rows = []
     for k, shop in enumerate(s for s in shop_rows if s["id"] in sold_shops):
         if k == 0:
@@ -289,7 +293,7 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
     call_visits = []
     for n in range(15):
         line = hotlines[n % 3]
-        when = datetime(2026, 10, 6, 9, 30, tzinfo=tz) + timedelta(days=n, minutes=rnd.randint(0, 300))
+        when = cal.at(2026, 10, 6, 9, 30) + timedelta(days=n, minutes=rnd.randint(0, 300))
         reached = rnd.random() < 0.85
         answers = {"reached_agent": reached, "wait_minutes": rnd.randint(2, 55) if reached else 60,
                    "callback_promised": reached and rnd.random() < 0.8}

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from ..cases import cases, companies, editorial, promises, visits
 from ..cases.review import review_visit
 from ..store.workspace import Workspace
+from .calendar import DemoCalendar
 
 SLUG = "service-test-berlin-2026"
 #: name, sector, hotline, e-mail, branch address, how good its service is (0..1)
@@ -37,9 +38,9 @@ ANSWERS = {
 
 
 def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
-    tz = ws.tz
+    cal = DemoCalendar.of(ws)
     case = cases.create_case(
-        ws, slug=SLUG, title="Kundenservice im Test: Telefon, E-Mail und Filiale, Oktober 2026",
+        ws, slug=SLUG, title="Kundenservice im Test: Telefon, E-Mail und Filiale, " + cal.month_year(2026, 10, "de"),
         protocol="phone-hotline", jurisdiction="Berlin, DE",
         legal_basis="BGB § 241 Abs. 2, § 312k; UWG § 5", language="de", reply_days=14,
         description="Zwei Reporterinnen testeten drei Wochen lang den Kundenservice von vier Unternehmen "
@@ -48,13 +49,13 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
                     "Respekt, Verbindlichkeit, Ehrlichkeit und Lösung nach festen Punkteschemata.")
     # The case publishes in English and Danish too: each language has its own title and method.
     case = cases.translate_case(
-        ws, case, "en", title="Customer service tested: phone, e-mail and branch, October 2026",
+        ws, case, "en", title="Customer service tested: phone, e-mail and branch, " + cal.month_year(2026, 10, "en"),
         description="For three weeks, two reporters tested the customer service of four companies (mobile, "
                     "energy, bank, electronics retail) on the hotline, by e-mail and in the branch, each time with "
                     "prepared, verifiable requests. Courtesy, respect, commitment, honesty and resolution were "
                     "scored on fixed point schemes.")
     case = cases.translate_case(
-        ws, case, "da", title="Kundeservice i test: telefon, e-mail og filial, oktober 2026",
+        ws, case, "da", title="Kundeservice i test: telefon, e-mail og filial, " + cal.month_year(2026, 10, "da"),
         description="To journalister testede i tre uger kundeservicen hos fire virksomheder (mobil, energi, bank, "
                     "elektronikforhandler) via hotlinen, pr. e-mail og i filialen, hver gang med forberedte "
                     "henvendelser, der kan efterprøves. Der blev givet point for høflighed, respekt, pålidelighed, "
@@ -73,7 +74,7 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
                                                      address=address, city="Berlin", district="Neukölln",
                                                      country="DE"),
         }
-    start = datetime(2026, 10, 12, 9, 0, tzinfo=tz)
+    start = cal.at(2026, 10, 12, 9, 0)
     recorded = []
     for name, _, _, _, _, q in COMPANIES:
         cp = points[name]
@@ -118,7 +119,7 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
     for _, _, r in recorded:
         review_visit(ws, r["visit"], "approve", reviewer="Redaktion")
     cases.set_status(ws, case, "review")
-    asked = datetime(2026, 11, 3, 10, 0, tzinfo=tz)
+    asked = cal.at(2026, 11, 3, 10, 0)
     replies = 0
     for name, *_ in COMPANIES:
         company = points[name]["company"]

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import random
 import tempfile
-from datetime import datetime, timedelta
+from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 from ..cases import cases, companies, editorial, stories, tips, visits
 from ..cases.review import review_visit
 from ..store.workspace import Workspace
+from .calendar import DemoCalendar
 
 SLUG = "story-elektromax-refund"
 COMPANY = "ElektroMax"
@@ -29,7 +31,7 @@ ANSWER = ("Wir bedauern die lange Wartezeit sehr. Die Erstattung war durch einen
 
 EML = """From: ElektroMax Kundenservice <service@elektromax.example>
 To: {contact}
-Date: Wed, 16 Sep 2026 11:40:00 +0200
+Date: {date}
 Subject: Ihre Rückerstattung, Vorgang R-2026-18817
 Message-ID: <r-2026-18817@elektromax.example>
 MIME-Version: 1.0
@@ -47,29 +49,30 @@ Ihr ElektroMax Kundenservice
 
 BILL = """<html><head><meta charset="utf-8"><style>body{{font-family:sans-serif;font-size:11pt}}
 td{{padding:2mm 4mm}}</style></head><body>
-<h2>ElektroMax GmbH · Rechnung 2026-104233</h2><p>Datum: 06.10.2026 · Vorgang R-2026-18817</p>
+<h2>ElektroMax GmbH · Rechnung 2026-104233</h2><p>Datum: {date} · Vorgang R-2026-18817</p>
 <table><tr><td>Bearbeitungsgebühr Rücknahme</td><td>49,90 EUR</td></tr>
 <tr><td><b>Zu zahlen</b></td><td><b>49,90 EUR</b></td></tr></table>
 <p>Bitte überweisen Sie den Betrag innerhalb von 14 Tagen.</p></body></html>"""
 
 
-def _documents(folder: Path) -> tuple[Path, Path]:
+def _documents(folder: Path, cal: DemoCalendar) -> tuple[Path, Path]:
     from weasyprint import HTML
 
     eml = folder / "elektromax-erstattung.eml"
-    eml.write_text(EML.format(contact=PERSON_CONTACT), encoding="utf-8")
+    eml.write_text(EML.format(contact=PERSON_CONTACT, date=format_datetime(cal.at(2026, 9, 16, 11, 40))),
+                   encoding="utf-8")
     bill = folder / "elektromax-rechnung-2026-104233.pdf"
-    HTML(string=BILL).write_pdf(bill)
+    HTML(string=BILL.format(date=f"{cal.at(2026, 10, 6):%d.%m.%Y}")).write_pdf(bill)
     return eml, bill
 
 
 def build_story_case(ws: Workspace, rnd: random.Random) -> dict:
-    tz = ws.tz
-    at = lambda *a: datetime(*a, tzinfo=tz).isoformat()  # noqa: E731
+    cal = DemoCalendar.of(ws)
+    at = lambda *a: cal.at(*a).isoformat()  # noqa: E731
     company = companies.get_company(ws, COMPANY)
     hotline = next(s for s in companies.contact_points(ws, company) if s["channel"] == "phone")
     # Earlier complaints about ElektroMax refunds: the similar complaints beside the story.
-    start = datetime(2025, 3, 4, 9, 0, tzinfo=tz)
+    start = cal.at(2025, 3, 4, 9, 0)
     for n in range(6):
         tips.add_tip(ws, received_at=(start + timedelta(days=97 * n + rnd.randint(0, 20))).isoformat(),
                      channel=rnd.choice(["email", "phone", "web_form"]), company=COMPANY, issue="Erstattung",
@@ -88,21 +91,21 @@ def build_story_case(ws: Workspace, rnd: random.Random) -> dict:
     case = made["case"]
     cases.set_status(ws, case, "fieldwork")
     with tempfile.TemporaryDirectory() as tmp:
-        eml, bill = _documents(Path(tmp))
+        eml, bill = _documents(Path(tmp), cal)
         stories.add_event(ws, case, at=at(2026, 9, 14, 10, 20), channel="counter", source="person",
                           what="Die Kundin gibt einen defekten Staubsauger (249 Euro) in der Filiale zurück.")
         first = stories.add_event(ws, case, at=at(2026, 9, 16, 11, 5), channel="phone", source="person",
                                   what="Die Hotline sagt die Erstattung des Kaufpreises zu.",
-                                  promise="Erstattung von 249 Euro binnen 14 Tagen", due="2026-09-30")
+                                  promise="Erstattung von 249 Euro binnen 14 Tagen", due=cal.day("2026-09-30"))
         stories.add_event(ws, case, at=None, channel="email", source="document", documents=[eml],
                           what="Der Kundenservice bestätigt die Erstattung per E-Mail.")
         second = stories.add_event(ws, case, at=at(2026, 10, 2, 15, 30), channel="phone", source="person",
                                    what="Nach Ablauf der Frist sagt die Hotline die Erstattung ein zweites Mal zu.",
-                                   promise="Erstattung von 249 Euro binnen einer Woche", due="2026-10-09")
+                                   promise="Erstattung von 249 Euro binnen einer Woche", due=cal.day("2026-10-09"))
         stories.add_event(ws, case, at=at(2026, 10, 6, 9, 0), channel="letter", source="document", documents=[bill],
                           what="Statt der Erstattung kommt eine Rechnung über 49,90 Euro Bearbeitungsgebühr.")
     # The reporter's own test call, with a comparable return.
-    when = datetime(2026, 10, 27, 14, 10, tzinfo=tz)
+    when = cal.at(2026, 10, 27, 14, 10)
     test = visits.record_visit(ws, case=case, store=hotline, tester=None, visited_at=when, protocol="phone-hotline",
                                answers={"reached_person": "yes", "wait": "23 min", "greeting": "neutral",
                                         "listened": "yes", "answer_correct": "wrong", "misstated_rights": "yes",
@@ -116,7 +119,7 @@ def build_story_case(ws: Workspace, rnd: random.Random) -> dict:
     # The second promise was kept in the end, late; the first stays as the clock judges it.
     stories.keep_promise(ws, ws.get("story_events", second["id"]), kept=True, at=at(2026, 11, 18, 9, 0))
     stories.record_outcome(ws, case, at=at(2026, 11, 18, 9, 0),
-                           what="Nach unserer Anfrage wurden die 249 Euro am 18. November 2026 erstattet; "
+                           what=f"Nach unserer Anfrage wurden die 249 Euro am {cal.long_day(2026, 11, 18, 'de')} erstattet; "
                                 "die Gebührenrechnung wurde storniert.")
     # The story publishes in English and Danish too: title, method and how the person is described,
     # written once the company answered (a title naming it is refused while it may not be named).
