@@ -128,3 +128,19 @@ def test_every_matching_store_is_offered_at_the_prompt(workspace, tobacco_case):
     assert result.exit_code == 0, result.output
     assert "14 stores match 'späti'" in result.output
     assert all(f"{n}. " in result.output for n in range(1, 15))
+
+
+@pytest.mark.parametrize("typed", ["1:05", "65 s", "1 min 5 s", "1m5s"])
+def test_a_stopwatch_reading_and_its_spellings_are_one_minute_five_and_said_back(workspace, typed):
+    from investigate.cases import cases, companies
+
+    company = companies.add_company(workspace, name="TeleNord", sector="telecom")
+    hotline = companies.add_contact_point(workspace, company, channel="phone", contact="+49 30 1")
+    cases.create_case(workspace, slug="svc", title="Service", protocol="phone-hotline", legal_basis="BGB")
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "visit", "record", "--case", "svc", "--store",
+                                      hotline["id"], "--no-input", "--reached-person", "yes", "--wait", typed,
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"wait: {typed} read as 1 min 5 s" in result.stderr
+    visit = json.loads(result.stdout)["visit"]
+    assert abs(json.loads(visit["answers"])["wait"] - 65 / 60) < 1e-3

@@ -18,6 +18,7 @@ from .. import clock
 from ..ids import short
 from ..files.json_array import json_array
 from ..errors import InvalidInput
+from ..protocol.values import describe_minutes
 from ..store.workspace import Workspace
 
 
@@ -406,9 +407,18 @@ class AnswerType(click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            return self.question.parse(value, tz=self.tz)
+            parsed = self.question.parse(value, tz=self.tz)
         except InvalidInput as ex:
             self.fail(str(ex), param, ctx)
+        if self.question.type == "duration" and isinstance(value, str) and isinstance(parsed, (int, float)):
+            say_how_read(self.question, value, parsed)
+        return parsed
+
+
+def say_how_read(question, typed: str, minutes: float) -> None:
+    """A typed duration said back, "wait: 1:05 read as 1 min 5 s", so that a stopwatch's
+    reading taken for hours (or the other way round) is seen before the visit is saved."""
+    echo(f"{question.option.lstrip('-')}: {typed.strip()} read as {describe_minutes(minutes)}", err=True)
 
 
 class _Quiet:

@@ -17,7 +17,9 @@ from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_v
                             record_visit, visit_detail)
 from ..errors import InvalidInput, NotFound
 from . import LazyGroup
-from .util import AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, short_ids
+from ..protocol.values import parse_minutes
+from .util import (AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, say_how_read,
+                   short_ids)
 
 
 @click.group(cls=LazyGroup, lazy_commands={"import": "investigate.cli.imports:visit_import"})
@@ -133,6 +135,12 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
                     value = None
                 if value not in (None, ""):
                     answers[q.key] = value
+    for q in protocol.questions:  # durations given as options are said back like typed ones
+        if q.type == "duration" and isinstance(answers.get(q.key), str):
+            try:
+                say_how_read(q, answers[q.key], parse_minutes(answers[q.key]))
+            except ValueError:
+                pass  # not a duration: record_visit names it in one line
     result = record_visit(ws, case=case, store=store, tester=tester, answers=answers,
                           visited_at=visited_at, observer=observer, attempt=attempt, round=round_,
                           notes=notes, protocol=protocol.key)

@@ -65,7 +65,8 @@ class Question:
             try:
                 return round(parse_minutes(raw), 4)
             except ValueError:
-                raise InvalidInput(f"{self.key}: {raw!r} is not a duration (minutes, or 90s, 4 min, 1.5h, 0:45)")
+                raise InvalidInput(f"{self.key}: {raw!r} is not a duration (minutes, or 90s, 4 min, "
+                                   "1 min 5 s, 1.5h, a stopwatch's 1:05)")
         if self.type == "money":
             if isinstance(raw, dict):
                 raw = f"{raw.get('amount', '')} {raw.get('currency') or ''}"

@@ -30,29 +30,48 @@ FALSE_WORDS = {"n", "no", "false", "0", "nein", "nej", "off"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?|w|weeks?)\s*$", re.I)
 _MINUTES = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)?\s*$", re.I)
 _CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*$")
+#: One part of a compound duration: "1 min", "5 s", "1h" in "1 h 30 min", "1 min 5 s", "1m5s".
+_PART = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)(?=\d|\s|$)\s*",
+                   re.I)
+_UNIT_MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}
 #: An amount typed with its ISO 4217 currency before or after it ("EUR 39.90", "39,90 EUR").
 MONEY = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?(-?\d+(?:[.,]\d{1,2})?)\s*(?:([A-Za-z]{3}))?\s*$")
 
 
 def parse_minutes(text: Any) -> float:
-    """A duration typed by a person, in minutes: ``90s``, ``4 min``, ``1.5h``, ``2d``,
-    ``1:30`` (read as h:mm or h:mm:ss, never as m:ss), a bare number = minutes."""
+    """A duration typed by a person, in minutes: ``90s``, ``4 min``, ``1.5h``, ``2d``, a bare
+    number = minutes; several parts ``1 min 5 s``, ``1 h 30 min``; and a stopwatch's or a
+    phone's call timer as it reads, ``1:05`` = m:ss and ``1:02:05`` = h:mm:ss (what a tester
+    holding one types; "1 h 5 min" is how to write an hour). ``describe_minutes`` says back
+    how it was read."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         value = float(text)
     else:
         clock = _CLOCK.match(str(text))
         if clock:
-            h, m, sec = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
-            return h * 60 + m + sec / 60
+            a, b, c = int(clock.group(1)), int(clock.group(2)), clock.group(3)
+            return a * 60 + b + int(c) / 60 if c is not None else a + b / 60
         m = _MINUTES.match(str(text))
-        if not m:
-            raise ValueError(text)
-        value = float(m.group(1).replace(",", "."))
-        unit = (m.group(2) or "min").lower()[0]
-        value *= {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}[unit]
+        if m:
+            value = float(m.group(1).replace(",", ".")) * _UNIT_MINUTES[(m.group(2) or "min").lower()[0]]
+        else:
+            parts = list(_PART.finditer(str(text)))
+            if len(parts) < 2 or "".join(p.group(0) for p in parts) != str(text):
+                raise ValueError(text)
+            value = sum(float(p.group(1).replace(",", ".")) * _UNIT_MINUTES[p.group(2).lower()[0]] for p in parts)
     if value < 0:
         raise ValueError(text)
     return value
+
+
+def describe_minutes(minutes: float) -> str:
+    """A duration in words a person checks at a glance: "1 min 5 s", "1 h 30 min", "45 s"."""
+    seconds = round(minutes * 60)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    mins, seconds = divmod(seconds, 60)
+    shown = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "min"), (seconds, "s")) if n]
+    return " ".join(shown) or "0 s"
 
 
 def known_currency(code: str) -> bool:
