@@ -193,3 +193,26 @@ def test_visit_record_is_answered_key_by_key_at_a_terminal(tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_every_command_the_demo_suggests_works_at_a_terminal_on_any_day(tmp_path):
+    """`investigate demo` ends with the commands to try next. Each runs at an 80-column terminal,
+    exits 0, prints no traceback and nothing wider than the terminal — on whatever day the suite
+    runs (CI runs it again a year ahead): the demo is dated relative to the day it is built."""
+    built = terminal(tmp_path, "demo", "ws", timeout=900)
+    assert built.exit_code == 0, built.text[-2000:]
+    lines = built.lines
+    suggested = [line.strip() for line in lines[lines.index("Try next:") + 1:] if line.strip().startswith("investigate ")]
+    assert len(suggested) >= 10, suggested
+    ran = 0
+    for line in suggested:
+        args = line.split("#")[0].split()[1:]
+        if args[0] == "serve":
+            args = [*args, "--check"]  # starts nothing: checks it could serve
+        screen = terminal(tmp_path / "ws", *args, timeout=600)
+        assert screen.exit_code == 0 and "Traceback" not in screen.text, f"{line}\n{screen.text[-2000:]}"
+        # A path or URL longer than the terminal stands alone on its line, whole (to copy it).
+        wide = [row for row in screen.lines if len(row) > COLUMNS and " " in row.strip()]
+        assert not wide, f"{line}: {wide[:3]}"
+        ran += 1
+    assert ran == len(suggested)
