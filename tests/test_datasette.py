@@ -464,3 +464,21 @@ def test_a_canned_query_opens_on_a_case_and_prints_rates_as_percentages(editors)
     rows = get(ds, "/investigate/rate_by_chain.json?case=tobacco-nk&_shape=array").json()
     assert rows and all(r["rate"] is None or 0 <= r["rate"] <= 1 for r in rows)  # JSON keeps the number
     assert get(ds, "/investigate/open_reply_deadlines").status_code == 200  # asks no case: as it was
+
+
+def test_the_store_and_case_pages_open_on_what_an_editor_reads(editors, workspace):
+    shop, v = editors["stores"][0], editors["visit"]
+    page = get(editors["ds"], f"/investigate/stores/{shop['id']}").text
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+    def shown(html: str, section: str) -> str:  # the text a reader sees above the fold
+        return re.sub(r"<[^>]+>", " ", html.split(f'<section class="{section}">')[1].split("</section>")[0])
+
+    assert re.search(r"<h1>\s*Späti Eins\s*</h1>", page) and not uuid.search(shown(page, "investigate-store"))
+    from investigate.views.i18n import Formatter
+
+    assert Formatter(workspace.language, "Europe/Berlin").day_time(v["visited_at"]) in page
+    assert f'/investigate/visits/{v["id"]}"' in page and f'/investigate/cases/{v["case_id"]}"' in page
+    case_page = get(editors["ds"], f"/investigate/cases/{v['case_id']}").text
+    assert re.search(r"<h1>\s*Tobacco sales to minors", case_page)
+    assert not uuid.search(shown(case_page, "investigate-case"))

@@ -287,7 +287,7 @@ def _desk(datasette) -> dict | None:
 def extra_template_vars(template, database, table, view_name, request, datasette):
     if view_name == "index":
         return {"investigate_desk": _desk(datasette)}
-    if view_name != "row" or table not in ("visits", "cases", "tips") or request is None:
+    if view_name != "row" or table not in ("visits", "cases", "tips", "stores") or request is None:
         return {}
 
     async def related():
@@ -297,6 +297,21 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         async def rows(sql, params):
             return [dict(r) for r in (await db.execute(sql, params)).rows]
 
+        if table == "stores":
+            store = await rows("select * from stores where id = ?", [pk])
+            if not store:
+                return {}
+            root = _workspace_root(datasette)
+            local = (await db.execute_fn(lambda conn: _local_clock(root))) if root is not None else None
+            return {"investigate_store": {
+                "store": store[0], "time": local,
+                "visits": await rows("select v.id, v.visited_at, v.outcome, v.review_state, v.kind, v.case_id, "
+                                     "c.slug as case_slug, (select count(*) from findings f where f.visit_id = v.id) "
+                                     "as findings from visits v join cases c on c.id = v.case_id where v.store_id = ? "
+                                     "order by v.visited_at desc limit 200", [pk]),
+                "replies": await rows("select r.*, c.slug as case_slug from replies r join cases c on c.id = r.case_id "
+                                      "where r.store_id = ? order by r.requested_at", [pk]),
+            }}
         if table == "tips":
             contact = await rows("select contact from tip_sources where tip_id = ?", [pk])
             return {"investigate_tip": {"contact": contact[0]["contact"] if contact else None}}
@@ -361,7 +376,7 @@ def _visit_page(root: Path, visit_id: str) -> dict:
     from ..store.workspace import Workspace
     from ..views.i18n import Formatter, translations
 
-    with Workspace(root) as ws:
+    with Workspace(root, read_only=True) as ws:
         visit = ws.get("visits", visit_id)
         case = ws.get("cases", visit["case_id"])
         protocol = protocol_of_visit(ws, visit)
@@ -402,6 +417,23 @@ def _visit_page(root: Path, visit_id: str) -> dict:
     return {"answers": shown, "language": lang, "asked_in": case["language"] or ws.language,
             "finding_titles": dict(texts.findings),
             "protocol_title": texts.title, "when": local(visit["visited_at"]), "time": local}
+
+
+def _local_clock(root: Path):
+    """A stored time as the workspace's clock shows it, in its language ("05.10.2026, 15:04")."""
+    from ..store.workspace import Workspace
+    from ..views.i18n import Formatter
+
+    with Workspace(root, read_only=True) as ws:
+        fmt, tz = Formatter(ws.language, ws.setting("newsroom", "timezone", None)), ws.tz
+
+    def local(value: str | None) -> str:
+        if not value:
+            return "–"
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return fmt.day_time((when.astimezone(tz) if when.tzinfo else when.replace(tzinfo=tz)).isoformat())
+
+    return local
 
 
 def _story_page(root: Path, case_id: str) -> dict:
