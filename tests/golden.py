@@ -150,7 +150,7 @@ def _wrapped(*classes: str) -> str:
 
 HEX, B64 = "[0-9a-f]", "[A-Za-z0-9+/=]"
 UUID = _wrapped(*[HEX] * 8, "-", *[HEX] * 4, "-", *[HEX] * 4, "-", *[HEX] * 4, "-", *[HEX] * 12)
-ORIGIN = r"investigate\.log/" + UUID
+ORIGIN = r"investigate\.log/\n?" + UUID  # a PDF may break the line after the slash too
 #: (pattern, placeholder name), in order: a match is replaced by ``<name-N>``, N counting the
 #: distinct values (line breaks left out) in order of first appearance within one file, so
 #: which value equals which stays visible. Everything here comes from the signing key (made
@@ -160,7 +160,7 @@ RANDOM = [
     # A signed note's signature line: key name, then base64 of key id and Ed25519 signature.
     (re.compile(r"(?<=— )" + ORIGIN + r"\s+" + _wrapped(*[B64] * 92)), "signature"),
     # The verifier key: name, key id, base64 of the key.
-    (re.compile(ORIGIN + r"\+" + _wrapped(*[HEX] * 8) + r"\+" + _wrapped(*[B64] * 44)), "key"),
+    (re.compile(ORIGIN + r"\n?\+" + _wrapped(*[HEX] * 8) + r"\n?\+" + _wrapped(*[B64] * 44)), "key"),
     # The log's origin line names the workspace id.
     (re.compile(ORIGIN), "origin"),
     # The log's root: a line of its own in a checkpoint, hex in the public database.
