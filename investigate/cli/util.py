@@ -243,26 +243,27 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     width = width or shutil.get_terminal_size((120, 20)).columns
     style = _table_clock()
 
-    def texts(row: dict, names: list[str]) -> list[str]:
-        return [short_time(t, style) if t[:1].isdigit() else t for t in (_text(row.get(c)) for c in names)]
+    def cell(value: Any) -> str:
+        text = _text(value)
+        return short_time(text, style) if text[:1].isdigit() else text
 
-    def floors(names: list[str], cells: list[list[str]]) -> list[int]:
-        return [max(len(p) for text in [name.replace("_", " ")] + [row[i] for row in cells]
-                    for _, p in _pieces(text) or [("", "")]) for i, name in enumerate(names)]
+    # Each column of the sizing rows read once: its texts, its longest word (the floor: a word
+    # is never broken), its longest cell, and whether it is free text that may wrap.
+    read = {c: [cell(r.get(c)) for r in head] for c in columns}
+    floor_of = {c: max(len(p) for text in [c.replace("_", " "), *read[c]] for _, p in _pieces(text) or [("", "")])
+                for c in columns}
+    longest_of = {c: max(len(t) for t in read[c]) for c in columns}
+    free_of = {c: any(" " in t for t in read[c]) for c in columns}
 
-    def needed(names: list[str], cells: list[list[str]]) -> int:
+    def needed(names: list[str]) -> int:
         """The width the columns need with every key (a short single word: a slug, a code)
         whole on one line and everything else at its longest word."""
-        total = 2 * (len(names) - 1)
-        for i, least in enumerate(floors(names, cells)):
-            longest = max(len(row[i]) for row in cells)
-            total += max(least, longest) if longest <= 24 and not any(" " in row[i] for row in cells) else least
-        return total
+        return 2 * (len(names) - 1) + sum(
+            max(floor_of[c], longest_of[c]) if longest_of[c] <= 24 and not free_of[c] else floor_of[c] for c in names)
 
     left_out = []
     for name in optional:
-        cells = [texts(r, columns) for r in head]
-        if needed(columns, cells) <= width:
+        if needed(columns) <= width:
             break
         if name in columns:
             columns.remove(name)
@@ -270,14 +271,12 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     headings = [c.replace("_", " ") for c in columns]
 
     def cells_of(row: dict) -> list[str]:
-        return texts(row, columns)
+        return [cell(row.get(c)) for c in columns]
 
-    cells = [cells_of(r) for r in head]
-    natural = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headings)]
+    cells = [list(values) for values in zip(*(read[c] for c in columns))]
+    natural = [max(len(h), longest_of[c]) for h, c in zip(headings, columns)]
     room = width - 2 * (len(columns) - 1)
-    floor = floors(columns, cells)
-    free = [any(" " in row[i] for row in cells) for i in range(len(columns))]
-    widths = _fit(natural, floor, room, free)
+    widths = _fit(natural, [floor_of[c] for c in columns], room, [free_of[c] for c in columns])
 
     def lines_of(values: list[str]) -> list[str]:
         if all(len(v) <= w for v, w in zip(values, widths)):  # most rows: one line, nothing to wrap
