@@ -101,9 +101,9 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         tester = _choose_tester(ws, tester_ref, ask, no_input, protocol)
     if visited_at is None and not no_input:
         visited_at = _ask_time(ws, ask)
-    # A minor tests under an adult's eye (Synar, FDA): asked wherever the protocol uses testers
-    # or says so; only a script that gives every answer (--no-input) may leave it out.
-    # (Like an optional question: asked once the entry is interactive, never of a script.)
+    # A minor tests under an adult's eye (Synar, FDA): the observer is asked wherever the
+    # protocol says so, and for any protocol with testers once the entry is interactive (as an
+    # optional question is); a script that gives every answer is not asked.
     wants_observer = protocol.observer_required or (
         protocol.uses_testers and not no_input and (prompted or sys.stdin.isatty()))
     while wants_observer and attempt == "completed" and not (observer or "").strip():
