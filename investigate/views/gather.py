@@ -18,7 +18,6 @@ from datetime import datetime
 from .. import policy
 from ..numbers import stats
 from ..cases import editorial
-from ..cases.cases import case_text
 from ..cases.geo import near_summary
 from ..cases.history import official_history
 from ..cases.samples import recorded_draw
@@ -31,7 +30,8 @@ from ..policy.texts import corrections
 from ..numbers.fieldwork import completion, rounds_summary
 from ..store.workspace import Workspace
 from .charts import rate_chart
-from .i18n import Formatter, labels, translations
+from .edition import edition_of
+from .i18n import labels
 from .tiles import basemap, boundaries
 from .maps import STRIP, store_map
 
@@ -42,16 +42,13 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
            now: datetime | None = None) -> dict:
     if edition not in EDITIONS:
         raise ValueError(f"edition {edition!r} is not one of {', '.join(EDITIONS)}")
-    lang = lang or case["language"] or ws.language
-    public = edition == "public"
-    _ = translations(lang).gettext
-    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
-    now = now or ws.now()
+    ed = edition_of(ws, case, edition=edition, lang=lang, now=now)
+    lang, public, _, fmt, now = ed.lang, ed.public, ed.gettext, ed.fmt, ed.now
     protocol = get_protocol(case["protocol"], ws.root)
     # Every protocol text in the report's language, or an error naming what is missing: a
     # German report never falls back to the protocol's English.
     ptext = protocol.texts(lang)
-    ctext = case_text(case, lang)
+    ctext = ed.text
     scope = PUBLIC if public else WORKING
     names = policy.naming(ws, case, on=now)
     named = names.named_stores

@@ -21,7 +21,6 @@ from babel.dates import format_timedelta
 from babel.numbers import format_currency
 
 from ..cases import editorial
-from ..cases.cases import case_text
 from ..cases.promises import clock_findings
 from ..protocol.model import ProtocolText
 from ..protocol.protocols import get_protocol
@@ -33,7 +32,8 @@ from .scorecard import scorecard, scored_visits
 from ..store.workspace import Workspace
 from .charts import score_chart
 from ..policy.naming import letters as _letters
-from .i18n import Formatter, translations
+from .edition import edition_of
+from .i18n import translations
 
 
 def labels(lang: str) -> dict:
@@ -49,15 +49,12 @@ def labels(lang: str) -> dict:
 
 def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
                    now: datetime | None = None) -> dict:
-    lang = lang or case["language"] or ws.language
-    public = edition == "public"
-    _ = translations(lang).gettext
-    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
-    now = now or ws.now()
+    ed = edition_of(ws, case, edition=edition, lang=lang, now=now)
+    lang, public, _, fmt, now = ed.lang, ed.public, ed.gettext, ed.fmt, ed.now
     names = labels(lang)
     # The case's title and method and every protocol text in the report's language, or an
     # error naming what is missing: never the case's German or the protocol's English instead.
-    ctext = case_text(case, lang)
+    ctext = ed.text
     texts_of: dict[str, ProtocolText] = {}
 
     def ptext(key: str) -> ProtocolText:

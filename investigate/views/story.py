@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape
 
 from .. import policy
 from ..cases import editorial, stories
-from ..cases.cases import case_text
 from ..policy.coverage import company_named
 from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
 from ..store.workspace import Workspace
-from .i18n import Formatter, translations
+from .edition import edition_of
+from .i18n import translations
 
 #: Colours of the timeline by who says so.
 COLOURS = {"person": "#2c7fb8", "document": "#6b6b6b", "newsroom": "#c0392b", "company": "#8e44ad",
@@ -115,15 +115,12 @@ def timeline_chart(items: list[dict], promises: list[dict], legend: list[tuple[s
 
 def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
                  now: datetime | None = None) -> dict:
-    lang = lang or case["language"] or ws.language
-    public = edition == "public"
-    _ = translations(lang).gettext
-    fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
-    now = now or ws.now()
+    ed = edition_of(ws, case, edition=edition, lang=lang, now=now)
+    lang, public, _, fmt, now = ed.lang, ed.public, ed.gettext, ed.fmt, ed.now
     names = labels(lang)
     story = stories.get_story(ws, case)
     # Title, method and how the person is described, in the report's language or refused.
-    ctext = case_text(case, lang)
+    ctext = ed.text
     person_label = stories.person_text(case, story, lang)
     company = ws.get("companies", story["company_id"])
     timeline = stories.events(ws, case, now=now)
