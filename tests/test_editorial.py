@@ -80,6 +80,61 @@ def test_review_queue_lists_pending_visits_oldest_first(workspace, tobacco_case,
     assert list(review_queue(workspace, case=tobacco_case["case"], states=("approved",)))[0]["id"] == tobacco_case["visits"][0]["id"]
 
 
+def test_several_visits_are_approved_in_one_command_each_audited_and_proved(workspace, tobacco_case, run):
+    """Issue 27/30: `review A B C approve`, one transaction; each visit's new state is in the
+    log by its row hash, one event keeps the decision, and verify proves every row."""
+    ws, chosen = workspace, tobacco_case["visits"][:3]
+    result = run("review", *[short(v["id"]) for v in chosen], "approve", "--json")
+    assert json.loads(result.output) == {"action": "approve", "state": "approved", "changed": 3, "unchanged": 0}
+    states = dict(ws.db.execute("select id, review_state from visits").fetchall())
+    assert [states[v["id"]] for v in tobacco_case["visits"]] == ["approved"] * 3 + ["received"]
+    assert ws.db.execute("select count(*) from reviews where state = 'approved'").fetchone()[0] == 3
+    events = [json.loads(d) for (d,) in ws.db.execute(
+        "select data from audit_log where action = 'review' and row_id is null")]
+    assert events == [{"new": {"review_state": "approved"}, "reason": "review: approved", "rows": 3,
+                       "table": "visits"}]
+    assert verify(ws).ok
+    assert stats.case_rates(ws, tobacco_case["case"], approved_only=True)[0]["eligible"] == 3
+
+
+def test_every_waiting_visit_of_a_case_is_decided_at_once_and_again_changes_nothing(workspace, tobacco_case, run):
+    ws, case = workspace, tobacco_case["case"]
+    review_visit(ws, tobacco_case["visits"][0], "issue", comment="receipt unreadable")
+    result = run("review", "--case", "tobacco-nk", "--all-received", "approve")
+    assert result.exit_code == 0 and result.output.strip() == "3 visit(s) now approved."
+    # A visit with issues waits for the reporter's fix, not for a bulk approval.
+    assert [q["review_state"] for q in review_queue(ws, case=case)] == ["has_issues"]
+    before = snapshot(ws)
+    again = run("review", "--case", "tobacco-nk", "--all-received", "approve")
+    assert again.exit_code == 0 and again.output.strip() == "No visit of tobacco-nk is waiting for review."
+    assert snapshot(ws) == before
+
+
+def test_a_bulk_decision_is_refused_whole_when_one_visit_was_altered_outside(workspace, tobacco_case, run):
+    ws, visits_ = workspace, tobacco_case["visits"]
+    ws.db.execute("update visits set outcome = 'compliant' where id = ?", [visits_[2]["id"]])
+    ws.db.conn.commit()
+    before = snapshot(ws)
+    result = run("review", *[short(v["id"]) for v in visits_], "reject", "--comment", "observer absent")
+    assert result.exit_code != 0 and "altered outside investigate" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert snapshot(ws) == before
+
+
+@pytest.mark.parametrize("args, says", [
+    (["A", "B", "frob"], "the last word must be one of approve, reject, issue"),
+    (["--case", "tobacco-nk", "approve"], "name the visits to review"),
+    (["--all-received", "approve"], "--all-received takes --case SLUG"),
+])
+def test_a_malformed_bulk_review_is_a_usage_error_of_review_itself(workspace, tobacco_case, run, args, says):
+    before = snapshot(workspace)
+    result = run("review", *args)
+    assert result.exit_code == 2 and says in result.output
+    # The usage is the command the user typed, never the hidden one behind it.
+    assert "review VISIT... approve|reject|issue" in result.output and "decide" not in result.output
+    assert snapshot(workspace) == before
+
+
 def test_an_amended_visit_must_be_reviewed_again(workspace, tobacco_case):
     v = review_visit(workspace, tobacco_case["visits"][0], "approve")
     amended = visits.amend_visit(workspace, v, reason="wrong product", answers={"product": "snus"})

@@ -28,16 +28,22 @@ def get_visit_for_review(ws: Workspace, ref: str, *, case: dict | None = None) -
     return resolve(ws, "visits", ref, where="case_id = ?", params=[case["id"]])
 
 
+def _decision(action: str, comment: str | None) -> tuple[str, str | None]:
+    """The state an action sets, and its comment: rejecting or flagging needs one (the
+    reporter must know what to fix)."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"review action {action!r} is not one of {', '.join(ACTIONS)}")
+    comment = (comment or "").strip() or None
+    if ACTIONS[action] != "approved" and not comment:
+        raise InvalidInput(f"'{action}' needs a --comment saying why")
+    return ACTIONS[action], comment
+
+
 def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None = None,
                  reviewer: str | None = None) -> dict:
     """Set a visit's review state. Rejecting or flagging needs a comment (the reporter must
     know what to fix); a state the visit already has is refused, not silently repeated."""
-    if action not in ACTIONS:
-        raise InvalidInput(f"review action {action!r} is not one of {', '.join(ACTIONS)}")
-    state = ACTIONS[action]
-    comment = (comment or "").strip() or None
-    if state != "approved" and not comment:
-        raise InvalidInput(f"'{action}' needs a --comment saying why")
+    state, comment = _decision(action, comment)
     current = visit.get("review_state") or "received"
     if current == state:
         raise InvalidInput(f"visit {short(visit['id'])} is already {state}")
@@ -49,9 +55,27 @@ def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None
     return updated
 
 
-def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> Iterator[dict]:
+def review_visits(ws: Workspace, visit_ids: list[str], action: str, *, comment: str | None = None,
+                  reviewer: str | None = None, on_batch=None) -> dict:
+    """One decision for many visits at once (an editor approving a day's checked work), in one
+    transaction: each visit's new state is audited by its row hash, one event keeps the
+    decision and its comment, and each visit gets its row in ``reviews``. Visits that already
+    have the state are counted, not changed, so a bulk run can be repeated."""
+    state, comment = _decision(action, comment)
+    ids = list(dict.fromkeys(visit_ids))
+    with ws.transaction():
+        changed = ws.update_many("visits", ids, {"review_state": state}, reason=comment or f"review: {state}",
+                                 action="review", on_batch=on_batch)
+        at, by = ws.now().isoformat(), reviewer or ws.actor
+        ws.insert_many("reviews", ({"visit_id": vid, "state": state, "comment": comment, "reviewer": by, "at": at}
+                                   for vid in changed), action="review")
+    return {"action": action, "state": state, "changed": len(changed), "unchanged": len(ids) - len(changed)}
+
+
+def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, flags: bool = True) -> Iterator[dict]:
     """Visits waiting for an editor, oldest first: a generator, as ``--all`` of a big case is
-    every visit. Only visits with evidence are looked at for evidence flags."""
+    every visit. Only visits with evidence are looked at for evidence flags (``flags=False``
+    looks at none: a bulk decision needs only the ids)."""
     marks = ",".join("?" for _ in states)
     # An IN list, not coalesce(), so that the review_state indexes find the few waiting visits;
     # then sorted ("+" keeps the time index from being walked through a million reviewed
@@ -74,5 +98,5 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING) -> 
             "join stores s on s.id = v.store_id join cases c on c.id = v.case_id"
             + (" where " + " and ".join(where) if where else "") + f" order by {order}", params):
         # Evidence that may not belong to the visit (another day, another place, another visit).
-        row["flags"] = visit_evidence_flags(ws, row) if row.pop("has_evidence") else []
+        row["flags"] = visit_evidence_flags(ws, row) if row.pop("has_evidence") and flags else []
         yield row

@@ -7,12 +7,12 @@ import click
 from ..ids import short
 from ..cases import editorial
 from ..cases.cases import get_case
-from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit
+from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits
 from ..errors import IntegrityError
 from ..cases.rotation import breaches as rotation_breaches
 from ..cases.rotation import rotation_rules
 from ..numbers.fieldwork import completion, rounds_summary
-from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct, progress, short_ids
 
 
 class DefaultCommandGroup(click.Group):
@@ -30,33 +30,71 @@ class DefaultCommandGroup(click.Group):
         formatter.write_usage(ctx.command_path, self.usage_text)
 
 
+class DefaultCommand(click.Command):
+    """The hidden default command of a ``DefaultCommandGroup``: its usage is the group's, as
+    the user never typed its name."""
+
+    def format_usage(self, ctx, formatter):
+        ctx.parent.command.format_usage(ctx.parent, formatter)
+
+
+def usage_error(message: str) -> click.UsageError:
+    """A usage error of the group the user typed, not of the hidden command behind it."""
+    ctx = click.get_current_context()
+    return click.UsageError(message, ctx=ctx.parent or ctx)
+
+
 class ReviewGroup(DefaultCommandGroup):
     default_command = "decide"
-    usage_text = "VISIT approve|reject|issue [--comment TEXT] | queue [--case SLUG]"
+    usage_text = ("VISIT... approve|reject|issue [--comment TEXT] | --case SLUG --all-received approve|… "
+                  "| queue [--case SLUG]")
 
 
-@click.group(cls=ReviewGroup, invoke_without_command=False)
+@click.group(cls=ReviewGroup, invoke_without_command=False,
+             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 def review():
     """Review visits before they count; `review queue` lists them.
 
-    `review VISIT approve|reject|issue --comment "…"`. Only approved visits enter public figures."""
+    `review VISIT approve|reject|issue --comment "…"`; several visits at once:
+    `review A B C approve`, or every visit of a case still waiting:
+    `review --case SLUG --all-received approve`. Only approved visits enter public figures."""
 
 
-@review.command("decide", hidden=True)
-@click.argument("visit_ref", metavar="VISIT")
-@click.argument("action", type=click.Choice(list(ACTIONS)))
+@review.command("decide", cls=DefaultCommand, hidden=True)
+@click.argument("words", nargs=-1, required=True, metavar="VISIT... ACTION")
 @click.option("--comment", help="Why (required to reject or flag an issue).")
 @click.option("--case", "case_ref", help="Resolve VISIT only within this case.")
+@click.option("--all-received", is_flag=True, help="Every visit of --case still waiting for review.")
 @json_option
 @pass_workspace
-def review_decide(ws, visit_ref, action, comment, case_ref, as_json):
+def review_decide(ws, words, comment, case_ref, all_received, as_json):
+    *refs, action = words
+    if action not in ACTIONS:
+        raise usage_error(f"the last word must be one of {', '.join(ACTIONS)}, not {action!r}")
+    if all_received and (refs or not case_ref):
+        raise usage_error("--all-received takes --case SLUG and no visit ids")
+    if not refs and not all_received:
+        raise usage_error("name the visits to review, or --case SLUG --all-received")
     case = get_case(ws, case_ref) if case_ref else None
-    visit = get_visit_for_review(ws, visit_ref, case=case)
-    row = review_visit(ws, visit, action, comment=comment)
+    if len(refs) == 1:
+        row = review_visit(ws, get_visit_for_review(ws, refs[0], case=case), action, comment=comment)
+        if as_json:
+            echo_json(row)
+        else:
+            echo(f"Visit {short(row['id'])} is now {row['review_state']}.")
+        return
+    ids = ([row["id"] for row in review_queue(ws, case=case, states=("received",), flags=False)] if all_received
+           else [get_visit_for_review(ws, ref, case=case)["id"] for ref in refs])
+    if not ids:
+        echo(f"No visit of {case['slug']} is waiting for review.")
+        return
+    with progress(len(ids), "Reviewing") as bar:
+        result = review_visits(ws, ids, action, comment=comment, on_batch=bar.update)
     if as_json:
-        echo_json(row)
+        echo_json(result)
     else:
-        echo(f"Visit {short(row['id'])} is now {row['review_state']}.")
+        echo(f"{result['changed']} visit(s) now {result['state']}"
+             + (f"; {result['unchanged']} already were." if result["unchanged"] else "."))
 
 
 @review.command("queue")
