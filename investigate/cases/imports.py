@@ -97,6 +97,7 @@ def import_stores(
     ignore: Iterable[str] = (),
     ignore_unknown: bool = False,
     fix_text: bool = False,
+    null_values: Iterable[tuple[str, str]] = (),
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Upsert stores from a CSV file: on licence number when the row has one, else on
@@ -108,10 +109,11 @@ def import_stores(
     into a store earlier in the same file, the columns left out (unknown ones listed, never
     dropped silently) and the text damage found (or repaired with ``fix_text``)."""
     path = Path(path)
-    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         plan = match_columns(path, table.header, (*STORE_FIELDS, "location"), STORE_ALIASES, mapping=mapping,
                              ignore=ignore, ignore_unknown=ignore_unknown)
+        table.check_only(plan.read)
     except BaseException:
         rows.close()
         raise
@@ -390,6 +392,7 @@ def import_visits(
     ignore: Iterable[str] = (),
     ignore_unknown: bool = False,
     fix_text: bool = False,
+    null_values: Iterable[tuple[str, str]] = (),
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Visits of ``case`` from a CSV file: columns store, tester, visited_at, optional attempt,
@@ -410,7 +413,7 @@ def import_visits(
     protocol = get_protocol(case["protocol"], ws.root)
     if kind not in VISIT_KINDS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(VISIT_KINDS)}")
-    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         keys = [q.key for q in protocol.questions]
         mapping = dict(mapping or {})
@@ -420,6 +423,7 @@ def import_visits(
                                f"nor a question of {protocol.key} ({', '.join(keys)})")
         plan = match_columns(path, table.header, (*VISIT_FIELDS, *keys), VISIT_ALIASES, mapping=mapping,
                              ignore=ignore, ignore_unknown=ignore_unknown)
+        table.check_only(plan.read)
         columns = {f: c for f, c in plan.columns.items() if f in VISIT_FIELDS}
         question_columns = {f: c for f, c in plan.columns.items() if f in keys}
         for required in ("store", "visited_at"):
@@ -453,7 +457,8 @@ def import_visits(
                 try:
                     parsed = datetime.strptime(when, date_format)
                 except ValueError:
-                    raise InputFileError(path, f"{when!r} does not match --date-format {date_format}",
+                    raise InputFileError(path, f"{when!r} does not match --date-format {date_format}"
+                                         + table.placeholder_advice(columns["visited_at"], when),
                                          line=line, column=columns["visited_at"])
                 when = parsed.replace(tzinfo=parsed.tzinfo or ws.tz).isoformat()
             row[TIME_KEY] = when

@@ -116,18 +116,19 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
     return tip
 
 
-def _us_date(path: Path, line: int, column: str, text: str) -> str:
+def _us_date(path: Path, line: int, column: str, text: str, table=None) -> str:
     try:
         return datetime.strptime(text.strip(), "%m/%d/%Y").date().isoformat()
     except ValueError:
         try:
             return date.fromisoformat(text.strip()).isoformat()
         except ValueError:
-            raise InputFileError(path, f"{text!r} is not a date (MM/DD/YYYY)", line=line, column=column)
+            advice = table.placeholder_advice(column, text) if table is not None else ""
+            raise InputFileError(path, f"{text!r} is not a date (MM/DD/YYYY){advice}", line=line, column=column)
 
 
 def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding: str | None = None,
-                ignore=(), ignore_unknown: bool = False, fix_text: bool = False,
+                ignore=(), ignore_unknown: bool = False, fix_text: bool = False, null_values=(),
                 progress: Callable[[int], None] | None = None) -> dict:
     """Complaints from a CSV export, in one transaction; re-importing adds nothing (rows are
     recognised by source and complaint id). Headings match whatever their case and spacing;
@@ -137,10 +138,11 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
     path = Path(path)
     if fmt not in ("cfpb", "generic"):
         raise InvalidInput(f"format {fmt!r} is not cfpb or generic")
-    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         plan = match_columns(path, table.header, CFPB_COLUMNS.values() if fmt == "cfpb" else GENERIC_COLUMNS,
                              ignore=ignore, ignore_unknown=ignore_unknown, known=CFPB_UNUSED if fmt == "cfpb" else ())
+        table.check_only(plan.read)
     except BaseException:
         source_rows.close()
         raise
@@ -170,7 +172,8 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
                 consent = raw.get(col["consent"], "").strip().lower() == "consent provided"
                 narrative = raw.get(col["narrative"], "") or None
                 fields = {
-                    "received_at": _us_date(path, line, col["received_at"], raw[col["received_at"]]),
+                    "received_at": _us_date(path, line, plan.columns[col["received_at"]], raw[col["received_at"]],
+                                            table),
                     "channel": "import", "company": raw[col["company"]], "product": raw.get(col["product"]) or None,
                     "issue": raw[col["issue"]] or None, "sub_issue": raw.get(col["sub_issue"]) or None,
                     "narrative": narrative, "consent_publish": consent and bool(narrative),
@@ -181,7 +184,7 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
                 external = raw.get("id") or hashlib.sha256(
                     "|".join(raw.get(k, "") for k in ("received_at", "company", "narrative")).encode()).hexdigest()[:16]
                 fields = {
-                    "received_at": _us_date(path, line, "received_at", raw["received_at"]),
+                    "received_at": _us_date(path, line, plan.columns["received_at"], raw["received_at"], table),
                     "channel": raw.get("channel") or "import", "company": raw["company"],
                     "issue": raw.get("issue") or None, "narrative": raw["narrative"] or None,
                     "wants": raw.get("wants") or None, "product": raw.get("product") or None,

@@ -23,7 +23,7 @@ ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp
 @table_options
 @json_option
 @pass_workspace
-def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_unknown, fix_text, as_json):
+def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import stores from FILE.csv, updating stores already known.
 
     A store is recognised by its licence number, else by its normalised name and address
@@ -42,7 +42,8 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
     case = get_case(ws, case_ref) if case_ref else None
     with progress(count_lines(path), "Importing stores") as bar:
         s = import_stores(ws, path, mapping=dict(mapping), encoding=encoding, case=case, source=source,
-                          ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+                          ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
+                          null_values=null_values, progress=bar.update)
     echo_import_summary(s, as_json, [
         f"{s['rows']} rows: {s['inserted']} new stores ({s['with_coordinates']} with coordinates), "
         f"{s['updated']} updated, {s['unchanged']} unchanged, {s['merged']} merged into a store "
@@ -66,7 +67,7 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
 @json_option
 @pass_workspace
 def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value_maps, ignore, ignore_unknown,
-                 fix_text, as_json):
+                 fix_text, null_values, as_json):
     """Import visits from FILE.csv under the case's protocol.
 
     Columns: store (id, id prefix, licence number or external id), tester (code), visited_at,
@@ -92,7 +93,8 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
     with progress(count_lines(path), "Importing visits") as bar:
         s = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, kind=kind,
                           date_format=date_format, value_map=values, ignore=ignore,
-                          ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+                          ignore_unknown=ignore_unknown, fix_text=fix_text,
+                          null_values=null_values, progress=bar.update)
     if s.get("outside_frame"):
         s["warnings"].append(f"{s['outside_frame']} store(s) are not in the frame of case {case['slug']}")
     breaches = s.get("rotation_breaches") or []

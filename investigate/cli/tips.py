@@ -76,7 +76,7 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 @table_options
 @json_option
 @pass_workspace
-def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_json):
+def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import complaints from a CSV file; re-importing adds nothing.
 
     The CFPB Consumer Complaint Database layout, or generic columns received_at, company,
@@ -85,7 +85,8 @@ def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_jso
 
     with progress(count_lines(path), "Importing complaints") as bar:
         counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, ignore=ignore,
-                                         ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+                                         ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                         null_values=null_values, progress=bar.update)
     echo_import_summary(counts, as_json, [
         f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
         f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "
