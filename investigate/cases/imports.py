@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Callable, Iterable
 from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
-from ..ids import new_id
+from ..ids import new_id, short
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, remember
 from ..protocol.protocols import get_protocol
@@ -27,7 +28,7 @@ from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS
 from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
-from .visits import MEMO_SIZE, finding_rows, parse_visit_time, prepare_visit
+from .visits import MEMO_SIZE, amend_visit, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
 #: spaces and punctuation do not count: "License #" is "license", "ZIPCODE" is "zip_code").
@@ -238,6 +239,50 @@ class StoreLookup:
         return None
 
 
+#: What a corrected row may change in a visit it was imported as, in the order a refusal names them.
+CORRECTABLE = ("answers", "attempt", "observer", "round", "notes")
+
+
+def _same_minute_visit(ws: Workspace, case: dict, row: dict) -> dict | None:
+    """The case's visit at the row's store, by its tester, in the same minute: the row is that
+    visit imported before in another form (a corrected answer), not a visit of its own."""
+    minute = row["visited_at"][:16]
+    # A range on the (case_id, visited_at) index: the stored times carry the workspace's offset.
+    return next(ws.db.query(
+        "select * from visits where case_id = ? and visited_at >= ? and visited_at < ? and store_id = ? "
+        "and tester_id is ? order by visited_at limit 1", [case["id"], minute, minute + "~", row["store_id"],
+                                                            row["tester_id"]]), None)
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    """Which of ``CORRECTABLE`` a corrected row changes in the visit it was imported as."""
+    out = []
+    for field in CORRECTABLE:
+        a, b = old.get(field), new.get(field)
+        if field == "answers":
+            a, b = json.loads(a or "{}"), json.loads(b or "{}")
+        if (a or None) != (b or None):
+            out.append(field)
+    return out
+
+
+def corrections_refused(path: Path, conflicts: list[tuple[int, str, list[str]]]) -> InputFileError:
+    """A re-import that would correct visits, refused without ``--update``: one line per kind
+    of correction with its count and first line, and how to apply them."""
+    kinds: dict[str, list[tuple[int, str]]] = {}
+    for line, visit_id, fields in conflicts:
+        kinds.setdefault(", ".join(fields), []).append((line, visit_id))
+    n = len(conflicts)
+    lines = [f"{n} row{'s' if n != 1 else ''} correct{'' if n != 1 else 's'} visits already imported (same store, "
+             "tester and minute); nothing was written:"]
+    for fields, hits in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+        line, visit_id = hits[0]
+        lines.append(f"  {len(hits)} change{'' if len(hits) != 1 else 's'} the {fields} "
+                     f"(first: line {line}, visit {short(visit_id)})")
+    lines.append("  re-run with --update to amend them (audited, this file named as the reason)")
+    return InputFileError(path, "\n".join(lines))
+
+
 def import_visit_rows(
     ws: Workspace,
     case: dict,
@@ -249,12 +294,19 @@ def import_visit_rows(
     source: str = "import",
     kind: str = "undercover",
     shown_columns: dict[str, str] | None = None,
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Validate, judge and write visits given as (line, {column: value}) rows; one
     transaction; findings and promises flushed batch by batch after their visits. A row whose
     external_ref the case already has (or an earlier row of the same file had) is counted in
     ``already_imported`` and not written again: a re-run adds nothing.
+
+    A row known only by its natural key (no external_ref column) that falls on a visit the
+    case has at the same store, by the same tester, in the same minute is that visit in
+    another form: the same values count as already imported; other values are a correction,
+    refused with counts per kind (nothing written) unless ``update``, which amends the visit
+    (audited, the file and line as the reason; the amended visit is reviewed again).
 
     ``columns`` maps the visit fields (store, tester, visited_at, …) to file columns and
     ``question_columns`` the protocol's question keys to file columns. Public so that other
@@ -267,7 +319,8 @@ def import_visit_rows(
     testers = {r["code"]: r for r in ws.db.query("select * from testers")}
     pending_findings: list[dict] = []
     pending_promises: list[dict] = []
-    counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0}
+    counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0, "amended": 0}
+    corrections: list[tuple[int, dict, dict, list[str]]] = []  # (line, visit, corrected row, fields)
     known = {_compact(r[0]) for r in ws.db.execute(
         "select external_ref from visits where case_id = ? and external_ref is not null", [case["id"]])}
     outside_frame: set[str] = set()
@@ -339,6 +392,13 @@ def import_visit_rows(
                     created_at=created_at)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
+            if ref and _DIGEST_REF.match(ref) and (same := _same_minute_visit(ws, case, row)) is not None:
+                changed = _differences(same, row)
+                if changed:
+                    corrections.append((line, same, row, changed))
+                else:
+                    counts["already_imported"] += 1
+                continue
             if rotation.rules and row["kind"] == "undercover":
                 for why in rotation.check(row):
                     if rotation.strict:
@@ -359,6 +419,14 @@ def import_visit_rows(
         remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
         flush_children(0)
+        if corrections and not update:
+            raise corrections_refused(path, [(line, old["id"], fields) for line, old, _, fields in corrections])
+        for line, old, new, _ in corrections:
+            # After the bulk insert, never inside it: each amendment is its own audited update.
+            amend_visit(ws, old, reason=f"corrected by {path.name}:{line}", answers=json.loads(new["answers"]),
+                        replace_answers=True, attempt=new["attempt"], observer=new["observer"],
+                        round=new["round"], notes=new["notes"])
+            counts["amended"] += 1
     counts["outside_frame"] = len(outside_frame)
     return counts
 
@@ -393,6 +461,7 @@ def import_visits(
     ignore_unknown: bool = False,
     fix_text: bool = False,
     null_values: Iterable[tuple[str, str]] = (),
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Visits of ``case`` from a CSV file: columns store, tester, visited_at, optional attempt,
@@ -408,7 +477,8 @@ def import_visits(
     A column that is neither a visit field nor a question is an error (its answers would be
     lost) unless left out with ``ignore`` or ``ignore_unknown``. Re-running an import adds
     nothing: a row is recognised by its external_ref, or, when the file has none, by a natural
-    key over the mapped columns (store, time, answers…)."""
+    key over the mapped columns (store, time, answers…) — and a corrected row by its store,
+    tester and minute (refused, or with ``update`` amended: see ``import_visit_rows``)."""
     path = Path(path)
     protocol = get_protocol(case["protocol"], ws.root)
     if kind not in VISIT_KINDS:
@@ -480,8 +550,9 @@ def import_visits(
     with ws.transaction():
         counts = import_visit_rows(ws, case, prepared(), path=path, columns=feed_columns,
                                    question_columns=question_columns, source=f"import:{path.name}",
-                                   kind=kind, shown_columns=columns, progress=progress)
-        summary = {"case": case["slug"], "kind": kind, "rows": counts["visits"] + counts["already_imported"],
+                                   kind=kind, shown_columns=columns, update=update, progress=progress)
+        summary = {"case": case["slug"], "kind": kind,
+                   "rows": counts["visits"] + counts["already_imported"] + counts["amended"],
                    **counts, **file_summary(table, plan)}
         ws.log_event("import", {"kind": "visits", "visit_kind": kind, "case": case["slug"], "file": path.name,
                                 "sha256": file_sha256(path), "encoding": table.encoding, **counts,

@@ -335,9 +335,11 @@ AMENDABLE = ("visited_at", "observer", "notes", "attempt", "round", "store_id", 
 
 
 def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None = None,
-                **changes) -> dict:
+                replace_answers: bool = False, **changes) -> dict:
     """Change a visit with a reason. The old values stay in the audit log; outcome, rule
-    findings and open promises are derived again from the amended answers."""
+    findings and open promises are derived again from the amended answers. ``answers`` are
+    merged into the old ones, or, with ``replace_answers`` (a corrected file is the whole
+    record), take their place."""
     if not reason or not reason.strip():
         raise InvalidInput("an amendment needs a reason (--reason)")
     unknown = set(changes) - set(AMENDABLE)
@@ -348,7 +350,7 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
     # before versions were kept is judged by the file and from now on names that version.
     protocol = (protocol_of_visit(ws, visit) if visit.get("protocol_hash")
                 else current_protocol(ws, visit["protocol"]))
-    merged = json.loads(visit["answers"] or "{}")
+    merged = {} if replace_answers else json.loads(visit["answers"] or "{}")
     if answers:
         merged.update(answers)
     visited_at = parse_visit_time(ws, changes.get("visited_at") or visit["visited_at"])

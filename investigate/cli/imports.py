@@ -63,11 +63,14 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
 @click.option("--map-value", "value_maps", multiple=True, type=ValueMapType(),
               help='COLUMN:VALUE=ANSWER: the file\'s word for an answer, e.g. '
                    '"Results:Pass w/ Conditions=pass_with_conditions" (repeatable).')
+@click.option("--update", is_flag=True,
+              help="Amend the visits this file corrects (same store, tester and minute, other answers): "
+                   "audited, the file named as the reason. Without it such rows are refused, nothing written.")
 @table_options
 @json_option
 @pass_workspace
-def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value_maps, ignore, ignore_unknown,
-                 fix_text, null_values, as_json):
+def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value_maps, update, ignore,
+                 ignore_unknown, fix_text, null_values, as_json):
     """Import visits from FILE.csv under the case's protocol.
 
     Columns: store (id, id prefix, licence number or external id), tester (code), visited_at,
@@ -75,7 +78,8 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
     the protocol (see `investigate protocol show KEY`). Every row is validated and judged by
     the protocol's rules, exactly as `visit record` does. A column that is neither is refused
     (its answers would be lost) unless --ignore'd. Importing the same file again adds nothing:
-    rows are recognised by external_ref, or by their mapped columns. One transaction: the
+    rows are recognised by external_ref, or by their mapped columns; a corrected row (same
+    store, tester and minute, other answers) is refused unless --update. One transaction: the
     first bad row stops the import with its line and column, and nothing is written.
 
     \b
@@ -94,7 +98,7 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
         s = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, kind=kind,
                           date_format=date_format, value_map=values, ignore=ignore,
                           ignore_unknown=ignore_unknown, fix_text=fix_text,
-                          null_values=null_values, progress=bar.update)
+                          null_values=null_values, update=update, progress=bar.update)
     if s.get("outside_frame"):
         s["warnings"].append(f"{s['outside_frame']} store(s) are not in the frame of case {case['slug']}")
     breaches = s.get("rotation_breaches") or []
@@ -103,4 +107,5 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
                              + "; ".join(breaches[:3]))
     echo_import_summary(s, as_json, [
         f"Imported {s['visits']} {kind} visits with {s['findings']} findings and {s['promises']} promises "
-        f"into {case['slug']} ({s['rows']} rows, {s['already_imported']} already imported)."])
+        f"into {case['slug']} ({s['rows']} rows, {s['already_imported']} already imported"
+        + (f", {s['amended']} amended" if s["amended"] else "") + ")."])
