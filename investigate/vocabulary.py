@@ -37,6 +37,9 @@ ATTEMPT_STATUSES = (
 )
 #: Review before it counts (ODK Central's states).
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+#: The review state of a visit recorded by mistake (``visit void``): it leaves every figure,
+#: as a rejected one does, and no review or amendment brings it back; the log keeps it.
+VOIDED = "voided"
 VISIT_KINDS = ("undercover", "official")
 
 #: What the promise clock says of a promise (``numbers.clock``).

@@ -92,3 +92,41 @@ def test_the_printed_summary_says_how_many_were_amended(workspace, tobacco_case,
     result = run("visit", "import", sheet(tmp_path, "round1-fixed.csv", CORRECTED), "--update")
     assert result.exit_code == 0, result.output
     assert "(3 rows, 1 already imported, 2 amended)" in result.output
+
+
+# -- visit void -------------------------------------------------------------------------------
+
+def test_a_voided_visit_leaves_every_figure_and_stays_in_the_log(workspace, tobacco_case, run):
+    case = tobacco_case["case"]
+    approve_all(workspace, case)
+    sold = tobacco_case["visits"][0]  # a sale: a violation
+    public = counting.case_rates(workspace, case, scope=counting.PUBLIC)[0]
+    working = counting.case_rates(workspace, case, scope=counting.WORKING)[0]
+    result = run("visit", "void", sold["id"], "--reason", "typed twice: duplicate of another visit")
+    assert result.exit_code == 0, result.output
+    assert "no longer counts" in result.output
+    for scope, before in ((counting.PUBLIC, public), (counting.WORKING, working)):
+        after = counting.case_rates(workspace, case, scope=scope)[0]
+        assert (after["visits"], after["violations"]) == (before["visits"] - 1, before["violations"] - 1)
+    row = workspace.get("visits", sold["id"])
+    assert row["review_state"] == "voided" and row["outcome"] == "violation"
+    entry = json.loads(workspace.db.execute(
+        "select data from audit_log where row_id = ? and action = 'void'", [sold["id"]]).fetchone()[0])
+    assert entry["reason"] == "typed twice: duplicate of another visit"
+
+
+def test_a_voided_visit_cannot_be_reviewed_amended_or_voided_again(workspace, tobacco_case, run):
+    visit = tobacco_case["visits"][0]
+    visits.void_visit(workspace, visit, reason="test entry")
+    voided = workspace.get("visits", visit["id"])
+    for args in (("review", visit["id"], "approve"),
+                 ("visit", "amend", visit["id"], "--reason", "x", "--answer", "sale=no"),
+                 ("visit", "void", visit["id"], "--reason", "again")):
+        result = run(*args)
+        assert result.exit_code != 0 and "was voided" in result.stderr, (args, result.output)
+    assert workspace.get("visits", visit["id"]) == voided
+
+
+def test_voiding_needs_a_reason(workspace, tobacco_case, run):
+    result = run("visit", "void", tobacco_case["visits"][0]["id"], "--reason", " ")
+    assert result.exit_code != 0 and "needs a reason" in result.stderr

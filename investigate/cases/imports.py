@@ -24,7 +24,7 @@ from ..ids import new_id, short
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, remember
 from ..protocol.protocols import get_protocol
-from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS
+from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS, VOIDED
 from .rotation import RotationCheck, rotation_rules
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
@@ -245,13 +245,14 @@ CORRECTABLE = ("answers", "attempt", "observer", "round", "notes")
 
 def _same_minute_visit(ws: Workspace, case: dict, row: dict) -> dict | None:
     """The case's visit at the row's store, by its tester, in the same minute: the row is that
-    visit imported before in another form (a corrected answer), not a visit of its own."""
+    visit imported before in another form (a corrected answer), not a visit of its own. A
+    voided visit is no longer the record: a row on it is a visit of its own."""
     minute = row["visited_at"][:16]
     # A range on the (case_id, visited_at) index: the stored times carry the workspace's offset.
     return next(ws.db.query(
         "select * from visits where case_id = ? and visited_at >= ? and visited_at < ? and store_id = ? "
-        "and tester_id is ? order by visited_at limit 1", [case["id"], minute, minute + "~", row["store_id"],
-                                                            row["tester_id"]]), None)
+        "and tester_id is ? and coalesce(review_state, '') != ? order by visited_at limit 1",
+        [case["id"], minute, minute + "~", row["store_id"], row["tester_id"], VOIDED]), None)
 
 
 def _differences(old: dict, new: dict) -> list[str]:

@@ -15,6 +15,7 @@ from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..vocabulary import REVIEW_STATES
 from .evidence import visit_evidence_flags
+from .visits import refuse_voided
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
 PENDING = ("received", "has_issues")
@@ -38,6 +39,7 @@ def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None
     comment = (comment or "").strip() or None
     if state != "approved" and not comment:
         raise InvalidInput(f"'{action}' needs a --comment saying why")
+    refuse_voided(visit, "reviewed")
     current = visit.get("review_state") or "received"
     if current == state:
         raise InvalidInput(f"visit {short(visit['id'])} is already {state}")

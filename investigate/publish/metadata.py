@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import policy
 from ..vocabulary import OUTCOMES
 from ..policy import WORKING
+from ..numbers.stats import counted_state_sql
 from ..views.i18n import translations
 from ..store.workspace import Workspace
 
@@ -339,7 +340,7 @@ from (
   union all
   select v.visited_at, 'newsroom', s.channel, 'our check: ' || v.protocol || ', ' || v.outcome, null, null, null, null, 0
   from visits v join stores s on s.id = v.store_id
-  where v.case_id = (select id from cases where slug = :case) and coalesce(v.review_state, '') != 'rejected'
+  where v.case_id = (select id from cases where slug = :case) and """ + counted_state_sql("v") + """
   union all
   select distinct r.requested_at, 'newsroom', r.channel, 'asked the company, deadline ' || substr(r.deadline, 1, 10),
     null, null, null, null, 0 from replies r where r.case_id = (select id from cases where slug = :case)
