@@ -130,3 +130,65 @@ def test_a_voided_visit_cannot_be_reviewed_amended_or_voided_again(workspace, to
 def test_voiding_needs_a_reason(workspace, tobacco_case, run):
     result = run("visit", "void", tobacco_case["visits"][0]["id"], "--reason", " ")
     assert result.exit_code != 0 and "needs a reason" in result.stderr
+
+
+# -- tester edit, store edit ------------------------------------------------------------------
+
+def test_consent_that_arrives_later_is_recorded_instead_of_a_second_tester(workspace, run, tmp_path):
+    assert run("tester", "add", "T-10", "--birth-month", "2010-05").exit_code == 0
+    again = run("tester", "add", "T-10", "--birth-month", "2010-05", "--consent", "--consent-held-by", "desk safe")
+    assert again.exit_code != 0 and "tester edit T-10 --consent" in again.stderr
+    form = tmp_path / "consent.pdf"
+    form.write_bytes(b"%PDF-1.4 signed by the guardian")
+    result = run("tester", "edit", "T-10", "--consent", "--consent-file", form, "--consent-date", "2026-11-02")
+    assert result.exit_code == 0, result.output
+    row = next(workspace.db.query("select * from testers where code = 'T-10'"))
+    assert row["consent"] == 1 and row["consent_date"] == "2026-11-02" and len(row["consent_sha256"]) == 64
+    assert workspace.db["testers"].count == 1
+    entry = json.loads(workspace.db.execute(
+        "select data from audit_log where row_id = ? and action = 'tester_consent'", [row["id"]]).fetchone()[0])
+    assert entry["old"]["consent"] == 0
+
+
+def test_withdrawn_consent_is_recorded_with_its_time_and_checked_against_the_consent(workspace, run):
+    run("tester", "add", "T-11", "--birth-month", "2010-05", "--consent", "--consent-held-by", "desk safe",
+        "--consent-date", "2026-10-01")
+    early = run("tester", "edit", "T-11", "--withdrawn", "2026-09-01")
+    assert early.exit_code != 0 and "before the consent of 2026-10-01" in early.stderr
+    future = run("tester", "edit", "T-11", "--withdrawn", "2099-01-01")
+    assert future.exit_code != 0
+    result = run("tester", "edit", "T-11", "--withdrawn", "2026-11-20 10:00")
+    assert result.exit_code == 0, result.output
+    row = next(workspace.db.query("select * from testers where code = 'T-11'"))
+    assert row["consent_withdrawn_at"].startswith("2026-11-20T10:00")
+    assert row["consent_date"] == "2026-10-01"  # the consent it ends stays on file
+
+
+def test_tester_edit_needs_exactly_one_of_consent_or_withdrawn(workspace, run):
+    run("tester", "add", "T-12", "--birth-month", "2010-05")
+    for args in ((), ("--consent",), ("--consent-held-by", "safe", "--withdrawn", "2026-11-01")):
+        result = run("tester", "edit", "T-12", *args)
+        assert result.exit_code != 0 and "Traceback" not in result.output, args
+
+
+def test_store_edit_changes_fields_audited_and_imports_find_the_store_by_its_new_address(
+        workspace, run, tmp_path):
+    first = tmp_path / "registry.csv"
+    first.write_text("name,postcode\nFamily Shop,40502\n", encoding="utf-8")
+    assert run("store", "import", first).exit_code == 0
+    store = next(workspace.db.query("select * from stores"))
+    result = run("store", "edit", store["id"][-12:], "--address", "12 Main St", "--chain", "Family Shops",
+                 "--reason", "address from the licence register")
+    assert result.exit_code == 0, result.output
+    edited = workspace.get("stores", store["id"])
+    assert (edited["address"], edited["chain"]) == ("12 Main St", "Family Shops")
+    entry = json.loads(workspace.db.execute(
+        "select data from audit_log where row_id = ? and action = 'store_edit'", [store["id"]]).fetchone()[0])
+    assert entry["reason"] == "address from the licence register" and entry["old"]["address"] is None
+    later = tmp_path / "later.csv"
+    later.write_text("name,address,postcode\nFamily Shop,12 Main Street,40502\n", encoding="utf-8")
+    counts = imported(run("store", "import", later, "--json"))
+    assert counts["inserted"] == 0 and workspace.db["stores"].count == 1
+    cleared = run("store", "edit", store["id"][-12:], "--chain", "")
+    assert cleared.exit_code == 0 and workspace.get("stores", store["id"])["chain"] is None
+    assert run("store", "edit", store["id"][-12:]).exit_code != 0

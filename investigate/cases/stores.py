@@ -147,6 +147,31 @@ def add_store(ws: Workspace, **fields) -> dict:
     return ws.insert("stores", store_row(ws, fields))
 
 
+#: What ``store edit`` may change (the channel, source and coordinates' provenance follow).
+EDITABLE_STORE_FIELDS = ("name", "chain", "licence_number", "address", "postcode", "city", "district", "state",
+                         "country", "contact", "lat", "lon", "notes")
+
+
+def edit_store(ws: Workspace, store: dict, *, reason: str | None = None, **fields) -> dict:
+    """Correct a store's fields by an audited update: a blank value clears a field, coordinates
+    typed here are ``typed`` (an import will not overwrite them), and the key imports
+    recognise the store by (``name_key``) follows the name and address."""
+    unknown = set(fields) - set(EDITABLE_STORE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE_STORE_FIELDS)})")
+    if not fields:
+        raise InvalidInput("nothing to edit: give --address, --chain or another field")
+    merged = {**{k: store.get(k) for k in STORE_FIELDS}, **fields}
+    if "lat" in fields or "lon" in fields:
+        merged["coord_precision"] = None  # typed here: exact, whatever a geocoder had said
+    row = store_row(ws, merged, source=store["source"], coord_source="typed")
+    changes = {k: row[k] for k in (*fields, "name_key")}
+    if "lat" in fields or "lon" in fields:
+        changes.update(lat=row["lat"], lon=row["lon"], coord_source=row["coord_source"],
+                       coord_precision=row["coord_precision"])
+    return ws.update("stores", store["id"], changes, reason=reason or "store edit", action="store_edit")
+
+
 def get_store(ws: Workspace, ref: str) -> dict:
     """A store by id, unique id prefix or licence number."""
     return resolve(ws, "stores", ref)

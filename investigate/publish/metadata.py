@@ -47,6 +47,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
         "consent": "Written guardian consent on file (1/0).", "consent_date": "Date of consent.",
         "consent_sha256": "SHA-256 of the signed consent form.", "consent_file": "Where the form is kept (internal).",
+        "consent_withdrawn_at": "When consent was withdrawn (empty while it stands).",
         "notes": "Internal notes (never published).", "created_at": "When registered."}),
     "visits": ("One test of one store under the case's protocol.", {
         "id": "Visit id (UUID).", "case_id": "Case.", "store_id": "Store tested.", "tester_id": "Tester (internal).",

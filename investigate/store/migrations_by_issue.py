@@ -334,3 +334,10 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+def consent_withdrawn(db: Database) -> None:
+    """Issue 24: when a tester's consent was withdrawn (``tester edit --withdrawn``); NULL while
+    it stands. Consent that arrives later fills the existing consent columns."""
+    db["testers"].add_column("consent_withdrawn_at", str)
+
