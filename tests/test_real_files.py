@@ -122,3 +122,50 @@ def test_a_control_character_in_a_column_read_is_refused_and_fix_text_removes_it
     assert {r["name"] for r in workspace.db.query("select name from stores")} == {
         "TAQUERIA EL SOL", "CORNER MART", "LUCKY CAFE"}
     assert any("1 control character removed" in w for w in fixed["warnings"])
+
+
+# -- stores keyed by what the file has --------------------------------------------------------
+
+REGISTRY = LAYOUTS / "registry-coordinates.csv"
+
+
+def test_outlets_of_one_name_and_zip_more_than_50_m_apart_are_two_stores(workspace, run):
+    summary = imported(run("store", "import", REGISTRY, "--json"))
+    assert (summary["rows"], summary["inserted"], summary["merged"]) == (7, 4, 3)
+    dollars = list(workspace.db.query("select * from stores where name = 'FAMILY DOLLAR' order by lat"))
+    assert [(d["lat"], d["lon"]) for d in dollars] == [(38.0601, -84.463), (38.0712, -84.4421)]
+    # The coordinates join the key where there is no address, to about 10 m.
+    assert len({d["name_key"] for d in dollars}) == 2 and dollars[0]["name_key"].endswith("#38.0601,-84.4630")
+    assert summary["merge_reasons"] == {"same name and postcode, within 50 m": 2, "same name and postcode": 1}
+    assert [(m["line"], m["reason"]) for m in summary["merges"]] == [
+        (4, "same name and postcode, 3 m apart"), (6, "same name and postcode, 39 m apart"),
+        (8, "same name and postcode")]
+
+
+def test_the_printed_store_summary_lists_merges_with_their_reason(workspace, run):
+    result = run("store", "import", REGISTRY)
+    assert result.exit_code == 0, result.output
+    assert "merged, same name and postcode, within 50 m: 2" in result.output
+    assert "line 4 → store " in result.output and ": same name and postcode, 3 m apart" in result.output
+
+
+def test_a_rerun_of_the_same_registry_updates_nothing(workspace, run):
+    imported(run("store", "import", REGISTRY, "--json"))
+    log = workspace.db["audit_log"].count
+    again = imported(run("store", "import", REGISTRY, "--json"))
+    assert (again["inserted"], again["updated"], again["unchanged"], again["merged"]) == (0, 0, 4, 3)
+    assert workspace.db["audit_log"].count == log + 1  # the import's own event, nothing else
+
+
+def test_mapping_an_address_on_a_second_import_adds_it_instead_of_doubling_the_stores(workspace, run, tmp_path):
+    f = tmp_path / "licences.csv"
+    f.write_text("name,postcode,Street\nKiosk Nord,12045,Weserstr. 1\nKiosk Nord,12047,Pannierstr. 9\n"
+                 "Späti Eck,12045,Weserstr. 40\n", encoding="utf-8")
+    imported(run("store", "import", f, "--ignore", "Street", "--json"))
+    again = imported(run("store", "import", f, "--map", "address=Street", "--json"))
+    assert (again["inserted"], again["updated"]) == (0, 3)
+    assert workspace.db["stores"].count == 3
+    assert {r["address"] for r in workspace.db.query("select address from stores")} == {
+        "Weserstr. 1", "Pannierstr. 9", "Weserstr. 40"}
+    third = imported(run("store", "import", f, "--map", "address=Street", "--json"))
+    assert (third["inserted"], third["updated"], third["unchanged"]) == (0, 0, 3)

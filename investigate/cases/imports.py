@@ -26,6 +26,7 @@ from ..protocol.versions import current_protocol, remember
 from ..protocol.protocols import get_protocol
 from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS, VOIDED
 from .rotation import RotationCheck, rotation_rules
+from .store_keys import SAME_PLACE_METRES, StoreMatcher, same_point
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
                      single_line_problems, store_row)
 from .visits import MEMO_SIZE, amend_visit, finding_rows, parse_visit_time, prepare_visit
@@ -52,6 +53,9 @@ STORE_ALIASES = {
     "notes": ["notes"],
     "location": ["location", "geolocation", "georeference"],  # "(lat, lon)" in a cell, see location_coordinates
 }
+
+#: How many merged rows a store import's summary quotes (every merge is counted by reason).
+MERGES_SHOWN = 20
 
 VISIT_FIELDS = ("store", "tester", "visited_at", "attempt", "round", "observer", "notes", "external_ref")
 VISIT_ALIASES = {
@@ -102,13 +106,18 @@ def import_stores(
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Upsert stores from a CSV file: on licence number when the row has one, else on
-    normalised name + address (postcode and district when the address is blank). Existing
-    stores get changed fields through audited updates (coordinates a reporter typed or a
-    photo's EXIF gave are never overwritten); new ones are inserted in bulk.
+    normalised name + address, or, when the address is blank, name + postcode + district and
+    the coordinates (``store_keys.StoreMatcher``: rows more than 50 m apart are two stores).
+    Existing stores get changed fields through audited updates (coordinates a reporter typed
+    or a photo's EXIF gave are never overwritten, and a point within 10 m of the stored one
+    is no change); new ones are inserted in bulk. A store met again later in the file is
+    merged: the first row stands and later ones only fill its blanks, so a re-run of the same
+    file updates nothing.
 
     Returns the import summary: rows read, stores inserted / updated / unchanged, rows merged
-    into a store earlier in the same file, the columns left out (unknown ones listed, never
-    dropped silently) and the text damage found (or repaired with ``fix_text``)."""
+    (with ``merges``, the first few with their reason, and ``merge_reasons``, a count per
+    reason), the columns left out (unknown ones listed, never dropped silently) and the text
+    damage found (or repaired with ``fix_text``)."""
     path = Path(path)
     table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
@@ -126,13 +135,24 @@ def import_stores(
     source = source or f"import:{path.name}"
     by_licence = {r[0]: r[1] for r in ws.db.execute(
         "select licence_number, id from stores where licence_number is not null")}
-    # The key is computed from each store's fields rather than read from name_key, so stores
-    # stored before the key took postcode and district into account are still found.
-    by_key = {name_key(r[0], r[1], r[2], r[3]): r[4] for r in ws.db.execute(
-        "select name, address, postcode, district, id from stores where licence_number is null")}
-    pending: dict[str, dict] = {}  # new stores by their upsert key, in file order
+    # Keys are computed from each store's fields rather than read from name_key, so stores
+    # stored under an older key are still found (and their key updated).
+    matcher = StoreMatcher(ws.db.query(
+        "select id, name, address, postcode, district, lat, lon from stores where licence_number is null"))
+    pending: dict[str, dict] = {}  # new stores by id, in file order
+    pending_licence: dict[str, dict] = {}
     counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
-    touched: list[str] = []
+    merges: list[dict] = []  # why rows became one store: the first few, and a count per reason
+    reasons: dict[str, int] = {}
+    touched: dict[str, int] = {}  # stored stores matched in this file → the line that matched first
+
+    def merged(line: int, into: str, reason: str) -> None:
+        counts["merged"] += 1
+        kind = f"{reason.split(',')[0]}, within {SAME_PLACE_METRES} m" if " m apart" in reason else reason
+        reasons[kind] = reasons.get(kind, 0) + 1
+        if len(merges) < MERGES_SHOWN:
+            merges.append({"line": line, "store": short(into), "reason": reason})
+
     with ws.transaction():
         for line, raw in rows:
             counts["rows"] += 1
@@ -142,37 +162,53 @@ def import_stores(
                 progress(1000)
             fields = _store_fields(path, line, raw, columns)
             new = store_row(ws, fields, source=source, coord_source="import")
-            key = ("L", new["licence_number"]) if new["licence_number"] else ("K", new["name_key"])
-            existing_id = (by_licence if key[0] == "L" else by_key).get(key[1])
-            if existing_id is None and key in pending:
-                # The same store twice in one file: the later row wins, as in any upsert.
-                pending[key].update({k: v for k, v in new.items() if v is not None and k != "id"})
-                counts["merged"] += 1
+            if new["licence_number"]:
+                existing_id, reason = by_licence.get(new["licence_number"]), "same licence"
+                known_row = pending_licence.get(new["licence_number"])
+            else:
+                known, reason = matcher.match(new)
+                existing_id = known.id if known and known.row is None else None
+                known_row = known.row if known else None
+            if known_row is not None:
+                # The same store again in one file: the first row stands, later rows only fill
+                # its blanks, so that a re-run of the file changes nothing.
+                known_row.update({k: v for k, v in new.items() if v is not None and known_row.get(k) is None})
+                merged(line, known_row["id"], reason)
                 continue
             if existing_id is None:
                 new["id"] = new_id()
-                pending[key] = new
+                pending[new["id"]] = new
+                if new["licence_number"]:
+                    pending_licence[new["licence_number"]] = new
+                else:
+                    matcher.add(new, pending=True)
                 continue
+            if existing_id in touched:
+                merged(line, existing_id, reason)
+                continue
+            touched[existing_id] = line
             old = ws.get("stores", existing_id)
             changes = {k: new[k] for k in STORE_FIELDS if new.get(k) is not None and new[k] != old[k]}
-            if old["coord_source"] in ("typed", "exif"):
+            if old["coord_source"] in ("typed", "exif") or same_point(old, new):
                 changes.pop("lat", None)
                 changes.pop("lon", None)
             elif "lat" in changes or "lon" in changes:
                 changes["coord_source"] = "import"
-            if old["name_key"] != new["name_key"]:
-                changes["name_key"] = new["name_key"]
+            after = {**old, **changes}
+            key = name_key(after["name"], after["address"], after["postcode"], after["district"], after["lat"],
+                           after["lon"])
+            if old["name_key"] != key:
+                changes["name_key"] = key
             if changes:
                 ws.update("stores", existing_id, changes, reason=f"import {path.name}:{line}")
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
-            touched.append(existing_id)
         counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
-        touched += [r["id"] for r in pending.values()]
         if case is not None:
-            counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in touched])
-        summary = {**counts, "with_coordinates": sum(1 for r in pending.values() if r["lat"] is not None),
+            counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in [*touched, *pending]])
+        summary = {**counts, "merges": merges, "merge_reasons": reasons,
+                   "with_coordinates": sum(1 for r in pending.values() if r["lat"] is not None),
                    **file_summary(table, plan)}
         ws.log_event("import", {"kind": "stores", "file": path.name, "sha256": file_sha256(path),
                                 "encoding": table.encoding, **counts,

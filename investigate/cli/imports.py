@@ -27,7 +27,9 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
     """Import stores from FILE.csv, updating stores already known.
 
     A store is recognised by its licence number, else by its normalised name and address
-    (postcode and district when the address is blank, so a chain's outlets stay apart).
+    (postcode, district and coordinates when the address is blank, so a chain's outlets stay
+    apart: rows more than 50 m apart are two stores). Merges are listed with their reason; a
+    re-run of the same file updates nothing.
     Fields: name (required), chain, licence_number, address, postcode, city, district, state,
     country, channel, contact, lat, lon, external_id, notes, and location: a cell holding
     "(lat, lon)" anywhere in it. Headings match whatever their case and spacing; comma,
@@ -47,7 +49,9 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
     echo_import_summary(s, as_json, [
         f"{s['rows']} rows: {s['inserted']} new stores ({s['with_coordinates']} with coordinates), "
         f"{s['updated']} updated, {s['unchanged']} unchanged, {s['merged']} merged into a store "
-        "earlier in the file."])
+        "earlier in the file.",
+        *(f"  merged, {reason}: {n}" for reason, n in sorted(s["merge_reasons"].items(), key=lambda kv: -kv[1])),
+        *(f"    line {m['line']} → store {m['store']}: {m['reason']}" for m in s["merges"][:5])])
 
 
 @click.command("import")
