@@ -15,7 +15,7 @@ STORE_CHANNELS = ("in_person", "phone", "email", "web", "mail")
 #: How a business is asked for comment (the right of reply).
 REPLY_CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 #: How a tip reached the newsroom.
-TIP_CHANNELS = ("phone", "email", "counter", "web_form", "letter", "import")
+TIP_CHANNELS = ("phone", "email", "counter", "web_form", "letter", "fax", "referral", "import")
 #: How an event of a story happened between the person and the business.
 EVENT_CHANNELS = ("phone", "email", "letter", "counter", "web", "in_person")
 #: Who says that an event of a story happened.

@@ -468,7 +468,7 @@ def import_visit_rows(
     return counts
 
 
-def _value_map(path: Path, header: list[str], value_map: dict | None) -> dict[str, dict[str, str]]:
+def value_map_columns(path: Path, header: list[str], value_map: dict | None) -> dict[str, dict[str, str]]:
     """``--map-value COLUMN:VALUE=ANSWER`` as {file column: {casefolded value: answer}}."""
     out: dict[str, dict[str, str]] = {}
     for column, values in (value_map or {}).items():
@@ -545,7 +545,7 @@ def import_visits(
                                        f"{protocol.key} (questions: {', '.join(keys)}); map it with --map, or "
                                        "leave it out with --ignore COLUMN or --ignore-unknown",
                                  line=table.header_line, column=plan.unknown[0])
-        values = _value_map(path, table.header, value_map)
+        values = value_map_columns(path, table.header, value_map)
     except BaseException:
         rows.close()
         raise

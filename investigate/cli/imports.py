@@ -8,7 +8,7 @@ from ..cases.cases import get_case, require_case
 from ..cases.imports import import_stores, import_visits
 from ..files import count_lines
 from .util import (KeyValueType, ValueMapType, echo_import_summary, json_option, pass_workspace, progress,
-                   table_options)
+                   table_options, value_maps_by_column)
 
 ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp1252, detected)."
 
@@ -95,12 +95,9 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
             --map-value "Results:Out of Business=closed" --ignore-unknown
     """
     case = require_case(ws, case_ref)
-    values: dict[str, dict[str, str]] = {}
-    for column, word, answer in value_maps:
-        values.setdefault(column, {})[word] = answer
     with progress(count_lines(path), "Importing visits") as bar:
         s = import_visits(ws, case, path, mapping=dict(mapping), encoding=encoding, kind=kind,
-                          date_format=date_format, value_map=values, ignore=ignore,
+                          date_format=date_format, value_map=value_maps_by_column(value_maps), ignore=ignore,
                           ignore_unknown=ignore_unknown, fix_text=fix_text,
                           null_values=null_values, update=update, progress=bar.update)
     if s.get("outside_frame"):

@@ -499,6 +499,14 @@ class ValueMapType(click.ParamType):
         return column.strip(), word.strip(), answer.strip()
 
 
+def value_maps_by_column(value_maps) -> dict[str, dict[str, str]]:
+    """``--map-value`` options, (column, word, answer) each, as {column: {word: answer}}."""
+    out: dict[str, dict[str, str]] = {}
+    for column, word, answer in value_maps:
+        out.setdefault(column, {})[word] = answer
+    return out
+
+
 class NullValueType(click.ParamType):
     """``COLUMN=WORD``: a placeholder the file writes where it has no value; the column is the
     file's own heading, kept as typed (a heading may hold '-' or spaces)."""

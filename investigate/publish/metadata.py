@@ -119,14 +119,20 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "approximate": "1 if the store's coordinates are only street-, postcode- or city-precise (near "
                        "--include-approximate): the distance is not from the shop's door."}),
     "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
-        "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter or import.",
+        "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter, fax, referral or import.",
         "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
         "company_key": "Normalised name, for matching.", "product": "Product.", "issue": "Kind of problem.",
         "sub_issue": "Detail of the problem.", "narrative": "What happened, in the person's words.",
         "wants": "What the person wants.", "consent_publish": "1 if the story may be quoted in public.",
         "status": "new, checking, case or dropped.", "case_id": "Case it led to.", "source": "manual, cfpb or a file.",
         "external_id": "Id in the source (e.g. CFPB complaint id).", "state": "State.", "postcode": "Postcode.",
-        "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
+        "match_note": "Why no store or chain was matched.", "created_at": "When recorded.",
+        "sub_product": "Sub-product (CFPB).", "tags": "Tags (CFPB: Older American, Servicemember).",
+        "sent_to_company_at": "When the complaint was sent to the company.",
+        "company_response": "The company's response to the consumer (e.g. Closed with explanation).",
+        "company_public_response": "The company's public response, if it gave one.",
+        "timely": "1 if the company answered in time, 0 if not, empty when unknown.",
+        "disputed": "1 if the consumer disputed the response, 0 if not, empty when unknown."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
     "stories": ("One person's story (a case of kind story): the business, the tip it came from, how the person is "

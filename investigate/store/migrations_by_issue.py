@@ -341,3 +341,13 @@ def consent_withdrawn(db: Database) -> None:
     it stands. Consent that arrives later fills the existing consent columns."""
     db["testers"].add_column("consent_withdrawn_at", str)
 
+
+def tip_fields(db: Database) -> None:
+    """Issue 24: what a complaint database says besides the complaint — the CFPB's sub-product,
+    tags, when the complaint was sent to the company, the company's response (to the consumer
+    and in public), and whether it came in time and was disputed (1/0, NULL when unknown)."""
+    for column, kind in (("sub_product", str), ("tags", str), ("sent_to_company_at", str),
+                         ("company_response", str), ("company_public_response", str), ("timely", int),
+                         ("disputed", int)):
+        db["tips"].add_column(column, kind)
+

@@ -35,6 +35,7 @@ STEPS = [
     ("i16_observer_index", by_issue.observer_index),
     ("i16_visit_tallies", by_issue.visit_tallies),
     ("i24_consent_withdrawn", by_issue.consent_withdrawn),
+    ("i24_tip_fields", by_issue.tip_fields),
 ]
 
 migrations = Migrations("investigate")
