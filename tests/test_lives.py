@@ -278,3 +278,18 @@ def test_sf_export_gives_back_the_same_inspection_rows_blank_scores_included(wor
         assert answers == sorted(r[0] for r in workspace.db.execute("select answers from visits"))
     finally:
         ws2.close()
+
+
+def test_stats_says_when_orphan_days_are_counted_in_the_official_rate(workspace, run):
+    summary = sf(run)
+    printed = run("stats", summary["case"], "--official")
+    assert printed.exit_code == 0, printed.output
+    assert "Orphan days: 2 of these visits are violations on a day with no inspection" in printed.output
+    assert json.loads(run("stats", summary["case"], "--official", "--json").output)["orphan_days"] == 2
+
+
+def test_stats_says_nothing_of_orphans_when_they_were_skipped(workspace, run):
+    summary = sf(run, "--orphans", "skip")
+    printed = run("stats", summary["case"], "--official")
+    assert printed.exit_code == 0 and "Orphan days" not in printed.output
+    assert json.loads(run("stats", summary["case"], "--official", "--json").output)["orphan_days"] == 0

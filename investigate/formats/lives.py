@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..numbers.stats import visit_filter
 from ..protocol.protocols import get_protocol
 from ..cases.stores import add_to_frame, store_row
 from ..protocol.versions import current_protocol, remember
@@ -376,6 +377,16 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, orph
         ws.log_event("import", {"format": "lives", "folder": str(feed.folder), "files": feed.files,
                                 "summary": summary})
     return summary
+
+
+def counted_orphan_days(ws: Workspace, case: dict, *, approved_only: bool = False) -> int:
+    """How many of the case's counted official visits are orphan days (violations on a day
+    with no inspection, kept by ``--orphans keep``: ``inspection_rows`` 0). ``stats`` says so
+    beside the official rate, which counts them."""
+    cond, params = visit_filter(kind="official", approved_only=approved_only)
+    return ws.db.execute(
+        f"select count(*) from visits v where v.case_id = ? and v.protocol = ? and {cond} "
+        "and json_extract(v.answers, '$.inspection_rows') = 0", [case["id"], PROTOCOL, *params]).fetchone()[0]
 
 
 def feed_warnings(feed: Feed, orphans: str) -> list[str]:
