@@ -279,16 +279,18 @@ class StoreLookup:
 CORRECTABLE = ("answers", "attempt", "observer", "round", "notes")
 
 
-def _same_minute_visit(ws: Workspace, case: dict, row: dict) -> dict | None:
-    """The case's visit at the row's store, by its tester, in the same minute: the row is that
-    visit imported before in another form (a corrected answer), not a visit of its own. A
-    voided visit is no longer the record: a row on it is a visit of its own."""
+def _same_minute_visit(ws: Workspace, case: dict, row: dict, made: set[str]) -> dict | None:
+    """The case's visit at the row's store, by its tester, in the same minute, not one this
+    import ``made``: the row is that visit imported before in another form (a
+    corrected answer), not a visit of its own. A voided visit is no longer the record: a row
+    on it is a visit of its own. Asked only of rows with a tester: two official inspections of
+    one shop on one day are two records."""
     minute = row["visited_at"][:16]
     # A range on the (case_id, visited_at) index: the stored times carry the workspace's offset.
-    return next(ws.db.query(
+    return next((v for v in ws.db.query(
         "select * from visits where case_id = ? and visited_at >= ? and visited_at < ? and store_id = ? "
-        "and tester_id is ? and coalesce(review_state, '') != ? order by visited_at limit 1",
-        [case["id"], minute, minute + "~", row["store_id"], row["tester_id"], VOIDED]), None)
+        "and tester_id = ? and coalesce(review_state, '') != ? order by visited_at",
+        [case["id"], minute, minute + "~", row["store_id"], row["tester_id"], VOIDED]) if v["id"] not in made), None)
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -358,6 +360,7 @@ def import_visit_rows(
     pending_promises: list[dict] = []
     counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0, "amended": 0}
     corrections: list[tuple[int, dict, dict, list[str]]] = []  # (line, visit, corrected row, fields)
+    made: set[str] = set()  # ids of the visits this import writes: never a correction's target
     known = {_compact(r[0]) for r in ws.db.execute(
         "select external_ref from visits where case_id = ? and external_ref is not null", [case["id"]])}
     outside_frame: set[str] = set()
@@ -429,7 +432,8 @@ def import_visit_rows(
                     created_at=created_at)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
-            if ref and _DIGEST_REF.match(ref) and (same := _same_minute_visit(ws, case, row)) is not None:
+            if (ref and _DIGEST_REF.match(ref) and row["tester_id"]
+                    and (same := _same_minute_visit(ws, case, row, made)) is not None):
                 changed = _differences(same, row)
                 if changed:
                     corrections.append((line, same, row, changed))
@@ -443,6 +447,7 @@ def import_visit_rows(
                     counts["rotation_breaches"].append(f"line {line}: {why}")
                 rotation.add(row)
             row["id"] = new_id()
+            made.add(row["id"])
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))
             pending_promises.extend({"visit_id": row["id"], "what": p["what"], "promised_at": row["visited_at"],

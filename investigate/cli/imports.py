@@ -92,7 +92,9 @@ def visit_import(ws, path, case_ref, mapping, encoding, kind, date_format, value
             --map store="License #" --map visited_at="Inspection Date" --date-format %m/%d/%Y \\
             --map external_ref="Inspection ID" --map result=Results --map attempt=Results \\
             --map-value "Results:Pass w/ Conditions=pass_with_conditions" \\
-            --map-value "Results:Out of Business=closed" --ignore-unknown
+            --map-value "Results:Out of Business=closed" --map-value "Results:Not Ready=other" \\
+            --map-value "Results:No Entry=closed" \\
+            --map-value "Results:Business Not Located=not_found" --ignore-unknown
     """
     case = require_case(ws, case_ref)
     with progress(count_lines(path), "Importing visits") as bar:
