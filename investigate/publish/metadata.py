@@ -196,7 +196,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "merge_conflicts": ("Rows a merge found with the same id and different content: listed, never overwritten.", {
         "id": "Row id.", "origin": "Workspace the other version comes from.", "table_name": "Table.",
         "row_id": "Row.", "ours_hash": "Hash of our version.", "theirs_hash": "Hash of theirs.",
-        "theirs": "Their version (JSON).", "detected_at": "When found."}),
+        "theirs": "Their version (JSON).", "detected_at": "When found.",
+        "held_for": "The conflicting visit this row of theirs belongs to: held back, not attached to ours.",
+        "children": "Their findings and promises of the conflicting visit (JSON list of table:id).",
+        "resolved_at": "When an editor picked a version (merge resolve); empty while open.",
+        "resolution": "ours or theirs.", "resolved_by": "Who picked it."}),
     "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
         "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
         "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",

@@ -351,3 +351,12 @@ def tip_fields(db: Database) -> None:
                          ("disputed", int)):
         db["tips"].add_column(column, kind)
 
+
+def merge_resolution(db: Database) -> None:
+    """Issue 24: a merge conflict stays open until an editor picks a version (``merge
+    resolve``). ``held_for`` names the conflicting visit a held-back row of the other side
+    belongs to (its findings, its promises: never attached to our version meanwhile);
+    ``children`` lists the other side's rows of that visit; ``resolution`` is ours or theirs."""
+    for column in ("held_for", "children", "resolved_at", "resolution", "resolved_by"):
+        db["merge_conflicts"].add_column(column, str)
+

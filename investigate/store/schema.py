@@ -36,6 +36,7 @@ STEPS = [
     ("i16_visit_tallies", by_issue.visit_tallies),
     ("i24_consent_withdrawn", by_issue.consent_withdrawn),
     ("i24_tip_fields", by_issue.tip_fields),
+    ("i24_merge_resolution", by_issue.merge_resolution),
 ]
 
 migrations = Migrations("investigate")
