@@ -52,9 +52,9 @@ class MergeGroup(DefaultCommandGroup):
 
 @click.group(cls=MergeGroup)
 def merge():
-    """Add what is new from a bundle or another workspace: `merge FILE.zip|WORKSPACE`.
+    """Merge a bundle or workspace; list and settle conflicts.
 
-    The same id with other content is a conflict, listed and never overwritten; the other
+    `merge FILE.zip|WORKSPACE` adds what is new, by id. The same id with other content is a conflict, listed and never overwritten; the other
     side's findings and promises of a visit in conflict are held back, not attached to ours.
     `merge conflicts` lists the open ones; `merge resolve ROW --keep ours|theirs` settles one.
     The case's checklist stays open until then."""
@@ -105,7 +105,9 @@ def merge_conflicts(ws, as_json):
 @json_option
 @pass_workspace
 def merge_resolve(ws, ref, keep, as_json):
-    """Settle the open conflict on ROW (the row's id or its start, or the conflict's number)."""
+    """Settle the open conflict on ROW: keep ours or theirs.
+
+    ROW is the row's id or its start, or the conflict's number (merge conflicts)."""
     from ..desk.conflicts import resolve_conflict
 
     done = resolve_conflict(ws, ref, keep=keep)

@@ -98,9 +98,9 @@ def store_show(ws, store_ref, as_json):
 @json_option
 @pass_workspace
 def store_edit(ws, store_ref, reason, as_json, **fields):
-    """Correct STORE's fields (id prefix or licence number); an empty value ("") clears one.
+    """Correct a store's fields; an empty value ("") clears one.
 
-    Audited: the old values stay in the log. Imports recognise the store by its new name and
+    STORE is an id prefix or licence number. Audited: the old values stay in the log. Imports recognise the store by its new name and
     address from then on."""
     given = {k: v for k, v in fields.items() if v is not None}
     row = stores.edit_store(ws, stores.get_store(ws, store_ref), reason=reason, **given)

@@ -68,9 +68,9 @@ def tester_list(ws, as_json):
 @json_option
 @pass_workspace
 def tester_edit(ws, code, consent, consent_date, consent_file, consent_held_by, withdrawn_at, as_json):
-    """Record consent that came after tester CODE was registered, or its withdrawal.
+    """Record consent that came later, or its withdrawal.
 
-    Audited; the old values stay in the log."""
+    For tester CODE, registered before. Audited; the old values stay in the log."""
     if bool(consent or consent_file or consent_held_by) == bool(withdrawn_at):
         raise InvalidInput("tester edit needs either --consent (with --consent-file or --consent-held-by) "
                            "or --withdrawn AT")

@@ -305,8 +305,10 @@ def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, test
 @json_option
 @pass_workspace
 def visit_void(ws, visit_ref, reason, as_json):
-    """Void a visit recorded by mistake: it leaves every figure, public and working, and
-    stays in the audit log with the reason. A voided visit cannot be reviewed or amended."""
+    """Void a visit recorded by mistake: it leaves every figure.
+
+    Public and working figures alike; it stays in the audit log with the reason. A voided
+    visit cannot be reviewed or amended."""
     new = void_visit(ws, get_visit(ws, visit_ref), reason=reason)
     echo_json(new) if as_json else echo(f"Voided visit {short(new['id'])}: it no longer counts in any figure.")
 
