@@ -361,6 +361,9 @@ def import_visit_rows(
     counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0, "amended": 0}
     corrections: list[tuple[int, dict, dict, list[str]]] = []  # (line, visit, corrected row, fields)
     made: set[str] = set()  # ids of the visits this import writes: never a correction's target
+    # A case without visits before this import has nothing to correct: its first import (a
+    # field round of 100,000 rows) asks no question per row.
+    correctable = ws.db.execute("select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() is not None
     known = {_compact(r[0]) for r in ws.db.execute(
         "select external_ref from visits where case_id = ? and external_ref is not null", [case["id"]])}
     outside_frame: set[str] = set()
@@ -432,7 +435,7 @@ def import_visit_rows(
                     created_at=created_at)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
-            if (ref and _DIGEST_REF.match(ref) and row["tester_id"]
+            if (correctable and ref and _DIGEST_REF.match(ref) and row["tester_id"]
                     and (same := _same_minute_visit(ws, case, row, made)) is not None):
                 changed = _differences(same, row)
                 if changed:
@@ -447,7 +450,8 @@ def import_visit_rows(
                     counts["rotation_breaches"].append(f"line {line}: {why}")
                 rotation.add(row)
             row["id"] = new_id()
-            made.add(row["id"])
+            if correctable:
+                made.add(row["id"])
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))
             pending_promises.extend({"visit_id": row["id"], "what": p["what"], "promised_at": row["visited_at"],

@@ -279,8 +279,10 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
                         raise InputFileError(path, f"{len(cells)} cells where the header has {len(header)} "
                                                    "(a stray delimiter or quote?)", line=line)
                     has_control = _has_control(cells)
-                    if checked is None and not table.nulls and not has_control:
-                        yield line, {h: check(c.strip(), line, h) for h, c in zip(header, cells)}
+                    if not table.nulls and not has_control:  # most rows: no per-cell function call
+                        yield line, ({h: check(c.strip(), line, h) for h, c in zip(header, cells)} if checked is None
+                                     else {h: check(c.strip(), line, h) if h in checked else c.strip()
+                                           for h, c in zip(header, cells)})
                         continue
                     yield line, {h: cell(h, c, line, has_control) if checked is None or h in checked
                                  else c.strip() for h, c in zip(header, cells)}
