@@ -97,9 +97,10 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
         raise InvalidInput("a tip needs the business it is about (--store or --company)")
     check_narrative(what_happened)
     when = ws.parse_time(received_at, what="received").isoformat()
-    row = tip_row(ws, {"received_at": when, "channel": channel, "company": company, "store_id": store["id"] if store else None,
-                        "narrative": what_happened.strip(), "wants": wants, "issue": issue, "product": product,
-                        "consent_publish": consent_publish, "source": "manual", "external_id": new_id()},
+    row = tip_row(ws, {"received_at": when, "channel": channel, "company": company,
+                       "store_id": store["id"] if store else None,
+                       "narrative": what_happened.strip(), "wants": wants, "issue": issue, "product": product,
+                       "consent_publish": consent_publish, "source": "manual", "external_id": new_id()},
                    Matcher(ws))
     with ws.transaction():
         tip = ws.insert("tips", row)

@@ -54,10 +54,11 @@ class MergeGroup(DefaultCommandGroup):
 def merge():
     """Merge a bundle or workspace; list and settle conflicts.
 
-    `merge FILE.zip|WORKSPACE` adds what is new, by id. The same id with other content is a conflict, listed and never overwritten; the other
-    side's findings and promises of a visit in conflict are held back, not attached to ours.
-    `merge conflicts` lists the open ones; `merge resolve ROW --keep ours|theirs` settles one.
-    The case's checklist stays open until then."""
+    `merge FILE.zip|WORKSPACE` adds what is new, by id. The same id with other content is a
+    conflict, listed and never overwritten; the other side's findings and promises of a visit
+    in conflict are held back, not attached to ours. `merge conflicts` lists the open ones;
+    `merge resolve ROW --keep ours|theirs` settles one. The case's checklist stays open until
+    then."""
 
 
 @merge.command("in", hidden=True)

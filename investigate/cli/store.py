@@ -100,8 +100,8 @@ def store_show(ws, store_ref, as_json):
 def store_edit(ws, store_ref, reason, as_json, **fields):
     """Correct a store's fields; an empty value ("") clears one.
 
-    STORE is an id prefix or licence number. Audited: the old values stay in the log. Imports recognise the store by its new name and
-    address from then on."""
+    STORE is an id prefix or licence number. Audited: the old values stay in the log.
+    Imports recognise the store by its new name and address from then on."""
     given = {k: v for k, v in fields.items() if v is not None}
     row = stores.edit_store(ws, stores.get_store(ws, store_ref), reason=reason, **given)
     echo_json(row) if as_json else echo(f"Edited store {row['name']} ({short(row['id'])}): "

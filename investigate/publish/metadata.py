@@ -119,7 +119,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "approximate": "1 if the store's coordinates are only street-, postcode- or city-precise (near "
                        "--include-approximate): the distance is not from the shop's door."}),
     "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
-        "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter, fax, referral or import.",
+        "id": "Tip id.", "received_at": "When it came in.",
+        "channel": "phone, email, counter, web_form, letter, fax, referral or import.",
         "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
         "company_key": "Normalised name, for matching.", "product": "Product.", "issue": "Kind of problem.",
         "sub_issue": "Detail of the problem.", "narrative": "What happened, in the person's words.",
