@@ -169,3 +169,21 @@ def test_mapping_an_address_on_a_second_import_adds_it_instead_of_doubling_the_s
         "Weserstr. 1", "Pannierstr. 9", "Weserstr. 40"}
     third = imported(run("store", "import", f, "--map", "address=Street", "--json"))
     assert (third["inserted"], third["updated"], third["unchanged"]) == (0, 0, 3)
+
+
+def test_a_registry_that_moves_a_store_is_a_correction_refused_without_update(workspace, run, tmp_path):
+    imported(run("store", "import", REGISTRY, "--json"))
+    moved = tmp_path / "registry.csv"
+    # CORNER MARKET's point 30 m further north: the same store, its coordinates corrected.
+    moved.write_text(REGISTRY.read_text().replace('"(38.04500, -84.50000)"', '"(38.04527, -84.50000)"'),
+                     encoding="utf-8")
+    before = snapshot(workspace)
+    refused = run("store", "import", moved)
+    assert refused.exit_code != 0
+    assert "1 row corrects stores already imported (same licence, or name and place)" in refused.stderr
+    assert "1 changes the coordinates (first: line 5, store " in refused.stderr
+    assert snapshot(workspace) == before
+    updated = imported(run("store", "import", moved, "--update", "--json"))
+    assert updated["updated"] == 1
+    corner = next(workspace.db.query("select * from stores where name = 'CORNER MARKET'"))
+    assert corner["lat"] == 38.04527

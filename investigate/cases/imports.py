@@ -28,7 +28,7 @@ from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS, VOIDED
 from .rotation import RotationCheck, rotation_rules
 from .store_keys import SAME_PLACE_METRES, StoreMatcher, same_point
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
-                     single_line_problems, store_row)
+                     normalise_address, normalise_name, single_line_problems, store_row)
 from .visits import MEMO_SIZE, amend_visit, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
@@ -103,6 +103,7 @@ def import_stores(
     ignore_unknown: bool = False,
     fix_text: bool = False,
     null_values: Iterable[tuple[str, str]] = (),
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Upsert stores from a CSV file: on licence number when the row has one, else on
@@ -112,7 +113,10 @@ def import_stores(
     or a photo's EXIF gave are never overwritten, and a point within 10 m of the stored one
     is no change); new ones are inserted in bulk. A store met again later in the file is
     merged: the first row stands and later ones only fill its blanks, so a re-run of the same
-    file updates nothing.
+    file updates nothing. A row that fills a stored store's blanks updates it; one that would
+    replace a value it holds is a correction: refused with counts per kind (nothing written)
+    unless ``update``. Another spelling of the same name or address ("Main St." for "Main
+    Street") is no correction: the stored one stays.
 
     Returns the import summary: rows read, stores inserted / updated / unchanged, rows merged
     (with ``merges``, the first few with their reason, and ``merge_reasons``, a count per
@@ -143,6 +147,7 @@ def import_stores(
     pending_licence: dict[str, dict] = {}
     counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
     merges: list[dict] = []  # why rows became one store: the first few, and a count per reason
+    refused: list[tuple[int, str, list[str]]] = []  # corrections without --update
     reasons: dict[str, int] = {}
     touched: dict[str, int] = {}  # stored stores matched in this file → the line that matched first
 
@@ -194,6 +199,14 @@ def import_stores(
                 changes.pop("lon", None)
             elif "lat" in changes or "lon" in changes:
                 changes["coord_source"] = "import"
+            for field, same in (("name", normalise_name), ("address", normalise_address)):
+                if field in changes and old[field] and same(old[field]) == same(changes[field]):
+                    del changes[field]  # another spelling of what is stored
+            corrected = [k for k in STORE_FIELDS if k in changes and old[k] not in (None, "")]
+            if corrected and not update:
+                refused.append((line, existing_id, ["coordinates" if k in ("lat", "lon") else k.replace("_", " ")
+                                                    for k in corrected if k != "lon" or "lat" not in corrected]))
+                continue
             after = {**old, **changes}
             key = name_key(after["name"], after["address"], after["postcode"], after["district"], after["lat"],
                            after["lon"])
@@ -204,6 +217,8 @@ def import_stores(
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
+        if refused:
+            raise corrections_refused(path, refused, record="store", known_by="same licence, or name and place")
         counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
         if case is not None:
             counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in [*touched, *pending]])
@@ -305,19 +320,20 @@ def _differences(old: dict, new: dict) -> list[str]:
     return out
 
 
-def corrections_refused(path: Path, conflicts: list[tuple[int, str, list[str]]]) -> InputFileError:
-    """A re-import that would correct visits, refused without ``--update``: one line per kind
+def corrections_refused(path: Path, conflicts: list[tuple[int, str, list[str]]], *, record: str = "visit",
+                        known_by: str = "same store, tester and minute") -> InputFileError:
+    """A re-import that would correct records, refused without ``--update``: one line per kind
     of correction with its count and first line, and how to apply them."""
     kinds: dict[str, list[tuple[int, str]]] = {}
-    for line, visit_id, fields in conflicts:
-        kinds.setdefault(", ".join(fields), []).append((line, visit_id))
+    for line, row_id, fields in conflicts:
+        kinds.setdefault(", ".join(fields), []).append((line, row_id))
     n = len(conflicts)
-    lines = [f"{n} row{'s' if n != 1 else ''} correct{'' if n != 1 else 's'} visits already imported (same store, "
-             "tester and minute); nothing was written:"]
+    lines = [f"{n} row{'s' if n != 1 else ''} correct{'' if n != 1 else 's'} {record}s already imported ({known_by}); "
+             "nothing was written:"]
     for fields, hits in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-        line, visit_id = hits[0]
+        line, row_id = hits[0]
         lines.append(f"  {len(hits)} change{'' if len(hits) != 1 else 's'} the {fields} "
-                     f"(first: line {line}, visit {short(visit_id)})")
+                     f"(first: line {line}, {record} {short(row_id)})")
     lines.append("  re-run with --update to amend them (audited, this file named as the reason)")
     return InputFileError(path, "\n".join(lines))
 

@@ -20,17 +20,22 @@ ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp
 @click.option("--encoding", help=ENCODING_HELP)
 @click.option("--case", "case_ref", help="Also put the stores into this case's frame.")
 @click.option("--source", help="Where the list comes from (default: import:FILE).")
+@click.option("--update", is_flag=True,
+              help="Replace values the stores already hold with the file's (audited). Without it such rows are "
+                   "refused, nothing written; blanks are filled either way.")
 @table_options
 @json_option
 @pass_workspace
-def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_unknown, fix_text, null_values, as_json):
+def store_import(ws, path, mapping, encoding, case_ref, source, update, ignore, ignore_unknown, fix_text, null_values,
+                 as_json):
     """Import stores from FILE.csv, updating stores already known.
 
     A store is recognised by its licence number, else by its normalised name and address
     (postcode, district and coordinates when the address is blank, so a chain's outlets stay
     apart: rows more than 50 m apart are two stores). Merges are listed with their reason; a
-    re-run of the same file updates nothing.
-    Fields: name (required), chain, licence_number, address, postcode, city, district, state,
+    re-run of the same file updates nothing. Blanks of known stores are filled; a value they
+    hold is replaced only with --update (else the import is refused with counts, nothing
+    written). Fields: name (required), chain, licence_number, address, postcode, city, district, state,
     country, channel, contact, lat, lon, external_id, notes, and location: a cell holding
     "(lat, lon)" anywhere in it. Headings match whatever their case and spacing; comma,
     semicolon and tab files are told apart. Columns neither mapped nor known are listed in
@@ -45,7 +50,7 @@ def store_import(ws, path, mapping, encoding, case_ref, source, ignore, ignore_u
     with progress(count_lines(path), "Importing stores") as bar:
         s = import_stores(ws, path, mapping=dict(mapping), encoding=encoding, case=case, source=source,
                           ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
-                          null_values=null_values, progress=bar.update)
+                          null_values=null_values, update=update, progress=bar.update)
     echo_import_summary(s, as_json, [
         f"{s['rows']} rows: {s['inserted']} new stores ({s['with_coordinates']} with coordinates), "
         f"{s['updated']} updated, {s['unchanged']} unchanged, {s['merged']} merged into a store "
