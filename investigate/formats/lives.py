@@ -42,7 +42,7 @@ from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..ids import new_id
 from ..store.workspace import Workspace
-from ..files import CsvTable, TextCheck, file_sha256, match_columns, read_csv
+from ..files import CsvTable, TextCheck, file_sha256, iter_csv, match_columns
 from ..files.headers import find_column
 from .common import date_visit_time, official_case, parse_date, slugify
 
@@ -166,10 +166,16 @@ def _read(folder: Path, name: str, *, encoding, ignore, ignore_unknown, fix_text
     """One file of the feed with its rows keyed by the LIVES names ("Score" → "score",
     "ViolationTypeID" → "code"); the columns it has beyond them are reported in ``columns``.
     ``nulls`` (column → placeholder words) apply in whichever file has the column."""
-    table = read_csv(folder / name, encoding=encoding, fix_text=fix_text, text=text, known_nulls=nulls)
+    table, rows = iter_csv(folder / name, encoding=encoding, fix_text=fix_text, text=text, known_nulls=nulls)
     wanted = COLUMNS[name]
     present = [n for n in ignore if find_column(table.header, n)]
-    plan = match_columns(table.path, table.header, wanted, wanted, ignore=present, ignore_unknown=ignore_unknown)
+    try:
+        plan = match_columns(table.path, table.header, wanted, wanted, ignore=present, ignore_unknown=ignore_unknown)
+    except BaseException:
+        rows.close()
+        raise
+    table.check_only(plan.read)  # a column beyond LIVES is listed, never read: it cannot block the feed
+    table.rows = list(rows)
     back = {col: f for f, col in plan.columns.items()}
     table.rows = [(line, {f: row[col] for col, f in back.items()}) for line, row in table.rows]
     table.header = [back[h] if h in back else h for h in table.header]
