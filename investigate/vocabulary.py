@@ -15,7 +15,7 @@ STORE_CHANNELS = ("in_person", "phone", "email", "web", "mail")
 #: How a business is asked for comment (the right of reply).
 REPLY_CHANNELS = ("email", "letter", "phone", "in_person", "web_form")
 #: How a tip reached the newsroom.
-TIP_CHANNELS = ("phone", "email", "counter", "web_form", "letter", "import")
+TIP_CHANNELS = ("phone", "email", "counter", "web_form", "letter", "fax", "referral", "import")
 #: How an event of a story happened between the person and the business.
 EVENT_CHANNELS = ("phone", "email", "letter", "counter", "web", "in_person")
 #: Who says that an event of a story happened.
@@ -37,6 +37,9 @@ ATTEMPT_STATUSES = (
 )
 #: Review before it counts (ODK Central's states).
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+#: The review state of a visit recorded by mistake (``visit void``): it leaves every figure,
+#: as a rejected one does, and no review or amendment brings it back; the log keeps it.
+VOIDED = "voided"
 VISIT_KINDS = ("undercover", "official")
 
 #: What the promise clock says of a promise (``numbers.clock``).

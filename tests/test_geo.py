@@ -189,3 +189,23 @@ def test_near_leaves_out_street_precise_stores_unless_asked_and_marks_them(works
     assert "≈ " in shown.stdout and "Street centre" in shown.stdout
     marked = {r["store_id"]: r["approximate"] for r in workspace.db["near_results"].rows}
     assert marked == {door["id"]: 0, street["id"]: 1}
+
+
+def test_near_names_the_stores_it_could_not_check_and_suggests_geocoding(workspace, placed, tmp_path, run):
+    unplaced = [stores.add_store(workspace, name=n, address=a) for n, a in [
+        ("Kiosk ohne Punkt", "Weserstr. 1"), ("Späti ohne Punkt", "Pannierstr. 9")]]
+    stores.add_to_frame(workspace, placed, unplaced)
+    places = write_places(tmp_path, "name,kind,lat,lon\nGrundschule,school,52.5,13.4\n")
+    result = json.loads(run("near", places, "--radius", "200m", "--case", "near", "--json").output)
+    assert result["stores_checked"] == 3 and result["not_checked"] == 2
+    assert [s["name"] for s in result["not_checked_stores"]] == ["Kiosk ohne Punkt", "Späti ohne Punkt"]
+    printed = run("near", places, "--radius", "200m", "--case", "near")
+    assert printed.exit_code == 0, printed.output
+    assert "2 store(s) without coordinates were not checked: Kiosk ohne Punkt, Späti ohne Punkt" in printed.stderr
+    assert "investigate store geocode --case near" in printed.stderr
+
+
+def test_near_says_nothing_of_unchecked_stores_when_every_store_is_placed(workspace, placed, tmp_path, run):
+    places = write_places(tmp_path, "name,kind,lat,lon\nGrundschule,school,52.5,13.4\n")
+    printed = run("near", places, "--radius", "200m", "--case", "near")
+    assert printed.exit_code == 0 and "not checked" not in printed.output

@@ -42,7 +42,13 @@ def test_importing_the_same_file_twice_adds_nothing(workspace, run, tmp_path):
 def test_licence_number_upsert_updates_changed_fields_and_keeps_old_values_in_the_audit_log(workspace, run, tmp_path):
     run("store", "import", write(tmp_path / "a.csv", HEADER + ROWS))
     moved = ROWS.replace("Sonnenallee 1", "Sonnenallee 99")
-    counts = json.loads(run("store", "import", write(tmp_path / "b.csv", HEADER + moved), "--json").output)
+    # Replacing a value a store holds is a correction: refused without --update (issue 24).
+    before = snapshot(workspace)
+    refused = run("store", "import", write(tmp_path / "b.csv", HEADER + moved))
+    assert refused.exit_code != 0 and "1 row corrects stores already imported" in refused.stderr
+    assert "1 changes the address (first: line 2, store " in refused.stderr and "--update" in refused.stderr
+    assert snapshot(workspace) == before
+    counts = json.loads(run("store", "import", write(tmp_path / "b.csv", HEADER + moved), "--update", "--json").output)
     assert counts["updated"] == 1
     store = stores.get_store(workspace, "L-1")
     assert store["address"] == "Sonnenallee 99"

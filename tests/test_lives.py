@@ -278,3 +278,32 @@ def test_sf_export_gives_back_the_same_inspection_rows_blank_scores_included(wor
         assert answers == sorted(r[0] for r in workspace.db.execute("select answers from visits"))
     finally:
         ws2.close()
+
+
+def test_stats_says_when_orphan_days_are_counted_in_the_official_rate(workspace, run):
+    summary = sf(run)
+    printed = run("stats", summary["case"], "--official")
+    assert printed.exit_code == 0, printed.output
+    assert "Orphan days: 2 of these visits are violations on a day with no inspection" in printed.output
+    assert json.loads(run("stats", summary["case"], "--official", "--json").output)["orphan_days"] == 2
+
+
+def test_stats_says_nothing_of_orphans_when_they_were_skipped(workspace, run):
+    summary = sf(run, "--orphans", "skip")
+    printed = run("stats", summary["case"], "--official")
+    assert printed.exit_code == 0 and "Orphan days" not in printed.output
+    assert json.loads(run("stats", summary["case"], "--official", "--json").output)["orphan_days"] == 0
+
+
+def test_a_control_character_in_a_column_beyond_lives_does_not_block_the_feed(workspace, run, tmp_path):
+    import shutil
+
+    feed = tmp_path / "sf"
+    shutil.copytree(SF, feed)
+    businesses = feed / "businesses.csv"
+    text = businesses.read_text(encoding="utf-8")
+    assert '"OWNER A LLC"' in text
+    # The DOS end-of-file byte, in a column LIVES does not have (San Francisco's owner_name).
+    businesses.write_text(text.replace('"OWNER A LLC"', '"OWNER A LLC\x1a"'), encoding="utf-8")
+    summary = json.loads(run("import", "lives", feed, "--json").output)
+    assert summary["stores_added"] == 3 and summary["text"]["control_characters_removed"] == 0

@@ -229,3 +229,73 @@ def test_a_workspace_opened_read_only_refuses_a_write_and_runs_no_migration(team
         with pytest.raises(Exception, match="readonly"):
             cases.create_case(ws, slug="nope", title="Nope", protocol="tobacco-minors", legal_basis="-")
     assert _files(root) == before
+
+
+# -- conflicting amendments (issue 24) --------------------------------------------------------
+
+def amended_apart(team):
+    """The coordinator and reporter 0 amend the same not-sold visit differently: the
+    coordinator corrects the ID check (still compliant), the reporter the sale (a violation,
+    with a new finding). Returns (coordinator, reporter, visit id)."""
+    coord, reporter = team["coordinator"], team["reporters"][0]
+    merge(coord, reporter.root)
+    visit_id = reporter.db.execute("select id from visits where outcome = 'compliant' limit 1").fetchone()[0]
+    visits.amend_visit(coord, coord.get("visits", visit_id), reason="ID was glanced at", answers={"id_check": "glance"})
+    visits.amend_visit(reporter, reporter.get("visits", visit_id), reason="it was sold", answers={"sale": True})
+    return coord, reporter, visit_id
+
+
+def test_a_conflicting_amendment_attaches_nothing_of_the_other_version_to_ours(team):
+    coord, reporter, visit_id = amended_apart(team)
+    result = merge(coord, reporter.root)
+    assert {"table_name": "visits", "row_id": visit_id} in result["conflicts"]
+    theirs = reporter.db.execute("select count(*) from findings where visit_id = ?", [visit_id]).fetchone()[0]
+    assert theirs >= 1 and result["held_back"] == {"findings": theirs}
+    ours = coord.get("visits", visit_id)
+    assert ours["outcome"] == "compliant" and json.loads(ours["answers"])["id_check"] == "glance"
+    assert coord.db.execute("select count(*) from findings where visit_id = ?", [visit_id]).fetchone()[0] == 0
+    assert verify(coord).ok
+
+
+def test_the_checklist_lists_the_conflict_until_an_editor_keeps_theirs(team, tmp_path):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+    from investigate.policy import gate
+
+    coord, reporter, visit_id = amended_apart(team)
+    merge(coord, reporter.root)
+    case = cases.get_case(coord, "team")
+    item = next(i for i in gate.checklist(coord, case) if i["key"] == "merge_conflicts")
+    assert not item["ok"] and "1 record(s)" in item["detail"] and "merge resolve" in item["detail"]
+    invoke = lambda *a: CliRunner().invoke(cli, ["-w", str(coord.root), *a], catch_exceptions=False)  # noqa: E731
+    listed = json.loads(invoke("merge", "conflicts", "--json").output)
+    held = reporter.db.execute("select count(*) from findings where visit_id = ?", [visit_id]).fetchone()[0]
+    assert [(c["table_name"], c["row_id"], c["held"]) for c in listed] == [("visits", visit_id, held)]
+    done = invoke("merge", "resolve", visit_id[-12:], "--keep", "theirs")
+    assert done.exit_code == 0, done.output
+    theirs = coord.get("visits", visit_id)
+    assert theirs["outcome"] == "violation" and json.loads(theirs["answers"])["sale"] is True
+    codes = "select code from findings where visit_id = ? order by code"
+    assert coord.db.execute(codes, [visit_id]).fetchall() == reporter.db.execute(codes, [visit_id]).fetchall()
+    assert next(i for i in gate.checklist(coord, case) if i["key"] == "merge_conflicts")["ok"]
+    assert invoke("merge", "conflicts", "--json").output.strip() == "[]"
+    assert verify(coord).ok
+    # Merging the same reporter again opens nothing new.
+    merge(coord, reporter.root)
+    assert next(i for i in gate.checklist(coord, case) if i["key"] == "merge_conflicts")["ok"]
+
+
+def test_keeping_ours_sets_their_version_aside_and_closes_the_conflict(team):
+    from investigate.desk.conflicts import open_conflicts, resolve_conflict
+
+    coord, reporter, visit_id = amended_apart(team)
+    merge(coord, reporter.root)
+    before = coord.get("visits", visit_id)
+    done = resolve_conflict(coord, visit_id[:13], keep="ours")
+    held = reporter.db.execute("select count(*) from findings where visit_id = ?", [visit_id]).fetchone()[0]
+    assert done["kept"] == "ours" and done["held"] == held
+    assert coord.get("visits", visit_id) == before
+    assert coord.db.execute("select count(*) from findings where visit_id = ?", [visit_id]).fetchone()[0] == 0
+    assert open_conflicts(coord) == []
+    assert coord.db.execute("select count(*) from merge_conflicts where resolution = 'ours'").fetchone()[0] == 1 + held

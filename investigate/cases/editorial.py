@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..numbers.stats import counted_state_sql
 from ..policy.changes import audit_head
 from ..policy.gate import require_publishable
 from ..policy.private import refuse_private
@@ -115,7 +116,7 @@ def plan_retest(ws: Workspace, case: dict, *, after: str = "90d", slug: str | No
     sold = list(ws.db.query(
         "select distinct s.* from visits v join stores s on s.id = v.store_id where v.case_id = ? "
         "and v.outcome = 'violation' and v.kind = 'undercover' "
-        "and coalesce(v.review_state, 'received') != 'rejected' order by s.name", [case["id"]]))
+        f"and {counted_state_sql('v')} order by s.name", [case["id"]]))
     if not sold:
         raise InvalidInput(f"case {case['slug']} has no sales to retest")
     last = ws.db.execute("select max(visited_at) from visits where case_id = ?", [case["id"]]).fetchone()[0]

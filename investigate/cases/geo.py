@@ -257,23 +257,44 @@ def is_approximate(precision: str | None) -> bool:
     return bool(precision) and precision.split(" ", 1)[0].strip().lower() in APPROXIMATE_PRECISIONS
 
 
+#: How many stores without coordinates ``near`` names (all are counted).
+UNCHECKED_SHOWN = 20
+
+
+def near_scope(case: dict | None) -> tuple[str, list]:
+    """The stores ``near`` looks at: every store, or a case's (its frame and the stores it
+    visited), as a condition over ``stores`` and its values."""
+    if not case:
+        return "1", []
+    return ("(id in (select store_id from case_stores where case_id = ?) "
+            "or id in (select store_id from visits where case_id = ?))", [case["id"], case["id"]])
+
+
+def count_placed(ws: Workspace, case: dict | None) -> int:
+    """The stores in ``near``'s scope that have coordinates: the stores it measures."""
+    cond, params = near_scope(case)
+    return ws.db.execute(f"select count(*) from stores where lat is not null and {cond}", params).fetchone()[0]
+
+
 def stores_near(ws: Workspace, places_path: Path | str, *, radius_m: float, case: dict | None = None,
                 progress: Callable[[int], None] | None = None, include_approximate: bool = False) -> dict:
     """Save every store within ``radius_m`` of a place, with the nearest place and distance,
     replacing earlier results for the same case (or for all stores). Stores whose coordinates
     are only street- or city-precise are left out (counted as ``approximate_excluded``) unless
-    ``include_approximate``, and then marked ``approximate``."""
+    ``include_approximate``, and then marked ``approximate``. Stores without coordinates
+    cannot be checked: counted (``not_checked``) and the first named (``not_checked_stores``),
+    so that "520 of 3240 stores" never hides 3,159 stores nobody measured."""
     if radius_m <= 0:
         raise InvalidInput("the radius must be more than 0")
     places = read_places(places_path)
     grid = PlaceGrid(places, radius_m)
-    sql = "select id, name, lat, lon, coord_precision from stores where lat is not null"
-    params: list = []
-    if case:
-        sql += (" and (id in (select store_id from case_stores where case_id = ?) "
-                "or id in (select store_id from visits where case_id = ?))")
-        params = [case["id"], case["id"]]
-    stores = ws.db.execute(sql, params).fetchall()
+    cond, params = near_scope(case)
+    stores = ws.db.execute(f"select id, name, lat, lon, coord_precision from stores where lat is not null and {cond}",
+                           params).fetchall()
+    not_checked = ws.db.execute(f"select count(*) from stores where lat is null and {cond}", params).fetchone()[0]
+    unchecked = [{"store_id": r[0], "name": r[1]} for r in ws.db.execute(
+        f"select id, name from stores where lat is null and {cond} order by name, id limit {UNCHECKED_SHOWN}",
+        params)]
     now = ws.now().isoformat()
     results = []
     excluded = 0
@@ -297,7 +318,7 @@ def stores_near(ws: Workspace, places_path: Path | str, *, radius_m: float, case
             "insert into near_results (case_id, store_id, place_name, place_kind, place_lat, place_lon, distance_m, "
             "radius_m, places_file, computed_at, approximate) values (?,?,?,?,?,?,?,?,?,?,?)", results)
     return {"stores_checked": len(stores), "places": len(places), "radius_m": radius_m, "stores_near": len(results),
-            "approximate_excluded": excluded,
+            "approximate_excluded": excluded, "not_checked": not_checked, "not_checked_stores": unchecked,
             "results": [{"store_id": r[1], "place": r[2], "kind": r[3], "distance_m": r[6],
                          "approximate": bool(r[10])} for r in results]}
 

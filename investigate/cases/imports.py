@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -19,15 +20,16 @@ from typing import Callable, Iterable
 from ..errors import InputFileError, InvalidInput
 from ..files import file_sha256, file_summary, iter_csv, match_columns
 from ..files.headers import find_column
-from ..ids import new_id
+from ..ids import new_id, short
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, remember
 from ..protocol.protocols import get_protocol
-from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS
+from ..vocabulary import ATTEMPT_STATUSES, STORE_CHANNELS, VISIT_KINDS, VOIDED
 from .rotation import RotationCheck, rotation_rules
+from .store_keys import SAME_PLACE_METRES, StoreMatcher, same_point
 from .stores import (STORE_FIELDS, add_to_frame, check_coordinates, key_problem, location_coordinates, name_key,
-                     single_line_problems, store_row)
-from .visits import MEMO_SIZE, finding_rows, parse_visit_time, prepare_visit
+                     normalise_address, normalise_name, single_line_problems, store_row)
+from .visits import MEMO_SIZE, amend_visit, finding_rows, parse_visit_time, prepare_visit
 
 #: Headers recognised without a --map, per field, compared by ``files.norm_header`` (case,
 #: spaces and punctuation do not count: "License #" is "license", "ZIPCODE" is "zip_code").
@@ -51,6 +53,9 @@ STORE_ALIASES = {
     "notes": ["notes"],
     "location": ["location", "geolocation", "georeference"],  # "(lat, lon)" in a cell, see location_coordinates
 }
+
+#: How many merged rows a store import's summary quotes (every merge is counted by reason).
+MERGES_SHOWN = 20
 
 VISIT_FIELDS = ("store", "tester", "visited_at", "attempt", "round", "observer", "notes", "external_ref")
 VISIT_ALIASES = {
@@ -97,21 +102,32 @@ def import_stores(
     ignore: Iterable[str] = (),
     ignore_unknown: bool = False,
     fix_text: bool = False,
+    null_values: Iterable[tuple[str, str]] = (),
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Upsert stores from a CSV file: on licence number when the row has one, else on
-    normalised name + address (postcode and district when the address is blank). Existing
-    stores get changed fields through audited updates (coordinates a reporter typed or a
-    photo's EXIF gave are never overwritten); new ones are inserted in bulk.
+    normalised name + address, or, when the address is blank, name + postcode + district and
+    the coordinates (``store_keys.StoreMatcher``: rows more than 50 m apart are two stores).
+    Existing stores get changed fields through audited updates (coordinates a reporter typed
+    or a photo's EXIF gave are never overwritten, and a point within 10 m of the stored one
+    is no change); new ones are inserted in bulk. A store met again later in the file is
+    merged: the first row stands and later ones only fill its blanks, so a re-run of the same
+    file updates nothing. A row that fills a stored store's blanks updates it; one that would
+    replace a value it holds is a correction: refused with counts per kind (nothing written)
+    unless ``update``. Another spelling of the same name or address ("Main St." for "Main
+    Street") is no correction: the stored one stays.
 
     Returns the import summary: rows read, stores inserted / updated / unchanged, rows merged
-    into a store earlier in the same file, the columns left out (unknown ones listed, never
-    dropped silently) and the text damage found (or repaired with ``fix_text``)."""
+    (with ``merges``, the first few with their reason, and ``merge_reasons``, a count per
+    reason), the columns left out (unknown ones listed, never dropped silently) and the text
+    damage found (or repaired with ``fix_text``)."""
     path = Path(path)
-    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         plan = match_columns(path, table.header, (*STORE_FIELDS, "location"), STORE_ALIASES, mapping=mapping,
                              ignore=ignore, ignore_unknown=ignore_unknown)
+        table.check_only(plan.read)
     except BaseException:
         rows.close()
         raise
@@ -123,13 +139,25 @@ def import_stores(
     source = source or f"import:{path.name}"
     by_licence = {r[0]: r[1] for r in ws.db.execute(
         "select licence_number, id from stores where licence_number is not null")}
-    # The key is computed from each store's fields rather than read from name_key, so stores
-    # stored before the key took postcode and district into account are still found.
-    by_key = {name_key(r[0], r[1], r[2], r[3]): r[4] for r in ws.db.execute(
-        "select name, address, postcode, district, id from stores where licence_number is null")}
-    pending: dict[str, dict] = {}  # new stores by their upsert key, in file order
+    # Keys are computed from each store's fields rather than read from name_key, so stores
+    # stored under an older key are still found (and their key updated).
+    matcher = StoreMatcher(ws.db.query(
+        "select id, name, address, postcode, district, lat, lon from stores where licence_number is null"))
+    pending: dict[str, dict] = {}  # new stores by id, in file order
+    pending_licence: dict[str, dict] = {}
     counts = {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
-    touched: list[str] = []
+    merges: list[dict] = []  # why rows became one store: the first few, and a count per reason
+    refused: list[tuple[int, str, list[str]]] = []  # corrections without --update
+    reasons: dict[str, int] = {}
+    touched: dict[str, int] = {}  # stored stores matched in this file → the line that matched first
+
+    def merged(line: int, into: str, reason: str) -> None:
+        counts["merged"] += 1
+        kind = f"{reason.split(',')[0]}, within {SAME_PLACE_METRES} m" if " m apart" in reason else reason
+        reasons[kind] = reasons.get(kind, 0) + 1
+        if len(merges) < MERGES_SHOWN:
+            merges.append({"line": line, "store": short(into), "reason": reason})
+
     with ws.transaction():
         for line, raw in rows:
             counts["rows"] += 1
@@ -139,37 +167,63 @@ def import_stores(
                 progress(1000)
             fields = _store_fields(path, line, raw, columns)
             new = store_row(ws, fields, source=source, coord_source="import")
-            key = ("L", new["licence_number"]) if new["licence_number"] else ("K", new["name_key"])
-            existing_id = (by_licence if key[0] == "L" else by_key).get(key[1])
-            if existing_id is None and key in pending:
-                # The same store twice in one file: the later row wins, as in any upsert.
-                pending[key].update({k: v for k, v in new.items() if v is not None and k != "id"})
-                counts["merged"] += 1
+            if new["licence_number"]:
+                existing_id, reason = by_licence.get(new["licence_number"]), "same licence"
+                known_row = pending_licence.get(new["licence_number"])
+            else:
+                known, reason = matcher.match(new)
+                existing_id = known.id if known and known.row is None else None
+                known_row = known.row if known else None
+            if known_row is not None:
+                # The same store again in one file: the first row stands, later rows only fill
+                # its blanks, so that a re-run of the file changes nothing.
+                known_row.update({k: v for k, v in new.items() if v is not None and known_row.get(k) is None})
+                merged(line, known_row["id"], reason)
                 continue
             if existing_id is None:
                 new["id"] = new_id()
-                pending[key] = new
+                pending[new["id"]] = new
+                if new["licence_number"]:
+                    pending_licence[new["licence_number"]] = new
+                else:
+                    matcher.add(new, pending=True)
                 continue
+            if existing_id in touched:
+                merged(line, existing_id, reason)
+                continue
+            touched[existing_id] = line
             old = ws.get("stores", existing_id)
             changes = {k: new[k] for k in STORE_FIELDS if new.get(k) is not None and new[k] != old[k]}
-            if old["coord_source"] in ("typed", "exif"):
+            if old["coord_source"] in ("typed", "exif") or same_point(old, new):
                 changes.pop("lat", None)
                 changes.pop("lon", None)
             elif "lat" in changes or "lon" in changes:
                 changes["coord_source"] = "import"
-            if old["name_key"] != new["name_key"]:
-                changes["name_key"] = new["name_key"]
+            for field, same in (("name", normalise_name), ("address", normalise_address)):
+                if field in changes and old[field] and same(old[field]) == same(changes[field]):
+                    del changes[field]  # another spelling of what is stored
+            corrected = [k for k in STORE_FIELDS if k in changes and old[k] not in (None, "")]
+            if corrected and not update:
+                refused.append((line, existing_id, ["coordinates" if k in ("lat", "lon") else k.replace("_", " ")
+                                                    for k in corrected if k != "lon" or "lat" not in corrected]))
+                continue
+            after = {**old, **changes}
+            key = name_key(after["name"], after["address"], after["postcode"], after["district"], after["lat"],
+                           after["lon"])
+            if old["name_key"] != key:
+                changes["name_key"] = key
             if changes:
                 ws.update("stores", existing_id, changes, reason=f"import {path.name}:{line}")
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
-            touched.append(existing_id)
+        if refused:
+            raise corrections_refused(path, refused, record="store", known_by="same licence, or name and place")
         counts["inserted"] = ws.insert_many("stores", pending.values(), action="import")
-        touched += [r["id"] for r in pending.values()]
         if case is not None:
-            counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in touched])
-        summary = {**counts, "with_coordinates": sum(1 for r in pending.values() if r["lat"] is not None),
+            counts["added_to_frame"] = add_to_frame(ws, case, [{"id": i} for i in [*touched, *pending]])
+        summary = {**counts, "merges": merges, "merge_reasons": reasons,
+                   "with_coordinates": sum(1 for r in pending.values() if r["lat"] is not None),
                    **file_summary(table, plan)}
         ws.log_event("import", {"kind": "stores", "file": path.name, "sha256": file_sha256(path),
                                 "encoding": table.encoding, **counts,
@@ -236,6 +290,54 @@ class StoreLookup:
         return None
 
 
+#: What a corrected row may change in a visit it was imported as, in the order a refusal names them.
+CORRECTABLE = ("answers", "attempt", "observer", "round", "notes")
+
+
+def _same_minute_visit(ws: Workspace, case: dict, row: dict, made: set[str]) -> dict | None:
+    """The case's visit at the row's store, by its tester, in the same minute, not one this
+    import ``made``: the row is that visit imported before in another form (a
+    corrected answer), not a visit of its own. A voided visit is no longer the record: a row
+    on it is a visit of its own. Asked only of rows with a tester: two official inspections of
+    one shop on one day are two records."""
+    minute = row["visited_at"][:16]
+    # A range on the (case_id, visited_at) index: the stored times carry the workspace's offset.
+    return next((v for v in ws.db.query(
+        "select * from visits where case_id = ? and visited_at >= ? and visited_at < ? and store_id = ? "
+        "and tester_id = ? and coalesce(review_state, '') != ? order by visited_at",
+        [case["id"], minute, minute + "~", row["store_id"], row["tester_id"], VOIDED]) if v["id"] not in made), None)
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    """Which of ``CORRECTABLE`` a corrected row changes in the visit it was imported as."""
+    out = []
+    for field in CORRECTABLE:
+        a, b = old.get(field), new.get(field)
+        if field == "answers":
+            a, b = json.loads(a or "{}"), json.loads(b or "{}")
+        if (a or None) != (b or None):
+            out.append(field)
+    return out
+
+
+def corrections_refused(path: Path, conflicts: list[tuple[int, str, list[str]]], *, record: str = "visit",
+                        known_by: str = "same store, tester and minute") -> InputFileError:
+    """A re-import that would correct records, refused without ``--update``: one line per kind
+    of correction with its count and first line, and how to apply them."""
+    kinds: dict[str, list[tuple[int, str]]] = {}
+    for line, row_id, fields in conflicts:
+        kinds.setdefault(", ".join(fields), []).append((line, row_id))
+    n = len(conflicts)
+    lines = [f"{n} row{'s' if n != 1 else ''} correct{'' if n != 1 else 's'} {record}s already imported ({known_by}); "
+             "nothing was written:"]
+    for fields, hits in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+        line, row_id = hits[0]
+        lines.append(f"  {len(hits)} change{'' if len(hits) != 1 else 's'} the {fields} "
+                     f"(first: line {line}, {record} {short(row_id)})")
+    lines.append("  re-run with --update to amend them (audited, this file named as the reason)")
+    return InputFileError(path, "\n".join(lines))
+
+
 def import_visit_rows(
     ws: Workspace,
     case: dict,
@@ -247,12 +349,19 @@ def import_visit_rows(
     source: str = "import",
     kind: str = "undercover",
     shown_columns: dict[str, str] | None = None,
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Validate, judge and write visits given as (line, {column: value}) rows; one
     transaction; findings and promises flushed batch by batch after their visits. A row whose
     external_ref the case already has (or an earlier row of the same file had) is counted in
     ``already_imported`` and not written again: a re-run adds nothing.
+
+    A row known only by its natural key (no external_ref column) that falls on a visit the
+    case has at the same store, by the same tester, in the same minute is that visit in
+    another form: the same values count as already imported; other values are a correction,
+    refused with counts per kind (nothing written) unless ``update``, which amends the visit
+    (audited, the file and line as the reason; the amended visit is reviewed again).
 
     ``columns`` maps the visit fields (store, tester, visited_at, …) to file columns and
     ``question_columns`` the protocol's question keys to file columns. Public so that other
@@ -265,7 +374,12 @@ def import_visit_rows(
     testers = {r["code"]: r for r in ws.db.query("select * from testers")}
     pending_findings: list[dict] = []
     pending_promises: list[dict] = []
-    counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0}
+    counts = {"visits": 0, "findings": 0, "promises": 0, "already_imported": 0, "amended": 0}
+    corrections: list[tuple[int, dict, dict, list[str]]] = []  # (line, visit, corrected row, fields)
+    made: set[str] = set()  # ids of the visits this import writes: never a correction's target
+    # A case without visits before this import has nothing to correct: its first import (a
+    # field round of 100,000 rows) asks no question per row.
+    correctable = ws.db.execute("select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() is not None
     known = {_compact(r[0]) for r in ws.db.execute(
         "select external_ref from visits where case_id = ? and external_ref is not null", [case["id"]])}
     outside_frame: set[str] = set()
@@ -337,6 +451,14 @@ def import_visit_rows(
                     created_at=created_at)
             except InvalidInput as ex:
                 raise _locate(ex, path, line, question_columns | shown, questions)
+            if (correctable and ref and _DIGEST_REF.match(ref) and row["tester_id"]
+                    and (same := _same_minute_visit(ws, case, row, made)) is not None):
+                changed = _differences(same, row)
+                if changed:
+                    corrections.append((line, same, row, changed))
+                else:
+                    counts["already_imported"] += 1
+                continue
             if rotation.rules and row["kind"] == "undercover":
                 for why in rotation.check(row):
                     if rotation.strict:
@@ -344,6 +466,8 @@ def import_visit_rows(
                     counts["rotation_breaches"].append(f"line {line}: {why}")
                 rotation.add(row)
             row["id"] = new_id()
+            if correctable:
+                made.add(row["id"])
             pending_findings.extend(finding_rows(judgement["findings"], visit_id=row["id"], case=case,
                                                  created_at=row["created_at"]))
             pending_promises.extend({"visit_id": row["id"], "what": p["what"], "promised_at": row["visited_at"],
@@ -357,11 +481,19 @@ def import_visit_rows(
         remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
         flush_children(0)
+        if corrections and not update:
+            raise corrections_refused(path, [(line, old["id"], fields) for line, old, _, fields in corrections])
+        for line, old, new, _ in corrections:
+            # After the bulk insert, never inside it: each amendment is its own audited update.
+            amend_visit(ws, old, reason=f"corrected by {path.name}:{line}", answers=json.loads(new["answers"]),
+                        replace_answers=True, attempt=new["attempt"], observer=new["observer"],
+                        round=new["round"], notes=new["notes"])
+            counts["amended"] += 1
     counts["outside_frame"] = len(outside_frame)
     return counts
 
 
-def _value_map(path: Path, header: list[str], value_map: dict | None) -> dict[str, dict[str, str]]:
+def value_map_columns(path: Path, header: list[str], value_map: dict | None) -> dict[str, dict[str, str]]:
     """``--map-value COLUMN:VALUE=ANSWER`` as {file column: {casefolded value: answer}}."""
     out: dict[str, dict[str, str]] = {}
     for column, values in (value_map or {}).items():
@@ -390,6 +522,8 @@ def import_visits(
     ignore: Iterable[str] = (),
     ignore_unknown: bool = False,
     fix_text: bool = False,
+    null_values: Iterable[tuple[str, str]] = (),
+    update: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Visits of ``case`` from a CSV file: columns store, tester, visited_at, optional attempt,
@@ -405,12 +539,13 @@ def import_visits(
     A column that is neither a visit field nor a question is an error (its answers would be
     lost) unless left out with ``ignore`` or ``ignore_unknown``. Re-running an import adds
     nothing: a row is recognised by its external_ref, or, when the file has none, by a natural
-    key over the mapped columns (store, time, answers…)."""
+    key over the mapped columns (store, time, answers…) — and a corrected row by its store,
+    tester and minute (refused, or with ``update`` amended: see ``import_visit_rows``)."""
     path = Path(path)
     protocol = get_protocol(case["protocol"], ws.root)
     if kind not in VISIT_KINDS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(VISIT_KINDS)}")
-    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         keys = [q.key for q in protocol.questions]
         mapping = dict(mapping or {})
@@ -420,6 +555,7 @@ def import_visits(
                                f"nor a question of {protocol.key} ({', '.join(keys)})")
         plan = match_columns(path, table.header, (*VISIT_FIELDS, *keys), VISIT_ALIASES, mapping=mapping,
                              ignore=ignore, ignore_unknown=ignore_unknown)
+        table.check_only(plan.read)
         columns = {f: c for f, c in plan.columns.items() if f in VISIT_FIELDS}
         question_columns = {f: c for f, c in plan.columns.items() if f in keys}
         for required in ("store", "visited_at"):
@@ -434,7 +570,7 @@ def import_visits(
                                        f"{protocol.key} (questions: {', '.join(keys)}); map it with --map, or "
                                        "leave it out with --ignore COLUMN or --ignore-unknown",
                                  line=table.header_line, column=plan.unknown[0])
-        values = _value_map(path, table.header, value_map)
+        values = value_map_columns(path, table.header, value_map)
     except BaseException:
         rows.close()
         raise
@@ -453,7 +589,8 @@ def import_visits(
                 try:
                     parsed = datetime.strptime(when, date_format)
                 except ValueError:
-                    raise InputFileError(path, f"{when!r} does not match --date-format {date_format}",
+                    raise InputFileError(path, f"{when!r} does not match --date-format {date_format}"
+                                         + table.placeholder_advice(columns["visited_at"], when),
                                          line=line, column=columns["visited_at"])
                 when = parsed.replace(tzinfo=parsed.tzinfo or ws.tz).isoformat()
             row[TIME_KEY] = when
@@ -475,8 +612,9 @@ def import_visits(
     with ws.transaction():
         counts = import_visit_rows(ws, case, prepared(), path=path, columns=feed_columns,
                                    question_columns=question_columns, source=f"import:{path.name}",
-                                   kind=kind, shown_columns=columns, progress=progress)
-        summary = {"case": case["slug"], "kind": kind, "rows": counts["visits"] + counts["already_imported"],
+                                   kind=kind, shown_columns=columns, update=update, progress=progress)
+        summary = {"case": case["slug"], "kind": kind,
+                   "rows": counts["visits"] + counts["already_imported"] + counts["amended"],
                    **counts, **file_summary(table, plan)}
         ws.log_event("import", {"kind": "visits", "visit_kind": kind, "case": case["slug"], "file": path.name,
                                 "sha256": file_sha256(path), "encoding": table.encoding, **counts,

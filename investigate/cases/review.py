@@ -13,8 +13,9 @@ from ..errors import InvalidInput
 from ..ids import short
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
-from ..vocabulary import REVIEW_STATES
+from ..vocabulary import REVIEW_STATES, VOIDED
 from .evidence import visit_evidence_flags
+from .visits import refuse_voided
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "issue": "has_issues"}
 PENDING = ("received", "has_issues")
@@ -44,6 +45,7 @@ def review_visit(ws: Workspace, visit: dict, action: str, *, comment: str | None
     """Set a visit's review state. Rejecting or flagging needs a comment (the reporter must
     know what to fix); a state the visit already has is refused, not silently repeated."""
     state, comment = _decision(action, comment)
+    refuse_voided(visit, "reviewed")
     current = visit.get("review_state") or "received"
     if current == state:
         raise InvalidInput(f"visit {short(visit['id'])} is already {state}")
@@ -63,6 +65,11 @@ def review_visits(ws: Workspace, visit_ids: list[str], action: str, *, comment: 
     have the state are counted, not changed, so a bulk run can be repeated."""
     state, comment = _decision(action, comment)
     ids = list(dict.fromkeys(visit_ids))
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        for row in ws.db.query(f"select id, review_state from visits where review_state = ? and id in "
+                               f"({','.join('?' for _ in batch)})", [VOIDED, *batch]):
+            refuse_voided(row, "reviewed")
     with ws.transaction():
         changed = ws.update_many("visits", ids, {"review_state": state}, reason=comment or f"review: {state}",
                                  action="review", on_batch=on_batch)

@@ -50,16 +50,22 @@ def normalise_address(address: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text)
 
 
-def name_key(name: str, address: str | None, postcode: str | None = None, district: str | None = None) -> str:
+def name_key(name: str, address: str | None, postcode: str | None = None, district: str | None = None,
+             lat: float | None = None, lon: float | None = None) -> str:
     """Normalised name + address: how an import recognises a store it already has.
 
     With the address blank (New York's registry gives name, borough and ZIP only), the
     postcode and district stand in for it, so that a chain's outlets in different places
-    stay different stores instead of collapsing into one per name."""
+    stay different stores instead of collapsing into one per name; and the coordinates, when
+    given, join it to about 10 m (four decimals), so that two outlets in one ZIP keep two
+    keys (matching them is ``store_keys.StoreMatcher``'s, with a tolerance)."""
     if (address or "").strip() or not ((postcode or "").strip() or (district or "").strip()):
-        return f"{normalise_name(name)}|{normalise_address(address or '')}"
-    where = f"{normalise_address(postcode or '')}/{normalise_address(district or '')}"
-    return f"{normalise_name(name)}|@{where}"
+        key = f"{normalise_name(name)}|{normalise_address(address or '')}"
+    else:
+        key = f"{normalise_name(name)}|@{normalise_address(postcode or '')}/{normalise_address(district or '')}"
+    if not (address or "").strip() and lat is not None and lon is not None:
+        key += f"#{float(lat):.4f},{float(lon):.4f}"
+    return key
 
 
 def check_coordinates(lat, lon, *, where: str = "") -> tuple[float | None, float | None]:
@@ -133,7 +139,7 @@ def store_row(ws: Workspace, fields: dict, *, source: str = "manual", coord_sour
         coord_source=coord_source if lat is not None else None,
         coord_precision=fields.get("coord_precision") or ("exact" if lat is not None else None),
         source=source,
-        name_key=name_key(name, fields.get("address"), fields.get("postcode"), fields.get("district")),
+        name_key=name_key(name, fields.get("address"), fields.get("postcode"), fields.get("district"), lat, lon),
         created_at=ws.now().isoformat(),
     )
     if fields.get("company_id"):  # a contact point of a company (cases/companies.py)
@@ -145,6 +151,34 @@ def add_store(ws: Workspace, **fields) -> dict:
     """Add one store. Names are stored exactly as given — quotes, HTML and emoji included —
     and escaped wherever they are shown."""
     return ws.insert("stores", store_row(ws, fields))
+
+
+#: What ``store edit`` may change (the channel, source and coordinates' provenance follow).
+EDITABLE_STORE_FIELDS = ("name", "chain", "licence_number", "address", "postcode", "city", "district", "state",
+                         "country", "contact", "lat", "lon", "notes")
+
+
+def edit_store(ws: Workspace, store: dict, *, reason: str | None = None, **fields) -> dict:
+    """Correct a store's fields by an audited update: a blank value clears a field, coordinates
+    typed here are ``typed`` (an import will not overwrite them), and the key imports
+    recognise the store by (``name_key``) follows the name and address."""
+    unknown = set(fields) - set(EDITABLE_STORE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE_STORE_FIELDS)})")
+    if not fields:
+        raise InvalidInput("nothing to edit: give --address, --chain or another field")
+    merged = {**{k: store.get(k) for k in STORE_FIELDS}, **fields}
+    if "lat" in fields or "lon" in fields:
+        merged["coord_precision"] = None  # typed here: exact, whatever a geocoder had said
+    row = store_row(ws, merged, source=store["source"], coord_source="typed")
+    if "lat" not in fields and "lon" not in fields:
+        row["name_key"] = name_key(row["name"], row["address"], row["postcode"], row["district"], store["lat"],
+                                   store["lon"])
+    changes = {k: row[k] for k in (*fields, "name_key")}
+    if "lat" in fields or "lon" in fields:
+        changes.update(lat=row["lat"], lon=row["lon"], coord_source=row["coord_source"],
+                       coord_precision=row["coord_precision"])
+    return ws.update("stores", store["id"], changes, reason=reason or "store edit", action="store_edit")
 
 
 def get_store(ws: Workspace, ref: str) -> dict:

@@ -373,7 +373,9 @@ def checks(ws: Workspace, case: dict, *, approved_only: bool) -> list[dict]:
 
 def similar_complaints(ws: Workspace, case: dict) -> dict:
     """Tips about the same company and issue as the story's own tip (that one left out):
-    how many, and since when."""
+    how many, since when, and — where the complaint database says (the CFPB's "Timely
+    response?", "Consumer disputed?") — the share the company answered in time and the share
+    the consumers disputed, of those known (None when none is)."""
     story = get_story(ws, case)
     company = ws.get("companies", story["company_id"])
     tip = ws.get("tips", story["tip_id"]) if story.get("tip_id") else None
@@ -384,10 +386,12 @@ def similar_complaints(ws: Workspace, case: dict) -> dict:
     if tip is not None:
         where += " and coalesce(issue, '') = coalesce(?, '') and id != ?"
         params += [tip["issue"], tip["id"]]
-    row = ws.db.execute(f"select count(*), min(received_at) from tips where {where} and status != 'dropped'",
-                        params).fetchone()
+    row = ws.db.execute(f"select count(*), min(received_at), sum(timely = 1), count(timely), sum(disputed = 1), "
+                        f"count(disputed) from tips where {where} and status != 'dropped'", params).fetchone()
     return {"count": row[0], "since": row[1], "issue": tip["issue"] if tip else None,
-            "company_key": normalise_name(company["name"])}
+            "company_key": normalise_name(company["name"]),
+            "answered_in_time": round(row[2] / row[3], 3) if row[3] else None,
+            "disputed": round(row[4] / row[5], 3) if row[5] else None}
 
 
 # -- the company's answer and the outcome -----------------------------------------------

@@ -54,7 +54,27 @@ def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = Fa
     if not 1900 < year <= today.year:
         raise InvalidInput(f"birth month {birth_month!r} is not plausible")
     if ws.db.execute("select 1 from testers where code = ?", [code]).fetchone():
-        raise InvalidInput(f"a tester with code {code!r} already exists")
+        raise InvalidInput(f"a tester with code {code!r} already exists (to record consent that came later "
+                           f"or was withdrawn: investigate tester edit {code} --consent … | --withdrawn AT)")
+    return ws.insert(
+        "testers",
+        {
+            "code": code,
+            "birth_month": f"{year:04d}-{parse_birth_month(birth_month)[1]:02d}",
+            **consent_fields(ws, consent=consent, consent_date=consent_date, consent_file=consent_file,
+                             consent_held_by=consent_held_by),
+            "notes": notes or None,
+            "created_at": ws.now().isoformat(),
+        },
+    )
+
+
+def consent_fields(ws: Workspace, *, consent: bool, consent_date: str | None, consent_file: str | Path | None,
+                   consent_held_by: str | None) -> dict:
+    """The consent columns from what was given: a form's SHA-256 (the file stays where the
+    newsroom keeps such papers), or where the paper is held; a date, never in the future
+    (today when none is given)."""
+    today = ws.now().date()
     consent_sha = None
     if consent_file:
         path = Path(consent_file)
@@ -75,19 +95,34 @@ def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = Fa
             raise InvalidInput(f"consent date {consent_date} is in the future")
     elif consent:
         consent_date = today.isoformat()
-    return ws.insert(
-        "testers",
-        {
-            "code": code,
-            "birth_month": f"{year:04d}-{parse_birth_month(birth_month)[1]:02d}",
-            "consent": bool(consent),
-            "consent_date": consent_date,
-            "consent_sha256": consent_sha,
-            "consent_file": str(consent_file) if consent_file else None,
-            "notes": notes or None,
-            "created_at": ws.now().isoformat(),
-        },
-    )
+    return {"consent": bool(consent), "consent_date": consent_date, "consent_sha256": consent_sha,
+            "consent_file": str(consent_file) if consent_file else None}
+
+
+def record_consent(ws: Workspace, tester: dict, *, consent_date: str | None = None,
+                   consent_file: str | Path | None = None, consent_held_by: str | None = None) -> dict:
+    """Consent that arrived after the tester was registered: the signed form (or where the
+    paper is kept) and its date, recorded by an audited update. Whether a visit before that
+    date may count is the record-time check's question, not this one's."""
+    if not consent_file and not (consent_held_by or "").strip():
+        raise InvalidInput("consent needs the signed form (--consent-file PATH) or where the paper is kept "
+                           '(--consent-held-by "…")')
+    fields = consent_fields(ws, consent=True, consent_date=consent_date, consent_file=consent_file,
+                            consent_held_by=consent_held_by)
+    return ws.update("testers", tester["id"], {**fields, "consent_withdrawn_at": None},
+                     reason=f"consent on file from {fields['consent_date']}", action="tester_consent")
+
+
+def record_withdrawal(ws: Workspace, tester: dict, *, withdrawn_at: str) -> dict:
+    """Consent withdrawn at ``withdrawn_at`` (a time, never in the future, not before the
+    consent it withdraws): recorded by an audited update; the consent it ends stays on file."""
+    if not tester["consent"]:
+        raise InvalidInput(f"tester {tester['code']} has no consent on file to withdraw")
+    at = ws.parse_time(withdrawn_at, what="withdrawal")
+    if tester["consent_date"] and at.date().isoformat() < tester["consent_date"]:
+        raise InvalidInput(f"withdrawal {at.date()} is before the consent of {tester['consent_date']}")
+    return ws.update("testers", tester["id"], {"consent_withdrawn_at": at.isoformat()},
+                     reason=f"consent withdrawn {at.isoformat()}", action="tester_consent")
 
 
 def get_tester(ws: Workspace, ref: str) -> dict:

@@ -15,11 +15,9 @@ issue.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from pathlib import Path
-from typing import Callable
+from datetime import date
 
-from ..errors import InputFileError, InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound
 from ..ids import new_id, short
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
@@ -28,20 +26,6 @@ from .cases import create_case
 from .stores import add_to_frame, normalise_name
 
 MAX_NARRATIVE = 1_000_000  # characters; a longer "narrative" is a pasted file, not a story
-
-CFPB_COLUMNS = {
-    "received_at": "Date received", "product": "Product", "sub_product": "Sub-product", "issue": "Issue",
-    "sub_issue": "Sub-issue", "narrative": "Consumer complaint narrative", "company": "Company",
-    "state": "State", "postcode": "ZIP code", "consent": "Consumer consent provided?",
-    "channel": "Submitted via", "external_id": "Complaint ID",
-}
-CFPB_REQUIRED = ("Date received", "Company", "Issue", "Complaint ID")
-GENERIC_REQUIRED = ("received_at", "company", "narrative")
-GENERIC_COLUMNS = ("id", "received_at", "channel", "company", "issue", "narrative", "wants", "product", "consent")
-#: The CFPB's columns that are read and deliberately not kept (never reported as unknown).
-CFPB_UNUSED = ("Company public response", "Tags", "Date sent to company", "Company response to consumer",
-               "Timely response?", "Consumer disputed?")
-
 
 class Matcher:
     """Company names → a store, a chain, or an honest "ambiguous"/"unmatched"."""
@@ -73,9 +57,17 @@ class Matcher:
         return {"company_key": key, "store_id": None, "chain": None, "match_note": "no known store or chain"}
 
 
-def _tip_row(ws: Workspace, fields: dict, matcher: Matcher) -> dict:
-    row = {k: fields.get(k) for k in ("received_at", "channel", "company", "product", "issue", "sub_issue",
-                                       "narrative", "wants", "source", "external_id", "state", "postcode")}
+#: What a tip may say besides the business: the person's account and, from a complaint
+#: database, how it came in and how the company answered (CFPB's "Company response to
+#: consumer", "Timely response?", "Consumer disputed?").
+TIP_FIELDS = ("received_at", "channel", "company", "product", "sub_product", "issue", "sub_issue", "narrative",
+              "wants", "source", "external_id", "state", "postcode", "tags", "sent_to_company_at",
+              "company_response", "company_public_response", "timely", "disputed")
+
+
+def tip_row(ws: Workspace, fields: dict, matcher: Matcher) -> dict:
+    """A tips row from plain fields: matched to a store, chain or company (``Matcher``)."""
+    row = {k: fields.get(k) for k in TIP_FIELDS}
     if fields.get("store_id"):
         store = ws.get("stores", fields["store_id"])
         row.update(store_id=store["id"], chain=store["chain"], company=row["company"] or store["name"],
@@ -87,7 +79,7 @@ def _tip_row(ws: Workspace, fields: dict, matcher: Matcher) -> dict:
     return row
 
 
-def _check_narrative(text: str | None, *, where: str = "") -> None:
+def check_narrative(text: str | None, *, where: str = "") -> None:
     if text and len(text) > MAX_NARRATIVE:
         raise InvalidInput(f"{where}narrative of {len(text):,} characters is longer than {MAX_NARRATIVE:,}: "
                            "attach long documents as evidence instead")
@@ -103,128 +95,18 @@ def add_tip(ws: Workspace, *, received_at: str | None = None, channel: str, comp
         raise InvalidInput("a tip needs what happened")
     if not store and not (company or "").strip():
         raise InvalidInput("a tip needs the business it is about (--store or --company)")
-    _check_narrative(what_happened)
+    check_narrative(what_happened)
     when = ws.parse_time(received_at, what="received").isoformat()
-    row = _tip_row(ws, {"received_at": when, "channel": channel, "company": company, "store_id": store["id"] if store else None,
-                        "narrative": what_happened.strip(), "wants": wants, "issue": issue, "product": product,
-                        "consent_publish": consent_publish, "source": "manual", "external_id": new_id()},
+    row = tip_row(ws, {"received_at": when, "channel": channel, "company": company,
+                       "store_id": store["id"] if store else None,
+                       "narrative": what_happened.strip(), "wants": wants, "issue": issue, "product": product,
+                       "consent_publish": consent_publish, "source": "manual", "external_id": new_id()},
                    Matcher(ws))
     with ws.transaction():
         tip = ws.insert("tips", row)
         if contact:
             ws.insert("tip_sources", {"tip_id": tip["id"], "contact": contact})
     return tip
-
-
-def _us_date(path: Path, line: int, column: str, text: str) -> str:
-    try:
-        return datetime.strptime(text.strip(), "%m/%d/%Y").date().isoformat()
-    except ValueError:
-        try:
-            return date.fromisoformat(text.strip()).isoformat()
-        except ValueError:
-            raise InputFileError(path, f"{text!r} is not a date (MM/DD/YYYY)", line=line, column=column)
-
-
-def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding: str | None = None,
-                ignore=(), ignore_unknown: bool = False, fix_text: bool = False,
-                progress: Callable[[int], None] | None = None) -> dict:
-    """Complaints from a CSV export, in one transaction; re-importing adds nothing (rows are
-    recognised by source and complaint id). Headings match whatever their case and spacing;
-    columns of neither layout are listed in the summary (see ``files.match_columns``)."""
-    from ..files import file_summary, iter_csv, match_columns
-
-    path = Path(path)
-    if fmt not in ("cfpb", "generic"):
-        raise InvalidInput(f"format {fmt!r} is not cfpb or generic")
-    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
-    try:
-        plan = match_columns(path, table.header, CFPB_COLUMNS.values() if fmt == "cfpb" else GENERIC_COLUMNS,
-                             ignore=ignore, ignore_unknown=ignore_unknown, known=CFPB_UNUSED if fmt == "cfpb" else ())
-    except BaseException:
-        source_rows.close()
-        raise
-    rows = ((line, {f: raw[c] for f, c in plan.columns.items()}) for line, raw in source_rows)
-    required = CFPB_REQUIRED if fmt == "cfpb" else GENERIC_REQUIRED
-    missing = [c for c in required if c not in plan.columns]
-    if missing:
-        raise InputFileError(path, f"missing column{'s' if len(missing) > 1 else ''} "
-                                   f"{', '.join(repr(c) for c in missing)} for --format {fmt} "
-                                   f"(found: {', '.join(table.header)})", line=1)
-    source = "cfpb" if fmt == "cfpb" else f"file:{path.name}"
-    known = {r[0] for r in ws.db.execute("select external_id from tips where source = ?", [source])}
-    matcher = Matcher(ws)
-    counts = {"rows": 0, "added": 0, "already_known": 0, "matched_store": 0, "matched_chain": 0,
-              "ambiguous": 0, "unmatched": 0}
-    ambiguous: list[str] = []
-    now = ws.now()
-
-    def tip_rows():
-        for line, raw in rows:
-            counts["rows"] += 1
-            if fmt == "cfpb":
-                col = CFPB_COLUMNS
-                external = raw[col["external_id"]]
-                if not external:
-                    raise InputFileError(path, "no complaint id", line=line, column=col["external_id"])
-                consent = raw.get(col["consent"], "").strip().lower() == "consent provided"
-                narrative = raw.get(col["narrative"], "") or None
-                fields = {
-                    "received_at": _us_date(path, line, col["received_at"], raw[col["received_at"]]),
-                    "channel": "import", "company": raw[col["company"]], "product": raw.get(col["product"]) or None,
-                    "issue": raw[col["issue"]] or None, "sub_issue": raw.get(col["sub_issue"]) or None,
-                    "narrative": narrative, "consent_publish": consent and bool(narrative),
-                    "state": raw.get(col["state"]) or None, "postcode": raw.get(col["postcode"]) or None,
-                    "source": source, "external_id": external,
-                }
-            else:
-                external = raw.get("id") or hashlib.sha256(
-                    "|".join(raw.get(k, "") for k in ("received_at", "company", "narrative")).encode()).hexdigest()[:16]
-                fields = {
-                    "received_at": _us_date(path, line, "received_at", raw["received_at"]),
-                    "channel": raw.get("channel") or "import", "company": raw["company"],
-                    "issue": raw.get("issue") or None, "narrative": raw["narrative"] or None,
-                    "wants": raw.get("wants") or None, "product": raw.get("product") or None,
-                    "consent_publish": raw.get("consent", "").strip().lower() in ("yes", "y", "1", "true"),
-                    "source": source, "external_id": external,
-                }
-                if fields["channel"] not in TIP_CHANNELS:
-                    raise InputFileError(path, f"channel {fields['channel']!r} is not one of {', '.join(TIP_CHANNELS)}",
-                                         line=line, column="channel")
-            if fields["received_at"] > now.date().isoformat():
-                raise InputFileError(path, f"{fields['received_at']} is in the future", line=line,
-                                     column=CFPB_COLUMNS["received_at"] if fmt == "cfpb" else "received_at")
-            if not (fields["company"] or "").strip():
-                raise InputFileError(path, "no company named", line=line,
-                                     column=CFPB_COLUMNS["company"] if fmt == "cfpb" else "company")
-            try:
-                _check_narrative(fields["narrative"])
-            except InvalidInput as ex:
-                raise InputFileError(path, str(ex), line=line,
-                                     column=CFPB_COLUMNS["narrative"] if fmt == "cfpb" else "narrative")
-            if external in known:
-                counts["already_known"] += 1
-                continue
-            known.add(external)
-            row = _tip_row(ws, fields, matcher)
-            row["received_at"] = fields["received_at"]
-            if row["store_id"]:
-                counts["matched_store"] += 1
-            elif row["chain"]:
-                counts["matched_chain"] += 1
-            elif (row["match_note"] or "").startswith("ambiguous"):
-                counts["ambiguous"] += 1
-                if len(ambiguous) < 20:
-                    ambiguous.append(f"line {line}: {row['company']}: {row['match_note']}")
-            else:
-                counts["unmatched"] += 1
-            yield row
-
-    with ws.transaction():
-        counts["added"] = ws.insert_many("tips", tip_rows(), action="import", on_batch=progress)
-        ws.log_event("import", {"kind": "tips", "format": fmt, "file": path.name, **counts})
-    counts["ambiguous_examples"] = ambiguous
-    return {**counts, **file_summary(table, plan)}
 
 
 def get_tip(ws: Workspace, ref: str) -> dict:
@@ -249,7 +131,8 @@ def list_tips(ws: Workspace, *, business: str | None = None, status: str | None 
             raise InvalidInput(f"status {status!r} is not one of {', '.join(TIP_STATUSES)}")
         where.append("status = ?")
         params.append(status)
-    sql = ("select id, received_at, channel, company, chain, issue, status, case_id, match_note from tips"
+    sql = ("select id, received_at, channel, company, chain, issue, company_response, timely, disputed, status, "
+           "case_id, match_note from tips"
            + (" where " + " and ".join(where) if where else "") + " order by received_at desc, id")
     if limit:
         sql += f" limit {int(limit)}"
@@ -293,7 +176,8 @@ def _lead_groups(min_count: int, since: str | None) -> tuple[str, list]:
         params.append(since)
     return (f"""select {_business_sql()} as business, coalesce(issue, '(no issue given)') as issue, count(*) as n,
                    min(received_at) as first, max(received_at) as last,
-                   max(store_id) as store_id, max(chain) as chain, max(company) as company
+                   max(store_id) as store_id, max(chain) as chain, max(company) as company,
+                   sum(timely = 1), count(timely), sum(disputed = 1), count(disputed)
             from tips where {' and '.join(where)} group by 1, 2 having count(*) >= ?""", [*params, min_count])
 
 
@@ -308,14 +192,20 @@ def leads(ws: Workspace, *, min_count: int = 3, since: str | None = None, limit:
     sql, params = _lead_groups(min_count, since)
     rows = ws.db.execute(f"{sql} order by n desc, last desc limit ?", [*params, limit]).fetchall()
     out = []
-    for business, issue, n, first, last, store_id, chain, company in rows:
+    share = lambda part, known: round(part / known, 3) if known else None  # noqa: E731
+    for business, issue, n, first, last, store_id, chain, company, timely, timely_known, disputed, \
+            disputed_known in rows:
         label = company
         if business.startswith("store:"):
             label = ws.db.execute("select name from stores where id = ?", [store_id]).fetchone()[0]
         elif business.startswith("chain:"):
             label = f"{chain} (chain)"
+        # What the company did with the complaints, where the source says (the CFPB does):
+        # the share answered in time and the share the consumers disputed, of those known.
         out.append({"lead": lead_id(business, issue), "business": label, "key": business, "issue": issue,
-                    "complaints": n, "first": first[:10], "last": last[:10]})
+                    "complaints": n, "first": first[:10], "last": last[:10],
+                    "answered_in_time": share(timely, timely_known), "disputed": share(disputed, disputed_known),
+                    "responses_known": timely_known})
     return out
 
 

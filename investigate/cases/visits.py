@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Iterator
 
 from ..errors import InvalidInput
+from ..ids import short
 from ..files.text import control_character
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
 from ..protocol.model import Protocol
-from ..vocabulary import ATTEMPT_STATUSES, VISIT_KINDS
+from ..vocabulary import ATTEMPT_STATUSES, VISIT_KINDS, VOIDED
 from .rotation import RotationCheck, rotation_rules
 from .testers import check_tester_for
 
@@ -335,11 +336,14 @@ AMENDABLE = ("visited_at", "observer", "notes", "attempt", "round", "store_id", 
 
 
 def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None = None,
-                **changes) -> dict:
+                replace_answers: bool = False, **changes) -> dict:
     """Change a visit with a reason. The old values stay in the audit log; outcome, rule
-    findings and open promises are derived again from the amended answers."""
+    findings and open promises are derived again from the amended answers. ``answers`` are
+    merged into the old ones, or, with ``replace_answers`` (a corrected file is the whole
+    record), take their place."""
     if not reason or not reason.strip():
         raise InvalidInput("an amendment needs a reason (--reason)")
+    refuse_voided(visit, "amended")
     unknown = set(changes) - set(AMENDABLE)
     if unknown:
         raise InvalidInput(f"cannot amend {', '.join(sorted(unknown))} (amendable: answers, {', '.join(AMENDABLE)})")
@@ -348,7 +352,7 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
     # before versions were kept is judged by the file and from now on names that version.
     protocol = (protocol_of_visit(ws, visit) if visit.get("protocol_hash")
                 else current_protocol(ws, visit["protocol"]))
-    merged = json.loads(visit["answers"] or "{}")
+    merged = {} if replace_answers else json.loads(visit["answers"] or "{}")
     if answers:
         merged.update(answers)
     visited_at = parse_visit_time(ws, changes.get("visited_at") or visit["visited_at"])
@@ -395,3 +399,26 @@ def amend_visit(ws: Workspace, visit: dict, *, reason: str, answers: dict | None
                                    "due_at": due, "kept": None, "created_at": ws.now().isoformat()},
                       note=f"visit amended: {reason}")
     return updated
+
+
+def refuse_voided(visit: dict, what: str) -> None:
+    """A voided visit stays as it was voided: amending or reviewing it would bring a record
+    made by mistake back into the figures."""
+    if visit.get("review_state") == VOIDED:
+        raise InvalidInput(f"visit {short(visit['id'])} was voided and cannot be {what}; record the visit "
+                           "again if it did take place")
+
+
+def void_visit(ws: Workspace, visit: dict, *, reason: str) -> dict:
+    """Void a visit recorded by mistake (a duplicate, a test entry): its review state becomes
+    ``voided``, so it leaves every figure, public and working (``stats.visit_filter``), while
+    the row, its findings and the audit log keep what was recorded. Audited with the reason."""
+    if not (reason or "").strip():
+        raise InvalidInput("voiding a visit needs a reason (--reason)")
+    refuse_voided(visit, "voided again")
+    with ws.transaction():
+        updated = ws.update("visits", visit["id"], {"review_state": VOIDED}, reason=reason.strip(), action="void")
+        ws.insert("reviews", {"visit_id": visit["id"], "state": VOIDED, "comment": reason.strip(),
+                              "reviewer": ws.actor, "at": ws.now().isoformat()})
+    return updated
+

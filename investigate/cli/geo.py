@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case
-from ..cases.geo import PROVIDERS, geocode_stores, stores_near, stores_to_geocode
+from ..cases.geo import PROVIDERS, count_placed, geocode_stores, stores_near, stores_to_geocode
 from .util import RadiusType, echo, echo_json, echo_result, json_option, pass_workspace, progress
 
 
@@ -50,11 +50,7 @@ def near(ws, places, radius, case_ref, include_approximate, as_json):
     geodesic distance, saved to near_results for Datasette and the report."""
     case = get_case(ws, case_ref) if case_ref else None
     # The same stores stores_near measures, so that the bar ends at 100 %.
-    located = ws.db.execute("select count(*) from stores where lat is not null" + (
-        " and (id in (select store_id from case_stores where case_id = ?) or id in "
-        "(select store_id from visits where case_id = ?))" if case else ""),
-        [case["id"], case["id"]] if case else []).fetchone()[0]
-    with progress(located, "Measuring distances") as bar:
+    with progress(count_placed(ws, case), "Measuring distances") as bar:
         result = stores_near(ws, places, radius_m=radius, case=case, progress=bar.update,
                              include_approximate=include_approximate)
     if as_json:
@@ -62,6 +58,11 @@ def near(ws, places, radius, case_ref, include_approximate, as_json):
         return
     echo(f"{result['stores_near']} of {result['stores_checked']} stores are within {radius:g} m of one of "
                f"{result['places']} places.")
+    if result["not_checked"]:
+        shown = result["not_checked_stores"]
+        names = ", ".join(s["name"] for s in shown) + (", …" if result["not_checked"] > len(shown) else "")
+        echo(f"{result['not_checked']} store(s) without coordinates were not checked: {names}. Place them with "
+             f"`investigate store geocode{' --case ' + case['slug'] if case else ''}` and run near again.", err=True)
     if result["approximate_excluded"]:
         echo(f"{result['approximate_excluded']} more store(s) placed only to a street, postcode or town are within "
              "the radius too and are left out (see them with --include-approximate).")

@@ -35,7 +35,7 @@ def import_():
 @table_options
 @json_option
 @pass_workspace
-def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_text, as_json):
+def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import a LIVES folder of official restaurant inspections.
 
     The folder holds businesses.csv, inspections.csv, violations.csv and feed_info.csv.
@@ -53,7 +53,7 @@ def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_t
     from ..formats import lives as lives_mod
 
     feed = lives_mod.read_feed(folder, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
-                               fix_text=fix_text)
+                               fix_text=fix_text, null_values=null_values)
     with progress(feed.total, "Importing LIVES") as bar:
         summary = lives_mod.import_lives(ws, feed, case_ref=case_ref, orphans=orphans, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
@@ -78,12 +78,14 @@ def lives(ws, folder, case_ref, encoding, orphans, ignore, ignore_unknown, fix_t
 @table_options
 @json_option
 @pass_workspace
-def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json):
+def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import the FDA's tobacco retail compliance-check export (CSV).
 
     Columns: Retailer Name, Street Address, City, State, Zip, Inspection Date and Decision Date
     (MM/DD/YYYY), Decision Type or Inspection Result, Minor Involved, Sale to Minor, Product
-    Type. The search export's title lines above the header are skipped. One inspection (one
+    Type. The search export's title lines above the header are skipped. Where the export writes
+    "See Complaint" or "Not yet available" instead of an inspection date (more such words with
+    --null-value), the visit is dated by its decision date and marked so. One inspection (one
     row per product) is one visit. Rows find their store by normalised name and address
     ("Smart-Shop" = "smartshop"); warning letters, money penalties, no-sale orders and sales
     to minors become findings.
@@ -98,12 +100,15 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json)
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
         summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, ignore=ignore,
-                                     ignore_unknown=ignore_unknown, fix_text=fix_text, on_batch=bar.update)
+                                     ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                     null_values=null_values, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
         f"  rows:     {summary['rows']} ({summary['rows_merged']} merged into the visit of their inspection)",
         f"  stores:   {summary['stores_added']} added, {summary['stores_matched']} matched to stores you had",
-        f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
+        f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported"
+        + (f"; {summary['visits_dated_by_decision']} dated by their decision date (no inspection date in "
+           "the export)" if summary["visits_dated_by_decision"] else ""),
         f"  findings: {summary['findings_added']} added",
     ])
 
@@ -118,7 +123,7 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, as_json)
 @table_options
 @json_option
 @pass_workspace
-def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, as_json):
+def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import a KoboToolbox or ODK Central CSV export of CASE's form.
 
     The form follows the case's protocol.
@@ -144,6 +149,7 @@ def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text
     with progress(count_lines(file), "Importing form submissions") as bar:
         summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
                                        ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                       null_values=null_values,
                                        on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",

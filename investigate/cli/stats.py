@@ -48,10 +48,15 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     weighted = rates.stratified_estimate(ws, case, confidence=confidence, approved_only=approved_only)
     promise_rows = rates.promise_rates(ws, case, confidence=confidence, approved_only=approved_only)
     provisional = sum(r["provisional"] for r in rows)
+    orphan_days = None  # official LIVES visits that are violations on a day without an inspection
+    if official:
+        from ..formats.lives import counted_orphan_days
+
+        orphan_days = counted_orphan_days(ws, case, approved_only=approved_only)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         echo_json({"case": case["slug"], "by": by, "kind": kind, "approved_only": approved_only, "scope": scope,
-                   "provisional": provisional, "groups": rows,
+                   "provisional": provisional, "orphan_days": orphan_days, "groups": rows,
                    "weighted": weighted, "promises": promise_rows})
         return
     if fmt == "csv":
@@ -72,9 +77,13 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
                       f"{confidence:.0%} interval": f"{pct(r['ci_low'])} – {pct(r['ci_high'])}"
                       if r["ci_low"] is not None else "",
                       "not in the rate": _left_out(r)} for r in rows])
+    if orphan_days:
+        echo(f"\nOrphan days: {orphan_days} of these visits are violations on a day with no inspection of that "
+             "business (LIVES, imported with --orphans keep); they are in the rate. Import with "
+             "--orphans skip to leave them out.")
     if provisional:
-        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected visits never count). "
-                   "--approved-only gives the figures as they would be published.")
+        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected and voided visits never "
+             "count). --approved-only gives the figures as they would be published.")
     if weighted and weighted["estimate"] is not None:
         echo(f"\nWeighted estimate (stratified sample): {pct(weighted['estimate'])} "
                    f"({pct(weighted['ci_low'])} – {pct(weighted['ci_high'])})")

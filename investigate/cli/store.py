@@ -20,20 +20,25 @@ def store():
     """Stores: a business location, or a hotline or e-mail address."""
 
 
+def store_field_options(f):
+    """The store's own fields as options, the same for ``store add`` and ``store edit``."""
+    for option in reversed([
+        click.option("--address"), click.option("--postcode"), click.option("--city"),
+        click.option("--district", help="District or neighbourhood, for stratified samples and stats."),
+        click.option("--state"), click.option("--country"),
+        click.option("--chain", help="Chain or brand, e.g. Späti24."),
+        click.option("--licence-number", help="Licence or registration number (the best key for imports)."),
+        click.option("--contact", help="Phone number, e-mail or URL for a channel other than in person."),
+        click.option("--lat", type=float), click.option("--lon", type=float),
+    ]):
+        f = option(f)
+    return f
+
+
 @store.command("add")
 @click.argument("name")
-@click.option("--address")
-@click.option("--postcode")
-@click.option("--city")
-@click.option("--district", help="District or neighbourhood, for stratified samples and stats.")
-@click.option("--state")
-@click.option("--country")
-@click.option("--chain", help="Chain or brand, e.g. Späti24.")
-@click.option("--licence-number", help="Licence or registration number (the best key for imports).")
+@store_field_options
 @click.option("--channel", type=click.Choice(STORE_CHANNELS), default="in_person", show_default=True)
-@click.option("--contact", help="Phone number, e-mail or URL for a channel other than in person.")
-@click.option("--lat", type=float)
-@click.option("--lon", type=float)
 @click.option("--case", "case_ref", help="Also add the store to this case's frame.")
 @json_option
 @pass_workspace
@@ -83,3 +88,22 @@ def store_show(ws, store_ref, as_json):
     echo("")
     echo_result(short_ids(history), columns=["id", "visited_at", "case_slug", "kind", "outcome"],
                 title="Visits:", empty="No visits yet.")
+
+
+@store.command("edit")
+@click.argument("store_ref", metavar="STORE")
+@click.option("--name")
+@store_field_options
+@click.option("--reason", help="Why (kept in the audit log; default: store edit).")
+@json_option
+@pass_workspace
+def store_edit(ws, store_ref, reason, as_json, **fields):
+    """Correct a store's fields; an empty value ("") clears one.
+
+    STORE is an id prefix or licence number. Audited: the old values stay in the log.
+    Imports recognise the store by its new name and address from then on."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    row = stores.edit_store(ws, stores.get_store(ws, store_ref), reason=reason, **given)
+    echo_json(row) if as_json else echo(f"Edited store {row['name']} ({short(row['id'])}): "
+                                        f"{', '.join(sorted(given)) or 'nothing'} changed.")
+

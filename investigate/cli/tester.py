@@ -55,3 +55,32 @@ def tester_list(ws, as_json):
     else:
         echo_result(short_ids(rows), columns=["id", "code", "birth_month", "age_today", "consent",
                                               "consent_date", "visits"], empty="No testers yet.")
+
+
+@tester.command("edit")
+@click.argument("code")
+@click.option("--consent", is_flag=True, help="Consent arrived: give --consent-file or --consent-held-by.")
+@click.option("--consent-date", metavar="YYYY-MM-DD", help="When it was signed (default: today).")
+@click.option("--consent-file", type=click.Path(exists=True, dir_okay=False),
+              help="The signed consent form: its SHA-256 is recorded; the file is not copied.")
+@click.option("--consent-held-by", metavar="TEXT", help="Where the signed paper form is kept.")
+@click.option("--withdrawn", "withdrawn_at", metavar="AT", help="Consent was withdrawn at AT (a date or time).")
+@json_option
+@pass_workspace
+def tester_edit(ws, code, consent, consent_date, consent_file, consent_held_by, withdrawn_at, as_json):
+    """Record consent that came later, or its withdrawal.
+
+    For tester CODE, registered before. Audited; the old values stay in the log."""
+    if bool(consent or consent_file or consent_held_by) == bool(withdrawn_at):
+        raise InvalidInput("tester edit needs either --consent (with --consent-file or --consent-held-by) "
+                           "or --withdrawn AT")
+    found = testers.get_tester(ws, code)
+    if withdrawn_at:
+        row = testers.record_withdrawal(ws, found, withdrawn_at=withdrawn_at)
+        said = f"consent withdrawn {row['consent_withdrawn_at']}"
+    else:
+        row = testers.record_consent(ws, found, consent_date=consent_date, consent_file=consent_file,
+                                     consent_held_by=consent_held_by)
+        said = f"consent on file {row['consent_date']}"
+    echo_json(row) if as_json else echo(f"Tester {row['code']}: {said}.")
+

@@ -13,8 +13,8 @@ from ..cases import tips as tips_domain
 from ..errors import InvalidInput
 from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
 from .review import DefaultCommandGroup
-from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress, short_ids,
-                   table_options)
+from .util import (KeyValueType, ValueMapType, echo, echo_import_summary, echo_json, echo_result, json_option,
+                   pass_workspace, progress, short_ids, table_options, value_maps_by_column)
 
 
 @click.group()
@@ -73,19 +73,41 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["cfpb", "generic"]), default="cfpb", show_default=True)
 @click.option("--encoding", help="Force the file's encoding.")
+@click.option("--map", "mapping", multiple=True, type=KeyValueType(),
+              help='A field = the file\'s column, e.g. --map id="Ticket #" (repeatable).')
+@click.option("--date-format", help='How the file writes dates, e.g. "%d-%m-%y". Default: MM/DD/YYYY or ISO.')
+@click.option("--map-value", "value_maps", multiple=True, type=ValueMapType(),
+              help='COLUMN:VALUE=OURS: the file\'s word for a channel or a yes/no, e.g. '
+                   '"Received Via:Customer Care Call=phone" (repeatable).')
+@click.option("--company", help="The business every complaint is about, for a file without a company column.")
 @table_options
 @json_option
 @pass_workspace
-def tip_import(ws, path, fmt, encoding, ignore, ignore_unknown, fix_text, as_json):
+def tip_import(ws, path, fmt, encoding, mapping, date_format, value_maps, company, ignore, ignore_unknown, fix_text,
+               null_values, as_json):
     """Import complaints from a CSV file; re-importing adds nothing.
 
-    The CFPB Consumer Complaint Database layout, or generic columns received_at, company,
-    narrative, issue, channel, wants, consent."""
+    The CFPB Consumer Complaint Database layout (every column kept: "Submitted via" is the
+    channel; the company's response, "Timely response?" and "Consumer disputed?" are shown by
+    tip list and counted by leads), or, with --format generic, the fields id, received_at,
+    company, narrative, issue, channel, wants, product, consent, state, postcode,
+    company_response, timely, disputed — by name or with --map.
+
+    \b
+    Example (an FCC-style export of one company's complaints):
+        investigate tip import fcc.csv --format generic --company Comcast \\
+            --map id="Ticket #" --map narrative="Customer Complaint" --map received_at=Date \\
+            --map channel="Received Via" --map company_response=Status --date-format %d-%m-%y \\
+            --map-value "Received Via:Customer Care Call=phone" --map-value "Received Via:Internet=web_form"
+    """
+    from ..cases.tip_imports import import_tips
     from ..files import count_lines
 
     with progress(count_lines(path), "Importing complaints") as bar:
-        counts = tips_domain.import_tips(ws, path, fmt=fmt, encoding=encoding, ignore=ignore,
-                                         ignore_unknown=ignore_unknown, fix_text=fix_text, progress=bar.update)
+        counts = import_tips(ws, path, fmt=fmt, encoding=encoding, mapping=dict(mapping),
+                             date_format=date_format, value_map=value_maps_by_column(value_maps),
+                             company=company, ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
+                             null_values=null_values, progress=bar.update)
     echo_import_summary(counts, as_json, [
         f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
         f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "
@@ -105,8 +127,11 @@ def tip_list(ws, business, status, limit, as_json):
     if as_json:
         echo_json(rows)
     else:
+        words = {1: "yes", 0: "no", None: ""}
+        rows = [{**r, "timely": words[r["timely"]], "disputed": words[r["disputed"]]} for r in rows]
         echo_result(short_ids(rows, "id", "case_id"), columns=["id", "received_at", "channel", "company", "chain",
-                    "issue", "status"], empty="No tips.")
+                    "issue", "company_response", "timely", "disputed", "status"], empty="No tips.",
+                    optional=["chain", "company_response", "timely", "disputed"])
 
 
 @tip.command("show")
@@ -174,7 +199,10 @@ def leads_list(ws, min_count, since, limit, as_json):
     if as_json:
         echo_json(rows)
     else:
-        echo_result(rows, columns=["lead", "business", "issue", "complaints", "first", "last"],
+        shown = [{**r, **{k: f"{r[k]:.0%}" for k in ("answered_in_time", "disputed") if r[k] is not None}}
+                 for r in rows]
+        echo_result(shown, columns=["lead", "business", "issue", "complaints", "first", "last", "answered_in_time",
+                                    "disputed"], optional=["answered_in_time", "disputed"],
                     empty=f"No business with {min_count} or more complaints of one kind.")
     if len(rows) == limit:
         left_out = tips_domain.count_leads(ws, min_count=min_count, since=since) - len(rows)

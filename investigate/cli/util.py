@@ -499,11 +499,40 @@ class ValueMapType(click.ParamType):
         return column.strip(), word.strip(), answer.strip()
 
 
+def value_maps_by_column(value_maps) -> dict[str, dict[str, str]]:
+    """``--map-value`` options, (column, word, answer) each, as {column: {word: answer}}."""
+    out: dict[str, dict[str, str]] = {}
+    for column, word, answer in value_maps:
+        out.setdefault(column, {})[word] = answer
+    return out
+
+
+class NullValueType(click.ParamType):
+    """``COLUMN=WORD``: a placeholder the file writes where it has no value; the column is the
+    file's own heading, kept as typed (a heading may hold '-' or spaces)."""
+
+    name = "column=word"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        column, eq, word = value.partition("=")
+        if not eq or not column.strip() or not word.strip():
+            self.fail(f"{value!r} is not COLUMN=WORD, e.g. \"Inspection Date=See Complaint\"", param, ctx)
+        return column.strip(), word.strip()
+
+
 def table_options(f: Callable) -> Callable:
-    """--ignore, --ignore-unknown and --fix-text: what every importer of a table offers."""
+    """--ignore, --ignore-unknown, --fix-text and --null-value: what every importer of a
+    table offers."""
+    f = click.option("--null-value", "null_values", multiple=True, type=NullValueType(), metavar="COLUMN=WORD",
+                     help="A word the file writes in COLUMN where it has no value, e.g. "
+                          "\"Inspection Date=See Complaint\": such cells are read as unknown and counted "
+                          "(repeatable).")(f)
     f = click.option("--fix-text", is_flag=True,
-                     help="Repair mojibake found in the file (\"CafÃ©\" → \"Café\"); without it the "
-                          "summary only warns, with a count and the first lines.")(f)
+                     help="Repair mojibake found in the columns read (\"CafÃ©\" → \"Café\") and remove "
+                          "control characters from them; without it the summary only warns, with a count "
+                          "and the first lines.")(f)
     f = click.option("--ignore-unknown", is_flag=True,
                      help="Leave out every column that is neither mapped nor known (listed in the summary).")(f)
     f = click.option("--ignore", "ignore", multiple=True, metavar="COLUMN",
@@ -536,5 +565,8 @@ def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
         echo(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary.get("header_line", 1) > 1:
         echo(f"  header found on line {summary['header_line']} (the lines above it skipped)")
+    if summary.get("null_cells"):
+        echo("  read as unknown (placeholders): "
+             + ", ".join(f"{column} {n}" for column, n in summary["null_cells"].items()))
     for warning in summary.get("warnings", []):
         echo(f"Warning: {warning}", err=True)

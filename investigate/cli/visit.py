@@ -14,7 +14,7 @@ from ..vocabulary import ATTEMPT_STATUSES, NOT_COMPLETED, OUTCOMES
 from ..cases.stores import find_stores, get_store
 from ..cases.testers import get_tester
 from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_visits, parse_visit_time,
-                            record_visit, visit_detail)
+                            record_visit, visit_detail, void_visit)
 from ..errors import InvalidInput, NotFound
 from . import LazyGroup
 from ..protocol.values import parse_minutes
@@ -297,3 +297,18 @@ def visit_amend(ws, visit_ref, reason, answer_pairs, visited_at, store_ref, test
         echo_json(new)
     else:
         echo(f"Amended visit {short(new['id'])}: outcome {new['outcome']}.")
+
+
+@visit.command("void")
+@click.argument("visit_ref", metavar="VISIT")
+@click.option("--reason", required=True, help="Why the visit is void: a duplicate, a test entry… (kept in the log).")
+@json_option
+@pass_workspace
+def visit_void(ws, visit_ref, reason, as_json):
+    """Void a visit recorded by mistake: it leaves every figure.
+
+    Public and working figures alike; it stays in the audit log with the reason. A voided
+    visit cannot be reviewed or amended."""
+    new = void_visit(ws, get_visit(ws, visit_ref), reason=reason)
+    echo_json(new) if as_json else echo(f"Voided visit {short(new['id'])}: it no longer counts in any figure.")
+

@@ -39,6 +39,9 @@ UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_i
                # The same key and version with other content: edited in place in one workspace.
                "protocol_versions": ("key", "version")}
 SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
+#: Rows that follow from a visit's answers: while the visit is in conflict, the other side's
+#: new ones are held back (``merge_conflicts.held_for``), never attached to our version.
+VISIT_CHILDREN = ("findings", "promises")
 
 
 def check_chain(source: Source) -> dict[tuple[str, str], dict]:
@@ -122,6 +125,10 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                 raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
     counts = {t: 0 for t in tables}
     conflicts: list[dict] = []
+    held: dict[str, int] = {}  # rows of theirs held back per table (new this merge)
+    # Visits in conflict, from this merge or an earlier one not yet resolved.
+    disputed = {r[0] for r in ws.db.execute("select row_id from merge_conflicts where table_name = 'visits' "
+                                            "and held_for is null and resolved_at is null")}
     # Evidence is streamed into one staging folder, hashed there, and moved into place only
     # after the transaction has committed: a failed merge leaves no file behind.
     staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
@@ -138,6 +145,10 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                     have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
                     cols = [d[0] for d in have.description]
                     found = have.fetchone()
+                    if found is None and table in VISIT_CHILDREN and row.get("visit_id") in disputed:
+                        if record_conflict(ws, source, table, row, ours_hash=None, held_for=row["visit_id"]):
+                            held[table] = held.get(table, 0) + 1
+                        continue
                     if found is None:
                         key = UNIQUE_KEYS.get(table)
                         if key and ws.db.execute(
@@ -152,16 +163,13 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                         continue
                     ours_hash, theirs_hash = ws.row_hash(table, dict(zip(cols, found))), ws.row_hash(table, row)
                     if ours_hash != theirs_hash:
-                        conflict = {"origin": source.origin, "table_name": table, "row_id": row["id"],
-                                    "ours_hash": ours_hash, "theirs_hash": theirs_hash,
-                                    "theirs": json.dumps(row, ensure_ascii=False, sort_keys=True),
-                                    "detected_at": utc_now()}
-                        cur = ws.db.execute(
-                            "insert or ignore into merge_conflicts (origin, table_name, row_id, ours_hash, theirs_hash, "
-                            "theirs, detected_at) values (:origin, :table_name, :row_id, :ours_hash, :theirs_hash, "
-                            ":theirs, :detected_at)", conflict)
-                        if cur.rowcount:
-                            conflicts.append({k: conflict[k] for k in ("table_name", "row_id")})
+                        children = None
+                        if table == "visits":
+                            disputed.add(row["id"])
+                            children = json.dumps([f"{t}:{r['id']}" for t in VISIT_CHILDREN
+                                                   for r in source.rows.get(t, []) if r.get("visit_id") == row["id"]])
+                        if record_conflict(ws, source, table, row, ours_hash=ours_hash, children=children):
+                            conflicts.append({"table_name": table, "row_id": row["id"]})
                 if table in ("evidence", "story_documents"):
                     for row in new_rows:
                         # Hashed even when we hold the file already: a bundle that lies is refused.
@@ -181,7 +189,7 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
             if fresh:
                 ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
             merged = sum(counts.values())
-            if merged or fresh or conflicts:
+            if merged or fresh or conflicts or held:
                 ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
                                        "chain_head": source.chain[-1]["hash"] if source.chain else None,
                                        "rows": counts, "conflicts": len(conflicts)})
@@ -193,4 +201,18 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
+            "held_back": held,
             "foreign_audit_entries": len(fresh)}
+
+
+def record_conflict(ws: Workspace, source: Source, table: str, row: dict, *, ours_hash: str | None,
+                    held_for: str | None = None, children: str | None = None) -> bool:
+    """Keep the other side's version of a row in ``merge_conflicts`` (a conflicting row, or a
+    row held back because its visit conflicts); False when it was kept before."""
+    cur = ws.db.execute(
+        "insert or ignore into merge_conflicts (origin, table_name, row_id, ours_hash, theirs_hash, theirs, "
+        "detected_at, held_for, children) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [source.origin, table, row["id"], ours_hash, ws.row_hash(table, row), json.dumps(row, ensure_ascii=False,
+                                                                                         sort_keys=True),
+         utc_now(), held_for, children])
+    return bool(cur.rowcount)

@@ -44,6 +44,9 @@ class ColumnPlan:
     columns: dict[str, str]
     ignored: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: Every column the import reads (mapped, or read by the caller itself): the only ones
+    #: checked for damage (``CsvTable.check_only``).
+    read: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {"ignored_columns": list(self.ignored), "unknown_columns": list(self.unknown)}
@@ -107,4 +110,4 @@ def match_columns(path: Path | str, header: list[str], fields: Iterable[str], al
             ignored.append(col)
         else:
             unknown.append(col)
-    return ColumnPlan(columns=columns, ignored=ignored, unknown=unknown)
+    return ColumnPlan(columns=columns, ignored=ignored, unknown=unknown, read=[c for c in header if c in used])

@@ -8,13 +8,15 @@ import codecs
 import csv
 import hashlib
 import io
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputFileError, InvalidInput
 from .headers import find_column, norm_header
-from .text import TextCheck, control_character
+from .text import TextCheck, control_character, remove_controls
 
 CHUNK = 1 << 20
 #: Delimiters sniffed by default: comma, semicolon (usual in Germany, Denmark, and Kobo's
@@ -39,6 +41,36 @@ class CsvTable:
     delimiter: str = ","
     header_line: int = 1  # > 1 when a title preamble sits above the header
     text: TextCheck = field(default_factory=TextCheck)
+    #: The columns an import reads: only these are checked for control characters and
+    #: mojibake (None: every column). A column nobody imports cannot block a file.
+    checked: set[str] | None = None
+    #: Placeholder words per column ("See Complaint" where a date should be), casefolded: such
+    #: a cell is read as blank — unknown — and counted in ``null_counts``.
+    nulls: dict[str, set[str]] = field(default_factory=dict)
+    null_counts: Counter = field(default_factory=Counter)
+
+    def check_only(self, columns) -> None:
+        """Check only ``columns`` (the file's spellings) as the rows are read: set between
+        planning the columns and reading the first row."""
+        self.checked = {c for c in columns if c}
+
+    def null_summary(self) -> dict[str, int]:
+        """Cells read as unknown per column, for the import summary."""
+        return dict(sorted(self.null_counts.items()))
+
+    def placeholder_advice(self, column: str, value: str) -> str:
+        """For an error on a cell that is a word where a value should be ("See Complaint" in
+        a date column): how many rows carry it and the ``--null-value`` that would accept it.
+        Empty for a value with digits, which is a typo rather than a placeholder."""
+        value = value.strip()
+        if not value or re.search(r"\d", value):
+            return ""
+        again, rows = iter_csv(self.path, encoding=self.encoding, delimiters=self.delimiter,
+                               header_hint=self.header)
+        again.check_only([column])
+        n = sum(1 for _, row in rows if row.get(column, "").casefold() == value.casefold())
+        return (f"; {n} row{'s' if n != 1 else ''} carr{'y' if n != 1 else 'ies'} it. If it means "
+                f"\"unknown\", say --null-value \"{column}={value}\"")
 
     def column(self, name: str) -> str | None:
         """The file's spelling of a heading ("Score" for "score"), or None."""
@@ -141,7 +173,8 @@ def _has_control(cells: list[str]) -> bool:
 
 def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "cp1252",
              delimiters: str = DELIMITERS, header_hint: Iterable[str] = (), fix_text: bool = False,
-             text: TextCheck | None = None):
+             text: TextCheck | None = None, null_values: Iterable[tuple[str, str]] = (),
+             known_nulls: dict[str, Iterable[str]] | None = None):
     """(table, rows): rows is a generator of (line, {column: value}) — the line a record
     starts on — read as it goes. Header cells and values are stripped of surrounding blanks;
     blank lines are skipped; broken quoting and ragged rows raise with their line.
@@ -150,7 +183,13 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
     the first record within ``PREAMBLE_RECORDS`` that holds two (or all, if fewer) is the header
     and the lines above it a title preamble, skipped. Every non-ASCII cell goes through
     ``table.text`` (mojibake counted, repaired with ``fix_text``); pass ``text`` to count
-    several files of one feed together."""
+    several files of one feed together.
+
+    ``null_values`` are (column, word) pairs the reporter declared (``--null-value``; a column
+    the file lacks is an error), ``known_nulls`` a layout's own placeholders (column → words,
+    used where the file has the column): a cell holding one, in any case, is read as blank and
+    counted in ``table.null_counts``. Only the columns in ``table.checked`` (when set) are
+    checked, cleaned (``fix_text`` also removes control characters, counted) and nulled."""
     path = Path(path)
     used = detect_encoding(path, encoding, fallback)
     fp = io.TextIOWrapper(open_binary(path), encoding=used, newline="")
@@ -196,9 +235,37 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
     table = CsvTable(path=path, encoding=used, header=header, delimiter=delimiter, header_line=header_line,
                      text=text or TextCheck(fix=fix_text))
     check = table.text.check
+    for column, words in (known_nulls or {}).items():
+        if (col := find_column(header, column)) is not None:
+            table.nulls.setdefault(col, set()).update(w.strip().casefold() for w in words)
+    for column, word in null_values:
+        col = find_column(header, column)
+        if col is None:
+            fp.close()
+            raise InvalidInput(f"--null-value {column}={word}: no column {column!r} in {path.name} "
+                               f"(found: {', '.join(header)})")
+        table.nulls.setdefault(col, set()).add(word.strip().casefold())
+
+    def cell(h: str, c: str, line: int, has_control: bool) -> str:
+        """One read cell: control characters refused (or removed with --fix-text), mojibake
+        counted, a placeholder made blank."""
+        c = c.strip()
+        if has_control and (bad := control_character(c)):
+            if not table.text.fix:
+                raise InputFileError(path, f"{bad} in {h!r}: control characters are not allowed in "
+                                           "imported text (--fix-text removes them)", line=line, column=h)
+            c, n = remove_controls(c)
+            table.text.controls_removed += n
+        c = check(c, line, h)
+        if h in table.nulls and c.casefold() in table.nulls[h]:
+            table.null_counts[h] += 1
+            return ""
+        return c
 
     def rows():
         with fp:
+            # Read at the first row: the importer has planned its columns by then.
+            checked = table.checked
             start = reader.line_num + 1
             try:
                 for cells in reader:
@@ -208,16 +275,17 @@ def iter_csv(path: Path | str, *, encoding: str | None = None, fallback: str = "
                         continue
                     if "\x00" in "".join(cells):
                         raise InputFileError(path, "contains a NUL byte: not a CSV text file", line=line)
-                    if _has_control(cells):
-                        for h, c in zip(header, cells):
-                            bad = control_character(c)
-                            if bad:
-                                raise InputFileError(path, f"{bad} in {h!r}: control characters are not "
-                                                           "allowed in imported text", line=line, column=h)
                     if len(cells) != len(header):
                         raise InputFileError(path, f"{len(cells)} cells where the header has {len(header)} "
                                                    "(a stray delimiter or quote?)", line=line)
-                    yield line, {h: check(c.strip(), line, h) for h, c in zip(header, cells)}
+                    has_control = _has_control(cells)
+                    if not table.nulls and not has_control:  # most rows: no per-cell function call
+                        yield line, ({h: check(c.strip(), line, h) for h, c in zip(header, cells)} if checked is None
+                                     else {h: check(c.strip(), line, h) if h in checked else c.strip()
+                                           for h, c in zip(header, cells)})
+                        continue
+                    yield line, {h: cell(h, c, line, has_control) if checked is None or h in checked
+                                 else c.strip() for h, c in zip(header, cells)}
             except csv.Error as ex:
                 # The record that breaks starts at ``start``: an unclosed quote there swallows
                 # every line after it, so the line where reading failed is the wrong one to name.
@@ -238,7 +306,7 @@ def file_summary(table, plan) -> dict:
     """What every import summary says about the file itself: how it was read, the columns
     left out, the text damage found — and the warnings a reporter must see."""
     return {"encoding": table.encoding, "delimiter": table.delimiter, "header_line": table.header_line,
-            **plan.summary(), "text": table.text.summary(),
+            **plan.summary(), "text": table.text.summary(), "null_cells": table.null_summary(),
             "warnings": plan.warnings() + table.text.warnings()}
 
 

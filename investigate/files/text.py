@@ -20,6 +20,12 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def remove_controls(text: str) -> tuple[str, int]:
+    """``text`` without the control characters no imported text may hold, and how many went:
+    ``--fix-text`` on a cell that carries, say, the DOS end-of-file byte U+001A."""
+    return _CONTROLS.subn("", text)
+
+
 def control_character(text: str, *, multiline: bool = True) -> str | None:
     """The first control character in ``text`` that a field may not hold, described
     ("U+001B ESCAPE"), or None. ``multiline`` allows tab and line breaks."""
@@ -47,6 +53,7 @@ class TextCheck:
 
     fix: bool = False
     garbled: int = 0  # cells ftfy judges to be mojibake
+    controls_removed: int = 0  # control characters taken out of read cells (with fix on)
     fixed: int = 0  # of those, cells repaired (with fix on)
     lost: int = 0  # cells holding U+FFFD: characters lost before the file reached us
     lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, text) first few garbled
@@ -84,6 +91,7 @@ class TextCheck:
         """Plain counts for an import summary (and its --json)."""
         first = lambda rows: [{"line": ln, "column": c, "text": t} for ln, c, t in rows]  # noqa: E731
         return {"garbled_cells": self.garbled, "fixed_cells": self.fixed, "lost_characters_cells": self.lost,
+                "control_characters_removed": self.controls_removed,
                 "first_damaged": first(self.lines), "first_lost": first(self.lost_lines)}
 
     def warnings(self) -> list[str]:
@@ -100,6 +108,9 @@ class TextCheck:
             done = f"{self.fixed} repaired (--fix-text)" if self.fix else "repair with --fix-text"
             out.append(f"{cells(self.garbled)} mojibake (text decoded wrongly before export): {done}; "
                        f"first: {where(self.lines)}")
+        if self.controls_removed:
+            out.append(f"{self.controls_removed} control character{'s' if self.controls_removed != 1 else ''} "
+                       "removed from the columns read (--fix-text)")
         if self.lost:
             out.append(f"{cells(self.lost)} U+FFFD (characters lost before export; check by hand): "
                        f"first: {where(self.lost_lines)}")

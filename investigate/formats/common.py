@@ -44,8 +44,12 @@ def date_visit_time(ws: Workspace, day: date, *, path, line: int, column: str) -
         raise InputFileError(path, str(ex).replace("visit time", "date"), line=line, column=column)
 
 
-def parse_date(text: str, fmt: str, *, path, line: int, column: str, example: str) -> date:
+def parse_date(text: str, fmt: str, *, path, line: int, column: str, example: str, table=None) -> date:
+    """A date cell; an error names it, and, given the ``table``, counts the rows carrying a
+    word there and says which ``--null-value`` would read it as unknown."""
     try:
         return datetime.strptime(text.strip(), fmt).date()
     except ValueError:
-        raise InputFileError(path, f"{text!r} is not a valid date (expected {example})", line=line, column=column)
+        advice = table.placeholder_advice(column, text) if table is not None else ""
+        raise InputFileError(path, f"{text!r} is not a valid date (expected {example}){advice}", line=line,
+                             column=column)

@@ -41,6 +41,10 @@ REQUIRED = ("Retailer Name", "Street Address", "Decision Date", "Decision Type")
 ALIASES = {"Decision Type": ["Inspection Result", "Decision"], "Zip": ["Zip Code"],
            "Street Address": ["Address"], "Product Type": ["Tobacco Product Type"]}
 DEFAULT_CASE = "fda-compliance-checks"
+#: Words the FDA writes where it has no inspection date (the civil-money-penalty and
+#: no-tobacco-sale-order rows of its search export): read as unknown, the row dated by its
+#: decision date and marked ``dated_by_decision``. More with ``--null-value``.
+KNOWN_NULLS = {"Inspection Date": ("See Complaint", "Not yet available")}
 #: The decisions from least to most severe: one inspection's rows keep the most severe.
 DECISION_ORDER = ("no_violations_observed", "warning_letter", "civil_money_penalty", "no_tobacco_sale_order")
 
@@ -70,20 +74,23 @@ def _yes_no(text: str, *, path, line: int, column: str) -> bool | None:
 
 
 def iter_fda(path: Path | str, *, encoding: str | None = None, ignore=(), ignore_unknown: bool = False,
-             fix_text: bool = False, table_out: list | None = None):
+             fix_text: bool = False, null_values=(), table_out: list | None = None):
     """Read and check an FDA export as it goes: plain rows with parsed dates and answers,
     each with its line. Any bad cell raises InputFileError naming file, line and column.
 
     The search export comes with a title preamble above the header (skipped: the header is
     the first record that names the FDA's columns). With an Inspection Date the visit is the
     inspection and its decision date an answer; without one (older exports), the decision
-    date is the visit's date. ``table_out`` receives the CsvTable and column plan, for the
+    date is the visit's date — and where the column is there but its cell is blank or a
+    placeholder ("See Complaint", ``KNOWN_NULLS``), the answer ``dated_by_decision`` says so.
+    ``table_out`` receives the CsvTable and column plan, for the
     summary."""
     table, source_rows = iter_csv(path, encoding=encoding, fallback=ENCODING, header_hint=COLUMNS,
-                                  fix_text=fix_text)
+                                  fix_text=fix_text, null_values=null_values, known_nulls=KNOWN_NULLS)
     try:
         plan = match_columns(table.path, table.header, COLUMNS, ALIASES, ignore=ignore,
                              ignore_unknown=ignore_unknown)
+        table.check_only(plan.read)
         col = plan.columns
         missing = [c for c in REQUIRED if c not in col]
         if missing:
@@ -97,7 +104,7 @@ def iter_fda(path: Path | str, *, encoding: str | None = None, ignore=(), ignore
 
     def date_in(row, line, column):
         return parse_date(row[col[column]], "%m/%d/%Y", path=table.path, line=line, column=col[column],
-                          example="MM/DD/YYYY, e.g. 03/14/2019")
+                          example="MM/DD/YYYY, e.g. 03/14/2019", table=table)
 
     for line, row in source_rows:
         get = lambda c: row.get(col[c], "") if c in col else ""  # noqa: E731
@@ -117,6 +124,8 @@ def iter_fda(path: Path | str, *, encoding: str | None = None, ignore=(), ignore
             answers["decision_text"] = words  # "Civil Money Penalty Archived": the FDA's own words
         if inspected is not None:
             answers["decision_date"] = decided.isoformat()
+        elif "Inspection Date" in col:
+            answers["dated_by_decision"] = True
         for column, key in (("Minor Involved", "minor_involved"), ("Sale to Minor", "sale_to_minor")):
             value = _yes_no(get(column), path=table.path, line=line, column=col.get(column))
             if value is not None:
@@ -162,7 +171,7 @@ def read_fda(path: Path | str, *, encoding: str | None = None) -> list[dict]:
 
 def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
                encoding: str | None = None, ignore=(), ignore_unknown: bool = False, fix_text: bool = False,
-               on_batch=None) -> dict:
+               null_values=(), on_batch=None) -> dict:
     """Import an FDA compliance-check export in one transaction; returns counts.
 
     The file is read twice, never held whole: once to check every row and find or make its
@@ -187,7 +196,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
         rows_of: dict[str, int] = {}  # rows per visit
         read = []
         for item in iter_fda(path, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
-                             fix_text=fix_text, table_out=read):
+                             fix_text=fix_text, null_values=null_values, table_out=read):
             key = name_key(item["store"]["name"], item["store"]["address"], item["store"]["postcode"])
             ref = visit_ref(key, item)
             refs.append(ref)
@@ -210,14 +219,15 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
         known = {r["external_ref"] for r in ws.db.query(
             "select external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
         findings: list[dict] = []
-        counts = {"visits": 0, "merged": 0}
+        counts = {"visits": 0, "merged": 0, "dated_by_decision": 0}
         waiting: dict[str, dict] = {}  # visits whose later rows are still to come
         skipped: set[str] = set()
 
         def visit_rows():
             """Visits streamed into insert_many, so a national export is not held twice."""
             for ref, item in zip(refs, iter_fda(path, encoding=encoding, ignore=ignore,
-                                                ignore_unknown=ignore_unknown, fix_text=fix_text)):
+                                                ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                                null_values=null_values)):
                 tick(1)
                 if ref in known:
                     skipped.add(ref)
@@ -245,6 +255,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
                     raise InputFileError(path, str(ex), line=item["line"])
                 row["id"] = new_id()
                 counts["visits"] += 1
+                counts["dated_by_decision"] += bool(a.get("dated_by_decision"))
                 for f in judgement["findings"]:
                     findings.append({
                         "id": new_id(), "visit_id": row["id"], "code": f.get("code"), "title": f["title"],
@@ -262,6 +273,7 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
                    "stores_matched": len(matched),
                    "visits_added": counts["visits"], "visits_already_imported": len(skipped),
                    "rows_merged": counts["merged"], "findings_added": len(findings),
+                   "visits_dated_by_decision": counts["dated_by_decision"],
                    **file_summary(table, plan)}
         ws.log_event("import", {"format": "fda", "file": str(path), "sha256": file_sha256(path),
                                 "summary": summary})

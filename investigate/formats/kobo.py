@@ -189,7 +189,7 @@ TIME_KEY, REF_KEY = "\x00visited_at", "\x00external_ref"
 
 def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict[str, str] | None = None,
                 encoding: str | None = None, ignore: tuple[str, ...] | list[str] = (), ignore_unknown: bool = False,
-                fix_text: bool = False, on_batch=None) -> dict:
+                fix_text: bool = False, null_values=(), on_batch=None) -> dict:
     """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts.
 
     What is Kobo's own is settled here (the column plan, the submission id, the time with its
@@ -201,10 +201,11 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
     path = Path(path)
     case = get_case(ws, case_ref)
     protocol = get_protocol(case["protocol"], ws.root)
-    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text)
+    table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values)
     try:
         plan = plan_columns(path, table.header, protocol, mapping or {}, ignore=ignore,
                             ignore_unknown=ignore_unknown)
+        table.check_only(c for c, target in plan.items() if target)
     except BaseException:
         source_rows.close()
         raise
@@ -287,7 +288,7 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                    "outcomes": outcomes, "warnings": warnings,
                    "ignored_columns": [c for c, t in plan.items() if not t], "unknown_columns": [],
                    "text": table.text.summary(), "encoding": table.encoding, "delimiter": table.delimiter,
-                   "columns": {c: t or None for c, t in plan.items()}}
+                   "null_cells": table.null_summary(), "columns": {c: t or None for c, t in plan.items()}}
         ws.log_event("import", {"format": "kobo", "file": str(path), "sha256": file_sha256(path),
                                 "encoding": table.encoding,
                                 "summary": {k: v for k, v in summary.items() if k != "columns"}})

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..numbers.stats import visit_filter
 from ..protocol.protocols import get_protocol
 from ..cases.stores import add_to_frame, store_row
 from ..protocol.versions import current_protocol, remember
@@ -41,7 +42,7 @@ from ..cases.visits import prepare_visit
 from ..errors import InputFileError, InvalidInput
 from ..ids import new_id
 from ..store.workspace import Workspace
-from ..files import CsvTable, TextCheck, file_sha256, match_columns, read_csv
+from ..files import CsvTable, TextCheck, file_sha256, iter_csv, match_columns
 from ..files.headers import find_column
 from .common import date_visit_time, official_case, parse_date, slugify
 
@@ -119,6 +120,7 @@ class Feed:
     counts: dict[str, int]
     columns: dict[str, dict] = field(default_factory=dict)  # file → {ignored_columns, unknown_columns}
     text: TextCheck = field(default_factory=TextCheck)
+    null_cells: dict[str, int] = field(default_factory=dict)  # "file:column" → cells read as unknown
 
     @property
     def orphans(self) -> list[Inspection]:
@@ -159,13 +161,21 @@ def _score(text: str, *, path, line: int, column: str = "score") -> float | None
     return int(value) if value.is_integer() else value
 
 
-def _read(folder: Path, name: str, *, encoding, ignore, ignore_unknown, fix_text, text, columns) -> CsvTable:
+def _read(folder: Path, name: str, *, encoding, ignore, ignore_unknown, fix_text, text, columns,
+          nulls) -> CsvTable:
     """One file of the feed with its rows keyed by the LIVES names ("Score" → "score",
-    "ViolationTypeID" → "code"); the columns it has beyond them are reported in ``columns``."""
-    table = read_csv(folder / name, encoding=encoding, fix_text=fix_text, text=text)
+    "ViolationTypeID" → "code"); the columns it has beyond them are reported in ``columns``.
+    ``nulls`` (column → placeholder words) apply in whichever file has the column."""
+    table, rows = iter_csv(folder / name, encoding=encoding, fix_text=fix_text, text=text, known_nulls=nulls)
     wanted = COLUMNS[name]
     present = [n for n in ignore if find_column(table.header, n)]
-    plan = match_columns(table.path, table.header, wanted, wanted, ignore=present, ignore_unknown=ignore_unknown)
+    try:
+        plan = match_columns(table.path, table.header, wanted, wanted, ignore=present, ignore_unknown=ignore_unknown)
+    except BaseException:
+        rows.close()
+        raise
+    table.check_only(plan.read)  # a column beyond LIVES is listed, never read: it cannot block the feed
+    table.rows = list(rows)
     back = {col: f for f, col in plan.columns.items()}
     table.rows = [(line, {f: row[col] for col, f in back.items()}) for line, row in table.rows]
     table.header = [back[h] if h in back else h for h in table.header]
@@ -174,7 +184,7 @@ def _read(folder: Path, name: str, *, encoding, ignore, ignore_unknown, fix_text
 
 
 def read_feed(folder: Path | str, *, encoding: str | None = None, ignore: tuple[str, ...] | list[str] = (),
-              ignore_unknown: bool = False, fix_text: bool = False) -> Feed:
+              ignore_unknown: bool = False, fix_text: bool = False, null_values=()) -> Feed:
     """Read and check a LIVES folder: every business id known, every date a real YYYYMMDD
     date, every score a number. Raises InputFileError naming the file and line. Columns
     beyond the LIVES ones are listed per file (``feed.columns``); ``ignore`` names columns to
@@ -189,10 +199,19 @@ def read_feed(folder: Path | str, *, encoding: str | None = None, ignore: tuple[
 
     text = TextCheck(fix=fix_text)
     columns: dict[str, dict] = {}
+    nulls: dict[str, list[str]] = {}
+    for column, word in null_values:
+        nulls.setdefault(column, []).append(word)
+    null_counts: dict[str, int] = {}
+    headers: list[str] = []
 
     def read(name: str) -> CsvTable:
-        return _read(folder, name, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
-                     fix_text=fix_text, text=text, columns=columns)
+        table = _read(folder, name, encoding=encoding, ignore=ignore, ignore_unknown=ignore_unknown,
+                      fix_text=fix_text, text=text, columns=columns, nulls=nulls)
+        headers.extend(table.header)
+        for column, n in table.null_counts.items():
+            null_counts[f"{name}:{column}"] = n
+        return table
 
     feed_info: dict = {}
     if (folder / "feed_info.csv").is_file():
@@ -259,6 +278,9 @@ def read_feed(folder: Path | str, *, encoding: str | None = None, ignore: tuple[
         find_column(t, n) for t in ([*COLUMNS[f], *c["ignored_columns"]] for f, c in columns.items()))]
     if unknown_ignores:
         raise InvalidInput(f"--ignore {unknown_ignores[0]}: no such column in the feed's files")
+    for column, word in null_values:
+        if find_column(headers, column) is None:
+            raise InvalidInput(f"--null-value {column}={word}: no such column in the feed's files")
 
     municipality = (feed_info.get("municipality_name") or "").strip()
     if not municipality:
@@ -267,7 +289,7 @@ def read_feed(folder: Path | str, *, encoding: str | None = None, ignore: tuple[
     files = {f: file_sha256(folder / f) for f in (*FILES, "feed_info.csv") if (folder / f).is_file()}
     return Feed(
         folder=folder, municipality=municipality, feed_info=feed_info, businesses=businesses,
-        inspections=list(by_day.values()), files=files, columns=columns, text=text,
+        inspections=list(by_day.values()), files=files, columns=columns, text=text, null_cells=null_counts,
         counts={"businesses": len(businesses), "inspection_rows": len(insp.rows),
                 "violation_rows": len(vio.rows), "same_day_duplicates": sum(
                     1 for i in by_day.values() if i.rows > 1),
@@ -354,12 +376,23 @@ def import_lives(ws: Workspace, feed: Feed, *, case_ref: str | None = None, orph
             "findings_added": n_findings, **feed.counts, "orphans": orphans,
             "orphan_days_skipped": counts["orphans_skipped"],
             "columns": feed.columns, "text": feed.text.summary(), "warnings": feed_warnings(feed, orphans),
+            "null_cells": feed.null_cells,
             "ignored_columns": [f"{f}:{c}" for f, cols in feed.columns.items() for c in cols["ignored_columns"]],
             "unknown_columns": [f"{f}:{c}" for f, cols in feed.columns.items() for c in cols["unknown_columns"]],
         }
         ws.log_event("import", {"format": "lives", "folder": str(feed.folder), "files": feed.files,
                                 "summary": summary})
     return summary
+
+
+def counted_orphan_days(ws: Workspace, case: dict, *, approved_only: bool = False) -> int:
+    """How many of the case's counted official visits are orphan days (violations on a day
+    with no inspection, kept by ``--orphans keep``: ``inspection_rows`` 0). ``stats`` says so
+    beside the official rate, which counts them."""
+    cond, params = visit_filter(kind="official", approved_only=approved_only)
+    return ws.db.execute(
+        f"select count(*) from visits v where v.case_id = ? and v.protocol = ? and {cond} "
+        "and json_extract(v.answers, '$.inspection_rows') = 0", [case["id"], PROTOCOL, *params]).fetchone()[0]
 
 
 def feed_warnings(feed: Feed, orphans: str) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from .stats import rate, visit_filter, wilson_interval
+from .stats import counted_state_sql, rate, visit_filter, wilson_interval
 from ..store.workspace import Workspace
 
 
@@ -47,7 +47,7 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
     # The last attempt per store, grouped in SQL (a bare column beside max() comes from the
     # row holding the max): one row per store reaches Python, not one per visit.
     sql = (f"select v.store_id, v.attempt, max(v.visited_at) as visited_at from visits v where v.case_id = ? "
-           f"and {cond} and coalesce(v.review_state, 'received') != 'rejected'")
+           f"and {cond} and {counted_state_sql('v')}")
     args = [case["id"], *params]
     if round is not None:
         sql += " and v.round = ?"

@@ -18,6 +18,7 @@ from statistics import NormalDist
 
 from .clock import promise_state
 from ..store.workspace import Workspace
+from ..vocabulary import VOIDED
 
 
 def z_for(confidence: float = 0.95, *, two_sided: bool = True) -> float:
@@ -84,13 +85,24 @@ COUNTABLE_STATES = ("received", "has_issues", "approved")
 PROVISIONAL_STATES = ("received", "has_issues")
 
 
+#: Review states that never count, in any figure, for anyone: rejected by an editor, or
+#: voided as recorded by mistake.
+UNCOUNTED_STATES = ("rejected", VOIDED)
+
+
+def counted_state_sql(alias: str = "v") -> str:
+    """The SQL condition that ``alias``'s review state may count (NULL, from before review
+    states, is 'received'): the one spelling of "not rejected, not voided"."""
+    return f"coalesce({alias}.review_state, 'received') not in ({', '.join(repr(s) for s in UNCOUNTED_STATES)})"
+
+
 def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False) -> tuple[str, list]:
     """The SQL condition over ``visits v`` for a set of visits that may be counted.
 
     Which set an output uses (approved only for anything public, every countable visit for
     the editors' working figures) is the publication policy's decision
     (``investigate.policy.counting``); this function only spells it in SQL, and leaves
-    rejected visits out whatever it is asked."""
+    rejected and voided visits out whatever it is asked."""
     where, params = [], []
     if kind:
         where.append("v.kind = ?")
@@ -98,8 +110,7 @@ def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False
     if approved_only:
         where.append("v.review_state = 'approved'")
     else:
-        # NULL for rows older than review states: those are 'received'.
-        where.append("coalesce(v.review_state, 'received') != 'rejected'")
+        where.append(counted_state_sql("v"))
     return " and ".join(where), params
 
 

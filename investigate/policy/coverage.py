@@ -21,7 +21,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from ..numbers.stats import visit_filter
+from ..numbers.stats import counted_state_sql, visit_filter
 from ..store.workspace import Workspace
 
 
@@ -123,7 +123,7 @@ def stores_with_findings(ws: Workspace, case: dict) -> dict[str, bool]:
     # SQLite, without ANALYZE statistics, walks a million visits and probes the findings.
     return ws.while_unchanged(("stores_with_findings", case["id"]), lambda: {
         store_id: bool(counts) for store_id, counts in ws.db.execute(
-            "select v.store_id, max(v.kind = 'undercover' and coalesce(v.review_state, 'received') != 'rejected') "
+            f"select v.store_id, max(v.kind = 'undercover' and {counted_state_sql('v')}) "
             "from findings f cross join visits v on v.id = f.visit_id where v.case_id = ? group by v.store_id",
             [case["id"]])})
 

@@ -3,7 +3,8 @@
 Every visit reviewed; every business with a published finding asked, its window closed and
 every such finding covered; the methodology written down; the completion rate known; small
 cells merged; no private string in a printed text; and a named role's legal sign-off that
-predates no change to the case's records. ``publish``, the public PDF, ``export --public``
+predates no change to the case's records; no record of the case amended differently by two
+reporters and left unsettled by a merge. ``publish``, the public PDF, ``export --public``
 and the move to ``published`` refuse a case whose checklist is open unless an override with a
 reason is given — and the override is recorded with the publication. Private strings in
 printed text are never overridden: outputs redact them whatever the checklist says.
@@ -88,6 +89,12 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
     item("public_texts", not problems, "; ".join(problems) + " (printed redacted until rewritten)" if problems
          else "no private string in any printed text")
 
+    disputed = open_merge_conflicts(ws, case)
+    item("merge_conflicts", not disputed,
+         f"{disputed} record(s) of the case amended differently by two reporters: pick one with "
+         "investigate merge resolve ROW --keep ours|theirs (see investigate merge conflicts)" if disputed
+         else "no open merge conflict")
+
     legal = [r for r in ws.db.query("select role, audit_seq from signoffs where case_id = ? order by at, rowid",
                                     [case["id"]]) if LEGAL_ROLE.search(r["role"])]
     if not legal:
@@ -99,6 +106,22 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
              f"signed off by {legal[-1]['role']}" if not changed else
              f"sign-off by {legal[-1]['role']} predates {changed} change(s) to the case's records: sign again")
     return items
+
+
+def open_merge_conflicts(ws: Workspace, case: dict) -> int:
+    """The case's records (the case, its visits, their findings and promises, its stores) that
+    a merge found amended differently and no editor has settled (``merge resolve``)."""
+    return ws.db.execute(
+        """select count(*) from merge_conflicts c where c.held_for is null and c.resolved_at is null and (
+             (c.table_name = 'cases' and c.row_id = :case)
+             or (c.table_name = 'visits' and c.row_id in (select id from visits where case_id = :case))
+             or (c.table_name = 'findings' and c.row_id in
+                 (select f.id from findings f join visits v on v.id = f.visit_id where v.case_id = :case))
+             or (c.table_name = 'promises' and c.row_id in
+                 (select p.id from promises p join visits v on v.id = p.visit_id where v.case_id = :case))
+             or (c.table_name = 'stores' and c.row_id in (select store_id from case_stores where case_id = :case
+                                                          union select store_id from visits where case_id = :case)))""",
+        {"case": case["id"]}).fetchone()[0]
 
 
 def open_items(ws: Workspace, case: dict) -> list[dict]:

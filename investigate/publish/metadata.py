@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import policy
 from ..vocabulary import OUTCOMES
 from ..policy import WORKING
+from ..numbers.stats import counted_state_sql
 from ..views.i18n import translations
 from ..store.workspace import Workspace
 
@@ -46,6 +47,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
         "consent": "Written guardian consent on file (1/0).", "consent_date": "Date of consent.",
         "consent_sha256": "SHA-256 of the signed consent form.", "consent_file": "Where the form is kept (internal).",
+        "consent_withdrawn_at": "When consent was withdrawn (empty while it stands).",
         "notes": "Internal notes (never published).", "created_at": "When registered."}),
     "visits": ("One test of one store under the case's protocol.", {
         "id": "Visit id (UUID).", "case_id": "Case.", "store_id": "Store tested.", "tester_id": "Tester (internal).",
@@ -117,14 +119,21 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "approximate": "1 if the store's coordinates are only street-, postcode- or city-precise (near "
                        "--include-approximate): the distance is not from the shop's door."}),
     "tips": ("Tips and complaints about businesses. The source's contact is only on a tip's own page.", {
-        "id": "Tip id.", "received_at": "When it came in.", "channel": "phone, email, counter, web_form, letter or import.",
+        "id": "Tip id.", "received_at": "When it came in.",
+        "channel": "phone, email, counter, web_form, letter, fax, referral or import.",
         "store_id": "The store it matched.", "chain": "The chain it matched.", "company": "Business as named by the source.",
         "company_key": "Normalised name, for matching.", "product": "Product.", "issue": "Kind of problem.",
         "sub_issue": "Detail of the problem.", "narrative": "What happened, in the person's words.",
         "wants": "What the person wants.", "consent_publish": "1 if the story may be quoted in public.",
         "status": "new, checking, case or dropped.", "case_id": "Case it led to.", "source": "manual, cfpb or a file.",
         "external_id": "Id in the source (e.g. CFPB complaint id).", "state": "State.", "postcode": "Postcode.",
-        "match_note": "Why no store or chain was matched.", "created_at": "When recorded."}),
+        "match_note": "Why no store or chain was matched.", "created_at": "When recorded.",
+        "sub_product": "Sub-product (CFPB).", "tags": "Tags (CFPB: Older American, Servicemember).",
+        "sent_to_company_at": "When the complaint was sent to the company.",
+        "company_response": "The company's response to the consumer (e.g. Closed with explanation).",
+        "company_public_response": "The company's public response, if it gave one.",
+        "timely": "1 if the company answered in time, 0 if not, empty when unknown.",
+        "disputed": "1 if the consumer disputed the response, 0 if not, empty when unknown."}),
     "tip_sources": ("How to reach the people who gave tips. Private: never published.", {
         "id": "Row id.", "tip_id": "Tip.", "contact": "Contact of the source."}),
     "stories": ("One person's story (a case of kind story): the business, the tip it came from, how the person is "
@@ -188,7 +197,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "merge_conflicts": ("Rows a merge found with the same id and different content: listed, never overwritten.", {
         "id": "Row id.", "origin": "Workspace the other version comes from.", "table_name": "Table.",
         "row_id": "Row.", "ours_hash": "Hash of our version.", "theirs_hash": "Hash of theirs.",
-        "theirs": "Their version (JSON).", "detected_at": "When found."}),
+        "theirs": "Their version (JSON).", "detected_at": "When found.",
+        "held_for": "The conflicting visit this row of theirs belongs to: held back, not attached to ours.",
+        "children": "Their findings and promises of the conflicting visit (JSON list of table:id).",
+        "resolved_at": "When an editor picked a version (merge resolve); empty while open.",
+        "resolution": "ours or theirs.", "resolved_by": "Who picked it."}),
     "audit_log": ("The hash-chained audit log: every write, in order. Checked by investigate verify.", {
         "seq": "Position in the chain.", "at": "When (UTC).", "actor": "Who.", "action": "What.",
         "table_name": "Table written.", "row_id": "Row written.", "row_hash": "SHA-256 of the row as written.",
@@ -339,7 +352,7 @@ from (
   union all
   select v.visited_at, 'newsroom', s.channel, 'our check: ' || v.protocol || ', ' || v.outcome, null, null, null, null, 0
   from visits v join stores s on s.id = v.store_id
-  where v.case_id = (select id from cases where slug = :case) and coalesce(v.review_state, '') != 'rejected'
+  where v.case_id = (select id from cases where slug = :case) and """ + counted_state_sql("v") + """
   union all
   select distinct r.requested_at, 'newsroom', r.channel, 'asked the company, deadline ' || substr(r.deadline, 1, 10),
     null, null, null, null, 0 from replies r where r.case_id = (select id from cases where slug = :case)

@@ -334,3 +334,29 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+def consent_withdrawn(db: Database) -> None:
+    """Issue 24: when a tester's consent was withdrawn (``tester edit --withdrawn``); NULL while
+    it stands. Consent that arrives later fills the existing consent columns."""
+    db["testers"].add_column("consent_withdrawn_at", str)
+
+
+def tip_fields(db: Database) -> None:
+    """Issue 24: what a complaint database says besides the complaint — the CFPB's sub-product,
+    tags, when the complaint was sent to the company, the company's response (to the consumer
+    and in public), and whether it came in time and was disputed (1/0, NULL when unknown)."""
+    for column, kind in (("sub_product", str), ("tags", str), ("sent_to_company_at", str),
+                         ("company_response", str), ("company_public_response", str), ("timely", int),
+                         ("disputed", int)):
+        db["tips"].add_column(column, kind)
+
+
+def merge_resolution(db: Database) -> None:
+    """Issue 24: a merge conflict stays open until an editor picks a version (``merge
+    resolve``). ``held_for`` names the conflicting visit a held-back row of the other side
+    belongs to (its findings, its promises: never attached to our version meanwhile);
+    ``children`` lists the other side's rows of that visit; ``resolution`` is ours or theirs."""
+    for column in ("held_for", "children", "resolved_at", "resolution", "resolved_by"):
+        db["merge_conflicts"].add_column(column, str)
+

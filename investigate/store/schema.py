@@ -34,6 +34,9 @@ STEPS = [
     ("i16_rates_index_covers_fieldwork", by_issue.rates_index_covers_fieldwork),
     ("i16_observer_index", by_issue.observer_index),
     ("i16_visit_tallies", by_issue.visit_tallies),
+    ("i24_consent_withdrawn", by_issue.consent_withdrawn),
+    ("i24_tip_fields", by_issue.tip_fields),
+    ("i24_merge_resolution", by_issue.merge_resolution),
 ]
 
 migrations = Migrations("investigate")
