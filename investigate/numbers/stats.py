@@ -100,7 +100,15 @@ def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False
     else:
         # NULL for rows older than review states: those are 'received'.
         where.append("coalesce(v.review_state, 'received') != 'rejected'")
+    if NOT_VOIDED:
+        where.append(NOT_VOIDED)
     return " and ".join(where), params
+
+
+#: The hook for issue 24's ``visit void``: the one place a voided visit is left out of every
+#: count. The visits table has no voided column yet; when it has one, this becomes e.g.
+#: ``"v.voided_at is null"`` and every figure of every surface follows.
+NOT_VOIDED: str | None = None
 
 
 STORE_GROUPINGS = {None, "chain", "district", "city", "channel", "company"}
@@ -158,6 +166,8 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
         out.append({
             "group": group,
             "visits": row["visits"],
+            # Completed tests (every outcome but not_completed): what a small cell is counted in.
+            "completed": row["visits"] - (row["not_completed"] or 0),
             "inconclusive": row["inconclusive"] or 0,
             "not_completed": row["not_completed"] or 0,
             # Visits in this figure that no editor has approved yet: a working figure, not a
@@ -184,56 +194,6 @@ def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, para
                 group by grp, v.outcome""", [case["id"], *params, now.isoformat()]):
         out.setdefault(row["grp"], {})[row["outcome"]] = row["n"]
     return out
-
-
-def stratified_estimate(ws: Workspace, case: dict, *, confidence: float = 0.95,
-                        approved_only: bool = False) -> dict | None:
-    """The Synar-style weighted violation rate for a case with a stratified sample.
-
-    Each eligible completed visit of stratum h weighs N_h / m_h — the stratum's frame size over
-    its number of eligible completed visits (the design weight N_h / n_h adjusted for
-    non-completion, as Synar adjusts for eligibility and completion). The estimate is
-    p = Σ_h N_h p_h / Σ_h N_h, and its variance the stratified one with finite population
-    correction, Var(p) = Σ_h W_h² (1 − m_h/N_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N
-    (Cochran 1977, 5.7); the interval is p ± z·√Var, clipped to [0, 1]. Strata with no eligible
-    visit are left out of N and reported. None when the case has no stratified sample."""
-    if "samples" not in ws.db.table_names():
-        return None
-    sample = list(ws.db.query("select * from samples where case_id = ? order by drawn_at desc, rowid desc limit 1",
-                              [case["id"]]))
-    if not sample or sample[0]["method"] != "stratified":
-        return None
-    sample = sample[0]
-    frame = {r["stratum"]: r["n"] for r in ws.db.query(
-        "select stratum_frame as n, stratum from sample_stores where sample_id = ? group by stratum", [sample["id"]])}
-    cond, params = visit_filter(approved_only=approved_only)
-    counts = {r["stratum"]: r for r in ws.db.query(
-        f"""select ss.stratum, sum(v.outcome = 'violation') as violations,
-                   sum(v.outcome in ('violation', 'compliant')) as eligible
-            from visits v join sample_stores ss on ss.store_id = v.store_id and ss.sample_id = ?
-            where v.case_id = ? and {cond} group by ss.stratum""", [sample["id"], case["id"], *params])}
-    strata, missing = [], []
-    for stratum, n_frame in sorted(frame.items(), key=lambda kv: str(kv[0])):
-        c = counts.get(stratum)
-        if not c or not c["eligible"]:
-            missing.append(stratum)
-            continue
-        strata.append({"stratum": stratum, "frame": n_frame, "eligible": c["eligible"],
-                       "violations": c["violations"], "rate": c["violations"] / c["eligible"],
-                       "weight": n_frame / c["eligible"]})
-    if not strata:
-        return {"estimate": None, "ci_low": None, "ci_high": None, "strata": [], "strata_without_visits": missing}
-    total = sum(s["frame"] for s in strata)
-    p = sum(s["frame"] * s["rate"] for s in strata) / total
-    var = 0.0
-    for s in strata:
-        if s["eligible"] > 1:
-            w = s["frame"] / total
-            fpc = max(0.0, 1 - s["eligible"] / s["frame"])
-            var += w * w * fpc * s["rate"] * (1 - s["rate"]) / (s["eligible"] - 1)
-    half = z_for(confidence) * math.sqrt(var)
-    return {"estimate": p, "ci_low": max(0.0, p - half), "ci_high": min(1.0, p + half), "confidence": confidence,
-            "strata": strata, "strata_without_visits": missing, "sample_id": sample["id"]}
 
 
 def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None,

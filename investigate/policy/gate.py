@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput, PolicyError
-from ..numbers.fieldwork import completion
 from ..store.workspace import Workspace
 from .cells import min_cell
 from .changes import changes_since
-from .counting import PUBLIC, WORKING, review_counts
+from .counting import PUBLIC, WORKING, case_counts, review_counts
 from .coverage import company_named, stores_with_findings
 from .naming import naming as make_naming
 from .texts import text_problems
@@ -71,17 +70,17 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
     item("methodology", not missing, f"missing: {', '.join(missing)} (investigate case edit)" if missing
          else "protocol, legal basis, jurisdiction and method described")
 
-    overall = completion(ws, case)[0] if ws.db.execute(
-        "select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() else None
     if story:
         item("completion_rate", True, "a story, not a sample: no completion rate")
     else:
-        item("completion_rate", overall is not None and overall["targets"] > 0,
-             f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
-             if overall and overall["targets"] else "no attempts recorded")
+        # The completion the publication will print: the public scope, the one definition.
+        counts = case_counts(ws, case, scope=PUBLIC)
+        item("completion_rate", counts["stores_attempted"] > 0,
+             f"{counts['stores_tested']} of {counts['target_stores']} stores tested "
+             f"({counts['completion_rate']:.0%}, approved tests)" if counts["stores_attempted"] else "no attempts recorded")
 
     threshold = min_cell(ws, case)
-    item("small_cells", threshold >= 3, f"groups under {threshold} visits are merged or withheld"
+    item("small_cells", threshold >= 3, f"groups under {threshold} completed tests are merged or withheld"
          if threshold >= 3 else f"threshold {threshold} is too low to protect testers and clerks (use ≥ 3)")
 
     problems = text_problems(ws, case, make_naming(ws, case, scope=PUBLIC))
