@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..policy.consent import outside_consent
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 
@@ -73,8 +74,8 @@ def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = Fa
             raise InvalidInput(f"consent date {consent_date!r}: expected YYYY-MM-DD")
         if consent_date > today.isoformat():
             raise InvalidInput(f"consent date {consent_date} is in the future")
-    elif consent:
-        consent_date = today.isoformat()
+    # Without a date the consent's start is unknown, and no test is refused as before it (the
+    # library stays lenient for importers); ``tester add`` dates it today unless told otherwise.
     return ws.insert(
         "testers",
         {
@@ -110,6 +111,10 @@ def check_tester_for(protocol, tester: dict, on: date) -> int:
     youngest, oldest = age_range_on(tester["birth_month"], on)
     if protocol.uses_testers and not tester["consent"]:
         raise InvalidInput(f"tester {tester['code']} has no consent on file")
+    if protocol.uses_testers:
+        why = outside_consent(tester, on)
+        if why:
+            raise InvalidInput(why)
     lo, hi = protocol.tester_min_age, protocol.tester_max_age
     if lo is not None and youngest < lo:
         raise InvalidInput(

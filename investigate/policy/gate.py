@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput, PolicyError
+from ..ids import short
 from ..store.workspace import Workspace
 from .cells import min_cell
 from .changes import changes_since
+from .consent import visits_outside_consent
 from .counting import PUBLIC, WORKING, case_counts, review_counts
 from .coverage import company_named, stores_with_findings
 from .naming import naming as make_naming
@@ -65,6 +67,12 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
              "no event on the timeline" if not timeline else
              f"every one of the {timeline} events put to the company, answered or past its deadline" if named
              else "the company was not asked about every event, or its window is open (investigate story ask)")
+
+    outside = visits_outside_consent(ws, case)
+    item("consent", not outside,
+         "; ".join(f"visit {short(o['visit_id'])} ({o['day']}): {o['why']}" for o in outside[:5])
+         + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "") + " (investigate review VISIT reject --comment \"…\")"
+         if outside else "every test within its tester's guardian consent")
 
     missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
     item("methodology", not missing, f"missing: {', '.join(missing)} (investigate case edit)" if missing

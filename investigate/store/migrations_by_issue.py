@@ -334,3 +334,10 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+def consent_withdrawn(db: Database) -> None:
+    """Issue 25: a guardian's consent can end. The day it was withdrawn, NULL while it holds;
+    a nullable column, so no stored row's hash changes."""
+    if "consent_withdrawn_at" not in {c.name for c in db["testers"].columns}:
+        db["testers"].add_column("consent_withdrawn_at", str)

@@ -26,6 +26,7 @@ from ..protocol.protocols import get_protocol
 from ..vocabulary import NOT_COMPLETED, OUTCOMES, SEVERITIES
 from ..policy import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..policy.changes import content_key
+from ..policy.consent import tests_within_consent, visits_outside_consent
 from ..policy.counting import approved_only
 from ..policy.texts import corrections
 from ..store.workspace import Workspace
@@ -245,6 +246,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
             "description": redact(ctext["description"]),
             "ages": ages_text,
+            # Said only when the checklist's consent rule finds no test outside a consent.
+            "consent_tests": tests_within_consent(ws, case, (cond, cond_params))
+            if protocol.uses_testers and not visits_outside_consent(ws, case) else None,
             "id_policy": ptext.id_policy, "observers": len(observers),
             "observer_names": None if public else observers,
             "draw": draw, "threshold": threshold, "merged": [_("(independent)") if g == "(independent)" else g for g in protected["merged"]], "withheld": protected["withheld"],
