@@ -45,6 +45,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "testers": ("Protected identities: a code, a birth month and consent. Never a name.", {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
         "consent": "Written guardian consent on file (1/0).", "consent_date": "Date of consent.",
+        "consent_withdrawn_at": "Day the guardian withdrew consent (no test on or after it counts; empty while it holds).",
         "consent_sha256": "SHA-256 of the signed consent form.", "consent_file": "Where the form is kept (internal).",
         "notes": "Internal notes (never published).", "created_at": "When registered."}),
     "visits": ("One test of one store under the case's protocol.", {
