@@ -54,6 +54,8 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
             why[reason] = why.get(reason, 0) + 1
     texts = {"not_asked": "{n} business(es) with findings not asked for comment",
              "window_open": "{n} reply window(s) still open",
+             "chain_unnamed": "{n} business(es) whose name holds a chain that may not be named yet "
+                              "(they are named with their chain)",
              "not_covered": "{n} business(es) with findings made or changed after their request "
                             "(ask again: investigate reply request)"}
     item("replies", not why, "; ".join(texts[k].format(n=n) for k, n in sorted(why.items()))
