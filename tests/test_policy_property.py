@@ -18,7 +18,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from pypdf import PdfReader
 
 from investigate.cases import cases, editorial, replies, stores, testers, tips, visits
@@ -278,6 +278,10 @@ def oracle_story_nameable(ws, case, now) -> bool:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(plan=story_plan_st)
+# A contact point's name holds its company's (its "chain"): the company's rule names it, not the
+# chain pseudonym's (found by this test when that rule first came in).
+@example(plan={"reply_days": 1, "events": [(30, False, False)], "request": 1, "answered": False,
+               "late_event": None, "consent": False})
 def test_no_published_story_names_a_company_not_asked_about_every_event_or_the_person_without_consent(plan):
     from investigate.cases import companies, stories
 

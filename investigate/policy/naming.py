@@ -155,10 +155,12 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     named = {s for s, why in status.items() if why == "named"}
     chains = nameable_chains(ws, case, named, approved_only=flag, visited=visited)
     # A named store whose name holds its unnamed chain's would name the chain in the same
-    # publication: it waits for its chain (which stays unnamed either way).
+    # publication: it waits for its chain (which stays unnamed either way). A company's contact
+    # point is left to the company's rule (``coverage.company_named``): its "chain" is the
+    # company itself, named or not with all its contact points.
     for store_id, name, chain in ws.db.execute(
-            "select id, name, chain from stores where chain is not null and id in (select value from json_each(?))",
-            [json.dumps(sorted(named))]):
+            "select id, name, chain from stores where chain is not null and company_id is null "
+            "and id in (select value from json_each(?))", [json.dumps(sorted(named))]):
         if chain not in chains and word_pattern(chain).search(name or ""):
             named.discard(store_id)
             status[store_id] = "chain_unnamed"
