@@ -115,3 +115,13 @@ def tobacco_case(workspace):
         for i, (shop, a) in enumerate(zip(shops, answers))
     ]
     return {"case": case, "stores": shops, "tester": tester, "visits": [r["visit"] for r in recorded]}
+
+
+@pytest.fixture
+def frame_case(workspace):
+    """A frame of twenty stores in two districts (12 North, 8 South), no visit yet."""
+    case = cases.create_case(workspace, slug="frame", title="Frame", protocol="tobacco-minors")
+    shops = [stores.add_store(workspace, name=f"Shop {i:02d}", district="North" if i < 12 else "South")
+             for i in range(20)]
+    stores.add_to_frame(workspace, case, shops)
+    return case

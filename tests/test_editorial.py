@@ -172,6 +172,17 @@ def test_rounds_give_rate_per_round_sold_at_least_once_and_changes(workspace, to
     assert changed == {("Späti Eins", "violation", "compliant"), ("Späti Zwei", "compliant", "violation")}
 
 
+def test_fieldwork_gives_each_round_the_rate_stats_gives_it(workspace, tobacco_case, run):
+    ws, case, t = workspace, tobacco_case["case"], tobacco_case["tester"]
+    # Späti Zwei tested twice in round 1 (sold the second time): two tests in the round's rate.
+    visits.record_visit(ws, case=case, store=tobacco_case["stores"][1], tester=t, answers=TOBACCO_YES,
+                        visited_at=ws.now() - timedelta(days=2))
+    by_round = json.loads(run("stats", "tobacco-nk", "--by", "round", "--json").output)["groups"]
+    rounds = json.loads(run("fieldwork", "tobacco-nk", "--json").output)["rounds"]["rounds"]
+    assert [(r["round"], r["violations"], r["eligible"]) for r in rounds] == \
+        [(int(g["group"]), g["violations"], g["eligible"]) for g in by_round] == [(1, 3, 5)]
+
+
 def test_retest_plans_a_linked_case_of_the_stores_that_sold(workspace, tobacco_case, run):
     result = json.loads(run("retest", "tobacco-nk", "--after", "90d", "--json").output)
     new = cases.get_case(workspace, result["case"]["slug"])
@@ -243,12 +254,14 @@ def test_publications_get_versions_and_corrections_land_in_the_next(workspace, t
     assert verify(ws).ok
 
 
+def group_row(group: str, violations: int, compliant: int, *, not_completed: int = 0) -> dict:
+    """A row as ``stats.case_rates`` gives it."""
+    return {"group": group, "visits": violations + compliant + not_completed, "completed": violations + compliant,
+            "violations": violations, "compliant": compliant, "inconclusive": 0, "not_completed": not_completed}
+
+
 def test_small_groups_are_merged_so_none_can_be_recovered():
-    rows = [
-        {"group": "A", "visits": 20, "violations": 5, "compliant": 15, "inconclusive": 0, "not_completed": 0},
-        {"group": "B", "visits": 12, "violations": 3, "compliant": 9, "inconclusive": 0, "not_completed": 0},
-        {"group": "C", "visits": 2, "violations": 2, "compliant": 0, "inconclusive": 0, "not_completed": 0},
-    ]
+    rows = [group_row("A", 5, 15), group_row("B", 3, 9), group_row("C", 2, 0)]
     out = protect_groups(rows, threshold=5)
     groups = {r["group"]: r for r in out["rows"]}
     # C alone (2) is too small, so the next smallest group (B) is folded in with it.
@@ -259,6 +272,15 @@ def test_small_groups_are_merged_so_none_can_be_recovered():
 
 
 def test_a_table_smaller_than_the_threshold_is_withheld_whole():
-    rows = [{"group": "A", "visits": 3, "violations": 1, "compliant": 2}]
+    rows = [{"group": "A", "visits": 3, "completed": 3, "violations": 1, "compliant": 2}]
     out = protect_groups(rows, threshold=5)
     assert out["withheld"] is True and out["rows"][0]["rate"] is None
+
+
+def test_a_small_cell_is_counted_in_completed_tests_not_in_attempts():
+    # Chain B: six visits, but three were closed shops: three tests, a cell small enough to name a clerk.
+    rows = [group_row("A", 5, 15), group_row("B", 1, 2, not_completed=3), group_row("C", 2, 5)]
+    out = protect_groups(rows, threshold=5)
+    assert "B" in out["merged"] and "B" not in {r["group"] for r in out["rows"]}
+    assert {r["group"]: r["completed"] for r in out["rows"]}[OTHER] == 10
+

@@ -65,3 +65,57 @@ def test_the_editors_visit_page_shows_the_evidence_flags(workspace, tobacco_case
 
     html = asyncio.run(go()).text
     assert "Check:</strong> IMG_5.jpg: photo taken 5.0 h after the visit (limit 2 h)" in html
+
+
+def test_a_photo_says_what_it_cannot_show_no_capture_time_and_no_location(workspace, tobacco_case, tmp_path, run):
+    from PIL import Image
+
+    visit = tobacco_case["visits"][0]
+    # Imitates a phone photo forwarded through a messenger, which strips every EXIF tag.
+    bare = tmp_path / "IMG_6.jpg"
+    Image.new("RGB", (64, 48), (240, 240, 240)).save(bare, "JPEG")
+    result = run("evidence", "add", short(visit["id"]), bare)
+    assert result.exit_code == 0
+    assert "no capture time" in result.stderr and "no location" in result.stderr
+    assert evidence.visit_evidence_flags(workspace, visit) == ["IMG_6.jpg: no capture time", "IMG_6.jpg: no location"]
+
+
+def test_a_location_removed_by_the_phone_is_said_so_not_measured_from_the_gulf_of_guinea(workspace, tobacco_case,
+                                                                                        tmp_path):
+    visit = tobacco_case["visits"][0]
+    # GPS 0/0: what a phone writes when its user removes the location before sharing.
+    redacted = receipt_photo(tmp_path / "IMG_7.jpg", when=datetime.fromisoformat(visit["visited_at"]),
+                             lat=0.0, lon=0.0, text="Späti")
+    assert evidence.add_evidence(workspace, visit, [redacted])[0]["warnings"] == ["location removed (0/0)"]
+
+
+def test_the_letter_and_the_custodian_statement_carry_each_files_flags(workspace, tobacco_case, tmp_path):
+    import subprocess
+
+    from PIL import Image
+
+    from conftest import need_tool
+    from investigate.cases import replies
+    from investigate.reports.build import build_letter
+    from investigate.reports.certify import build_certificate
+
+    pdftotext = need_tool("pdftotext", package="poppler-utils")
+    visit, shop = tobacco_case["visits"][0], tobacco_case["stores"][0]
+    bare = tmp_path / "IMG_8.jpg"  # imitates a messenger-forwarded photo: no EXIF at all
+    Image.new("RGB", (64, 48), (240, 240, 240)).save(bare, "JPEG")
+    redacted = receipt_photo(tmp_path / "IMG_9.jpg", when=datetime.fromisoformat(visit["visited_at"]),
+                             lat=0.0, lon=0.0, text="Späti")
+    evidence.add_evidence(workspace, visit, [bare, redacted])
+    replies.request_reply(workspace, tobacco_case["case"], shop)
+
+    def words(path) -> str:
+        out = subprocess.run([pdftotext, "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+        return " ".join(out.stdout.decode().split())
+
+    letter = words(build_letter(workspace, tobacco_case["case"], shop, lang="en", out=tmp_path / "l.pdf")["pdf"])
+    assert "no capture time; no location" in letter and "location removed (0/0)" in letter
+    from investigate.cases import cases
+
+    case = cases.translate_case(workspace, tobacco_case["case"], "de", title="Tabakverkauf an Minderjährige, Neukölln")
+    statement = words(build_certificate(workspace, case, lang="de", out=tmp_path / "c.pdf")["pdf"])
+    assert "keine Aufnahmezeit; kein Standort" in statement and "Standort entfernt (0/0)" in statement

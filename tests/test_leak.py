@@ -20,6 +20,7 @@ from investigate.policy import gate
 from investigate.formats.export import export_lives
 from investigate.publish.public import build_public, export_public
 from investigate.reports.build import build_report
+from investigate.store.workspace import init_workspace
 
 PRIVATE = {
     "tester code": "TLEAKCODE9",
@@ -161,8 +162,19 @@ def planted_story(ws, tmp_path: Path) -> dict:
     return case
 
 
-@pytest.fixture
-def published(workspace, tmp_path):
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """Planted and published once for the module: every test below only reads the published
+    bytes (the 36 parametrised checks rebuilt them each before)."""
+    tmp_path = tmp_path_factory.mktemp("leak")
+    workspace = init_workspace(tmp_path / "ws", newsroom="Test Newsroom", timezone_name="Europe/Berlin")
+    try:
+        yield _publish(workspace, tmp_path)
+    finally:
+        workspace.close()
+
+
+def _publish(workspace, tmp_path):
     planted_workspace(workspace, tmp_path)
     out = tmp_path / "public"
     result = build_public(workspace, out, override="LEAK-OVERRIDE-REASON: the checklist is not the subject here")

@@ -76,6 +76,31 @@ def test_a_finding_approved_after_the_request_makes_the_store_unnamed_again(work
     assert shop["id"] in naming(ws, case).named_stores
 
 
+def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chain_may_be_named(
+        workspace, tobacco_case, tmp_path):
+    ws = workspace
+    case = cases.edit_case(ws, tobacco_case["case"], reply_days=3)
+    branded = stores.add_store(ws, name="KioskCo Sonnenallee", chain="KioskCo", address="Sonnenallee 90",
+                               district="Neukölln")
+    stores.add_to_frame(ws, case, [branded])
+    visits.record_visit(ws, case=case, store=branded, tester=tobacco_case["tester"], answers=REFUSED,
+                        visited_at=ws.now() - timedelta(days=10), observer="Observer Olsen")
+    approve_all(ws, case)
+    asked = (ws.now() - timedelta(days=9)).isoformat()
+    replies.request_reply(ws, case, branded, requested_at=asked)
+    # Its own window closed, but "Kiosk am Park" (KioskCo, sold) was never asked: "Chain A" in
+    # print, and "KioskCo Sonnenallee" beside it would name the chain.
+    names = naming(ws, case)
+    assert "KioskCo" not in names.named_chains and names.status[branded["id"]] == "chain_unnamed"
+    db = sqlite3.connect(build_public(ws, tmp_path / "pub", slugs=["tobacco-nk"], override="test")["database"])
+    assert not any("KioskCo" in (name or "") for (name,) in db.execute("select name from stores"))
+    assert names.counts()["chain_unnamed"] == 1  # the report's method counts it with its reason
+    # Once the chain's other store was asked and its window closed, the chain and the store are named.
+    replies.request_reply(ws, case, tobacco_case["stores"][2], requested_at=asked)
+    names = naming(ws, case)
+    assert "KioskCo" in names.named_chains and branded["id"] in names.named_stores
+
+
 def test_a_deadline_shorter_than_the_window_needs_a_reason_that_the_method_prints(workspace, tobacco_case, run,
                                                                                   tmp_path):
     ws = workspace

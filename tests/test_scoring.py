@@ -225,17 +225,22 @@ def test_a_bad_scored_protocol_names_the_file_and_the_key(old, new, where):
     assert where in str(err.value)
 
 
-def test_mean_score_interval_matches_the_t_interval_by_hand():
-    # scores 60, 80, 100: mean 80, s = 20, se = 20/√3, t(0.975, 2) = 4.302652729911275
-    r = stats.mean_interval([60, 80, 100])
-    half = 4.302652729911275 * 20 / math.sqrt(3)
-    assert r["mean"] == 80 and r["n"] == 3
-    assert r["ci_low"] == pytest.approx(80 - half)
-    assert r["ci_high"] == 100  # clipped to the scale
+def test_a_mean_score_below_the_minimum_n_has_no_interval():
+    # Four bounded scores say too little about their spread ("55 [21–89]" was printed on four).
+    r = stats.mean_interval([60, 80, 100, 40])
+    assert (r["mean"], r["n"], r["ci_low"], r["ci_high"]) == (70, 4, None, None)
+
+
+def test_the_score_interval_is_the_bootstrap_percentile_one_and_stays_on_the_scale():
+    # 0, 0, 0, 0, 100: a resample's mean is 20·k with k ~ Binomial(5, 1/5). P(k = 0) = 0.328 is
+    # above 2.5 %, so the lower bound is 0; P(k ≤ 2) = 0.942 < 97.5 % < P(k ≤ 3) = 0.993, so the
+    # upper bound is 60. The t interval was 20 ± 2.776 · 44.7 / √5 = −35.5 … 75.5, clipped to 0.
+    r = stats.mean_interval([0, 0, 0, 0, 100])
+    assert (r["mean"], r["ci_low"], r["ci_high"]) == (20, 0, 60)
     r = stats.mean_interval([70, 75, 80, 85, 90])
-    # s = √(62.5) = 7.9057, t(0.975, 4) = 2.7764451051977987
-    half = 2.7764451051977987 * math.sqrt(62.5) / math.sqrt(5)
-    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(80 - half), pytest.approx(80 + half))
+    assert 70 <= r["ci_low"] < 80 < r["ci_high"] <= 90
+    assert stats.mean_interval([90, 70, 85, 75, 80]) == r  # the same scores in any order, the same interval
+    assert stats.mean_interval([50] * 6) == {"mean": 50, "ci_low": 50, "ci_high": 50, "n": 6}
 
 
 def test_kaplan_meier_median_counts_open_replies_as_censored():

@@ -53,7 +53,7 @@ def test_scorecard_means_match_hand_computed_scores(service):
     ws, case, cp = service["ws"], service["case"], service["cp"]
     t0 = ws.now() - timedelta(days=20)
     # Tele AG: courtesy = (greeting + wait) / 4: friendly+30 s → 100; curt + 3 min → (0 + 1)/4 = 25;
-    # neutral + 10 min → (1 + 0)/4 = 25. Mean 50, s = 43.30, t(0.975, 2) = 4.3027.
+    # neutral + 10 min → (1 + 0)/4 = 25. Mean 50; three tests are too few for an interval.
     call(ws, case, cp[("Tele AG", "phone")], t0)
     call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(days=1), greeting="curt", wait="3 min")
     call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(days=2), greeting="neutral", wait="10 min")
@@ -63,8 +63,7 @@ def test_scorecard_means_match_hand_computed_scores(service):
     tele = next(g for g in result["groups"] if g["group"] == {"company": "Tele AG"})
     c = tele["dimensions"]["courtesy"]
     assert (c["mean"], c["n"]) == (50, 3)
-    half = 4.302652729911275 * (43.30127018922193 / 3 ** 0.5)
-    assert c["ci_low"] == pytest.approx(max(0, 50 - half)) and c["ci_high"] == 100
+    assert (c["ci_low"], c["ci_high"]) == (None, None)
     bank = next(g for g in result["groups"] if g["group"] == {"company": "Bank eG"})
     assert bank["dimensions"]["honesty"]["mean"] == 0
     assert bank["fatal"] == 1

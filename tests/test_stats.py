@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from investigate.numbers import stats
+from investigate.numbers.design import round_estimates
 from investigate.cases import cases, stores, visits
 from investigate.cases.samples import allocate, draw_sample, recorded_draw, sample_size
 
@@ -83,15 +84,6 @@ def test_proportional_allocation_gives_every_stratum_at_least_one():
     assert sum(allocate({"A": 33, "B": 33, "C": 34}, 10).values()) == 10
 
 
-@pytest.fixture
-def frame_case(workspace):
-    case = cases.create_case(workspace, slug="frame", title="Frame", protocol="tobacco-minors")
-    shops = [stores.add_store(workspace, name=f"Shop {i:02d}", district="North" if i < 12 else "South")
-             for i in range(20)]
-    stores.add_to_frame(workspace, case, shops)
-    return case
-
-
 def test_the_same_seed_draws_the_same_stores(workspace, frame_case):
     first = draw_sample(workspace, frame_case, n=6, seed=42)
     again = draw_sample(workspace, frame_case, n=6, seed=42, replace=True, reason="same seed again")
@@ -118,7 +110,7 @@ def test_stratified_sample_and_weighted_estimate(workspace, frame_case, run):
         visits.record_visit(workspace, case=frame_case, store=stores.get_store(workspace, s["id"]), tester=t,
                             answers={"product": "cigarettes", "sale": sold, "id_check": "none", "id_carried": True},
                             visited_at=when + timedelta(minutes=i))
-    est = stats.stratified_estimate(workspace, frame_case)
+    est = round_estimates(workspace, frame_case)["headline"]
     # p = (12·0.5 + 8·0) / 20 = 0.3; Var = (12/20)²·(1−6/12)·0.25/5 = 0.009
     assert est["estimate"] == pytest.approx(0.3)
     assert est["ci_high"] - est["estimate"] == pytest.approx(1.959964 * 0.009 ** 0.5, abs=1e-4)
@@ -195,9 +187,9 @@ def test_a_stratified_case_reports_the_weighted_rate_as_its_headline_and_says_wh
     cover = " ".join(PdfReader(out).pages[0].extract_text().split())
     # Weighted (12·0.5 + 8·0)/20 = 30 %; the ten tests themselves: 3 of 10 = 30 % too by chance of
     # the design, so check the words and the interval, which only the stratified estimate has.
-    est = stats.stratified_estimate(workspace, frame_case)
-    assert "Weighted for the sample's strata, the violation rate is 30%" in cover
-    assert f"{round(est['ci_low'] * 100)}% – {round(est['ci_high'] * 100)}%" in cover and "unweighted, 30%" in cover
+    est = round_estimates(workspace, frame_case)["headline"]
+    assert "In round 1, weighted for the sample's strata, the violation rate is 30%" in cover
+    assert f"{round(est['ci_low'] * 100)}% – {round(est['ci_high'] * 100)}%" in cover and "unweighted, over all tests, 30%" in cover
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert "The sample was drawn by stratum (2 strata)." in text
     # The editors' case page shows both figures too.
@@ -211,4 +203,4 @@ def test_a_stratified_case_reports_the_weighted_rate_as_its_headline_and_says_wh
         return (await ds.client.get(f"/investigate/cases/{frame_case['id']}")).text
 
     page = asyncio.run(case_page())
-    assert f"Weighted for the stratified sample (the report's headline): {est['estimate'] * 100:.1f} %" in page.replace("&#39;", "'")
+    assert f"Weighted for the stratified sample, round 1 (the report's headline): {est['estimate'] * 100:.1f} %" in page.replace("&#39;", "'")

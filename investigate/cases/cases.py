@@ -8,6 +8,7 @@ import re
 from ..errors import InvalidInput, MissingTranslation, NotFound, PolicyError
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
+from ..policy.counting import WORKING, case_counts
 from ..policy.private import refuse_private
 from ..protocol.protocols import get_protocol
 from ..vocabulary import CASE_STATUSES
@@ -163,19 +164,24 @@ def get_case(ws: Workspace, ref: str) -> dict:
     return resolve(ws, "cases", ref)
 
 
-def list_cases(ws: Workspace, *, status: str | None = None) -> list[dict]:
-    """Every case with its visits, violations and stores, counted from the visit tallies."""
+def list_cases(ws: Workspace, *, status: str | None = None, scope: str = WORKING) -> list[dict]:
+    """Every case with its visits, violations and stores tested, by the policy's one counting
+    function (``policy.counting.case_counts``, the editors' working scope unless asked): the
+    same figures ``stats``, ``case show`` and the editors' home print. ``official`` counts a
+    case's official inspections, which are never in its rate."""
     sql = """
         select c.*,
-          (select coalesce(sum(t.visits), 0) from visit_tallies t where t.case_id = c.id) as visits,
           (select coalesce(sum(t.visits), 0) from visit_tallies t where t.case_id = c.id
-             and t.outcome = 'violation') as violations,
-          (select count(distinct t.store_id) from visit_tallies t where t.case_id = c.id) as stores
+             and t.kind = 'official') as official
         from cases c {where} order by c.created_at, c.slug
     """
-    if status:
-        return list(ws.db.query(sql.format(where="where c.status = ?"), [status]))
-    return list(ws.db.query(sql.format(where="")))
+    rows = ws.db.query(sql.format(where="where c.status = ?"), [status]) if status else ws.db.query(sql.format(where=""))
+    out = []
+    for row in rows:
+        counts = case_counts(ws, row, scope=scope)
+        out.append({**row, "visits": counts["visits"], "violations": counts["violations"],
+                    "provisional": counts["provisional"], "stores": counts["stores_tested"]})
+    return out
 
 
 def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = None,
@@ -195,22 +201,23 @@ def set_status(ws: Workspace, case: dict, status: str, *, reason: str | None = N
     return ws.update("cases", case["id"], {"status": status}, reason=reason, action="status")
 
 
-def case_summary(ws: Workspace, case: dict) -> dict:
-    """Counts an editor wants on the case page."""
+def case_summary(ws: Workspace, case: dict, *, scope: str = WORKING) -> dict:
+    """Counts an editor wants on the case page: the figures from the policy's one counting
+    function (``counts``: visits, violations, stores tested, completion… as ``stats`` and the
+    report give them), and beside them what no figure counts (rejected visits)."""
     one = lambda sql: ws.db.execute(sql, [case["id"]]).fetchone()[0]  # noqa: E731
-    # From the visit tallies (schema.visit_tallies): tens of thousands of rows for a million
-    # visits, kept by the visits' triggers.
-    outcomes = {
-        row["outcome"]: row["n"]
-        for row in ws.db.query(
-            "select outcome, sum(visits) as n from visit_tallies where case_id = ? group by outcome", [case["id"]]
-        )
-    }
+    counts = case_counts(ws, case, scope=scope)
     return {
         "case": case,
-        "visits": sum(outcomes.values()),
-        "outcomes": outcomes,
-        "stores_visited": one("select count(distinct store_id) from visit_tallies where case_id = ?"),
+        "counts": counts,
+        "visits": counts["visits"],
+        "outcomes": {"violation": counts["violations"], "compliant": counts["compliant"],
+                     "inconclusive": counts["inconclusive"], "not_completed": counts["not_completed"]},
+        # Never counted anywhere; shown so that the editor sees why the totals are lower.
+        "rejected": one("select coalesce(sum(visits), 0) from visit_tallies where case_id = ? "
+                        "and kind = 'undercover' and review_state = 'rejected'"),
+        "stores_tested": counts["stores_tested"],
+        "target_stores": counts["target_stores"],
         "frame_size": one("select count(*) from case_stores where case_id = ?"),
         # CROSS JOIN: walk the (smaller) child table and look each visit up, not every visit.
         "findings": one("select count(*) from findings f cross join visits v on v.id = f.visit_id "

@@ -144,12 +144,24 @@ def evidence_limits(ws: Workspace) -> tuple[float, float]:
             float(ws.setting("evidence", "max_metres", MAX_METRES)))
 
 
-def evidence_flags(ws: Workspace, item: dict, visit: dict, store: dict | None = None) -> list[str]:
-    """Why this piece of evidence may not belong to its visit: taken more than the limit
-    before or after the visit, taken farther than the limit from the store, or the same file
-    attached to another visit. Computed from what is stored, so a changed limit applies to all."""
+def evidence_flag_facts(ws: Workspace, item: dict, visit: dict, store: dict | None = None) -> list[dict]:
+    """Why this piece of evidence may not belong to its visit, or cannot show that it does, as
+    plain facts (``kind`` and its figures) that any output words in its language:
+
+    - ``no_capture_time``: a photo without an EXIF capture time (nothing dates it);
+    - ``time_apart``: taken more than the limit before or after the visit (``hours``, ``before``);
+    - ``location_removed``: GPS 0/0, how phones write a location they were told to remove — not
+      a place in the Gulf of Guinea thousands of kilometres from the store;
+    - ``no_location``: a photo without GPS (nothing places it);
+    - ``far``: taken farther than the limit from the store (``metres``);
+    - ``same_file``: the same file attached to other visits (``visits``).
+
+    Computed from what is stored, so a changed limit applies to all."""
     hours, metres = evidence_limits(ws)
-    flags = []
+    photo = (item.get("media_type") or "").startswith("image/")
+    facts = []
+    if photo and not item.get("captured_at"):
+        facts.append({"kind": "no_capture_time"})
     if item.get("captured_at") and visit.get("visited_at"):
         try:
             taken = datetime.fromisoformat(item["captured_at"])
@@ -162,22 +174,48 @@ def evidence_flags(ws: Workspace, item: dict, visit: dict, store: dict | None = 
             when = when if when.tzinfo else when.replace(tzinfo=ws.tz)
             apart = abs((taken - when).total_seconds()) / 3600
             if apart > hours:
-                flags.append(f"photo taken {_hours(apart)} {'before' if taken < when else 'after'} the visit "
-                             f"(limit {hours:g} h)")
-    store = store or ws.get("stores", visit["store_id"])
-    if item.get("gps_lat") is not None and store and store.get("lat") is not None:
-        from geopy.distance import geodesic
+                facts.append({"kind": "time_apart", "hours": apart, "before": taken < when, "limit": hours})
+    lat, lon = item.get("gps_lat"), item.get("gps_lon")
+    if lat is not None and lon is not None and lat == 0 and lon == 0:
+        facts.append({"kind": "location_removed"})
+    elif lat is None or lon is None:
+        if photo:
+            facts.append({"kind": "no_location"})
+    else:
+        store = store or ws.get("stores", visit["store_id"])
+        if store and store.get("lat") is not None:
+            from geopy.distance import geodesic
 
-        apart = geodesic((item["gps_lat"], item["gps_lon"]), (store["lat"], store["lon"])).meters
-        if apart > metres:
-            flags.append(f"photo taken {_metres(apart)} from the store (limit {metres:g} m)")
+            apart = geodesic((lat, lon), (store["lat"], store["lon"])).meters
+            if apart > metres:
+                facts.append({"kind": "far", "metres": apart, "limit": metres})
     others = [r[0] for r in ws.db.execute(
         "select visit_id from evidence where sha256 = ? and visit_id != ? order by added_at",
         [item["sha256"], visit["id"]])]
     if others:
-        flags.append(f"the same file is attached to visit{'s' if len(others) > 1 else ''} "
-                     + ", ".join(short(o) for o in others))
-    return flags
+        facts.append({"kind": "same_file", "visits": others})
+    return facts
+
+
+def flag_words(fact: dict) -> str:
+    """A flag in the newsroom's working English (CLI, review queue, editors' pages)."""
+    kind = fact["kind"]
+    if kind == "time_apart":
+        return (f"photo taken {_hours(fact['hours'])} {'before' if fact['before'] else 'after'} the visit "
+                f"(limit {fact['limit']:g} h)")
+    if kind == "far":
+        return f"photo taken {_metres(fact['metres'])} from the store (limit {fact['limit']:g} m)"
+    if kind == "same_file":
+        others = fact["visits"]
+        return (f"the same file is attached to visit{'s' if len(others) > 1 else ''} "
+                + ", ".join(short(o) for o in others))
+    return {"no_capture_time": "no capture time", "location_removed": "location removed (0/0)",
+            "no_location": "no location"}[kind]
+
+
+def evidence_flags(ws: Workspace, item: dict, visit: dict, store: dict | None = None) -> list[str]:
+    """The flags of ``evidence_flag_facts`` in words."""
+    return [flag_words(f) for f in evidence_flag_facts(ws, item, visit, store)]
 
 
 def visit_evidence_flags(ws: Workspace, visit: dict) -> list[str]:

@@ -152,7 +152,8 @@ def request_items(ws: Workspace, reply: dict) -> dict:
         "where f.id in (select finding_id from reply_items where reply_id = ?) order by v.visited_at, f.code",
         [reply["id"]]))
     evidence = list(ws.db.query(
-        "select e.sha256, e.media_type, e.captured_at, e.visit_id, v.visited_at from evidence e "
+        "select e.sha256, e.media_type, e.captured_at, e.gps_lat, e.gps_lon, e.visit_id, v.visited_at, v.store_id "
+        "from evidence e "
         "join visits v on v.id = e.visit_id where e.visit_id in "
         "(select visit_id from reply_items where reply_id = ?) order by v.visited_at, e.captured_at, e.sha256",
         [reply["id"]]))

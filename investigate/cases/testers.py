@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..policy.consent import outside_consent
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 
@@ -72,8 +73,7 @@ def add_tester(ws: Workspace, *, code: str, birth_month: str, consent: bool = Fa
 def consent_fields(ws: Workspace, *, consent: bool, consent_date: str | None, consent_file: str | Path | None,
                    consent_held_by: str | None) -> dict:
     """The consent columns from what was given: a form's SHA-256 (the file stays where the
-    newsroom keeps such papers), or where the paper is held; a date, never in the future
-    (today when none is given)."""
+    newsroom keeps such papers), or where the paper is held; a date, never in the future."""
     today = ws.now().date()
     consent_sha = None
     if consent_file:
@@ -93,8 +93,8 @@ def consent_fields(ws: Workspace, *, consent: bool, consent_date: str | None, co
             raise InvalidInput(f"consent date {consent_date!r}: expected YYYY-MM-DD")
         if consent_date > today.isoformat():
             raise InvalidInput(f"consent date {consent_date} is in the future")
-    elif consent:
-        consent_date = today.isoformat()
+    # Without a date the consent's start is unknown, and no test is refused as before it (the
+    # library stays lenient for importers); ``tester add`` dates it today unless told otherwise.
     return {"consent": bool(consent), "consent_date": consent_date, "consent_sha256": consent_sha,
             "consent_file": str(consent_file) if consent_file else None}
 
@@ -107,7 +107,8 @@ def record_consent(ws: Workspace, tester: dict, *, consent_date: str | None = No
     if not consent_file and not (consent_held_by or "").strip():
         raise InvalidInput("consent needs the signed form (--consent-file PATH) or where the paper is kept "
                            '(--consent-held-by "…")')
-    fields = consent_fields(ws, consent=True, consent_date=consent_date, consent_file=consent_file,
+    fields = consent_fields(ws, consent=True, consent_date=consent_date or ws.now().date().isoformat(),
+                            consent_file=consent_file,
                             consent_held_by=consent_held_by)
     return ws.update("testers", tester["id"], {**fields, "consent_withdrawn_at": None},
                      reason=f"consent on file from {fields['consent_date']}", action="tester_consent")
@@ -145,6 +146,10 @@ def check_tester_for(protocol, tester: dict, on: date) -> int:
     youngest, oldest = age_range_on(tester["birth_month"], on)
     if protocol.uses_testers and not tester["consent"]:
         raise InvalidInput(f"tester {tester['code']} has no consent on file")
+    if protocol.uses_testers:
+        why = outside_consent(tester, on)
+        if why:
+            raise InvalidInput(why)
     lo, hi = protocol.tester_min_age, protocol.tester_max_age
     if lo is not None and youngest < lo:
         raise InvalidInput(

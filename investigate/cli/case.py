@@ -8,7 +8,7 @@ from ..ids import short
 from ..cases import cases
 from ..cases.cases import LANGUAGES
 from ..vocabulary import CASE_STATUSES
-from .util import echo, echo_json, echo_result, json_option, pass_workspace
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct
 
 
 @click.group()
@@ -108,9 +108,13 @@ def case_show(ws, case_ref, as_json):
                f"  language {c['language']}  reply window {c['reply_days']} days")
     if c["jurisdiction"] or c["legal_basis"]:
         echo(f"  jurisdiction {c['jurisdiction']}  legal basis {c['legal_basis']}")
-    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) or "none"
-    echo(f"  visits {summary['visits']} ({outcomes}); stores visited {summary['stores_visited']}"
-               f" of a frame of {summary['frame_size']}")
+    counts = summary["counts"]
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items()) if v) or "none"
+    echo(f"  visits {summary['visits']} ({outcomes}); rate {pct(counts['rate'])}"
+         + (f"; {counts['provisional']} provisional" if counts["provisional"] else "")
+         + (f"; {summary['rejected']} rejected, never counted" if summary["rejected"] else ""))
+    echo(f"  stores tested {counts['stores_tested']} of {counts['target_stores']} targeted "
+         f"(completion {pct(counts['completion_rate'])}); frame {summary['frame_size']}")
     echo(f"  findings {summary['findings']}  evidence {summary['evidence']}  open promises "
                f"{summary['promises_open']}  reply requests {summary['replies']}")
     if summary["first_visit"]:

@@ -8,9 +8,10 @@ import io
 import click
 
 from ..numbers import stats as rates
+from ..numbers.design import round_estimates
 from ..cases.cases import get_case
 from ..protocol.protocols import get_protocol
-from ..policy import PUBLIC, WORKING, case_rates
+from ..policy import PUBLIC, WORKING, case_counts, case_rates
 from .util import echo, echo_json, echo_result, pass_workspace, pct
 
 BY = [k for k in rates.GROUPINGS if k]
@@ -45,7 +46,9 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     kind = "official" if official else "undercover"
     scope = PUBLIC if approved_only else WORKING
     rows = case_rates(ws, case, scope=scope, by=by, confidence=confidence, kind=kind)
-    weighted = rates.stratified_estimate(ws, case, confidence=confidence, approved_only=approved_only)
+    # The whole case by the one definition each (stores tested, completion…), as every surface prints it.
+    counts = None if official else case_counts(ws, case, scope=scope, confidence=confidence)
+    weighted = round_estimates(ws, case, confidence=confidence, approved_only=approved_only)
     promise_rows = rates.promise_rates(ws, case, confidence=confidence, approved_only=approved_only)
     provisional = sum(r["provisional"] for r in rows)
     orphan_days = None  # official LIVES visits that are violations on a day without an inspection
@@ -56,7 +59,7 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
     fmt = "json" if as_json else fmt
     if fmt == "json":
         echo_json({"case": case["slug"], "by": by, "kind": kind, "approved_only": approved_only, "scope": scope,
-                   "provisional": provisional, "orphan_days": orphan_days, "groups": rows,
+                   "provisional": provisional, "orphan_days": orphan_days, "counts": counts, "groups": rows,
                    "weighted": weighted, "promises": promise_rows})
         return
     if fmt == "csv":
@@ -82,13 +85,19 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
              "business (LIVES, imported with --orphans keep); they are in the rate. Import with "
              "--orphans skip to leave them out.")
     if provisional:
-        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected and voided visits never "
-             "count). --approved-only gives the figures as they would be published.")
-    if weighted and weighted["estimate"] is not None:
-        echo(f"\nWeighted estimate (stratified sample): {pct(weighted['estimate'])} "
-                   f"({pct(weighted['ci_low'])} – {pct(weighted['ci_high'])})")
-        if weighted["strata_without_visits"]:
-            echo(f"  strata without eligible visits: {', '.join(map(str, weighted['strata_without_visits']))}")
+        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected and voided visits never count). "
+                   "--approved-only gives the figures as they would be published.")
+    if weighted and weighted["headline"]:
+        echo("\nWeighted estimate (stratified sample; one test per sampled store, each round apart):")
+        for r in weighted["rounds"]:
+            mark = "  ← headline" if r["round"] == weighted["headline"]["round"] else ""
+            echo(f"  round {r['round']}: {pct(r['estimate'])} ({pct(r['ci_low'])} – {pct(r['ci_high'])}), "
+                 f"{r['stores_tested']} stores{mark}" if r["estimate"] is not None else
+                 f"  round {r['round']}: no sampled store with a result")
+        echo_result([{"round": r["round"], "stratum": s["stratum"], "frame": s["frame"], "drawn": s["drawn"],
+                      "tested": s["tested"], "sold": s["violations"], "inconclusive": s["inconclusive"],
+                      "no completed test": ", ".join(f"{k} {n}" for k, n in sorted(s["nonresponse"].items()))}
+                     for r in weighted["rounds"] for s in r["strata"]], title="Strata and non-response")
     if promise_rows:
         echo("")
         echo_result([{"promise": p["what"], "due": p["due"], "kept": p["kept"], "late": p["late"],

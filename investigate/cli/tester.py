@@ -19,7 +19,8 @@ def tester():
 @click.argument("code")
 @click.option("--birth-month", required=True, metavar="YYYY-MM", help="Month of birth (not the day).")
 @click.option("--consent/--no-consent", default=False, help="Written guardian consent is on file.")
-@click.option("--consent-date", metavar="YYYY-MM-DD")
+@click.option("--consent-date", metavar="YYYY-MM-DD",
+              help="The day the guardian signed (default: today); a test before it is refused.")
 @click.option("--consent-file", type=click.Path(exists=True, dir_okay=False),
               help="The signed consent form: its SHA-256 is recorded; the file is not copied.")
 @click.option("--consent-held-by", metavar="TEXT",
@@ -34,6 +35,9 @@ def tester_add(ws, code, birth_month, consent, consent_date, consent_file, conse
     if consent and not consent_file and not (consent_held_by or "").strip():
         raise InvalidInput("--consent needs the signed form (--consent-file PATH) or where the paper is kept "
                            '(--consent-held-by "…")')
+    if consent_date is None and (consent or consent_file or (consent_held_by or "").strip()):
+        # A test before this day is refused: a form signed earlier needs its own date.
+        consent_date = ws.now().date().isoformat()
     row = testers.add_tester(ws, code=code, birth_month=birth_month, consent=consent,
                              consent_date=consent_date, consent_file=consent_file,
                              consent_held_by=consent_held_by)

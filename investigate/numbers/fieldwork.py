@@ -5,8 +5,9 @@
   attempt that could not be made (closed, minors not admitted…) lowers completion; it is
   never a compliant visit.
 - Rounds: one round understates how many stores would sell (JAMA 2018: ~18 % per round, most
-  sold at least once over six). So a case reports the rate per round, the share of stores that
-  sold at least once across rounds, and which stores changed between rounds.
+  sold at least once over six). So a case reports the rate per round (``stats.case_rates`` by
+  round, the one definition), the share of stores that sold at least once across rounds, and
+  which stores changed between rounds.
 
 Rates come from ``investigate.numbers.stats.rate`` so intervals are computed one way everywhere.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from .stats import counted_state_sql, rate, visit_filter, wilson_interval
+from .stats import case_rates, rate, visit_filter, wilson_interval
 from ..store.workspace import Workspace
 
 
@@ -41,18 +42,21 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
                approved_only: bool = False) -> list[dict]:
     """Completion per stratum plus an overall row (``stratum`` None = all).
 
-    Per target store the last attempt in the round counts (a closed shop revisited and tested
-    the same round is complete). Rejected visits are not attempts."""
+    A target store is *completed* when it holds at least one completed test (in the round,
+    when one is asked): the same stores the report calls "stores tested", so completion is
+    stores tested / target stores everywhere. A store never completed is listed under the
+    reason of its last attempt (closed, not found…), or ``not_attempted``. Which visits are
+    attempts is the counting rule's (``visit_filter``): rejected visits are none."""
     cond, params = visit_filter(approved_only=approved_only)
-    # The last attempt per store, grouped in SQL (a bare column beside max() comes from the
-    # row holding the max): one row per store reaches Python, not one per visit.
-    sql = (f"select v.store_id, v.attempt, max(v.visited_at) as visited_at from visits v where v.case_id = ? "
-           f"and {cond} and {counted_state_sql('v')}")
+    # One row per store, grouped in SQL (a bare column beside the one max() comes from the
+    # row holding the max): how many attempts were completed, and the last attempt's status.
+    sql = (f"select v.store_id, sum(coalesce(v.attempt, 'completed') = 'completed') as done, v.attempt, "
+           f"max(v.visited_at) as visited_at from visits v where v.case_id = ? and {cond}")
     args = [case["id"], *params]
     if round is not None:
         sql += " and v.round = ?"
         args.append(round)
-    last = {r["store_id"]: (r["visited_at"], r["attempt"] or "completed")
+    last = {r["store_id"]: "completed" if r["done"] else (r["attempt"] or "completed")
             for r in ws.db.query(sql + " group by v.store_id", args)}
     targets = _target_stores(ws, case)
     stores = set(targets) | set(last)
@@ -64,7 +68,7 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
             g["targets"] += 1
             if store_id in last:
                 g["attempted"] += 1
-                attempt = last[store_id][1]
+                attempt = last[store_id]
                 if attempt == "completed":
                     g["completed"] += 1
                 else:
@@ -94,10 +98,11 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
         "group by v.store_id, coalesce(v.round, 1)", [case["id"], *params]):
         per_store[store_id][rnd] = "violation" if sold else "compliant"
     rounds = sorted({rnd for outcomes in per_store.values() for rnd in outcomes})
-    by_round = []
-    for rnd in rounds:
-        outcomes = [o[rnd] for o in per_store.values() if rnd in o]
-        by_round.append({"round": rnd, **rate(outcomes.count("violation"), outcomes.count("compliant"))})
+    # A round's rate is the case's rate of that round, as `stats --by round`, the report and the
+    # public database give it (the promise clock included): one definition of a rate per round.
+    by_round = [{"round": int(r["group"]), **{k: r[k] for k in ("eligible", "violations", "compliant", "rate",
+                                                                 "ci_low", "ci_high", "confidence")}}
+                for r in case_rates(ws, case, by="round", approved_only=approved_only) if r["eligible"]]
     ever = sum(1 for o in per_store.values() if "violation" in o.values())
     changes = []
     for store_id, outcomes in per_store.items():

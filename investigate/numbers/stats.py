@@ -169,6 +169,8 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
         out.append({
             "group": group,
             "visits": row["visits"],
+            # Completed tests (every outcome but not_completed): what a small cell is counted in.
+            "completed": row["visits"] - (row["not_completed"] or 0),
             "inconclusive": row["inconclusive"] or 0,
             "not_completed": row["not_completed"] or 0,
             # Visits in this figure that no editor has approved yet: a working figure, not a
@@ -197,56 +199,6 @@ def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, para
     return out
 
 
-def stratified_estimate(ws: Workspace, case: dict, *, confidence: float = 0.95,
-                        approved_only: bool = False) -> dict | None:
-    """The Synar-style weighted violation rate for a case with a stratified sample.
-
-    Each eligible completed visit of stratum h weighs N_h / m_h — the stratum's frame size over
-    its number of eligible completed visits (the design weight N_h / n_h adjusted for
-    non-completion, as Synar adjusts for eligibility and completion). The estimate is
-    p = Σ_h N_h p_h / Σ_h N_h, and its variance the stratified one with finite population
-    correction, Var(p) = Σ_h W_h² (1 − m_h/N_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N
-    (Cochran 1977, 5.7); the interval is p ± z·√Var, clipped to [0, 1]. Strata with no eligible
-    visit are left out of N and reported. None when the case has no stratified sample."""
-    if "samples" not in ws.db.table_names():
-        return None
-    sample = list(ws.db.query("select * from samples where case_id = ? order by drawn_at desc, rowid desc limit 1",
-                              [case["id"]]))
-    if not sample or sample[0]["method"] != "stratified":
-        return None
-    sample = sample[0]
-    frame = {r["stratum"]: r["n"] for r in ws.db.query(
-        "select stratum_frame as n, stratum from sample_stores where sample_id = ? group by stratum", [sample["id"]])}
-    cond, params = visit_filter(approved_only=approved_only)
-    counts = {r["stratum"]: r for r in ws.db.query(
-        f"""select ss.stratum, sum(v.outcome = 'violation') as violations,
-                   sum(v.outcome in ('violation', 'compliant')) as eligible
-            from visits v join sample_stores ss on ss.store_id = v.store_id and ss.sample_id = ?
-            where v.case_id = ? and {cond} group by ss.stratum""", [sample["id"], case["id"], *params])}
-    strata, missing = [], []
-    for stratum, n_frame in sorted(frame.items(), key=lambda kv: str(kv[0])):
-        c = counts.get(stratum)
-        if not c or not c["eligible"]:
-            missing.append(stratum)
-            continue
-        strata.append({"stratum": stratum, "frame": n_frame, "eligible": c["eligible"],
-                       "violations": c["violations"], "rate": c["violations"] / c["eligible"],
-                       "weight": n_frame / c["eligible"]})
-    if not strata:
-        return {"estimate": None, "ci_low": None, "ci_high": None, "strata": [], "strata_without_visits": missing}
-    total = sum(s["frame"] for s in strata)
-    p = sum(s["frame"] * s["rate"] for s in strata) / total
-    var = 0.0
-    for s in strata:
-        if s["eligible"] > 1:
-            w = s["frame"] / total
-            fpc = max(0.0, 1 - s["eligible"] / s["frame"])
-            var += w * w * fpc * s["rate"] * (1 - s["rate"]) / (s["eligible"] - 1)
-    half = z_for(confidence) * math.sqrt(var)
-    return {"estimate": p, "ci_low": max(0.0, p - half), "ci_high": min(1.0, p + half), "confidence": confidence,
-            "strata": strata, "strata_without_visits": missing, "sample_id": sample["id"]}
-
-
 def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=None,
                   approved_only: bool = False) -> list[dict]:
     """Per kind of promise (Callback, Refund…): how many were kept among those already due.
@@ -271,24 +223,41 @@ def promise_rates(ws: Workspace, case: dict, *, confidence: float = 0.95, now=No
     return sorted(out, key=lambda g: g["what"])
 
 
-def mean_interval(values: list[float], confidence: float = 0.95, *, bounds: tuple[float, float] = (0.0, 100.0)) -> dict:
-    """Mean of visit scores with a Student-t interval, clipped to the scale's ``bounds``.
+#: Below this many tests a group's mean score is printed without an interval: four bounded
+#: scores say too little about their spread for any interval to be honest.
+MIN_SCORE_N = 5
+#: Resamples of the bootstrap, and its fixed seed: the same scores always give the same interval
+#: (a report rendered twice is the same version).
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 25
 
-    Scores are percentages of points possible, one per visit; the t interval is the textbook
-    one for a mean (scipy's t quantile), honest enough for the 5–40 tests a group has. With
-    one value there is no interval; with none there is no mean."""
-    from scipy.stats import t
+
+def mean_interval(values: list[float], confidence: float = 0.95, *, min_n: int = MIN_SCORE_N) -> dict:
+    """Mean of visit scores with a bootstrap percentile interval.
+
+    Scores are percentages of points possible, one per visit, bounded by 0 and 100 and often
+    piled up at either end: a Student-t interval on five of them runs past the scale and had to
+    be clipped ("55 [21–89]" on four tests). The percentile bootstrap (scipy.stats.bootstrap,
+    ``BOOTSTRAP_RESAMPLES`` resamples, a fixed seed) needs no normal shape and stays within the
+    scores seen. Fewer than ``min_n`` scores get a mean and no interval; none get neither."""
+    import numpy as np
+    from scipy.stats import bootstrap
 
     n = len(values)
     if n == 0:
         return {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
     mean = sum(values) / n
-    if n == 1:
-        return {"mean": mean, "ci_low": None, "ci_high": None, "n": 1}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = t.ppf(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
-    return {"mean": mean, "ci_low": max(bounds[0], float(mean - half)), "ci_high": min(bounds[1], float(mean + half)),
-            "n": n}
+    if n < min_n:
+        return {"mean": mean, "ci_low": None, "ci_high": None, "n": n}
+    if min(values) == max(values):  # every resample has the same mean
+        return {"mean": mean, "ci_low": float(values[0]), "ci_high": float(values[0]), "n": n}
+    # Sorted: the resamples draw positions, so the same scores in another order (Datasette's SQL
+    # aggregate, the scorecard) would otherwise give another interval.
+    result = bootstrap((np.sort(np.asarray(values, dtype=float)),), np.mean, confidence_level=confidence,
+                       n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
+                       rng=np.random.default_rng(BOOTSTRAP_SEED))
+    return {"mean": mean, "ci_low": float(result.confidence_interval.low),
+            "ci_high": float(result.confidence_interval.high), "n": n}
 
 
 def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:

@@ -32,8 +32,8 @@ the CLI's ``stats`` and ``fieldwork``.
 """
 
 from .cells import DEFAULT_MIN_CELL, OTHER, min_cell, protect_groups
-from .counting import PUBLIC, WORKING, case_rates, visit_condition, visit_sql
+from .counting import PUBLIC, WORKING, case_counts, case_rates, visit_condition, visit_sql
 from .naming import Naming, naming
 
-__all__ = ["DEFAULT_MIN_CELL", "OTHER", "PUBLIC", "WORKING", "Naming", "case_rates", "min_cell", "naming",
+__all__ = ["DEFAULT_MIN_CELL", "OTHER", "PUBLIC", "WORKING", "Naming", "case_counts", "case_rates", "min_cell", "naming",
            "protect_groups", "visit_condition", "visit_sql"]

@@ -1,8 +1,9 @@
 """Disclosure control for public tables and charts: no group small enough to single someone out.
 
-A group of three visits in a small town can name the clerk, or — with the tester's known
+A group of three tests in a small town can name the clerk, or — with the tester's known
 route — the tester. Public figures therefore merge every group below a threshold (default 5
-visits) into one "other groups" row. If that row would itself be below the threshold, the
+completed tests: a closed shop's attempt shows no clerk and rests no rate, so it makes no
+group safe) into one "other groups" row. If that row would itself be below the threshold, the
 next smallest groups are folded in until it is not; so no suppressed group can be recovered
 by subtracting the shown groups from the total. When even the whole table is below the
 threshold, every figure is withheld. The PDF and the public database say that they did this.
@@ -14,7 +15,7 @@ from ..numbers.stats import rate
 
 DEFAULT_MIN_CELL = 5
 OTHER = "(other groups)"
-_SUMMED = ("visits", "violations", "compliant", "inconclusive", "not_completed")
+_SUMMED = ("visits", "completed", "violations", "compliant", "inconclusive", "not_completed")
 
 
 def min_cell(ws, case: dict | None = None) -> int:
@@ -25,7 +26,7 @@ def min_cell(ws, case: dict | None = None) -> int:
 
 
 def protect_groups(rows: list[dict], *, threshold: int = DEFAULT_MIN_CELL,
-                   size_key: str = "visits") -> dict:
+                   size_key: str = "completed") -> dict:
     """Rows as ``stats.case_rates`` gives them → rows safe to publish, and what was done.
 
     Returns ``{"rows", "merged" (group names folded into OTHER), "withheld" (True when the

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput, PolicyError
-from ..numbers.fieldwork import completion
+from ..ids import short
 from ..store.workspace import Workspace
 from .cells import min_cell
 from .changes import changes_since
-from .counting import PUBLIC, WORKING, review_counts
+from .consent import visits_outside_consent
+from .counting import PUBLIC, WORKING, case_counts, review_counts
 from .coverage import company_named, stores_with_findings
 from .naming import naming as make_naming
 from .texts import text_problems
@@ -54,6 +55,8 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
             why[reason] = why.get(reason, 0) + 1
     texts = {"not_asked": "{n} business(es) with findings not asked for comment",
              "window_open": "{n} reply window(s) still open",
+             "chain_unnamed": "{n} business(es) whose name holds a chain that may not be named yet "
+                              "(they are named with their chain)",
              "not_covered": "{n} business(es) with findings made or changed after their request "
                             "(ask again: investigate reply request)"}
     item("replies", not why, "; ".join(texts[k].format(n=n) for k, n in sorted(why.items()))
@@ -68,21 +71,27 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
              f"every one of the {timeline} events put to the company, answered or past its deadline" if named
              else "the company was not asked about every event, or its window is open (investigate story ask)")
 
+    outside = visits_outside_consent(ws, case)
+    item("consent", not outside,
+         "; ".join(f"visit {short(o['visit_id'])} ({o['day']}): {o['why']}" for o in outside[:5])
+         + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "") + " (investigate review VISIT reject --comment \"…\")"
+         if outside else "every test within its tester's guardian consent")
+
     missing = [f for f in ("legal_basis", "jurisdiction", "description") if not (case.get(f) or "").strip()]
     item("methodology", not missing, f"missing: {', '.join(missing)} (investigate case edit)" if missing
          else "protocol, legal basis, jurisdiction and method described")
 
-    overall = completion(ws, case)[0] if ws.db.execute(
-        "select 1 from visits where case_id = ? limit 1", [case["id"]]).fetchone() else None
     if story:
         item("completion_rate", True, "a story, not a sample: no completion rate")
     else:
-        item("completion_rate", overall is not None and overall["targets"] > 0,
-             f"{overall['completed']} of {overall['targets']} completed ({overall['completion_rate']:.0%})"
-             if overall and overall["targets"] else "no attempts recorded")
+        # The completion the publication will print: the public scope, the one definition.
+        counts = case_counts(ws, case, scope=PUBLIC)
+        item("completion_rate", counts["stores_attempted"] > 0,
+             f"{counts['stores_tested']} of {counts['target_stores']} stores tested "
+             f"({counts['completion_rate']:.0%}, approved tests)" if counts["stores_attempted"] else "no attempts recorded")
 
     threshold = min_cell(ws, case)
-    item("small_cells", threshold >= 3, f"groups under {threshold} visits are merged or withheld"
+    item("small_cells", threshold >= 3, f"groups under {threshold} completed tests are merged or withheld"
          if threshold >= 3 else f"threshold {threshold} is too low to protect testers and clerks (use ≥ 3)")
 
     problems = text_problems(ws, case, make_naming(ws, case, scope=PUBLIC))

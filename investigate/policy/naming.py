@@ -8,7 +8,9 @@ list and sentence of that output takes its labels from the answer:
   test and the newsroom names the businesses that passed (``[publish] name_compliant =
   true``); else it is "Store A" in print and a stable pseudonym (``S-…``) in the public
   database;
-- a chain is named when every one of its published stores may be; else "Chain A";
+- a chain is named when every one of its published stores may be; else "Chain A" — and then a
+  store whose own name holds the chain's ("KioskCo Sonnenallee" beside "Chain C") is not named
+  either (``chain_unnamed``), or the pseudonym would be hollow;
 - a business that a tip names but the workspace cannot tie to one store or chain is "Business
   A": the tip's own text for the company is never printed;
 - any printed text is redacted of private strings (``redact``).
@@ -20,6 +22,7 @@ says nothing about the names behind them.
 from __future__ import annotations
 
 import hashlib
+import json
 import string
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +30,7 @@ from datetime import datetime
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
 from .coverage import nameable_chains, naming_status, stores_that_passed, visited_stores
-from .private import PrivateMatcher, private_strings
+from .private import PrivateMatcher, private_strings, word_pattern
 
 
 def letters(n: int) -> str:
@@ -123,15 +126,18 @@ class Naming:
 
     def why_unnamed(self, store_id: str) -> str | None:
         """None for a named store; else ``passed`` (it passed every test: nothing was put to
-        it), ``not_asked``, ``window_open`` or ``not_covered``."""
+        it), ``not_asked``, ``window_open``, ``not_covered`` or ``chain_unnamed`` (its name holds
+        the name of a chain that may not be named)."""
         if self.store_named(store_id):
             return None
+        if self.status.get(store_id) == "chain_unnamed":  # asked or passed, but its name names the chain
+            return "chain_unnamed"
         return "passed" if store_id in self.passed else self.status.get(store_id, "not_asked")
 
     def counts(self, store_ids=None) -> dict[str, int]:
         """How many businesses of the case (or of ``store_ids``) are named, and why the others
         are not."""
-        out = {"named": 0, "passed": 0, "not_asked": 0, "window_open": 0, "not_covered": 0}
+        out = {"named": 0, "passed": 0, "not_asked": 0, "window_open": 0, "not_covered": 0, "chain_unnamed": 0}
         for store_id in self.status if store_ids is None else store_ids:
             why = self.why_unnamed(store_id) or "named"
             out[why] = out.get(why, 0) + 1
@@ -148,6 +154,16 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
         status.update({store_id: "named" for store_id in passed})
     named = {s for s, why in status.items() if why == "named"}
     chains = nameable_chains(ws, case, named, approved_only=flag, visited=visited)
+    # A named store whose name holds its unnamed chain's would name the chain in the same
+    # publication: it waits for its chain (which stays unnamed either way). A company's contact
+    # point is left to the company's rule (``coverage.company_named``): its "chain" is the
+    # company itself, named or not with all its contact points.
+    for store_id, name, chain in ws.db.execute(
+            "select id, name, chain from stores where chain is not null and company_id is null "
+            "and id in (select value from json_each(?))", [json.dumps(sorted(named))]):
+        if chain not in chains and word_pattern(chain).search(name or ""):
+            named.discard(store_id)
+            status[store_id] = "chain_unnamed"
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
     result.private = private_strings(ws, case, named=named, named_chains=chains)
     chains = {r[0] for r in ws.db.execute(

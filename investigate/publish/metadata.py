@@ -22,7 +22,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "language": "Language of the reports.", "reply_days": "Days a business gets to answer (days).",
         "description": "Method, as printed in the report.", "notes": "Internal notes (never published).",
         "created_at": "When the case was opened.", "parent_case_id": "The case this one retests.",
-        "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (visits).",
+        "planned_start": "Earliest start of a retest.", "min_cell": "Smallest group shown in public (completed tests).",
         "reply_calendar": "days or working_days: how the reply window is counted.",
         "holidays": "Public holidays skipped in working days (DE-BE, DK…).",
         "kind": "Empty: stores tested under a protocol; story: one person's account (see stories).",
@@ -46,8 +46,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "testers": ("Protected identities: a code, a birth month and consent. Never a name.", {
         "id": "Tester id (UUID).", "code": "Tester code, e.g. T-07.", "birth_month": "Month of birth (YYYY-MM).",
         "consent": "Written guardian consent on file (1/0).", "consent_date": "Date of consent.",
+        "consent_withdrawn_at": "Day the guardian withdrew consent (no test on or after it counts; empty while it holds).",
         "consent_sha256": "SHA-256 of the signed consent form.", "consent_file": "Where the form is kept (internal).",
-        "consent_withdrawn_at": "When consent was withdrawn (empty while it stands).",
         "notes": "Internal notes (never published).", "created_at": "When registered."}),
     "visits": ("One test of one store under the case's protocol.", {
         "id": "Visit id (UUID).", "case_id": "Case.", "store_id": "Store tested.", "tester_id": "Tester (internal).",
@@ -427,10 +427,11 @@ PUBLIC_TABLES = {
         "slug": "Case", "title": "Title", "protocol": "Protocol key", "protocol_title": "Protocol",
         "jurisdiction": "Jurisdiction", "legal_basis": "Legal basis", "language": "Language",
         "methodology": "How the test was done", "period_start": "First visit", "period_end": "Last visit",
-        "stores_tested": "Stores tested", "visits": "Approved visits", "violations": "Violations",
+        "stores_tested": "Stores with at least one completed, approved test", "visits": "Approved visits", "violations": "Violations",
         "violation_rate": "Violations / (violations + compliant)", "ci_low": "95 % Wilson interval, low",
-        "ci_high": "95 % Wilson interval, high", "completion_rate": "Share of planned visits completed",
-        "min_cell": "Smallest group shown (visits)", "tester_ages": "Testers' ages (years)",
+        "ci_high": "95 % Wilson interval, high",
+        "completion_rate": "Stores tested / stores the case set out to test (sample or frame)",
+        "min_cell": "Smallest group shown (completed tests)", "tester_ages": "Testers' ages (years)",
         "id_policy": "Testers' ID policy", "version": "Version of this publication",
         "published_at": "Date published",
         "checklist_overridden": "1 if the newsroom published although its pre-publication checklist was open"}),
@@ -454,6 +455,14 @@ PUBLIC_TABLES = {
         "rate": "Rate as printed in the report (whole percent under 100 tests)",
         "interval": "95 % interval as printed in the report",
         "merged_groups": "Groups merged into this row", "withheld": "1 if too small to show"}),
+    "weighted_rates": ("A stratified sample's violation rate weighted for its strata, per round: one test per "
+                       "sampled store (its first completed one of the round), strata weighted by their share of "
+                       "the frame, the stratified 95 % interval with the finite-population correction.", {
+        "id": "Row", "case_slug": "Case", "round": "Round", "headline": "1 for the round the report leads with",
+        "stores_tested": "Sampled stores with a result", "strata": "Strata with a result",
+        "rate": "Rate as printed in the report", "interval": "95 % interval as printed in the report",
+        "violation_rate": "Weighted rate", "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
+        "confidence": "Confidence level"}),
     "replies": ("The businesses' answers, verbatim.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
         "deadline_date": "Deadline", "answered_date": "Answered on", "answer": "Answer, verbatim"}),

@@ -252,6 +252,7 @@ def _case_figures(datasette, case: dict) -> dict:
         return {}
     from .. import policy
     from ..policy import WORKING, gate
+    from ..numbers.design import round_estimates
     from ..policy.counting import approved_only
     from ..store.workspace import Workspace
 
@@ -259,9 +260,10 @@ def _case_figures(datasette, case: dict) -> dict:
     try:
         rates = policy.case_rates(ws, case, scope=WORKING, by="chain")
         overall = policy.case_rates(ws, case, scope=WORKING)
-        weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(WORKING))
-        return {"checklist": gate.checklist(ws, case),
-                "weighted": weighted if weighted and weighted["estimate"] is not None else None,
+        design = round_estimates(ws, case, approved_only=approved_only(WORKING))
+        weighted = design["headline"] if design else None
+        return {"checklist": gate.checklist(ws, case), "counts": policy.case_counts(ws, case, scope=WORKING),
+                "weighted": weighted,
                 "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
                 "overall": overall[0] if overall else None}
     finally:

@@ -40,9 +40,8 @@ from ..policy import OTHER, PUBLIC, gate, min_cell, protect_groups
 from ..policy.naming import Naming, public_store_id
 from ..policy.texts import corrections
 from ..errors import NotFound, PolicyError
-from ..numbers.fieldwork import completion
+from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
-from ..numbers.stats import rate
 from ..store.workspace import Workspace
 
 PUBLIC_DB = "public.db"
@@ -92,6 +91,11 @@ create table rates (
   id integer primary key, case_slug text references cases(slug), grouping text, grp text,
   visits integer, violations integer, eligible integer, rate text, interval text, violation_rate real,
   ci_low real, ci_high real, merged_groups integer, withheld integer
+);
+create table weighted_rates (
+  id integer primary key, case_slug text references cases(slug), round integer, headline integer,
+  stores_tested integer, strata integer, rate text, interval text, violation_rate real, ci_low real,
+  ci_high real, confidence real
 );
 create table replies (
   id integer primary key, case_slug text references cases(slug), store_id text references stores(id),
@@ -243,7 +247,6 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     threshold = min_cell(ws, case)
     # The groups that are no name, in the case's language as the report prints them.
     group_words = {OTHER: _("other groups"), "(independent)": _("(independent)"), "(unknown)": _("(unknown)")}
-    overall = policy.case_rates(ws, case, scope=PUBLIC)
     for grouping in (None, "chain", "district", "round"):
         rows = policy.case_rates(ws, case, scope=PUBLIC, by=grouping)
         if grouping == "chain":
@@ -259,21 +262,31 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                          fmt.interval(r.get("ci_low"), r.get("ci_high"), r.get("eligible")),
                          r.get("rate"), r.get("ci_low"), r.get("ci_high"),
                          r.get("merged_groups"), int(bool(r.get("withheld")))])
+    # A stratified sample's weighted estimate, per round, as the report's headline gives it.
+    design = round_estimates(ws, case, approved_only=True)
+    for r in design["rounds"] if design else []:
+        if r["estimate"] is None:
+            continue
+        out.execute("insert into weighted_rates (case_slug, round, headline, stores_tested, strata, rate, interval, "
+                    "violation_rate, ci_low, ci_high, confidence) values (?,?,?,?,?,?,?,?,?,?,?)",
+                    [case["slug"], r["round"], int(r["round"] == design["headline"]["round"]), r["stores_tested"],
+                     len(r["strata"]) - len(r["strata_without_result"]), fmt.pct(r["estimate"], r["stores_tested"]),
+                     fmt.interval(r["ci_low"], r["ci_high"], r["stores_tested"]), r["estimate"], r["ci_low"],
+                     r["ci_high"], r["confidence"]])
     _public_tips(ws, out, case, names, lang)
     for c in corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
     ages = [r[0] for r in ws.db.execute(
         f"select distinct v.tester_age {approved} and v.tester_age is not null order by 1", args)]
-    comp = completion(ws, case, approved_only=True)
-    total = overall[0] if overall else rate(0, 0)
+    counts = policy.case_counts(ws, case, scope=PUBLIC)
     out.execute(
         "insert into cases values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [case["slug"], names.redact(case["title"]), case["protocol"], texts.title, case["jurisdiction"],
          case["legal_basis"], case["language"], names.redact(case["description"]),
          _day(first), _day(last),
-         len(store_ids), len(visit_ids), total["violations"], total["rate"], total["ci_low"], total["ci_high"],
-         comp[0]["completion_rate"] if comp else None, threshold,
+         counts["stores_tested"], counts["visits"], counts["violations"], counts["rate"], counts["ci_low"],
+         counts["ci_high"], counts["completion_rate"], threshold,
          (f"{ages[0]}–{ages[-1]}" if len(ages) > 1 else str(ages[0])) if ages else None,
          # Only THAT the checklist was overridden is public; the reason is an internal note.
          texts.id_policy, version, now.date().isoformat(), int(bool(override_reason))])

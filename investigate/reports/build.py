@@ -14,7 +14,8 @@ from ..errors import InvalidInput
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
 from ..views.gather import gather
-from ..views.i18n import Formatter, labels
+from ..views.evidence_flags import flag_texts
+from ..views.i18n import Formatter, labels, translations
 from .render import SafeFetcher, render_pdf, templates_root
 
 
@@ -107,6 +108,7 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
     for key in {f["protocol"] for f in items["findings"]} - set(texts_of):
         texts_of[key] = get_protocol(key, ws.root).texts(lang)
     words = labels(lang)
+    gettext = translations(lang).gettext
     outcome_text, severity_text = words["outcome"], words["severity"]
     context = {
         "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
@@ -119,7 +121,10 @@ def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = N
                       "severity": severity_text.get(f["severity"], f["severity"]),
                       "observation": f["severity"] == "observation"} for f in items["findings"]],
         "evidence": [{"date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"], "media_type": e["media_type"],
-                      "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else None}
+                      "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else None,
+                      # What the file cannot show, or where it is off: the business sees it too.
+                      "flags": flag_texts(ws, e, {"id": e["visit_id"], "visited_at": e["visited_at"],
+                                                  "store_id": e["store_id"]}, gettext=gettext, fmt=fmt)}
                      for e in items["evidence"]],
     }
     cp = checkpoint_context(ws, purpose=f"letter {case['slug']} {store['id']}")

@@ -18,6 +18,7 @@ from ..cases.cases import case_text
 from ..proof import log
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
+from ..views.evidence_flags import flag_texts
 from ..views.i18n import Formatter, translations
 from .render import render_pdf
 
@@ -30,7 +31,7 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
     protocol_title = get_protocol(case["protocol"], ws.root).texts(lang).title
     items = []
     for e in ws.db.query(
-            "select e.*, v.visited_at, v.review_state, s.name as store_name from evidence e "
+            "select e.*, v.visited_at, v.store_id, v.review_state, s.name as store_name from evidence e "
             "join visits v on v.id = e.visit_id join stores s on s.id = v.store_id where v.case_id = ? "
             "order by v.visited_at, e.captured_at, e.sha256", [case["id"]]):
         entry = ws.db.execute(
@@ -44,6 +45,8 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
             "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else "–", "place": place or "–",
             "store": e["store_name"], "visit": fmt.day_time(e["visited_at"]),
             "redacted_from": e["redacted_from"],
+            "flags": flag_texts(ws, e, {"id": e["visit_id"], "visited_at": e["visited_at"], "store_id": e["store_id"]},
+                                gettext=_, fmt=fmt),
             "entry": entry[0] if entry else None, "entered": fmt.day_time(entry[1]) if entry else "–",
             "leaf": proof["leaf"] if proof else None, "proof": proof["proof"] if proof else [],
             "proof_ok": bool(proof and proof["verified"]),

@@ -337,8 +337,9 @@ def create_visit_list(db: Database) -> None:
 
 
 def consent_withdrawn(db: Database) -> None:
-    """Issue 24: when a tester's consent was withdrawn (``tester edit --withdrawn``); NULL while
-    it stands. Consent that arrives later fills the existing consent columns."""
+    """Issues 24 and 25: when a tester's consent was withdrawn (``tester edit --withdrawn``);
+    NULL while it stands, so no stored row's hash changes. Consent that arrives later fills the
+    existing consent columns; no test on or after the day of withdrawal counts."""
     db["testers"].add_column("consent_withdrawn_at", str)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from .. import policy
 from ..numbers import stats
+from ..numbers.design import round_estimates
 from ..cases import editorial
 from ..cases.geo import near_summary
 from ..cases.history import official_history
@@ -25,9 +26,9 @@ from ..protocol.protocols import get_protocol
 from ..vocabulary import NOT_COMPLETED, OUTCOMES, SEVERITIES
 from ..policy import OTHER, PUBLIC, WORKING, min_cell, protect_groups
 from ..policy.changes import content_key
+from ..policy.consent import tests_within_consent, visits_outside_consent
 from ..policy.counting import approved_only
 from ..policy.texts import corrections
-from ..numbers.fieldwork import completion, rounds_summary
 from ..store.workspace import Workspace
 from .charts import rate_chart
 from .edition import edition_of
@@ -120,13 +121,12 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     # Highest rate first, merged and withheld groups last: the chart reads as a ranking.
     protected["rows"].sort(key=lambda r: (r.get("merged_groups") is not None or r.get("withheld", False),
                                           -(r.get("rate") or 0), str(r["group"])))
-    comp = completion(ws, case, approved_only=approved_only(scope))
+    # Stores tested, completion and "sold at least once": the policy's one counting function.
+    counts = policy.case_counts(ws, case, scope=scope)
     # A stratified sample: the headline is the weighted (Synar-style) estimate for the whole
-    # frame, the unweighted rate of the tests beside it.
-    weighted = stats.stratified_estimate(ws, case, approved_only=approved_only(scope))
-    if weighted is not None and weighted["estimate"] is None:
-        weighted = None
-    rounds = rounds_summary(ws, case, approved_only=approved_only(scope))
+    # frame in the sample's round, one test per sampled store; the unweighted rate beside it.
+    design = round_estimates(ws, case, approved_only=approved_only(scope))
+    weighted = design["headline"] if design else None
     # Rounds follow the public database's rule for small cells: the same rows, the same merging.
     round_rows = policy.case_rates(ws, case, scope=scope, by="round")
     several_rounds = len(round_rows) > 1
@@ -230,13 +230,15 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                     "violations": overall["violations"], "rate": fmt.pct(overall["rate"], overall["eligible"]),
                     "ci": fmt.interval(overall["ci_low"], overall["ci_high"], overall["eligible"]),
                     "rate_raw": overall["rate"], "ci_low_raw": overall["ci_low"], "ci_high_raw": overall["ci_high"],
-                    "stores": len(labels_by_store), "provisional": overall.get("provisional", 0) if not public else 0,
+                    "stores": counts["stores_tested"], "target_stores": counts["target_stores"],
+                    "provisional": overall.get("provisional", 0) if not public else 0,
                     "inconclusive": overall.get("inconclusive", 0), "not_completed": overall.get("not_completed", 0),
-                    "completion": fmt.pct(comp[0]["completion_rate"]) if comp else "–",
+                    "completion": fmt.pct(counts["completion_rate"], counts["target_stores"]),
                     "weighted": None if weighted is None else {
                         "rate": fmt.pct(weighted["estimate"], overall["eligible"]),
                         "ci": fmt.interval(weighted["ci_low"], weighted["ci_high"], overall["eligible"]),
-                        "strata": len(weighted["strata"])}},
+                        "strata": len(weighted["strata"]), "round": weighted["round"],
+                        "stores": weighted["stores_tested"]}},
         "method": {
             "protocol": ptext.title, "protocol_description": ptext.description,
             "questions": [{"prompt": ptext.prompts[q.key], "choices": ", ".join(ptext.choice(q.key, c) for c in q.choices)}
@@ -244,6 +246,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
             "legal_basis": case["legal_basis"], "jurisdiction": case["jurisdiction"],
             "description": redact(ctext["description"]),
             "ages": ages_text,
+            # Said only when the checklist's consent rule finds no test outside a consent.
+            "consent_tests": tests_within_consent(ws, case, (cond, cond_params))
+            if protocol.uses_testers and not visits_outside_consent(ws, case) else None,
             "id_policy": ptext.id_policy, "observers": len(observers),
             "observer_names": None if public else observers,
             "draw": draw, "threshold": threshold, "merged": [_("(independent)") if g == "(independent)" else g for g in protected["merged"]], "withheld": protected["withheld"],
@@ -256,7 +261,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "chart": chart, "map": map_svg, "map_key": points,
         "rounds": [shown(r) for r in round_rows] if several_rounds and not rounds_merged else [],
         "rounds_merged": rounds_merged,
-        "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,
+        "sold_once": fmt.pct(counts["sold_at_least_once_rate"], counts["stores_judged"]) if several_rounds else None,
         "visits": rows, "findings": findings, "replies": replies, "official": official, "near": near,
         "corrections": [{"date": fmt.day(c["created_at"]), "note": redact(c["note"])}
                         for c in corrections(ws, case)],

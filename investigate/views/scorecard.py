@@ -146,7 +146,7 @@ def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = (
     merged, withheld = [], False
     if threshold and threshold > 1 and grouped:
         names = {" / ".join(map(str, key)) or "all": key for key in grouped}
-        decision = protect_groups([{"group": n, "visits": len(grouped[k]), "violations": 0, "compliant": 0}
+        decision = protect_groups([{"group": n, "completed": len(grouped[k]), "violations": 0, "compliant": 0}
                                    for n, k in names.items()], threshold=threshold)
         withheld = decision["withheld"]
         # The groups folded away, as group dicts: a public reader may need them renamed.

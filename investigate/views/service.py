@@ -26,6 +26,7 @@ from ..protocol.model import ProtocolText
 from ..protocol.protocols import get_protocol
 from ..protocol.values import DIMENSIONS
 from .. import policy
+from ..numbers import stats
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
 from .scorecard import scorecard, scored_visits
@@ -205,6 +206,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                       "share": share(g["promises_kept"])} for g in by_company["groups"]],
         "prices": prices, "findings": finding_rows, "replies": replies,
         "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
+                   "min_score_n": stats.MIN_SCORE_N,
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "threshold": threshold,
                    "merged": [" / ".join(group_label(g).values()) for g in grid["merged"]], "reply_days": fmt.num(reply_days),
                    "case_reply_days": case["reply_days"],
