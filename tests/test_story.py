@@ -327,11 +327,12 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
     case = ws.get("cases", case[0])
     assert gate.open_items(ws, case) == []
     states = [p["promise_state"] for p in stories.story_promises(ws, case)]
-    assert states == ["overdue", "late"]
+    assert states == ["late", "late"]  # the refund paid after our enquiry kept both, late
     text = pdf_text(build_report(ws, case, lang="de", out=tmp_path / "story.pdf")["pdf"])
     assert "ElektroMax" in text and "Eine Kundin aus Neukölln hat sich über ElektroMax beschwert" in text
     assert "Jana Kowalczyk" not in text and "jana.kowalczyk@example.org" not in text
     assert "249 Euro am 18. November 2026 erstattet" in text
+    assert "2 / 2 Zusagen an die Kundschaft, nicht rechtzeitig eingehalten" in text
     ws.close()
 
 
@@ -424,3 +425,45 @@ def test_promise_list_overdue_shows_a_story_promise_beside_the_tests_own(story, 
         (story["first"]["id"], "story", COMPANY, "Refund of 249 EUR")]
     stories.keep_promise(story["ws"], story["ws"].get("story_events", story["first"]["id"]), kept=False)
     assert json.loads(run("promise", "list", "--overdue", "--json").output) == []
+
+
+def test_story_keep_settles_a_promise_by_the_short_id_the_timeline_shows(story, run):
+    ws, first = story["ws"], story["first"]
+    out = run("story", "keep", "refund-story", short(first["id"]), "--at", ws.now().isoformat(), "--note", "paid")
+    assert out.exit_code == 0, out.output
+    assert f"Promise {short(first['id'])} (Refund of 249 EUR) marked kept; now late." in out.output
+    assert [p["promise_state"] for p in stories.story_promises(ws, story["case"])] == ["late"]
+    entry = ws.db.execute("select data from audit_log where row_id = ? and action = 'keep'", [first["id"]]).fetchone()
+    assert json.loads(entry[0])["reason"] == "promise kept: paid"
+
+
+def test_story_break_marks_the_promise_broken_and_it_is_not_marked_twice(story, run):
+    out = run("story", "break", "refund-story", short(story["first"]["id"]))
+    assert out.exit_code == 0, out.output
+    assert [p["promise_state"] for p in stories.story_promises(story["ws"], story["case"])] == ["broken"]
+    again = run("story", "keep", "refund-story", short(story["first"]["id"]))
+    assert again.exit_code == 1 and again.output.strip().endswith("is already marked broken")
+
+
+def test_promise_keep_settles_a_story_promise_that_promise_list_shows(story, run):
+    listed = json.loads(run("promise", "list", "--json").output)
+    assert [r["kind"] for r in listed] == ["story"]
+    out = run("promise", "keep", short(listed[0]["id"]))
+    assert out.exit_code == 0, out.output
+    assert "(Refund of 249 EUR) marked kept" in out.output
+    assert json.loads(run("promise", "list", "--json").output)[0]["state"] == "late"
+
+
+def test_story_keep_of_an_event_that_made_no_promise_is_one_line_and_writes_nothing(story, run):
+    ws = story["ws"]
+    plain = stories.add_event(ws, story["case"], at=(story["t0"] + timedelta(days=2)).isoformat(),
+                              what="The customer wrote to the shop")
+    before = snapshot(ws)
+    for args in (("story", "keep", "refund-story", short(plain["id"])), ("promise", "keep", short(plain["id"])),
+                 ("story", "keep", "refund-story", "ffff0000")):
+        out = run(*args)
+        assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1, out.output
+        assert "Traceback" not in out.output
+    assert "made no promise" in run("story", "keep", "refund-story", short(plain["id"])).output
+    assert "no promise matches" in run("promise", "keep", short(plain["id"])).output
+    assert snapshot(ws) == before

@@ -297,22 +297,24 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
 
 
 def get_event(ws: Workspace, case: dict, ref: str) -> dict:
-    event = resolve(ws, "story_events", ref)
-    if event["case_id"] != case["id"]:
-        raise NotFound(f"event {ref!r} is not in case {case['slug']}")
-    return event
+    """An event of ``case`` by id or id prefix; a prefix of another case's event is not taken."""
+    return resolve(ws, "story_events", ref, where="case_id = ?", params=[case["id"]])
 
 
-def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | None = None) -> dict:
-    """Mark a promise to the person kept (with when) or broken. Unmarked, the clock decides."""
+def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | None = None,
+                 note: str | None = None) -> dict:
+    """Mark a promise to the person kept (with when) or broken. Unmarked, the clock decides.
+    ``note`` (why, who said so) goes into the audit entry: the event has no column for it."""
     if not event.get("promise"):
-        raise InvalidInput(f"event {short(event['id'])} holds no promise")
+        raise InvalidInput(f"event {short(event['id'])} made no promise: only an event with --promise can be "
+                           "kept or broken (see investigate story promises)")
     if event["kept"] is not None:
         raise InvalidInput(f"the promise of event {short(event['id'])} is already marked "
                            f"{'kept' if event['kept'] else 'broken'}")
     when = ws.parse_time(at, what="time kept")
+    reason = ("promise kept" if kept else "promise broken") + (f": {note}" if note else "")
     return ws.update("story_events", event["id"], {"kept": kept, "kept_at": when.isoformat() if kept else None},
-                     reason="promise kept" if kept else "promise broken", action="keep" if kept else "break")
+                     reason=reason, action="keep" if kept else "break")
 
 
 def events(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from ..ids import short
+from ..numbers.clock import promise_state
 from ..cases import stories
 from ..cases.cases import get_case
 from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, REPLY_CHANNELS
@@ -79,14 +80,35 @@ def promises(ws, case_ref, overdue, as_json):
 @click.argument("case_ref", metavar="CASE")
 @click.argument("event_ref", metavar="EVENT")
 @click.option("--at", help="When it was kept (default: now).")
-@click.option("--broken", is_flag=True, help="Mark it broken instead.")
+@click.option("--broken", is_flag=True, help="Mark it broken instead (as story break does).")
+@click.option("--note", help="Why, or who says so: kept in the audit log.")
 @json_option
 @pass_workspace
-def keep(ws, case_ref, event_ref, at, broken, as_json):
+def keep(ws, case_ref, event_ref, at, broken, note, as_json):
     """Mark the promise of EVENT kept (or --broken). Unmarked, the clock decides."""
+    _settle(ws, case_ref, event_ref, kept=not broken, at=at, note=note, as_json=as_json)
+
+
+@story.command("break")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("event_ref", metavar="EVENT")
+@click.option("--at", help="When it was found broken (default: now).")
+@click.option("--note", help="Why, or who says so: kept in the audit log.")
+@json_option
+@pass_workspace
+def break_(ws, case_ref, event_ref, at, note, as_json):
+    """Mark the promise of EVENT broken."""
+    _settle(ws, case_ref, event_ref, kept=False, at=at, note=note, as_json=as_json)
+
+
+def _settle(ws, case_ref, event_ref, *, kept, at, note, as_json):
     case = get_case(ws, case_ref)
-    row = stories.keep_promise(ws, stories.get_event(ws, case, event_ref), kept=not broken, at=at)
-    echo_result(row, as_json=as_json)
+    row = stories.keep_promise(ws, stories.get_event(ws, case, event_ref), kept=kept, at=at, note=note)
+    if as_json:
+        echo_json(row)
+    else:
+        echo(f"Promise {short(row['id'])} ({row['promise']}) marked {'kept' if kept else 'broken'}; "
+             f"now {promise_state(row, ws.now())}.")
 
 
 @story.command("ask")

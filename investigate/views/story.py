@@ -231,7 +231,9 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         "answers": answers,
         "outcome": {"what": text(story["outcome"]), "date": fmt.day(story["outcome_at"])} if story["outcome"] else None,
         "figures": {"events": len(timeline), "documents": len(documents), "checks": len(checks),
-                    "promises": len(promises), "promises_broken": sum(1 for p in promises if p["bad"]),
+                    "promises": len(promises),
+                    # late, broken or overdue: a refund paid after our enquiry is not a promise kept
+                    "promises_not_on_time": sum(1 for p in promises if p["state"] in ("late", "broken", "overdue")),
                     "similar": similar["count"]},
         "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "reply_days": case["reply_days"]},
