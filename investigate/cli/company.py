@@ -6,7 +6,9 @@ import click
 
 from ..cases import companies
 from ..cases.cases import get_case
+from ..errors import InvalidInput
 from ..vocabulary import REPLY_CHANNELS, STORE_CHANNELS
+from .report import letter_options, write_letter
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
@@ -74,6 +76,22 @@ def ask(ws, case_ref, company_ref, channel, requested_at, deadline, as_json):
         echo_json(rows)
     else:
         echo(f"Reply requested for {len(rows)} contact point(s), deadline {rows[0]['deadline']}.")
+
+
+@company.command("letter")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("company_ref", metavar="COMPANY")
+@letter_options
+def letter(ws, case_ref, company_ref, lang, out, as_json):
+    """Write the one letter asking COMPANY for comment on CASE.
+
+    Every contact point the case tested, every visit and finding, the evidence kept, the
+    deadline, and where to answer."""
+    company = companies.get_company(ws, company_ref)
+    points = companies.contact_points(ws, company)
+    if not points:
+        raise InvalidInput(f"{company['name']} has no contact point (investigate company contact)")
+    write_letter(ws, get_case(ws, case_ref), points[0], lang=lang, out=out, as_json=as_json)
 
 
 @company.command("answer")

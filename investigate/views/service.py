@@ -155,7 +155,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     for f in clock_findings(ws, case, now=now):
         if f["visit_id"] in counted:
             findings.append({**f, "clock": True})
-    finding_rows = [{"company": label_of[counted[f["visit_id"]]["company"]],
+    finding_rows = [{"visit_id": f["visit_id"], "code": f["code"],  # not printed: what a letter is checked against
+                     "company": label_of[counted[f["visit_id"]]["company"]],
                      "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
                      "date": fmt.day(f["visited_at"]),
                      "title": ptext(counted[f["visit_id"]]["protocol"]).finding_title(f["code"], f["title"]),
