@@ -100,16 +100,29 @@ def letter(ws, case_ref, company_ref, lang, out, as_json):
 @click.option("--answer", help="The company's answer, verbatim (or --answer-file).")
 @click.option("--answer-file", type=click.File(encoding="utf-8"))
 @click.option("--at", "answered_at", help="When it answered (default: now).")
+@click.option("--correct", is_flag=True, help="A new version of its last answer (the old one stays in the audit log).")
+@click.option("--reason", help="With --correct: why the answer changed.")
 @json_option
 @pass_workspace
-def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, as_json):
+def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, correct, reason, as_json):
     """Record COMPANY's answer on CASE, verbatim.
 
-    The answer is recorded on each of its open requests."""
+    The answer is recorded on each of its open requests; --correct replaces its last answer
+    by a new version (audited, with --reason)."""
     text = answer_file.read() if answer_file else answer
-    rows = companies.record_company_reply(ws, get_case(ws, case_ref), companies.get_company(ws, company_ref),
-                                          answer=text or "", answered_at=answered_at)
+    record_answer(lambda: companies.record_company_reply(
+        ws, get_case(ws, case_ref), companies.get_company(ws, company_ref), answer=text or "",
+        answered_at=answered_at), lambda: companies.correct_company_answer(
+        ws, get_case(ws, case_ref), companies.get_company(ws, company_ref), answer=text or "", reason=reason),
+        correct=correct, answered_at=answered_at, as_json=as_json)
+
+
+def record_answer(record, correct_it, *, correct: bool, answered_at, as_json: bool) -> None:
+    """``company answer`` and ``story answer``: record an answer, or correct the last one."""
+    if correct and answered_at:
+        raise InvalidInput("--correct keeps the time of the answer it corrects: leave out --at")
+    rows = correct_it() if correct else record()
     if as_json:
         echo_json(rows)
     else:
-        echo(f"Answer recorded on {len(rows)} request(s).")
+        echo(f"Answer {'corrected' if correct else 'recorded'} on {len(rows)} request(s).")

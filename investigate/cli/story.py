@@ -135,16 +135,19 @@ def ask(ws, case_ref, channel, requested_at, deadline, short_deadline_reason, as
 @click.option("--answer", help="The company's answer, verbatim (or --answer-file).")
 @click.option("--answer-file", type=click.File(encoding="utf-8"))
 @click.option("--at", "answered_at", help="When it answered (default: now).")
+@click.option("--correct", is_flag=True, help="A new version of its last answer (the old one stays in the audit log).")
+@click.option("--reason", help="With --correct: why the answer changed.")
 @json_option
 @pass_workspace
-def answer(ws, case_ref, answer, answer_file, answered_at, as_json):
-    """Record the company's answer on CASE, verbatim."""
+def answer(ws, case_ref, answer, answer_file, answered_at, correct, reason, as_json):
+    """Record the company's answer on CASE, verbatim (or --correct its last one)."""
+    from .company import record_answer
+
     text = answer_file.read() if answer_file else answer
-    rows = stories.record_story_answer(ws, get_case(ws, case_ref), answer=text or "", answered_at=answered_at)
-    if as_json:
-        echo_json(rows)
-    else:
-        echo(f"Answer recorded on {len(rows)} request(s).")
+    case = get_case(ws, case_ref)
+    record_answer(lambda: stories.record_story_answer(ws, case, answer=text or "", answered_at=answered_at),
+                  lambda: stories.correct_story_answer(ws, case, answer=text or "", reason=reason),
+                  correct=correct, answered_at=answered_at, as_json=as_json)
 
 
 @story.command("outcome")

@@ -135,7 +135,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "outcome": "What happened in the end.", "outcome_at": "When.", "created_at": "When opened."}),
     "story_sources": ("The person behind a story: name and contact. Private: never published, never in a bundle "
                       "without --with-sources.", {
-        "id": "Row id.", "story_id": "Story.", "name": "The person's name.", "contact": "Phone or e-mail."}),
+        "id": "Row id.", "story_id": "Story.", "name": "The person's name.", "contact": "Phone or e-mail.",
+        "address": "Postal address."}),
+    "story_document_sources": ("A story document's source material: sender, recipients, the e-mail addresses and "
+                               "phone numbers in it. Private like story_sources.", {
+        "id": "Row id.", "document_id": "The document.", "sender": "From.", "recipients": "To and Cc.",
+        "found": "E-mail addresses and phone numbers in the document, one a line."}),
     "story_events": ("A story's timeline: dated events with their source; a promise made to the person runs on "
                      "the promise clock (overdue counts as broken).", {
         "id": "Event id (UUID).", "case_id": "The story's case.", "at": "When it happened (ISO 8601, local).",
@@ -196,7 +201,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "hash": "This link."}),
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
-          "story_sources",
+          "story_sources", "story_document_sources",
           "workspace_meta", "foreign_audit", "visit_tallies"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",

@@ -334,3 +334,19 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+def story_document_sources(db: Database) -> None:
+    """Issue 23: the person stays protected. A document's sender, recipients and the e-mail
+    addresses and phone numbers in it are source material: they move out of ``story_documents``
+    (which travels in every bundle) into ``story_document_sources`` (like ``story_sources``:
+    never public, in a bundle only with ``--with-sources``, in the audit log only as keyed
+    hashes), and the person's postal address joins their name and contact."""
+    db["story_sources"].add_column("address", str)
+    db["story_document_sources"].create(
+        {"id": str, "document_id": str, "sender": str, "recipients": str, "found": str},
+        pk="id",
+        foreign_keys=[("document_id", "story_documents", "id")],
+        not_null={"document_id"},
+    )
+    db["story_document_sources"].create_index(["document_id"], unique=True)
