@@ -121,3 +121,20 @@ def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_p
         assert private not in text
     # four callbacks left open are overdue by the clock: they are findings without anyone marking them
     assert text.count("Promised callback did not come in time (overdue)") == 4
+
+
+@pytest.mark.parametrize("slug", ["service-test-berlin-2026", "story-elektromax-refund"])
+def test_the_same_content_in_another_language_or_rendered_twice_is_the_same_version(tmp_path, slug):
+    from investigate.cases.cases import get_case
+
+    root = tmp_path / "ws"
+    build_demo(root)
+    with Workspace(root) as ws:
+        render = lambda lang, n: build_report(  # noqa: E731
+            ws, get_case(ws, slug), lang=lang, out=tmp_path / f"{n}.pdf",
+            override="versions test: the checklist is not the point")["version"]
+        versions = [render("en", 1), render("da", 2), render("en", 3), render("de", 4)]
+        assert versions == [versions[0]] * 4
+        # A change to the case's records is new content: the next version.
+        cases.translate_case(ws, get_case(ws, slug), "en", title="A new English title")
+        assert render("en", 5) == versions[0] + 1

@@ -28,6 +28,7 @@ from ..protocol.values import DIMENSIONS
 from .. import policy
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
+from ..policy.changes import content_key
 from .scorecard import scorecard, scored_visits
 from ..store.workspace import Workspace
 from .charts import score_chart
@@ -163,6 +164,10 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                      "statute": f["statute"] or "",
                      "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
 
+    # What this edition says, whatever its language: its records, who may be named, the clock.
+    content = content_key(ws, case, named=nameable, clock={f"{f['visit_id']} {f['code']}" for f in findings
+                                                            if f["clock"]}) if public else None
+
     # Replies, once per company (a request covers all its tested channels), verbatim.
     replies, seen = [], set()
     store_company = {r["store_id"]: r["company"] for r in rows}
@@ -189,7 +194,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     return {
         "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
-        "version": editorial.next_version(ws, case, "pdf") if public else None, "period": period,
+        "version": editorial.next_version(ws, case, "pdf", content=content) if public else None,
+        "content": content, "period": period,
         "dimension_names": [label for _, label in dim_labels],
         "figures": {"tests": len(rows), "companies": len(stores_of),
                     "channels": len({r["channel"] for r in rows}),

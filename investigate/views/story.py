@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from ..policy.changes import content_key
 from .. import policy
 from ..cases import editorial, stories
 from ..policy.coverage import company_named
@@ -211,6 +212,9 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
             documents.append(item)
 
     similar = stories.similar_complaints(ws, case)
+    # What this edition says, whatever its language: its records, who may be named, the clock.
+    content = content_key(ws, case, named=naming.named_stores,
+                          clock={f"{e['id']} {e['promise_state']}" for e in timeline if e["promise"]}) if public else None
     protocols = []
     for key in sorted({c for c in (r[0] for r in ws.db.execute(
             "select distinct protocol from visits where case_id = ?", [case["id"]]))}):
@@ -221,7 +225,8 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     return {
         "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
-        "version": editorial.next_version(ws, case, "pdf") if public else None,
+        "version": editorial.next_version(ws, case, "pdf", content=content) if public else None,
+        "content": content,
         "period": (fmt.day(first.isoformat()) if first else "–", fmt.day(last.isoformat()) if last else "–"),
         "company": company_label, "company_named": named or not public, "person": person,
         "person_start": person[:1].upper() + person[1:],  # the person begins a sentence
