@@ -534,3 +534,18 @@ def test_an_e_mail_s_addresses_and_numbers_are_source_material_not_in_the_log_or
         tables = {n: z.read(n) for n in z.namelist() if not n.startswith("evidence/")}
     for secret in (PERSON, CONTACT, OTHER_PHONE):
         assert not any(secret.encode() in data for data in tables.values()), secret
+
+
+def test_texts_written_in_another_language_print_as_quotations_marked_with_it(story, tmp_path):
+    ws, case = story["ws"], story["case"]
+    stories.add_event(ws, case, at=(story["t0"] + timedelta(days=3)).isoformat(), language="de",
+                      what="Die Hotline sagt die Erstattung zu.")
+    stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
+    stories.record_story_answer(ws, case, answer="Wir bedauern die Verzögerung.", language="de")
+    text = pdf_text(build_report(ws, case, lang="en", out=tmp_path / "en.pdf",
+                                 override="languages test")["pdf"])
+    assert "“Die Hotline sagt die Erstattung zu.” (in German)" in text
+    assert "The hotline promised a refund" in text and "“The hotline promised a refund”" not in text  # its own
+    assert "Answer in German: Wir bedauern die Verzögerung." in text
+    with pytest.raises(InvalidInput, match="language 'fr' is not one of en, de, da"):
+        stories.add_event(ws, case, at=ws.now().isoformat(), what="Appel", language="fr")

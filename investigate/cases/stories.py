@@ -44,7 +44,7 @@ from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, PROMISE_STATES
 from .cases import create_case
 from .companies import correct_company_answer, record_company_reply
 from .evidence import read_exif, store_file
-from .replies import request_reply
+from .replies import request_reply, written_in
 from .stores import normalise_name
 from .tips import _business_sql, leads, link_tip
 
@@ -273,8 +273,8 @@ def source_material(document: dict) -> tuple[dict, dict]:
 
 def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: str | None = None,
               source: str | None = None, promise: str | None = None, due: str | None = None,
-              documents: list[Path | str] = ()) -> dict:
-    """A dated event of the story. Documents are read first (an unreadable one stops
+              documents: list[Path | str] = (), language: str | None = None) -> dict:
+    """A dated event of the story, in the language it is written in (default: the case's). Documents are read first (an unreadable one stops
     everything), then stored content-addressed and recorded with the event in one transaction.
     Without ``at``, an e-mail's own date is the event's time."""
     get_story(ws, case)
@@ -292,6 +292,7 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
         raise InvalidInput(f"the promise {promise!r} needs a due date (--due): the promise clock runs from it")
     if due and not promise:
         raise InvalidInput("--due needs --promise: what was promised to be done by then")
+    language = written_in(case, language)
     read = [(f, read_document(f)) for f in files]
     if at is None:
         dated = [d["sent_at"] for _, d in read if d["sent_at"]]
@@ -313,7 +314,7 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
         event = ws.insert("story_events", {
             "case_id": case["id"], "at": when.isoformat(), "what": what, "channel": channel, "source": source,
             "promise": promise, "due_at": due_at.isoformat() if due_at else None, "kept": None, "kept_at": None,
-            "created_at": created})
+            "created_at": created, "language": language})
         docs = []
         for f, meta in read:
             sha, size = store_file(ws, f)
@@ -463,17 +464,20 @@ def request_story_reply(ws: Workspace, case: dict, *, channel: str = "email", re
     return rows
 
 
-def record_story_answer(ws: Workspace, case: dict, *, answer: str, answered_at: str | None = None) -> list[dict]:
+def record_story_answer(ws: Workspace, case: dict, *, answer: str, answered_at: str | None = None,
+                        language: str | None = None) -> list[dict]:
     """The company's answer, verbatim, on its open requests in the story."""
     story = get_story(ws, case)
     return record_company_reply(ws, case, ws.get("companies", story["company_id"]), answer=answer,
-                                answered_at=answered_at)
+                                answered_at=answered_at, language=language)
 
 
-def correct_story_answer(ws: Workspace, case: dict, *, answer: str, reason: str) -> list[dict]:
+def correct_story_answer(ws: Workspace, case: dict, *, answer: str, reason: str,
+                         language: str | None = None) -> list[dict]:
     """A new version of the company's answer in the story (``companies.correct_company_answer``)."""
     story = get_story(ws, case)
-    return correct_company_answer(ws, case, ws.get("companies", story["company_id"]), answer=answer, reason=reason)
+    return correct_company_answer(ws, case, ws.get("companies", story["company_id"]), answer=answer, reason=reason,
+                                  language=language)
 
 
 def record_outcome(ws: Workspace, case: dict, *, what: str, at: str | None = None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cases import companies
-from ..cases.cases import get_case
+from ..cases.cases import LANGUAGES, get_case
 from ..errors import InvalidInput
 from ..vocabulary import REPLY_CHANNELS, STORE_CHANNELS
 from .report import letter_options, write_letter
@@ -102,9 +102,11 @@ def letter(ws, case_ref, company_ref, lang, out, as_json):
 @click.option("--at", "answered_at", help="When it answered (default: now).")
 @click.option("--correct", is_flag=True, help="A new version of its last answer (the old one stays in the audit log).")
 @click.option("--reason", help="With --correct: why the answer changed.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, correct, reason, as_json):
+def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, correct, reason, language, as_json):
     """Record COMPANY's answer on CASE, verbatim.
 
     The answer is recorded on each of its open requests; --correct replaces its last answer
@@ -112,8 +114,9 @@ def answer(ws, case_ref, company_ref, answer, answer_file, answered_at, correct,
     text = answer_file.read() if answer_file else answer
     record_answer(lambda: companies.record_company_reply(
         ws, get_case(ws, case_ref), companies.get_company(ws, company_ref), answer=text or "",
-        answered_at=answered_at), lambda: companies.correct_company_answer(
-        ws, get_case(ws, case_ref), companies.get_company(ws, company_ref), answer=text or "", reason=reason),
+        answered_at=answered_at, language=language), lambda: companies.correct_company_answer(
+        ws, get_case(ws, case_ref), companies.get_company(ws, company_ref), answer=text or "", reason=reason,
+        language=language),
         correct=correct, answered_at=answered_at, as_json=as_json)
 
 

@@ -8,7 +8,7 @@ import click
 from ..ids import short
 from ..numbers.clock import promise_state
 from ..cases import stories
-from ..cases.cases import get_case
+from ..cases.cases import LANGUAGES, get_case
 from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, REPLY_CHANNELS
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
@@ -32,12 +32,14 @@ def story():
 @click.option("--due", help="When the promise falls due (required with --promise).")
 @click.option("--evidence", "documents", multiple=True, type=click.Path(dir_okay=False),
               help="A document (.eml, PDF, photo): stored under its SHA-256, never modified. Repeatable.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def event(ws, case_ref, at, what, channel, source, promise, due, documents, as_json):
+def event(ws, case_ref, at, what, channel, source, promise, due, documents, language, as_json):
     """Add a dated event to CASE's timeline."""
     row = stories.add_event(ws, get_case(ws, case_ref), at=at, what=what, channel=channel, source=source,
-                            promise=promise, due=due, documents=list(documents))
+                            promise=promise, due=due, documents=list(documents), language=language)
     if as_json:
         echo_json(row)
         return
@@ -137,16 +139,19 @@ def ask(ws, case_ref, channel, requested_at, deadline, short_deadline_reason, as
 @click.option("--at", "answered_at", help="When it answered (default: now).")
 @click.option("--correct", is_flag=True, help="A new version of its last answer (the old one stays in the audit log).")
 @click.option("--reason", help="With --correct: why the answer changed.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def answer(ws, case_ref, answer, answer_file, answered_at, correct, reason, as_json):
+def answer(ws, case_ref, answer, answer_file, answered_at, correct, reason, language, as_json):
     """Record the company's answer on CASE, verbatim (or --correct its last one)."""
     from .company import record_answer
 
     text = answer_file.read() if answer_file else answer
     case = get_case(ws, case_ref)
-    record_answer(lambda: stories.record_story_answer(ws, case, answer=text or "", answered_at=answered_at),
-                  lambda: stories.correct_story_answer(ws, case, answer=text or "", reason=reason),
+    record_answer(lambda: stories.record_story_answer(ws, case, answer=text or "", answered_at=answered_at,
+                                                      language=language),
+                  lambda: stories.correct_story_answer(ws, case, answer=text or "", reason=reason, language=language),
                   correct=correct, answered_at=answered_at, as_json=as_json)
 
 

@@ -75,6 +75,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "replies": ("The right of reply: when a business was asked, its deadline and its answer, verbatim.", {
         "id": "Reply id.", "case_id": "Case.", "store_id": "Business.", "requested_at": "When it was asked.",
         "channel": "How it was asked.", "deadline": "Deadline to answer.", "answered_at": "When it answered.",
+        "answer_language": "The language the answer is written in (empty: the case's).",
         "answer": "Its answer, verbatim.", "notes": "Internal notes (never published).", "created_at": "When recorded.", "short_deadline_reason": "Why the deadline is shorter than the case's window (printed in the method)."}),
     "case_stores": ("A case's frame: the stores it may test.", {
         "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "stratum": "Stratum for sampling.",
@@ -147,7 +148,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "what": "What happened, as it may be printed.", "channel": "phone, email, letter, counter, web or in_person.",
         "source": "person, document, newsroom or company.", "promise": "What was promised to the person.",
         "due_at": "When the promise fell due.", "kept": "1 kept, 0 broken, empty: the clock decides.",
-        "kept_at": "When it was kept.", "created_at": "When recorded."}),
+        "kept_at": "When it was kept.", "created_at": "When recorded.",
+        "language": "The language the text is written in (empty: the case's)."}),
     "story_documents": ("The person's documents: stored under their SHA-256, never modified; an e-mail's date, "
                         "sender and subject and a PDF's text are read from the file.", {
         "id": "Document id (UUID).", "case_id": "The story's case.", "event_id": "The event it belongs to.",

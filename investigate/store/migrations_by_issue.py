@@ -350,3 +350,11 @@ def story_document_sources(db: Database) -> None:
         not_null={"document_id"},
     )
     db["story_document_sources"].create_index(["document_id"], unique=True)
+
+
+def text_languages(db: Database) -> None:
+    """Issue 23: a company's answer and a story's event carry the language they were written
+    in, so that another edition prints them as quotations marked with it, never as if
+    translated. NULL (rows from before) is the case's language."""
+    db["replies"].add_column("answer_language", str)
+    db["story_events"].add_column("language", str)

@@ -35,6 +35,7 @@ STEPS = [
     ("i16_observer_index", by_issue.observer_index),
     ("i16_visit_tallies", by_issue.visit_tallies),
     ("i23_story_document_sources", by_issue.story_document_sources),
+    ("i23_text_languages", by_issue.text_languages),
 ]
 
 migrations = Migrations("investigate")

@@ -34,7 +34,7 @@ from ..store.workspace import Workspace
 from .charts import score_chart
 from ..policy.naming import letters as _letters
 from .edition import edition_of
-from .i18n import translations
+from .i18n import answer_language, translations
 
 
 def labels(lang: str) -> dict:
@@ -180,7 +180,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
             continue
         seen.add(key)
         replies.append({"company": company, "asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
-                        "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None, "answer": naming.redact(r["answer"]) if public else r["answer"]})
+                        "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
+                        "answer": naming.redact(r["answer"]) if public else r["answer"], **answer_language(fmt, r, case)})
 
     protocols = []
     for key in sorted({r["protocol"] for r in rows}):

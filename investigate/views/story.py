@@ -23,7 +23,7 @@ from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
 from ..store.workspace import Workspace
 from .edition import edition_of
-from .i18n import translations
+from .i18n import answer_language, translations
 
 #: Colours of the timeline by who says so.
 COLOURS = {"person": "#2c7fb8", "document": "#6b6b6b", "newsroom": "#c0392b", "company": "#8e44ad",
@@ -143,9 +143,10 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     items: list[dict] = []
     for e in timeline:
         items.append({"when": datetime.fromisoformat(e["at"]), "event_id": e["id"], "source": e["source"],
-                      "what": text(e["what"]),
+                      "what": fmt.written_in(text(e["what"]), e.get("language") or case["language"]),
                       "channel": names["channels"].get(e["channel"] or "", ""), "documents": len(e["documents"]),
-                      "promise": text(e["promise"]) if e["promise"] else None})
+                      "promise": fmt.written_in(text(e["promise"]), e.get("language") or case["language"])
+                      if e["promise"] else None})
     checks = []
     for v in stories.checks(ws, case, approved_only=public):
         proto = get_protocol(v["protocol"], ws.root).texts(lang)
@@ -176,10 +177,12 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         answers.append({"asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
                         "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
                         "answer": text(r["answer"]) if show_answer else None,
+                        **answer_language(fmt, r, case),
                         "withheld": bool(r["answer"]) and not show_answer})
     if story["outcome"]:
         items.append({"when": datetime.fromisoformat(story["outcome_at"]), "source": "outcome",
-                      "what": text(story["outcome"]), "channel": "", "documents": 0, "promise": None})
+                      "what": fmt.written_in(text(story["outcome"]), case["language"]), "channel": "", "documents": 0,
+                      "promise": None})
     items.sort(key=lambda i: i["when"])
     for n, item in enumerate(items, 1):
         item["number"] = n
@@ -188,7 +191,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
 
     promises = []
     for k, e in enumerate([e for e in timeline if e["promise"]], 1):
-        promises.append({"label": f"P{k}", "what": text(e["promise"]), "made": datetime.fromisoformat(e["at"]),
+        promises.append({"label": f"P{k}", "what": fmt.written_in(text(e["promise"]), e.get("language") or case["language"]), "made": datetime.fromisoformat(e["at"]),
                          "due": datetime.fromisoformat(e["due_at"]), "state": e["promise_state"],
                          "made_text": fmt.day(e["at"]), "due_text": fmt.day(e["due_at"]),
                          "state_text": names["states"][e["promise_state"]],
@@ -234,7 +237,8 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         "items": items, "chart": chart, "promises": promises, "documents": documents, "checks": checks,
         "similar": {"count": similar["count"], "since": fmt.day(similar["since"]) if similar["since"] else None},
         "answers": answers,
-        "outcome": {"what": text(story["outcome"]), "date": fmt.day(story["outcome_at"])} if story["outcome"] else None,
+        "outcome": {"what": fmt.written_in(text(story["outcome"]), case["language"]),
+                    "date": fmt.day(story["outcome_at"])} if story["outcome"] else None,
         "figures": {"events": len(timeline), "documents": len(documents), "checks": len(checks),
                     "promises": len(promises),
                     # late, broken or overdue: a refund paid after our enquiry is not a promise kept
