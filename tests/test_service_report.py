@@ -138,3 +138,25 @@ def test_the_same_content_in_another_language_or_rendered_twice_is_the_same_vers
         # A change to the case's records is new content: the next version.
         cases.translate_case(ws, get_case(ws, slug), "en", title="A new English title")
         assert render("en", 5) == versions[0] + 1
+
+
+def test_the_service_report_opens_on_a_lede_ranks_companies_and_groups_findings_by_company(demo_root, tmp_path):
+    from investigate.cases.cases import get_case
+    from investigate.views.service import gather_service
+
+    with Workspace(demo_root) as ws:
+        context = gather_service(ws, get_case(ws, SLUG), edition="internal", lang="en")
+        text = pdf_text(build_report(ws, get_case(ws, SLUG), edition="internal", lang="en",
+                                     out=tmp_path / "service.pdf")["pdf"])
+    scores = [float(r["overall"]["text"]) for r in context["companies"]]
+    assert scores == sorted(scores, reverse=True) and [r["rank"] for r in context["companies"]] == [1, 2, 3, 4]
+    ranking = [r["group"]["company"] for r in context["companies"]]
+    assert [g["company"] for g in context["finding_groups"]] == [c for c in ranking if any(
+        f["company"] == c for f in context["findings"])]
+    for group in context["finding_groups"]:
+        dates = [f["date"] for f in group["rows"]]
+        assert all(f["company"] == group["company"] for f in group["rows"]) and len(dates) >= 1
+    broke = sum(1 for p in context["promises"] if p["broken"] + p["overdue"])
+    assert context["lede"].startswith(f"{broke} of 4 companies broke a promise made to our testers.")
+    assert "E-mail answers took a median of" in context["lede"]
+    assert context["lede"] in text
