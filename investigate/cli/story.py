@@ -144,7 +144,9 @@ def ask(ws, case_ref, channel, requested_at, deadline, short_deadline_reason, as
 @json_option
 @pass_workspace
 def answer(ws, case_ref, answer, answer_file, answered_at, correct, reason, language, as_json):
-    """Record the company's answer on CASE, verbatim (or --correct its last one)."""
+    """Record the company's answer on CASE, verbatim.
+
+    --correct replaces its last answer by a new version (audited, with --reason)."""
     from .company import record_answer
 
     text = answer_file.read() if answer_file else answer
