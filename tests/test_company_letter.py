@@ -112,3 +112,67 @@ def test_a_company_letter_before_any_request_is_one_line_naming_company_ask(shop
     assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1
     assert "no reply request for Tele AG in case service-small" in out.output
     assert "investigate company ask service-small" in out.output
+
+
+# -- a property over random service cases ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from investigate.cases.review import review_visit  # noqa: E402
+from investigate.store.workspace import init_workspace  # noqa: E402
+
+call_st = st.fixed_dictionaries({
+    "company": st.integers(0, 1), "channel": st.sampled_from(["phone", "in_person"]), "days_ago": st.integers(5, 40),
+    "answer_correct": st.sampled_from(["correct", "partly", "wrong"]), "misstated_rights": st.booleans(),
+    "escalation": st.sampled_from(["n/a", "offered", "refused"]),
+    # A callback promised this many days after the call (may be overdue by now), or none.
+    "callback_in": st.one_of(st.none(), st.integers(1, 10)),
+})
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(calls=st.lists(call_st, min_size=2, max_size=7))
+def test_property_each_company_s_letter_lists_what_the_report_prints_about_it(tmp_path_factory, calls):
+    root = tmp_path_factory.mktemp("prop")
+    ws = init_workspace(root / "ws", newsroom="Prop", timezone_name="Europe/Berlin")
+    try:
+        case = cases.create_case(ws, slug="prop", title="Property", protocol="phone-hotline", language="en")
+        made = [companies.add_company(ws, name=n, sector="telecom") for n in ("Orvelta Tel", "Brunswar Bank")]
+        points = {(i, ch): companies.add_contact_point(ws, c, channel=ch, contact=f"{c['name']} {ch}")
+                  for i, c in enumerate(made) for ch in ("phone", "in_person")}
+        for c in calls:
+            when = ws.now() - timedelta(days=c["days_ago"])
+            store = points[(c["company"], c["channel"])]
+            if c["channel"] == "phone":
+                v = visits.record_visit(ws, case=case, store=store, tester=None, visited_at=when, answers={
+                    "reached_person": "yes", "wait": "2 min", "greeting": "neutral", "listened": "yes",
+                    "answer_correct": c["answer_correct"], "misstated_rights": c["misstated_rights"],
+                    "solved_first_contact": "no", "escalation": c["escalation"],
+                    **({"callback_promised_at": when + timedelta(days=c["callback_in"])}
+                       if c["callback_in"] else {})})
+            else:
+                v = visits.record_visit(ws, case=case, store=store, tester=None, protocol="counter-branch",
+                                        visited_at=when, answers={
+                                            "greeted_within": "1 min", "served_within": "4 min",
+                                            "full_attention": "yes", "friendliness": 3,
+                                            "information_correct": c["answer_correct"],
+                                            "misstated_rights": c["misstated_rights"]})
+            review_visit(ws, v["visit"], "approve", reviewer="Desk")
+        report = gather_service(ws, case, edition="internal", lang="en", now=ws.now())
+        company_of_visit = {r[0]: r[1] for r in ws.db.execute(
+            "select v.id, s.company_id from visits v join stores s on s.id = v.store_id")}
+        printed = Counter((company_of_visit[f["visit_id"]], f["visit_id"], f["code"]) for f in report["findings"])
+        listed = Counter()
+        for company in made:
+            tested = [s for (i, _), s in points.items() if made[i] is company and ws.db.execute(
+                "select 1 from visits where store_id = ?", [s["id"]]).fetchone()]
+            if not tested:
+                continue
+            companies.request_company_reply(ws, case, company, requested_at=ws.now().isoformat())
+            letter = build_letter(ws, case, tested[0], lang="en", out=root / f"{company['id']}.pdf")
+            assert letter["contact_points"] == len(tested)
+            listed += Counter((company["id"], f["visit_id"], f["code"]) for f in letter["listed"])
+        assert listed == printed
+    finally:
+        ws.close()
