@@ -51,3 +51,6 @@ SCORED_PROMISE_STATES = ("kept", "late", "broken", "overdue")
 #: A case moves through these, in this order.
 CASE_STATUSES = ("planning", "fieldwork", "review", "published")
 TIP_STATUSES = ("new", "checking", "case", "dropped")
+
+#: The languages reports, letters and texts are written in.
+LANGUAGES = ("en", "de", "da")

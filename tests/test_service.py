@@ -378,3 +378,31 @@ def test_company_ask_and_answer_cover_every_tested_channel(service, run):
     assert answered.exit_code == 0 and "2 request(s)" in answered.output
     again = CliRunner().invoke(cli, ["-w", str(ws.root), "company", "answer", case["slug"], "Bank", "--answer", "x"])
     assert again.exit_code != 0 and "no open reply request" in again.stderr
+
+
+def support(ws, case, store, when, **answers):
+    base = {"reached_person": "yes", "wait": "3 min", "listened": "yes", "transfers": 0, "steps_correct": "correct",
+            "problem_solved": "solved", "escalation": "n/a"}
+    base.update(answers)
+    return visits.record_visit(ws, case=case, store=store, tester=None, protocol="tech-support", answers=base,
+                               visited_at=when)
+
+
+def test_tech_support_tests_score_and_read_by_representative_and_escalation(service, run):
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=20)
+    phone = cp[("Tele AG", "phone")]
+    support(ws, case, phone, t0, representative="technician")
+    wrong = support(ws, case, phone, t0 + timedelta(hours=1), representative="agent", transfers=3,
+                    steps_correct="wrong", problem_solved="not", escalation="refused")
+    assert {f["code"] for f in wrong["findings"]} == {"WRONG_STEPS", "ESCALATION_REFUSED"}
+    call(ws, case, cp[("Bank eG", "phone")], t0, escalation="offered")
+    by_rep = {tuple(g["group"].values()): g for g in scorecards.scorecard(ws, case, by="representative")["groups"]}
+    assert set(by_rep) == {("agent",), ("technician",), ("(unknown)",)}
+    assert by_rep[("technician",)]["overall"]["mean"] > by_rep[("agent",)]["overall"]["mean"]
+    out = run("scorecard", case["slug"], "--by", "escalation", "--json")
+    assert out.exit_code == 0, out.output
+    groups = {g["group"]["escalation"]: g["tests"] for g in json.loads(out.output)["groups"]}
+    assert groups["refused"] == 1 and groups["offered"] == 1
+    bad = CliRunner().invoke(cli, ["-w", str(ws.root), "scorecard", case["slug"], "--by", "mood"])
+    assert bad.exit_code != 0 and "expected company, channel, representative, escalation" in bad.output

@@ -121,3 +121,42 @@ def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_p
         assert private not in text
     # four callbacks left open are overdue by the clock: they are findings without anyone marking them
     assert text.count("Promised callback did not come in time (overdue)") == 4
+
+
+@pytest.mark.parametrize("slug", ["service-test-berlin-2026", "story-elektromax-refund"])
+def test_the_same_content_in_another_language_or_rendered_twice_is_the_same_version(tmp_path, slug):
+    from investigate.cases.cases import get_case
+
+    root = tmp_path / "ws"
+    build_demo(root)
+    with Workspace(root) as ws:
+        render = lambda lang, n: build_report(  # noqa: E731
+            ws, get_case(ws, slug), lang=lang, out=tmp_path / f"{n}.pdf",
+            override="versions test: the checklist is not the point")["version"]
+        versions = [render("en", 1), render("da", 2), render("en", 3), render("de", 4)]
+        assert versions == [versions[0]] * 4
+        # A change to the case's records is new content: the next version.
+        cases.translate_case(ws, get_case(ws, slug), "en", title="A new English title")
+        assert render("en", 5) == versions[0] + 1
+
+
+def test_the_service_report_opens_on_a_lede_ranks_companies_and_groups_findings_by_company(demo_root, tmp_path):
+    from investigate.cases.cases import get_case
+    from investigate.views.service import gather_service
+
+    with Workspace(demo_root) as ws:
+        context = gather_service(ws, get_case(ws, SLUG), edition="internal", lang="en")
+        text = pdf_text(build_report(ws, get_case(ws, SLUG), edition="internal", lang="en",
+                                     out=tmp_path / "service.pdf")["pdf"])
+    scores = [float(r["overall"]["text"]) for r in context["companies"]]
+    assert scores == sorted(scores, reverse=True) and [r["rank"] for r in context["companies"]] == [1, 2, 3, 4]
+    ranking = [r["group"]["company"] for r in context["companies"]]
+    assert [g["company"] for g in context["finding_groups"]] == [c for c in ranking if any(
+        f["company"] == c for f in context["findings"])]
+    for group in context["finding_groups"]:
+        dates = [f["date"] for f in group["rows"]]
+        assert all(f["company"] == group["company"] for f in group["rows"]) and len(dates) >= 1
+    broke = sum(1 for p in context["promises"] if p["broken"] + p["overdue"])
+    assert context["lede"].startswith(f"{broke} of 4 companies broke a promise made to our testers.")
+    assert "E-mail answers took a median of" in context["lede"]
+    assert context["lede"] in text

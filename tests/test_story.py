@@ -20,7 +20,7 @@ from investigate.cli import cli
 from investigate import policy
 from investigate.policy.coverage import company_named
 from investigate.policy.texts import public_texts
-from investigate.errors import MissingTranslation
+from investigate.errors import InvalidInput, MissingTranslation
 from investigate.reports.build import build_report
 from investigate.desk.bundles import write_bundle
 
@@ -31,6 +31,7 @@ COMPANY = "Brixtelo Elektro"
 PERSON = "Wendeline Quastorf"
 CONTACT = "wq-story@example.org"
 PHONE = "+49 170 999 1234"
+OTHER_PHONE = "+49 171 555 0101"  # a number only the person's e-mail holds
 
 
 def pdf_text(path) -> str:
@@ -327,11 +328,12 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
     case = ws.get("cases", case[0])
     assert gate.open_items(ws, case) == []
     states = [p["promise_state"] for p in stories.story_promises(ws, case)]
-    assert states == ["overdue", "late"]
+    assert states == ["late", "late"]  # the refund paid after our enquiry kept both, late
     text = pdf_text(build_report(ws, case, lang="de", out=tmp_path / "story.pdf")["pdf"])
     assert "ElektroMax" in text and "Eine Kundin aus Neukölln hat sich über ElektroMax beschwert" in text
     assert "Jana Kowalczyk" not in text and "jana.kowalczyk@example.org" not in text
     assert "249 Euro am 18. November 2026 erstattet" in text
+    assert "2 / 2 Zusagen an die Kundschaft, nicht rechtzeitig eingehalten" in text
     ws.close()
 
 
@@ -424,3 +426,126 @@ def test_promise_list_overdue_shows_a_story_promise_beside_the_tests_own(story, 
         (story["first"]["id"], "story", COMPANY, "Refund of 249 EUR")]
     stories.keep_promise(story["ws"], story["ws"].get("story_events", story["first"]["id"]), kept=False)
     assert json.loads(run("promise", "list", "--overdue", "--json").output) == []
+
+
+def test_story_keep_settles_a_promise_by_the_short_id_the_timeline_shows(story, run):
+    ws, first = story["ws"], story["first"]
+    out = run("story", "keep", "refund-story", short(first["id"]), "--at", ws.now().isoformat(), "--note", "paid")
+    assert out.exit_code == 0, out.output
+    assert f"Promise {short(first['id'])} (Refund of 249 EUR) marked kept; now late." in out.output
+    assert [p["promise_state"] for p in stories.story_promises(ws, story["case"])] == ["late"]
+    entry = ws.db.execute("select data from audit_log where row_id = ? and action = 'keep'", [first["id"]]).fetchone()
+    assert json.loads(entry[0])["reason"] == "promise kept: paid"
+
+
+def test_story_break_marks_the_promise_broken_and_it_is_not_marked_twice(story, run):
+    out = run("story", "break", "refund-story", short(story["first"]["id"]))
+    assert out.exit_code == 0, out.output
+    assert [p["promise_state"] for p in stories.story_promises(story["ws"], story["case"])] == ["broken"]
+    again = run("story", "keep", "refund-story", short(story["first"]["id"]))
+    assert again.exit_code == 1 and again.output.strip().endswith("is already marked broken")
+
+
+def test_promise_keep_settles_a_story_promise_that_promise_list_shows(story, run):
+    listed = json.loads(run("promise", "list", "--json").output)
+    assert [r["kind"] for r in listed] == ["story"]
+    out = run("promise", "keep", short(listed[0]["id"]))
+    assert out.exit_code == 0, out.output
+    assert "(Refund of 249 EUR) marked kept" in out.output
+    assert json.loads(run("promise", "list", "--json").output)[0]["state"] == "late"
+
+
+def test_story_keep_of_an_event_that_made_no_promise_is_one_line_and_writes_nothing(story, run):
+    ws = story["ws"]
+    plain = stories.add_event(ws, story["case"], at=(story["t0"] + timedelta(days=2)).isoformat(),
+                              what="The customer wrote to the shop")
+    before = snapshot(ws)
+    for args in (("story", "keep", "refund-story", short(plain["id"])), ("promise", "keep", short(plain["id"])),
+                 ("story", "keep", "refund-story", "ffff0000")):
+        out = run(*args)
+        assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1, out.output
+        assert "Traceback" not in out.output
+    assert "made no promise" in run("story", "keep", "refund-story", short(plain["id"])).output
+    assert "no promise matches" in run("promise", "keep", short(plain["id"])).output
+    assert snapshot(ws) == before
+
+
+def _answerable(story):
+    ws, case = story["ws"], story["case"]
+    stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
+    return ws, case
+
+
+def test_an_answer_naming_the_person_by_one_word_of_her_name_is_refused_by_kind_never_value(story, run):
+    ws, case = _answerable(story)
+    surname = PERSON.split()[-1]
+    before = snapshot(ws)
+    out = run("story", "answer", "refund-story", "--answer", f"Frau {surname} hat ihr Geld bekommen.")
+    assert out.exit_code == 1 and "the name of a person who did not consent to be named" in out.output
+    assert surname not in out.output and len(out.output.strip().splitlines()) == 1
+    assert snapshot(ws) == before
+
+
+def test_a_corrected_answer_is_a_new_audited_version_checked_like_the_first(story, run):
+    ws, case = _answerable(story)
+    assert run("story", "answer", "refund-story", "--answer", "We paid the customer.").exit_code == 0
+    named = run("story", "answer", "refund-story", "--correct", "--reason", "new wording",
+                "--answer", f"We paid {PERSON.split()[0]}.")
+    assert named.exit_code == 1 and "did not consent to be named" in named.output
+    out = run("story", "answer", "refund-story", "--correct", "--reason", "the company sent a new version",
+              "--answer", "We paid the customer in full.")
+    assert out.exit_code == 0 and "Answer corrected on 1 request(s)." in out.output
+    reply = ws.db.execute("select id, answer from replies where case_id = ?", [case["id"]]).fetchone()
+    assert reply[1] == "We paid the customer in full."
+    entry = json.loads(ws.db.execute("select data from audit_log where row_id = ? and action = 'correct_answer'",
+                                     [reply[0]]).fetchone()[0])
+    assert entry["reason"] == "answer corrected: the company sent a new version"
+    assert entry["old"]["answer"] == "We paid the customer."
+    assert run("story", "answer", "refund-story", "--correct", "--answer", "x").exit_code == 1  # no reason
+
+
+def test_the_person_s_address_is_private_in_every_text_that_may_be_printed(workspace):
+    ws = workspace
+    company = companies.add_company(ws, name=COMPANY, sector="retail")
+    companies.add_contact_point(ws, company, channel="phone", contact="+49 30 4000 1")
+    made = stories.create_story(ws, slug="address-story", title="A bill", company=company,
+                                person_label="a customer", address="Quastorfweg 12, 10969 Berlin")
+    with pytest.raises(InvalidInput, match="a story source's address"):
+        stories.record_outcome(ws, made["case"], what="Paid to Quastorfweg 12, 10969 Berlin")
+
+
+def test_an_e_mail_s_addresses_and_numbers_are_source_material_not_in_the_log_or_a_bundle(story, tmp_path):
+    ws, case = story["ws"], story["case"]
+    mail = story["tmp"] / "fwd.eml"
+    mail.write_text(f"From: {PERSON} <{CONTACT}>\nTo: Brixtelo Service <service@brixtelo.example>\n"
+                    "Date: Wed, 16 Sep 2026 11:40:00 +0200\nSubject: Fwd: Erstattung\n"
+                    f"Content-Type: text/plain; charset=utf-8\n\nBitte rufen Sie mich an: {OTHER_PHONE}.\n", encoding="utf-8")
+    event = stories.add_event(ws, case, at=None, what="The customer forwarded her e-mail", documents=[mail])
+    assert event["documents"][0]["sender"] == f"{PERSON} <{CONTACT}>"  # the newsroom still sees it
+    stored = ws.db.execute("select sender, text from story_documents").fetchone()
+    assert stored[0] is None and OTHER_PHONE not in stored[1] and "[phone]" in stored[1]
+    log = "\n".join(r[0] or "" for r in ws.db.execute("select data from audit_log"))
+    for secret in (PERSON, CONTACT, OTHER_PHONE):
+        assert secret not in log
+    with pytest.raises(InvalidInput, match="an e-mail address or phone number from a story's documents"):
+        stories.add_event(ws, case, at=ws.now().isoformat(), what=f"Call {OTHER_PHONE}")
+    write_bundle(ws, [case], tmp_path / "b.zip")
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        tables = {n: z.read(n) for n in z.namelist() if not n.startswith("evidence/")}
+    for secret in (PERSON, CONTACT, OTHER_PHONE):
+        assert not any(secret.encode() in data for data in tables.values()), secret
+
+
+def test_texts_written_in_another_language_print_as_quotations_marked_with_it(story, tmp_path):
+    ws, case = story["ws"], story["case"]
+    stories.add_event(ws, case, at=(story["t0"] + timedelta(days=3)).isoformat(), language="de",
+                      what="Die Hotline sagt die Erstattung zu.")
+    stories.request_story_reply(ws, case, requested_at=(ws.now() - timedelta(days=20)).isoformat())
+    stories.record_story_answer(ws, case, answer="Wir bedauern die Verzögerung.", language="de")
+    text = pdf_text(build_report(ws, case, lang="en", out=tmp_path / "en.pdf",
+                                 override="languages test")["pdf"])
+    assert "“Die Hotline sagt die Erstattung zu.” (in German)" in text
+    assert "The hotline promised a refund" in text and "“The hotline promised a refund”" not in text  # its own
+    assert "Answer in German: Wir bedauern die Verzögerung." in text
+    with pytest.raises(InvalidInput, match="language 'fr' is not one of en, de, da"):
+        stories.add_event(ws, case, at=ws.now().isoformat(), what="Appel", language="fr")

@@ -11,10 +11,9 @@ from ..store.workspace import Workspace
 from ..policy.counting import WORKING, case_counts
 from ..policy.private import refuse_private
 from ..protocol.protocols import get_protocol
-from ..vocabulary import CASE_STATUSES
+from ..vocabulary import LANGUAGES, CASE_STATUSES
 from .replies import CALENDARS, check_holiday_region
 
-LANGUAGES = ("en", "de", "da")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 

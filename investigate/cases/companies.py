@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from ..errors import InvalidInput
 from ..ids import short
+from ..policy.private import refuse_private
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
-from .replies import record_reply, request_reply
+from .replies import record_reply, request_reply, written_in
 from .stores import add_store, normalise_name
 
 
@@ -76,7 +77,7 @@ def request_company_reply(ws: Workspace, case: dict, company: dict, **kwargs) ->
 
 
 def record_company_reply(ws: Workspace, case: dict, company: dict, *, answer: str,
-                         answered_at: str | None = None) -> list[dict]:
+                         answered_at: str | None = None, language: str | None = None) -> list[dict]:
     """The company's one answer, verbatim, on each of its open requests in the case."""
     open_requests = list(ws.db.query(
         "select r.* from replies r join stores s on s.id = r.store_id where r.case_id = ? and s.company_id = ? "
@@ -84,4 +85,27 @@ def record_company_reply(ws: Workspace, case: dict, company: dict, *, answer: st
     if not open_requests:
         raise InvalidInput(f"{company['name']} has no open reply request in {case['slug']}")
     with ws.transaction():
-        return [record_reply(ws, r, answer=answer, answered_at=answered_at) for r in open_requests]
+        return [record_reply(ws, r, answer=answer, answered_at=answered_at, language=language) for r in open_requests]
+
+
+def correct_company_answer(ws: Workspace, case: dict, company: dict, *, answer: str, reason: str,
+                           language: str | None = None) -> list[dict]:
+    """A new version of the company's answer on its latest answered requests: it sent a
+    corrected one, or its first named a person who must stay protected and it rewrote it. The
+    new text is checked like the first; the audit log keeps the old one and the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a corrected answer needs --reason: why the answer changed (kept in the audit log)")
+    answered = list(ws.db.query(
+        "select r.* from replies r join stores s on s.id = r.store_id where r.case_id = ? and s.company_id = ? "
+        "and r.answered_at is not null order by r.requested_at desc", [case["id"], company["id"]]))
+    if not answered:
+        raise InvalidInput(f"{company['name']} has no answer to correct in {case['slug']}: record its answer first")
+    if not answer or not answer.strip():
+        raise InvalidInput("the corrected answer is empty")
+    refuse_private(ws, answer, what="answer", case=case, businesses=False)
+    latest = answered[0]["requested_at"]
+    with ws.transaction():
+        return [ws.update("replies", r["id"], {"answer": answer, "answer_language": written_in(case, language)},
+                          reason=f"answer corrected: {reason}",
+                          action="correct_answer") for r in answered if r["requested_at"] == latest]

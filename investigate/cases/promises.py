@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..ids import short
 from ..numbers.clock import promise_state
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..protocol.versions import protocol_of_visit
+from . import stories
 from .visits import finding_rows
 
 
@@ -60,7 +61,24 @@ def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = Fa
 
 
 def get_promise(ws: Workspace, ref: str) -> dict:
-    return resolve(ws, "promises", ref)
+    """A promise by id or id prefix, as ``promise list`` shows them: a test's promise, else a
+    promise made to a story's person (its event, with ``kind`` "story")."""
+    try:
+        return resolve(ws, "promises", ref)
+    except NotFound:
+        try:
+            return {**resolve(ws, "story_events", ref, where="promise is not null"), "kind": "story"}
+        except NotFound:
+            raise NotFound(f"no promise matches {ref!r} (see investigate promise list)") from None
+
+
+def settle_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | None = None,
+                   note: str | None = None) -> dict:
+    """``promise keep``: mark either kind of promise kept or broken, each by its own rule."""
+    if promise.get("kind") == "story":
+        row = stories.keep_promise(ws, promise, kept=kept, at=at, note=note)
+        return {**row, "what": row["promise"], "kind": "story"}
+    return keep_promise(ws, promise, kept=kept, at=at, note=note)
 
 
 def keep_promise(ws: Workspace, promise: dict, *, kept: bool = True, at: str | None = None,

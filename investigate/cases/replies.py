@@ -25,7 +25,7 @@ from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
 from ..policy.coverage import covered_hash
 from ..policy.private import refuse_private
-from ..vocabulary import REPLY_CHANNELS
+from ..vocabulary import LANGUAGES, REPLY_CHANNELS
 
 CALENDARS = ("days", "working_days")
 
@@ -160,17 +160,30 @@ def request_items(ws: Workspace, reply: dict) -> dict:
     return {"visits": visits, "findings": findings, "evidence": evidence, "hashes": covered}
 
 
-def record_reply(ws: Workspace, reply: dict, *, answer: str, answered_at: str | None = None) -> dict:
-    """The business's answer, verbatim. An empty answer is refused: "declined to comment" is
-    an answer and should be written as one."""
+def written_in(case: dict, language: str | None) -> str:
+    """The language a text was written in: the one given, else the case's. Another edition
+    prints it as a quotation marked with that language."""
+    language = (language or case.get("language") or "").strip() or None
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def record_reply(ws: Workspace, reply: dict, *, answer: str, answered_at: str | None = None,
+                 language: str | None = None) -> dict:
+    """The business's answer, verbatim, with the language it is written in (default: the
+    case's). An empty answer is refused: "declined to comment" is an answer and should be
+    written as one."""
     if not answer or not answer.strip():
         raise InvalidInput("the answer is empty (write 'declined to comment' if they did)")
+    case = ws.get("cases", reply["case_id"])
+    language = written_in(case, language)
     when = ws.parse_time(answered_at, what="answer date")
     if when < datetime.fromisoformat(reply["requested_at"]):
         raise InvalidInput(f"the answer ({when.isoformat()}) is dated before the request ({reply['requested_at']})")
-    refuse_private(ws, answer, what="answer", case=ws.get("cases", reply["case_id"]), businesses=False)
-    return ws.update("replies", reply["id"], {"answer": answer, "answered_at": when.isoformat()},
-                     action="reply")
+    refuse_private(ws, answer, what="answer", case=case, businesses=False)
+    return ws.update("replies", reply["id"], {"answer": answer, "answered_at": when.isoformat(),
+                                              "answer_language": language}, action="reply")
 
 
 def get_reply(ws: Workspace, ref: str) -> dict:

@@ -27,6 +27,7 @@ import email
 import email.policy
 import json
 import mimetypes
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -41,9 +42,9 @@ from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, PROMISE_STATES
 from .cases import create_case
-from .companies import record_company_reply
+from .companies import correct_company_answer, record_company_reply
 from .evidence import read_exif, store_file
-from .replies import request_reply
+from .replies import request_reply, written_in
 from .stores import normalise_name
 from .tips import _business_sql, leads, link_tip
 
@@ -74,10 +75,10 @@ def find_company_for_tip(ws: Workspace, tip: dict) -> dict | None:
 
 def create_story(ws: Workspace, *, slug: str, title: str, tip: dict | None = None, company: dict | None = None,
                  person_label: str | None = None, person_name: str | None = None, name_consent: bool = False,
-                 consent_at: str | None = None, contact: str | None = None, protocol: str | None = None,
-                 **case_fields) -> dict:
+                 consent_at: str | None = None, contact: str | None = None, address: str | None = None,
+                 protocol: str | None = None, **case_fields) -> dict:
     """Open a story case: one person, one business. The business is ``company``, or the company
-    the tip is about. The person's name and contact are kept apart (``story_sources``)."""
+    the tip is about. The person's name, contact and address are kept apart (``story_sources``)."""
     if company is None and tip is not None:
         company = find_company_for_tip(ws, tip)
     if company is None:
@@ -96,9 +97,10 @@ def create_story(ws: Workspace, *, slug: str, title: str, tip: dict | None = Non
             "case_id": case["id"], "company_id": company["id"], "tip_id": tip["id"] if tip else None,
             "person_label": person_label, "name_consent": bool(name_consent), "consent_at": when_consented,
             "outcome": None, "outcome_at": None, "created_at": ws.now().isoformat()})
-        if person_name or contact:
+        if person_name or contact or address:
             ws.insert("story_sources", {"story_id": story["id"], "name": person_name,
-                                        "contact": (contact or "").strip() or None})
+                                        "contact": (contact or "").strip() or None,
+                                        "address": (address or "").strip() or None})
         if tip is not None:
             link_tip(ws, tip, case)
     return {"case": case, "story": story, "company": company}
@@ -187,7 +189,8 @@ def read_document(path: Path) -> dict:
     suffix = path.suffix.lower()
     media_type = "message/rfc822" if suffix == ".eml" else (mimetypes.guess_type(path.name)[0]
                                                             or "application/octet-stream")
-    out = {"media_type": media_type, "sent_at": None, "sender": None, "subject": None, "text": None}
+    out = {"media_type": media_type, "sent_at": None, "sender": None, "recipients": None, "subject": None,
+           "text": None}
     if suffix == ".eml":
         msg = email.message_from_bytes(data, policy=email.policy.default)
         if not (msg.get("From") or msg.get("Date")):
@@ -198,6 +201,7 @@ def read_document(path: Path) -> dict:
         except (TypeError, ValueError):
             raise InvalidInput(f"{path}: the e-mail's Date header {str(msg['Date'])!r} is not a date")
         out["sender"] = str(msg.get("From") or "") or None
+        out["recipients"] = ", ".join(str(msg[h]) for h in ("To", "Cc") if msg.get(h)) or None
         out["subject"] = str(msg.get("Subject") or "") or None
         body = msg.get_body(preferencelist=("plain", "html"))
         try:
@@ -243,10 +247,34 @@ def read_document(path: Path) -> dict:
     return out
 
 
+#: What in a person's document reaches someone: e-mail addresses, and phone numbers (a plus or
+#: a leading zero, then at least seven digits, spaces, slashes or dashes between them).
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|0)\d[\d /-]{5,}\d")
+
+
+def source_material(document: dict) -> tuple[dict, dict]:
+    """A read document split in two: what may travel with the story (its kind, date, subject,
+    and its text with every e-mail address and phone number replaced by a mark) and the source
+    material (``story_document_sources``): sender, recipients, and the addresses and numbers
+    found in the headers and the text, one a line."""
+    text = document.get("text")
+    found: list[str] = []
+    for value in (document.get("sender"), document.get("recipients"), text):
+        for pattern in (_EMAIL, _PHONE):
+            found += [m.strip() for m in pattern.findall(value or "") if m.strip() not in found]
+    if text:
+        text = _PHONE.sub("[phone]", _EMAIL.sub("[e-mail]", text))
+    public = {**document, "sender": None, "recipients": None, "text": text}
+    private = {"sender": document.get("sender"), "recipients": document.get("recipients"),
+               "found": "\n".join(found) or None}
+    return public, private
+
+
 def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: str | None = None,
               source: str | None = None, promise: str | None = None, due: str | None = None,
-              documents: list[Path | str] = ()) -> dict:
-    """A dated event of the story. Documents are read first (an unreadable one stops
+              documents: list[Path | str] = (), language: str | None = None) -> dict:
+    """A dated event of the story, in the language it is written in (default: the case's). Documents are read first (an unreadable one stops
     everything), then stored content-addressed and recorded with the event in one transaction.
     Without ``at``, an e-mail's own date is the event's time."""
     get_story(ws, case)
@@ -264,6 +292,7 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
         raise InvalidInput(f"the promise {promise!r} needs a due date (--due): the promise clock runs from it")
     if due and not promise:
         raise InvalidInput("--due needs --promise: what was promised to be done by then")
+    language = written_in(case, language)
     read = [(f, read_document(f)) for f in files]
     if at is None:
         dated = [d["sent_at"] for _, d in read if d["sent_at"]]
@@ -285,34 +314,40 @@ def add_event(ws: Workspace, case: dict, *, at: str | None, what: str, channel: 
         event = ws.insert("story_events", {
             "case_id": case["id"], "at": when.isoformat(), "what": what, "channel": channel, "source": source,
             "promise": promise, "due_at": due_at.isoformat() if due_at else None, "kept": None, "kept_at": None,
-            "created_at": created})
+            "created_at": created, "language": language})
         docs = []
         for f, meta in read:
             sha, size = store_file(ws, f)
-            docs.append(ws.insert("story_documents", {
+            meta, private = source_material(meta)
+            doc = ws.insert("story_documents", {
                 "case_id": case["id"], "event_id": event["id"], "sha256": sha, "size": size,
                 "media_type": meta["media_type"], "original_name": f.name, "sent_at": meta["sent_at"],
-                "sender": meta["sender"], "subject": meta["subject"], "text": meta["text"], "added_at": created}))
+                "sender": None, "subject": meta["subject"], "text": meta["text"], "added_at": created})
+            if any(private.values()):
+                ws.insert("story_document_sources", {"document_id": doc["id"], **private})
+            docs.append({**doc, **private})
     return {**event, "documents": docs}
 
 
 def get_event(ws: Workspace, case: dict, ref: str) -> dict:
-    event = resolve(ws, "story_events", ref)
-    if event["case_id"] != case["id"]:
-        raise NotFound(f"event {ref!r} is not in case {case['slug']}")
-    return event
+    """An event of ``case`` by id or id prefix; a prefix of another case's event is not taken."""
+    return resolve(ws, "story_events", ref, where="case_id = ?", params=[case["id"]])
 
 
-def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | None = None) -> dict:
-    """Mark a promise to the person kept (with when) or broken. Unmarked, the clock decides."""
+def keep_promise(ws: Workspace, event: dict, *, kept: bool = True, at: str | None = None,
+                 note: str | None = None) -> dict:
+    """Mark a promise to the person kept (with when) or broken. Unmarked, the clock decides.
+    ``note`` (why, who said so) goes into the audit entry: the event has no column for it."""
     if not event.get("promise"):
-        raise InvalidInput(f"event {short(event['id'])} holds no promise")
+        raise InvalidInput(f"event {short(event['id'])} made no promise: only an event with --promise can be "
+                           "kept or broken (see investigate story promises)")
     if event["kept"] is not None:
         raise InvalidInput(f"the promise of event {short(event['id'])} is already marked "
                            f"{'kept' if event['kept'] else 'broken'}")
     when = ws.parse_time(at, what="time kept")
+    reason = ("promise kept" if kept else "promise broken") + (f": {note}" if note else "")
     return ws.update("story_events", event["id"], {"kept": kept, "kept_at": when.isoformat() if kept else None},
-                     reason="promise kept" if kept else "promise broken", action="keep" if kept else "break")
+                     reason=reason, action="keep" if kept else "break")
 
 
 def events(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[dict]:
@@ -322,7 +357,11 @@ def events(ws: Workspace, case: dict, *, now: datetime | None = None) -> list[di
     rows = list(ws.db.query("select * from story_events where case_id = ? order by julianday(at), created_at, id",
                             [case["id"]]))
     docs: dict[str, list] = {}
-    for d in ws.db.query("select * from story_documents where case_id = ? order by added_at, id", [case["id"]]):
+    # The source material beside each document, for the newsroom's eyes (internal edition, CLI);
+    # a document stored before it was kept apart has its sender in its own row.
+    for d in ws.db.query("select d.*, coalesce(s.sender, d.sender) as sender, s.recipients, s.found "
+                         "from story_documents d left join story_document_sources s on s.document_id = d.id "
+                         "where d.case_id = ? order by d.added_at, d.id", [case["id"]]):
         docs.setdefault(d["event_id"], []).append(d)
     for e in rows:
         e["documents"] = docs.get(e["id"], [])
@@ -429,11 +468,20 @@ def request_story_reply(ws: Workspace, case: dict, *, channel: str = "email", re
     return rows
 
 
-def record_story_answer(ws: Workspace, case: dict, *, answer: str, answered_at: str | None = None) -> list[dict]:
+def record_story_answer(ws: Workspace, case: dict, *, answer: str, answered_at: str | None = None,
+                        language: str | None = None) -> list[dict]:
     """The company's answer, verbatim, on its open requests in the story."""
     story = get_story(ws, case)
     return record_company_reply(ws, case, ws.get("companies", story["company_id"]), answer=answer,
-                                answered_at=answered_at)
+                                answered_at=answered_at, language=language)
+
+
+def correct_story_answer(ws: Workspace, case: dict, *, answer: str, reason: str,
+                         language: str | None = None) -> list[dict]:
+    """A new version of the company's answer in the story (``companies.correct_company_answer``)."""
+    story = get_story(ws, case)
+    return correct_company_answer(ws, case, ws.get("companies", story["company_id"]), answer=answer, reason=reason,
+                                  language=language)
 
 
 def record_outcome(ws: Workspace, case: dict, *, what: str, at: str | None = None) -> dict:

@@ -30,6 +30,7 @@ def case():
 @click.option("--person-name", help="Story: the person's name (kept private unless --name-consent).")
 @click.option("--name-consent", is_flag=True, help="Story: the person agreed in writing to be named.")
 @click.option("--contact", help="Story: the person's phone or e-mail (never public; default: the tip's).")
+@click.option("--person-address", help="Story: the person's postal address (never public, never in print).")
 @click.option("--jurisdiction", default="", help="Where the law applies, e.g. Berlin, DE.")
 @click.option("--legal-basis", default="", help="The statute the test checks, e.g. JuSchG § 10.")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Report language (default: workspace's).")
@@ -42,9 +43,9 @@ def case():
 @json_option
 @pass_workspace
 def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label, person_name, name_consent, contact,
-             jurisdiction, legal_basis, language, reply_days, working_days, holidays, description, as_json):
+             person_address, jurisdiction, legal_basis, language, reply_days, working_days, holidays, description, as_json):
     """Open a new case SLUG (lowercase, dashes)."""
-    story_options = [tip_ref, company_ref, person_label, person_name, name_consent, contact]
+    story_options = [tip_ref, company_ref, person_label, person_name, name_consent, contact, person_address]
     if kind == "story":
         from ..cases import stories
         from ..cases.companies import get_company
@@ -53,7 +54,8 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
         made = stories.create_story(
             ws, slug=slug, title=title, protocol=protocol, tip=get_tip(ws, tip_ref) if tip_ref else None,
             company=get_company(ws, company_ref) if company_ref else None, person_label=person_label,
-            person_name=person_name, name_consent=name_consent, contact=contact, jurisdiction=jurisdiction,
+            person_name=person_name, name_consent=name_consent, contact=contact, address=person_address,
+            jurisdiction=jurisdiction,
             legal_basis=legal_basis, language=language, reply_days=reply_days, description=description,
             reply_calendar="working_days" if working_days else "days", holidays=holidays)
         row = made["case"]
@@ -64,7 +66,7 @@ def case_new(ws, slug, title, protocol, kind, tip_ref, company_ref, person_label
                        "status planning.")
         return
     if any(story_options):
-        raise click.UsageError("--tip, --company, --person, --person-name, --name-consent and --contact are for "
+        raise click.UsageError("--tip, --company, --person, --person-name, --name-consent, --contact and --person-address are for "
                                "--kind story")
     if not protocol:
         raise click.UsageError("a case needs --protocol (see: investigate protocol list)")

@@ -8,7 +8,7 @@ import click
 
 from ..ids import short
 from ..cases.cases import get_case
-from ..cases.promises import get_promise, keep_promise, list_promises
+from ..cases.promises import get_promise, list_promises, settle_promise
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
 
@@ -48,8 +48,9 @@ def promise_list(ws, case_ref, overdue, as_json):
 @json_option
 @pass_workspace
 def promise_keep(ws, promise_ref, broken, at, note, as_json):
-    """Mark PROMISE kept (or --broken). A late or broken promise becomes a finding."""
-    row = keep_promise(ws, get_promise(ws, promise_ref), kept=not broken, at=at, note=note)
+    """Mark PROMISE kept (or --broken). A test's late or broken promise becomes a finding; a
+    promise made to a story's person is marked on its event (as story keep does)."""
+    row = settle_promise(ws, get_promise(ws, promise_ref), kept=not broken, at=at, note=note)
     if as_json:
         echo_json(row)
     else:

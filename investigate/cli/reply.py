@@ -7,7 +7,7 @@ import click
 from ..ids import short
 from ..cases.cases import get_case
 from ..cases.replies import get_reply, list_replies, record_reply, request_reply
-from ..vocabulary import REPLY_CHANNELS
+from ..vocabulary import LANGUAGES, REPLY_CHANNELS
 from ..cases.stores import get_store
 from . import LazyGroup
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
@@ -51,12 +51,14 @@ def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, shor
 @click.option("--answer", help="The business's answer, verbatim (or --answer-file).")
 @click.option("--answer-file", type=click.File(encoding="utf-8"))
 @click.option("--at", "answered_at", help="When it answered (default: now).")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def reply_record(ws, reply_ref, answer, answer_file, answered_at, as_json):
+def reply_record(ws, reply_ref, answer, answer_file, answered_at, language, as_json):
     """Record the business's answer to REPLY, verbatim."""
     text = answer_file.read() if answer_file else answer
-    row = record_reply(ws, get_reply(ws, reply_ref), answer=text or "", answered_at=answered_at)
+    row = record_reply(ws, get_reply(ws, reply_ref), answer=text or "", answered_at=answered_at, language=language)
     if as_json:
         echo_json(row)
     else:

@@ -38,24 +38,35 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
         echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
 
 
+def letter_options(command):
+    """The options every letter command takes: the language, the file, --json."""
+    command = json_option(pass_workspace(command))
+    command = click.option("--out", type=click.Path(dir_okay=False))(command)
+    return click.option("--lang", type=click.Choice(LANGS), help="Default: the case's language.")(command)
+
+
+def write_letter(ws, case, store, *, lang, out, as_json):
+    """Write the letter for ``store`` (for all its company's channels when it has one) and say so."""
+    from ..reports.build import build_letter
+
+    result = build_letter(ws, case, store, lang=lang, out=out)
+    if as_json:
+        echo_json({k: v for k, v in result.items() if k != "listed"})
+    else:
+        echo(f"Wrote {result['pdf']}: {result['contact_points']} contact point(s), {result['visits']} test(s), "
+             f"{result['findings']} finding(s)")
+
+
 @click.command()
 @click.argument("case_ref", metavar="CASE")
 @click.argument("store_ref", metavar="STORE")
-@click.option("--lang", type=click.Choice(LANGS), help="Default: the case's language.")
-@click.option("--out", type=click.Path(dir_okay=False))
-@json_option
-@pass_workspace
+@letter_options
 def letter(ws, case_ref, store_ref, lang, out, as_json):
     """Write the letter asking STORE for comment on CASE.
 
-    What was tested, when, what was found, and the deadline to answer."""
-    from ..reports.build import build_letter
-
-    result = build_letter(ws, get_case(ws, case_ref), get_store(ws, store_ref), lang=lang, out=out)
-    if as_json:
-        echo_json(result)
-    else:
-        echo(f"Wrote {result['pdf']}")
+    What was tested, when, what was found, and the deadline to answer. A contact point of a
+    company gets the company's one letter, for all its channels (as company letter)."""
+    write_letter(ws, get_case(ws, case_ref), get_store(ws, store_ref), lang=lang, out=out, as_json=as_json)
 
 
 @click.command()

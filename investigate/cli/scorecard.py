@@ -52,7 +52,8 @@ def flat_row(group: dict) -> dict:
 @click.command()
 @click.argument("case_ref", metavar="CASE")
 @click.option("--by", "by", default="company", show_default=True,
-              help="company, channel or company,channel (empty: the whole case).")
+              help="company, channel, representative, escalation or some joined by commas, e.g. company,channel "
+                   "(empty: the whole case).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import click
 
 from ..ids import short
+from ..numbers.clock import promise_state
 from ..cases import stories
-from ..cases.cases import get_case
+from ..cases.cases import LANGUAGES, get_case
 from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, REPLY_CHANNELS
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
 
@@ -31,12 +32,14 @@ def story():
 @click.option("--due", help="When the promise falls due (required with --promise).")
 @click.option("--evidence", "documents", multiple=True, type=click.Path(dir_okay=False),
               help="A document (.eml, PDF, photo): stored under its SHA-256, never modified. Repeatable.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def event(ws, case_ref, at, what, channel, source, promise, due, documents, as_json):
+def event(ws, case_ref, at, what, channel, source, promise, due, documents, language, as_json):
     """Add a dated event to CASE's timeline."""
     row = stories.add_event(ws, get_case(ws, case_ref), at=at, what=what, channel=channel, source=source,
-                            promise=promise, due=due, documents=list(documents))
+                            promise=promise, due=due, documents=list(documents), language=language)
     if as_json:
         echo_json(row)
         return
@@ -79,14 +82,35 @@ def promises(ws, case_ref, overdue, as_json):
 @click.argument("case_ref", metavar="CASE")
 @click.argument("event_ref", metavar="EVENT")
 @click.option("--at", help="When it was kept (default: now).")
-@click.option("--broken", is_flag=True, help="Mark it broken instead.")
+@click.option("--broken", is_flag=True, help="Mark it broken instead (as story break does).")
+@click.option("--note", help="Why, or who says so: kept in the audit log.")
 @json_option
 @pass_workspace
-def keep(ws, case_ref, event_ref, at, broken, as_json):
+def keep(ws, case_ref, event_ref, at, broken, note, as_json):
     """Mark the promise of EVENT kept (or --broken). Unmarked, the clock decides."""
+    _settle(ws, case_ref, event_ref, kept=not broken, at=at, note=note, as_json=as_json)
+
+
+@story.command("break")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("event_ref", metavar="EVENT")
+@click.option("--at", help="When it was found broken (default: now).")
+@click.option("--note", help="Why, or who says so: kept in the audit log.")
+@json_option
+@pass_workspace
+def break_(ws, case_ref, event_ref, at, note, as_json):
+    """Mark the promise of EVENT broken."""
+    _settle(ws, case_ref, event_ref, kept=False, at=at, note=note, as_json=as_json)
+
+
+def _settle(ws, case_ref, event_ref, *, kept, at, note, as_json):
     case = get_case(ws, case_ref)
-    row = stories.keep_promise(ws, stories.get_event(ws, case, event_ref), kept=not broken, at=at)
-    echo_result(row, as_json=as_json)
+    row = stories.keep_promise(ws, stories.get_event(ws, case, event_ref), kept=kept, at=at, note=note)
+    if as_json:
+        echo_json(row)
+    else:
+        echo(f"Promise {short(row['id'])} ({row['promise']}) marked {'kept' if kept else 'broken'}; "
+             f"now {promise_state(row, ws.now())}.")
 
 
 @story.command("ask")
@@ -113,16 +137,24 @@ def ask(ws, case_ref, channel, requested_at, deadline, short_deadline_reason, as
 @click.option("--answer", help="The company's answer, verbatim (or --answer-file).")
 @click.option("--answer-file", type=click.File(encoding="utf-8"))
 @click.option("--at", "answered_at", help="When it answered (default: now).")
+@click.option("--correct", is_flag=True, help="A new version of its last answer (the old one stays in the audit log).")
+@click.option("--reason", help="With --correct: why the answer changed.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES),
+              help="The language it is written in (default: the case's); other editions quote it as such.")
 @json_option
 @pass_workspace
-def answer(ws, case_ref, answer, answer_file, answered_at, as_json):
-    """Record the company's answer on CASE, verbatim."""
+def answer(ws, case_ref, answer, answer_file, answered_at, correct, reason, language, as_json):
+    """Record the company's answer on CASE, verbatim.
+
+    --correct replaces its last answer by a new version (audited, with --reason)."""
+    from .company import record_answer
+
     text = answer_file.read() if answer_file else answer
-    rows = stories.record_story_answer(ws, get_case(ws, case_ref), answer=text or "", answered_at=answered_at)
-    if as_json:
-        echo_json(rows)
-    else:
-        echo(f"Answer recorded on {len(rows)} request(s).")
+    case = get_case(ws, case_ref)
+    record_answer(lambda: stories.record_story_answer(ws, case, answer=text or "", answered_at=answered_at,
+                                                      language=language),
+                  lambda: stories.correct_story_answer(ws, case, answer=text or "", reason=reason, language=language),
+                  correct=correct, answered_at=answered_at, as_json=as_json)
 
 
 @story.command("outcome")

@@ -32,7 +32,7 @@ TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_ve
           "story_reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
 #: reporter's bundle must not carry who told the newsroom what.
-SOURCE_TABLES = ["tips", "tip_sources", "story_sources"]
+SOURCE_TABLES = ["tips", "tip_sources", "story_sources", "story_document_sources"]
 SOURCES_KEY_MEMBER = "sources.key"
 
 
@@ -97,6 +97,8 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
                                 f"{of_cases}) order by id")
         rows["story_sources"] = q(f"select * from story_sources where story_id in (select id from stories where "
                                   f"case_id in {of_cases}) order by id")
+        rows["story_document_sources"] = q(f"select * from story_document_sources where document_id in (select id "
+                                           f"from story_documents where case_id in {of_cases}) order by id")
     return {t: rows[t] for t in tables}
 
 

@@ -36,9 +36,10 @@ from .bundles import (CHUNK, HASH, counted, SOURCE_TABLES, TABLES, BundleError, 
 UNIQUE_KEYS = {"cases": ("slug",), "testers": ("code",), "case_stores": ("case_id", "store_id"),
                "evidence": ("visit_id", "sha256"), "tips": ("source", "external_id"), "tip_sources": ("tip_id",),
                "companies": ("name_key",), "stories": ("case_id",), "story_sources": ("story_id",),
+               "story_document_sources": ("document_id",),
                # The same key and version with other content: edited in place in one workspace.
                "protocol_versions": ("key", "version")}
-SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources"}
+SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_sources", "story_document_sources"}
 #: Rows that follow from a visit's answers: while the visit is in conflict, the other side's
 #: new ones are held back (``merge_conflicts.held_for``), never attached to our version.
 VISIT_CHILDREN = ("findings", "promises")

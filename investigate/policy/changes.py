@@ -28,6 +28,12 @@ def _change_clauses(case: dict) -> tuple[str, dict]:
         "reply_items": "(select id from reply_items where reply_id in (select id from replies where case_id = :c))",
         "case_stores": "(select id from case_stores where case_id = :c)",
         "samples": "(select id from samples where case_id = :c)",
+        # A story's own records (issue 23): its timeline, documents, what was put to the company.
+        "stories": "(select id from stories where case_id = :c)",
+        "story_events": "(select id from story_events where case_id = :c)",
+        "story_documents": "(select id from story_documents where case_id = :c)",
+        "story_reply_items": "(select id from story_reply_items where reply_id in "
+                             "(select id from replies where case_id = :c))",
     }
     clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')",
                # A new correction changes what is printed; noting the version it first appeared
@@ -49,13 +55,16 @@ def changes_since(ws: Workspace, case: dict, seq: int) -> int:
                          {**params, "s": seq}).fetchone()[0]
 
 
-def content_key(ws: Workspace, case: dict, *, named: set | frozenset = frozenset()) -> str:
+def content_key(ws: Workspace, case: dict, *, named: set | frozenset = frozenset(),
+                clock: set | frozenset = frozenset()) -> str:
     """What a public file of the case says, whatever its language: the last change to the
-    case's records and the businesses that may be named (which changes as reply windows
-    close, without any write). Editions with the same key share one version number."""
+    case's records, the businesses that may be named (which changes as reply windows close,
+    without any write) and what the promise clock says (``clock``: the promises overdue now,
+    which fall due without any write either). Editions with the same key share one version
+    number: the tobacco, service and story reports alike."""
     where, params = _change_clauses(case)
     last = ws.db.execute(f"select max(seq) from audit_log a where {where}", params).fetchone()[0] or 0
-    return hashlib.sha256(json.dumps([last, sorted(named)]).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([last, sorted(named), sorted(clock)]).encode()).hexdigest()
 
 
 def audit_head(ws: Workspace) -> int:

@@ -29,6 +29,10 @@ from .coverage import company_named, nameable_chains, nameable_store_ids, story_
 #: Strings shorter than this are not searched for: "A" or "7" would match everything.
 MIN_LENGTH = 3
 
+#: Words of a name that are not the name: "der" of "Maria von der Heide" is in every German text.
+NAME_PARTICLES = {"von", "vom", "zum", "zur", "van", "der", "den", "del", "della", "des", "dos", "das", "ter", "ten",
+                  "bin", "ibn", "abu", "mac", "san", "und", "and"}
+
 
 def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] | None = None,
                     named_chains: set[str] | None = None, businesses: bool = True) -> list[tuple[str, str]]:
@@ -42,12 +46,7 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         found += [("a tip source's contact", r[0]) for r in ws.db.execute(
             "select contact from tip_sources where contact is not null")]
     if "story_sources" in ws.db.table_names():
-        # The person behind a story: their contact always, their name unless they consented.
-        for name, contact, consent in ws.db.execute(
-                "select ss.name, ss.contact, s.name_consent from story_sources ss join stories s on s.id = ss.story_id"):
-            found.append(("a story source's contact", contact))
-            if not consent:
-                found.append(("the name of a person who did not consent to be named", name))
+        found += _story_person_strings(ws)
     if businesses and case is not None:
         if named is None:
             named = nameable_store_ids(ws, case, approved_only=False)
@@ -79,6 +78,33 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
             found += _story_company_strings(ws, case, named)
     return [(kind, value.strip()) for kind, value in found
             if value and len(value.strip()) >= MIN_LENGTH]
+
+
+def _story_person_strings(ws: Workspace) -> list[tuple[str, str]]:
+    """The person behind a story: their contact and address always; their name unless they
+    consented — the whole name and each of its words, for an answer says "Frau Schmidt" or
+    "Jana", not "Jana Schmidt"; and the source material of their documents (sender,
+    recipients, the e-mail addresses and phone numbers in them), a business's own contact
+    points aside: "service@shop.example" is the business speaking, not the person."""
+    found: list[tuple[str, str]] = []
+    address = ", ss.address" if "address" in ws.db["story_sources"].columns_dict else ", null"
+    for name, contact, consent, where in ws.db.execute(
+            f"select ss.name, ss.contact, s.name_consent{address} from story_sources ss "
+            "join stories s on s.id = ss.story_id"):
+        found += [("a story source's contact", contact), ("a story source's address", where)]
+        if not consent and name:
+            kind = "the name of a person who did not consent to be named"
+            # Split at spaces only: a double name ("Müller-Lüdenscheidt") stays one word.
+            found += [(kind, name)] + [(kind, part.strip(".,")) for part in name.split()
+                                       if len(part) >= MIN_LENGTH and part.lower() not in NAME_PARTICLES]
+    if "story_document_sources" in ws.db.table_names():
+        business = {(r[0] or "").strip().lower() for r in ws.db.execute(
+            "select contact from stores where contact is not null")}
+        for (material,) in ws.db.execute("select found from story_document_sources where found is not null"):
+            for value in material.splitlines():
+                if value.strip().lower() not in business:
+                    found.append(("an e-mail address or phone number from a story's documents", value))
+    return found
 
 
 def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[tuple[str, str]]:

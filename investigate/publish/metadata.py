@@ -77,6 +77,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "replies": ("The right of reply: when a business was asked, its deadline and its answer, verbatim.", {
         "id": "Reply id.", "case_id": "Case.", "store_id": "Business.", "requested_at": "When it was asked.",
         "channel": "How it was asked.", "deadline": "Deadline to answer.", "answered_at": "When it answered.",
+        "answer_language": "The language the answer is written in (empty: the case's).",
         "answer": "Its answer, verbatim.", "notes": "Internal notes (never published).", "created_at": "When recorded.", "short_deadline_reason": "Why the deadline is shorter than the case's window (printed in the method)."}),
     "case_stores": ("A case's frame: the stores it may test.", {
         "id": "Row id.", "case_id": "Case.", "store_id": "Store.", "stratum": "Stratum for sampling.",
@@ -144,14 +145,20 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "outcome": "What happened in the end.", "outcome_at": "When.", "created_at": "When opened."}),
     "story_sources": ("The person behind a story: name and contact. Private: never published, never in a bundle "
                       "without --with-sources.", {
-        "id": "Row id.", "story_id": "Story.", "name": "The person's name.", "contact": "Phone or e-mail."}),
+        "id": "Row id.", "story_id": "Story.", "name": "The person's name.", "contact": "Phone or e-mail.",
+        "address": "Postal address."}),
+    "story_document_sources": ("A story document's source material: sender, recipients, the e-mail addresses and "
+                               "phone numbers in it. Private like story_sources.", {
+        "id": "Row id.", "document_id": "The document.", "sender": "From.", "recipients": "To and Cc.",
+        "found": "E-mail addresses and phone numbers in the document, one a line."}),
     "story_events": ("A story's timeline: dated events with their source; a promise made to the person runs on "
                      "the promise clock (overdue counts as broken).", {
         "id": "Event id (UUID).", "case_id": "The story's case.", "at": "When it happened (ISO 8601, local).",
         "what": "What happened, as it may be printed.", "channel": "phone, email, letter, counter, web or in_person.",
         "source": "person, document, newsroom or company.", "promise": "What was promised to the person.",
         "due_at": "When the promise fell due.", "kept": "1 kept, 0 broken, empty: the clock decides.",
-        "kept_at": "When it was kept.", "created_at": "When recorded."}),
+        "kept_at": "When it was kept.", "created_at": "When recorded.",
+        "language": "The language the text is written in (empty: the case's)."}),
     "story_documents": ("The person's documents: stored under their SHA-256, never modified; an e-mail's date, "
                         "sender and subject and a PDF's text are read from the file.", {
         "id": "Document id (UUID).", "case_id": "The story's case.", "event_id": "The event it belongs to.",
@@ -209,7 +216,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "hash": "This link."}),
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
-          "story_sources",
+          "story_sources", "story_document_sources",
           "workspace_meta", "foreign_audit", "visit_tallies"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",

@@ -82,59 +82,138 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     return result
 
 
+def letter_requests(ws: Workspace, case: dict, store: dict) -> list[tuple[dict, dict]]:
+    """The requests a letter puts in writing, with their contact points. A contact point of a
+    company is answered for by the company: the letter is the company's latest request, which
+    ``company ask`` makes for every contact point the case tested at one time, so that one
+    letter lists every channel — the company is told all that will be published about it."""
+    if not store.get("company_id"):
+        request = replies.latest_request(ws, case, store)
+        return [(store, request)] if request else []
+    rows = list(ws.db.query(
+        "select r.* from replies r join stores s on s.id = r.store_id where r.case_id = ? and s.company_id = ? "
+        "order by r.requested_at desc, r.rowid desc", [case["id"], store["company_id"]]))
+    if not rows:
+        return []
+    latest, chosen = rows[0]["requested_at"], {}
+    for r in rows:
+        if r["requested_at"] == latest:
+            chosen.setdefault(r["store_id"], r)
+    tested = [sid for (sid,) in ws.db.execute(
+        "select distinct v.store_id from visits v join stores s on s.id = v.store_id where v.case_id = ? "
+        "and s.company_id = ? and coalesce(v.review_state, 'received') != 'rejected'",
+        [case["id"], store["company_id"]])]
+    left_out = [ws.get("stores", sid)["name"] for sid in tested if sid not in chosen]
+    if left_out:
+        company = ws.get("companies", store["company_id"])
+        raise InvalidInput(f"the latest request to {company['name']} ({latest}) does not cover its contact point "
+                           f"{left_out[0]}: ask again for all its channels (investigate company ask "
+                           f"{case['slug']} {short(company['id'])})")
+    return [(ws.get("stores", sid), r) for sid, r in sorted(chosen.items(), key=lambda kv: ws.get(
+        "stores", kv[0])["name"])]
+
+
+def reply_contact(ws: Workspace) -> dict:
+    """Where and to whom a business answers, from ``[newsroom]`` in investigate.toml: ``contact``
+    (an e-mail address), ``address`` (postal) and ``reply_person`` (else the first of the byline)."""
+    byline = ws.setting("newsroom", "byline") or []
+    person = ws.setting("newsroom", "reply_person") or (byline[0] if isinstance(byline, list) and byline else byline)
+    return {"contact": ws.setting("newsroom", "contact") or None, "address": ws.setting("newsroom", "address") or None,
+            "person": person or None}
+
+
 def build_letter(ws: Workspace, case: dict, store: dict, *, lang: str | None = None,
                  out: Path | str | None = None) -> dict:
-    """The right-of-reply letter for the store's latest reply request: exactly what the request
-    put to the business — every visit with its date and time, every finding (observations
-    included, marked as such) and the evidence kept — until when, and how to answer.
+    """The right-of-reply letter: exactly what the request put to the business — every contact
+    point (all of a company's channels, ``letter_requests``), every visit with its date and
+    time, every finding (observations included, marked as such; a promise the clock finds
+    overdue counts as broken, as the report prints it) and the evidence kept — until when, and
+    to whom to answer.
 
-    The letter is the request in writing, so it needs one (``investigate reply request``) whose
-    deadline is still ahead: a letter dated today never asks for an answer by yesterday."""
+    The letter is the request in writing, so it needs one (``investigate reply request``, or
+    ``company ask``) whose deadline is still ahead: a letter dated today never asks for an
+    answer by yesterday."""
+    from ..cases.promises import clock_findings
+    from ..views.service import labels as service_labels
+
     lang = lang or case["language"] or ws.language
     fmt = Formatter(lang, ws.setting("newsroom", "timezone", None))
-    request = replies.latest_request(ws, case, store)
-    if request is None:
-        raise InvalidInput(f"no reply request for {store['name']} in case {case['slug']}: record one first "
-                           f"(investigate reply request {case['slug']} {short(store['id'])})")
+    asked = letter_requests(ws, case, store)
+    company = ws.get("companies", store["company_id"]) if store.get("company_id") else None
+    if not asked:
+        how = (f"investigate company ask {case['slug']} {short(company['id'])}" if company else
+               f"investigate reply request {case['slug']} {short(store['id'])}")
+        raise InvalidInput(f"no reply request for {(company or store)['name']} in case {case['slug']}: record one "
+                           f"first ({how})")
+    request = asked[0][1]
     today = ws.now()
     if datetime.fromisoformat(request["deadline"]) <= today:
         raise InvalidInput(f"the deadline of the latest request ({request['deadline']}) is not after today: "
                            "record a new request before writing the letter")
-    items = replies.request_items(ws, request)
-    ptext = get_protocol(case["protocol"], ws.root).texts(lang)
-    # A finding is titled by the protocol of its own visit: a service case tests each channel
-    # with its own protocol, and the case's protocol does not know the others' codes.
-    texts_of = {case["protocol"]: ptext}
-    for key in {f["protocol"] for f in items["findings"]} - set(texts_of):
-        texts_of[key] = get_protocol(key, ws.root).texts(lang)
-    words = labels(lang)
+    words, channels = labels(lang), service_labels(lang)["channels"]
     gettext = translations(lang).gettext
     outcome_text, severity_text = words["outcome"], words["severity"]
-    context = {
-        "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"], "store": store,
-        "protocol": ptext.title, "legal_basis": case["legal_basis"],
-        "today": fmt.long_day(today.date()), "deadline": fmt.long_day(request["deadline"]),
-        "channel": words["channel"].get(request["channel"], request["channel"]),
-        "visits": [{"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(v["outcome"], v["outcome"])}
-                   for v in items["visits"]],
-        "findings": [{"date": fmt.day_time(f["visited_at"]), "title": texts_of[f["protocol"]].finding_title(f["code"], f["title"]), "statute": f["statute"],
-                      "severity": severity_text.get(f["severity"], f["severity"]),
-                      "observation": f["severity"] == "observation"} for f in items["findings"]],
-        "evidence": [{"date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"], "media_type": e["media_type"],
-                      "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else None,
+    texts_of = {}
+
+    def title_of(protocol: str, code: str, title: str) -> str:
+        # A finding is titled by the protocol of its own visit: a service case tests each
+        # channel with its own protocol, and the case's protocol does not know the others' codes.
+        if protocol not in texts_of:
+            texts_of[protocol] = get_protocol(protocol, ws.root).texts(lang)
+        return texts_of[protocol].finding_title(code, title)
+
+    clock = {}
+    for f in clock_findings(ws, case, now=today):
+        clock.setdefault(f["visit_id"], []).append(f)
+    points, listed, evidence = [], [], []
+    for point, req in asked:
+        items = replies.request_items(ws, req)
+        stored = {}
+        for f in items["findings"]:
+            stored.setdefault(f["visit_id"], []).append(f)
+        visits = []
+        for v in items["visits"]:
+            found = [{**f, "clock": False} for f in stored.get(v["id"], [])]
+            found += [{**f, "protocol": v["protocol"], "clock": True} for f in clock.get(v["id"], [])]
+            outcome = "violation" if any(f["clock"] for f in found) else v["outcome"]
+            visits.append({"date": fmt.day_time(v["visited_at"]), "outcome_text": outcome_text.get(outcome, outcome),
+                           "findings": [{"title": title_of(f["protocol"], f["code"], f["title"]),
+                                         "statute": f["statute"], "severity": severity_text.get(f["severity"],
+                                                                                                f["severity"]),
+                                         "observation": f["severity"] == "observation"} for f in found]})
+            listed += [{"store_id": point["id"], "visit_id": v["id"], "code": f["code"], "visited_at": v["visited_at"],
+                        "clock": f["clock"]} for f in found]
+        for key in {v["protocol"] for v in items["visits"]} - set(texts_of):
+            texts_of[key] = get_protocol(key, ws.root).texts(lang)
+        points.append({"name": point["name"], "channel": channels.get(point["channel"] or "", ""),
+                       "protocols": sorted({texts_of[v["protocol"]].title for v in items["visits"]}),
+                       "contact": point.get("contact") or ", ".join(
+                           x for x in (point.get("address"), point.get("city")) if x), "visits": visits})
+        evidence += [{"point": point["name"], "date": fmt.day_time(e["visited_at"]), "sha256": e["sha256"],
+                      "media_type": e["media_type"], "captured": fmt.day_time(e["captured_at"]) if e["captured_at"]
+                      else None,
                       # What the file cannot show, or where it is off: the business sees it too.
                       "flags": flag_texts(ws, e, {"id": e["visit_id"], "visited_at": e["visited_at"],
                                                   "store_id": e["store_id"]}, gettext=gettext, fmt=fmt)}
-                     for e in items["evidence"]],
+                     for e in items["evidence"]]
+    context = {
+        "lang": lang, "newsroom": ws.newsroom, "title": case_text(case, lang)["title"],
+        "addressee": company["name"] if company else store["name"], "store": None if company else store,
+        "legal_basis": case["legal_basis"], "today": fmt.long_day(today.date()),
+        "deadline": fmt.long_day(request["deadline"]),
+        "channel": words["channel"].get(request["channel"], request["channel"]),
+        "points": points, "evidence": evidence, "reply": reply_contact(ws),
+        "findings": len(listed),
     }
-    cp = checkpoint_context(ws, purpose=f"letter {case['slug']} {store['id']}")
+    cp = checkpoint_context(ws, purpose=f"letter {case['slug']} {(company or store)['id']}")
     context["checkpoint"] = cp
     if out is None:
-        out = ws.root / "reports" / f"{case['slug']}-letter-{short(store['id'])}-{lang}.pdf"
+        out = ws.root / "reports" / f"{case['slug']}-letter-{short((company or store)['id'])}-{lang}.pdf"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf = render_pdf("letter.html", context, workspace_root=ws.root, out=out,
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
-    return {"pdf": str(out), "lang": lang, "bytes": len(pdf), "visits": len(items["visits"]),
-            "findings": len(items["findings"]), "evidence": len(items["evidence"]), "deadline": request["deadline"],
-            "request": request["id"]}
+    return {"pdf": str(out), "lang": lang, "bytes": len(pdf), "visits": sum(len(p["visits"]) for p in points),
+            "findings": len(listed), "listed": listed, "contact_points": len(points), "evidence": len(evidence),
+            "deadline": request["deadline"], "request": request["id"],
+            "requests": [req["id"] for _, req in asked]}

@@ -29,6 +29,7 @@ NOUNS = {
     "findings": ("finding", None, "title"),
     "evidence": ("evidence", None, "sha256"),
     "promises": ("promise", None, "what"),
+    "story_events": ("event", None, "what"),
     "replies": ("reply", None, "deadline"),
     "tips": ("tip", None, "company"),
     "companies": ("company", "name_key", "name"),

@@ -361,3 +361,26 @@ def merge_resolution(db: Database) -> None:
     for column in ("held_for", "children", "resolved_at", "resolution", "resolved_by"):
         db["merge_conflicts"].add_column(column, str)
 
+
+def story_document_sources(db: Database) -> None:
+    """Issue 23: the person stays protected. A document's sender, recipients and the e-mail
+    addresses and phone numbers in it are source material: they move out of ``story_documents``
+    (which travels in every bundle) into ``story_document_sources`` (like ``story_sources``:
+    never public, in a bundle only with ``--with-sources``, in the audit log only as keyed
+    hashes), and the person's postal address joins their name and contact."""
+    db["story_sources"].add_column("address", str)
+    db["story_document_sources"].create(
+        {"id": str, "document_id": str, "sender": str, "recipients": str, "found": str},
+        pk="id",
+        foreign_keys=[("document_id", "story_documents", "id")],
+        not_null={"document_id"},
+    )
+    db["story_document_sources"].create_index(["document_id"], unique=True)
+
+
+def text_languages(db: Database) -> None:
+    """Issue 23: a company's answer and a story's event carry the language they were written
+    in, so that another edition prints them as quotations marked with it, never as if
+    translated. NULL (rows from before) is the case's language."""
+    db["replies"].add_column("answer_language", str)
+    db["story_events"].add_column("language", str)

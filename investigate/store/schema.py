@@ -37,6 +37,8 @@ STEPS = [
     ("i24_consent_withdrawn", by_issue.consent_withdrawn),
     ("i24_tip_fields", by_issue.tip_fields),
     ("i24_merge_resolution", by_issue.merge_resolution),
+    ("i23_story_document_sources", by_issue.story_document_sources),
+    ("i23_text_languages", by_issue.text_languages),
 ]
 
 migrations = Migrations("investigate")

@@ -33,13 +33,15 @@ AUDITED_TABLES = [
     "story_documents",
     "story_reply_items",
     "protocol_versions",
+    "story_document_sources",
 ]
 
 
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
 #: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
 #: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
-SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact")}
+SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact", "address"),
+                  "story_document_sources": ("sender", "recipients", "found")}
 
 
 #: Tables whose rows people name by a short id (``store.lookup.NOUNS``); each has an index on the

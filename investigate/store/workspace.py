@@ -66,6 +66,8 @@ timezone = {timezone!r}  # IANA name; visit times are stored in ISO 8601 with th
 # reporter = "your name"       # recorded as the actor of every audit entry (default: login name)
 # byline = ["Jane Doe", "John Roe"] # printed on the report's cover, joined in its language
 # contact = "tips@example.org"       # where readers and businesses write to
+# address = "Street 1, 10999 Berlin" # the newsroom's postal address, printed on letters to businesses
+# reply_person = "Jane Doe"          # whom a business answers to (default: the first of the byline)
 # url = "https://example.org/tests"  # where the report is published
 
 [geocoder]

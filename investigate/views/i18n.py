@@ -112,6 +112,18 @@ class Formatter:
         """Text in the language's quotation marks: “…” in English, „…“ in German."""
         return translations(self.lang).gettext("“%(text)s”") % {"text": text or ""}
 
+    def language_name(self, lang: str) -> str:
+        """A language's name as this language writes it: German, Deutsch, tysk."""
+        return Locale.parse(lang).get_display_name(self.locale)
+
+    def written_in(self, text: str | None, lang: str | None) -> str | None:
+        """A text as this edition prints it: as it is when written in this language, else as a
+        quotation marked with the language it was written in — never as if translated."""
+        if not text or not lang or lang == self.lang:
+            return text
+        return translations(self.lang).gettext("%(quote)s (in %(language)s)") % {
+            "quote": self.quote(text), "language": self.language_name(lang)}
+
 
 def labels(lang: str) -> dict[str, dict[str, str]]:
     """The words for the values the records hold (outcomes, severities, review states, attempt
@@ -131,3 +143,10 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
                     "unsafe": _("unsafe"), "other": _("other reason")},
         "sample": {"stratified": _("stratified"), "simple random": _("simple random")},
     }
+
+
+def answer_language(fmt: Formatter, reply: dict, case: dict) -> dict:
+    """How an edition marks a company's answer: the language it was written in when that is
+    not the edition's ("Answer in German:"), and its code for the quotation's lang attribute."""
+    lang = reply.get("answer_language") or case.get("language") or fmt.lang
+    return {"answer_lang": lang, "answer_language": fmt.language_name(lang) if lang != fmt.lang else None}

@@ -25,7 +25,9 @@ from ..policy import OTHER, protect_groups
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
 
-GROUP_KEYS = ("company", "channel")
+GROUP_KEYS = ("company", "channel", "representative", "escalation")
+#: Group keys that are answers of the tests (optional questions; a test without one is "(unknown)").
+ANSWER_KEYS = ("representative", "escalation")
 DEFAULT_REPLY_DAYS = 2
 
 
@@ -37,13 +39,14 @@ def is_service_case(ws: Workspace, case: dict) -> bool:
 
 
 def parse_by(text: str | None) -> tuple[str, ...]:
-    """``company``, ``channel``, ``company,channel`` (or empty: the whole case)."""
+    """``company``, ``channel``, ``company,channel``, ``representative`` (who answered), ``escalation``
+    (offered, on request, refused), any of them joined by commas (or empty: the whole case)."""
     if not text:
         return ()
     keys = tuple(k.strip() for k in text.split(",") if k.strip())
     bad = [k for k in keys if k not in GROUP_KEYS]
     if bad or len(set(keys)) != len(keys):
-        raise InvalidInput(f"--by {text!r}: expected company, channel or company,channel")
+        raise InvalidInput(f"--by {text!r}: expected {', '.join(GROUP_KEYS)} or some of them joined by commas")
     return keys
 
 
@@ -88,6 +91,7 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
             "response": protocol.response_time(answers, now=now),
             "overcharge": protocol.overcharge_of(answers),
             "price": price,
+            **{k: answers.get(k) for k in ANSWER_KEYS},
         })
     return out
 

@@ -29,12 +29,13 @@ from .. import policy
 from ..numbers import stats
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
+from ..policy.changes import content_key
 from .scorecard import scorecard, scored_visits
 from ..store.workspace import Workspace
 from .charts import score_chart
 from ..policy.naming import letters as _letters
 from .edition import edition_of
-from .i18n import translations
+from .i18n import answer_language, translations
 
 
 def labels(lang: str) -> dict:
@@ -129,8 +130,13 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                 "dims": [figure(g["dimensions"].get(d)) for d in dims], "overall": figure(g["overall"]),
                 "promises": share(g["promises_kept"]), "fatal": g["fatal"]}
 
+    # Companies ranked by their overall score, best first (unscored last): the order of every
+    # per-company table and of the findings.
+    ranked = sorted(by_company["groups"], key=lambda g: (
+        (g["overall"] or {}).get("mean") is None, -((g["overall"] or {}).get("mean") or 0)))
+    rank_of = {group_label(g["group"])["company"]: n for n, g in enumerate(ranked)}
     chart = score_chart([{"label": group_label(g["group"])["company"], "dimensions": g["dimensions"]}
-                         for g in by_company["groups"]], dim_labels, num=fmt.num)
+                         for g in ranked], dim_labels, num=fmt.num)
     total = overall["groups"][0] if overall["groups"] else None
 
     prices = []
@@ -156,12 +162,21 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     for f in clock_findings(ws, case, now=now):
         if f["visit_id"] in counted:
             findings.append({**f, "clock": True})
-    finding_rows = [{"company": label_of[counted[f["visit_id"]]["company"]],
+    finding_rows = [{"visit_id": f["visit_id"], "code": f["code"],  # not printed: what a letter is checked against
+                     "company": label_of[counted[f["visit_id"]]["company"]],
                      "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
                      "date": fmt.day(f["visited_at"]),
                      "title": ptext(counted[f["visit_id"]]["protocol"]).finding_title(f["code"], f["title"]),
                      "statute": f["statute"] or "",
                      "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
+    # Grouped by company, in the ranking's order; by date within a company.
+    finding_rows.sort(key=lambda f: rank_of.get(f["company"], len(rank_of)))
+    finding_groups = [{"company": company, "rows": [f for f in finding_rows if f["company"] == company]}
+                      for company in dict.fromkeys(f["company"] for f in finding_rows)]
+
+    # What this edition says, whatever its language: its records, who may be named, the clock.
+    content = content_key(ws, case, named=nameable, clock={f"{f['visit_id']} {f['code']}" for f in findings
+                                                            if f["clock"]}) if public else None
 
     # Replies, once per company (a request covers all its tested channels), verbatim.
     replies, seen = [], set()
@@ -175,7 +190,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
             continue
         seen.add(key)
         replies.append({"company": company, "asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
-                        "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None, "answer": naming.redact(r["answer"]) if public else r["answer"]})
+                        "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
+                        "answer": naming.redact(r["answer"]) if public else r["answer"], **answer_language(fmt, r, case)})
 
     protocols = []
     for key in sorted({r["protocol"] for r in rows}):
@@ -189,7 +205,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     return {
         "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
-        "version": editorial.next_version(ws, case, "pdf") if public else None, "period": period,
+        "version": editorial.next_version(ws, case, "pdf", content=content) if public else None,
+        "content": content, "period": period,
         "dimension_names": [label for _, label in dim_labels],
         "figures": {"tests": len(rows), "companies": len(stores_of),
                     "channels": len({r["channel"] for r in rows}),
@@ -197,14 +214,15 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                     "promises": share(total["promises_kept"]) if total else share({"n": 0}),
                     "overcharged": share(total["overcharged"]) if total else share({"n": 0})},
         "grid": [score_row(g) for g in grid["groups"]],
-        "companies": [score_row(g) for g in by_company["groups"]],
+        "companies": [{**score_row(g), "rank": n} for n, g in enumerate(ranked, 1)],
+        "lede": lede(by_company["groups"], by_channel["groups"], _=_, duration=duration),
         "chart": chart,
         "channels": [{"channel": group_label(g["group"])["channel"], "tests": g["tests"],
                       "reply": reply_time(g["response_minutes"]),
                       "late": share(g["no_reply_within"])} for g in by_channel["groups"]],
         "promises": [{"company": group_label(g["group"])["company"], **g["promises_kept"],
-                      "share": share(g["promises_kept"])} for g in by_company["groups"]],
-        "prices": prices, "findings": finding_rows, "replies": replies,
+                      "share": share(g["promises_kept"])} for g in ranked],
+        "prices": prices, "findings": finding_rows, "finding_groups": finding_groups, "replies": replies,
         "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
                    "min_score_n": stats.MIN_SCORE_N,
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "threshold": threshold,
@@ -214,3 +232,15 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         "fmt": fmt,
     }
 
+
+
+def lede(companies: list[dict], channels: list[dict], *, _, duration) -> str:
+    """The report's first sentence, from its figures: how many companies broke a promise made
+    in a test (the clock's overdue ones count as broken), and how long e-mail answers took."""
+    scored = [g for g in companies if g["group"].get("company") != OTHER]
+    broke = sum(1 for g in scored if g["promises_kept"]["broken"] + g["promises_kept"]["overdue"])
+    parts = [_("%(k)s of %(n)s companies broke a promise made to our testers.") % {"k": broke, "n": len(scored)}]
+    email = next((g for g in channels if g["group"].get("channel") == "email"), None)
+    if email and email["response_minutes"]["median"] is not None:
+        parts.append(_("E-mail answers took a median of %(time)s.") % {"time": duration(email["response_minutes"]["median"])})
+    return " ".join(parts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from ..policy.changes import content_key
 from .. import policy
 from ..cases import editorial, stories
 from ..policy.coverage import company_named
@@ -22,7 +23,7 @@ from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
 from ..store.workspace import Workspace
 from .edition import edition_of
-from .i18n import translations
+from .i18n import answer_language, translations
 
 #: Colours of the timeline by who says so.
 COLOURS = {"person": "#2c7fb8", "document": "#6b6b6b", "newsroom": "#c0392b", "company": "#8e44ad",
@@ -142,9 +143,10 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     items: list[dict] = []
     for e in timeline:
         items.append({"when": datetime.fromisoformat(e["at"]), "event_id": e["id"], "source": e["source"],
-                      "what": text(e["what"]),
+                      "what": fmt.written_in(text(e["what"]), e.get("language") or case["language"]),
                       "channel": names["channels"].get(e["channel"] or "", ""), "documents": len(e["documents"]),
-                      "promise": text(e["promise"]) if e["promise"] else None})
+                      "promise": fmt.written_in(text(e["promise"]), e.get("language") or case["language"])
+                      if e["promise"] else None})
     checks = []
     for v in stories.checks(ws, case, approved_only=public):
         proto = get_protocol(v["protocol"], ws.root).texts(lang)
@@ -175,10 +177,12 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         answers.append({"asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
                         "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
                         "answer": text(r["answer"]) if show_answer else None,
+                        **answer_language(fmt, r, case),
                         "withheld": bool(r["answer"]) and not show_answer})
     if story["outcome"]:
         items.append({"when": datetime.fromisoformat(story["outcome_at"]), "source": "outcome",
-                      "what": text(story["outcome"]), "channel": "", "documents": 0, "promise": None})
+                      "what": fmt.written_in(text(story["outcome"]), case["language"]), "channel": "", "documents": 0,
+                      "promise": None})
     items.sort(key=lambda i: i["when"])
     for n, item in enumerate(items, 1):
         item["number"] = n
@@ -187,7 +191,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
 
     promises = []
     for k, e in enumerate([e for e in timeline if e["promise"]], 1):
-        promises.append({"label": f"P{k}", "what": text(e["promise"]), "made": datetime.fromisoformat(e["at"]),
+        promises.append({"label": f"P{k}", "what": fmt.written_in(text(e["promise"]), e.get("language") or case["language"]), "made": datetime.fromisoformat(e["at"]),
                          "due": datetime.fromisoformat(e["due_at"]), "state": e["promise_state"],
                          "made_text": fmt.day(e["at"]), "due_text": fmt.day(e["due_at"]),
                          "state_text": names["states"][e["promise_state"]],
@@ -211,6 +215,9 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
             documents.append(item)
 
     similar = stories.similar_complaints(ws, case)
+    # What this edition says, whatever its language: its records, who may be named, the clock.
+    content = content_key(ws, case, named=naming.named_stores,
+                          clock={f"{e['id']} {e['promise_state']}" for e in timeline if e["promise"]}) if public else None
     protocols = []
     for key in sorted({c for c in (r[0] for r in ws.db.execute(
             "select distinct protocol from visits where case_id = ?", [case["id"]]))}):
@@ -221,7 +228,8 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     return {
         "lang": lang, "edition": edition, "public": public, "title": ctext["title"], "newsroom": ws.newsroom,
         "case_slug": case["slug"], "case_id": case["id"], "generated": fmt.long_day(now.date()),
-        "version": editorial.next_version(ws, case, "pdf") if public else None,
+        "version": editorial.next_version(ws, case, "pdf", content=content) if public else None,
+        "content": content,
         "period": (fmt.day(first.isoformat()) if first else "–", fmt.day(last.isoformat()) if last else "–"),
         "company": company_label, "company_named": named or not public, "person": person,
         "person_start": person[:1].upper() + person[1:],  # the person begins a sentence
@@ -229,9 +237,12 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
         "items": items, "chart": chart, "promises": promises, "documents": documents, "checks": checks,
         "similar": {"count": similar["count"], "since": fmt.day(similar["since"]) if similar["since"] else None},
         "answers": answers,
-        "outcome": {"what": text(story["outcome"]), "date": fmt.day(story["outcome_at"])} if story["outcome"] else None,
+        "outcome": {"what": fmt.written_in(text(story["outcome"]), case["language"]),
+                    "date": fmt.day(story["outcome_at"])} if story["outcome"] else None,
         "figures": {"events": len(timeline), "documents": len(documents), "checks": len(checks),
-                    "promises": len(promises), "promises_broken": sum(1 for p in promises if p["bad"]),
+                    "promises": len(promises),
+                    # late, broken or overdue: a refund paid after our enquiry is not a promise kept
+                    "promises_not_on_time": sum(1 for p in promises if p["state"] in ("late", "broken", "overdue")),
                     "similar": similar["count"]},
         "method": {"description": ctext["description"], "legal_basis": case["legal_basis"],
                    "jurisdiction": case["jurisdiction"], "protocols": protocols, "reply_days": case["reply_days"]},
