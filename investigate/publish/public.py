@@ -143,12 +143,11 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def _public_answers(protocol, answers_json: str, lang: str) -> str:
+def _public_answers(protocol, texts, answers_json: str, lang: str) -> str:
     """The public answers as "question: answer" in the case's language ("product: E-Zigarette;
     sale: ja"): readable in Datasette, no JSON. Free text never leaves (PUBLIC_ANSWER_TYPES)."""
     answers = json.loads(answers_json or "{}")
     kinds = {q.key: q.type for q in protocol.questions}
-    texts = protocol.texts(lang)
     _ = translations(lang).gettext
     shown = []
     for key, value in sorted(answers.items()):
@@ -167,8 +166,8 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     protocol = get_protocol(case["protocol"], ws.root)
     lang = case["language"] or ws.language
     # Every protocol text in the case's language, or an error naming what is missing.
-    texts = protocol.texts(lang)
     names = policy.naming(ws, case, on=now)
+    texts = protocol.texts(lang).through(names.redact)
     named = names.named_stores
     cond, cond_params = policy.visit_condition(PUBLIC)
     approved = f"from visits v where v.case_id = ? and {cond}"
@@ -208,7 +207,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
             [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-             attempt or "completed", outcome, _public_answers(protocol, answers, lang)])
+             attempt or "completed", outcome, _public_answers(protocol, texts, answers, lang)])
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
@@ -222,11 +221,11 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             f"from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
             "order by v.visited_at, f.code", args):
         if f["protocol"] not in texts_of:
-            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang)
+            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang).through(names.redact)
         out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
                     "values (?,?,?,?,?,?,?,?)",
                     [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
-                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), f["statute"],
+                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
                      f["severity"]])
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "

@@ -53,6 +53,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     names = policy.naming(ws, case, on=now)
     named = names.named_stores
     redact = names.redact if public else (lambda text: text)
+    ptext = ptext.through(redact)
     cond, cond_params = policy.visit_condition(scope)
     args = [case["id"], *cond_params]
     visits = list(ws.db.query(
@@ -93,7 +94,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                 where v.case_id = ? and {cond} order by v.visited_at, f.code""", args):
         by_store.setdefault(f["store_id"], []).append({
             "date": fmt.day(f["visited_at"]), "title": ptext.finding_title(f["code"], f["title"]),
-            "statute": f["statute"], "severity": f["severity"], "code": f["code"],
+            "statute": redact(f["statute"]), "severity": f["severity"], "code": f["code"],
             "severity_text": words["severity"].get(f["severity"], f["severity"]),
             "observation": f["severity"] == "observation", "rank": rank.get(f["severity"], len(rank))})
     findings = []
