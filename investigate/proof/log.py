@@ -199,6 +199,13 @@ def checkpoint_body(origin: str, size: int, root_hash: bytes, made_at: str) -> s
 
 def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     """Sign the log as it is now and record the checkpoint. Returns size, root, note, time."""
+    return record_checkpoint(ws, sign_checkpoint(ws, purpose=purpose))
+
+
+def sign_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
+    """Sign the log as it is now, recording nothing: a command that carries a checkpoint in
+    its output (a bundle, a public database) signs first and records only once its output is
+    in place, so that a refused or failed run leaves no checkpoint row behind."""
     ws.ensure_signing_key()
     size, head = root(ws)
     made_at = clock.utc_now().replace("+00:00", "Z")
@@ -208,14 +215,20 @@ def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signature = private.sign(body.encode())
     note = body + "\n" + f"{DASH} {name} {base64.b64encode(key_id(name, public) + signature).decode()}\n"
+    return {"size": size, "root": head.hex(), "note": note, "made_at": made_at, "origin": name, "purpose": purpose}
+
+
+def record_checkpoint(ws: Workspace, signed: dict) -> dict:
+    """Record a checkpoint ``sign_checkpoint`` made, its copy beside the database and, with a
+    timestamp authority configured, its stamp."""
     with ws.transaction():
         ws.db.execute("insert into log_checkpoints (size, root_hash, note, made_at, purpose) values (?, ?, ?, ?, ?)",
-                      [size, head.hex(), note, made_at, purpose])
+                      [signed["size"], signed["root"], signed["note"], signed["made_at"], signed["purpose"]])
     # A copy beside the database: a wiped or truncated database cannot take it along.
     folder = ws.root / CHECKPOINT_DIR
     folder.mkdir(exist_ok=True)
-    (folder / f"{size:012d}.txt").write_text(note, encoding="utf-8")
-    result = {"size": size, "root": head.hex(), "note": note, "made_at": made_at, "origin": name}
+    (folder / f"{signed['size']:012d}.txt").write_text(signed["note"], encoding="utf-8")
+    result = {k: v for k, v in signed.items() if k != "purpose"}
     url = ws.setting("timestamp", "tsa_url")
     if url:
         cid = ws.db.execute("select max(id) from log_checkpoints").fetchone()[0]

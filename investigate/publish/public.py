@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -339,9 +340,10 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
 
     now = now or ws.now()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     chosen = select_cases(ws, slugs)
     overrides = {c["id"]: gate.require_publishable(ws, c, override=override) for c in chosen}
+    made_dir = not out_dir.exists()  # a refused or failed run removes the folder it made, and only that
+    out_dir.mkdir(parents=True, exist_ok=True)
     if total:
         cond, cond_params = policy.visit_condition(PUBLIC)
         total(sum(ws.db.execute(f"select count(*) from visits v where v.case_id = ? and {cond}",
@@ -355,7 +357,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
 
     # The log as it stood when this copy was made, signed: the public copy carries it so any
     # reader can later ask for a proof that the newsroom's records only grew since.
-    cp = log.make_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
+    # Signed now, recorded once the copy is in place: a failed publish leaves no checkpoint row.
+    cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript(SCHEMA)
@@ -374,9 +377,12 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
+        if made_dir:
+            shutil.rmtree(out_dir, ignore_errors=True)
         raise
     conn.close()
     os.replace(tmp, target)
+    log.record_checkpoint(ws, cp)
     metadata = public_metadata(ws, chosen)
     (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     _write_inspect(target, out_dir / INSPECT_FILE)

@@ -132,7 +132,7 @@ def init_workspace(
         CONFIG_TEMPLATE.format(newsroom=newsroom, language=language, timezone=timezone_name),
         encoding="utf-8",
     )
-    ws = Workspace(root)
+    ws = Workspace(root, create=True)
     return ws
 
 
@@ -144,13 +144,18 @@ class Workspace(AuditedWrites):
     byte written to its database, configuration or keys (a workspace that would need a
     migration is refused)."""
 
-    def __init__(self, root: Path | str, *, read_only: bool = False):
+    def __init__(self, root: Path | str, *, read_only: bool = False, create: bool = False):
         self._read_only = read_only
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_NAME
         self.db_path = self.root / DB_NAME
         self.evidence_dir = self.root / "evidence"
         self.config = self._read_config()
+        if not create and not self.db_path.exists():
+            # Only ``init`` makes a database. A workspace whose database is gone was wiped or
+            # half-copied: an empty new one would hide that (``verify`` said "OK: 0 entries").
+            raise IntegrityError(f"{self.db_path}: the workspace's database is missing (deleted or not copied "
+                                 "along?); restore it from a backup. Nothing was created")
         self.db = self._open_db()
         self._unchanged: dict = {}  # see while_unchanged
         if not self.read_only and not self.setting("log", "public_key"):
