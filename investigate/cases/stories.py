@@ -32,6 +32,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import InvalidInput, MissingTranslation, NotFound
+from ..files.nesting import TooDeep, check_mime_nesting
 from ..ids import short
 from ..numbers.clock import promise_state
 from ..numbers.stats import visit_filter
@@ -185,6 +186,10 @@ def read_document(path: Path) -> dict:
                                                             or "application/octet-stream")
     out = {"media_type": media_type, "sent_at": None, "sender": None, "subject": None, "text": None}
     if suffix == ".eml":
+        try:
+            check_mime_nesting(data)
+        except TooDeep as ex:
+            raise InvalidInput(f"{path}: not a readable e-mail ({ex})")
         msg = email.message_from_bytes(data, policy=email.policy.default)
         if not (msg.get("From") or msg.get("Date")):
             raise InvalidInput(f"{path}: not a readable e-mail (no From or Date header)")

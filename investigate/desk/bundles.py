@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..files.json_array import json_array
 from ..errors import InvalidInput, InvestigateError
+from ..files.nesting import load_json
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
@@ -280,8 +281,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=No
 
 def _json_member(path: Path, name: str, blob: bytes, kind: type):
     try:
-        value = json.loads(blob)
-    except (ValueError, UnicodeDecodeError) as ex:
+        value = load_json(blob)
+    except ValueError as ex:  # UnicodeDecodeError and TooDeep are ValueErrors
         raise BundleError(f"{path}: {name} is not valid JSON ({ex})")
     if not isinstance(value, kind):
         raise BundleError(f"{path}: {name} is not a JSON {'list' if kind is list else 'object'}")

@@ -35,9 +35,12 @@ from .. import clock
 from ..errors import IntegrityError, InvestigateError
 from ..keys import key_id, load_private_key, parse_verifier_key
 from ..store.workspace import Workspace
+from ..files.nesting import load_json
 from .timestamps import stamp
 
 CHECKPOINT_DIR = "checkpoints"
+#: A checkpoint file is a few hundred bytes; one of 200 MB is not read into memory to find out.
+MAX_NOTE_BYTES = 64 << 10
 DASH = "\u2014"
 
 
@@ -256,7 +259,10 @@ def parse_checkpoint(note: str) -> dict:
     for line in sigs.strip("\n").split("\n"):
         m = re.fullmatch(DASH + r" (\S+) (\S+)", line)
         if m:
-            raw = base64.b64decode(m.group(2))
+            try:
+                raw = base64.b64decode(m.group(2), validate=True)
+            except ValueError:
+                raise InvestigateError(f"not a checkpoint: the signature of {m.group(1)} is not base64")
             signatures.append((m.group(1), raw[:4], raw[4:]))
     return {"origin": lines[0], "size": size, "root": head, "made_at": made_at, "body": body + "\n",
             "signatures": signatures}
@@ -367,7 +373,9 @@ def checkpoint_from_file(path: Path | str) -> str:
     bundle."""
     path = Path(path)
     try:
-        head = path.read_bytes()[:16]
+        with open(path, "rb") as fp:  # the first bytes say what it is: never the whole file
+            head = fp.read(16)
+            size = fp.seek(0, 2)
     except FileNotFoundError:
         raise InvestigateError(f"{path}: no such file")
     except OSError as ex:
@@ -388,33 +396,51 @@ def checkpoint_from_file(path: Path | str) -> str:
             raise InvestigateError(f"{path}: the database carries no log checkpoint")
         return row[0]
     if head.startswith(b"PK"):
-        import json
         import zipfile
 
         try:
             with zipfile.ZipFile(path) as zf:
-                manifest = json.loads(zf.read("manifest.json"))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+                manifest = load_json(zf.read("manifest.json"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):  # TooDeep is a ValueError
             raise InvestigateError(f"{path}: not a bundle with a readable manifest")
         if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoint"), str):
             raise InvestigateError(f"{path}: the bundle's manifest carries no log checkpoint")
         return manifest["checkpoint"]
+    if size > MAX_NOTE_BYTES:
+        raise InvestigateError(f"{path}: {size:,} bytes, not a checkpoint (one is a few hundred bytes)")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvestigateError(f"{path}: neither a checkpoint, a PDF, a database nor a bundle")
 
 
+#: The name a PDF carries its checkpoint under (``reports.build`` attaches it).
+CHECKPOINT_ATTACHMENT = "log-checkpoint.txt"
+
+
 def _from_pdf(path: Path) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(path)
-        files = reader.attachments
-    except (PdfReadError, ValueError, KeyError) as ex:
-        raise InvestigateError(f"{path}: the PDF cannot be read ({ex})")
-    for name in ("log-checkpoint.txt",):
-        if name in files:
-            return files[name][0].decode("utf-8")
-    raise InvestigateError(f"{path}: the PDF carries no log checkpoint")
+        attached = None
+        for item in reader.attachment_list:
+            if item.name != CHECKPOINT_ATTACHMENT:
+                continue
+            # An attachment is inflated when read. A checkpoint is a few hundred bytes and our
+            # PDFs declare its size (/Params /Size): one that declares none or more is not read
+            # at all. (One that lies about it is stopped by pypdf's own inflate limit.)
+            if item.size is None or item.size > MAX_NOTE_BYTES:
+                raise InvestigateError(f"{path}: the PDF's {CHECKPOINT_ATTACHMENT} declares no size, or more than "
+                                       "a checkpoint holds: refused unread")
+            attached = item.content
+            break
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as ex:
+        raise InvestigateError(f"{path}: the PDF cannot be read ({type(ex).__name__}: {str(ex)[:200]})")
+    if attached is None:
+        raise InvestigateError(f"{path}: the PDF carries no log checkpoint")
+    try:
+        return attached.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvestigateError(f"{path}: the PDF's {CHECKPOINT_ATTACHMENT} is not UTF-8 text: not a checkpoint")

@@ -11,6 +11,7 @@ from ..cases import editorial, replies
 from ..cases.cases import case_text
 from ..policy import gate
 from ..errors import InvalidInput
+from ..proof.log import CHECKPOINT_ATTACHMENT
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
 from ..views.gather import gather
@@ -18,7 +19,6 @@ from ..views.i18n import Formatter, labels
 from .render import SafeFetcher, render_pdf, templates_root
 
 
-CHECKPOINT_ATTACHMENT = "log-checkpoint.txt"
 
 
 def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:

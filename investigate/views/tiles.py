@@ -90,19 +90,21 @@ def boundaries(ws: Workspace) -> list[list[tuple[float, float]]]:
     """The outer rings (lat, lon) of the polygons in ``[map] boundaries`` (a GeoJSON file the
     newsroom supplies, e.g. its city's districts); empty when none is set. A file that cannot
     be read is a one-line error naming it: a map without the districts it promised is wrong."""
-    import json
+    from ..files.nesting import load_json
 
     name = (ws.setting("map", "boundaries") or "").strip()
     if not name:
         return []
     path = (ws.root / name).expanduser()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except OSError as ex:
         raise InvestigateError(f"investigate.toml [map] boundaries: {path}: {ex.strerror}")
-    except ValueError as ex:
+    except ValueError as ex:  # not JSON, not UTF-8, or nested too deep
         raise InvestigateError(f"{path}: not GeoJSON ({ex})")
     features = data.get("features", [data]) if isinstance(data, dict) else []
+    if not isinstance(features, list):
+        raise InvestigateError(f"{path}: not GeoJSON (its features are not a list)")
     rings = []
     for feature in features:
         geometry = (feature or {}).get("geometry", feature) if isinstance(feature, dict) else None
@@ -113,6 +115,6 @@ def boundaries(ws: Workspace) -> list[list[tuple[float, float]]]:
         for polygon in polygons:
             try:
                 rings.append([(float(lat), float(lon)) for lon, lat, *_ in polygon[0]])
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, KeyError):
                 raise InvestigateError(f"{path}: a polygon's coordinates are not [lon, lat] pairs")
     return rings
