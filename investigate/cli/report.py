@@ -36,6 +36,8 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
     else:
         version = f", version {result['version']}" if result.get("version") else ""
         echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
+    for warning in result.get("warnings", []):
+        echo(f"Note: {warning}", err=True)
 
 
 @click.command()

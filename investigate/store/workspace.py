@@ -79,6 +79,7 @@ min_delay_seconds = 1.0        # 1 request per second on the public server; lowe
 tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png"; empty = no basemap
 attribution = ""               # printed in the map's corner, e.g. "© OpenStreetMap contributors"
 boundaries = ""                # a GeoJSON file of districts to draw on the report's map
+# tile_timeout_seconds = 5.0   # one deadline per tile; a late server is not asked for the others
 
 [publish]
 licence = "CC BY 4.0"
@@ -88,6 +89,7 @@ source = ""
 [timestamp]
 tsa_url = ""                   # an RFC 3161 timestamp authority for every checkpoint; empty = none
 tsa_roots = []                 # PEM files of its certificate chain, to verify its tokens
+# timeout_seconds = 10.0       # one deadline for the whole call; past it the stamp stays queued
 """
 
 

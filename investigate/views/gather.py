@@ -217,9 +217,10 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
                        overall_label=_("all"))
     legend = {k: outcome_text[k] for k in worst if any(p["outcome"] == k for p in points)}
+    base = basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None],
+                   width=640, height=460 - STRIP)
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km",
-                        basemap=basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None], width=640, height=460 - STRIP),
-                        boundaries=boundaries(ws))
+                        basemap=base, boundaries=boundaries(ws))
     return {
         "lang": lang, "edition": edition, "public": public,
         "title": redact(ctext["title"]), "newsroom": ws.newsroom, "lede": lede,
@@ -255,6 +256,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "groups": [shown(r) for r in protected["rows"]],
         "overall": shown({**overall, "group": _("all")}),
         "chart": chart, "map": map_svg, "map_key": points,
+        # Said by the command, not printed in the PDF: the map went without (some of) its tiles.
+        "warnings": [f"the map is drawn without its tiles ({base['tile_server_late']})"]
+        if base and base.get("tile_server_late") else [],
         "rounds": [shown(r) for r in round_rows] if several_rounds and not rounds_merged else [],
         "rounds_merged": rounds_merged,
         "sold_once": fmt.pct(rounds["sold_at_least_once"]["rate"], rounds["stores_tested"]) if len(rounds["rounds"]) > 1 else None,

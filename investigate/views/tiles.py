@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 import os
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ..errors import InvestigateError
+from ..network import DeadlinePassed, fetch
 from ..store.workspace import Workspace
 
 TILE = 256
@@ -39,15 +39,16 @@ def metres_per_px(lat: float, zoom: int) -> float:
 
 
 def cached_tile(ws: Workspace, z: int, x: int, y: int, *, url: str, timeout: float = 5.0) -> Path | None:
-    """The tile's file, fetched once and then read from the cache; None when unavailable."""
+    """The tile's file, fetched once (within ``timeout`` seconds overall) and then read from
+    the cache; None when unavailable. A server that does not answer in time raises
+    DeadlinePassed, so that the map stops asking it for the other tiles."""
     path = ws.root / "tiles" / str(z) / str(x) / f"{y}.png"
     if path.exists():
         return path
     agent = ws.setting("geocoder", "user_agent") or f"investigate ({ws.newsroom or 'newsroom'})"
     try:
-        request = urllib.request.Request(url.format(z=z, x=x, y=y, s="a"), headers={"User-Agent": agent})
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            data = answer.read(2 << 20)
+        data = fetch(url.format(z=z, x=x, y=y, s="a"), seconds=timeout, headers={"User-Agent": agent},
+                     limit=2 << 20)
     except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError):
         return None
     if not data.startswith(IMAGE_MAGIC):
@@ -72,17 +73,29 @@ def basemap(ws: Workspace, points: list[tuple[float, float]], *, width: int, hei
             break
     left = (max(xs) + min(xs)) / 2 - width / 2
     top = (max(ys) + min(ys)) / 2 - height / 2
-    tiles = []
+    tiles, missing, late = [], 0, None
     limit = 2 ** zoom
+    timeout = float(ws.setting("map", "tile_timeout_seconds", 5.0))
     for tx in range(int(left // TILE), int((left + width) // TILE) + 1):
         for ty in range(max(0, int(top // TILE)), min(limit, int((top + height) // TILE) + 1)):
             if len(tiles) >= MAX_TILES:
                 break
-            path = cached_tile(ws, zoom, tx % limit, ty, url=url)
-            if path is not None:
+            path = None
+            if late is None:
+                try:
+                    path = cached_tile(ws, zoom, tx % limit, ty, url=url, timeout=timeout)
+                except DeadlinePassed as ex:
+                    late = str(ex)  # one deadline is enough: the other tiles are not asked for
+            else:
+                cached = ws.root / "tiles" / str(zoom) / str(tx % limit) / f"{ty}.png"
+                path = cached if cached.exists() else None
+            if path is None:
+                missing += 1
+            else:
                 tiles.append({"href": path.as_uri(), "x": tx * TILE - left, "y": ty * TILE - top})
     lat0 = sum(lat for lat, _ in points) / len(points)
     return {"zoom": zoom, "left": left, "top": top, "tiles": tiles, "metres_per_px": metres_per_px(lat0, zoom),
+            "missing_tiles": missing, "tile_server_late": late,
             "attribution": ws.setting("map", "attribution", "") or ""}
 
 
