@@ -334,3 +334,9 @@ def create_visit_list(db: Database) -> None:
              left join testers t on t.id = v.tester_id""")
     db.execute("drop index if exists idx_publications_case_id_kind_version")
     db["publications"].create_index(["case_id", "kind", "version"], index_name="idx_publications_version")
+
+
+def source_texts_keyed(db: Database) -> None:
+    """No change to the tables: tips' texts join ``SECRET_COLUMNS``, and
+    a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
+    (``_rekey_secret_columns``), so that verify and later updates use it."""

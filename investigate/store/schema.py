@@ -34,6 +34,7 @@ STEPS = [
     ("i16_rates_index_covers_fieldwork", by_issue.rates_index_covers_fieldwork),
     ("i16_observer_index", by_issue.observer_index),
     ("i16_visit_tallies", by_issue.visit_tallies),
+    ("i31_source_texts_keyed", by_issue.source_texts_keyed),
 ]
 
 migrations = Migrations("investigate")

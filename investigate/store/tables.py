@@ -39,7 +39,11 @@ AUDITED_TABLES = [
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
 #: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
 #: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
-SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact")}
+#: A tip's words are its source's too (issue 31): a bundle carries the audit log, and its entries
+#: held every tip's narrative and company, of every case. (Story documents travel with their
+#: case in every bundle and are checked against the chain without the key, so they stay clear.)
+SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact"),
+                  "tips": ("company", "narrative", "wants")}
 
 
 #: Tables whose rows people name by a short id (``store.lookup.NOUNS``); each has an index on the

@@ -284,7 +284,7 @@ class Workspace(AuditedWrites):
                 last = db.execute("select row_hash from audit_log where table_name = ? and row_id = ? "
                                   "order by seq desc limit 1", [table, row["id"]]).fetchone()
                 if last and last[0] == audit.row_hash(row):
-                    entries.append({"at": utc_now(), "actor": "migration i11_publication_policy", "action": "rekey",
+                    entries.append({"at": utc_now(), "actor": "migration (secret columns)", "action": "rekey",
                                     "table_name": table, "row_id": row["id"], "row_hash": self.row_hash(table, row),
                                     "data": audit.dumps({"note": "secret columns now logged as keyed hashes"})})
             if entries:

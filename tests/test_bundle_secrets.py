@@ -1,0 +1,41 @@
+"""Issue 31 (2, in part): a bundle without --with-sources carries no tip's narrative or company,
+not even in its audit log, which holds them only as keyed hashes — and verify still proves
+those rows."""
+
+from __future__ import annotations
+
+import zipfile
+
+from investigate.cases import tips
+from investigate.desk.bundles import write_bundle
+from investigate.proof.verify import verify
+
+SECRET_NARRATIVE = "Qwintarbel sold cigarettes to my son on Tuesday"
+SECRET_COMPANY = "Zorvethian Handels GmbH"
+
+
+def test_a_bundle_without_sources_carries_no_tip_text_even_in_its_audit_log(workspace, tobacco_case, tmp_path):
+    tip = tips.add_tip(workspace, channel="phone", company=SECRET_COMPANY, what_happened=SECRET_NARRATIVE,
+                       consent_publish=False, issue="sale to minors", contact="src-31@example.org")
+    tips.link_tip(workspace, tip, tobacco_case["case"])
+    out = tmp_path / "b.zip"
+    write_bundle(workspace, [tobacco_case["case"]], out)
+    with zipfile.ZipFile(out) as zf:
+        every_byte = b"".join(zf.read(name) for name in zf.namelist())
+    for secret in (SECRET_NARRATIVE, SECRET_COMPANY, "src-31@example.org", "Qwintarbel", "Zorvethian"):
+        assert secret.encode() not in every_byte, secret
+    report = verify(workspace)
+    assert report.ok, report.problems  # the log still proves the tip's row, by its keyed hash
+    workspace.db.execute("update tips set narrative = 'rewritten' where id = ?", [tip["id"]])
+    assert not verify(workspace).ok
+
+
+def test_a_bundle_with_sources_carries_the_key_that_proves_the_tip_rows(workspace, tobacco_case, tmp_path):
+    tip = tips.add_tip(workspace, channel="phone", company=SECRET_COMPANY, what_happened=SECRET_NARRATIVE,
+                       consent_publish=False, issue="sale to minors", contact="src-31@example.org")
+    tips.link_tip(workspace, tip, tobacco_case["case"])
+    out = tmp_path / "b.zip"
+    write_bundle(workspace, [tobacco_case["case"]], out, with_sources=True)
+    with zipfile.ZipFile(out) as zf:
+        assert SECRET_NARRATIVE.encode() in zf.read("rows/tips.json")
+        assert SECRET_NARRATIVE.encode() not in zf.read("audit.json")
