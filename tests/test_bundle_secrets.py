@@ -39,3 +39,29 @@ def test_a_bundle_with_sources_carries_the_key_that_proves_the_tip_rows(workspac
     with zipfile.ZipFile(out) as zf:
         assert SECRET_NARRATIVE.encode() in zf.read("rows/tips.json")
         assert SECRET_NARRATIVE.encode() not in zf.read("audit.json")
+
+
+def test_an_emails_text_is_kept_once_and_its_log_entry_proves_it_by_its_hash(workspace, tmp_path):
+    import base64
+    import os
+
+    from investigate.cases import companies, stories
+
+    company = companies.add_company(workspace, name="Trovanix Haushalt")
+    case = stories.create_story(workspace, slug="long-mail", title="A long e-mail", company=company,
+                                person_name="Ebbelina Snorquist", name_consent=False, contact="e@example.org",
+                                person_label="a customer", jurisdiction="Berlin", legal_basis="BGB")["case"]
+    body = "".join(os.urandom(3).hex() + " " for _ in range(300_000))  # ~2.1 MB of text, base64 below
+    mail = tmp_path / "long.eml"  # imitates a forwarded e-mail whose body is base64-encoded UTF-8
+    mail.write_text("From: service@trovanix.example\nDate: Wed, 16 Sep 2026 11:40:00 +0200\nSubject: Bescheid\n"
+                    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+                    + base64.encodebytes(body.encode()).decode())
+    stories.add_event(workspace, case, at=None, what="The company wrote", documents=[mail])
+    stored = workspace.db.execute("select length(text) from story_documents").fetchone()[0]
+    assert stored > 2_000_000
+    logged = workspace.db.execute("select max(length(data)) from audit_log where table_name = 'story_documents'"
+                                  ).fetchone()[0]
+    assert logged < 10_000  # the text once, in its row; the log holds its SHA-256
+    assert verify(workspace).ok
+    workspace.db.execute("update story_documents set text = 'rewritten'")
+    assert not verify(workspace).ok

@@ -337,6 +337,7 @@ def create_visit_list(db: Database) -> None:
 
 
 def source_texts_keyed(db: Database) -> None:
-    """No change to the tables: tips' texts join ``SECRET_COLUMNS``, and
+    """No change to the tables: tips' texts join ``SECRET_COLUMNS`` and story documents' text
+    ``DIGEST_COLUMNS``, and
     a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
     (``_rekey_secret_columns``), so that verify and later updates use it."""

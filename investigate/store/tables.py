@@ -46,6 +46,12 @@ SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contac
                   "tips": ("company", "narrative", "wants")}
 
 
+#: Columns the audit log holds as their SHA-256 (unkeyed: anyone holding the row can check it):
+#: long texts read out of a file that is itself evidence. A 425 MB e-mail's text was kept twice,
+#: in its row and in the log entry that wrote it; the log proves it as well by its hash.
+DIGEST_COLUMNS = {"story_documents": ("text",)}
+
+
 #: Tables whose rows people name by a short id (``store.lookup.NOUNS``); each has an index on the
 #: id's random end, which is what a UUIDv7's short form is.
 SHORT_ID_TABLES = ("cases", "stores", "testers", "visits", "findings", "evidence", "promises", "replies", "tips",

@@ -48,7 +48,7 @@ from . import audit
 from .. import clock
 from ..errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
 from .schema import migrations
-from .tables import AUDITED_TABLES, SECRET_COLUMNS
+from .tables import AUDITED_TABLES, DIGEST_COLUMNS, SECRET_COLUMNS
 from .writes import AuditedWrites, utc_now
 
 CONFIG_NAME = "investigate.toml"
@@ -276,7 +276,7 @@ class Workspace(AuditedWrites):
         """Rows written before secret columns were kept out of the log were hashed in clear:
         log their keyed hash once, so that verify and later updates use it. (The older entries
         keep what they hold; a chain cannot be rewritten without breaking it.)"""
-        for table in SECRET_COLUMNS:
+        for table in {**SECRET_COLUMNS, **DIGEST_COLUMNS}:
             if table not in db.table_names():
                 continue
             entries = []
@@ -387,15 +387,19 @@ class Workspace(AuditedWrites):
     def audit_view(self, table: str, row: dict, key: bytes | None = None) -> dict:
         """The row as the audit log holds it: secret columns (``tables.SECRET_COLUMNS``) as a
         keyed hash. Row hashes are computed over this view, so the log still proves the row."""
-        secret = SECRET_COLUMNS.get(table)
-        if not secret:
+        secret, digested = SECRET_COLUMNS.get(table, ()), DIGEST_COLUMNS.get(table, ())
+        if not secret and not digested:
             return row
-        key = key or self.sources_key
         out = dict(row)
+        if secret:
+            key = key or self.sources_key
         for column in secret:
             if out.get(column) is not None:
                 out[column] = "hmac-sha256:" + hmac.new(key, str(out[column]).encode("utf-8"),
                                                         hashlib.sha256).hexdigest()
+        for column in digested:  # ``tables.DIGEST_COLUMNS``: long texts, logged by their hash
+            if out.get(column) is not None:
+                out[column] = "sha256:" + hashlib.sha256(str(out[column]).encode("utf-8")).hexdigest()
         return out
 
     def row_hash(self, table: str, row: dict, key: bytes | None = None) -> str:
@@ -403,7 +407,7 @@ class Workspace(AuditedWrites):
 
     def row_hasher(self, table: str, columns: Iterable[str]):
         """``row_hash`` for many rows of ``table`` (an import, verify): quicker per row."""
-        if table in SECRET_COLUMNS:
+        if table in SECRET_COLUMNS or table in DIGEST_COLUMNS:
             return lambda row: self.row_hash(table, row)
         return audit.row_hasher(columns)
 
