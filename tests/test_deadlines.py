@@ -110,3 +110,20 @@ def test_a_trickling_geocoder_stops_at_the_deadline_in_one_line(workspace, trick
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "no complete answer within 1 s" in result.stderr
     assert snapshot(workspace) == before
+
+
+@pytest.mark.parametrize("command", ["bundle", "publish"])
+def test_bundle_and_publish_go_on_past_a_trickling_authority_and_say_so(workspace, tobacco_case, trickle, tmp_path,
+                                                                         command):
+    from investigate.cases.review import review_visit
+
+    for v in tobacco_case["visits"]:
+        review_visit(workspace, v, "approve")
+    configure(workspace, tsa_url=f'tsa_url = "http://127.0.0.1:{trickle.port}/tsa"\ntimeout_seconds = 1.0')
+    args = (["bundle", "tobacco-nk", "--out", str(tmp_path / "b.zip")] if command == "bundle"
+            else ["publish", "--case", "tobacco-nk", "--override", "test", "--out", str(tmp_path / "public")])
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), *args])
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 0, result.output
+    assert "the checkpoint's timestamp is queued" in result.stderr and "within 1 s" in result.stderr

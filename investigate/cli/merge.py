@@ -10,7 +10,7 @@ from ..ids import short
 from ..cases.cases import get_case
 from ..desk.bundles import write_bundle
 from ..desk.merge import merge as merge_source
-from .util import echo, echo_json, json_option, pass_workspace, progress
+from .util import echo, echo_json, echo_queued_stamp, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -42,6 +42,7 @@ def bundle(ws, case_refs, out_path, with_sources, as_json):
                    f"{counts['evidence']} evidence items, {counts['stores']} stores"
                    + (f", {counts['tips']} tips with {counts['tip_sources']} sources' contacts." if with_sources
                       else "; no tips or sources."))
+    echo_queued_stamp(manifest.get("timestamp"))
 
 
 @click.command()

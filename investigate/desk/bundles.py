@@ -207,8 +207,9 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    record_checkpoint(ws, checkpoint)
-    return manifest
+    recorded = record_checkpoint(ws, checkpoint)
+    # Not in the zip's manifest (written already): what became of the stamp, for the command to say.
+    return manifest | ({"timestamp": recorded["timestamp"]} if "timestamp" in recorded else {})
 
 
 # -- reading ---------------------------------------------------------------------------------

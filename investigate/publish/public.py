@@ -382,7 +382,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
         raise
     conn.close()
     os.replace(tmp, target)
-    log.record_checkpoint(ws, cp)
+    stamp = log.record_checkpoint(ws, cp).get("timestamp")
     metadata = public_metadata(ws, chosen)
     (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     _write_inspect(target, out_dir / INSPECT_FILE)
@@ -394,7 +394,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
             "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
-            "checkpoint": {"size": cp["size"], "root": cp["root"]},
+            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp},
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
 
 

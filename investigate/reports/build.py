@@ -73,9 +73,9 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     pdf = render_pdf(template, context, workspace_root=ws.root, out=out, fetcher=fetcher,
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
-              "figures": figures, "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]},
-              "warnings": context.get("warnings", []) + ([f"the checkpoint's timestamp is queued ({cp['timestamp']['reason']})"]
-                                                         if cp.get("timestamp", {}).get("queued") else [])}
+              "figures": figures, "refused_urls": fetcher.refused,
+              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp")},
+              "warnings": context.get("warnings", [])}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
                                            override_reason=override_reason, content=context.get("content"))
