@@ -93,3 +93,43 @@ def test_the_editors_map_colours_pins_by_outcome_with_a_legend(server, tmp_path)
     shot = tmp_path / "map.png"
     chromium(tmp_path, "--virtual-time-budget=8000", f"--screenshot={shot}", url)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_html_and_svg_evidence_with_a_script_does_nothing_when_opened_from_the_visit_page(
+        server, workspace, tobacco_case, tmp_path):
+    """Issue 31: evidence saved as .html or .svg carries a script that would call a marker
+    server. Opened as a file, it does (the marker proves the script works); opened from the
+    editors' visit page — the page itself and each evidence link — it never runs."""
+    from local_server import LocalServer
+
+    class Marker(LocalServer):
+        def answer(self, method, path, body):
+            return 200, "text/plain", b"ran"
+
+    with Marker() as marker:
+        beacon = f"http://127.0.0.1:{marker.port}/ran"
+        files = {"note.html": f"<html><body><script>fetch('{beacon}')</script>note</body></html>",
+                 "chart.svg": f'<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("{beacon}")</script></svg>'}
+        shas = []
+        for name, text in files.items():
+            path = tmp_path / name
+            path.write_text(text)
+            shas.append(evidence.add_evidence(workspace, tobacco_case["visits"][0], [path])[0]["sha256"])
+        def opener(name: str, urls: list[str]) -> str:
+            """A page that opens each URL the ways a page can: frame, object, embed."""
+            page = tmp_path / name
+            page.write_text("".join(f'<iframe src="{u}"></iframe><object data="{u}"></object><embed src="{u}">'
+                                    for u in urls))
+            return page.as_uri()
+
+        # The marker works: the same files, framed from disk, run their scripts.
+        chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                 opener("local.html", [(tmp_path / name).as_uri() for name in files]))
+        assert marker.hits >= 1
+        marker.hits = 0
+        visit_url = f"{server}/investigate/visits/{tobacco_case['visits'][0]['id']}"
+        dom = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", visit_url).stdout
+        assert all(f"/-/evidence/{sha}" in dom for sha in shas)  # linked, for download
+        chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                 opener("served.html", [f"{server}/-/evidence/{sha}" for sha in shas]))
+        assert marker.hits == 0

@@ -15,13 +15,14 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from pypdf import PdfReader
 
-from investigate.cases import cases, editorial, replies, stores, testers, tips, visits
+from investigate.cases import cases, editorial, findings, replies, stores, testers, tips, visits
 from investigate.cases.review import review_visit
 from investigate.errors import InvalidInput
 from investigate.publish.public import build_public
@@ -35,6 +36,12 @@ EXAMPLES = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "6"))
 CHAINS = ["Quorvex", "Blantuk", "Zindrel"]
 OBSERVER = "Wulmhart Observer"
 CONTACT = "source-xq7@example.org"
+
+# What a person writes: plain, or quoting a private string in one of the spellings a reader
+# reads as it (issue 31): spaces doubled or broken, a soft hyphen or zero-width space, capitals,
+# a German genitive, a no-break space.
+KINDS = ["plain", "tester", "store", "chain", "observer", "contact", "store_spaced", "store_shy",
+         "store_genitive", "tester_lower", "observer_nbsp", "chain_zero_width"]
 
 answers_st = st.sampled_from([
     {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
@@ -56,8 +63,9 @@ store_st = st.fixed_dictionaries({
 plan_st = st.fixed_dictionaries({
     "reply_days": st.integers(1, 10),
     "stores": st.lists(store_st, min_size=2, max_size=5),
-    "corrections": st.lists(st.sampled_from(["plain", "tester", "store", "chain", "observer", "contact"]),
-                            max_size=3),
+    "corrections": st.lists(st.sampled_from(KINDS), max_size=3),
+    # Findings added by hand to the first store's first visit: (kind of its title, of its statute).
+    "findings": st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(KINDS)), max_size=2),
 })
 
 
@@ -111,6 +119,13 @@ def build(ws, plan) -> dict:
     return {"case": case, "stores": made}
 
 
+def as_read(text: str) -> str:
+    """The oracle's own reading, independent of the policy's: NFKC, case folded, invisible
+    characters gone, whitespace one space."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join("".join(c for c in text if c not in "\u00ad\u200b\u200c\u200d\u2060\ufeff").split())
+
+
 def oracle_nameable(ws, case, now) -> set[str]:
     """Stores whose every approved finding was covered by a request whose window closed."""
     closed = {}
@@ -141,15 +156,28 @@ def test_no_published_byte_breaks_the_publication_policy(plan):
         case = built["case"]
         # Corrections need a first publication.
         build_report(ws, case, lang="en", out=tmp / "v1.pdf", override="property test")
+        first = built["stores"][0]["name"]
         private_texts = {"plain": "A date was wrong.", "tester": "TQ-991 misread the till.",
-                         "store": f"{built['stores'][0]['name']} was visited twice.",
+                         "store": f"{first} was visited twice.",
                          "chain": f"{CHAINS[0]} shops were visited.", "observer": f"{OBSERVER} was late.",
-                         "contact": f"Write to {CONTACT}."}
+                         "contact": f"Write to {CONTACT}.",
+                         "store_spaced": first.replace(" ", "  \n") + " was visited.",
+                         "store_shy": first[:3] + "\u00ad" + first[3:] + " again.",
+                         "store_genitive": f"Des {first}s Kasse.", "tester_lower": "tq-991 came.",
+                         "observer_nbsp": OBSERVER.replace(" ", "\u00a0") + " waited.",
+                         "chain_zero_width": CHAINS[0][:2] + "\u200b" + CHAINS[0][2:] + " shops."}
         for kind in plan["corrections"]:
             try:
                 editorial.add_correction(ws, case, note=private_texts[kind])
             except InvalidInput:
                 assert kind != "plain"
+        visit = next(ws.db.query("select * from visits where store_id = ? order by visited_at limit 1",
+                                 [built["stores"][0]["id"]]))
+        for title, statute in plan["findings"]:
+            try:
+                findings.add_finding(ws, visit, title=private_texts[title], statute=private_texts[statute])
+            except InvalidInput:
+                assert (title, statute) != ("plain", "plain")
         now = ws.now()
         out = build_public(ws, tmp / "public", override="property test", slugs=["prop"], now=now)
         pdf = tmp / "report.pdf"
@@ -178,9 +206,10 @@ def test_no_published_byte_breaks_the_publication_policy(plan):
         blobs["report.pdf"] = pdf.read_bytes()
         text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
         blobs["report.pdf text"] = " ".join(text.split()).encode()
-        for value in private:  # (b), and (a) for names
+        for value in private:  # (b), and (a) for names, in any spelling a reader reads as the value
             for name, blob in blobs.items():
                 assert value.encode() not in blob, f"{value!r} reached {name}"
+                assert as_read(value) not in as_read(blob.decode("utf-8", "ignore")), f"{value!r} reached {name}"
 
         db = sqlite3.connect(out["database"])
         named = {r[0] for r in db.execute("select name from stores where named = 1")}

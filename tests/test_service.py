@@ -191,19 +191,37 @@ def test_stats_by_channel_works(demo_root):
     assert sum(g["visits"] for g in groups.values()) >= 75
 
 
-def test_public_scorecard_merges_groups_below_the_smallest_cell(service):
+def approved_six_and_two(service):
+    """Six approved calls to Tele AG and two to Bank eG: one group above the smallest cell, one below."""
     ws, case, cp = service["ws"], service["case"], service["cp"]
     t0 = ws.now() - timedelta(days=20)
     made = [call(ws, case, cp[("Tele AG", "phone")], t0 + timedelta(hours=i)) for i in range(6)]
     made += [call(ws, case, cp[("Bank eG", "phone")], t0 + timedelta(hours=i)) for i in range(2)]
     for r in made:
         review_visit(ws, r["visit"], "approve")
+    return ws, case
+
+
+def test_public_scorecard_merges_groups_below_the_smallest_cell(service):
+    ws, case = approved_six_and_two(service)
     public = scorecards.scorecard(ws, case, by=("company",), approved_only=True, threshold=5)
     assert [g["group"]["company"] for g in public["groups"]] == ["(other groups)"]
     assert public["groups"][0]["tests"] == 8
     assert public["merged"] == [{"company": "Bank eG"}, {"company": "Tele AG"}]
     internal = scorecards.scorecard(ws, case, by=("company",))
     assert [g["tests"] for g in internal["groups"]] == [2, 6]
+
+
+def test_public_scorecard_names_no_company_that_may_not_be_named_not_even_among_merged_groups(service):
+    ws, case = approved_six_and_two(service)
+    for args in (["--by", "company", "--public"], ["--by", "company", "--public", "--json"],
+                 ["--by", "company,channel", "--public", "--format", "csv"]):
+        result = CliRunner().invoke(cli, ["-w", str(ws.root), "scorecard", case["slug"], *args])
+        assert result.exit_code == 0, result.output
+        assert "Tele AG" not in result.output and "Bank eG" not in result.output, result.output
+        assert "Company A" in result.output or "other groups" in result.output
+    internal = CliRunner().invoke(cli, ["-w", str(ws.root), "scorecard", case["slug"], "--by", "company"])
+    assert "Tele AG" in internal.output
 
 
 @pytest.mark.parametrize("answer, message", [

@@ -1,12 +1,15 @@
 """Findings: violations or observations tied to a visit, with statute and severity.
 
 Most findings follow from a protocol's rules (``source = 'rule'``); an editor or reporter may
-add one by hand (``source = 'manual'``) — an observation the protocol did not foresee.
+add one by hand (``source = 'manual'``) — an observation the protocol did not foresee. Its
+title, statute and description are people's words printed in public, so they are checked for
+private strings when written, as a correction is.
 """
 
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..policy.private import refuse_private
 from ..store.workspace import Workspace
 from ..vocabulary import SEVERITIES
 
@@ -18,6 +21,9 @@ def add_finding(ws: Workspace, visit: dict, *, title: str, severity: str = "medi
         raise InvalidInput("a finding needs a title")
     if severity not in SEVERITIES:
         raise InvalidInput(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+    case = ws.get("cases", visit["case_id"])
+    for what, text in (("finding's title", title), ("statute", statute), ("finding's description", description)):
+        refuse_private(ws, text, what=what, case=case)
     return ws.insert("findings", {
         "visit_id": visit["id"], "code": code, "title": title.strip(), "statute": statute,
         "severity": severity, "description": description, "source": "manual",

@@ -104,6 +104,8 @@ def geocode_stores(
     from geopy.exc import GeocoderServiceError, GeopyError
     from geopy.extra.rate_limiter import RateLimiter
 
+    from ..network import DeadlinePassed, within_deadline
+
     provider = provider or ws.setting("geocoder", "provider", "nominatim")
     domain = domain or ws.setting("geocoder", "domain", "nominatim.openstreetmap.org")
     scheme = scheme or ws.setting("geocoder", "scheme", "https")
@@ -137,8 +139,11 @@ def geocode_stores(
         if cached is None:
             counts["requests"] += 1
             try:
-                location = limited(query, exactly_one=True)
-            except (GeocoderServiceError, GeopyError, OSError) as ex:
+                # One deadline for the lookup, retry and rate-limit wait included: geopy's
+                # timeout is per read, and a trickling server never lets one run out.
+                location = within_deadline(lambda q=query: limited(q, exactly_one=True), timeout + min_delay,
+                                           what=f"geocoder {scheme}://{domain}")
+            except (GeocoderServiceError, GeopyError, OSError, DeadlinePassed) as ex:
                 done = counts["found"] + counts["not_found"]
                 raise GeocodingStopped(f"geocoder {scheme}://{domain} failed on store {store['name']!r} "
                                        f"({type(ex).__name__}: {ex}); {done} store(s) done before are kept")

@@ -33,11 +33,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import InvalidInput, MissingTranslation, NotFound
+from ..files.nesting import TooDeep, check_mime_nesting
 from ..ids import short
 from ..numbers.clock import promise_state
 from ..numbers.stats import visit_filter
 from ..policy.coverage import company_stores, event_hash, story_of
-from ..policy.private import refuse_private, word_pattern
+from ..policy.private import mentions, refuse_private
 from ..store.lookup import resolve
 from ..store.workspace import Workspace
 from ..vocabulary import EVENT_CHANNELS, EVENT_SOURCES, PROMISE_STATES
@@ -131,7 +132,7 @@ def _checked_person_label(ws: Workspace, label: str | None, *, person_name: str 
     label = (label or "").strip() or None
     if label:
         refuse_private(ws, label, what=what, businesses=False)
-        if person_name and not name_consent and _mentions(label, person_name):
+        if person_name and not name_consent and mentions(label, person_name):
             raise InvalidInput(f"the {what} contains their name, and they did not consent to "
                                "be named: describe them instead (e.g. 'a customer from Neukölln')")
     return label
@@ -149,10 +150,6 @@ def person_text(case: dict, story: dict, lang: str) -> str | None:
         raise MissingTranslation(f"story {case['slug']} has no description of the person in {lang}: add "
                                  f"--person … with investigate case edit {case['slug']} --lang {lang}")
     return given
-
-
-def _mentions(text: str, value: str) -> bool:
-    return bool(word_pattern(value.strip()).search(text or ""))
 
 
 def get_story(ws: Workspace, case: dict) -> dict:
@@ -192,6 +189,10 @@ def read_document(path: Path) -> dict:
     out = {"media_type": media_type, "sent_at": None, "sender": None, "recipients": None, "subject": None,
            "text": None}
     if suffix == ".eml":
+        try:
+            check_mime_nesting(data)
+        except TooDeep as ex:
+            raise InvalidInput(f"{path}: not a readable e-mail ({ex})")
         msg = email.message_from_bytes(data, policy=email.policy.default)
         if not (msg.get("From") or msg.get("Date")):
             raise InvalidInput(f"{path}: not a readable e-mail (no From or Date header)")

@@ -44,12 +44,16 @@ def translate_errors(invoke):
             raise InvestigateClickError("interrupted: what was not yet committed is rolled back, "
                                         "nothing is half-written", 130) from ex
         except click.BadParameter as ex:
-            # A missing or unreadable file is not a usage mistake: one line, as for every
-            # other bad input, without the usage block.
+            # A missing or unreadable file, or a value that is not what the option takes
+            # ("prove abc"), is bad input, not a forgotten argument: one line, as for every
+            # other bad input, without the usage block (a missing argument keeps it).
             message = ex.format_message()
             if any(s in message for s in _FILE_PROBLEMS):
                 raise InvestigateClickError(message, 2) from ex
-            raise
+            if isinstance(ex, click.MissingParameter):
+                raise
+            command = ex.ctx.command_path if ex.ctx else "investigate"
+            raise InvestigateClickError(f"{message} (see {command} --help)", 2) from ex
         except sqlite3.OperationalError as ex:
             if "readonly" in str(ex) or "read-only" in str(ex):
                 raise InvestigateClickError(f"the workspace database is read-only: {ex}", 1) from ex

@@ -11,7 +11,7 @@ from ..cases.cases import get_case
 from ..desk.bundles import write_bundle
 from ..desk.merge import merge as merge_source
 from .review import DefaultCommandGroup
-from .util import echo, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import echo, echo_json, echo_queued_stamp, echo_result, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -43,6 +43,7 @@ def bundle(ws, case_refs, out_path, with_sources, as_json):
                    f"{counts['evidence']} evidence items, {counts['stores']} stores"
                    + (f", {counts['tips']} tips with {counts['tip_sources']} sources' contacts." if with_sources
                       else "; no tips or sources."))
+    echo_queued_stamp(manifest.get("timestamp"))
 
 
 class MergeGroup(DefaultCommandGroup):

@@ -8,7 +8,7 @@ import click
 
 from ..publish.public import build_public
 from ..publish.server import public_datasette, run
-from .util import echo, echo_json, json_option, pass_workspace, progress
+from .util import echo, echo_json, echo_queued_stamp, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -42,6 +42,7 @@ def publish(ws, slugs, out_dir, override, serve_after, port, as_json):
             echo(f"{c['slug']}: {c['visits']} visits, {c['stores']} stores ({c['named_stores']} named), "
                        f"version {result['versions'].get(c['slug'])}")
         echo(f"Wrote {result['database']} (sha256 {result['sha256'][:16]}…)")
+    echo_queued_stamp(result["checkpoint"].get("timestamp"))
     if serve_after:
         echo(f"Serving the public copy at http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
         run(public_datasette(out), "127.0.0.1", port)

@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.stores import get_store
-from .util import echo, echo_json, json_option, pass_workspace
+from .util import echo, echo_json, echo_queued_stamp, json_option, pass_workspace
 
 LANGS = ["en", "de", "da"]
 
@@ -36,6 +36,9 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
     else:
         version = f", version {result['version']}" if result.get("version") else ""
         echo(f"Wrote {result['pdf']} ({result['edition']} edition, {result['lang']}{version})")
+    for warning in result.get("warnings", []):
+        echo(f"Note: {warning}", err=True)
+    echo_queued_stamp(result["checkpoint"].get("timestamp"))
 
 
 def letter_options(command):

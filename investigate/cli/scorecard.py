@@ -10,7 +10,7 @@ import click
 from ..cases.cases import get_case
 from ..protocol.values import DIMENSIONS
 from ..policy import min_cell
-from ..views.scorecard import parse_by, scorecard as build_scorecard
+from ..views.scorecard import parse_by, public_scorecard, scorecard as build_scorecard
 from .util import echo, echo_json, echo_result, pass_workspace
 
 
@@ -72,6 +72,8 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
     case = get_case(ws, case_ref)
     result = build_scorecard(ws, case, by=parse_by(by), approved_only=public, confidence=confidence,
                              threshold=min_cell(ws, case) if public else None, reply_days=reply_days)
+    if public:
+        result = public_scorecard(ws, case, result)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         echo_json(result)

@@ -301,6 +301,14 @@ def echo_lines(lines: Iterable[str]) -> None:
         echo("\n".join(chunk))
 
 
+def echo_queued_stamp(stamp: dict | None) -> None:
+    """Say, on stderr, that a checkpoint's timestamp was not had in time and waits in the queue:
+    the command went on without it (issue 31), and the reporter should know to send it later."""
+    if stamp and stamp.get("queued"):
+        echo(f"Note: the checkpoint's timestamp is queued ({stamp['reason']}); "
+             "send it later: investigate checkpoint --stamp", err=True)
+
+
 def echo_json(data: Any) -> None:
     """JSON for scripts. A list or generator of rows is written row by row (the same text as
     ``json.dumps(list(rows), indent=2)``), so a million rows never sit in memory at once."""

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..files.json_array import json_array
 from ..errors import InvalidInput, InvestigateError
+from ..files.nesting import load_json
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
 
 FORMAT = "investigate-bundle/1"
@@ -154,10 +155,13 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
     keyed hashes either way. A bundle with sources also carries the key, so that the receiving
     workspace can check those rows against the chain."""
-    from ..proof.log import make_checkpoint
+    from ..proof.log import record_checkpoint, sign_checkpoint
 
     out = Path(out)
-    checkpoint = make_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
+    if not out.parent.is_dir():
+        raise InvalidInput(f"{out.parent}: no such folder to write the bundle into")
+    # Recorded only once the bundle is in place: a failed bundle leaves no checkpoint row.
+    checkpoint = sign_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
     shas = sorted({r[0] for r in ws.db.execute(
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "
@@ -205,7 +209,9 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return manifest
+    recorded = record_checkpoint(ws, checkpoint)
+    # Not in the zip's manifest (written already): what became of the stamp, for the command to say.
+    return manifest | ({"timestamp": recorded["timestamp"]} if "timestamp" in recorded else {})
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -216,9 +222,49 @@ class Source:
     in memory: ``stage(sha, folder)`` streams one file into ``folder`` while hashing it."""
 
     def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
-                 stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None):
+                 stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None,
+                 checkpoint: str | None = None, public_key: str | None = None, is_bundle: bool = False):
         self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
         self.stage, self.label, self.sources_key = stage, label, sources_key
+        #: A bundle's signed checkpoint and the key it names; None for a workspace folder.
+        self.checkpoint, self.public_key, self.is_bundle = checkpoint, public_key, is_bundle
+
+
+#: Where a workspace keeps the key each other workspace signed its first merged bundle with.
+ORIGIN_KEY = "origin_key:"
+
+
+def check_checkpoint(ws: Workspace, source: Source) -> str | None:
+    """A bundle's signed checkpoint must hold and cover its audit chain, signed by the key its
+    origin used before (trust on first use). Returns the key to record when this origin is new
+    (``record_origin_key``, inside the merge's transaction), else None. A bundle whose
+    checkpoint is missing, garbage, signed by another key or over another chain is refused."""
+    from ..proof.log import check_signature, entry_leaf, parse_checkpoint
+    from ..proof.merkle import root_of
+
+    if not source.is_bundle:
+        return None  # another workspace folder on this machine: its chain is read directly
+    if not isinstance(source.checkpoint, str) or not isinstance(source.public_key, str):
+        raise BundleError(f"{source.label}: the bundle carries no signed checkpoint of its audit chain")
+    try:
+        parsed = parse_checkpoint(source.checkpoint)
+        check_signature(parsed, [source.public_key])
+    except (InvestigateError, ValueError) as ex:
+        raise BundleError(f"{source.label}: its checkpoint does not hold ({ex})")
+    if parsed["origin"] != f"investigate.log/{source.origin}":
+        raise BundleError(f"{source.label}: its checkpoint is another workspace's log ({parsed['origin']})")
+    if parsed["size"] != len(source.chain) or root_of([entry_leaf(e) for e in source.chain]) != parsed["root"]:
+        raise BundleError(f"{source.label}: its audit chain is not the one its checkpoint signed")
+    known = ws.db.execute("select value from workspace_meta where key = ?", [ORIGIN_KEY + source.origin]).fetchone()
+    if known and known[0] != source.public_key:
+        raise BundleError(f"{source.label}: signed with another key than the bundles merged before from workspace "
+                          f"{source.origin[:8]}: refused (a replaced key is how a forged bundle looks)")
+    return None if known else source.public_key
+
+
+def record_origin_key(ws: Workspace, source: Source, key: str) -> None:
+    """Trust on first use: the key an origin's first merged bundle was signed with."""
+    ws.db.execute("insert or ignore into workspace_meta (key, value) values (?, ?)", [ORIGIN_KEY + source.origin, key])
 
 
 #: Limits on what a bundle may make us read, so that a crafted zip (a "bomb" of a few MB that
@@ -227,6 +273,14 @@ MAX_MEMBERS = 200_000
 MAX_TOTAL_BYTES = 64 << 30        # all members, uncompressed
 MAX_JSON_BYTES = 2 << 30          # one rows/*.json or audit.json member, uncompressed
 MAX_RATIO = 200                   # uncompressed / compressed, for members over 1 MiB
+#: Budgets relative to what the bundle says it holds (issue 31): a 3 MB zip listing 3,000 junk
+#: members of 1 MiB, a 150 MB manifest or 300 MB of rows for a case of ten visits is refused
+#: from the directory, before it is read.
+MAX_OTHER_MEMBERS = 100           # members no table reads (a newer version's): at most this many
+MAX_OTHER_BYTES = 1 << 20         # and this many bytes together
+MANIFEST_BYTES = 64 << 10         # the manifest: this, plus per member of the zip
+MANIFEST_BYTES_PER_MEMBER = 256
+ROW_BYTES = 4 << 20               # a rows/TABLE.json member: at most this per row its manifest counts
 HASH = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
 
@@ -236,8 +290,17 @@ def _safe_name(name: str) -> bool:
     return not (p.is_absolute() or ".." in p.parts or "\\" in name or name.startswith("/") or ":" in p.parts[0])
 
 
+def _known_member(name: str) -> bool:
+    if name in ("manifest.json", "audit.json", SOURCES_KEY_MEMBER):
+        return True
+    if name.startswith("evidence/"):
+        return bool(HASH.match(name[len("evidence/"):]))
+    return name.startswith("rows/") and name.endswith(".json") and name[5:-5] in TABLES + SOURCE_TABLES
+
+
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
-    """Refuse a bundle by its zip directory alone: too many members, too large, too compressed."""
+    """Refuse a bundle by its zip directory alone: too many members, too large, too compressed,
+    a manifest too large for the members it lists, or junk no table reads."""
     if len(infos) > MAX_MEMBERS:
         raise BundleError(f"{path}: {len(infos):,} members, more than the {MAX_MEMBERS:,} a bundle may hold")
     total = 0
@@ -252,6 +315,28 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
             raise BundleError(f"{path}: member {info.filename!r} is larger than {MAX_JSON_BYTES >> 30} GiB")
     if total > MAX_TOTAL_BYTES:
         raise BundleError(f"{path}: {total >> 30} GiB uncompressed, more than the {MAX_TOTAL_BYTES >> 30} GiB allowed")
+    other = [i for i in infos if not _known_member(i.filename)]
+    if len(other) > MAX_OTHER_MEMBERS or sum(i.file_size for i in other) > MAX_OTHER_BYTES:
+        raise BundleError(f"{path}: {len(other):,} members that no table reads ({other[0].filename!r} …), "
+                          f"{sum(i.file_size for i in other):,} bytes: refused as junk")
+    budget = MANIFEST_BYTES + MANIFEST_BYTES_PER_MEMBER * len(infos)
+    for info in infos:
+        if info.filename == "manifest.json" and info.file_size > budget:
+            raise BundleError(f"{path}: its manifest.json is {info.file_size:,} bytes, more than a manifest of "
+                              f"{len(infos):,} members can be")
+
+
+def _check_row_sizes(path: Path, manifest: dict, by_name: dict[str, zipfile.ZipInfo]) -> None:
+    """Each rows/TABLE.json at most ``ROW_BYTES`` per row the manifest counts for it (the rows
+    are counted again once read): 300 MB of "visits" for a case of ten is refused unread."""
+    counts = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+    for name, info in by_name.items():
+        if name.startswith("rows/") and name.endswith(".json"):
+            declared = counts.get(name[5:-5], 0)
+            declared = declared if isinstance(declared, int) and declared >= 0 else 0
+            if info.file_size > ROW_BYTES * max(declared, 1):
+                raise BundleError(f"{path}: {name} is {info.file_size:,} bytes for the {declared:,} rows its "
+                                  "manifest counts: refused unread")
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=None) -> tuple[str, bytes | None]:
@@ -278,8 +363,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=No
 
 def _json_member(path: Path, name: str, blob: bytes, kind: type):
     try:
-        value = json.loads(blob)
-    except (ValueError, UnicodeDecodeError) as ex:
+        value = load_json(blob)
+    except ValueError as ex:  # UnicodeDecodeError and TooDeep are ValueErrors
         raise BundleError(f"{path}: {name} is not valid JSON ({ex})")
     if not isinstance(value, kind):
         raise BundleError(f"{path}: {name} is not a JSON {'list' if kind is list else 'object'}")
@@ -321,6 +406,7 @@ def read_bundle(path: Path) -> Source:
         manifest = _json_member(path, "manifest.json", _read_member(zf, by_name["manifest.json"], path)[1], dict)
         if manifest.get("format") != FORMAT:
             raise BundleError(f"{path}: format {manifest.get('format')!r} is not {FORMAT}")
+        _check_row_sizes(path, manifest, by_name)
         listed = manifest.get("members")
         if not isinstance(listed, dict) or not all(isinstance(k, str) and isinstance(v, str) and HASH.match(v)
                                                    for k, v in listed.items()):
@@ -368,7 +454,8 @@ def read_bundle(path: Path) -> Source:
             raise BundleError(f"{path}: evidence {sha[:16]}… does not match its hash")
         return target
 
-    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key)
+    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key,
+                    checkpoint=manifest.get("checkpoint"), public_key=manifest.get("public_key"), is_bundle=True)
 
 
 def read_workspace(path: Path) -> Source:

@@ -28,8 +28,8 @@ from pathlib import Path
 from ..store import audit
 from ..errors import InvalidInput
 from ..store.workspace import Workspace, utc_now
-from .bundles import (CHUNK, HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations, open_source,
-                      workspace_id)
+from .bundles import (CHUNK, HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations,
+                      check_checkpoint, open_source, record_origin_key, workspace_id)
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
@@ -118,6 +118,7 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
         raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
                           "upgrade investigate first")
     latest = check_chain(source)
+    new_origin_key = check_checkpoint(ws, source)
     tables = TABLES + [t for t in SOURCE_TABLES if source.rows.get(t)]
     for table in tables:
         for row in source.rows[table]:
@@ -189,6 +190,8 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                     "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
             if fresh:
                 ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
+            if new_origin_key:
+                record_origin_key(ws, source, new_origin_key)
             merged = sum(counts.values())
             if merged or fresh or conflicts or held:
                 ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,

@@ -150,8 +150,10 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
         gate.require_publishable(ws, case, override=override)
         names = naming(ws, case)
         cond, params = visit_condition(PUBLIC)
+        printed = names.redact  # titles and descriptions are people's words: a tester or a store may be in them
     else:
         cond, params = "1", []
+        printed = lambda text: text  # noqa: E731
     stores = {s["id"]: s for s in case_tables(ws, case)["stores"]}
     if public:
         shown = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
@@ -196,11 +198,12 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
                         titles[v["protocol"]] = v["protocol"]
                 scores = [""]
                 kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
-            inspections = [{"business_id": bid, "score": score, "date": day, "type": kind, "description": text}
+            inspections = [{"business_id": bid, "score": score, "date": day, "type": kind, "description": printed(text)}
                            for score, kind, text in zip(scores, kinds, texts)]
             violations = [{"business_id": bid, "date": day, "code": f["code"] or "",
-                           "description": f["description"] if f["source"] == lives.SOURCE
-                           else (f["title"] if not f["description"] else f"{f['title']}: {f['description']}"),
+                           "description": printed(f["description"] if f["source"] == lives.SOURCE
+                                                  else (f["title"] if not f["description"]
+                                                        else f"{f['title']}: {f['description']}")),
                            "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")}
                           for f in found]  # in the order they were written
             yield inspections, violations

@@ -11,7 +11,8 @@ workspace must keep private:
   named yet (conservatively: every finding that is not rejected must be covered by a closed
   reply request).
 
-A match is refused with a one-line error that names the *kind* of string, never its value (the
+Texts and strings are compared as a reader reads them, whatever the spelling
+(``policy.matching``). A match is refused with a one-line error that names the *kind* of string, never its value (the
 error may be read over a shoulder or pasted into a chat). The publication policy checks the
 same texts again when it publishes, with the exact naming of that moment
 (``investigate.policy.texts``).
@@ -19,12 +20,12 @@ same texts again when it publishes, with the exact naming of that moment
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
 from .coverage import company_named, nameable_chains, nameable_store_ids, story_of
+from .matching import PrivateMatcher, mentions
+
+__all__ = ["MIN_LENGTH", "PrivateMatcher", "find_private", "mentions", "private_strings", "refuse_private"]
 
 #: Strings shorter than this are not searched for: "A" or "7" would match everything.
 MIN_LENGTH = 3
@@ -121,59 +122,6 @@ def _story_company_strings(ws: Workspace, case: dict, named: set[str]) -> list[t
                   ("an unnamed business's address", s["address"]), ("an unnamed business's contact", s["contact"]),
                   ("an unnamed business's licence number", s["licence_number"])]
     return found
-
-
-def _compile(value: str) -> re.Pattern:
-    # Whole words only, case-insensitive: "Post" must not match "postcode", but "t-07" matches "T-07".
-    return re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE)
-
-
-#: The same whole-word pattern, cached: for checking one text against one value (a story's own texts).
-word_pattern = lru_cache(maxsize=4096)(_compile)
-
-
-_WORD = re.compile(r"\w+")
-
-
-class PrivateMatcher:
-    """Finds private strings in text fast enough for a case of twenty thousand stores: the
-    strings are indexed by their first two words (or their one word), so a text is checked
-    only against the strings whose opening words it contains — not against every string, as
-    a loop would, and not against every "Laden …" because one of them begins "Laden"."""
-
-    def __init__(self, strings: list[tuple[str, str]]):
-        self.by_key: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-        self.patterns: dict[str, re.Pattern] = {}
-        for kind, value in strings:
-            words = tuple(_WORD.findall(value.lower()))
-            self.by_key.setdefault(words[:2], []).append((kind, value))
-
-    def candidates(self, text: str) -> list[tuple[str, str]]:
-        words = _WORD.findall(text.lower())
-        keys = {()} | {(w,) for w in words} | set(zip(words, words[1:]))
-        return [c for key in keys for c in self.by_key.get(key, ())]
-
-    def _compiled(self, value: str) -> re.Pattern:
-        if value not in self.patterns:  # its own cache: one matcher may hold more than lru_cache keeps
-            self.patterns[value] = _compile(value)
-        return self.patterns[value]
-
-    def find(self, text: str | None) -> str | None:
-        """The kind of the first private string in ``text``, or None."""
-        if not text:
-            return None
-        for kind, value in self.candidates(text):
-            if self._compiled(value).search(text):
-                return kind
-        return None
-
-    def redact(self, text: str | None, mark: str = "[…]") -> str | None:
-        if not text:
-            return text
-        # Longest first, so that "Späti24 Sonnenallee" goes before "Späti24".
-        for _kind, value in sorted(self.candidates(text), key=lambda kv: -len(kv[1])):
-            text = self._compiled(value).sub(mark, text)
-        return text
 
 
 def find_private(text: str | None, strings: list[tuple[str, str]]) -> str | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InvestigateError
+from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
 from .naming import Naming
 
@@ -41,7 +43,35 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
                       (f"outcome of {(r['outcome_at'] or '')[:10]}", r["outcome"])]
         for r in ws.db.query("select at, what, promise from story_events where case_id = ?", [case["id"]]):
             texts += [(f"event of {r['at'][:10]}", r["what"]), (f"promise of {r['at'][:10]}", r["promise"])]
+    texts += [(f"finding added by hand on {r['created_at'][:10]}", text) for r in ws.db.query(
+        "select f.title, f.statute, f.created_at from findings f join visits v on v.id = f.visit_id "
+        "where v.case_id = ? and f.source = 'manual'", [case["id"]]) for text in (r["title"], r["statute"])]
+    texts += _protocol_texts(ws, case)
     return [(what, text) for what, text in texts if text]
+
+
+def _protocol_texts(ws: Workspace, case: dict) -> list[tuple[str, str]]:
+    """The printed texts of the workspace's own protocols the case uses: written by the
+    newsroom, in any language, they may name a tester or a business as any text may."""
+    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
+        "select distinct protocol from visits where case_id = ?", [case["id"]])}
+    found = []
+    for key in sorted(k for k in keys if k):
+        try:
+            protocol = get_protocol(key, ws.root)
+        except InvestigateError:
+            continue  # a missing protocol is the report's error to name, not a text to check
+        if protocol.builtin:
+            continue
+        for lang in ("en", *sorted(protocol.translations)):
+            try:
+                t = protocol.texts(lang)
+            except InvestigateError:
+                continue  # an incomplete language is refused by the output that asks for it
+            found += [(f"protocol {key}'s text ({lang})", text) for text in
+                      (t.title, t.description, t.id_policy, t.lede, *t.prompts.values(), *t.findings.values(),
+                       *(label for c in t.choices.values() for label in c.values()))]
+    return found
 
 
 def text_problems(ws: Workspace, case: dict, naming: Naming) -> list[str]:

@@ -35,9 +35,12 @@ from .. import clock
 from ..errors import IntegrityError, InvestigateError
 from ..keys import key_id, load_private_key, parse_verifier_key
 from ..store.workspace import Workspace
+from ..files.nesting import load_json
 from .timestamps import stamp
 
 CHECKPOINT_DIR = "checkpoints"
+#: A checkpoint file is a few hundred bytes; one of 200 MB is not read into memory to find out.
+MAX_NOTE_BYTES = 64 << 10
 DASH = "\u2014"
 
 
@@ -199,6 +202,13 @@ def checkpoint_body(origin: str, size: int, root_hash: bytes, made_at: str) -> s
 
 def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     """Sign the log as it is now and record the checkpoint. Returns size, root, note, time."""
+    return record_checkpoint(ws, sign_checkpoint(ws, purpose=purpose))
+
+
+def sign_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
+    """Sign the log as it is now, recording nothing: a command that carries a checkpoint in
+    its output (a bundle, a public database) signs first and records only once its output is
+    in place, so that a refused or failed run leaves no checkpoint row behind."""
     ws.ensure_signing_key()
     size, head = root(ws)
     made_at = clock.utc_now().replace("+00:00", "Z")
@@ -208,14 +218,20 @@ def make_checkpoint(ws: Workspace, *, purpose: str = "checkpoint") -> dict:
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     signature = private.sign(body.encode())
     note = body + "\n" + f"{DASH} {name} {base64.b64encode(key_id(name, public) + signature).decode()}\n"
+    return {"size": size, "root": head.hex(), "note": note, "made_at": made_at, "origin": name, "purpose": purpose}
+
+
+def record_checkpoint(ws: Workspace, signed: dict) -> dict:
+    """Record a checkpoint ``sign_checkpoint`` made, its copy beside the database and, with a
+    timestamp authority configured, its stamp."""
     with ws.transaction():
         ws.db.execute("insert into log_checkpoints (size, root_hash, note, made_at, purpose) values (?, ?, ?, ?, ?)",
-                      [size, head.hex(), note, made_at, purpose])
+                      [signed["size"], signed["root"], signed["note"], signed["made_at"], signed["purpose"]])
     # A copy beside the database: a wiped or truncated database cannot take it along.
     folder = ws.root / CHECKPOINT_DIR
     folder.mkdir(exist_ok=True)
-    (folder / f"{size:012d}.txt").write_text(note, encoding="utf-8")
-    result = {"size": size, "root": head.hex(), "note": note, "made_at": made_at, "origin": name}
+    (folder / f"{signed['size']:012d}.txt").write_text(signed["note"], encoding="utf-8")
+    result = {k: v for k, v in signed.items() if k != "purpose"}
     url = ws.setting("timestamp", "tsa_url")
     if url:
         cid = ws.db.execute("select max(id) from log_checkpoints").fetchone()[0]
@@ -243,7 +259,10 @@ def parse_checkpoint(note: str) -> dict:
     for line in sigs.strip("\n").split("\n"):
         m = re.fullmatch(DASH + r" (\S+) (\S+)", line)
         if m:
-            raw = base64.b64decode(m.group(2))
+            try:
+                raw = base64.b64decode(m.group(2), validate=True)
+            except ValueError:
+                raise InvestigateError(f"not a checkpoint: the signature of {m.group(1)} is not base64")
             signatures.append((m.group(1), raw[:4], raw[4:]))
     return {"origin": lines[0], "size": size, "root": head, "made_at": made_at, "body": body + "\n",
             "signatures": signatures}
@@ -354,7 +373,9 @@ def checkpoint_from_file(path: Path | str) -> str:
     bundle."""
     path = Path(path)
     try:
-        head = path.read_bytes()[:16]
+        with open(path, "rb") as fp:  # the first bytes say what it is: never the whole file
+            head = fp.read(16)
+            size = fp.seek(0, 2)
     except FileNotFoundError:
         raise InvestigateError(f"{path}: no such file")
     except OSError as ex:
@@ -375,33 +396,51 @@ def checkpoint_from_file(path: Path | str) -> str:
             raise InvestigateError(f"{path}: the database carries no log checkpoint")
         return row[0]
     if head.startswith(b"PK"):
-        import json
         import zipfile
 
         try:
             with zipfile.ZipFile(path) as zf:
-                manifest = json.loads(zf.read("manifest.json"))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+                manifest = load_json(zf.read("manifest.json"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError):  # TooDeep is a ValueError
             raise InvestigateError(f"{path}: not a bundle with a readable manifest")
         if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoint"), str):
             raise InvestigateError(f"{path}: the bundle's manifest carries no log checkpoint")
         return manifest["checkpoint"]
+    if size > MAX_NOTE_BYTES:
+        raise InvestigateError(f"{path}: {size:,} bytes, not a checkpoint (one is a few hundred bytes)")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvestigateError(f"{path}: neither a checkpoint, a PDF, a database nor a bundle")
 
 
+#: The name a PDF carries its checkpoint under (``reports.build`` attaches it).
+CHECKPOINT_ATTACHMENT = "log-checkpoint.txt"
+
+
 def _from_pdf(path: Path) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(path)
-        files = reader.attachments
-    except (PdfReadError, ValueError, KeyError) as ex:
-        raise InvestigateError(f"{path}: the PDF cannot be read ({ex})")
-    for name in ("log-checkpoint.txt",):
-        if name in files:
-            return files[name][0].decode("utf-8")
-    raise InvestigateError(f"{path}: the PDF carries no log checkpoint")
+        attached = None
+        for item in reader.attachment_list:
+            if item.name != CHECKPOINT_ATTACHMENT:
+                continue
+            # An attachment is inflated when read. A checkpoint is a few hundred bytes and our
+            # PDFs declare its size (/Params /Size): one that declares none or more is not read
+            # at all. (One that lies about it is stopped by pypdf's own inflate limit.)
+            if item.size is None or item.size > MAX_NOTE_BYTES:
+                raise InvestigateError(f"{path}: the PDF's {CHECKPOINT_ATTACHMENT} declares no size, or more than "
+                                       "a checkpoint holds: refused unread")
+            attached = item.content
+            break
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as ex:
+        raise InvestigateError(f"{path}: the PDF cannot be read ({type(ex).__name__}: {str(ex)[:200]})")
+    if attached is None:
+        raise InvestigateError(f"{path}: the PDF carries no log checkpoint")
+    try:
+        return attached.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvestigateError(f"{path}: the PDF's {CHECKPOINT_ATTACHMENT} is not UTF-8 text: not a checkpoint")

@@ -31,22 +31,27 @@ def _tsa_roots(ws: Workspace) -> list:
     return roots
 
 
-def stamp(ws: Workspace, checkpoint_id: int, *, timeout: float = 10.0) -> dict:
+def stamp(ws: Workspace, checkpoint_id: int, *, timeout: float | None = None) -> dict:
     """Ask the timestamp authority of [timestamp] tsa_url to vouch for when the checkpoint
-    existed. Offline, the checkpoint stays queued ('investigate checkpoint --stamp' sends it)."""
+    existed. Offline, silent or trickling past [timestamp] timeout_seconds (default 10, one
+    deadline for the whole call), the checkpoint stays queued ('investigate checkpoint --stamp'
+    sends it) and the command goes on, saying so."""
     import urllib.error
-    import urllib.request
 
     import rfc3161_client as tsp
 
+    from ..network import DeadlinePassed, fetch
+
+    if timeout is None:
+        timeout = float(ws.setting("timestamp", "timeout_seconds", 10.0))
     row = ws.db.execute("select note, tsa_url from log_checkpoints where id = ?", [checkpoint_id]).fetchone()
     note, url = row
     request = tsp.TimestampRequestBuilder().data(note.encode("utf-8")).build()
     try:
-        with urllib.request.urlopen(urllib.request.Request(
-                url, data=request.as_bytes(), headers={"Content-Type": "application/timestamp-query"}),
-                timeout=timeout) as answer:
-            body = answer.read(1 << 20)
+        body = fetch(url, seconds=timeout, data=request.as_bytes(),
+                     headers={"Content-Type": "application/timestamp-query"})
+    except DeadlinePassed as ex:
+        return {"queued": True, "reason": str(ex)}
     except (urllib.error.URLError, OSError, ValueError) as ex:
         return {"queued": True, "reason": f"{url}: {getattr(ex, 'reason', ex)}"}
     try:

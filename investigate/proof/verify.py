@@ -10,6 +10,7 @@ entry; and every evidence file must still hash to its name and its recorded SHA-
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from ..errors import IntegrityError, InvestigateError
@@ -194,4 +195,23 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             if actual != item["sha256"]:
                 report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
                                                f"file content changed: SHA-256 is now {actual}"))
+    _unrecorded_evidence(ws, sources, report)
     return report
+
+
+_SHA256_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+def _unrecorded_evidence(ws: Workspace, sources: list[str], report: VerifyReport) -> None:
+    """Evidence files no row holds. Evidence is never deleted, so such a file means its records
+    were removed — a wiped database, tables dropped with the checkpoints — or that a killed
+    ``evidence add`` left it: either way a log of "0 entries" must not read as OK."""
+    if not ws.evidence_dir.is_dir():
+        return
+    known = {r[0] for t in sources for r in ws.db.execute(f"select sha256 from {t}")}
+    for folder in sorted(p for p in ws.evidence_dir.iterdir() if p.is_dir()):
+        for path in sorted(folder.iterdir()):
+            if _SHA256_NAME.fullmatch(path.name) and path.name not in known:
+                report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
+                                               "evidence file that no record holds: its records were removed "
+                                               "(or an interrupted evidence add left it)"))

@@ -4,8 +4,9 @@ declared rules alone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
+from typing import Callable
 
 from ..errors import InvalidInput, MissingTranslation
 from ..vocabulary import OUTCOMES, SCORED_PROMISE_STATES
@@ -38,11 +39,23 @@ class ProtocolText:
     prompts: dict[str, str]
     choices: dict[str, dict[str, str]]
     findings: dict[str, str]
+    #: What every printed text passes through: the identity, or a public output's redaction.
+    printed: Callable[[str], str] = field(default=lambda text: text, compare=False, repr=False)
 
     def finding_title(self, code: str | None, recorded: str) -> str:
         """The title of a finding the protocol gives, in this language; a finding added by hand
         (a code the protocol does not know) keeps the words its author wrote."""
-        return self.findings.get(code, recorded) if code else recorded
+        return self.printed(self.findings.get(code, recorded) if code else recorded)
+
+    def through(self, printed: Callable[[str], str]) -> ProtocolText:
+        """These texts as a public output prints them: a workspace's own protocol is written by
+        people and may name a tester or a business, so every text passes ``printed`` (the
+        output's redaction), the titles of findings added by hand too."""
+        return replace(self, title=printed(self.title), description=printed(self.description),
+                       id_policy=printed(self.id_policy), lede=printed(self.lede),
+                       prompts={k: printed(v) for k, v in self.prompts.items()},
+                       choices={q: {k: printed(v) for k, v in c.items()} for q, c in self.choices.items()},
+                       findings={k: printed(v) for k, v in self.findings.items()}, printed=printed)
 
     def choice(self, question: str, value) -> str:
         return self.choices.get(question, {}).get(value, str(value))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, ProtocolError
+from ..files.nesting import TooDeep, load_toml
 from ..vocabulary import OUTCOMES, SEVERITIES, STORE_CHANNELS
 from .rotation import check_rules
 from .model import Protocol, Rule
@@ -49,8 +50,8 @@ def protocol_from_text(text: str, *, source: str = "<protocol>", builtin: bool =
     """A protocol from its TOML text, carrying that text and its content hash (see
     ``content_hash``) so that a visit can name exactly the rules that judged it."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as ex:
+        data = load_toml(text)
+    except (tomllib.TOMLDecodeError, TooDeep) as ex:
         raise ProtocolError(f"{source}: not valid TOML: {ex}")
     from dataclasses import replace
 

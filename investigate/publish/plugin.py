@@ -20,6 +20,7 @@ from datasette.utils.asgi import Response
 
 from ..ids import short
 from .. import clock
+from .guard import guard
 from .metadata import CANNED
 from ..numbers import stats
 
@@ -140,17 +141,48 @@ async def serve_evidence(datasette, request):
     if not rows or not path.is_file():
         return Response.text("Not found", status=404)
     media_type = rows[0][0] or "application/octet-stream"
-    data = path.read_bytes()
-    if request.args.get("thumb") and media_type.startswith("image/"):
-        from PIL import Image
+    if request.args.get("thumb"):
+        data = _thumbnail(path)
+        if data is None:
+            return Response.text("No preview", status=404)
+        return Response(data, content_type="image/jpeg", headers={**NEVER_RUNS, "Cache-Control": "private, max-age=3600"})
+    # The original as it was saved, never shown inline: evidence may be an .html or .svg file
+    # (or arrive so in a merged bundle), and its script would run with the editor's access.
+    return Response(path.read_bytes(), content_type=media_type, headers={
+        **NEVER_RUNS, "Cache-Control": "private, max-age=3600",
+        "Content-Disposition": f'attachment; filename="{sha}"'})
 
-        with Image.open(io.BytesIO(data)) as img:
+
+#: Headers on every evidence response: the browser neither guesses another type nor lets the
+#: file run anything, even if it were opened as a page.
+NEVER_RUNS = {"X-Content-Type-Options": "nosniff",
+              "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"}
+#: Thumbnails are made only from raster images of at most this many pixels and bytes: a PNG
+#: that declares 100,000 × 100,000 pixels is a decompression bomb, not a photo of a till.
+THUMB_MAX_PIXELS = 60_000_000
+THUMB_MAX_BYTES = 64 << 20
+THUMB_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP"}
+
+
+def _thumbnail(path: Path) -> bytes | None:
+    """A 320-pixel JPEG re-encoded from a raster image (never the file's own bytes, so nothing
+    hidden in it is served inline), or None for anything else or anything too large."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path.stat().st_size > THUMB_MAX_BYTES:
+        return None
+    try:
+        with Image.open(path, formats=sorted(THUMB_FORMATS)) as img:
+            width, height = img.size
+            if width * height > THUMB_MAX_PIXELS:
+                return None
+            img.draft("RGB", (320, 320))  # JPEG decodes at a fraction of its size
             img.thumbnail((320, 320))
             buffer = io.BytesIO()
             img.convert("RGB").save(buffer, "JPEG", quality=80)
-        data, media_type = buffer.getvalue(), "image/jpeg"
-    return Response(data, content_type=media_type,
-                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return buffer.getvalue()
 
 
 @hookimpl
@@ -211,7 +243,8 @@ def asgi_wrapper(datasette):
                     return
             await app(scope, receive, send)
 
-        return open_on_a_case
+        hosts = (datasette.plugin_config("investigate") or {}).get("hosts")
+        return guard(open_on_a_case, set(hosts) if hosts is not None else None)
 
     return wrap
 

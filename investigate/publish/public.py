@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -147,12 +148,11 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def _public_answers(protocol, answers_json: str, lang: str) -> str:
+def _public_answers(protocol, texts, answers_json: str, lang: str) -> str:
     """The public answers as "question: answer" in the case's language ("product: E-Zigarette;
     sale: ja"): readable in Datasette, no JSON. Free text never leaves (PUBLIC_ANSWER_TYPES)."""
     answers = json.loads(answers_json or "{}")
     kinds = {q.key: q.type for q in protocol.questions}
-    texts = protocol.texts(lang)
     _ = translations(lang).gettext
     shown = []
     for key, value in sorted(answers.items()):
@@ -171,8 +171,8 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     protocol = get_protocol(case["protocol"], ws.root)
     lang = case["language"] or ws.language
     # Every protocol text in the case's language, or an error naming what is missing.
-    texts = protocol.texts(lang)
     names = policy.naming(ws, case, on=now)
+    texts = protocol.texts(lang).through(names.redact)
     named = names.named_stores
     cond, cond_params = policy.visit_condition(PUBLIC)
     approved = f"from visits v where v.case_id = ? and {cond}"
@@ -212,7 +212,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             "insert into visits (case_slug, store_id, visit_date, round, attempt, outcome, answers) "
             "values (?,?,?,?,?,?,?)",
             [case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-             attempt or "completed", outcome, _public_answers(protocol, answers, lang)])
+             attempt or "completed", outcome, _public_answers(protocol, texts, answers, lang)])
         visit_ids[vid] = cur.lastrowid
         first = first or visited_at
         last = visited_at
@@ -226,11 +226,11 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
             f"from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
             "order by v.visited_at, f.code", args):
         if f["protocol"] not in texts_of:
-            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang)
+            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang).through(names.redact)
         out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
                     "values (?,?,?,?,?,?,?,?)",
                     [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
-                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), f["statute"],
+                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
                      f["severity"]])
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
@@ -353,9 +353,10 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
 
     now = now or ws.now()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     chosen = select_cases(ws, slugs)
     overrides = {c["id"]: gate.require_publishable(ws, c, override=override) for c in chosen}
+    made_dir = not out_dir.exists()  # a refused or failed run removes the folder it made, and only that
+    out_dir.mkdir(parents=True, exist_ok=True)
     if total:
         cond, cond_params = policy.visit_condition(PUBLIC)
         total(sum(ws.db.execute(f"select count(*) from visits v where v.case_id = ? and {cond}",
@@ -369,7 +370,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
 
     # The log as it stood when this copy was made, signed: the public copy carries it so any
     # reader can later ask for a proof that the newsroom's records only grew since.
-    cp = log.make_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
+    # Signed now, recorded once the copy is in place: a failed publish leaves no checkpoint row.
+    cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript(SCHEMA)
@@ -388,9 +390,12 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
+        if made_dir:
+            shutil.rmtree(out_dir, ignore_errors=True)
         raise
     conn.close()
     os.replace(tmp, target)
+    stamp = log.record_checkpoint(ws, cp).get("timestamp")
     metadata = public_metadata(ws, chosen)
     (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     _write_inspect(target, out_dir / INSPECT_FILE)
@@ -402,7 +407,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
             "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
-            "checkpoint": {"size": cp["size"], "root": cp["root"]},
+            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp},
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
 
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from pathlib import Path
 
 from ..errors import InvestigateError, PolicyError
 from ..store.workspace import Workspace
+from .guard import LOOPBACK, allowed_hosts, guard
 from .metadata import editors_metadata
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: What ``datasette hash-password`` prints (datasette-auth-passwords' format): any other string
+#: as a "hash" would make a login that no password opens, or one a typo opens.
+HASH_FORMAT = re.compile(r"pbkdf2_sha256\$[1-9][0-9]{4,}\$[A-Za-z0-9+/=._-]{8,}\$[A-Za-z0-9+/=._-]{20,}")
+
 PASSWORD_ENV = "INVESTIGATE_EDITOR_PASSWORD_HASH"
 TEMPLATES = "datasette"
 
@@ -33,8 +38,12 @@ def templates_dir() -> Path:
 
 def password_hash(ws: Workspace) -> str | None:
     """A hashed editor password (from ``datasette hash-password``): the environment wins over
-    investigate.toml's [serve] editor_password_hash."""
-    return os.environ.get(PASSWORD_ENV) or ws.setting("serve", "editor_password_hash") or None
+    investigate.toml's [serve] editor_password_hash. A string that is not such a hash is refused."""
+    hashed = os.environ.get(PASSWORD_ENV) or ws.setting("serve", "editor_password_hash") or None
+    if hashed and not HASH_FORMAT.fullmatch(hashed.strip()):
+        raise PolicyError(f"the editor password hash ({PASSWORD_ENV} or [serve] editor_password_hash) is not "
+                          "one `datasette hash-password` makes (pbkdf2_sha256$…): refusing to serve")
+    return hashed.strip() if hashed else None
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -65,6 +74,8 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
     if not pm.is_registered(plugin):
         pm.register(plugin, name="investigate")
     metadata = editors_metadata(ws, require_login=require_login)
+    hosts = allowed_hosts(host)  # the plugin checks every request's Host header against them
+    metadata["plugins"]["investigate"]["hosts"] = sorted(hosts) if hosts is not None else None
     # Editors get curated default facets; Datasette's suggested facets would probe every
     # column of a million-row table on each page load.
     settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
@@ -94,4 +105,6 @@ def run(datasette, host: str, port: int) -> None:
 
     check_port_free(host, port)
     asyncio.run(datasette.invoke_startup())
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")
+    # The public copy too: behind the Host check, and no page shows where its file lies.
+    uvicorn.run(guard(datasette.app(), allowed_hosts(host)), host=host, port=port, log_level="warning",
+                lifespan="on")

@@ -11,6 +11,7 @@ from ..cases import editorial, replies
 from ..cases.cases import case_text
 from ..policy import gate
 from ..errors import InvalidInput
+from ..proof.log import CHECKPOINT_ATTACHMENT
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
 from ..views.gather import gather
@@ -19,7 +20,6 @@ from ..views.i18n import Formatter, labels, translations
 from .render import SafeFetcher, render_pdf, templates_root
 
 
-CHECKPOINT_ATTACHMENT = "log-checkpoint.txt"
 
 
 def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
@@ -74,7 +74,9 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     pdf = render_pdf(template, context, workspace_root=ws.root, out=out, fetcher=fetcher,
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
-              "figures": figures, "refused_urls": fetcher.refused, "checkpoint": {"size": cp["size"], "root": cp["root"]}}
+              "figures": figures, "refused_urls": fetcher.refused,
+              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp")},
+              "warnings": context.get("warnings", [])}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
                                            override_reason=override_reason, content=context.get("content"))

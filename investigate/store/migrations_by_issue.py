@@ -384,3 +384,10 @@ def text_languages(db: Database) -> None:
     translated. NULL (rows from before) is the case's language."""
     db["replies"].add_column("answer_language", str)
     db["story_events"].add_column("language", str)
+
+
+def source_texts_keyed(db: Database) -> None:
+    """No change to the tables: tips' texts join ``SECRET_COLUMNS`` and story documents' text
+    ``DIGEST_COLUMNS``, and
+    a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
+    (``_rekey_secret_columns``), so that verify and later updates use it."""

@@ -39,6 +39,7 @@ STEPS = [
     ("i24_merge_resolution", by_issue.merge_resolution),
     ("i23_story_document_sources", by_issue.story_document_sources),
     ("i23_text_languages", by_issue.text_languages),
+    ("i31_source_texts_keyed", by_issue.source_texts_keyed),
 ]
 
 migrations = Migrations("investigate")

@@ -40,8 +40,18 @@ AUDITED_TABLES = [
 #: Columns whose values never enter the audit log in clear: the log holds a keyed hash
 #: (HMAC-SHA256 with the workspace's secret key) instead, which still proves the row unchanged
 #: but cannot be reversed by trying every phone number. See ``Workspace.audit_view``.
+#: A tip's words are its source's too (issue 31): a bundle carries the audit log, and its entries
+#: held every tip's narrative and company, of every case. A story person's address and what a
+#: document says about its sender and recipients are theirs (issue 23).
 SECRET_COLUMNS = {"tip_sources": ("contact",), "story_sources": ("name", "contact", "address"),
-                  "story_document_sources": ("sender", "recipients", "found")}
+                  "story_document_sources": ("sender", "recipients", "found"),
+                  "tips": ("company", "narrative", "wants")}
+
+
+#: Columns the audit log holds as their SHA-256 (unkeyed: anyone holding the row can check it):
+#: long texts read out of a file that is itself evidence. A 425 MB e-mail's text was kept twice,
+#: in its row and in the log entry that wrote it; the log proves it as well by its hash.
+DIGEST_COLUMNS = {"story_documents": ("text",)}
 
 
 #: Tables whose rows people name by a short id (``store.lookup.NOUNS``); each has an index on the

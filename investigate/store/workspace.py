@@ -48,7 +48,7 @@ from . import audit
 from .. import clock
 from ..errors import IntegrityError, InvalidInput, InvestigateError, NotAWorkspace, NotFound, WorkspaceExists
 from .schema import migrations
-from .tables import AUDITED_TABLES, SECRET_COLUMNS
+from .tables import AUDITED_TABLES, DIGEST_COLUMNS, SECRET_COLUMNS
 from .writes import AuditedWrites, utc_now
 
 CONFIG_NAME = "investigate.toml"
@@ -81,6 +81,7 @@ min_delay_seconds = 1.0        # 1 request per second on the public server; lowe
 tile_url = ""                  # e.g. "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png"; empty = no basemap
 attribution = ""               # printed in the map's corner, e.g. "© OpenStreetMap contributors"
 boundaries = ""                # a GeoJSON file of districts to draw on the report's map
+# tile_timeout_seconds = 5.0   # one deadline per tile; a late server is not asked for the others
 
 [publish]
 licence = "CC BY 4.0"
@@ -90,6 +91,7 @@ source = ""
 [timestamp]
 tsa_url = ""                   # an RFC 3161 timestamp authority for every checkpoint; empty = none
 tsa_roots = []                 # PEM files of its certificate chain, to verify its tokens
+# timeout_seconds = 10.0       # one deadline for the whole call; past it the stamp stays queued
 """
 
 
@@ -134,7 +136,7 @@ def init_workspace(
         CONFIG_TEMPLATE.format(newsroom=newsroom, language=language, timezone=timezone_name),
         encoding="utf-8",
     )
-    ws = Workspace(root)
+    ws = Workspace(root, create=True)
     return ws
 
 
@@ -146,13 +148,18 @@ class Workspace(AuditedWrites):
     byte written to its database, configuration or keys (a workspace that would need a
     migration is refused)."""
 
-    def __init__(self, root: Path | str, *, read_only: bool = False):
+    def __init__(self, root: Path | str, *, read_only: bool = False, create: bool = False):
         self._read_only = read_only
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_NAME
         self.db_path = self.root / DB_NAME
         self.evidence_dir = self.root / "evidence"
         self.config = self._read_config()
+        if not create and not self.db_path.exists():
+            # Only ``init`` makes a database. A workspace whose database is gone was wiped or
+            # half-copied: an empty new one would hide that (``verify`` said "OK: 0 entries").
+            raise IntegrityError(f"{self.db_path}: the workspace's database is missing (deleted or not copied "
+                                 "along?); restore it from a backup. Nothing was created")
         self.db = self._open_db()
         self._unchanged: dict = {}  # see while_unchanged
         if not self.read_only and not self.setting("log", "public_key"):
@@ -271,7 +278,7 @@ class Workspace(AuditedWrites):
         """Rows written before secret columns were kept out of the log were hashed in clear:
         log their keyed hash once, so that verify and later updates use it. (The older entries
         keep what they hold; a chain cannot be rewritten without breaking it.)"""
-        for table in SECRET_COLUMNS:
+        for table in {**SECRET_COLUMNS, **DIGEST_COLUMNS}:
             if table not in db.table_names():
                 continue
             entries = []
@@ -279,7 +286,7 @@ class Workspace(AuditedWrites):
                 last = db.execute("select row_hash from audit_log where table_name = ? and row_id = ? "
                                   "order by seq desc limit 1", [table, row["id"]]).fetchone()
                 if last and last[0] == audit.row_hash(row):
-                    entries.append({"at": utc_now(), "actor": "migration i11_publication_policy", "action": "rekey",
+                    entries.append({"at": utc_now(), "actor": "migration (secret columns)", "action": "rekey",
                                     "table_name": table, "row_id": row["id"], "row_hash": self.row_hash(table, row),
                                     "data": audit.dumps({"note": "secret columns now logged as keyed hashes"})})
             if entries:
@@ -382,15 +389,19 @@ class Workspace(AuditedWrites):
     def audit_view(self, table: str, row: dict, key: bytes | None = None) -> dict:
         """The row as the audit log holds it: secret columns (``tables.SECRET_COLUMNS``) as a
         keyed hash. Row hashes are computed over this view, so the log still proves the row."""
-        secret = SECRET_COLUMNS.get(table)
-        if not secret:
+        secret, digested = SECRET_COLUMNS.get(table, ()), DIGEST_COLUMNS.get(table, ())
+        if not secret and not digested:
             return row
-        key = key or self.sources_key
         out = dict(row)
+        if secret:
+            key = key or self.sources_key
         for column in secret:
             if out.get(column) is not None:
                 out[column] = "hmac-sha256:" + hmac.new(key, str(out[column]).encode("utf-8"),
                                                         hashlib.sha256).hexdigest()
+        for column in digested:  # ``tables.DIGEST_COLUMNS``: long texts, logged by their hash
+            if out.get(column) is not None:
+                out[column] = "sha256:" + hashlib.sha256(str(out[column]).encode("utf-8")).hexdigest()
         return out
 
     def row_hash(self, table: str, row: dict, key: bytes | None = None) -> str:
@@ -398,7 +409,7 @@ class Workspace(AuditedWrites):
 
     def row_hasher(self, table: str, columns: Iterable[str]):
         """``row_hash`` for many rows of ``table`` (an import, verify): quicker per row."""
-        if table in SECRET_COLUMNS:
+        if table in SECRET_COLUMNS or table in DIGEST_COLUMNS:
             return lambda row: self.row_hash(table, row)
         return audit.row_hasher(columns)
 

@@ -54,6 +54,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     names = policy.naming(ws, case, on=now)
     named = names.named_stores
     redact = names.redact if public else (lambda text: text)
+    ptext = ptext.through(redact)
     cond, cond_params = policy.visit_condition(scope)
     args = [case["id"], *cond_params]
     visits = list(ws.db.query(
@@ -94,7 +95,7 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
                 where v.case_id = ? and {cond} order by v.visited_at, f.code""", args):
         by_store.setdefault(f["store_id"], []).append({
             "date": fmt.day(f["visited_at"]), "title": ptext.finding_title(f["code"], f["title"]),
-            "statute": f["statute"], "severity": f["severity"], "code": f["code"],
+            "statute": redact(f["statute"]), "severity": f["severity"], "code": f["code"],
             "severity_text": words["severity"].get(f["severity"], f["severity"]),
             "observation": f["severity"] == "observation", "rank": rank.get(f["severity"], len(rank))})
     findings = []
@@ -216,9 +217,10 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
     chart = rate_chart(protected["rows"], pct=fmt.pct, overall=overall if overall["eligible"] else None,
                        overall_label=_("all"))
     legend = {k: outcome_text[k] for k in worst if any(p["outcome"] == k for p in points)}
+    base = basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None],
+                   width=640, height=460 - STRIP)
     map_svg = store_map(points, legend=legend, scale_label=lambda m: f"{fmt.num(m)} m" if m < 1000 else f"{fmt.num(m / 1000)} km",
-                        basemap=basemap(ws, [(p["lat"], p["lon"]) for p in points if p.get("lat") is not None and p.get("lon") is not None], width=640, height=460 - STRIP),
-                        boundaries=boundaries(ws))
+                        basemap=base, boundaries=boundaries(ws))
     return {
         "lang": lang, "edition": edition, "public": public,
         "title": redact(ctext["title"]), "newsroom": ws.newsroom, "lede": lede,
@@ -259,6 +261,9 @@ def gather(ws: Workspace, case: dict, *, edition: str = "public", lang: str | No
         "groups": [shown(r) for r in protected["rows"]],
         "overall": shown({**overall, "group": _("all")}),
         "chart": chart, "map": map_svg, "map_key": points,
+        # Said by the command, not printed in the PDF: the map went without (some of) its tiles.
+        "warnings": [f"the map is drawn without its tiles ({base['tile_server_late']})"]
+        if base and base.get("tile_server_late") else [],
         "rounds": [shown(r) for r in round_rows] if several_rounds and not rounds_merged else [],
         "rounds_merged": rounds_merged,
         "sold_once": fmt.pct(counts["sold_at_least_once_rate"], counts["stores_judged"]) if several_rounds else None,

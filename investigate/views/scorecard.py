@@ -8,7 +8,8 @@ replies still open as censored times, plus how many waited longer than N days.
 
 Scores come from the protocols' own declarations (``Protocol.score``), the intervals from
 ``investigate.numbers.stats``; nothing here invents a figure. Which visits count is
-``stats.visit_filter``'s decision; small groups in public follow ``disclosure.protect_groups``.
+``stats.visit_filter``'s decision; small groups in public follow ``disclosure.protect_groups``;
+who may be named in public, ``company_labels``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from ..numbers.clock import promise_state
 from ..protocol.versions import protocol_of_visit
 from ..protocol.protocols import get_protocol
 from ..protocol.values import DIMENSIONS
-from ..policy import OTHER, protect_groups
+from ..policy import OTHER, naming, protect_groups
+from ..policy.naming import letters
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
 
@@ -125,6 +127,37 @@ def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float =
         "response_minutes": stats.km_median(times, confidence),
         "no_reply_within": {"days": reply_days, **stats.no_reply_within(times, reply_days * 1440)},
     }
+
+
+def company_labels(rows: list[dict], nameable: set[str], *, word: str = "Company %(letter)s") -> dict[str, str]:
+    """Each tested company's public label: its name only when every contact point of it that
+    was tested may be named (``nameable``, from ``policy.naming``), else "Company A" (``word``
+    in the output's language). A public scorecard and the service report both ask here."""
+    stores_of: dict[str, set] = {}
+    for r in rows:
+        stores_of.setdefault(r["company"], set()).add(r["store_id"])
+    labels, unnamed = {}, 0
+    for company in sorted(stores_of):
+        if stores_of[company] <= nameable:
+            labels[company] = company
+        else:
+            labels[company] = word % {"letter": letters(unnamed)}
+            unnamed += 1
+    return labels
+
+
+def public_scorecard(ws: Workspace, case: dict, card: dict, *, now: datetime | None = None) -> dict:
+    """``card`` (a scorecard of approved visits, small groups merged) as it may be shown in
+    public: companies that may not be named are "Company A", in its groups and in the list
+    of groups merged away alike — that list once named every company, asked or not."""
+    labels = company_labels(scored_visits(ws, case, approved_only=True, now=now),
+                            naming(ws, case, on=now).named_stores)
+
+    def relabel(group: dict) -> dict:
+        return {k: labels.get(v, "Company ?") if k == "company" and v != OTHER else v for k, v in group.items()}
+
+    return {**card, "groups": [{**g, "group": relabel(g["group"])} for g in card["groups"]],
+            "merged": [relabel(g) for g in card["merged"]]}
 
 
 def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = ("company",),

@@ -30,10 +30,9 @@ from ..numbers import stats
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
 from ..policy.changes import content_key
-from .scorecard import scorecard, scored_visits
+from .scorecard import company_labels, scorecard, scored_visits
 from ..store.workspace import Workspace
 from .charts import score_chart
-from ..policy.naming import letters as _letters
 from .edition import edition_of
 from .i18n import answer_language, translations
 
@@ -61,7 +60,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
 
     def ptext(key: str) -> ProtocolText:
         if key not in texts_of:
-            texts_of[key] = get_protocol(key, ws.root).texts(lang)
+            texts_of[key] = get_protocol(key, ws.root).texts(lang).through(redact)
         return texts_of[key]
     threshold = min_cell(ws, case)
     rows = scored_visits(ws, case, approved_only=public, now=now)
@@ -73,18 +72,11 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
 
     # Who may be named: a company only when every contact point of it that was tested may be.
     naming = policy.naming(ws, case, on=now)
-    nameable = naming.named_stores
-    stores_of: dict[str, set] = {}
-    for r in rows:
-        stores_of.setdefault(r["company"], set()).add(r["store_id"])
+    redact = naming.redact if public else (lambda text: text)
     label_of: dict[str, str] = {OTHER: _("other groups")}
-    unnamed = 0
-    for company in sorted(stores_of):
-        if not public or stores_of[company] <= nameable:
-            label_of[company] = company
-        else:
-            label_of[company] = _("Company %(letter)s") % {"letter": _letters(unnamed)}
-            unnamed += 1
+    stores_of = {r["company"] for r in rows}  # the companies tested
+    label_of.update(company_labels(rows, naming.named_stores, word=_("Company %(letter)s")) if public
+                    else {company: company for company in stores_of})
 
     def group_label(group: dict) -> dict:
         out = {}
@@ -167,7 +159,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                      "channel": names["channels"].get(counted[f["visit_id"]]["channel"], ""),
                      "date": fmt.day(f["visited_at"]),
                      "title": ptext(counted[f["visit_id"]]["protocol"]).finding_title(f["code"], f["title"]),
-                     "statute": f["statute"] or "",
+                     "statute": redact(f["statute"]) or "",
                      "clock": f["clock"]} for f in sorted(findings, key=lambda f: f["visited_at"])]
     # Grouped by company, in the ranking's order; by date within a company.
     finding_rows.sort(key=lambda f: rank_of.get(f["company"], len(rank_of)))
@@ -175,7 +167,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                       for company in dict.fromkeys(f["company"] for f in finding_rows)]
 
     # What this edition says, whatever its language: its records, who may be named, the clock.
-    content = content_key(ws, case, named=nameable, clock={f"{f['visit_id']} {f['code']}" for f in findings
+    content = content_key(ws, case, named=naming.named_stores, clock={f"{f['visit_id']} {f['code']}" for f in findings
                                                             if f["clock"]}) if public else None
 
     # Replies, once per company (a request covers all its tested channels), verbatim.
@@ -191,7 +183,7 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         seen.add(key)
         replies.append({"company": company, "asked": fmt.day(r["requested_at"]), "deadline": fmt.day(r["deadline"]),
                         "answered": fmt.day(r["answered_at"]) if r["answered_at"] else None,
-                        "answer": naming.redact(r["answer"]) if public else r["answer"], **answer_language(fmt, r, case)})
+                        "answer": redact(r["answer"]), **answer_language(fmt, r, case)})
 
     protocols = []
     for key in sorted({r["protocol"] for r in rows}):

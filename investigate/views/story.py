@@ -149,7 +149,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                       if e["promise"] else None})
     checks = []
     for v in stories.checks(ws, case, approved_only=public):
-        proto = get_protocol(v["protocol"], ws.root).texts(lang)
+        proto = get_protocol(v["protocol"], ws.root).texts(lang).through(text)
         findings = [proto.finding_title(f["code"], f["title"]) for f in v["findings"]]
         checks.append({"date": fmt.day_time(v["visited_at"]), "channel": names["channels"].get(v["store_channel"] or "", ""),
                        "protocol": proto.title, "outcome": names["outcomes"].get(v["outcome"], v["outcome"]),
@@ -221,7 +221,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     protocols = []
     for key in sorted({c for c in (r[0] for r in ws.db.execute(
             "select distinct protocol from visits where case_id = ?", [case["id"]]))}):
-        proto = get_protocol(key, ws.root).texts(lang)
+        proto = get_protocol(key, ws.root).texts(lang).through(text)
         protocols.append({"title": proto.title, "description": proto.description})
     first = min((i["when"] for i in items), default=None)
     last = max((i["when"] for i in items), default=None)

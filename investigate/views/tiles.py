@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 import os
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ..errors import InvestigateError
+from ..network import DeadlinePassed, fetch
 from ..store.workspace import Workspace
 
 TILE = 256
@@ -39,15 +39,16 @@ def metres_per_px(lat: float, zoom: int) -> float:
 
 
 def cached_tile(ws: Workspace, z: int, x: int, y: int, *, url: str, timeout: float = 5.0) -> Path | None:
-    """The tile's file, fetched once and then read from the cache; None when unavailable."""
+    """The tile's file, fetched once (within ``timeout`` seconds overall) and then read from
+    the cache; None when unavailable. A server that does not answer in time raises
+    DeadlinePassed, so that the map stops asking it for the other tiles."""
     path = ws.root / "tiles" / str(z) / str(x) / f"{y}.png"
     if path.exists():
         return path
     agent = ws.setting("geocoder", "user_agent") or f"investigate ({ws.newsroom or 'newsroom'})"
     try:
-        request = urllib.request.Request(url.format(z=z, x=x, y=y, s="a"), headers={"User-Agent": agent})
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            data = answer.read(2 << 20)
+        data = fetch(url.format(z=z, x=x, y=y, s="a"), seconds=timeout, headers={"User-Agent": agent},
+                     limit=2 << 20)
     except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError):
         return None
     if not data.startswith(IMAGE_MAGIC):
@@ -72,17 +73,29 @@ def basemap(ws: Workspace, points: list[tuple[float, float]], *, width: int, hei
             break
     left = (max(xs) + min(xs)) / 2 - width / 2
     top = (max(ys) + min(ys)) / 2 - height / 2
-    tiles = []
+    tiles, missing, late = [], 0, None
     limit = 2 ** zoom
+    timeout = float(ws.setting("map", "tile_timeout_seconds", 5.0))
     for tx in range(int(left // TILE), int((left + width) // TILE) + 1):
         for ty in range(max(0, int(top // TILE)), min(limit, int((top + height) // TILE) + 1)):
             if len(tiles) >= MAX_TILES:
                 break
-            path = cached_tile(ws, zoom, tx % limit, ty, url=url)
-            if path is not None:
+            path = None
+            if late is None:
+                try:
+                    path = cached_tile(ws, zoom, tx % limit, ty, url=url, timeout=timeout)
+                except DeadlinePassed as ex:
+                    late = str(ex)  # one deadline is enough: the other tiles are not asked for
+            else:
+                cached = ws.root / "tiles" / str(zoom) / str(tx % limit) / f"{ty}.png"
+                path = cached if cached.exists() else None
+            if path is None:
+                missing += 1
+            else:
                 tiles.append({"href": path.as_uri(), "x": tx * TILE - left, "y": ty * TILE - top})
     lat0 = sum(lat for lat, _ in points) / len(points)
     return {"zoom": zoom, "left": left, "top": top, "tiles": tiles, "metres_per_px": metres_per_px(lat0, zoom),
+            "missing_tiles": missing, "tile_server_late": late,
             "attribution": ws.setting("map", "attribution", "") or ""}
 
 
@@ -90,19 +103,21 @@ def boundaries(ws: Workspace) -> list[list[tuple[float, float]]]:
     """The outer rings (lat, lon) of the polygons in ``[map] boundaries`` (a GeoJSON file the
     newsroom supplies, e.g. its city's districts); empty when none is set. A file that cannot
     be read is a one-line error naming it: a map without the districts it promised is wrong."""
-    import json
+    from ..files.nesting import load_json
 
     name = (ws.setting("map", "boundaries") or "").strip()
     if not name:
         return []
     path = (ws.root / name).expanduser()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except OSError as ex:
         raise InvestigateError(f"investigate.toml [map] boundaries: {path}: {ex.strerror}")
-    except ValueError as ex:
+    except ValueError as ex:  # not JSON, not UTF-8, or nested too deep
         raise InvestigateError(f"{path}: not GeoJSON ({ex})")
     features = data.get("features", [data]) if isinstance(data, dict) else []
+    if not isinstance(features, list):
+        raise InvestigateError(f"{path}: not GeoJSON (its features are not a list)")
     rings = []
     for feature in features:
         geometry = (feature or {}).get("geometry", feature) if isinstance(feature, dict) else None
@@ -113,6 +128,6 @@ def boundaries(ws: Workspace) -> list[list[tuple[float, float]]]:
         for polygon in polygons:
             try:
                 rings.append([(float(lat), float(lon)) for lon, lat, *_ in polygon[0]])
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, KeyError):
                 raise InvestigateError(f"{path}: a polygon's coordinates are not [lon, lat] pairs")
     return rings

@@ -1,0 +1,223 @@
+"""How a private string is found in a text: as a reader reads it, not as bytes compare.
+
+Text is written by people, pasted from e-mails and PDFs, and typed on phones: "Kiosk  X" with
+two spaces, a line break or a no-break space inside a name, a soft hyphen or a zero-width
+space a word processor left behind, a ligature, "KIOSK X", and in German and Danish the name
+bent by grammar ("des Kiosks", "die Kioske", "kiosken"). Every one of them prints as the name.
+So both the text and the private string are brought to one reading (``reading``) before
+they are compared:
+
+- Unicode NFKC (a ligature or a full-width letter is the letter), then case folding
+  ("STRASSE" is "straße");
+- soft hyphens and zero-width characters removed, since nothing prints for them;
+- every run of whitespace one space; between two words of a name, any punctuation or none as
+  good as a space ("Kiosk-X", "KioskX", a name broken over a line);
+- umlauts as they are also typed ("Müller", "Mueller", "Muller"), other accents optional;
+
+and a private string matches where a word begins (never inside a word: "Post" is not in
+"Kompost"), ending at a word's end or bent by one of the German/Danish endings (genitive -s,
+plural -e/-er/-s, Danish definite -en/-et, and their combinations) — or, when its last word is
+long enough to mean nothing else, at the start of a longer word ("Vendrakladen" in
+"Vendrakladenkette"): compounds are how German names a shop's branch or owner.
+
+This is the one place where texts are matched; which strings are private is
+``policy.private``'s question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+#: Characters that print as nothing: soft hyphen, zero-width space/joiners, word joiner,
+#: byte-order mark, Mongolian vowel separator.
+INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e")
+#: German and Danish endings a name takes in a sentence (Kiosks, Kioske, Kiosken, Kiosket, Kioskens).
+ENDINGS = ("s", "es", "e", "er", "ern", "ers", "n", "en", "ens", "et", "ets", "ne", "nes")
+#: A last word this long matches at the start of a longer word (a compound); a shorter one
+#: ("Post", "T-07") only whole or with an ending, or it would match half the dictionary.
+PREFIX_LENGTH = 5
+#: The first word of a name is looked up among the prefixes of a text's words up to this
+#: length: a name's first word is never longer, so a 10,000-letter word costs no more.
+_LONGEST_KEY = 64
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+def _read_cluster(cluster: str) -> str:
+    out = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", cluster).casefold())
+    return "".join(c for c in out if c not in INVISIBLE)
+
+
+def reading(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` as it is compared, with, for each of its characters, where it starts and ends in
+    ``text`` (so that a match can be cut out of the original). Linear in the text's length."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):  # a letter with its accents is read as one
+            j += 1
+        read = _read_cluster(text[i:j])
+        for c in read:
+            if c.isspace():
+                if out and out[-1] == " ":
+                    ends[-1] = j
+                    continue
+                c = " "
+            out.append(c)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return "".join(out), starts, ends
+
+
+def read_as(text: str) -> str:
+    """``text`` as it is compared, stripped: the form two spellings of one name share."""
+    return reading(text)[0].strip()
+
+
+def _words(read: str) -> list[str]:
+    return _WORD.findall(read)
+
+
+#: How German and Danish letters are also written: "Müller", "Mueller" and "Muller" are one name.
+_LETTERS = {"ä": "(?:ä|ae|a)", "ö": "(?:ö|oe|o)", "ü": "(?:ü|ue|u)", "å": "(?:å|aa|a)",
+            "æ": "(?:æ|ae|a)", "ø": "(?:ø|oe|o)"}
+_DIGRAPHS = {"ae": "(?:ae|ä|æ)", "oe": "(?:oe|ö|ø)", "ue": "(?:ue|ü)", "aa": "(?:aa|å)"}
+
+
+def _letters(word: str) -> str:
+    """The pattern of one word, its umlauts as they are also typed, other accents optional."""
+    out, i = [], 0
+    while i < len(word):
+        if word[i:i + 2] in _DIGRAPHS:
+            out.append(_DIGRAPHS[word[i:i + 2]])
+            i += 2
+            continue
+        c = word[i]
+        bare = unicodedata.normalize("NFD", c)[0]
+        out.append(_LETTERS.get(c) or (f"(?:{re.escape(c)}|{re.escape(bare)})" if bare != c else re.escape(c)))
+        i += 1
+    return "".join(out)
+
+
+def _key(word: str) -> str:
+    """A word without accents or umlaut spellings: where a text is looked up in the index."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    bare = bare.replace("æ", "a").replace("ø", "o")
+    for digraph in ("ae", "oe", "ue", "aa"):
+        bare = bare.replace(digraph, digraph[0])
+    return bare
+
+
+@lru_cache(maxsize=4096)
+def pattern(value: str) -> re.Pattern:
+    """The pattern of ``value`` over texts already brought to their reading."""
+    words = _words(read_as(value))
+    if not words:
+        return re.compile(r"(?!)")
+    # The characters between a name's words matter little ("Kiosk X", "Kiosk-X", "Kiosk, X",
+    # "KioskX", "a@b.org", "+49 (30) 4000"): the words in order are the name.
+    between = r"\W{0,3}"
+    body = between.join(_letters(w) for w in words)
+    last = words[-1]
+    if len(last) >= PREFIX_LENGTH and not last.isdigit():
+        tail = r"\w*"  # the whole compound, so that a redaction leaves no part of it
+    else:
+        tail = "(?:" + "|".join(ENDINGS) + r")?(?!\w)"
+    return re.compile(r"(?<!\w)" + body + tail)
+
+
+class PrivateMatcher:
+    """Finds private strings in text fast enough for a case of twenty thousand stores: the
+    strings are indexed by their first two words (their ``_key``), and a text is checked only
+    against the strings whose first word begins one of its words and whose second begins the
+    next — not against every string, as a loop would, and not against every "Späti …" because
+    one of them begins "Späti"."""
+
+    def __init__(self, strings: list[tuple[str, str]]):
+        self.singles: dict[str, list[tuple[str, str]]] = {}
+        self.pairs: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.patterns: dict[str, re.Pattern] = {}
+        for kind, value in strings:
+            words = [_key(w)[:_LONGEST_KEY] for w in _words(read_as(value))]
+            if len(words) == 1:
+                self.singles.setdefault(words[0], []).append((kind, value))
+            elif words:
+                self.pairs.setdefault((words[0], words[1]), []).append((kind, value))
+        self.firsts = {first for first, _second in self.pairs} | set(self.singles)
+        self.first_lengths = sorted({len(k) for k in self.firsts})
+        self.second_lengths = sorted({len(second) for _first, second in self.pairs})
+
+    def _prefixes(self, word: str, lengths: list[int]):
+        for n in lengths:
+            if n > len(word):
+                return
+            yield word[:n]
+
+    def candidates(self, read: str) -> list[tuple[str, str]]:
+        """The strings whose first words begin words of ``read`` (a text's reading), in turn."""
+        words = [_key(w) for w in _words(read)]
+        seen: dict[str, tuple[str, str]] = {}
+        for i, word in enumerate(words):
+            for first in self._prefixes(word, self.first_lengths):
+                if first not in self.firsts:
+                    continue
+                found = list(self.singles.get(first, ()))
+                # The second word follows in the next word, or in the same one ("KioskX").
+                for after in {word[len(first):], words[i + 1] if i + 1 < len(words) else ""} - {""}:
+                    for second in self._prefixes(after, self.second_lengths):
+                        found += self.pairs.get((first, second), ())
+                for kind, value in found:
+                    seen.setdefault(value, (kind, value))
+        return list(seen.values())
+
+    def _pattern(self, value: str) -> re.Pattern:
+        if value not in self.patterns:  # its own cache: one matcher may hold more than lru_cache keeps
+            self.patterns[value] = pattern(value)
+        return self.patterns[value]
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, kind) in ``text`` of every private string, in order, overlaps merged."""
+        read, starts, ends = reading(text)
+        found = []
+        for kind, value in self.candidates(read):
+            found += [(starts[m.start()], ends[m.end() - 1], kind) for m in self._pattern(value).finditer(read)]
+        merged: list[tuple[int, int, str]] = []
+        for start, end, kind in sorted(found):
+            if merged and start < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
+            else:
+                merged.append((start, end, kind))
+        return merged
+
+    def find(self, text: str | None) -> str | None:
+        """The kind of the first private string in ``text``, or None."""
+        if not text:
+            return None
+        read = reading(text)[0]
+        for kind, value in self.candidates(read):
+            if self._pattern(value).search(read):
+                return kind
+        return None
+
+    def redact(self, text: str | None, mark: str = "[…]") -> str | None:
+        """``text`` with every private string, in whatever spelling, replaced by ``mark``."""
+        if not text:
+            return text
+        spans = self.spans(text)
+        out, at = [], 0
+        for start, end, _kind in spans:
+            out += [text[at:start], mark]
+            at = end
+        return "".join(out) + text[at:]
+
+
+def mentions(text: str | None, value: str) -> bool:
+    """Whether ``text`` names ``value`` in any spelling a reader would read as it."""
+    return bool(text) and PrivateMatcher([("", value)]).find(text) is not None

@@ -1,0 +1,129 @@
+"""Issue 31 (4): one overall deadline per network call. A timestamp authority, tile server or
+geocoder that trickles one byte at a time (its headers too) used to keep `checkpoint`, `bundle`
+and `report` waiting forever: a socket timeout bounds each read, and each read got its byte.
+Now each call is cut at its deadline, and the work goes on and says so."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from investigate.cases import stores
+from investigate.cli import cli
+
+from conftest import snapshot
+
+
+class Trickle:
+    """A server on 127.0.0.1 that answers every connection with an HTTP status line and
+    headers one byte every 0.2 s, and never finishes; ``connections`` counts the calls."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+
+    def _drip(self, conn):
+        with conn:
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nX-Pad: " + b"a" * 10_000:
+                if self.stop.wait(0.2):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def _accept(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def __enter__(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def trickle():
+    with Trickle() as server:
+        yield server
+
+
+def configure(ws, **settings: str) -> None:
+    """Set ``key = value`` lines in the workspace's investigate.toml (each key in the template)."""
+    text = ws.config_path.read_text(encoding="utf-8")
+    for key, line in settings.items():
+        start = text.index(f"\n{key} = ") + 1
+        text = text[:start] + line + text[text.index("\n", start):]
+    ws.config_path.write_text(text, encoding="utf-8")
+
+
+def test_a_trickling_timestamp_authority_is_cut_at_the_deadline_and_the_stamp_queued(workspace, trickle, run):
+    configure(workspace, tsa_url=f'tsa_url = "http://127.0.0.1:{trickle.port}/tsa"\ntimeout_seconds = 1.0')
+    started = time.perf_counter()
+    result = run("checkpoint")
+    assert time.perf_counter() - started < 4
+    assert result.exit_code == 0, result.output
+    assert "Timestamp queued" in result.output and "no complete answer within 1 s" in result.output
+    queued = workspace.db.execute("select count(*) from log_checkpoints where tsa_token is null").fetchone()[0]
+    assert queued == 1 and trickle.connections == 1
+
+
+def test_a_trickling_tile_server_is_asked_once_and_the_report_says_the_map_has_no_tiles(
+        workspace, tobacco_case, trickle, tmp_path):
+    configure(workspace, tile_url=f'tile_url = "http://127.0.0.1:{trickle.port}/{{z}}/{{x}}/{{y}}.png"\n'
+                                  'tile_timeout_seconds = 1.0')
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "report", "tobacco-nk", "--edition", "internal",
+                                      "--out", str(tmp_path / "r.pdf")])
+    assert time.perf_counter() - started < 15  # the PDF itself takes a few seconds on a busy machine
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.pdf").exists()
+    assert "the map is drawn without its tiles" in result.stderr and "within 1 s" in result.stderr
+    assert trickle.connections == 1  # one late tile is enough: the others are not asked for
+
+
+def test_a_trickling_geocoder_stops_at_the_deadline_in_one_line(workspace, trickle):
+    stores.add_store(workspace, name="A", address="Sonnenallee 1", city="Berlin")
+    before = snapshot(workspace)
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "store", "geocode", "--domain",
+                                      f"127.0.0.1:{trickle.port}", "--scheme", "http", "--min-delay", "0",
+                                      "--timeout", "1", "--user-agent", "investigate-tests"])
+    assert time.perf_counter() - started < 4
+    assert result.exit_code != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "no complete answer within 1 s" in result.stderr
+    assert snapshot(workspace) == before
+
+
+@pytest.mark.parametrize("command", ["bundle", "publish"])
+def test_bundle_and_publish_go_on_past_a_trickling_authority_and_say_so(workspace, tobacco_case, trickle, tmp_path,
+                                                                         command):
+    from investigate.cases.review import review_visit
+
+    for v in tobacco_case["visits"]:
+        review_visit(workspace, v, "approve")
+    configure(workspace, tsa_url=f'tsa_url = "http://127.0.0.1:{trickle.port}/tsa"\ntimeout_seconds = 1.0')
+    args = (["bundle", "tobacco-nk", "--out", str(tmp_path / "b.zip")] if command == "bundle"
+            else ["publish", "--case", "tobacco-nk", "--override", "test", "--out", str(tmp_path / "public")])
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), *args])
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 0, result.output
+    assert "the checkpoint's timestamp is queued" in result.stderr and "within 1 s" in result.stderr
