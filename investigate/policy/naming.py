@@ -30,7 +30,8 @@ from datetime import datetime
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
 from .coverage import nameable_chains, naming_status, stores_that_passed, visited_stores
-from .private import PrivateMatcher, private_strings, word_pattern
+from .matching import mentions
+from .private import PrivateMatcher, private_strings
 
 
 def letters(n: int) -> str:
@@ -161,7 +162,7 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     for store_id, name, chain in ws.db.execute(
             "select id, name, chain from stores where chain is not null and company_id is null "
             "and id in (select value from json_each(?))", [json.dumps(sorted(named))]):
-        if chain not in chains and word_pattern(chain).search(name or ""):
+        if chain not in chains and mentions(name, chain):
             named.discard(store_id)
             status[store_id] = "chain_unnamed"
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
