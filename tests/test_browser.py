@@ -31,13 +31,13 @@ def _chromium():
     need_tool("chromium", "chromium-browser", "google-chrome", package="chromium")
 
 
-def chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+def chromium(tmp_path, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
     profile = tmp_path / "chromium-profile"
     return subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--disable-quic", f"--user-data-dir={profile}", "--window-size=1280,1600", *args],
-        capture_output=True, text=True, timeout=90)
+        capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -130,6 +130,11 @@ def test_html_and_svg_evidence_with_a_script_does_nothing_when_opened_from_the_v
         visit_url = f"{server}/investigate/visits/{tobacco_case['visits'][0]['id']}"
         dom = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", visit_url).stdout
         assert all(f"/-/evidence/{sha}" in dom for sha in shas)  # linked, for download
-        chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
-                 opener("served.html", [f"{server}/-/evidence/{sha}" for sha in shas]))
+        try:
+            chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                     opener("served.html", [f"{server}/-/evidence/{sha}" for sha in shas]), timeout=30)
+        except subprocess.TimeoutExpired:
+            # Headless Chromium may wait for ever on a download it was handed (the files are
+            # served as attachments); a browser stopped there ran nothing either.
+            pass
         assert marker.hits == 0
