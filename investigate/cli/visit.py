@@ -123,9 +123,10 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
             if q.required:
                 answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})",
                                      type=AnswerType(q, tz=ws.tz))
-            elif not no_input and (prompted or sys.stdin.isatty()):
-                # Optional: asked at the prompt like the others, Enter (or the end of the input)
-                # skips it; a command line that gave everything is a script, not asked.
+            elif not no_input and prompted:
+                # Optional: asked once the entry is at the prompt, like the others; Enter (or
+                # the end of the input) skips it. A command line that gave every required
+                # answer is not asked, at a terminal or not: it is what it says, as typed.
                 try:
                     value = click.prompt(q.prompt + suffix + " (optional, Enter skips)", default="",
                                          show_default=False, type=AnswerType(q, tz=ws.tz))

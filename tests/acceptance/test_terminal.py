@@ -5,15 +5,13 @@ Every long command must show a bar that reaches 100 % and end with its summary, 
 never print a traceback. Before this suite, every import longer than a second crashed at a
 terminal (click's bar had its start time overwritten) while every other test passed.
 
-The subprocesses run on the system clock (CI runs the suite a second time with it moved a
-year ahead, in another time zone); the files hold fixed dates long past, so that they read the
-same on any day.
+The subprocesses run on the test run's system clock (CI runs the suite a second time with it
+moved a year ahead, in another time zone: ``screen.environment`` passes the move on); the files
+hold fixed dates long past, so that they read the same on any day.
 """
 
 from __future__ import annotations
 
-import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,48 +20,9 @@ import pytest
 
 import bigfiles
 from nominatim_server import FakeNominatim
+from screen import COLUMNS, Screen, assert_bar_then_summary, spawn, terminal
 
 ROWS = 100_000
-COLUMNS = 80
-INVESTIGATE = Path(sys.executable).with_name("investigate")
-
-
-@dataclass
-class Screen:
-    """What the terminal received, and how the command ended."""
-
-    text: str
-    exit_code: int
-
-    @property
-    def lines(self) -> list[str]:
-        """The lines as left on the screen: each carriage return starts the line again."""
-        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.text)
-        return [line.split("\r")[-1] for line in plain.replace("\r\n", "\n").split("\n")]
-
-
-def terminal(cwd: Path, *args: str, timeout: int = 600) -> Screen:
-    """Run the installed command on an 80-column pseudo-terminal until it ends."""
-    assert INVESTIGATE.exists(), f"{INVESTIGATE} is not installed (pip install -e .)"
-    child = pexpect.spawn(str(INVESTIGATE), list(args), cwd=str(cwd), dimensions=(50, COLUMNS),
-                          encoding="utf-8", codec_errors="replace", timeout=timeout,
-                          env={"PATH": str(INVESTIGATE.parent) + ":/usr/bin:/bin", "TERM": "xterm",
-                               "LANG": "C.UTF-8", "HOME": str(cwd)})
-    text = child.read()
-    child.close()
-    return Screen(text, child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0))
-
-
-def assert_bar_then_summary(screen: Screen, label: str, summary: str) -> None:
-    """The bar was drawn under its label, reached 100 %, and the summary follows it."""
-    assert "Traceback" not in screen.text, screen.text[-3000:]
-    assert screen.exit_code == 0, screen.text[-3000:]
-    drawn = [m.group(1) for m in re.finditer(re.escape(label) + r"\s+\[[#-]+\]\s+(\d+)%", screen.text)]
-    assert drawn, f"no bar labelled {label!r}:\n{screen.text[-2000:]}"
-    assert len(set(drawn)) > 2, f"the bar never moved: {sorted(set(drawn))}"
-    assert drawn[-1] == "100", f"the bar stopped at {drawn[-1]} %:\n{screen.text[-2000:]}"
-    after = screen.text[screen.text.rindex("100%"):]
-    assert re.search(summary, after, re.S), f"no summary {summary!r} after the bar:\n{after[-2000:]}"
 
 
 @dataclass
@@ -149,8 +108,7 @@ def test_nothing_is_wider_than_the_terminal_after_a_long_import(field):
 def test_ctrl_c_during_an_import_writes_nothing_and_says_so_in_one_line(tmp_path):
     stores = bigfiles.stores_csv(tmp_path / "stores.csv", ROWS)
     assert terminal(tmp_path, "init", "ws", "--newsroom", "T").exit_code == 0
-    child = pexpect.spawn(str(INVESTIGATE), ["store", "import", str(stores)], cwd=str(tmp_path / "ws"),
-                          dimensions=(50, COLUMNS), encoding="utf-8", timeout=120)
+    child = spawn(tmp_path / "ws", "store", "import", str(stores), timeout=120)
     child.expect(r"Importing stores\s+\[#+-+\]\s+[1-9]\d?%")  # under way, not yet done
     child.sendintr()
     rest = child.read()
@@ -174,8 +132,7 @@ def test_visit_record_is_answered_key_by_key_at_a_terminal(tmp_path):
                  ["store", "add", "Späti Eins", "--address", "Sonnenallee 1", "--case", "tob"],
                  ["store", "add", "Späti Zwei", "--address", "Sonnenallee 50", "--case", "tob"]):
         assert terminal(ws, *args).exit_code == 0, args
-    child = pexpect.spawn(str(INVESTIGATE), ["visit", "record"], cwd=str(ws), dimensions=(50, COLUMNS),
-                          encoding="utf-8", timeout=60)
+    child = spawn(ws, "visit", "record", timeout=60)
     steps = [(r"Store \(name", "späti"), (r"2 stores match 'späti'.*Which one", "2"), (r"Tester code", "T-07"),
              (r"Visit time .*\[now\]", ""), (r"Adult observer", "M. Olsen"),
              (r"Which product did the tester ask for\?", "cigarettes"), (r"Was the product sold", "yes"),

@@ -1,0 +1,127 @@
+"""The files the README's tour names, made when a command first names one, in the layout the
+tour says each has.
+
+A user following the tour has these in hand: a city's shop list (exported from a spreadsheet,
+with a "Retailer Name" heading, hence the tour's ``--map``), the signed consent form, a photo of
+a receipt, the visits a colleague typed into a spreadsheet, the schools of the district, the
+company's answer, the CFPB download, an e-mail the customer forwarded, a bill, the agencies'
+files. The agencies' files are the fixtures in ``tests/data`` (their ORIGIN notes say which
+real export each imitates); the rest are written here. A file the tour writes itself (a report,
+a bundle) is never made here; "report.pdf" and "report-v1.pdf" are the public PDFs the tour
+rendered, as a reader would hand them back.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+#: Twelve Neukölln and Kreuzberg shops; the licence numbers are those the phone-form export
+#: (tests/data/kobo/tobacco-form.csv) names, so its submissions find their stores.
+SHOPS = [
+    ("Kiosk am Park", "Hermannstr. 3", "Neukölln", "L-1", 52.4750, 13.4240),
+    ("Tabak Müller", "Karl-Marx-Str. 9", "Neukölln", "L-2", 52.4830, 13.4330),
+    ("Späti Sonnenallee 12", "Sonnenallee 12", "Neukölln", "L-3", 52.4890, 13.4270),
+    ("Späti Weserstraße", "Weserstr. 40", "Neukölln", "L-4", 52.4870, 13.4380),
+    ("Kiosk Reuterplatz", "Reuterplatz 2", "Neukölln", "L-5", 52.4880, 13.4300),
+    ("Tabakwaren Hermannplatz", "Hermannplatz 5", "Neukölln", "L-6", 52.4868, 13.4245),
+    ("Späti Oranienstraße", "Oranienstr. 20", "Kreuzberg", "L-7", 52.5010, 13.4180),
+    ("Kiosk Görlitzer Park", "Görlitzer Str. 1", "Kreuzberg", "L-8", 52.4970, 13.4370),
+    ("Tabak Bergmannstraße", "Bergmannstr. 11", "Kreuzberg", "L-9", 52.4890, 13.3950),
+    ("Späti Mehringdamm", "Mehringdamm 30", "Kreuzberg", "L-10", 52.4930, 13.3880),
+    ("Kiosk Kottbusser Tor", "Adalbertstr. 1", "Kreuzberg", "L-11", 52.4990, 13.4180),
+    ("Tabak Wrangelkiez", "Wrangelstr. 50", "Kreuzberg", "L-12", 52.5020, 13.4350),
+]
+
+
+def shops(path: Path) -> None:
+    """A city's shop list as a spreadsheet exports it: the name under "Retailer Name"."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["Retailer Name", "Address", "City", "District", "Licence number", "lat", "lon"])
+        out.writerows((name, address, "Berlin", district, licence, lat, lon)
+                      for name, address, district, licence, lat, lon in SHOPS)
+
+
+def visits(path: Path) -> None:
+    """Visits typed into a spreadsheet by the second tester, by the stores' licence numbers."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["store", "tester", "visited_at", "observer", "product", "sale", "id_check", "id_carried"])
+        for i, licence in enumerate(["L-3", "L-4", "L-5", "L-6", "L-7", "L-8"]):
+            sale = "yes" if i % 3 == 0 else "no"
+            out.writerow([licence, "T-08", f"2026-11-19 {14 + i}:10", "M. Olsen", "cigarettes", sale,
+                          "none" if sale == "yes" else "scanned", "yes"])
+
+
+def schools(path: Path) -> None:
+    """The district's schools, as the city's open-data list gives them (name, lat, lon)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["name", "lat", "lon"], ["Rixdorfer Grundschule", "52.4755", "13.4245"],
+                                 ["Albert-Schweitzer-Gymnasium", "52.4872", "13.4375"]])
+
+
+def pdf(path: Path) -> None:
+    """A one-page PDF, as a scanner writes a signed form or a bill."""
+    Image.new("RGB", (120, 170), "white").save(path, "PDF")
+
+
+def receipt(path: Path) -> None:
+    """A phone's photo of the receipt: JPEG with the capture time in EXIF."""
+    image = Image.new("RGB", (64, 96), "white")
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: "2026:11:20 14:36:10"}  # Exif IFD: DateTimeOriginal
+    buffer = BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    path.write_bytes(buffer.getvalue())
+
+
+def answer(path: Path) -> None:
+    """The company's answer, pasted from its e-mail."""
+    path.write_text("Wir nehmen den Jugendschutz und unsere Kundinnen ernst und schulen unser Personal "
+                    "regelmäßig.\n", encoding="utf-8")
+
+
+def mail(path: Path) -> None:
+    """The company's confirmation e-mail the customer forwarded, saved as .eml."""
+    path.write_text(
+        "From: ElektroMax Kundenservice <service@elektromax.example>\n"
+        "To: kundin@example.org\n"
+        "Date: Tue, 22 Sep 2026 10:12:00 +0200\n"
+        "Subject: Ihre Erstattung\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "Wir bestätigen die Erstattung von 249 EUR bis zum 30.09.2026.\n", encoding="utf-8")
+
+
+COPIES = {
+    "complaints.csv": DATA / "cfpb" / "complaints.csv",
+    "compliance_checks.csv": DATA / "fda" / "compliance-checks.csv",
+    "form.csv": DATA / "kobo" / "tobacco-form.csv",
+    "chicago.csv": DATA / "layouts" / "chicago-inspections.csv",
+    "./lexington-lives": DATA / "lives-lexington",
+    "./sf-lives": DATA / "layouts" / "lives-sf",
+}
+WRITERS = {"shops.csv": shops, "visits.csv": visits, "schools.csv": schools, "consent-T07.pdf": pdf,
+           "bill.pdf": pdf, "receipt.jpg": receipt, "answer.txt": answer, "mail.eml": mail}
+
+
+def make(word: str, cwd: Path) -> None:
+    """Make the file ``word`` names in ``cwd`` if it is one the tour expects the user to have."""
+    path = cwd / word
+    if path.exists():
+        return
+    if word in WRITERS:
+        WRITERS[word](path)
+    elif word in COPIES:
+        source = COPIES[word]
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, path)
+    elif word in ("report.pdf", "report-v1.pdf"):
+        published = sorted((cwd / "reports").glob("*-public-*.pdf"), key=lambda p: p.stat().st_mtime)
+        assert published, f"{word}: the tour rendered no public report yet"
+        shutil.copy(published[0] if word == "report-v1.pdf" else published[-1], path)
