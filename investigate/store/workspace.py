@@ -225,8 +225,10 @@ class Workspace(AuditedWrites):
         if isinstance(text, datetime):
             value = text
         else:
+            # A spreadsheet writes the morning's hour with one digit ("2026-11-20 8:10").
+            typed = re.sub(r"^(\d{4}-\d{2}-\d{2}[ T])(\d:\d{2})", r"\g<1>0\2", text.strip().replace("/", "-"))
             try:
-                value = datetime.fromisoformat(text.strip().replace("/", "-"))
+                value = datetime.fromisoformat(typed)
             except ValueError:
                 raise InvalidInput(f"{what} {text!r} is not a date and time (e.g. 2026-11-20 14:35)")
         if value.tzinfo is None:

@@ -50,13 +50,14 @@ def shops(path: Path) -> None:
 
 
 def visits(path: Path) -> None:
-    """Visits typed into a spreadsheet by the second tester, by the stores' licence numbers."""
+    """Visits typed into a spreadsheet by the second tester, by the stores' licence numbers: the
+    morning of the field day, after the consent the README records that day."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
         out.writerow(["store", "tester", "visited_at", "observer", "product", "sale", "id_check", "id_carried"])
         for i, licence in enumerate(["L-3", "L-4", "L-5", "L-6", "L-7", "L-8"]):
             sale = "yes" if i % 3 == 0 else "no"
-            out.writerow([licence, "T-08", f"2026-11-19 {14 + i}:10", "M. Olsen", "cigarettes", sale,
+            out.writerow([licence, "T-08", f"2026-11-20 {8 + i}:10", "M. Olsen", "cigarettes", sale,
                           "none" if sale == "yes" else "scanned", "yes"])
 
 

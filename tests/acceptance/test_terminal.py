@@ -40,7 +40,8 @@ def field(tmp_path_factory) -> Field:
     ws = root / "ws"
     for args in (["case", "new", "tob", "--title", "Tobacco sales to minors", "--protocol", "tobacco-minors",
                   "--legal-basis", "JuSchG § 10", "--jurisdiction", "Berlin, DE"],
-                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk safe"]):
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk safe",
+                  "--consent-date", "2025-09-01"]):
         screen = terminal(ws, *args)
         assert screen.exit_code == 0, screen.text
     stores = bigfiles.stores_csv(root / "stores.csv", ROWS)
@@ -128,7 +129,8 @@ def test_visit_record_is_answered_key_by_key_at_a_terminal(tmp_path):
     assert terminal(tmp_path, "init", "ws", "--newsroom", "T", "--timezone", "Europe/Berlin").exit_code == 0
     ws = tmp_path / "ws"
     for args in (["case", "new", "tob", "--title", "Tobacco", "--protocol", "tobacco-minors", "--legal-basis", "x"],
-                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk"],
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk",
+                  "--consent-date", "2025-09-01"],
                  ["store", "add", "Späti Eins", "--address", "Sonnenallee 1", "--case", "tob"],
                  ["store", "add", "Späti Zwei", "--address", "Sonnenallee 50", "--case", "tob"]):
         assert terminal(ws, *args).exit_code == 0, args
