@@ -85,8 +85,8 @@ def stats(ws, case_ref, by, fmt, as_json, confidence, approved_only, official):
              "business (LIVES, imported with --orphans keep); they are in the rate. Import with "
              "--orphans skip to leave them out.")
     if provisional:
-        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected and voided visits never count). "
-                   "--approved-only gives the figures as they would be published.")
+        echo(f"\nProvisional: {provisional} of these visits are not approved yet (rejected and voided visits "
+             "never count). --approved-only gives the figures as they would be published.")
     if weighted and weighted["headline"]:
         echo("\nWeighted estimate (stratified sample; one test per sampled store, each round apart):")
         for r in weighted["rounds"]:

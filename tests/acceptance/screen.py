@@ -58,7 +58,12 @@ def finish(child: pexpect.spawn) -> Screen:
     """Read a started command to its end."""
     text = child.read()
     child.close()
-    return Screen(text, child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0))
+    return Screen(text, exit_code(child))
+
+
+def exit_code(child: pexpect.spawn) -> int:
+    """A closed command's exit code, as a shell gives it: 128 + the signal that ended it."""
+    return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)
 
 
 def terminal(cwd: Path, *args: str, timeout: int = 600, **kwargs) -> Screen:

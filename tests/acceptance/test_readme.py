@@ -31,7 +31,7 @@ import pytest
 
 from conftest import need_tool
 from investigate.ids import short
-from screen import COLUMNS, Screen, environment, finish, spawn
+from screen import COLUMNS, Screen, environment, exit_code, finish, spawn
 
 import readme_files
 
@@ -235,7 +235,7 @@ def unattended(child) -> Screen:
     else:
         text += child.before
     child.close()
-    return Screen(text, child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0))
+    return Screen(text, exit_code(child))
 
 
 def stand_in_for_datasette_publishers(args: list[str]) -> list[str]:
