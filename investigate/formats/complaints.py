@@ -16,13 +16,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
+from ..cases.imports import value_map_columns
+from ..cases.tips import Matcher, check_narrative, tip_row
 from ..errors import InputFileError, InvalidInput
 from ..files import file_summary, iter_csv, match_columns
+from ..hookspecs import hookimpl
 from ..protocol.values import FALSE_WORDS, TRUE_WORDS
 from ..store.workspace import Workspace
 from ..vocabulary import TIP_CHANNELS
-from .imports import value_map_columns
-from .tips import Matcher, check_narrative, tip_row
 
 #: The CFPB download's 18 columns, by the field each fills.
 CFPB_COLUMNS = {
@@ -191,6 +192,17 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
         ws.log_event("import", {"kind": "tips", "format": fmt, "file": path.name, **counts})
     counts["ambiguous_examples"] = ambiguous
     return {**counts, **file_summary(table, plan)}
+
+
+@hookimpl
+def register_importers():
+    """The CFPB's download and any mapped complaint file, as ``tip import --format``."""
+    return [
+        {"name": "cfpb", "kind": "tips", "help": "the CFPB's Consumer Complaint Database export",
+         "run": lambda ws, path, **options: import_tips(ws, path, fmt="cfpb", **options)},
+        {"name": "generic", "kind": "tips", "help": "any complaint file, its columns named with --map",
+         "run": lambda ws, path, **options: import_tips(ws, path, fmt="generic", **options)},
+    ]
 
 
 __all__ = ["import_tips", "CFPB_COLUMNS", "GENERIC_FIELDS"]
