@@ -8,7 +8,6 @@ to its original (``redacted_from``).
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import os
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from ..ids import short
 from ..errors import InvalidInput
+from ..files import file_sha256
 from ..store.workspace import Workspace
 
 _EXIF_IFD = 0x8769
@@ -26,16 +26,6 @@ _GPS_IFD = 0x8825
 _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 _DATETIME = 0x0132
-
-
-def hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fp:
-        while block := fp.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
 
 
 def _gps_degrees(values, ref) -> float | None:
@@ -83,7 +73,7 @@ def read_exif(path: Path) -> dict:
 def store_file(ws: Workspace, path: Path) -> tuple[str, int]:
     """Copy a file into the content-addressed store (atomically: a temp file then a rename,
     so a crash never leaves a half-copied file under a good name). Returns (sha256, size)."""
-    sha, size = hash_file(path)
+    sha, size = file_sha256(path), os.stat(path).st_size
     target = ws.evidence_path(sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +81,7 @@ def store_file(ws: Workspace, path: Path) -> tuple[str, int]:
         os.close(fd)
         try:
             shutil.copyfile(path, tmp)
-            if hash_file(Path(tmp))[0] != sha:
+            if file_sha256(tmp) != sha:
                 raise InvalidInput(f"{path} changed while it was being copied; try again")
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
