@@ -21,11 +21,6 @@ from ..errors import InvalidInput
 from ..files import file_sha256
 from ..store.workspace import Workspace
 
-_EXIF_IFD = 0x8769
-_GPS_IFD = 0x8825
-_DATETIME_ORIGINAL = 0x9003
-_OFFSET_TIME_ORIGINAL = 0x9011
-_DATETIME = 0x0132
 
 
 def _gps_degrees(values, ref) -> float | None:
@@ -44,6 +39,7 @@ def read_exif(path: Path) -> dict:
     """Capture time (ISO 8601, with offset when the camera wrote one) and GPS position from
     a photo's EXIF; an empty dict for files without it or that Pillow cannot read."""
     from PIL import Image
+    from PIL.ExifTags import GPS, IFD, Base
 
     try:
         with Image.open(path) as img:
@@ -51,20 +47,20 @@ def read_exif(path: Path) -> dict:
     except Exception:
         return {}
     out: dict = {}
-    sub = exif.get_ifd(_EXIF_IFD) if exif else {}
-    stamp = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    sub = exif.get_ifd(IFD.Exif) if exif else {}
+    stamp = sub.get(Base.DateTimeOriginal) or exif.get(Base.DateTime)
     if stamp:
         try:
             when = datetime.strptime(str(stamp).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            offset = str(sub.get(_OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+            offset = str(sub.get(Base.OffsetTimeOriginal) or "").strip("\x00 ")
             # A camera may write an empty or partial offset (":"): then the time is local.
             out["captured_at"] = when.isoformat() + (offset if _OFFSET.match(offset) else "")
         except ValueError:
             pass
-    gps = exif.get_ifd(_GPS_IFD) if exif else {}
-    if gps and 2 in gps and 4 in gps:
-        lat = _gps_degrees(gps[2], gps.get(1))
-        lon = _gps_degrees(gps[4], gps.get(3))
+    gps = exif.get_ifd(IFD.GPSInfo) if exif else {}
+    if gps and GPS.GPSLatitude in gps and GPS.GPSLongitude in gps:
+        lat = _gps_degrees(gps[GPS.GPSLatitude], gps.get(GPS.GPSLatitudeRef))
+        lon = _gps_degrees(gps[GPS.GPSLongitude], gps.get(GPS.GPSLongitudeRef))
         if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
             out["gps_lat"], out["gps_lon"] = round(lat, 7), round(lon, 7)
     return out
