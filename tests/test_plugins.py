@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from investigate.cases.imports import import_stores
+from investigate.cases.store_imports import import_stores
 from investigate.cases.review import review_visit
 from investigate.formats.plugins import ensure_plugins_loaded, exporters, importers, pm
 from investigate.hookspecs import hookimpl

@@ -9,7 +9,8 @@ from __future__ import annotations
 import click
 
 from . import LazyGroup
-from .util import KeyValueType, echo_import_summary, json_option, pass_workspace, progress, table_options
+from .util import echo_import_summary, json_option, pass_workspace, progress
+from .types import KeyValueType, table_options
 
 ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UTF-8, else the source's own)."
 

@@ -14,7 +14,8 @@ import click
 
 from ..errors import NotAWorkspace
 from ..store.workspace import find_workspace
-from .util import KeyValueType, State, echo_import_summary, json_option, pass_workspace
+from .util import State, echo_import_summary, json_option, pass_workspace
+from .types import KeyValueType
 
 
 def workspace_root(ctx: click.Context | None) -> Path | None:

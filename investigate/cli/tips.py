@@ -14,8 +14,9 @@ from ..errors import InvalidInput
 from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
 from .plugins import FormatType
 from .review import DefaultCommandGroup
-from .util import (KeyValueType, ValueMapType, echo, echo_import_summary, echo_json, echo_result, json_option,
-                   pass_workspace, progress, short_ids, table_options, value_maps_by_column)
+from .types import KeyValueType, ValueMapType, table_options, value_maps_by_column
+from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress,
+                   short_ids)
 
 
 @click.group()

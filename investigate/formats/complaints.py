@@ -12,7 +12,7 @@ complaint came in and whether the company answered in time matter most, so the C
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 

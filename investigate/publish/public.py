@@ -349,7 +349,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     Refuses (PolicyError) a case whose pre-publication checklist is open, unless ``override``
     gives a reason. ``total(n)`` is told how many visits will be copied and ``progress(k)``
     as they are, for a progress bar."""
-    from .metadata import public_metadata
+    from .public_metadata import public_metadata
 
     now = now or ws.now()
     out_dir = Path(out_dir)
