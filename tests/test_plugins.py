@@ -15,6 +15,7 @@ import pytest
 
 from investigate.cases.store_imports import import_stores
 from investigate.cases.review import review_visit
+from investigate.formats.complaints import ComplaintLayout, complaint_importer
 from investigate.formats.plugins import ensure_plugins_loaded, exporters, importers, pm
 from investigate.hookspecs import hookimpl
 from investigate.publish.public import build_public
@@ -124,6 +125,37 @@ def test_a_plugin_importer_gets_an_import_command_and_is_audited(workspace, run,
     pm.unregister(name="test-storelist")
     assert run("import", "storelist", path).exit_code == 2
     pm.register(StoreList(), name="test-storelist")
+
+
+class FccLayout:
+    """A newsroom's complaint layout: the FCC's consumer complaints export
+    (tests/data/layouts/fcc-complaints.csv, see layouts/ORIGIN.md), read without any --map."""
+
+    @hookimpl
+    def register_importers(self):
+        layout = ComplaintLayout(
+            "fcc", ("id", "received_at", "channel", "narrative", "company_response", "state", "postcode"),
+            {"id": ["ticket"], "narrative": ["customer_complaint"], "received_at": ["date"],
+             "channel": ["received_via"], "company_response": ["status"], "postcode": ["zip_code"]},
+            ("received_at", "narrative"), channels={"customer care call": "phone", "internet": "web_form"},
+            date_format="%d-%m-%y")
+        return [complaint_importer(layout, "the FCC's consumer complaints export")]
+
+
+def test_a_plugin_complaint_layout_is_a_tip_import_format(workspace, run, plugin):
+    plugin(FccLayout(), "test-fcc")
+    fcc = Path(__file__).parent / "data" / "layouts" / "fcc-complaints.csv"
+    assert "[cfpb|fcc|generic]" in run("tip", "import", "--help").output
+    result = run("tip", "import", fcc, "--format", "fcc", "--company", "Comcast", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["added"] == 4 and summary["unknown_columns"] == ["Time", "City", "Filing on Behalf of Someone"]
+    (first,) = workspace.db.query("select * from tips where external_id = '250635'")
+    assert (first["received_at"], first["channel"], first["company"], first["state"], first["source"]) == (
+        "2015-04-22", "phone", "Comcast", "Maryland", "file:fcc-complaints.csv")
+    pm.unregister(name="test-fcc")
+    assert run("tip", "import", fcc, "--format", "fcc").exit_code == 2
+    pm.register(FccLayout(), name="test-fcc")
 
 
 class Hello:
