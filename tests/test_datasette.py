@@ -326,7 +326,7 @@ def test_canned_query_rows_link_to_their_visit_and_store(editors, workspace):
 
 def test_the_public_landing_text_is_in_the_cases_language_and_links_to_the_report(workspace):
     from investigate.cases import cases
-    from investigate.publish.metadata import public_metadata
+    from investigate.publish.public_metadata import public_metadata
 
     case = cases.create_case(workspace, slug="tabak", title="Tabakverkauf an Minderjährige", protocol="tobacco-minors",
                              language="de", description="Zwölf Läden.")

@@ -237,6 +237,19 @@ def test_every_built_in_protocol_loads():
     ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "c"\ntype = "choice"\nchoices = ["a"]\nprompt = "?"\n[[rules]]\nwhen = { c = "b" }\noutcome = "violation"\n',
      "rules[0].when.c"),
     ('key = "x"\ntitle = "X\n', "not valid TOML"),
+    # The shape (msgspec, protocol/shape.py): a path as deep as the mistake, in the file's words.
+    ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "sale"\ntype = "bool"\nprompt = "?"\n[[rules]]\n'
+     'when = { sale = true }\nfinding = { titel = "Sale" }\n',
+     "rules[0].finding.titel: unknown key (expected one of code, description, severity, statute, title)"),
+    ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "sale"\ntype = "bool"\nprompt = "?"\n[text.deu]\ntitle = "X"\n',
+     "text.deu: expected a two-letter language code such as de or da"),
+    ('key = "x"\ntitle = "X"\n[tester]\nmin_age = 5\n[[questions]]\nkey = "sale"\ntype = "bool"\nprompt = "?"\n',
+     "tester.min_age: 5 is not an age in years"),
+    ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "sale"\ntype = "bool"\nprompt = "?"\nrequired = "yes"\n',
+     "questions[0].required: expected true or false, got text"),
+    ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "sale"\ntype = "bool"\nprompt = "?"\nsection = "honesty"\n'
+     'points = { yes = 1, no = -2 }\n', "questions[0].points.no: -2 is not a number of points (0 or more)"),
+    ('key = "x"\ntitle = "X"\n[[questions]]\nkey = "sale"\nprompt = "?"\n', "questions[0].type: missing"),
 ])
 def test_a_protocol_with_a_typo_names_the_file_and_the_key(tmp_path, text, where):
     path = tmp_path / "mine.toml"

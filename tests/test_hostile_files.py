@@ -151,7 +151,7 @@ def test_a_pdf_whose_checkpoint_attachment_inflates_to_a_gibibyte_is_one_line(wo
 
 
 def test_an_email_nested_three_thousand_parts_deep_is_one_line(workspace, tmp_path):
-    from investigate.cases.stories import read_document
+    from investigate.cases.documents import read_document
     from investigate.errors import InvalidInput
 
     # Imitates a forwarded message whose every part wraps the next: multipart/mixed 3,000 deep.

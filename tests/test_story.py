@@ -236,7 +236,11 @@ def test_from_tip_to_published_story_the_pdf_tells_timeline_promises_answer_and_
                      "Proof of the record"):
         assert expected in text, expected
     assert PERSON not in text and CONTACT not in text and PHONE not in text
-    assert "log-checkpoint.txt" in PdfReader(result["pdf"]).attachments
+    reader = PdfReader(result["pdf"])
+    assert "log-checkpoint.txt" in reader.attachments
+    size = reader.attachments["log-checkpoint.txt"][0].decode().split("\n")[1]
+    # the head every report shares (base.html) names the checkpoint, the story's too
+    assert f"log-checkpoint {size} " in reader.metadata["/Keywords"]
     assert "<svg" not in text  # the timeline is drawn, not printed as markup
 
 

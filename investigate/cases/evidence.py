@@ -8,7 +8,6 @@ to its original (``redacted_from``).
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import os
 import re
@@ -19,23 +18,9 @@ from pathlib import Path
 
 from ..ids import short
 from ..errors import InvalidInput
+from ..files import file_sha256
 from ..store.workspace import Workspace
 
-_EXIF_IFD = 0x8769
-_GPS_IFD = 0x8825
-_DATETIME_ORIGINAL = 0x9003
-_OFFSET_TIME_ORIGINAL = 0x9011
-_DATETIME = 0x0132
-
-
-def hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fp:
-        while block := fp.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
 
 
 def _gps_degrees(values, ref) -> float | None:
@@ -54,6 +39,7 @@ def read_exif(path: Path) -> dict:
     """Capture time (ISO 8601, with offset when the camera wrote one) and GPS position from
     a photo's EXIF; an empty dict for files without it or that Pillow cannot read."""
     from PIL import Image
+    from PIL.ExifTags import GPS, IFD, Base
 
     try:
         with Image.open(path) as img:
@@ -61,20 +47,20 @@ def read_exif(path: Path) -> dict:
     except Exception:
         return {}
     out: dict = {}
-    sub = exif.get_ifd(_EXIF_IFD) if exif else {}
-    stamp = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    sub = exif.get_ifd(IFD.Exif) if exif else {}
+    stamp = sub.get(Base.DateTimeOriginal) or exif.get(Base.DateTime)
     if stamp:
         try:
             when = datetime.strptime(str(stamp).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            offset = str(sub.get(_OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+            offset = str(sub.get(Base.OffsetTimeOriginal) or "").strip("\x00 ")
             # A camera may write an empty or partial offset (":"): then the time is local.
             out["captured_at"] = when.isoformat() + (offset if _OFFSET.match(offset) else "")
         except ValueError:
             pass
-    gps = exif.get_ifd(_GPS_IFD) if exif else {}
-    if gps and 2 in gps and 4 in gps:
-        lat = _gps_degrees(gps[2], gps.get(1))
-        lon = _gps_degrees(gps[4], gps.get(3))
+    gps = exif.get_ifd(IFD.GPSInfo) if exif else {}
+    if gps and GPS.GPSLatitude in gps and GPS.GPSLongitude in gps:
+        lat = _gps_degrees(gps[GPS.GPSLatitude], gps.get(GPS.GPSLatitudeRef))
+        lon = _gps_degrees(gps[GPS.GPSLongitude], gps.get(GPS.GPSLongitudeRef))
         if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
             out["gps_lat"], out["gps_lon"] = round(lat, 7), round(lon, 7)
     return out
@@ -83,7 +69,7 @@ def read_exif(path: Path) -> dict:
 def store_file(ws: Workspace, path: Path) -> tuple[str, int]:
     """Copy a file into the content-addressed store (atomically: a temp file then a rename,
     so a crash never leaves a half-copied file under a good name). Returns (sha256, size)."""
-    sha, size = hash_file(path)
+    sha, size = file_sha256(path), os.stat(path).st_size
     target = ws.evidence_path(sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +77,7 @@ def store_file(ws: Workspace, path: Path) -> tuple[str, int]:
         os.close(fd)
         try:
             shutil.copyfile(path, tmp)
-            if hash_file(Path(tmp))[0] != sha:
+            if file_sha256(tmp) != sha:
                 raise InvalidInput(f"{path} changed while it was being copied; try again")
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)

@@ -74,10 +74,15 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         names = set(super().list_commands(ctx))
         names |= {n for n in self.lazy_commands if self._load(n) is not None}
+        names |= set(self.extra_commands(ctx))
         return sorted(names)
 
     def get_command(self, ctx, name):
-        return super().get_command(ctx, name) or self._load(name)
+        return super().get_command(ctx, name) or self._load(name) or self.extra_commands(ctx).get(name)
+
+    def extra_commands(self, ctx) -> dict[str, click.Command]:
+        """Commands that come from elsewhere than this package (the plugins'); none here."""
+        return {}
 
     def resolve_command(self, ctx, args):
         # click says only "No such command"; a reporter who typed "reprot" is told "report".
@@ -102,6 +107,18 @@ class LazyGroup(click.Group):
         return getattr(module, attr, None)
 
     invoke = translate_errors(click.Group.invoke)
+
+
+class RootGroup(LazyGroup):
+    """``investigate`` itself: its own commands, then those the plugins add."""
+
+    def extra_commands(self, ctx):
+        from .plugins import plugin_commands
+
+        try:
+            return plugin_commands(ctx)
+        except InvestigateError as ex:  # a broken plugin is shown like any bad input, even under --help
+            raise InvestigateClickError(str(ex), ex.exit_code) from ex
 
 
 COMMANDS = {
@@ -154,7 +171,7 @@ COMMANDS = {
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     lazy_commands=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
+from .plugins import FormatType
 from .util import echo, echo_json, pass_workspace
 
 
 @click.command("export")
 @click.argument("case_ref", metavar="CASE")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "lives"]), default="csv", show_default=True,
+@click.option("--format", "fmt", type=FormatType("exporter"), default="csv", show_default=True,
               help="csv/json: one file per table; lives: businesses.csv, inspections.csv, violations.csv, "
-                   "feed_info.csv.")
+                   "feed_info.csv; and any format a plugin adds.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder to write into (made if missing; files of the same name are replaced).")
 @click.option("--public", is_flag=True, help="Only what the publication policy lets out (see below).")
@@ -43,17 +44,16 @@ def export(ws, case_ref, fmt, out, public, override, as_json):
     Example:  investigate export tobacco-lex --format lives --public --out ./lives-out
     """
     from ..cases.cases import get_case
-    from ..formats.export import export_case, export_lives
+    from ..formats.export import export_case
+    from ..formats.plugins import exporters
 
     case = get_case(ws, case_ref)
-    if public and fmt == "lives":
-        result = export_lives(ws, case, Path(out), public=True, override=override)
-    elif public:
+    if public and exporters(ws.root)[fmt].get("layout", "tables") == "tables":
         from ..publish.public import export_public
 
         result = export_public(ws, case, fmt, out, override=override)
     else:
-        result = export_case(ws, case, fmt, out)
+        result = export_case(ws, case, fmt, Path(out), public=public, override=override)
     if as_json:
         echo_json(result)
         return

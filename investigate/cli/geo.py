@@ -6,7 +6,8 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.geo import PROVIDERS, count_placed, geocode_stores, stores_near, stores_to_geocode
-from .util import RadiusType, echo, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, progress
+from .types import RadiusType
 
 
 @click.command()

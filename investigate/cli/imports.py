@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case, require_case
-from ..cases.imports import import_stores, import_visits
+from ..cases.imports import import_visits
+from ..cases.store_imports import import_stores
 from ..files import count_lines
-from .util import (KeyValueType, ValueMapType, echo_import_summary, json_option, pass_workspace, progress,
-                   table_options, value_maps_by_column)
+from .util import echo_import_summary, json_option, pass_workspace, progress
+from .types import KeyValueType, ValueMapType, table_options, value_maps_by_column
 
 ENCODING_HELP = "Force the file's encoding (default: UTF-8, UTF-8 with BOM or cp1252, detected)."
 

@@ -9,12 +9,26 @@ from __future__ import annotations
 import click
 
 from . import LazyGroup
-from .util import KeyValueType, echo_import_summary, json_option, pass_workspace, progress, table_options
+from .util import echo_import_summary, json_option, pass_workspace, progress
+from .types import KeyValueType, table_options
 
 ENCODING_HELP = "Force the file encoding (default: UTF-8 if the file is valid UTF-8, else the source's own)."
 
 
-@click.group("import", cls=LazyGroup)
+class ImportGroup(LazyGroup):
+    """``import``: the commands below, and ``import NAME FILE`` for every other importer of
+    records the registry holds (a plugin's)."""
+
+    def extra_commands(self, ctx):
+        from ..formats.plugins import importers
+        from .plugins import import_command, workspace_root
+
+        return {name: import_command(name, importer)
+                for name, importer in importers(workspace_root(ctx), kind="records").items()
+                if name not in self.commands}
+
+
+@click.group("import", cls=ImportGroup)
 def import_():
     """Import official inspections (LIVES, FDA) and Kobo/ODK exports.
 
@@ -94,14 +108,13 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, null_val
     Example:
         investigate import fda compliance_checks.csv --case tobacco-lex
     """
-    from ..formats import fda as fda_mod
-
     from ..files import count_lines
+    from ..formats.plugins import importers
 
     with progress(count_lines(file), "Importing FDA checks") as bar:
-        summary = fda_mod.import_fda(ws, file, case_ref=case_ref, encoding=encoding, ignore=ignore,
-                                     ignore_unknown=ignore_unknown, fix_text=fix_text,
-                                     null_values=null_values, on_batch=bar.update)
+        summary = importers(ws.root)["fda"]["run"](ws, file, case_ref=case_ref, encoding=encoding, ignore=ignore,
+                                                   ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                                   null_values=null_values, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"FDA compliance checks → case {summary['case']}" + (" (new)" if summary["case_created"] else ""),
         f"  rows:     {summary['rows']} ({summary['rows_merged']} merged into the visit of their inspection)",
@@ -141,16 +154,14 @@ def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text
         investigate import kobo tobacco_form.csv --case tobacco-lex \\
             --map shop=store --map sold=sale --map weather=
     """
-    from ..formats import kobo as kobo_mod
+    from ..files import count_lines
+    from ..formats.plugins import importers
 
     fields = {k: v for k, v in mapping}
-    from ..files import count_lines
-
     with progress(count_lines(file), "Importing form submissions") as bar:
-        summary = kobo_mod.import_kobo(ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
-                                       ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
-                                       null_values=null_values,
-                                       on_batch=bar.update)
+        summary = importers(ws.root)["kobo"]["run"](ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
+                                                    ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
+                                                    null_values=null_values, on_batch=bar.update)
     echo_import_summary(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",

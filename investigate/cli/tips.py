@@ -12,9 +12,11 @@ from ..cases.stores import get_store
 from ..cases import tips as tips_domain
 from ..errors import InvalidInput
 from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
+from .plugins import FormatType
 from .review import DefaultCommandGroup
-from .util import (KeyValueType, ValueMapType, echo, echo_import_summary, echo_json, echo_result, json_option,
-                   pass_workspace, progress, short_ids, table_options, value_maps_by_column)
+from .types import KeyValueType, ValueMapType, table_options, value_maps_by_column
+from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress,
+                   short_ids)
 
 
 @click.group()
@@ -71,7 +73,8 @@ def tip_add(ws, received_at, channel, store_ref, company, what_happened, wants, 
 
 @tip.command("import")
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["cfpb", "generic"]), default="cfpb", show_default=True)
+@click.option("--format", "fmt", type=FormatType("importer", kind="tips"), default="cfpb", show_default=True,
+              help="The file's layout: cfpb, generic, or one a plugin adds.")
 @click.option("--encoding", help="Force the file's encoding.")
 @click.option("--map", "mapping", multiple=True, type=KeyValueType(),
               help='A field = the file\'s column, e.g. --map id="Ticket #" (repeatable).')
@@ -100,14 +103,15 @@ def tip_import(ws, path, fmt, encoding, mapping, date_format, value_maps, compan
             --map channel="Received Via" --map company_response=Status --date-format %d-%m-%y \\
             --map-value "Received Via:Customer Care Call=phone" --map-value "Received Via:Internet=web_form"
     """
-    from ..cases.tip_imports import import_tips
     from ..files import count_lines
+    from ..formats.plugins import importers
 
+    run_import = importers(ws.root, kind="tips")[fmt]["run"]
     with progress(count_lines(path), "Importing complaints") as bar:
-        counts = import_tips(ws, path, fmt=fmt, encoding=encoding, mapping=dict(mapping),
-                             date_format=date_format, value_map=value_maps_by_column(value_maps),
-                             company=company, ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
-                             null_values=null_values, progress=bar.update)
+        counts = run_import(ws, path, encoding=encoding, mapping=dict(mapping), date_format=date_format,
+                            value_map=value_maps_by_column(value_maps), company=company, ignore=ignore,
+                            ignore_unknown=ignore_unknown, fix_text=fix_text, null_values=null_values,
+                            progress=bar.update)
     echo_import_summary(counts, as_json, [
         f"{counts['rows']} rows: {counts['added']} new tips, {counts['already_known']} already known; "
         f"matched {counts['matched_store']} to a store, {counts['matched_chain']} to a chain, "

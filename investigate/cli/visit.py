@@ -18,8 +18,8 @@ from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_v
 from ..errors import InvalidInput, NotFound
 from . import LazyGroup
 from ..protocol.values import parse_minutes
-from .util import (AnswerType, KeyValueType, echo, echo_json, echo_result, json_option, pass_workspace, say_how_read,
-                   short_ids)
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .types import AnswerType, KeyValueType, say_how_read
 
 
 @click.group(cls=LazyGroup, lazy_commands={"import": "investigate.cli.imports:visit_import"})

@@ -84,6 +84,7 @@ def seeded_ids(rnd: random.Random):
 def receipt_photo(path: Path, *, when: datetime, lat: float, lon: float, text: str) -> Path:
     """A small JPEG standing in for a receipt photo, with EXIF capture time, offset and GPS."""
     from PIL import Image, ImageDraw
+    from PIL.ExifTags import GPS, IFD, Base
 
     img = Image.new("RGB", (480, 320), (246, 244, 236))
     draw = ImageDraw.Draw(img)
@@ -92,10 +93,10 @@ def receipt_photo(path: Path, *, when: datetime, lat: float, lon: float, text: s
                               "SUMME       8,20 EUR"]):
         draw.text((162, 34 + i * 24), line, fill=(30, 30, 30))
     exif = Image.Exif()
-    exif[0x0132] = when.strftime("%Y:%m:%d %H:%M:%S")
-    sub = exif.get_ifd(0x8769)
-    sub[0x9003] = when.strftime("%Y:%m:%d %H:%M:%S")
-    sub[0x9011] = when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:]
+    exif[Base.DateTime] = when.strftime("%Y:%m:%d %H:%M:%S")
+    sub = exif.get_ifd(IFD.Exif)
+    sub[Base.DateTimeOriginal] = when.strftime("%Y:%m:%d %H:%M:%S")
+    sub[Base.OffsetTimeOriginal] = when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:]
 
     def dms(value: float):
         value = abs(value)
@@ -104,9 +105,9 @@ def receipt_photo(path: Path, *, when: datetime, lat: float, lon: float, text: s
         s = round((value - d - m / 60) * 3600, 2)
         return (d, m, s)
 
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[2] = ("N" if lat >= 0 else "S"), dms(lat)
-    gps[3], gps[4] = ("E" if lon >= 0 else "W"), dms(lon)
+    gps = exif.get_ifd(IFD.GPSInfo)
+    gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = ("N" if lat >= 0 else "S"), dms(lat)
+    gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = ("E" if lon >= 0 else "W"), dms(lon)
     img.save(path, "JPEG", quality=80, exif=exif)
     return path
 

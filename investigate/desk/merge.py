@@ -18,7 +18,6 @@ the same domain rows (our own audit log records the order, as it should).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,8 +26,9 @@ from pathlib import Path
 
 from ..store import audit
 from ..errors import InvalidInput
+from ..files import file_sha256
 from ..store.workspace import Workspace, utc_now
-from .bundles import (CHUNK, HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations,
+from .bundles import (HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations,
                       check_checkpoint, open_source, record_origin_key, workspace_id)
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
@@ -76,14 +76,6 @@ def clean_leftovers(ws: Workspace) -> list[str]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder.name)
     return removed
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def process_alive(pid: int) -> bool:

@@ -21,23 +21,30 @@ from ..protocol.protocols import get_protocol
 from .. import clock
 from ..errors import InvalidInput
 from ..files.json_array import json_array
+from ..hookspecs import hookimpl
 from ..store.workspace import Workspace
 from . import lives
+from .plugins import Table, exporters, lookup, write_export
 
-FORMATS = ("csv", "json", "lives")
 TABLES = ("cases", "companies", "stores", "visits", "findings", "evidence", "promises", "replies")
 LIVES_FEED_VERSION = "2.0"
+LIVES_HEADERS = {
+    "businesses": ["business_id", "name", "address", "city", "state", "postal_code", "latitude", "longitude",
+                   "phone_number"],
+    "inspections": ["business_id", "score", "date", "type", "description"],
+    "violations": ["business_id", "date", "code", "description"],
+}
 
 
-def case_tables(ws: Workspace, case: dict) -> dict[str, Iterator[dict]]:
+def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
     """Every row of a case, table by table: the case, its stores (in its frame or visited),
-    visits, and what hangs off them. Each table is a generator: a case of a million visits is
-    written row by row, never held."""
+    visits, and what hangs off them. Each table's rows are a generator: a case of a million
+    visits is written row by row, never held."""
     cid = [case["id"]]
     by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
     of_case = ("(select store_id from case_stores where case_id = ?) "
                "or id in (select store_id from visits where case_id = ?)")
-    return {
+    rows = {
         "cases": iter([ws.get("cases", case["id"])]),
         # The companies whose contact points the case tested (a customer-service case).
         "companies": ws.db.query(
@@ -50,6 +57,9 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Iterator[dict]]:
         "promises": ws.db.query(f"select * from promises {by_visit}", cid),
         "replies": ws.db.query("select * from replies where case_id = ? order by store_id, id", cid),
     }
+    # Answers are JSON text in the database; a JSON export gives them as objects.
+    return {name: Table(ws.columns(name), table_rows, ("answers",) if name == "visits" else ())
+            for name, table_rows in rows.items()}
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
@@ -75,28 +85,48 @@ def _write_json(path: Path, rows: Iterable[dict]) -> int:
     return count
 
 
-def export_case(ws: Workspace, case: dict, fmt: str, out: Path | str) -> dict:
-    """Write the case into folder ``out`` (made if missing) in ``fmt``; returns the files
-    written with their row counts."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"{out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    if fmt == "lives":
-        return export_lives(ws, case, out)
-    files = {}
-    for table, rows in case_tables(ws, case).items():
-        if fmt == "csv":
-            path = out / f"{table}.csv"
-            files[path.name] = _write_csv(path, ws.columns(table), rows)
-        else:
-            path = out / f"{table}.json"
-            if table == "visits":  # answers are JSON text in the database; give them as objects
-                rows = ({**r, "answers": json.loads(r["answers"] or "{}")} for r in rows)
-            files[path.name] = _write_json(path, rows)
-    return {"case": case["slug"], "format": fmt, "out": str(out), "files": files}
+def write_csv_tables(tables: dict[str, Table], out: Path) -> dict[str, int]:
+    """The CSV exporter: one ``TABLE.csv`` per table."""
+    return {f"{name}.csv": _write_csv(out / f"{name}.csv", t.header, t.rows) for name, t in tables.items()}
+
+
+def write_json_tables(tables: dict[str, Table], out: Path) -> dict[str, int]:
+    """The JSON exporter: one ``TABLE.json`` array per table."""
+    def objects(t: Table):
+        for row in t.rows:
+            yield {**row, **{c: json.loads(row[c] or "{}") for c in t.json_columns if c in row}}
+
+    return {f"{name}.json": _write_json(out / f"{name}.json", objects(t) if t.json_columns else t.rows)
+            for name, t in tables.items()}
+
+
+@hookimpl
+def register_exporters():
+    return [
+        {"name": "csv", "layout": "tables", "help": "one CSV file per table", "write": write_csv_tables},
+        {"name": "json", "layout": "tables", "help": "one JSON array per table", "write": write_json_tables},
+        {"name": "lives", "layout": "lives", "help": "Yelp's LIVES layout: businesses, inspections, violations, "
+         "feed_info", "write": write_csv_tables},
+    ]
+
+
+def export_case(ws: Workspace, case: dict, fmt: str, out: Path | str, *, public: bool = False,
+                override: str | None = None) -> dict:
+    """Write the case into folder ``out`` (made if missing) with the exporter ``fmt``; returns
+    the files written with their row counts. Internal unless ``public``, which is this
+    module's to give only for the LIVES layout: the public tables are the public database's
+    (``publish.public.export_public``)."""
+    exporter = lookup(exporters(ws.root), fmt, "export format")
+    counts: dict = {}
+    if exporter.get("layout", "tables") == "lives":
+        tables = lives_tables(ws, case, public=public, override=override, counts=counts)
+    elif public:
+        raise InvalidInput(f"a public {fmt} export is made from the public database (publish.public.export_public)")
+    else:
+        tables = case_tables(ws, case)
+    files = write_export(exporter, tables, out)
+    return {"case": case["slug"], "format": fmt, "out": str(out), "public": public, "files": files,
+            **({"visits_left_out": counts["skipped"]} if "skipped" in counts else {})}
 
 
 def _num(value) -> str:
@@ -132,17 +162,19 @@ def _visits_with_findings(ws: Workspace, case: dict, cond: str, params: list) ->
         yield visit, found
 
 
-def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, override: str | None = None) -> dict:
+def lives_tables(ws: Workspace, case: dict, *, public: bool = False, override: str | None = None,
+                 counts: dict | None = None) -> dict[str, Table]:
     """The case in Yelp's LIVES layout. One inspections row per score of a visit (so a
     business inspected twice on one day comes back as two rows), the visit's findings once
-    as its violations. Attempts that could not be made are not inspections and are left out.
-    Undercover visits are written as inspections of type 'undercover' with no score.
+    as its violations. Attempts that could not be made are not inspections and are left out
+    (counted in ``counts["skipped"]`` as the rows are read). Undercover visits are written as
+    inspections of type 'undercover' with no score.
 
     Internal unless ``public``: then only what the publication policy lets out, for an
     open-data portal: approved undercover visits and their findings only, every store that
     may not be named as its pseudonym with no address, coordinates or contact (the gate
-    passed first). Visits and findings are written as they are read (a million visits)."""
-    out.mkdir(parents=True, exist_ok=True)
+    passed first). Visits and findings are read as they are written (a million visits):
+    one pass for the inspections, one for the violations."""
     if public:
         from ..policy import PUBLIC, gate, naming, visit_condition
         from ..policy.naming import public_store_id
@@ -154,7 +186,7 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
     else:
         cond, params = "1", []
         printed = lambda text: text  # noqa: E731
-    stores = {s["id"]: s for s in case_tables(ws, case)["stores"]}
+    stores = {s["id"]: s for s in case_tables(ws, case)["stores"].rows}
     if public:
         shown = {r[0] for r in ws.db.execute(f"select distinct v.store_id from visits v where v.case_id = ? and {cond}",
                                              [case["id"], *params])}
@@ -166,20 +198,24 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
                 stores[sid] = {**{k: None for k in s}, "id": sid, "name": pid, "external_id": pid, "source": None,
                                "city": s["city"], "district": s["district"]}
     titles: dict[str, str] = {}
-    counts = {"inspections": 0, "violations": 0, "skipped": 0}
+    counts = {} if counts is None else counts
+    counts["skipped"] = 0
     # risk_category only when the findings carry one (a feed like San Francisco's): a feed
     # without it (Lexington's) comes back with the columns it had.
     risky = ws.db.execute(
         f"select 1 from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
         "and f.source = ? and f.severity in ('high', 'low') limit 1", [case["id"], *params, lives.SOURCE]).fetchone()
 
-    def rows():
+    def completed(count: bool):
         for v, found in _visits_with_findings(ws, case, cond, params):
             if v["outcome"] == "not_completed":
-                counts["skipped"] += 1
+                counts["skipped"] += count
                 continue
-            bid = lives_business_id(stores[v["store_id"]])
             day = (v["visited_date"] or v["visited_at"][:10]).replace("-", "")
+            yield v, found, lives_business_id(stores[v["store_id"]]), day
+
+    def inspections():
+        for v, _, bid, day in completed(True):
             answers = json.loads(v["answers"] or "{}")
             if v["protocol"] == lives.PROTOCOL:
                 # One row per inspection row of the day, blank scores in their places; none for
@@ -198,15 +234,17 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
                         titles[v["protocol"]] = v["protocol"]
                 scores = [""]
                 kinds, texts = [v["kind"]], [f"{titles[v['protocol']]}: {v['outcome']}"]
-            inspections = [{"business_id": bid, "score": score, "date": day, "type": kind, "description": printed(text)}
-                           for score, kind, text in zip(scores, kinds, texts)]
-            violations = [{"business_id": bid, "date": day, "code": f["code"] or "",
-                           "description": printed(f["description"] if f["source"] == lives.SOURCE
-                                                  else (f["title"] if not f["description"]
-                                                        else f"{f['title']}: {f['description']}")),
-                           "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")}
-                          for f in found]  # in the order they were written
-            yield inspections, violations
+            for score, kind, text in zip(scores, kinds, texts):
+                yield {"business_id": bid, "score": score, "date": day, "type": kind, "description": printed(text)}
+
+    def violations():
+        for _, found, bid, day in completed(False):
+            for f in found:  # in the order they were written
+                yield {"business_id": bid, "date": day, "code": f["code"] or "",
+                       "description": printed(f["description"] if f["source"] == lives.SOURCE
+                                              else (f["title"] if not f["description"]
+                                                    else f"{f['title']}: {f['description']}")),
+                       "risk_category": lives.SEVERITY_RISK.get(f["severity"], "")}
 
     businesses = [{
         "business_id": lives_business_id(s), "name": s["name"], "address": s["address"] or "",
@@ -215,30 +253,21 @@ def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, 
         "longitude": "" if s["lon"] is None else repr(s["lon"]),
         "phone_number": s["contact"] or "",
     } for s in stores.values()]
-    _write_csv(out / "businesses.csv", ["business_id", "name", "address", "city", "state", "postal_code",
-                                        "latitude", "longitude", "phone_number"], businesses)
-    with open(out / "inspections.csv", "w", newline="", encoding="utf-8") as ins, \
-            open(out / "violations.csv", "w", newline="", encoding="utf-8") as vio:
-        ins_writer = csv.DictWriter(ins, fieldnames=["business_id", "score", "date", "type", "description"],
-                                    lineterminator="\r\n")
-        vio_writer = csv.DictWriter(vio, fieldnames=["business_id", "date", "code", "description"]
-                                    + (["risk_category"] if risky else []), lineterminator="\r\n",
-                                    extrasaction="ignore")
-        ins_writer.writeheader()
-        vio_writer.writeheader()
-        for inspections, violations in rows():
-            ins_writer.writerows(inspections)
-            vio_writer.writerows(violations)
-            counts["inspections"] += len(inspections)
-            counts["violations"] += len(violations)
     feed = {"feed_date": clock.today(ws.tz).strftime("%Y%m%d"), "feed_version": LIVES_FEED_VERSION,
             "municipality_name": case["jurisdiction"] or case["title"], "municipality_url": "",
             "contact_email": ""}
-    _write_csv(out / "feed_info.csv", list(feed), [feed])
-    return {"case": case["slug"], "format": "lives", "out": str(out), "public": public,
-            "files": {"businesses.csv": len(businesses), "inspections.csv": counts["inspections"],
-                      "violations.csv": counts["violations"], "feed_info.csv": 1},
-            "visits_left_out": counts["skipped"]}
+    return {
+        "businesses": Table(LIVES_HEADERS["businesses"], businesses),
+        "inspections": Table(LIVES_HEADERS["inspections"], inspections()),
+        "violations": Table(LIVES_HEADERS["violations"] + (["risk_category"] if risky else []), violations()),
+        "feed_info": Table(list(feed), [feed]),
+    }
 
 
-__all__ = ["export_case", "export_lives", "case_tables", "FORMATS", "TABLES"]
+def export_lives(ws: Workspace, case: dict, out: Path, *, public: bool = False, override: str | None = None) -> dict:
+    """The case in the LIVES layout into folder ``out`` (``lives_tables``)."""
+    return export_case(ws, case, "lives", out, public=public, override=override)
+
+
+__all__ = ["export_case", "export_lives", "case_tables", "lives_tables", "write_csv_tables", "write_json_tables",
+           "TABLES"]

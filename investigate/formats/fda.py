@@ -28,6 +28,7 @@ from ..errors import InputFileError, InvalidInput
 from ..ids import new_id
 from ..store.workspace import Workspace
 from ..files import detect_encoding, file_sha256, file_summary, iter_csv, match_columns
+from ..hookspecs import hookimpl
 from .common import date_visit_time, official_case, parse_date
 
 PROTOCOL = "fda-compliance-check"
@@ -278,6 +279,12 @@ def import_fda(ws: Workspace, path: Path | str, *, case_ref: str | None = None,
         ws.log_event("import", {"format": "fda", "file": str(path), "sha256": file_sha256(path),
                                 "summary": summary})
     return summary
+
+
+@hookimpl
+def register_importers():
+    return [{"name": "fda", "kind": "records", "help": "the FDA's tobacco retail compliance-check export",
+             "run": import_fda}]
 
 
 __all__ = ["iter_fda", "read_fda", "import_fda", "decision_key", "PROTOCOL", "SOURCE", "COLUMNS"]

@@ -44,6 +44,7 @@ from ..vocabulary import ATTEMPT_STATUSES
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput
 from ..store.workspace import Workspace
+from ..hookspecs import hookimpl
 from ..files import CsvTable, file_sha256, iter_csv, norm_header
 
 SOURCE = "kobo"
@@ -293,6 +294,12 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                                 "encoding": table.encoding,
                                 "summary": {k: v for k, v in summary.items() if k != "columns"}})
     return summary
+
+
+@hookimpl
+def register_importers():
+    return [{"name": "kobo", "kind": "records", "help": "a KoboToolbox or ODK Central CSV export of a case's form",
+             "run": import_kobo}]
 
 
 __all__ = ["import_kobo", "read_kobo", "plan_columns", "parse_answer", "SOURCE"]

@@ -44,6 +44,7 @@ from ..ids import new_id
 from ..store.workspace import Workspace
 from ..files import CsvTable, TextCheck, file_sha256, iter_csv, match_columns
 from ..files.headers import find_column
+from ..hookspecs import hookimpl
 from .common import date_visit_time, official_case, parse_date, slugify
 
 PROTOCOL = "lives-inspection"
@@ -453,6 +454,18 @@ def _upsert_stores(ws: Workspace, feed: Feed, tick) -> tuple[dict[str, dict], li
 
 def visit_answers(visit: dict) -> dict:
     return json.loads(visit.get("answers") or "{}")
+
+
+def run_lives(ws: Workspace, path: Path | str, *, case_ref: str | None = None, orphans: str = "keep",
+              on_batch=None, **read) -> dict:
+    """The LIVES importer as the registry runs it: read the folder, then write it."""
+    return import_lives(ws, read_feed(path, **read), case_ref=case_ref, orphans=orphans, on_batch=on_batch)
+
+
+@hookimpl
+def register_importers():
+    return [{"name": "lives", "kind": "records", "help": "a LIVES folder of official restaurant inspections",
+             "run": run_lives}]
 
 
 __all__ = ["Feed", "Inspection", "read_feed", "row_texts", "import_lives", "lives_case_slug", "PROTOCOL", "SOURCE"]

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import IntegrityError, InvestigateError
+from ..files import file_sha256
 from ..ids import short
 from ..store import audit
 from ..store.tables import AUDITED_TABLES
@@ -53,14 +54,6 @@ class VerifyReport:
             "checkpoint": self.checkpoint,
             "problems": [p.__dict__ for p in self.problems],
         }
-
-
-def file_sha256(path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while block := fp.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _missing(report: "VerifyReport", table: str, known: tuple) -> None:

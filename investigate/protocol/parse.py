@@ -1,39 +1,19 @@
-"""Reading a protocol file: every table and key of the TOML checked, with the path of what is
-wrong (``questions[2].choices``), and the cross-field rules kept as code; the content hash that
-says whether two files judge visits alike."""
+"""Reading a protocol file: its shape held to ``shape.ProtocolFile`` by msgspec (every table
+and key, with the path of what is wrong: ``questions[2].type``), then what one part says about
+another checked here as code; the content hash that says whether two files judge visits alike."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
-from typing import Any
 
 from ..errors import InvalidInput, ProtocolError
 from ..files.nesting import TooDeep, load_toml
-from ..vocabulary import OUTCOMES, SEVERITIES, STORE_CHANNELS
 from .rotation import check_rules
 from .model import Protocol, Rule
 from .questions import Derived, Question
-from .values import DERIVATIONS, DIMENSIONS, OPERATORS, QUESTION_TYPES, parse_duration
-
-_TOP_KEYS = {"key", "title", "version", "channel", "description", "default_outcome", "tester",
-             "questions", "rules", "promise_broken", "derived", "response", "promise_score", "translations",
-             "overcharge", "text", "lede", "rotation"}
-_TEXT_KEYS = {"title", "description", "id_policy", "lede", "questions", "choices", "findings"}
-_LANG_RE = re.compile(r"^[a-z]{2}$")
-_TESTER_KEYS = {"min_age", "max_age", "id_policy", "observer_required"}
-_QUESTION_KEYS = {"key", "type", "prompt", "required", "choices", "min", "max", "help",
-                  "section", "weight", "points", "na", "fatal"}
-_DERIVED_KEYS = {"key", "prompt", "section", "weight", "points", *DERIVATIONS}
-_RESPONSE_KEYS = {"minutes", "open_since", "open_when"}
-_PROMISE_SCORE_KEYS = {"section", "weight", "points"}
-_TRANSLATION_KEYS = {"title", "description", "prompts"}
-_RULE_KEYS = {"when", "outcome", "finding", "promise"}
-_FINDING_KEYS = {"code", "title", "statute", "severity", "description"}
-_PROMISE_KEYS = {"what", "due_after", "due_after_answer", "due_at_answer", "unit"}
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+from .shape import check_shape
+from .values import DERIVATIONS, OPERATORS, parse_duration
 
 
 def load_protocol(path: Path | str, *, builtin: bool = False) -> Protocol:
@@ -78,51 +58,27 @@ def content_hash(data: dict) -> str:
 
 
 def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = False) -> Protocol:
+    """A ``Protocol`` from a parsed file: its shape checked by ``shape.check_shape``, then the
+    rules between its parts (what a rule, a derived value or a text names must exist and fit)."""
     def fail(where: str, msg: str):
         raise ProtocolError(f"{source}: {where}: {msg}")
 
-    def check_keys(obj: Any, allowed: set, where: str):
-        if not isinstance(obj, dict):
-            fail(where, "expected a table")
+    def check_keys(obj: dict, allowed: set, where: str):
         for k in obj:
             if k not in allowed:
-                fail(f"{where}.{k}" if where else k, f"unknown key (expected one of {', '.join(sorted(allowed))})")
+                fail(f"{where}.{k}", f"unknown key (expected one of {', '.join(sorted(allowed))})")
 
-    check_keys(data, _TOP_KEYS, "")
-    for required in ("key", "title", "questions"):
-        if required not in data:
-            fail(required, "missing")
+    check_shape(data, source)
     key = data["key"]
-    if not isinstance(key, str) or not _SLUG_RE.match(key):
-        fail("key", f"{key!r} must be lowercase letters, digits and dashes")
     channel = data.get("channel", "in_person")
-    if channel not in STORE_CHANNELS:
-        fail("channel", f"{channel!r} is not one of {', '.join(STORE_CHANNELS)}")
     default_outcome = data.get("default_outcome", "inconclusive")
-    if default_outcome not in OUTCOMES:
-        fail("default_outcome", f"{default_outcome!r} is not one of {', '.join(OUTCOMES)}")
-
     tester = data.get("tester", {})
-    check_keys(tester, _TESTER_KEYS, "tester")
-    for k in ("min_age", "max_age"):
-        if k in tester and (not isinstance(tester[k], int) or not 10 <= tester[k] <= 99):
-            fail(f"tester.{k}", f"{tester[k]!r} is not an age in years")
     if "min_age" in tester and "max_age" in tester and tester["min_age"] > tester["max_age"]:
         fail("tester", "min_age is above max_age")
 
     questions = []
-    if not isinstance(data["questions"], list) or not data["questions"]:
-        fail("questions", "expected a non-empty list of [[questions]]")
     for i, q in enumerate(data["questions"]):
         where = f"questions[{i}]"
-        check_keys(q, _QUESTION_KEYS, where)
-        for required in ("key", "type", "prompt"):
-            if required not in q:
-                fail(f"{where}.{required}", "missing")
-        if not _KEY_RE.match(str(q["key"])):
-            fail(f"{where}.key", f"{q['key']!r} must be lowercase letters, digits and underscores")
-        if q["type"] not in QUESTION_TYPES:
-            fail(f"{where}.type", f"unknown type {q['type']!r} (expected one of {', '.join(QUESTION_TYPES)})")
         choices = q.get("choices", [])
         if q["type"] == "choice" and not choices:
             fail(f"{where}.choices", "a choice question needs choices")
@@ -140,27 +96,15 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
                                   min=q.get("min"), max=q.get("max"), help=q.get("help", ""), **scoring))
     by_key = {q.key: q for q in questions}
 
-    def check_finding(f: Any, where: str):
-        check_keys(f, _FINDING_KEYS, where)
-        if "title" not in f:
-            fail(f"{where}.title", "missing")
-        if f.get("severity", "medium") not in SEVERITIES:
-            fail(f"{where}.severity", f"{f.get('severity')!r} is not one of {', '.join(SEVERITIES)}")
-
     derived, derived_scores = [], []
     for i, d in enumerate(data.get("derived", [])):
         where = f"derived[{i}]"
-        check_keys(d, _DERIVED_KEYS, where)
-        if not _KEY_RE.match(str(d.get("key", ""))):
-            fail(f"{where}.key", f"{d.get('key')!r} must be lowercase letters, digits and underscores")
         if d["key"] in by_key or d["key"] in {x.key for x in derived}:
             fail(f"{where}.key", f"{d['key']!r} is already a question or a derived value")
         ops = [op for op in DERIVATIONS if op in d]
         if len(ops) != 1:
             fail(where, f"give exactly one of {', '.join(DERIVATIONS)}")
         op, args = ops[0], d[ops[0]]
-        if not isinstance(args, list) or len(args) != 2:
-            fail(f"{where}.{op}", "expected two question keys")
         known = {**{k: q.type for k, q in by_key.items()}, **{x.key: x.type for x in derived}}
         for arg in args:
             if arg not in known:
@@ -182,7 +126,6 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
 
     response = data.get("response")
     if response is not None:
-        check_keys(response, _RESPONSE_KEYS, "response")
         if value_types.get(response.get("minutes")) not in ("duration", "int", "number"):
             fail("response.minutes", "must name a duration question or a minutes_between value")
         if "open_since" in response and value_types.get(response["open_since"]) != "datetime":
@@ -192,26 +135,15 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
                 fail(f"response.open_when.{k}", "no such question")
 
     promise_score = data.get("promise_score")
-    if promise_score is not None:
-        check_keys(promise_score, _PROMISE_SCORE_KEYS, "promise_score")
-        if promise_score.get("section") not in DIMENSIONS:
-            fail("promise_score.section", f"expected one of {', '.join(DIMENSIONS)}")
-        pts = promise_score.get("points")
-        if not isinstance(pts, dict) or set(pts) != {"kept", "late", "broken"} or not all(
-                _is_points(v) for v in pts.values()):
-            fail("promise_score.points", "expected points (0 or more) for kept, late and broken")
-        if not _is_points(promise_score.get("weight", 1)):
-            fail("promise_score.weight", f"{promise_score.get('weight')!r} is below zero or not a number")
+    if promise_score is not None and set(promise_score["points"]) != {"kept", "late", "broken"}:
+        fail("promise_score.points", "expected points (0 or more) for kept, late and broken")
 
     overcharge = data.get("overcharge")
     if overcharge is not None and value_types.get(overcharge) not in ("money", "int", "number"):
         fail("overcharge", f"{overcharge!r} is no money or number value of this protocol")
 
     translations = data.get("translations", {})
-    if not isinstance(translations, dict):
-        fail("translations", "expected a table per language")
     for lang, t in translations.items():
-        check_keys(t, _TRANSLATION_KEYS, f"translations.{lang}")
         for k in t.get("prompts", {}):
             if k not in by_key:
                 fail(f"translations.{lang}.prompts.{k}", "no such question")
@@ -219,10 +151,7 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     rules = []
     for i, r in enumerate(data.get("rules", [])):
         where = f"rules[{i}]"
-        check_keys(r, _RULE_KEYS, where)
-        when = r.get("when")
-        if not isinstance(when, dict) or not when:
-            fail(f"{where}.when", "expected a table of conditions on answers")
+        when = r["when"]
         for qkey, cond in when.items():
             if qkey not in value_types:
                 fail(f"{where}.when.{qkey}", "no such question")
@@ -242,15 +171,8 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
                                 fail(f"{where}.when.{qkey}", f"{v!r} is not one of the question's choices")
             elif q.type == "choice" and cond not in q.choices:
                 fail(f"{where}.when.{qkey}", f"{cond!r} is not one of the question's choices")
-        if r.get("outcome") is not None and r["outcome"] not in OUTCOMES:
-            fail(f"{where}.outcome", f"{r['outcome']!r} is not one of {', '.join(OUTCOMES)}")
-        if "finding" in r:
-            check_finding(r["finding"], f"{where}.finding")
         if "promise" in r:
             p = r["promise"]
-            check_keys(p, _PROMISE_KEYS, f"{where}.promise")
-            if "what" not in p:
-                fail(f"{where}.promise.what", "missing")
             if sum(k in p for k in ("due_after", "due_after_answer", "due_at_answer")) != 1:
                 fail(f"{where}.promise", "give exactly one of due_after, due_after_answer or due_at_answer")
             if "due_after" in p:
@@ -263,31 +185,20 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
                     fail(f"{where}.promise.due_at_answer", "must name a datetime question")
             elif p["due_after_answer"] not in by_key or by_key[p["due_after_answer"]].type not in ("int", "number"):
                 fail(f"{where}.promise.due_after_answer", "must name a number question")
-            if p.get("unit", "days") not in ("hours", "days"):
-                fail(f"{where}.promise.unit", "expected hours or days")
         if not any(k in r for k in ("outcome", "finding", "promise")):
             fail(where, "a rule needs an outcome, a finding or a promise")
         rules.append(Rule(when=when, outcome=r.get("outcome"), finding=r.get("finding"),
                           promise=r.get("promise")))
 
     promise_broken = data.get("promise_broken")
-    if promise_broken is not None:
-        check_finding(promise_broken, "promise_broken")
 
     codes = {r.finding["code"] for r in rules if r.finding and r.finding.get("code")}
     codes |= {q.fatal["finding"]["code"] for q in questions if q.fatal and q.fatal.get("finding", {}).get("code")}
     if promise_broken and promise_broken.get("code"):
         codes.add(promise_broken["code"])
     text_tables = data.get("text", {})
-    check_keys(text_tables, set(text_tables), "text")
     for lang, given in text_tables.items():
         where = f"text.{lang}"
-        if not _LANG_RE.match(lang):
-            fail(where, "expected a two-letter language code such as de or da")
-        check_keys(given, _TEXT_KEYS, where)
-        for k in ("title", "description", "id_policy", "lede"):
-            if k in given and not isinstance(given[k], str):
-                fail(f"{where}.{k}", "expected text")
         check_keys(given.get("questions", {}), set(by_key), f"{where}.questions")
         check_keys(given.get("choices", {}), {q.key for q in questions if q.choices}, f"{where}.choices")
         for qkey, labels in given.get("choices", {}).items():
@@ -315,13 +226,10 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     translations = merged
 
     version = data.get("version", 1)
-    if not isinstance(version, int):
-        fail("version", "expected a whole number")
     extra = {}
     if "rotation" in data:
         try:
-            extra["rotation"] = check_rules(data["rotation"]) if isinstance(data["rotation"], dict) else fail(
-                "rotation", "expected a table")
+            extra["rotation"] = check_rules(data["rotation"])
         except InvalidInput as ex:
             fail("rotation", str(ex).removeprefix("rotation."))
     return Protocol(
@@ -351,10 +259,6 @@ def parse_protocol(data: dict, *, source: str = "<protocol>", builtin: bool = Fa
     )
 
 
-def _is_points(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-
-
 def _check_scoring(q: dict, choices: list, where: str, fail) -> dict:
     """Validate a question's section, weight, points, n/a and fatal answer; the Question fields."""
     scoring_keys = {"weight", "points", "na", "fatal"} & set(q)
@@ -363,11 +267,7 @@ def _check_scoring(q: dict, choices: list, where: str, fail) -> dict:
             fail(f"{where}.section", f"a question with {', '.join(sorted(scoring_keys))} needs a section")
         return {"na": bool(q.get("na", False))}
     section = q["section"]
-    if section not in DIMENSIONS:
-        fail(f"{where}.section", f"{section!r} is not one of {', '.join(DIMENSIONS)}")
     weight = q.get("weight", 1)
-    if not _is_points(weight):
-        fail(f"{where}.weight", f"{weight!r} is below zero or not a number")
     points = q.get("points")
     kind = q["type"]
     if kind == "choice":
@@ -385,34 +285,20 @@ def _check_scoring(q: dict, choices: list, where: str, fail) -> dict:
         if not isinstance(points, list) or not points or not all(isinstance(b, dict) for b in points):
             fail(f"{where}.points", "expected bands: [{ max = 1, points = 2 }, …, { points = 0 }]")
         for j, band in enumerate(points):
-            if set(band) - {"max", "points"} or "points" not in band:
-                fail(f"{where}.points[{j}]", "a band has points and an upper bound max (none on the last)")
             if "max" not in band and j != len(points) - 1:
                 fail(f"{where}.points[{j}]", "only the last band may leave out max")
-        values = points
-        points = [dict(b) for b in values]
-        if not all(_is_points(b["points"]) for b in points):
-            fail(f"{where}.points", "points must be numbers, 0 or more")
+        points = [dict(b) for b in points]
     elif kind == "rating":
         if points is not None:
             fail(f"{where}.points", "a rating scores its scale (value − min); leave out points")
     else:
         fail(f"{where}.section", f"a {kind} question cannot be scored")
-    if isinstance(points, dict) and not all(_is_points(v) for v in points.values()):
-        bad = next(k for k, v in points.items() if not _is_points(v))
-        fail(f"{where}.points.{bad}", f"{points[bad]!r} is not a number of points (0 or more)")
     fatal = q.get("fatal")
     if fatal is not None:
-        if not isinstance(fatal, dict) or "when" not in fatal or set(fatal) - {"when", "finding"}:
-            fail(f"{where}.fatal", "expected { when = <answer or condition>, finding = { title = … } }")
         if kind == "choice" and not isinstance(fatal["when"], dict) and fatal["when"] not in choices:
             fail(f"{where}.fatal.when", f"{fatal['when']!r} is not one of the choices")
         # Without a finding of its own the section is zeroed and a rule says what was found.
         if "finding" in fatal:
-            if not isinstance(fatal["finding"], dict) or "title" not in fatal["finding"]:
-                fail(f"{where}.fatal.finding.title", "missing")
-            if fatal["finding"].get("severity", "high") not in SEVERITIES:
-                fail(f"{where}.fatal.finding.severity", f"expected one of {', '.join(SEVERITIES)}")
             fatal = {"when": fatal["when"], "finding": {"severity": "high", **fatal["finding"]}}
     return {"section": section, "weight": float(weight), "points": points, "na": bool(q.get("na", False)),
             "fatal": fatal}

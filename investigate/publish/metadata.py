@@ -1,5 +1,6 @@
-"""Generated Datasette metadata: one description for every table and column, label columns,
-facets, sortable columns, canned queries — for the editors' instance and for the public copy.
+"""Generated Datasette metadata for the editors' instance: one description for every table and
+column, label columns, facets, sortable columns, canned queries (the public copy's:
+``public_metadata``).
 
 To show a new table to editors, add it to ``TABLES`` (a test checks that every table and
 column of the schema is described, so a forgotten one fails the suite).
@@ -11,7 +12,6 @@ from .. import policy
 from ..vocabulary import OUTCOMES
 from ..policy import WORKING
 from ..numbers.stats import counted_state_sql
-from ..views.i18n import translations
 from ..store.workspace import Workspace
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -426,95 +426,6 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
         # Every page, every database and arbitrary SQL need a logged-in actor.
         meta["allow"] = {"id": "*"}
         meta["allow_sql"] = {"id": "*"}
-    return meta
-
-
-PUBLIC_TABLES = {
-    "cases": ("Published cases: what was tested, where, under which law, and the headline figures.", {
-        "slug": "Case", "title": "Title", "protocol": "Protocol key", "protocol_title": "Protocol",
-        "jurisdiction": "Jurisdiction", "legal_basis": "Legal basis", "language": "Language",
-        "methodology": "How the test was done", "period_start": "First visit", "period_end": "Last visit",
-        "stores_tested": "Stores with at least one completed, approved test", "visits": "Approved visits", "violations": "Violations",
-        "violation_rate": "Violations / (violations + compliant)", "ci_low": "95 % Wilson interval, low",
-        "ci_high": "95 % Wilson interval, high",
-        "completion_rate": "Stores tested / stores the case set out to test (sample or frame)",
-        "min_cell": "Smallest group shown (completed tests)", "tester_ages": "Testers' ages (years)",
-        "id_policy": "Testers' ID policy", "version": "Version of this publication",
-        "published_at": "Date published",
-        "checklist_overridden": "1 if the newsroom published although its pre-publication checklist was open"}),
-    "stores": ("Stores visited. A store is named only after its right-of-reply window has closed.", {
-        "id": "Pseudonym, stable within a case", "case_slug": "Case", "named": "1 if the store is named",
-        "name": "Name (empty until its reply window closed)",
-        "label": "The name, or the pseudonym the report prints (Store A)", "chain": "Chain", "address": "Address",
-        "city": "City", "district": "District", "lat": "Latitude", "lon": "Longitude",
-        "official_record": "Official record"}),
-    "visits": ("Approved visits, at day precision.", {
-        "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_date": "Date",
-        "round": "Round", "attempt": "completed, or why no test was possible", "outcome": "Outcome",
-        "answers": "Answers to the protocol's yes/no, choice and number questions, as question: answer"}),
-    "findings": ("Violations and observations, with statute.", {
-        "id": "Row", "case_slug": "Case", "store_id": "Store", "visit_id": "Visit", "visit_date": "Date",
-        "code": "Code", "title": "Finding", "statute": "Statute", "severity": "Severity"}),
-    "rates": ("Violation rates with 95 % Wilson intervals. Groups smaller than the threshold are merged.", {
-        "id": "Row", "case_slug": "Case", "grouping": "Grouped by", "grp": "Group", "visits": "Visits",
-        "violations": "Violations", "eligible": "Violations + compliant", "violation_rate": "Rate",
-        "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
-        "rate": "Rate as printed in the report (whole percent under 100 tests)",
-        "interval": "95 % interval as printed in the report",
-        "merged_groups": "Groups merged into this row", "withheld": "1 if too small to show"}),
-    "weighted_rates": ("A stratified sample's violation rate weighted for its strata, per round: one test per "
-                       "sampled store (its first completed one of the round), strata weighted by their share of "
-                       "the frame, the stratified 95 % interval with the finite-population correction.", {
-        "id": "Row", "case_slug": "Case", "round": "Round", "headline": "1 for the round the report leads with",
-        "stores_tested": "Sampled stores with a result", "strata": "Strata with a result",
-        "rate": "Rate as printed in the report", "interval": "95 % interval as printed in the report",
-        "violation_rate": "Weighted rate", "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
-        "confidence": "Confidence level"}),
-    "replies": ("The businesses' answers, verbatim.", {
-        "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
-        "deadline_date": "Deadline", "answered_date": "Answered on", "answer": "Answer, verbatim"}),
-    "evidence_hashes": ("SHA-256 sums of the evidence behind each visit (the files are not published).", {
-        "id": "Row", "case_slug": "Case", "visit_id": "Visit", "sha256": "SHA-256", "media_type": "Type"}),
-    "corrections": ("Corrections, with their dates.", {
-        "id": "Row", "case_slug": "Case", "correction_date": "Date", "note": "Correction"}),
-    "complaint_counts": ("Complaints from the public that led to a case, counted per business and issue.", {
-        "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue", "complaints": "Complaints",
-        "first_date": "First received", "last_date": "Last received"}),
-    "complaint_stories": ("Complaints whose authors agreed to publication, in their words.", {
-        "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue",
-        "received_date": "Received", "story": "In their words"}),
-    "log_checkpoint": ("The newsroom's signed log checkpoint when this copy was made: with it, anyone can ask "
-                       "for a proof that the records behind it were only added to since.", {
-        "size": "Entries in the log", "root_hash": "Merkle root (SHA-256, hex)", "made_at": "Signed at (UTC)",
-        "public_key": "The newsroom's key (signed-note verifier key)", "note": "The checkpoint (C2SP signed note)"}),
-}
-
-
-def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public") -> dict:
-    """Metadata for the public copy: title, licence, source, and the methodology per case."""
-    tables = {name: {"description": d, "columns": cols} for name, (d, cols) in PUBLIC_TABLES.items()}
-    tables["stores"]["label_column"] = "label"
-    tables["cases"]["label_column"] = "title"
-    # Each default facet counts a million visits through an index per page load: round is a
-    # click away, and the rates table has the figures by round.
-    tables["visits"]["facets"] = ["case_slug", "outcome"]
-    tables["findings"]["facets"] = ["code", "severity"]
-    method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
-    # The landing text in the cases' language (the workspace's when they differ).
-    languages = {c["language"] for c in cases}
-    _ = translations(languages.pop() if len(languages) == 1 else ws.language).gettext
-    meta = {
-        "title": _("%(newsroom)s: published investigations") % {"newsroom": ws.newsroom or "investigate"},
-        "description": _("Undercover tests as published. Stores are named only after their right of reply; "
-                         "groups too small to protect testers and staff are merged.") + "\n\n" + method,
-        "license": ws.setting("publish", "licence", "CC BY 4.0"),
-        "source": ws.setting("publish", "source", "") or ws.newsroom,
-        "databases": {db_name: {"tables": tables}},
-        "plugins": {"datasette-cluster-map": cluster_map(ws)},
-    }
-    url = ws.setting("newsroom", "url", "")
-    if url:  # where the report (PDF) and its method are published
-        meta.update(about=_("The report and its method"), about_url=url)
     return meta
 
 

@@ -349,7 +349,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     Refuses (PolicyError) a case whose pre-publication checklist is open, unless ``override``
     gives a reason. ``total(n)`` is told how many visits will be copied and ``progress(k)``
     as they are, for a progress bar."""
-    from .metadata import public_metadata
+    from .public_metadata import public_metadata
 
     now = now or ws.now()
     out_dir = Path(out_dir)
@@ -427,33 +427,25 @@ def _write_inspect(db_path: Path, inspect_path: Path) -> None:
 
 
 def export_public(ws: Workspace, case: dict, fmt: str, out: Path | str, *, override: str | None = None) -> dict:
-    """``export --public`` as CSV or JSON: the tables of the public database of this one
-    case, exactly as ``publish`` would build them (the same gate, the same policy), one file
-    per table. Nothing is recorded as a publication version: the export is a copy of it."""
-    import csv
+    """``export --public`` with an exporter of the "tables" layout (CSV, JSON, a plugin's):
+    the tables of the public database of this one case, exactly as ``publish`` would build
+    them (the same gate, the same policy). The exporter is given those rows and a folder,
+    never the workspace. Nothing is recorded as a publication version: the export is a copy."""
     import tempfile
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
+    from ..formats.plugins import Table, exporters, lookup, write_export
+
+    exporter = lookup(exporters(ws.root), fmt, "export format")
     with tempfile.TemporaryDirectory() as tmp:
         built = build_public(ws, tmp, slugs=[case["slug"]], override=override, record=False)
         conn = sqlite3.connect(built["database"])
         conn.row_factory = sqlite3.Row
         try:
+            tables = {}
             for (table,) in conn.execute("select name from sqlite_master where type = 'table' order by name").fetchall():
                 cur = conn.execute(f"select * from [{table}]")
-                header = [d[0] for d in cur.description]
-                rows = [dict(r) for r in cur]
-                path = out / f"{table}.{fmt}"
-                if fmt == "csv":
-                    with open(path, "w", newline="", encoding="utf-8") as fp:
-                        writer = csv.DictWriter(fp, fieldnames=header, lineterminator="\r\n")
-                        writer.writeheader()
-                        writer.writerows(rows)
-                else:
-                    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-                files[path.name] = len(rows)
+                tables[table] = Table([d[0] for d in cur.description], [dict(r) for r in cur])
+            files = write_export(exporter, tables, out)
         finally:
             conn.close()
     return {"case": case["slug"], "format": fmt, "out": str(out), "public": True, "files": files}

@@ -12,17 +12,19 @@ complaint came in and whether the company answered in time matter most, so the C
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from ..cases.imports import value_map_columns
+from ..cases.tips import Matcher, check_narrative, tip_row
 from ..errors import InputFileError, InvalidInput
 from ..files import file_summary, iter_csv, match_columns
+from ..hookspecs import hookimpl
 from ..protocol.values import FALSE_WORDS, TRUE_WORDS
 from ..store.workspace import Workspace
 from ..vocabulary import TIP_CHANNELS
-from .imports import value_map_columns
-from .tips import Matcher, check_narrative, tip_row
 
 #: The CFPB download's 18 columns, by the field each fills.
 CFPB_COLUMNS = {
@@ -44,6 +46,41 @@ GENERIC_FIELDS = ("id", "received_at", "channel", "company", "issue", "narrative
                   "state", "postcode", "company_response", "timely", "disputed")
 GENERIC_REQUIRED = ("received_at", "narrative")
 GENERIC_ALIASES = {"id": ["complaint_id", "ticket"], "postcode": ["zip", "zip_code", "postal_code"]}
+
+
+@dataclass(frozen=True)
+class ComplaintLayout:
+    """What one kind of complaint file holds and how its words become a tip's: the one place
+    where the CFPB's download and a mapped file differ, so that a newsroom's own export (a
+    regulator's, a consumer centre's) is a layout of its own through ``complaint_importer``."""
+
+    name: str
+    fields: tuple[str, ...]
+    aliases: dict[str, list[str]]
+    #: Fields without which a row is no complaint; "company" may instead come from --company.
+    required: tuple[str, ...]
+    #: The field that identifies a complaint; without ``id_required``, a missing one is a hash
+    #: of date, company and narrative.
+    id_field: str = "id"
+    id_required: bool = False
+    #: The file's own heading per field, to name a missing column in the file's words.
+    headings: dict[str, str] = field(default_factory=dict)
+    #: Placeholders the file is known to write for "no value", per heading.
+    nulls: dict[str, tuple[str, ...]] | None = None
+    #: The file's channel words (lower case) → ours.
+    channels: dict[str, str] = field(default_factory=dict)
+    #: Consent cells (lower case) that mean the author agreed to publication.
+    consent_words: frozenset[str] = frozenset(TRUE_WORDS)
+    #: The tips' source; None: "file:" and the file's name.
+    source: str | None = None
+    #: How the file writes dates (``--date-format`` overrides it); None: MM/DD/YYYY or ISO.
+    date_format: str | None = None
+
+
+CFPB = ComplaintLayout("cfpb", tuple(CFPB_COLUMNS), {f: [c] for f, c in CFPB_COLUMNS.items()}, CFPB_REQUIRED,
+                       id_field="external_id", id_required=True, headings=CFPB_COLUMNS, nulls=CFPB_NULLS,
+                       channels=CFPB_CHANNELS, consent_words=frozenset({"consent provided"}), source="cfpb")
+GENERIC = ComplaintLayout("generic", GENERIC_FIELDS, GENERIC_ALIASES, GENERIC_REQUIRED)
 
 
 def _date(text: str, *, fmt: str | None, path: Path, line: int, column: str, table) -> str:
@@ -71,7 +108,7 @@ def _yes_no(text: str, *, path: Path, line: int, column: str) -> int | None:
                                f"--null-value \"{column}={text}\" if it means unknown)", line=line, column=column)
 
 
-def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding: str | None = None,
+def import_tips(ws: Workspace, path: Path | str, *, layout: ComplaintLayout = CFPB, encoding: str | None = None,
                 mapping: dict | None = None, date_format: str | None = None,
                 value_map: dict[str, dict[str, str]] | None = None, company: str | None = None,
                 ignore=(), ignore_unknown: bool = False, fix_text: bool = False, null_values=(),
@@ -84,35 +121,33 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
     company column (one company's complaints). Headings match whatever their case and
     spacing; columns neither mapped nor known are listed in the summary."""
     path = Path(path)
-    if fmt not in ("cfpb", "generic"):
-        raise InvalidInput(f"format {fmt!r} is not cfpb or generic")
-    cfpb = fmt == "cfpb"
-    fields = tuple(CFPB_COLUMNS) if cfpb else GENERIC_FIELDS
-    aliases = {f: [c] for f, c in CFPB_COLUMNS.items()} if cfpb else GENERIC_ALIASES
+    fields = layout.fields
+    date_format = date_format or layout.date_format
     table, source_rows = iter_csv(path, encoding=encoding, fix_text=fix_text, null_values=null_values,
-                                  known_nulls=CFPB_NULLS if cfpb else None)
+                                  known_nulls=layout.nulls)
     try:
         bad = [f for f in (mapping or {}) if f not in fields]
         if bad:
             raise InvalidInput(f"--map {bad[0]}=…: no such field (fields: {', '.join(fields)})")
-        plan = match_columns(path, table.header, fields, aliases, mapping=mapping, ignore=ignore,
+        plan = match_columns(path, table.header, fields, layout.aliases, mapping=mapping, ignore=ignore,
                              ignore_unknown=ignore_unknown)
         table.check_only(plan.read)
-        required = CFPB_REQUIRED if cfpb else GENERIC_REQUIRED + (() if company else ("company",))
+        company_named_by_file = "company" in layout.required
+        required = layout.required + (() if company or company_named_by_file else ("company",))
         missing = [f for f in required if f not in plan.columns]
         if missing:
-            names = [CFPB_COLUMNS[f] if cfpb else f for f in missing]
+            names = [layout.headings.get(f, f) for f in missing]
             raise InputFileError(path, f"missing column{'s' if len(names) > 1 else ''} "
-                                       f"{', '.join(repr(c) for c in names)} for --format {fmt} (found: "
+                                       f"{', '.join(repr(c) for c in names)} for --format {layout.name} (found: "
                                        f"{', '.join(table.header)}; map one with --map FIELD=COLUMN"
-                                       + ("" if cfpb else ", or name the business with --company") + ")",
-                                 line=table.header_line)
+                                       + ("" if company_named_by_file else ", or name the business with --company")
+                                       + ")", line=table.header_line)
         values = value_map_columns(path, table.header, value_map)
     except BaseException:
         source_rows.close()
         raise
     col = plan.columns
-    source = "cfpb" if cfpb else f"file:{path.name}"
+    source = layout.source or f"file:{path.name}"
     known = {r[0] for r in ws.db.execute("select external_id from tips where source = ?", [source])}
     matcher = Matcher(ws)
     counts = {"rows": 0, "added": 0, "already_known": 0, "matched_store": 0, "matched_chain": 0,
@@ -128,16 +163,14 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
             cell = lambda f: raw[col[f]] if f in col else ""  # noqa: E731
             day = lambda f: _date(cell(f), fmt=date_format, path=path, line=line, column=col[f],  # noqa: E731
                                   table=table) if cell(f) else None
-            external = cell("external_id" if cfpb else "id")
-            if cfpb and not external:
-                raise InputFileError(path, "no complaint id", line=line, column=col["external_id"])
+            external = cell(layout.id_field)
+            if layout.id_required and not external:
+                raise InputFileError(path, "no complaint id", line=line, column=col[layout.id_field])
             if not external:
                 external = hashlib.sha256("|".join(cell(k) for k in ("received_at", "company", "narrative"))
                                           .encode()).hexdigest()[:16]
             channel = cell("channel")
-            if cfpb:
-                channel = CFPB_CHANNELS.get(channel.lower(), channel) if channel else "import"
-            channel = channel or "import"
+            channel = layout.channels.get(channel.lower(), channel) or "import"
             if channel not in TIP_CHANNELS:
                 raise InputFileError(path, f"channel {channel!r} is not one of {', '.join(TIP_CHANNELS)} (say "
                                            f"--map-value \"{col['channel']}:{channel}=CHANNEL\")", line=line,
@@ -154,8 +187,7 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
                 "company_public_response": cell("company_public_response") or None,
                 "timely": _yes_no(cell("timely"), path=path, line=line, column=col.get("timely")),
                 "disputed": _yes_no(cell("disputed"), path=path, line=line, column=col.get("disputed")),
-                "consent_publish": bool(narrative) and (consent == "consent provided" if cfpb
-                                                        else consent in TRUE_WORDS),
+                "consent_publish": bool(narrative) and consent in layout.consent_words,
                 "source": source, "external_id": external,
             }
             if not fields["received_at"]:
@@ -188,9 +220,23 @@ def import_tips(ws: Workspace, path: Path | str, *, fmt: str = "cfpb", encoding:
 
     with ws.transaction():
         counts["added"] = ws.insert_many("tips", tip_rows(), action="import", on_batch=progress)
-        ws.log_event("import", {"kind": "tips", "format": fmt, "file": path.name, **counts})
+        ws.log_event("import", {"kind": "tips", "format": layout.name, "file": path.name, **counts})
     counts["ambiguous_examples"] = ambiguous
     return {**counts, **file_summary(table, plan)}
 
 
-__all__ = ["import_tips", "CFPB_COLUMNS", "GENERIC_FIELDS"]
+def complaint_importer(layout: ComplaintLayout, help: str) -> dict:
+    """The registry's entry for complaint files of ``layout``: ``tip import --format NAME``."""
+    return {"name": layout.name, "kind": "tips", "help": help,
+            "run": lambda ws, path, **options: import_tips(ws, path, layout=layout, **options)}
+
+
+@hookimpl
+def register_importers():
+    """The CFPB's download and any mapped complaint file, as ``tip import --format``."""
+    return [complaint_importer(CFPB, "the CFPB's Consumer Complaint Database export"),
+            complaint_importer(GENERIC, "any complaint file, its columns named with --map")]
+
+
+__all__ = ["import_tips", "ComplaintLayout", "complaint_importer", "CFPB", "GENERIC", "CFPB_COLUMNS",
+           "GENERIC_FIELDS"]
