@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -232,21 +233,29 @@ def wait_for(url: str, proc, timeout: float = 20) -> httpx.Response:
     raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
-def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobacco_case, run, monkeypatch):
-    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+@contextmanager
+def serving(workspace, first_page: str = "/"):
+    """``investigate serve`` on a free port of 127.0.0.1, as a person starts it (no shared
+    password in the environment); yields its base URL once ``first_page`` answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
     proc = subprocess.Popen([sys.executable, "-m", "investigate", "-w", str(workspace.root), "serve", "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        first = wait_for(f"http://127.0.0.1:{port}/investigate/visits.json?_shape=array", proc)
-        assert first.status_code == 200 and len(first.json()) == 4
-        cases.create_case(workspace, slug="while-serving", title="Written while serving", protocol="tobacco-minors")
-        later = httpx.get(f"http://127.0.0.1:{port}/investigate/cases.json?_shape=array", timeout=5)
-        assert "while-serving" in {c["slug"] for c in later.json()}
+        wait_for(f"http://127.0.0.1:{port}{first_page}", proc)
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobacco_case, run, monkeypatch):
+    with serving(workspace) as url:
+        first = httpx.get(f"{url}/investigate/visits.json?_shape=array", timeout=5)
+        assert first.status_code == 200 and len(first.json()) == 4
+        cases.create_case(workspace, slug="while-serving", title="Written while serving", protocol="tobacco-minors")
+        later = httpx.get(f"{url}/investigate/cases.json?_shape=array", timeout=5)
+        assert "while-serving" in {c["slug"] for c in later.json()}
 
 
 def test_the_editors_home_page_is_a_desk_of_counts_and_first_pages_linking_to_what_is_done(editors, workspace):

@@ -284,3 +284,22 @@ def test_the_home_page_runs_no_checklist(desk, workspace, monkeypatch):
     anna = Browser(desk["ds"]).login("anna")
     home = anna.get("/")
     assert home.status_code == 200 and "Visits waiting for review (4)" in home.text
+
+
+def test_evidence_is_served_to_logged_in_editors_only_and_its_thumbnail_is_made_once(desk, workspace, tmp_path):
+    from investigate.publish import plugin
+
+    shop = desk["stores"][0]
+    photo = receipt_photo(tmp_path / "IMG_2.jpg", when=workspace.now() - timedelta(days=10), lat=shop["lat"],
+                          lon=shop["lon"], text=shop["name"])
+    sha = evidence.add_evidence(workspace, desk["visits"][0], [photo])[0]["sha256"]
+    stranger = Browser(desk["ds"])
+    assert stranger.get(f"/-/evidence/{sha}?thumb=1").status_code == 403
+    assert stranger.get(f"/-/evidence/{sha}").status_code == 403
+    rita = Browser(desk["ds"]).login("rita")
+    plugin._thumbnail.cache_clear()
+    first, again = rita.get(f"/-/evidence/{sha}?thumb=1"), rita.get(f"/-/evidence/{sha}?thumb=1")
+    assert first.status_code == 200 and first.content == again.content
+    assert plugin._thumbnail.cache_info().hits == 1
+    page = rita.get(f"/investigate/visits/{desk['visits'][0]['id']}")
+    assert f"/-/evidence/{sha}?thumb=1" in page.text and "taken" in page.text and "52.48010, 13.43010" in page.text

@@ -61,7 +61,7 @@ def todo(ws: Workspace, what: str, *, now: datetime | None = None, page: int = 1
         found = list(review_queue(ws, case=case, flags=False, limit=per_page, offset=offset))
         versions = review_versions(ws, [v["id"] for v in found])
         rows = [{"when": v["visited_at"], "label": v["store_name"], "case": v["case_slug"], "table": "visits",
-                 "row_id": v["id"], "detail": v["review_state"].replace("_", " ")
+                 "row_id": v["id"], "detail": f"{v['review_state']} · {v['outcome']}".replace("_", " ")
                  + (f": {v['last_comment']}" if v["last_comment"] else ""), "version": versions.get(v["id"], 0)}
                 for v in found]
     elif what == "replies":

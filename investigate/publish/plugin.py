@@ -8,6 +8,7 @@ route itself also refuses to serve unless the instance's metadata names a worksp
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from datetime import datetime
@@ -164,9 +165,12 @@ THUMB_MAX_BYTES = 64 << 20
 THUMB_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP"}
 
 
+@functools.lru_cache(maxsize=512)
 def _thumbnail(path: Path) -> bytes | None:
     """A 320-pixel JPEG re-encoded from a raster image (never the file's own bytes, so nothing
-    hidden in it is served inline), or None for anything else or anything too large."""
+    hidden in it is served inline), or None for anything else or anything too large. Kept
+    once made: evidence lies under its own hash and never changes, so neither does its
+    thumbnail (512 of some 15 kB each)."""
     from PIL import Image, UnidentifiedImageError
 
     if path.stat().st_size > THUMB_MAX_BYTES:
