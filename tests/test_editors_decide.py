@@ -303,3 +303,19 @@ def test_evidence_is_served_to_logged_in_editors_only_and_its_thumbnail_is_made_
     assert plugin._thumbnail.cache_info().hits == 1
     page = rita.get(f"/investigate/visits/{desk['visits'][0]['id']}")
     assert f"/-/evidence/{sha}?thumb=1" in page.text and "taken" in page.text and "52.48010, 13.43010" in page.text
+
+
+def test_the_custodians_statement_names_the_editor_who_approved_each_visit(desk, workspace, run, tmp_path):
+    from pypdf import PdfReader
+
+    shop = desk["stores"][0]
+    photo = receipt_photo(tmp_path / "IMG_3.jpg", when=workspace.now() - timedelta(days=10), lat=shop["lat"],
+                          lon=shop["lon"], text=shop["name"])
+    evidence.add_evidence(workspace, desk["visits"][0], [photo])
+    anna = Browser(desk["ds"]).login("anna")
+    assert anna.post("/-/investigate/review", {**visit_form(anna, desk["visits"][0]["id"]),
+                                               "action": "approve"}).status_code == 302
+    out = tmp_path / "statement.pdf"
+    assert run("certify", "tobacco-nk", "--out", out).exit_code == 0
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "Approved by anna," in text
