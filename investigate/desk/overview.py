@@ -17,7 +17,7 @@ from ..cases.asking import unasked_stores
 from ..cases.promises import count_promises, list_promises
 from ..cases.replies import count_replies, list_replies
 from ..cases.review import PENDING, review_queue, review_versions
-from ..policy.counting import review_counts
+from ..policy.counting import WORKING, case_rates, review_counts
 from ..store.workspace import Workspace
 
 #: Rows of each list on the home page; a "to do" page shows ``PAGE`` at a time.
@@ -39,10 +39,14 @@ def desk(ws: Workspace, *, now: datetime | None = None, rows: int = HOME_ROWS) -
     is per case), its count and first ``rows``."""
     now = now or ws.now()
     out = []
-    for case in case_module.list_cases(ws):
+    for case in case_module.list_cases(ws, counted=False):
+        # Visits and violations by the one definition (the policy's working scope), from the
+        # tallies; stores tested and completion, which walk the frame, are on the case page.
+        overall = case_rates(ws, case, scope=WORKING)
         review = review_counts(ws, case)
         out.append({"slug": case["slug"], "id": case["id"], "title": case["title"], "status": case["status"],
-                    "visits": case["visits"], "violations": case["violations"],
+                    "visits": overall[0]["visits"] if overall else 0,
+                    "violations": overall[0]["violations"] if overall else 0,
                     "waiting": review["received"] + review["has_issues"], "review": review,
                     "open_replies": count_replies(ws, case=case, open_only=True)})
     return {"cases": out, "lists": {key: todo(ws, key, now=now, per_page=rows)
@@ -76,7 +80,7 @@ def todo(ws: Workspace, what: str, *, now: datetime | None = None, page: int = 1
                  "row_id": p["visit_id"], "detail": p["what"]}
                 for p in list_promises(ws, case=case, now=now, limit=per_page, offset=offset, **window)]
     elif what == "unasked":
-        cases = [case] if case else [c for c in case_module.list_cases(ws) if c["status"] != "published"]
+        cases = [case] if case else [c for c in case_module.list_cases(ws, counted=False) if c["status"] != "published"]
         every = [(c, s) for c in cases for s in unasked_stores(ws, c)]
         count = len(every)
         rows = [{"when": None, "label": s["name"], "case": c["slug"], "table": "cases", "row_id": c["id"],

@@ -45,7 +45,8 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
                                                             f"{counts['rejected']} rejected"))
 
     # Every finding that is not rejected will be published once approved: all must be covered.
-    status = reply_status(ws, case)
+    names = make_naming(ws, case, scope=WORKING)
+    status = reply_status(ws, case, names=names)
     with_findings = set(status)
     why = {}
     for reason in status.values():
@@ -115,11 +116,11 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
     return items
 
 
-def reply_status(ws: Workspace, case: dict) -> dict[str, str]:
+def reply_status(ws: Workspace, case: dict, *, names=None) -> dict[str, str]:
     """Each business with a finding on a visit of the working scope (undercover, not rejected),
     by where its right of reply stands: ``named``, ``not_asked``, ``window_open``,
     ``chain_unnamed`` or ``not_covered`` — what the checklist counts and the editors' pages list."""
-    names = make_naming(ws, case, scope=WORKING)
+    names = names or make_naming(ws, case, scope=WORKING)
     return {store_id: names.status.get(store_id, "not_asked")
             for store_id, counts in stores_with_findings(ws, case).items() if counts}
 
