@@ -99,6 +99,7 @@ def test_editors_decide_in_chromium_each_under_their_own_name(server, chromium, 
     try:
         log_in(lena, server, "lena")
         lena.open(f"{server}/investigate/cases/{tobacco_case['case']['id']}")
+        keep(lena.screenshot(tmp_path / "i27-case-page.png"))
         lena.submit("document.querySelector('form.investigate-signoff input[name=note]').value = 'read in full';"
                     "document.querySelector('form.investigate-signoff button[type=submit]').click()",
                     then="document.body.innerText.includes('signed off as legal counsel by lena')")
