@@ -5,6 +5,7 @@ browser sends them (the login form, the session cookie, Datasette's CSRF token).
 from __future__ import annotations
 
 import asyncio
+import json
 import html as html_lib
 import re
 from datetime import timedelta
@@ -319,3 +320,10 @@ def test_the_custodians_statement_names_the_editor_who_approved_each_visit(desk,
     assert run("certify", "tobacco-nk", "--out", out).exit_code == 0
     text = " ".join("\n".join(p.extract_text() for p in PdfReader(out).pages).split())
     assert "Approved by anna," in text
+
+
+def test_the_checklist_names_the_businesses_not_asked(run, desk):
+    shown = run("checklist", "tobacco-nk")
+    assert "2 business(es) with findings not asked for comment" in shown.output
+    assert "not asked: Kiosk am Park, Späti Eins" in shown.output
+    assert json.loads(run("checklist", "tobacco-nk", "--json").output)["not_asked"] == ["Kiosk am Park", "Späti Eins"]
