@@ -76,7 +76,9 @@ def desk(workspace, tobacco_case, monkeypatch, tmp_path):
     add_account(workspace, "anna", role="editor", password=PASSWORDS["anna"])
     add_account(workspace, "lena", role="legal", password=PASSWORDS["lena"])
     add_account(workspace, "rita", role="reporter", password=PASSWORDS["rita"])
-    return {"ds": editors_datasette(workspace), **tobacco_case}
+    from investigate.cli.serve import letter_pdf
+
+    return {"ds": editors_datasette(workspace, write_letter=letter_pdf), **tobacco_case}
 
 
 def visit_form(browser, visit_id):
@@ -168,7 +170,7 @@ def test_legal_signs_off_on_the_case_page_and_the_checklist_names_the_role(desk,
     assert legal["ok"]
 
 
-def test_an_editor_asks_every_business_not_yet_asked_from_the_case_page(desk, workspace):
+def test_an_editor_asks_every_business_not_yet_asked_from_the_case_page(desk, workspace, tmp_path):
     anna = Browser(desk["ds"]).login("anna")
     case = desk["case"]
     for v in desk["visits"]:
@@ -183,6 +185,19 @@ def test_an_editor_asks_every_business_not_yet_asked_from_the_case_page(desk, wo
     assert actors == {"anna"}
     replies = next(i for i in gate.checklist(workspace, case) if i["key"] == "replies")
     assert "not asked" not in replies["detail"]
+    # Each request's letter, linked on the case page, as `investigate reply letter` writes it.
+    from pypdf import PdfReader
+
+    page = anna.get(f"/investigate/cases/{case['id']}").text
+    links = re.findall(r'href="(/-/investigate/letter/[^"]+)"', page)
+    assert len(links) == 2
+    pdf = anna.get(links[0])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    (tmp_path / "letter.pdf").write_bytes(pdf.content)
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "letter.pdf").pages)
+    assert "Kiosk am Park" in text or "Späti Eins" in text
+    assert Browser(desk["ds"]).get(links[0]).status_code == 403  # no session, no letter
+    assert Browser(desk["ds"]).login("rita").get(links[0]).status_code == 403  # a reporter reads, writes none
 
 
 def test_a_reporter_gets_403_on_every_write_and_nothing_is_written(desk, workspace):

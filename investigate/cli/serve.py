@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..publish.server import check_port_free, editors_datasette, login_required, run
 from .util import echo, echo_json, json_option, pass_workspace
+
+
+def letter_pdf(ws, case_id: str, store_id: str) -> tuple[str, bytes]:
+    """The reply letter as `investigate reply letter` writes it (into reports/), for the
+    editors' case page to link: this face joins the reports to Datasette."""
+    from ..reports.build import build_letter
+
+    path = Path(build_letter(ws, ws.get("cases", case_id), ws.get("stores", store_id))["pdf"])
+    return path.name, path.read_bytes()
 
 
 @click.command()
@@ -25,7 +36,7 @@ def serve(ws, host, port, check, as_json):
     the audit log records that person for every decision. With no accounts it opens on
     127.0.0.1 only, to read; on any other address it needs accounts.
     """
-    datasette = editors_datasette(ws, host=host)
+    datasette = editors_datasette(ws, host=host, write_letter=letter_pdf)
     check_port_free(host, port)
     info = {"url": f"http://{host}:{port}/", "workspace": str(ws.root),
             "login_required": login_required(ws, host)}

@@ -13,6 +13,7 @@ bad input (400).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
@@ -154,7 +155,49 @@ def _request_replies(ws: Workspace, fields: dict, person: str) -> str:
         return f"Every business with findings in {case['slug']} was already asked."
     return (f"Asked {len(made)} business(es) for comment on {case['slug']}: "
             + ", ".join(r["store_name"] or short(r["store_id"]) for r in made)
-            + " (print each letter: investigate reply letter REPLY).")
+            + " (each request's letter is linked under Right of reply).")
+
+
+#: How each editors' instance writes a reply letter (given by whoever starts it: the CLI
+#: passes the reports' own renderer, a face this one may not import).
+_LETTERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def serve_letters_with(datasette, write_letter) -> None:
+    """``write_letter(ws, case_id, store_id) -> (file name, PDF bytes)`` for ``datasette``."""
+    _LETTERS[datasette] = write_letter
+
+
+def letters_served(datasette) -> bool:
+    return datasette in _LETTERS
+
+
+async def letter(datasette, request):
+    """The letter of a reply request, as ``investigate reply letter`` writes it, to read and
+    send. Writing one signs a checkpoint of the log (a write), so it is an editor's, by name."""
+    root, write_letter = workspace_root(datasette), _LETTERS.get(datasette)
+    if root is None or write_letter is None:
+        return Response.text("Not found", status=404)
+    try:
+        person = await _person(datasette, request, "investigate-request-replies")
+    except Refused as refusal:
+        return await _refusal(datasette, request, refusal.status, str(refusal), "/")
+    reply_id = request.url_vars["reply"]
+
+    def write():
+        with Workspace(root, actor=person) as ws:
+            row = ws.db.execute("select case_id, store_id from replies where id = ?", [reply_id]).fetchone()
+            return write_letter(ws, row[0], row[1]) if row else None
+
+    try:
+        written = await asyncio.to_thread(write)
+    except InvestigateError as ex:
+        return await _refusal(datasette, request, 400, f"{ex}.", "/")
+    if written is None:
+        return Response.text("Not found", status=404)
+    name, data = written
+    return Response(data, content_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})
 
 
 @hookimpl
@@ -162,6 +205,7 @@ def register_routes(datasette):
     if workspace_root(datasette) is None:
         return []
     return [
+        (r"^/-/investigate/letter/(?P<reply>[0-9A-Za-z-]{8,64})$", letter),
         (r"^/-/investigate/review$", _decide(datasette, "investigate-review", _review)),
         (r"^/-/investigate/signoff$", _decide(datasette, "investigate-signoff", _signoff)),
         (r"^/-/investigate/request-replies$", _decide(datasette, "investigate-request-replies", _request_replies)),
@@ -178,7 +222,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     async def forms():
         can = {name.removeprefix("investigate-"): await datasette.permission_allowed(
             request.actor, name, default=False) for name in DECISIONS}
-        out = {"investigate_can": can, "investigate_person": (request.actor or {}).get("id")}
+        out = {"investigate_can": can, "investigate_person": (request.actor or {}).get("id"),
+               "investigate_letters": letters_served(datasette)}
         if view_name == "row" and table in ("visits", "cases"):
             pk = tilde_decode(request.url_vars.get("pks", ""))
 

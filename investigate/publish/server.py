@@ -64,8 +64,10 @@ def login_required(ws: Workspace, host: str) -> bool:
     return host not in LOOPBACK or bool(list_accounts(ws.root)) or bool(password_hash(ws))
 
 
-def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
-    """A configured Datasette for editors. Refuses a non-loopback host without accounts."""
+def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1", write_letter=None):
+    """A configured Datasette for editors. Refuses a non-loopback host without accounts.
+    ``write_letter(ws, case_id, store_id) -> (name, PDF bytes)`` lets the case page link each
+    reply request's letter (the CLI passes the reports' renderer)."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
@@ -93,6 +95,8 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
                           template_dir=str(templates_dir()), cors=False,
                           static_mounts=[(plugin.STATIC_MOUNT, str(templates_dir() / "static"))])
     accounts.serve_accounts_of(datasette, ws.root)
+    if write_letter is not None:
+        decisions.serve_letters_with(datasette, write_letter)
     return datasette
 
 
