@@ -7,9 +7,8 @@ post to ``publish.decisions``.
 
 from __future__ import annotations
 
-
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import Forbidden, Response
 
 from ..cases.cases import get_case
 from ..desk.overview import LISTS, desk, todo
@@ -18,7 +17,6 @@ from ..store.workspace import Workspace
 from .plugin import workspace_root
 
 TODO_ROUTE = r"^/-/investigate/todo/(?P<what>[a-z]+)$"
-
 
 
 async def todo_page(datasette, request):
@@ -46,23 +44,26 @@ async def todo_page(datasette, request):
         "investigate-todo.html", {"todo": listed, "lists": LISTS}, request=request))
 
 
+async def home_page(datasette, request):
+    """The editors' home page: the desk. Ours, not Datasette's index, which checks every
+    table's permissions through a deep copy of the metadata per table (some 130 ms a load);
+    the tables are one click away, on the database's page."""
+    root = workspace_root(datasette)
+    if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
+        raise Forbidden("view-instance")
+
+    def read(conn):
+        with Workspace(root, read_only=True) as ws:
+            return desk(ws)
+
+    listed = await datasette.get_database("investigate").execute_fn(read)
+    return Response.html(await datasette.render_template(
+        "investigate-desk.html", {"investigate_desk": listed, "investigate_lists": LISTS,
+                                  "metadata": datasette.metadata()}, request=request))
+
+
 @hookimpl
 def register_routes(datasette):
-    return [(TODO_ROUTE, todo_page)] if workspace_root(datasette) is not None else []
-
-
-@hookimpl
-def extra_template_vars(template, database, table, view_name, request, datasette):
-    root = workspace_root(datasette)
-    if view_name != "index" or root is None:
-        return {}
-
-    async def home():
-        def read(conn):
-            with Workspace(root, read_only=True) as ws:
-                return desk(ws)
-
-        return {"investigate_desk": await datasette.get_database("investigate").execute_fn(read),
-                "investigate_lists": LISTS}
-
-    return home
+    if workspace_root(datasette) is None:
+        return []
+    return [(r"^/$", home_page), (TODO_ROUTE, todo_page)]
