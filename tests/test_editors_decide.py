@@ -232,6 +232,9 @@ def test_an_anonymous_post_and_a_forged_csrf_token_are_refused(desk, workspace):
     anonymous = stranger.post("/-/investigate/review", {**fields, "csrftoken": token(stranger.get("/-/login").text),
                                                        "action": "approve"})
     assert anonymous.status_code == 403 and refusal(anonymous).startswith("Log in first")
+    # A script with no cookie at all (asgi-csrf lets such a request through): still nobody.
+    bare = asyncio.run(desk["ds"].client.post("/-/investigate/review", data={**fields, "action": "approve"}))
+    assert bare.status_code == 403 and refusal(bare).startswith("Log in first")
     forged = anna.post("/-/investigate/review", {**fields, "csrftoken": "forged" + fields["csrftoken"][0][6:],
                                                  "action": "approve"})
     assert forged.status_code == 403 and "did not match cookie" in forged.text
