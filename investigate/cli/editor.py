@@ -13,9 +13,10 @@ from .util import echo, echo_json, echo_result, json_option, pass_workspace
 
 @click.group()
 def editor():
-    """Accounts for `investigate serve`: editor (decides reviews, asks for replies), legal
-    (signs a case off) or reporter (reads only). Every decision made in the browser is logged
-    under the account's name."""
+    """The people who log in to `investigate serve`, each with a role.
+
+    editor (decides reviews, asks for replies), legal (signs a case off) or reporter (reads
+    only). Every decision made in the browser is logged under the account's name."""
 
 
 @editor.command("add")
@@ -25,7 +26,9 @@ def editor():
 @json_option
 @pass_workspace
 def editor_add(ws, name, role, password_stdin, as_json):
-    """Add NAME's account (or give it a new role and password). Asks for the password twice."""
+    """Add NAME's account, or give it a new role and password.
+
+    Asks for the password twice (at least 10 characters)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -42,7 +45,9 @@ def editor_add(ws, name, role, password_stdin, as_json):
 @json_option
 @pass_workspace
 def editor_remove(ws, name, as_json):
-    """Remove NAME's account: no new login, and an open session loses its rights at once."""
+    """Remove NAME's account.
+
+    No new login, and a session already open loses its rights at its next request."""
     row = remove_account(ws, name)
     if as_json:
         echo_json(row)
