@@ -345,3 +345,17 @@ def test_the_checklist_names_the_businesses_not_asked(run, desk):
     assert "2 business(es) with findings not asked for comment" in shown.output
     assert "not asked: Kiosk am Park, Späti Eins" in shown.output
     assert json.loads(run("checklist", "tobacco-nk", "--json").output)["not_asked"] == ["Kiosk am Park", "Späti Eins"]
+
+
+def test_a_decision_on_a_read_only_workspace_is_refused_on_the_page(desk, workspace):
+    anna = Browser(desk["ds"]).login("anna")
+    fields = visit_form(anna, desk["visits"][0]["id"])
+    before = snapshot(workspace)
+    mode = workspace.db_path.stat().st_mode
+    workspace.db_path.chmod(0o444)  # an archived copy: Workspace opens it read-only
+    try:
+        response = anna.post("/-/investigate/review", {**fields, "action": "approve"})
+    finally:
+        workspace.db_path.chmod(mode)
+    assert response.status_code == 503 and "Nothing was written" in refusal(response)
+    assert snapshot(workspace) == before

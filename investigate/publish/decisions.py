@@ -13,6 +13,7 @@ bad input (400).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from urllib.parse import parse_qs
 
@@ -93,6 +94,10 @@ def _decide(datasette, permission: str, write):
             return await _refusal(datasette, request, refusal.status, str(refusal), back)
         except InvestigateError as ex:
             return await _refusal(datasette, request, 400, f"{ex}. Nothing was written.", back)
+        except sqlite3.OperationalError as ex:
+            # A read-only copy, or a long import holding the write lock past the busy timeout.
+            return await _refusal(datasette, request, 503, f"The workspace cannot be written now ({ex}). "
+                                                           "Nothing was written: try again.", back)
         datasette.add_message(request, message, datasette.INFO)
         return Response.redirect(back)
 
