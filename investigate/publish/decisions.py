@@ -86,7 +86,9 @@ def _decide(datasette, permission: str, write):
             person = await _person(datasette, request, permission)
 
             def run():
-                with Workspace(root, actor=person) as ws:
+                # One transaction from the check that the page is current to the write: no
+                # other process decides in between.
+                with Workspace(root, actor=person) as ws, ws.transaction():
                     return write(ws, fields, person)
 
             message = await asyncio.to_thread(run)
