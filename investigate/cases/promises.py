@@ -65,7 +65,7 @@ def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = Fa
     rows = list(ws.db.query(
         "select p.*, v.case_id, c.slug as case_slug, s.name as store_name from promises p "
         "join visits v on v.id = p.visit_id join stores s on s.id = v.store_id "
-        "join cases c on c.id = v.case_id" + where + " order by p.due_at, p.id" + page, params))
+        "join cases c on c.id = v.case_id" + where + " order by p.due_at, p.rowid" + page, params))
     for row in rows:
         row["state"] = promise_state(row, now)
         row["overdue"] = row["state"] == "overdue"
@@ -76,8 +76,9 @@ def count_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = F
                    now: datetime | None = None, due_before: datetime | None = None) -> int:
     """How many ``list_promises`` would list, without reading them."""
     where, params = _promise_filter(ws, case, overdue, now or ws.now(), due_before)
-    return ws.db.execute("select count(*) from promises p join visits v on v.id = p.visit_id" + where,
-                         params).fetchone()[0]
+    # Only a case's promises need their visits (a promise always has one: visit_id is not null).
+    joined = " join visits v on v.id = p.visit_id" if case else ""
+    return ws.db.execute("select count(*) from promises p" + joined + where, params).fetchone()[0]
 
 
 def get_promise(ws: Workspace, ref: str) -> dict:

@@ -147,7 +147,10 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
           sum(case when v.outcome = 'inconclusive' then v.visits else 0 end) as inconclusive,
           sum(case when v.outcome = 'not_completed' then v.visits else 0 end) as not_completed,
           sum(case when v.review_state != 'approved' then v.visits else 0 end) as provisional"""
-        sql = f"""
+        # The whole case (by=None) needs no store: one sum over its tallies.
+        # (Grouped by the case, so that a case without visits gives no row, as a grouping does.)
+        sql = (f"select 'all' as grp, {tallied} from visit_tallies v where v.case_id = ? and {cond} "
+               "group by v.case_id") if by is None else f"""
             with per_store as (
               select v.store_id, {tallied} from visit_tallies v
               where v.case_id = ? and {cond} group by v.store_id
@@ -155,7 +158,7 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
             select {GROUPINGS[by]} as grp, sum(p.visits) as visits, sum(p.violations) as violations,
               sum(p.compliant) as compliant, sum(p.inconclusive) as inconclusive,
               sum(p.not_completed) as not_completed, sum(p.provisional) as provisional
-            from per_store p {"" if by is None else "join stores s on s.id = p.store_id"}
+            from per_store p join stores s on s.id = p.store_id
             group by grp order by grp
         """
     else:
@@ -200,7 +203,7 @@ def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, para
     # From the overdue promises (index on kept, due_at) to their visits, each visit once.
     for row in ws.db.query(
             f"""select {GROUPINGS[by]} as grp, v.outcome, count(*) as n
-                from visits v join stores s on s.id = v.store_id
+                from visits v {"" if by is None else "join stores s on s.id = v.store_id"}
                 where v.id in (select p.visit_id from promises p where p.kept is null
                                and julianday(p.due_at) < julianday(?))
                   and v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
