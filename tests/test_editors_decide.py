@@ -359,3 +359,14 @@ def test_a_decision_on_a_read_only_workspace_is_refused_on_the_page(desk, worksp
         workspace.db_path.chmod(mode)
     assert response.status_code == 503 and "Nothing was written" in refusal(response)
     assert snapshot(workspace) == before
+
+
+def test_no_page_shows_a_password_hash_to_anyone_logged_in(desk):
+    rita = Browser(desk["ds"]).login("rita")
+    for path in ("/", "/.json", "/investigate.json", "/-/metadata.json", "/-/plugins.json", "/-/settings.json",
+                 "/-/actor.json", "/investigate?sql=select+*+from+sqlite_master", "/-/investigate/todo/review"):
+        page = rita.get(path)
+        assert "pbkdf2" not in page.text, path
+    # Nor can SQL reach them: they are not in the database.
+    tables = rita.get("/investigate.json?sql=select+group_concat(name)+from+sqlite_master&_shape=array").json()
+    assert "editors" not in str(tables) and "account" not in str(tables)
