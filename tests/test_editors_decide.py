@@ -370,3 +370,16 @@ def test_no_page_shows_a_password_hash_to_anyone_logged_in(desk):
     # Nor can SQL reach them: they are not in the database.
     tables = rita.get("/investigate.json?sql=select+group_concat(name)+from+sqlite_master&_shape=array").json()
     assert "editors" not in str(tables) and "account" not in str(tables)
+
+
+def test_without_accounts_the_pages_say_how_to_decide_and_nobody_can(workspace, tobacco_case, monkeypatch):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    ds = editors_datasette(workspace)  # on 127.0.0.1, no accounts: a reader's instance
+    visitor = Browser(ds)
+    visit = tobacco_case["visits"][0]
+    page = visitor.get(f"/investigate/visits/{visit['id']}")
+    assert "Nobody decides here until each editor has an account" in page.text
+    before = snapshot(workspace)
+    response = visitor.post("/-/investigate/review", {**form(page.text, "/-/investigate/review"), "action": "approve"})
+    assert response.status_code == 403 and refusal(response).startswith("Log in first")
+    assert snapshot(workspace) == before

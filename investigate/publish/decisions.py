@@ -29,7 +29,7 @@ from ..errors import InvestigateError
 from ..ids import short
 from ..policy.changes import audit_head, changes_since
 from ..store.workspace import Workspace
-from .accounts import DECISIONS, actor_role
+from .accounts import DECISIONS, accounts, actor_role
 from .plugin import workspace_root
 
 #: What a legal sign-off made in the page records as its role (the checklist's legal item).
@@ -230,7 +230,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         can = {name.removeprefix("investigate-"): await datasette.permission_allowed(
             request.actor, name, default=False) for name in DECISIONS}
         out = {"investigate_can": can, "investigate_person": (request.actor or {}).get("id"),
-               "investigate_letters": letters_served(datasette)}
+               "investigate_letters": letters_served(datasette), "investigate_accounts": bool(accounts(datasette))}
         if view_name == "row" and table in ("visits", "cases"):
             pk = tilde_decode(request.url_vars.get("pks", ""))
 
