@@ -43,6 +43,21 @@ build_visits(Path(sys.argv[1]), int(sys.argv[2]))
 """
 
 
+def busy_desk(ws, case_id: str, *, waiting: int, overdue: int) -> None:
+    """What the editors' home page lists at deadline (issue 30's measurement: 7,692 visits
+    waiting for review and 13,271 overdue promises at a million visits): ``waiting`` visits set
+    back to received through the audited bulk path, ``overdue`` open promises already due."""
+    if ws.db.execute("select count(*) from promises").fetchone()[0]:
+        return
+    ids = [r[0] for r in ws.db.execute("select id from visits where case_id = ? order by rowid limit ?",
+                                       [case_id, waiting + overdue])]
+    ws.update_many("visits", ids[:waiting], {"review_state": "received"}, reason="bench: waiting", action="review")
+    ws.insert_many("promises", ({"visit_id": vid, "what": "callback within 48 h", "promised_at": "2026-10-01T10:00:00+02:00",
+                                 "due_at": "2026-10-03T10:00:00+02:00", "created_at": "2026-10-01T10:00:00+02:00"}
+                                for vid in ids[waiting:]))
+    ws.db.execute("analyze")
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -116,6 +131,8 @@ def main() -> int:
             print(f"publish: {secs:.1f} s, peak {mb:.0f} MB, public.db {size:.0f} MB")
 
         ws = Workspace(ws_dir)
+        case_id = ws.db.execute("select id from cases where slug = 'bench'").fetchone()[0]
+        busy_desk(ws, case_id, waiting=args.visits * 7692 // 1_000_000, overdue=args.visits * 13271 // 1_000_000)
         settings = {"suggest_facets": False}
         bare_sql = RATE_BY_CHAIN.replace(":case", "'bench'")
         for name in ("investigate_rate", "investigate_ci_low", "investigate_ci_high"):
@@ -124,6 +141,11 @@ def main() -> int:
             "visits table": ("/investigate/visits", "/investigate/visits"),
             "facet on outcome": ("/investigate/visits?_facet=outcome", "/investigate/visits?_facet=outcome"),
             "rate by chain": ("/investigate/rate_by_chain?case=bench", "/investigate?sql=" + quote(bare_sql)),
+            # The desk: counted from the tallies, first pages only (floor: bare Datasette's index).
+            "home page": ("/", "/"),
+            "to do: review p.10": ("/-/investigate/todo/review?page=10",
+                                   "/investigate/visits?review_state=received&_size=50"),
+            "to do: overdue": ("/-/investigate/todo/overdue", "/investigate/promises?_size=50"),
         }, args.requests))
         public = asyncio.run(alternate(public_datasette(public_dir),
                                        Datasette(immutables=[str(public_dir / PUBLIC_DB)], settings=settings), {

@@ -42,6 +42,10 @@ REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
 VOIDED = "voided"
 VISIT_KINDS = ("undercover", "official")
 
+#: What a person's account on the editors' Datasette may do: an editor decides reviews and asks
+#: businesses for comment, legal counsel signs a case off, a reporter reads.
+ACCOUNT_ROLES = ("editor", "legal", "reporter")
+
 #: What the promise clock says of a promise (``numbers.clock``).
 PROMISE_STATES = ("kept", "late", "broken", "overdue", "pending")
 #: The states a protocol's ``[promise_score]`` may give points for: a promise not yet due is

@@ -11,17 +11,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
 from investigate.cases import evidence
 from investigate.demo.build import receipt_photo
-from investigate.publish.server import PASSWORD_ENV
 
 from conftest import need_tool
-from test_datasette import free_port, wait_for
+from test_datasette import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -46,16 +44,8 @@ def server(workspace, tobacco_case, tmp_path):
     photo = receipt_photo(tmp_path / "IMG.jpg", when=workspace.now() - timedelta(days=10), lat=shop["lat"],
                           lon=shop["lon"], text=shop["name"])
     evidence.add_evidence(workspace, tobacco_case["visits"][0], [photo])
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
-    proc = subprocess.Popen([sys.executable, "-m", "investigate", "-w", str(workspace.root), "serve", "--port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving(workspace) as url:
+        yield url
 
 
 def test_chromium_walks_cases_a_facet_and_a_visit_page(server, tobacco_case, tmp_path):

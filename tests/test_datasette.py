@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,10 +156,11 @@ def test_database_download_is_off(editors):
     assert get(editors["ds"], "/investigate.db").status_code in (403, 404)
 
 
-def test_with_a_password_every_page_needs_login(workspace, tobacco_case, monkeypatch):
-    from datasette_auth_passwords.utils import hash_password
+def test_with_accounts_every_page_needs_login(workspace, tobacco_case, monkeypatch):
+    from investigate.store.accounts import add_account
 
-    monkeypatch.setenv(PASSWORD_ENV, hash_password("s3cret"))
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    add_account(workspace, "editor", role="editor", password="s3cret-password")
     ds = editors_datasette(workspace, host="0.0.0.0")
     assert get(ds, "/investigate/visits.json").status_code == 403
     assert get(ds, "/investigate.json?sql=select+code+from+testers").status_code == 403
@@ -172,10 +174,10 @@ def test_with_a_password_every_page_needs_login(workspace, tobacco_case, monkeyp
     assert get(ds, "/investigate/visits.json", cookies={"ds_actor": cookie}).status_code == 200
 
 
-def test_a_non_loopback_host_without_password_is_refused(run, monkeypatch):
+def test_a_non_loopback_host_without_accounts_is_refused(run, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     result = run("serve", "--host", "0.0.0.0", "--check")
-    assert result.exit_code != 0 and "without a password" in result.output
+    assert result.exit_code != 0 and "without editors' accounts" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -231,37 +233,47 @@ def wait_for(url: str, proc, timeout: float = 20) -> httpx.Response:
     raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
-def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobacco_case, run, monkeypatch):
-    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+@contextmanager
+def serving(workspace, first_page: str = "/"):
+    """``investigate serve`` on a free port of 127.0.0.1, as a person starts it (no shared
+    password in the environment); yields its base URL once ``first_page`` answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
     proc = subprocess.Popen([sys.executable, "-m", "investigate", "-w", str(workspace.root), "serve", "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        first = wait_for(f"http://127.0.0.1:{port}/investigate/visits.json?_shape=array", proc)
-        assert first.status_code == 200 and len(first.json()) == 4
-        cases.create_case(workspace, slug="while-serving", title="Written while serving", protocol="tobacco-minors")
-        later = httpx.get(f"http://127.0.0.1:{port}/investigate/cases.json?_shape=array", timeout=5)
-        assert "while-serving" in {c["slug"] for c in later.json()}
+        wait_for(f"http://127.0.0.1:{port}{first_page}", proc)
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def test_the_editors_home_page_is_a_desk_with_blockers_deadlines_promises_and_the_review_queue(editors, workspace):
+def test_the_real_server_answers_over_http_while_the_cli_writes(workspace, tobacco_case, run, monkeypatch):
+    with serving(workspace) as url:
+        first = httpx.get(f"{url}/investigate/visits.json?_shape=array", timeout=5)
+        assert first.status_code == 200 and len(first.json()) == 4
+        cases.create_case(workspace, slug="while-serving", title="Written while serving", protocol="tobacco-minors")
+        later = httpx.get(f"{url}/investigate/cases.json?_shape=array", timeout=5)
+        assert "while-serving" in {c["slug"] for c in later.json()}
+
+
+def test_the_editors_home_page_is_a_desk_of_counts_and_first_pages_linking_to_what_is_done(editors, workspace):
     from investigate.cases import replies
-    from investigate.policy import gate
 
     case = editors["case"]
     replies.request_reply(workspace, case, editors["stores"][0])
     page = get(editors["ds"], "/")
     assert page.status_code == 200
     html = page.text
-    blockers = gate.open_items(workspace, case)
-    assert blockers and all(b["detail"] in html.replace("&#39;", "'").replace("&#34;", '"') for b in blockers)
-    assert "Open reply deadlines (1)" in html and editors["stores"][0]["name"] in html
-    assert "Review queue (4)" in html and "Overdue promises (0)" in html
+    # What blocks the case, counted from the tallies; the full checklist is a click away.
+    assert "4 visit(s) await review" in html and "1 reply window(s) open" in html
+    assert f"/investigate/cases/{case['id']}" in html and "the checklist" in html
+    assert "Reply windows open (1)" in html and editors["stores"][0]["name"] in html
+    assert "Visits waiting for review (4)" in html and "Promises overdue (0)" in html
     assert f"/investigate/visits/{editors['visit']['id']}" in html
+    for key in ("review", "replies", "overdue", "due", "unasked"):
+        assert f"/-/investigate/todo/{key}" in html
 
 
 def test_the_visit_list_facets_by_chain_and_shows_names_and_readable_answers(editors):

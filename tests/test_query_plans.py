@@ -89,3 +89,19 @@ def test_the_checklist_never_scans_the_visits_or_findings_tables(workspace, toba
         for plan in plans(workspace, seen, table):
             assert not full_scans(plan, table, alias), plan
             assert not full_scans(plan, table, "w"), plan
+
+
+def test_the_editors_desk_reads_tallies_and_indexes_never_every_visit(workspace, tobacco_case):
+    """The home page an editor opens first (issue 30): every case's figures from the tallies,
+    each list's first page sought through an index, at 4 visits as at a million."""
+    from investigate.desk.overview import desk, todo
+
+    with statements(workspace) as seen:
+        home = desk(workspace)
+        todo(workspace, "review", page=2, per_page=2)
+    assert home["lists"]["review"]["count"] == 4 and len(home["lists"]["review"]["rows"]) == 4
+    read = plans(workspace, seen, "visits")
+    assert read and not [p for p in read if full_scans(p, "visits", "v")], read
+    # A page of the queue joins its stores to its own rows, not every store to every visit.
+    assert not [p for p in read if full_scans(p, "stores", "s")], read
+    assert any("idx_visits_review_state (review_state=?)" in p for p in read), read

@@ -163,11 +163,11 @@ def get_case(ws: Workspace, ref: str) -> dict:
     return resolve(ws, "cases", ref)
 
 
-def list_cases(ws: Workspace, *, status: str | None = None, scope: str = WORKING) -> list[dict]:
+def list_cases(ws: Workspace, *, status: str | None = None, scope: str = WORKING, counted: bool = True) -> list[dict]:
     """Every case with its visits, violations and stores tested, by the policy's one counting
     function (``policy.counting.case_counts``, the editors' working scope unless asked): the
-    same figures ``stats``, ``case show`` and the editors' home print. ``official`` counts a
-    case's official inspections, which are never in its rate."""
+    same figures ``stats`` and ``case show`` print. ``official`` counts a case's official
+    inspections, which are never in its rate. ``counted=False``: the cases' rows alone."""
     sql = """
         select c.*,
           (select coalesce(sum(t.visits), 0) from visit_tallies t where t.case_id = c.id
@@ -175,6 +175,8 @@ def list_cases(ws: Workspace, *, status: str | None = None, scope: str = WORKING
         from cases c {where} order by c.created_at, c.slug
     """
     rows = ws.db.query(sql.format(where="where c.status = ?"), [status]) if status else ws.db.query(sql.format(where=""))
+    if not counted:
+        return list(rows)
     out = []
     for row in rows:
         counts = case_counts(ws, row, scope=scope)

@@ -38,10 +38,8 @@ def clock_findings(ws: Workspace, case: dict, *, now: datetime | None = None) ->
     return out
 
 
-def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
-                  now: datetime | None = None) -> list[dict]:
-    """Promises with their store; ``overdue``: due, and neither kept nor marked broken."""
-    now = now or ws.now()
+def _promise_filter(ws: Workspace, case: dict | None, overdue: bool, now: datetime,
+                    due_before: datetime | None) -> tuple[str, list]:
     where, params = [], []
     if case:
         where.append("v.case_id = ?")
@@ -49,15 +47,38 @@ def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = Fa
     if overdue:
         where.append("p.kept is null and julianday(p.due_at) < julianday(?)")
         params.append(now.isoformat())
+    if due_before is not None:
+        # Open, and falling due between now and then (the desk's "due this week").
+        where.append("p.kept is null and julianday(p.due_at) >= julianday(?) and julianday(p.due_at) < julianday(?)")
+        params += [now.isoformat(), due_before.isoformat()]
+    return (" where " + " and ".join(where) if where else ""), params
+
+
+def list_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
+                  now: datetime | None = None, due_before: datetime | None = None,
+                  limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Promises with their store, by due time; ``overdue``: due, and neither kept nor marked
+    broken; ``due_before``: open and due from now until then. ``limit``/``offset`` page them."""
+    now = now or ws.now()
+    where, params = _promise_filter(ws, case, overdue, now, due_before)
+    page = f" limit {int(limit)} offset {int(offset)}" if limit is not None else ""
     rows = list(ws.db.query(
         "select p.*, v.case_id, c.slug as case_slug, s.name as store_name from promises p "
         "join visits v on v.id = p.visit_id join stores s on s.id = v.store_id "
-        "join cases c on c.id = v.case_id"
-        + (" where " + " and ".join(where) if where else "") + " order by p.due_at", params))
+        "join cases c on c.id = v.case_id" + where + " order by p.due_at, p.rowid" + page, params))
     for row in rows:
         row["state"] = promise_state(row, now)
         row["overdue"] = row["state"] == "overdue"
     return rows
+
+
+def count_promises(ws: Workspace, *, case: dict | None = None, overdue: bool = False,
+                   now: datetime | None = None, due_before: datetime | None = None) -> int:
+    """How many ``list_promises`` would list, without reading them."""
+    where, params = _promise_filter(ws, case, overdue, now or ws.now(), due_before)
+    # Only a case's promises need their visits (a promise always has one: visit_id is not null).
+    joined = " join visits v on v.id = p.visit_id" if case else ""
+    return ws.db.execute("select count(*) from promises p" + joined + where, params).fetchone()[0]
 
 
 def get_promise(ws: Workspace, ref: str) -> dict:

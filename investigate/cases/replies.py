@@ -196,7 +196,7 @@ def latest_request(ws: Workspace, case: dict, store: dict) -> dict | None:
     return rows[0] if rows else None
 
 
-def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False) -> list[dict]:
+def _reply_filter(ws: Workspace, case: dict | None, open_only: bool) -> tuple[str, list]:
     where, params = [], []
     if case:
         where.append("r.case_id = ?")
@@ -204,7 +204,22 @@ def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = F
     if open_only:
         where.append("r.answered_at is null and julianday(r.deadline) > julianday(?)")
         params.append(ws.now().isoformat())
+    return (" where " + " and ".join(where) if where else ""), params
+
+
+def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False,
+                 limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Reply requests by deadline; ``open_only``: unanswered with the deadline ahead.
+    ``limit``/``offset`` page them."""
+    where, params = _reply_filter(ws, case, open_only)
+    page = f" limit {int(limit)} offset {int(offset)}" if limit is not None else ""
     return list(ws.db.query(
         "select r.*, s.name as store_name, c.slug as case_slug from replies r "
         "join stores s on s.id = r.store_id join cases c on c.id = r.case_id"
-        + (" where " + " and ".join(where) if where else "") + " order by r.deadline", params))
+        + where + " order by r.deadline, r.id" + page, params))
+
+
+def count_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False) -> int:
+    """How many ``list_replies`` would list, without reading them."""
+    where, params = _reply_filter(ws, case, open_only)
+    return ws.db.execute("select count(*) from replies r" + where, params).fetchone()[0]

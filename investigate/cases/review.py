@@ -7,6 +7,7 @@ editors can browse the history and the audit chain proves it.
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from ..errors import InvalidInput
@@ -79,10 +80,11 @@ def review_visits(ws: Workspace, visit_ids: list[str], action: str, *, comment: 
     return {"action": action, "state": state, "changed": len(changed), "unchanged": len(ids) - len(changed)}
 
 
-def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, flags: bool = True) -> Iterator[dict]:
+def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, flags: bool = True,
+                 limit: int | None = None, offset: int = 0) -> Iterator[dict]:
     """Visits waiting for an editor, oldest first: a generator, as ``--all`` of a big case is
     every visit. Only visits with evidence are looked at for evidence flags (``flags=False``
-    looks at none: a bulk decision needs only the ids)."""
+    looks at none: a bulk decision needs only the ids). ``limit``/``offset`` give one page."""
     marks = ",".join("?" for _ in states)
     # An IN list, not coalesce(), so that the review_state indexes find the few waiting visits;
     # then sorted ("+" keeps the time index from being walked through a million reviewed
@@ -92,18 +94,62 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, fla
     legacy = "received" in states and ws.db.execute(
         "select 1 from visits where review_state is null limit 1").fetchone()
     wanted = f"v.review_state in ({marks})" + (" or v.review_state is null" if legacy else "")
-    where, params = ([f"({wanted})"], list(states)) if set(REVIEW_STATES) - set(states) else ([], [])
+    # likelihood(): few visits wait, whatever ANALYZE's average says (two states, half the
+    # table each), so that the planner seeks the index rather than scanning every visit.
+    where, params = ([f"likelihood(({wanted}), 0.01)"], list(states)) if set(REVIEW_STATES) - set(states) else ([], [])
     order = "+v.visited_at, v.rowid" if where else "v.visited_at, v.rowid"
     if case:
         where.append("v.case_id = ?")
         params.append(case["id"])
+    condition = " where " + " and ".join(where) if where else ""
+    source = "visits v"
+    if limit is not None:
+        # One page: its ids first, from visits alone, then their stores and cases (joined
+        # first, the planner walked every visit through the stores for ten rows).
+        source = (f"(select v.id from visits v{condition} order by {order} limit {int(limit)} offset {int(offset)}) "
+                  "page cross join visits v on v.id = page.id")
+        condition = ""
     for row in ws.db.query(
             "select v.id, v.visited_at, v.store_id, coalesce(v.review_state, 'received') as review_state, "
             "v.outcome, v.attempt, s.name as store_name, c.slug as case_slug, "
             "(select r.comment from reviews r where r.visit_id = v.id order by r.at desc limit 1) as last_comment, "
-            "exists(select 1 from evidence e where e.visit_id = v.id) as has_evidence from visits v "
-            "join stores s on s.id = v.store_id join cases c on c.id = v.case_id"
-            + (" where " + " and ".join(where) if where else "") + f" order by {order}", params):
+            f"exists(select 1 from evidence e where e.visit_id = v.id) as has_evidence from {source} "
+            f"join stores s on s.id = v.store_id join cases c on c.id = v.case_id{condition} order by {order}", params):
         # Evidence that may not belong to the visit (another day, another place, another visit).
         row["flags"] = visit_evidence_flags(ws, row) if row.pop("has_evidence") and flags else []
         yield row
+
+
+def review_versions(ws: Workspace, visit_ids: list[str]) -> dict[str, int]:
+    """Each visit's version as a page shows it: the number of the last audit entry that
+    changed its row. A form carries it back, so that a decision on a visit changed since the
+    page was loaded is refused (``changed_since``), not made on what the editor did not see."""
+    out = {}
+    for start in range(0, len(visit_ids), 500):
+        batch = visit_ids[start:start + 500]
+        out.update(ws.db.execute(
+            "select row_id, max(seq) from audit_log where table_name = 'visits' and row_id in "
+            f"({','.join('?' for _ in batch)}) group by row_id", batch).fetchall())
+    return out
+
+
+def changed_since(ws: Workspace, seen: dict[str, int]) -> list[str]:
+    """For each visit changed after the version ``seen`` (visit id → version), one sentence
+    saying what changed, by whom and when, and what its state is now."""
+    out = []
+    for visit_id, version in seen.items():
+        entries = list(ws.db.query(
+            "select seq, at, actor, action, data from audit_log where table_name = 'visits' and row_id = ? "
+            "and seq > ? order by seq", [visit_id, version]))
+        if not entries:
+            continue
+        row = ws.get("visits", visit_id)
+        changes = []
+        for e in entries:
+            fields = sorted(json.loads(e["data"]).get("new", {})) if e["data"] else []
+            what = "review" if e["action"] == "review" else e["action"]
+            changes.append(f"{what}{' of ' + ', '.join(fields) if fields and what != 'review' else ''} "
+                           f"by {e['actor']} at {e['at'][:16].replace('T', ' ')} UTC")
+        out.append(f"visit {short(visit_id)} changed since the page was loaded ({'; '.join(changes)}); "
+                   f"it is now {row.get('review_state') or 'received'}")
+    return out

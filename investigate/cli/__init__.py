@@ -144,6 +144,8 @@ COMMANDS = {
     # issue 5: Datasette
     "serve": "investigate.cli.serve:serve",
     "publish": "investigate.cli.publish:publish",
+    # issue 27: editors decide in the browser
+    "editor": "investigate.cli.editor:editor",
     # issue 6: teamwork and interop
     "bundle": "investigate.cli.merge:bundle",
     "merge": "investigate.cli.merge:merge",

@@ -6,6 +6,7 @@ import click
 
 from ..ids import short
 from ..cases import editorial
+from ..cases.asking import unasked_stores
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits
 from ..errors import IntegrityError
@@ -135,11 +136,16 @@ def checklist_show(ws, case_ref, as_json):
     from ..policy.gate import checklist as policy_checklist
 
     items = policy_checklist(ws, case)
+    replies_open = any(i["key"] == "replies" and not i["ok"] for i in items)
+    # Which businesses, not only how many: the ones to ask (investigate reply request).
+    unasked = [s["name"] for s in unasked_stores(ws, case)] if replies_open else []
     if as_json:
-        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items})
+        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items, "not_asked": unasked})
         return
     for i in items:
         echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
+        if i["key"] == "replies" and unasked:
+            echo(f"    {'':<16} not asked: {', '.join(unasked)}")
     open_count = sum(not i["ok"] for i in items)
     echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
 

@@ -138,9 +138,21 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
           sum(v.outcome = 'not_completed') as not_completed,
           sum(coalesce(v.review_state, 'received') != 'approved') as provisional"""
     if by in STORE_GROUPINGS:
-        sql = f"""
+        # Per store from the visit tallies (kept by triggers on visits: one row per case, kind,
+        # store, outcome and review state): the same counts as grouping the visits, read from
+        # a few rows per store instead of every visit (issue 30: the editors' desk per case).
+        tallied = """sum(v.visits) as visits,
+          sum(case when v.outcome = 'violation' then v.visits else 0 end) as violations,
+          sum(case when v.outcome = 'compliant' then v.visits else 0 end) as compliant,
+          sum(case when v.outcome = 'inconclusive' then v.visits else 0 end) as inconclusive,
+          sum(case when v.outcome = 'not_completed' then v.visits else 0 end) as not_completed,
+          sum(case when v.review_state != 'approved' then v.visits else 0 end) as provisional"""
+        # The whole case (by=None) needs no store: one sum over its tallies.
+        # (Grouped by the case, so that a case without visits gives no row, as a grouping does.)
+        sql = (f"select 'all' as grp, {tallied} from visit_tallies v where v.case_id = ? and {cond} "
+               "group by v.case_id") if by is None else f"""
             with per_store as (
-              select v.store_id, {counts} from visits v
+              select v.store_id, {tallied} from visit_tallies v
               where v.case_id = ? and {cond} group by v.store_id
             )
             select {GROUPINGS[by]} as grp, sum(p.visits) as visits, sum(p.violations) as violations,
@@ -188,13 +200,14 @@ def _overdue_outcomes(ws: Workspace, case: dict, by: str | None, cond: str, para
                          "and p.kept is null limit 1", [case["id"]]).fetchone():
         return {}
     out: dict = {}
+    # From the overdue promises (index on kept, due_at) to their visits, each visit once.
     for row in ws.db.query(
             f"""select {GROUPINGS[by]} as grp, v.outcome, count(*) as n
-                from visits v join stores s on s.id = v.store_id
-                where v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
-                  and exists (select 1 from promises p where p.visit_id = v.id and p.kept is null
-                              and julianday(p.due_at) < julianday(?))
-                group by grp, v.outcome""", [case["id"], *params, now.isoformat()]):
+                from visits v {"" if by is None else "join stores s on s.id = v.store_id"}
+                where v.id in (select p.visit_id from promises p where p.kept is null
+                               and julianday(p.due_at) < julianday(?))
+                  and v.case_id = ? and {cond} and v.outcome in ('compliant', 'inconclusive')
+                group by grp, v.outcome""", [now.isoformat(), case["id"], *params]):
         out.setdefault(row["grp"], {})[row["outcome"]] = row["n"]
     return out
 

@@ -46,11 +46,10 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
 
     # Every finding that is not rejected will be published once approved: all must be covered.
     names = make_naming(ws, case, scope=WORKING)
-    # The stores with a finding on a visit of the working scope (undercover, not rejected).
-    with_findings = {store_id for store_id, counts in stores_with_findings(ws, case).items() if counts}
+    status = reply_status(ws, case, names=names)
+    with_findings = set(status)
     why = {}
-    for store_id in with_findings:
-        reason = names.status.get(store_id, "not_asked")
+    for reason in status.values():
         if reason != "named":
             why[reason] = why.get(reason, 0) + 1
     texts = {"not_asked": "{n} business(es) with findings not asked for comment",
@@ -115,6 +114,15 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
              f"signed off by {legal[-1]['role']}" if not changed else
              f"sign-off by {legal[-1]['role']} predates {changed} change(s) to the case's records: sign again")
     return items
+
+
+def reply_status(ws: Workspace, case: dict, *, names=None) -> dict[str, str]:
+    """Each business with a finding on a visit of the working scope (undercover, not rejected),
+    by where its right of reply stands: ``named``, ``not_asked``, ``window_open``,
+    ``chain_unnamed`` or ``not_covered`` — what the checklist counts and the editors' pages list."""
+    names = names or make_naming(ws, case, scope=WORKING)
+    return {store_id: names.status.get(store_id, "not_asked")
+            for store_id, counts in stores_with_findings(ws, case).items() if counts}
 
 
 def open_merge_conflicts(ws: Workspace, case: dict) -> int:

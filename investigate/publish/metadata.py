@@ -390,7 +390,7 @@ VIEWS = {
 
 
 def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_hash_env: str | None = None,
-                     require_login: bool = False) -> dict:
+                     require_login: bool = False, legacy_password: bool = False) -> dict:
     """Metadata for the editors' instance over the workspace database."""
     present = set(ws.db.table_names())
     tables = {}
@@ -420,9 +420,11 @@ def editors_metadata(ws: Workspace, *, db_name: str = "investigate", password_ha
         "plugins": plugins,
     }
     if require_login:
+        # The people's accounts come from publish.accounts at each login; the older shared
+        # password, where one is still set, logs in as "editor" and only reads.
         plugins["datasette-auth-passwords"] = {
             "editor_password_hash": {"$env": password_hash_env or "INVESTIGATE_EDITOR_PASSWORD_HASH"},
-        }
+        } if legacy_password else {}
         # Every page, every database and arbitrary SQL need a logged-in actor.
         meta["allow"] = {"id": "*"}
         meta["allow_sql"] = {"id": "*"}

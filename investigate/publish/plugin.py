@@ -8,6 +8,7 @@ route itself also refuses to serve unless the instance's metadata names a worksp
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from datetime import datetime
@@ -119,16 +120,16 @@ def prepare_connection(conn, datasette):
     conn.create_function("investigate_now", 0, lambda: clock.utc_now())
     conn.create_function("investigate_ci_low", 2, _ci(0), deterministic=True)
     conn.create_function("investigate_ci_high", 2, _ci(1), deterministic=True)
-    _service_functions(conn, _workspace_root(datasette))
+    _service_functions(conn, workspace_root(datasette))
 
 
-def _workspace_root(datasette) -> Path | None:
+def workspace_root(datasette) -> Path | None:
     config = datasette.plugin_config("investigate") or {}
     return Path(config["workspace"]) if config.get("workspace") else None
 
 
 async def serve_evidence(datasette, request):
-    root = _workspace_root(datasette)
+    root = workspace_root(datasette)
     if root is None:
         return Response.text("Not found", status=404)
     if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
@@ -164,9 +165,12 @@ THUMB_MAX_BYTES = 64 << 20
 THUMB_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP"}
 
 
+@functools.lru_cache(maxsize=512)
 def _thumbnail(path: Path) -> bytes | None:
     """A 320-pixel JPEG re-encoded from a raster image (never the file's own bytes, so nothing
-    hidden in it is served inline), or None for anything else or anything too large."""
+    hidden in it is served inline), or None for anything else or anything too large. Kept
+    once made: evidence lies under its own hash and never changes, so neither does its
+    thumbnail (512 of some 15 kB each)."""
     from PIL import Image, UnidentifiedImageError
 
     if path.stat().st_size > THUMB_MAX_BYTES:
@@ -232,7 +236,7 @@ def asgi_wrapper(datasette):
             path = scope.get("path", "") if scope.get("type") == "http" else ""
             database, _, name = path.strip("/").partition("/")
             if (database == "investigate" and name in CASE_QUERIES and scope.get("method") == "GET"
-                    and b"case=" not in scope.get("query_string", b"") and _workspace_root(datasette)):
+                    and b"case=" not in scope.get("query_string", b"") and workspace_root(datasette)):
                 slug = await _newest_case(datasette)
                 if slug:
                     query = scope.get("query_string", b"").decode("latin-1")
@@ -255,7 +259,7 @@ def extra_js_urls(columns, view_name, datasette):
     # rows have an outcome and the coordinates the map reads.
     map_config = datasette.plugin_config("datasette-cluster-map") or {}
     needed = {"outcome", map_config.get("latitude_column", "lat"), map_config.get("longitude_column", "lon")}
-    if _workspace_root(datasette) is None or view_name not in ("table", "query") or not needed <= set(columns or ()):
+    if workspace_root(datasette) is None or view_name not in ("table", "query") or not needed <= set(columns or ()):
         return []
     return [{"url": datasette.urls.path(f"/{STATIC_MOUNT}/outcome-pins.js"), "module": True}]
 
@@ -280,7 +284,7 @@ def register_routes(datasette):
 def _case_figures(datasette, case: dict) -> dict:
     """The case page's checklist and rates, from the publication policy and the stats module —
     the same numbers as `investigate stats` and the checklist, never SQL of its own."""
-    root = _workspace_root(datasette)
+    root = workspace_root(datasette)
     if root is None:
         return {}
     from .. import policy
@@ -303,25 +307,8 @@ def _case_figures(datasette, case: dict) -> dict:
         ws.close()
 
 
-def _desk(datasette) -> dict | None:
-    """The desk of the workspace this instance serves (the editors' instance only)."""
-    root = _workspace_root(datasette)
-    if root is None:
-        return None
-    from ..desk.overview import desk
-    from ..store.workspace import Workspace
-
-    ws = Workspace(root, read_only=True)
-    try:
-        return desk(ws)
-    finally:
-        ws.close()
-
-
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name == "index":
-        return {"investigate_desk": _desk(datasette)}
     if view_name != "row" or table not in ("visits", "cases", "tips", "stores") or request is None:
         return {}
 
@@ -336,7 +323,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             store = await rows("select * from stores where id = ?", [pk])
             if not store:
                 return {}
-            root = _workspace_root(datasette)
+            root = workspace_root(datasette)
             local = (await db.execute_fn(lambda conn: _local_clock(root))) if root is not None else None
             return {"investigate_store": {
                 "store": store[0], "time": local,
@@ -355,7 +342,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                                "join stores s on s.id = v.store_id join cases c on c.id = v.case_id where v.id = ?", [pk])
             if not visit:
                 return {}
-            root = _workspace_root(datasette)
+            root = workspace_root(datasette)
             page = await db.execute_fn(lambda conn: _visit_page(root, pk)) if root is not None else {}
             return {"investigate_visit": {
                 "visit": visit[0],
@@ -368,16 +355,16 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 # What the business said about this case: the answer belongs beside the visit.
                 "replies": await rows("select * from replies where case_id = ? and store_id = ? order by requested_at",
                                       [visit[0]["case_id"], visit[0]["store_id"]]),
-                "evidence_flags": (await db.execute_fn(lambda conn: _evidence_flags(_workspace_root(datasette), pk))
-                                   if _workspace_root(datasette) is not None else []),
+                "evidence_flags": (await db.execute_fn(lambda conn: _evidence_flags(workspace_root(datasette), pk))
+                                   if workspace_root(datasette) is not None else []),
             }}
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
             return {}
         story = None
-        if (case[0].get("kind") or "") == "story" and _workspace_root(datasette) is not None:
+        if (case[0].get("kind") or "") == "story" and workspace_root(datasette) is not None:
             story = await datasette.get_database(database).execute_fn(
-                lambda conn: _story_page(_workspace_root(datasette), case[0]["id"]))
+                lambda conn: _story_page(workspace_root(datasette), case[0]["id"]))
         return {"investigate_story": story, "investigate_case": {
             "case": case[0],
             "outcomes": await rows("select outcome, count(*) as n from visits where case_id = ? and kind = 'undercover' "

@@ -1,8 +1,9 @@
 """Starting Datasette: the editors' instance over the live workspace, and the public copy.
 
 The editors' instance binds 127.0.0.1 unless told otherwise. On any other address it will
-not start without a password, and then every page, the SQL editor and downloads need a
-logged-in editor (datasette-auth-passwords). The workspace database is opened read-write in
+not start without editors' accounts (``investigate editor add``), and wherever there are
+accounts every page, the SQL editor and every decision need a person logged in under their
+own name (datasette-auth-passwords' login, fed by ``publish.accounts``). The workspace database is opened read-write in
 WAL mode, so the CLI keeps recording while editors browse.
 """
 
@@ -18,6 +19,7 @@ from ..errors import InvestigateError, PolicyError
 from ..store.workspace import Workspace
 from .guard import LOOPBACK, allowed_hosts, guard
 from .metadata import editors_metadata
+from ..store.accounts import list_accounts
 
 #: What ``datasette hash-password`` prints (datasette-auth-passwords' format): any other string
 #: as a "hash" would make a login that no password opens, or one a typo opens.
@@ -56,33 +58,46 @@ def check_port_free(host: str, port: int) -> None:
             raise InvestigateError(f"cannot listen on {host}:{port}: {ex.strerror or ex}")
 
 
-def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1"):
-    """A configured Datasette for editors. Refuses a non-loopback host without a password."""
+def login_required(ws: Workspace, host: str) -> bool:
+    """Whether the editors' instance on ``host`` asks everyone to log in: beyond loopback
+    always, and wherever the workspace has editors' accounts or the older shared password."""
+    return host not in LOOPBACK or bool(list_accounts(ws.root)) or bool(password_hash(ws))
+
+
+def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1", write_letter=None):
+    """A configured Datasette for editors. Refuses a non-loopback host without accounts.
+    ``write_letter(ws, case_id, store_id) -> (name, PDF bytes)`` lets the case page link each
+    reply request's letter (the CLI passes the reports' renderer)."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
-    from . import plugin
+    from . import accounts, decisions, desk_pages, plugin
 
     hashed = password_hash(ws)
-    require_login = host not in LOOPBACK
-    if require_login and not hashed:
-        raise PolicyError(f"refusing to serve on {host} without a password: set {PASSWORD_ENV} "
-                          "(from `datasette hash-password`) or [serve] editor_password_hash in investigate.toml")
+    if host not in LOOPBACK and not list_accounts(ws.root):
+        raise PolicyError(f"refusing to serve on {host} without editors' accounts: add one per person with "
+                          "`investigate editor add NAME --role editor|legal|reporter`")
+    require_login = login_required(ws, host)
     if hashed:
         os.environ.setdefault(PASSWORD_ENV, hashed)
-        require_login = True
-    if not pm.is_registered(plugin):
-        pm.register(plugin, name="investigate")
-    metadata = editors_metadata(ws, require_login=require_login)
+    for module, name in ((plugin, "investigate"), (accounts, "investigate-accounts"),
+                         (decisions, "investigate-decisions"), (desk_pages, "investigate-desk")):
+        if not pm.is_registered(module):
+            pm.register(module, name=name)
+    metadata = editors_metadata(ws, require_login=require_login, legacy_password=bool(hashed))
     hosts = allowed_hosts(host)  # the plugin checks every request's Host header against them
     metadata["plugins"]["investigate"]["hosts"] = sorted(hosts) if hosts is not None else None
     # Editors get curated default facets; Datasette's suggested facets would probe every
     # column of a million-row table on each page load.
     settings = {"allow_download": False, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500,
                 "default_page_size": 50, "suggest_facets": False}
-    return Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
-                     template_dir=str(templates_dir()), cors=False,
-                     static_mounts=[(plugin.STATIC_MOUNT, str(templates_dir() / "static"))])
+    datasette = Datasette([str(ws.db_path)], metadata=metadata, settings=settings,
+                          template_dir=str(templates_dir()), cors=False,
+                          static_mounts=[(plugin.STATIC_MOUNT, str(templates_dir() / "static"))])
+    accounts.serve_accounts_of(datasette, ws.root)
+    if write_letter is not None:
+        decisions.serve_letters_with(datasette, write_letter)
+    return datasette
 
 
 def public_datasette(out_dir: Path, **settings):

@@ -6,7 +6,8 @@ type, capture time and place, the visit it belongs to, when it entered the log (
 and time) and the inclusion proof of that entry under a checkpoint signed for this statement,
 with the checkpoint's RFC 3161 timestamp when there is one; then the tool's version, how the
 files are kept and how anyone can check them. Original file names, testers and notes stay out:
-the statement may be shown to the other side.
+the statement may be shown to the other side. The editor who last decided each visit's review is
+named: who let a visit count is part of the chain a court asks about.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
             "select seq, at from audit_log where table_name = 'evidence' and row_id = ? and action != 'delete' "
             "order by seq limit 1", [e["id"]]).fetchone()
         proof = log.inclusion(ws, entry[0], checkpoint["size"]) if entry and entry[0] <= checkpoint["size"] else None
+        # Who decided the visit counts, by name: the editor logged in when it was decided.
+        review = ws.db.execute("select state, reviewer, at from reviews where visit_id = ? order by at desc, rowid desc "
+                               "limit 1", [e["visit_id"]]).fetchone()
         place = (f"{e['gps_lat']:.5f}, {e['gps_lon']:.5f}" if e["gps_lat"] is not None and e["gps_lon"] is not None
                  else None)
         items.append({
@@ -45,6 +49,7 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
             "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else "–", "place": place or "–",
             "store": e["store_name"], "visit": fmt.day_time(e["visited_at"]),
             "redacted_from": e["redacted_from"],
+            "review": {"state": review[0], "person": review[1] or "–", "when": fmt.day_time(review[2])} if review else None,
             "flags": flag_texts(ws, e, {"id": e["visit_id"], "visited_at": e["visited_at"], "store_id": e["store_id"]},
                                 gettext=_, fmt=fmt),
             "entry": entry[0] if entry else None, "entered": fmt.day_time(entry[1]) if entry else "–",

@@ -148,8 +148,12 @@ class Workspace(AuditedWrites):
     byte written to its database, configuration or keys (a workspace that would need a
     migration is refused)."""
 
-    def __init__(self, root: Path | str, *, read_only: bool = False, create: bool = False):
+    def __init__(self, root: Path | str, *, read_only: bool = False, create: bool = False,
+                 actor: str | None = None):
         self._read_only = read_only
+        # The person a write is made for, when it is not the one at this terminal: an editor
+        # logged in to the editors' Datasette (``publish.decisions``).
+        self._actor = actor
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_NAME
         self.db_path = self.root / DB_NAME
@@ -202,6 +206,10 @@ class Workspace(AuditedWrites):
 
     @property
     def actor(self) -> str:
+        """Who the audit log names for this workspace's writes: the person it was opened for,
+        else [newsroom] reporter in investigate.toml, else the login name."""
+        if self._actor:
+            return self._actor
         configured = self.setting("newsroom", "reporter")
         if configured:
             return configured

@@ -1,0 +1,40 @@
+"""Asking every business not yet asked: the checklist's "N business(es) with findings not
+asked for comment", done in one step (the editors' case page offers it).
+
+A company is one business for the right of reply: its tested contact points are asked
+together (``companies.request_company_reply``), each other store on its own
+(``replies.request_reply``), with the case's full window.
+"""
+
+from __future__ import annotations
+
+from ..policy.gate import reply_status
+from ..store.workspace import Workspace
+from .companies import request_company_reply
+from .replies import request_reply
+
+
+def unasked_stores(ws: Workspace, case: dict) -> list[dict]:
+    """The businesses with findings in ``case`` that were never asked, by name."""
+    ids = [store_id for store_id, status in reply_status(ws, case).items() if status == "not_asked"]
+    return sorted((ws.get("stores", i) for i in ids), key=lambda s: (s["name"] or "", s["id"]))
+
+
+def request_unasked(ws: Workspace, case: dict, *, channel: str = "email") -> list[dict]:
+    """Ask each of them, in one transaction (all are asked or none). Returns the new requests,
+    each with its store's name."""
+    made, companies = [], set()
+    with ws.transaction():
+        for store in unasked_stores(ws, case):
+            if store.get("company_id"):
+                if store["company_id"] in companies:
+                    continue
+                companies.add(store["company_id"])
+                names = {s["id"]: s["name"] for s in ws.db.query(
+                    "select id, name from stores where company_id = ?", [store["company_id"]])}
+                rows = request_company_reply(ws, case, ws.get("companies", store["company_id"]), channel=channel)
+            else:
+                names = {store["id"]: store["name"]}
+                rows = [request_reply(ws, case, store, channel=channel)]
+            made += [{**row, "store_name": names.get(row["store_id"])} for row in rows]
+    return made
