@@ -79,6 +79,15 @@ def review_visits(ws: Workspace, visit_ids: list[str], action: str, *, comment: 
     return {"action": action, "state": state, "changed": len(changed), "unchanged": len(ids) - len(changed)}
 
 
+def waiting_ids(ws: Workspace, case: dict) -> list[str]:
+    """The ids of a case's visits still waiting for a first decision ('received', or no state
+    from before review states): what ``review --case C --all-received`` decides. Read from the
+    (case, review state) index alone: the queue's names, comments and flags are not needed."""
+    return [vid for (vid,) in ws.db.execute(
+        "select id from visits where case_id = ? and review_state = 'received' union all "
+        "select id from visits where case_id = ? and review_state is null", [case["id"], case["id"]])]
+
+
 def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, flags: bool = True) -> Iterator[dict]:
     """Visits waiting for an editor, oldest first: a generator, as ``--all`` of a big case is
     every visit. Only visits with evidence are looked at for evidence flags (``flags=False``
