@@ -121,6 +121,19 @@ def test_times_in_tables_are_short_and_local(lang, expected):
     assert short_time("T-07", (lang, berlin, 2026)) == "T-07"
 
 
+def test_a_later_longer_time_in_a_streamed_table_stays_on_its_row():
+    """Issue 30: widths come from the first rows; "Oct 1 10:00" there and "Oct 10 10:00" later
+    wrapped every later row onto two lines (and formatting those lines was most of a long list)."""
+    from investigate import clock
+    from investigate.cli.util import table_lines
+
+    year = clock.now().year
+    rows = [{"id": "a1", "visited_at": f"{year}-10-01T10:00:00+00:00"},
+            {"id": "b2", "visited_at": f"{year}-10-10T10:00:00+00:00"}]
+    lines = list(table_lines(rows, width=80, sizing=1))
+    assert len(lines) == 4 and lines[3].split() == ["b2", "Oct", "10", "10:00"]
+
+
 def test_a_visit_list_prints_its_times_in_the_workspaces_language(workspace, tobacco_case, run):
     visit = tobacco_case["visits"][0]
     listed = run_wide(workspace, "visit", "list", columns=200).output
