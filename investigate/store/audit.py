@@ -85,7 +85,9 @@ def entry_bytes(entry: dict) -> bytes:
 
 def values_bytes(values) -> bytes:
     """``entry_bytes`` of the ENTRY_FIELDS values in order (a row read straight from SQL)."""
-    return "\x1f".join([v if type(v) is str else (canonical_value(v) or "") for v in values]).encode("utf-8")
+    # The types an entry holds (text, the seq, NULL) first: verify reads every entry through here.
+    return "\x1f".join([v if type(v) is str else "" if v is None else str(v) if type(v) is int
+                        else (canonical_value(v) or "") for v in values]).encode("utf-8")
 
 
 def link_hash(prev_hash: str, entry: dict) -> str:
