@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import click
 from click.testing import CliRunner
@@ -119,6 +121,17 @@ def test_times_in_tables_are_short_and_local(lang, expected):
     assert "2025" in short_time("2025-11-20T14:35:00+01:00", (lang, berlin, 2026)) or \
         "25" in short_time("2025-11-20T14:35:00+01:00", (lang, berlin, 2026))
     assert short_time("T-07", (lang, berlin, 2026)) == "T-07"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_a_cell_s_short_cut_reads_as_the_general_text(text):
+    """Issue 30: a printable cell without doubled or outer spaces is taken as it is; it must read
+    as the general path reads it (controls escaped, whitespace runs joined), or a terminal could
+    be driven by a name."""
+    from investigate.cli.util import _any_text, _text
+
+    assert _text(text) == _any_text(text)
 
 
 def test_a_later_longer_time_in_a_streamed_table_stays_on_its_row():

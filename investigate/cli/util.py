@@ -99,6 +99,15 @@ def pct(value: float | None) -> str:
 
 
 def _text(value: Any) -> str:
+    """A value as one line of a cell: controls escaped, every run of whitespace one space."""
+    if type(value) is str and value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]:
+        # Most cells (names, codes, states): nothing to escape (a control character or any
+        # whitespace but a space is not printable), nothing to join. A tenth of a long list.
+        return value
+    return _any_text(value)
+
+
+def _any_text(value: Any) -> str:
     if value is None:
         text = ""
     elif isinstance(value, float):
