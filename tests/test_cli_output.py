@@ -153,3 +153,14 @@ def test_a_visit_list_prints_its_times_in_the_workspaces_language(workspace, tob
     assert workspace.language == "en"
     assert short_time(visit["visited_at"], ("en", workspace.tz, workspace.now().year)) in listed  # "Nov 15 16:40"
     assert visit["visited_at"] not in listed  # never the full ISO stamp
+
+
+def test_a_table_of_visits_reads_only_the_columns_it_shows_with_the_same_values(workspace, tobacco_case):
+    """Issue 30: a table of visits no longer reads every column of each visit (answers, notes…);
+    what it reads is what the full rows hold, row for row."""
+    from investigate.cases.visits import BRIEF_COLUMNS, list_visits
+
+    case = tobacco_case["case"]
+    full, brief = list(list_visits(workspace, case=case)), list(list_visits(workspace, case=case, brief=True))
+    assert set(brief[0]) == {*BRIEF_COLUMNS, "store_name", "store_address", "case_slug", "tester_code", "findings"}
+    assert [{k: row[k] for k in brief[0]} for row in full] == brief and len(brief) == len(tobacco_case["visits"])
