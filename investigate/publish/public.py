@@ -241,17 +241,19 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     # Finding titles as the report prints them: in the case's language, by the protocol of
     # each finding's own visit (a service case tests each channel with its own protocol).
     texts_of = {case["protocol"]: texts}
-    for f in ws.db.query(
-            "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at, v.protocol "
-            f"from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
-            "order by v.visited_at, f.code", args):
+
+    def public_finding(f: dict) -> tuple:
         if f["protocol"] not in texts_of:
             texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang).through(names.redact)
-        out.execute("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
-                    "values (?,?,?,?,?,?,?,?)",
-                    [case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
-                     f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
-                     f["severity"]])
+        return (case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
+                f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
+                f["severity"])
+
+    out.executemany("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
+                    "values (?,?,?,?,?,?,?,?)", map(public_finding, ws.db.query(
+                        "select f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at, v.protocol "
+                        f"from findings f join visits v on v.id = f.visit_id where v.case_id = ? and {cond} "
+                        "order by v.visited_at, f.code", args)))
     for e in ws.db.query(
             "select e.visit_id, e.sha256, e.media_type from evidence e join visits v on v.id = e.visit_id "
             f"where v.case_id = ? and {cond} and e.redacted_from is null order by v.visited_at, e.sha256", args):
