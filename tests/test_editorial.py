@@ -151,6 +151,15 @@ def test_a_bulk_decision_moves_each_visit_between_tallies_as_one_at_a_time_would
     assert ws.db.execute("select 1 from sqlite_master where name = 'visit_tallies_update'").fetchone()
 
 
+def test_a_bulk_decision_naming_a_voided_visit_is_refused_whole(workspace, tobacco_case, run):
+    ws, visits_ = workspace, tobacco_case["visits"]
+    visits.void_visit(ws, visits_[2], reason="test entry")
+    before = snapshot(ws)
+    result = run("review", *[short(v["id"]) for v in visits_], "approve")
+    assert result.exit_code != 0 and "was voided" in result.output and short(visits_[2]["id"]) in result.output
+    assert snapshot(ws) == before
+
+
 def test_a_bulk_update_of_a_column_the_table_lacks_is_refused(workspace, tobacco_case):
     with pytest.raises(InvestigateError, match="visits: unknown column"):
         workspace.update_many("visits", [tobacco_case["visits"][0]["id"]], {"reviewed": 1}, reason="test")
