@@ -26,8 +26,9 @@ BIN = Path(sys.executable).parent
 
 
 def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int = 11, slug: str = "bench",
-                 ws: Workspace | None = None, findings: bool = False) -> dict:
-    """``findings``: every violation gets the finding the protocol's rule gives it."""
+                 ws: Workspace | None = None, findings: bool = False, review_state: str = "approved") -> dict:
+    """``findings``: every violation gets the finding the protocol's rule gives it; ``review_state``:
+    every visit's (``received`` for a queue waiting for an editor)."""
     rnd = random.Random(seed)
     own = ws is None
     ws = ws or init_workspace(root, timezone_name="Europe/Berlin")
@@ -54,7 +55,7 @@ def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int
                    "kind": "undercover", "visited_at": f"2026-10-{day:02d}T{10 + i % 9}:00:00+02:00",
                    "visited_date": f"2026-10-{day:02d}", "answers": json.dumps({"sale": outcome == "violation"}),
                    "outcome": outcome, "source": "bench", "created_at": now, "round": 1, "attempt": "completed",
-                   "review_state": "approved"}
+                   "review_state": review_state}
 
     ws.insert_many("visits", visits())
     ws.insert_many("findings", ({"visit_id": vid, "code": "sale_to_minor", "title": "Sold tobacco to a minor",

@@ -59,7 +59,8 @@ def write_visits(path: Path, n_visits: int, n_stores: int, seed: int = 7) -> Pat
 
 
 def template(folder: Path, stores: Path) -> Path:
-    """A workspace with the stores, four testers and the case: copied for every measurement."""
+    """A workspace with the stores, four testers and the case: copied for every measurement. The
+    testers' consent predates the visits (October 2026): by default it is dated today."""
     inv = str(BIN / "investigate")
     ws = folder / "template"
     subprocess.run([inv, "init", str(ws), "--timezone", "Europe/Berlin"], check=True, stdout=subprocess.DEVNULL)
@@ -68,7 +69,7 @@ def template(folder: Path, stores: Path) -> Path:
                         "tobacco-minors"], check=True, stdout=subprocess.DEVNULL)
     for i in range(4):
         subprocess.run([inv, "-w", str(ws), "tester", "add", f"T-{i}", "--birth-month", "2010-01", "--consent",
-                        "--consent-held-by", "bench safe"], check=True, stdout=subprocess.DEVNULL)
+                        "--consent-held-by", "bench safe", "--consent-date", "2026-01-01"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([inv, "-w", str(ws), "store", "import", str(stores)], check=True, stdout=subprocess.DEVNULL)
     return ws
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import click
 from click.testing import CliRunner
@@ -121,9 +123,44 @@ def test_times_in_tables_are_short_and_local(lang, expected):
     assert short_time("T-07", (lang, berlin, 2026)) == "T-07"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_a_cell_s_short_cut_reads_as_the_general_text(text):
+    """Issue 30: a printable cell without doubled or outer spaces is taken as it is; it must read
+    as the general path reads it (controls escaped, whitespace runs joined), or a terminal could
+    be driven by a name."""
+    from investigate.cli.util import _any_text, _text
+
+    assert _text(text) == _any_text(text)
+
+
+def test_a_later_longer_time_in_a_streamed_table_stays_on_its_row():
+    """Issue 30: widths come from the first rows; "Oct 1 10:00" there and "Oct 10 10:00" later
+    wrapped every later row onto two lines (and formatting those lines was most of a long list)."""
+    from investigate import clock
+    from investigate.cli.util import table_lines
+
+    year = clock.now().year
+    rows = [{"id": "a1", "visited_at": f"{year}-10-01T10:00:00+00:00"},
+            {"id": "b2", "visited_at": f"{year}-10-10T10:00:00+00:00"}]
+    lines = list(table_lines(rows, width=80, sizing=1))
+    assert len(lines) == 4 and lines[3].split() == ["b2", "Oct", "10", "10:00"]
+
+
 def test_a_visit_list_prints_its_times_in_the_workspaces_language(workspace, tobacco_case, run):
     visit = tobacco_case["visits"][0]
     listed = run_wide(workspace, "visit", "list", columns=200).output
     assert workspace.language == "en"
     assert short_time(visit["visited_at"], ("en", workspace.tz, workspace.now().year)) in listed  # "Nov 15 16:40"
     assert visit["visited_at"] not in listed  # never the full ISO stamp
+
+
+def test_a_table_of_visits_reads_only_the_columns_it_shows_with_the_same_values(workspace, tobacco_case):
+    """Issue 30: a table of visits no longer reads every column of each visit (answers, notes…);
+    what it reads is what the full rows hold, row for row."""
+    from investigate.cases.visits import BRIEF_COLUMNS, list_visits
+
+    case = tobacco_case["case"]
+    full, brief = list(list_visits(workspace, case=case)), list(list_visits(workspace, case=case, brief=True))
+    assert set(brief[0]) == {*BRIEF_COLUMNS, "store_name", "store_address", "case_slug", "tester_code", "findings"}
+    assert [{k: row[k] for k in brief[0]} for row in full] == brief and len(brief) == len(tobacco_case["visits"])

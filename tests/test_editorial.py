@@ -13,7 +13,7 @@ from investigate.cases import cases, editorial, replies, stores, visits
 from investigate.cases.review import get_visit_for_review, review_queue, review_visit
 from investigate.policy import OTHER, gate, protect_groups
 from investigate.policy.texts import corrections
-from investigate.errors import InvalidInput, NotFound, PolicyError
+from investigate.errors import InvalidInput, InvestigateError, NotFound, PolicyError
 from investigate.numbers.fieldwork import completion, rounds_summary
 from investigate.proof.verify import verify
 
@@ -119,6 +119,50 @@ def test_a_bulk_decision_is_refused_whole_when_one_visit_was_altered_outside(wor
     assert result.exit_code != 0 and "altered outside investigate" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert snapshot(ws) == before
+
+
+def test_a_bulk_decision_moves_each_visit_between_tallies_as_one_at_a_time_would(workspace, tobacco_case, run):
+    """Issue 30: a bulk update drops the tally trigger for its transaction and writes the net
+    counts once; the tallies must still equal counting the visits, a visit from before review
+    states (NULL: 'received') included, and the trigger must be back for the next single write."""
+    ws, visits_ = workspace, tobacco_case["visits"]
+
+    def tallies():
+        return sorted(ws.db.execute("select * from visit_tallies").fetchall())
+
+    def counted():
+        return sorted(ws.db.execute("select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), "
+                                    "count(*) from visits group by 1, 2, 3, 4, 5").fetchall())
+
+    ws.update("visits", visits_[3]["id"], {"review_state": None}, reason="as written before review states")
+    review_visit(ws, visits_[0], "issue", comment="receipt unreadable")
+    assert run("review", "--case", "tobacco-nk", "--all-received", "approve").output.strip() == \
+        "3 visit(s) now approved."
+    assert tallies() == counted() and {r[4] for r in tallies()} == {"approved", "has_issues"}
+    assert run("review", short(visits_[1]["id"]), short(visits_[3]["id"]), "reject", "--comment", "no observer").exit_code == 0
+    review_visit(ws, ws.get("visits", visits_[2]["id"]), "reject", comment="blurred")  # the trigger is back
+    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits_)
+    # A bulk decision refused halfway (a row altered outside) keeps the tallies and the trigger.
+    ws.db.execute("update visits set notes = 'edited' where id = ?", [visits_[3]["id"]])
+    ws.db.conn.commit()
+    before = tallies()
+    assert run("review", *[short(v["id"]) for v in visits_], "approve").exit_code != 0
+    assert tallies() == before == counted()
+    assert ws.db.execute("select 1 from sqlite_master where name = 'visit_tallies_update'").fetchone()
+
+
+def test_a_bulk_decision_naming_a_voided_visit_is_refused_whole(workspace, tobacco_case, run):
+    ws, visits_ = workspace, tobacco_case["visits"]
+    visits.void_visit(ws, visits_[2], reason="test entry")
+    before = snapshot(ws)
+    result = run("review", *[short(v["id"]) for v in visits_], "approve")
+    assert result.exit_code != 0 and "was voided" in result.output and short(visits_[2]["id"]) in result.output
+    assert snapshot(ws) == before
+
+
+def test_a_bulk_update_of_a_column_the_table_lacks_is_refused(workspace, tobacco_case):
+    with pytest.raises(InvestigateError, match="visits: unknown column"):
+        workspace.update_many("visits", [tobacco_case["visits"][0]["id"]], {"reviewed": 1}, reason="test")
 
 
 @pytest.mark.parametrize("args, says", [

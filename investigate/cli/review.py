@@ -8,7 +8,7 @@ from ..ids import short
 from ..cases import editorial
 from ..cases.asking import unasked_stores
 from ..cases.cases import get_case
-from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits
+from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits, waiting_ids
 from ..errors import IntegrityError
 from ..cases.rotation import breaches as rotation_breaches
 from ..cases.rotation import rotation_rules
@@ -84,7 +84,7 @@ def review_decide(ws, words, comment, case_ref, all_received, as_json):
         else:
             echo(f"Visit {short(row['id'])} is now {row['review_state']}.")
         return
-    ids = ([row["id"] for row in review_queue(ws, case=case, states=("received",), flags=False)] if all_received
+    ids = (waiting_ids(ws, case) if all_received
            else [get_visit_for_review(ws, ref, case=case)["id"] for ref in refs])
     if not ids:
         echo(f"No visit of {case['slug']} is waiting for review.")

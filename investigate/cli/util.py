@@ -97,6 +97,15 @@ def pct(value: float | None) -> str:
 
 
 def _text(value: Any) -> str:
+    """A value as one line of a cell: controls escaped, every run of whitespace one space."""
+    if type(value) is str and value.isprintable() and "  " not in value and value[:1] != " " != value[-1:]:
+        # Most cells (names, codes, states): nothing to escape (a control character or any
+        # whitespace but a space is not printable), nothing to join. A tenth of a long list.
+        return value
+    return _any_text(value)
+
+
+def _any_text(value: Any) -> str:
     if value is None:
         text = ""
     elif isinstance(value, float):
@@ -241,9 +250,13 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     width = width or shutil.get_terminal_size((120, 20)).columns
     style = _table_clock()
 
+    # A listing's times repeat (a visit time per row, a few thousand distinct in a million
+    # rows): each distinct one is formatted once. Babel's formatting was a third of a long list.
+    timed = functools.lru_cache(maxsize=1 << 16)(lambda text: short_time(text, style))
+
     def cell(value: Any) -> str:
         text = _text(value)
-        return short_time(text, style) if text[:1].isdigit() else text
+        return timed(text) if text[:1].isdigit() else text
 
     # Each column of the sizing rows read once: its texts, its longest word (the floor: a word
     # is never broken), its longest cell, and whether it is free text that may wrap.
@@ -251,6 +264,12 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     floor_of = {c: max(len(p) for text in [c.replace("_", " "), *read[c]] for _, p in _pieces(text) or [("", "")])
                 for c in columns}
     longest_of = {c: max(len(t) for t in read[c]) for c in columns}
+    # A column of times is as wide as its widest time ("Oct 1 10:00" in the first rows, "Oct 10
+    # 10:00" later): otherwise every later, longer time wrapped, the row printing on two lines.
+    widest_time = len(timed(f"{style[2]}-12-28T23:59"))
+    for c in columns:
+        if any(isinstance(r.get(c), str) and (m := _ISO.match(r[c])) and m.group(4) for r in head):
+            longest_of[c] = max(longest_of[c], widest_time)
     free_of = {c: any(" " in t for t in read[c]) for c in columns}
 
     def needed(names: list[str]) -> int:

@@ -228,7 +228,7 @@ def visit_list(ws, case_ref, store_ref, outcome, limit, as_json):
     """List visits."""
     case = require_case(ws, case_ref) if case_ref else None
     store = get_store(ws, store_ref) if store_ref else None
-    rows = list_visits(ws, case=case, store=store, outcome=outcome, limit=limit)
+    rows = list_visits(ws, case=case, store=store, outcome=outcome, limit=limit, brief=not as_json)
     if as_json:
         echo_json(rows)
     else:

@@ -116,20 +116,36 @@ def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]
         progress(n)
 
 
-def _json(data) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+#: One encoder for every row: ``json.dumps`` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+#: Bytes of JSON gathered before they are hashed, compressed and written.
+_CHUNK = 1 << 20
 
 
 def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> tuple[str, int]:
-    """Write ``rows`` as the member ``name``, a JSON array in ``_json``'s form, row by row;
-    returns its SHA-256 and the number of rows. Memory stays flat whatever the count."""
+    """Write ``rows`` as the member ``name``, a JSON array in ``_ENCODE``'s form, a megabyte at a
+    time (written row by row, zlib and the zip's CRC were called 280,000 times for a case of
+    100,000 visits, a third of its bundle's time); returns its SHA-256 and the number of rows.
+    Memory stays flat whatever the count."""
     digest, count = hashlib.sha256(), -1  # the closing piece is no row
     with zf.open(name, "w", force_zip64=True) as fp:
-        for piece in json_array(rows, lambda row: _json(row).decode("utf-8")):
-            data = piece.encode("utf-8")
+        pieces: list[str] = []
+        size = 0
+
+        def flush() -> None:
+            data = "".join(pieces).encode("utf-8")
             digest.update(data)
             fp.write(data)
+            pieces.clear()
+
+        for piece in json_array(rows, _ENCODE):
+            pieces.append(piece)
+            size += len(piece)
             count += 1
+            if size >= _CHUNK:
+                flush()
+                size = 0
+        flush()
     return digest.hexdigest(), count
 
 
@@ -172,7 +188,9 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        # zlib's fastest level: at its default (6) compressing was a third of a big case's bundle,
+        # for a file a tenth smaller (20.3 instead of 22.3 MB for 100,000 visits).
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for table, table_rows in rows.items():
                 name = f"rows/{table}.json"
                 manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)

@@ -124,23 +124,24 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
             "group by row_id order by row_id", [table])
         rows = db.conn.execute(f"select * from [{table}] order by id")
         columns = [d[0] for d in rows.description]
-        hash_row = ws.row_hasher(table, columns)
+        hash_values = ws.values_hasher(table, columns)
+        key = columns.index("id")
         known = next(latest, None)
         for values in rows:
-            row = dict(zip(columns, values))
+            row_id = values[key]
             report.rows_checked += 1
-            while known is not None and known[0] < row["id"]:
+            while known is not None and known[0] < row_id:
                 _missing(report, table, known)
                 known = next(latest, None)
-            if known is None or known[0] != row["id"]:
-                report.problems.append(Problem("unaudited", f"{table} {row['id']}",
+            if known is None or known[0] != row_id:
+                report.problems.append(Problem("unaudited", f"{table} {row_id}",
                                                "row has no audit entry: it was written around the audit log"))
                 continue
             if known[3] == "delete":
-                report.problems.append(Problem("row", f"{table} {row['id']}",
+                report.problems.append(Problem("row", f"{table} {row_id}",
                                                f"row was deleted in audit entry {known[1]} but is present"))
-            elif known[2] != hash_row(row):
-                report.problems.append(Problem("row", f"{table} {row['id']}",
+            elif known[2] != hash_values(values):
+                report.problems.append(Problem("row", f"{table} {row_id}",
                                                f"row differs from audit entry {known[1]}: it was altered after it was written"))
             known = next(latest, None)
         while known is not None:

@@ -22,7 +22,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -417,11 +417,12 @@ class Workspace(AuditedWrites):
     def row_hash(self, table: str, row: dict, key: bytes | None = None) -> str:
         return audit.row_hash(self.audit_view(table, row, key))
 
-    def row_hasher(self, table: str, columns: Iterable[str]):
-        """``row_hash`` for many rows of ``table`` (an import, verify): quicker per row."""
+    def values_hasher(self, table: str, columns: Sequence[str]) -> Callable[[Sequence], str]:
+        """``row_hash`` for many rows of ``table`` (an import, a bulk update, verify), each given
+        as its values in ``columns``' order: quicker per row (``audit.values_hasher``)."""
         if table in SECRET_COLUMNS or table in DIGEST_COLUMNS:
-            return lambda row: self.row_hash(table, row)
-        return audit.row_hasher(columns)
+            return lambda values: self.row_hash(table, dict(zip(columns, values)))
+        return audit.values_hasher(columns)
 
     # -- evidence ------------------------------------------------------------------------
 

@@ -12,14 +12,17 @@ the workspace's connection, transaction and audit view.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from contextlib import contextmanager
+from operator import itemgetter
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from .. import clock, ids
 from ..errors import IntegrityError, InvestigateError
 from . import audit
-from .tables import BULK_RECOUNTS, DEFERRED_INDEXES
+from .tables import BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES, TALLY_NULLS, tally_key
 
 #: Rows a bulk insert adds before it defers its table's random-keyed indexes (and no fewer than
 #: the table held): below this, inserting into them costs less than building them again.
@@ -86,7 +89,7 @@ class AuditedWrites:
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
-            hash_row = self.row_hasher(table, names)
+            hash_values = self.values_hasher(table, names)
             insert_sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in names)}) "
                           f"values ({', '.join('?' for _ in names)})")
 
@@ -95,11 +98,12 @@ class AuditedWrites:
                     return
                 # executemany with one prepared statement: sqlite-utils' insert_all inspects
                 # every value, which is most of the cost of a million-row import.
-                self.db.conn.executemany(insert_sql, [tuple(r.get(c) for c in names) for r in batch])
+                values = [tuple(r.get(c) for c in names) for r in batch]
+                self.db.conn.executemany(insert_sql, values)
                 # The chain head is read per batch, not once: ``on_batch`` may write audited
                 # rows of its own (an importer flushing a batch's findings after its visits).
-                audit.append_row_entries(self.db.conn, [(r["id"], hash_row(r)) for r in batch], at=at,
-                                         actor=actor, action=action, table_name=table)
+                audit.append_row_entries(self.db.conn, [(r["id"], hash_values(v)) for r, v in zip(batch, values)],
+                                         at=at, actor=actor, action=action, table_name=table)
                 n = len(batch)
                 batch.clear()
                 if on_batch:
@@ -133,11 +137,8 @@ class AuditedWrites:
         def defer(added: int) -> None:
             if names and not dropped and added >= max(DEFER_AFTER, before):
                 for name in names:
-                    row = self.db.execute("select sql from sqlite_master where type = 'index' and name = ?",
-                                          [name]).fetchone()
-                    if row:
-                        self.db.execute(f"drop index [{name}]")
-                        dropped.append(row[0])
+                    if ddl := self._drop("index", name):
+                        dropped.append(ddl)
 
         yield defer
         for ddl in dropped:
@@ -156,15 +157,48 @@ class AuditedWrites:
         """Inside a bulk insert's transaction: the table's counting trigger dropped, and the rows
         past ``held`` counted in one grouped statement at the end (``tables.BULK_RECOUNTS``)."""
         trigger, recount = BULK_RECOUNTS.get(table, (None, None))
-        ddl = trigger and self.db.execute("select sql from sqlite_master where type = 'trigger' and name = ?",
-                                          [trigger]).fetchone()
+        ddl = trigger and self._drop("trigger", trigger)
         if not ddl:
             yield
             return
-        self.db.execute(f"drop trigger [{trigger}]")
         yield
         self.db.execute(recount, [held])
-        self.db.execute(ddl[0])
+        self.db.execute(ddl)
+
+    @contextmanager
+    def _retallied(self, table: str, names: list[str], changes: dict) -> Iterator[Callable[[list, list], None]]:
+        """Inside a bulk update's transaction, when it changes a counted column: the table's
+        tally trigger dropped; ``move(old_rows, new_rows)`` (values in ``names``' order) adds up
+        what leaves and enters each tally, and the net counts are written once at the end
+        (``tables.BULK_RETALLIES``)."""
+        trigger, upsert, prune = BULK_RETALLIES.get(table, (None, None, None))
+        ddl = trigger and not set(TALLY_NULLS).isdisjoint(changes) and self._drop("trigger", trigger)
+        if not ddl:
+            yield lambda old_rows, new_rows: None
+            return
+        moves: Counter = Counter()
+        counted = itemgetter(*(names.index(c) for c in TALLY_NULLS))
+
+        def move(old_rows: list, new_rows: list) -> None:
+            moves.subtract(map(counted, old_rows))
+            moves.update(map(counted, new_rows))
+
+        yield move
+        net: Counter = Counter()
+        for values, n in moves.items():  # a few per store: NULLs read as the tallies count them
+            net[tally_key(values)] += n
+        self.db.conn.executemany(upsert, [(*key, n) for key, n in net.items() if n])
+        self.db.execute(prune)
+        self.db.execute(ddl)
+
+    def _drop(self, kind: str, name: str) -> str | None:
+        """Drop an index or trigger inside the caller's transaction; returns the SQL that makes it
+        again (None when there is none). DDL is transactional: a failed write keeps it."""
+        row = self.db.execute("select sql from sqlite_master where type = ? and name = ?", [kind, name]).fetchone()
+        if not row:
+            return None
+        self.db.execute(f"drop {kind} [{name}]")
+        return row[0]
 
     @contextmanager
     def _bulk_cache(self, held: int) -> Iterator[None]:
@@ -222,41 +256,58 @@ class AuditedWrites:
         (``update`` per row spent most of its time re-reading and re-encoding the same change).
         A row that already has the values is left alone; a row altered outside the audit API is
         refused, as ``update`` refuses it. Returns the ids of the rows changed. ``on_batch(n)``
-        drives a bar."""
+        drives a bar.
+
+        The rows are written in id order, whatever order they came in (an editor's queue comes in
+        time order): each batch then updates neighbouring rows and index entries, and the audit
+        entries land in order in their (table, row) index. In the queue's order the updates alone
+        took 3.5 times the CPU. Counted columns move their tallies once, by the net count per tally."""
         changes = _prepare(changes, add_id=False)
+        row_ids = sorted(set(row_ids))
         names = self.columns(table)
-        hash_row = self.row_hasher(table, names)
-        wanted = {k: audit.canonical_value(v) for k, v in changes.items()}
+        if unknown := set(changes) - set(names):
+            raise InvestigateError(f"{table}: unknown column(s) {', '.join(sorted(unknown))}")
+        hash_values = self.values_hasher(table, names)
+        key = names.index("id")
+        new_at = [(names.index(k), v) for k, v in changes.items()]
+        wanted = [(i, audit.canonical_value(v)) for i, v in new_at]
         sets = ", ".join(f"[{k}] = ?" for k in changes)
         changed: list[str] = []
-        with self.transaction():
+        with self.transaction(), self._retallied(table, names, changes) as retally:
             at, actor = utc_now(), self.actor
 
             def flush(ids: list[str]) -> None:
                 marks = ", ".join("?" for _ in ids)
-                rows = [dict(zip(names, r)) for r in self.db.execute(
-                    f"select {', '.join(f'[{c}]' for c in names)} from [{table}] where id in ({marks})", ids)]
-                found = {r["id"] for r in rows}
-                missing = [i for i in ids if i not in found]
-                if missing:
-                    raise IntegrityError(f"no {table} row with id {missing[0]}")
+                rows = self.db.execute(
+                    f"select {', '.join(f'[{c}]' for c in names)} from [{table}] where id in ({marks})", ids).fetchall()
+                if len(rows) < len(ids):
+                    found = {r[key] for r in rows}
+                    raise IntegrityError(f"no {table} row with id {next(i for i in ids if i not in found)}")
                 last = dict(self.db.execute(
                     f"select row_id, row_hash from audit_log where seq in (select max(seq) from audit_log "
                     f"where table_name = ? and row_id in ({marks}) group by row_id)", [table, *ids]).fetchall())
-                todo = []
+                before, todo = [], []
                 for row in rows:
-                    if row["id"] in last and last[row["id"]] != hash_row(row):
+                    if row[key] in last and last[row[key]] != hash_values(row):
                         raise IntegrityError(
-                            f"{table} {row['id']} differs from its last audit entry: it was altered outside "
+                            f"{table} {row[key]} differs from its last audit entry: it was altered outside "
                             "investigate; run 'investigate verify' before changing it")
-                    if any(audit.canonical_value(row.get(k)) != v for k, v in wanted.items()):
-                        todo.append({**row, **changes})
+                    if any(audit.canonical_value(row[i]) != v for i, v in wanted):
+                        new = list(row)
+                        for i, v in new_at:
+                            new[i] = v
+                        before.append(row)
+                        todo.append(new)
                 if todo:
-                    self.db.conn.executemany(f"update [{table}] set {sets} where id = ?",
-                                             [(*changes.values(), r["id"]) for r in todo])
-                    audit.append_row_entries(self.db.conn, [(r["id"], hash_row(r)) for r in todo], at=at,
+                    moved = [r[key] for r in todo]
+                    # One statement per batch, its ids as one JSON array: a quarter less CPU
+                    # than a statement per row.
+                    self.db.conn.execute(f"update [{table}] set {sets} where id in (select value from json_each(?))",
+                                         [*changes.values(), json.dumps(moved)])
+                    retally(before, todo)
+                    audit.append_row_entries(self.db.conn, [(r[key], hash_values(r)) for r in todo], at=at,
                                              actor=actor, action=action, table_name=table)
-                    changed.extend(r["id"] for r in todo)
+                    changed.extend(moved)
                 if on_batch:
                     on_batch(len(ids))
 
