@@ -87,6 +87,27 @@ def stores_to_geocode(ws: Workspace, case: dict | None = None) -> list[dict]:
     return list(ws.db.query(sql + " order by name, id", params))
 
 
+def geocoder_settings(ws: Workspace, *, provider: str | None = None, domain: str | None = None,
+                      scheme: str | None = None, user_agent: str | None = None, min_delay: float | None = None,
+                      timeout: float | None = None) -> dict:
+    """The geocoder's settings: each one given, else [geocoder] in investigate.toml, else the
+    public Nominatim's. Checked here, before any store is looked at, so that a missing user
+    agent or a negative delay is said before a progress bar starts."""
+    settings = {
+        "provider": provider or ws.setting("geocoder", "provider", "nominatim"),
+        "domain": domain or ws.setting("geocoder", "domain", "nominatim.openstreetmap.org"),
+        "scheme": scheme or ws.setting("geocoder", "scheme", "https"),
+        "user_agent": user_agent or ws.setting("geocoder", "user_agent", ""),
+        "min_delay": float(ws.setting("geocoder", "min_delay_seconds", 1.0) if min_delay is None else min_delay),
+        "timeout": float(ws.setting("geocoder", "timeout_seconds", 10.0) if timeout is None else timeout),
+    }
+    if settings["min_delay"] < 0:
+        raise InvalidInput("the delay between requests cannot be negative")
+    make_geocoder(settings["provider"], domain=settings["domain"], scheme=settings["scheme"],
+                  user_agent=settings["user_agent"], timeout=settings["timeout"])
+    return settings
+
+
 def geocode_stores(
     ws: Workspace,
     *,
@@ -106,14 +127,10 @@ def geocode_stores(
 
     from ..network import DeadlinePassed, within_deadline
 
-    provider = provider or ws.setting("geocoder", "provider", "nominatim")
-    domain = domain or ws.setting("geocoder", "domain", "nominatim.openstreetmap.org")
-    scheme = scheme or ws.setting("geocoder", "scheme", "https")
-    user_agent = user_agent or ws.setting("geocoder", "user_agent", "")
-    min_delay = float(ws.setting("geocoder", "min_delay_seconds", 1.0) if min_delay is None else min_delay)
-    timeout = float(ws.setting("geocoder", "timeout_seconds", 10.0) if timeout is None else timeout)
-    if min_delay < 0:
-        raise InvalidInput("the delay between requests cannot be negative")
+    settings = geocoder_settings(ws, provider=provider, domain=domain, scheme=scheme, user_agent=user_agent,
+                                 min_delay=min_delay, timeout=timeout)
+    provider, domain, scheme, user_agent, min_delay, timeout = (
+        settings[k] for k in ("provider", "domain", "scheme", "user_agent", "min_delay", "timeout"))
     geocoder = make_geocoder(provider, domain=domain, scheme=scheme, user_agent=user_agent, timeout=timeout)
     # geopy's RateLimiter logs each failed try with its traceback; with no handler configured
     # Python's last-resort handler prints it on stderr before our one-line error. The failure is

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..cases.cases import get_case
-from ..cases.geo import PROVIDERS, count_placed, geocode_stores, stores_near, stores_to_geocode
+from ..cases.geo import (PROVIDERS, count_placed, geocode_stores, geocoder_settings, stores_near,
+                         stores_to_geocode)
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, progress
 from .types import RadiusType
 
@@ -25,9 +26,10 @@ def geocode(ws, case_ref, provider, domain, scheme, user_agent, min_delay, timeo
     address is never asked twice; Ctrl-C or a network failure keeps what was done. Typed or
     EXIF coordinates are never overwritten."""
     case = get_case(ws, case_ref) if case_ref else None
+    settings = geocoder_settings(ws, provider=provider, domain=domain, scheme=scheme, user_agent=user_agent,
+                                 min_delay=min_delay, timeout=timeout)
     with progress(len(stores_to_geocode(ws, case)), "Geocoding stores") as bar:
-        counts = geocode_stores(ws, case=case, provider=provider, domain=domain, scheme=scheme, user_agent=user_agent,
-                                min_delay=min_delay, timeout=timeout, progress=bar.update)
+        counts = geocode_stores(ws, case=case, progress=bar.update, **settings)
     if as_json:
         echo_json(counts)
     else:
