@@ -117,7 +117,12 @@ def checkpoint(ws, out, stamp_only, as_json):
     if as_json:
         echo_json(result)
     else:
-        echo(result["note"], nl=False)
+        # The note itself (its signature line is wider than a terminal and must not be
+        # wrapped) goes to the file when there is one; the screen says what was written.
+        if out:
+            echo(f"Wrote {out}: the log signed at {result['size']} entries, root {result['root'][:16]}…")
+        else:
+            echo(result["note"], nl=False)
         stamp_result = result.get("timestamp")
         if stamp_result:
             echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
