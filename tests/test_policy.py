@@ -101,6 +101,24 @@ def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chai
     assert "KioskCo" in names.named_chains and branded["id"] in names.named_stores
 
 
+def test_reply_request_all_asks_every_business_with_findings_once(workspace, tobacco_case, run):
+    from investigate.cases.asking import unasked_stores
+
+    ws, case = workspace, tobacco_case["case"]
+    approve_all(ws, case)
+    waiting = {s["name"] for s in unasked_stores(ws, case)}
+    assert waiting
+    result = run("reply", "request", "tobacco-nk", "--all")
+    assert result.exit_code == 0, result.output
+    assert all(f"from {name}," in result.output for name in waiting)
+    assert f"{len(waiting)} request(s)" in result.output and not unasked_stores(ws, case)
+    before = snapshot(ws)
+    again = run("reply", "request", "tobacco-nk", "--all")
+    assert again.exit_code == 0 and "was asked already" in again.output and snapshot(ws) == before
+    both = run("reply", "request", "tobacco-nk", "L-1", "--all")
+    assert both.exit_code != 0 and "name one STORE, or give --all" in both.output and snapshot(ws) == before
+
+
 def test_a_deadline_shorter_than_the_window_needs_a_reason_that_the_method_prints(workspace, tobacco_case, run,
                                                                                   tmp_path):
     ws = workspace

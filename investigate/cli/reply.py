@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..ids import short
+from ..cases.asking import request_unasked
 from ..cases.cases import get_case
 from ..cases.replies import get_reply, list_replies, record_reply, request_reply
 from ..vocabulary import LANGUAGES, REPLY_CHANNELS
@@ -20,7 +21,9 @@ def reply():
 
 @reply.command("request")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("store_ref", metavar="STORE")
+@click.argument("store_ref", metavar="[STORE]", required=False)
+@click.option("--all", "every", is_flag=True,
+              help="Ask every business with findings in CASE not asked yet (one request per company).")
 @click.option("--channel", type=click.Choice(REPLY_CHANNELS), default="email", show_default=True)
 @click.option("--at", "requested_at", help="When it was asked (default: now).")
 @click.option("--deadline", help="Default: the end of the case's reply window from the request.")
@@ -28,13 +31,29 @@ def reply():
               "printed in the report's method.")
 @json_option
 @pass_workspace
-def reply_request(ws, case_ref, store_ref, channel, requested_at, deadline, short_deadline_reason, as_json):
-    """Record that STORE was asked for comment on CASE.
+def reply_request(ws, case_ref, store_ref, every, channel, requested_at, deadline, short_deadline_reason, as_json):
+    """Record that a business was asked for comment on CASE.
 
-    The request covers every visit of STORE in CASE and every finding of them, observations
+    With --all: every business with findings in CASE not asked yet, what the checklist's "not
+    asked for comment" lists, one request per company. The request covers every visit of STORE in CASE and every finding of them, observations
     included; the store may be named once its window closes, and only for what was covered.
     A finding approved later needs a new request."""
-    case, store = get_case(ws, case_ref), get_store(ws, store_ref)
+    if every == bool(store_ref):
+        raise click.UsageError("name one STORE, or give --all (every business not asked yet)")
+    if every and (requested_at or deadline or short_deadline_reason):
+        raise click.UsageError("--at, --deadline and --short-deadline-reason are for one STORE, not --all")
+    case = get_case(ws, case_ref)
+    if every:
+        made = request_unasked(ws, case, channel=channel)
+        if as_json:
+            echo_json(made)
+            return
+        for row in made:
+            echo(f"Reply requested ({short(row['id'])}) from {row['store_name']}, deadline {row['deadline']}.")
+        echo(f"{len(made)} request(s); every business with findings in {case['slug']} has now been asked."
+             if made else f"Every business with findings in {case['slug']} was asked already.")
+        return
+    store = get_store(ws, store_ref)
     row = request_reply(ws, case, store, channel=channel, requested_at=requested_at, deadline=deadline,
                         short_deadline_reason=short_deadline_reason)
     if as_json:
