@@ -458,6 +458,25 @@ def fit_line(line: str, stream=None) -> list[str]:
                          break_on_hyphens=False) or [line]
 
 
+def fit_prompt(question: str, choices: list[str] | tuple[str, ...] = (), tail: str = "") -> str:
+    """The prompt for ``question`` with its ``choices`` and a ``tail`` ("(optional, Enter
+    skips)"), on one line when that line leaves room to type on an 80-column terminal; when it
+    does not, the choices are printed first on their own lines, wrapped at spaces, and the
+    prompt says where they are, so that nothing runs past the edge or breaks inside a word. As
+    one line when stdout is not a terminal (a script reads the prompt as it always was)."""
+    hint = f"[{'/'.join(choices)}]" if choices else ""
+    whole = " ".join(part for part in (question, hint, tail) if part)
+    width = shutil.get_terminal_size((80, 20)).columns
+    room = 12  # for the answer typed after the prompt
+    if not choices or not sys.stdout.isatty() or len(whole) + room <= width:
+        return whole
+    for line in textwrap.wrap(" / ".join(choices), width=width - 1, initial_indent="  ", subsequent_indent="  ",
+                              break_long_words=False, break_on_hyphens=False):
+        echo(line)
+    short = " ".join(part for part in (question, "[choices above]", tail) if part)
+    return short if len(short) + room <= width else " ".join(part for part in (question, tail) if part)
+
+
 def echo_import_summary(summary: dict, as_json: bool, lines: list[str]) -> None:
     """An import's summary: JSON, or the lines given followed by the columns left out and
     every warning (unknown columns, damaged text) — nothing is dropped without a word."""

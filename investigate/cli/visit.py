@@ -18,7 +18,7 @@ from ..cases.visits import (amend_visit, check_before_answers, get_visit, list_v
 from ..errors import InvalidInput, NotFound
 from . import LazyGroup
 from ..protocol.values import parse_minutes
-from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, fit_prompt, json_option, pass_workspace, short_ids
 from .types import AnswerType, KeyValueType, say_how_read
 
 
@@ -119,16 +119,16 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
         for q in protocol.questions:
             if q.key in answers:
                 continue
-            suffix = f" [{'/'.join(q.choices)}]" if q.choices else " [yes/no]" if q.type == "bool" else ""
+            choices = q.choices or (("yes", "no") if q.type == "bool" else ())
             if q.required:
-                answers[q.key] = ask(q.prompt + suffix, f"missing answer {q.option} ({q.prompt})",
+                answers[q.key] = ask(fit_prompt(q.prompt, choices), f"missing answer {q.option} ({q.prompt})",
                                      type=AnswerType(q, tz=ws.tz))
             elif not no_input and prompted:
                 # Optional: asked once the entry is at the prompt, like the others; Enter (or
                 # the end of the input) skips it. A command line that gave every required
                 # answer is not asked, at a terminal or not: it is what it says, as typed.
                 try:
-                    value = click.prompt(q.prompt + suffix + " (optional, Enter skips)", default="",
+                    value = click.prompt(fit_prompt(q.prompt, choices, "(optional, Enter skips)"), default="",
                                          show_default=False, type=AnswerType(q, tz=ws.tz))
                 except click.Abort:
                     if sys.stdin.isatty():
