@@ -49,16 +49,22 @@ def shops(path: Path) -> None:
                       for name, address, district, licence, lat, lon in SHOPS)
 
 
-def visits(path: Path) -> None:
+def visits(path: Path, corrected: bool = False) -> None:
     """Visits typed into a spreadsheet by the second tester, by the stores' licence numbers: the
-    morning of the field day, after the consent the README records that day."""
+    morning of the field day, after the consent the README records that day. The corrected sheet
+    (``visits-fixed.csv``) is the same sheet with the tester's one slip put right: at L-4 there
+    was a sale without an ID check, typed as a refusal."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
         out.writerow(["store", "tester", "visited_at", "observer", "product", "sale", "id_check", "id_carried"])
         for i, licence in enumerate(["L-3", "L-4", "L-5", "L-6", "L-7", "L-8"]):
-            sale = "yes" if i % 3 == 0 else "no"
+            sale = "yes" if i % 3 == 0 or (corrected and licence == "L-4") else "no"
             out.writerow([licence, "T-08", f"2026-11-20 {8 + i}:10", "M. Olsen", "cigarettes", sale,
                           "none" if sale == "yes" else "scanned", "yes"])
+
+
+def visits_fixed(path: Path) -> None:
+    visits(path, corrected=True)
 
 
 def schools(path: Path) -> None:
@@ -108,7 +114,8 @@ COPIES = {
     "./lexington-lives": DATA / "lives-lexington",
     "./sf-lives": DATA / "layouts" / "lives-sf",
 }
-WRITERS = {"shops.csv": shops, "visits.csv": visits, "schools.csv": schools, "consent-T07.pdf": pdf,
+WRITERS = {"shops.csv": shops, "visits.csv": visits, "visits-fixed.csv": visits_fixed,
+           "schools.csv": schools, "consent-T07.pdf": pdf,
            "bill.pdf": pdf, "receipt.jpg": receipt, "answer.txt": answer, "mail.eml": mail}
 
 
