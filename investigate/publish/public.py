@@ -44,6 +44,7 @@ from ..errors import NotFound, PolicyError
 from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
 from ..store.workspace import Workspace
+from . import public_service
 
 PUBLIC_DB = "public.db"
 PUBLIC_METADATA = "metadata.json"
@@ -296,6 +297,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                      fmt.interval(r["ci_low"], r["ci_high"], r["stores_tested"]), r["estimate"], r["ci_low"],
                      r["ci_high"], r["confidence"]])
     _public_tips(ws, out, case, names, lang)
+    public_service.add_service_tables(ws, out, case, names=names, lang=lang, now=now)
     for c in corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
@@ -396,7 +398,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + public_service.SCHEMA)
         conn.execute("insert into log_checkpoint (size, root_hash, made_at, public_key, note) values (?,?,?,?,?)",
                      [cp["size"], cp["root"], cp["made_at"], ws.setting("log", "public_key"), cp["note"]])
         with conn:
@@ -406,7 +408,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
                                              progress=progress))
         # What the public pages sort and facet by, so that a million visits page fast; made
         # after the inserts (cheaper than keeping them up to date row by row).
-        conn.executescript(PUBLIC_INDEXES)
+        conn.executescript(PUBLIC_INDEXES + public_service.INDEXES)
         conn.execute("analyze")
         conn.execute("vacuum")
     except BaseException:

@@ -146,6 +146,18 @@ def company_labels(rows: list[dict], nameable: set[str], *, word: str = "Company
     return labels
 
 
+def printed_labels(rows: list[dict], nameable: set[str], *, public: bool, gettext) -> dict[str, str]:
+    """Every company's label as a service output prints it, in that output's language
+    (``gettext``): in public ``company_labels`` ("Company A" until it may be named), else its
+    name; the folded small groups as "other groups". The service report and the public
+    database's scorecard ask here, so one company carries one label in both."""
+    _ = gettext
+    labels = {OTHER: _("other groups")}
+    labels.update(company_labels(rows, nameable, word=_("Company %(letter)s")) if public
+                  else {r["company"]: r["company"] for r in rows})
+    return labels
+
+
 def public_scorecard(ws: Workspace, case: dict, card: dict, *, now: datetime | None = None) -> dict:
     """``card`` (a scorecard of approved visits, small groups merged) as it may be shown in
     public: companies that may not be named are "Company A", in its groups and in the list

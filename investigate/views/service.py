@@ -30,7 +30,7 @@ from ..numbers import stats
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
 from ..policy.changes import content_key
-from .scorecard import company_labels, scorecard, scored_visits
+from .scorecard import printed_labels, scorecard, scored_visits
 from ..store.workspace import Workspace
 from .charts import score_chart
 from .edition import edition_of
@@ -73,10 +73,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     # Who may be named: a company only when every contact point of it that was tested may be.
     naming = policy.naming(ws, case, on=now)
     redact = naming.redact if public else (lambda text: text)
-    label_of: dict[str, str] = {OTHER: _("other groups")}
     stores_of = {r["company"] for r in rows}  # the companies tested
-    label_of.update(company_labels(rows, naming.named_stores, word=_("Company %(letter)s")) if public
-                    else {company: company for company in stores_of})
+    label_of = printed_labels(rows, naming.named_stores, public=public, gettext=_)
 
     def group_label(group: dict) -> dict:
         out = {}
