@@ -218,3 +218,25 @@ def test_the_public_database_keeps_an_unasked_company_unnamed_as_the_report_does
     data = Path(built["database"]).read_bytes() + Path(built["metadata"]).read_bytes()
     for private in (b"Secret Tele AG", b"Hidden Bank", b"LEAK-HOTLINE-NUMBER", b"LEAK-BANK-NUMBER"):
         assert private not in data
+
+
+def test_the_service_report_draws_each_dimension_and_each_channel_s_response_curve(demo_root, tmp_path):
+    """A small chart per dimension (the overall score first) and a Kaplan–Meier curve per channel,
+    its contacts without a response counted as the response-time table counts them."""
+    from investigate.cases.cases import get_case
+    from investigate.views.service import gather_service
+
+    with Workspace(demo_root) as ws:
+        context = gather_service(ws, get_case(ws, SLUG), edition="public", lang="en")
+        text = pdf_text(build_report(ws, get_case(ws, SLUG), lang="en", out=tmp_path / "service.pdf",
+                                     override="the checklist is not the point")["pdf"])
+    assert len(context["dimension_charts"]) == 1 + len(context["dimension_names"]) == 6
+    for title in ("Overall", *context["dimension_names"]):
+        assert sum(f">{title}</text>" in chart for chart in context["dimension_charts"]) == 1, title
+    assert len(context["response_charts"]) == len(context["channels"]) == 3
+    for channel, chart in zip(context["channels"], context["response_charts"]):
+        assert f"{channel['channel']} (n={channel['tests']})" in chart and "<polyline" in chart
+        if channel["reply"]["open"]:
+            assert f"{channel['reply']['open']} without a response" in chart
+        assert f"median {channel['reply']['median']}" in text
+    assert "E-mail (n=24)" in text and "4 without a response" in text

@@ -125,6 +125,7 @@ def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float =
                         "ci_low": olo, "ci_high": ohi,
                         "total": round(sum(x for x in priced if x > 0), 2)},
         "response_minutes": stats.km_median(times, confidence),
+        "response_curve": stats.km_curve(times) if times else None,
         "no_reply_within": {"days": reply_days, **stats.no_reply_within(times, reply_days * 1440)},
     }
 
