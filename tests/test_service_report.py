@@ -200,6 +200,12 @@ def test_the_public_database_scores_and_times_each_company_as_the_report_prints_
         recomputed = next(x for x, s in zip(curve.quantiles, curve.probabilities) if s <= 0.5 + 1e-12)
         assert median == pytest.approx(recomputed, abs=0.1), channel
     assert db.execute("select sum(tests) from scorecard where grouping = 'channel'").fetchone()[0] == 80
+    # Each test's answers by its own protocol's labels (the counter's "teller", not the case's
+    # phone protocol's raw key), in the case's language; "did not apply" is no "ja".
+    answers = " ".join(r[0] for r in db.execute("select answers from visits"))
+    assert "representative: Bankangestellte am Schalter" in answers and "information_correct: richtig" in answers
+    assert "teller" not in answers and "cashier" not in answers
+    assert "misstated_rights: n/a" in answers
 
 
 def test_the_public_database_keeps_an_unasked_company_unnamed_as_the_report_does(workspace, tmp_path):
