@@ -55,6 +55,8 @@ PRIVATE = {
     "a story's person's contact": "LEAK-PERSON-CONTACT",
     "a story's company, not yet asked about every event": "LEAK-STORY-COMPANY",
     "that company's hotline": "LEAK-STORY-HOTLINE",
+    "a service company never asked": "LEAK-SERVICE-COMPANY",
+    "its contact point": "LEAK-SERVICE-LINE",
     "a story document's file name": "LEAK-DOCNAME",
     "a story document's sender": "LEAK-SENDER",
     "a story document's subject": "LEAK-SUBJECT",
@@ -133,6 +135,16 @@ def planted_workspace(ws, tmp_path: Path) -> list[dict]:
     promises.keep_promise(ws, call["promises"][0], kept=False, note="LEAK-PROMISE-NOTE")
     review_visit(ws, call["visit"], "approve", reviewer="LEAK-REVIEWER")
     replies.request_reply(ws, hotline_case, line, requested_at=(ws.now() - timedelta(days=19)).isoformat())
+    # A company tested on the same case and never asked: its name and line stay out of the public
+    # scorecard and response times (a pseudonym there, as in the report).
+    unasked = companies.add_company(ws, name="LEAK-SERVICE-COMPANY")
+    unasked_line = companies.add_contact_point(ws, unasked, channel="phone", contact="LEAK-SERVICE-LINE")
+    for hours in range(6):
+        unasked_call = visits.record_visit(ws, case=hotline_case, store=unasked_line, tester=None,
+                                           answers={"reached_agent": True, "wait_minutes": 3 + hours,
+                                                    "callback_promised": False},
+                                           visited_at=ws.now() - timedelta(days=20, hours=hours))
+        review_visit(ws, unasked_call["visit"], "approve")
     editorial.sign_off(ws, hotline_case, role="legal counsel", signed_by="LEAK-SIGNER")
     editorial.mark_published(ws, hotline_case, override="leak test")
     return [case, hotline_case, planted_story(ws, tmp_path)]
@@ -217,7 +229,7 @@ def test_the_public_copy_still_holds_what_is_public(published):
 
     db = sqlite3.connect(out / "public.db")
     assert db.execute("select name from stores where named = 1 order by name").fetchall() == [("Hotline Co",), ("Named Shop",)]
-    assert db.execute("select count(*) from stores where named = 0 and name is null").fetchone()[0] == 2
+    assert db.execute("select count(*) from stores where named = 0 and name is null").fetchone()[0] == 3
     assert db.execute("select count(*) from visits where case_slug = 'leak'").fetchone()[0] == 4  # rejected left out
     assert db.execute("select note from corrections").fetchone()[0] == "[…] was tested on the 3rd."
     assert db.execute("select visit_date from visits limit 1").fetchone()[0].count(":") == 0  # day precision
@@ -231,6 +243,13 @@ def test_the_public_copy_still_holds_what_is_public(published):
     assert db.execute("select named from stores where id = ?", [hidden]).fetchone() == (0,)
     # The same pseudonym as in the stores table; an unnamed chain and an unmatched company as such.
     assert counts == {"Named Shop": 2, hidden: 1, "Chain A": 1, "Business A": 1}
+    # The service tables hold the unasked company under its pseudonym (the named one's call gave
+    # no waiting time, and alone it is a group too small to show).
+    assert db.execute("select company, count(*), sum(still_open) from response_times group by company "
+                      "order by company").fetchall() == [("Company A", 6, 0)]
+    # A group of one cannot stand alone, nor can the rest once it is folded: one merged row.
+    assert db.execute("select company, tests from scorecard where grouping = 'company' order by company"
+                      ).fetchall() == [("other groups", 7)]
     quoted = [r[0] for r in db.execute("select story from complaint_stories order by story")]
     assert quoted == ["Same at the other shop.", "Sold to a child.", "They sold cigarettes to my son (published with consent)."]
 

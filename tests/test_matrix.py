@@ -246,3 +246,47 @@ def test_public_editions_and_letters_hold_no_private_string(matrix, slug, lang):
     for kind in ("public", "letter"):
         text = text_of(matrix, (slug, kind, lang))
         assert [p for p in PRIVATE if p in text] == [], kind
+
+
+#: Tell-tale English of the templates (issue 23, item 4): function words no German or Danish
+#: sentence uses, and the templates' own headings and labels. Words the other languages share
+#: ("Version", "Median", "interval", "Tests", "Hotline"; Danish "by", "for", "to", "is", "have";
+#: German "was", "will", "still"; Danish "Score") are left out: they would fail a correct document,
+#: and so is the name of a standard, quoted as such (C2SP's "signed note").
+TELL_TALE = ("the", "of", "and", "with", "without", "from", "our", "were", "which", "this", "that", "has", "are",
+             "not", "been", "your", "than", "Key figures", "Company", "Companies", "Channel", "Findings", "Finding",
+             "Method", "Legal basis", "Promises", "promise", "Response", "Overall", "Scores", "Asked",
+             "answered", "Answer", "Deadline", "Page", "Date", "Period", "Evidence", "Internal", "edition", "Report",
+             "Story", "Timeline", "Outcome", "kept", "broken", "overdue", "Courtesy", "Honesty", "Commitment",
+             "Resolution", "Respect", "Phone", "Counter", "Letter", "Proof", "record", "Custodian", "statement",
+             "signed", "Dear", "Sincerely", "please", "Please", "reply", "Reply", "days", "hours", "minutes",
+             "still open", "other groups", "unknown", "Statute", "Price", "Rank", "customer", "company")
+
+
+def tell_tale_english(text: str) -> list[str]:
+    """Each tell-tale word or phrase found as a word of its own (not inside a slug, an address
+    or a hash), with a few words around it, so that a failure shows where it stands."""
+    found = []
+    text = text.replace("signed note", " ")
+    for word in TELL_TALE:
+        for m in re.finditer(rf"(?<![\w/+=@.-]){re.escape(word)}(?![\w/+=@-])", text):
+            found.append(f"{word!r} in …{text[max(0, m.start() - 30):m.end() + 30]}…")
+    return found
+
+
+@pytest.mark.parametrize("slug, kind, lang", [(slug, kind, lang) for slug in (HOTLINE, SERVICE, STORY)
+                                              for kind in DOCUMENTS for lang in ("de", "da")])
+def test_a_german_or_danish_service_or_story_document_leaves_no_english_of_the_templates(matrix, slug, kind, lang):
+    text = without_answers(text_of(matrix, (slug, kind, lang)), matrix["answers"])
+    found = tell_tale_english(text)
+    assert found == [], f"{slug} {kind} ({lang}) prints English:\n" + "\n".join(found)
+
+
+def test_the_english_check_finds_english_and_passes_german_and_danish():
+    """The check above can fail: it finds the templates' English, and none in plain German and
+    Danish sentences that share words with English (Median, Version, Hotline, by, for)."""
+    assert [f.split(" in ")[0] for f in tell_tale_english("Scores by company: median 2 minutes")] == [
+        "'Scores'", "'minutes'", "'company'"]
+    assert tell_tale_english("Medianen for svartid i byen er 2 minutter; Version 1, Hotline, Tests") == []
+    assert tell_tale_english("Was die Unternehmen sagen: still und leise, Median 24 Stunden") == []
+    assert tell_tale_english("story-elektromax-refund service@elektromax.example aGVsbG8/the+x") == []

@@ -253,6 +253,30 @@ def test_kaplan_meier_median_counts_open_replies_as_censored():
     assert stats.km_median([(10, True), (20, True), (30, True), (40, True), (50, True)])["median"] == 30
 
 
+def test_kaplan_meier_curve_steps_down_at_each_response_and_marks_open_replies_where_they_were_seen():
+    # The same five contacts, by hand: 1.0 → S(10) = 0.8 → S(30) = 0.533 → S(40) = 0.267 → S(50) = 0;
+    # the open one is marked at 20 on the level it was last seen at, 0.8.
+    curve = stats.km_curve([(10, True), (20, False), (30, True), (40, True), (50, True)])
+    flat = lambda pairs: [v for pair in pairs for v in pair]  # noqa: E731
+    assert flat(curve["steps"]) == pytest.approx(flat([(0, 1), (10, 0.8), (30, 0.8 * 2 / 3), (40, 0.8 / 3), (50, 0)]))
+    assert flat(curve["censored"]) == pytest.approx([20, 0.8])
+    # Nobody answered yet: the curve stays at everyone waiting, every contact marked.
+    assert stats.km_curve([(5, False), (9, False)]) == {"steps": [(0, 1)], "censored": [(5, 1), (9, 1)]}
+
+
+def test_a_response_chart_marks_open_replies_on_the_curve_and_counts_those_beyond_its_axis():
+    from investigate.views.charts import response_panel
+
+    # Four answers within five minutes, one contact open after four minutes, two after a week.
+    times = [(1, True), (2, True), (3, True), (4, False), (5, True), (10080, False), (10081, False)]
+    svg = response_panel("Phone", stats.km_curve(times), median=3, pct=lambda v, n: f"{v:.0%}", num=str,
+                         unit_names={"minute": "minutes", "hour": "hours", "day": "days"},
+                         median_label="median 3 min", open_label="%(n)s without a response")
+    assert svg.count('stroke="#c0392b"') == 1  # the tick of the one open within the axis
+    assert "2 without a response" in svg and "median 3 min" in svg
+    assert ">minutes<" in svg  # a week of silence does not stretch five minutes of answers into days
+
+
 def test_kaplan_meier_interval_matches_greenwood_log_log_by_hand():
     times = [(m, True) for m in range(10, 101, 10)]
     r = stats.km_median(times)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from investigate.ids import short
+from investigate.protocol.protocols import all_protocols
 from investigate.views import scorecard as scorecards
 from investigate.cases import cases, companies, promises, visits
 from investigate.cases.review import review_visit
@@ -424,3 +425,65 @@ def test_tech_support_tests_score_and_read_by_representative_and_escalation(serv
     assert groups["refused"] == 1 and groups["offered"] == 1
     bad = CliRunner().invoke(cli, ["-w", str(ws.root), "scorecard", case["slug"], "--by", "mood"])
     assert bad.exit_code != 0 and "expected company, channel, representative, escalation" in bad.output
+
+
+SERVICE_PROTOCOLS = sorted(k for k, p in all_protocols().items() if p.scored)
+
+
+@pytest.mark.parametrize("key", SERVICE_PROTOCOLS)
+def test_every_service_protocol_asks_who_answered_and_about_escalation_as_optional_questions(key):
+    protocol = all_protocols()[key]
+    representative, escalation = protocol.question("representative"), protocol.question("escalation")
+    assert not representative.required and not escalation.required
+    assert representative.choices and "supervisor" in representative.choices
+    assert tuple(escalation.choices) == ("offered", "on_request", "refused") and escalation.section == "resolution"
+    # A refused escalation is a finding on every channel, not only on the phone.
+    assert "ESCALATION_REFUSED" in protocol.finding_codes()
+
+
+def test_the_scorecard_reads_every_channel_by_who_answered_and_by_escalation(service, run):
+    """A counter visit, an e-mail and a call each say who answered and how an escalation went:
+    `scorecard --by representative` and `--by escalation` group them across the channels."""
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now() - timedelta(days=20)
+    desk = visits.record_visit(ws, case=case, store=cp[("Bank eG", "in_person")], tester=None,
+                               protocol="counter-branch", visited_at=t0,
+                               answers={"greeted_within": "1 min", "served_within": "4 min", "full_attention": "yes",
+                                        "friendliness": 4, "information_correct": "correct", "misstated_rights": "no",
+                                        "representative": "teller", "escalation": "refused"})
+    assert {f["code"] for f in desk["findings"]} == {"ESCALATION_REFUSED"}
+    mail = companies.add_contact_point(ws, service["tele"], channel="email", contact="service@tele.example")
+    visits.record_visit(ws, case=case, store=mail, tester=None, protocol="email-webform", visited_at=t0,
+                        answers={"sent_at": t0.isoformat(), "first_reply_at": (t0 + timedelta(hours=5)).isoformat(),
+                                 "representative": "chatbot", "escalation": "on_request"})
+    call(ws, case, cp[("Tele AG", "phone")], t0, representative="supervisor", escalation="offered")
+    call(ws, case, cp[("Bank eG", "phone")], t0)
+    by_rep = json.loads(run("scorecard", case["slug"], "--by", "representative", "--json").output)
+    assert {g["group"]["representative"]: g["tests"] for g in by_rep["groups"]} == {
+        "teller": 1, "chatbot": 1, "supervisor": 1, "(unknown)": 1}
+    by_escalation = json.loads(run("scorecard", case["slug"], "--by", "escalation", "--json").output)
+    groups = {g["group"]["escalation"]: g for g in by_escalation["groups"]}
+    assert {k: g["tests"] for k, g in groups.items()} == {"refused": 1, "on_request": 1, "offered": 1, "n/a": 1}
+    assert groups["refused"]["dimensions"]["resolution"]["mean"] < groups["offered"]["dimensions"]["resolution"]["mean"]
+    table = run("scorecard", case["slug"], "--by", "representative,channel").output
+    assert "teller" in table and "chatbot" in table
+
+
+def test_the_demo_s_service_tests_read_by_who_answered(demo_root):
+    """The demo says who answered each contact someone answered (a bank's counter: a teller);
+    a call nobody took and an e-mail never answered say nobody, and read as "(unknown)"."""
+    by_rep = json.loads(cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--by",
+                                "representative,channel", "--json").output)
+    groups = {tuple(g["group"].values()): g["tests"] for g in by_rep["groups"]}
+    assert groups[("teller", "in_person")] == 6 and ("teller", "phone") not in groups
+    assert {rep for rep, _ in groups} == {"agent", "supervisor", "chatbot", "cashier", "sales_assistant", "teller",
+                                          "(unknown)"}
+    with Workspace(demo_root) as ws:
+        nobody = ws.db.execute(
+            "select count(*) from visits v join cases c on c.id = v.case_id where c.slug = ? and ("
+            "json_extract(v.answers, '$.reached_person') = 0 or (v.protocol = 'email-webform' and "
+            "json_extract(v.answers, '$.first_reply_at') is null))", ["service-test-berlin-2026"]).fetchone()[0]
+    assert sum(n for (rep, _), n in groups.items() if rep == "(unknown)") == nobody > 0
+    # Half of those are still waiting: no median yet, said in words rather than left blank.
+    table = cli_run(demo_root, "scorecard", "service-test-berlin-2026", "--by", "representative").output
+    assert "not reached, 6 still open" in table

@@ -4,6 +4,7 @@ read back; a public edition with nothing to publish is refused; private data sta
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -89,8 +90,9 @@ def test_public_service_report_with_nothing_publishable_is_refused_not_rendered_
     assert result.exit_code != 0 and "nothing can be published" in result.stderr and not out.exists()
 
 
-def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_path):
-    ws = workspace
+def unasked_companies(ws) -> dict:
+    """A phone case of two companies never asked for comment: one tested five times (a cell of its
+    own), one twice (folded into "other groups"); private strings planted around them."""
     case = cases.create_case(ws, slug="service-names", title="Service", protocol="phone-hotline",
                              jurisdiction="DE", legal_basis="BGB", description="Calls.")
     tele = companies.add_company(ws, name="Secret Tele AG", notes="LEAK-COMPANY-NOTE")
@@ -111,6 +113,12 @@ def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_p
         r = visits.record_visit(ws, case=case, store=desk, tester=None, visited_at=t0 + timedelta(days=1, hours=i),
                                 answers={"reached_person": "yes", "wait": "1 min"})
         review_visit(ws, r["visit"], "approve")
+    return case
+
+
+def test_public_service_report_keeps_an_unasked_company_unnamed(workspace, tmp_path):
+    ws = workspace
+    case = unasked_companies(ws)
     out = tmp_path / "names.pdf"
     build_report(ws, case, lang="en", out=out, override="not asked yet")
     text = pdf_text(out)
@@ -160,3 +168,81 @@ def test_the_service_report_opens_on_a_lede_ranks_companies_and_groups_findings_
     assert context["lede"].startswith(f"{broke} of 4 companies broke a promise made to our testers.")
     assert "E-mail answers took a median of" in context["lede"]
     assert context["lede"] in text
+
+
+def test_the_public_database_scores_and_times_each_company_as_the_report_prints_them(demo_root, tmp_path):
+    """The public ``scorecard`` holds the report's ranking figures, and ``response_times`` the tests
+    behind its response-time medians: a reader recomputes each channel's Kaplan–Meier median."""
+    import sqlite3
+
+    from scipy.stats import CensoredData, ecdf
+
+    from investigate.cases.cases import get_case
+    from investigate.publish.public import build_public
+    from investigate.views.service import gather_service
+
+    with Workspace(demo_root) as ws:
+        case = get_case(ws, SLUG)
+        context = gather_service(ws, case, edition="public", lang=case["language"])
+        built = build_public(ws, tmp_path / "public", slugs=[SLUG], override="the checklist is not the point",
+                             record=False)
+    db = sqlite3.connect(built["database"])
+    ranked = db.execute("select company, tests, overall, overall_ci_low, overall_ci_high from scorecard "
+                        "where grouping = 'company' order by overall desc").fetchall()
+    assert [(c, n, context["fmt"].num(round(o))) for c, n, o, _, _ in ranked] == [
+        (r["group"]["company"], r["tests"], r["overall"]["text"]) for r in context["companies"]]
+    assert all(low < overall < high for _, _, overall, low, high in ranked)
+    for channel, median, still_open in db.execute(
+            "select channel, response_median, responses_open from scorecard where grouping = 'channel'").fetchall():
+        times = db.execute("select minutes, still_open from response_times where channel = ?", [channel]).fetchall()
+        assert sum(o for _, o in times) == still_open
+        curve = ecdf(CensoredData(uncensored=[m for m, o in times if not o], right=[m for m, o in times if o])).sf
+        recomputed = next(x for x, s in zip(curve.quantiles, curve.probabilities) if s <= 0.5 + 1e-12)
+        assert median == pytest.approx(recomputed, abs=0.1), channel
+    assert db.execute("select sum(tests) from scorecard where grouping = 'channel'").fetchone()[0] == 80
+    # Each test's answers by its own protocol's labels (the counter's "teller", not the case's
+    # phone protocol's raw key), in the case's language; "did not apply" is no "ja".
+    answers = " ".join(r[0] for r in db.execute("select answers from visits"))
+    assert "representative: Bankangestellte am Schalter" in answers and "information_correct: richtig" in answers
+    assert "teller" not in answers and "cashier" not in answers
+    assert "misstated_rights: n/a" in answers
+
+
+def test_the_public_database_keeps_an_unasked_company_unnamed_as_the_report_does(workspace, tmp_path):
+    import sqlite3
+
+    from investigate.publish.public import build_public
+
+    ws = workspace
+    case = unasked_companies(ws)
+    built = build_public(ws, tmp_path / "public", slugs=[case["slug"]], override="not asked yet", record=False)
+    db = sqlite3.connect(built["database"])
+    # Two tests cannot stand alone, nor five once they are folded in: one merged row, as printed.
+    assert db.execute("select company, tests from scorecard where grouping = 'company' order by company"
+                      ).fetchall() == [("other groups", 7)]
+    assert {r[0] for r in db.execute("select company from response_times")} == {"Company A", "Company B"}
+    data = Path(built["database"]).read_bytes() + Path(built["metadata"]).read_bytes()
+    for private in (b"Secret Tele AG", b"Hidden Bank", b"LEAK-HOTLINE-NUMBER", b"LEAK-BANK-NUMBER"):
+        assert private not in data
+
+
+def test_the_service_report_draws_each_dimension_and_each_channel_s_response_curve(demo_root, tmp_path):
+    """A small chart per dimension (the overall score first) and a Kaplan–Meier curve per channel,
+    its contacts without a response counted as the response-time table counts them."""
+    from investigate.cases.cases import get_case
+    from investigate.views.service import gather_service
+
+    with Workspace(demo_root) as ws:
+        context = gather_service(ws, get_case(ws, SLUG), edition="public", lang="en")
+        text = pdf_text(build_report(ws, get_case(ws, SLUG), lang="en", out=tmp_path / "service.pdf",
+                                     override="the checklist is not the point")["pdf"])
+    assert len(context["dimension_charts"]) == 1 + len(context["dimension_names"]) == 6
+    for title in ("Overall", *context["dimension_names"]):
+        assert sum(f">{title}</text>" in chart for chart in context["dimension_charts"]) == 1, title
+    assert len(context["response_charts"]) == len(context["channels"]) == 3
+    for channel, chart in zip(context["channels"], context["response_charts"]):
+        assert f"{channel['channel']} (n={channel['tests']})" in chart and "<polyline" in chart
+        if channel["reply"]["open"]:
+            assert f"{channel['reply']['open']} without a response" in chart
+        assert f"median {channel['reply']['median']}" in text
+    assert "E-mail (n=24)" in text and "4 without a response" in text

@@ -102,7 +102,9 @@ def scorecard(ws, case_ref, by, fmt, as_json, confidence, public, reply_days):
                        "overall": _interval(g["overall"], 0)})
         pk, rm = g["promises_kept"], g["response_minutes"]
         clocks.append({**g["group"], "tests": g["tests"], "promises kept": f"{pk['k']}/{pk['n']}" if pk["n"] else "",
-                       "reply minutes (median)": (_interval(rm, 0) + (f", {rm['open']} still open" if rm["open"] else ""))
+                       # No median while half are still waiting: say so, not an empty cell before the count.
+                       "reply minutes (median)": ((_interval(rm, 0) or ("not reached" if rm["open"] else ""))
+                                                  + (f", {rm['open']} still open" if rm["open"] else ""))
                        if rm["n"] else ""})
     echo_result(scores, title=f"Scorecard {case['slug']}: scores out of 100 ({confidence:.0%} intervals)")
     echo("")

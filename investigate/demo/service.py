@@ -94,6 +94,8 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
                     "quoted": "39.90 EUR", "charged": "59.90 EUR", "greeting": "neutral", "full_attention": "yes",
                     "corrected_when_asked": "corrected_after_insisting",
                     "refund_promised_at": when + timedelta(days=3)}
+            if answers.get("reached_person") != "no" and (channel != "email" or "first_reply_at" in answers):
+                answers = {**answers, "representative": _representative(name, channel, when)}  # someone answered
             r = visits.record_visit(ws, case=case, store=cp[channel], tester=None, answers=answers,
                                     visited_at=when, protocol=protocol,
                                     observer=None, notes="Skript B, Anliegen: Tarifwechsel" if n % 7 == 0 else None)
@@ -131,6 +133,19 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
     editorial.sign_off(ws, case, role="legal counsel", signed_by="Justiziariat", note="Wertungsschemata geprüft")
     return {"case": SLUG, "companies": len(COMPANIES), "contacts": len(recorded), "promises_kept": kept,
             "promises_late": late, "promises_broken": broken, "reply_requests": replies}
+
+
+#: Who answers on each channel, most often first; a bank's counter is a teller's.
+REPRESENTATIVES = {"phone": ["agent"] * 6 + ["supervisor", "chatbot"], "email": ["agent"] * 3 + ["chatbot"],
+                   "in_person": ["sales_assistant"] * 3 + ["cashier", "supervisor"]}
+
+
+def _representative(company: str, channel: str, when: datetime) -> str:
+    """Who answered one contact: drawn from a generator of its own, seeded by the contact, so
+    that the demo's other draws (and so its every figure) stay as they were before it asked."""
+    if company == "Kiezbank" and channel == "in_person":
+        return "teller"
+    return random.Random(f"{company} {channel} {when.isoformat()}").choice(REPRESENTATIVES[channel])
 
 
 def _pick(rnd: random.Random, q: float, good, middle, bad):

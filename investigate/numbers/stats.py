@@ -273,6 +273,22 @@ def mean_interval(values: list[float], confidence: float = 0.95, *, min_n: int =
             "ci_high": float(result.confidence_interval.high), "n": n}
 
 
+def km_curve(times: list[tuple[float, bool]]) -> dict:
+    """The Kaplan–Meier curve of ``times`` ((minutes, observed) pairs, as ``km_median``) for a
+    chart: ``steps``, (minutes, share still waiting) from (0, 1) at each response; ``censored``,
+    (minutes, share still waiting then) for each contact still open, where a chart marks it.
+    The estimate is scipy's (``ecdf`` over ``CensoredData``), never redrawn by hand."""
+    from scipy.stats import CensoredData, ecdf
+
+    observed = [m for m, seen in times if seen]
+    censored = [m for m, seen in times if not seen]
+    if not observed:  # no response yet: everyone is still waiting
+        return {"steps": [(0.0, 1.0)], "censored": [(float(m), 1.0) for m in sorted(censored)]}
+    sf = ecdf(CensoredData(uncensored=observed, right=censored)).sf
+    steps = [(0.0, 1.0)] + [(float(x), float(s)) for x, s in zip(sf.quantiles, sf.probabilities) if x in set(observed)]
+    return {"steps": steps, "censored": [(float(m), float(sf.evaluate(m))) for m in sorted(censored)]}
+
+
 def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:
     """Median time to a reply by Kaplan–Meier, with replies still open as right-censored times.
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from .. import policy
 from ..cases import editorial
 from ..protocol.protocols import get_protocol
+from ..protocol.values import is_na
 from ..policy import OTHER, PUBLIC, gate, min_cell, protect_groups
 from ..policy.naming import Naming, public_store_id
 from ..policy.texts import corrections
@@ -44,6 +45,7 @@ from ..errors import NotFound, PolicyError
 from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
 from ..store.workspace import Workspace
+from . import public_service
 
 PUBLIC_DB = "public.db"
 PUBLIC_METADATA = "metadata.json"
@@ -158,7 +160,9 @@ def _public_answers(protocol, texts, answers_json: str, lang: str) -> str:
     for key, value in sorted(answers.items()):
         if kinds.get(key) not in PUBLIC_ANSWER_TYPES or value is None:
             continue
-        if kinds[key] == "bool":
+        if is_na(value):  # "did not apply" is no yes: as stored, for every kind alike
+            value = str(value)
+        elif kinds[key] == "bool":
             value = _("yes") if value else _("no")
         elif kinds[key] == "choice":
             value = texts.choice(key, value)
@@ -179,6 +183,16 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     # Every protocol text in the case's language, or an error naming what is missing.
     names = policy.naming(ws, case, on=now)
     texts = protocol.texts(lang).through(names.redact)
+    # Answers and finding titles as the report prints them: in the case's language, by the
+    # protocol of each visit's own (a service case tests each channel with its own protocol).
+    protocols_of = {case["protocol"]: (protocol, texts)}
+
+    def protocol_of(key: str | None) -> tuple:
+        key = key or case["protocol"]
+        if key not in protocols_of:
+            other = get_protocol(key, ws.root)
+            protocols_of[key] = (other, other.texts(lang).through(names.redact))
+        return protocols_of[key]
     named = names.named_stores
     cond, cond_params = policy.visit_condition(PUBLIC)
     approved = f"from visits v where v.case_id = ? and {cond}"
@@ -220,14 +234,14 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     first = last = None
     first_id = next_id = out.execute("select coalesce(max(id), 0) + 1 from visits").fetchone()[0]
     rows = ws.db.conn.execute(
-        f"select v.id, v.store_id, v.visited_date, v.visited_at, v.round, v.attempt, v.outcome, v.answers "
+        f"select v.id, v.store_id, v.visited_date, v.visited_at, v.round, v.attempt, v.outcome, v.answers, v.protocol "
         f"{approved} order by v.visited_at, v.id", args)
     batch: list[tuple] = []
-    for n, (vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers) in enumerate(rows, 1):
+    for n, (vid, store_id, visited_date, visited_at, rnd, attempt, outcome, answers, key) in enumerate(rows, 1):
         if progress and n % 1000 == 0:
             progress(1000)
         batch.append((next_id, case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-                      attempt or "completed", outcome, _public_answers(protocol, texts, answers, lang)))
+                      attempt or "completed", outcome, _public_answers(*protocol_of(key), answers, lang)))
         if vid in pointed:
             visit_ids[vid] = next_id
         next_id += 1
@@ -238,15 +252,9 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     _insert_visits(out, batch)
     if progress:
         progress((next_id - first_id) % 1000)
-    # Finding titles as the report prints them: in the case's language, by the protocol of
-    # each finding's own visit (a service case tests each channel with its own protocol).
-    texts_of = {case["protocol"]: texts}
-
     def public_finding(f: dict) -> tuple:
-        if f["protocol"] not in texts_of:
-            texts_of[f["protocol"]] = get_protocol(f["protocol"], ws.root).texts(lang).through(names.redact)
         return (case["slug"], store_ids[f["store_id"]], visit_ids[f["visit_id"]], _day(f["visited_at"]),
-                f["code"], texts_of[f["protocol"]].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
+                f["code"], protocol_of(f["protocol"])[1].finding_title(f["code"], f["title"]), names.redact(f["statute"]),
                 f["severity"])
 
     out.executemany("insert into findings (case_slug, store_id, visit_id, visit_date, code, title, statute, severity) "
@@ -296,6 +304,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                      fmt.interval(r["ci_low"], r["ci_high"], r["stores_tested"]), r["estimate"], r["ci_low"],
                      r["ci_high"], r["confidence"]])
     _public_tips(ws, out, case, names, lang)
+    public_service.add_service_tables(ws, out, case, names=names, lang=lang, now=now)
     for c in corrections(ws, case):
         out.execute("insert into corrections (case_slug, correction_date, note) values (?,?,?)",
                     [case["slug"], _day(c["created_at"]), names.redact(c["note"])])
@@ -396,7 +405,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + public_service.SCHEMA)
         conn.execute("insert into log_checkpoint (size, root_hash, made_at, public_key, note) values (?,?,?,?,?)",
                      [cp["size"], cp["root"], cp["made_at"], ws.setting("log", "public_key"), cp["note"]])
         with conn:
@@ -406,7 +415,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
                                              progress=progress))
         # What the public pages sort and facet by, so that a million visits page fast; made
         # after the inserts (cheaper than keeping them up to date row by row).
-        conn.executescript(PUBLIC_INDEXES)
+        conn.executescript(PUBLIC_INDEXES + public_service.INDEXES)
         conn.execute("analyze")
         conn.execute("vacuum")
     except BaseException:

@@ -4,6 +4,7 @@ and the map's tiles (``metadata.cluster_map``, shared with the editors' instance
 
 from __future__ import annotations
 
+from ..protocol.values import DIMENSIONS
 from ..store.workspace import Workspace
 from ..views.i18n import translations
 from .metadata import cluster_map
@@ -62,6 +63,31 @@ PUBLIC_TABLES = {
     "complaint_stories": ("Complaints whose authors agreed to publication, in their words.", {
         "id": "Row", "case_slug": "Case", "business": "Business", "issue": "Issue",
         "received_date": "Received", "story": "In their words"}),
+    "scorecard": ("Customer-service tests: how each company and channel scored, as the service report prints it "
+                  "(points out of 100 per dimension, 95 % bootstrap intervals from 5 tests up). A company is named "
+                  "only after its right-of-reply window has closed; groups smaller than the threshold are merged.", {
+        "id": "Row", "case_slug": "Case",
+        "grouping": "Grouped by (all, company, channel, or company,channel)", "company": "Company",
+        "channel": "Channel", "tests": "Completed, approved tests",
+        "overall": "Overall score (0–100)", "overall_ci_low": "95 % interval, low",
+        "overall_ci_high": "95 % interval, high",
+        **{k: v for d in DIMENSIONS for k, v in ((d, f"{d.capitalize()} score (0–100)"),
+                                                 (f"{d}_ci_low", "95 % interval, low"),
+                                                 (f"{d}_ci_high", "95 % interval, high"))},
+        "promises_due": "Promises due", "promises_kept": "Kept on time", "promises_late": "Kept late",
+        "promises_broken": "Broken, or overdue (due and not kept)", "price_checks": "Price checks",
+        "overcharged": "Price checks with an overcharge",
+        "response_median": "Median minutes to a response (Kaplan–Meier, open contacts censored)",
+        "response_ci_low": "95 % interval, low", "response_ci_high": "95 % interval, high",
+        "responses_open": "Contacts still waiting for a response",
+        "no_response_days": "Days counted as no response", "no_response": "No response within that many days",
+        "no_response_of": "Contacts judged for it", "withheld": "1 if too small to show"}),
+    "response_times": ("Customer-service tests: each test's time to a response (phone: to reach a person; "
+                       "e-mail: to the first reply; counter: until served), the data behind the report's "
+                       "response-time curves. Still open: waited that long without a response so far.", {
+        "id": "Row", "case_slug": "Case", "store_id": "Contact point", "company": "Company",
+        "channel": "Channel", "visit_date": "Date", "minutes": "Minutes",
+        "still_open": "1 if no response yet (a censored time)"}),
     "log_checkpoint": ("The newsroom's signed log checkpoint when this copy was made: with it, anyone can ask "
                        "for a proof that the records behind it were only added to since.", {
         "size": "Entries in the log", "root_hash": "Merkle root (SHA-256, hex)", "made_at": "Signed at (UTC)",
@@ -78,6 +104,8 @@ def public_metadata(ws: Workspace, cases: list[dict], *, db_name: str = "public"
     # click away, and the rates table has the figures by round.
     tables["visits"]["facets"] = ["case_slug", "outcome"]
     tables["findings"]["facets"] = ["code", "severity"]
+    tables["scorecard"]["facets"] = ["grouping"]
+    tables["response_times"]["facets"] = ["channel"]
     method = "\n\n".join(f"{c['title']}: {c['description'] or ''}".strip() for c in cases)
     # The landing text in the cases' language (the workspace's when they differ).
     languages = {c["language"] for c in cases}

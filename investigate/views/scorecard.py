@@ -125,6 +125,7 @@ def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float =
                         "ci_low": olo, "ci_high": ohi,
                         "total": round(sum(x for x in priced if x > 0), 2)},
         "response_minutes": stats.km_median(times, confidence),
+        "response_curve": stats.km_curve(times) if times else None,
         "no_reply_within": {"days": reply_days, **stats.no_reply_within(times, reply_days * 1440)},
     }
 
@@ -143,6 +144,18 @@ def company_labels(rows: list[dict], nameable: set[str], *, word: str = "Company
         else:
             labels[company] = word % {"letter": letters(unnamed)}
             unnamed += 1
+    return labels
+
+
+def printed_labels(rows: list[dict], nameable: set[str], *, public: bool, gettext) -> dict[str, str]:
+    """Every company's label as a service output prints it, in that output's language
+    (``gettext``): in public ``company_labels`` ("Company A" until it may be named), else its
+    name; the folded small groups as "other groups". The service report and the public
+    database's scorecard ask here, so one company carries one label in both."""
+    _ = gettext
+    labels = {OTHER: _("other groups")}
+    labels.update(company_labels(rows, nameable, word=_("Company %(letter)s")) if public
+                  else {r["company"]: r["company"] for r in rows})
     return labels
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from babel.dates import format_timedelta
 from babel.numbers import format_currency
+from babel.units import get_unit_name
 
 from ..cases import editorial
 from ..cases.promises import clock_findings
@@ -30,9 +31,9 @@ from ..numbers import stats
 from ..policy import OTHER, min_cell
 from ..errors import PolicyError
 from ..policy.changes import content_key
-from .scorecard import company_labels, scorecard, scored_visits
+from .scorecard import printed_labels, scorecard, scored_visits
 from ..store.workspace import Workspace
-from .charts import score_chart
+from .charts import TIME_UNITS, dimension_panel, response_panel
 from .edition import edition_of
 from .i18n import answer_language, translations
 
@@ -73,10 +74,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     # Who may be named: a company only when every contact point of it that was tested may be.
     naming = policy.naming(ws, case, on=now)
     redact = naming.redact if public else (lambda text: text)
-    label_of: dict[str, str] = {OTHER: _("other groups")}
     stores_of = {r["company"] for r in rows}  # the companies tested
-    label_of.update(company_labels(rows, naming.named_stores, word=_("Company %(letter)s")) if public
-                    else {company: company for company in stores_of})
+    label_of = printed_labels(rows, naming.named_stores, public=public, gettext=_)
 
     def group_label(group: dict) -> dict:
         out = {}
@@ -111,6 +110,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
                 "ci": f"{low} – {high}" if rm["median"] is not None else "", "n": rm["n"], "open": rm["open"]}
 
     threshold_or_none = threshold if public else None
+    unit_names = {unit: get_unit_name(f"duration-{unit}", length="long", locale=fmt.locale)
+                  for unit, *unused in TIME_UNITS}
     grid = scorecard(ws, case, by=("company", "channel"), approved_only=public, now=now, threshold=threshold_or_none)
     by_company = scorecard(ws, case, by=("company",), approved_only=public, now=now, threshold=threshold_or_none)
     by_channel = scorecard(ws, case, by=("channel",), approved_only=public, now=now, threshold=threshold_or_none)
@@ -127,8 +128,13 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     ranked = sorted(by_company["groups"], key=lambda g: (
         (g["overall"] or {}).get("mean") is None, -((g["overall"] or {}).get("mean") or 0)))
     rank_of = {group_label(g["group"])["company"]: n for n, g in enumerate(ranked)}
-    chart = score_chart([{"label": group_label(g["group"])["company"], "dimensions": g["dimensions"]}
-                         for g in ranked], dim_labels, num=fmt.num)
+    # Each dimension a small chart of its own, the overall score first, companies in the
+    # ranking's order on one 0–100 scale.
+    def bars(key: str) -> list[dict]:
+        return [{"label": group_label(g["group"])["company"],
+                 **((g["overall"] if key == "overall" else g["dimensions"].get(key)) or {})} for g in ranked]
+    dimension_charts = [chart for chart in (dimension_panel(label, bars(key), num=fmt.num, highlight=key == "overall")
+                                            for key, label in [("overall", _("Overall")), *dim_labels]) if chart]
     total = overall["groups"][0] if overall["groups"] else None
 
     prices = []
@@ -208,10 +214,15 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         "grid": [score_row(g) for g in grid["groups"]],
         "companies": [{**score_row(g), "rank": n} for n, g in enumerate(ranked, 1)],
         "lede": lede(by_company["groups"], by_channel["groups"], _=_, duration=duration),
-        "chart": chart,
+        "dimension_charts": dimension_charts,
         "channels": [{"channel": group_label(g["group"])["channel"], "tests": g["tests"],
                       "reply": reply_time(g["response_minutes"]),
                       "late": share(g["no_reply_within"])} for g in by_channel["groups"]],
+        "response_charts": [response_panel(
+            f'{group_label(g["group"])["channel"]} (n={g["tests"]})', g["response_curve"],
+            median=g["response_minutes"]["median"], pct=fmt.pct, num=fmt.num, unit_names=unit_names,
+            median_label=_("median %(time)s") % {"time": duration(g["response_minutes"]["median"])},
+            open_label=_("%(n)s without a response")) for g in by_channel["groups"] if g["response_curve"]],
         "promises": [{"company": group_label(g["group"])["company"], **g["promises_kept"],
                       "share": share(g["promises_kept"])} for g in ranked],
         "prices": prices, "findings": finding_rows, "finding_groups": finding_groups, "replies": replies,
