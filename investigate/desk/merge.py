@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from ..proof.partial import encode_proof
 from ..store import audit
 from ..errors import InvalidInput
 from ..files import file_sha256
@@ -46,8 +47,9 @@ VISIT_CHILDREN = ("findings", "promises")
 
 
 def check_chain(source: Source) -> dict[tuple[str, str], dict]:
-    """Recompute the other side's chain; returns the newest entry per (table, row)."""
-    broken = audit.broken_link(source.chain)
+    """Recompute the other side's chain (a bundle's: each entry's link, the entries between them
+    being proven by its checkpoint instead); returns the newest entry per (table, row)."""
+    broken = audit.broken_link(source.chain, gaps=source.is_bundle)
     if broken is not None:
         raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
     return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
@@ -182,6 +184,11 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                     "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
             if fresh:
                 ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
+                if source.is_bundle:  # some entries of its log: what proves them, for verify
+                    ws.db["foreign_proofs"].insert({
+                        "origin": source.origin, "checkpoint": source.checkpoint,
+                        "seqs": json.dumps([e["seq"] for e in source.chain]),
+                        "proof": json.dumps(encode_proof(source.proof)), "merged_at": utc_now()})
             if new_origin_key:
                 record_origin_key(ws, source, new_origin_key)
             merged = sum(counts.values())

@@ -64,16 +64,45 @@ def _missing(report: "VerifyReport", table: str, known: tuple) -> None:
 
 def verify_foreign_chains(ws: Workspace) -> list[str]:
     """Recompute every chain a merge brought in (kept in ``foreign_audit``): problems as text,
-    empty when all hold."""
+    empty when all hold. Entries from a workspace folder form its chain from the first link; a
+    bundle's (issue 31: its own rows' entries only, with gaps) are proven again against the
+    signed checkpoint they came with (``foreign_proofs``). An entry neither proves is a problem."""
+    import json
+
+    from .partial import check_entries, decode_proof
+
     problems = []
     if "foreign_audit" not in ws.db.table_names():
         return problems
+    proofs = "foreign_proofs" in ws.db.table_names()
     for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
-        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
+        entries = {e["seq"]: e for e in ws.db.query("select * from foreign_audit where origin = ? order by seq",
+                                                    [origin])}
+        broken = audit.broken_link(entries.values(), gaps=True)
         if broken is not None:
             problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
+            continue
+        proven: set[int] = set()
+        key = ws.db.execute("select value from workspace_meta where key = ?", ["origin_key:" + origin]).fetchone()
+        for row in ws.db.query("select * from foreign_proofs where origin = ? order by id", [origin]) if proofs else []:
+            seqs = json.loads(row["seqs"])
+            missing = [s for s in seqs if s not in entries]
+            try:
+                if missing:
+                    raise IntegrityError(f"entry {missing[0]} of a merged bundle is missing")
+                check_entries([entries[s] for s in seqs], decode_proof(json.loads(row["proof"])), row["checkpoint"],
+                              [key[0]] if key else [])
+            except (IntegrityError, ValueError) as ex:
+                problems.append(f"foreign_proofs {row['id']} ({short(origin)}): {ex}")
+            proven.update(seqs)
+        chained = 0  # entries 1, 2, … merged whole from a workspace folder: the chain proves them
+        while chained + 1 in entries:
+            chained += 1
+        unproven = [s for s in entries if s > chained and s not in proven]
+        if unproven:
+            problems.append(f"foreign_audit {short(origin)} seq {unproven[0]}: no merged checkpoint or chain "
+                            "proves this entry")
     return problems
-
 
 
 def verify(ws: Workspace, *, progress=None) -> VerifyReport:
