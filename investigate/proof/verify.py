@@ -219,6 +219,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
                 report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
                                                f"file content changed: SHA-256 is now {actual}"))
     _unrecorded_evidence(ws, sources, report)
+    _keys_without_their_log(ws, report)
     return report
 
 
@@ -238,3 +239,22 @@ def _unrecorded_evidence(ws: Workspace, sources: list[str], report: VerifyReport
                 report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
                                                "evidence file that no record holds: its records were removed "
                                                "(or an interrupted evidence add left it)"))
+
+
+def _keys_without_their_log(ws: Workspace, report: VerifyReport) -> None:
+    """Keys that outlived their log. The signing key is named for the workspace whose database
+    it was made with (``[log] public_key``): a database wiped by dropping its tables comes back
+    with another workspace id, and an empty log beside the old key read "OK: 0 audit entries".
+    The sources key is made when a source is first recorded, which writes the log: beside a log
+    of no entries, the log was wiped. (A signing key alone is no sign: ``init`` makes one.)"""
+    from ..keys import KEY_FILE, KEYS_DIR, SOURCES_KEY
+
+    made_for = str(ws.setting("log", "public_key") or "").split("+", 1)[0]
+    if made_for and made_for != ws.key_name:
+        report.problems.append(Problem("keys", f"{KEYS_DIR}/{KEY_FILE}",
+                                       f"the signing key was made for {made_for}, but the database is "
+                                       f"{ws.key_name}: the database was wiped or replaced"))
+    if report.audit_entries == 0 and (ws.root / KEYS_DIR / SOURCES_KEY).exists():
+        report.problems.append(Problem("keys", f"{KEYS_DIR}/{SOURCES_KEY}",
+                                       "a sources key, made when a source was first recorded, beside a log of no "
+                                       "entries: the log was wiped"))
