@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 from ..files.json_array import json_array
 from ..errors import InvalidInput, InvestigateError
 from ..proof.partial import decode_proof
+from ..store.leftovers import noted
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
 from .bundle_format import (AUDIT_PROOF_MEMBER, CHUNK, FORMAT, HASH, SOURCE_TABLES, SOURCES_KEY_MEMBER, TABLES,
                             BundleError, check_chain, check_directory, check_row_sizes, check_rows, json_member,
@@ -210,41 +211,44 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "members": {},
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        # zlib's fastest level: at its default (6) compressing was a third of a big case's bundle,
-        # for a file a tenth smaller (20.3 instead of 22.3 MB for 100,000 visits).
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            for table, table_rows in rows.items():
-                name = f"rows/{table}.json"
-                manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
-            written: list[int] = []  # the seqs carried, for their proof
+    # A kill -9 leaves tmp beside --out, where nothing else looks: the note in the workspace is how
+    # the next command finds it (store.leftovers).
+    with noted(ws.root, tmp):
+        try:
+            # zlib's fastest level: at its default (6) compressing was a third of a big case's bundle,
+            # for a file a tenth smaller (20.3 instead of 22.3 MB for 100,000 visits).
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for table, table_rows in rows.items():
+                    name = f"rows/{table}.json"
+                    manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
+                written: list[int] = []  # the seqs carried, for their proof
 
-            def noted(entries: Iterable[dict]) -> Iterator[dict]:
-                for entry in entries:
-                    written.append(entry["seq"])
-                    yield entry
+                def keeping_seqs(entries: Iterable[dict]) -> Iterator[dict]:
+                    for entry in entries:
+                        written.append(entry["seq"])
+                        yield entry
 
-            audit = noted(ws.db.query(*carried))
-            manifest["members"]["audit.json"], _ = _write_json_array(
-                zf, "audit.json", counted(audit, progress) if counting else audit)
-            proof = json.dumps(encode_proof(prove_entries(ws.db, written, checkpoint["size"]))).encode()
-            zf.writestr(AUDIT_PROOF_MEMBER, proof)
-            manifest["members"][AUDIT_PROOF_MEMBER] = hashlib.sha256(proof).hexdigest()
-            if with_sources:
-                key = ws.sources_key.hex().encode()
-                zf.writestr(SOURCES_KEY_MEMBER, key)
-                manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
-            for sha in shas:
-                name = f"evidence/{sha}"
-                path = ws.evidence_path(sha)
-                manifest["members"][name] = sha  # content-addressed: its name is its hash
-                zf.write(path, name, compress_type=zipfile.ZIP_STORED)
-                if progress:
-                    progress(1)
-            zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+                audit = keeping_seqs(ws.db.query(*carried))
+                manifest["members"]["audit.json"], _ = _write_json_array(
+                    zf, "audit.json", counted(audit, progress) if counting else audit)
+                proof = json.dumps(encode_proof(prove_entries(ws.db, written, checkpoint["size"]))).encode()
+                zf.writestr(AUDIT_PROOF_MEMBER, proof)
+                manifest["members"][AUDIT_PROOF_MEMBER] = hashlib.sha256(proof).hexdigest()
+                if with_sources:
+                    key = ws.sources_key.hex().encode()
+                    zf.writestr(SOURCES_KEY_MEMBER, key)
+                    manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
+                for sha in shas:
+                    name = f"evidence/{sha}"
+                    path = ws.evidence_path(sha)
+                    manifest["members"][name] = sha  # content-addressed: its name is its hash
+                    zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+                    if progress:
+                        progress(1)
+                zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
     recorded = record_checkpoint(ws, checkpoint)
     # Not in the zip's manifest (written already): what became of the stamp, for the command to say.
     return manifest | ({"timestamp": recorded["timestamp"]} if "timestamp" in recorded else {})

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..proof.partial import encode_proof
 from ..store import audit
+from ..store.leftovers import left_by_a_killed_run
 from ..errors import InvalidInput
 from ..files import file_sha256
 from ..store.workspace import Workspace, utc_now
@@ -63,8 +64,7 @@ def clean_leftovers(ws: Workspace) -> list[str]:
     what was removed. ``verify`` reports the ones still there."""
     removed = []
     for folder in ws.root.glob(STAGING_PREFIX + "*"):
-        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
-        if pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid():
+        if not left_by_a_killed_run(folder.name[len(STAGING_PREFIX):].split("-")[0]):
             continue
         # Killed between commit and move: finish the move for rows that are in the database.
         for staged in folder.iterdir():
@@ -78,18 +78,6 @@ def clean_leftovers(ws: Workspace) -> list[str]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder.name)
     return removed
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process still runs: a staging folder (or a publish's temporary file) named for
-    a process that is gone was left by a killed run."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:

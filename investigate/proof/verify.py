@@ -17,6 +17,7 @@ from ..errors import IntegrityError, InvestigateError
 from ..files import file_sha256
 from ..ids import short
 from ..store import audit
+from ..store.leftovers import killed_runs
 from ..store.tables import AUDITED_TABLES
 from ..store.workspace import Workspace
 from .log import StreamingTree, latest_checkpoint, parse_checkpoint, verify_against
@@ -199,6 +200,10 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     for folder in sorted(ws.root.glob(".incoming-*")):
         report.problems.append(Problem("leftover", folder.name, "staging folder of an interrupted merge "
                                                                 "(the next merge finishes or removes it)"))
+    for _, path in killed_runs(ws.root):
+        if path.is_file():
+            report.problems.append(Problem("leftover", str(path), "temporary file of an interrupted bundle (the "
+                                                                  "next command removes it)"))
     for path in sorted((ws.root / "public").glob(".public.db.*.tmp*")) if (ws.root / "public").is_dir() else []:
         report.problems.append(Problem("leftover", f"public/{path.name}", "temporary file of an interrupted "
                                                                            "publish (the next publish removes it)"))
