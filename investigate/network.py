@@ -24,7 +24,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from functools import partial
+from functools import lru_cache, partial
 
 from .errors import InvestigateError
 
@@ -142,9 +142,16 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self.deadline = deadline
 
     def https_open(self, req):
-        context = _BoundedTLSContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.load_default_certs()
-        return self.do_open(partial(_BoundedHTTPS, deadline=self.deadline), req, context=context)
+        return self.do_open(partial(_BoundedHTTPS, deadline=self.deadline), req, context=_tls_context())
+
+
+@lru_cache(maxsize=1)
+def _tls_context() -> _BoundedTLSContext:
+    """What ``ssl.create_default_context()`` makes (certificates checked against the system's,
+    host names matched), made once: a map asks for many tiles."""
+    context = _BoundedTLSContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_default_certs()
+    return context
 
 
 def fetch(url: str, *, seconds: float, data: bytes | None = None, headers: dict | None = None,

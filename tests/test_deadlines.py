@@ -150,3 +150,45 @@ def test_one_deadline_spans_every_read_of_a_call(trickle):
     with pytest.raises(DeadlinePassed, match="tsa: no complete answer within 1 s"):
         fetch(f"http://127.0.0.1:{trickle.port}/", seconds=1, what="tsa")  # a byte every 0.2 s: each read in time
     assert 1 <= time.perf_counter() - started < 2
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused_not_read(tmp_path):
+    """The bounded TLS context is still the default one: certificates are checked."""
+    import datetime as dt
+    import ssl
+    import urllib.error
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from investigate.network import fetch
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)  # valid from long ago to far ahead: any clock
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(start).not_valid_after(start.replace(year=2100))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer():
+        conn, _ = listener.accept()
+        try:
+            with server_side.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+        except (ssl.SSLError, OSError):
+            pass  # the client refused the certificate
+
+    threading.Thread(target=answer, daemon=True).start()
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(f"https://127.0.0.1:{listener.getsockname()[1]}/", seconds=5)
+    listener.close()
