@@ -45,6 +45,11 @@ def subtree_of(hashes):
     return lambda start, end: merkle.root_of(hashes[start:end])
 
 
+def random_leaves(seed: int, count: int) -> list[bytes]:
+    rnd = random.Random(seed)
+    return [merkle.leaf_hash(bytes([rnd.randrange(256)]) * rnd.randrange(1, 9)) for _ in range(count)]
+
+
 # -- an independent verifier, straight from RFC 6962 2.1's recursive definitions -------------
 
 
@@ -109,8 +114,7 @@ def test_consistency_proofs_match_the_reference_vectors(old, new, expected):
 
 
 def test_every_proof_of_every_shape_agrees_with_the_independent_verifier():
-    rnd = random.Random(6962)
-    hashes = [merkle.leaf_hash(bytes([rnd.randrange(256)]) * rnd.randrange(1, 9)) for _ in range(37)]
+    hashes = random_leaves(6962, 37)
     sub = subtree_of(hashes)
     for n in range(1, len(hashes) + 1):
         root = ref_mth(hashes[:n])
@@ -127,3 +131,30 @@ def test_every_proof_of_every_shape_agrees_with_the_independent_verifier():
             if m < n:
                 forged = hashes[:m - 1] + [merkle.leaf_hash(b"forged")]
                 assert not merkle.verify_consistency(m, n, ref_mth(forged), root, proof)
+
+
+def root_or_none(size, leaves, proof):
+    try:
+        return merkle.root_from_partial(size, leaves, proof)
+    except ValueError:
+        return None
+
+
+def test_a_partial_proof_of_any_leaves_leads_to_the_root_and_nothing_else_does():
+    hashes, rnd = random_leaves(9162, 41), random.Random(9162)
+    sub = subtree_of(hashes)
+    for n in range(0, len(hashes) + 1):
+        root = ref_mth(hashes[:n])
+        for _ in range(12):
+            kept = sorted(rnd.sample(range(n), rnd.randrange(0, n + 1))) if n else []
+            proof = merkle.partial_proof(sub, n, kept)
+            assert len(proof) <= max(1, len(kept)) * max(1, n.bit_length())
+            assert merkle.root_from_partial(n, {i: hashes[i] for i in kept}, proof) == root
+            if kept:  # a changed leaf, one left out, or a hash over: never the root
+                changed = {i: hashes[i] for i in kept} | {kept[0]: merkle.leaf_hash(b"forged")}
+                assert root_or_none(n, changed, proof) != root
+                if len(kept) < n:
+                    assert root_or_none(n, {i: hashes[i] for i in kept[1:]}, proof) != root
+            with pytest.raises(ValueError, match="too long"):
+                merkle.root_from_partial(n, {i: hashes[i] for i in kept}, proof + [hashes[0]])
+    assert merkle.partial_proof(sub, 8, list(range(8))) == []  # every leaf carried: nothing more to say

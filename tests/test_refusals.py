@@ -3,6 +3,8 @@ checkpoint row, no checkpoint file, no folder and no temporary file behind."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from investigate.cases.review import review_visit
@@ -94,6 +96,59 @@ def test_verify_on_a_workspace_whose_database_was_deleted_creates_none(workspace
     assert not list(root.glob("investigate.db*"))
 
 
+def wipe(workspace, *, drop: bool) -> None:
+    """What someone covering their tracks does: every table dropped (the next open makes them
+    again, empty) or emptied, and the checkpoints' copies beside the database deleted."""
+    import shutil
+
+    workspace.db.execute("pragma foreign_keys = off")
+    for (table,) in workspace.db.execute("select name from sqlite_master where type = 'table' and name not like "
+                                         "'sqlite_%' and name not in ('workspace_meta', '_sqlite_migrations')"
+                                         ).fetchall() + ([("workspace_meta",), ("_sqlite_migrations",)] if drop else []):
+        workspace.db.execute(f"{'drop table' if drop else 'delete from'} [{table}]")
+    root = workspace.root
+    workspace.close()
+    shutil.rmtree(root / "checkpoints", ignore_errors=True)
+
+
+def test_a_wipe_by_dropping_every_table_is_caught_by_the_key_it_left_behind(workspace, tobacco_case, run):
+    from investigate.store.workspace import Workspace
+
+    assert run("checkpoint").exit_code == 0
+    assert run("verify").exit_code == 0  # no evidence, no sources: the key is what remains
+    wipe(workspace, drop=True)
+    Workspace(workspace.root).close()  # the migrations make empty tables again: a log of 0 entries
+    result = run("verify")
+    assert result.exit_code == 3, result.output
+    assert "the signing key was made for investigate.log/" in result.output
+    assert "the database was wiped or replaced" in result.output
+
+
+def test_a_wipe_that_emptied_every_table_is_caught_by_the_sources_key(workspace, run):
+    from investigate.cases import tips
+
+    tips.add_tip(workspace, channel="phone", company="Kiosk am Eck", what_happened="Sold to my son",
+                 contact="src@example.org", issue="sale to minors", consent_publish=False)
+    assert run("verify").exit_code == 0
+    wipe(workspace, drop=False)
+    result = run("verify")
+    assert result.exit_code == 3, result.output
+    assert "keys/sources.key: a sources key, made when a source was first recorded, beside a log of no entries" \
+        in result.output
+
+
+def test_a_fresh_workspace_with_its_keys_verifies(tmp_path):
+    from click.testing import CliRunner
+
+    from investigate.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(tmp_path / "new")]).exit_code == 0
+    result = runner.invoke(cli, ["-w", str(tmp_path / "new"), "verify"])
+    assert result.exit_code == 0 and "OK: 0 audit entries" in result.output, result.output
+    assert (tmp_path / "new" / "keys" / "log.key").exists()
+
+
 def test_a_wipe_that_took_the_checkpoints_along_is_not_ok_while_evidence_remains(workspace, tobacco_case, run,
                                                                                  tmp_path):
     import shutil
@@ -115,3 +170,49 @@ def test_a_wipe_that_took_the_checkpoints_along_is_not_ok_while_evidence_remains
     Workspace(root).close()  # the migrations make empty tables again: a log of 0 entries
     result = run("verify")
     assert result.exit_code == 3 and "evidence file that no record holds" in result.output
+
+
+def test_a_bundle_killed_midway_leaves_a_tmp_file_verify_names_and_the_next_command_removes(
+        workspace, tobacco_case, tmp_path, run):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from investigate.cases import evidence
+
+    photo = tmp_path / "till.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a photo of the till")
+    evidence.add_evidence(workspace, tobacco_case["visits"][0], [photo])
+    stored = workspace.evidence_path(workspace.db.execute("select sha256 from evidence").fetchone()[0])
+    # The bundle is held in the middle of writing, as by a slow USB stick: its evidence file is a
+    # FIFO nobody writes to, so it blocks with its temporary zip half-written until it is killed.
+    stored.unlink()
+    os.mkfifo(stored)
+    out = tmp_path / "stick" / "b.zip"
+    out.parent.mkdir()
+    command = str(Path(sys.executable).parent / "investigate")
+    child = subprocess.Popen([command, "-w", str(workspace.root), "bundle", "tobacco-nk", "--out", str(out)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmp = out.parent / f".b.zip.{child.pid}.tmp"
+    deadline = time.monotonic() + 60
+    while not tmp.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    stored.unlink()
+    stored.write_bytes(photo.read_bytes())  # the evidence as it was
+    assert tmp.exists() and not out.exists()
+
+    reported = run("verify")
+    assert reported.exit_code == 3, reported.output
+    assert f"{tmp}: temporary file of an interrupted bundle (the next command removes it)" in reported.output
+    assert tmp.exists()  # verify names it; it removes nothing
+    listed = run("case", "list")
+    assert listed.exit_code == 0, listed.output
+    assert f"Removed {tmp}: left by a run that was killed." in listed.output
+    assert not tmp.exists() and not (workspace.root / ".pending").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == []
+    assert run("verify").exit_code == 0

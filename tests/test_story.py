@@ -342,8 +342,8 @@ def test_demo_story_case_is_published_ready_and_tells_the_refund(tmp_path):
 
 
 @pytest.mark.parametrize("with_sources", [False, True])
-def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with_sources(story, tmp_path,
-                                                                                        with_sources):
+def test_a_story_travels_in_a_bundle_its_documents_and_the_person_only_with_sources(story, tmp_path,
+                                                                                     with_sources):
     from investigate.desk.merge import merge
     from investigate.proof.verify import verify
     from investigate.store.workspace import init_workspace
@@ -356,8 +356,9 @@ def test_a_story_travels_in_a_bundle_with_its_documents_and_the_person_only_with
     merge(other, tmp_path / "b.zip")
     theirs = other.get("cases", case["id"])
     assert [e["what"] for e in stories.events(other, theirs)] == [e["what"] for e in stories.events(ws, case)]
-    doc = other.db.execute("select sha256 from story_documents").fetchone()[0]
-    assert other.evidence_path(doc).exists()
+    docs = [r[0] for r in other.db.execute("select sha256 from story_documents")]
+    assert len(docs) == (1 if with_sources else 0)  # the person's e-mail is source material (issue 31)
+    assert all(other.evidence_path(doc).exists() for doc in docs)
     assert company_named(other, theirs, policy.naming(other, theirs).named_stores)
     people = other.db.execute("select name, contact from story_sources").fetchall()
     assert people == ([(PERSON, PHONE)] if with_sources else [])

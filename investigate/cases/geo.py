@@ -17,13 +17,18 @@ import hashlib
 import json
 import math
 import unicodedata
+import urllib.error
+import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
+from geopy.adapters import AdapterHTTPError, BaseSyncAdapter
 from geopy.distance import geodesic
+from geopy.exc import GeocoderParseError, GeocoderTimedOut, GeocoderUnavailable
 
 from ..errors import InputFileError, InvalidInput, InvestigateError
+from ..network import DeadlinePassed, fetch
 from ..store.workspace import Workspace
 
 PROVIDERS = ("nominatim", "photon")
@@ -62,6 +67,32 @@ def _precision(raw: dict) -> str:
     return kind or "unknown"
 
 
+class DeadlineAdapter(BaseSyncAdapter):
+    """geopy's HTTP client with one deadline per request (``network.fetch``): geopy's own
+    adapters give the timeout to each read, and a trickling server never lets one run out."""
+
+    def get_json(self, url, *, timeout, headers):
+        text = self.get_text(url, timeout=timeout, headers=headers)
+        try:
+            return json.loads(text)
+        except ValueError as ex:
+            raise GeocoderParseError(f"the answer is not JSON ({ex})") from ex
+
+    def get_text(self, url, *, timeout, headers):
+        parts = urllib.parse.urlsplit(url)
+        try:
+            body = fetch(url, seconds=timeout, headers=headers, what=f"{parts.scheme}://{parts.netloc}")
+        except DeadlinePassed as ex:
+            raise GeocoderTimedOut(str(ex)) from ex
+        except urllib.error.HTTPError as ex:  # geopy turns the status into its own error (429, 503…)
+            raise AdapterHTTPError(str(ex), status_code=ex.code,
+                                   headers={k.lower(): v for k, v in ex.headers.items()},
+                                   text=ex.read(1 << 16).decode("utf-8", "replace")) from ex
+        except (urllib.error.URLError, OSError, ValueError) as ex:
+            raise GeocoderUnavailable(str(getattr(ex, "reason", ex))) from ex
+        return body.decode("utf-8", "replace")
+
+
 def make_geocoder(provider: str, *, domain: str, scheme: str, user_agent: str, timeout: float):
     if not user_agent:
         raise InvalidInput("the geocoder needs a user agent naming your newsroom and a contact "
@@ -69,11 +100,13 @@ def make_geocoder(provider: str, *, domain: str, scheme: str, user_agent: str, t
     if provider == "nominatim":
         from geopy.geocoders import Nominatim
 
-        return Nominatim(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout)
+        return Nominatim(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout,
+                         adapter_factory=DeadlineAdapter)
     if provider == "photon":
         from geopy.geocoders import Photon
 
-        return Photon(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout)
+        return Photon(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout,
+                      adapter_factory=DeadlineAdapter)
     raise InvalidInput(f"provider {provider!r} is not one of {', '.join(PROVIDERS)}")
 
 
@@ -125,8 +158,6 @@ def geocode_stores(
     from geopy.exc import GeocoderServiceError, GeopyError
     from geopy.extra.rate_limiter import RateLimiter
 
-    from ..network import DeadlinePassed, within_deadline
-
     settings = geocoder_settings(ws, provider=provider, domain=domain, scheme=scheme, user_agent=user_agent,
                                  min_delay=min_delay, timeout=timeout)
     provider, domain, scheme, user_agent, min_delay, timeout = (
@@ -156,11 +187,9 @@ def geocode_stores(
         if cached is None:
             counts["requests"] += 1
             try:
-                # One deadline for the lookup, retry and rate-limit wait included: geopy's
-                # timeout is per read, and a trickling server never lets one run out.
-                location = within_deadline(lambda q=query: limited(q, exactly_one=True), timeout + min_delay,
-                                           what=f"geocoder {scheme}://{domain}")
-            except (GeocoderServiceError, GeopyError, OSError, DeadlinePassed) as ex:
+                # Each request within ``timeout`` overall (DeadlineAdapter); one retry at most.
+                location = limited(query, exactly_one=True)
+            except (GeocoderServiceError, GeopyError, OSError) as ex:
                 done = counts["found"] + counts["not_found"]
                 raise GeocodingStopped(f"geocoder {scheme}://{domain} failed on store {store['name']!r} "
                                        f"({type(ex).__name__}: {ex}); {done} store(s) done before are kept")

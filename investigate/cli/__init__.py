@@ -195,7 +195,7 @@ def cli(ctx, workspace_path):
     Record:   investigate case new, store add, tester add, visit record
     Check:    investigate verify, visit list, promise list --overdue
     """
-    ctx.obj = State(workspace_path)
+    ctx.obj = State(workspace_path, tidy=ctx.invoked_subcommand != "verify")
     ctx.call_on_close(ctx.obj.close)
 
 

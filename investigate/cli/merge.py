@@ -17,17 +17,18 @@ from .util import echo, echo_json, echo_queued_stamp, echo_result, json_option, 
 @click.command()
 @click.argument("case_refs", metavar="CASE...", nargs=-1, required=True)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.zip to write.")
-@click.option("--with-sources", is_flag=True, help="Also carry the cases' tips and their sources' contacts.")
+@click.option("--with-sources", is_flag=True,
+              help="Also carry the cases' tips, their sources' contacts and the stories' documents.")
 @json_option
 @pass_workspace
 def bundle(ws, case_refs, out_path, with_sources, as_json):
-    """Pack CASE, its evidence and the audit chain into one zip.
+    """Pack CASE, its evidence and its rows' audit entries into one zip.
 
     Visits, findings, promises, replies and evidence files, with a manifest of SHA-256 sums,
     to carry by USB stick or mail.
 
     A bundle is internal (it holds tester codes and notes): hand it only to your newsroom.
-    Tips and their sources' contacts stay home unless --with-sources."""
+    Tips, their sources' contacts and a story's documents stay home unless --with-sources."""
     cases = [get_case(ws, ref) for ref in case_refs]
     if with_sources:
         echo("Warning: this bundle carries tips and the contacts of their sources. "

@@ -17,6 +17,7 @@ import click
 from .. import clock
 from ..ids import short
 from ..files.json_array import json_array
+from ..store.leftovers import remove_killed_runs
 from ..store.workspace import Workspace
 
 
@@ -24,14 +25,20 @@ class State:
     """The context object: opens the workspace on first use, so ``init`` and ``--help``
     work anywhere."""
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | None, *, tidy: bool = True):
         self.path = path
         self._workspace: Workspace | None = None
+        #: Remove what killed runs left outside the workspace when it is opened: every command
+        #: but ``verify``, which lists it.
+        self.tidy = tidy
 
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
             self._workspace = Workspace(self.path) if self.path else Workspace.find()
+            if self.tidy:
+                for path in remove_killed_runs(self._workspace.root):
+                    echo(f"Removed {path}: left by a run that was killed.", err=True)
         return self._workspace
 
     @property

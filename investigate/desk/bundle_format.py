@@ -17,12 +17,15 @@ from ..files.nesting import load_json
 FORMAT = "investigate-bundle/1"
 #: Tables a bundle carries, parents before children (foreign keys).
 TABLES = ["companies", "stores", "testers", "cases", "case_stores", "protocol_versions", "visits", "findings", "evidence",
-          "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_documents",
-          "story_reply_items"]
+          "promises", "replies", "reviews", "reply_items", "stories", "story_events", "story_reply_items"]
 #: Tips and their sources travel only when asked for (``bundle --with-sources``): a field
-#: reporter's bundle must not carry who told the newsroom what.
-SOURCE_TABLES = ["tips", "tip_sources", "story_sources", "story_document_sources"]
+#: reporter's bundle must not carry who told the newsroom what. A story's documents are the
+#: person's (issue 31: a forwarded e-mail names them, with address and number), files and all.
+SOURCE_TABLES = ["tips", "tip_sources", "story_sources", "story_documents", "story_document_sources"]
 SOURCES_KEY_MEMBER = "sources.key"
+#: The subtree hashes that prove the bundle's audit entries against its checkpoint without the
+#: log's other entries (``proof.partial``); a bundle without it carries the whole log.
+AUDIT_PROOF_MEMBER = "audit-proof.json"
 
 
 class BundleError(InvestigateError):
@@ -53,7 +56,7 @@ def safe_name(name: str) -> bool:
 
 
 def known_member(name: str) -> bool:
-    if name in ("manifest.json", "audit.json", SOURCES_KEY_MEMBER):
+    if name in ("manifest.json", "audit.json", AUDIT_PROOF_MEMBER, SOURCES_KEY_MEMBER):
         return True
     if name.startswith("evidence/"):
         return bool(HASH.match(name[len("evidence/"):]))
@@ -154,5 +157,5 @@ def check_chain(path: Path, chain: list) -> None:
             raise BundleError(f"{path}: audit.json entry {i + 1} is not an audit entry (seq, hash, prev_hash)")
 
 
-__all__ = ["FORMAT", "TABLES", "SOURCE_TABLES", "SOURCES_KEY_MEMBER", "BundleError", "HASH", "CHUNK",
+__all__ = ["FORMAT", "TABLES", "SOURCE_TABLES", "SOURCES_KEY_MEMBER", "AUDIT_PROOF_MEMBER", "BundleError", "HASH", "CHUNK",
            "check_directory", "check_row_sizes", "read_member", "json_member", "check_rows", "check_chain"]

@@ -1,7 +1,8 @@
 """Field bundles: a case packed to travel, and the sources a merge reads.
 
 Reporters work offline, each in a workspace of their own. ``bundle`` packs a case — its rows,
-its evidence files and the workspace's whole audit chain — into one zip with a manifest of
+its evidence files and the audit entries of those rows (proven against the bundle's signed
+checkpoint without the rest of the log: ``proof.partial``) — into one zip with a manifest of
 SHA-256 sums, to travel by USB stick or mail. Bundles are internal: they carry tester rows
 and notes, like the workspace itself.
 
@@ -21,9 +22,12 @@ from typing import Callable, Iterable, Iterator
 
 from ..files.json_array import json_array
 from ..errors import InvalidInput, InvestigateError
+from ..proof.partial import decode_proof
+from ..store.leftovers import noted
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
-from .bundle_format import (CHUNK, FORMAT, HASH, SOURCE_TABLES, SOURCES_KEY_MEMBER, TABLES, BundleError, check_chain,
-                            check_directory, check_row_sizes, check_rows, json_member, read_member)
+from .bundle_format import (AUDIT_PROOF_MEMBER, CHUNK, FORMAT, HASH, SOURCE_TABLES, SOURCES_KEY_MEMBER, TABLES,
+                            BundleError, check_chain, check_directory, check_row_sizes, check_rows, json_member,
+                            read_member)
 
 
 def workspace_id(ws: Workspace) -> str:
@@ -34,72 +38,85 @@ def applied_migrations(ws: Workspace) -> list[str]:
     return [r[0] for r in ws.db.execute("select name from _sqlite_migrations order by applied_at, name")]
 
 
-def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[dict]]:
-    """The rows of the given cases, table by table, and every tester; with ``with_sources``
-    also the cases' tips and their sources' contacts. Each table comes as a generator: a
-    bundle of a million visits is written row by row, never held."""
+def _selections(cases: list[dict], *, with_sources: bool = False) -> tuple[dict[str, str], dict]:
+    """Which rows of each table a bundle of ``cases`` carries, as a condition on the table's
+    rows (SQL) and its parameters: the rows themselves and their audit entries are chosen by it."""
     # The cases as a JSON list (json_each): any number of cases, one named parameter.
     args = {"cases": json.dumps([c["id"] for c in cases])}
     of_cases = "(select value from json_each(:cases))"
-    q = lambda sql: ws.db.query(sql, args)  # noqa: E731
     of_visits = f"(select id from visits where case_id in {of_cases})"
     of_replies = f"(select id from replies where case_id in {of_cases})"
-    rows = {
-        "cases": q(f"select * from cases where id in {of_cases} order by id"),
-        "case_stores": q(f"select * from case_stores where case_id in {of_cases} order by id"),
-        "visits": q(f"select * from visits where case_id in {of_cases} order by id"),
-        "findings": q(f"select * from findings where visit_id in {of_visits} order by id"),
-        "evidence": q(f"select * from evidence where visit_id in {of_visits} order by id"),
-        "promises": q(f"select * from promises where visit_id in {of_visits} order by id"),
-        "replies": q(f"select * from replies where case_id in {of_cases} order by id"),
-        "reviews": q(f"select * from reviews where visit_id in {of_visits} order by id"),
-        "reply_items": q(f"select * from reply_items where reply_id in {of_replies} order by id"),
-        # A story's timeline, documents and what its requests put to the company (issue 18).
-        "stories": q(f"select * from stories where case_id in {of_cases} order by id"),
-        "story_events": q(f"select * from story_events where case_id in {of_cases} order by id"),
-        "story_documents": q(f"select * from story_documents where case_id in {of_cases} order by id"),
-        "story_reply_items": q(f"select * from story_reply_items where reply_id in {of_replies} order by id"),
-    }
     stores = (f"select store_id from case_stores where case_id in {of_cases} union "
               f"select store_id from visits where case_id in {of_cases} union "
               f"select store_id from replies where case_id in {of_cases}")
     if with_sources:
         stores += f" union select store_id from tips where case_id in {of_cases}"
-    rows["stores"] = q(f"select * from stores where id in ({stores}) order by id")
-    # The protocol versions that judged the visits travel with them (issue 17), so that the
-    # receiving workspace shows, amends and scores each visit by its own rules.
-    rows["protocol_versions"] = q(f"select * from protocol_versions where id in (select protocol_hash from visits "
-                                  f"where case_id in {of_cases}) order by id")
-    # The companies the stores belong to travel with them (a service case's contact points).
-    rows["companies"] = q(f"select * from companies where id in (select company_id from stores where id in "
-                          f"({stores}) union select company_id from stories where case_id in {of_cases}) order by id")
-    # Every tester travels, not only those with visits: a coordinator registers the testers
-    # and hands them to the reporters in the first bundle.
-    rows["testers"] = ws.db.query("select * from testers order by id")
-    tables = TABLES + (SOURCE_TABLES if with_sources else [])
+    where = {
+        "cases": f"id in {of_cases}",
+        "case_stores": f"case_id in {of_cases}",
+        "visits": f"case_id in {of_cases}",
+        "findings": f"visit_id in {of_visits}",
+        "evidence": f"visit_id in {of_visits}",
+        "promises": f"visit_id in {of_visits}",
+        "replies": f"case_id in {of_cases}",
+        "reviews": f"visit_id in {of_visits}",
+        "reply_items": f"reply_id in {of_replies}",
+        # A story's timeline and what its requests put to the company (issue 18).
+        "stories": f"case_id in {of_cases}",
+        "story_events": f"case_id in {of_cases}",
+        "story_reply_items": f"reply_id in {of_replies}",
+        "stores": f"id in ({stores})",
+        # The protocol versions that judged the visits travel with them (issue 17), so that the
+        # receiving workspace shows, amends and scores each visit by its own rules.
+        "protocol_versions": f"id in (select protocol_hash from visits where case_id in {of_cases})",
+        # The companies the stores belong to travel with them (a service case's contact points).
+        "companies": f"id in (select company_id from stores where id in ({stores}) "
+                     f"union select company_id from stories where case_id in {of_cases})",
+        # Every tester travels, not only those with visits: a coordinator registers the testers
+        # and hands them to the reporters in the first bundle.
+        "testers": "1",
+    }
     if with_sources:
-        rows["tips"] = q(f"select * from tips where case_id in {of_cases} order by id")
-        rows["tip_sources"] = q(f"select * from tip_sources where tip_id in (select id from tips where case_id in "
-                                f"{of_cases}) order by id")
-        rows["story_sources"] = q(f"select * from story_sources where story_id in (select id from stories where "
-                                  f"case_id in {of_cases}) order by id")
-        rows["story_document_sources"] = q(f"select * from story_document_sources where document_id in (select id "
-                                           f"from story_documents where case_id in {of_cases}) order by id")
-    return {t: rows[t] for t in tables}
+        # A story's documents are the person's (a forwarded e-mail names them, with their address
+        # and number): they travel, files and all, only with the sources (issue 31).
+        where |= {"tips": f"case_id in {of_cases}",
+                  "tip_sources": f"tip_id in (select id from tips where case_id in {of_cases})",
+                  "story_sources": f"story_id in (select id from stories where case_id in {of_cases})",
+                  "story_documents": f"case_id in {of_cases}",
+                  "story_document_sources": f"document_id in (select id from story_documents where "
+                                            f"case_id in {of_cases})"}
+    return {t: where[t] for t in TABLES + (SOURCE_TABLES if with_sources else [])}, args
+
+
+def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[dict]]:
+    """The rows of the given cases, table by table, and every tester; with ``with_sources``
+    also the cases' tips, their sources' contacts and the stories' documents. Each table comes
+    as a generator: a bundle of a million visits is written row by row, never held."""
+    where, args = _selections(cases, with_sources=with_sources)
+    return {t: ws.db.query(f"select * from [{t}] where {w} order by id", args) for t, w in where.items()}
+
+
+def _carried_seqs(cases: list[dict], *, with_sources: bool) -> tuple[str, dict]:
+    """SQL for the seqs of the audit entries of the rows a bundle of ``cases`` carries: every
+    version of each. Other cases' entries, and the sources' when they stay at home, are left
+    out (``proof.partial`` proves the carried ones without them)."""
+    where, args = _selections(cases, with_sources=with_sources)
+    return " union all ".join(f"select seq from audit_log where table_name = '{t}' and row_id in "
+                              f"(select id from [{t}] where {w})" for t, w in where.items()), args
 
 
 #: The tables whose rows a bundle's progress bar counts: the long ones in any case.
 _LONG_TABLES = ("visits", "findings")
 
 
-def _bundle_sizes(ws: Workspace, cases: list[dict]) -> dict[str, int]:
-    """How many rows of the long tables (and of the audit chain) a bundle of ``cases`` writes."""
+def _bundle_sizes(ws: Workspace, cases: list[dict], carried: tuple[str, dict]) -> dict[str, int]:
+    """How many rows of the long tables (and audit entries: ``carried``) a bundle of ``cases`` writes."""
     args = {"cases": json.dumps([c["id"] for c in cases])}
     visits = "select id from visits where case_id in (select value from json_each(:cases))"
     return {
         "visits": ws.db.execute(f"select count(*) from ({visits})", args).fetchone()[0],
         "findings": ws.db.execute(f"select count(*) from findings where visit_id in ({visits})", args).fetchone()[0],
-        "audit_log": ws.db.execute("select count(*) from audit_log").fetchone()[0],
+        "audit_log": ws.db.execute(f"select count(*) from ({carried[0]})", carried[1]).fetchone()[0],
     }
 
 
@@ -153,10 +170,13 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
                  with_sources: bool = False) -> dict:
     """Write a bundle of ``cases`` to ``out`` (a .zip). Returns its manifest.
 
-    Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
-    keyed hashes either way. A bundle with sources also carries the key, so that the receiving
-    workspace can check those rows against the chain."""
+    Sources — tips, the people of stories, their documents — are left out unless
+    ``with_sources``; the audit log holds their texts only as keyed hashes either way, and the
+    bundle carries only its own rows' entries, proven against its signed checkpoint by the
+    subtree hashes of the rest (``proof.partial``). A bundle with sources also carries the key,
+    so that the receiving workspace can check those rows against their entries."""
     from ..proof.log import record_checkpoint, sign_checkpoint
+    from ..proof.partial import encode_proof, prove_entries
 
     out = Path(out)
     if not out.parent.is_dir():
@@ -164,15 +184,19 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     # Recorded only once the bundle is in place: a failed bundle leaves no checkpoint row.
     checkpoint = sign_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
+    documents = (" union select sha256 from story_documents where case_id in (select value from json_each(:cases))"
+                 if with_sources else "")
     shas = sorted({r[0] for r in ws.db.execute(
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "
-        "(select value from json_each(:cases))) union select sha256 from story_documents where case_id in "
-        "(select value from json_each(:cases))", {"cases": json.dumps([c["id"] for c in cases])})})
+        "(select value from json_each(:cases)))" + documents, {"cases": json.dumps([c["id"] for c in cases])})})
+    seqs, carried_args = _carried_seqs(cases, with_sources=with_sources)
+    carried = (f"select * from audit_log where seq <= :size and seq in ({seqs}) order by seq",
+               carried_args | {"size": checkpoint["size"]})
     counting = bool(total and progress)
     if counting:
-        # One step per row of the long tables (visits, findings, the audit chain) and per
+        # One step per row of the long tables (visits, findings, the audit entries) and per
         # evidence file: a bar that moves through the whole of a big case, not just its files.
-        total(len(shas) + sum(_bundle_sizes(ws, cases).values()))
+        total(len(shas) + sum(_bundle_sizes(ws, cases, carried).values()))
         rows = {t: counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
     manifest = {
         "format": FORMAT,
@@ -187,31 +211,44 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         "members": {},
     }
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        # zlib's fastest level: at its default (6) compressing was a third of a big case's bundle,
-        # for a file a tenth smaller (20.3 instead of 22.3 MB for 100,000 visits).
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            for table, table_rows in rows.items():
-                name = f"rows/{table}.json"
-                manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
-            audit = ws.db.query("select * from audit_log order by seq")
-            manifest["members"]["audit.json"], _ = _write_json_array(
-                zf, "audit.json", counted(audit, progress) if counting else audit)
-            if with_sources:
-                key = ws.sources_key.hex().encode()
-                zf.writestr(SOURCES_KEY_MEMBER, key)
-                manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
-            for sha in shas:
-                name = f"evidence/{sha}"
-                path = ws.evidence_path(sha)
-                manifest["members"][name] = sha  # content-addressed: its name is its hash
-                zf.write(path, name, compress_type=zipfile.ZIP_STORED)
-                if progress:
-                    progress(1)
-            zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # A kill -9 leaves tmp beside --out, where nothing else looks: the note in the workspace is how
+    # the next command finds it (store.leftovers).
+    with noted(ws.root, tmp):
+        try:
+            # zlib's fastest level: at its default (6) compressing was a third of a big case's bundle,
+            # for a file a tenth smaller (20.3 instead of 22.3 MB for 100,000 visits).
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for table, table_rows in rows.items():
+                    name = f"rows/{table}.json"
+                    manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
+                written: list[int] = []  # the seqs carried, for their proof
+
+                def keeping_seqs(entries: Iterable[dict]) -> Iterator[dict]:
+                    for entry in entries:
+                        written.append(entry["seq"])
+                        yield entry
+
+                audit = keeping_seqs(ws.db.query(*carried))
+                manifest["members"]["audit.json"], _ = _write_json_array(
+                    zf, "audit.json", counted(audit, progress) if counting else audit)
+                proof = json.dumps(encode_proof(prove_entries(ws.db, written, checkpoint["size"]))).encode()
+                zf.writestr(AUDIT_PROOF_MEMBER, proof)
+                manifest["members"][AUDIT_PROOF_MEMBER] = hashlib.sha256(proof).hexdigest()
+                if with_sources:
+                    key = ws.sources_key.hex().encode()
+                    zf.writestr(SOURCES_KEY_MEMBER, key)
+                    manifest["members"][SOURCES_KEY_MEMBER] = hashlib.sha256(key).hexdigest()
+                for sha in shas:
+                    name = f"evidence/{sha}"
+                    path = ws.evidence_path(sha)
+                    manifest["members"][name] = sha  # content-addressed: its name is its hash
+                    zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+                    if progress:
+                        progress(1)
+                zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
     recorded = record_checkpoint(ws, checkpoint)
     # Not in the zip's manifest (written already): what became of the stamp, for the command to say.
     return manifest | ({"timestamp": recorded["timestamp"]} if "timestamp" in recorded else {})
@@ -226,11 +263,15 @@ class Source:
 
     def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
                  stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None,
-                 checkpoint: str | None = None, public_key: str | None = None, is_bundle: bool = False):
+                 checkpoint: str | None = None, public_key: str | None = None, is_bundle: bool = False,
+                 proof: list[bytes] | None = None):
         self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
         self.stage, self.label, self.sources_key = stage, label, sources_key
         #: A bundle's signed checkpoint and the key it names; None for a workspace folder.
         self.checkpoint, self.public_key, self.is_bundle = checkpoint, public_key, is_bundle
+        #: The subtree hashes proving ``chain`` (a bundle's own rows' entries) against the
+        #: checkpoint; empty when ``chain`` is the whole log.
+        self.proof = proof or []
 
 
 #: Where a workspace keeps the key each other workspace signed its first merged bundle with.
@@ -242,22 +283,19 @@ def check_checkpoint(ws: Workspace, source: Source) -> str | None:
     origin used before (trust on first use). Returns the key to record when this origin is new
     (``record_origin_key``, inside the merge's transaction), else None. A bundle whose
     checkpoint is missing, garbage, signed by another key or over another chain is refused."""
-    from ..proof.log import check_signature, entry_leaf, parse_checkpoint
-    from ..proof.merkle import root_of
+    from ..errors import IntegrityError
+    from ..proof.partial import check_entries
 
     if not source.is_bundle:
         return None  # another workspace folder on this machine: its chain is read directly
     if not isinstance(source.checkpoint, str) or not isinstance(source.public_key, str):
         raise BundleError(f"{source.label}: the bundle carries no signed checkpoint of its audit chain")
     try:
-        parsed = parse_checkpoint(source.checkpoint)
-        check_signature(parsed, [source.public_key])
-    except (InvestigateError, ValueError) as ex:
-        raise BundleError(f"{source.label}: its checkpoint does not hold ({ex})")
+        parsed = check_entries(source.chain, source.proof, source.checkpoint, [source.public_key])
+    except IntegrityError as ex:
+        raise BundleError(f"{source.label}: {ex}")
     if parsed["origin"] != f"investigate.log/{source.origin}":
         raise BundleError(f"{source.label}: its checkpoint is another workspace's log ({parsed['origin']})")
-    if parsed["size"] != len(source.chain) or root_of([entry_leaf(e) for e in source.chain]) != parsed["root"]:
-        raise BundleError(f"{source.label}: its audit chain is not the one its checkpoint signed")
     known = ws.db.execute("select value from workspace_meta where key = ?", [ORIGIN_KEY + source.origin]).fetchone()
     if known and known[0] != source.public_key:
         raise BundleError(f"{source.label}: signed with another key than the bundles merged before from workspace "
@@ -314,6 +352,11 @@ def read_bundle(path: Path) -> Source:
         check_rows(path, t, rows[t])
     chain = json_member(path, "audit.json", data["audit.json"], list)
     check_chain(path, chain)
+    try:
+        proof = decode_proof(json_member(path, AUDIT_PROOF_MEMBER, data[AUDIT_PROOF_MEMBER], list)
+                             if AUDIT_PROOF_MEMBER in data else [])
+    except ValueError as ex:
+        raise BundleError(f"{path}: {AUDIT_PROOF_MEMBER}: {ex}")
     key = None
     if SOURCES_KEY_MEMBER in data:
         try:
@@ -333,7 +376,8 @@ def read_bundle(path: Path) -> Source:
         return target
 
     return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key,
-                    checkpoint=manifest.get("checkpoint"), public_key=manifest.get("public_key"), is_bundle=True)
+                  checkpoint=manifest.get("checkpoint"), public_key=manifest.get("public_key"), is_bundle=True,
+                  proof=proof)
 
 
 def read_workspace(path: Path) -> Source:

@@ -24,7 +24,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from ..proof.partial import encode_proof
 from ..store import audit
+from ..store.leftovers import left_by_a_killed_run
 from ..errors import InvalidInput
 from ..files import file_sha256
 from ..store.workspace import Workspace, utc_now
@@ -46,8 +48,9 @@ VISIT_CHILDREN = ("findings", "promises")
 
 
 def check_chain(source: Source) -> dict[tuple[str, str], dict]:
-    """Recompute the other side's chain; returns the newest entry per (table, row)."""
-    broken = audit.broken_link(source.chain)
+    """Recompute the other side's chain (a bundle's: each entry's link, the entries between them
+    being proven by its checkpoint instead); returns the newest entry per (table, row)."""
+    broken = audit.broken_link(source.chain, gaps=source.is_bundle)
     if broken is not None:
         raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
     return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
@@ -61,8 +64,7 @@ def clean_leftovers(ws: Workspace) -> list[str]:
     what was removed. ``verify`` reports the ones still there."""
     removed = []
     for folder in ws.root.glob(STAGING_PREFIX + "*"):
-        pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
-        if pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid():
+        if not left_by_a_killed_run(folder.name[len(STAGING_PREFIX):].split("-")[0]):
             continue
         # Killed between commit and move: finish the move for rows that are in the database.
         for staged in folder.iterdir():
@@ -76,18 +78,6 @@ def clean_leftovers(ws: Workspace) -> list[str]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder.name)
     return removed
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process still runs: a staging folder (or a publish's temporary file) named for
-    a process that is gone was left by a killed run."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
@@ -182,6 +172,11 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
                     "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
             if fresh:
                 ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
+                if source.is_bundle:  # some entries of its log: what proves them, for verify
+                    ws.db["foreign_proofs"].insert({
+                        "origin": source.origin, "checkpoint": source.checkpoint,
+                        "seqs": json.dumps([e["seq"] for e in source.chain]),
+                        "proof": json.dumps(encode_proof(source.proof)), "merged_at": utc_now()})
             if new_origin_key:
                 record_origin_key(ws, source, new_origin_key)
             merged = sum(counts.values())

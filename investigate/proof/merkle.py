@@ -16,6 +16,7 @@ hash of the leaves [start, end), which the log answers from stored perfect subtr
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from typing import Callable
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -115,6 +116,53 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes]) 
     if sn != 0:
         raise ValueError("the inclusion proof is too short")
     return r
+
+
+def partial_proof(subtree: Subtree, size: int, indexes: list[int]) -> list[bytes]:
+    """What proves a few leaves of a tree without the others (a multi-leaf inclusion proof):
+    the hash of every largest subtree of RFC 6962's split that holds none of the sorted leaf
+    ``indexes``, left to right. With the leaves themselves, ``root_from_partial`` recomputes the
+    root; the leaves left out are never seen, only subtrees that cover them."""
+    out: list[bytes] = []
+
+    def walk(start: int, end: int, inside: list[int]) -> None:
+        if not inside:
+            out.append(mth(subtree, start, end))
+        elif end - start > 1:
+            middle = start + split(end - start)
+            cut = bisect_left(inside, middle)
+            walk(start, middle, inside[:cut])
+            walk(middle, end, inside[cut:])
+
+    if size:
+        walk(0, size, indexes)
+    return out
+
+
+def root_from_partial(size: int, leaves: dict[int, bytes], proof: list[bytes]) -> bytes:
+    """The root of a tree of ``size`` leaves from some of its leaves (index → leaf hash) and
+    their ``partial_proof``; compare with a trusted root. ValueError when they cannot make one."""
+    indexes = sorted(leaves)
+    if indexes and not (0 <= indexes[0] and indexes[-1] < size):
+        raise ValueError(f"a leaf index is outside a tree of {size}")
+    given = iter(proof)
+
+    def walk(start: int, end: int, inside: list[int]) -> bytes:
+        if not inside:
+            node = next(given, None)
+            if node is None:
+                raise ValueError("the proof is too short")
+            return node
+        if end - start == 1:
+            return leaves[start]
+        middle = start + split(end - start)
+        cut = bisect_left(inside, middle)
+        return node_hash(walk(start, middle, inside[:cut]), walk(middle, end, inside[cut:]))
+
+    result = walk(0, size, indexes) if size else EMPTY_ROOT
+    if next(given, None) is not None:
+        raise ValueError("the proof is too long")
+    return result
 
 
 def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:

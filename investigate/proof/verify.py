@@ -17,6 +17,7 @@ from ..errors import IntegrityError, InvestigateError
 from ..files import file_sha256
 from ..ids import short
 from ..store import audit
+from ..store.leftovers import killed_runs
 from ..store.tables import AUDITED_TABLES
 from ..store.workspace import Workspace
 from .log import StreamingTree, latest_checkpoint, parse_checkpoint, verify_against
@@ -64,16 +65,45 @@ def _missing(report: "VerifyReport", table: str, known: tuple) -> None:
 
 def verify_foreign_chains(ws: Workspace) -> list[str]:
     """Recompute every chain a merge brought in (kept in ``foreign_audit``): problems as text,
-    empty when all hold."""
+    empty when all hold. Entries from a workspace folder form its chain from the first link; a
+    bundle's (issue 31: its own rows' entries only, with gaps) are proven again against the
+    signed checkpoint they came with (``foreign_proofs``). An entry neither proves is a problem."""
+    import json
+
+    from .partial import check_entries, decode_proof
+
     problems = []
     if "foreign_audit" not in ws.db.table_names():
         return problems
+    proofs = "foreign_proofs" in ws.db.table_names()
     for (origin,) in ws.db.execute("select distinct origin from foreign_audit").fetchall():
-        broken = audit.broken_link(ws.db.query("select * from foreign_audit where origin = ? order by seq", [origin]))
+        entries = {e["seq"]: e for e in ws.db.query("select * from foreign_audit where origin = ? order by seq",
+                                                    [origin])}
+        broken = audit.broken_link(entries.values(), gaps=True)
         if broken is not None:
             problems.append(f"foreign_audit {short(origin)} seq {broken}: the merged chain does not match")
+            continue
+        proven: set[int] = set()
+        key = ws.db.execute("select value from workspace_meta where key = ?", ["origin_key:" + origin]).fetchone()
+        for row in ws.db.query("select * from foreign_proofs where origin = ? order by id", [origin]) if proofs else []:
+            seqs = json.loads(row["seqs"])
+            missing = [s for s in seqs if s not in entries]
+            try:
+                if missing:
+                    raise IntegrityError(f"entry {missing[0]} of a merged bundle is missing")
+                check_entries([entries[s] for s in seqs], decode_proof(json.loads(row["proof"])), row["checkpoint"],
+                              [key[0]] if key else [])
+            except (IntegrityError, ValueError) as ex:
+                problems.append(f"foreign_proofs {row['id']} ({short(origin)}): {ex}")
+            proven.update(seqs)
+        chained = 0  # entries 1, 2, … merged whole from a workspace folder: the chain proves them
+        while chained + 1 in entries:
+            chained += 1
+        unproven = [s for s in entries if s > chained and s not in proven]
+        if unproven:
+            problems.append(f"foreign_audit {short(origin)} seq {unproven[0]}: no merged checkpoint or chain "
+                            "proves this entry")
     return problems
-
 
 
 def verify(ws: Workspace, *, progress=None) -> VerifyReport:
@@ -170,6 +200,10 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     for folder in sorted(ws.root.glob(".incoming-*")):
         report.problems.append(Problem("leftover", folder.name, "staging folder of an interrupted merge "
                                                                 "(the next merge finishes or removes it)"))
+    for _, path in killed_runs(ws.root):
+        if path.is_file():
+            report.problems.append(Problem("leftover", str(path), "temporary file of an interrupted bundle (the "
+                                                                  "next command removes it)"))
     for path in sorted((ws.root / "public").glob(".public.db.*.tmp*")) if (ws.root / "public").is_dir() else []:
         report.problems.append(Problem("leftover", f"public/{path.name}", "temporary file of an interrupted "
                                                                            "publish (the next publish removes it)"))
@@ -190,6 +224,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
                 report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
                                                f"file content changed: SHA-256 is now {actual}"))
     _unrecorded_evidence(ws, sources, report)
+    _keys_without_their_log(ws, report)
     return report
 
 
@@ -209,3 +244,22 @@ def _unrecorded_evidence(ws: Workspace, sources: list[str], report: VerifyReport
                 report.problems.append(Problem("evidence", str(path.relative_to(ws.root)),
                                                "evidence file that no record holds: its records were removed "
                                                "(or an interrupted evidence add left it)"))
+
+
+def _keys_without_their_log(ws: Workspace, report: VerifyReport) -> None:
+    """Keys that outlived their log. The signing key is named for the workspace whose database
+    it was made with (``[log] public_key``): a database wiped by dropping its tables comes back
+    with another workspace id, and an empty log beside the old key read "OK: 0 audit entries".
+    The sources key is made when a source is first recorded, which writes the log: beside a log
+    of no entries, the log was wiped. (A signing key alone is no sign: ``init`` makes one.)"""
+    from ..keys import KEY_FILE, KEYS_DIR, SOURCES_KEY
+
+    made_for = str(ws.setting("log", "public_key") or "").split("+", 1)[0]
+    if made_for and made_for != ws.key_name:
+        report.problems.append(Problem("keys", f"{KEYS_DIR}/{KEY_FILE}",
+                                       f"the signing key was made for {made_for}, but the database is "
+                                       f"{ws.key_name}: the database was wiped or replaced"))
+    if report.audit_entries == 0 and (ws.root / KEYS_DIR / SOURCES_KEY).exists():
+        report.problems.append(Problem("keys", f"{KEYS_DIR}/{SOURCES_KEY}",
+                                       "a sources key, made when a source was first recorded, beside a log of no "
+                                       "entries: the log was wiped"))

@@ -201,6 +201,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "actor": "Who.", "action": "What.", "table_name": "Table written.", "row_id": "Row written.",
         "row_hash": "SHA-256 of the row as written.", "data": "Details (JSON).", "prev_hash": "Previous link.",
         "hash": "This link."}),
+    "foreign_proofs": ("What proves the entries of a merged bundle's audit log without the rest of its log.", {
+        "id": "Row id.", "origin": "Workspace the entries come from.", "checkpoint": "Its signed checkpoint.",
+        "seqs": "The entries proven (JSON list of positions).",
+        "proof": "Hashes of the log's other subtrees (JSON list, base64).", "merged_at": "When merged."}),
     "merge_conflicts": ("Rows a merge found with the same id and different content: listed, never overwritten.", {
         "id": "Row id.", "origin": "Workspace the other version comes from.", "table_name": "Table.",
         "row_id": "Row.", "ours_hash": "Hash of our version.", "theirs_hash": "Hash of theirs.",
@@ -217,7 +221,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "story_sources", "story_document_sources",
-          "workspace_meta", "foreign_audit", "visit_tallies"}
+          "workspace_meta", "foreign_audit", "foreign_proofs", "visit_tallies"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
           "companies": "name", "story_events": "what", "story_documents": "sha256"}

@@ -354,14 +354,10 @@ def _public_tips(ws: Workspace, out: sqlite3.Connection, case: dict, names: Nami
 
 def leftovers(out_dir: Path) -> list[Path]:
     """Temporary files of a publish that was killed (its process is gone)."""
-    from ..desk.merge import process_alive
+    from ..store.leftovers import left_by_a_killed_run
 
-    found = []
-    for path in Path(out_dir).glob(f".{PUBLIC_DB}.*.tmp*"):
-        pid = path.name[len(PUBLIC_DB) + 2:].split(".")[0]
-        if not (pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid()):
-            found.append(path)
-    return found
+    return [path for path in Path(out_dir).glob(f".{PUBLIC_DB}.*.tmp*")
+            if left_by_a_killed_run(path.name[len(PUBLIC_DB) + 2:].split(".")[0])]
 
 
 def clean_leftovers(out_dir: Path) -> list[str]:

@@ -10,10 +10,12 @@ other path on disk.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import jinja2
+import markupsafe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetchingError
 
@@ -51,10 +53,40 @@ class SafeFetcher(URLFetcher):
         raise URLFetchingError(f"refused to fetch {url}: only the report's own files may be read")
 
 
+#: A word longer than this is printed in pieces of as many characters (measured: issue 31, in
+#: docs/design.md).
+LONG_WORD = 64
+_LONG_WORD = re.compile(r"\S{%d,}" % (LONG_WORD + 1))
+
+
+def breakable(value):
+    """``value`` as a template prints it, with a ``<wbr>`` after every LONG_WORD characters of
+    a longer word (issue 31). WeasyPrint measures a table cell's narrowest width by splitting its
+    text where it may break and laying out the rest again after every split; a word with no
+    space it laid out again once per character: a store named by 10,000 characters took 400 s,
+    and what overflowed the page was lost. ``<wbr>`` (HTML's word-break opportunity) ends a text
+    box and may end a line there, so each piece is laid out alone: the cost grows with the length,
+    not its square, and the word wraps inside its cell. No character is added to the text (a
+    zero-width space would have been, and kept the cost quadratic), so copying or extracting it
+    gives the word back; a SHA-256 (64 characters) is never cut. Markup (already HTML) is left
+    as it is."""
+    if not isinstance(value, str) or isinstance(value, markupsafe.Markup) or not _LONG_WORD.search(value):
+        return value
+    parts, last = [], 0
+    for word in _LONG_WORD.finditer(value):
+        text = word.group()
+        parts += [markupsafe.escape(value[last:word.start()]),
+                  markupsafe.Markup("<wbr>").join(text[i:i + LONG_WORD] for i in range(0, len(text), LONG_WORD))]
+        last = word.end()
+    parts.append(markupsafe.escape(value[last:]))
+    return markupsafe.Markup("").join(parts)
+
+
 def environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root() / "report")),
         autoescape=True,
+        finalize=breakable,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )

@@ -146,11 +146,15 @@ def _chain_head(conn) -> tuple[str, int]:
     return (last[0], last[1] + 1) if last else (GENESIS, 1)
 
 
-def broken_link(entries: Iterable[dict]) -> int | None:
+def broken_link(entries: Iterable[dict], *, gaps: bool = False) -> int | None:
     """The seq of the first entry that does not follow from the one before it (a missing,
-    reordered or altered entry), or None when the whole chain holds from its first link."""
+    reordered or altered entry), or None when the whole chain holds from its first link.
+    With ``gaps`` (some entries of a log, proven by its Merkle tree instead: ``proof.partial``)
+    an entry after a gap is held to its own link only."""
     prev, expected = GENESIS, 1
     for entry in entries:
+        if gaps and isinstance(entry["seq"], int) and entry["seq"] > expected:
+            prev, expected = entry["prev_hash"], entry["seq"]
         if entry["seq"] != expected or entry["prev_hash"] != prev or link_hash(prev, entry) != entry["hash"]:
             return entry["seq"]
         prev, expected = entry["hash"], entry["seq"] + 1

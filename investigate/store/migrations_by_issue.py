@@ -391,3 +391,16 @@ def source_texts_keyed(db: Database) -> None:
     ``DIGEST_COLUMNS``, and
     a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
     (``_rekey_secret_columns``), so that verify and later updates use it."""
+
+
+def foreign_proofs(db: Database) -> None:
+    """Issue 31: a bundle carries the audit entries of its own rows only, proven against its
+    signed checkpoint by the hashes of the log's other subtrees. A merge keeps each such proof
+    (the checkpoint, the seqs it proves, the hashes), so that ``verify`` proves the entries in
+    ``foreign_audit`` again, gaps and all."""
+    db["foreign_proofs"].create(
+        {"id": int, "origin": str, "checkpoint": str, "seqs": str, "proof": str, "merged_at": str},
+        pk="id",
+        not_null={"origin", "checkpoint", "seqs", "proof"},
+    )
+    db["foreign_proofs"].create_index(["origin"])
