@@ -171,6 +171,7 @@ COMMANDS = {
     "story": "investigate.cli.story:story",
     # issue 28: logs that vouch for each other
     "witness": "investigate.cli.witness:witness",
+    "network": "investigate.cli.network:network",
 }
 
 
