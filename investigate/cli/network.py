@@ -20,11 +20,11 @@ def network():
               help="Combine only publications signed by these logs' keys (repeatable).")
 @json_option
 def combine(folders, out_dir, keys, as_json):
-    """Combine published folders ('publish --parquet') per chain and round.
+    """Combine newsrooms' published figures per chain and round.
 
-    Checks each folder's manifest first: its signed checkpoint, every file's SHA-256, and
-    that every case judges visits by the same rules; refuses, naming the file, when one does
-    not hold. Each store's result is weighted with the design weight its newsroom published.
+    FOLDERS are folders written by 'publish --parquet'. Checks each folder's manifest first:
+    its signed checkpoint, every file's SHA-256, and that every case judges visits by the same
+    rules; refuses, naming the file, when one does not hold. Each store's result is weighted with the design weight its newsroom published.
     Needs no workspace."""
     from pathlib import Path
 
