@@ -154,7 +154,7 @@ def test_network_combine_equals_plain_sql_over_the_union_of_public_databases(thr
     assert [s["cases"] for s in manifest["sources"]] == [["tobacco-2026"]] * 3
     table = pq.read_table(tmp_path / "national" / manifest["files"][0]["path"])
     assert table.num_rows == len(combined)
-    assert b"row_number()" in table.schema.metadata[b"investigate.figures"]
+    assert b"min(id)" in table.schema.metadata[b"investigate.figures"]
 
 
 def test_network_combine_refuses_a_protocol_that_judges_otherwise(three, tmp_path):

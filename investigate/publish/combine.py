@@ -31,6 +31,7 @@ from ..files import file_sha256
 from ..files.nesting import load_json
 from ..keys import parse_verifier_key
 from ..proof.log import check_signature, parse_checkpoint
+from .design_weights import first_results_sql
 from .parquet import FORMAT, MANIFEST, PARQUET_DIR
 
 MAX_MANIFEST_BYTES = 1 << 20
@@ -43,11 +44,7 @@ NOT_NAMED = "(not named)"
 #: when a violation or compliant; its weight is the one its newsroom published.
 COMBINED = f"""
 with firsts as (
-  select source, case_slug, store_id, round, outcome from (
-    select source, case_slug, store_id, round, outcome,
-           row_number() over (partition by source, case_slug, store_id, round order by id) as nth
-    from visits where attempt = 'completed'
-  ) where nth = 1 and outcome in ('violation', 'compliant')
+  {first_results_sql("source")}
 ), results as (
   select f.source, f.round, coalesce(s.chain, '{NOT_NAMED}') as chain, w.weight,
          case when f.outcome = 'violation' then 1 else 0 end as violation

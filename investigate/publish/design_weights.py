@@ -15,15 +15,21 @@ import sqlite3
 
 from ..store.workspace import Workspace
 
-#: Each store's first completed test per round, read from the public visits (their ids are in
-#: time order): the same rows a reader of the published files picks with the same SQL.
-FIRST_RESULTS = """
-select case_slug, store_id, round, outcome from (
-  select case_slug, store_id, round, outcome,
-         row_number() over (partition by case_slug, store_id, round order by id) as nth
-  from visits where attempt = 'completed'
-) where nth = 1 and outcome in ('violation', 'compliant')
-"""
+def first_results_sql(key: str | None = None) -> str:
+    """Each store's first completed test per round, when a violation or compliant, read from the
+    public visits (their ids are in time order): the same rows a reader of the published files
+    picks with the same SQL, in SQLite or DuckDB. ``key`` is a column telling publications apart
+    when several are read as one (``source`` in ``network combine``). The first test's id is
+    found per group and joined back: a window over every visit cost DuckDB 2.7 times the CPU and
+    a third more memory (bench/network_bench.py)."""
+    keyed, same = (f"{key}, ", f"f.{key} = v.{key} and ") if key else ("", "")
+    return (f"select {'v.' + keyed if key else ''}v.case_slug, v.store_id, v.round, v.outcome from visits v "
+            f"join (select {keyed}min(id) as id from visits where attempt = 'completed' "
+            f"group by {keyed}case_slug, store_id, round) f on {same}f.id = v.id "
+            "where v.outcome in ('violation', 'compliant')")
+
+
+FIRST_RESULTS = first_results_sql()
 
 
 def write_design_weights(ws: Workspace, out: sqlite3.Connection, case: dict, store_ids: dict[str, str],

@@ -41,7 +41,7 @@ FIGURES = {
                "from visits group by case_slug order by case_slug",
     },
     "weighted_rates": {
-        "by_round": f"with firsts as ({' '.join(FIRST_RESULTS.split())}) "
+        "by_round": f"with firsts as ({FIRST_RESULTS}) "
                     "select f.case_slug, f.round, count(*) as stores_tested, "
                     "sum(w.weight * (case when f.outcome = 'violation' then 1 else 0 end)) / sum(w.weight) "
                     "as violation_rate from firsts f join design_weights w on w.case_slug = f.case_slug "
