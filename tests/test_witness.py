@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 
-from investigate.cases import companies
+from investigate.cases import cases, companies
 from investigate.cli import cli
 from investigate.proof.log import parse_checkpoint, sign_checkpoint
 from investigate.store import audit
@@ -280,3 +280,21 @@ def test_witness_commands_refuse_bad_input_in_one_line(network, tmp_path):
         assert "Traceback" not in result.output
     result = investigate(a_root, "checkpoint", "--witness", "http://127.0.0.1:2")
     assert result.exit_code != 0 and "no witness is known at http://127.0.0.1:2" in result.output
+
+
+def test_the_public_database_and_a_bundle_carry_the_cosigned_checkpoint(network, tmp_path):
+    """Publications sign a checkpoint of their own: every trusted witness with a URL cosigns it."""
+    a_root = network["roots"]["A"]
+    ws = Workspace(a_root)
+    cases.create_case(ws, slug="witnessed", title="Witnessed", protocol="tobacco-minors")
+    ws.close()
+    published = investigate(a_root, "publish", "--case", "witnessed", "--override", "witness test",
+                            "--out", tmp_path / "public")
+    assert published.exit_code == 0, published.output
+    assert published.stderr.count("Cosigned by investigate.witness/") == 2
+    bundled = investigate(a_root, "bundle", "witnessed", "--out", tmp_path / "w.zip")
+    assert bundled.exit_code == 0, bundled.output
+    for carrier in (tmp_path / "public" / "public.db", tmp_path / "w.zip"):
+        result = investigate(a_root, "verify", "--against", carrier, "--witnesses", "2")
+        assert result.exit_code == 0, (carrier, result.output)
+        assert "Cosigned by 2 trusted witnesses" in result.output

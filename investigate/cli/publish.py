@@ -8,7 +8,7 @@ import click
 
 from ..publish.public import build_public
 from ..publish.server import public_datasette, run
-from .util import echo, echo_json, echo_queued_stamp, json_option, pass_workspace, progress
+from .util import echo, echo_json, echo_queued_stamp, echo_witnesses, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -47,6 +47,7 @@ def publish(ws, slugs, out_dir, override, parquet, serve_after, port, as_json):
         if "parquet" in result:
             echo(f"Wrote {len(result['parquet']['files'])} Parquet files and {result['parquet']['manifest']}")
     echo_queued_stamp(result["checkpoint"].get("timestamp"))
+    echo_witnesses(result["checkpoint"].get("witnesses"))
     if serve_after:
         echo(f"Serving the public copy at http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
         run(public_datasette(out), "127.0.0.1", port)

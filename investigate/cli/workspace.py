@@ -10,7 +10,7 @@ from ..protocol.protocols import get_protocol, scan_protocols
 from ..errors import IntegrityError, ProtocolError
 from ..proof.verify import verify as verify_workspace
 from ..store.workspace import find_workspace, init_workspace
-from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import State, echo, echo_json, echo_result, echo_witnesses, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -133,7 +133,7 @@ def checkpoint(ws, out, stamp_only, witness_urls, as_json):
     missing = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0] - stored_size(ws.db)
     with progress(missing if missing > 10000 and not as_json else None, "Adding entries to the Merkle tree") as bar:
         sync_tree(ws, progress=bar.update)
-    result = make_witnessed_checkpoint(ws, list(witness_urls))
+    result = make_witnessed_checkpoint(ws, list(witness_urls))  # only those asked for by hand
     if not witness_urls:
         result.pop("witnesses")
     if out:
@@ -142,10 +142,7 @@ def checkpoint(ws, out, stamp_only, witness_urls, as_json):
         echo_json(result)
     else:
         echo(result["note"], nl=False)
-        for w in result.get("witnesses", []):
-            echo(f"Cosigned by {w['witness']} ({w['url']})." if w["cosigned"] else
-                 f"Not cosigned by {w['witness']} ({w['url']}): "
-                 + (f"{w['status']} " if w["status"] else "") + w["reason"], err=True)
+        echo_witnesses(result.get("witnesses"))
         stamp_result = result.get("timestamp")
         if stamp_result:
             echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."

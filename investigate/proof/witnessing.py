@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import clock
 from ..errors import IntegrityError, InvestigateError
 from ..keys import ALG_COSIGNATURE, parse_verifier_key
-from ..network import within_deadline
+from ..network import DeadlinePassed, within_deadline
 from ..store.workspace import Workspace
 from . import merkle
 from .cosign import cosigned_by
@@ -93,13 +93,16 @@ def _post(url: str, body: bytes, seconds: float) -> tuple[int, str, bytes]:
         return ex.code, ex.headers.get("Content-Type", ""), ex.read(ANSWER_LIMIT)
 
 
-def _post_all(bodies: dict[str, bytes], until: float) -> dict[str, tuple | Exception]:
-    """Every request at once, all within the time left until ``until`` (monotonic seconds)."""
-    seconds = max(round(until - time.monotonic(), 1), 0.1)
+def _post_all(bodies: dict[str, bytes], until: float, overall: float) -> dict[str, tuple | Exception]:
+    """Every request at once, all within the time left until ``until`` (monotonic seconds) of
+    the ``overall`` deadline."""
+    seconds = max(until - time.monotonic(), 0.1)
 
     def one(url: str, body: bytes):
         try:
             return within_deadline(lambda: _post(url, body, seconds), seconds, what="add-checkpoint")
+        except DeadlinePassed:
+            return DeadlinePassed(f"no complete answer within {overall:g} s")
         except urllib.error.URLError as ex:
             return OSError(f"not reached ({getattr(ex, 'reason', ex)})")
         except (InvestigateError, OSError, ValueError) as ex:
@@ -120,7 +123,7 @@ def collect_cosignatures(ws: Workspace, signed: dict, urls: list[str], *, second
     size = signed["size"]
     olds = {url: _last_cosigned_size(ws, w["verifier_key"]) for url, w in witnesses.items()}
     olds = {url: old if old <= size else 0 for url, old in olds.items()}
-    answers = _post_all({url: _request(ws, olds[url], signed) for url in witnesses}, until)
+    answers = _post_all({url: _request(ws, olds[url], signed) for url in witnesses}, until, seconds)
     # A 409 names the size the witness last cosigned: ask once more, with a proof from there.
     again = {}
     for url, answer in answers.items():
@@ -130,7 +133,7 @@ def collect_cosignatures(ws: Workspace, signed: dict, urls: list[str], *, second
                 olds[url] = seen
                 again[url] = _request(ws, seen, signed)
     if again:
-        answers.update(_post_all(again, until))
+        answers.update(_post_all(again, until, seconds))
     results = []
     parsed = parse_checkpoint(signed["note"])
     for url, w in witnesses.items():
@@ -160,14 +163,23 @@ def collect_cosignatures(ws: Workspace, signed: dict, urls: list[str], *, second
     return results
 
 
-def make_witnessed_checkpoint(ws: Workspace, urls: list[str], *, purpose: str = "checkpoint") -> dict:
-    """Sign the log, collect the witnesses' cosignatures into the note, record it. The result's
-    ``witnesses`` say who cosigned and why the others did not."""
+def sign_witnessed(ws: Workspace, *, purpose: str = "checkpoint", urls: list[str] | None = None) -> dict:
+    """``log.sign_checkpoint``, cosigned by the witnesses at ``urls`` — by default every trusted
+    witness with a URL, so that a public PDF, a public database and a bundle carry the
+    cosigned checkpoint. ``witnesses`` in the result says who cosigned and why the others did
+    not; recording it stays the caller's (``record_checkpoint``), as for an unwitnessed one."""
+    if urls is None:
+        urls = [w["url"] for w in log_witnesses(ws) if w["url"]] if "log_witnesses" in ws.db.table_names() else []
     for url in urls:  # an unknown witness is refused before anything is signed
         _witness_at(ws, url)
     signed = sign_checkpoint(ws, purpose=purpose)
-    results = collect_cosignatures(ws, signed, urls) if urls else []
-    return record_checkpoint(ws, signed) | {"witnesses": results}
+    signed["witnesses"] = collect_cosignatures(ws, signed, urls) if urls else []
+    return signed
+
+
+def make_witnessed_checkpoint(ws: Workspace, urls: list[str] | None = None, *, purpose: str = "checkpoint") -> dict:
+    """Sign the log, collect the witnesses' cosignatures into the note, record it."""
+    return record_checkpoint(ws, sign_witnessed(ws, purpose=purpose, urls=urls))
 
 
 def require_cosignatures(ws: Workspace, note: str, needed: int) -> list[str]:

@@ -44,6 +44,7 @@ from ..errors import NotFound, PolicyError
 from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
 from ..store.workspace import Workspace
+from ..proof.witnessing import sign_witnessed
 from .design_weights import write_design_weights
 
 PUBLIC_DB = "public.db"
@@ -400,7 +401,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     # The log as it stood when this copy was made, signed: the public copy carries it so any
     # reader can later ask for a proof that the newsroom's records only grew since.
     # Signed now, recorded once the copy is in place: a failed publish leaves no checkpoint row.
-    cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
+    # Cosigned by the newsroom's witnesses, if it has any (issue 28).
+    cp = sign_witnessed(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript(SCHEMA)
@@ -443,7 +445,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
             "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
-            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp},
+            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp, "witnesses": cp["witnesses"]},
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
             **({"parquet": parquet_files} if parquet_files else {})}
 

@@ -27,9 +27,9 @@ def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
     later ask the newsroom to prove that its log only grew since."""
     import segno
 
-    from ..proof import log
+    from ..proof.witnessing import make_witnessed_checkpoint
 
-    cp = log.make_checkpoint(ws, purpose=purpose)
+    cp = make_witnessed_checkpoint(ws, purpose=purpose)
     cp["qr"] = segno.make(cp["note"], error="m").svg_inline(scale=1.6, border=2)
     cp["public_key"] = ws.setting("log", "public_key")
     return cp
