@@ -27,7 +27,8 @@ from local_server import LocalServer
 
 
 def investigate(root, *args):
-    return CliRunner().invoke(cli, ["-w", str(root), *map(str, args)], catch_exceptions=False)
+    prefix = ["-w", str(root)] if root else []
+    return CliRunner().invoke(cli, [*prefix, *map(str, args)], catch_exceptions=False)
 
 
 @contextmanager
@@ -298,3 +299,25 @@ def test_the_public_database_and_a_bundle_carry_the_cosigned_checkpoint(network,
         result = investigate(a_root, "verify", "--against", carrier, "--witnesses", "2")
         assert result.exit_code == 0, (carrier, result.output)
         assert "Cosigned by 2 trusted witnesses" in result.output
+
+
+def test_network_combine_requires_the_witnesses_asked_for(network, tmp_path):
+    a_root = network["roots"]["A"]
+    ws = Workspace(a_root)
+    cases.create_case(ws, slug="witnessed", title="Witnessed", protocol="tobacco-minors")
+    ws.close()
+    out = tmp_path / "public"
+    assert investigate(a_root, "publish", "--case", "witnessed", "--override", "witness test", "--parquet",
+                       "--out", out).exit_code == 0
+    keys = sum((["--witness-key", investigate(network["roots"][n], "witness", "key").output.strip()]
+                for n in "BC"), [])
+    ok = investigate(None, "network", "combine", out, *keys, "--witnesses", "2", "--out", tmp_path / "combined")
+    assert ok.exit_code == 0, ok.output
+    stranger = init_workspace(tmp_path / "E", newsroom="E")
+    other = investigate(stranger.root, "witness", "key").output.strip()
+    stranger.close()
+    refused = investigate(None, "network", "combine", out, "--witness-key", keys[1], "--witness-key", other,
+                          "--witnesses", "2", "--out", tmp_path / "combined2")
+    assert refused.exit_code == 3
+    assert f"{out / 'manifest.json'}" in refused.output and "1 valid cosignatures of the witnesses given, 2 required" \
+        in refused.output

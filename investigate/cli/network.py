@@ -18,8 +18,12 @@ def network():
               help="Folder to write the combined figures to (Parquet and manifest.json).")
 @click.option("--key", "keys", multiple=True, metavar="VERIFIER-KEY",
               help="Combine only publications signed by these logs' keys (repeatable).")
+@click.option("--witness-key", "witness_keys", multiple=True, metavar="WITNESS-KEY",
+              help="A witness whose cosignatures --witnesses counts (repeatable; 'witness key' prints one).")
+@click.option("--witnesses", type=click.IntRange(0), default=0, show_default=True,
+              help="Require N valid cosignatures of those witnesses on every publication's checkpoint.")
 @json_option
-def combine(folders, out_dir, keys, as_json):
+def combine(folders, out_dir, keys, witness_keys, witnesses, as_json):
     """Combine newsrooms' published figures per chain and round.
 
     FOLDERS are folders written by 'publish --parquet'. Checks each folder's manifest first:
@@ -30,7 +34,10 @@ def combine(folders, out_dir, keys, as_json):
 
     from ..publish.combine import combine as combine_folders
 
-    result = combine_folders([Path(f) for f in folders], Path(out_dir), keys=list(keys) or None)
+    if witnesses > len(witness_keys):
+        raise click.BadParameter(f"{witnesses} cosignatures need as many --witness-key", param_hint="--witnesses")
+    result = combine_folders([Path(f) for f in folders], Path(out_dir), keys=list(keys) or None,
+                             witness_keys=list(witness_keys), witnesses=witnesses)
     if as_json:
         return echo_json(result)
     rows = [{**r, "weighted_rate": f"{r['weighted_rate']:.1%}" if r["weighted_rate"] is not None else ""}

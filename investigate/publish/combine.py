@@ -6,7 +6,9 @@ newsroom published (``design_weights``): per chain and round, and per round over
 Nothing is trusted before it is checked, and a check that fails names the file and refuses:
 
 - each folder's ``manifest.json`` is read (at most 1 MiB); its checkpoint must be signed by the
-  key it names, whose name is the checkpoint's origin (and, with ``keys``, be one of those);
+  key it names, whose name is the checkpoint's origin (and, with ``keys``, be one of those), and
+  carry as many cosignatures of the witnesses given as asked (a newsroom that rewrote its log
+  and re-published cannot also have it cosigned);
 - every file it lists must hash to its SHA-256, and each Parquet file must carry the same
   checkpoint in its metadata (a file of another publication is not mixed in);
 - every case must judge visits by the same rules (``Protocol.outcome_hash``): a tobacco case
@@ -30,6 +32,7 @@ from ..errors import IntegrityError, InvestigateError
 from ..files import file_sha256
 from ..files.nesting import load_json
 from ..keys import parse_verifier_key
+from ..proof.cosign import cosigned_by
 from ..proof.log import check_signature, parse_checkpoint
 from .design_weights import first_results_sql
 from .parquet import FORMAT, MANIFEST, PARQUET_DIR
@@ -65,9 +68,11 @@ order by chain, round
 """
 
 
-def read_manifest(folder: Path, keys: list[str] | None = None) -> dict:
-    """A published folder's manifest, checked: its checkpoint's signature, every file's hash,
-    the checkpoint in each Parquet file. Raises IntegrityError naming the file."""
+def read_manifest(folder: Path, keys: list[str] | None = None, *, witness_keys: list[str] | None = None,
+                  witnesses: int = 0) -> dict:
+    """A published folder's manifest, checked: its checkpoint's signature (and ``witnesses``
+    cosignatures of ``witness_keys``), every file's hash, the checkpoint in each Parquet file.
+    Raises IntegrityError naming the file."""
     path = folder / MANIFEST
     try:
         size = path.stat().st_size
@@ -89,6 +94,10 @@ def read_manifest(folder: Path, keys: list[str] | None = None) -> dict:
         if keys is not None and manifest["public_key"] not in keys:
             raise IntegrityError(f"signed by {name}, a key not among those trusted for combining")
         check_signature(parsed, [manifest["public_key"]])
+        cosigners = sorted(cosigned_by(parsed, witness_keys or []))
+        if len(cosigners) < witnesses:
+            raise IntegrityError(f"its checkpoint carries {len(cosigners)} valid cosignatures of the witnesses "
+                                 f"given, {witnesses} required")
         files = [(f["path"], f["sha256"], f.get("table")) for f in manifest["files"]]
         cases = [(c["slug"], c["protocol"], c["outcome_hash"]) for c in manifest["cases"]]
     except (KeyError, TypeError, ValueError, InvestigateError) as ex:
@@ -156,15 +165,17 @@ def combined_figures(inputs: list[dict]) -> tuple[list[dict], object]:
     return arrow.to_pylist(), arrow
 
 
-def combine(folders: list[Path | str], out_dir: Path | str, *, keys: list[str] | None = None) -> dict:
+def combine(folders: list[Path | str], out_dir: Path | str, *, keys: list[str] | None = None,
+            witness_keys: list[str] | None = None, witnesses: int = 0) -> dict:
     """Check and combine the published ``folders`` into ``out_dir`` (combined_rates.parquet and
-    manifest.json). Returns the figures and what was written."""
+    manifest.json); with ``witnesses``, each publication's checkpoint must carry that many
+    cosignatures of ``witness_keys``. Returns the figures and what was written."""
     import pyarrow.parquet as pq
 
     folders = [Path(f) for f in folders]
     if not folders:
         raise InvestigateError("name at least one published folder")
-    inputs = [read_manifest(f, keys) for f in folders]
+    inputs = [read_manifest(f, keys, witness_keys=witness_keys, witnesses=witnesses) for f in folders]
     outcome_hash = check_combinable(inputs)
     rows, arrow = combined_figures(inputs)
     out_dir = Path(out_dir)
