@@ -321,3 +321,10 @@ def test_network_combine_requires_the_witnesses_asked_for(network, tmp_path):
     assert refused.exit_code == 3
     assert f"{out / 'manifest.json'}" in refused.output and "1 valid cosignatures of the witnesses given, 2 required" \
         in refused.output
+
+
+def test_witness_serve_on_a_port_in_use_is_one_line(network):
+    port = int(network["urls"][0].rsplit(":", 1)[1])
+    result = investigate(network["roots"]["C"], "witness", "serve", "--port", port)
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}: cannot listen there" in result.output and "Traceback" not in result.output

@@ -202,4 +202,7 @@ def witness_server(ws: Workspace, host: str, port: int, *, on_answer: Callable[[
         def log_message(self, *args):  # the CLI prints the answers, through on_answer
             pass
 
-    return HTTPServer((host, port), Handler)
+    try:
+        return HTTPServer((host, port), Handler)
+    except OSError as ex:  # a port in use, an address not of this machine: one line, not a traceback
+        raise InvestigateError(f"{host}:{port}: cannot listen there ({ex.strerror or ex})")
