@@ -184,6 +184,13 @@ def test_network_combine_names_an_altered_file_and_refuses(three, tmp_path):
     assert result.exit_code == 3
     assert f"{visits_file}: its SHA-256 is not the one" in result.output
     assert "Traceback" not in result.output
+    # The public database the manifest lists is checked too.
+    other = copy_folder(three[1], tmp_path / "other-db")
+    with sqlite3.connect(other / "public.db") as db:
+        db.execute("update rates set rate = '0 %'")
+    db.close()
+    result = investigate("network", "combine", other, "--out", tmp_path / "out")
+    assert result.exit_code == 3 and f"{other / 'public.db'}: its SHA-256 is not the one" in result.output
     # A manifest whose checkpoint was edited (another root) no longer verifies.
     forged = copy_folder(three[1], tmp_path / "forged")
     manifest = json.loads((forged / "manifest.json").read_text())
@@ -197,3 +204,12 @@ def test_network_combine_names_an_altered_file_and_refuses(three, tmp_path):
     other_key = json.loads((three[0] / "manifest.json").read_text())["public_key"]
     result = investigate("network", "combine", three[1], "--key", other_key, "--out", tmp_path / "out")
     assert result.exit_code == 3 and "not among those trusted" in result.output
+
+
+def test_a_publish_without_parquet_removes_the_files_of_an_earlier_one(tmp_path):
+    folder = newsroom(tmp_path / "n", seed=5, shops=3)
+    assert (folder / "manifest.json").exists() and (folder / "parquet" / "visits.parquet").exists()
+    again = investigate("publish", "--case", "tobacco-2026", "--override", "test network", root=tmp_path / "n")
+    assert again.exit_code == 0, again.output
+    assert (folder / "public.db").exists()
+    assert not (folder / "manifest.json").exists() and not (folder / "parquet").exists()

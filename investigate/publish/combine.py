@@ -99,17 +99,20 @@ def read_manifest(folder: Path, keys: list[str] | None = None, *, witness_keys: 
             raise IntegrityError(f"its checkpoint carries {len(cosigners)} valid cosignatures of the witnesses "
                                  f"given, {witnesses} required")
         files = [(f["path"], f["sha256"], f.get("table")) for f in manifest["files"]]
+        database = (manifest["database"]["path"], manifest["database"]["sha256"])
         cases = [(c["slug"], c["protocol"], c["outcome_hash"]) for c in manifest["cases"]]
     except (KeyError, TypeError, ValueError, InvestigateError) as ex:
         raise IntegrityError(f"{path}: the manifest's checkpoint or lists do not verify: {ex}")
     import pyarrow.parquet as pq
 
-    for rel, digest, table in files:
+    for rel, digest, table in [*files, (*database, None)]:
         file = folder / rel
         if Path(rel).is_absolute() or ".." in Path(rel).parts or not file.is_file():
             raise IntegrityError(f"{file}: listed in {path} but missing (or outside the folder)")
         if file_sha256(file) != digest:
             raise IntegrityError(f"{file}: its SHA-256 is not the one {path} lists: altered or replaced")
+        if table is None:
+            continue
         meta = pq.read_schema(file).metadata or {}
         if meta.get(b"investigate.checkpoint", b"").decode() != manifest["checkpoint"]:
             raise IntegrityError(f"{file}: carries another checkpoint than {path}: a file of another publication")

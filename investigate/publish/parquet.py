@@ -82,6 +82,12 @@ def write_table_parquet(conn: sqlite3.Connection, table: str, path: Path, metada
     return rows
 
 
+def remove_parquet(out_dir: Path) -> None:
+    """The Parquet files and manifest of an earlier publish into ``out_dir``, removed."""
+    shutil.rmtree(Path(out_dir) / PARQUET_DIR, ignore_errors=True)
+    (Path(out_dir) / MANIFEST).unlink(missing_ok=True)
+
+
 def write_parquet(db_path: Path, cases: list[dict]) -> dict:
     """Every table of the public database at ``db_path`` as Parquet in ``parquet/`` beside it,
     and ``manifest.json``; ``cases`` = per case its slug, protocol and outcome hash. The folder

@@ -430,13 +430,15 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     metadata = public_metadata(ws, chosen)
     (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     _write_inspect(target, out_dir / INSPECT_FILE)
+    from .parquet import remove_parquet, write_parquet
+
     parquet_files = None
     if parquet:
-        from .parquet import write_parquet
-
         parquet_files = write_parquet(target, [
             {"slug": c["slug"], "protocol": c["protocol"],
              "outcome_hash": get_protocol(c["protocol"], ws.root).outcome_hash} for c in chosen])
+    else:  # files of an earlier publish would describe another copy than the one now in place
+        remove_parquet(out_dir)
     versions = {}
     if record:
         for case in chosen:
