@@ -213,3 +213,30 @@ def test_a_publish_without_parquet_removes_the_files_of_an_earlier_one(tmp_path)
     assert again.exit_code == 0, again.output
     assert (folder / "public.db").exists()
     assert not (folder / "manifest.json").exists() and not (folder / "parquet").exists()
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("Combined figures", "All chains", "Weighted rate")),
+                                         ("de", ("Zusammengeführte Zahlen", "Alle Ketten", "Gewichtete Quote"))])
+def test_the_combination_is_a_pdf_signed_by_the_newsroom_that_made_it(three, tmp_path, lang, words):
+    import subprocess
+
+    from conftest import need_tool
+
+    pdftotext = need_tool("pdftotext", package="poppler-utils")
+    home = three[0].parent  # the first newsroom combines, and signs the PDF with its log
+    pdf = tmp_path / f"national-{lang}.pdf"
+    result = investigate("network", "combine", *three, "--out", tmp_path / "national", "--pdf", pdf, "--lang", lang,
+                         "--json", root=home)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    text = " ".join(subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    for word in words:
+        assert word in text
+    squeezed = text.replace(" ", "")  # a long origin or hash wraps inside its cell
+    for source in data["sources"]:
+        assert source["origin"] in squeezed and source["manifest_sha256"] in squeezed
+    total = next(f for f in data["figures"] if f["chain"] == "(all)" and f["round"] == 1)
+    assert f"{total['stores_tested']} {total['violations']}" in text
+    verified = investigate("verify", "--against", pdf, root=home)
+    assert verified.exit_code == 0, verified.output

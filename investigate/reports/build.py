@@ -75,7 +75,8 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
               "figures": figures, "refused_urls": fetcher.refused,
-              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp")},
+              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp"),
+                             "witnesses": cp.get("witnesses")},
               "warnings": context.get("warnings", [])}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],
