@@ -5,6 +5,7 @@ command in a subprocess), over HTTP as C2SP tlog-witness says."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sqlite3
 import subprocess
@@ -118,6 +119,13 @@ def test_a_checkpoint_cosigned_by_two_witnesses_verifies_with_witnesses_2(networ
         ws.close()
     # Plain verify asks the newest checkpoint recorded: the same note.
     assert investigate(network["roots"]["A"], "verify", "--witnesses", "2").exit_code == 0
+    # Each side lists the other.
+    at_b = json.loads(investigate(network["roots"]["B"], "witness", "list", "--json").output)
+    assert [(w["origin"], w["size"]) for w in at_b["witnessing"]] == [(network["origin"], size)]
+    at_a = json.loads(investigate(network["roots"]["A"], "witness", "list", "--json").output)
+    assert sorted(w["url"] for w in at_a["witnesses"]) == sorted(network["urls"])
+    shown = investigate(network["roots"]["A"], "witness", "list").output
+    assert "Witnesses of this log:" in shown and network["urls"][0] in shown
 
 
 def rewrite_history(root):
