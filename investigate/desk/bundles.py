@@ -156,13 +156,14 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     Sources' contacts are left out unless ``with_sources``; the audit chain holds them only as
     keyed hashes either way. A bundle with sources also carries the key, so that the receiving
     workspace can check those rows against the chain."""
-    from ..proof.log import record_checkpoint, sign_checkpoint
+    from ..proof.log import record_checkpoint
+    from ..proof.witnessing import sign_witnessed
 
     out = Path(out)
     if not out.parent.is_dir():
         raise InvalidInput(f"{out.parent}: no such folder to write the bundle into")
     # Recorded only once the bundle is in place: a failed bundle leaves no checkpoint row.
-    checkpoint = sign_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
+    checkpoint = sign_witnessed(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
     shas = sorted({r[0] for r in ws.db.execute(
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "

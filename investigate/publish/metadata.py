@@ -189,6 +189,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Row", "size": "Entries in the log", "root_hash": "Merkle root (hex)", "note": "The signed note",
         "made_at": "Signed at (UTC)", "purpose": "What it was made for", "tsa_url": "Timestamp authority",
         "tsa_token": "RFC 3161 timestamp token (DER)", "stamped_at": "Time the authority vouched for"}),
+    "witnessed_logs": ("Other newsrooms' logs this workspace witnesses ('investigate witness trust'), and the "
+                       "checkpoint it last cosigned for each: it cosigns only an append-only extension of it.", {
+        "id": "Row", "origin": "The log's origin line", "verifier_key": "The log's signed-note verifier key",
+        "size": "Size of the checkpoint last cosigned (0: none yet)", "root_hash": "Its Merkle root (base64)",
+        "note": "The checkpoint last cosigned", "trusted_at": "Witnessed since (UTC)",
+        "cosigned_at": "Last cosigned at (UTC)"}),
+    "log_witnesses": ("The witnesses this workspace asks to cosign its checkpoints ('investigate witness use', "
+                      "'checkpoint --witness') and whose cosignatures 'verify --witnesses' counts.", {
+        "id": "Row", "name": "The witness's name (its key name)", "verifier_key": "Its cosignature verifier key",
+        "url": "Where it is asked (its add-checkpoint prefix)", "added_at": "Trusted since (UTC)"}),
     "reply_items": ("What each reply request put to the business: its visits and findings, with a hash of what "
                     "would be printed. A finding not covered by a closed request keeps the business unnamed.", {
         "id": "Item id (UUID).", "reply_id": "The request.", "visit_id": "Visit put to the business.",

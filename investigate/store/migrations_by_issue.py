@@ -391,3 +391,24 @@ def source_texts_keyed(db: Database) -> None:
     ``DIGEST_COLUMNS``, and
     a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
     (``_rekey_secret_columns``), so that verify and later updates use it."""
+
+
+def witnesses(db: Database) -> None:
+    """Issue 28: logs that vouch for each other. ``witnessed_logs`` are the other newsrooms' logs
+    this workspace witnesses (their origin and verifier key, and the checkpoint it last cosigned:
+    its size, root and note — a witness cosigns only an append-only extension of that);
+    ``log_witnesses`` are the witnesses this workspace asks and trusts (their name, cosignature
+    verifier key and URL). Both audited: whom a newsroom trusts is part of its record."""
+    db["witnessed_logs"].create(
+        {"id": str, "origin": str, "verifier_key": str, "size": int, "root_hash": str, "note": str,
+         "trusted_at": str, "cosigned_at": str},
+        pk="id",
+        not_null={"origin", "verifier_key", "size", "trusted_at"},
+    )
+    db["witnessed_logs"].create_index(["origin"], unique=True)
+    db["log_witnesses"].create(
+        {"id": str, "name": str, "verifier_key": str, "url": str, "added_at": str},
+        pk="id",
+        not_null={"name", "verifier_key", "added_at"},
+    )
+    db["log_witnesses"].create_index(["name"], unique=True)
