@@ -252,3 +252,45 @@ def protocol_show(key, version, as_json):
             ps = p.promise_score
             echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
                        + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")
+
+
+@protocol.command("xlsform")
+@click.argument("key")
+@click.option("--lang", "langs", default="en", show_default=True,
+              help="The form's languages, comma-separated (en, de, da); the first is the phone's default.")
+@click.option("--case", "case_ref", help="Offer the stores of this case's frame as a list to choose from "
+                                         "(else the store's id or licence number is typed).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The XLSForm to write (.xlsx).")
+@json_option
+def protocol_xlsform(key, langs, case_ref, out, as_json):
+    """Write protocol KEY as an XLSForm for ODK Collect or KoboCollect.
+
+    The form asks the protocol's questions with their labels in each language, plus store,
+    tester code, observer, attempt, start and end time, GPS and a photo. Its version is the
+    protocol's version and content hash; `import kobo` reads its exports without --map and
+    refuses a submission made with another version.
+
+    \b
+    Example:
+        investigate protocol xlsform tobacco-minors --lang de,en --case tobacco-nk --out form.xlsx
+    """
+    from ..cases.cases import get_case
+    from ..cases.stores import list_stores
+    from ..protocol.xlsform import write_xlsform
+
+    ws = _workspace_or_none()
+    proto = current_protocol(ws, key) if ws else get_protocol(key, _workspace_root())
+    stores = None
+    if case_ref:
+        if ws is None:
+            raise click.UsageError("--case needs a workspace")
+        case = get_case(ws, case_ref)
+        stores = [{"id": s["id"], "name": s["name"], "address": s.get("address"), "city": s.get("city")}
+                  for s in list_stores(ws, case=case)]
+    summary = write_xlsform(proto, out, [x.strip() for x in langs.split(",") if x.strip()], stores=stores)
+    if as_json:
+        echo_json(summary)
+        return
+    echo(f"Wrote {summary['file']}: form {summary['form_id']} version {summary['version']}, "
+         f"{summary['questions']} questions in {', '.join(summary['languages'])}"
+         + (f", {summary['stores']} stores to choose from" if stores is not None else ""))
