@@ -4,10 +4,10 @@ leaves half a form under the name asked for."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
+
+from .atomic import written_whole
 
 
 def write_workbook(path: Path | str, sheets: dict[str, list[dict]], columns: dict[str, list[str]], *,
@@ -25,17 +25,10 @@ def write_workbook(path: Path | str, sheets: dict[str, list[dict]], columns: dic
         sheet.append(columns[name])
         for row in rows:
             sheet.append([row.get(c) for c in columns[name]])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with written_whole(path) as tmp:
         book.save(tmp)
         if check is not None:
-            check(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            check(tmp)
     return path
 
 

@@ -69,7 +69,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "size": "Size (bytes).", "media_type": "Media type.", "original_name": "File name on the camera (internal).",
         "captured_at": "Capture time from EXIF.", "gps_lat": "Latitude from EXIF (degrees).",
         "gps_lon": "Longitude from EXIF (degrees).", "redacted_from": "Original of a redacted copy.",
-        "notes": "Internal notes (never published).", "added_at": "When added."}),
+        "notes": "Internal notes (never published).", "added_at": "When added.",
+        "phash": "Perceptual hash of a photo (pHash, 64 bits as hex): finds it again resized or recompressed."}),
     "promises": ("What a business promised during a test, and whether it was kept.", {
         "id": "Promise id.", "visit_id": "Visit.", "what": "What was promised.", "promised_at": "When.",
         "due_at": "When it was due.", "kept": "1 kept, 0 broken, empty open.", "kept_at": "When it was kept.",

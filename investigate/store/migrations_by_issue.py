@@ -391,3 +391,10 @@ def source_texts_keyed(db: Database) -> None:
     ``DIGEST_COLUMNS``, and
     a pending migration is what makes ``Workspace`` log each existing row's keyed hash once
     (``_rekey_secret_columns``), so that verify and later updates use it."""
+
+
+def evidence_fingerprints(db: Database) -> None:
+    """Issue 29: an image's perceptual hash (imagehash's pHash, 16 hex digits) beside its
+    SHA-256, so that a photo resized or recompressed for another visit is found; NULL for files
+    that are not images and for evidence added before (their hashes in the log stay as they are)."""
+    db["evidence"].add_column("phash", str)

@@ -40,6 +40,7 @@ STEPS = [
     ("i23_story_document_sources", by_issue.story_document_sources),
     ("i23_text_languages", by_issue.text_languages),
     ("i31_source_texts_keyed", by_issue.source_texts_keyed),
+    ("i29_evidence_fingerprints", by_issue.evidence_fingerprints),
 ]
 
 migrations = Migrations("investigate")

@@ -1,0 +1,98 @@
+"""Perceptual fingerprints of photos: the same picture found again after it was resized,
+recompressed or cropped a little, where its SHA-256 has changed with every byte.
+
+A tester who hands in another visit's photo — or one from last year's round, sent through a
+messenger that shrank it — passes every byte-for-byte check. Mystery-shopping platforms and
+Truepic flag such near-duplicates; here each image keeps imagehash's pHash (a 64-bit DCT hash,
+robust to scaling and JPEG quality, not to a new photo of the same shop) beside its SHA-256,
+and a photo within ``MAX_DISTANCE`` bits of another visit's is "possibly reused", naming that
+visit. ``bench/fingerprint_bench.py`` measures how often two different photos come that close.
+
+``fingerprint_rows`` is what newsrooms may swap to check each other's photos for reuse without
+sharing pictures of minors: the hashes and the day each photo was taken, nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ..files.atomic import written_whole
+from ..store.workspace import Workspace
+
+#: Bits (of 64) two pHashes may differ by and still be the same picture: a photo recompressed
+#: at 60 % and halved differs by 0–2, one cropped by 2 % a side by a few, another photo
+#: of the same shop front from a step aside by 20 or more (bench/fingerprint_bench.py).
+MAX_DISTANCE = 8
+ALGORITHM = "imagehash.phash/64"
+
+
+def perceptual_hash(path: Path | str) -> str | None:
+    """The photo's pHash as 16 hex digits; None for a file Pillow cannot read as an image."""
+    import imagehash
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return str(imagehash.phash(img))
+    except Exception:  # not an image, or a broken one: it has no fingerprint, nothing more
+        return None
+
+
+def distance(a: str, b: str) -> int:
+    """How many of the 64 bits two pHashes differ in."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def near_photos(ws: Workspace, item: dict, visit_id: str) -> list[dict]:
+    """Other visits' photos within ``MAX_DISTANCE`` of this item's fingerprint, nearest first:
+    ``{"visit_id", "distance"}``. The very same file is ``same_file``'s, not repeated here."""
+    phash = item.get("phash")
+    if not phash:
+        return []
+    found: dict[str, int] = {}
+    for other_visit, other_sha, other_hash in ws.db.execute(
+            "select visit_id, sha256, phash from evidence where phash is not null and visit_id != ?", [visit_id]):
+        if other_sha == item.get("sha256"):
+            continue
+        apart = distance(phash, other_hash)
+        if apart <= MAX_DISTANCE and apart < found.get(other_visit, MAX_DISTANCE + 1):
+            found[other_visit] = apart
+    return [{"visit_id": v, "distance": d} for v, d in sorted(found.items(), key=lambda x: (x[1], x[0]))]
+
+
+def fingerprint_rows(ws: Workspace, *, case: dict | None = None) -> list[dict]:
+    """Every photo's fingerprint and the day it was taken (EXIF; empty when unknown), each
+    pair once, sorted by hash so that the order tells nothing of visits or times: no
+    image, no visit, store, tester, time of day or place."""
+    sql = "select e.phash, e.captured_at from evidence e"
+    params: list = []
+    if case:
+        sql += " join visits v on v.id = e.visit_id where v.case_id = ? and e.phash is not null"
+        params.append(case["id"])
+    else:
+        sql += " where e.phash is not null"
+    days: dict[str, set[str]] = {}
+    for phash, captured_at in ws.db.execute(sql, params):
+        day = ""
+        if captured_at:
+            try:
+                day = datetime.fromisoformat(captured_at).date().isoformat()
+            except ValueError:
+                day = ""
+        days.setdefault(phash, set()).add(day)
+    return [{"algorithm": ALGORITHM, "phash": phash, "captured_on": day}
+            for phash in sorted(days) for day in sorted(days[phash])]
+
+
+def write_fingerprints(ws: Workspace, path: Path | str, *, case: dict | None = None) -> int:
+    """Write ``fingerprint_rows`` as CSV (algorithm, phash, captured_on); the rows written."""
+    import csv
+
+    rows = fingerprint_rows(ws, case=case)
+    with written_whole(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, ["algorithm", "phash", "captured_on"])
+            writer.writeheader()
+            writer.writerows(rows)
+    return len(rows)
