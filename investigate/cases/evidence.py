@@ -20,6 +20,7 @@ from ..ids import short
 from ..errors import InvalidInput
 from ..files import file_sha256
 from ..store.workspace import Workspace
+from .credentials import credential_facts, read_credentials
 from .fingerprints import MAX_DISTANCE, near_photos, perceptual_hash
 
 
@@ -115,6 +116,7 @@ def add_evidence(ws: Workspace, visit: dict, paths: list[Path | str], *, notes: 
                 "redacted_from": redacted_from["id"] if redacted_from else None,
                 "notes": notes, "added_at": ws.now().isoformat(),
                 "phash": perceptual_hash(f) if photo else None,
+                **read_credentials(f, media_type),
             }))
     for item in items:
         item["warnings"] = evidence_flags(ws, item, visit)
@@ -145,7 +147,8 @@ def evidence_flag_facts(ws: Workspace, item: dict, visit: dict, store: dict | No
     - ``far``: taken farther than the limit from the store (``metres``);
     - ``same_file``: the same file attached to other visits (``visits``);
     - ``possibly_reused``: a photo that looks like another visit's (resized, recompressed,
-      cropped a little: ``fingerprints.near_photos``), with those visits and the bits apart.
+      cropped a little: ``fingerprints.near_photos``), with those visits and the bits apart;
+    - ``credentials_failed``: C2PA Content Credentials that do not verify (``failures``: codes).
 
     Computed from what is stored, so a changed limit applies to all."""
     hours, metres = evidence_limits(ws)
@@ -189,7 +192,7 @@ def evidence_flag_facts(ws: Workspace, item: dict, visit: dict, store: dict | No
     if near:
         facts.append({"kind": "possibly_reused", "visits": [n["visit_id"] for n in near],
                       "distance": near[0]["distance"], "limit": MAX_DISTANCE})
-    return facts
+    return facts + credential_facts(item)
 
 
 def flag_words(fact: dict) -> str:
@@ -208,6 +211,8 @@ def flag_words(fact: dict) -> str:
         others = fact["visits"]
         return (f"possibly reused: looks like the photo of visit{'s' if len(others) > 1 else ''} "
                 + ", ".join(short(o) for o in others) + f" ({fact['distance']} of 64 bits apart)")
+    if kind == "credentials_failed":
+        return "Content Credentials (C2PA) fail" + (f": {', '.join(fact['failures'])}" if fact["failures"] else "")
     return {"no_capture_time": "no capture time", "location_removed": "location removed (0/0)",
             "no_location": "no location"}[kind]
 

@@ -70,7 +70,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "captured_at": "Capture time from EXIF.", "gps_lat": "Latitude from EXIF (degrees).",
         "gps_lon": "Longitude from EXIF (degrees).", "redacted_from": "Original of a redacted copy.",
         "notes": "Internal notes (never published).", "added_at": "When added.",
-        "phash": "Perceptual hash of a photo (pHash, 64 bits as hex): finds it again resized or recompressed."}),
+        "phash": "Perceptual hash of a photo (pHash, 64 bits as hex): finds it again resized or recompressed.",
+        "credentials": "C2PA Content Credentials: trusted, valid (signer on no trust list) or invalid; empty: none.",
+        "credentials_signer": "Who signed the Content Credentials (the certificate's name; internal).",
+        "credentials_issuer": "Who vouches for the signer (the certificate's issuer).",
+        "credentials_time": "The signed claim's timestamp, when it carries one.",
+        "credentials_failures": "Validation codes that failed."}),
     "promises": ("What a business promised during a test, and whether it was kept.", {
         "id": "Promise id.", "visit_id": "Visit.", "what": "What was promised.", "promised_at": "When.",
         "due_at": "When it was due.", "kept": "1 kept, 0 broken, empty open.", "kept_at": "When it was kept.",
