@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import DATA, snapshot
-from PIL import Image
+from photos import save, shot, street
 from pyxform.xls2xform import convert
 
 from investigate.files.workbook import read_workbook
@@ -65,62 +65,104 @@ def test_form_has_language_columns_required_and_relevant_rules_and_a_choice_list
     assert "T-07" not in text and "Olsen" not in text
 
 
-def _photo(path, colour):
-    Image.new("RGB", (64, 48), colour).save(path, "JPEG")
-    return path.name
+#: Kobo's own columns after a form's fields in its CSV export (";"-separated).
+KOBO_AFTER = ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
+              "__version__", "_tags", "_index"]
 
 
-def test_submissions_of_the_form_import_without_map_and_judge_as_visit_record(workspace, tobacco_case, run, tmp_path):
-    """Form → an ODK Central export made from the form's own field names → import kobo: the
-    same outcomes, findings and answers as `visit record` given the same answers."""
+def export_of_form(layout: str, fields: list[str], answers: list[dict], tmp_path) -> tuple:
+    """Submissions of the form as ODK Central or KoboToolbox exports them: (CSV, media folder).
+
+    Origin: ODK Central's "CSV with media" zip (SubmissionDate first, a geopoint in four -Latitude…
+    columns, the image field holding the file's name in media/, then meta-instanceID, KEY and
+    Central's columns) and KoboToolbox's CSV export (";", a geopoint as one column plus
+    _…_latitude… columns, the photo's _URL column, _uuid and Kobo's columns; its attachments
+    download holds one folder per submission, named by its uuid)."""
+    media = tmp_path / f"media-{layout}"
+    header = ["SubmissionDate"] if layout == "odk-central" else []
+    for f in fields:
+        if f == "visit_location" and layout == "odk-central":
+            header += [f"{f}-{part}" for part in ("Latitude", "Longitude", "Altitude", "Accuracy")]
+        elif f == "visit_location":
+            header += [f] + [f"_{f}_{part}" for part in ("latitude", "longitude", "altitude", "precision")]
+        elif f == "visit_photo" and layout == "kobo":
+            header += [f, f"{f}_URL"]
+        else:
+            header.append(f)
+    header += CENTRAL_AFTER if layout == "odk-central" else KOBO_AFTER
+    rows = []
+    for i, given in enumerate(answers):
+        uuid = f"00000000-0000-4000-8000-00000000000{i}"
+        folder = media / ("" if layout == "odk-central" else f"reporter/attachments/a7Xk/{uuid}")
+        folder.mkdir(parents=True, exist_ok=True)
+        photo = save(shot(street(100 + i)), folder / f"17600{i}.jpg")
+        row = dict.fromkeys(header, "")
+        row.update(given, visit_photo=photo.name)
+        lat, lon, altitude, accuracy = row["visit_location"].split() if layout == "kobo" else (
+            row.pop("visit_location").split())
+        if layout == "odk-central":
+            row.update({"visit_location-Latitude": lat, "visit_location-Longitude": lon,
+                        "visit_location-Altitude": altitude, "visit_location-Accuracy": accuracy})
+        else:
+            row.update(_visit_location_latitude=lat, _visit_location_longitude=lon,
+                       _visit_location_altitude=altitude, _visit_location_precision=accuracy)
+        if layout == "odk-central":
+            row.update({"SubmissionDate": row["end"], "meta-instanceID": f"uuid:{uuid}", "KEY": f"uuid:{uuid}",
+                        "FormVersion": row["form_version"]})
+        else:
+            row.update(_uuid=uuid, _id=str(4000 + i), _submission_time=row["end"][:19], _index=str(i + 1),
+                       visit_photo_URL=f"https://kf.kobotoolbox.org/media/original?media_file=17600{i}.jpg")
+        rows.append(row)
+    export = tmp_path / f"submissions-{layout}.csv"
+    with export.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, header, delimiter="," if layout == "odk-central" else ";")
+        writer.writeheader()
+        writer.writerows(rows)
+    return export, media
+
+
+@pytest.mark.parametrize("layout", ["odk-central", "kobo"])
+def test_submissions_of_the_form_import_without_map_and_judge_as_visit_record(
+        workspace, tobacco_case, run, tmp_path, layout):
+    """Form → an ODK Central or Kobo export made from the form's own field names → import kobo:
+    the same outcomes, findings and answers as `visit record` given the same answers."""
     out = tmp_path / "form.xlsx"
     assert run("protocol", "xlsform", "tobacco-minors", "--lang", "en,de", "--case", "tobacco-nk",
                "--out", out).exit_code == 0
     sheets = read_workbook(out)
     fields = [r["name"] for r in sheets["survey"]]
     version = sheets["settings"][0]["version"]
-    header = ["SubmissionDate"] + [c for f in fields for c in (
-        [f"{f}-{part}" for part in ("Latitude", "Longitude", "Altitude", "Accuracy")] if f == "visit_location" else [f])]
-    header += CENTRAL_AFTER
-    media = tmp_path / "media"
-    media.mkdir()
     shops = tobacco_case["stores"]
     base = workspace.now() - timedelta(days=3)
     given = [
         {"product": "cigarettes", "sale": "yes", "id_check": "none", "id_carried": "yes", "age_sign_posted": "no"},
         {"product": "e-cigarette", "sale": "no", "id_check": "scanned", "id_carried": "yes"},
         {"product": "snus", "sale": "yes", "id_check": "glance", "id_carried": "no", "clerk_age_estimate": "under_25"},
+        {},  # closed: the form asked nothing (relevant), as visit record asks nothing
     ]
-    rows = []
-    for i, (shop, answers) in enumerate(zip(shops, given)):
+    attempts = ["completed", "completed", "completed", "closed"]
+    submissions = []
+    for i, (shop, answers, attempt) in enumerate(zip(shops, given, attempts)):
         start = base + timedelta(hours=i)
-        row = {c: "" for c in header}
-        row.update(answers, SubmissionDate=start.isoformat(), start=start.isoformat(),
-                   end=(start + timedelta(minutes=6)).isoformat(), store=shop["id"], tester="T-07",
-                   observer="Observer Olsen", attempt="completed", form_version=version, FormVersion=version,
-                   visit_photo=_photo(media / f"17600{i}.jpg", (40 * i, 90, 200)),
-                   **{"meta-instanceID": f"uuid:00000000-0000-4000-8000-00000000000{i}",
-                      "KEY": f"uuid:00000000-0000-4000-8000-00000000000{i}", "visit_location-Latitude": shop["lat"],
-                      "visit_location-Longitude": shop["lon"]})
-        rows.append(row)
-    export = tmp_path / "submissions.csv"
-    with export.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, header)
-        writer.writeheader()
-        writer.writerows(rows)
+        submissions.append({**answers, "start": start.isoformat(), "end": (start + timedelta(minutes=6)).isoformat(),
+                            "store": shop["id"], "tester": "T-07", "attempt": attempt, "form_version": version,
+                            "observer": "Observer Olsen" if attempt == "completed" else "",
+                            "visit_location": f"{shop['lat']} {shop['lon']} 40 5"})
+    export, media = export_of_form(layout, fields, submissions, tmp_path)
 
     result = run("import", "kobo", export, "--case", "tobacco-nk", "--media", media, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["visits_added"] == 3 and summary["evidence_added"] == 3
+    assert summary["visits_added"] == 4 and summary["evidence_added"] == 4
     assert summary["form_version"] == version
 
     assert run("case", "new", "by-hand", "--title", "By hand", "--protocol", "tobacco-minors",
                "--legal-basis", "JuSchG § 10").exit_code == 0
-    for i, (shop, answers) in enumerate(zip(shops, given)):
+    for i, (shop, answers, attempt) in enumerate(zip(shops, given, attempts)):
         at = (base + timedelta(hours=i)).strftime("%Y-%m-%d %H:%M")
         recorded = run("visit", "record", "--case", "by-hand", "--store", shop["licence_number"], "--tester", "T-07",
-                       "--at", at, "--observer", "Observer Olsen", "--no-input",
+                       "--at", at, "--no-input", "--attempt", attempt,
+                       *(["--observer", "Observer Olsen"] if attempt == "completed" else []),
                        *[x for k, v in answers.items() for x in ("-a", f"{k}={v}")])
         assert recorded.exit_code == 0, recorded.output
 
@@ -135,12 +177,12 @@ def test_submissions_of_the_form_import_without_map_and_judge_as_visit_record(wo
 
     from_form, by_hand = judged("kobo", "tobacco-nk"), judged("manual", "by-hand")
     assert from_form == by_hand
-    assert [row[1] for row in from_form] == ["violation", "compliant", "violation"]
+    assert [row[1] for row in from_form] == ["violation", "compliant", "violation", "not_completed"]
     # each visit keeps the form version it was made with: the protocol's version and hash
     assert {f"{row[3]}-{row[4][:12]}" for row in from_form} == {version}
     photos = workspace.db.execute("select count(*) from evidence e join visits v on v.id = e.visit_id "
                                   "where v.source = 'kobo'").fetchone()[0]
-    assert photos == 3
+    assert photos == 4
 
 
 def test_submissions_from_another_form_version_are_refused_naming_both_and_nothing_is_written(

@@ -133,6 +133,8 @@ def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str,
             plan[column] = "meta:form_version"
         elif PHOTO_FIELD in names:
             plan[column] = "meta:photo"
+        elif f"{PHOTO_FIELD}_url" in low:
+            plan[column] = ""  # Kobo's link to the photo on its server: the file itself comes by --media
         elif LOCATION_COLUMN.search(column):
             plan[column] = ""
         elif column.startswith("_") or any(n in IGNORED_META for n in low) or column.lower().startswith(
