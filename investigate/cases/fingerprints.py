@@ -14,6 +14,7 @@ sharing pictures of minors: the hashes and the day each photo was taken, nothing
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -44,20 +45,44 @@ def distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+#: The stored fingerprints per workspace, kept while nothing is written (see ``_stored``).
+_STORED: "weakref.WeakKeyDictionary[Workspace, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _stored(ws: Workspace) -> tuple[list[str], list[str], "numpy.ndarray"]:
+    """(visit ids, SHA-256s, pHashes as uint64) of every stored photo. The review queue asks
+    for each visit in turn: read once and compared in numpy, 20,000 photos take well under a
+    millisecond a photo instead of 40 ms. Read again as soon as this connection wrote anything
+    or another one committed (``total_changes``, ``PRAGMA data_version``)."""
+    import numpy
+
+    conn = ws.db.conn
+    key = (conn.total_changes, conn.execute("pragma data_version").fetchone()[0])
+    cached = _STORED.get(ws)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rows = conn.execute("select visit_id, sha256, phash from evidence where phash is not null").fetchall()
+    stored = ([r[0] for r in rows], [r[1] for r in rows],
+              numpy.array([int(r[2], 16) for r in rows], dtype=numpy.uint64))
+    _STORED[ws] = (key, stored)
+    return stored
+
+
 def near_photos(ws: Workspace, item: dict, visit_id: str) -> list[dict]:
     """Other visits' photos within ``MAX_DISTANCE`` of this item's fingerprint, nearest first:
     ``{"visit_id", "distance"}``. The very same file is ``same_file``'s, not repeated here."""
+    import numpy
+
     phash = item.get("phash")
     if not phash:
         return []
+    visits, shas, hashes = _stored(ws)
+    apart = numpy.bitwise_count(hashes ^ numpy.uint64(int(phash, 16)))
     found: dict[str, int] = {}
-    for other_visit, other_sha, other_hash in ws.db.execute(
-            "select visit_id, sha256, phash from evidence where phash is not null and visit_id != ?", [visit_id]):
-        if other_sha == item.get("sha256"):
-            continue
-        apart = distance(phash, other_hash)
-        if apart <= MAX_DISTANCE and apart < found.get(other_visit, MAX_DISTANCE + 1):
-            found[other_visit] = apart
+    for i in numpy.flatnonzero(apart <= MAX_DISTANCE):
+        other, bits = visits[i], int(apart[i])
+        if other != visit_id and shas[i] != item.get("sha256") and bits < found.get(other, MAX_DISTANCE + 1):
+            found[other] = bits
     return [{"visit_id": v, "distance": d} for v, d in sorted(found.items(), key=lambda x: (x[1], x[0]))]
 
 
