@@ -235,3 +235,26 @@ na = true
     assert result.exit_code != 0
     assert result.stderr.strip() == ("Error: protocol queue: no XLSForm equivalent for people_waiting (int with n/a)")
     assert not out.exists() and not list(tmp_path.glob(".incoming-*"))
+
+
+def test_a_language_the_form_cannot_have_or_the_protocol_lacks_is_one_line_and_nothing_written(
+        workspace, run, tmp_path):
+    out = tmp_path / "form.xlsx"
+    result = run("protocol", "xlsform", "tobacco-minors", "--lang", "de,fr", "--out", out)
+    assert result.exit_code != 0 and result.stderr.strip() == "Error: --lang fr: a form is written in en, de, da"
+    (workspace.root / "protocols").mkdir(exist_ok=True)
+    (workspace.root / "protocols" / "queue.toml").write_text('''key = "queue"
+title = "Queue"
+version = 1
+channel = "in_person"
+description = "Served at the counter?"
+
+[[questions]]
+key = "served"
+type = "bool"
+prompt = "Served?"
+''', encoding="utf-8")
+    result = run("protocol", "xlsform", "queue", "--lang", "en,da", "--out", out)
+    assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert "protocol queue has no Danish (da) text for title" in result.stderr
+    assert not out.exists()

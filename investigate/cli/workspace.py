@@ -7,7 +7,7 @@ import click
 from ..protocol import versions as protocol_versions
 from ..protocol.versions import current_protocol, used_versions
 from ..protocol.protocols import get_protocol, scan_protocols
-from ..errors import IntegrityError, ProtocolError
+from ..errors import IntegrityError, InvalidInput, ProtocolError
 from ..proof.verify import verify as verify_workspace
 from ..store.workspace import find_workspace, init_workspace
 from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
@@ -283,7 +283,7 @@ def protocol_xlsform(key, langs, case_ref, out, as_json):
     stores = None
     if case_ref:
         if ws is None:
-            raise click.UsageError("--case needs a workspace")
+            raise InvalidInput("--case needs a workspace: run inside one, or give -w DIR")
         case = get_case(ws, case_ref)
         stores = [{"id": s["id"], "name": s["name"], "address": s.get("address"), "city": s.get("city")}
                   for s in list_stores(ws, case=case)]
