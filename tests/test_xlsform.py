@@ -210,14 +210,16 @@ def test_a_missing_photo_in_the_media_folder_is_named_and_nothing_is_written(wor
     assert snapshot(workspace) == before
 
 
-def test_a_protocol_question_without_an_xlsform_equivalent_is_named_in_one_line(workspace, run, tmp_path):
+def queue_protocol(workspace, questions: str) -> None:
+    """A workspace protocol 'queue' with these [[questions]] (English only)."""
     (workspace.root / "protocols").mkdir(exist_ok=True)
-    (workspace.root / "protocols" / "queue.toml").write_text('''key = "queue"
-title = "Queue"
-version = 1
-channel = "in_person"
-description = "A count that may not apply."
+    (workspace.root / "protocols" / "queue.toml").write_text(
+        'key = "queue"\ntitle = "Queue"\nversion = 1\nchannel = "in_person"\ndescription = "At the counter."\n'
+        + questions, encoding="utf-8")
 
+
+def test_a_protocol_question_without_an_xlsform_equivalent_is_named_in_one_line(workspace, run, tmp_path):
+    queue_protocol(workspace, '''
 [[questions]]
 key = "people_waiting"
 type = "int"
@@ -229,7 +231,7 @@ key = "served"
 type = "bool"
 prompt = "Served?"
 na = true
-''', encoding="utf-8")
+''')
     out = tmp_path / "queue.xlsx"
     result = run("protocol", "xlsform", "queue", "--out", out)
     assert result.exit_code != 0
@@ -242,18 +244,7 @@ def test_a_language_the_form_cannot_have_or_the_protocol_lacks_is_one_line_and_n
     out = tmp_path / "form.xlsx"
     result = run("protocol", "xlsform", "tobacco-minors", "--lang", "de,fr", "--out", out)
     assert result.exit_code != 0 and result.stderr.strip() == "Error: --lang fr: a form is written in en, de, da"
-    (workspace.root / "protocols").mkdir(exist_ok=True)
-    (workspace.root / "protocols" / "queue.toml").write_text('''key = "queue"
-title = "Queue"
-version = 1
-channel = "in_person"
-description = "Served at the counter?"
-
-[[questions]]
-key = "served"
-type = "bool"
-prompt = "Served?"
-''', encoding="utf-8")
+    queue_protocol(workspace, '[[questions]]\nkey = "served"\ntype = "bool"\nprompt = "Served?"\n')
     result = run("protocol", "xlsform", "queue", "--lang", "en,da", "--out", out)
     assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
     assert "protocol queue has no Danish (da) text for title" in result.stderr
