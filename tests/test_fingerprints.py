@@ -9,7 +9,10 @@ import json
 
 from photos import resaved, save, shot, street
 
+from investigate.cases import cases, evidence, stores, visits
+from investigate.cases.fingerprints import write_fingerprints
 from investigate.cases.review import review_queue
+from investigate.store.workspace import init_workspace
 from investigate.ids import short
 from investigate.publish.server import editors_datasette
 
@@ -91,3 +94,34 @@ def test_fingerprints_of_a_case_leave_out_other_cases(workspace, tobacco_case, r
     out = tmp_path / "other.csv"
     assert json.loads(run("evidence", "fingerprints", "--case", "other", "--out", out, "--json").output) == {
         "file": str(out), "fingerprints": 0}
+
+
+def test_another_newsrooms_fingerprints_find_our_photo_they_were_sent_resized(
+        workspace, tobacco_case, run, tmp_path, tmp_path_factory):
+    """Newsroom B publishes fingerprints; newsroom A finds the photo of its own visit in them."""
+    original, small = _photos(tmp_path)
+    visit = tobacco_case["visits"][0]
+    _add(run, visit, original)
+    other = init_workspace(tmp_path_factory.mktemp("b") / "ws", timezone_name="Europe/Copenhagen")
+    try:
+        case = cases.create_case(other, slug="b", title="B", protocol="phone-hotline")
+        shop = stores.add_store(other, name="Hotline", channel="phone")
+        recorded = visits.record_visit(other, case=case, store=shop, tester=None, visited_at=other.now(),
+                                       answers={}, attempt="closed")["visit"]
+        evidence.add_evidence(other, recorded, [small, _photos(tmp_path, seed=5)[0]])
+        theirs = tmp_path / "b-fingerprints.csv"
+        write_fingerprints(other, theirs)
+    finally:
+        other.close()
+    found = json.loads(run("evidence", "compare", theirs, "--json").output)
+    assert [(m["visit_id"], m["distance"] <= 2) for m in found] == [(visit["id"], True)]
+    assert short(visit["id"]) in run("evidence", "compare", theirs).output  # the table, as a reporter reads it
+
+
+def test_a_file_that_is_not_fingerprints_is_refused_naming_the_line(workspace, run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("algorithm,phash,captured_on\nimagehash.phash/64,ffffffffffffffff,\nimagehash.phash/64,xyz,\n",
+                   encoding="utf-8")
+    result = run("evidence", "compare", bad)
+    assert result.exit_code != 0
+    assert result.stderr.strip() == f"Error: {bad}:3: column 'phash': 'xyz' is not a fingerprint (16 hex digits)"

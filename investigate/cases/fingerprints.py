@@ -68,22 +68,57 @@ def _stored(ws: Workspace) -> tuple[list[str], list[str], "numpy.ndarray"]:
     return stored
 
 
+def _within(ws: Workspace, phash: str) -> list[tuple[int, int]]:
+    """(index into ``_stored``, bits apart) of every stored photo within ``MAX_DISTANCE``."""
+    import numpy
+
+    hashes = _stored(ws)[2]
+    apart = numpy.bitwise_count(hashes ^ numpy.uint64(int(phash, 16)))
+    return [(int(i), int(apart[i])) for i in numpy.flatnonzero(apart <= MAX_DISTANCE)]
+
+
 def near_photos(ws: Workspace, item: dict, visit_id: str) -> list[dict]:
     """Other visits' photos within ``MAX_DISTANCE`` of this item's fingerprint, nearest first:
     ``{"visit_id", "distance"}``. The very same file is ``same_file``'s, not repeated here."""
-    import numpy
-
     phash = item.get("phash")
     if not phash:
         return []
-    visits, shas, hashes = _stored(ws)
-    apart = numpy.bitwise_count(hashes ^ numpy.uint64(int(phash, 16)))
+    visits, shas, _ = _stored(ws)
     found: dict[str, int] = {}
-    for i in numpy.flatnonzero(apart <= MAX_DISTANCE):
-        other, bits = visits[i], int(apart[i])
+    for i, bits in _within(ws, phash):
+        other = visits[i]
         if other != visit_id and shas[i] != item.get("sha256") and bits < found.get(other, MAX_DISTANCE + 1):
             found[other] = bits
     return [{"visit_id": v, "distance": d} for v, d in sorted(found.items(), key=lambda x: (x[1], x[0]))]
+
+
+def compare_fingerprints(ws: Workspace, path: Path | str) -> list[dict]:
+    """Another newsroom's fingerprints (a file ``write_fingerprints`` made) against ours: for
+    each of theirs within ``MAX_DISTANCE`` of one of our photos, their hash and day and our
+    visit and file, nearest first. A line that is not a fingerprint stops it, naming the line."""
+    from ..errors import InputFileError
+    from ..files import iter_csv
+
+    table, rows = iter_csv(path)
+    try:
+        if "phash" not in table.header:
+            raise InputFileError(path, "no 'phash' column: expected the file 'evidence fingerprints' writes "
+                                       "(algorithm, phash, captured_on)", line=1)
+        visits, shas, _ = _stored(ws)
+        found = []
+        for line, row in rows:
+            algorithm, theirs = row.get("algorithm") or ALGORITHM, (row.get("phash") or "").lower()
+            if algorithm != ALGORITHM:
+                raise InputFileError(path, f"fingerprints made by {algorithm!r}; only {ALGORITHM} ones compare",
+                                     line=line, column="algorithm")
+            if len(theirs) != 16 or any(c not in "0123456789abcdef" for c in theirs):
+                raise InputFileError(path, f"{theirs!r} is not a fingerprint (16 hex digits)", line=line,
+                                     column="phash")
+            found += [{"phash": theirs, "captured_on": row.get("captured_on") or None, "visit_id": visits[i],
+                       "sha256": shas[i], "distance": bits} for i, bits in _within(ws, theirs)]
+    finally:
+        rows.close()
+    return sorted(found, key=lambda m: (m["distance"], m["phash"], m["visit_id"]))
 
 
 def fingerprint_rows(ws: Workspace, *, case: dict | None = None) -> list[dict]:

@@ -69,3 +69,20 @@ def evidence_fingerprints(ws, out, case_ref, as_json):
         echo_json({"file": out, "fingerprints": n})
     else:
         echo(f"Wrote {n} fingerprint{'s' if n != 1 else ''} to {out}")
+
+
+@evidence.command("compare")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@json_option
+@pass_workspace
+def evidence_compare(ws, file, as_json):
+    """Compare another newsroom's fingerprints (FILE, as `evidence fingerprints` writes it)
+    with our photos: each of theirs that looks like one of ours, with our visit."""
+    from ..cases.fingerprints import compare_fingerprints
+
+    found = compare_fingerprints(ws, file)
+    if as_json:
+        echo_json(found)
+        return
+    echo_result(short_ids(found, "visit_id"), columns=["phash", "captured_on", "visit_id", "sha256", "distance"],
+                empty="None of these fingerprints looks like one of our photos.")
