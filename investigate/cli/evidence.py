@@ -59,9 +59,11 @@ def evidence_list(ws, case_ref, visit_ref, as_json):
 @json_option
 @pass_workspace
 def evidence_fingerprints(ws, out, case_ref, as_json):
-    """Write every photo's perceptual hash and the day it was taken to a CSV file, and
-    nothing else: no image, no visit, store, tester or place. Newsrooms swap these files to
-    check each other's photos for reuse without sharing pictures of minors."""
+    """Write photo fingerprints to swap with other newsrooms.
+
+    Every photo's perceptual hash and the day it was taken, nothing else: no image, no visit,
+    store, tester or place. Newsrooms swap these files to check each other's photos for reuse
+    without sharing pictures of minors (see `evidence compare`)."""
     from ..cases.fingerprints import write_fingerprints
 
     n = write_fingerprints(ws, out, case=get_case(ws, case_ref) if case_ref else None)
@@ -76,8 +78,10 @@ def evidence_fingerprints(ws, out, case_ref, as_json):
 @json_option
 @pass_workspace
 def evidence_compare(ws, file, as_json):
-    """Compare another newsroom's fingerprints (FILE, as `evidence fingerprints` writes it)
-    with our photos: each of theirs that looks like one of ours, with our visit."""
+    """Find our photos in another newsroom's fingerprints.
+
+    FILE is what `evidence fingerprints` writes; each of their fingerprints that looks like one
+    of our photos is listed with our visit."""
     from ..cases.fingerprints import compare_fingerprints
 
     found = compare_fingerprints(ws, file)
