@@ -249,3 +249,19 @@ def test_a_language_the_form_cannot_have_or_the_protocol_lacks_is_one_line_and_n
     assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
     assert "protocol queue has no Danish (da) text for title" in result.stderr
     assert not out.exists()
+
+
+def test_a_large_frame_goes_to_a_stores_file_beside_the_form(workspace, tobacco_case, run, tmp_path):
+    out = tmp_path / "form.xlsx"
+    result = run("protocol", "xlsform", "tobacco-minors", "--case", "tobacco-nk", "--stores-file", "--out", out,
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stores_file"] == str(tmp_path / "stores.csv")
+    survey = {r["name"]: r for r in read_workbook(out)["survey"]}
+    assert survey["store"]["type"] == "select_one_from_file stores.csv"
+    assert not [r for r in read_workbook(out)["choices"] if r["list_name"] == "stores"]
+    warnings: list[str] = []
+    convert(xlsform=str(out), warnings=warnings)
+    listed = list(csv.DictReader((tmp_path / "stores.csv").open(encoding="utf-8")))
+    assert {r["name"] for r in listed} == {s["id"] for s in tobacco_case["stores"]}
+    assert "Kiosk am Park, Hermannstr. 3, Berlin" in {r["label"] for r in listed}

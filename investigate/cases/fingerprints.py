@@ -18,7 +18,7 @@ import weakref
 from datetime import datetime
 from pathlib import Path
 
-from ..files.atomic import written_whole
+from ..files.atomic import write_csv
 from ..store.workspace import Workspace
 
 #: Bits (of 64) two pHashes may differ by and still be the same picture: a photo recompressed
@@ -147,12 +147,4 @@ def fingerprint_rows(ws: Workspace, *, case: dict | None = None) -> list[dict]:
 
 def write_fingerprints(ws: Workspace, path: Path | str, *, case: dict | None = None) -> int:
     """Write ``fingerprint_rows`` as CSV (algorithm, phash, captured_on); the rows written."""
-    import csv
-
-    rows = fingerprint_rows(ws, case=case)
-    with written_whole(path) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, ["algorithm", "phash", "captured_on"])
-            writer.writeheader()
-            writer.writerows(rows)
-    return len(rows)
+    return write_csv(path, ["algorithm", "phash", "captured_on"], fingerprint_rows(ws, case=case))

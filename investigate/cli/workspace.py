@@ -260,9 +260,11 @@ def protocol_show(key, version, as_json):
               help="The form's languages, comma-separated (en, de, da); the first is the phone's default.")
 @click.option("--case", "case_ref", help="Offer the stores of this case's frame as a list to choose from "
                                          "(else the store's id or licence number is typed).")
+@click.option("--stores-file", is_flag=True, help="With --case: the stores in stores.csv beside the form "
+                                                 "(select_one_from_file; upload both), for a frame of thousands.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The XLSForm to write (.xlsx).")
 @json_option
-def protocol_xlsform(key, langs, case_ref, out, as_json):
+def protocol_xlsform(key, langs, case_ref, stores_file, out, as_json):
     """Write protocol KEY as an XLSForm for ODK Collect or KoboCollect.
 
     The form asks the protocol's questions with their labels in each language, plus store,
@@ -287,10 +289,14 @@ def protocol_xlsform(key, langs, case_ref, out, as_json):
         case = get_case(ws, case_ref)
         stores = [{"id": s["id"], "name": s["name"], "address": s.get("address"), "city": s.get("city")}
                   for s in list_stores(ws, case=case)]
-    summary = write_xlsform(proto, out, [x.strip() for x in langs.split(",") if x.strip()], stores=stores)
+    if stores_file and stores is None:
+        raise InvalidInput("--stores-file lists the stores of a case: give --case too")
+    summary = write_xlsform(proto, out, [x.strip() for x in langs.split(",") if x.strip()], stores=stores,
+                            stores_file=stores_file)
     if as_json:
         echo_json(summary)
         return
     echo(f"Wrote {summary['file']}: form {summary['form_id']} version {summary['version']}, "
          f"{summary['questions']} questions in {', '.join(summary['languages'])}"
-         + (f", {summary['stores']} stores to choose from" if stores is not None else ""))
+         + (f", {summary['stores']} stores to choose from" if stores is not None else "")
+         + (f" (in {summary['stores_file']})" if summary["stores_file"] else ""))

@@ -25,3 +25,16 @@ def written_whole(path: Path | str) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_csv(path: Path | str, columns: list[str], rows: list[dict]) -> int:
+    """Write ``rows`` as a UTF-8 CSV file with ``columns`` as its header, whole or not at all;
+    the rows written."""
+    import csv
+
+    with written_whole(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return len(rows)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ProtocolError
+from ..files.atomic import write_csv
 from ..files.workbook import write_workbook
 from ..vocabulary import ATTEMPT_STATUSES
 from .model import Protocol
@@ -96,10 +97,12 @@ def _labels(texts: dict[str, str], column: str = "label") -> dict[str, str]:
     return {f"{column}::{FORM_LANGUAGES[lang]}": text for lang, text in texts.items()}
 
 
-def xlsform_sheets(protocol: Protocol, langs: list[str], *, stores: list[dict] | None = None
-                   ) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+def xlsform_sheets(protocol: Protocol, langs: list[str], *, stores: list[dict] | None = None,
+                   stores_file: str | None = None) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
     """The survey, choices and settings sheets of the protocol's form, and each sheet's columns.
-    ``stores`` (id, name, address) make the store a choice from that list; without, it is typed."""
+    ``stores`` (id, name, address) make the store a choice from that list; without, it is typed.
+    With ``stores_file`` (a CSV's name) the list is that file (``select_one_from_file``), which
+    a form server keeps beside the form: a city's thousands of shops stay out of the form."""
     _check(protocol, langs)
     texts = {lang: protocol.texts(lang) for lang in langs}
     every = _words()
@@ -109,7 +112,10 @@ def xlsform_sheets(protocol: Protocol, langs: list[str], *, stores: list[dict] |
         return _labels({lang: w[key] for lang, w in words.items()})
 
     survey = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"}]
-    if stores:
+    if stores is not None and stores_file:
+        survey.append({"type": f"select_one_from_file {stores_file}", "name": "store", **said("store"),
+                       "required": "yes", "appearance": "autocomplete"})
+    elif stores:
         survey.append({"type": "select_one stores", "name": "store", **said("store"), "required": "yes",
                        "appearance": "autocomplete"})
     else:
@@ -154,9 +160,9 @@ def xlsform_sheets(protocol: Protocol, langs: list[str], *, stores: list[dict] |
         {"type": "text", "name": "notes", **said("notes")},
         {"type": "calculate", "name": VERSION_FIELD, "calculation": f"'{form_version(protocol)}'"},
     ]
-    for store in stores or ():
-        label = ", ".join(x for x in (store.get("name"), store.get("address"), store.get("city")) if x)
-        choices.append({"list_name": "stores", "name": store["id"], **_labels({lang: label for lang in langs})})
+    if not stores_file:
+        choices += [{"list_name": "stores", "name": row["name"], **_labels({lang: row["label"] for lang in langs})}
+                    for row in store_choices(stores or ())]
     settings = [{"form_title": texts[langs[0]].title, "form_id": form_id(protocol), "version": form_version(protocol),
                  "default_language": FORM_LANGUAGES[langs[0]]}]
     label_columns = [f"{c}::{FORM_LANGUAGES[lang]}" for c in ("label", "hint") for lang in langs]
@@ -166,6 +172,13 @@ def xlsform_sheets(protocol: Protocol, langs: list[str], *, stores: list[dict] |
         "settings": ["form_title", "form_id", "version", "default_language"],
     }
     return {"survey": survey, "choices": choices, "settings": settings}, columns
+
+
+def store_choices(stores: list[dict]) -> list[dict]:
+    """Each store as a choice: its id (what ``import kobo`` finds it by) and a label a tester
+    knows it by (name, address, city)."""
+    return [{"name": s["id"], "label": ", ".join(x for x in (s.get("name"), s.get("address"), s.get("city")) if x)}
+            for s in stores]
 
 
 def check_xlsform(path: Path, protocol: Protocol) -> list[str]:
@@ -185,10 +198,14 @@ def check_xlsform(path: Path, protocol: Protocol) -> list[str]:
 
 
 def write_xlsform(protocol: Protocol, path: Path | str, langs: list[str], *,
-                  stores: list[dict] | None = None) -> dict:
-    """Write the protocol's form to ``path`` (.xlsx); what was written, as plain values."""
-    sheets, columns = xlsform_sheets(protocol, langs, stores=stores)
+                  stores: list[dict] | None = None, stores_file: bool = False) -> dict:
+    """Write the protocol's form to ``path`` (.xlsx); what was written, as plain values. With
+    ``stores_file`` the stores go to ``stores.csv`` beside it (upload both to the server)."""
+    csv_name = "stores.csv" if stores_file and stores is not None else None
+    sheets, columns = xlsform_sheets(protocol, langs, stores=stores, stores_file=csv_name)
     written = write_workbook(path, sheets, columns, check=lambda tmp: check_xlsform(tmp, protocol))
+    if csv_name:
+        write_csv(Path(path).with_name(csv_name), ["name", "label"], store_choices(stores))
     return {"protocol": protocol.key, "form_id": form_id(protocol), "version": form_version(protocol),
             "languages": langs, "questions": len(protocol.questions), "stores": len(stores or ()),
-            "file": str(written)}
+            "file": str(written), "stores_file": str(Path(path).with_name(csv_name)) if csv_name else None}
