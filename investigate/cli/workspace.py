@@ -7,7 +7,7 @@ import click
 from ..protocol import versions as protocol_versions
 from ..protocol.versions import current_protocol, used_versions
 from ..protocol.protocols import get_protocol, scan_protocols
-from ..errors import IntegrityError, ProtocolError
+from ..errors import IntegrityError, InvalidInput, ProtocolError
 from ..proof.verify import verify as verify_workspace
 from ..store.workspace import find_workspace, init_workspace
 from .util import State, echo, echo_json, echo_result, echo_witnesses, json_option, pass_workspace, progress
@@ -282,3 +282,51 @@ def protocol_show(key, version, as_json):
             ps = p.promise_score
             echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
                        + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")
+
+
+@protocol.command("xlsform")
+@click.argument("key")
+@click.option("--lang", "langs", default="en", show_default=True,
+              help="The form's languages, comma-separated (en, de, da); the first is the phone's default.")
+@click.option("--case", "case_ref", help="Offer the stores of this case's frame as a list to choose from "
+                                         "(else the store's id or licence number is typed).")
+@click.option("--stores-file", is_flag=True, help="With --case: the stores in stores.csv beside the form "
+                                                 "(select_one_from_file; upload both), for a frame of thousands.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The XLSForm to write (.xlsx).")
+@json_option
+def protocol_xlsform(key, langs, case_ref, stores_file, out, as_json):
+    """Write protocol KEY as an XLSForm for ODK Collect or KoboCollect.
+
+    The form asks the protocol's questions with their labels in each language, plus store,
+    tester code, observer, attempt, start and end time, GPS and a photo. Its version is the
+    protocol's version and content hash; `import kobo` reads its exports without --map and
+    refuses a submission made with another version.
+
+    \b
+    Example:
+        investigate protocol xlsform tobacco-minors --lang de,en --case tobacco-nk --out form.xlsx
+    """
+    from ..cases.cases import get_case
+    from ..cases.stores import list_stores
+    from ..protocol.xlsform import write_xlsform
+
+    ws = _workspace_or_none()
+    proto = current_protocol(ws, key) if ws else get_protocol(key, _workspace_root())
+    stores = None
+    if case_ref:
+        if ws is None:
+            raise InvalidInput("--case needs a workspace: run inside one, or give -w DIR")
+        case = get_case(ws, case_ref)
+        stores = [{"id": s["id"], "name": s["name"], "address": s.get("address"), "city": s.get("city")}
+                  for s in list_stores(ws, case=case)]
+    if stores_file and stores is None:
+        raise InvalidInput("--stores-file lists the stores of a case: give --case too")
+    summary = write_xlsform(proto, out, [x.strip() for x in langs.split(",") if x.strip()], stores=stores,
+                            stores_file=stores_file)
+    if as_json:
+        echo_json(summary)
+        return
+    echo(f"Wrote {summary['file']}: form {summary['form_id']} version {summary['version']}, "
+         f"{summary['questions']} questions in {', '.join(summary['languages'])}"
+         + (f", {summary['stores']} stores to choose from" if stores is not None else "")
+         + (f" (in {summary['stores_file']})" if summary["stores_file"] else ""))

@@ -412,3 +412,20 @@ def witnesses(db: Database) -> None:
         not_null={"name", "verifier_key", "added_at"},
     )
     db["log_witnesses"].create_index(["name"], unique=True)
+
+
+def evidence_fingerprints(db: Database) -> None:
+    """Issue 29: an image's perceptual hash (imagehash's pHash, 16 hex digits) beside its
+    SHA-256, so that a photo resized or recompressed for another visit is found; NULL for files
+    that are not images and for evidence added before (their hashes in the log stay as they are)."""
+    db["evidence"].add_column("phash", str)
+
+
+def evidence_credentials(db: Database) -> None:
+    """Issue 29: a file's C2PA Content Credentials as verified when it was added — trusted,
+    valid or invalid, the signer (its certificate's name, which may name a person, and the
+    issuer that vouches for it), the claim's timestamp, the failing codes; NULL for a file
+    without them (and for evidence added before)."""
+    for column in ("credentials", "credentials_signer", "credentials_issuer", "credentials_time",
+                   "credentials_failures"):
+        db["evidence"].add_column(column, str)
