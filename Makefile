@@ -27,11 +27,12 @@ test: $(BIN)/.installed
 #   make bench         full size: a million visits (an hour or more)
 bench-quick: $(BIN)/.installed
 	cd bench && ../$(BIN)/python import_bench.py --quick && ../$(BIN)/python commands_bench.py --visits 100000 \
-	  && ../$(BIN)/python datasette_bench.py --visits 100000 && ../$(BIN)/python report_bench.py --sizes 1000
+	  && ../$(BIN)/python datasette_bench.py --visits 100000 && ../$(BIN)/python report_bench.py --sizes 1000 \
+	  && ../$(BIN)/python network_bench.py --visits 10000
 
 bench: $(BIN)/.installed
 	cd bench && for b in import_bench commands_bench datasette_bench report_bench log_bench near_bench stats_bench \
-	  merge_bench tips_bench; do echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
+	  merge_bench tips_bench network_bench; do echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
 
 screenshots: $(BIN)/.installed
 	$(BIN)/python tools/screenshots.py docs/screenshots

@@ -26,28 +26,32 @@ from .errors import InvestigateError
 
 KEYS_DIR = "keys"
 KEY_FILE = "log.key"
+#: The witness's own key (issue 28): C2SP asks a cosigner for a key of its own, never the log's.
+WITNESS_KEY_FILE = "witness.key"
 SOURCES_KEY = "sources.key"
 PASSPHRASE_ENV = "INVESTIGATE_KEY_PASSPHRASE"
 ALG_ED25519 = b"\x01"
+#: The signature type of a C2SP tlog-cosignature/v1 (Ed25519 over a timestamped message).
+ALG_COSIGNATURE = b"\x04"
 
 
-def key_id(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + ALG_ED25519 + public).digest()[:4]
+def key_id(name: str, public: bytes, alg: bytes = ALG_ED25519) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + alg + public).digest()[:4]
 
 
-def verifier_key(name: str, public: bytes) -> str:
+def verifier_key(name: str, public: bytes, alg: bytes = ALG_ED25519) -> str:
     """A signed-note verifier key: name+hex key id+base64(alg ‖ key)."""
-    return f"{name}+{key_id(name, public).hex()}+{base64.b64encode(ALG_ED25519 + public).decode()}"
+    return f"{name}+{key_id(name, public, alg).hex()}+{base64.b64encode(alg + public).decode()}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
+def parse_verifier_key(text: str, alg: bytes = ALG_ED25519) -> tuple[str, bytes]:
     try:
         name, kid, b64 = text.strip().split("+", 2)  # base64 may hold "+", a name may not
         raw = base64.b64decode(b64, validate=True)
     except ValueError:
         raise InvestigateError(f"not a verifier key: {text[:40]!r} (name+id+base64 expected)")
-    if raw[:1] != ALG_ED25519 or len(raw) != 33 or key_id(name, raw[1:]).hex() != kid:
-        raise InvestigateError(f"verifier key for {name!r} is malformed or its id does not match")
+    if raw[:1] != alg or len(raw) != 33 or key_id(name, raw[1:], alg).hex() != kid:
+        raise InvestigateError(f"verifier key for {name!r} is malformed, of another kind or its id does not match")
     return name, raw[1:]
 
 
@@ -56,16 +60,16 @@ def _passphrase() -> bytes | None:
     return value.encode() if value else None
 
 
-def signing_key_path(root: Path) -> Path:
-    return Path(root) / KEYS_DIR / KEY_FILE
+def signing_key_path(root: Path, file: str = KEY_FILE) -> Path:
+    return Path(root) / KEYS_DIR / file
 
 
-def public_key_bytes(root: Path) -> bytes:
-    """The raw public key of the workspace at ``root``, its signing key made first if it has
-    none (readers of its publications need the public half)."""
-    path = signing_key_path(root)
+def public_key_bytes(root: Path, file: str = KEY_FILE) -> bytes:
+    """The raw public key of the workspace at ``root`` (its log's, or with ``file`` its
+    witness's), the key made first if it has none (readers need the public half)."""
+    path = signing_key_path(root, file)
     if path.exists():
-        public = load_private_key(root).public_key()
+        public = load_private_key(root, file).public_key()
     else:
         path.parent.mkdir(mode=0o700, exist_ok=True)
         private = Ed25519PrivateKey.generate()
@@ -80,8 +84,8 @@ def public_key_bytes(root: Path) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def load_private_key(root: Path) -> Ed25519PrivateKey:
-    path = signing_key_path(root)
+def load_private_key(root: Path, file: str = KEY_FILE) -> Ed25519PrivateKey:
+    path = signing_key_path(root, file)
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -6,6 +6,8 @@ a unique string in it in ``planted_workspace`` and add it to ``PRIVATE``.
 
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,7 +191,18 @@ def published(tmp_path_factory):
 def _publish(workspace, tmp_path):
     planted_workspace(workspace, tmp_path)
     out = tmp_path / "public"
-    result = build_public(workspace, out, override="LEAK-OVERRIDE-REASON: the checklist is not the subject here")
+    result = build_public(workspace, out, override="LEAK-OVERRIDE-REASON: the checklist is not the subject here",
+                          parquet=True)
+    # The Parquet files (issue 28) are zstd-compressed: their values and metadata as text, so the
+    # byte search below reads them as a reader of the files would.
+    import pyarrow.parquet as pq
+
+    assert result["parquet"]["files"]
+    for f in result["parquet"]["files"]:
+        table = pq.read_table(out / f["path"])
+        (out / f"{f['path']}.txt").write_text(json.dumps([table.to_pylist(), {k.decode(): v.decode() for k, v in
+                                                          table.schema.metadata.items()}], ensure_ascii=False,
+                                                         default=str), encoding="utf-8")
     # Exports with --public are published bytes too.
     leak = cases.get_case(workspace, "leak")
     export_public(workspace, leak, "csv", out / "export-csv", override="LEAK-OVERRIDE-REASON")

@@ -20,6 +20,8 @@ from ..ids import short
 from ..errors import InvalidInput
 from ..files import file_sha256
 from ..store.workspace import Workspace
+from .credentials import credential_facts, read_credentials
+from .fingerprints import MAX_DISTANCE, near_photos, perceptual_hash
 
 
 
@@ -105,13 +107,16 @@ def add_evidence(ws: Workspace, visit: dict, paths: list[Path | str], *, notes: 
                 items.append(dict(existing[0], duplicate=True))
                 continue
             media_type = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
-            exif = read_exif(f) if media_type.startswith("image/") else {}
+            photo = media_type.startswith("image/")
+            exif = read_exif(f) if photo else {}
             items.append(ws.insert("evidence", {
                 "visit_id": visit["id"], "sha256": sha, "size": size, "media_type": media_type,
                 "original_name": f.name, "captured_at": exif.get("captured_at"),
                 "gps_lat": exif.get("gps_lat"), "gps_lon": exif.get("gps_lon"),
                 "redacted_from": redacted_from["id"] if redacted_from else None,
                 "notes": notes, "added_at": ws.now().isoformat(),
+                "phash": perceptual_hash(f) if photo else None,
+                **read_credentials(f, media_type),
             }))
     for item in items:
         item["warnings"] = evidence_flags(ws, item, visit)
@@ -140,7 +145,10 @@ def evidence_flag_facts(ws: Workspace, item: dict, visit: dict, store: dict | No
       a place in the Gulf of Guinea thousands of kilometres from the store;
     - ``no_location``: a photo without GPS (nothing places it);
     - ``far``: taken farther than the limit from the store (``metres``);
-    - ``same_file``: the same file attached to other visits (``visits``).
+    - ``same_file``: the same file attached to other visits (``visits``);
+    - ``possibly_reused``: a photo that looks like another visit's (resized, recompressed,
+      cropped a little: ``fingerprints.near_photos``), with those visits and the bits apart;
+    - ``credentials_failed``: C2PA Content Credentials that do not verify (``failures``: codes).
 
     Computed from what is stored, so a changed limit applies to all."""
     hours, metres = evidence_limits(ws)
@@ -180,7 +188,11 @@ def evidence_flag_facts(ws: Workspace, item: dict, visit: dict, store: dict | No
         [item["sha256"], visit["id"]])]
     if others:
         facts.append({"kind": "same_file", "visits": others})
-    return facts
+    near = near_photos(ws, item, visit["id"])
+    if near:
+        facts.append({"kind": "possibly_reused", "visits": [n["visit_id"] for n in near],
+                      "distance": near[0]["distance"], "limit": MAX_DISTANCE})
+    return facts + credential_facts(item)
 
 
 def flag_words(fact: dict) -> str:
@@ -195,6 +207,12 @@ def flag_words(fact: dict) -> str:
         others = fact["visits"]
         return (f"the same file is attached to visit{'s' if len(others) > 1 else ''} "
                 + ", ".join(short(o) for o in others))
+    if kind == "possibly_reused":
+        others = fact["visits"]
+        return (f"possibly reused: looks like the photo of visit{'s' if len(others) > 1 else ''} "
+                + ", ".join(short(o) for o in others) + f" ({fact['distance']} of 64 bits apart)")
+    if kind == "credentials_failed":
+        return "Content Credentials (C2PA) fail" + (f": {', '.join(fact['failures'])}" if fact["failures"] else "")
     return {"no_capture_time": "no capture time", "location_removed": "location removed (0/0)",
             "no_location": "no location"}[kind]
 

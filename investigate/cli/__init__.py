@@ -169,6 +169,9 @@ COMMANDS = {
     "company": "investigate.cli.company:company",
     # issue 18: one person's story
     "story": "investigate.cli.story:story",
+    # issue 28: logs that vouch for each other
+    "witness": "investigate.cli.witness:witness",
+    "network": "investigate.cli.network:network",
 }
 
 

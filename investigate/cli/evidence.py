@@ -51,3 +51,42 @@ def evidence_list(ws, case_ref, visit_ref, as_json):
     else:
         echo_result(short_ids(rows, "id", "visit_id"), columns=["id", "visit_id", "store_name", "sha256",
                     "media_type", "size", "captured_at"], empty="No evidence.", optional=["size", "media_type"])
+
+
+@evidence.command("fingerprints")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The CSV file to write.")
+@click.option("--case", "case_ref", help="Only this case's photos (default: every photo).")
+@json_option
+@pass_workspace
+def evidence_fingerprints(ws, out, case_ref, as_json):
+    """Write photo fingerprints to swap with other newsrooms.
+
+    Every photo's perceptual hash and the day it was taken, nothing else: no image, no visit,
+    store, tester or place. Newsrooms swap these files to check each other's photos for reuse
+    without sharing pictures of minors (see `evidence compare`)."""
+    from ..cases.fingerprints import write_fingerprints
+
+    n = write_fingerprints(ws, out, case=get_case(ws, case_ref) if case_ref else None)
+    if as_json:
+        echo_json({"file": out, "fingerprints": n})
+    else:
+        echo(f"Wrote {n} fingerprint{'s' if n != 1 else ''} to {out}")
+
+
+@evidence.command("compare")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@json_option
+@pass_workspace
+def evidence_compare(ws, file, as_json):
+    """Find our photos in another newsroom's fingerprints.
+
+    FILE is what `evidence fingerprints` writes; each of their fingerprints that looks like one
+    of our photos is listed with our visit."""
+    from ..cases.fingerprints import compare_fingerprints
+
+    found = compare_fingerprints(ws, file)
+    if as_json:
+        echo_json(found)
+        return
+    echo_result(short_ids(found, "visit_id"), columns=["phash", "captured_on", "visit_id", "sha256", "distance"],
+                empty="None of these fingerprints looks like one of our photos.")

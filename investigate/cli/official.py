@@ -133,10 +133,12 @@ def fda(ws, file, case_ref, encoding, ignore, ignore_unknown, fix_text, null_val
               help="FIELD=QUESTION: the form field that answers a protocol question (or store, tester, "
                    "observer, attempt, round, notes, visited_at). FIELD= (empty) ignores a field. Repeatable.")
 @click.option("--encoding", help=ENCODING_HELP)
+@click.option("--media", type=click.Path(file_okay=False, exists=True),
+              help="The export's media folder: each submission's photo (visit_photo) becomes its visit's evidence.")
 @table_options
 @json_option
 @pass_workspace
-def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text, null_values, as_json):
+def kobo(ws, file, case_ref, mapping, encoding, media, ignore, ignore_unknown, fix_text, null_values, as_json):
     """Import a KoboToolbox or ODK Central CSV export of CASE's form.
 
     The form follows the case's protocol.
@@ -149,10 +151,14 @@ def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text
     (_id, _index, _submission_time, end, deviceid…) are ignored. An unknown field is an error
     that names it, and nothing is imported.
 
+    An export of a form made by `protocol xlsform` needs no --map: its form_version field
+    names the rules it was made with, and a submission from another version stops the import.
+
     \b
     Example:
         investigate import kobo tobacco_form.csv --case tobacco-lex \\
             --map shop=store --map sold=sale --map weather=
+        investigate import kobo submissions.csv --case tobacco-lex --media media/
     """
     from ..files import count_lines
     from ..formats.plugins import importers
@@ -161,11 +167,12 @@ def kobo(ws, file, case_ref, mapping, encoding, ignore, ignore_unknown, fix_text
     with progress(count_lines(file), "Importing form submissions") as bar:
         summary = importers(ws.root)["kobo"]["run"](ws, file, case_ref=case_ref, mapping=fields, encoding=encoding,
                                                     ignore=ignore, ignore_unknown=ignore_unknown, fix_text=fix_text,
-                                                    null_values=null_values, on_batch=bar.update)
+                                                    null_values=null_values, on_batch=bar.update, media=media)
     echo_import_summary(summary, as_json, [
         f"{summary['rows']} submissions → case {summary['case']} ({summary['protocol']})",
         f"  visits:   {summary['visits_added']} added, {summary['visits_already_imported']} already imported",
         f"  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["outcomes"].items())) if summary["outcomes"]
         else "  outcomes: none",
         f"  findings: {summary['findings_added']} added, promises: {summary['promises_added']} added",
-    ])
+    ] + ([f"  form:     version {summary['form_version']}; {summary['evidence_added']} photos attached"]
+         if summary.get("form_version") else []))

@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.stores import get_store
-from .util import echo, echo_json, echo_queued_stamp, json_option, pass_workspace
+from .util import echo, echo_json, echo_queued_stamp, echo_witnesses, json_option, pass_workspace
 
 LANGS = ["en", "de", "da"]
 
@@ -39,6 +39,7 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
     for warning in result.get("warnings", []):
         echo(f"Note: {warning}", err=True)
     echo_queued_stamp(result["checkpoint"].get("timestamp"))
+    echo_witnesses(result["checkpoint"].get("witnesses"))
 
 
 def letter_options(command):

@@ -333,6 +333,15 @@ def echo_queued_stamp(stamp: dict | None) -> None:
              "send it later: investigate checkpoint --stamp", err=True)
 
 
+def echo_witnesses(results: list[dict] | None) -> None:
+    """Say, on stderr, which witnesses cosigned a checkpoint and why the others did not (issue
+    28): one that was down does not stop the command, but the reporter should know."""
+    for w in results or []:
+        echo(f"Cosigned by {w['witness']} ({w['url']})." if w["cosigned"] else
+             f"Not cosigned by {w['witness']} ({w['url']}): " + (f"{w['status']} " if w["status"] else "")
+             + w["reason"], err=True)
+
+
 def echo_json(data: Any) -> None:
     """JSON for scripts. A list or generator of rows is written row by row (the same text as
     ``json.dumps(list(rows), indent=2)``), so a million rows never sit in memory at once."""

@@ -7,10 +7,10 @@ import click
 from ..protocol import versions as protocol_versions
 from ..protocol.versions import current_protocol, used_versions
 from ..protocol.protocols import get_protocol, scan_protocols
-from ..errors import IntegrityError, ProtocolError
+from ..errors import IntegrityError, InvalidInput, ProtocolError
 from ..proof.verify import verify as verify_workspace
 from ..store.workspace import find_workspace, init_workspace
-from .util import State, echo, echo_json, echo_result, json_option, pass_workspace, progress
+from .util import State, echo, echo_json, echo_result, echo_witnesses, json_option, pass_workspace, progress
 
 
 @click.command()
@@ -36,9 +36,11 @@ def init(directory, newsroom, language, timezone_name, as_json):
 @click.option("--against", "against", metavar="FILE",
               help="A checkpoint, public PDF, public database or bundle: prove today's log extends "
                    "the checkpoint it carries.")
+@click.option("--witnesses", "witnesses", type=click.IntRange(0), default=0,
+              help="Also require N valid cosignatures of trusted witnesses ('witness use') on the checkpoint.")
 @json_option
 @pass_workspace
-def verify(ws, against, as_json):
+def verify(ws, against, witnesses, as_json):
     """Check the audit chain, every audited row and evidence file.
 
     Recomputes the chain, every audited row and every evidence file's SHA-256, and checks that
@@ -46,14 +48,20 @@ def verify(ws, against, as_json):
 
     With --against FILE, check the checkpoint FILE carries instead: its signature (this
     workspace's key, or one listed under [log] trusted_keys in investigate.toml) and a
-    consistency proof that today's log is an append-only extension of it.
+    consistency proof that today's log is an append-only extension of it. With --witnesses N,
+    the checkpoint must also carry N cosignatures that verify with trusted witnesses' keys.
 
     Exits 0 when everything matches; otherwise names what broke and exits 3.
     """
     if against:
         from ..proof.log import checkpoint_from_file, verify_against
 
-        result = verify_against(ws, checkpoint_from_file(against))
+        note = checkpoint_from_file(against)
+        result = verify_against(ws, note)
+        if witnesses:
+            from ..proof.witnessing import require_cosignatures
+
+            result["cosigned_by"] = require_cosignatures(ws, note, witnesses)
         if as_json:
             echo_json(result)
         else:
@@ -61,9 +69,17 @@ def verify(ws, against, as_json):
             echo(f"OK: the checkpoint{' of ' + when if when else ''} (size {result['checkpoint_size']}) "
                        f"is signed by {result['signed_by']}, and today's log of {result['size']} entries "
                        "extends it (consistency proof verified).")
+            if witnesses:
+                echo(f"Cosigned by {len(result['cosigned_by'])} trusted witnesses: {', '.join(result['cosigned_by'])}.")
         return
     with progress(ws.db.execute("select count(*) from audit_log").fetchone()[0], "Checking audit chain") as bar:
         report = verify_workspace(ws, progress=bar.update)
+    if witnesses and report.ok:
+        from ..proof.witnessing import require_cosignatures
+
+        if not report.checkpoint:
+            raise IntegrityError("--witnesses: this workspace has signed no checkpoint yet")
+        require_cosignatures(ws, report.checkpoint, witnesses)
     if as_json:
         echo_json(report.as_dict())
     elif report.ok:
@@ -80,20 +96,26 @@ def verify(ws, against, as_json):
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the checkpoint to FILE.")
 @click.option("--stamp", "stamp_only", is_flag=True,
               help="Send the checkpoints made offline to the timestamp authority ([timestamp] tsa_url).")
+@click.option("--witness", "witness_urls", multiple=True, metavar="URL",
+              help="Ask the witness at URL to cosign (repeatable; trusted first with 'witness use'). One that "
+                   "is down, slow or refuses does not stop the checkpoint.")
 @json_option
 @pass_workspace
-def checkpoint(ws, out, stamp_only, as_json):
+def checkpoint(ws, out, stamp_only, witness_urls, as_json):
     """Sign the audit log as it is now, as a checkpoint to hand out.
 
     A checkpoint (C2SP signed note) states the log's size and Merkle root. Hand it to someone
     outside; 'verify --against' proves later that the log only grew.
 
     With [timestamp] tsa_url in investigate.toml, an RFC 3161 authority vouches for when each
-    checkpoint existed; offline, the request waits for 'checkpoint --stamp'."""
+    checkpoint existed; offline, the request waits for 'checkpoint --stamp'.
+
+    With --witness URL, witnesses cosign it once they have checked it extends what they saw
+    ('verify --witnesses N' requires N of them); it says who signed and who did not, and why."""
     from pathlib import Path
 
-    from ..proof.log import make_checkpoint
     from ..proof.timestamps import stamp_queued
+    from ..proof.witnessing import make_witnessed_checkpoint
 
     if stamp_only:
         results = stamp_queued(ws)
@@ -111,7 +133,9 @@ def checkpoint(ws, out, stamp_only, as_json):
     missing = ws.db.execute("select coalesce(max(seq), 0) from audit_log").fetchone()[0] - stored_size(ws.db)
     with progress(missing if missing > 10000 and not as_json else None, "Adding entries to the Merkle tree") as bar:
         sync_tree(ws, progress=bar.update)
-    result = make_checkpoint(ws)
+    result = make_witnessed_checkpoint(ws, list(witness_urls))  # only those asked for by hand
+    if not witness_urls:
+        result.pop("witnesses")
     if out:
         Path(out).write_text(result["note"], encoding="utf-8")
     if as_json:
@@ -123,6 +147,7 @@ def checkpoint(ws, out, stamp_only, as_json):
             echo(f"Wrote {out}: the log signed at {result['size']} entries, root {result['root'][:16]}…")
         else:
             echo(result["note"], nl=False)
+        echo_witnesses(result.get("witnesses"))
         stamp_result = result.get("timestamp")
         if stamp_result:
             echo(f"Timestamped by {stamp_result['tsa_url']} at {stamp_result['stamped_at']}."
@@ -257,3 +282,51 @@ def protocol_show(key, version, as_json):
             ps = p.promise_score
             echo(f"  {'(promises)':<26} {ps['section']} ×{ps.get('weight', 1):g}: "
                        + ", ".join(f"{k} {v:g}" for k, v in ps["points"].items()) + ", overdue as broken")
+
+
+@protocol.command("xlsform")
+@click.argument("key")
+@click.option("--lang", "langs", default="en", show_default=True,
+              help="The form's languages, comma-separated (en, de, da); the first is the phone's default.")
+@click.option("--case", "case_ref", help="Offer the stores of this case's frame as a list to choose from "
+                                         "(else the store's id or licence number is typed).")
+@click.option("--stores-file", is_flag=True, help="With --case: the stores in stores.csv beside the form "
+                                                 "(select_one_from_file; upload both), for a frame of thousands.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The XLSForm to write (.xlsx).")
+@json_option
+def protocol_xlsform(key, langs, case_ref, stores_file, out, as_json):
+    """Write protocol KEY as an XLSForm for ODK Collect or KoboCollect.
+
+    The form asks the protocol's questions with their labels in each language, plus store,
+    tester code, observer, attempt, start and end time, GPS and a photo. Its version is the
+    protocol's version and content hash; `import kobo` reads its exports without --map and
+    refuses a submission made with another version.
+
+    \b
+    Example:
+        investigate protocol xlsform tobacco-minors --lang de,en --case tobacco-nk --out form.xlsx
+    """
+    from ..cases.cases import get_case
+    from ..cases.stores import list_stores
+    from ..protocol.xlsform import write_xlsform
+
+    ws = _workspace_or_none()
+    proto = current_protocol(ws, key) if ws else get_protocol(key, _workspace_root())
+    stores = None
+    if case_ref:
+        if ws is None:
+            raise InvalidInput("--case needs a workspace: run inside one, or give -w DIR")
+        case = get_case(ws, case_ref)
+        stores = [{"id": s["id"], "name": s["name"], "address": s.get("address"), "city": s.get("city")}
+                  for s in list_stores(ws, case=case)]
+    if stores_file and stores is None:
+        raise InvalidInput("--stores-file lists the stores of a case: give --case too")
+    summary = write_xlsform(proto, out, [x.strip() for x in langs.split(",") if x.strip()], stores=stores,
+                            stores_file=stores_file)
+    if as_json:
+        echo_json(summary)
+        return
+    echo(f"Wrote {summary['file']}: form {summary['form_id']} version {summary['version']}, "
+         f"{summary['questions']} questions in {', '.join(summary['languages'])}"
+         + (f", {summary['stores']} stores to choose from" if stores is not None else "")
+         + (f" (in {summary['stores_file']})" if summary["stores_file"] else ""))

@@ -86,12 +86,20 @@ def receipt_photo(path: Path, *, when: datetime, lat: float, lon: float, text: s
     from PIL import Image, ImageDraw
     from PIL.ExifTags import GPS, IFD, Base
 
-    img = Image.new("RGB", (480, 320), (246, 244, 236))
+    # Each photo is its own shot (counter, where the receipt lies, what lies beside it), as
+    # real ones are: identical templates would be near-duplicates of each other (fingerprints).
+    shot = random.Random(f"{text}|{when.isoformat()}")
+    img = Image.new("RGB", (480, 320), tuple(shot.randint(60, 220) for _ in range(3)))
     draw = ImageDraw.Draw(img)
-    draw.rectangle([150, 20, 330, 300], fill=(255, 255, 255), outline=(180, 180, 180))
+    for _ in range(shot.randint(3, 6)):
+        x, y = shot.randint(-40, 440), shot.randint(-40, 280)
+        draw.ellipse([x, y, x + shot.randint(40, 160), y + shot.randint(30, 120)],
+                     fill=tuple(shot.randint(0, 255) for _ in range(3)))
+    left, top = shot.randint(10, 290), shot.randint(5, 40)
+    draw.rectangle([left, top, left + 180, top + 270], fill=(255, 255, 255), outline=(180, 180, 180))
     for i, line in enumerate(["KASSENBON", text[:22], when.strftime("%d.%m.%Y %H:%M"), "Tabakwaren  8,20 EUR",
                               "SUMME       8,20 EUR"]):
-        draw.text((162, 34 + i * 24), line, fill=(30, 30, 30))
+        draw.text((left + 12, top + 14 + i * 24), line, fill=(30, 30, 30))
     exif = Image.Exif()
     exif[Base.DateTime] = when.strftime("%Y:%m:%d %H:%M:%S")
     sub = exif.get_ifd(IFD.Exif)

@@ -175,14 +175,15 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     bundle carries only its own rows' entries, proven against its signed checkpoint by the
     subtree hashes of the rest (``proof.partial``). A bundle with sources also carries the key,
     so that the receiving workspace can check those rows against their entries."""
-    from ..proof.log import record_checkpoint, sign_checkpoint
+    from ..proof.log import record_checkpoint
     from ..proof.partial import encode_proof, prove_entries
+    from ..proof.witnessing import sign_witnessed
 
     out = Path(out)
     if not out.parent.is_dir():
         raise InvalidInput(f"{out.parent}: no such folder to write the bundle into")
     # Recorded only once the bundle is in place: a failed bundle leaves no checkpoint row.
-    checkpoint = sign_checkpoint(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
+    checkpoint = sign_witnessed(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
     rows = collect(ws, cases, with_sources=with_sources)
     documents = (" union select sha256 from story_documents where case_id in (select value from json_each(:cases))"
                  if with_sources else "")

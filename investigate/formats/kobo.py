@@ -22,6 +22,11 @@ How columns are understood:
   and the usual metadata (end, today, deviceid, username, formhub/uuid…) are ignored.
 - A select_multiple split into one column per option (``grp/colour/red`` beside
   ``grp/colour``) is ignored; the question's own column carries the answer.
+- A form made by ``protocol xlsform`` is known by its ``form_version`` field: nothing needs
+  mapping, every submission must carry the version of the rules the case judges by now (one
+  from another version stops the import, naming both), ``visit_location`` is left out and
+  ``visit_photo`` names the photo that ``--media DIR`` (the export's media folder) attaches to
+  the visit as evidence.
 - Any other field is an error that names it, before anything is written. Every ignored
   column is listed in the summary's ``ignored_columns``.
 - yes/no and select_one values are parsed by the protocol's question: "yes", "1", "true";
@@ -40,6 +45,7 @@ from ..cases.cases import get_case
 from ..protocol.model import Protocol
 from ..protocol.protocols import get_protocol
 from ..protocol.questions import Question
+from ..protocol.xlsform import LOCATION_FIELD, PHOTO_FIELD, VERSION_FIELD, form_version
 from ..vocabulary import ATTEMPT_STATUSES
 from ..cases.visits import parse_visit_time
 from ..errors import InputFileError, InvalidInput
@@ -59,6 +65,9 @@ IGNORED_META = {
     "attachmentspresent", "attachmentsexpected", "status", "reviewstate", "edits", "formversion",
     "instancename",
 }
+#: The GPS field of a form made by ``protocol xlsform``: Kobo's one column, ODK Central's four
+#: (``visit_location-Latitude``…); the position is the photo's to show, not an answer.
+LOCATION_COLUMN = re.compile(rf"(^|[/-]){LOCATION_FIELD}(-(Latitude|Longitude|Altitude|Accuracy))?$", re.I)
 
 
 def _norm(text: str) -> str:
@@ -79,7 +88,8 @@ def _segments(column: str) -> list[str]:
 def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str, str], *,
                  ignore: tuple[str, ...] | list[str] = (), ignore_unknown: bool = False) -> dict[str, str]:
     """column → what it is: a question key, a SPECIAL target, 'meta:start',
-    'meta:submission', 'meta:uuid', or '' (ignored). An unknown field raises, unless named in
+    'meta:submission', 'meta:uuid', 'meta:form_version' and 'meta:photo' (the fields of a form
+    made by ``protocol xlsform``), or '' (ignored). An unknown field raises, unless named in
     ``ignore`` (by its full name or the form's name for it) or ``ignore_unknown`` is set: a
     form's extra questions (weather, notes…) are then left out and listed in the summary."""
     ignored_names = {norm_header(n) for n in ignore}
@@ -119,6 +129,14 @@ def plan_columns(path, header: list[str], protocol: Protocol, mapping: dict[str,
             plan[column] = "meta:uuid"
         elif next((n for n in reversed(names) if n in targets), None):
             plan[column] = next(n for n in reversed(names) if n in targets)
+        elif VERSION_FIELD in names:
+            plan[column] = "meta:form_version"
+        elif PHOTO_FIELD in names:
+            plan[column] = "meta:photo"
+        elif f"{PHOTO_FIELD}_url" in low:
+            plan[column] = ""  # Kobo's link to the photo on its server: the file itself comes by --media
+        elif LOCATION_COLUMN.search(column):
+            plan[column] = ""
         elif column.startswith("_") or any(n in IGNORED_META for n in low) or column.lower().startswith(
                 ("meta/", "meta-", "formhub/", "formhub-", "__")):
             plan[column] = ""
@@ -190,7 +208,7 @@ TIME_KEY, REF_KEY = "\x00visited_at", "\x00external_ref"
 
 def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict[str, str] | None = None,
                 encoding: str | None = None, ignore: tuple[str, ...] | list[str] = (), ignore_unknown: bool = False,
-                fix_text: bool = False, null_values=(), on_batch=None) -> dict:
+                fix_text: bool = False, null_values=(), on_batch=None, media: Path | str | None = None) -> dict:
     """Import a Kobo/ODK CSV export into a case, all or nothing. Returns counts.
 
     What is Kobo's own is settled here (the column plan, the submission id, the time with its
@@ -223,6 +241,9 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
         "select external_ref from visits where case_id = ? and source = ?", [case["id"], SOURCE])}
     imported: set[str] = set()
     counts = {"rows": 0, "skipped": 0}
+    version = form_version(protocol)
+    photos: dict[str, Path] = {}  # external_ref → the photo in the media folder
+    unattached: list[str] = []
 
     def rows():
         for line, row in source_rows:
@@ -234,6 +255,12 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                         return row[column], column
                 return "", (by_target.get(target) or [None])[0]
 
+            made_with, column = value("meta:form_version")
+            if made_with and made_with != version:
+                raise InputFileError(path, f"submission made with form version {made_with}, but case {case['slug']} "
+                                           f"judges by protocol {protocol.key} form version {version}: make the "
+                                           "form again with 'protocol xlsform' or import into a case of that version",
+                                     line=line, column=column)
             uuid, _ = value("meta:uuid")
             ref = f"kobo:{uuid.removeprefix('uuid:')}" if uuid else "kobo:sha1:" + hashlib.sha1(
                 "\x1f".join(f"{k}={v}" for k, v in sorted(row.items())).encode()).hexdigest()
@@ -243,6 +270,11 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                 continue
             known.add(ref)
             imported.add(ref)
+            photo, column = value("meta:photo")
+            if photo and media is None:
+                unattached.append(photo)
+            elif photo:
+                photos[ref] = media_file(Path(media), photo, uuid, path=path, line=line, column=column)
             out = dict(row)
             out[REF_KEY] = ref
             for target, assume_utc in (("visited_at", False), ("meta:start", False), ("meta:submission", True)):
@@ -278,7 +310,11 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                              [case["id"], SOURCE]):
             if r["external_ref"] in imported:
                 outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-        warnings = table.text.warnings()
+        evidence = attach_photos(ws, case, photos)
+        warnings = table.text.warnings() + evidence["warnings"]
+        if unattached:
+            warnings.append(f"{len(unattached)} photo{'s' if len(unattached) != 1 else ''} named in the export "
+                            "(visit_photo) not attached: give the export's media folder with --media")
         if result.get("outside_frame"):
             n = result["outside_frame"]
             warnings.append(f"{n} store{'s' if n != 1 else ''} not in the frame of case {case['slug']} "
@@ -286,6 +322,8 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
         summary = {"case": case["slug"], "protocol": protocol.key, "rows": counts["rows"],
                    "visits_added": result["visits"], "visits_already_imported": counts["skipped"],
                    "findings_added": result["findings"], "promises_added": result["promises"],
+                   "evidence_added": evidence["added"],
+                   "form_version": version if "meta:form_version" in plan.values() else None,
                    "outcomes": outcomes, "warnings": warnings,
                    "ignored_columns": [c for c, t in plan.items() if not t], "unknown_columns": [],
                    "text": table.text.summary(), "encoding": table.encoding, "delimiter": table.delimiter,
@@ -294,6 +332,38 @@ def import_kobo(ws: Workspace, path: Path | str, *, case_ref: str, mapping: dict
                                 "encoding": table.encoding,
                                 "summary": {k: v for k, v in summary.items() if k != "columns"}})
     return summary
+
+
+def media_file(folder: Path, name: str, uuid: str, *, path: Path, line: int, column: str | None) -> Path:
+    """The file a submission's photo field names, in the export's media folder: ODK Central
+    puts every attachment in ``media/``, Kobo one folder per submission (named by its uuid)."""
+    name = Path(name).name
+    if (folder / name).is_file():
+        return folder / name
+    found = [p for p in folder.rglob(name) if p.is_file()]
+    if len(found) > 1:
+        found = [p for p in found if uuid and uuid.removeprefix("uuid:") in p.parts]
+    if len(found) != 1:
+        why = "is not" if not found else "is more than once"
+        raise InputFileError(path, f"photo {name!r} {why} in the media folder {folder}", line=line, column=column)
+    return found[0]
+
+
+def attach_photos(ws: Workspace, case: dict, photos: dict[str, Path]) -> dict:
+    """Attach each submission's photo to the visit it became, as ``evidence add`` does
+    (same checks, same flags); the flags become the import's warnings."""
+    from ..cases.evidence import add_evidence
+
+    added, warnings = 0, []
+    for ref, photo in photos.items():
+        visit = next(iter(ws.db.query("select * from visits where case_id = ? and source = ? and external_ref = ?",
+                                      [case["id"], SOURCE, ref])), None)
+        if visit is None:
+            continue
+        for item in add_evidence(ws, visit, [photo]):
+            added += 0 if item.get("duplicate") else 1
+            warnings += [f"{photo.name}: {w}" for w in item.get("warnings", [])]
+    return {"added": added, "warnings": warnings}
 
 
 @hookimpl

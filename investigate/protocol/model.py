@@ -99,6 +99,21 @@ class Protocol:
     content_hash: str = ""
 
     @property
+    def outcome_hash(self) -> str:
+        """SHA-256 of what a visit under this protocol tests and what decides its outcome — the
+        protocol's key, each rule's conditions and outcome in order, and the default — and
+        nothing else: two newsrooms' cases may be combined into one figure (``network
+        combine``) only when this agrees, whatever their texts, findings or versions say
+        (tobacco and alcohol judge a sale alike, but are not one figure)."""
+        import hashlib
+        import json
+
+        meaning = {"protocol": self.key, "rules": [{"when": r.when, "outcome": r.outcome} for r in self.rules if r.outcome],
+                   "default": self.default_outcome}
+        blob = json.dumps(meaning, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
     def scored_items(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.scored) + self.derived_scores
 

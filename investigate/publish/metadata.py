@@ -69,7 +69,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "size": "Size (bytes).", "media_type": "Media type.", "original_name": "File name on the camera (internal).",
         "captured_at": "Capture time from EXIF.", "gps_lat": "Latitude from EXIF (degrees).",
         "gps_lon": "Longitude from EXIF (degrees).", "redacted_from": "Original of a redacted copy.",
-        "notes": "Internal notes (never published).", "added_at": "When added."}),
+        "notes": "Internal notes (never published).", "added_at": "When added.",
+        "phash": "Perceptual hash of a photo (pHash, 64 bits as hex): finds it again resized or recompressed.",
+        "credentials": "C2PA Content Credentials: trusted, valid (signer on no trust list) or invalid; empty: none.",
+        "credentials_signer": "Who signed the Content Credentials (the certificate's name; internal).",
+        "credentials_issuer": "Who vouches for the signer (the certificate's issuer).",
+        "credentials_time": "The signed claim's timestamp, when it carries one.",
+        "credentials_failures": "Validation codes that failed."}),
     "promises": ("What a business promised during a test, and whether it was kept.", {
         "id": "Promise id.", "visit_id": "Visit.", "what": "What was promised.", "promised_at": "When.",
         "due_at": "When it was due.", "kept": "1 kept, 0 broken, empty open.", "kept_at": "When it was kept.",
@@ -189,6 +195,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Row", "size": "Entries in the log", "root_hash": "Merkle root (hex)", "note": "The signed note",
         "made_at": "Signed at (UTC)", "purpose": "What it was made for", "tsa_url": "Timestamp authority",
         "tsa_token": "RFC 3161 timestamp token (DER)", "stamped_at": "Time the authority vouched for"}),
+    "witnessed_logs": ("Other newsrooms' logs this workspace witnesses ('investigate witness trust'), and the "
+                       "checkpoint it last cosigned for each: it cosigns only an append-only extension of it.", {
+        "id": "Row", "origin": "The log's origin line", "verifier_key": "The log's signed-note verifier key",
+        "size": "Size of the checkpoint last cosigned (0: none yet)", "root_hash": "Its Merkle root (base64)",
+        "note": "The checkpoint last cosigned", "trusted_at": "Witnessed since (UTC)",
+        "cosigned_at": "Last cosigned at (UTC)"}),
+    "log_witnesses": ("The witnesses this workspace asks to cosign its checkpoints ('investigate witness use', "
+                      "'checkpoint --witness') and whose cosignatures 'verify --witnesses' counts.", {
+        "id": "Row", "name": "The witness's name (its key name)", "verifier_key": "Its cosignature verifier key",
+        "url": "Where it is asked (its add-checkpoint prefix)", "added_at": "Trusted since (UTC)"}),
     "reply_items": ("What each reply request put to the business: its visits and findings, with a hash of what "
                     "would be printed. A finding not covered by a closed request keeps the business unnamed.", {
         "id": "Item id (UUID).", "reply_id": "The request.", "visit_id": "Visit put to the business.",

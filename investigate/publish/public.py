@@ -45,7 +45,9 @@ from ..errors import NotFound, PolicyError
 from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
 from ..store.workspace import Workspace
+from ..proof.witnessing import sign_witnessed
 from . import public_service
+from .design_weights import write_design_weights
 
 PUBLIC_DB = "public.db"
 PUBLIC_METADATA = "metadata.json"
@@ -114,6 +116,10 @@ create table corrections (
 create table complaint_counts (
   id integer primary key, case_slug text references cases(slug), business text, issue text,
   complaints integer, first_date text, last_date text
+);
+create table design_weights (
+  id integer primary key, case_slug text references cases(slug), round integer, store_id text references stores(id),
+  weight real
 );
 create table log_checkpoint (
   size integer primary key, root_hash text, made_at text, public_key text, note text
@@ -303,6 +309,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
                      len(r["strata"]) - len(r["strata_without_result"]), fmt.pct(r["estimate"], r["stores_tested"]),
                      fmt.interval(r["ci_low"], r["ci_high"], r["stores_tested"]), r["estimate"], r["ci_low"],
                      r["ci_high"], r["confidence"]])
+    write_design_weights(ws, out, case, store_ids, design)
     _public_tips(ws, out, case, names, lang)
     public_service.add_service_tables(ws, out, case, names=names, lang=lang, now=now)
     for c in corrections(ws, case):
@@ -370,12 +377,13 @@ def clean_leftovers(out_dir: Path) -> list[str]:
 
 def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None = None,
                  override: str | None = None, now: datetime | None = None, record: bool = True,
-                 progress=None, total=None) -> dict:
+                 progress=None, total=None, parquet: bool = False) -> dict:
     """Build ``out_dir/public.db`` and its Datasette metadata; record each case's version.
 
     Refuses (PolicyError) a case whose pre-publication checklist is open, unless ``override``
     gives a reason. ``total(n)`` is told how many visits will be copied and ``progress(k)``
-    as they are, for a progress bar."""
+    as they are, for a progress bar. With ``parquet``, each public table is also written as
+    Parquet with a manifest (``publish.parquet``)."""
     from .public_metadata import public_metadata
 
     now = now or ws.now()
@@ -398,7 +406,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     # The log as it stood when this copy was made, signed: the public copy carries it so any
     # reader can later ask for a proof that the newsroom's records only grew since.
     # Signed now, recorded once the copy is in place: a failed publish leaves no checkpoint row.
-    cp = log.sign_checkpoint(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
+    # Cosigned by the newsroom's witnesses, if it has any (issue 28).
+    cp = sign_witnessed(ws, purpose="publish " + ",".join(c["slug"] for c in chosen))
     conn = sqlite3.connect(tmp)
     try:
         conn.executescript(SCHEMA + public_service.SCHEMA)
@@ -426,6 +435,15 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
     metadata = public_metadata(ws, chosen)
     (out_dir / PUBLIC_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     _write_inspect(target, out_dir / INSPECT_FILE)
+    from .parquet import remove_parquet, write_parquet
+
+    parquet_files = None
+    if parquet:
+        parquet_files = write_parquet(target, [
+            {"slug": c["slug"], "protocol": c["protocol"],
+             "outcome_hash": get_protocol(c["protocol"], ws.root).outcome_hash} for c in chosen])
+    else:  # files of an earlier publish would describe another copy than the one now in place
+        remove_parquet(out_dir)
     versions = {}
     if record:
         for case in chosen:
@@ -434,8 +452,9 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
             "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
-            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp},
-            "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
+            "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp, "witnesses": cp["witnesses"]},
+            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+            **({"parquet": parquet_files} if parquet_files else {})}
 
 
 def _write_inspect(db_path: Path, inspect_path: Path) -> None:

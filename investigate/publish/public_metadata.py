@@ -50,6 +50,10 @@ PUBLIC_TABLES = {
         "rate": "Rate as printed in the report", "interval": "95 % interval as printed in the report",
         "violation_rate": "Weighted rate", "ci_low": "95 % interval, low", "ci_high": "95 % interval, high",
         "confidence": "Confidence level"}),
+    "design_weights": ("Each store's design weight per round, for its result (its first completed test of the "
+                       "round, a violation or compliant): the stratum's frame over its stores with a result in a "
+                       "stratified sample, 1 otherwise. Σ weight × violation / Σ weight is the weighted rate.", {
+        "id": "Row", "case_slug": "Case", "round": "Round", "store_id": "Store", "weight": "Design weight"}),
     "replies": ("The businesses' answers, verbatim.", {
         "id": "Row", "case_slug": "Case", "store_id": "Store", "requested_date": "Asked on",
         "deadline_date": "Deadline", "answered_date": "Answered on", "answer": "Answer, verbatim"}),

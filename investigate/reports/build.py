@@ -27,9 +27,9 @@ def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
     later ask the newsroom to prove that its log only grew since."""
     import segno
 
-    from ..proof import log
+    from ..proof.witnessing import make_witnessed_checkpoint
 
-    cp = log.make_checkpoint(ws, purpose=purpose)
+    cp = make_witnessed_checkpoint(ws, purpose=purpose)
     cp["qr"] = segno.make(cp["note"], error="m").svg_inline(scale=1.6, border=2)
     cp["public_key"] = ws.setting("log", "public_key")
     return cp
@@ -75,7 +75,8 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
                      attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
               "figures": figures, "refused_urls": fetcher.refused,
-              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp")},
+              "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp"),
+                             "witnesses": cp.get("witnesses")},
               "warnings": context.get("warnings", [])}
     if edition == "public":
         pub = editorial.record_publication(ws, case, kind="pdf", path=out, language=context["lang"],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..cases.cases import case_text
+from ..cases.credentials import credentials_summary
 from ..proof import log
 from ..protocol.protocols import get_protocol
 from ..store.workspace import Workspace
@@ -48,7 +49,7 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
             "sha256": e["sha256"], "size": fmt.num(e["size"]), "media_type": e["media_type"] or "–",
             "captured": fmt.day_time(e["captured_at"]) if e["captured_at"] else "–", "place": place or "–",
             "store": e["store_name"], "visit": fmt.day_time(e["visited_at"]),
-            "redacted_from": e["redacted_from"],
+            "redacted_from": e["redacted_from"], "credentials": _credentials(e, fmt),
             "review": {"state": review[0], "person": review[1] or "–", "when": fmt.day_time(review[2])} if review else None,
             "flags": flag_texts(ws, e, {"id": e["visit_id"], "visited_at": e["visited_at"], "store_id": e["store_id"]},
                                 gettext=_, fmt=fmt),
@@ -67,6 +68,13 @@ def gather_certificate(ws: Workspace, case: dict, *, lang: str, custodian: str |
         "tsa_url": stamp[1] if stamp and stamp[0] else None,
         "all_proofs_ok": all(i["proof_ok"] for i in items),
     }
+
+
+def _credentials(item: dict, fmt: Formatter) -> dict | None:
+    summary = credentials_summary(item)
+    if summary and summary["time"]:
+        summary["time"] = fmt.day_time(summary["time"])
+    return summary
 
 
 def build_certificate(ws: Workspace, case: dict, *, lang: str | None = None, out: Path | str | None = None,

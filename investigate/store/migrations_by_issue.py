@@ -404,3 +404,41 @@ def foreign_proofs(db: Database) -> None:
         not_null={"origin", "checkpoint", "seqs", "proof"},
     )
     db["foreign_proofs"].create_index(["origin"])
+
+
+def witnesses(db: Database) -> None:
+    """Issue 28: logs that vouch for each other. ``witnessed_logs`` are the other newsrooms' logs
+    this workspace witnesses (their origin and verifier key, and the checkpoint it last cosigned:
+    its size, root and note — a witness cosigns only an append-only extension of that);
+    ``log_witnesses`` are the witnesses this workspace asks and trusts (their name, cosignature
+    verifier key and URL). Both audited: whom a newsroom trusts is part of its record."""
+    db["witnessed_logs"].create(
+        {"id": str, "origin": str, "verifier_key": str, "size": int, "root_hash": str, "note": str,
+         "trusted_at": str, "cosigned_at": str},
+        pk="id",
+        not_null={"origin", "verifier_key", "size", "trusted_at"},
+    )
+    db["witnessed_logs"].create_index(["origin"], unique=True)
+    db["log_witnesses"].create(
+        {"id": str, "name": str, "verifier_key": str, "url": str, "added_at": str},
+        pk="id",
+        not_null={"name", "verifier_key", "added_at"},
+    )
+    db["log_witnesses"].create_index(["name"], unique=True)
+
+
+def evidence_fingerprints(db: Database) -> None:
+    """Issue 29: an image's perceptual hash (imagehash's pHash, 16 hex digits) beside its
+    SHA-256, so that a photo resized or recompressed for another visit is found; NULL for files
+    that are not images and for evidence added before (their hashes in the log stay as they are)."""
+    db["evidence"].add_column("phash", str)
+
+
+def evidence_credentials(db: Database) -> None:
+    """Issue 29: a file's C2PA Content Credentials as verified when it was added — trusted,
+    valid or invalid, the signer (its certificate's name, which may name a person, and the
+    issuer that vouches for it), the claim's timestamp, the failing codes; NULL for a file
+    without them (and for evidence added before)."""
+    for column in ("credentials", "credentials_signer", "credentials_issuer", "credentials_time",
+                   "credentials_failures"):
+        db["evidence"].add_column(column, str)

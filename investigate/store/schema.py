@@ -41,6 +41,9 @@ STEPS = [
     ("i23_text_languages", by_issue.text_languages),
     ("i31_source_texts_keyed", by_issue.source_texts_keyed),
     ("i31_foreign_proofs", by_issue.foreign_proofs),
+    ("i28_witnesses", by_issue.witnesses),
+    ("i29_evidence_fingerprints", by_issue.evidence_fingerprints),
+    ("i29_evidence_credentials", by_issue.evidence_credentials),
 ]
 
 migrations = Migrations("investigate")

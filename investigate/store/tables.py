@@ -34,6 +34,8 @@ AUDITED_TABLES = [
     "story_reply_items",
     "protocol_versions",
     "story_document_sources",
+    "witnessed_logs",
+    "log_witnesses",
 ]
 
 

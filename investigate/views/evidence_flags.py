@@ -29,6 +29,10 @@ def flag_texts(ws: Workspace, item: dict, visit: dict, *, gettext, fmt) -> list[
             out.append(_("taken %(distance)s from the store") % {"distance": distance})
         elif kind == "same_file":
             out.append(_("the same file belongs to another visit too"))
+        elif kind == "possibly_reused":
+            out.append(_("possibly reused: looks like the photo of another visit"))
+        elif kind == "credentials_failed":
+            out.append(_("its Content Credentials (C2PA) do not verify"))
         else:
             out.append({"no_capture_time": _("no capture time"), "location_removed": _("location removed (0/0)"),
                         "no_location": _("no location")}[kind])

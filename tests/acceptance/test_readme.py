@@ -46,6 +46,7 @@ DAYS = {
     "Customer-service tests": "2026-11-22 10:00:00",
     "One person's story": "2026-11-23 10:00:00",
     "Publishing": "2026-12-15 10:00:00",
+    "Witnesses: newsrooms vouching for each other's logs": "2026-12-15 16:00:00",
     "Working as a team, and official records": "2026-12-16 10:00:00",
 }
 TIME_ZONE = "Europe/Berlin"
@@ -105,6 +106,9 @@ class Tour:
     cwd: Path = None
     ran: list[str] = field(default_factory=list)
     geocoder: FakeNominatim | None = None
+    witness_port: int = field(default_factory=lambda: free_port())
+    background: list = field(default_factory=list)
+    witness_key: str = ""
 
     def __post_init__(self):
         self.cwd = self.home
@@ -124,7 +128,16 @@ class Tour:
 
     def placeholder(self, word: str) -> str | None:
         """The real short id behind one of the README's example ids, looked up as the user would
-        read it off the table the step before printed."""
+        read it off the table the step before printed; the keys a newsroom hands another (read
+        where the README says they are), and the witness's port (8130 may be taken here)."""
+        if word.startswith("investigate.log/…"):  # the Berlin log: its origin, or its whole key
+            key = re.search(r'^public_key = "([^"]+)"', (self.home / "cases/berlin/investigate.toml").read_text(
+                encoding="utf-8"), re.M).group(1)
+            return key if "+" in word else key.split("+")[0]
+        if word == "investigate.witness/…+…":  # what `witness key` printed at the partner
+            return self.witness_key
+        if word == "8130" or word.endswith("127.0.0.1:8130"):
+            return word.replace("8130", str(self.witness_port))
         ids = {
             "3f2a": "select id from stores where name = 'Späti 24'",
             "77b1": "select id from stores where name = 'Kiosk am Park'",
@@ -177,6 +190,12 @@ class Tour:
             return self.serve(command.section, args)
         if args == ["visit", "record"]:
             return self.record_at_the_prompts(command.section)
+        if args[:2] == ["witness", "serve"]:
+            return self.serve_in_background(command.section, args)
+        if args[:2] == ["witness", "key"]:
+            screen = unattended(self.start(command.section, "investigate", args))
+            self.witness_key = screen.text.strip().splitlines()[-1].strip() if screen.text.strip() else ""
+            return screen
         if args[:2] == ["editor", "add"]:  # the password typed twice, as asked
             return self.answer_prompts(command.section, args, [(r"Password for [^\n]*: $", PASSWORD),
                                                                (r"Repeat for confirmation: $", PASSWORD)],
@@ -215,6 +234,22 @@ class Tour:
     def close(self) -> None:
         if self.geocoder is not None:
             self.geocoder.__exit__(None, None, None)
+        for child in self.background:
+            child.sendintr()
+            finish(child)
+
+    def serve_in_background(self, section: str, args: list[str]) -> Screen:
+        """`witness serve`, which the README runs "in a terminal of its own": started, and left
+        serving (for every checkpoint the log makes from then on) until the tour ends."""
+        child = self.start(section, "investigate", args)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and child.isalive():
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.witness_port)) == 0:
+                    self.background.append(child)
+                    return Screen("", 0)
+            time.sleep(0.2)
+        return finish(child)
 
     def serve(self, section: str, args: list[str]) -> Screen:
         """A server the user starts, looks at in the browser, and stops with Ctrl-C."""
