@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import DATA, snapshot
-from photos import save, shot, street
+from odk_export import export_of_form
 from pyxform.xls2xform import convert
 
 from investigate.files.workbook import read_workbook
@@ -17,9 +17,6 @@ from investigate.protocol.protocols import all_protocols, get_protocol
 from investigate.protocol.xlsform import form_version
 
 OLD_VERSION = DATA / "kobo" / "odk-central-xlsform-old-version.csv"
-#: ODK Central's own columns around a form's fields in its CSV export (tests/data/README.md).
-CENTRAL_AFTER = ["meta-instanceID", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
-                 "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"]
 
 
 @pytest.mark.parametrize("key", sorted(all_protocols()))
@@ -63,62 +60,6 @@ def test_form_has_language_columns_required_and_relevant_rules_and_a_choice_list
     # No person in the form: the tester's code is typed, never listed; no observer named.
     text = json.dumps(sheets, ensure_ascii=False, default=str)
     assert "T-07" not in text and "Olsen" not in text
-
-
-#: Kobo's own columns after a form's fields in its CSV export (";"-separated).
-KOBO_AFTER = ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
-              "__version__", "_tags", "_index"]
-
-
-def export_of_form(layout: str, fields: list[str], answers: list[dict], tmp_path) -> tuple:
-    """Submissions of the form as ODK Central or KoboToolbox exports them: (CSV, media folder).
-
-    Origin: ODK Central's "CSV with media" zip (SubmissionDate first, a geopoint in four -Latitude…
-    columns, the image field holding the file's name in media/, then meta-instanceID, KEY and
-    Central's columns) and KoboToolbox's CSV export (";", a geopoint as one column plus
-    _…_latitude… columns, the photo's _URL column, _uuid and Kobo's columns; its attachments
-    download holds one folder per submission, named by its uuid)."""
-    media = tmp_path / f"media-{layout}"
-    header = ["SubmissionDate"] if layout == "odk-central" else []
-    for f in fields:
-        if f == "visit_location" and layout == "odk-central":
-            header += [f"{f}-{part}" for part in ("Latitude", "Longitude", "Altitude", "Accuracy")]
-        elif f == "visit_location":
-            header += [f] + [f"_{f}_{part}" for part in ("latitude", "longitude", "altitude", "precision")]
-        elif f == "visit_photo" and layout == "kobo":
-            header += [f, f"{f}_URL"]
-        else:
-            header.append(f)
-    header += CENTRAL_AFTER if layout == "odk-central" else KOBO_AFTER
-    rows = []
-    for i, given in enumerate(answers):
-        uuid = f"00000000-0000-4000-8000-00000000000{i}"
-        folder = media / ("" if layout == "odk-central" else f"reporter/attachments/a7Xk/{uuid}")
-        folder.mkdir(parents=True, exist_ok=True)
-        photo = save(shot(street(100 + i)), folder / f"17600{i}.jpg")
-        row = dict.fromkeys(header, "")
-        row.update(given, visit_photo=photo.name)
-        lat, lon, altitude, accuracy = row["visit_location"].split() if layout == "kobo" else (
-            row.pop("visit_location").split())
-        if layout == "odk-central":
-            row.update({"visit_location-Latitude": lat, "visit_location-Longitude": lon,
-                        "visit_location-Altitude": altitude, "visit_location-Accuracy": accuracy})
-        else:
-            row.update(_visit_location_latitude=lat, _visit_location_longitude=lon,
-                       _visit_location_altitude=altitude, _visit_location_precision=accuracy)
-        if layout == "odk-central":
-            row.update({"SubmissionDate": row["end"], "meta-instanceID": f"uuid:{uuid}", "KEY": f"uuid:{uuid}",
-                        "FormVersion": row["form_version"]})
-        else:
-            row.update(_uuid=uuid, _id=str(4000 + i), _submission_time=row["end"][:19], _index=str(i + 1),
-                       visit_photo_URL=f"https://kf.kobotoolbox.org/media/original?media_file=17600{i}.jpg")
-        rows.append(row)
-    export = tmp_path / f"submissions-{layout}.csv"
-    with export.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, header, delimiter="," if layout == "odk-central" else ";")
-        writer.writeheader()
-        writer.writerows(rows)
-    return export, media
 
 
 @pytest.mark.parametrize("layout", ["odk-central", "kobo"])

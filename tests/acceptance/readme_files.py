@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sqlite3
 from io import BytesIO
 from pathlib import Path
 
@@ -106,6 +107,45 @@ def mail(path: Path) -> None:
         "Wir bestätigen die Erstattung von 249 EUR bis zum 30.09.2026.\n", encoding="utf-8")
 
 
+def submissions(path: Path) -> None:
+    """ODK Central's "CSV with media" download of the form the tour wrote (form.xlsx): two
+    submissions by T-07 on the field day's morning at two Kreuzberg shops, their photos in
+    media/ beside the CSV (the layout: tests/odk_export.py)."""
+    from investigate.files.workbook import read_workbook
+    from odk_export import export_of_form
+
+    sheets = read_workbook(path.parent / "form.xlsx")
+    fields, version = [r["name"] for r in sheets["survey"]], sheets["settings"][0]["version"]
+    db = sqlite3.connect(path.parent / "investigate.db")
+    try:
+        stores = dict(db.execute("select licence_number, id from stores where licence_number in ('L-9', 'L-10')"))
+    finally:
+        db.close()
+    common = {"tester": "T-07", "attempt": "completed", "form_version": version, "observer": "M. Olsen",
+              "id_carried": "yes"}
+    answers = [
+        {**common, "store": stores["L-9"], "start": "2026-11-20T10:02:00+01:00", "end": "2026-11-20T10:08:00+01:00",
+         "product": "cigarettes", "sale": "yes", "id_check": "none", "visit_location": "52.4890 13.3950 40 5"},
+        {**common, "store": stores["L-10"], "start": "2026-11-20T10:31:00+01:00", "end": "2026-11-20T10:36:00+01:00",
+         "product": "cigarettes", "sale": "no", "id_check": "scanned", "visit_location": "52.4930 13.3880 38 6"},
+    ]
+    export_of_form("odk-central", fields, answers, path.parent, export=path, media=path.parent / "media")
+
+
+def their_fingerprints(path: Path) -> None:
+    """Another newsroom's `evidence fingerprints` file: one of its photos is the first phone-form
+    photo above, resized to half and recompressed (as a messenger sends it on), one is not."""
+    import imagehash
+    from photos import resaved, shot, street
+
+    near = imagehash.phash(resaved(shot(street(100)), quality=60, scale=0.5))
+    other = imagehash.phash(shot(street(7)))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["algorithm", "phash", "captured_on"],
+                                 ["imagehash.phash/64", str(near), "2026-11-22"],
+                                 ["imagehash.phash/64", str(other), "2026-11-02"]])
+
+
 COPIES = {
     "complaints.csv": DATA / "cfpb" / "complaints.csv",
     "compliance_checks.csv": DATA / "fda" / "compliance-checks.csv",
@@ -116,7 +156,8 @@ COPIES = {
 }
 WRITERS = {"shops.csv": shops, "visits.csv": visits, "visits-fixed.csv": visits_fixed,
            "schools.csv": schools, "consent-T07.pdf": pdf,
-           "bill.pdf": pdf, "receipt.jpg": receipt, "answer.txt": answer, "mail.eml": mail}
+           "bill.pdf": pdf, "receipt.jpg": receipt, "answer.txt": answer, "mail.eml": mail,
+           "submissions.csv": submissions, "their-fingerprints.csv": their_fingerprints}
 
 
 def make(word: str, cwd: Path) -> None:

@@ -171,7 +171,8 @@ class Tour:
     # -- running ---------------------------------------------------------------------------
     def start(self, section: str, program: str, args: list[str], timeout: int = 600):
         """Start a program of the PATH on the section's day, in the newsroom's time zone."""
-        env = environment(self.home, TZ=TIME_ZONE)
+        # Each section is on its own day whatever the machine's clock (CI's second run moves it).
+        env = environment(self.home, moved_clock=False, TZ=TIME_ZONE)
         path = shutil.which(program, path=env["PATH"])
         assert path, f"{program} is not on {env['PATH']}"
         return spawn(self.cwd, "-f", f"@{DAYS[section]}", path, *args, program=self.faketime, timeout=timeout,
