@@ -35,7 +35,9 @@ def reply_request(ws, case_ref, store_ref, every, channel, requested_at, deadlin
     """Record that a business was asked for comment on CASE.
 
     With --all: every business with findings in CASE not asked yet, what the checklist's "not
-    asked for comment" lists, one request per company. The request covers every visit of STORE in CASE and every finding of them, observations
+    asked for comment" lists, one request per company.
+
+    The request covers every visit of STORE in CASE and every finding of them, observations
     included; the store may be named once its window closes, and only for what was covered.
     A finding approved later needs a new request."""
     if every == bool(store_ref):

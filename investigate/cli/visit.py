@@ -121,8 +121,9 @@ def visit_record(ctx, ws, case_ref, store_ref, tester_ref, visited_at, observer,
                 continue
             choices = q.choices or (("yes", "no") if q.type == "bool" else ())
             if q.required:
-                answers[q.key] = ask(fit_prompt(q.prompt, choices), f"missing answer {q.option} ({q.prompt})",
-                                     type=AnswerType(q, tz=ws.tz))
+                # --no-input asks nothing: no choices printed above a prompt that never comes.
+                prompt = q.prompt if no_input else fit_prompt(q.prompt, choices)
+                answers[q.key] = ask(prompt, f"missing answer {q.option} ({q.prompt})", type=AnswerType(q, tz=ws.tz))
             elif not no_input and prompted:
                 # Optional: asked once the entry is at the prompt, like the others; Enter (or
                 # the end of the input) skips it. A command line that gave every required
