@@ -122,3 +122,22 @@ def test_the_demo_built_a_year_later_tells_the_same_autumn_a_year_later(tmp_path
     result = CliRunner().invoke(cli, ["-w", summary["workspace"], "reply", "letter", "tobacco-neukoelln-2026",
                                       "BE-21000"])
     assert result.exit_code == 0, result.output
+
+
+def test_promises_in_the_demo_are_kept_in_office_hours_on_the_right_side_of_their_deadline(demo_root):
+    """A callback kept at 03:09 is not how a hotline works: kept times fall in the place's
+    working day, a promise kept on time before its deadline, a late one after."""
+    from datetime import datetime
+
+    from investigate.demo.calendar import OFFICE_HOURS
+
+    ws = Workspace(demo_root)
+    try:
+        kept = list(ws.db.query("select due_at, kept_at, note from promises where kept = 1 and kept_at is not null"))
+    finally:
+        ws.close()
+    assert len(kept) > 10
+    for p in kept:
+        at, due = datetime.fromisoformat(p["kept_at"]).astimezone(ws.tz), datetime.fromisoformat(p["due_at"])
+        assert OFFICE_HOURS[0] <= at.hour < OFFICE_HOURS[1], p
+        assert (at > due) == (p["note"] == "kam verspätet"), p

@@ -37,7 +37,7 @@ from ..cases import tips  # noqa: F401
 from ..cases.review import review_visit
 from ..errors import InvestigateError
 from ..store.workspace import CONFIG_NAME, Workspace, init_workspace
-from .calendar import DemoCalendar
+from .calendar import DemoCalendar, in_office_hours
 
 TZ = "Europe/Berlin"
 STREETS = {
@@ -317,8 +317,9 @@ def _populate(ws: Workspace, rnd: random.Random) -> dict:
         p = r["promises"][0]
         due = datetime.fromisoformat(p["due_at"])
         if m % 3 == 0:
-            promises.keep_promise(ws, p, kept=True, at=(due - timedelta(hours=5)).isoformat(),
-                                  note="Rückruf kam, Anliegen gelöst")
+            at = in_office_hours(due - timedelta(hours=5), cal.tz, earlier=True,
+                                 not_before=datetime.fromisoformat(r["visit"]["visited_at"]))
+            promises.keep_promise(ws, p, kept=True, at=at.isoformat(), note="Rückruf kam, Anliegen gelöst")
             kept += 1
         elif m % 3 == 1 and broken == 0:
             promises.keep_promise(ws, p, kept=False, note="Kein Rückruf, auch nicht nach Nachfrage")

@@ -17,6 +17,29 @@ from babel.dates import format_date
 WRITTEN_FOR = date(2026, 11, 25)
 
 
+#: When a company's staff act on a promise (a callback, a refund booked): its working day.
+OFFICE_HOURS = (8, 18)
+
+
+def in_office_hours(at: datetime, tz: tzinfo, *, earlier: bool, not_before: datetime | None = None) -> datetime:
+    """``at`` moved into office hours, in the place's clock: to the working day before or
+    earlier the same day (``earlier``: a promise kept on time stays on time), or later that day
+    or the next (a late one stays late); never before ``not_before`` (the call that made the
+    promise). A callback "kept" at 03:09 is not how a hotline works, and a reader of the demo
+    would stop at it."""
+    opens, closes = OFFICE_HOURS
+    at = at.astimezone(tz)  # the hours of the place's clock (summer time ends in the demo's October)
+    if opens <= at.hour < closes:
+        return max(at, not_before + timedelta(hours=1)) if not_before else at
+    # Spread over the working day by the hour it would have been, not all at one time.
+    hour = opens + at.hour % (closes - opens)
+    if at.hour >= closes:
+        at = at.replace(hour=hour) + (timedelta(days=1) if not earlier else timedelta(0))
+    else:
+        at = at.replace(hour=hour) - (timedelta(days=1) if earlier else timedelta(0))
+    return max(at, not_before + timedelta(hours=1)) if not_before else at
+
+
 class DemoCalendar:
     """The demo's dates moved to the day it is built, by whole weeks."""
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from ..cases import cases, companies, editorial, promises, visits
 from ..cases.review import review_visit
 from ..store.workspace import Workspace
-from .calendar import DemoCalendar
+from .calendar import DemoCalendar, in_office_hours
 
 SLUG = "service-test-berlin-2026"
 #: name, sector, hotline, e-mail, branch address, how good its service is (0..1)
@@ -108,11 +108,13 @@ def build_service_case(ws: Workspace, rnd: random.Random) -> dict:
             if p["what"] == "Corrected bill":
                 continue  # the wrong bill: still not corrected, overdue by the clock
             if roll < q * 0.8:
-                promises.keep_promise(ws, p, kept=True, at=(due - timedelta(hours=rnd.randint(1, 20))).isoformat())
+                at = in_office_hours(due - timedelta(hours=rnd.randint(1, 20)), cal.tz, earlier=True,
+                                     not_before=datetime.fromisoformat(r["visit"]["visited_at"]))
+                promises.keep_promise(ws, p, kept=True, at=at.isoformat())
                 kept += 1
             elif roll < q * 0.8 + 0.12:
-                promises.keep_promise(ws, p, kept=True, at=(due + timedelta(hours=rnd.randint(6, 60))).isoformat(),
-                                      note="kam verspätet")
+                at = in_office_hours(due + timedelta(hours=rnd.randint(6, 60)), cal.tz, earlier=False)
+                promises.keep_promise(ws, p, kept=True, at=at.isoformat(), note="kam verspätet")
                 late += 1
             elif roll < q * 0.8 + 0.3:
                 promises.keep_promise(ws, p, kept=False, note="nichts kam, auch nicht nach Nachfrage")
