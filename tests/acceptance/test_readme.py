@@ -208,8 +208,8 @@ class Tour:
     def configure_geocoder(self) -> None:
         """What the README's comment before ``store geocode`` asks the user to do once: its
         [geocoder] block, as printed, into investigate.toml. This machine has no internet, so
-        the block also points at a Nominatim on 127.0.0.1 that knows the tour's addresses (the
-        one stand-in: a newsroom's own Nominatim is configured the same way)."""
+        the block also points at a Nominatim on 127.0.0.1 that knows the tour's addresses (a
+        stand-in configured as a newsroom's own Nominatim would be)."""
         if self.geocoder is None:
             places = {address: (lat, lon, "house") for _, address, _, _, lat, lon in readme_files.SHOPS}
             places.update({"Sonnenallee 1": (52.4862, 13.4262, "house"), "Sonnenallee 2": (52.4863, 13.4264, "house")})
