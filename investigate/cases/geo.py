@@ -94,9 +94,7 @@ class DeadlineAdapter(BaseSyncAdapter):
 
 
 def make_geocoder(provider: str, *, domain: str, scheme: str, user_agent: str, timeout: float):
-    if not user_agent:
-        raise InvalidInput("the geocoder needs a user agent naming your newsroom and a contact "
-                           "([geocoder] user_agent in investigate.toml), as Nominatim's policy requires")
+    """geopy's geocoder for settings ``geocoder_settings`` checked."""
     if provider == "nominatim":
         from geopy.geocoders import Nominatim
 
@@ -136,8 +134,11 @@ def geocoder_settings(ws: Workspace, *, provider: str | None = None, domain: str
     }
     if settings["min_delay"] < 0:
         raise InvalidInput("the delay between requests cannot be negative")
-    make_geocoder(settings["provider"], domain=settings["domain"], scheme=settings["scheme"],
-                  user_agent=settings["user_agent"], timeout=settings["timeout"])
+    if not settings["user_agent"]:
+        raise InvalidInput("the geocoder needs a user agent naming your newsroom and a contact "
+                           "([geocoder] user_agent in investigate.toml), as Nominatim's policy requires")
+    if settings["provider"] not in PROVIDERS:
+        raise InvalidInput(f"provider {settings['provider']!r} is not one of {', '.join(PROVIDERS)}")
     return settings
 
 
