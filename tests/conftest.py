@@ -77,6 +77,18 @@ def run(workspace):
     return invoke
 
 
+def counted_tallies(ws: Workspace) -> list[tuple]:
+    """The visit tallies as counting the visits gives them (a NULL review state is 'received', a
+    NULL round the first, a NULL attempt a completed one): what the triggers must keep."""
+    return sorted(ws.db.execute(
+        "select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), coalesce(round, 1), "
+        "coalesce(attempt, 'completed'), count(*) from visits group by 1, 2, 3, 4, 5, 6, 7").fetchall())
+
+
+def kept_tallies(ws: Workspace) -> list[tuple]:
+    return sorted(ws.db.execute("select * from visit_tallies").fetchall())
+
+
 def snapshot(ws: Workspace) -> list[str]:
     """Every row of every table: compare before and after to prove nothing was written."""
     return list(ws.db.conn.iterdump())

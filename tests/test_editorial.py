@@ -17,7 +17,7 @@ from investigate.errors import InvalidInput, InvestigateError, NotFound, PolicyE
 from investigate.numbers.fieldwork import completion, rounds_summary
 from investigate.proof.verify import verify
 
-from conftest import snapshot
+from conftest import counted_tallies, kept_tallies, snapshot
 
 TOBACCO_NO = {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True}
 TOBACCO_YES = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
@@ -128,11 +128,10 @@ def test_a_bulk_decision_moves_each_visit_between_tallies_as_one_at_a_time_would
     ws, visits_ = workspace, tobacco_case["visits"]
 
     def tallies():
-        return sorted(ws.db.execute("select * from visit_tallies").fetchall())
+        return kept_tallies(ws)
 
     def counted():
-        return sorted(ws.db.execute("select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), "
-                                    "count(*) from visits group by 1, 2, 3, 4, 5").fetchall())
+        return counted_tallies(ws)
 
     ws.update("visits", visits_[3]["id"], {"review_state": None}, reason="as written before review states")
     review_visit(ws, visits_[0], "issue", comment="receipt unreadable")

@@ -70,16 +70,27 @@ def test_the_review_queue_seeks_waiting_visits_by_their_state(workspace, tobacco
     assert f"SEARCH v USING INDEX {wanted}" in plan, plan
 
 
-def test_completion_and_rounds_read_only_the_rates_index(workspace, tobacco_case):
+def test_completion_and_rounds_read_the_tallies_not_the_visits(workspace, tobacco_case):
+    """Issue 30: completion, the rounds and the rate per round are counted from the visit tallies
+    (a few rows per store), seeking the case's rows by the tallies' key; the visits themselves
+    are read only for a store never completed (its last attempt's reason), by its own index
+    entries."""
     case = tobacco_case["case"]
     with statements(workspace) as seen:
         completion(workspace, case)
         rounds_summary(workspace, case)
-    grouped = [p for p in plans(workspace, seen, "visits") if "idx_visits_rates" in p]
-    # Completion per store; outcomes per store and round; the rate per round (the case's rate
-    # by round, one definition of it): three statements, each from the covering index alone.
-    assert len(grouped) == 3, plans(workspace, seen, "visits")
-    assert all("COVERING INDEX idx_visits_rates" in p for p in grouped), grouped
+    tallied = plans(workspace, seen, "visit_tallies")
+    # Completion per store; outcomes per store and round; the rate per round.
+    assert len(tallied) == 3, tallied
+    assert all("SEARCH v USING PRIMARY KEY (case_id=?" in p for p in tallied), tallied
+    assert plans(workspace, seen, "visits") == []
+    visit = tobacco_case["visits"][0]
+    workspace.update("visits", visit["id"], {"attempt": "closed", "outcome": "not_completed"}, reason="closed")
+    with statements(workspace) as seen:
+        rows = completion(workspace, case)
+    assert rows[0]["reasons"] == {"closed": 1}
+    (plan,) = plans(workspace, seen, "visits")
+    assert "SEARCH v USING COVERING INDEX idx_visits_rates (case_id=? AND kind=? AND store_id=?)" in plan, plan
 
 
 def test_the_checklist_never_scans_the_visits_or_findings_tables(workspace, tobacco_case):

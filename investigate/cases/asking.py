@@ -8,6 +8,8 @@ together (``companies.request_company_reply``), each other store on its own
 
 from __future__ import annotations
 
+import json
+
 from ..policy.gate import reply_status
 from ..store.workspace import Workspace
 from .companies import request_company_reply
@@ -15,9 +17,11 @@ from .replies import request_reply
 
 
 def unasked_stores(ws: Workspace, case: dict) -> list[dict]:
-    """The businesses with findings in ``case`` that were never asked, by name."""
+    """The businesses with findings in ``case`` that were never asked, by name: read in one
+    query (a case of twenty thousand stores had made as many)."""
     ids = [store_id for store_id, status in reply_status(ws, case).items() if status == "not_asked"]
-    return sorted((ws.get("stores", i) for i in ids), key=lambda s: (s["name"] or "", s["id"]))
+    return list(ws.db.query("select * from stores where id in (select value from json_each(?)) "
+                            "order by coalesce(name, ''), id", [json.dumps(ids)]))
 
 
 def request_unasked(ws: Workspace, case: dict, *, channel: str = "email") -> list[dict]:

@@ -48,16 +48,22 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
     reason of its last attempt (closed, not found…), or ``not_attempted``. Which visits are
     attempts is the counting rule's (``visit_filter``): rejected visits are none."""
     cond, params = visit_filter(approved_only=approved_only)
-    # One row per store, grouped in SQL (a bare column beside the one max() comes from the
-    # row holding the max): how many attempts were completed, and the last attempt's status.
-    sql = (f"select v.store_id, sum(coalesce(v.attempt, 'completed') = 'completed') as done, v.attempt, "
-           f"max(v.visited_at) as visited_at from visits v where v.case_id = ? and {cond}")
-    args = [case["id"], *params]
+    # Per store from the visit tallies (which count by round and attempt): how many attempts
+    # were completed. A few rows per store, not every visit.
+    where, args = f"v.case_id = ? and {cond}", [case["id"], *params]
     if round is not None:
-        sql += " and v.round = ?"
+        where += " and coalesce(v.round, 1) = ?"  # the first round, as the tallies count it
         args.append(round)
-    last = {r["store_id"]: "completed" if r["done"] else (r["attempt"] or "completed")
-            for r in ws.db.query(sql + " group by v.store_id", args)}
+    done = dict(ws.db.execute(f"select v.store_id, sum(case when v.attempt = 'completed' then v.visits else 0 end) "
+                              f"from visit_tallies v where {where} group by v.store_id", args))
+    last = {store_id: "completed" for store_id, n in done.items() if n}
+    # A store never completed is listed under its last attempt's reason: read from its own
+    # visits (a bare column beside the one max() comes from the row holding the max).
+    unfinished = [store_id for store_id, n in done.items() if not n]
+    if unfinished:
+        last.update((store_id, attempt or "completed") for store_id, attempt, _ in ws.db.execute(
+            f"select v.store_id, v.attempt, max(v.visited_at) from visits v where {where} "
+            "and v.store_id in (select value from json_each(?)) group by v.store_id", [*args, json.dumps(unfinished)]))
     targets = _target_stores(ws, case)
     stores = set(targets) | set(last)
     groups: dict[str | None, dict] = defaultdict(lambda: {"targets": 0, "attempted": 0, "completed": 0,
@@ -90,12 +96,13 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
     """Rate per round, "sold at least once" across rounds, and stores that changed."""
     cond, params = visit_filter(approved_only=approved_only)
     per_store: dict[str, dict[int, str]] = defaultdict(dict)
-    # A store sold in a round if any completed visit in that round was a violation: grouped
-    # in SQL, so one row per store and round reaches Python, not one per visit.
+    # A store sold in a round if any visit of it in that round was a violation: from the visit
+    # tallies (which count by round), so a few rows per store are read and one per store and
+    # round reaches Python, not one per visit.
     for store_id, rnd, sold in ws.db.execute(
-        f"select v.store_id, coalesce(v.round, 1), max(v.outcome = 'violation') from visits v "
+        f"select v.store_id, v.round, max(v.outcome = 'violation') from visit_tallies v "
         f"where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant') "
-        "group by v.store_id, coalesce(v.round, 1)", [case["id"], *params]):
+        "group by v.store_id, v.round", [case["id"], *params]):
         per_store[store_id][rnd] = "violation" if sold else "compliant"
     rounds = sorted({rnd for outcomes in per_store.values() for rnd in outcomes})
     # A round's rate is the case's rate of that round, as `stats --by round`, the report and the

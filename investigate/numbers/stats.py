@@ -114,7 +114,9 @@ def visit_filter(*, kind: str | None = "undercover", approved_only: bool = False
     return " and ".join(where), params
 
 
-STORE_GROUPINGS = {None, "chain", "district", "city", "channel", "company"}
+#: Groupings by a column of the store, and by a column the visit tallies hold themselves.
+STORE_GROUPINGS = {"chain", "district", "city", "channel", "company"}
+TALLIED_GROUPINGS = {None, "round"}
 
 
 def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: float = 0.95,
@@ -125,9 +127,9 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
     The promise clock: a visit whose promise is past due and not marked counts as a violation
     from that moment (as it would once marked broken), without anyone writing it.
 
-    Groupings by a store column count per store first (over the covering index
-    visits(case_id, kind, store_id, outcome, review_state)) and join the stores afterwards: a
-    million visits of twenty thousand stores make twenty thousand lookups, not a million."""
+    The whole case, a round and groupings by a store column are counted from the visit tallies
+    (a store column per store first, joining the stores afterwards): a million visits of twenty
+    thousand stores make twenty thousand lookups, not a million."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r} (known: {', '.join(k for k in GROUPINGS if k)})")
     cond, params = visit_filter(kind=kind, approved_only=approved_only)
@@ -137,20 +139,21 @@ def case_rates(ws: Workspace, case: dict, *, by: str | None = None, confidence: 
           sum(v.outcome = 'inconclusive') as inconclusive,
           sum(v.outcome = 'not_completed') as not_completed,
           sum(coalesce(v.review_state, 'received') != 'approved') as provisional"""
-    if by in STORE_GROUPINGS:
-        # Per store from the visit tallies (kept by triggers on visits: one row per case, kind,
-        # store, outcome and review state): the same counts as grouping the visits, read from
-        # a few rows per store instead of every visit (issue 30: the editors' desk per case).
+    if by in STORE_GROUPINGS or by in TALLIED_GROUPINGS:
+        # From the visit tallies (kept by triggers on visits: one row per case, kind, store,
+        # outcome, review state, round and attempt): the same counts as grouping the visits, read
+        # from a few rows per store instead of every visit (issue 30: the editors' desk per case).
         tallied = """sum(v.visits) as visits,
           sum(case when v.outcome = 'violation' then v.visits else 0 end) as violations,
           sum(case when v.outcome = 'compliant' then v.visits else 0 end) as compliant,
           sum(case when v.outcome = 'inconclusive' then v.visits else 0 end) as inconclusive,
           sum(case when v.outcome = 'not_completed' then v.visits else 0 end) as not_completed,
           sum(case when v.review_state != 'approved' then v.visits else 0 end) as provisional"""
-        # The whole case (by=None) needs no store: one sum over its tallies.
-        # (Grouped by the case, so that a case without visits gives no row, as a grouping does.)
-        sql = (f"select 'all' as grp, {tallied} from visit_tallies v where v.case_id = ? and {cond} "
-               "group by v.case_id") if by is None else f"""
+        # The whole case (by=None) or a round needs no store: one sum over its tallies (grouped,
+        # so that a case without visits gives no row, as a grouping does). A store column counts
+        # per store first and joins the stores afterwards.
+        sql = (f"select {GROUPINGS[by]} as grp, {tallied} from visit_tallies v where v.case_id = ? and {cond} "
+               "group by grp order by grp") if by in TALLIED_GROUPINGS else f"""
             with per_store as (
               select v.store_id, {tallied} from visit_tallies v
               where v.case_id = ? and {cond} group by v.store_id

@@ -182,10 +182,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "The content hash.", "key": "Protocol key.", "version": "Version number declared in the file.",
         "content_hash": "SHA-256 of the protocol's content (canonical JSON, without translations).",
         "text": "The protocol's TOML text (when it was first used is in the audit log)."}),
-    "visit_tallies": ("Visits counted per case, kind, store, outcome and review state, kept by triggers: what the "
-                      "rate query reads instead of every visit. Derived from visits.", {
+    "visit_tallies": ("Visits counted per case, kind, store, outcome, review state, round and attempt, kept by "
+                      "triggers: what the rate, completion and round queries read instead of every visit. Derived "
+                      "from visits.", {
         "case_id": "Case.", "kind": "undercover or official.", "store_id": "Store.", "outcome": "Outcome.",
-        "review_state": "Review state (received when none).", "visits": "Visits with these values."}),
+        "review_state": "Review state (received when none).", "round": "Round (1 when none).",
+        "attempt": "Attempt (completed when none).", "visits": "Visits with these values."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .tables import SHORT_ID_TABLES, TALLIED, tally
+from .tables import SHORT_ID_TABLES, TALLIED, tallied, tally
 
 
 def editorial(db: Database) -> None:
@@ -309,12 +309,38 @@ def visit_tallies(db: Database) -> None:
           review_state text not null, visits integer not null,
           primary key (case_id, kind, store_id, outcome, review_state)
         ) without rowid""")
-    db.execute(f"insert into visit_tallies select {', '.join(v.format(r='v') for v in TALLIED.values())}, "
-               "count(*) from visits v group by 1, 2, 3, 4, 5")
-    db.execute(f"create trigger visit_tallies_insert after insert on visits begin {tally('new', 1)} end")
-    db.execute(f"create trigger visit_tallies_delete after delete on visits begin {tally('old', -1)} end")
-    db.execute(f"create trigger visit_tallies_update after update of {', '.join(TALLIED)} on visits "
-               f"begin {tally('old', -1)} {tally('new', 1)} end")
+    _count_visits(db, I16_TALLIED)
+
+
+#: The tallies' columns as issue 16 made them (``tables.TALLIED`` has grown since).
+I16_TALLIED = tallied({"case_id": None, "kind": None, "store_id": None, "outcome": None, "review_state": "received"})
+
+
+def _count_visits(db: Database, columns: dict[str, str]) -> None:
+    """Fill the (empty) tallies from the visits and make the triggers that keep them."""
+    db.execute(f"insert into visit_tallies select {', '.join(v.format(r='v') for v in columns.values())}, "
+               f"count(*) from visits v group by {', '.join(map(str, range(1, len(columns) + 1)))}")
+    db.execute(f"create trigger visit_tallies_insert after insert on visits begin {tally('new', 1, columns)} end")
+    db.execute(f"create trigger visit_tallies_delete after delete on visits begin {tally('old', -1, columns)} end")
+    db.execute(f"create trigger visit_tallies_update after update of {', '.join(columns)} on visits "
+               f"begin {tally('old', -1, columns)} {tally('new', 1, columns)} end")
+
+
+def tallies_by_round_and_attempt(db: Database) -> None:
+    """Issue 30: the tallies also count by round and attempt, so that completion and "sold at
+    least once" (every `case show`, `fieldwork`, `stats` and checklist) read a few rows per store
+    instead of every visit of the case: 0.4 s at 100,000 visits, ten times that at a million.
+    Rebuilt from the visits, with their triggers."""
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"drop trigger if exists visit_tallies_{trigger}")
+    db.execute("drop table if exists visit_tallies")
+    db.execute("""
+        create table visit_tallies (
+          case_id text not null, kind text not null, store_id text not null, outcome text not null,
+          review_state text not null, round integer not null, attempt text not null, visits integer not null,
+          primary key (case_id, kind, store_id, outcome, review_state, round, attempt)
+        ) without rowid""")
+    _count_visits(db, TALLIED)
 
 
 def create_visit_list(db: Database) -> None:

@@ -44,6 +44,7 @@ STEPS = [
     ("i28_witnesses", by_issue.witnesses),
     ("i29_evidence_fingerprints", by_issue.evidence_fingerprints),
     ("i29_evidence_credentials", by_issue.evidence_credentials),
+    ("i30_tallies_by_round_and_attempt", by_issue.tallies_by_round_and_attempt),
 ]
 
 migrations = Migrations("investigate")

@@ -64,23 +64,36 @@ SHORT_ID_TABLES = ("cases", "stores", "testers", "visits", "findings", "evidence
 
 # The columns the rates count by, as ``visit_tallies`` stores them, each with the value a NULL
 # counts as (visits.case_id, kind, store_id and outcome are NOT NULL): a visit without review
-# state is 'received', as the rates read it, so the rates' own conditions apply to the tallies as
-# written. TALLIED spells it in SQL, ``tally_key`` in Python.
-TALLY_NULLS = {"case_id": None, "kind": None, "store_id": None, "outcome": None, "review_state": "received"}
-TALLIED = {c: f"coalesce({{r}}.{c}, '{null}')" if null else f"{{r}}.{c}" for c, null in TALLY_NULLS.items()}
+# state is 'received', without round the first, without attempt a completed one, as the rates and
+# fieldwork figures read them, so their own conditions apply to the tallies as written. Round and
+# attempt are counted since issue 30: completion and "sold at least once" read them per store,
+# and had grouped every visit of the case for each `case show`. TALLIED spells it in SQL,
+# ``tally_key`` in Python.
+TALLY_NULLS = {"case_id": None, "kind": None, "store_id": None, "outcome": None, "review_state": "received",
+               "round": 1, "attempt": "completed"}
+
+
+def tallied(nulls: dict) -> dict[str, str]:
+    """Column -> the SQL of its counted value over a row alias ``{r}``."""
+    return {c: f"{{r}}.{c}" if null is None else f"coalesce({{r}}.{c}, {null!r})" for c, null in nulls.items()}
+
+
+TALLIED = tallied(TALLY_NULLS)
 
 
 def tally_key(values: tuple) -> tuple:
     """The tally a visit counts in, from its TALLY_NULLS columns' values: TALLIED, in Python."""
     return tuple(null if value is None else value for value, null in zip(values, TALLY_NULLS.values()))
 
-def tally(row: str, change: int) -> str:
-    """The statement that counts ``row`` (new or old) in or out of its tally."""
+
+def tally(row: str, change: int, columns: dict[str, str] = TALLIED) -> str:
+    """The statement that counts ``row`` (new or old) in or out of its tally. ``columns``: a
+    shipped migration's own (it made the table of its day)."""
     if change > 0:
-        values = ", ".join(v.format(r=row) for v in TALLIED.values())
-        return (f"insert into visit_tallies ({', '.join(TALLIED)}, visits) values ({values}, 1) "
+        values = ", ".join(v.format(r=row) for v in columns.values())
+        return (f"insert into visit_tallies ({', '.join(columns)}, visits) values ({values}, 1) "
                 "on conflict do update set visits = visits + 1;")
-    where = " and ".join(f"{k} = {v.format(r=row)}" for k, v in TALLIED.items())
+    where = " and ".join(f"{k} = {v.format(r=row)}" for k, v in columns.items())
     return (f"update visit_tallies set visits = visits - 1 where {where}; "
             f"delete from visit_tallies where {where} and visits = 0;")
 
@@ -93,7 +106,8 @@ def tally(row: str, change: int) -> str:
 BULK_RECOUNTS = {"visits": ("visit_tallies_insert", (
     f"insert into visit_tallies ({', '.join(TALLIED)}, visits) "
     f"select {', '.join(v.format(r='v') for v in TALLIED.values())}, count(*) from visits v where v.rowid > ? "
-    "group by 1, 2, 3, 4, 5 on conflict do update set visits = visits + excluded.visits"))}
+    f"group by {', '.join(map(str, range(1, len(TALLIED) + 1)))} "
+    "on conflict do update set visits = visits + excluded.visits"))}
 
 
 #: Row triggers that move a row between tallies when a counted column changes, and the
