@@ -25,8 +25,7 @@ CLOCK_ENV = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "FAKETIME_DONT_RESET
 def environment(home: Path, *, moved_clock: bool = True, **extra: str) -> dict[str, str]:
     """A user's plain environment: the PATH with the installed command, a terminal, UTF-8, a
     home of their own, and the clock the tests run on (``moved_clock=False``: the real one, for
-    a caller that sets its own day with the faketime wrapper, which refuses to run inside
-    another libfaketime: "sem_open: File exists")."""
+    a caller that preloads libfaketime with a day of its own)."""
     env = {"PATH": str(INVESTIGATE.parent) + ":/usr/bin:/bin", "TERM": "xterm", "LANG": "C.UTF-8",
            "HOME": str(home)}
     if moved_clock:

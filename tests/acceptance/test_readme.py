@@ -17,6 +17,7 @@ so the public files are served the way their container serves them (``datasette 
 
 from __future__ import annotations
 
+import glob
 import re
 import shlex
 import shutil
@@ -102,7 +103,7 @@ class Tour:
     """The user's home, where they are, and what the tables showed them."""
 
     home: Path
-    faketime: str
+    libfaketime: str
     cwd: Path = None
     ran: list[str] = field(default_factory=list)
     geocoder: FakeNominatim | None = None
@@ -171,12 +172,15 @@ class Tour:
     # -- running ---------------------------------------------------------------------------
     def start(self, section: str, program: str, args: list[str], timeout: int = 600):
         """Start a program of the PATH on the section's day, in the newsroom's time zone."""
-        # Each section is on its own day whatever the machine's clock (CI's second run moves it).
-        env = environment(self.home, moved_clock=False, TZ=TIME_ZONE)
+        # Each section is on its own day whatever the machine's clock (CI's second run moves it):
+        # libfaketime preloaded with the day ("@": starts there and runs on). Not the faketime
+        # wrapper: it names a semaphore after its process id, and one left behind by a killed
+        # process of the same id (a PID reused hours later) made it refuse ("sem_open: File exists").
+        env = environment(self.home, moved_clock=False, TZ=TIME_ZONE, LD_PRELOAD=self.libfaketime,
+                          FAKETIME=f"@{DAYS[section]}")
         path = shutil.which(program, path=env["PATH"])
         assert path, f"{program} is not on {env['PATH']}"
-        return spawn(self.cwd, "-f", f"@{DAYS[section]}", path, *args, program=self.faketime, timeout=timeout,
-                     env=env)
+        return spawn(self.cwd, *args, program=path, timeout=timeout, env=env)
 
     def run(self, command: Command) -> Screen:
         words = self.words(command)
@@ -342,12 +346,21 @@ def stand_in_for_datasette_publishers(args: list[str]) -> list[str]:
     return ["serve", "-i", database, "-m", metadata, "--inspect-file", inspect, "--get", "/public.json"]
 
 
+def need_libfaketime() -> str:
+    """The path of libfaketime, which the faketime package installs beside its wrapper."""
+    wrapper = need_tool("faketime", package="faketime")
+    for pattern in ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
+                    "/usr/local/lib/faketime/libfaketime.so.1"):
+        if found := sorted(glob.glob(pattern)):
+            return found[0]
+    pytest.fail(f"libfaketime.so.1 is not beside {wrapper} (apt-get install faketime)", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory) -> list[tuple[Command, Screen]]:
     """The whole tour, command by command, until the first that fails."""
-    faketime = need_tool("faketime", package="faketime")
     home = tmp_path_factory.mktemp("home")
-    walker = Tour(home, faketime)
+    walker = Tour(home, need_libfaketime())
     done = []
     try:
         for command in readme_commands(README.read_text(encoding="utf-8")):
