@@ -77,16 +77,20 @@ def run(workspace):
     return invoke
 
 
-def counted_tallies(ws: Workspace) -> list[tuple]:
-    """The visit tallies as counting the visits gives them (a NULL review state is 'received', a
-    NULL round the first, a NULL attempt a completed one): what the triggers must keep."""
-    return sorted(ws.db.execute(
-        "select case_id, kind, store_id, outcome, coalesce(review_state, 'received'), coalesce(round, 1), "
-        "coalesce(attempt, 'completed'), count(*) from visits group by 1, 2, 3, 4, 5, 6, 7").fetchall())
+def counted_tallies(ws: Workspace) -> tuple[list[tuple], list[tuple]]:
+    """The visit tallies and the case tallies as counting the visits gives them (a NULL review
+    state is 'received', a NULL round the first, a NULL attempt a completed one): what the
+    triggers must keep."""
+    counted = "coalesce(review_state, 'received'), coalesce(round, 1), coalesce(attempt, 'completed'), count(*)"
+    return (sorted(ws.db.execute(f"select case_id, kind, store_id, outcome, {counted} from visits "
+                                 "group by 1, 2, 3, 4, 5, 6, 7").fetchall()),
+            sorted(ws.db.execute(f"select case_id, kind, outcome, {counted} from visits "
+                                 "group by 1, 2, 3, 4, 5, 6").fetchall()))
 
 
-def kept_tallies(ws: Workspace) -> list[tuple]:
-    return sorted(ws.db.execute("select * from visit_tallies").fetchall())
+def kept_tallies(ws: Workspace) -> tuple[list[tuple], list[tuple]]:
+    return (sorted(ws.db.execute("select * from visit_tallies").fetchall()),
+            sorted(ws.db.execute("select * from case_tallies").fetchall()))
 
 
 def snapshot(ws: Workspace) -> list[str]:

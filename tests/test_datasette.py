@@ -101,13 +101,13 @@ def test_visit_tallies_follow_every_insert_update_and_delete(workspace, tobacco_
     from investigate.cases.review import review_visit
 
     def tallies():
-        return kept_tallies(workspace)
+        return kept_tallies(workspace)[0]
 
-    def counted():
-        return counted_tallies(workspace)
+    def agree():  # the visit tallies and the case tallies, each equal to counting the visits
+        return kept_tallies(workspace) == counted_tallies(workspace)
 
     visits = tobacco_case["visits"]
-    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits)
+    assert agree() and sum(r[-1] for r in tallies()) == len(visits)
     review_visit(workspace, visits[0], "approve")
     review_visit(workspace, visits[1], "reject", comment="blurred photo")
     workspace.update("visits", visits[2]["id"], {"outcome": "inconclusive"}, reason="test")
@@ -116,17 +116,40 @@ def test_visit_tallies_follow_every_insert_update_and_delete(workspace, tobacco_
     assert ("closed", 2) in {(r[6], r[5]) for r in tallies()}
     workspace.update("visits", visits[2]["id"], {"round": None, "attempt": None}, reason="test")
     workspace.delete("visits", visits[3]["id"], reason="test")
-    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits) - 1
+    assert agree() and sum(r[-1] for r in tallies()) == len(visits) - 1
     # A bulk insert (an import) counts its rows in one statement, its trigger dropped meanwhile:
     # the same tallies, and the trigger is back for the next single insert.
     template = {k: v for k, v in visits[0].items() if k != "id"}
     workspace.insert_many("visits", [{**template, "outcome": o} for o in ("violation", "compliant", "violation")])
     workspace.insert("visits", {**template, "outcome": "inconclusive"})
-    assert tallies() == counted() and sum(r[-1] for r in tallies()) == len(visits) + 3
+    assert agree() and sum(r[-1] for r in tallies()) == len(visits) + 3
     # A bulk insert that fails keeps nothing, the trigger included.
     with pytest.raises(Exception):
         workspace.insert_many("visits", [{**template, "outcome": "compliant"}, {**template, "store_id": "nowhere"}])
     workspace.insert("visits", {**template, "outcome": "compliant"})
+    assert agree()
+
+
+def test_finding_tallies_follow_every_finding_and_a_visit_moving_case(workspace, tobacco_case, frame_case):
+    """`case show` reads finding_tallies (issue 30): the triggers, and a bulk insert's one
+    recount, must keep it equal to counting the findings of each case's visits."""
+    def tallies():
+        return sorted(r for r in workspace.db.execute("select * from finding_tallies") if r[1])
+
+    def counted():
+        return sorted(workspace.db.execute("select v.case_id, count(*) from findings f join visits v "
+                                           "on v.id = f.visit_id group by 1").fetchall())
+
+    visits, other = tobacco_case["visits"], frame_case
+    template = {"code": "x", "title": "Sold", "severity": "high", "source": "test", "created_at": "2026-01-01"}
+    workspace.insert_many("findings", [{**template, "visit_id": v["id"]} for v in visits])
+    workspace.insert("findings", {**template, "visit_id": visits[0]["id"]})
+    assert tallies() == counted() and sum(n for _, n in tallies()) >= len(visits) + 1
+    finding = workspace.db.execute("select id from findings where visit_id = ?", [visits[1]["id"]]).fetchone()[0]
+    workspace.update("findings", finding, {"visit_id": visits[2]["id"]}, reason="test")
+    workspace.update("visits", visits[0]["id"], {"case_id": other["id"]}, reason="test")
+    assert tallies() == counted() and other["id"] in dict(tallies())
+    workspace.delete("findings", finding, reason="test")
     assert tallies() == counted()
 
 

@@ -220,9 +220,8 @@ def case_summary(ws: Workspace, case: dict, *, scope: str = WORKING) -> dict:
         "stores_tested": counts["stores_tested"],
         "target_stores": counts["target_stores"],
         "frame_size": one("select count(*) from case_stores where case_id = ?"),
+        "findings": one("select coalesce(sum(findings), 0) from finding_tallies where case_id = ?"),
         # CROSS JOIN: walk the (smaller) child table and look each visit up, not every visit.
-        "findings": one("select count(*) from findings f cross join visits v on v.id = f.visit_id "
-                        "where v.case_id = ?"),
         "evidence": one("select count(*) from evidence e cross join visits v on v.id = e.visit_id "
                         "where v.case_id = ?"),
         "promises_open": one(

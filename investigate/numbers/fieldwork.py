@@ -110,7 +110,6 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
     by_round = [{"round": int(r["group"]), **{k: r[k] for k in ("eligible", "violations", "compliant", "rate",
                                                                  "ci_low", "ci_high", "confidence")}}
                 for r in case_rates(ws, case, by="round", approved_only=approved_only) if r["eligible"]]
-    ever = sum(1 for o in per_store.values() if "violation" in o.values())
     changes = []
     for store_id, outcomes in per_store.items():
         seen = [(r, outcomes[r]) for r in rounds if r in outcomes]
@@ -121,7 +120,18 @@ def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) ->
                                [json.dumps([c["store_id"] for c in changes])])) if changes else {}
     for change in changes:
         change["store_name"] = names.get(change["store_id"])
-    at_least_once = rate(ever, len(per_store) - ever)
-    return {"rounds": by_round, "sold_at_least_once": at_least_once,
+    return {"rounds": by_round, "sold_at_least_once": sold_at_least_once(ws, case, approved_only=approved_only),
             "stores_tested": len(per_store), "changes": sorted(
                 changes, key=lambda c: (c["from_round"], c["store_name"] or ""))}
+
+
+def sold_at_least_once(ws: Workspace, case: dict, *, approved_only: bool = False) -> dict:
+    """Stores with a violation in any round among the stores with a violation or a compliant
+    test, as a rate: counted in SQL over the case's visit tallies, so that `case show` at a
+    million visits hands Python two numbers, not a row per store and round."""
+    cond, params = visit_filter(approved_only=approved_only)
+    sold, judged = ws.db.execute(
+        f"select coalesce(sum(sold), 0), count(*) from (select max(v.outcome = 'violation') as sold "
+        f"from visit_tallies v where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant') "
+        "group by v.store_id)", [case["id"], *params]).fetchone()
+    return rate(sold, judged - sold)

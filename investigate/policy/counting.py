@@ -68,8 +68,7 @@ def case_counts(ws: Workspace, case: dict, *, scope: str, confidence: float = 0.
                                     **stats.rate(0, 0, confidence)}
     comp = fieldwork.completion(ws, case, approved_only=public)
     whole = comp[0] if comp else {"targets": 0, "attempted": 0, "completed": 0, "completion_rate": None}
-    rounds = fieldwork.rounds_summary(ws, case, approved_only=public)
-    once = rounds["sold_at_least_once"]
+    once = fieldwork.sold_at_least_once(ws, case, approved_only=public)
     return {"scope": scope, **{k: overall[k] for k in (
                 "visits", "violations", "compliant", "inconclusive", "not_completed", "provisional", "eligible",
                 "rate", "ci_low", "ci_high", "confidence")},

@@ -188,6 +188,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "case_id": "Case.", "kind": "undercover or official.", "store_id": "Store.", "outcome": "Outcome.",
         "review_state": "Review state (received when none).", "round": "Round (1 when none).",
         "attempt": "Attempt (completed when none).", "visits": "Visits with these values."}),
+    "case_tallies": ("The visit tallies summed per case, without the store, kept by triggers: what a case's "
+                     "rate is summed from. Derived from visit_tallies.", {
+        "case_id": "Case.", "kind": "undercover or official.", "outcome": "Outcome.",
+        "review_state": "Review state (received when none).", "round": "Round (1 when none).",
+        "attempt": "Attempt (completed when none).", "visits": "Visits with these values."}),
+    "finding_tallies": ("Findings counted per case, kept by triggers: what the case page prints instead of "
+                        "walking every finding. Derived from findings.", {
+        "case_id": "Case.", "findings": "Findings on the case's visits."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
@@ -239,7 +247,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "story_sources", "story_document_sources",
-          "workspace_meta", "foreign_audit", "foreign_proofs", "visit_tallies"}
+          "workspace_meta", "foreign_audit", "foreign_proofs", "visit_tallies",
+          "case_tallies", "finding_tallies"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
           "companies": "name", "story_events": "what", "story_documents": "sha256"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .tables import SHORT_ID_TABLES, TALLIED, tallied, tally
+from .tables import (CASE_TALLIED, CASE_TALLY_TRIGGERS, SHORT_ID_TABLES, TALLIED, finding_tally_triggers,
+                     tallied, tally)
 
 
 def editorial(db: Database) -> None:
@@ -341,6 +342,33 @@ def tallies_by_round_and_attempt(db: Database) -> None:
           primary key (case_id, kind, store_id, outcome, review_state, round, attempt)
         ) without rowid""")
     _count_visits(db, TALLIED)
+
+
+def case_tallies(db: Database) -> None:
+    """Issue 30: the visit tallies summed per case (without the store), kept by triggers on the
+    visit tallies (``tables.CASE_TALLY_TRIGGERS``): a case's rate sums its few rows, not sixty
+    thousand. Derived data, summed here from the visit tallies."""
+    columns = ", ".join(CASE_TALLIED)
+    db.execute(f"""
+        create table case_tallies (
+          case_id text not null, kind text not null, outcome text not null, review_state text not null,
+          round integer not null, attempt text not null, visits integer not null,
+          primary key ({columns})
+        ) without rowid""")
+    db.execute(f"insert into case_tallies select {columns}, sum(visits) from visit_tallies group by {columns}")
+    for name, body in CASE_TALLY_TRIGGERS.items():
+        db.execute(f"create trigger {name} {body}")
+
+
+def finding_tallies(db: Database) -> None:
+    """Issue 30: findings counted per case, kept by triggers (``tables.FINDING_TALLY_TRIGGERS``),
+    so that `case show` at a million visits does not walk every finding. Derived data, as the
+    visit tallies: not audited, not in bundles, counted here from the findings."""
+    db.execute("create table finding_tallies (case_id text primary key, findings integer not null) without rowid")
+    db.execute("insert into finding_tallies select v.case_id, count(*) from findings f "
+               "join visits v on v.id = f.visit_id group by 1")
+    for sql in finding_tally_triggers().values():
+        db.execute(sql)
 
 
 def create_visit_list(db: Database) -> None:

@@ -45,6 +45,8 @@ STEPS = [
     ("i29_evidence_fingerprints", by_issue.evidence_fingerprints),
     ("i29_evidence_credentials", by_issue.evidence_credentials),
     ("i30_tallies_by_round_and_attempt", by_issue.tallies_by_round_and_attempt),
+    ("i30_finding_tallies", by_issue.finding_tallies),
+    ("i30_case_tallies", by_issue.case_tallies),
 ]
 
 migrations = Migrations("investigate")

@@ -98,6 +98,56 @@ def tally(row: str, change: int, columns: dict[str, str] = TALLIED) -> str:
             f"delete from visit_tallies where {where} and visits = 0;")
 
 
+#: The same counts without the store: one case's few rows, what its rate and its rates per round
+#: are summed from (a million visits of twenty thousand stores fill sixty thousand tallies, 50 ms
+#: to sum). Kept by triggers on the visit tallies themselves, so that every way those change (a
+#: visit's triggers, a bulk import's recount, a bulk review's net counts) moves these too.
+CASE_TALLIED = [c for c in TALLY_NULLS if c != "store_id"]
+
+
+def _case_tally(row: str, change: str) -> str:
+    key = " and ".join(f"{c} = {row}.{c}" for c in CASE_TALLIED)
+    return (f"insert into case_tallies ({', '.join(CASE_TALLIED)}, visits) "
+            f"values ({', '.join(f'{row}.{c}' for c in CASE_TALLIED)}, {change}) "
+            "on conflict do update set visits = visits + excluded.visits; "
+            f"delete from case_tallies where {key} and visits = 0;")
+
+
+CASE_TALLY_TRIGGERS = {
+    "case_tallies_insert": f"after insert on visit_tallies begin {_case_tally('new', 'new.visits')} end",
+    "case_tallies_update": ("after update of visits on visit_tallies begin "
+                            f"{_case_tally('new', 'new.visits - old.visits')} end"),
+    "case_tallies_delete": f"after delete on visit_tallies begin {_case_tally('old', '-old.visits')} end",
+}
+
+
+#: Findings counted per case, kept by triggers on findings (and on a visit moving to another
+#: case): `case show` and the case page print how many a case holds, and counting them walked
+#: every finding of the workspace and looked its visit up (0.7 s at a million visits).
+FINDING_TALLY_TRIGGERS = {
+    "finding_tallies_insert": "after insert on findings begin {add} end",
+    "finding_tallies_delete": "after delete on findings begin {remove} end",
+    "finding_tallies_move": "after update of visit_id on findings begin {remove} {add} end",
+    "finding_tallies_case": (
+        "after update of case_id on visits when old.case_id is not new.case_id begin "
+        "update finding_tallies set findings = findings - (select count(*) from findings where visit_id = new.id) "
+        "where case_id = old.case_id; "
+        "insert into finding_tallies (case_id, findings) select new.case_id, count(*) from findings "
+        "where visit_id = new.id having count(*) > 0 "
+        "on conflict do update set findings = findings + excluded.findings; end"),
+}
+FINDING_TALLY_ADD = ("insert into finding_tallies (case_id, findings) select case_id, 1 from visits "
+                     "where id = new.visit_id on conflict do update set findings = findings + 1;")
+FINDING_TALLY_REMOVE = ("update finding_tallies set findings = findings - 1 "
+                        "where case_id = (select case_id from visits where id = old.visit_id);")
+
+
+def finding_tally_triggers() -> dict[str, str]:
+    """Trigger name -> its CREATE statement."""
+    return {name: f"create trigger {name} " + body.format(add=FINDING_TALLY_ADD, remove=FINDING_TALLY_REMOVE)
+            for name, body in FINDING_TALLY_TRIGGERS.items()}
+
+
 #: Row triggers that only keep counts, and the one statement that counts a bulk insert's rows
 #: instead (rows past a rowid). ``Workspace.insert_many`` drops the trigger for its
 #: transaction and runs the statement: an upsert per imported visit cost 35 µs, half as much
@@ -107,7 +157,11 @@ BULK_RECOUNTS = {"visits": ("visit_tallies_insert", (
     f"insert into visit_tallies ({', '.join(TALLIED)}, visits) "
     f"select {', '.join(v.format(r='v') for v in TALLIED.values())}, count(*) from visits v where v.rowid > ? "
     f"group by {', '.join(map(str, range(1, len(TALLIED) + 1)))} "
-    "on conflict do update set visits = visits + excluded.visits"))}
+    "on conflict do update set visits = visits + excluded.visits")),
+    "findings": ("finding_tallies_insert", (
+        "insert into finding_tallies (case_id, findings) select v.case_id, count(*) from findings f "
+        "join visits v on v.id = f.visit_id where f.rowid > ? group by 1 "
+        "on conflict do update set findings = findings + excluded.findings"))}
 
 
 #: Row triggers that move a row between tallies when a counted column changes, and the

@@ -64,7 +64,7 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
             where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
             order by v.visited_at, v.id""", [case["id"], *params]))
     states: dict[str, list[str]] = {}
-    for p in ws.db.query("select p.* from promises p join visits v on v.id = p.visit_id where v.case_id = ?",
+    for p in ws.db.query("select p.* from promises p cross join visits v on v.id = p.visit_id where v.case_id = ?",
                          [case["id"]]):
         states.setdefault(p["visit_id"], []).append(promise_state(p, now))
     protocols: dict = {}
