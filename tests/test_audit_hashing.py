@@ -77,3 +77,24 @@ def test_bulk_entries_link_as_single_ones_do(rows, at, actor, action, table):
         {"at": at, "actor": actor, "action": action, "table_name": table, "row_id": i, "row_hash": h, "data": None}
         for i, h in part]))
     assert bulk == single
+
+
+entry_values = st.one_of(st.none(), st.text(), st.integers(min_value=-2**63, max_value=2**63 - 1),
+                         st.floats(allow_nan=False), st.binary(max_size=8))
+
+
+@settings(max_examples=examples(100))
+@given(st.lists(st.tuples(*[entry_values] * (len(audit.ENTRY_FIELDS) - 1)), max_size=6), st.booleans())
+def test_entry_bytes_spelt_by_sqlite_are_values_bytes(entries, typed):
+    # The real schema (TEXT columns: reals and integers turn to text, blobs stay) and an untyped
+    # one (every value stays as it is, as in a hand-edited database).
+    conn = sqlite3.connect(":memory:")
+    types = ["integer primary key"] + [" text"] * (len(audit.AUDIT_COLUMNS) - 1) if typed else \
+        ["integer primary key"] + [""] * (len(audit.AUDIT_COLUMNS) - 1)
+    conn.execute(f"create table audit_log ({', '.join(c + ' ' + t for c, t in zip(audit.AUDIT_COLUMNS, types))})")
+    conn.executemany("insert into audit_log values (?, ?, ?, ?, ?, ?, ?, ?, 'p', 'h')",
+                     [(seq, *fields) for seq, fields in enumerate(entries, 1)])
+    stored = conn.execute(f"select {', '.join(audit.ENTRY_FIELDS)} from audit_log order by seq").fetchall()
+    assert [row[-1] for row in audit.entries_with_bytes(conn, ["seq"])] == [audit.values_bytes(r) for r in stored]
+    assert [row[:2] for row in audit.entries_with_bytes(conn, ["seq", "hash"], after=1)] == \
+        [(seq, "h") for seq in range(2, len(entries) + 1)]

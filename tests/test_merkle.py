@@ -158,3 +158,27 @@ def test_a_partial_proof_of_any_leaves_leads_to_the_root_and_nothing_else_does()
             with pytest.raises(ValueError, match="too long"):
                 merkle.root_from_partial(n, {i: hashes[i] for i in kept}, proof + [hashes[0]])
     assert merkle.partial_proof(sub, 8, list(range(8))) == []  # every leaf carried: nothing more to say
+
+
+def test_the_streaming_tree_folds_runs_into_the_same_roots_and_stored_nodes():
+    # Across whole runs (hashed level by level) and ragged ends (one leaf at a time), continued
+    # from a stored right edge as sync_tree continues one, with sizes asked for inside a run.
+    from investigate.proof.log import RUN, StreamingTree
+
+    rng = random.Random(30)
+    leaves = [rng.randbytes(32) for _ in range(2 * RUN + 300)]
+    sizes = {0, 1, 5, RUN - 1, RUN, RUN + 17, 2 * RUN, len(leaves)}
+    for start in (0, 3, RUN):
+        head = StreamingTree()
+        for leaf in leaves[:start]:
+            head.add(leaf)
+        head.flush()
+        nodes: list = []
+        tree = StreamingTree(sizes, edge=head.stack, n=start, record=nodes)
+        for leaf in leaves[start:]:
+            tree.add(leaf)
+        assert tree.root() == merkle.root_of(leaves)
+        assert tree.roots == {s: merkle.root_of(leaves[:s]) for s in sizes if s > start or s == 0}
+        expected = {(level, i, merkle.root_of(leaves[i << level:(i + 1) << level]))
+                    for level in range(12) for i in range(len(leaves) >> level) if (i + 1) << level > start}
+        assert sorted(nodes) == sorted(expected)

@@ -62,7 +62,7 @@ def sync_tree(ws: Workspace, *, progress=None) -> int:
     db = ws.db
     size = stored_size(db)
     # The right edge: one perfect subtree per set bit of ``size``, largest first.
-    stack: list[tuple[int, bytes]] = []
+    edge: list[tuple[int, bytes]] = []
     start = 0
     for level in range(size.bit_length() - 1, -1, -1):
         if size >> level & 1:
@@ -71,34 +71,26 @@ def sync_tree(ws: Workspace, *, progress=None) -> int:
             if h is None:  # the stored tree is incomplete: rebuild it from the entries
                 db.execute("delete from log_nodes")
                 return sync_tree(ws, progress=progress)
-            stack.append((level, h[0]))
+            edge.append((level, h[0]))
             start += 1 << level
-    rows = db.conn.execute("select seq, at, actor, action, table_name, row_id, row_hash, data from audit_log "
-                           "where seq > ? order by seq", [size])
-    batch: list[tuple[int, int, bytes]] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    tree = StreamingTree(edge=edge, n=size, record=nodes)
+    reported = size
     with ws.transaction():
-        for row in rows:  # the ENTRY_FIELDS in order: entry_leaf's bytes without a dict per entry
-            if row[0] != size + 1:
-                raise IntegrityError(f"audit_log seq {row[0]}: expected entry {size + 1}: an entry is missing")
-            h = merkle.leaf_hash(audit.values_bytes(row))
-            batch.append((0, size, h))
-            stack.append((0, h))
-            # Two perfect subtrees of the same height make one of the next.
-            while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
-                level, right = stack.pop()
-                _, left = stack.pop()
-                parent = merkle.node_hash(left, right)
-                batch.append((level + 1, size >> (level + 1), parent))
-                stack.append((level + 1, parent))
-            size += 1
-            if len(batch) >= 20000:
-                db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", batch)
-                batch.clear()
+        for seq, data in audit.entries_with_bytes(db.conn, ["seq"], after=size):
+            if seq != tree.size + 1:
+                raise IntegrityError(f"audit_log seq {seq}: expected entry {tree.size + 1}: an entry is missing")
+            tree.add(merkle.leaf_hash(data))
+            if len(nodes) >= 20000:
+                db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", nodes)
+                nodes.clear()
                 if progress:
-                    progress(10000)
-        if batch:
-            db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", batch)
-    return size
+                    progress(tree.n - reported)
+                    reported = tree.n
+        tree.flush()
+        if nodes:
+            db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", nodes)
+    return tree.n
 
 
 def subtree_reader(db):
@@ -135,28 +127,69 @@ def _entries(ws: Workspace, upto: int | None = None):
         yield dict(zip(audit.ENTRY_FIELDS, row))
 
 
+#: Leaves are folded a run at a time: an aligned run of this many is one perfect subtree, hashed
+#: level by level (``merkle.perfect_levels``) rather than one stack step per leaf.
+RUN = 1024
+
+
 class StreamingTree:
     """Roots of a growing list of leaves with O(log n) memory: the right edge of perfect
-    subtrees, folded when a root is asked for. ``sizes`` are the sizes whose roots to keep."""
+    subtrees, folded when a root is asked for. ``sizes`` are the sizes whose roots to keep;
+    ``edge`` and ``n`` continue a tree of ``n`` leaves; ``record`` receives every node made
+    as (level, index, hash), leaves included (``sync_tree`` stores them)."""
 
-    def __init__(self, sizes=()):
+    def __init__(self, sizes=(), *, edge=(), n: int = 0, record: list | None = None):
         self.sizes = set(sizes)
-        self.stack: list[tuple[int, bytes]] = []
-        self.n = 0
+        self.stack: list[tuple[int, bytes]] = list(edge)
+        self.n = n  # leaves folded into the stack
+        self.pending: list[bytes] = []
+        self.record = record
         self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in self.sizes else {}
 
+    @property
+    def size(self) -> int:
+        return self.n + len(self.pending)
+
     def add(self, leaf: bytes) -> None:
-        stack = self.stack
-        stack.append((0, leaf))
+        self.pending.append(leaf)
+        if (self.n + len(self.pending)) % RUN == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold the pending leaves: a whole aligned run at once unless a size asked for falls
+        inside it, else one by one."""
+        leaves, self.pending = self.pending, []
+        if len(leaves) == RUN and not any(self.n < s < self.n + RUN for s in self.sizes):
+            levels = merkle.perfect_levels(leaves)
+            if self.record is not None:
+                for level, hashes in enumerate(levels):
+                    first = self.n >> level
+                    self.record.extend([(level, first + i, h) for i, h in enumerate(hashes)])
+            self._push(len(levels) - 1, levels[-1][0])
+            return
+        for leaf in leaves:
+            if self.record is not None:
+                self.record.append((0, self.n, leaf))
+            self._push(0, leaf)
+
+    def _push(self, height: int, node: bytes) -> None:
+        """Put the perfect subtree of 2**height leaves after the n folded ones on the right edge:
+        two of the same height make one of the next."""
+        stack, index = self.stack, self.n >> height
+        self.n += 1 << height
+        stack.append((height, node))
         while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
             height, right = stack.pop()
             _, left = stack.pop()
-            stack.append((height + 1, merkle.node_hash(left, right)))
-        self.n += 1
+            node, height, index = merkle.node_hash(left, right), height + 1, index >> 1
+            if self.record is not None:
+                self.record.append((height, index, node))
+            stack.append((height, node))
         if self.n in self.sizes:
             self.roots[self.n] = self.root()
 
     def root(self) -> bytes:
+        self.flush()
         if not self.stack:
             return merkle.EMPTY_ROOT
         acc = self.stack[-1][1]
@@ -169,11 +202,12 @@ def streaming_roots(ws: Workspace, sizes: set[int]) -> tuple[int, dict[int, byte
     """The roots of the log at each of ``sizes`` and now, recomputed from the entries in one
     pass: a million entries need no list of a million hashes."""
     tree = StreamingTree(sizes)
-    for entry in _entries(ws):
-        if entry["seq"] != tree.n + 1:
-            raise IntegrityError(f"the log has a gap: entry {tree.n + 1} is missing (next is {entry['seq']})")
-        tree.add(entry_leaf(entry))
-    tree.roots[tree.n] = tree.root()
+    for seq, data in audit.entries_with_bytes(ws.db.conn, ["seq"]):
+        if seq != tree.size + 1:
+            raise IntegrityError(f"the log has a gap: entry {tree.size + 1} is missing (next is {seq})")
+        tree.add(merkle.leaf_hash(data))
+    head = tree.root()
+    tree.roots[tree.n] = head
     return tree.n, tree.roots
 
 

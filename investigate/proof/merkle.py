@@ -31,6 +31,16 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def perfect_levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every level of the perfect tree over ``leaves`` (a power of two of them), leaves first,
+    the root last: a level is hashed in one comprehension, not one stack step per node."""
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        pairs = iter(levels[-1])
+        levels.append([node_hash(left, right) for left, right in zip(pairs, pairs)])
+    return levels
+
+
 def split(n: int) -> int:
     """The largest power of two strictly smaller than n (n ≥ 2)."""
     return 1 << ((n - 1).bit_length() - 1)

@@ -20,6 +20,7 @@ from ..store import audit
 from ..store.leftovers import killed_runs
 from ..store.tables import AUDITED_TABLES
 from ..store.workspace import Workspace
+from . import merkle
 from .log import StreamingTree, latest_checkpoint, parse_checkpoint, verify_against
 from .timestamps import check_timestamps
 
@@ -117,30 +118,30 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
         signed_size = parse_checkpoint(note)["size"] if note else 0
     except InvestigateError:
         signed_size = 0
-    tree = StreamingTree({signed_size})
+    # The Merkle roots serve only to hold the log to its newest checkpoint: without one, no leaf.
+    tree = StreamingTree({signed_size}) if note else None
     sha256 = hashlib.sha256
     prev = audit.GENESIS
     expected_seq = 1
     # The chain is walked as a stream: a million entries are never held in memory. Each
     # entry's bytes serve both its chain link and its Merkle leaf.
-    for row in db.conn.execute("select seq, at, actor, action, table_name, row_id, row_hash, data, prev_hash, hash "
-                               "from audit_log order by seq"):
-        seq = row[0]
+    for seq, prev_hash, link, data in audit.entries_with_bytes(db.conn, ["seq", "prev_hash", "hash"]):
         report.audit_entries += 1
         if seq != expected_seq:
             report.problems.append(Problem("chain", f"audit_log seq {seq}",
                                            f"expected entry {expected_seq}: an entry is missing"))
-        data = audit.values_bytes(row[:8])
-        if row[8] != prev or sha256(prev.encode() + b"\x1f" + data).hexdigest() != row[9]:
+        if prev_hash != prev or sha256(prev.encode() + b"\x1f" + data).hexdigest() != link:
             report.problems.append(Problem("chain", f"audit_log seq {seq}",
                                            "the chain link does not match: this entry or the one before it was altered"))
-        if seq == tree.n + 1:
-            tree.add(sha256(b"\x00" + data).digest())
-        prev = row[9]
+        if tree is not None and seq == tree.size + 1:
+            tree.add(merkle.leaf_hash(data))
+        prev = link
         expected_seq = seq + 1
         if progress and report.audit_entries % 10000 == 0:
             progress(10000)
-    tree.roots[tree.n] = tree.root()
+    if tree is not None:
+        head = tree.root()
+        tree.roots[tree.n] = head
 
     present_tables = set(db.table_names())
     for table in AUDITED_TABLES:

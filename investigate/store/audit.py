@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .. import clock
 
@@ -88,6 +88,26 @@ def values_bytes(values) -> bytes:
     # The types an entry holds (text, the seq, NULL) first: verify reads every entry through here.
     return "\x1f".join([v if type(v) is str else "" if v is None else str(v) if type(v) is int
                         else (canonical_value(v) or "") for v in values]).encode("utf-8")
+
+
+# The ENTRY_FIELDS as SQLite spells them for entry_bytes: the seq as text, NULL as ''.
+_ENTRY_TEXT_SQL = ", ".join(["cast(seq as text)"] + [f"coalesce({f}, '')" for f in ENTRY_FIELDS[1:]])
+
+
+def entries_with_bytes(conn, columns: Sequence[str], *, after: int = 0) -> Iterator[tuple]:
+    """``columns`` of every audit entry after seq ``after``, in seq order, each followed by its
+    ``entry_bytes``. verify and a first checkpoint read every entry: SQLite spells the fields as
+    text, so that Python only joins them; an entry holding a value of another type (a real, a
+    blob: never written by us) raises TypeError in the join and is spelt by ``values_bytes``."""
+    n = len(columns)
+    for row in conn.execute(f"select {', '.join(columns)}, {_ENTRY_TEXT_SQL} from audit_log where seq > ? "
+                            "order by seq", [after]):
+        fields = row[n:]
+        try:
+            data = "\x1f".join(fields).encode("utf-8")
+        except TypeError:
+            data = values_bytes(fields)
+        yield (*row[:n], data)
 
 
 def link_hash(prev_hash: str, entry: dict) -> str:
