@@ -41,12 +41,21 @@ def visits_outside_consent(ws: Workspace, case: dict) -> list[dict]:
     if WITHDRAWN not in {c.name for c in ws.db["testers"].columns}:
         return []
     out = []
+    # SQL only narrows: the visits before their tester's consent day or from the withdrawal day
+    # on (a visit's time begins with its day, so it sorts below a later day and at or above its
+    # own), each range a seek on the (tester, time) index, not every visit of the case (3.2 s at a
+    # million). Which of them are outside is still ``outside_consent``'s to say.
     for row in ws.db.query(
-            f"""select v.tester_id, substr(v.visited_at, 1, 10) as day, t.code, t.consent_date, t.{WITHDRAWN},
+            f"""with candidates(id) as (
+                  select v.id from testers t cross join visits v on v.tester_id = t.id
+                  where v.visited_at < substr(t.consent_date, 1, 10)
+                  union
+                  select v.id from testers t cross join visits v on v.tester_id = t.id
+                  where v.visited_at >= substr(t.{WITHDRAWN}, 1, 10))
+                select v.tester_id, substr(v.visited_at, 1, 10) as day, t.code, t.consent_date, t.{WITHDRAWN},
                        group_concat(v.id) as visit_ids
-                from visits v join testers t on t.id = v.tester_id
+                from candidates c cross join visits v on v.id = c.id join testers t on t.id = v.tester_id
                 where v.case_id = ? and v.kind = 'undercover' and {counted_state_sql('v')}
-                  and (t.consent_date is not null or t.{WITHDRAWN} is not null)
                 group by v.tester_id, day order by day""", [case["id"]]):
         why = outside_consent(row, date.fromisoformat(row["day"]))
         if why:

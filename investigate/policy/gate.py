@@ -128,16 +128,19 @@ def reply_status(ws: Workspace, case: dict, *, names=None) -> dict[str, str]:
 def open_merge_conflicts(ws: Workspace, case: dict) -> int:
     """The case's records (the case, its visits, their findings and promises, its stores) that
     a merge found amended differently and no editor has settled (``merge resolve``)."""
+    # Each open conflict looks its own row up (there are few), rather than every visit, finding
+    # and promise of the case being gathered for each (1.4 s at a million visits).
     return ws.db.execute(
         """select count(*) from merge_conflicts c where c.held_for is null and c.resolved_at is null and (
              (c.table_name = 'cases' and c.row_id = :case)
-             or (c.table_name = 'visits' and c.row_id in (select id from visits where case_id = :case))
-             or (c.table_name = 'findings' and c.row_id in
-                 (select f.id from findings f join visits v on v.id = f.visit_id where v.case_id = :case))
-             or (c.table_name = 'promises' and c.row_id in
-                 (select p.id from promises p join visits v on v.id = p.visit_id where v.case_id = :case))
-             or (c.table_name = 'stores' and c.row_id in (select store_id from case_stores where case_id = :case
-                                                          union select store_id from visits where case_id = :case)))""",
+             or (c.table_name = 'visits' and exists (select 1 from visits v where v.id = c.row_id and v.case_id = :case))
+             or (c.table_name = 'findings' and exists (select 1 from findings f join visits v on v.id = f.visit_id
+                                                       where f.id = c.row_id and v.case_id = :case))
+             or (c.table_name = 'promises' and exists (select 1 from promises p join visits v on v.id = p.visit_id
+                                                       where p.id = c.row_id and v.case_id = :case))
+             or (c.table_name = 'stores' and (
+                   exists (select 1 from case_stores s where s.store_id = c.row_id and s.case_id = :case)
+                   or exists (select 1 from visits v where v.store_id = c.row_id and v.case_id = :case))))""",
         {"case": case["id"]}).fetchone()[0]
 
 
