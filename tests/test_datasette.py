@@ -450,6 +450,33 @@ def test_the_editors_map_gets_the_outcome_pins_script_and_the_instance_serves_it
     assert "outcome-pins" not in get(public_datasette(out), "/public/stores").text
 
 
+@pytest.mark.parametrize("how", ["served as publish --serve serves it", "the folder as a configuration directory",
+                                 "as the README's datasette publish runs it"])
+def test_the_public_copy_suggests_no_facets_however_it_is_served(workspace, tobacco_case, tmp_path, how):
+    """Issue 30: a suggested facet counts a column of every row on every page load (the visits
+    page took 875 ms at a million visits with them). The settings travel with the copy:
+    settings.json for `datasette public/`, and the README's --extra-options for Datasette's
+    publishers (their container runs `datasette serve -i … -m …` with those options)."""
+    from investigate.cases.review import review_visit
+
+    for visit in tobacco_case["visits"]:  # rows to suggest facets for: without, none are suggested anyway
+        review_visit(workspace, visit, "approve")
+    out = tmp_path / "public"
+    build_public(workspace, out, slugs=["tobacco-nk"], override="test")
+    assert json.loads((out / "settings.json").read_text()) == {"allow_download": True, "suggest_facets": False}
+    if how.startswith("served as publish"):
+        page = get(public_datasette(out), "/public/visits.json").json()
+    else:
+        args = [str(out)] if "folder" in how else [
+            "-i", str(out / "public.db"), "-m", str(out / "metadata.json"), "--inspect-file",
+            str(out / "inspect-data.json"), "--setting", "suggest_facets", "off"]
+        done = subprocess.run([str(Path(sys.executable).with_name("datasette")), "serve", *args,
+                               "--get", "/public/visits.json"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        page = json.loads(done.stdout)
+    assert page["rows"] and page["suggested_facets"] == []
+
+
 def test_no_map_asks_a_tile_server_the_newsroom_did_not_set(editors, workspace, tmp_path):
     page = get(editors["ds"], "/investigate/store_map?case=tobacco-nk").text
     assert "datasette-cluster-map.js" in page

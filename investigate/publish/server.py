@@ -19,6 +19,7 @@ from ..errors import InvestigateError, PolicyError
 from ..store.workspace import Workspace
 from .guard import LOOPBACK, allowed_hosts, guard
 from .metadata import editors_metadata
+from .public import PUBLIC_SETTINGS
 from ..store.accounts import list_accounts
 
 #: What ``datasette hash-password`` prints (datasette-auth-passwords' format): any other string
@@ -109,7 +110,7 @@ def public_datasette(out_dir: Path, **settings):
     metadata = json.loads((out_dir / "metadata.json").read_text(encoding="utf-8"))
     inspect = json.loads((out_dir / "inspect-data.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(out_dir / "public.db")], metadata=metadata, inspect_data=inspect,
-                     settings={"allow_download": True, "suggest_facets": False, **settings})
+                     settings={**PUBLIC_SETTINGS, **settings})
 
 
 def run(datasette, host: str, port: int) -> None:

@@ -29,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from conftest import need_tool
@@ -190,7 +191,10 @@ class Tour:
             return Screen("", 0)
         program, args = words[0], words[1:]
         if program == "datasette":
-            return finish(self.start(command.section, "datasette", stand_in_for_datasette_publishers(args)))
+            screen = finish(self.start(command.section, "datasette", stand_in_for_datasette_publishers(args)))
+            # Served as published, the copy suggests no facets (each counts a column of every row).
+            assert '"suggested_facets": []' in screen.text, screen.text[-2000:]
+            return screen
         if args[:1] == ["serve"] or "--serve" in args:
             return self.serve(command.section, args)
         if args == ["visit", "record"]:
@@ -239,8 +243,13 @@ class Tour:
     def close(self) -> None:
         if self.geocoder is not None:
             self.geocoder.__exit__(None, None, None)
-        for child in self.background:
+        for child in self.background:  # stopped as its user stops it, Ctrl-C; never waited on forever
             child.sendintr()
+            try:
+                child.expect(pexpect.EOF, timeout=30)
+            except pexpect.TIMEOUT:
+                child.terminate(force=True)
+                raise AssertionError(f"{child.args}: still running 30 s after Ctrl-C:\n{child.before[-2000:]}")
             finish(child)
 
     def serve_in_background(self, section: str, args: list[str]) -> Screen:
@@ -336,14 +345,15 @@ def unattended(child) -> Screen:
 
 
 def stand_in_for_datasette_publishers(args: list[str]) -> list[str]:
-    """``datasette publish cloudrun DB -m M …`` and ``datasette package DB -m M …`` build a
-    container that runs ``datasette serve -i DB -m M --inspect-file inspect-data.json``: that
-    command, asked for the database's page, is what this machine can check of them."""
+    """``datasette publish cloudrun DB -m M --extra-options O …`` and ``datasette package …``
+    build a container that runs ``datasette serve -i DB -m M --inspect-file inspect-data.json O``:
+    that command, asked for the visits table, is what this machine can check of them."""
     assert args[0] in ("publish", "package"), args
     database = next(a for a in args if a.endswith(".db"))
     metadata = args[args.index("-m") + 1]
     inspect = str(Path(database).with_name("inspect-data.json"))
-    return ["serve", "-i", database, "-m", metadata, "--inspect-file", inspect, "--get", "/public.json"]
+    extra = shlex.split(args[args.index("--extra-options") + 1]) if "--extra-options" in args else []
+    return ["serve", "-i", database, "-m", metadata, "--inspect-file", inspect, *extra, "--get", "/public/visits.json"]
 
 
 def need_libfaketime() -> str:
