@@ -22,7 +22,8 @@ from typing import Callable, Iterable, Iterator
 from .. import clock, ids
 from ..errors import IntegrityError, InvestigateError
 from . import audit
-from .tables import BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES, TALLY_NULLS, tally_key
+from .tables import (BULK_CASE_RETALLY, BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES, TALLY_NULLS,
+                     case_tally_key, tally_key)
 
 #: Rows a bulk insert adds before it defers its table's random-keyed indexes (and no fewer than
 #: the table held): below this, inserting into them costs less than building them again.
@@ -176,6 +177,8 @@ class AuditedWrites:
         if not ddl:
             yield lambda old_rows, new_rows: None
             return
+        case_triggers, case_upsert, case_prune = BULK_CASE_RETALLY
+        case_ddl = [sql for sql in (self._drop("trigger", name) for name in case_triggers) if sql]
         moves: Counter = Counter()
         counted = itemgetter(*(names.index(c) for c in TALLY_NULLS))
 
@@ -187,9 +190,15 @@ class AuditedWrites:
         net: Counter = Counter()
         for values, n in moves.items():  # a few per store: NULLs read as the tallies count them
             net[tally_key(values)] += n
+        case_net: Counter = Counter()
+        for key, n in net.items():
+            case_net[case_tally_key(key)] += n
         self.db.conn.executemany(upsert, [(*key, n) for key, n in net.items() if n])
+        self.db.conn.executemany(case_upsert, [(*key, n) for key, n in case_net.items() if n])
         self.db.execute(prune)
-        self.db.execute(ddl)
+        self.db.execute(case_prune)
+        for sql in (ddl, *case_ddl):
+            self.db.execute(sql)
 
     def _drop(self, kind: str, name: str) -> str | None:
         """Drop an index or trigger inside the caller's transaction; returns the SQL that makes it
