@@ -54,9 +54,11 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         if named_chains is None:
             named_chains = nameable_chains(ws, case, named, approved_only=False)
         has_tips = "tips" in ws.db.table_names()
+        # The stores of the case's visits from the visit tallies (every visit counts in one):
+        # a few rows per store, not a million index entries.
         rows = ws.db.query(
             "select id, name, chain, address, licence_number from stores where id in "
-            "(select store_id from visits where case_id = ? union select store_id from case_stores where case_id = ? "
+            "(select store_id from visit_tallies where case_id = ? union select store_id from case_stores where case_id = ? "
             "union select store_id from replies where case_id = ?"
             + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
             [case["id"]] * 4)
