@@ -130,27 +130,35 @@ def test_visit_tallies_follow_every_insert_update_and_delete(workspace, tobacco_
     assert agree()
 
 
-def test_finding_tallies_follow_every_finding_and_a_visit_moving_case(workspace, tobacco_case, frame_case):
-    """`case show` reads finding_tallies (issue 30): the triggers, and a bulk insert's one
-    recount, must keep it equal to counting the findings of each case's visits."""
+def test_finding_tallies_follow_every_finding_and_every_visit_they_move_with(workspace, tobacco_case, frame_case):
+    """`case show` and the naming read finding_tallies (issue 30): the triggers, and a bulk
+    insert's one recount, must keep it equal to counting the findings by their visit's case,
+    store, kind and review state — through reviews, bulk reviews and a visit changing case."""
+    from investigate.cases.review import review_visit
+
     def tallies():
-        return sorted(r for r in workspace.db.execute("select * from finding_tallies") if r[1])
+        return sorted(workspace.db.execute("select * from finding_tallies").fetchall())
 
     def counted():
-        return sorted(workspace.db.execute("select v.case_id, count(*) from findings f join visits v "
-                                           "on v.id = f.visit_id group by 1").fetchall())
+        return sorted(workspace.db.execute(
+            "select v.case_id, v.store_id, v.kind, coalesce(v.review_state, 'received'), count(*) "
+            "from findings f join visits v on v.id = f.visit_id group by 1, 2, 3, 4").fetchall())
 
     visits, other = tobacco_case["visits"], frame_case
     template = {"code": "x", "title": "Sold", "severity": "high", "source": "test", "created_at": "2026-01-01"}
     workspace.insert_many("findings", [{**template, "visit_id": v["id"]} for v in visits])
     workspace.insert("findings", {**template, "visit_id": visits[0]["id"]})
-    assert tallies() == counted() and sum(n for _, n in tallies()) >= len(visits) + 1
+    assert tallies() == counted() and sum(r[-1] for r in tallies()) >= len(visits) + 1
+    review_visit(workspace, visits[0], "reject", comment="blurred")
+    workspace.update_many("visits", [v["id"] for v in visits[1:]], {"review_state": "approved"}, reason="test",
+                          action="review")
+    assert tallies() == counted() and {r[3] for r in tallies()} >= {"rejected", "approved"}
     finding = workspace.db.execute("select id from findings where visit_id = ?", [visits[1]["id"]]).fetchone()[0]
     workspace.update("findings", finding, {"visit_id": visits[2]["id"]}, reason="test")
     workspace.update("visits", visits[0]["id"], {"case_id": other["id"]}, reason="test")
-    assert tallies() == counted() and other["id"] in dict(tallies())
+    assert tallies() == counted() and other["id"] in {r[0] for r in tallies()}
     workspace.delete("findings", finding, reason="test")
-    assert tallies() == counted()
+    assert tallies() == counted() and all(r[-1] > 0 for r in tallies())
 
 
 def test_other_canned_queries_run(editors):

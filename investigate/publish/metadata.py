@@ -193,9 +193,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "case_id": "Case.", "kind": "undercover or official.", "outcome": "Outcome.",
         "review_state": "Review state (received when none).", "round": "Round (1 when none).",
         "attempt": "Attempt (completed when none).", "visits": "Visits with these values."}),
-    "finding_tallies": ("Findings counted per case, kept by triggers: what the case page prints instead of "
-                        "walking every finding. Derived from findings.", {
-        "case_id": "Case.", "findings": "Findings on the case's visits."}),
+    "finding_tallies": ("Findings counted per case, store, kind and review state of their visit, kept by "
+                        "triggers: what the case page and the naming read instead of walking every finding. "
+                        "Derived from findings.", {
+        "case_id": "Case.", "store_id": "Store.", "kind": "undercover or official.",
+        "review_state": "Review state of the visits (received when none).",
+        "findings": "Findings on those visits."}),
     "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
                   "Derived from audit_log; verify recomputes it and never trusts it.", {
         "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",

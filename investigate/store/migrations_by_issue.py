@@ -361,12 +361,18 @@ def case_tallies(db: Database) -> None:
 
 
 def finding_tallies(db: Database) -> None:
-    """Issue 30: findings counted per case, kept by triggers (``tables.FINDING_TALLY_TRIGGERS``),
-    so that `case show` at a million visits does not walk every finding. Derived data, as the
-    visit tallies: not audited, not in bundles, counted here from the findings."""
-    db.execute("create table finding_tallies (case_id text primary key, findings integer not null) without rowid")
-    db.execute("insert into finding_tallies select v.case_id, count(*) from findings f "
-               "join visits v on v.id = f.visit_id group by 1")
+    """Issue 30: findings counted per case, store, kind and review state of their visit, kept
+    by triggers (``tables.FINDING_TALLY_TRIGGERS``), so that `case show` and the naming at a
+    million visits do not walk every finding. Derived data, as the visit tallies: not audited,
+    not in bundles, counted here from the findings."""
+    db.execute("""
+        create table finding_tallies (
+          case_id text not null, store_id text not null, kind text not null, review_state text not null,
+          findings integer not null,
+          primary key (case_id, store_id, kind, review_state)
+        ) without rowid""")
+    db.execute("insert into finding_tallies select v.case_id, v.store_id, v.kind, coalesce(v.review_state, 'received'), "
+               "count(*) from findings f join visits v on v.id = f.visit_id group by 1, 2, 3, 4")
     for sql in finding_tally_triggers().values():
         db.execute(sql)
 

@@ -121,31 +121,51 @@ CASE_TALLY_TRIGGERS = {
 }
 
 
-#: Findings counted per case, kept by triggers on findings (and on a visit moving to another
-#: case): `case show` and the case page print how many a case holds, and counting them walked
-#: every finding of the workspace and looked its visit up (0.7 s at a million visits).
+#: Findings counted per case, store, kind and review state of their visit, kept by triggers on
+#: findings and on a visit moving between those: `case show` prints how many a case holds, and
+#: the naming asks which stores have a finding on a visit that counts (every checklist, report
+#: and public copy). Both walked every finding of the workspace and looked its visit up (0.7 s
+#: at a million visits each time).
+FINDING_KEY = ("case_id", "store_id", "kind", "review_state")
+_VISIT_KEY = "v.case_id, v.store_id, v.kind, coalesce(v.review_state, 'received')"
+
+
+def _finding_tally(visit_id: str, change: str) -> str:
+    """Count the findings ``change`` (an SQL expression) in or out at the tally of the visit
+    ``visit_id`` (an SQL expression), removing a tally that reaches zero."""
+    key = ", ".join(FINDING_KEY)
+    return (f"insert into finding_tallies ({key}, findings) select {_VISIT_KEY}, {change} from visits v "
+            f"where v.id = {visit_id} on conflict do update set findings = findings + excluded.findings; "
+            f"delete from finding_tallies where findings = 0 and ({key}) = "
+            f"(select {_VISIT_KEY} from visits v where v.id = {visit_id});")
+
+
+def _visit_moves(row: str, sign: str) -> str:
+    """A visit's findings counted out of (``-``) or into (``+``) the tally ``row`` (old or new) names."""
+    key = ", ".join(FINDING_KEY)
+    values = f"{row}.case_id, {row}.store_id, {row}.kind, coalesce({row}.review_state, 'received')"
+    count = f"(select count(*) from findings where visit_id = {row}.id)"
+    return (f"insert into finding_tallies ({key}, findings) values ({values}, {sign}{count}) "
+            "on conflict do update set findings = findings + excluded.findings; "
+            f"delete from finding_tallies where findings = 0 and ({key}) = ({values});")
+
+
 FINDING_TALLY_TRIGGERS = {
-    "finding_tallies_insert": "after insert on findings begin {add} end",
-    "finding_tallies_delete": "after delete on findings begin {remove} end",
-    "finding_tallies_move": "after update of visit_id on findings begin {remove} {add} end",
-    "finding_tallies_case": (
-        "after update of case_id on visits when old.case_id is not new.case_id begin "
-        "update finding_tallies set findings = findings - (select count(*) from findings where visit_id = new.id) "
-        "where case_id = old.case_id; "
-        "insert into finding_tallies (case_id, findings) select new.case_id, count(*) from findings "
-        "where visit_id = new.id having count(*) > 0 "
-        "on conflict do update set findings = findings + excluded.findings; end"),
+    "finding_tallies_insert": f"after insert on findings begin {_finding_tally('new.visit_id', '1')} end",
+    "finding_tallies_delete": f"after delete on findings begin {_finding_tally('old.visit_id', '-1')} end",
+    "finding_tallies_move": (f"after update of visit_id on findings begin {_finding_tally('old.visit_id', '-1')} "
+                             f"{_finding_tally('new.visit_id', '1')} end"),
+    # A review moves a visit between tallies: one lookup per visit (whether it has a finding).
+    "finding_tallies_visit": (
+        "after update of case_id, store_id, kind, review_state on visits "
+        "when exists (select 1 from findings where visit_id = new.id) begin "
+        f"{_visit_moves('old', '-')} {_visit_moves('new', '')} end"),
 }
-FINDING_TALLY_ADD = ("insert into finding_tallies (case_id, findings) select case_id, 1 from visits "
-                     "where id = new.visit_id on conflict do update set findings = findings + 1;")
-FINDING_TALLY_REMOVE = ("update finding_tallies set findings = findings - 1 "
-                        "where case_id = (select case_id from visits where id = old.visit_id);")
 
 
 def finding_tally_triggers() -> dict[str, str]:
     """Trigger name -> its CREATE statement."""
-    return {name: f"create trigger {name} " + body.format(add=FINDING_TALLY_ADD, remove=FINDING_TALLY_REMOVE)
-            for name, body in FINDING_TALLY_TRIGGERS.items()}
+    return {name: f"create trigger {name} {body}" for name, body in FINDING_TALLY_TRIGGERS.items()}
 
 
 #: Row triggers that only keep counts, and the one statement that counts a bulk insert's rows
@@ -159,8 +179,8 @@ BULK_RECOUNTS = {"visits": ("visit_tallies_insert", (
     f"group by {', '.join(map(str, range(1, len(TALLIED) + 1)))} "
     "on conflict do update set visits = visits + excluded.visits")),
     "findings": ("finding_tallies_insert", (
-        "insert into finding_tallies (case_id, findings) select v.case_id, count(*) from findings f "
-        "join visits v on v.id = f.visit_id where f.rowid > ? group by 1 "
+        f"insert into finding_tallies ({', '.join(FINDING_KEY)}, findings) select {_VISIT_KEY}, count(*) "
+        "from findings f join visits v on v.id = f.visit_id where f.rowid > ? group by 1, 2, 3, 4 "
         "on conflict do update set findings = findings + excluded.findings"))}
 
 
