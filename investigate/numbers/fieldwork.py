@@ -95,33 +95,34 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
 def rounds_summary(ws: Workspace, case: dict, *, approved_only: bool = False) -> dict:
     """Rate per round, "sold at least once" across rounds, and stores that changed."""
     cond, params = visit_filter(approved_only=approved_only)
-    per_store: dict[str, dict[int, str]] = defaultdict(dict)
     # A store sold in a round if any visit of it in that round was a violation: from the visit
-    # tallies (which count by round), so a few rows per store are read and one per store and
-    # round reaches Python, not one per visit.
-    for store_id, rnd, sold in ws.db.execute(
-        f"select v.store_id, v.round, max(v.outcome = 'violation') from visit_tallies v "
-        f"where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant') "
-        "group by v.store_id, v.round", [case["id"], *params]):
-        per_store[store_id][rnd] = "violation" if sold else "compliant"
-    rounds = sorted({rnd for outcomes in per_store.values() for rnd in outcomes})
+    # tallies (which count by round). Only a store judged in more than one round can have
+    # changed, so SQL hands Python those alone, each as its "round:sold" pairs, not a row per
+    # store and round (twenty thousand stores of one round: none).
+    changes = []
+    for store_id, pairs in ws.db.execute(
+            f"""select store_id, group_concat(round || ':' || sold) from (
+                  select v.store_id, v.round, max(v.outcome = 'violation') as sold from visit_tallies v
+                  where v.case_id = ? and {cond} and v.outcome in ('violation', 'compliant')
+                  group by v.store_id, v.round)
+                group by store_id having count(*) > 1""", [case["id"], *params]):
+        seen = sorted((int(r), "violation" if sold == "1" else "compliant")
+                      for r, sold in (pair.split(":") for pair in pairs.split(",")))
+        for (r1, a), (r2, b) in zip(seen, seen[1:]):
+            if a != b:
+                changes.append({"store_id": store_id, "from_round": r1, "to_round": r2, "from": a, "to": b})
     # A round's rate is the case's rate of that round, as `stats --by round`, the report and the
     # public database give it (the promise clock included): one definition of a rate per round.
     by_round = [{"round": int(r["group"]), **{k: r[k] for k in ("eligible", "violations", "compliant", "rate",
                                                                  "ci_low", "ci_high", "confidence")}}
                 for r in case_rates(ws, case, by="round", approved_only=approved_only) if r["eligible"]]
-    changes = []
-    for store_id, outcomes in per_store.items():
-        seen = [(r, outcomes[r]) for r in rounds if r in outcomes]
-        for (r1, a), (r2, b) in zip(seen, seen[1:]):
-            if a != b:
-                changes.append({"store_id": store_id, "from_round": r1, "to_round": r2, "from": a, "to": b})
     names = dict(ws.db.execute("select id, name from stores where id in (select value from json_each(?))",
                                [json.dumps([c["store_id"] for c in changes])])) if changes else {}
     for change in changes:
         change["store_name"] = names.get(change["store_id"])
-    return {"rounds": by_round, "sold_at_least_once": sold_at_least_once(ws, case, approved_only=approved_only),
-            "stores_tested": len(per_store), "changes": sorted(
+    once = sold_at_least_once(ws, case, approved_only=approved_only)
+    return {"rounds": by_round, "sold_at_least_once": once,
+            "stores_tested": once["eligible"], "changes": sorted(
                 changes, key=lambda c: (c["from_round"], c["store_name"] or ""))}
 
 
