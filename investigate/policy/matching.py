@@ -95,6 +95,8 @@ def reading_by_cluster(text: str) -> tuple[str, list[int], list[int]]:
 
 def read_as(text: str) -> str:
     """``text`` as it is compared, stripped: the form two spellings of one name share."""
+    if text.isascii() and not _UNEVEN_SPACE.search(text):  # ``reading``'s own shortcut, without the offsets
+        return text.lower().strip()
     return reading(text)[0].strip()
 
 
@@ -125,9 +127,11 @@ def _letters(word: str) -> str:
 
 def _key(word: str) -> str:
     """A word without accents or umlaut spellings: where a text is looked up in the index."""
-    bare = word if word.isascii() else "".join(
-        c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-    bare = bare.replace("æ", "a").replace("ø", "o")
+    if word.isascii():
+        bare = word
+    else:
+        bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+        bare = bare.replace("æ", "a").replace("ø", "o")
     for digraph in ("ae", "oe", "ue", "aa"):
         bare = bare.replace(digraph, digraph[0])
     return bare
@@ -163,11 +167,12 @@ class PrivateMatcher:
         self.pairs: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.patterns: dict[str, re.Pattern] = {}
         for kind, value in strings:
-            words = [_key(w)[:_LONGEST_KEY] for w in _words(read_as(value))]
+            words = _words(read_as(value))  # only the first two are keys
             if len(words) == 1:
-                self.singles.setdefault(words[0], []).append((kind, value))
+                self.singles.setdefault(_key(words[0])[:_LONGEST_KEY], []).append((kind, value))
             elif words:
-                self.pairs.setdefault((words[0], words[1]), []).append((kind, value))
+                key = (_key(words[0])[:_LONGEST_KEY], _key(words[1])[:_LONGEST_KEY])
+                self.pairs.setdefault(key, []).append((kind, value))
         self.firsts = {first for first, _second in self.pairs} | set(self.singles)
         self.first_lengths = sorted({len(k) for k in self.firsts})
         self.second_lengths = sorted({len(second) for _first, second in self.pairs})
