@@ -163,24 +163,33 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
-def _public_answers(protocol, texts, answers_json: str, lang: str) -> str:
-    """The public answers as "question: answer" in the case's language ("product: E-Zigarette;
-    sale: ja"): readable in Datasette, no JSON. Free text never leaves (PUBLIC_ANSWER_TYPES)."""
-    answers = json.loads(answers_json or "{}")
-    kinds = {q.key: q.type for q in protocol.questions}
-    _ = translations(lang).gettext
-    shown = []
-    for key, value in sorted(answers.items()):
-        if kinds.get(key) not in PUBLIC_ANSWER_TYPES or value is None:
-            continue
-        if is_na(value):  # "did not apply" is no yes: as stored, for every kind alike
-            value = str(value)
-        elif kinds[key] == "bool":
-            value = _("yes") if value else _("no")
-        elif kinds[key] == "choice":
-            value = texts.choice(key, value)
-        shown.append(f"{key}: {value}")
-    return "; ".join(shown)
+class PublicAnswers:
+    """The public answers of one protocol's visits as "question: answer" in the case's language
+    ("product: E-Zigarette; sale: ja"): readable in Datasette, no JSON. Free text never leaves
+    (PUBLIC_ANSWER_TYPES). Which questions may be shown and the words for yes and no are looked
+    up once per protocol and language, not once per visit (a tenth of a big public copy)."""
+
+    def __init__(self, protocol, texts, lang: str):
+        self.kinds = {q.key: q.type for q in protocol.questions if q.type in PUBLIC_ANSWER_TYPES}
+        self.texts = texts
+        _ = translations(lang).gettext
+        self.yes, self.no = _("yes"), _("no")
+
+    def __call__(self, answers_json: str) -> str:
+        answers = json.loads(answers_json or "{}")
+        shown = []
+        for key, value in sorted(answers.items()):
+            kind = self.kinds.get(key)
+            if kind is None or value is None:
+                continue
+            if is_na(value):  # "did not apply" is no yes: as stored, for every kind alike
+                value = str(value)
+            elif kind == "bool":
+                value = self.yes if value else self.no
+            elif kind == "choice":
+                value = self.texts.choice(key, value)
+            shown.append(f"{key}: {value}")
+        return "; ".join(shown)
 
 
 def _insert_visits(out: sqlite3.Connection, batch: list[tuple]) -> None:
@@ -198,13 +207,14 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
     texts = protocol.texts(lang).through(names.redact)
     # Answers and finding titles as the report prints them: in the case's language, by the
     # protocol of each visit's own (a service case tests each channel with its own protocol).
-    protocols_of = {case["protocol"]: (protocol, texts)}
+    protocols_of = {case["protocol"]: (protocol, texts, PublicAnswers(protocol, texts, lang))}
 
     def protocol_of(key: str | None) -> tuple:
         key = key or case["protocol"]
         if key not in protocols_of:
             other = get_protocol(key, ws.root)
-            protocols_of[key] = (other, other.texts(lang).through(names.redact))
+            other_texts = other.texts(lang).through(names.redact)
+            protocols_of[key] = (other, other_texts, PublicAnswers(other, other_texts, lang))
         return protocols_of[key]
     named = names.named_stores
     cond, cond_params = policy.visit_condition(PUBLIC)
@@ -254,7 +264,7 @@ def _build_case(ws: Workspace, out: sqlite3.Connection, case: dict, *, now: date
         if progress and n % 1000 == 0:
             progress(1000)
         batch.append((next_id, case["slug"], store_ids[store_id], visited_date or _day(visited_at), rnd or 1,
-                      attempt or "completed", outcome, _public_answers(*protocol_of(key), answers, lang)))
+                      attempt or "completed", outcome, protocol_of(key)[2](answers)))
         if vid in pointed:
             visit_ids[vid] = next_id
         next_id += 1
