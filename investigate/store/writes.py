@@ -99,7 +99,7 @@ class AuditedWrites:
                     return
                 # executemany with one prepared statement: sqlite-utils' insert_all inspects
                 # every value, which is most of the cost of a million-row import.
-                values = [tuple(r.get(c) for c in names) for r in batch]
+                values = [tuple(map(r.get, names)) for r in batch]
                 self.db.conn.executemany(insert_sql, values)
                 # The chain head is read per batch, not once: ``on_batch`` may write audited
                 # rows of its own (an importer flushing a batch's findings after its visits).
@@ -374,14 +374,17 @@ class AuditedWrites:
             )
 
 
+_PLAIN = frozenset((str, int, float, type(None)))
+
+
 def _prepare(row: dict, *, add_id: bool = True) -> dict:
-    """Plain SQLite values: bools as 0/1, dicts and lists as sorted JSON text."""
-    out = {}
+    """Plain SQLite values: bools as 0/1, dicts and lists as sorted JSON text. (A copy, with
+    only the values that are not plain already written again: most rows have none.)"""
+    out = dict(row)
     for key, value in row.items():
-        kind = type(value)
-        if kind is str or kind is int or kind is float or value is None:
-            pass
-        elif isinstance(value, bool):
+        if type(value) in _PLAIN:
+            continue
+        if isinstance(value, bool):
             value = int(value)
         elif isinstance(value, (dict, list)):
             value = audit.dumps(value)
