@@ -248,6 +248,8 @@ MIN_SCORE_N = 5
 #: (a report rendered twice is the same version).
 BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 25
+BOOTSTRAP_CELLS = 1_000_000
+BOOTSTRAP_MAX_N = 2_000
 
 
 def mean_interval(values: list[float], confidence: float = 0.95, *, min_n: int = MIN_SCORE_N) -> dict:
@@ -257,9 +259,14 @@ def mean_interval(values: list[float], confidence: float = 0.95, *, min_n: int =
     piled up at either end: a Student-t interval on five of them runs past the scale and had to
     be clipped ("55 [21–89]" on four tests). The percentile bootstrap (scipy.stats.bootstrap,
     ``BOOTSTRAP_RESAMPLES`` resamples, a fixed seed) needs no normal shape and stays within the
-    scores seen. Fewer than ``min_n`` scores get a mean and no interval; none get neither."""
+    scores seen. Fewer than ``min_n`` scores get a mean and no interval; none get neither.
+
+    Above ``BOOTSTRAP_MAX_N`` scores the interval is the normal one (mean ± z · s / √n, within the
+    scores seen): there the bootstrap's means are as normal as a histogram shows (the two agree
+    to a tenth of a point, ``test_scoring``), and drawing 9,999 resamples of each company's
+    8,000 scores took a 100,000-visit scorecard half a minute."""
     import numpy as np
-    from scipy.stats import bootstrap
+    from scipy.stats import bootstrap, norm
 
     n = len(values)
     if n == 0:
@@ -269,11 +276,19 @@ def mean_interval(values: list[float], confidence: float = 0.95, *, min_n: int =
         return {"mean": mean, "ci_low": None, "ci_high": None, "n": n}
     if min(values) == max(values):  # every resample has the same mean
         return {"mean": mean, "ci_low": float(values[0]), "ci_high": float(values[0]), "n": n}
+    if n > BOOTSTRAP_MAX_N:
+        sd = float(np.std(np.asarray(values, dtype=float), ddof=1))
+        low, high = norm.interval(confidence, loc=mean, scale=sd / n ** 0.5)
+        return {"mean": mean, "ci_low": max(float(low), float(min(values))),
+                "ci_high": min(float(high), float(max(values))), "n": n}
     # Sorted: the resamples draw positions, so the same scores in another order (Datasette's SQL
     # aggregate, the scorecard) would otherwise give another interval.
+    # In batches of at most BOOTSTRAP_CELLS drawn scores: all resamples at once are an array of
+    # 9,999 × n (8,000 scores of one company: 640 MB a copy, a scorecard of 100,000 visits
+    # peaked at 4.2 GB). The same generator drawn in batches gives the same interval.
     result = bootstrap((np.sort(np.asarray(values, dtype=float)),), np.mean, confidence_level=confidence,
                        n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
-                       rng=np.random.default_rng(BOOTSTRAP_SEED))
+                       rng=np.random.default_rng(BOOTSTRAP_SEED), batch=max(1, BOOTSTRAP_CELLS // n))
     return {"mean": mean, "ci_low": float(result.confidence_interval.low),
             "ci_high": float(result.confidence_interval.high), "n": n}
 

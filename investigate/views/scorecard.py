@@ -57,16 +57,17 @@ def scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False, now
     response time and overcharge, and the company and channel it belongs to."""
     now = now or ws.now()
     cond, params = stats.visit_filter(approved_only=approved_only)
-    visits = list(ws.db.query(
-        f"""select v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, v.store_id, s.channel,
-                   coalesce(c.name, s.chain, s.name) as company, c.id as company_id
-            from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
-            where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
-            order by v.visited_at, v.id""", [case["id"], *params]))
     states: dict[str, list[str]] = {}
     for p in ws.db.query("select p.* from promises p cross join visits v on v.id = p.visit_id where v.case_id = ?",
                          [case["id"]]):
         states.setdefault(p["visit_id"], []).append(promise_state(p, now))
+    # Streamed, not listed: each visit's row (its answers' JSON with it) is read, scored and let go.
+    visits = ws.db.query(
+        f"""select v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, v.store_id, s.channel,
+                   coalesce(c.name, s.chain, s.name) as company, c.id as company_id
+            from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
+            where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
+            order by v.visited_at, v.id""", [case["id"], *params])
     protocols: dict = {}
     out = []
     for v in visits:
