@@ -63,12 +63,16 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
             + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
             [case["id"]] * 4)
         for s in rows:
+            # A chain that may not be named is private whoever its stores are: a store named by
+            # its own reply (asked, window closed) whose visits are none of them publishable
+            # leaves its chain with no published store, so unnameable — the soak of the
+            # publication property found "Quorvex shops were visited." printed as written.
+            if s["chain"] and s["chain"] not in named_chains:
+                found.append(("an unnamed business's chain", s["chain"]))
             if s["id"] in named:
                 continue
             found += [("an unnamed business's name", s["name"]), ("an unnamed business's address", s["address"]),
                       ("an unnamed business's licence number", s["licence_number"])]
-            if s["chain"] and s["chain"] not in named_chains:
-                found.append(("an unnamed business's chain", s["chain"]))
         if has_tips:
             # A tip's own words for a business it could not be tied to, and chains it names.
             for chain, company, store_id in ws.db.execute(
