@@ -31,7 +31,8 @@ from ..errors import InputFileError, InvalidInput, InvestigateError
 from ..network import DeadlinePassed, fetch
 from ..store.workspace import Workspace
 
-PROVIDERS = ("nominatim", "photon")
+#: Provider -> its geocoder class in geopy.geocoders.
+PROVIDERS = {"nominatim": "Nominatim", "photon": "Photon"}
 NEVER_OVERWRITE = ("typed", "exif")
 EARTH_M_PER_DEG = 111_320.0
 
@@ -94,18 +95,13 @@ class DeadlineAdapter(BaseSyncAdapter):
 
 
 def make_geocoder(provider: str, *, domain: str, scheme: str, user_agent: str, timeout: float):
-    """geopy's geocoder for settings ``geocoder_settings`` checked."""
-    if provider == "nominatim":
-        from geopy.geocoders import Nominatim
+    """geopy's geocoder for settings ``geocoder_settings`` checked (the provider is one of
+    ``PROVIDERS``)."""
+    import geopy.geocoders
 
-        return Nominatim(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout,
-                         adapter_factory=DeadlineAdapter)
-    if provider == "photon":
-        from geopy.geocoders import Photon
-
-        return Photon(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout,
-                      adapter_factory=DeadlineAdapter)
-    raise InvalidInput(f"provider {provider!r} is not one of {', '.join(PROVIDERS)}")
+    geocoder = getattr(geopy.geocoders, PROVIDERS[provider])
+    return geocoder(user_agent=user_agent, domain=domain, scheme=scheme, timeout=timeout,
+                    adapter_factory=DeadlineAdapter)
 
 
 def stores_to_geocode(ws: Workspace, case: dict | None = None) -> list[dict]:

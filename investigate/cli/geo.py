@@ -13,7 +13,7 @@ from .types import RadiusType
 
 @click.command()
 @click.option("--case", "case_ref", help="Only the stores of this case.")
-@click.option("--provider", type=click.Choice(PROVIDERS), help="Default: [geocoder] provider in investigate.toml.")
+@click.option("--provider", type=click.Choice(tuple(PROVIDERS)), help="Default: [geocoder] provider in investigate.toml.")
 @click.option("--domain", help="HOST[:PORT] of the geocoder, e.g. a newsroom's own Nominatim.")
 @click.option("--scheme", type=click.Choice(["http", "https"]))
 @click.option("--user-agent", help="Who is asking, e.g. 'Kiezblatt (data@kiezblatt.de)' (default: [geocoder] user_agent).")

@@ -469,7 +469,8 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
                                                override_reason=overrides[case["id"]])
             versions[case["slug"]] = pub["version"]
     return {"database": str(target), "metadata": str(out_dir / PUBLIC_METADATA),
-            "settings": str(out_dir / PUBLIC_SETTINGS_FILE), "inspect": str(out_dir / INSPECT_FILE), "cases": summaries, "versions": versions,
+            "settings": str(out_dir / PUBLIC_SETTINGS_FILE), "inspect": str(out_dir / INSPECT_FILE),
+            "cases": summaries, "versions": versions,
             "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp, "witnesses": cp["witnesses"]},
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
             **({"parquet": parquet_files} if parquet_files else {})}
