@@ -77,9 +77,9 @@ async def alternate(ours, floor, pairs: dict[str, tuple[str, str]], n: int) -> d
 
     out = {}
     for label, (mine, theirs) in pairs.items():
-        await get(ours, mine)
+        first = await get(ours, mine)
         await get(floor, theirs)
-        ours_t, floor_t = [], []
+        ours_t, floor_t = [first], []
         for _ in range(n):
             ours_t.append(await get(ours, mine))
             floor_t.append(await get(floor, theirs))
@@ -88,15 +88,18 @@ async def alternate(ours, floor, pairs: dict[str, tuple[str, str]], n: int) -> d
 
 
 def report(title: str, results: dict[str, tuple[list, list]]) -> bool:
-    """Print one table; True when every page of ours is within the aim."""
+    """Print one table; True when every page of ours is within the aim. Ours' first request
+    (a cold start: nothing kept yet) is printed apart and not in the percentiles."""
     print(f"\n{title}")
-    print(f"{'page':<20}{'ours p50':>10}{'ours p95':>10}{'floor p50':>11}{'floor p95':>11}{'p95/floor':>11}  aim")
+    print(f"{'page':<20}{'first':>8}{'ours p50':>10}{'ours p95':>10}{'floor p50':>11}{'floor p95':>11}"
+          f"{'p95/floor':>11}  aim")
     ok = True
-    for label, (ours_t, floor_t) in results.items():
+    for label, (timed, floor_t) in results.items():
+        first, ours_t = timed[0], timed[1:]
         p95, fp95 = percentile(ours_t, .95), percentile(floor_t, .95)
         within = p95 < AIM_MS
         ok &= within
-        print(f"{label:<20}{statistics.median(ours_t):>8.0f}ms{p95:>8.0f}ms{statistics.median(floor_t):>9.0f}ms"
+        print(f"{label:<20}{first:>6.0f}ms{statistics.median(ours_t):>8.0f}ms{p95:>8.0f}ms{statistics.median(floor_t):>9.0f}ms"
               f"{fp95:>9.0f}ms{p95 / fp95:>11.2f}  {'ok' if within else f'over {AIM_MS} ms'}")
     return ok
 
@@ -146,6 +149,10 @@ def main() -> int:
             "to do: review p.10": ("/-/investigate/todo/review?page=10",
                                    "/investigate/visits?review_state=received&_size=50"),
             "to do: overdue": ("/-/investigate/todo/overdue", "/investigate/promises?_size=50"),
+            # The case page: its checklist and rates are kept between loads while nothing is
+            # written and no deadline passes; the first load after a change computes them
+            # (the "first" column). Floor: bare Datasette's row page of the case.
+            "case page": (f"/investigate/cases/{case_id}", f"/investigate/cases/{case_id}"),
         }, args.requests))
         public = asyncio.run(alternate(public_datasette(public_dir),
                                        Datasette(immutables=[str(public_dir / PUBLIC_DB)], settings=settings), {

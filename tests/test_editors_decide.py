@@ -347,6 +347,24 @@ def test_the_checklist_names_the_businesses_not_asked(run, desk):
     assert json.loads(run("checklist", "tobacco-nk", "--json").output)["not_asked"] == ["Kiosk am Park", "Späti Eins"]
 
 
+def test_the_checklist_shows_the_first_twenty_businesses_not_asked_and_counts_the_rest(run, workspace):
+    from investigate.cases import cases, stores, testers, visits
+    from investigate.cli.review import UNASKED_SHOWN
+
+    case = cases.create_case(workspace, slug="many", title="Many", protocol="tobacco-minors")
+    tester = testers.add_tester(workspace, code="T-1", birth_month="2010-03", consent=True)
+    for i in range(UNASKED_SHOWN + 5):
+        visits.record_visit(workspace, case=case, store=stores.add_store(workspace, name=f"Shop {i:02d}"),
+                            tester=tester, answers={"product": "cigarettes", "sale": True, "id_check": "none",
+                                                    "id_carried": True},
+                            visited_at=workspace.now() - timedelta(days=1, minutes=i))
+    shown = run("checklist", "many").output
+    names = [f"Shop {i:02d}" for i in range(UNASKED_SHOWN + 5)]
+    assert f"not asked: {', '.join(names[:UNASKED_SHOWN])}; and 5 more (--json lists all" in shown
+    assert names[UNASKED_SHOWN] not in shown
+    assert json.loads(run("checklist", "many", "--json").output)["not_asked"] == names
+
+
 def test_a_decision_on_a_read_only_workspace_is_refused_on_the_page(desk, workspace):
     anna = Browser(desk["ds"]).login("anna")
     fields = visit_form(anna, desk["visits"][0]["id"])

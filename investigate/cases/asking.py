@@ -16,10 +16,11 @@ from .companies import request_company_reply
 from .replies import request_reply
 
 
-def unasked_stores(ws: Workspace, case: dict) -> list[dict]:
+def unasked_stores(ws: Workspace, case: dict, *, names=None) -> list[dict]:
     """The businesses with findings in ``case`` that were never asked, by name: read in one
-    query (a case of twenty thousand stores had made as many)."""
-    ids = [store_id for store_id, status in reply_status(ws, case).items() if status == "not_asked"]
+    query (a case of twenty thousand stores had made as many). ``names``: the working scope's
+    naming, when the caller has it."""
+    ids = [store_id for store_id, status in reply_status(ws, case, names=names).items() if status == "not_asked"]
     return list(ws.db.query("select * from stores where id in (select value from json_each(?)) "
                             "order by coalesce(name, ''), id", [json.dumps(ids)]))
 

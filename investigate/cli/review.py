@@ -127,25 +127,35 @@ def checklist():
     """The pre-publication checklist of a case, and sign-offs."""
 
 
+#: Businesses not asked that the checklist names on screen (``--json`` lists all).
+UNASKED_SHOWN = 20
+
+
 @checklist.command("show", hidden=True)
 @click.argument("case_ref", metavar="CASE")
 @json_option
 @pass_workspace
 def checklist_show(ws, case_ref, as_json):
     case = get_case(ws, case_ref)
+    from ..policy import WORKING, naming
     from ..policy.gate import checklist as policy_checklist
 
-    items = policy_checklist(ws, case)
+    names = naming(ws, case, scope=WORKING)  # one naming for the items and the list below
+    items = policy_checklist(ws, case, names=names)
     replies_open = any(i["key"] == "replies" and not i["ok"] for i in items)
     # Which businesses, not only how many: the ones to ask (investigate reply request).
-    unasked = [s["name"] for s in unasked_stores(ws, case)] if replies_open else []
+    unasked = [s["name"] for s in unasked_stores(ws, case, names=names)] if replies_open else []
     if as_json:
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items, "not_asked": unasked})
         return
     for i in items:
         echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
         if i["key"] == "replies" and unasked:
-            echo(f"    {'':<16} not asked: {', '.join(unasked)}")
+            # The first few on screen; twenty thousand names would push the other items away.
+            more = len(unasked) - UNASKED_SHOWN
+            echo(f"    {'':<16} not asked: {', '.join(unasked[:UNASKED_SHOWN])}"
+                 + (f"; and {more} more (--json lists all; investigate reply request CASE --all asks them)"
+                    if more > 0 else ""))
     open_count = sum(not i["ok"] for i in items)
     echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
 

@@ -8,7 +8,10 @@ a story's timeline.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+#: The clock's resolution: a promise due at 10:00:00 is overdue from 10:00:00.000001.
+TICK = timedelta(microseconds=1)
 
 def promise_state(promise: dict, now: datetime) -> str:
     """The promise clock: what a promise is at ``now``, without anyone marking it.
@@ -23,3 +26,12 @@ def promise_state(promise: dict, now: datetime) -> str:
     if promise["kept"] == 0:
         return "broken"
     return "overdue" if due < now else "pending"
+
+
+def promise_turns_at(promise: dict) -> datetime | None:
+    """The moment the clock alone moves ``promise`` from pending to overdue (the first instant
+    after its due time), or None when a mark has settled it: before that moment
+    ``promise_state`` says pending, from it on overdue."""
+    if promise["kept"] is not None:
+        return None
+    return datetime.fromisoformat(promise["due_at"]) + TICK

@@ -41,6 +41,12 @@ def window_closed(row: dict, on: datetime) -> bool:
     return bool(row["answered_at"]) or datetime.fromisoformat(row["deadline"]) <= on
 
 
+def window_closes_at(row: dict) -> datetime | None:
+    """The moment the clock alone closes a request's window (its deadline), or None when the
+    answer closed it: from that moment on ``window_closed`` is true."""
+    return None if row["answered_at"] else datetime.fromisoformat(row["deadline"])
+
+
 def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, approved_only: bool = True,
                   visited: dict[str, bool] | None = None) -> dict[str, str]:
     """store_id → why it may or may not be named, for every store of the case with a visit

@@ -28,8 +28,10 @@ from .texts import text_problems
 LEGAL_ROLE = re.compile(r"legal|lawyer|counsel|jurist|justitiar|advokat", re.I)
 
 
-def checklist(ws: Workspace, case: dict) -> list[dict]:
-    """Each item: key, ok, and what is missing. Pure reading; nothing is written."""
+def checklist(ws: Workspace, case: dict, *, names=None) -> list[dict]:
+    """Each item: key, ok, and what is missing. Pure reading; nothing is written. ``names``:
+    the working scope's naming when the caller has it (``naming(ws, case, scope=WORKING)``),
+    to list the businesses behind the counts without naming the case twice."""
     items = []
 
     def item(key, ok, detail):
@@ -45,7 +47,7 @@ def checklist(ws: Workspace, case: dict) -> list[dict]:
                                                             f"{counts['rejected']} rejected"))
 
     # Every finding that is not rejected will be published once approved: all must be covered.
-    names = make_naming(ws, case, scope=WORKING)
+    names = names or make_naming(ws, case, scope=WORKING)
     status = reply_status(ws, case, names=names)
     with_findings = set(status)
     why = {}

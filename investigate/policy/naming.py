@@ -63,9 +63,14 @@ class Naming:
     status: dict[str, str]
     named_stores: set[str]
     named_chains: set[str]
-    private: list[tuple[str, str]] = field(default_factory=list)
     passed: set[str] = field(default_factory=set)
+    #: The private strings, read when first asked for (``private``): the checklist's naming of
+    #: the working scope never prints a text, and reading sixty thousand strings of a case of
+    #: twenty thousand stores took a tenth of a second.
+    private_of: Callable[[], list[tuple[str, str]]] = list
+    _private: list[tuple[str, str]] | None = None
     _store_letters: dict[str, str] = field(default_factory=dict)
+    _unsettled_stores: list = field(default_factory=list)
     _chain_letters: dict[str, str] = field(default_factory=dict)
     _business_letters: dict[str, str] = field(default_factory=dict)
     _matcher: PrivateMatcher | None = None
@@ -91,6 +96,8 @@ class Naming:
         of the case and the store, fixed for the case's stores by ``prepare_stores``."""
         if self.store_named(store_id):
             return name or ""
+        if self._unsettled_stores:
+            self._settle_stores()
         if store_id not in self._store_letters:
             self._store_letters[store_id] = letters(len(self._store_letters))
         return f"{word} {self._store_letters[store_id]}"
@@ -110,15 +117,30 @@ class Naming:
             self.chain_label(chain)
 
     @property
+    def private(self) -> list[tuple[str, str]]:
+        """(kind, value) of every string this output must not print."""
+        if self._private is None:
+            self._private = self.private_of()
+        return self._private
+
+    @property
     def matcher(self) -> PrivateMatcher:
         if self._matcher is None:
             self._matcher = _matcher_of(tuple(self.private))
         return self._matcher
 
     def prepare_stores(self, store_ids) -> None:
-        """Fix the store letters in hash order before anything is labelled."""
-        for store_id in self._in_hash_order(store_ids, self.store_named):
-            self.store_label(store_id, None)
+        """Fix the store letters in hash order before anything is labelled. The order is taken
+        when the first store is labelled: an output that labels none (the checklist) does not
+        hash twenty thousand stores."""
+        self._unsettled_stores.append(list(store_ids))
+
+    def _settle_stores(self) -> None:
+        batches, self._unsettled_stores = self._unsettled_stores, []
+        for store_ids in batches:
+            for store_id in self._in_hash_order(store_ids, self.store_named):
+                if store_id not in self._store_letters:
+                    self._store_letters[store_id] = letters(len(self._store_letters))
 
     def private_kind(self, text: str | None) -> str | None:
         return self.matcher.find(text)
@@ -180,8 +202,9 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
         if chain not in chains and mentions(name, chain):
             named.discard(store_id)
             status[store_id] = "chain_unnamed"
-    result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed)
-    result.private = private_strings(ws, case, named=named, named_chains=chains)
+    frozen_named, frozen_chains = frozenset(named), frozenset(chains)
+    result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed,
+                    private_of=lambda: private_strings(ws, case, named=frozen_named, named_chains=frozen_chains))
     chains = {r[0] for r in ws.db.execute(
         "select distinct s.chain from stores s where s.chain is not null and s.id in "
         "(select t.store_id from visit_tallies t where t.case_id = ?)", [case["id"]])}

@@ -281,6 +281,15 @@ def register_routes(datasette):
     return [(SHA256_ROUTE, serve_evidence)]
 
 
+#: The case pages' figures, per workspace and case: (state, span, figures). Naming a case of
+#: twenty thousand stores for its checklist takes half a second, and an editor opens the page
+#: again and again at deadline; the figures are kept while the workspace's state is the same
+#: and the clock has not crossed a reply deadline or a promise's due time (``steady_span``).
+_KEPT_FIGURES: dict[tuple[str, str], tuple] = {}
+#: Cases whose figures are kept at once (the least recently computed go first).
+KEPT_CASES = 64
+
+
 def _case_figures(datasette, case: dict) -> dict:
     """The case page's checklist and rates, from the publication policy and the stats module —
     the same numbers as `investigate stats` and the checklist, never SQL of its own."""
@@ -291,18 +300,32 @@ def _case_figures(datasette, case: dict) -> dict:
     from ..policy import WORKING, gate
     from ..numbers.design import round_estimates
     from ..policy.counting import approved_only
+    from ..policy.steady import holds_at, steady_span
     from ..store.workspace import Workspace
 
     ws = Workspace(root, read_only=True)
     try:
+        key, state, before = (str(root), case["id"]), ws.state(), ws.now()
+        kept = _KEPT_FIGURES.get(key)
+        if kept and kept[0] == state and holds_at(kept[1], before):
+            return kept[2]
         rates = policy.case_rates(ws, case, scope=WORKING, by="chain")
         overall = policy.case_rates(ws, case, scope=WORKING)
         design = round_estimates(ws, case, approved_only=approved_only(WORKING))
         weighted = design["headline"] if design else None
-        return {"checklist": gate.checklist(ws, case), "counts": policy.case_counts(ws, case, scope=WORKING),
-                "weighted": weighted,
-                "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
-                "overall": overall[0] if overall else None}
+        figures = {"checklist": gate.checklist(ws, case), "counts": policy.case_counts(ws, case, scope=WORKING),
+                   "weighted": weighted,
+                   "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
+                   "overall": overall[0] if overall else None}
+        # Computed at some moment between these two: kept only when no turning point lies
+        # between them (else which side of it the figures saw is unknown).
+        span = steady_span(ws, case, before)
+        if span == steady_span(ws, case, ws.now()):
+            _KEPT_FIGURES.pop(key, None)
+            while len(_KEPT_FIGURES) >= KEPT_CASES:
+                _KEPT_FIGURES.pop(next(iter(_KEPT_FIGURES)))
+            _KEPT_FIGURES[key] = (state, span, figures)
+        return figures
     finally:
         ws.close()
 

@@ -361,6 +361,22 @@ class Workspace(AuditedWrites):
             entry = self._unchanged[key] = (head, compute())
         return entry[1]
 
+    def state(self) -> tuple:
+        """What the workspace's answers depend on besides the clock: the audit log's head (every
+        write appends to it) and the files edited by hand — the settings and the workspace's
+        own protocols. Two equal states give the same answers at one moment, so a long-running
+        reader (the editors' Datasette) may keep what it computed for a state."""
+        head = self.db.execute("select max(seq) from audit_log").fetchone()[0]
+        files = [self.config_path, *sorted((self.root / "protocols").glob("*"))]
+        stamps = []
+        for path in files:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
+        return head, tuple(stamps)
+
     def get(self, table: str, row_id: str) -> dict:
         rows = list(self.db.query(f"select * from [{table}] where id = ?", [row_id]))
         if not rows:
