@@ -115,3 +115,34 @@ def measure(cmd: list[str], **kwargs) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process."""
     run = run_child(cmd, **kwargs)
     return run.wall, run.peak_mb
+
+
+def build_service(root: Path, n_visits: int, *, slug: str = "service-test-berlin-2026") -> dict:
+    """The demo workspace with its customer-service case grown to ``n_visits``: its visits
+    (answers, promises and all) copied with new ids, each copy a few minutes after the last, so
+    the scores, promise states and response times are the demo's own, many times over."""
+    subprocess.run([str(BIN / "investigate"), "demo", "--force", str(root)], check=True, stdout=subprocess.DEVNULL)
+    ws = Workspace(root)
+    case = cases.get_case(ws, slug)
+    originals = list(ws.db.query("select * from visits where case_id = ?", [case["id"]]))
+    promised = {}
+    for p in ws.db.query("select * from promises where visit_id in (select id from visits where case_id = ?)",
+                         [case["id"]]):
+        promised.setdefault(p["visit_id"], []).append(p)
+    copies = max(0, n_visits - len(originals))
+    new_promises: list[dict] = []
+
+    def visits():
+        for i in range(copies):
+            v = dict(originals[i % len(originals)])
+            vid = new_id()
+            for p in promised.get(v["id"], []):
+                new_promises.append({**p, "id": new_id(), "visit_id": vid})
+            yield {**v, "id": vid}
+
+    ws.insert_many("visits", visits())
+    if new_promises:
+        ws.insert_many("promises", iter(new_promises))
+    ws.db.execute("analyze")
+    ws.close()
+    return {"case": case, "visits": len(originals) + copies}

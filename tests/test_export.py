@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 
 from conftest import LIVES_DIR
 
@@ -92,6 +93,29 @@ def test_undercover_case_exports_to_lives_with_its_findings_as_violations(worksp
     assert {s["id"] for s in tobacco_case["stores"]} == businesses
     feed = list(csv.DictReader(open(out / "feed_info.csv", encoding="utf-8")))[0]
     assert feed["municipality_name"] == "Berlin, DE"
+
+
+def test_a_lives_export_leaves_out_attempts_not_made_and_keeps_findings_in_visit_order(workspace, tobacco_case, run,
+                                                                                        tmp_path):
+    from investigate.cases import visits
+
+    case, shops, tester = tobacco_case["case"], tobacco_case["stores"], tobacco_case["tester"]
+    closed = visits.record_visit(workspace, case=case, store=shops[1], tester=tester, attempt="closed",
+                                 answers={"product": "cigarettes", "sale": False, "id_check": "none", "id_carried": True},
+                                 visited_at=workspace.now() - timedelta(days=20))
+    assert closed["visit"]["outcome"] == "not_completed"
+    out = tmp_path / "lives"
+    summary = json.loads(run("export", "tobacco-nk", "--format", "lives", "--out", out, "--json").output)
+    assert summary["visits_left_out"] == 1
+    inspections = list(csv.DictReader(open(out / "inspections.csv", encoding="utf-8")))
+    assert len(inspections) == 4
+    violations = list(csv.DictReader(open(out / "violations.csv", encoding="utf-8")))
+    # The two sales (the first and third visits, two hours apart each): in the order of the visits.
+    visited = workspace.db.execute(
+        "select v.store_id from findings f join visits v on v.id = f.visit_id where v.case_id = ? "
+        "order by v.visited_at, f.rowid", [case["id"]]).fetchall()
+    assert [v["business_id"] for v in violations] == [r[0] for r in visited]
+    assert len(violations) >= 2 and violations[0]["date"] <= violations[-1]["date"]
 
 
 def test_export_of_unknown_case_is_a_clear_error(workspace, run, tmp_path):
