@@ -3,6 +3,8 @@
 import json
 import re
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from investigate.protocol import versions as protocol_versions
 from investigate.cases import visits
@@ -117,3 +119,37 @@ def test_a_broken_protocol_file_stops_only_what_needs_it(tobacco_case, workspace
     shown = run("protocol", "show", "refund-broken")
     assert shown.exit_code != 0 and "not valid TOML" in shown.output and "Traceback" not in shown.output
 
+
+
+_KEY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=200)
+@given(key=_KEY_TEXT, quote=st.sampled_from(['"', "'"]), name=st.sampled_from(["key", '"key"', "'key'"]),
+       before=st.sampled_from(["", 'title = "x"\n', "# key = \"other\"\n", 'lede = """\nkey = "nope"\n"""\n']),
+       after=st.sampled_from(["", " # a comment", "\n[[questions]]\nkey = \"sale\""]),
+       spaces=st.sampled_from(["", " ", "\t"]))
+def test_the_key_read_without_parsing_is_the_parsed_key_or_none(key, quote, name, before, after, spaces):
+    """get_protocol parses only the files that may be the protocol asked for; the key it reads
+    from a file's text must never be another than the one the file declares."""
+    import tomllib
+
+    from investigate.protocol.protocols import _top_level_key
+
+    text = f"{before}{name}{spaces}={spaces}{quote}{key}{quote}{after}\n"
+    try:
+        parsed = tomllib.loads(text).get("key")
+    except tomllib.TOMLDecodeError:
+        return
+    assert _top_level_key(text) in (None, parsed)
+
+
+def test_a_protocol_is_found_whatever_its_file_is_called_and_a_workspace_copy_wins(workspace):
+    from investigate.protocol.protocols import get_protocol
+
+    folder = workspace.root / "protocols"
+    folder.mkdir(exist_ok=True)
+    text = (BUILTIN_DIR / "tobacco-minors.toml").read_text(encoding="utf-8")
+    (folder / "ours.toml").write_text(text.replace('title = "', 'title = "Ours: ', 1), encoding="utf-8")
+    assert get_protocol("tobacco-minors", workspace.root).title.startswith("Ours: ")
+    assert not get_protocol("tobacco-minors").title.startswith("Ours: ")

@@ -15,7 +15,7 @@ Rates come from ``investigate.numbers.stats.rate`` so intervals are computed one
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from .stats import case_rates, rate, visit_filter, wilson_interval
 from ..store.workspace import Workspace
@@ -65,22 +65,22 @@ def completion(ws: Workspace, case: dict, *, round: int | None = None,
             f"select v.store_id, v.attempt, max(v.visited_at) from visits v where {where} "
             "and v.store_id in (select value from json_each(?)) group by v.store_id", [*args, json.dumps(unfinished)]))
     targets = _target_stores(ws, case)
-    stores = set(targets) | set(last)
+    # Stores counted by (stratum, where they stand), then the strata and the whole summed from
+    # those few counts: a dictionary of groups touched twice per store was 0.09 s at 20,000 stores.
+    standing = Counter((targets.get(store_id), last.get(store_id, "not_attempted"))
+                       for store_id in set(targets) | set(last))
     groups: dict[str | None, dict] = defaultdict(lambda: {"targets": 0, "attempted": 0, "completed": 0,
                                                           "reasons": defaultdict(int)})
-    for store_id in stores:
-        for key in {None, targets.get(store_id)}:
+    for (stratum, attempt), n in standing.items():
+        for key in {None, stratum}:
             g = groups[key]
-            g["targets"] += 1
-            if store_id in last:
-                g["attempted"] += 1
-                attempt = last[store_id]
-                if attempt == "completed":
-                    g["completed"] += 1
-                else:
-                    g["reasons"][attempt] += 1
+            g["targets"] += n
+            if attempt != "not_attempted":
+                g["attempted"] += n
+            if attempt == "completed":
+                g["completed"] += n
             else:
-                g["reasons"]["not_attempted"] += 1
+                g["reasons"][attempt] += n
     out = []
     for key in sorted(groups, key=lambda k: (k is not None, k or "")):
         g = groups[key]
