@@ -4,6 +4,7 @@ declared rules alone."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Callable
@@ -113,15 +114,21 @@ class Protocol:
         blob = json.dumps(meaning, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    @property
+    # Kept on the (frozen) protocol once asked: a scorecard asks for every visit it scores.
+    @functools.cached_property
     def scored_items(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.scored) + self.derived_scores
 
-    def overcharge_of(self, answers: dict) -> float | None:
+    def values_of(self, answers: dict) -> dict:
+        """The answers with the protocol's derived values: what the scores, the response clock
+        and the price read. A caller asking all three derives once and passes ``values``."""
+        return {**answers, **self.derive(answers)}
+
+    def overcharge_of(self, answers: dict, *, values: dict | None = None) -> float | None:
         """How much more was charged than agreed, as a number (None when not asked)."""
         if not self.overcharge:
             return None
-        value = {**answers, **self.derive(answers)}.get(self.overcharge)
+        value = (values if values is not None else self.values_of(answers)).get(self.overcharge)
         if value is None or is_na(value):
             return None
         return float(money_amount(value)) if isinstance(value, dict) else float(value)
@@ -130,7 +137,7 @@ class Protocol:
     def scored(self) -> bool:
         return bool(self.scored_items) or self.promise_score is not None
 
-    @property
+    @functools.cached_property
     def sections(self) -> list[str]:
         """The dimensions this protocol scores, in the canonical order."""
         used = {q.section for q in self.scored_items}
@@ -147,7 +154,8 @@ class Protocol:
                 out[d.key] = value
         return out
 
-    def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None) -> dict:
+    def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None,
+              values: dict | None = None) -> dict:
         """Points per section and overall, as percent of the points possible.
 
         An unanswered or "n/a" question leaves the denominator. A fatal answer sets its
@@ -157,7 +165,7 @@ class Protocol:
         time still running (no reply yet) scores its last band as soon as it has outgrown every
         better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
         sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
-        values = {**answers, **self.derive(answers)}
+        values = values if values is not None else self.values_of(answers)
         for q in self.scored_items:
             value = values.get(q.key)
             got = q.earned(value)
@@ -211,13 +219,13 @@ class Protocol:
             return None
         return float(q.points[-1]["points"])
 
-    def response_time(self, answers: dict, *, now: datetime) -> tuple[float, bool] | None:
+    def response_time(self, answers: dict, *, now: datetime, values: dict | None = None) -> tuple[float, bool] | None:
         """(minutes, observed) for the response clock: observed False means still open
         (a censored time: waited this long without a reply). None when the protocol has no
         clock or the visit gives no time at all."""
         if not self.response:
             return None
-        values = {**answers, **self.derive(answers)}
+        values = values if values is not None else self.values_of(answers)
         minutes = values.get(self.response["minutes"])
         open_when = self.response.get("open_when")
         if minutes is not None and not is_na(minutes):

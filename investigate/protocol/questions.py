@@ -3,6 +3,7 @@ checked and stored, and how it scores (sections, weights, points, bands, n/a, fa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -159,9 +160,10 @@ class Question:
             return None
         return None
 
-    @property
+    @functools.cached_property
     def possible(self) -> float:
-        """The most points an answer can earn, before weighting."""
+        """The most points an answer can earn, before weighting (kept once asked: a scorecard
+        asks for every scored answer of every visit)."""
         if self.type == "rating" and self.points is None:
             return float(self.max - self.min)
         if isinstance(self.points, list):
