@@ -347,22 +347,47 @@ def test_the_checklist_names_the_businesses_not_asked(run, desk):
     assert json.loads(run("checklist", "tobacco-nk", "--json").output)["not_asked"] == ["Kiosk am Park", "Späti Eins"]
 
 
-def test_the_checklist_shows_the_first_twenty_businesses_not_asked_and_counts_the_rest(run, workspace):
+def many_unasked(workspace, n: int) -> dict:
+    """A case whose n businesses each sold once and none was asked for comment."""
     from investigate.cases import cases, stores, testers, visits
-    from investigate.cli.review import UNASKED_SHOWN
 
     case = cases.create_case(workspace, slug="many", title="Many", protocol="tobacco-minors")
     tester = testers.add_tester(workspace, code="T-1", birth_month="2010-03", consent=True)
-    for i in range(UNASKED_SHOWN + 5):
+    for i in range(n):
         visits.record_visit(workspace, case=case, store=stores.add_store(workspace, name=f"Shop {i:02d}"),
                             tester=tester, answers={"product": "cigarettes", "sale": True, "id_check": "none",
                                                     "id_carried": True},
                             visited_at=workspace.now() - timedelta(days=1, minutes=i))
+    return case
+
+
+def test_the_checklist_shows_the_first_twenty_businesses_not_asked_and_counts_the_rest(run, workspace):
+    from investigate.cases.asking import UNASKED_SHOWN
+
+    many_unasked(workspace, UNASKED_SHOWN + 5)
     shown = run("checklist", "many").output
     names = [f"Shop {i:02d}" for i in range(UNASKED_SHOWN + 5)]
     assert f"not asked: {', '.join(names[:UNASKED_SHOWN])}; and 5 more (--json lists all" in shown
     assert names[UNASKED_SHOWN] not in shown
     assert json.loads(run("checklist", "many", "--json").output)["not_asked"] == names
+
+
+def test_the_case_page_names_the_first_twenty_businesses_not_asked_and_asks_them_all(desk, workspace):
+    from investigate.cases.asking import UNASKED_SHOWN
+
+    case = many_unasked(workspace, UNASKED_SHOWN + 5)
+    anna = Browser(desk["ds"]).login("anna")
+    page = anna.get(f"/investigate/cases/{case['id']}").text
+    names = ", ".join(f"Shop {i:02d}" for i in range(UNASKED_SHOWN))
+    assert f"With findings and not asked for comment: {names}; and 5 more." in page
+    assert f"Shop {UNASKED_SHOWN:02d}" not in page
+    assert f"Request replies from every business not yet asked ({UNASKED_SHOWN + 5})" in page
+    response = anna.post("/-/investigate/request-replies", form(page, "/-/investigate/request-replies"))
+    assert response.status_code == 302, refusal(response)
+    asked = workspace.db.execute("select count(distinct store_id) from replies where case_id = ?", [case["id"]])
+    assert asked.fetchone()[0] == UNASKED_SHOWN + 5
+    page = anna.get(f"/investigate/cases/{case['id']}").text
+    assert "not asked for comment:" not in page and "not yet asked (0)" in page
 
 
 def test_a_decision_on_a_read_only_workspace_is_refused_on_the_page(desk, workspace):

@@ -90,6 +90,13 @@ def test_the_case_page_shows_a_write_at_once(desk, workspace, counted):
     html = page(desk["ds"], path)
     assert "3 visit(s) await review" in html and "4 visit(s) await review" not in html
     assert len(counted) == 2
+    # The page's own counts (from the case tallies) are the visits' counts.
+    for state, n in workspace.db.execute("select coalesce(review_state, 'received'), count(*) from visits "
+                                         "where case_id = ? group by 1", [case["id"]]):
+        assert f"<li>{state}: {n}</li>" in html
+    for outcome, n in workspace.db.execute("select outcome, count(*) from visits where case_id = ? "
+                                           "and kind = 'undercover' group by 1", [case["id"]]):
+        assert f"<li>{outcome}: {n}</li>" in html
 
 
 def test_the_case_page_sees_a_reply_window_close_without_any_write(desk, workspace, clock, counted):

@@ -16,13 +16,26 @@ from .companies import request_company_reply
 from .replies import request_reply
 
 
-def unasked_stores(ws: Workspace, case: dict, *, names=None) -> list[dict]:
-    """The businesses with findings in ``case`` that were never asked, by name: read in one
-    query (a case of twenty thousand stores had made as many). ``names``: the working scope's
-    naming, when the caller has it."""
-    ids = [store_id for store_id, status in reply_status(ws, case, names=names).items() if status == "not_asked"]
+#: Businesses not asked that a screen names (the CLI's checklist, the editors' case page): the
+#: rest are counted; ``checklist --json`` lists all.
+UNASKED_SHOWN = 20
+
+
+def unasked_ids(ws: Workspace, case: dict, *, names=None) -> list[str]:
+    """The ids of the businesses with findings in ``case`` that were never asked. ``names``:
+    the working scope's naming, when the caller has it."""
+    return [store_id for store_id, status in reply_status(ws, case, names=names).items() if status == "not_asked"]
+
+
+def unasked_stores(ws: Workspace, case: dict, *, names=None, ids: list[str] | None = None,
+                   limit: int | None = None) -> list[dict]:
+    """The businesses with findings in ``case`` that were never asked (``unasked_ids``), by
+    name: read in one query (a case of twenty thousand stores had made as many); the first
+    ``limit`` of them when a screen shows only those."""
+    ids = unasked_ids(ws, case, names=names) if ids is None else ids
     return list(ws.db.query("select * from stores where id in (select value from json_each(?)) "
-                            "order by coalesce(name, ''), id", [json.dumps(ids)]))
+                            "order by coalesce(name, ''), id" + (" limit ?" if limit is not None else ""),
+                            [json.dumps(ids), *([limit] if limit is not None else [])]))
 
 
 def request_unasked(ws: Workspace, case: dict, *, channel: str = "email") -> list[dict]:

@@ -6,7 +6,7 @@ import click
 
 from ..ids import short
 from ..cases import editorial
-from ..cases.asking import unasked_stores
+from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_stores
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits, waiting_ids
 from ..errors import IntegrityError
@@ -127,10 +127,6 @@ def checklist():
     """The pre-publication checklist of a case, and sign-offs."""
 
 
-#: Businesses not asked that the checklist names on screen (``--json`` lists all).
-UNASKED_SHOWN = 20
-
-
 @checklist.command("show", hidden=True)
 @click.argument("case_ref", metavar="CASE")
 @json_option
@@ -144,16 +140,18 @@ def checklist_show(ws, case_ref, as_json):
     items = policy_checklist(ws, case, names=names)
     replies_open = any(i["key"] == "replies" and not i["ok"] for i in items)
     # Which businesses, not only how many: the ones to ask (investigate reply request).
-    unasked = [s["name"] for s in unasked_stores(ws, case, names=names)] if replies_open else []
+    ids = unasked_ids(ws, case, names=names) if replies_open else []
     if as_json:
-        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items, "not_asked": unasked})
+        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items,
+                   "not_asked": [s["name"] for s in unasked_stores(ws, case, ids=ids)] if ids else []})
         return
+    # The first few on screen; twenty thousand names would push the other items away.
+    shown = [s["name"] for s in unasked_stores(ws, case, ids=ids, limit=UNASKED_SHOWN)] if ids else []
     for i in items:
         echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
-        if i["key"] == "replies" and unasked:
-            # The first few on screen; twenty thousand names would push the other items away.
-            more = len(unasked) - UNASKED_SHOWN
-            echo(f"    {'':<16} not asked: {', '.join(unasked[:UNASKED_SHOWN])}"
+        if i["key"] == "replies" and shown:
+            more = len(ids) - len(shown)
+            echo(f"    {'':<16} not asked: {', '.join(shown)}"
                  + (f"; and {more} more (--json lists all; investigate reply request CASE --all asks them)"
                     if more > 0 else ""))
     open_count = sum(not i["ok"] for i in items)

@@ -21,7 +21,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-from ..cases.asking import request_unasked, unasked_stores
+from ..cases.asking import request_unasked
 from ..cases.cases import get_case
 from ..cases.editorial import sign_off
 from ..cases.review import changed_since, get_visit_for_review, review_versions, review_visit, review_visits
@@ -238,9 +238,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 with Workspace(root, read_only=True) as ws:
                     if table == "visits":
                         return {"investigate_seen": review_versions(ws, [pk]).get(pk, 0)}
-                    case = ws.db.execute("select * from cases where id = ?", [pk]).fetchone()
-                    return {"investigate_seen": audit_head(ws), "investigate_unasked": [
-                        s["name"] for s in unasked_stores(ws, ws.get("cases", pk))] if case else []}
+                    # The businesses not asked come with the case page's kept figures.
+                    return {"investigate_seen": audit_head(ws)}
 
             out.update(await datasette.get_database(database).execute_fn(lambda conn: versions()))
         return out
