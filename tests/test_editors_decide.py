@@ -390,6 +390,21 @@ def test_the_case_page_names_the_first_twenty_businesses_not_asked_and_asks_them
     assert "not asked for comment:" not in page and "not yet asked (0)" in page
 
 
+def test_the_case_page_lists_the_first_requests_by_deadline_and_links_to_all(desk, workspace):
+    from investigate.publish.plugin import REPLIES_SHOWN
+
+    case = many_unasked(workspace, REPLIES_SHOWN + 3)
+    anna = Browser(desk["ds"]).login("anna")
+    page = anna.get(f"/investigate/cases/{case['id']}").text
+    assert anna.post("/-/investigate/request-replies", form(page, "/-/investigate/request-replies")).status_code == 302
+    page = anna.get(f"/investigate/cases/{case['id']}").text
+    assert page.count('href="/-/investigate/letter/') == REPLIES_SHOWN
+    assert f"The first {REPLIES_SHOWN} of {REPLIES_SHOWN + 3} requests, soonest deadline first" in page
+    link = html_lib.unescape(re.search(r'<a href="([^"]+)">all of them</a>', page).group(1))
+    listed = anna.get(link + "&_size=max").text
+    assert f"{REPLIES_SHOWN + 3} rows" in listed
+
+
 def test_a_decision_on_a_read_only_workspace_is_refused_on_the_page(desk, workspace):
     anna = Browser(desk["ds"]).login("anna")
     fields = visit_form(anna, desk["visits"][0]["id"])
