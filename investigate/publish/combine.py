@@ -24,7 +24,6 @@ checkpoint) and each file written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -117,7 +116,7 @@ def read_manifest(folder: Path, keys: list[str] | None = None, *, witness_keys: 
         if meta.get(b"investigate.checkpoint", b"").decode() != manifest["checkpoint"]:
             raise IntegrityError(f"{file}: carries another checkpoint than {path}: a file of another publication")
     return {"folder": folder, "manifest": manifest, "origin": parsed["origin"], "size": parsed["size"],
-            "root": parsed["root"].hex(), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "root": parsed["root"].hex(), "sha256": file_sha256(path),
             "files": {table: folder / rel for rel, _, table in files}, "cases": cases}
 
 

@@ -26,7 +26,6 @@ To publish another kind of record, add a ``_public_<name>`` builder and list it 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -44,6 +43,7 @@ from ..policy.texts import corrections
 from ..errors import NotFound, PolicyError
 from ..numbers.design import round_estimates
 from ..views.i18n import Formatter, translations
+from ..files import file_sha256
 from ..store.workspace import Workspace
 from ..proof.witnessing import sign_witnessed
 from . import public_service
@@ -472,7 +472,7 @@ def build_public(ws: Workspace, out_dir: Path | str, *, slugs: list[str] | None 
             "settings": str(out_dir / PUBLIC_SETTINGS_FILE), "inspect": str(out_dir / INSPECT_FILE),
             "cases": summaries, "versions": versions,
             "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": stamp, "witnesses": cp["witnesses"]},
-            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+            "sha256": file_sha256(target),
             **({"parquet": parquet_files} if parquet_files else {})}
 
 
@@ -485,7 +485,7 @@ def _write_inspect(db_path: Path, inspect_path: Path) -> None:
                   for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
     finally:
         conn.close()
-    digest = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    digest = file_sha256(db_path)  # in chunks: the file may be hundreds of megabytes
     inspect_path.write_text(json.dumps({db_path.stem: {"hash": digest, "size": db_path.stat().st_size,
                                                        "file": db_path.name, "tables": tables}}, indent=2),
                             encoding="utf-8")
