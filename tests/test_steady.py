@@ -141,3 +141,20 @@ def test_the_case_page_follows_a_hand_edit_of_the_settings(desk, workspace):
     workspace.config_path.write_text(config + "\n[publish]\nmin_cell = 7\n" if "[publish]" not in config
                                      else config.replace("[publish]", "[publish]\nmin_cell = 7", 1))
     assert "groups under 7 completed tests" in page(desk["ds"], path)
+
+
+def test_the_case_page_sees_a_merge_conflict_recorded_and_settled(desk, workspace):
+    """Merge conflicts are recorded and settled beside the audit log: the kept figures follow them."""
+    from types import SimpleNamespace
+
+    from investigate.desk.conflicts import resolve_conflict
+    from investigate.desk.merge import record_conflict
+
+    visit, path = desk["visits"][0], f"/investigate/cases/{desk['case']['id']}"
+    assert "no open merge conflict" in page(desk["ds"], path)
+    theirs = {**visit, "notes": "their version"}
+    record_conflict(workspace, SimpleNamespace(origin="other-workspace"), "visits", theirs,
+                    ours_hash=workspace.row_hash("visits", visit))
+    assert "1 record(s) of the case amended differently by two reporters" in page(desk["ds"], path)
+    resolve_conflict(workspace, visit["id"][:8], keep="ours")
+    assert "no open merge conflict" in page(desk["ds"], path)

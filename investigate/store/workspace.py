@@ -363,10 +363,13 @@ class Workspace(AuditedWrites):
 
     def state(self) -> tuple:
         """What the workspace's answers depend on besides the clock: the audit log's head (every
-        write appends to it) and the files edited by hand — the settings and the workspace's
-        own protocols. Two equal states give the same answers at one moment, so a long-running
-        reader (the editors' Datasette) may keep what it computed for a state."""
+        audited write appends to it), the merge conflicts (recorded and settled beside the log:
+        a conflict only grows in number and in settled ones) and the files edited by hand — the
+        settings and the workspace's own protocols. Two equal states give the same answers at
+        one moment, so a long-running reader (the editors' Datasette) may keep what it computed
+        for a state."""
         head = self.db.execute("select max(seq) from audit_log").fetchone()[0]
+        conflicts = self.db.execute("select count(*), max(id), count(resolved_at) from merge_conflicts").fetchone()
         files = [self.config_path, *sorted((self.root / "protocols").glob("*"))]
         stamps = []
         for path in files:
@@ -375,7 +378,7 @@ class Workspace(AuditedWrites):
             except FileNotFoundError:
                 continue
             stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
-        return head, tuple(stamps)
+        return head, tuple(conflicts), tuple(stamps)
 
     def get(self, table: str, row_id: str) -> dict:
         rows = list(self.db.query(f"select * from [{table}] where id = ?", [row_id]))
