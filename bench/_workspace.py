@@ -119,8 +119,8 @@ def measure(cmd: list[str], **kwargs) -> tuple[float, float]:
 
 def build_service(root: Path, n_visits: int, *, slug: str = "service-test-berlin-2026") -> dict:
     """The demo workspace with its customer-service case grown to ``n_visits``: its visits
-    (answers, promises and all) copied with new ids, each copy a few minutes after the last, so
-    the scores, promise states and response times are the demo's own, many times over."""
+    (answers, times, promises and all) copied with new ids, so the scores, promise states and
+    response times are the demo's own, many times over."""
     subprocess.run([str(BIN / "investigate"), "demo", "--force", str(root)], check=True, stdout=subprocess.DEVNULL)
     ws = Workspace(root)
     case = cases.get_case(ws, slug)

@@ -10,8 +10,8 @@ Floors:
 
 - start-up: `investigate --version` (starting Python and importing the CLI: every command pays
   it). Interactive commands are held to a wall time instead (< 0.3 s).
-- rows: `sqlite-utils rows visits --csv` of the same visits, the least a full listing, export,
-  bundle or public copy costs.
+- rows: `sqlite-utils rows visits --csv` of the same visits, the least a full listing or an
+  export costs.
 - hashing: one SHA-256 per audit entry over its fields, read in Python (`HASH_FLOOR`), the least
   `verify` and a first `checkpoint` cost.
 - carried rows: the rows a bundle carries (stores, visits, findings and their audit entries) as
