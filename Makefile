@@ -22,17 +22,20 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
 # Every benchmark prints its figures beside a floor measured in the same run (sqlite-utils,
-# bare Datasette, bare WeasyPrint, the CLI's own start-up).
+# bare Datasette, bare WeasyPrint, the CLI's own start-up). Each one runs whatever the one
+# before it found (a missed aim is printed, not a reason to stop the table); the exit status
+# says whether any missed.
 #   make bench-quick   100,000 visits, under five minutes
 #   make bench         full size: a million visits (an hour or more)
 bench-quick: $(BIN)/.installed
-	cd bench && ../$(BIN)/python import_bench.py --quick && ../$(BIN)/python commands_bench.py --visits 100000 \
-	  && ../$(BIN)/python datasette_bench.py --visits 100000 && ../$(BIN)/python report_bench.py --sizes 1000 \
-	  && ../$(BIN)/python network_bench.py --visits 10000
+	cd bench && status=0; for b in "import_bench.py --quick" "commands_bench.py --visits 100000" \
+	  "datasette_bench.py --visits 100000" "report_bench.py --sizes 1000" "network_bench.py --visits 10000"; \
+	  do echo "== $$b"; ../$(BIN)/python $$b || status=1; done; exit $$status
 
 bench: $(BIN)/.installed
-	cd bench && for b in import_bench commands_bench datasette_bench report_bench log_bench near_bench stats_bench \
-	  merge_bench tips_bench network_bench; do echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
+	cd bench && status=0; for b in import_bench commands_bench datasette_bench report_bench log_bench near_bench \
+	  stats_bench merge_bench tips_bench network_bench; do echo "== $$b"; ../$(BIN)/python $$b.py || status=1; done; \
+	  exit $$status
 
 screenshots: $(BIN)/.installed
 	$(BIN)/python tools/screenshots.py docs/screenshots
