@@ -327,10 +327,11 @@ def _case_figures(datasette, case: dict) -> dict:
                    "weighted": weighted,
                    "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
                    "overall": overall[0] if overall else None}
-        # Computed at some moment between these two: kept only when no turning point lies
-        # between them (else which side of it the figures saw is unknown).
+        # Computed at some moment between ``before`` and now: kept only when no turning point
+        # lies between them, that is when the span around ``before`` still holds now (else
+        # which side of it the figures saw is unknown).
         span = steady_span(ws, case, before)
-        if span == steady_span(ws, case, ws.now()):
+        if holds_at(span, ws.now()):
             _KEPT_FIGURES.pop(key, None)
             while len(_KEPT_FIGURES) >= KEPT_CASES:
                 _KEPT_FIGURES.pop(next(iter(_KEPT_FIGURES)))
