@@ -136,11 +136,10 @@ class Naming:
         self._unsettled_stores.append(list(store_ids))
 
     def _settle_stores(self) -> None:
-        batches, self._unsettled_stores = self._unsettled_stores, []
+        batches, self._unsettled_stores = self._unsettled_stores, []  # emptied first: store_label asks again
         for store_ids in batches:
             for store_id in self._in_hash_order(store_ids, self.store_named):
-                if store_id not in self._store_letters:
-                    self._store_letters[store_id] = letters(len(self._store_letters))
+                self.store_label(store_id, None)
 
     def private_kind(self, text: str | None) -> str | None:
         return self.matcher.find(text)
