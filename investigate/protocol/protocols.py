@@ -59,16 +59,17 @@ def _declared_key(path: Path) -> str | None:
 #: A file's top-level ``key = "…"`` line: TOML puts top-level keys before the first table.
 _TOP_KEY = re.compile(r"""^[ \t]*(?:key|"key"|'key')[ \t]*=[ \t]*(?:"([^"\\\n]*)"|'([^'\n]*)')[ \t]*(?:#.*)?$""", re.M)
 _TABLE = re.compile(r"^[ \t]*\[", re.M)
+_MULTILINE = re.compile("\"\"\"|'''")
 
 
 def _top_level_key(text: str) -> str | None:
     """The key a protocol file declares, read from its text without parsing it, or None when
-    it cannot be read so (no such line before the first table, an escaped string, or a
-    multi-line string before it)."""
-    table = _TABLE.search(text)
-    head = text[:table.start()] if table else text
-    if '"""' in head or "'''" in head:
-        return None  # a multi-line string may hold a line that looks like the key's
+    it cannot be read so (no such line before the first table and the first multi-line string,
+    or an escaped string). A line inside a multi-line string may look like the key's, so only
+    the text before the first one is read: every built-in declares its key above its
+    multi-line description."""
+    ends = [m.start() for m in (_TABLE.search(text), _MULTILINE.search(text)) if m is not None]
+    head = text[:min(ends)] if ends else text
     match = _TOP_KEY.search(head)
     if match is None:
         return None
