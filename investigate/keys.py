@@ -18,11 +18,12 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from .errors import InvestigateError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 KEYS_DIR = "keys"
 KEY_FILE = "log.key"
@@ -67,6 +68,9 @@ def signing_key_path(root: Path, file: str = KEY_FILE) -> Path:
 def public_key_bytes(root: Path, file: str = KEY_FILE) -> bytes:
     """The raw public key of the workspace at ``root`` (its log's, or with ``file`` its
     witness's), the key made first if it has none (readers need the public half)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = signing_key_path(root, file)
     if path.exists():
         public = load_private_key(root, file).public_key()
@@ -85,6 +89,11 @@ def public_key_bytes(root: Path, file: str = KEY_FILE) -> bytes:
 
 
 def load_private_key(root: Path, file: str = KEY_FILE) -> Ed25519PrivateKey:
+    # cryptography is imported where a key is made or read: a fifth of the start-up of every
+    # command, most of which never sign anything.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = signing_key_path(root, file)
     try:
         data = path.read_bytes()
