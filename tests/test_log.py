@@ -130,6 +130,7 @@ def test_truncating_the_newest_entries_with_their_rows_is_caught(published, run)
     top = newest[-1]["seq"]
     ws.db.execute("delete from audit_log where seq >= ?", [top])
     ws.db.execute("delete from log_nodes")
+    ws.db.execute("delete from log_leaves")
     ws.db.execute("delete from log_checkpoints")
     both_catch(run, published, f"the log is shorter than the checkpoint of")
     assert "now " + str(top - 1) in run("verify", "--against", published["checkpoint"]).output
@@ -154,6 +155,7 @@ def test_a_rewritten_row_with_recomputed_links_is_caught(published, run):
     both_catch(run, published, f"entry {target} differs from what the checkpoint")
     # Had the attacker rebuilt the stored tree too, the entry cannot be named, but the break still shows.
     ws.db.execute("delete from log_nodes")
+    ws.db.execute("delete from log_leaves")
     from investigate.proof.log import sync_tree
 
     sync_tree(ws)
@@ -301,3 +303,77 @@ def test_the_pdf_metadata_names_the_checkpoint(published):
     note = PdfReader(published["pdf"]).attachments["log-checkpoint.txt"][0].decode()
     size = note.split("\n")[1]
     assert f"log-checkpoint {size} " in keywords
+
+
+def test_the_stored_tree_gives_every_root_and_proof_across_runs_of_leaves(workspace):
+    """The stored tree keeps leaves a run of 1,024 to a row and only whole runs' subtrees as
+    nodes. Grown in steps that end inside a run, on its last leaf and just past it, it gives
+    the root of every size, inclusion, consistency and partial proofs as the tree hashed from
+    the entries themselves does, and stores no node smaller than a run."""
+    from investigate.proof import log, merkle
+
+    from test_merkle import ref_proof
+
+    ws = workspace
+    base = ws.db.execute("select count(*) from audit_log").fetchone()[0]
+    grown = []
+    for step in (5, 1019 - base, 1, 1, 1500, 700):  # to 1,024 and 1,025 leaves, then past two runs
+        for i in range(step):
+            ws.log_event("note", {"i": i})
+        grown.append(log.sync_tree(ws))
+    leaves = leaves_of(ws)
+    n = len(leaves)
+    assert grown[-1] == n == log.stored_size(ws.db) and 1024 in grown and 1025 in grown
+    assert ws.db.execute("select min(level) from log_nodes").fetchone()[0] == log.RUN_LEVEL
+    for size in (1, 5, 1023, 1024, 1025, 2048, 2049, n):
+        assert log.root(ws, size) == (size, ref_mth(leaves[:size]))
+    for seq in (1, 700, 1024, 1025, 2048, 2049, n):
+        proof = log.inclusion(ws, seq)
+        assert proof["verified"] and [bytes.fromhex(p) for p in proof["proof"]] == ref_path(seq - 1, leaves)
+    sub = log.subtree_reader(ws.db)
+    for old in (3, 1024, 1030, 2048):
+        assert merkle.consistency_proof(sub, old, n) == ref_proof(old, leaves)
+    kept = [0, 1023, 1024, 2500, n - 1]
+    proof = merkle.partial_proof(log.subtree_reader(ws.db), n, kept)
+    assert merkle.root_from_partial(n, {i: leaves[i] for i in kept}, proof) == ref_mth(leaves)
+
+
+def test_a_stored_tree_of_entries_the_log_no_longer_has_is_rebuilt_before_it_is_signed(workspace):
+    from investigate.proof import log
+
+    ws = workspace
+    for i in range(30):
+        ws.log_event("note", {"i": i})
+    log.sync_tree(ws)
+    ws.db.execute("delete from audit_log where seq > 20")  # the log cut short behind the tree's back
+    assert log.root(ws) == (20, ref_mth(leaves_of(ws)))
+
+
+def test_a_tree_stored_a_node_to_a_row_is_moved_into_runs_when_the_workspace_is_opened(workspace):
+    """Workspaces made before log_leaves stored every node as a row: the migration keeps their
+    leaves, as runs, and the nodes of whole runs and above; the roots are unchanged."""
+    from investigate.proof import log, merkle
+
+    ws = workspace
+    for i in range(1100):
+        ws.log_event("note", {"i": i})
+    leaves = leaves_of(ws)
+    nodes: list = []
+    tree = log.StreamingTree(record=nodes)
+    for leaf in leaves:
+        tree.add(leaf)
+    tree.flush()
+    ws.db.execute("drop table log_leaves")
+    ws.db.execute("delete from log_nodes")
+    ws.db.conn.executemany("insert into log_nodes (level, idx, hash) values (?, ?, ?)", nodes)
+    ws.db.execute("delete from _sqlite_migrations where name = 'i30_log_leaves'")
+    root = ws.root
+    ws.close()
+    opened = Workspace(root)
+    assert log.stored_size(opened.db) == len(leaves)
+    assert opened.db.execute("select min(level), count(*) from log_nodes").fetchone() == (log.RUN_LEVEL, 1)
+    before = opened.db.execute("select count(*) from log_leaves").fetchone()[0]
+    assert log.root(opened) == (len(leaves), ref_mth(leaves)) and before == 2
+    assert merkle.root_from_inclusion(1099, len(leaves), leaves[1099],
+                                      [bytes.fromhex(p) for p in log.inclusion(opened, 1100)["proof"]]) \
+        == ref_mth(leaves)

@@ -16,13 +16,13 @@ from conftest import snapshot
 
 def state(ws) -> tuple[list[str], list[str], list[str]]:
     """The database's rows, the checkpoint copies beside it, and every file of the workspace.
-    ``log_nodes`` is left out: the Merkle tree's subtrees, derived from the log and stored as
-    soon as anything reads its root, like an index."""
+    ``log_nodes`` and ``log_leaves`` are left out: the Merkle tree, derived from the log and
+    stored as soon as anything reads its root, like an index."""
     folder = ws.root / "checkpoints"
     copies = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     files = sorted(str(p.relative_to(ws.root)) for p in ws.root.rglob("*")
                    if not p.name.startswith("investigate.db"))
-    rows = [line for line in snapshot(ws) if not line.startswith('INSERT INTO "log_nodes"')]
+    rows = [line for line in snapshot(ws) if not line.startswith(('INSERT INTO "log_nodes"', 'INSERT INTO "log_leaves"'))]
     return rows, copies, files
 
 

@@ -140,6 +140,7 @@ def rewrite_history(root):
         ws.db.execute("update audit_log set prev_hash = ?, hash = ? where seq = ?", [prev, entry["hash"], entry["seq"]])
         prev = entry["hash"]
     ws.db.execute("delete from log_nodes")
+    ws.db.execute("delete from log_leaves")
     ws.close()
 
 

@@ -33,7 +33,8 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def perfect_levels(leaves: list[bytes]) -> list[list[bytes]]:
     """Every level of the perfect tree over ``leaves`` (a power of two of them), leaves first,
-    the root last: a level is hashed in one comprehension, not one stack step per node."""
+    the root last: a level is hashed in one comprehension, not one stack step per node. Of any
+    other number of leaves, the aligned perfect subtrees (an odd last node has no parent)."""
     levels = [leaves]
     while len(levels[-1]) > 1:
         pairs = iter(levels[-1])

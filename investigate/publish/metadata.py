@@ -199,10 +199,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "case_id": "Case.", "store_id": "Store.", "kind": "undercover or official.",
         "review_state": "Review state of the visits (received when none).",
         "findings": "Findings on those visits."}),
-    "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees, stored as the log grows. "
-                  "Derived from audit_log; verify recomputes it and never trusts it.", {
-        "level": "Height of the subtree (0 = one entry)", "idx": "Position at that height",
-        "hash": "SHA-256 of the subtree (leaf: 0x00 prefix; node: 0x01)"}),
+    "log_nodes": ("The audit log as an RFC 6962 Merkle tree: its perfect subtrees of 1,024 entries and more, "
+                  "stored as the log grows (the smaller ones are hashed again from log_leaves). Derived from "
+                  "audit_log; verify recomputes it and never trusts it.", {
+        "level": "Height of the subtree (10 = 1,024 entries)", "idx": "Position at that height",
+        "hash": "SHA-256 of the subtree (node: 0x01 prefix)"}),
+    "log_leaves": ("The Merkle tree's leaves, 1,024 entries to a row: each entry's leaf hash (SHA-256 with a "
+                   "0x00 prefix), 32 bytes each, in the order of the log. Derived from audit_log.", {
+        "run": "Which 1,024 entries (run 0: entries 1 to 1,024)", "hashes": "Their leaf hashes, 32 bytes each"}),
     "log_checkpoints": ("Every signed checkpoint of the log this workspace made: for a publication, a "
                         "letter, a bundle, or by hand.", {
         "id": "Row", "size": "Entries in the log", "root_hash": "Merkle root (hex)", "note": "The signed note",

@@ -502,3 +502,25 @@ def evidence_credentials(db: Database) -> None:
     for column in ("credentials", "credentials_signer", "credentials_issuer", "credentials_time",
                    "credentials_failures"):
         db["evidence"].add_column(column, str)
+
+
+def log_leaves(db: Database) -> None:
+    """Issue 30: the stored Merkle tree's leaves a run of 1,024 at a time, as one blob of their
+    hashes (``log_leaves``), and of ``log_nodes`` only the subtrees of a whole run and above: a
+    row per node was two rows per audit entry, a third of a first checkpoint and of the file.
+    The leaves already stored are moved into runs when they are whole from the first; else the
+    tree is dropped, to be rebuilt from the entries (it is derived data) by the next checkpoint."""
+    db.execute("create table if not exists log_leaves (run integer primary key, hashes blob)")
+    count, top = db.execute("select count(*), coalesce(max(idx), -1) from log_nodes where level = 0").fetchone()
+    if count != top + 1:
+        db.execute("delete from log_nodes")
+        return
+    run, leaves = 0, []
+    for (leaf,) in db.execute("select hash from log_nodes where level = 0 order by idx"):
+        leaves.append(leaf)
+        if len(leaves) == 1024:
+            db.execute("insert into log_leaves (run, hashes) values (?, ?)", [run, b"".join(leaves)])
+            run, leaves = run + 1, []
+    if leaves:
+        db.execute("insert into log_leaves (run, hashes) values (?, ?)", [run, b"".join(leaves)])
+    db.execute("delete from log_nodes where level < 10")

@@ -47,6 +47,7 @@ STEPS = [
     ("i30_tallies_by_round_and_attempt", by_issue.tallies_by_round_and_attempt),
     ("i30_finding_tallies", by_issue.finding_tallies),
     ("i30_case_tallies", by_issue.case_tallies),
+    ("i30_log_leaves", by_issue.log_leaves),
 ]
 
 migrations = Migrations("investigate")
