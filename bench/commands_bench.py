@@ -88,7 +88,8 @@ def line(label: str, run, floor_label: str = "", ratio: str = "", aim: str = "")
     return f"{label:<64}{run.wall:>8.2f}{run.cpu:>8.2f}{run.peak_mb:>8.0f}  {floor_label:<10}{ratio:>7}  {aim}"
 
 
-def main() -> None:
+def main() -> int:
+    """Prints the table; 1 when any command missed its aim (``make bench`` says so at the end)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
@@ -107,6 +108,7 @@ def main() -> None:
                   "hashing": run_child([sys.executable, "-c", HASH_FLOOR, str(db)]),
                   "carried": run_child([sys.executable, "-c", CARRIED_FLOOR, str(db)]),
                   "copy": run_child([sys.executable, "-c", COPY_FLOOR, str(db), str(folder / "copy.db")])}
+        all_ok = True
         print(f"{'':<64}{'wall s':>8}{'CPU s':>8}{'peak MB':>8}  {'floor':<10}{'ratio':>7}  aim")
         print(line("floor start: investigate --version", floors["start"]))
         print(line("floor rows: sqlite-utils rows visits --csv", floors["rows"]))
@@ -122,6 +124,7 @@ def main() -> None:
             else:
                 ok, aim_text = ratio <= aim, f"<= {aim}x"
             ok &= run.peak_mb < AIM_MB
+            all_ok &= ok
             label = "investigate " + " ".join(cmd).replace(str(folder), "…")
             print(line(label, run, floor, f"{ratio:.2f}x", f"{aim_text}, < {AIM_MB} MB {'ok' if ok else 'MISSED'}"))
 
@@ -135,7 +138,8 @@ def main() -> None:
         ok = rate >= AIM_REVIEW and run.peak_mb < AIM_MB
         print(line(f"review --case waiting --all-received approve ({waiting:,})", run, "",
                    f"{rate / 1000:.1f}k/s", f">= {AIM_REVIEW // 1000}k visits/s, < {AIM_MB} MB {'ok' if ok else 'MISSED'}"))
+        return 0 if all_ok and ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
