@@ -117,3 +117,24 @@ def test_the_editors_desk_reads_tallies_and_indexes_never_every_visit(workspace,
     # A page of the queue joins its stores to its own rows, not every store to every visit.
     assert not [p for p in read if full_scans(p, "stores", "s")], read
     assert any("idx_visits_review_state (review_state=?)" in p for p in read), read
+
+
+def test_the_visit_list_pages_count_and_facet_by_state_from_the_visits_indexes(workspace, tobacco_case):
+    """The editors' visit_list view names each visit's case and store by a lookup SQLite leaves
+    out when nothing reads it: its count and its outcome and review-state facets (which
+    Datasette runs on every load of the page) read an index of visits, never a join."""
+    inner = ("select visit, case_slug, store, chain, district, visited_at, kind, outcome, review_state, tester, "
+             "round, answers, findings from visit_list")
+    for sql in ("select count(*) from visit_list",
+                *(f"select {col} as value, count(*) as count from ({inner}) where {col} is not null group by {col}"
+                  for col in ("outcome", "review_state"))):
+        plan = " | ".join(r[3] for r in workspace.db.execute("explain query plan " + sql))
+        assert "COVERING INDEX" in plan and not any(t in plan for t in ("stores", "cases", " s ", " c ")), plan
+    # The same rows as a join of the tables names them.
+    joined = workspace.db.execute(
+        "select v.id, c.slug, s.name, coalesce(s.chain, '(independent)'), s.district, t.code from visits v "
+        "join cases c on c.id = v.case_id join stores s on s.id = v.store_id left join testers t on t.id = v.tester_id "
+        "order by v.id").fetchall()
+    listed = workspace.db.execute("select visit, case_slug, store, chain, district, tester from visit_list "
+                                  "order by visit").fetchall()
+    assert listed == joined and len(listed) == len(tobacco_case["visits"])

@@ -48,6 +48,7 @@ STEPS = [
     ("i30_finding_tallies", by_issue.finding_tallies),
     ("i30_case_tallies", by_issue.case_tallies),
     ("i30_log_leaves", by_issue.log_leaves),
+    ("i30_visit_list_by_lookups", by_issue.visit_list_by_lookups),
 ]
 
 migrations = Migrations("investigate")
