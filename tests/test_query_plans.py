@@ -138,3 +138,31 @@ def test_the_visit_list_pages_count_and_facet_by_state_from_the_visits_indexes(w
     listed = workspace.db.execute("select visit, case_slug, store, chain, district, tester from visit_list "
                                   "order by visit").fetchall()
     assert listed == joined and len(listed) == len(tobacco_case["visits"])
+
+
+def test_the_store_map_counts_from_the_tallies_what_the_visits_themselves_give(workspace, tobacco_case):
+    """The editors' store map (a canned query every map load runs) reads the visit tallies, and
+    gives each store the visits, violations and worst outcome its own visits give."""
+    from investigate.cases.review import review_visit
+    from investigate.publish.metadata import OUTCOMES, STORE_MAP, _WORKING
+
+    visits = tobacco_case["visits"]
+    review_visit(workspace, visits[0], "reject", comment="blurred receipt")  # out of the working scope
+    review_visit(workspace, visits[1], "approve")
+    for i, store in enumerate(tobacco_case["stores"]):
+        workspace.update("stores", store["id"], {"lat": 52.5 + i / 100, "lon": 13.4}, reason="placed")
+    worst = "case " + " ".join(f"when sum(v.outcome = '{o}') > 0 then '{o}'" for o in OUTCOMES) + \
+        " else 'not_completed' end"
+    by_visits = f"""
+        select s.id as store_id, s.name, s.chain, s.address, s.lat, s.lon, count(*) as visits,
+          sum(v.outcome = 'violation') as violations, {worst} as outcome
+        from visits v join stores s on s.id = v.store_id
+        where v.case_id = (select id from cases where slug = :case) and {_WORKING}
+          and s.lat is not null and s.lon is not null
+        group by s.id order by violations desc, s.name"""
+    params = {"case": tobacco_case["case"]["slug"]}
+    mapped = workspace.db.execute(STORE_MAP, params).fetchall()
+    assert mapped == workspace.db.execute(by_visits, params).fetchall() and mapped
+    plan = " | ".join(r[3] for r in workspace.db.execute("explain query plan " + STORE_MAP, params))
+    assert "visit_tallies" in plan or "SEARCH v USING PRIMARY KEY" in plan, plan
+    assert not full_scans(plan, "visits", "v") and "idx_visits" not in plan, plan

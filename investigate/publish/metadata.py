@@ -306,12 +306,14 @@ group by 1 order by 1
 """
 
 # The report's map order (reports/gather.py): a store shows the worst outcome of its visits.
-_WORST_OUTCOME = "case " + " ".join(f"when sum(v.outcome = '{o}') > 0 then '{o}'" for o in OUTCOMES) + \
+# Counted from visit_tallies, as the rates by chain are: a few rows per store, not every visit
+# (a million-visit case's map read every visit on each load).
+_WORST_OUTCOME = "case " + " ".join(f"when sum(v.visits * (v.outcome = '{o}')) > 0 then '{o}'" for o in OUTCOMES) + \
     " else 'not_completed' end"
 STORE_MAP = f"""
-select s.id as store_id, s.name, s.chain, s.address, s.lat, s.lon, count(*) as visits,
-  sum(v.outcome = 'violation') as violations, {_WORST_OUTCOME} as outcome
-from visits v join stores s on s.id = v.store_id
+select s.id as store_id, s.name, s.chain, s.address, s.lat, s.lon, sum(v.visits) as visits,
+  sum(v.visits * (v.outcome = 'violation')) as violations, {_WORST_OUTCOME} as outcome
+from visit_tallies v join stores s on s.id = v.store_id
 where v.case_id = (select id from cases where slug = :case) and {_WORKING} and s.lat is not null and s.lon is not null
 group by s.id order by violations desc, s.name
 """
