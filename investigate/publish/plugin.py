@@ -22,7 +22,7 @@ from datasette.utils.asgi import Response
 from ..ids import short
 from .. import clock
 from .guard import guard
-from .metadata import CANNED
+from .metadata import CANNED, SERVICE_DIMENSIONS
 from ..numbers import stats
 
 QUERY_LINKS = {"visit_id": "visits", "store_id": "stores", "case_id": "cases"}
@@ -98,10 +98,22 @@ def _service_functions(conn, workspace_root: Path | None):
         taken = proto.response_time(json.loads(answers or "{}"), now=clock.now())
         if taken is None:
             return None
+        if part == "both":  # one call per contact: [minutes, observed]
+            return json.dumps([taken[0], int(taken[1])])
         return taken[0] if part == "minutes" else int(taken[1])
+
+    def mean_intervals(rows) -> str:
+        """Every dimension's mean and interval of a group's tests, from their scores' JSON."""
+        tests = [json.loads(r[0]) for r in rows]
+        return json.dumps({d: stats.mean_interval([t[d] for t in tests if t.get(d) is not None])
+                           for d in SERVICE_DIMENSIONS})
 
     conn.create_function("investigate_scores", 3, scores)
     conn.create_function("investigate_response", 3, response)
+    conn.create_aggregate("investigate_mean_intervals", 1, _aggregate(mean_intervals))
+    conn.create_aggregate("investigate_km", 2, _aggregate(
+        lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
+    # One figure each, for queries of the editors' own (the canned ones use the two above).
     mean = lambda key: _aggregate(lambda rows: stats.mean_interval([r[0] for r in rows])[key])  # noqa: E731
     conn.create_aggregate("investigate_mean", 1, mean("mean"))
     conn.create_aggregate("investigate_mean_ci_low", 1, mean("ci_low"))
