@@ -507,7 +507,8 @@ def evidence_credentials(db: Database) -> None:
 def log_leaves(db: Database) -> None:
     """Issue 30: the stored Merkle tree's leaves a run of 1,024 at a time, as one blob of their
     hashes (``log_leaves``), and of ``log_nodes`` only the subtrees of a whole run and above: a
-    row per node was two rows per audit entry, a third of a first checkpoint and of the file.
+    row per node was two rows per audit entry, two fifths of a first checkpoint's CPU and 107 MB
+    of a file of 1.2 million entries (37 MB as runs).
     The leaves already stored are moved into runs when they are whole from the first; else the
     tree is dropped, to be rebuilt from the entries (it is derived data) by the next checkpoint."""
     db.execute("create table if not exists log_leaves (run integer primary key, hashes blob)")
