@@ -255,7 +255,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 HIDDEN = {"audit_log", "case_stores", "_sqlite_migrations", "geocode_cache", "sample_stores", "tip_sources",
           "story_sources", "story_document_sources",
           "workspace_meta", "foreign_audit", "foreign_proofs", "visit_tallies",
-          "case_tallies", "finding_tallies"}
+          "case_tallies", "finding_tallies", "log_leaves"}
 LABELS = {"cases": "slug", "stores": "name", "testers": "code", "visits": "visited_at", "findings": "title",
           "evidence": "sha256", "promises": "what", "replies": "deadline", "reviews": "state", "tips": "company",
           "companies": "name", "story_events": "what", "story_documents": "sha256"}
