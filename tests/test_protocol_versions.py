@@ -147,7 +147,7 @@ def test_the_key_read_without_parsing_is_the_parsed_key_or_none(key, quote, name
 
 def test_every_builtin_protocol_is_found_without_parsing_the_others():
     """Each built-in's key is read from its text, so looking one up parses one file, not all
-    thirteen (a multi-line description above the tables once hid every key: 0.07 s of each
+    thirteen (a multi-line description above the tables once hid every key: 0.03 s of each
     command that names a case's protocol)."""
     import tomllib
 
