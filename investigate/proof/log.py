@@ -68,6 +68,11 @@ def stored_size(db) -> int:
     return row[0] * RUN + row[1] // HASH_BYTES if row else 0
 
 
+def split_leaves(blob: bytes) -> list[bytes]:
+    """The leaf hashes a ``log_leaves`` blob (or several joined) holds, in order."""
+    return [bytes(blob[i:i + HASH_BYTES]) for i in range(0, len(blob), HASH_BYTES)]
+
+
 def forget_tree(db) -> None:
     """Drop the stored tree: derived data, rebuilt from the entries by the next ``sync_tree``."""
     db.execute("delete from log_leaves")
@@ -102,8 +107,8 @@ def sync_tree(ws: Workspace, *, progress=None) -> int:
     leaves = bytearray()
     if size > whole:  # the last run so far: its leaves folded again, and written again once it grows
         leaves += db.execute("select hashes from log_leaves where run = ?", [run]).fetchone()[0]
-        for i in range(0, len(leaves), HASH_BYTES):
-            tree.add(bytes(leaves[i:i + HASH_BYTES]))
+        for leaf in split_leaves(leaves):
+            tree.add(leaf)
     runs: list[tuple[int, bytes]] = []
     reported = size
 
@@ -139,7 +144,7 @@ def run_levels(db, run: int) -> list[list[bytes]]:
     """Every perfect subtree of one stored run, level by level (its leaves first)."""
     row = db.execute("select hashes from log_leaves where run = ?", [run]).fetchone()
     blob = row[0] if row else b""
-    return merkle.perfect_levels([blob[i:i + HASH_BYTES] for i in range(0, len(blob), HASH_BYTES)])
+    return merkle.perfect_levels(split_leaves(blob))
 
 
 def subtree_reader(db):
@@ -429,7 +434,7 @@ def _first_difference(ws: Workspace, m: int, old_root: bytes, when: str) -> str:
     try:
         blob = b"".join(r[0] for r in ws.db.execute("select hashes from log_leaves where run <= ? order by run",
                                                     [(m - 1) // RUN]))
-        stored = [blob[i:i + HASH_BYTES] for i in range(0, min(len(blob), m * HASH_BYTES), HASH_BYTES)]
+        stored = split_leaves(blob[:m * HASH_BYTES])
     except Exception:
         stored = []
     if len(stored) == m and merkle.root_of(stored) == old_root:
