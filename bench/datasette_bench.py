@@ -145,8 +145,8 @@ def main() -> int:
             "visits table": ("/investigate/visits", "/investigate/visits"),
             "facet on outcome": ("/investigate/visits?_facet=outcome", "/investigate/visits?_facet=outcome"),
             "rate by chain": ("/investigate/rate_by_chain?case=bench", "/investigate?sql=" + quote(bare_sql)),
-            # Every visit by name (a view joining stores and cases) and the case's stores on the
-            # map as JSON (a canned query grouping every visit by store).
+            # Every visit by name (a view looking up each visit's case and store) and the case's
+            # stores on the map as JSON (a canned query over the visit tallies).
             "visit_list view": ("/investigate/visit_list", "/investigate/visits"),
             "store map JSON": ("/investigate/store_map.json?case=bench", "/investigate?sql=" + quote(bare_map)),
             # The desk: counted from the tallies, first pages only (floor: bare Datasette's index).

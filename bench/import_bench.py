@@ -95,14 +95,18 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
+def met(run, base, aim: float) -> bool:
+    """Whether ``run`` took at most ``aim`` times the CPU of ``base``, under the memory aim."""
+    return run.cpu / base.cpu <= aim and run.peak_mb < AIM_MB
+
+
 def row(label: str, n: int, run, base=None, aim: float | None = None) -> str:
-    """One line of the table; with ``aim``, whether ``run`` is within it of ``base`` and under
-    the memory aim."""
+    """One line of the table; with ``aim``, whether ``run`` met it against ``base``."""
     per = run.cpu / n * 1e6
     ratio = f"{run.cpu / base.cpu:.2f}x" if base else ""
     text = f"{label:<44}{n:>10,}{per:>9.0f}{ratio:>8}{run.wall:>9.1f}{run.peak_mb:>9.0f}"
     if aim is not None:
-        text += f"  <= {aim}x, < {AIM_MB} MB {verdict(run.cpu / base.cpu <= aim and run.peak_mb < AIM_MB)}"
+        text += f"  <= {aim}x, < {AIM_MB} MB {verdict(met(run, base, aim))}"
     return text
 
 
@@ -131,7 +135,7 @@ def main() -> int:
             ours_run = ours(base, folder / "work", files[n])
             floor_run = floor(folder, files[n])
             fresh[n] = ours_run
-            ok &= ours_run.cpu / floor_run.cpu <= AIM_FLOOR and ours_run.peak_mb < AIM_MB
+            ok &= met(ours_run, floor_run, AIM_FLOOR)
             print(row("investigate visit import", n, ours_run, floor_run, AIM_FLOOR))
             print(row("sqlite-utils insert --csv (floor)", n, floor_run))
         small, large = min(args.sizes), max(args.sizes)
@@ -148,7 +152,7 @@ def main() -> int:
         into_fresh = fresh.get(args.into) or ours(base, folder / "work", files[args.into])
         print(row(f"import {args.into:,} into {args.held:,} held", args.into, into_full, into_fresh))
         print(row(f"import {args.into:,} into a fresh workspace", args.into, into_fresh))
-        full_ok = into_full.cpu / into_fresh.cpu <= AIM_FULL and into_full.peak_mb < AIM_MB
+        full_ok = met(into_full, into_fresh, AIM_FULL)
         ok &= full_ok
         print(f"into a full workspace / into a fresh one: {into_full.cpu / into_fresh.cpu:.2f}x "
               f"(aim: within {AIM_FULL}x, < {AIM_MB} MB) {verdict(full_ok)}")
