@@ -366,7 +366,7 @@ from groups order by 1
 
 CANNED = {
     "service_scorecard": {
-        "title": "Service scorecard by company and channel (mean score of 100, 95 % t interval)",
+        "title": "Service scorecard by company and channel (mean score of 100, 95 % bootstrap interval)",
         "sql": SERVICE_SCORECARD,
         "description": "Scores from each test's protocol (N/A left out, fatal answers zero their section, overdue "
                        "promises count as broken); means and intervals from investigate.stats, as "

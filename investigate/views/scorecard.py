@@ -1,7 +1,7 @@
 """Scorecards for customer-service cases: per company, channel or both, how tests scored.
 
 For each group: the number of completed tests; each dimension's mean score (percent of the
-points possible, one value per test) with a 95 % t interval; the overall score; the share of
+points possible, one value per test) with a 95 % bootstrap interval; the overall score; the share of
 due promises kept on time (Wilson), with the promise clock deciding what is overdue; the share
 of price checks that found an overcharge; and the median time to a reply by Kaplan–Meier with
 replies still open as censored times, plus how many waited longer than N days.
