@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from investigate.numbers import stats
 from investigate.cases import cases, evidence
@@ -554,3 +555,72 @@ def test_the_store_and_case_pages_open_on_what_an_editor_reads(editors, workspac
     case_page = get(editors["ds"], f"/investigate/cases/{v['case_id']}").text
     assert re.search(r"<h1>\s*Tobacco sales to minors", case_page)
     assert not uuid.search(shown(case_page, "investigate-case"))
+
+
+TALLIED_FACETS = ("case_slug", "chain", "outcome", "review_state")
+
+
+def _visit_list_facets(ds, query: str):
+    """The visit_list page's facets for ``query``: the metadata's (counted from the tallies where
+    the filters allow) and Datasette's column facets over the rows for the same columns, and
+    the SQL the page ran to count them."""
+    from datasette.tracer import capture_traces
+
+    traces = []
+
+    async def go():
+        await ds.invoke_startup()
+        with capture_traces(traces):
+            return await ds.client.get(f"/investigate/visit_list.json?{query}&"
+                                       + "&".join(f"_facet={c}" for c in TALLIED_FACETS))
+
+    response = asyncio.run(go())
+    assert response.status_code == 200, response.text
+    facets = {}  # each column twice: the metadata's facet and the one asked for, in either order
+    for key, info in response.json()["facet_results"].items():
+        counts = [(r["value"], r["count"], r["selected"], r["toggle_url"]) for r in info["results"]]
+        facets[key] = (counts, info["truncated"])
+    counted = [t["sql"] for t in traces if t.get("sql") and "as value" in t["sql"]]
+    return facets, counted
+
+
+def test_the_visit_list_counts_its_facets_from_the_tallies_as_its_rows_count(editors, workspace):
+    """Issue 30: at a million visits the view's case and chain facets looked up every visit and
+    ran into the facet time limit. They are counted from the visit tallies when every filter is
+    one the tallies hold, and over the rows otherwise; either way the same figures and links as
+    Datasette's own column facet on the same page."""
+    from investigate.cases.review import review_visit
+
+    review_visit(workspace, editors["visits"][0], "approve")
+    review_visit(workspace, editors["visits"][1], "reject", comment="blurred receipt")
+    answered = ["", "outcome=violation", "chain=Sp%C3%A4ti24&review_state=received", "case_slug=tobacco-nk",
+                "chain=nowhere", "review_state__exact=approved&_sort=store&_size=2", "district=Neuk%C3%B6lln"]
+    counted_over_rows = ["visited_at__gt=2000-01-01", "_where=findings%3E0", "round=1", "outcome__not=violation",
+                         "_search=x"]
+    for query in answered + counted_over_rows:
+        facets, sql = _visit_list_facets(editors["ds"], query)
+        for column in TALLIED_FACETS:
+            assert facets[column] == facets[column + "_2"], (query, column)
+        from_tallies = [s for s in sql if re.search(r"from (visit|case)_tallies", s)]
+        assert len(from_tallies) == (len(TALLIED_FACETS) if query in answered else 0), (query, sql)
+    facets, _ = _visit_list_facets(editors["ds"], "")
+    assert [(v, n) for v, n, *_ in facets["review_state"][0]] == [("received", 2), ("approved", 1),
+                                                                              ("rejected", 1)]
+    assert {v for v, *_ in facets["chain"][0]} == {"Späti24", "KioskCo", "(independent)"}
+
+
+@settings(max_examples=int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "12")), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(filters=st.lists(st.tuples(st.sampled_from(["case_slug", "store", "chain", "district", "kind", "outcome",
+                                                     "review_state", "visited_at__gte", "round", "chain__exact"]),
+                                  st.sampled_from(["tobacco-nk", "Späti24", "KioskCo", "(independent)", "violation",
+                                                   "compliant", "received", "test_purchase", "1", "", "2026-01-01"])),
+                        max_size=3))
+def test_any_filters_give_the_visit_list_the_facets_of_its_rows(editors, filters):
+    """The property behind the test above: whatever the filters, the facets counted from the
+    tallies are those of the rows the page lets through."""
+    from urllib.parse import urlencode
+
+    facets, _ = _visit_list_facets(editors["ds"], urlencode(filters))
+    for column in TALLIED_FACETS:
+        assert facets[column] == facets[column + "_2"], (filters, column)

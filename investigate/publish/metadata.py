@@ -437,7 +437,9 @@ for _query in CANNED.values():
 VIEWS = {
     "visit_list": {"description": "Every visit by name: case, store, chain, district, answers as lines. "
                                   "Facet by chain here; open a visit from its time.",
-                   "facets": ["case_slug", "chain", "outcome", "review_state"], "sort_desc": "visited_at"},
+                   # Counted from the visit tallies while the filters allow (facets.TallyFacet).
+                   "facets": [{"tally": c} for c in ("case_slug", "chain", "outcome", "review_state")],
+                   "sort_desc": "visited_at"},
 }
 
 

@@ -72,7 +72,7 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1", write_letter=No
     from datasette.app import Datasette
     from datasette.plugins import pm
 
-    from . import accounts, decisions, desk_pages, plugin
+    from . import accounts, decisions, desk_pages, facets, plugin
 
     hashed = password_hash(ws)
     if host not in LOOPBACK and not list_accounts(ws.root):
@@ -82,7 +82,8 @@ def editors_datasette(ws: Workspace, *, host: str = "127.0.0.1", write_letter=No
     if hashed:
         os.environ.setdefault(PASSWORD_ENV, hashed)
     for module, name in ((plugin, "investigate"), (accounts, "investigate-accounts"),
-                         (decisions, "investigate-decisions"), (desk_pages, "investigate-desk")):
+                         (decisions, "investigate-decisions"), (desk_pages, "investigate-desk"),
+                         (facets, "investigate-facets")):
         if not pm.is_registered(module):
             pm.register(module, name=name)
     metadata = editors_metadata(ws, require_login=require_login, legacy_password=bool(hashed))
