@@ -35,6 +35,9 @@ TALLIED_VIEWS = {
     },
 }
 LOOKUPS = {"case_id": "cases c", "store_id": "stores s"}
+#: Each key with the columns before it in the tallies' primary key (case, kind, store, …):
+#: grouped so, the tallies are summed in the order they are stored, without sorting.
+KEY_ORDER = {"case_id": "t.case_id", "store_id": "t.case_id, t.kind, t.store_id"}
 #: The visits counted per case, kind, outcome and review state (a few rows a case), and the
 #: same per store too (tens of thousands at a million visits): a page reads the first unless a
 #: filter or the facet needs the store.
@@ -70,19 +73,29 @@ def tally_filters(pairs: list[tuple[str, str]], columns: dict) -> list[tuple[str
 def tally_sql(column: str, filters: list[tuple[str, str]], columns: dict, limit: int) -> tuple[str, list[str]]:
     """The SQL counting the visits per value of ``column`` that pass ``filters``, from the
     smallest tallies that hold them. A filter on a looked-up column reads the tallies' key
-    (``t.case_id in (…)``, the first column of both tallies' primary key)."""
+    (``t.case_id in (…)``, the first column of both tallies' primary key); a looked-up value is
+    looked up once per key, the tallies summed per key first in their primary key's order
+    (a store has a dozen tally rows at a million visits: 45 ms instead of 60 for the chains)."""
     keys = {columns[c][0] for c in [column, *(c for c, _ in filters)]}
     table = STORE_TALLIES if "store_id" in keys else CASE_TALLIES
     conditions = []
     for name, _ in filters:
         key, value = columns[name]
-        conditions.append(f"t.{key} in (select {LOOKUPS[key].split()[1]}.id from {LOOKUPS[key]} where {value} = ?)"
+        conditions.append(f"t.{key} in (select {_alias(key)}.id from {LOOKUPS[key]} where {value} = ?)"
                           if key else f"{value} = ?")
-    key, value = columns[column]
-    join = f"left join {LOOKUPS[key]} on {LOOKUPS[key].split()[1]}.id = t.{key}" if key else ""
     where = f"where {' and '.join(conditions)}" if conditions else ""
-    return (f"select {value} as value, sum(t.visits) as count from {table} t {join} {where} group by value "
+    key, value = columns[column]
+    if key:
+        source = (f"(select t.{key}, sum(t.visits) as visits from {table} t {where} group by {KEY_ORDER[key]}) t "
+                  f"left join {LOOKUPS[key]} on {_alias(key)}.id = t.{key}")
+    else:
+        source = f"{table} t {where}"
+    return (f"select {value} as value, sum(t.visits) as count from {source} group by value "
             f"having value is not null order by count desc, value limit {limit}"), [v for _, v in filters]
+
+
+def _alias(key: str) -> str:
+    return LOOKUPS[key].split()[1]
 
 
 class TallyFacet(ColumnFacet):
