@@ -92,9 +92,9 @@ def todo(ws: Workspace, what: str, *, now: datetime | None = None, page: int = 1
 
 
 def _waiting(ws: Workspace, case: dict | None) -> int:
-    """Visits of every kind waiting for review, from the tallies."""
+    """Visits of every kind waiting for review, from the case tallies (a few rows a case)."""
     marks = ",".join("?" for _ in PENDING)
-    sql = f"select coalesce(sum(visits), 0) from visit_tallies where review_state in ({marks})"
+    sql = f"select coalesce(sum(visits), 0) from case_tallies where review_state in ({marks})"
     params = list(PENDING)
     if case:
         sql += " and case_id = ?"

@@ -84,9 +84,11 @@ def approved_only(scope: str) -> bool:
 
 
 def review_counts(ws: Workspace, case: dict) -> dict:
-    """Undercover visits of the case per review state, from the visit tallies."""
+    """Undercover visits of the case per review state, from the case tallies (the visit tallies
+    summed without the store: a few rows a case, where the visit tallies hold some 67,000 rows
+    for a million visits — 31 ms of each home page load at 1M)."""
     counts = {s: 0 for s in REVIEW_STATES}
-    for row in ws.db.query("select review_state as s, sum(visits) as n from visit_tallies "
+    for row in ws.db.query("select review_state as s, sum(visits) as n from case_tallies "
                            "where case_id = ? and kind = 'undercover' group by s", [case["id"]]):
         counts[row["s"]] = row["n"]
     return counts
