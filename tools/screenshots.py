@@ -85,7 +85,7 @@ def main(out: Path) -> None:
             wait_for(f"http://127.0.0.1:{public}/")
             pages = {
                 "editors-home": f"http://127.0.0.1:{editors}/",
-                "editors-visit-list": f"http://127.0.0.1:{editors}/investigate/visit_list?_facet=chain",
+                "editors-visit-list": f"http://127.0.0.1:{editors}/investigate/visit_list",
                 "editors-cases": f"http://127.0.0.1:{editors}/investigate/cases",
                 "public-home": f"http://127.0.0.1:{public}/",
                 "public-visits": f"http://127.0.0.1:{public}/public/visits",
