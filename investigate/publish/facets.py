@@ -34,7 +34,8 @@ TALLIED_VIEWS = {
         "review_state": (None, "t.review_state"),
     },
 }
-LOOKUPS = {"case_id": "cases c", "store_id": "stores s"}
+#: Each key: the table it is looked up in, and that table's alias in the values above.
+LOOKUPS = {"case_id": ("cases", "c"), "store_id": ("stores", "s")}
 #: Each key with the columns before it in the tallies' primary key (case, kind, store, …):
 #: grouped so, the tallies are summed in the order they are stored, without sorting.
 KEY_ORDER = {"case_id": "t.case_id", "store_id": "t.case_id, t.kind, t.store_id"}
@@ -81,21 +82,21 @@ def tally_sql(column: str, filters: list[tuple[str, str]], columns: dict, limit:
     conditions = []
     for name, _ in filters:
         key, value = columns[name]
-        conditions.append(f"t.{key} in (select {_alias(key)}.id from {LOOKUPS[key]} where {value} = ?)"
-                          if key else f"{value} = ?")
+        if key:
+            looked_up, alias = LOOKUPS[key]
+            conditions.append(f"t.{key} in (select {alias}.id from {looked_up} {alias} where {value} = ?)")
+        else:
+            conditions.append(f"{value} = ?")
     where = f"where {' and '.join(conditions)}" if conditions else ""
     key, value = columns[column]
     if key:
+        looked_up, alias = LOOKUPS[key]
         source = (f"(select t.{key}, sum(t.visits) as visits from {table} t {where} group by {KEY_ORDER[key]}) t "
-                  f"left join {LOOKUPS[key]} on {_alias(key)}.id = t.{key}")
+                  f"left join {looked_up} {alias} on {alias}.id = t.{key}")
     else:
         source = f"{table} t {where}"
     return (f"select {value} as value, sum(t.visits) as count from {source} group by value "
             f"having value is not null order by count desc, value limit {limit}"), [v for _, v in filters]
-
-
-def _alias(key: str) -> str:
-    return LOOKUPS[key].split()[1]
 
 
 class TallyFacet(ColumnFacet):
