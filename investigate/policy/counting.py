@@ -66,9 +66,10 @@ def case_counts(ws: Workspace, case: dict, *, scope: str, confidence: float = 0.
     rows = stats.case_rates(ws, case, confidence=confidence, approved_only=public)
     overall = rows[0] if rows else {"visits": 0, "inconclusive": 0, "not_completed": 0, "provisional": 0,
                                     **stats.rate(0, 0, confidence)}
-    comp = fieldwork.completion(ws, case, approved_only=public)
+    counted = fieldwork.standings(ws, case, approved_only=public)  # one pass for both figures
+    comp = fieldwork.completion(ws, case, counted=counted)
     whole = comp[0] if comp else {"targets": 0, "attempted": 0, "completed": 0, "completion_rate": None}
-    once = fieldwork.sold_at_least_once(ws, case, approved_only=public)
+    once = fieldwork.sold_at_least_once(ws, case, counted=counted)
     return {"scope": scope, **{k: overall[k] for k in (
                 "visits", "violations", "compliant", "inconclusive", "not_completed", "provisional", "eligible",
                 "rate", "ci_low", "ci_high", "confidence")},
