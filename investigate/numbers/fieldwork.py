@@ -48,7 +48,13 @@ def standings(ws: Workspace, case: dict, *, round: int | None = None,
     One pass over the case's visit tallies (a few rows per store), the targets and the counting
     all in SQL: completion and "sold at least once" are read from the same rows, and Python gets
     a row per stratum and standing, not one per store (0.1 s of every ``case show`` at 20,000
-    stores)."""
+    stores). ``fieldwork`` asks twice (completion, and "sold at least once" for the rounds): the
+    counts are kept while the audit log does not move (``Workspace.while_unchanged``)."""
+    return ws.while_unchanged(("standings", case["id"], round, approved_only),
+                              lambda: _count_standings(ws, case, round=round, approved_only=approved_only))
+
+
+def _count_standings(ws: Workspace, case: dict, *, round: int | None, approved_only: bool) -> list[tuple]:
     cond, params = visit_filter(approved_only=approved_only)
     where, args = f"v.case_id = ? and {cond}", [case["id"], *params]
     if round is not None:
