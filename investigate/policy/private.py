@@ -56,23 +56,23 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         has_tips = "tips" in ws.db.table_names()
         # The stores of the case's visits from the visit tallies (every visit counts in one):
         # a few rows per store, not a million index entries.
-        rows = ws.db.query(
+        rows = ws.db.execute(
             "select id, name, chain, address, licence_number from stores where id in "
             "(select store_id from visit_tallies where case_id = ? union select store_id from case_stores where case_id = ? "
             "union select store_id from replies where case_id = ?"
             + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
             [case["id"]] * 4)
-        for s in rows:
+        for store_id, name, chain, address, licence_number in rows:
             # A chain that may not be named is private whoever its stores are: a store named by
             # its own reply (asked, window closed) whose visits are none of them publishable
             # leaves its chain with no published store, so unnameable — the soak of the
             # publication property found "Quorvex shops were visited." printed as written.
-            if s["chain"] and s["chain"] not in named_chains:
-                found.append(("an unnamed business's chain", s["chain"]))
-            if s["id"] in named:
+            if chain and chain not in named_chains:
+                found.append(("an unnamed business's chain", chain))
+            if store_id in named:
                 continue
-            found += [("an unnamed business's name", s["name"]), ("an unnamed business's address", s["address"]),
-                      ("an unnamed business's licence number", s["licence_number"])]
+            found += [("an unnamed business's name", name), ("an unnamed business's address", address),
+                      ("an unnamed business's licence number", licence_number)]
         if has_tips:
             # A tip's own words for a business it could not be tied to, and chains it names.
             for chain, company, store_id in ws.db.execute(
@@ -83,8 +83,10 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
                     found.append(("a business named in a tip", company))
         if (case.get("kind") or "") == "story":
             found += _story_company_strings(ws, case, named)
-    return [(kind, value.strip()) for kind, value in found
-            if value and len(value.strip()) >= MIN_LENGTH]
+    # Each string once, in the order found: a chain's name came once per store of it (twenty
+    # thousand stores in two hundred chains), and every copy was read and indexed again.
+    return list(dict.fromkeys((kind, value.strip()) for kind, value in found
+                              if value and len(value.strip()) >= MIN_LENGTH))
 
 
 def _story_person_strings(ws: Workspace) -> list[tuple[str, str]]:
