@@ -112,6 +112,10 @@ def test_the_checklist_never_scans_the_visits_or_findings_tables(workspace, toba
         for plan in plans(workspace, seen, table):
             assert not full_scans(plan, table, alias), plan
             assert not full_scans(plan, table, "w"), plan
+    # The findings written by hand come from their own partial index, each looking its visit up:
+    # not every visit of the case probing for findings (a million probes at a million visits).
+    (manual,) = [p for p in plans(workspace, seen, "findings") if "idx_findings_manual" in p]
+    assert manual == "SCAN f USING INDEX idx_findings_manual | SEARCH v USING INDEX sqlite_autoindex_visits_1 (id=?)"
 
 
 def test_the_editors_desk_reads_tallies_and_indexes_never_every_visit(workspace, tobacco_case):

@@ -43,9 +43,11 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
                       (f"outcome of {(r['outcome_at'] or '')[:10]}", r["outcome"])]
         for r in ws.db.query("select at, what, promise from story_events where case_id = ?", [case["id"]]):
             texts += [(f"event of {r['at'][:10]}", r["what"]), (f"promise of {r['at'][:10]}", r["promise"])]
+    # From the findings written by hand (a partial index holds them) to their visits: not every
+    # visit of the case probing for its findings.
     texts += [(f"finding added by hand on {r['created_at'][:10]}", text) for r in ws.db.query(
-        "select f.title, f.statute, f.created_at from findings f join visits v on v.id = f.visit_id "
-        "where v.case_id = ? and f.source = 'manual'", [case["id"]]) for text in (r["title"], r["statute"])]
+        "select f.title, f.statute, f.created_at from findings f cross join visits v on v.id = f.visit_id "
+        "where f.source = 'manual' and v.case_id = ?", [case["id"]]) for text in (r["title"], r["statute"])]
     texts += _protocol_texts(ws, case)
     return [(what, text) for what, text in texts if text]
 

@@ -548,3 +548,12 @@ def visit_list_by_lookups(db: Database) -> None:
                   from json_each(v.answers) a) as answers,
                (select count(*) from findings f where f.visit_id = v.id) as findings
         from visits v""")
+
+
+def manual_findings_index(db: Database) -> None:
+    """Issue 30: the checklist reads the findings added by hand (their titles and statutes are
+    printed as written, so checked for private strings). Without an index on the source, it
+    walked every visit of the case and probed its findings: a million index probes at a million
+    visits, for the handful written by hand. A partial index holds only those, so the rule-made
+    findings an import writes by the hundred thousand never touch it."""
+    db.execute("create index if not exists idx_findings_manual on findings (visit_id) where source = 'manual'")

@@ -49,6 +49,7 @@ STEPS = [
     ("i30_case_tallies", by_issue.case_tallies),
     ("i30_log_leaves", by_issue.log_leaves),
     ("i30_visit_list_by_lookups", by_issue.visit_list_by_lookups),
+    ("i30_manual_findings_index", by_issue.manual_findings_index),
 ]
 
 migrations = Migrations("investigate")
