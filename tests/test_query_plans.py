@@ -181,3 +181,25 @@ def test_the_store_map_counts_from_the_tallies_what_the_visits_themselves_give(w
     plan = " | ".join(r[3] for r in workspace.db.execute("explain query plan " + STORE_MAP, params))
     assert "visit_tallies" in plan or "SEARCH v USING PRIMARY KEY" in plan, plan
     assert not full_scans(plan, "visits", "v") and "idx_visits" not in plan, plan
+
+
+def test_the_protocols_a_case_used_are_sought_in_an_index_not_read_from_every_visit(workspace, tobacco_case):
+    """Which protocols a case's visits used (the checklist's texts, a service case's reports):
+    each protocol of the table found by a seek, then whether the case holds a visit of it by
+    another, never every visit of the case (0.17 s at a million)."""
+    from investigate.cases import cases, visits
+    from investigate.store.usage import case_protocols
+
+    ws, tobacco = workspace, tobacco_case["case"]
+    alcohol = cases.create_case(ws, slug="alcohol", title="Alcohol", protocol="alcohol-minors")
+    empty = cases.create_case(ws, slug="empty", title="Empty", protocol="alcohol-minors")
+    shop, tester = tobacco_case["stores"][0], tobacco_case["tester"]
+    beer = {"product": "beer", "sale": False, "id_check": "scanned", "id_carried": True}
+    visits.record_visit(ws, case=alcohol, store=shop, tester=tester, answers=beer)
+    visits.record_visit(ws, case=tobacco, store=shop, tester=tester, answers=beer, protocol="alcohol-minors")
+    with statements(ws) as seen:
+        used = {c["slug"]: case_protocols(ws.db, c["id"]) for c in (tobacco, alcohol, empty)}
+    assert used == {"tobacco-nk": ["alcohol-minors", "tobacco-minors"], "alcohol": ["alcohol-minors"], "empty": []}
+    for plan in plans(ws, seen, "visits"):
+        reads = [s for s in plan.split(" | ") if " visits" in s or " v " in s or s.endswith(" v")]
+        assert reads and all("idx_visits_protocol_case" in s and s.startswith("SEARCH") for s in reads), plan

@@ -13,6 +13,7 @@ import json
 
 from ..errors import InvestigateError
 from ..protocol.protocols import get_protocol
+from ..store.usage import case_protocols
 from ..store.workspace import Workspace
 from .naming import Naming
 
@@ -55,8 +56,7 @@ def public_texts(ws: Workspace, case: dict, naming: Naming) -> list[tuple[str, s
 def _protocol_texts(ws: Workspace, case: dict) -> list[tuple[str, str]]:
     """The printed texts of the workspace's own protocols the case uses: written by the
     newsroom, in any language, they may name a tester or a business as any text may."""
-    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
-        "select distinct protocol from visits where case_id = ?", [case["id"]])}
+    keys = {case["protocol"], *case_protocols(ws.db, case["id"])}
     found = []
     for key in sorted(k for k in keys if k):
         try:

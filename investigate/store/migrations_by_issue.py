@@ -557,3 +557,11 @@ def manual_findings_index(db: Database) -> None:
     visits, for the handful written by hand. A partial index holds only those, so the rule-made
     findings an import writes by the hundred thousand never touch it."""
     db.execute("create index if not exists idx_findings_manual on findings (visit_id) where source = 'manual'")
+
+
+def visits_protocol_by_case(db: Database) -> None:
+    """Issue 30: which protocols a case used was read from every visit of the case. The index on
+    the protocol alone (issue 5, for the protocol facet) becomes one on (protocol, case): the
+    facet reads it as before, and ``store.usage.case_protocols`` seeks a case's protocols in it."""
+    db.execute("drop index if exists idx_visits_protocol")
+    db.execute("create index if not exists idx_visits_protocol_case on visits (protocol, case_id)")

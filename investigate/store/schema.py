@@ -50,6 +50,7 @@ STEPS = [
     ("i30_log_leaves", by_issue.log_leaves),
     ("i30_visit_list_by_lookups", by_issue.visit_list_by_lookups),
     ("i30_manual_findings_index", by_issue.manual_findings_index),
+    ("i30_visits_protocol_by_case", by_issue.visits_protocol_by_case),
 ]
 
 migrations = Migrations("investigate")

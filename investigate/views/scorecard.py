@@ -26,6 +26,7 @@ from ..protocol.values import DIMENSIONS
 from ..policy import OTHER, naming, protect_groups
 from ..policy.naming import letters
 from ..errors import InvalidInput
+from ..store.usage import case_protocols
 from ..store.workspace import Workspace
 
 GROUP_KEYS = ("company", "channel", "representative", "escalation")
@@ -36,8 +37,7 @@ DEFAULT_REPLY_DAYS = 2
 
 def is_service_case(ws: Workspace, case: dict) -> bool:
     """A case whose protocol (or any protocol its visits used) scores service dimensions."""
-    keys = {case["protocol"]} | {r[0] for r in ws.db.execute(
-        "select distinct protocol from visits where case_id = ?", [case["id"]])}
+    keys = {case["protocol"], *case_protocols(ws.db, case["id"])}
     return any(get_protocol(k, ws.root).scored for k in keys)
 
 

@@ -21,6 +21,7 @@ from ..cases import editorial, stories
 from ..policy.coverage import company_named
 from ..protocol.protocols import get_protocol
 from ..errors import PolicyError
+from ..store.usage import case_protocols
 from ..store.workspace import Workspace
 from .edition import edition_of
 from .i18n import answer_language, translations
@@ -219,8 +220,7 @@ def gather_story(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     content = content_key(ws, case, named=naming.named_stores,
                           clock={f"{e['id']} {e['promise_state']}" for e in timeline if e["promise"]}) if public else None
     protocols = []
-    for key in sorted({c for c in (r[0] for r in ws.db.execute(
-            "select distinct protocol from visits where case_id = ?", [case["id"]]))}):
+    for key in case_protocols(ws.db, case["id"]):
         proto = get_protocol(key, ws.root).texts(lang).through(text)
         protocols.append({"title": proto.title, "description": proto.description})
     first = min((i["when"] for i in items), default=None)
