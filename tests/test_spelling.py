@@ -58,6 +58,33 @@ def test_ascii_reads_as_the_general_reading(text):
     assert matching.reading(text) == matching.reading_by_cluster(text)
 
 
+LATIN = [chr(c) for c in (*range(0x250), *range(0x2000, 0x2070))]
+
+
+def test_latin_text_reads_whole_as_a_letter_at_a_time():
+    """Issue 30: ``read_as`` normalises Latin text whole; it must read exactly as the reading a
+    letter at a time does, or a private string indexed in one spelling would be missed in a text.
+    Every letter and every ordered pair of them (a neighbour is all that could interact)."""
+    def by_letter(text):
+        return matching.reading_by_cluster(text)[0].strip()
+
+    for a in LATIN:
+        assert matching.read_as(a) == by_letter(a), repr(a)
+        assert matching.reading(a) == matching.reading_by_cluster(a), repr(a)
+        row = [a + b for b in LATIN]
+        assert [matching.read_as(t) for t in row] == [by_letter(t) for t in row], repr(a)
+        # And with the places of its letters, which ``reading`` gives a text of letters that each
+        # read as one.
+        assert [matching.reading(t) for t in row] == [matching.reading_by_cluster(t) for t in row], repr(a)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(LATIN), max_size=30))
+def test_latin_text_of_any_length_reads_whole_as_a_letter_at_a_time(text):
+    assert matching.read_as(text) == matching.reading_by_cluster(text)[0].strip()
+    assert matching.reading(text) == matching.reading_by_cluster(text)
+
+
 @pytest.mark.parametrize("text, value", [
     ("Jana Müllers Brief", "Jana Müller"),          # genitive -s
     ("JANA MUELLER", "Jana Müller"),                # umlaut typed as ue
