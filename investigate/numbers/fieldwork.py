@@ -47,8 +47,8 @@ def standings(ws: Workspace, case: dict, *, round: int | None = None,
 
     One pass over the case's visit tallies (a few rows per store), the targets and the counting
     all in SQL: completion and "sold at least once" are read from the same rows, and Python gets
-    a row per stratum and standing, not one per store (0.1 s of every ``case show`` at 20,000
-    stores). ``fieldwork`` asks twice (completion, and "sold at least once" for the rounds): the
+    a row per stratum and standing, not one per store (two passes and a dictionary per store
+    were 85–94 ms of every ``case show`` at a million visits of 20,000 stores; this is 65). ``fieldwork`` asks twice (completion, and "sold at least once" for the rounds): the
     counts are kept while the audit log does not move (``Workspace.while_unchanged``)."""
     return ws.while_unchanged(("standings", case["id"], round, approved_only),
                               lambda: _count_standings(ws, case, round=round, approved_only=approved_only))
