@@ -4,6 +4,7 @@ TSA certificate, and every POSTed request is answered by `openssl ts -reply`."""
 from __future__ import annotations
 
 import subprocess
+import threading
 from pathlib import Path
 
 from local_server import LocalServer
@@ -60,11 +61,16 @@ class TimestampAuthority(LocalServer):
         super().__init__()
         self.authority = make_authority(folder)
         self.url = f"http://127.0.0.1:{self.port}/tsa"
+        self.replies: list[Path] = []  # every token answered, in order: a signer may ask more than once
+        self.numbering = threading.Lock()
 
     def answer(self, method, path, body):
         folder = self.authority["folder"]
-        (folder / "q.tsq").write_bytes(body)
-        subprocess.run(["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq",
-                        "-signer", "tsa.pem", "-inkey", "tsa.key", "-out", "r.tsr"],
+        with self.numbering:
+            number = len(self.replies) + 1
+            self.replies.append(folder / f"r-{number}.tsr")
+        (folder / f"q-{number}.tsq").write_bytes(body)
+        subprocess.run(["openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", f"q-{number}.tsq",
+                        "-signer", "tsa.pem", "-inkey", "tsa.key", "-out", f"r-{number}.tsr"],
                        check=True, capture_output=True, cwd=folder)
-        return 200, "application/timestamp-reply", (folder / "r.tsr").read_bytes()
+        return 200, "application/timestamp-reply", (folder / f"r-{number}.tsr").read_bytes()
