@@ -22,7 +22,7 @@ from investigate.policy import gate
 from investigate.formats.export import export_lives
 from investigate.publish.public import build_public, export_public
 from investigate.reports.build import build_report
-from investigate.store.workspace import init_workspace
+from investigate.store.workspace import Workspace, init_workspace
 
 PRIVATE = {
     "tester code": "TLEAKCODE9",
@@ -213,6 +213,16 @@ def _publish(workspace, tmp_path):
                          out=out / "story.pdf", override="LEAK-OVERRIDE-REASON")
     text = "\n".join(page.extract_text() for page in PdfReader(story["pdf"]).pages)
     (out / "story.txt").write_text(" ".join(text.split()), encoding="utf-8")
+    # The case report with its visits in an annex, a part per visit: each part is laid out as a
+    # document of its own from the report's values (issue 30).
+    with open(workspace.config_path, "a", encoding="utf-8") as fp:
+        fp.write("\n[report]\nannex_rows = 1\n")
+    annexed = Workspace(workspace.root)
+    report = build_report(annexed, cases.get_case(annexed, "leak"), edition="public", lang="en",
+                          out=out / "annexed.pdf", override="LEAK-OVERRIDE-REASON")
+    annexed.close()
+    text = "\n".join(page.extract_text() for page in PdfReader(report["pdf"]).pages)
+    (out / "annexed.txt").write_text(" ".join(text.split()), encoding="utf-8")
     return workspace, out, result
 
 
@@ -275,3 +285,12 @@ def test_the_public_story_still_tells_the_story(published):
     assert "A customer from Mitte complained about Company A" in text
     assert "[…] paid after our enquiry" in text
 
+
+
+def test_the_annexed_report_lists_every_public_visit_in_its_parts(published):
+    """Guard against a leak test of the annex that passes because no part was laid out: the leak
+    case's four public visits, a part each."""
+    _, out, _ = published
+    text = (out / "annexed.txt").read_text(encoding="utf-8")
+    assert "The 4 visits are listed in the annex" in text
+    assert all(f"Annex, part {n} of 4 · 1 / 1" in text for n in range(1, 5)) and "Named Shop" in text

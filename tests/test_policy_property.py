@@ -28,7 +28,7 @@ from investigate.cases.review import review_visit
 from investigate.errors import InvalidInput
 from investigate.publish.public import build_public
 from investigate.reports.build import build_report
-from investigate.store.workspace import init_workspace
+from investigate.store.workspace import Workspace, init_workspace
 
 EXAMPLES = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "16"))
 
@@ -67,6 +67,8 @@ plan_st = st.fixed_dictionaries({
     "corrections": st.lists(st.sampled_from(KINDS), max_size=3),
     # Findings added by hand to the first store's first visit: (kind of its title, of its statute).
     "findings": st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(KINDS)), max_size=2),
+    # Visits a report lists before they go to an annex of parts laid out apart ([report] annex_rows).
+    "annex_rows": st.sampled_from([None, 1, 2]),
 })
 
 
@@ -153,6 +155,11 @@ def test_no_published_byte_breaks_the_publication_policy(plan):
     tmp = Path(tempfile.mkdtemp(prefix="inv-prop-"))
     try:
         ws = init_workspace(tmp / "ws", newsroom="Prop Newsroom", timezone_name="Europe/Berlin")
+        if plan.get("annex_rows"):
+            with open(ws.config_path, "a", encoding="utf-8") as fp:
+                fp.write(f"\n[report]\nannex_rows = {plan['annex_rows']}\n")
+            ws.close()
+            ws = Workspace(ws.root)
         built = build(ws, plan)
         case = built["case"]
         # Corrections need a first publication.

@@ -418,6 +418,73 @@ def test_the_map_draws_the_newsrooms_district_boundaries(workspace, ready, tmp_p
     assert len(result.output.strip().splitlines()) == 1
 
 
+def with_setting(ws, text: str):
+    """The workspace opened again after ``text`` was added to its investigate.toml."""
+    from investigate.store.workspace import Workspace
+
+    with open(ws.config_path, "a", encoding="utf-8") as fp:
+        fp.write(f"\n{text}\n")
+    return Workspace(ws.root)
+
+
+ANNEX_WORDS = {"en": ("The 4 visits are listed in the annex", "Annex, part {} of 2 · 1 / 1", "Visits {} to {} of 4"),
+               "de": ("Die 4 Besuche stehen im Anhang", "Anhang, Teil {} von 2 · 1 / 1", "Besuche {} bis {} von 4"),
+               "da": ("De 4 besøg står i bilaget", "Bilag, del {} af 2 · 1 / 1", "Besøg {} til {} af 4")}
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "da"])
+def test_more_visits_than_a_report_lists_go_to_an_annex_part_by_part(workspace, ready, tmp_path, lang):
+    """Issue 30: a report of 10,000 visits laid out as one document took 1.1 GB; its visits are
+    listed in an annex whose parts are laid out one at a time. Every visit is listed once, in the
+    order and with the words the report itself would print, and every page says where it
+    belongs: the report's pages count among themselves, each part's within the part."""
+    from investigate.views.gather import gather
+
+    printed = gather(workspace, ready["case"], edition="public", lang=lang)["visits"]
+    ws = with_setting(workspace, "[report]\nannex_rows = 3")
+    out = tmp_path / "annexed.pdf"
+    build_report(ws, ready["case"], lang=lang, out=out)
+    pages = [page.extract_text().replace("\xa0", " ") for page in PdfReader(out).pages]
+    said, footer, which = ANNEX_WORDS[lang]
+    main, parts = pages[:-2], pages[-2:]
+    assert said in " ".join(" ".join(main).split())
+    assert all(f"{n} / {len(main)}" in page for n, page in enumerate(main, 1))
+    assert all(footer.format(n) in page for n, page in enumerate(parts, 1))
+    assert which.format(1, 3) in parts[0] and which.format(4, 4) in parts[1]
+    # The rows are those the report prints (views.gather): the same words, in the same order.
+    rows = [f"{v['store']} {v['address']} {v['date']} {v['outcome_text']}" for v in printed]
+    listed = [line for page in parts for line in page.splitlines() if line in rows]
+    assert len(rows) == 4 and listed == rows
+    assert not any(line in rows for page in main for line in page.splitlines())
+    ws.close()
+
+
+def test_an_annexed_report_carries_its_checkpoint_for_verify(workspace, ready, run, tmp_path):
+    """The parts are joined into one PDF with the report's attachments: the log checkpoint
+    'verify --against' reads is still inside the file."""
+    from investigate.proof.log import CHECKPOINT_ATTACHMENT
+
+    ws = with_setting(workspace, "[report]\nannex_rows = 1")
+    out = tmp_path / "annexed.pdf"
+    build_report(ws, ready["case"], lang="en", out=out)
+    reader = PdfReader(out)
+    assert list(reader.attachments) == [CHECKPOINT_ATTACHMENT]
+    assert sum("Annex, part" in page.extract_text() for page in reader.pages) == 4
+    result = run("verify", "--against", out)
+    assert result.exit_code == 0 and "consistency proof verified" in result.output, result.output
+    ws.close()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "\"many\"", "2.5", "true"])
+def test_an_annex_size_that_is_not_a_whole_number_is_one_line_naming_the_setting(workspace, ready, run, tmp_path,
+                                                                                  value):
+    from test_hostile_files import one_line_error
+
+    with_setting(workspace, f"[report]\nannex_rows = {value}").close()
+    one_line_error(run("report", "tobacco-nk", "--out", tmp_path / "r.pdf"), "[report] annex_rows must be a whole")
+    assert not (tmp_path / "r.pdf").exists()
+
+
 def _free_spot_by_every_marker(x, y, placed, width, height, gap=17):
     """The rule as first written: every candidate spot checked against every marker placed."""
     import math

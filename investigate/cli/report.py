@@ -6,7 +6,7 @@ import click
 
 from ..cases.cases import get_case
 from ..cases.stores import get_store
-from .util import echo, echo_json, echo_queued_stamp, echo_witnesses, json_option, pass_workspace
+from .util import echo, echo_json, echo_queued_stamp, echo_witnesses, json_option, pass_workspace, progress
 
 LANGS = ["en", "de", "da"]
 
@@ -30,7 +30,9 @@ def report(ws, case_ref, edition, lang, out, override, as_json):
     """
     from ..reports.build import build_report
 
-    result = build_report(ws, get_case(ws, case_ref), edition=edition, lang=lang, out=out, override=override)
+    with progress(None, "Rendering the report") as bar:
+        result = build_report(ws, get_case(ws, case_ref), edition=edition, lang=lang, out=out, override=override,
+                              progress=bar.update, total=bar.start)
     if as_json:
         echo_json(result)
     else:

@@ -3,6 +3,7 @@ business for comment. Plain values in, a PDF file and a summary dict out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +20,35 @@ from ..views.evidence_flags import flag_texts
 from ..views.i18n import Formatter, labels, translations
 from .render import SafeFetcher, render_pdf, templates_root
 
+#: Visits a report lists in its own pages; more go to an annex, this many to a part (each part a
+#: document of its own: render.render_pdf says why). ``[report] annex_rows`` in investigate.toml
+#: sets another number.
+ANNEX_ROWS = 1000
 
+
+def annex_rows(ws: Workspace) -> int:
+    value = ws.setting("report", "annex_rows", ANNEX_ROWS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{ws.root / 'investigate.toml'}: [report] annex_rows must be a whole number of at "
+                           f"least 1, not {value!r}")
+    return value
+
+
+def visit_annex(context: dict, rows: int) -> Iterator[tuple[str, dict]]:
+    """The parts of the annex listing a case's visits when they are more than ``rows``, and the
+    report's context told so (``annex``: how many visits, parts and rows a part): the report
+    then says where the visits are instead of listing them. Each part is the report's context
+    (as it stands when the part is laid out: the checkpoint is added later) with its own slice of
+    the visits, so it prints them exactly as the report would."""
+    visits = context["visits"]
+    if len(visits) <= rows:
+        context["annex"] = None
+        return iter(())
+    context["annex"] = {"visits": len(visits), "parts": -(-len(visits) // rows), "rows": rows}
+    return (("annex.html", {**context, "visits": visits[start:start + rows],
+                            "annex": {**context["annex"], "part": start // rows + 1, "first": start + 1,
+                                      "last": min(start + rows, len(visits))}})
+            for start in range(0, len(visits), rows))
 
 
 def checkpoint_context(ws: Workspace, *, purpose: str) -> dict:
@@ -43,15 +72,18 @@ def default_path(ws: Workspace, case: dict, edition: str, lang: str, *, version:
 
 
 def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: str | None = None,
-                 out: Path | str | None = None, override: str | None = None) -> dict:
+                 out: Path | str | None = None, override: str | None = None,
+                 progress: Callable[[int], object] | None = None, total: Callable[[int], object] | None = None) -> dict:
     """Render the report. A public edition must pass the pre-publication checklist (or carry an
     override reason); it is then recorded with its version number and SHA-256. A case of scored
     customer-service tests gets the service report (views/service.py), a story the one-case
-    report (views/story.py)."""
+    report (views/story.py). ``total(n)`` is told how many documents will be written (the
+    report and each part of its annex), ``progress(1)`` as each is."""
     from ..views.scorecard import is_service_case
     from ..views.service import gather_service
 
     override_reason = gate.require_publishable(ws, case, override=override) if edition == "public" else None
+    annex = iter(())
     if (case.get("kind") or "") == "story":
         from ..views.story import gather_story
 
@@ -65,14 +97,18 @@ def build_report(ws: Workspace, case: dict, *, edition: str = "public", lang: st
     else:
         kind, template = "case", "report.html"
         context = gather(ws, case, edition=edition, lang=lang)
+        annex = visit_annex(context, annex_rows(ws))
         figures = {k: v for k, v in context["figures"].items() if k.endswith("_raw") or k in ("violations", "eligible")}
     cp = checkpoint_context(ws, purpose=f"report {case['slug']} {edition}")
     context["checkpoint"] = cp
+    if total:
+        total(1 + ((context.get("annex") or {}).get("parts") or 0))
     out = Path(out) if out else default_path(ws, case, edition, context["lang"], version=context["version"])
     out.parent.mkdir(parents=True, exist_ok=True)
     fetcher = SafeFetcher([templates_root(), ws.root])
     pdf = render_pdf(template, context, workspace_root=ws.root, out=out, fetcher=fetcher,
-                     attachments={CHECKPOINT_ATTACHMENT: cp["note"]})
+                     attachments={CHECKPOINT_ATTACHMENT: cp["note"]}, annex=annex,
+                     progress=progress)
     result = {"pdf": str(out), "edition": edition, "lang": context["lang"], "bytes": len(pdf), "kind": kind,
               "figures": figures, "refused_urls": fetcher.refused,
               "checkpoint": {"size": cp["size"], "root": cp["root"], "timestamp": cp.get("timestamp"),

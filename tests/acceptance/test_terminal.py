@@ -101,6 +101,35 @@ def test_geocoding_against_a_local_nominatim_shows_its_bar_to_100_percent(tmp_pa
     assert_bar_then_summary(screen, "Geocoding stores", r"60")
 
 
+def test_a_report_with_its_visits_in_an_annex_shows_a_bar_part_by_part(tmp_path):
+    """600 visits at 40 a part: the report and 15 parts, each laid out and written in turn
+    (issue 30), the bar moving as each is written; the PDF holds the report and every part."""
+    from pypdf import PdfReader
+
+    assert terminal(tmp_path, "init", "ws", "--newsroom", "Tagesblatt", "--timezone", "Europe/Berlin").exit_code == 0
+    ws = tmp_path / "ws"
+    # A registry without coordinates: the report's own pages stay short (no map, no key of 600 stores).
+    stores = bigfiles.write_rows(tmp_path / "stores.csv", ["name", "address", "licence_number"],
+                                 ((f"Späti {i}", f"Sonnenallee {i}", f"L-{i}") for i in range(600)))
+    for args in (["case", "new", "tob", "--title", "Tobacco sales to minors", "--protocol", "tobacco-minors",
+                  "--legal-basis", "JuSchG § 10"],
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk safe",
+                  "--consent-date", "2025-09-01"],
+                 ["store", "import", str(stores), "--case", "tob"],
+                 ["visit", "import", str(bigfiles.visits_csv(tmp_path / "visits.csv", 600)), "--case", "tob"]):
+        screen = terminal(ws, *args)
+        assert screen.exit_code == 0, screen.text[-2000:]
+    with open(ws / "investigate.toml", "a", encoding="utf-8") as fp:
+        fp.write("\n[report]\nannex_rows = 40\n")
+    out = tmp_path / "internal.pdf"
+    screen = terminal(ws, "report", "tob", "--edition", "internal", "--lang", "en", "--out", str(out))
+    assert_bar_then_summary(screen, "Rendering the report", r"Wrote .*internal\.pdf\s+\(internal edition, en\)")
+    assert not [line for line in screen.lines if len(line) > COLUMNS and " " in line.strip()], screen.text[-2000:]
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    assert "The 600 visits are listed in the annex" in " ".join(" ".join(pages).split())
+    assert [n for n in range(1, 16) if any(f"Annex, part {n} of 15 ·" in page for page in pages)] == list(range(1, 16))
+
+
 def test_nothing_is_wider_than_the_terminal_after_a_long_import(field):
     wide = [line for line in field.store_import.lines if len(line) > COLUMNS]
     assert not wide, wide
