@@ -58,7 +58,7 @@ def build_visits(root: Path, n_visits: int, *, n_stores: int = 20_000, seed: int
                    "review_state": review_state}
 
     ws.insert_many("visits", visits())
-    ws.insert_many("findings", ({"visit_id": vid, "code": "sale_to_minor", "title": "Sold tobacco to a minor",
+    ws.insert_many("findings", ({"visit_id": vid, "code": "SALE_TO_MINOR", "title": "Tobacco product sold to a minor",
                                  "statute": "JuSchG § 10", "severity": "high", "source": "rule", "created_at": now}
                                 for vid in sold))
     ws.db.execute("analyze")
