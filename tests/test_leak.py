@@ -286,7 +286,6 @@ def test_the_public_story_still_tells_the_story(published):
     assert "[…] paid after our enquiry" in text
 
 
-
 def test_the_annexed_report_lists_every_public_visit_in_its_parts(published):
     """Guard against a leak test of the annex that passes because no part was laid out: the leak
     case's four public visits, a part each."""
