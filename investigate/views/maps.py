@@ -21,6 +21,9 @@ def _nice(metres: float) -> float:
     return 100_000
 
 
+#: How far apart two markers' centres stay (their radius is 8).
+GAP = 17
+
 Grid = dict[tuple[int, int], list[tuple[float, float]]]
 
 
@@ -39,7 +42,7 @@ def _clear(x: float, y: float, placed: Grid, gap: float) -> bool:
 
 
 def _free_spot(x: float, y: float, placed: Grid, width: float, height: float,
-               gap: float = 17) -> tuple[float, float]:
+               gap: float = GAP) -> tuple[float, float]:
     """(x, y), or the nearest spot on rings around it that keeps ``gap`` from every placed marker."""
     for ring in range(0, 8):
         steps = 1 if ring == 0 else 8 * ring
@@ -51,7 +54,7 @@ def _free_spot(x: float, y: float, placed: Grid, width: float, height: float,
     return x, y
 
 
-def _place(placed: Grid, spot: tuple[float, float], gap: float = 17) -> None:
+def _place(placed: Grid, spot: tuple[float, float], gap: float = GAP) -> None:
     placed.setdefault(_cell(*spot, gap), []).append(spot)
 
 
