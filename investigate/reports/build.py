@@ -29,8 +29,8 @@ ANNEX_ROWS = 1000
 def annex_rows(ws: Workspace) -> int:
     value = ws.setting("report", "annex_rows", ANNEX_ROWS)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"{ws.root / 'investigate.toml'}: [report] annex_rows must be a whole number of at "
-                           f"least 1, not {value!r}")
+        raise InvalidInput(f"{ws.config_path}: [report] annex_rows must be a whole number of at least 1, "
+                           f"not {value!r}")
     return value
 
 
