@@ -77,6 +77,13 @@ def run(workspace):
     return invoke
 
 
+def with_setting(ws: Workspace, text: str) -> Workspace:
+    """The workspace opened again after ``text`` (a TOML table) was added to its investigate.toml."""
+    with open(ws.config_path, "a", encoding="utf-8") as fp:
+        fp.write(f"\n{text}\n")
+    return Workspace(ws.root)
+
+
 def counted_tallies(ws: Workspace) -> tuple[list[tuple], list[tuple]]:
     """The visit tallies and the case tallies as counting the visits gives them (a NULL review
     state is 'received', a NULL round the first, a NULL attempt a completed one): what the

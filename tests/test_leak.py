@@ -22,7 +22,9 @@ from investigate.policy import gate
 from investigate.formats.export import export_lives
 from investigate.publish.public import build_public, export_public
 from investigate.reports.build import build_report
-from investigate.store.workspace import Workspace, init_workspace
+from investigate.store.workspace import init_workspace
+
+from conftest import with_setting
 
 PRIVATE = {
     "tester code": "TLEAKCODE9",
@@ -215,9 +217,7 @@ def _publish(workspace, tmp_path):
     (out / "story.txt").write_text(" ".join(text.split()), encoding="utf-8")
     # The case report with its visits in an annex, a part per visit: each part is laid out as a
     # document of its own from the report's values (issue 30).
-    with open(workspace.config_path, "a", encoding="utf-8") as fp:
-        fp.write("\n[report]\nannex_rows = 1\n")
-    annexed = Workspace(workspace.root)
+    annexed = with_setting(workspace, "[report]\nannex_rows = 1")
     report = build_report(annexed, cases.get_case(annexed, "leak"), edition="public", lang="en",
                           out=out / "annexed.pdf", override="LEAK-OVERRIDE-REASON")
     annexed.close()

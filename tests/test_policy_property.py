@@ -28,7 +28,9 @@ from investigate.cases.review import review_visit
 from investigate.errors import InvalidInput
 from investigate.publish.public import build_public
 from investigate.reports.build import build_report
-from investigate.store.workspace import Workspace, init_workspace
+from investigate.store.workspace import init_workspace
+
+from conftest import with_setting
 
 EXAMPLES = int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "16"))
 
@@ -156,10 +158,8 @@ def test_no_published_byte_breaks_the_publication_policy(plan):
     try:
         ws = init_workspace(tmp / "ws", newsroom="Prop Newsroom", timezone_name="Europe/Berlin")
         if plan.get("annex_rows"):
-            with open(ws.config_path, "a", encoding="utf-8") as fp:
-                fp.write(f"\n[report]\nannex_rows = {plan['annex_rows']}\n")
             ws.close()
-            ws = Workspace(ws.root)
+            ws = with_setting(ws, f"[report]\nannex_rows = {plan['annex_rows']}")
         built = build(ws, plan)
         case = built["case"]
         # Corrections need a first publication.

@@ -20,7 +20,7 @@ from investigate.reports.build import build_letter, build_report
 from investigate.views.i18n import Formatter
 from investigate.reports.render import SafeFetcher, templates_root
 
-from conftest import need_tool, snapshot
+from conftest import need_tool, snapshot, with_setting
 from local_server import LocalServer
 from test_leak import PRIVATE, planted_workspace
 
@@ -416,15 +416,6 @@ def test_the_map_draws_the_newsrooms_district_boundaries(workspace, ready, tmp_p
     result = run("report", "tobacco-nk", "--edition", "internal", "--out", tmp_path / "r.pdf")
     assert result.exit_code != 0 and "districts.geojson: not GeoJSON" in result.output
     assert len(result.output.strip().splitlines()) == 1
-
-
-def with_setting(ws, text: str):
-    """The workspace opened again after ``text`` was added to its investigate.toml."""
-    from investigate.store.workspace import Workspace
-
-    with open(ws.config_path, "a", encoding="utf-8") as fp:
-        fp.write(f"\n{text}\n")
-    return Workspace(ws.root)
 
 
 ANNEX_WORDS = {"en": ("The 4 visits are listed in the annex", "Annex, part {} of 2 · 1 / 1", "Visits {} to {} of 4"),
