@@ -10,6 +10,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 from ..errors import InvestigateError
 from ..files.nesting import load_json
@@ -104,11 +105,9 @@ def check_row_sizes(path: Path, manifest: dict, by_name: dict[str, zipfile.ZipIn
                                   "manifest counts: refused unread")
 
 
-def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=None) -> tuple[str, bytes | None]:
-    """Stream one member: its SHA-256, and its bytes unless ``sink`` (a file) takes them. Never
-    reads past the size the directory declared."""
-    digest = hashlib.sha256()
-    parts = [] if sink is None else None
+def member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, digest) -> Iterator[bytes]:
+    """Stream one member in chunks, each added to ``digest`` (a hashlib object) as it passes.
+    Never reads past the size the directory declared."""
     seen = 0
     try:
         with zf.open(info) as fp:
@@ -117,13 +116,21 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=Non
                 if seen > info.file_size:
                     raise BundleError(f"{path}: member {info.filename!r} is longer than its directory says")
                 digest.update(chunk)
-                if sink is None:
-                    parts.append(chunk)
-                else:
-                    sink.write(chunk)
+                yield chunk
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as ex:
         raise BundleError(f"{path}: {info.filename} cannot be read ({ex}); the bundle is damaged")
-    return digest.hexdigest(), (b"".join(parts) if parts is not None else None)
+
+
+def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sink=None) -> tuple[str, bytes | None]:
+    """One member whole: its SHA-256, and its bytes unless ``sink`` (a file) takes them."""
+    digest = hashlib.sha256()
+    parts = []
+    for chunk in member_chunks(zf, info, path, digest):
+        if sink is None:
+            parts.append(chunk)
+        else:
+            sink.write(chunk)
+    return digest.hexdigest(), (b"".join(parts) if sink is None else None)
 
 
 def json_member(path: Path, name: str, blob: bytes, kind: type):
@@ -136,26 +143,28 @@ def json_member(path: Path, name: str, blob: bytes, kind: type):
     return value
 
 
-def check_rows(path: Path, table: str, rows: list) -> None:
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
-            raise BundleError(f"{path}: rows/{table}.json item {i + 1} is not a row with a text id")
-        bad = [k for k, v in row.items() if not isinstance(k, str) or isinstance(v, (dict, list))]
-        if bad:
-            raise BundleError(f"{path}: rows/{table}.json row {row['id']!r}: column {bad[0]!r} holds no plain value")
-        if table in ("evidence", "story_documents") and not HASH.match(str(row.get("sha256"))):
-            raise BundleError(f"{path}: evidence {row['id']!r} has sha256 {str(row.get('sha256'))[:70]!r}, "
-                              "which is not a SHA-256 (64 hexadecimal digits)")
+def check_row(path: Path, table: str, i: int, row) -> None:
+    """Item ``i`` (from 1) of ``table``'s rows must be a row: a text id and plain values."""
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+        raise BundleError(f"{path}: rows/{table}.json item {i} is not a row with a text id")
+    bad = [k for k, v in row.items() if not isinstance(k, str) or isinstance(v, (dict, list))]
+    if bad:
+        raise BundleError(f"{path}: rows/{table}.json row {row['id']!r}: column {bad[0]!r} holds no plain value")
+    if table in ("evidence", "story_documents") and not HASH.match(str(row.get("sha256"))):
+        raise BundleError(f"{path}: evidence {row['id']!r} has sha256 {str(row.get('sha256'))[:70]!r}, "
+                          "which is not a SHA-256 (64 hexadecimal digits)")
 
 
 CHAIN_TYPES = {"seq": int, "hash": str, "prev_hash": str}
 
 
-def check_chain(path: Path, chain: list) -> None:
-    for i, entry in enumerate(chain):
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in CHAIN_TYPES.items()):
-            raise BundleError(f"{path}: audit.json entry {i + 1} is not an audit entry (seq, hash, prev_hash)")
+def check_entry(path: Path, i: int, entry) -> None:
+    """Item ``i`` (from 1) of audit.json must be an audit entry, its seq one SQLite can hold."""
+    if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in CHAIN_TYPES.items()) \
+            or not 0 <= entry["seq"] < 1 << 63:
+        raise BundleError(f"{path}: audit.json entry {i} is not an audit entry (seq, hash, prev_hash)")
 
 
 __all__ = ["FORMAT", "TABLES", "SOURCE_TABLES", "SOURCES_KEY_MEMBER", "AUDIT_PROOF_MEMBER", "BundleError", "HASH", "CHUNK",
-           "check_directory", "check_row_sizes", "read_member", "json_member", "check_rows", "check_chain"]
+           "check_directory", "check_row_sizes", "member_chunks", "read_member", "json_member", "check_row",
+           "check_entry"]

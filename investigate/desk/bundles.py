@@ -20,14 +20,15 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ..files.json_array import json_array
+from ..files.json_array import NotAList, json_array, read_json_array
 from ..errors import InvalidInput, InvestigateError
 from ..proof.partial import decode_proof
 from ..store.leftovers import noted
 from ..store.workspace import CONFIG_NAME, Workspace, utc_now
 from .bundle_format import (AUDIT_PROOF_MEMBER, CHUNK, FORMAT, HASH, SOURCE_TABLES, SOURCES_KEY_MEMBER, TABLES,
-                            BundleError, check_chain, check_directory, check_row_sizes, check_rows, json_member,
-                            read_member)
+                            BundleError, check_directory, check_entry, check_row, check_row_sizes, json_member,
+                            member_chunks, read_member)
+from .spool import Spool
 
 
 def workspace_id(ws: Workspace) -> str:
@@ -259,20 +260,23 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
 
 
 class Source:
-    """A bundle zip or another workspace, read and checked, as plain data. Evidence is not held
-    in memory: ``stage(sha, folder)`` streams one file into ``folder`` while hashing it."""
+    """A bundle zip or another workspace, read and checked: its rows and audit chain in a
+    ``Spool`` on disk, the rest as plain data. Evidence is not held either: ``stage(sha,
+    folder)`` streams one file into ``folder`` while hashing it."""
 
-    def __init__(self, origin: str, migrations: list[str], rows: dict[str, list[dict]], chain: list[dict],
-                 stage: Callable[[str, Path], Path], label: str, sources_key: bytes | None = None,
-                 checkpoint: str | None = None, public_key: str | None = None, is_bundle: bool = False,
-                 proof: list[bytes] | None = None):
-        self.origin, self.migrations, self.rows, self.chain = origin, migrations, rows, chain
+    def __init__(self, origin: str, migrations: list[str], spool: Spool, stage: Callable[[str, Path], Path],
+                 label: str, sources_key: bytes | None = None, checkpoint: str | None = None,
+                 public_key: str | None = None, is_bundle: bool = False, proof: list[bytes] | None = None):
+        self.origin, self.migrations, self.spool = origin, migrations, spool
         self.stage, self.label, self.sources_key = stage, label, sources_key
         #: A bundle's signed checkpoint and the key it names; None for a workspace folder.
         self.checkpoint, self.public_key, self.is_bundle = checkpoint, public_key, is_bundle
-        #: The subtree hashes proving ``chain`` (a bundle's own rows' entries) against the
-        #: checkpoint; empty when ``chain`` is the whole log.
+        #: The subtree hashes proving the chain (a bundle's own rows' entries) against the
+        #: checkpoint; empty when the chain is the whole log.
         self.proof = proof or []
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 #: Where a workspace keeps the key each other workspace signed its first merged bundle with.
@@ -292,7 +296,7 @@ def check_checkpoint(ws: Workspace, source: Source) -> str | None:
     if not isinstance(source.checkpoint, str) or not isinstance(source.public_key, str):
         raise BundleError(f"{source.label}: the bundle carries no signed checkpoint of its audit chain")
     try:
-        parsed = check_entries(source.chain, source.proof, source.checkpoint, [source.public_key])
+        parsed = check_entries(source.spool.chain(), source.proof, source.checkpoint, [source.public_key])
     except IntegrityError as ex:
         raise BundleError(f"{source.label}: {ex}")
     if parsed["origin"] != f"investigate.log/{source.origin}":
@@ -309,7 +313,60 @@ def record_origin_key(ws: Workspace, source: Source, key: str) -> None:
     ws.db.execute("insert or ignore into workspace_meta (key, value) values (?, ?)", [ORIGIN_KEY + source.origin, key])
 
 
-def read_bundle(path: Path) -> Source:
+#: The members a merge reads into its spool, item by item: every table's rows and the chain.
+_SPOOLED = {f"rows/{t}.json": t for t in TABLES + SOURCE_TABLES} | {"audit.json": None}
+
+
+def _spool_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, expected: str, spool: Spool,
+                  table: str | None) -> None:
+    """Read a rows/TABLE.json member (``table``) or audit.json (None) into ``spool`` item by
+    item, each checked as it comes. A member whose bytes are not the ones the manifest summed is
+    refused as such, even where its text is also broken: the rest of it is read for its sum
+    before a fault in the text is told."""
+    name = info.filename
+    digest = hashlib.sha256()
+    chunks = member_chunks(zf, info, path, digest)
+    items = read_json_array(chunks)
+    try:
+        if table is None:
+            spool.add_chain((entry, text) for i, (entry, text) in enumerate(items, 1)
+                            if check_entry(path, i, entry) is None)
+        else:
+            spool.add_rows(table, ((row, text) for i, (row, text) in enumerate(items, 1)
+                                   if check_row(path, table, i, row) is None))
+        fault = None
+    except (ValueError, BundleError) as ex:
+        fault = ex
+        for _ in chunks:  # the rest of the member, for its sum
+            pass
+    if digest.hexdigest() != expected:
+        raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
+    if isinstance(fault, NotAList):
+        raise BundleError(f"{path}: {name} is not a JSON list")
+    if isinstance(fault, ValueError):  # UnicodeDecodeError and TooDeep are ValueErrors
+        raise BundleError(f"{path}: {name} is not valid JSON ({fault})")
+    if fault is not None:
+        raise fault
+
+
+def _proof_and_key(path: Path, data: dict[str, bytes]) -> tuple[list[bytes], bytes | None]:
+    """What proves a bundle's chain against its checkpoint, and the sources' key it carries."""
+    try:
+        proof = decode_proof(json_member(path, AUDIT_PROOF_MEMBER, data[AUDIT_PROOF_MEMBER], list)
+                             if AUDIT_PROOF_MEMBER in data else [])
+    except ValueError as ex:
+        raise BundleError(f"{path}: {AUDIT_PROOF_MEMBER}: {ex}")
+    if SOURCES_KEY_MEMBER not in data:
+        return proof, None
+    try:
+        return proof, bytes.fromhex(data[SOURCES_KEY_MEMBER].decode())
+    except (ValueError, UnicodeDecodeError):
+        raise BundleError(f"{path}: {SOURCES_KEY_MEMBER} is not a key")
+
+
+def read_bundle(path: Path, spool_path: Path) -> Source:
+    """A bundle, judged by its directory and manifest, its rows and chain read into a spool at
+    ``spool_path`` member by member, every member checked against its sum."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as ex:
@@ -333,37 +390,31 @@ def read_bundle(path: Path) -> Source:
         for name in by_name:
             if name != "manifest.json" and name not in listed:
                 raise BundleError(f"{path}: member {name!r} is not in the manifest")
-        data: dict[str, bytes] = {}
-        for name, expected in listed.items():
+        for name in listed:
             if name not in by_name:
                 raise BundleError(f"{path}: {name} is listed in the manifest but missing (truncated?)")
-            if name.startswith("evidence/"):
-                if not HASH.match(name[len("evidence/"):]) or expected != name[len("evidence/"):]:
-                    raise BundleError(f"{path}: {name!r} is not named for its SHA-256")
-                continue  # streamed into staging when merged, and hashed there
-            digest, blob = read_member(zf, by_name[name], path)
-            if digest != expected:
-                raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
-            data[name] = blob
-    if "audit.json" not in data:
-        raise BundleError(f"{path}: no audit.json: the bundle carries no audit chain")
-    rows = {}
-    for t in TABLES + SOURCE_TABLES:
-        rows[t] = json_member(path, f"rows/{t}.json", data.get(f"rows/{t}.json", b"[]"), list)
-        check_rows(path, t, rows[t])
-    chain = json_member(path, "audit.json", data["audit.json"], list)
-    check_chain(path, chain)
-    try:
-        proof = decode_proof(json_member(path, AUDIT_PROOF_MEMBER, data[AUDIT_PROOF_MEMBER], list)
-                             if AUDIT_PROOF_MEMBER in data else [])
-    except ValueError as ex:
-        raise BundleError(f"{path}: {AUDIT_PROOF_MEMBER}: {ex}")
-    key = None
-    if SOURCES_KEY_MEMBER in data:
+        if "audit.json" not in listed:
+            raise BundleError(f"{path}: no audit.json: the bundle carries no audit chain")
+        spool = Spool(spool_path)
         try:
-            key = bytes.fromhex(data[SOURCES_KEY_MEMBER].decode())
-        except (ValueError, UnicodeDecodeError):
-            raise BundleError(f"{path}: {SOURCES_KEY_MEMBER} is not a key")
+            data: dict[str, bytes] = {}
+            for name, expected in listed.items():
+                if name.startswith("evidence/"):
+                    if not HASH.match(name[len("evidence/"):]) or expected != name[len("evidence/"):]:
+                        raise BundleError(f"{path}: {name!r} is not named for its SHA-256")
+                    continue  # streamed into staging when merged, and hashed there
+                if name in _SPOOLED:
+                    _spool_member(zf, by_name[name], path, expected, spool, _SPOOLED[name])
+                    continue
+                digest, blob = read_member(zf, by_name[name], path)
+                if digest != expected:
+                    raise BundleError(f"{path}: {name} does not match its SHA-256 in the manifest")
+                data[name] = blob
+            spool.finish()
+            proof, key = _proof_and_key(path, data)
+        except BaseException:
+            spool.close()
+            raise
 
     def stage(sha: str, folder: Path) -> Path:
         name = f"evidence/{sha}"
@@ -376,51 +427,60 @@ def read_bundle(path: Path) -> Source:
             raise BundleError(f"{path}: evidence {sha[:16]}… does not match its hash")
         return target
 
-    return Source(manifest["workspace_id"], manifest.get("migrations", []), rows, chain, stage, str(path), key,
+    return Source(manifest["workspace_id"], manifest.get("migrations", []), spool, stage, str(path), key,
                   checkpoint=manifest.get("checkpoint"), public_key=manifest.get("public_key"), is_bundle=True,
                   proof=proof)
 
 
-def read_workspace(path: Path) -> Source:
+def read_workspace(path: Path, spool_path: Path) -> Source:
     """Another workspace as a merge source, opened to read only: merging from it migrates,
-    signs and writes nothing there."""
+    signs and writes nothing there. Its cases' rows and its whole chain are read into a spool
+    at ``spool_path``, as a bundle's are."""
     other = Workspace(path, read_only=True)
+    root = other.root
+    spool = Spool(spool_path)
     try:
         cases = list(other.db.query("select * from cases order by id"))
-        rows = {t: list(it) for t, it in collect(other, cases).items()} if cases else {t: [] for t in TABLES}
-        rows.update({t: [] for t in SOURCE_TABLES})
-        chain = list(other.db.query("select * from audit_log order by seq"))
-        root = other.root
-
-        def stage(sha: str, folder: Path) -> Path:
-            if not HASH.match(sha):
-                raise BundleError(f"{root}: evidence hash {sha[:70]!r} is not a SHA-256")
-            target = folder / sha
-            digest = hashlib.sha256()
-            try:
-                with open(root / "evidence" / sha[:2] / sha, "rb") as src, open(target, "wb") as out:
-                    while chunk := src.read(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except FileNotFoundError:
-                raise BundleError(f"{root}: evidence {sha[:16]}… is missing")
-            if digest.hexdigest() != sha:
-                raise BundleError(f"{root}: evidence {sha[:16]}… does not match its hash")
-            return target
-
-        for t in TABLES:
-            check_rows(root, t, rows[t])
-        return Source(workspace_id(other), applied_migrations(other), rows, chain, stage, str(root))
+        if cases:
+            for table, rows in collect(other, cases).items():
+                spool.add_rows(table, ((row, _ENCODE(row)) for i, row in enumerate(rows, 1)
+                                       if check_row(root, table, i, row) is None))
+        spool.add_chain((e, _ENCODE(e)) for e in other.db.query("select * from audit_log order by seq"))
+        spool.finish()
+        origin, migrations = workspace_id(other), applied_migrations(other)
+    except BaseException:
+        spool.close()
+        raise
     finally:
         other.close()
 
+    def stage(sha: str, folder: Path) -> Path:
+        if not HASH.match(sha):
+            raise BundleError(f"{root}: evidence hash {sha[:70]!r} is not a SHA-256")
+        target = folder / sha
+        digest = hashlib.sha256()
+        try:
+            with open(root / "evidence" / sha[:2] / sha, "rb") as src, open(target, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except FileNotFoundError:
+            raise BundleError(f"{root}: evidence {sha[:16]}… is missing")
+        if digest.hexdigest() != sha:
+            raise BundleError(f"{root}: evidence {sha[:16]}… does not match its hash")
+        return target
 
-def open_source(path: Path | str) -> Source:
+    return Source(origin, migrations, spool, stage, str(root))
+
+
+def open_source(path: Path | str, spool_path: Path) -> Source:
+    """A bundle or workspace folder at ``path`` as a merge source, its rows spooled into a
+    file at ``spool_path`` (closed with the source: ``Source.close``)."""
     path = Path(path)
     if path.is_dir():
         if not (path / CONFIG_NAME).exists():
             raise InvalidInput(f"{path} is neither a bundle nor a workspace")
-        return read_workspace(path)
+        return read_workspace(path, spool_path)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
-    return read_bundle(path)
+    return read_bundle(path, spool_path)

@@ -23,6 +23,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Iterator
 
 from ..proof.partial import encode_proof
 from ..store import audit
@@ -32,6 +33,7 @@ from ..files import file_sha256
 from ..store.workspace import Workspace, utc_now
 from .bundles import (HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations,
                       check_checkpoint, open_source, record_origin_key, workspace_id)
+from .spool import SPOOL_NAME
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
@@ -47,13 +49,22 @@ SAME_THING_ON_KEY = {"case_stores", "evidence", "tips", "tip_sources", "story_so
 VISIT_CHILDREN = ("findings", "promises")
 
 
-def check_chain(source: Source) -> dict[tuple[str, str], dict]:
+def check_chain(source: Source) -> None:
     """Recompute the other side's chain (a bundle's: each entry's link, the entries between them
-    being proven by its checkpoint instead); returns the newest entry per (table, row)."""
-    broken = audit.broken_link(source.chain, gaps=source.is_bundle)
+    being proven by its checkpoint instead)."""
+    broken = audit.broken_link(source.spool.chain(), gaps=source.is_bundle)
     if broken is not None:
         raise BundleError(f"{source.label}: audit chain broken at entry {broken}")
-    return {(e["table_name"], e["row_id"]): e for e in source.chain if e["table_name"] and e["row_id"]}
+
+
+def check_rows(ws: Workspace, source: Source, tables: list[str]) -> None:
+    """Every row the source carries must be the one the newest entry of its chain naming it
+    hashed."""
+    key = source.sources_key or b"\0"
+    for table in tables:
+        for row, row_hash in source.spool.rows_with_entries(table):
+            if row_hash is None or row_hash != ws.row_hash(table, row, key):
+                raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
 
 
 STAGING_PREFIX = ".incoming-"
@@ -83,15 +94,25 @@ def clean_leftovers(ws: Workspace) -> list[str]:
 def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict:
     """Merge a bundle or another workspace into ``ws``; see the module docstring."""
     cleaned = clean_leftovers(ws)
-    source = open_source(path)
+    # One staging folder per merge, beside the workspace's files: the source's rows are spooled
+    # into it, its evidence streamed into it and hashed there, and files moved into place only
+    # after the transaction has committed. A failed merge leaves nothing behind.
+    staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    staging.mkdir()
     try:
-        return _merge(ws, source, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
-    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
-        # Every shape a crafted bundle can take ends here as one line, never a traceback.
-        raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
+        source = open_source(path, staging / SPOOL_NAME)
+        try:
+            return _merge(ws, source, staging, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
+        except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
+            # Every shape a crafted bundle can take ends here as one line, never a traceback.
+            raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
+        finally:
+            source.close()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
+def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total=None) -> dict:
     if source.origin == workspace_id(ws):
         raise InvalidInput(f"{source.label} is this workspace itself")
     ours = set(applied_migrations(ws))
@@ -99,101 +120,122 @@ def _merge(ws: Workspace, source: Source, *, progress=None, total=None) -> dict:
     if newer:
         raise BundleError(f"{source.label} comes from a newer schema (migration {newer[0]!r} unknown here): "
                           "upgrade investigate first")
-    latest = check_chain(source)
+    check_chain(source)
     new_origin_key = check_checkpoint(ws, source)
-    tables = TABLES + [t for t in SOURCE_TABLES if source.rows.get(t)]
-    for table in tables:
-        for row in source.rows[table]:
-            entry = latest.get((table, row["id"]))
-            if entry is None or entry["row_hash"] != ws.row_hash(table, row, source.sources_key or b"\0"):
-                raise BundleError(f"{source.label}: {table} {row['id']} does not match the audit chain it came with")
+    spool = source.spool
+    sizes = {t: spool.count(t) for t in TABLES + SOURCE_TABLES}
+    tables = TABLES + [t for t in SOURCE_TABLES if sizes[t]]
+    check_rows(ws, source, tables)
     counts = {t: 0 for t in tables}
     conflicts: list[dict] = []
     held: dict[str, int] = {}  # rows of theirs held back per table (new this merge)
     # Visits in conflict, from this merge or an earlier one not yet resolved.
     disputed = {r[0] for r in ws.db.execute("select row_id from merge_conflicts where table_name = 'visits' "
                                             "and held_for is null and resolved_at is null")}
-    # Evidence is streamed into one staging folder, hashed there, and moved into place only
-    # after the transaction has committed: a failed merge leaves no file behind.
-    staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
-    staging.mkdir()
     staged: list[tuple[Path, Path]] = []
     if total:
-        total(sum(len(source.rows[t]) for t in tables))  # one step per row, as progress counts
-    try:
-        with ws.transaction():
-            for table in tables:
-                new_rows = []
-                checked = source.rows[table]
-                for row in (counted(checked, progress) if progress else checked):
-                    have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
-                    cols = [d[0] for d in have.description]
-                    found = have.fetchone()
-                    if found is None and table in VISIT_CHILDREN and row.get("visit_id") in disputed:
-                        if record_conflict(ws, source, table, row, ours_hash=None, held_for=row["visit_id"]):
-                            held[table] = held.get(table, 0) + 1
+        total(sum(sizes[t] for t in tables))  # one step per row, as progress counts
+
+    def new_rows(table: str) -> Iterator[dict]:
+        """The rows of ``table`` we do not have, as they are found (``insert_many`` adds them a
+        batch at a time); conflicts and held-back rows recorded on the way."""
+        rows = spool.rows(table)
+        for row in (counted(rows, progress) if progress else rows):
+            have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
+            cols = [d[0] for d in have.description]
+            found = have.fetchone()
+            if found is None and table in VISIT_CHILDREN and row.get("visit_id") in disputed:
+                if record_conflict(ws, source, table, row, ours_hash=None, held_for=row["visit_id"]):
+                    held[table] = held.get(table, 0) + 1
+                continue
+            if found is None:
+                key = UNIQUE_KEYS.get(table)
+                if key and ws.db.execute(
+                        f"select 1 from [{table}] where " + " and ".join(f"[{k}] = ?" for k in key),
+                        [row[k] for k in key]).fetchone():
+                    if table in SAME_THING_ON_KEY:
                         continue
-                    if found is None:
-                        key = UNIQUE_KEYS.get(table)
-                        if key and ws.db.execute(
-                                f"select 1 from [{table}] where " + " and ".join(f"[{k}] = ?" for k in key),
-                                [row[k] for k in key]).fetchone():
-                            if table in SAME_THING_ON_KEY:
-                                continue
-                            raise BundleError(
-                                f"{source.label}: {table} {', '.join(str(row[k]) for k in key)} exists here under "
-                                "another id; rename one of them before merging (nothing was merged)")
-                        new_rows.append(row)
-                        continue
-                    ours_hash, theirs_hash = ws.row_hash(table, dict(zip(cols, found))), ws.row_hash(table, row)
-                    if ours_hash != theirs_hash:
-                        children = None
-                        if table == "visits":
-                            disputed.add(row["id"])
-                            children = json.dumps([f"{t}:{r['id']}" for t in VISIT_CHILDREN
-                                                   for r in source.rows.get(t, []) if r.get("visit_id") == row["id"]])
-                        if record_conflict(ws, source, table, row, ours_hash=ours_hash, children=children):
-                            conflicts.append({"table_name": table, "row_id": row["id"]})
+                    raise BundleError(
+                        f"{source.label}: {table} {', '.join(str(row[k]) for k in key)} exists here under "
+                        "another id; rename one of them before merging (nothing was merged)")
                 if table in ("evidence", "story_documents"):
-                    for row in new_rows:
-                        # Hashed even when we hold the file already: a bundle that lies is refused.
-                        staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
-                counts[table] = ws.insert_many(table, new_rows, action="merge")
-            known = {r[0]: r[1] for r in ws.db.execute("select seq, hash from foreign_audit where origin = ?",
-                                                       [source.origin])}
-            fresh = []
-            for e in source.chain:
-                if e["seq"] in known:
-                    if known[e["seq"]] != e["hash"]:
-                        raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
-                                          f"entry {e['seq']}: the other workspace was rewritten")
-                    continue
-                fresh.append({"origin": source.origin, **{k: e[k] for k in (
-                    "seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")}})
-            if fresh:
-                ws.db["foreign_audit"].insert_all(fresh, batch_size=80)
-                if source.is_bundle:  # some entries of its log: what proves them, for verify
-                    ws.db["foreign_proofs"].insert({
-                        "origin": source.origin, "checkpoint": source.checkpoint,
-                        "seqs": json.dumps([e["seq"] for e in source.chain]),
-                        "proof": json.dumps(encode_proof(source.proof)), "merged_at": utc_now()})
-            if new_origin_key:
-                record_origin_key(ws, source, new_origin_key)
-            merged = sum(counts.values())
-            if merged or fresh or conflicts or held:
-                ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
-                                       "chain_head": source.chain[-1]["hash"] if source.chain else None,
-                                       "rows": counts, "conflicts": len(conflicts)})
-        for incoming, target in staged:
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(incoming, 0o444)
-                os.replace(incoming, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+                    # Hashed even when we hold the file already: a bundle that lies is refused.
+                    staged.append((source.stage(row["sha256"], staging), ws.evidence_path(row["sha256"])))
+                yield row
+                continue
+            ours = dict(zip(cols, found))
+            if ours == row:  # the same row: nothing to hash (merging a bundle again hashed each twice)
+                continue
+            ours_hash, theirs_hash = ws.row_hash(table, ours), ws.row_hash(table, row)
+            if ours_hash != theirs_hash:
+                children = None
+                if table == "visits":
+                    disputed.add(row["id"])
+                    children = json.dumps(spool.children(row["id"], VISIT_CHILDREN))
+                if record_conflict(ws, source, table, row, ours_hash=ours_hash, children=children):
+                    conflicts.append({"table_name": table, "row_id": row["id"]})
+
+    with ws.transaction():
+        for table in tables:
+            counts[table] = ws.insert_many(table, new_rows(table), action="merge")
+        fresh = keep_foreign_chain(ws, source)
+        if new_origin_key:
+            record_origin_key(ws, source, new_origin_key)
+        merged = sum(counts.values())
+        if merged or fresh or conflicts or held:
+            ws.log_event("merge", {"origin": source.origin, "source": Path(source.label).name,
+                                   "chain_head": spool.chain_head(), "rows": counts, "conflicts": len(conflicts)})
+    for incoming, target in staged:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(incoming, 0o444)
+            os.replace(incoming, target)
     return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
             "held_back": held,
-            "foreign_audit_entries": len(fresh)}
+            "foreign_audit_entries": fresh}
+
+
+#: Foreign entries compared with those kept before, and added, this many at a time.
+_CHAIN_BATCH = 5000
+
+
+def keep_foreign_chain(ws: Workspace, source: Source) -> int:
+    """Keep the other side's chain in ``foreign_audit`` (with, for a bundle, what proves its
+    entries), so that ``verify`` can recompute it later; returns how many entries were new. An
+    entry kept before with another hash means the other workspace was rewritten: refused."""
+    fields = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")
+    # One prepared statement (sqlite-utils' insert_all inspected every value: 2.0 of a 100,000-
+    # visit merge's 22 s under the profiler); a value SQLite cannot hold is a malformed bundle.
+    insert = f"insert into foreign_audit (origin, {', '.join(fields)}) values (?{', ?' * len(fields)})"
+    fresh = 0
+    batch: list[dict] = []
+
+    def flush() -> int:
+        known = dict(ws.db.execute("select seq, hash from foreign_audit where origin = ? and seq in "
+                                   "(select value from json_each(?))",
+                                   [source.origin, json.dumps([e["seq"] for e in batch])]).fetchall())
+        new = []
+        for e in batch:
+            if e["seq"] in known:
+                if known[e["seq"]] != e["hash"]:
+                    raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
+                                      f"entry {e['seq']}: the other workspace was rewritten")
+                continue
+            new.append((source.origin, *(e[k] for k in fields)))
+        ws.db.conn.executemany(insert, new)
+        batch.clear()
+        return len(new)
+
+    for entry in source.spool.chain():
+        batch.append(entry)
+        if len(batch) >= _CHAIN_BATCH:
+            fresh += flush()
+    fresh += flush()
+    if fresh and source.is_bundle:  # some entries of its log: what proves them, for verify
+        ws.db["foreign_proofs"].insert({
+            "origin": source.origin, "checkpoint": source.checkpoint, "seqs": source.spool.seqs(),
+            "proof": json.dumps(encode_proof(source.proof)), "merged_at": utc_now()})
+    return fresh
 
 
 def record_conflict(ws: Workspace, source: Source, table: str, row: dict, *, ours_hash: str | None,
