@@ -96,6 +96,23 @@ def test_merging_twice_changes_nothing(team, tmp_path):
     assert snapshot(coord) == before
 
 
+def test_a_merges_bar_moves_while_the_bundle_is_read_and_ends_at_its_total(team, tmp_path):
+    reporter, coord = team["reporters"][0], team["coordinator"]
+    bundle = tmp_path / "r0.zip"
+    write_bundle(reporter, [cases.get_case(reporter, "team")], bundle)
+    rows = sum(json.loads(zipfile.ZipFile(bundle).read("manifest.json"))["counts"].values())
+    for source, announced in ((bundle, 2 * rows), (reporter.root, None)):
+        events = []
+        merged = merge(coord, source, progress=lambda n: events.append(("step", n)),
+                       total=lambda n: events.append(("total", n)))
+        totals = [n for kind, n in events if kind == "total"]
+        steps = sum(n for kind, n in events if kind == "step")
+        # One total, said before any step; every row read (a bundle's), then every row merged.
+        assert len(totals) == 1 and events[0][0] == "total" and steps == totals[0], events
+        assert announced is None or totals[0] == announced
+    assert merged["merged"]["visits"] == 0  # the folder after its bundle: nothing new, the bar still ends
+
+
 def test_the_same_id_with_different_content_is_a_conflict_and_is_not_overwritten(team, run):
     coord = team["coordinator"]
     shop_id = coord.db.execute("select id from stores order by id limit 1").fetchone()[0]

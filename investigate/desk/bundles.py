@@ -266,7 +266,8 @@ class Source:
 
     def __init__(self, origin: str, migrations: list[str], spool: Spool, stage: Callable[[str, Path], Path],
                  label: str, sources_key: bytes | None = None, checkpoint: str | None = None,
-                 public_key: str | None = None, is_bundle: bool = False, proof: list[bytes] | None = None):
+                 public_key: str | None = None, is_bundle: bool = False, proof: list[bytes] | None = None,
+                 announced: bool = False):
         self.origin, self.migrations, self.spool = origin, migrations, spool
         self.stage, self.label, self.sources_key = stage, label, sources_key
         #: A bundle's signed checkpoint and the key it names; None for a workspace folder.
@@ -274,6 +275,8 @@ class Source:
         #: The subtree hashes proving the chain (a bundle's own rows' entries) against the
         #: checkpoint; empty when the chain is the whole log.
         self.proof = proof or []
+        #: Whether reading started the progress bar (for the rows read, then merged).
+        self.announced = announced
 
     def close(self) -> None:
         self.spool.close()
@@ -318,11 +321,11 @@ _SPOOLED = {f"rows/{t}.json": t for t in TABLES + SOURCE_TABLES} | {"audit.json"
 
 
 def _spool_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, expected: str, spool: Spool,
-                  table: str | None) -> None:
+                  table: str | None, progress=None) -> None:
     """Read a rows/TABLE.json member (``table``) or audit.json (None) into ``spool`` item by
     item, each checked as it comes. A member whose bytes are not the ones the manifest summed is
     refused as such, even where its text is also broken: the rest of it is read for its sum
-    before a fault in the text is told."""
+    before a fault in the text is told. ``progress(n)`` as rows are read."""
     name = info.filename
     digest = hashlib.sha256()
     chunks = member_chunks(zf, info, path, digest)
@@ -332,8 +335,8 @@ def _spool_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, expect
             spool.add_chain((entry, text) for i, (entry, text) in enumerate(items, 1)
                             if check_entry(path, i, entry) is None)
         else:
-            spool.add_rows(table, ((row, text) for i, (row, text) in enumerate(items, 1)
-                                   if check_row(path, table, i, row) is None))
+            rows = ((row, text) for i, (row, text) in enumerate(items, 1) if check_row(path, table, i, row) is None)
+            spool.add_rows(table, counted(rows, progress) if progress else rows)
         fault = None
     except (ValueError, BundleError) as ex:
         fault = ex
@@ -364,9 +367,11 @@ def _proof_and_key(path: Path, data: dict[str, bytes]) -> tuple[list[bytes], byt
         raise BundleError(f"{path}: {SOURCES_KEY_MEMBER} is not a key")
 
 
-def read_bundle(path: Path, spool_path: Path) -> Source:
+def read_bundle(path: Path, spool_path: Path, *, progress=None, total=None) -> Source:
     """A bundle, judged by its directory and manifest, its rows and chain read into a spool at
-    ``spool_path`` member by member, every member checked against its sum."""
+    ``spool_path`` member by member, every member checked against its sum. With ``total``, the
+    bar is started for the rows the manifest counts, twice (read here, then merged: a big
+    bundle's reading is a third of its merge) and ``progress`` moves as rows are read."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as ex:
@@ -395,6 +400,10 @@ def read_bundle(path: Path, spool_path: Path) -> Source:
                 raise BundleError(f"{path}: {name} is listed in the manifest but missing (truncated?)")
         if "audit.json" not in listed:
             raise BundleError(f"{path}: no audit.json: the bundle carries no audit chain")
+        announced = total is not None and progress is not None
+        if announced:
+            declared = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+            total(2 * sum(n for t, n in declared.items() if f"rows/{t}.json" in _SPOOLED and type(n) is int and n > 0))
         spool = Spool(spool_path)
         try:
             data: dict[str, bytes] = {}
@@ -404,7 +413,8 @@ def read_bundle(path: Path, spool_path: Path) -> Source:
                         raise BundleError(f"{path}: {name!r} is not named for its SHA-256")
                     continue  # streamed into staging when merged, and hashed there
                 if name in _SPOOLED:
-                    _spool_member(zf, by_name[name], path, expected, spool, _SPOOLED[name])
+                    _spool_member(zf, by_name[name], path, expected, spool, _SPOOLED[name],
+                                  progress if announced else None)
                     continue
                 digest, blob = read_member(zf, by_name[name], path)
                 if digest != expected:
@@ -429,7 +439,7 @@ def read_bundle(path: Path, spool_path: Path) -> Source:
 
     return Source(manifest["workspace_id"], manifest.get("migrations", []), spool, stage, str(path), key,
                   checkpoint=manifest.get("checkpoint"), public_key=manifest.get("public_key"), is_bundle=True,
-                  proof=proof)
+                  proof=proof, announced=announced)
 
 
 def read_workspace(path: Path, spool_path: Path) -> Source:
@@ -473,9 +483,10 @@ def read_workspace(path: Path, spool_path: Path) -> Source:
     return Source(origin, migrations, spool, stage, str(root))
 
 
-def open_source(path: Path | str, spool_path: Path) -> Source:
+def open_source(path: Path | str, spool_path: Path, *, progress=None, total=None) -> Source:
     """A bundle or workspace folder at ``path`` as a merge source, its rows spooled into a
-    file at ``spool_path`` (closed with the source: ``Source.close``)."""
+    file at ``spool_path`` (closed with the source: ``Source.close``); a bundle's reading moves
+    the bar (``read_bundle``)."""
     path = Path(path)
     if path.is_dir():
         if not (path / CONFIG_NAME).exists():
@@ -483,4 +494,4 @@ def open_source(path: Path | str, spool_path: Path) -> Source:
         return read_workspace(path, spool_path)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
-    return read_bundle(path, spool_path)
+    return read_bundle(path, spool_path, progress=progress, total=total)

@@ -33,7 +33,7 @@ from ..files import file_sha256
 from ..store.workspace import Workspace, utc_now
 from .bundles import (HASH, counted, SOURCE_TABLES, TABLES, BundleError, Source, applied_migrations,
                       check_checkpoint, open_source, record_origin_key, workspace_id)
-from .spool import SPOOL_NAME
+from .spool import CHAIN_FIELDS, SPOOL_NAME
 
 #: Unique keys besides the id. Two rows with different ids and the same key are the same thing
 #: for these tables (skipped), and a collision a person must resolve for the others.
@@ -100,7 +100,7 @@ def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict
     staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     staging.mkdir()
     try:
-        source = open_source(path, staging / SPOOL_NAME)
+        source = open_source(path, staging / SPOOL_NAME, progress=progress, total=total)
         try:
             return _merge(ws, source, staging, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
         except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
@@ -133,7 +133,7 @@ def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total
     disputed = {r[0] for r in ws.db.execute("select row_id from merge_conflicts where table_name = 'visits' "
                                             "and held_for is null and resolved_at is null")}
     staged: list[tuple[Path, Path]] = []
-    if total:
+    if total and not source.announced:
         total(sum(sizes[t] for t in tables))  # one step per row, as progress counts
 
     def new_rows(table: str) -> Iterator[dict]:
@@ -203,7 +203,7 @@ def keep_foreign_chain(ws: Workspace, source: Source) -> int:
     """Keep the other side's chain in ``foreign_audit`` (with, for a bundle, what proves its
     entries), so that ``verify`` can recompute it later; returns how many entries were new. An
     entry kept before with another hash means the other workspace was rewritten: refused."""
-    fields = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data", "prev_hash", "hash")
+    fields = CHAIN_FIELDS
     # One prepared statement (sqlite-utils' insert_all inspected every value: 2.0 of a 100,000-
     # visit merge's 22 s under the profiler); a value SQLite cannot hold is a malformed bundle.
     insert = f"insert into foreign_audit (origin, {', '.join(fields)}) values (?{', ?' * len(fields)})"
