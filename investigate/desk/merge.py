@@ -18,12 +18,13 @@ the same domain rows (our own audit log records the order, as it should).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..proof.partial import encode_proof
 from ..store import audit
@@ -140,10 +141,7 @@ def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total
         """The rows of ``table`` we do not have, as they are found (``insert_many`` adds them a
         batch at a time); conflicts and held-back rows recorded on the way."""
         rows = spool.rows(table)
-        for row in (counted(rows, progress) if progress else rows):
-            have = ws.db.execute(f"select * from [{table}] where id = ?", [row["id"]])
-            cols = [d[0] for d in have.description]
-            found = have.fetchone()
+        for row, found, cols in ours_of(ws, table, counted(rows, progress) if progress else rows):
             if found is None and table in VISIT_CHILDREN and row.get("visit_id") in disputed:
                 if record_conflict(ws, source, table, row, ours_hash=None, held_for=row["visit_id"]):
                     held[table] = held.get(table, 0) + 1
@@ -193,6 +191,24 @@ def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total
     return {"origin": source.origin, "merged": counts, "conflicts": conflicts,
             "held_back": held,
             "foreign_audit_entries": fresh}
+
+
+#: Rows looked up in our tables this many at a time.
+_LOOKUP_BATCH = 500
+
+
+def ours_of(ws: Workspace, table: str, rows: Iterable[dict]) -> Iterator[tuple[dict, tuple | None, list[str]]]:
+    """Each of ``rows`` with our row of the same id (None when we have none) and our columns:
+    looked up ``_LOOKUP_BATCH`` ids a query (one query a row was a tenth of a big merge)."""
+    sql = f"select * from [{table}] where id in (select value from json_each(?))"
+    rows = iter(rows)
+    for batch in iter(lambda: list(itertools.islice(rows, _LOOKUP_BATCH)), []):
+        cur = ws.db.execute(sql, [json.dumps([row["id"] for row in batch])])
+        cols = [d[0] for d in cur.description]
+        at = cols.index("id")
+        have = {found[at]: found for found in cur}
+        for row in batch:
+            yield row, have.get(row["id"]), cols
 
 
 #: Foreign entries compared with those kept before, and added, this many at a time.
