@@ -110,15 +110,29 @@ def _carried_seqs(cases: list[dict], *, with_sources: bool) -> tuple[str, dict]:
 _LONG_TABLES = ("visits", "findings")
 
 
-def _bundle_sizes(ws: Workspace, cases: list[dict], carried: tuple[str, dict]) -> dict[str, int]:
+def _bundle_sizes(ws: Workspace, cases: list[dict], carried: int) -> dict[str, int]:
     """How many rows of the long tables (and audit entries: ``carried``) a bundle of ``cases`` writes."""
     args = {"cases": json.dumps([c["id"] for c in cases])}
     visits = "select id from visits where case_id in (select value from json_each(:cases))"
     return {
         "visits": ws.db.execute(f"select count(*) from ({visits})", args).fetchone()[0],
         "findings": ws.db.execute(f"select count(*) from findings where visit_id in ({visits})", args).fetchone()[0],
-        "audit_log": ws.db.execute(f"select count(*) from ({carried[0]})", carried[1]).fetchone()[0],
+        "audit_log": carried,
     }
+
+
+def _carried_entries(ws: Workspace, cases: list[dict], size: int, *, with_sources: bool) -> tuple[str, int]:
+    """The SQL of the audit entries a bundle of ``cases`` carries (up to seq ``size``), in seq
+    order, and how many they are. Their seqs are gathered once, into a temporary table of the
+    connection (made afresh here, dropped once the bundle is written): the bar's count and the
+    entries themselves asked SQLite for the union of the carried rows' entries each (0.43 s each
+    at 100,000 visits)."""
+    seqs, args = _carried_seqs(cases, with_sources=with_sources)
+    ws.db.execute("drop table if exists temp.bundle_seqs")
+    ws.db.execute("create temp table bundle_seqs (seq integer primary key)")
+    count = ws.db.execute(f"insert or ignore into temp.bundle_seqs select seq from ({seqs}) where seq <= :size",
+                          args | {"size": size}).rowcount
+    return "select a.* from temp.bundle_seqs c join audit_log a on a.seq = c.seq order by c.seq", count
 
 
 def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
@@ -191,14 +205,12 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
     shas = sorted({r[0] for r in ws.db.execute(
         "select sha256 from evidence where visit_id in (select id from visits where case_id in "
         "(select value from json_each(:cases)))" + documents, {"cases": json.dumps([c["id"] for c in cases])})})
-    seqs, carried_args = _carried_seqs(cases, with_sources=with_sources)
-    carried = (f"select * from audit_log where seq <= :size and seq in ({seqs}) order by seq",
-               carried_args | {"size": checkpoint["size"]})
+    carried, n_carried = _carried_entries(ws, cases, checkpoint["size"], with_sources=with_sources)
     counting = bool(total and progress)
     if counting:
         # One step per row of the long tables (visits, findings, the audit entries) and per
         # evidence file: a bar that moves through the whole of a big case, not just its files.
-        total(len(shas) + sum(_bundle_sizes(ws, cases, carried).values()))
+        total(len(shas) + sum(_bundle_sizes(ws, cases, n_carried).values()))
         rows = {t: counted(r, progress) if t in _LONG_TABLES else r for t, r in rows.items()}
     manifest = {
         "format": FORMAT,
@@ -230,7 +242,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
                         written.append(entry["seq"])
                         yield entry
 
-                audit = keeping_seqs(ws.db.query(*carried))
+                audit = keeping_seqs(ws.db.query(carried))
                 manifest["members"]["audit.json"], _ = _write_json_array(
                     zf, "audit.json", counted(audit, progress) if counting else audit)
                 proof = json.dumps(encode_proof(prove_entries(ws.db, written, checkpoint["size"]))).encode()
@@ -251,6 +263,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
+    ws.db.execute("drop table temp.bundle_seqs")
     recorded = record_checkpoint(ws, checkpoint)
     # Not in the zip's manifest (written already): what became of the stamp, for the command to say.
     return manifest | ({"timestamp": recorded["timestamp"]} if "timestamp" in recorded else {})
