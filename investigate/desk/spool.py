@@ -6,8 +6,9 @@ Held as Python lists, a bundle of 100,000 visits took 440 MB before a row was me
 into a workspace of a million in issue 30's measure), and a field season's bundle would not fit
 a laptop at all. Here a merge holds one row at a time (and a batch of those it adds); what it
 must look up across the whole bundle (the newest audit entry of each row, the findings of a
-visit in conflict) is answered by the spool's indexes. Each row is kept as the JSON text it came in, and parsed again
-when it is read back.
+visit in conflict) is answered by the spool's indexes. Each row is kept as the JSON text it
+came in, and parsed again when it is read back; the file takes about what the bundle's rows and
+chain take unzipped, on the workspace's disk, for as long as the merge runs.
 """
 
 from __future__ import annotations
