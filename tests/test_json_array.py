@@ -85,3 +85,9 @@ def raises(call, kind) -> bool:
     except kind:
         return True
     return False
+
+
+def test_a_fault_deep_in_the_text_is_placed_in_the_whole_text_not_in_its_chunk():
+    data = b"[" + b'{"id":"a"},' * 100_000 + b"oops]"
+    with pytest.raises(ValueError, match="Expecting value: character 1,100,002"):
+        list(read_json_array(chunked(data, [4096])))

@@ -43,20 +43,22 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
     """The items of a JSON array in UTF-8, read from ``chunks`` of bytes as they come, each as
     its value and its own text: a bundle's 400 MB of rows are never held, only the item being
     read. An item is parsed when the text read so far holds it whole; one cut by a chunk waits
-    for the next. Raises ValueError (``json.JSONDecodeError``, ``UnicodeDecodeError``,
+    for the next. Raises ValueError (``JSONFault``, ``UnicodeDecodeError``,
     ``TooDeep`` past ``limit`` levels, ``NotAList``) at the first fault, as ``json.loads``
     of the whole text would have."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     raw_decode = json.JSONDecoder().raw_decode
     source = iter(chunks)
     buf, pos, eof = "", 0, False
+    dropped = 0  # characters read and let go: where ``buf`` begins in the whole text
 
     def more() -> bool:
-        nonlocal buf, pos, eof
+        nonlocal buf, pos, eof, dropped
         if eof:
             return False
         chunk = next(source, None)
         eof = chunk is None
+        dropped += pos
         buf = buf[pos:] + decoder.decode(chunk or b"", final=eof)
         pos = 0
         return True
@@ -75,7 +77,7 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
             more()
         if buf.startswith(_OTHER_VALUES, pos):
             raise NotAList("it is not a JSON list")
-        raise json.JSONDecodeError("Expecting '['" if first else "Expecting value", buf, pos)
+        raise _fault("Expecting '['" if first else "Expecting value", dropped + pos)
     pos += 1
     after_item = False
     while True:
@@ -86,7 +88,7 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
             break
         if after_item:
             if char != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", buf, pos)
+                raise _fault("Expecting ',' delimiter", dropped + pos)
             pos += 1
             if pos >= len(buf) or buf[pos] in _BLANK:
                 skip_space()
@@ -97,7 +99,7 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
                 cut = ex.pos >= len(buf) - _SLACK or ex.msg.startswith("Unterminated string")
                 if cut and more():
                     continue
-                raise
+                raise _fault(ex.msg, dropped + ex.pos) from None
             except RecursionError:
                 raise TooDeep(f"nested more than {limit} levels deep") from None
             if end >= len(buf) - _SLACK and more():  # a number may go on in the next chunk
@@ -109,4 +111,13 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
         yield value, text
         pos, after_item = end, True
     if skip_space():
-        raise json.JSONDecodeError("Extra data", buf, pos)
+        raise _fault("Extra data", dropped + pos)
+
+
+class JSONFault(ValueError):
+    """Text that is not JSON, and where: the character counted from the start of the whole
+    text (a chunk's own line and column would mislead)."""
+
+
+def _fault(message: str, at: int) -> JSONFault:
+    return JSONFault(f"{message}: character {at + 1:,}")
