@@ -160,6 +160,20 @@ def test_a_partial_proof_of_any_leaves_leads_to_the_root_and_nothing_else_does()
     assert merkle.partial_proof(sub, 8, list(range(8))) == []  # every leaf carried: nothing more to say
 
 
+def test_leaves_folded_as_they_come_give_the_same_root_and_refuse_disorder():
+    # A merge folds a bundle's entries into the root as it reads them: pairs in ascending order,
+    # never a dict of them all. The same root; a leaf twice, out of order or past the tree is no root.
+    hashes, rnd = random_leaves(6962, 37), random.Random(6962)
+    sub = subtree_of(hashes)
+    for n in range(1, len(hashes) + 1):
+        for _ in range(8):
+            kept = sorted(rnd.sample(range(n), rnd.randrange(1, n + 1)))
+            proof = merkle.partial_proof(sub, n, kept)
+            assert merkle.root_from_partial(n, ((i, hashes[i]) for i in kept), proof) == ref_mth(hashes[:n])
+            for bad in ([*kept, kept[-1]], kept[::-1] if len(kept) > 1 else [*kept, n], [*kept, n]):
+                assert root_or_none(n, ((i, hashes[i % len(hashes)]) for i in bad), proof) is None
+
+
 def test_the_streaming_tree_folds_runs_into_the_same_roots_and_stored_nodes():
     # Across whole runs (hashed level by level) and ragged ends (one leaf at a time), continued
     # from a stored right edge as sync_tree continues one, with sizes asked for inside a run.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from typing import Callable
+from typing import Callable, Iterable
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 Subtree = Callable[[int, int], bytes]
@@ -150,27 +150,36 @@ def partial_proof(subtree: Subtree, size: int, indexes: list[int]) -> list[bytes
     return out
 
 
-def root_from_partial(size: int, leaves: dict[int, bytes], proof: list[bytes]) -> bytes:
-    """The root of a tree of ``size`` leaves from some of its leaves (index → leaf hash) and
-    their ``partial_proof``; compare with a trusted root. ValueError when they cannot make one."""
-    indexes = sorted(leaves)
-    if indexes and not (0 <= indexes[0] and indexes[-1] < size):
-        raise ValueError(f"a leaf index is outside a tree of {size}")
-    given = iter(proof)
+def root_from_partial(size: int, leaves: dict[int, bytes] | Iterable[tuple[int, bytes]], proof: list[bytes]) -> bytes:
+    """The root of a tree of ``size`` leaves from some of its leaves and their
+    ``partial_proof``; compare with a trusted root. ValueError when they cannot make one.
 
-    def walk(start: int, end: int, inside: list[int]) -> bytes:
-        if not inside:
+    ``leaves`` is a dict (index → leaf hash) or (index, leaf hash) pairs in ascending order of
+    index, folded as they come: a merge proves a bundle's entries as it reads them from disk,
+    holding a path of the tree, not every leaf (a dict of a million leaves is 140 MB)."""
+    pairs = iter(sorted(leaves.items()) if isinstance(leaves, dict) else leaves)
+    given = iter(proof)
+    pending = next(pairs, None)
+
+    def walk(start: int, end: int) -> bytes:
+        nonlocal pending
+        if pending is None or pending[0] >= end:  # no leaf of ours in this subtree: its hash is given
             node = next(given, None)
             if node is None:
                 raise ValueError("the proof is too short")
             return node
         if end - start == 1:
-            return leaves[start]
+            if pending[0] != start:  # below the subtrees already folded: out of order or twice
+                raise ValueError(f"leaf {pending[0]} is out of order, twice or outside a tree of {size}")
+            leaf, pending = pending[1], next(pairs, None)
+            return leaf
         middle = start + split(end - start)
-        cut = bisect_left(inside, middle)
-        return node_hash(walk(start, middle, inside[:cut]), walk(middle, end, inside[cut:]))
+        left = walk(start, middle)
+        return node_hash(left, walk(middle, end))
 
-    result = walk(0, size, indexes) if size else EMPTY_ROOT
+    result = walk(0, size) if size else EMPTY_ROOT
+    if pending is not None:
+        raise ValueError(f"leaf {pending[0]} is outside a tree of {size}")
     if next(given, None) is not None:
         raise ValueError("the proof is too long")
     return result

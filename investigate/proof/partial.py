@@ -12,6 +12,7 @@ place, and nothing is learnt of the entries left out but hashes of whole subtree
 from __future__ import annotations
 
 import base64
+from typing import Iterable, Iterator
 
 from ..errors import IntegrityError, InvestigateError
 from . import merkle
@@ -38,22 +39,29 @@ def decode_proof(proof) -> list[bytes]:
     return out
 
 
-def check_entries(entries: list[dict], proof: list[bytes], note: str, keys: list[str]) -> dict:
-    """That ``entries`` (each with its ``seq``) are in the log ``note`` signed, by one of
-    ``keys``, proven by ``proof``; the parsed checkpoint. IntegrityError says what fails."""
+def check_entries(entries: Iterable[dict], proof: list[bytes], note: str, keys: list[str]) -> dict:
+    """That ``entries`` (each with its ``seq``, in ascending order, as a chain holds them) are
+    in the log ``note`` signed, by one of ``keys``, proven by ``proof``; the parsed checkpoint.
+    IntegrityError says what fails. The entries are hashed into leaves and folded as they come
+    (a merge reads them from its spool), never held."""
     try:
         parsed = parse_checkpoint(note)
         check_signature(parsed, keys)
     except (InvestigateError, ValueError) as ex:
         raise IntegrityError(f"its checkpoint does not hold ({ex})")
-    leaves = {}
-    for entry in entries:
-        index = entry["seq"] - 1
-        if index in leaves or not 0 <= index < parsed["size"]:
-            raise IntegrityError(f"audit entry {entry['seq']} is twice or outside the {parsed['size']} entries signed")
-        leaves[index] = entry_leaf(entry)
+    size = parsed["size"]
+
+    def leaves() -> Iterator[tuple[int, bytes]]:
+        last = 0
+        for entry in entries:
+            seq = entry["seq"]
+            if seq <= last or not 1 <= seq <= size:
+                raise IntegrityError(f"audit entry {seq} is twice, out of order or outside the {size} entries signed")
+            last = seq
+            yield seq - 1, entry_leaf(entry)
+
     try:
-        root = merkle.root_from_partial(parsed["size"], leaves, proof)
+        root = merkle.root_from_partial(size, leaves(), proof)
     except ValueError as ex:
         raise IntegrityError(f"its audit chain is not the one its checkpoint signed ({ex})")
     if root != parsed["root"]:
