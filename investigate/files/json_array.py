@@ -52,15 +52,25 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
     buf, pos, eof = "", 0, False
     dropped = 0  # characters read and let go: where ``buf`` begins in the whole text
 
-    def more() -> bool:
+    def more(twice: bool = False) -> bool:
+        """Read the next chunk; with ``twice``, chunks until the text from ``pos`` on is twice as
+        long (or the text ends): an item longer than a chunk (a story document's text of a few
+        hundred MB) is then parsed again a handful of times, not once a chunk, and the text is
+        joined once, not copied again for every chunk. False at the end of the text."""
         nonlocal buf, pos, eof, dropped
         if eof:
             return False
-        chunk = next(source, None)
-        eof = chunk is None
-        dropped += pos
-        buf = buf[pos:] + decoder.decode(chunk or b"", final=eof)
-        pos = 0
+        parts, have = [buf[pos:]], len(buf) - pos
+        wanted = 2 * have if twice else 0
+        dropped, pos = dropped + pos, 0
+        while True:
+            chunk = next(source, None)
+            eof = chunk is None
+            parts.append(decoder.decode(chunk or b"", final=eof))
+            have += len(parts[-1])
+            if eof or have >= wanted:
+                break
+        buf = "".join(parts)
         return True
 
     def skip_space() -> str:
@@ -97,7 +107,7 @@ def read_json_array(chunks: Iterable[bytes], *, limit: int = MAX_DEPTH) -> Itera
                 value, end = raw_decode(buf, pos)
             except json.JSONDecodeError as ex:
                 cut = ex.pos >= len(buf) - _SLACK or ex.msg.startswith("Unterminated string")
-                if cut and more():
+                if cut and more(twice=True):
                     continue
                 raise _fault(ex.msg, dropped + ex.pos) from None
             except RecursionError:
