@@ -20,6 +20,7 @@ import pytest
 from investigate.cases import evidence
 from investigate.desk.bundles import write_bundle
 from investigate.desk.merge import merge
+from investigate.proof.verify import verify
 from investigate.store.workspace import init_workspace
 
 from conftest import snapshot
@@ -145,6 +146,21 @@ def test_every_malformed_shape_is_one_line_and_merges_nothing(bundle, desk, run,
         merge(desk, crafted)
         return
     refused(run, desk, crafted, expected)
+
+
+def test_members_laid_out_otherwise_merge_the_same(bundle, desk, workspace, tmp_path):
+    # Read item by item, a member may be laid out as any JSON writer lays it out: indented, with a
+    # byte-order mark, with its items' keys in another order. The same rows arrive.
+    with zipfile.ZipFile(bundle) as zf:
+        names = [n for n in zf.namelist() if n.startswith("rows/") or n == "audit.json"]
+        relaid = {n: b"\xef\xbb\xbf" + json.dumps([dict(reversed(item.items())) for item in json.loads(zf.read(n))],
+                                                    indent=2, ensure_ascii=True).encode() for n in names}
+    merged = merge(desk, rewrite(bundle, tmp_path / "relaid.zip", relaid))
+    assert merged["merged"]["visits"] == 4 and merged["conflicts"] == []
+    for table in ("visits", "findings", "stores", "evidence"):
+        assert (sorted(desk.db.query(f"select * from [{table}]"), key=lambda r: r["id"])
+                == sorted(workspace.db.query(f"select * from [{table}]"), key=lambda r: r["id"]))
+    assert verify(desk).ok
 
 
 def test_a_row_that_breaks_a_foreign_key_is_one_line_and_merges_nothing(bundle, desk, run, tmp_path):
