@@ -100,7 +100,8 @@ def test_a_merges_bar_moves_while_the_bundle_is_read_and_ends_at_its_total(team,
     reporter, coord = team["reporters"][0], team["coordinator"]
     bundle = tmp_path / "r0.zip"
     write_bundle(reporter, [cases.get_case(reporter, "team")], bundle)
-    rows = sum(json.loads(zipfile.ZipFile(bundle).read("manifest.json"))["counts"].values())
+    with zipfile.ZipFile(bundle) as zf:
+        rows = sum(json.loads(zf.read("manifest.json"))["counts"].values())
     for source, announced in ((bundle, 2 * rows), (reporter.root, None)):
         events = []
         merged = merge(coord, source, progress=lambda n: events.append(("step", n)),
