@@ -9,7 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from click.testing import CliRunner
+
 from investigate.cases import cases, evidence, stores, testers, visits
+from investigate.cli import cli
 from investigate.desk.bundles import TABLES, write_bundle
 from investigate.desk.merge import merge
 from investigate.proof.verify import verify
@@ -236,6 +239,18 @@ def test_a_workspace_merged_from_is_only_read_no_migration_no_key_no_write(team)
     assert result["merged"]["visits"] == 2
     assert _files(root) == before
     assert not (root / "keys" / "log.key").exists()
+
+
+def test_a_workspace_altered_to_hold_what_no_bundle_can_is_one_line_and_merges_nothing(team, run):
+    # A visit's notes made a blob with the sqlite3 shell: read into the spool, it is no JSON.
+    source, coord = team["reporters"][0], team["coordinator"]
+    source.db.execute("update visits set notes = x'00ff' where rowid = (select min(rowid) from visits)")
+    source.db.conn.commit()
+    before = snapshot(coord)
+    result = CliRunner().invoke(cli, ["-w", str(coord.root), "merge", str(source.root)])
+    assert result.exit_code != 0 and result.output.startswith("Error:"), result.output
+    assert len(result.output.strip().splitlines()) == 1 and "malformed" in result.output, result.output
+    assert snapshot(coord) == before and not list(coord.root.glob(".incoming-*"))
 
 
 def test_a_workspace_opened_read_only_refuses_a_write_and_runs_no_migration(team):

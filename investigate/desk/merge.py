@@ -100,17 +100,26 @@ def merge(ws: Workspace, path: Path | str, *, progress=None, total=None) -> dict
     # after the transaction has committed. A failed merge leaves nothing behind.
     staging = ws.root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     staging.mkdir()
+    # Every shape a crafted bundle (or an altered workspace) can take ends as one line, never a
+    # traceback: in reading it into the spool as in merging it.
+    crafted = (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error)
     try:
-        source = open_source(path, staging / SPOOL_NAME, progress=progress, total=total)
+        try:
+            source = open_source(path, staging / SPOOL_NAME, progress=progress, total=total)
+        except crafted as ex:
+            raise _malformed(path, ex)
         try:
             return _merge(ws, source, staging, progress=progress, total=total) | {"cleaned_leftovers": cleaned}
-        except (KeyError, TypeError, ValueError, AttributeError, sqlite3.Error) as ex:
-            # Every shape a crafted bundle can take ends here as one line, never a traceback.
-            raise BundleError(f"{source.label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
+        except crafted as ex:
+            raise _malformed(source.label, ex)
         finally:
             source.close()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _malformed(label, ex: Exception) -> BundleError:
+    return BundleError(f"{label}: malformed bundle, nothing was merged ({type(ex).__name__}: {ex})")
 
 
 def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total=None) -> dict:
