@@ -54,9 +54,8 @@ class Spool:
     def add_chain(self, entries: Iterable[tuple[dict, str]]) -> None:
         """Audit entries (each checked already, with its JSON text), in the chain's order."""
         self.db.executemany(f"insert into chain values ({', '.join('?' * (len(CHAIN_FIELDS) + 1))})", (
-            (*map(e.get, CHAIN_FIELDS), None) if _plain(e) else
-            (e["seq"], None, None, None, _text(e.get("table_name")), _text(e.get("row_id")), _text(e.get("row_hash")),
-             None, e["prev_hash"], e["hash"], text) for e, text in entries))
+            (*map(e.get, CHAIN_FIELDS), None) if _plain(e) else (*map(_looked_up(e).get, CHAIN_FIELDS), text)
+            for e, text in entries))
 
     def finish(self) -> None:
         """Index what the merge looks up, once everything is written."""
@@ -107,6 +106,13 @@ def _text(value) -> str | None:
     """A text column's value, or None: an entry naming a row by anything else (a crafted
     bundle's) names none, as it matched none when the chain was a dict."""
     return value if isinstance(value, str) and value else None
+
+
+def _looked_up(entry: dict) -> dict:
+    """Of an entry that is not plain, the fields the spool looks rows and the chain up by,
+    each as SQLite can hold it; the entry itself is kept as its text."""
+    return {"seq": entry["seq"], "table_name": _text(entry.get("table_name")), "row_id": _text(entry.get("row_id")),
+            "row_hash": _text(entry.get("row_hash")), "prev_hash": entry["prev_hash"], "hash": entry["hash"]}
 
 
 def _plain(entry: dict) -> bool:
