@@ -135,8 +135,13 @@ def _carried_entries(ws: Workspace, cases: list[dict], size: int, *, with_source
     return "select a.* from temp.bundle_seqs c join audit_log a on a.seq = c.seq order by c.seq", count
 
 
-def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterator[dict]:
-    """``rows`` as they come, calling ``progress(n)`` every ``every`` rows and for the rest."""
+def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterable[dict]:
+    """``rows`` as they come, calling ``progress(n)`` every ``every`` rows and for the rest;
+    ``rows`` themselves when there is no ``progress``."""
+    return rows if progress is None else _counting(rows, progress, every)
+
+
+def _counting(rows: Iterable[dict], progress, every: int) -> Iterator[dict]:
     n = 0
     for row in rows:
         yield row
@@ -329,6 +334,14 @@ def record_origin_key(ws: Workspace, source: Source, key: str) -> None:
     ws.db.execute("insert or ignore into workspace_meta (key, value) values (?, ?)", [ORIGIN_KEY + source.origin, key])
 
 
+def _checked(items: Iterable[tuple[dict, str]], check: Callable[[int, object], None]) -> Iterator[tuple[dict, str]]:
+    """``items`` (each a value and its JSON text) as they come, each held to ``check(i, value)``
+    first (``i`` from 1): a row or entry that is not one ends the reading there."""
+    for i, (value, text) in enumerate(items, 1):
+        check(i, value)
+        yield value, text
+
+
 #: The members a merge reads into its spool, item by item: every table's rows and the chain.
 _SPOOLED = {f"rows/{t}.json": t for t in TABLES + SOURCE_TABLES} | {"audit.json": None}
 
@@ -345,11 +358,9 @@ def _spool_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, expect
     items = read_json_array(chunks)
     try:
         if table is None:
-            spool.add_chain((entry, text) for i, (entry, text) in enumerate(items, 1)
-                            if check_entry(path, i, entry) is None)
+            spool.add_chain(_checked(items, lambda i, entry: check_entry(path, i, entry)))
         else:
-            rows = ((row, text) for i, (row, text) in enumerate(items, 1) if check_row(path, table, i, row) is None)
-            spool.add_rows(table, counted(rows, progress) if progress else rows)
+            spool.add_rows(table, counted(_checked(items, lambda i, row: check_row(path, table, i, row)), progress))
         fault = None
     except (ValueError, BundleError) as ex:
         fault = ex
@@ -466,8 +477,8 @@ def read_workspace(path: Path, spool_path: Path) -> Source:
         cases = list(other.db.query("select * from cases order by id"))
         if cases:
             for table, rows in collect(other, cases).items():
-                spool.add_rows(table, ((row, _ENCODE(row)) for i, row in enumerate(rows, 1)
-                                       if check_row(root, table, i, row) is None))
+                spool.add_rows(table, _checked(((row, _ENCODE(row)) for row in rows),
+                                               lambda i, row: check_row(root, table, i, row)))
         spool.add_chain((e, _ENCODE(e)) for e in other.db.query("select * from audit_log order by seq"))
         spool.finish()
         origin, migrations = workspace_id(other), applied_migrations(other)

@@ -150,7 +150,7 @@ def _merge(ws: Workspace, source: Source, staging: Path, *, progress=None, total
         """The rows of ``table`` we do not have, as they are found (``insert_many`` adds them a
         batch at a time); conflicts and held-back rows recorded on the way."""
         rows = spool.rows(table)
-        for row, found, cols in ours_of(ws, table, counted(rows, progress) if progress else rows):
+        for row, found, cols in ours_of(ws, table, counted(rows, progress)):
             if found is None and table in VISIT_CHILDREN and row.get("visit_id") in disputed:
                 if record_conflict(ws, source, table, row, ours_hash=None, held_for=row["visit_id"]):
                     held[table] = held.get(table, 0) + 1
@@ -228,14 +228,12 @@ def keep_foreign_chain(ws: Workspace, source: Source) -> int:
     """Keep the other side's chain in ``foreign_audit`` (with, for a bundle, what proves its
     entries), so that ``verify`` can recompute it later; returns how many entries were new. An
     entry kept before with another hash means the other workspace was rewritten: refused."""
-    fields = CHAIN_FIELDS
     # One prepared statement (sqlite-utils' insert_all inspected every value: 2.0 of a 100,000-
     # visit merge's 22 s under the profiler); a value SQLite cannot hold is a malformed bundle.
-    insert = f"insert into foreign_audit (origin, {', '.join(fields)}) values (?{', ?' * len(fields)})"
+    insert = f"insert into foreign_audit (origin, {', '.join(CHAIN_FIELDS)}) values (?{', ?' * len(CHAIN_FIELDS)})"
     fresh = 0
-    batch: list[dict] = []
-
-    def flush() -> int:
+    entries = source.spool.chain()
+    for batch in iter(lambda: list(itertools.islice(entries, _CHAIN_BATCH)), []):
         known = dict(ws.db.execute("select seq, hash from foreign_audit where origin = ? and seq in "
                                    "(select value from json_each(?))",
                                    [source.origin, json.dumps([e["seq"] for e in batch])]).fetchall())
@@ -246,16 +244,9 @@ def keep_foreign_chain(ws: Workspace, source: Source) -> int:
                     raise BundleError(f"{source.label}: its audit chain differs from the one merged before at "
                                       f"entry {e['seq']}: the other workspace was rewritten")
                 continue
-            new.append((source.origin, *(e[k] for k in fields)))
+            new.append((source.origin, *(e[k] for k in CHAIN_FIELDS)))
         ws.db.conn.executemany(insert, new)
-        batch.clear()
-        return len(new)
-
-    for entry in source.spool.chain():
-        batch.append(entry)
-        if len(batch) >= _CHAIN_BATCH:
-            fresh += flush()
-    fresh += flush()
+        fresh += len(new)
     if fresh and source.is_bundle:  # some entries of its log: what proves them, for verify
         ws.db["foreign_proofs"].insert({
             "origin": source.origin, "checkpoint": source.checkpoint, "seqs": source.spool.seqs(),
