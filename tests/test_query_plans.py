@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from investigate.cases.review import review_queue
+from investigate.vocabulary import REVIEW_STATES
 from investigate.cases.visits import list_visits
 from investigate.policy.gate import checklist
 from investigate.numbers.fieldwork import completion, rounds_summary
@@ -203,3 +204,36 @@ def test_the_protocols_a_case_used_are_sought_in_an_index_not_read_from_every_vi
     for plan in plans(ws, seen, "visits"):
         reads = [s for s in plan.split(" | ") if " visits" in s or " v " in s or s.endswith(" v")]
         assert reads and all("idx_visits_protocol_case" in s and s.startswith("SEARCH") for s in reads), plan
+
+
+@pytest.mark.parametrize("filters", [{}, {"case": True}])
+def test_a_whole_list_is_read_in_the_tables_order_and_sorted_into_the_pages_order(workspace, tobacco_case, filters):
+    """Issue 30: walking the time index finds each next visit wherever it was written, a page
+    apart when visits were not written in time order (merged bundles, an old file imported
+    late): a million such visits listed in 5.9 s of CPU through the index, 3.5 s read in the
+    table's order and sorted. Visits written here out of time order come out as a page gives
+    them, ties included."""
+    from datetime import timedelta
+
+    from investigate.cases import visits
+
+    case = tobacco_case["case"]
+    store, tester = tobacco_case["stores"][0], tobacco_case["tester"]
+    first = min(v["visited_at"] for v in tobacco_case["visits"])
+    for hours in (-30, -5, -30, 3):  # earlier than the fixture's, and two at one time
+        visits.record_visit(workspace, case=case, store=store, tester=tester,
+                            answers={"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True},
+                            visited_at=visits.parse_visit_time(workspace, first) + timedelta(hours=hours))
+    of_case = case if filters.get("case") else None
+    with statements(workspace) as seen:
+        whole = [r["id"] for r in list_visits(workspace, case=of_case)]
+        queue = [r["id"] for r in review_queue(workspace, case=of_case, states=REVIEW_STATES)]
+    (listed,) = [" | ".join(r[3] for r in workspace.db.execute("explain query plan " + sql))
+                 for sql in seen if "as store_address" in sql]
+    (queued,) = [" | ".join(r[3] for r in workspace.db.execute("explain query plan " + sql))
+                 for sql in seen if "as last_comment" in sql]
+    assert "USE TEMP B-TREE FOR ORDER BY" in listed and "idx_visits_case_id_visited_at" not in listed, listed
+    assert "USE TEMP B-TREE FOR ORDER BY" in queued and "visited_at" not in queued, queued
+    paged = [r["id"] for r in list_visits(workspace, case=of_case, limit=1000)]
+    assert whole == paged == queue and len(whole) == 8
+    assert whole != [r[0] for r in workspace.db.execute("select id from visits order by rowid")]

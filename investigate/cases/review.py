@@ -13,6 +13,7 @@ from typing import Iterator
 from ..errors import InvalidInput
 from ..ids import short
 from ..store.lookup import resolve
+from ..store.tables import by_time
 from ..store.workspace import Workspace
 from ..vocabulary import REVIEW_STATES, VOIDED
 from .evidence import visit_evidence_flags
@@ -98,14 +99,15 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, fla
     # then sorted ("+" keeps the time index from being walked through a million reviewed
     # ones). Rows from before review states have none and are 'received': asked for only
     # where there are such rows, as the OR would keep (case_id, review_state) from seeking.
-    # Every state wanted (--all): no condition, and the time index gives the order.
+    # Every state wanted (--all): no condition; a page walks the time index, the whole is
+    # sorted (``store.tables.by_time``).
     legacy = "received" in states and ws.db.execute(
         "select 1 from visits where review_state is null limit 1").fetchone()
     wanted = f"v.review_state in ({marks})" + (" or v.review_state is null" if legacy else "")
     # likelihood(): few visits wait, whatever ANALYZE's average says (two states, half the
     # table each), so that the planner seeks the index rather than scanning every visit.
     where, params = ([f"likelihood(({wanted}), 0.01)"], list(states)) if set(REVIEW_STATES) - set(states) else ([], [])
-    order = "+v.visited_at, v.rowid" if where else "v.visited_at, v.rowid"
+    order = f"{by_time('v.visited_at', whole=bool(where) or limit is None)}, v.rowid"
     if case:
         where.append("v.case_id = ?")
         params.append(case["id"])

@@ -16,6 +16,7 @@ from ..errors import InvalidInput
 from ..ids import short
 from ..files.text import control_character
 from ..store.lookup import resolve
+from ..store.tables import by_time
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
 from ..protocol.model import Protocol
@@ -309,8 +310,9 @@ def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None =
     of each visit (its answers, notes, protocol hash…): a fifth of a long table's time.
 
     Ties on the time go by rowid, not id: the (case_id, visited_at) and (visited_at) indexes
-    hold rows in exactly that order, so the list needs no sort — ``--limit 20`` reads twenty
-    rows of the index, not a million (``test_paged_lists_read_an_index_in_order``)."""
+    hold rows in exactly that order, so a page needs no sort — ``--limit 20`` reads twenty
+    rows of the index, not a million (``test_paged_lists_read_an_index_in_order``); the whole
+    list is sorted (``store.tables.by_time``)."""
     where, params = [], []
     if case:
         where.append("v.case_id = ?")
@@ -322,7 +324,8 @@ def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None =
         where.append("v.outcome = ?")
         params.append(outcome)
     sql = LIST_VISITS_SQL.format(visit=", ".join(f"v.{c}" for c in BRIEF_COLUMNS) if brief else "v.*")
-    sql += (" where " + " and ".join(where) if where else "") + " order by v.visited_at, v.rowid"
+    sql += (" where " + " and ".join(where) if where else "")
+    sql += f" order by {by_time('v.visited_at', whole=not limit)}, v.rowid"
     if limit:
         sql += f" limit {int(limit)}"
     return ws.db.query(sql, params)

@@ -22,6 +22,7 @@ from .. import clock
 from ..errors import InvalidInput
 from ..files.json_array import json_array
 from ..hookspecs import hookimpl
+from ..store.tables import by_time
 from ..store.workspace import Workspace
 from . import lives
 from .plugins import Table, exporters, lookup, write_export
@@ -51,7 +52,8 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
             f"select * from companies where id in (select company_id from stores where id in {of_case}) "
             "order by name, id", cid * 2),
         "stores": ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2),
-        "visits": ws.db.query("select * from visits where case_id = ? order by visited_at, rowid", cid),
+        "visits": ws.db.query(
+            f"select * from visits where case_id = ? order by {by_time('visited_at', whole=True)}, rowid", cid),
         "findings": ws.db.query(f"select * from findings {by_visit}", cid),
         "evidence": ws.db.query(f"select * from evidence {by_visit}", cid),
         "promises": ws.db.query(f"select * from promises {by_visit}", cid),
@@ -147,7 +149,8 @@ def _lives_visits(ws: Workspace, case: dict, cond: str, params: list) -> Iterato
     columns the layout writes (a dict of every column per visit took a third of the export)."""
     return ws.db.execute(
         "select v.store_id, coalesce(nullif(v.visited_date, ''), substr(v.visited_at, 1, 10)), v.outcome, v.protocol, v.kind, "
-        f"v.answers from visits v where v.case_id = ? and {cond} order by v.visited_at, v.rowid",
+        f"v.answers from visits v where v.case_id = ? and {cond} "
+        f"order by {by_time('v.visited_at', whole=True)}, v.rowid",
         [case["id"], *params])
 
 
@@ -159,7 +162,7 @@ def _lives_findings(ws: Workspace, case: dict, cond: str, params: list) -> Itera
         "select v.store_id, coalesce(nullif(v.visited_date, ''), substr(v.visited_at, 1, 10)), f.code, f.description, f.title, "
         "f.source, f.severity from visits v join findings f on f.visit_id = v.id "
         f"where v.case_id = ? and {cond} and v.outcome is not 'not_completed' "
-        "order by v.visited_at, v.rowid, f.rowid", [case["id"], *params])
+        f"order by {by_time('v.visited_at', whole=True)}, v.rowid, f.rowid", [case["id"], *params])
 
 
 def lives_tables(ws: Workspace, case: dict, *, public: bool = False, override: str | None = None,
