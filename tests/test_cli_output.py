@@ -164,3 +164,37 @@ def test_a_table_of_visits_reads_only_the_columns_it_shows_with_the_same_values(
     full, brief = list(list_visits(workspace, case=case)), list(list_visits(workspace, case=case, brief=True))
     assert set(brief[0]) == {*BRIEF_COLUMNS, "store_name", "store_address", "case_slug", "tester_code", "findings"}
     assert [{k: row[k] for k in brief[0]} for row in full] == brief and len(brief) == len(tobacco_case["visits"])
+
+
+def test_at_80_columns_a_heading_wraps_before_any_cell_does():
+    """Issue 30, seen at an 80-column terminal: `visit list` put every visit on two lines
+    ("Oct 1" over "10:00", "Store" over "6365") to keep "tester code" and "review state" on one
+    line each. A heading wraps first: only it takes two lines, each row keeps one."""
+    rows = [{"id": "6eddf573", "visited_at": "Oct 10 10:00", "store_name": f"Store {13560 + i}", "tester_code": None,
+             "outcome": "inconclusive", "findings": i % 3, "review_state": "approved"} for i in range(30)]
+    lines = format_table(rows, width=80).splitlines()
+    rule = next(i for i, line in enumerate(lines) if set(line) <= {"-", " "})
+    assert rule == 2 and len(lines) == rule + 1 + len(rows), "\n".join(lines)  # a heading of two lines, a line a row
+    assert all(len(line) <= 80 for line in lines)
+    assert "tester" in lines[0].split() and "code" in lines[1].split() and "Oct 10 10:00" in lines[3]
+    # Where there is room, nothing wraps at all.
+    assert len(format_table(rows, width=120).splitlines()) == 2 + len(rows)
+
+
+VALUE = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([0.0, 1.0, 1.5, float("nan")]),
+                  st.sampled_from(["1", "True", "", " a", "x\x1by", "Späti  Eins", "2026-10-01T10:00:00+00:00"]),
+                  st.lists(st.integers(0, 2), max_size=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"a": VALUE, "b": VALUE, "c": st.sampled_from(["x", "y"])}), min_size=1,
+                max_size=12))
+def test_a_row_prints_the_same_among_the_first_rows_and_after_them(rows):
+    """Issue 30: after the rows that size the columns, a column remembers the cells it made (a
+    million visits name twenty thousand stores). True equals 1 and 1.0 equals 1, but each prints
+    as itself: every row of the second pass must print as it did in the first."""
+    from investigate.cli.util import table_lines
+
+    lines = list(table_lines(rows + rows, width=80, sizing=len(rows)))
+    body = lines[lines.index(next(line for line in lines if set(line) <= {"-", " "})) + 1:]
+    assert body[:len(body) // 2] == body[len(body) // 2:]

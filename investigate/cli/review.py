@@ -111,10 +111,17 @@ def review_queue_cmd(ws, case_ref, all_states, as_json):
     if as_json:
         echo_json(rows)
     else:
-        echo_result(short_ids({**row, "flags": "; ".join(row["flags"])} for row in rows),
+        echo_result(short_ids(_flags_joined(rows)),
                     columns=["id", "case_slug", "visited_at", "store_name", "outcome", "review_state",
                              "last_comment", "flags"], empty="Nothing waiting for review.",
                     optional=["case_slug"])
+
+
+def _flags_joined(rows):
+    """The queue's rows with their flags as one cell (each row is the queue's own, fresh)."""
+    for row in rows:
+        row["flags"] = "; ".join(row["flags"])
+        yield row
 
 
 class ChecklistGroup(DefaultCommandGroup):

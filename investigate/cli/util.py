@@ -294,17 +294,19 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
             left_out.append(name.replace("_", " "))
     headings = [c.replace("_", " ") for c in columns]
 
-    def cells_of(row: dict) -> list[str]:
-        return [cell(row.get(c)) for c in columns]
-
     cells = [list(values) for values in zip(*(read[c] for c in columns))]
-    natural = [max(len(h), longest_of[c]) for h, c in zip(headings, columns)]
     room = width - 2 * (len(columns) - 1)
-    widths = _fit(natural, [floor_of[c] for c in columns], room, [free_of[c] for c in columns])
+    widths = _fit(_heading_room(headings, [longest_of[c] for c in columns], room),
+                  [floor_of[c] for c in columns], room, [free_of[c] for c in columns])
+    # A row whose every cell fits is one format call: each cell padded to its width, so the
+    # line is exactly ``fitted`` long unless a cell is longer than its column (then it wraps).
+    layout = "  ".join(f"{{:<{w}}}" for w in widths)
+    fitted = sum(widths) + 2 * (len(widths) - 1)
 
     def lines_of(values: list[str]) -> list[str]:
-        if all(len(v) <= w for v, w in zip(values, widths)):  # most rows: one line, nothing to wrap
-            return ["  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()]
+        line = layout.format(*values)
+        if len(line) == fitted:  # most rows: one line, nothing to wrap
+            return [line.rstrip()]
         wrapped = [_wrap(v, w) for v, w in zip(values, widths)]
         return ["  ".join((col[i] if i < len(col) else "").ljust(w) for col, w in zip(wrapped, widths)).rstrip()
                 for i in range(max(len(col) for col in wrapped))]
@@ -313,10 +315,51 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     yield "  ".join("-" * w for w in widths)
     for row in cells:
         yield from lines_of(row)
+    # A listing's stores, states, codes and counts repeat over a million rows: a column whose
+    # first rows repeat keeps the cells it has made, by value; one whose first rows do not (ids,
+    # comments) makes each. Only values whose equals print alike are keys: True equals 1.
+    plan = [(c, {} if len({r.get(c) for r in head if type(r.get(c)) in _REMEMBERED}) < len(head) / 2 else None)
+            for c in columns]
     for r in rows:
-        yield from lines_of(cells_of(r))
+        values = []
+        for c, seen in plan:
+            value = r.get(c)
+            if seen is None or type(value) not in _REMEMBERED:
+                values.append(cell(value))
+                continue
+            text = seen.get(value)
+            if text is None:
+                text = cell(value)
+                if len(seen) < _CELLS_KEPT:
+                    seen[value] = text
+            values.append(text)
+        yield from lines_of(values)
     if left_out:
         yield f"(left out at {width} columns: {', '.join(left_out)}; --json shows every column)"
+
+
+#: Values whose cell text a table remembers: the types whose equal values print alike (1 and
+#: 1.0 are equal keys but a float prints otherwise; a list cannot be a key).
+_REMEMBERED = frozenset({str, int, type(None)})
+#: Cells a column remembers at most.
+_CELLS_KEPT = 1 << 15
+
+
+def _heading_room(headings: list[str], longest: list[int], room: int) -> list[int]:
+    """Each column's natural width: its longest cell, or its heading if longer — unless the
+    columns then need more than ``room``: a heading then wraps at its spaces ("tester" over
+    "code") before any cell does, for a cell that wraps puts every row of a long list on two
+    lines, a heading only itself. Room left over goes back to the headings, left to right."""
+    natural = [max(len(h), n) for h, n in zip(headings, longest)]
+    if sum(natural) <= room:
+        return natural
+    snug = [max([n, *(len(word) for word in h.split())]) for h, n in zip(headings, longest)]
+    spare = room - sum(snug)
+    for i, want in enumerate(natural):
+        give = min(max(spare, 0), want - snug[i])
+        snug[i] += give
+        spare -= give
+    return snug
 
 
 def echo_lines(lines: Iterable[str]) -> None:
