@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import operator
 
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -65,13 +66,19 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
-    """Rows as they come; returns how many."""
+    """Rows as they come, each row's values in the header's order (a value the row lacks is
+    empty, a key the header lacks is left out, as ``csv.DictWriter`` does, whose own lookup of
+    each key was a third of a million-visit export); returns how many."""
     count = 0
+    values = operator.itemgetter(*header) if len(header) > 1 else lambda row: (row[header[0]],)
     with open(path, "w", newline="", encoding="utf-8") as fp:
-        writer = csv.DictWriter(fp, fieldnames=header, lineterminator="\r\n", extrasaction="ignore")
-        writer.writeheader()
+        writer = csv.writer(fp, lineterminator="\r\n")
+        writer.writerow(header)
         for row in rows:
-            writer.writerow(row)
+            try:
+                writer.writerow(values(row))
+            except KeyError:
+                writer.writerow([row.get(key, "") for key in header])
             count += 1
     return count
 
