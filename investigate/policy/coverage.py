@@ -18,7 +18,6 @@ findings are "to be published" is the scope's decision: these functions take it 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 
 from ..numbers.stats import counted_state_sql, visit_filter
@@ -108,6 +107,15 @@ def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> 
             from visit_tallies v where v.case_id = ? and {cond} group by v.store_id""", [case["id"], *params])}
 
 
+def case_chains(ws: Workspace, case: dict) -> dict[str, str]:
+    """store_id → chain of every store with a visit of the case that belongs to a chain, kept
+    while the log does not move: the naming of each scope asks which chains its stores form,
+    and passing twenty thousand store ids to SQLite to ask took 26 ms a time."""
+    return ws.while_unchanged(("case_chains", case["id"]), lambda: dict(ws.db.execute(
+        "select id, chain from stores where chain is not null and id in "
+        "(select store_id from visit_tallies where case_id = ?)", [case["id"]]).fetchall()))
+
+
 def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,
                        visited: dict[str, bool] | None = None) -> set[str]:
     """Stores whose every visit that could be published was compliant, with no finding
@@ -145,11 +153,12 @@ def nameable_chains(ws: Workspace, case: dict, named: set[str], *, approved_only
     be named (and there is at least one): a chain's rate is a finding about each of them."""
     if visited is None:
         visited = visited_stores(ws, case, approved_only=approved_only)
+    chain_of = case_chains(ws, case)
     by_chain: dict[str, bool] = {}
-    for chain, store_id in ws.db.execute(
-            "select chain, id from stores where chain is not null and id in (select value from json_each(?))",
-            [json.dumps(list(visited))]):
-        by_chain[chain] = by_chain.get(chain, True) and store_id in named
+    for store_id in visited:
+        chain = chain_of.get(store_id)
+        if chain is not None:
+            by_chain[chain] = by_chain.get(chain, True) and store_id in named
     return {c for c, ok in by_chain.items() if ok}
 
 

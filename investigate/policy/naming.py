@@ -31,7 +31,7 @@ from typing import Callable
 
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
-from .coverage import nameable_chains, naming_status, stores_that_passed, visited_stores
+from .coverage import case_chains, nameable_chains, naming_status, stores_that_passed, visited_stores
 from .matching import mentions
 from .private import PrivateMatcher, private_strings
 
@@ -204,9 +204,7 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     frozen_named, frozen_chains = frozenset(named), frozenset(chains)
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed,
                     private_of=lambda: private_strings(ws, case, named=frozen_named, named_chains=frozen_chains))
-    chains = {r[0] for r in ws.db.execute(
-        "select distinct s.chain from stores s where s.chain is not null and s.id in "
-        "(select t.store_id from visit_tallies t where t.case_id = ?)", [case["id"]])}
+    chains = set(case_chains(ws, case).values())
     if "tips" in ws.db.table_names():
         chains |= {r[0] for r in ws.db.execute(
             "select distinct chain from tips where case_id = ? and chain is not null", [case["id"]])}
