@@ -204,3 +204,20 @@ def test_a_correction_after_publication_is_still_refused_in_its_plain_spelling(w
     build_report(ws, case, lang="en", out=tmp_path / "v1.pdf", override="first version")
     with pytest.raises(InvalidInput, match="an unnamed business's name"):
         editorial.add_correction(ws, case, note="Kiosk am\nPark was visited twice.")
+
+
+PIECE = st.sampled_from(["Kiosk", "kiosk", "KIOSK", "Späti", "Spaeti", "Spati", "am", "Park", "Parks", "Müller",
+                         "Mueller", "ﬁsch", "Fisch", "Ålborg", "Aalborg", "T-07", "t\u201107", "Ki\u00adosk", "Øl",
+                         "Oel", "Straße", "STRASSE", "x", "Kioskkette", "a@b.org", "+49 30", ",", "-", "  ", "\n"])
+PHRASE = st.lists(PIECE, min_size=1, max_size=5).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a store", "a tester"]), PHRASE), max_size=8),
+       st.lists(st.one_of(st.none(), PHRASE), min_size=1, max_size=3))
+def test_a_matcher_for_a_few_texts_finds_in_them_what_the_whole_matcher_finds(strings, texts):
+    """Issue 30: the checklist indexes only the private strings that could be found in its few
+    printed texts (their first word begins a word of the texts). In every spelling, each text
+    must get the same answer as from the matcher of every string, or a leak goes unlisted."""
+    whole, few = PrivateMatcher(strings), PrivateMatcher.for_texts(strings, texts)
+    assert [few.find(text) for text in texts] == [whole.find(text) for text in texts]

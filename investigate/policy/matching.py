@@ -215,6 +215,21 @@ class PrivateMatcher:
         self.first_lengths = sorted({len(k) for k in self.firsts})
         self.second_lengths = sorted({len(second) for _first, second in self.pairs})
 
+    @classmethod
+    def for_texts(cls, strings: list[tuple[str, str]], texts: list[str | None]) -> PrivateMatcher:
+        """A matcher of ``strings`` that finds in ``texts`` whatever the matcher of them all
+        finds there, indexing only the strings that could be candidates in them: those whose
+        first word's key begins a word of theirs (``candidates`` asks that before anything
+        else). The checklist checks two texts against the sixty thousand strings of twenty
+        thousand stores, and indexing them all was a fifth of it."""
+        starts = set()
+        for text in texts:
+            for word in _words(reading(text)[0]) if text else ():
+                key = _key(word)
+                starts.update(key[:n] for n in range(1, min(len(key), _LONGEST_KEY) + 1))
+        return cls([(kind, value) for kind, value in strings
+                    if (first := _WORD.search(read_as(value))) and _key(first.group())[:_LONGEST_KEY] in starts])
+
     def _prefixes(self, word: str, lengths: list[int]):
         for n in lengths:
             if n > len(word):

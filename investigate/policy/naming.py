@@ -144,6 +144,12 @@ class Naming:
     def private_kind(self, text: str | None) -> str | None:
         return self.matcher.find(text)
 
+    def private_kinds(self, texts: list[str | None]) -> list[str | None]:
+        """``private_kind`` of each of a few texts (the checklist's printed ones), without
+        indexing every private string for them (``PrivateMatcher.for_texts``)."""
+        matcher = self._matcher or PrivateMatcher.for_texts(self.private, texts)
+        return [matcher.find(text) for text in texts]
+
     def redact(self, text: str | None, mark: str = "[…]") -> str | None:
         """``text`` with every private string replaced by ``mark``: the last line of defence
         for text recorded before a business became unnameable again. The same few texts come

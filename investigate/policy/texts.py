@@ -78,9 +78,6 @@ def _protocol_texts(ws: Workspace, case: dict) -> list[tuple[str, str]]:
 
 def text_problems(ws: Workspace, case: dict, naming: Naming) -> list[str]:
     """One line per printed text that holds a private string: what, and which kind."""
-    problems = []
-    for what, text in public_texts(ws, case, naming):
-        kind = naming.private_kind(text)
-        if kind:
-            problems.append(f"the {what} contains {kind}")
-    return problems
+    texts = public_texts(ws, case, naming)
+    return [f"the {what} contains {kind}"
+            for (what, _text), kind in zip(texts, naming.private_kinds([text for _what, text in texts])) if kind]
