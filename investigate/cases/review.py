@@ -13,7 +13,7 @@ from typing import Iterator
 from ..errors import InvalidInput
 from ..ids import short
 from ..store.lookup import resolve
-from ..store.tables import by_time
+from ..store.tables import by_time, every_row
 from ..store.workspace import Workspace
 from ..vocabulary import REVIEW_STATES, VOIDED
 from .evidence import visit_evidence_flags
@@ -112,7 +112,7 @@ def review_queue(ws: Workspace, *, case: dict | None = None, states=PENDING, fla
         where.append("v.case_id = ?")
         params.append(case["id"])
     condition = " where " + " and ".join(where) if where else ""
-    source = "visits v"
+    source = every_row("visits", "v", whole=not where and limit is None)
     if limit is not None:
         # One page: its ids first, from visits alone, then their stores and cases (joined
         # first, the planner walked every visit through the stores for ten rows).

@@ -16,7 +16,7 @@ from ..errors import InvalidInput
 from ..ids import short
 from ..files.text import control_character
 from ..store.lookup import resolve
-from ..store.tables import by_time
+from ..store.tables import by_time, every_row
 from ..store.workspace import Workspace
 from ..protocol.versions import current_protocol, protocol_of_visit, remember, stamp
 from ..protocol.model import Protocol
@@ -323,7 +323,8 @@ def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None =
     if outcome:
         where.append("v.outcome = ?")
         params.append(outcome)
-    sql = LIST_VISITS_SQL.format(visit=", ".join(f"v.{c}" for c in BRIEF_COLUMNS) if brief else "v.*")
+    sql = LIST_VISITS_SQL.format(visit=", ".join(f"v.{c}" for c in BRIEF_COLUMNS) if brief else "v.*",
+                                 visits=every_row("visits", "v", whole=not where and not limit))
     sql += (" where " + " and ".join(where) if where else "")
     sql += f" order by {by_time('v.visited_at', whole=not limit)}, v.rowid"
     if limit:
@@ -337,7 +338,7 @@ BRIEF_COLUMNS = ("id", "visited_at", "outcome", "review_state")
 LIST_VISITS_SQL = (
     "select {visit}, s.name as store_name, s.address as store_address, c.slug as case_slug, "
     "t.code as tester_code, (select count(*) from findings f where f.visit_id = v.id) as findings "
-    "from visits v join stores s on s.id = v.store_id join cases c on c.id = v.case_id "
+    "from {visits} join stores s on s.id = v.store_id join cases c on c.id = v.case_id "
     "left join testers t on t.id = v.tester_id")
 
 
