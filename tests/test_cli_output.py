@@ -198,3 +198,25 @@ def test_a_row_prints_the_same_among_the_first_rows_and_after_them(rows):
     lines = list(table_lines(rows + rows, width=80, sizing=len(rows)))
     body = lines[lines.index(next(line for line in lines if set(line) <= {"-", " "})) + 1:]
     assert body[:len(body) // 2] == body[len(body) // 2:]
+
+
+def test_at_80_columns_a_time_stays_whole_while_names_wrap():
+    """Issue 30, seen in the demo at 80 columns: "12.10." over "15:04" on every row of a visit list,
+    to give a store's name two letters more. Where the columns' floors leave room, a time stays
+    on one line; the names wrap, each on its own row."""
+    from datetime import timezone
+
+    from investigate import clock
+    from investigate.cli.util import table_lines
+
+    year = clock.now().year
+    rows = [{"id": f"{i:08x}", "visited_at": f"{year}-10-{12 + i % 9}T15:04:00+00:00",
+             "store_name": ["Späti24 Karl-Marx-Straße", "Stromfix Kundenservice", "Kiosk"][i % 3],
+             "tester_code": "T-01", "outcome": ["violation", "not_completed", "compliant"][i % 3],
+             "findings": i % 4, "review_state": "has_issues"} for i in range(12)]
+    lines = list(table_lines(rows, width=80))
+    assert all(len(line) <= 80 for line in lines)
+    for row in rows:
+        when = short_time(row["visited_at"], ("en", timezone.utc, year))
+        assert any(line.startswith(row["id"]) and when in line for line in lines), "\n".join(lines)
+    assert any(line.split()[:1] == ["Marx-Straße"] for line in lines)  # the name wrapped instead

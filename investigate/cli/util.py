@@ -274,10 +274,11 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
     # A column of times is as wide as its widest time ("Oct 1 10:00" in the first rows, "Oct 10
     # 10:00" later): otherwise every later, longer time wrapped, the row printing on two lines.
     widest_time = len(timed(f"{style[2]}-12-28T23:59"))
-    for c in columns:
-        if any(isinstance(r.get(c), str) and (m := _ISO.match(r[c])) and m.group(4) for r in head):
-            longest_of[c] = max(longest_of[c], widest_time)
-    free_of = {c: any(" " in t for t in read[c]) for c in columns}
+    timed_columns = {c for c in columns
+                     if any(isinstance(r.get(c), str) and (m := _ISO.match(r[c])) and m.group(4) for r in head)}
+    for c in timed_columns:
+        longest_of[c] = max(longest_of[c], widest_time)
+    free_of = {c: c not in timed_columns and any(" " in t for t in read[c]) for c in columns}
 
     def needed(names: list[str]) -> int:
         """The width the columns need with every key (a short single word: a slug, a code)
@@ -296,8 +297,13 @@ def table_lines(rows: Iterable[dict], columns: list[str] | None = None, *, width
 
     cells = [list(values) for values in zip(*(read[c] for c in columns))]
     room = width - 2 * (len(columns) - 1)
+    # A time stays whole where the columns' floors leave room for it: broken over two lines
+    # ("12.10." over "15:04") it put every row of a German list at 80 columns on two lines, where
+    # a long name wraps only on its own row and a rare "not_completed" only where it occurs.
+    floors = [floor_of[c] for c in columns]
+    whole_times = [longest_of[c] if c in timed_columns else floor_of[c] for c in columns]
     widths = _fit(_heading_room(headings, [longest_of[c] for c in columns], room),
-                  [floor_of[c] for c in columns], room, [free_of[c] for c in columns])
+                  whole_times if sum(whole_times) <= room else floors, room, [free_of[c] for c in columns])
     # A row whose every cell fits is one format call: each cell padded to its width, so the
     # line is exactly ``fitted`` long unless a cell is longer than its column (then it wraps).
     layout = "  ".join(f"{{:<{w}}}" for w in widths)
