@@ -100,6 +100,34 @@ def kept_tallies(ws: Workspace) -> tuple[list[tuple], list[tuple]]:
             sorted(ws.db.execute("select * from case_tallies").fetchall()))
 
 
+def traced(ws: Workspace, work) -> list[str]:
+    """The SQL statements ``work()`` runs on the workspace's connection, in order."""
+    seen: list[str] = []
+    ws.db.conn.set_trace_callback(seen.append)
+    try:
+        work()
+    finally:
+        ws.db.conn.set_trace_callback(None)
+    return seen
+
+
+def bulk_writes_under_a_savepoint(statements: list[str]) -> list[str]:
+    """Of traced statements, the bulk writes (``insert_many``'s ``insert into [t]``,
+    ``update_many``'s ``update [t]``) made while a savepoint was open: SQLite copies every page
+    such a write changes aside, for the savepoint's sake."""
+    open_: list[str] = []
+    found = []
+    for sql in statements:
+        words, low = sql.split(), sql.lstrip().lower()
+        if low.startswith("savepoint"):
+            open_.append(words[1].strip(';"'))
+        elif low.startswith("release") and (name := words[-1].strip(';"')) in open_:
+            del open_[open_.index(name):]
+        elif open_ and low.startswith(("insert into [", "update [")):
+            found.append(sql)
+    return found
+
+
 def snapshot(ws: Workspace) -> list[str]:
     """Every row of every table: compare before and after to prove nothing was written."""
     return list(ws.db.conn.iterdump())

@@ -281,7 +281,9 @@ def import_visit_rows(
                 outside_frame.add(store_id)
             yield row
 
-    with ws.transaction():
+    # Joined, not a savepoint: a savepoint open over the import would copy every page it
+    # changes aside (``Workspace.transaction``); a failure here ends the caller's transaction.
+    with ws.transaction(savepoint=False):
         remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
         flush_children(0)

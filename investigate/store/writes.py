@@ -81,12 +81,14 @@ class AuditedWrites:
         without reading each row back. The audit
         entries of a bulk write keep the row hash but not a copy of the row: the rows
         themselves are the record, and the hash proves they are unchanged.
-        ``on_batch(n)`` is called after each batch, for a progress bar.
+        ``on_batch(n)`` is called after each batch, for a progress bar. Inside a caller's
+        transaction it joins it rather than opening a savepoint (``transaction``), as
+        ``update_many`` does.
         """
         count = 0
         names = self.columns(table)
         columns = set(names)
-        with self.transaction(), self._bulk(table) as defer:
+        with self.transaction(savepoint=False), self._bulk(table) as defer:
             at = utc_now()
             actor = self.actor
             batch: list[dict] = []
@@ -282,7 +284,7 @@ class AuditedWrites:
         wanted = [(i, audit.canonical_value(v)) for i, v in new_at]
         sets = ", ".join(f"[{k}] = ?" for k in changes)
         changed: list[str] = []
-        with self.transaction(), self._retallied(table, names, changes) as retally:
+        with self.transaction(savepoint=False), self._retallied(table, names, changes) as retally:
             at, actor = utc_now(), self.actor
 
             def flush(ids: list[str]) -> None:
