@@ -70,6 +70,10 @@ COMMANDS = [
     (["stats", "bench", "--by", "chain"], "start", 0.3),
     (["review", "queue"], "start", 0.3),
     (["visit", "list", "--case", "bench", "--limit", "20"], "start", 0.3),
+    # one store's visits, and asking that store for comment: sought by the store, not found by
+    # walking the case's million visits in time order
+    (["visit", "list", "--case", "bench", "--store", "{store}", "--limit", "20"], "start", 0.3),
+    (["reply", "request", "bench", "{store}"], "start", 0.3),
     (["visit", "list", "--case", "bench"], "rows", 1.5),
     (["review", "queue", "--all"], "rows", 1.5),
     # verify and a first checkpoint before bundle and publish, which sign a checkpoint of their own
@@ -115,8 +119,10 @@ def main() -> int:
         print(line("floor hashing: SHA-256 per audit entry, in Python", floors["hashing"]))
         print(line("floor carried: a bundle's rows as JSON lines, sqlite-utils", floors["carried"]))
         print(line("floor copy: stores, visits, findings into a new db, sqlite-utils", floors["copy"]))
+        with sqlite3.connect(db) as conn:  # a store of the case, by its short id as people type it
+            store = conn.execute("select substr(store_id, 25, 8) from visits limit 1").fetchone()[0]
         for cmd, floor, aim in COMMANDS:
-            cmd = [c.format(tmp=folder) for c in cmd]
+            cmd = [c.format(tmp=folder, store=store) for c in cmd]
             run = run_child([inv, "-w", str(ws), *cmd])
             ratio = run.cpu / floors[floor].cpu
             if floor == "start":

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from ..errors import InvalidInput
 from ..store.lookup import resolve
+from ..store.tables import by_time
 from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
 from ..policy.coverage import covered_hash
@@ -39,11 +40,14 @@ def _store_findings(ws: Workspace, case: dict, store_id: str | None, *, approved
     if store_id:
         where += " and v.store_id = ?"
         args.append(store_id)
+    # Sorted, not walked through the case's time index (``by_time``): a store's few visits are
+    # found through the rates index (case, kind, store).
+    at = by_time("v.visited_at", whole=True)
     visits = list(ws.db.query(f"select v.id, v.store_id, v.visited_at from visits v where {where} "
-                              "order by v.visited_at, v.id", args))
+                              f"order by {at}, v.id", args))
     findings = list(ws.db.query(
         f"select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id "
-        f"where {where} order by v.visited_at, f.code", args))
+        f"where {where} order by {at}, f.code", args))
     return visits, findings
 
 

@@ -312,10 +312,13 @@ def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None =
     Ties on the time go by rowid, not id: the (case_id, visited_at) and (visited_at) indexes
     hold rows in exactly that order, so a page needs no sort — ``--limit 20`` reads twenty
     rows of the index, not a million (``test_paged_lists_read_an_index_in_order``); the whole
-    list is sorted (``store.tables.by_time``)."""
+    list, and one store's visits, are sorted (``store.tables.by_time``)."""
     where, params = [], []
     if case:
-        where.append("v.case_id = ?")
+        # A store's visits are sought by their store: without statistics SQLite may otherwise
+        # walk one of the case's indexes through every visit of the case ("+" takes the case's
+        # condition out of the choice of index).
+        where.append("+v.case_id = ?" if store else "v.case_id = ?")
         params.append(case["id"])
     if store:
         where.append("v.store_id = ?")
@@ -326,7 +329,7 @@ def list_visits(ws: Workspace, *, case: dict | None = None, store: dict | None =
     sql = LIST_VISITS_SQL.format(visit=", ".join(f"v.{c}" for c in BRIEF_COLUMNS) if brief else "v.*",
                                  visits=every_row("visits", "v", whole=not where and not limit))
     sql += (" where " + " and ".join(where) if where else "")
-    sql += f" order by {by_time('v.visited_at', whole=not limit)}, v.rowid"
+    sql += f" order by {by_time('v.visited_at', whole=not limit or store is not None)}, v.rowid"
     if limit:
         sql += f" limit {int(limit)}"
     return ws.db.query(sql, params)
