@@ -76,6 +76,24 @@ def test_a_finding_approved_after_the_request_makes_the_store_unnamed_again(work
     assert shop["id"] in naming(ws, case).named_stores
 
 
+def test_a_finding_reworded_after_the_request_is_not_covered_by_it_in_the_same_session(workspace, tobacco_case):
+    """The namings of one command share the findings' covered hashes (a checklist hashed every
+    finding of the case once per scope): a finding reworded meanwhile, in the same session, is
+    hashed again, and the request that covered its old wording no longer covers it."""
+    ws = workspace
+    case = cases.edit_case(ws, tobacco_case["case"], reply_days=3)
+    approve_all(ws, case)
+    finding_id, store_id = ws.db.execute(
+        "select f.id, v.store_id from findings f join visits v on v.id = f.visit_id where v.case_id = ? limit 1",
+        [case["id"]]).fetchone()
+    replies.request_reply(ws, case, ws.get("stores", store_id), requested_at=(ws.now() - timedelta(days=9)).isoformat())
+    assert naming(ws, case).status[store_id] == "named"
+    assert store_id in gate.reply_status(ws, case) and gate.reply_status(ws, case)[store_id] == "named"
+    ws.update("findings", finding_id, {"title": "Sold cigarettes to a minor without asking"}, reason="reworded")
+    assert naming(ws, case).status[store_id] == "not_covered"
+    assert gate.reply_status(ws, case)[store_id] == "not_covered"
+
+
 def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chain_may_be_named(
         workspace, tobacco_case, tmp_path):
     ws = workspace

@@ -66,35 +66,60 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
     asked = {r["store_id"] for r in requests}
     covered: set[tuple[str, str]] = set()
     if closed:
-        marks = ",".join("?" for _ in closed)
-        covered = {(closed[r[0]], r[1]) for r in ws.db.execute(
-            f"select reply_id, covered_hash from reply_items where reply_id in ({marks})", list(closed))}
+        items = _reply_items(ws, case)
+        covered = {(store_id, h) for reply_id, store_id in closed.items() for h in items.get(reply_id, ())}
     # Only the stores, and the findings as they come: a case of a million visits is read
     # through the covering index, not held as a million rows.
     cond, params = visit_filter(approved_only=approved_only)
     if visited is None:
         visited = visited_stores(ws, case, approved_only=approved_only)
-    findings = ws.db.query(
-        f"select f.*, v.store_id, v.visited_at from findings f cross join visits v on v.id = f.visit_id "
+    findings = ws.db.execute(
+        f"select f.id, f.visit_id, f.code, f.title, f.statute, f.severity, v.store_id, v.visited_at "
+        f"from findings f cross join visits v on v.id = f.visit_id "
         f"where v.case_id = ? and {cond}", [case["id"], *params]) if closed else ()
     status = {}
+    closed_stores = set(closed.values())  # a set: ``in closed.values()`` read every request for each store
     for store_id in set(visited) | asked:
         if store_id not in asked:
             status[store_id] = "not_asked"
-        elif store_id not in closed.values():
+        elif store_id not in closed_stores:
             status[store_id] = "window_open"
         else:
             status[store_id] = "named"
-    for f in findings:
-        if status.get(f["store_id"]) != "named":
+    hashes = _finding_hashes(ws, case) if closed else {}
+    for finding_id, visit_id, code, title, statute, severity, store_id, visited_at in findings:
+        if status.get(store_id) != "named":
             continue
-        h = covered_hash(store_id=f["store_id"], visit_id=f["visit_id"], visited_at=f["visited_at"], finding=f)
-        if (f["store_id"], h) not in covered:
-            status[f["store_id"]] = "not_covered"
+        h = hashes.get(finding_id)
+        if h is None:
+            h = hashes[finding_id] = covered_hash(store_id=store_id, visit_id=visit_id, visited_at=visited_at, finding={
+                "id": finding_id, "code": code, "title": title, "statute": statute, "severity": severity})
+        if (store_id, h) not in covered:
+            status[store_id] = "not_covered"
     if (case.get("kind") or "") == "story":
         # A story's claims are its events too: every one must have been put to the company.
         apply_story_coverage(ws, case, status, set(closed))
     return status
+
+
+def _reply_items(ws: Workspace, case: dict) -> dict[str, list[str]]:
+    """reply id → the covered hashes it recorded, for every request of the case, kept while the
+    log does not move: the naming of each scope asks (a case whose twenty thousand businesses
+    were asked holds some 60,000 items)."""
+    def read() -> dict[str, list[str]]:
+        items: dict[str, list[str]] = {}
+        for reply_id, h in ws.db.execute("select i.reply_id, i.covered_hash from replies r "
+                                         "join reply_items i on i.reply_id = r.id where r.case_id = ?", [case["id"]]):
+            items.setdefault(reply_id, []).append(h)
+        return items
+    return ws.while_unchanged(("reply_items", case["id"]), read)
+
+
+def _finding_hashes(ws: Workspace, case: dict) -> dict[str, str]:
+    """finding id → ``covered_hash`` of it as it stands, filled in as the namings need them and
+    kept while the log does not move (every write to a finding or its visit moves it): the
+    naming of each scope hashed every finding of its named stores again."""
+    return ws.while_unchanged(("finding_hashes", case["id"]), dict)
 
 
 def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
