@@ -152,7 +152,7 @@ def test_a_bulk_decision_moves_each_visit_between_tallies_as_one_at_a_time_would
 
 def test_a_bulk_decision_is_one_transaction_without_a_savepoint(workspace, tobacco_case):
     """Issue 30: with a savepoint open SQLite copies every page a write changes aside; over a bulk
-    review of 250,000 visits in a workspace of a million that copy was half the CPU. The bulk
+    review of 250,000 visits in a workspace of a million that copy was more than half the CPU. The bulk
     writes join the decision's transaction instead."""
     ws = workspace
     sql = traced(ws, lambda: review_visits(ws, [v["id"] for v in tobacco_case["visits"]], "approve"))
