@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -100,19 +101,20 @@ def kept_tallies(ws: Workspace) -> tuple[list[tuple], list[tuple]]:
             sorted(ws.db.execute("select * from case_tallies").fetchall()))
 
 
-def traced(ws: Workspace, work) -> list[str]:
-    """The SQL statements ``work()`` runs on the workspace's connection, in order."""
+@contextmanager
+def statements(ws: Workspace):
+    """The SQL statements run on the workspace's connection inside the block, in order (sqlite3's
+    trace callback: parameters filled in)."""
     seen: list[str] = []
     ws.db.conn.set_trace_callback(seen.append)
     try:
-        work()
+        yield seen
     finally:
         ws.db.conn.set_trace_callback(None)
-    return seen
 
 
 def bulk_writes_under_a_savepoint(statements: list[str]) -> list[str]:
-    """Of traced statements, the bulk writes (``insert_many``'s ``insert into [t]``,
+    """Of the statements run (``statements``), the bulk writes (``insert_many``'s ``insert into [t]``,
     ``update_many``'s ``update [t]``) made while a savepoint was open: SQLite copies every page
     such a write changes aside, for the savepoint's sake."""
     open_: list[str] = []

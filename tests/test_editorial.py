@@ -17,7 +17,7 @@ from investigate.errors import IntegrityError, InvalidInput, InvestigateError, N
 from investigate.numbers.fieldwork import completion, rounds_summary
 from investigate.proof.verify import verify
 
-from conftest import bulk_writes_under_a_savepoint, counted_tallies, kept_tallies, snapshot, traced
+from conftest import bulk_writes_under_a_savepoint, counted_tallies, kept_tallies, snapshot, statements
 
 TOBACCO_NO = {"product": "cigarettes", "sale": False, "id_check": "scanned", "id_carried": True}
 TOBACCO_YES = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
@@ -155,7 +155,8 @@ def test_a_bulk_decision_is_one_transaction_without_a_savepoint(workspace, tobac
     review of 250,000 visits in a workspace of a million that copy was more than half the CPU. The bulk
     writes join the decision's transaction instead."""
     ws = workspace
-    sql = traced(ws, lambda: review_visits(ws, [v["id"] for v in tobacco_case["visits"]], "approve"))
+    with statements(ws) as sql:
+        review_visits(ws, [v["id"] for v in tobacco_case["visits"]], "approve")
     assert [s for s in sql if s.startswith("update [visits]")]
     assert bulk_writes_under_a_savepoint(sql) == []
     assert [s.lower() for s in sql if s.lower() in ("begin immediate", "commit")] == ["begin immediate", "commit"]

@@ -10,7 +10,7 @@ import pytest
 from investigate.cases import cases, stores, testers
 from investigate.proof.verify import verify
 
-from conftest import bulk_writes_under_a_savepoint, counted_tallies, kept_tallies, snapshot, traced
+from conftest import bulk_writes_under_a_savepoint, counted_tallies, kept_tallies, snapshot, statements
 
 HEADER = "name,address,city,licence_number,chain,lat,lon\n"
 ROWS = 'Café Müller,Sonnenallee 1,Berlin,L-1,Späti24,52.48,13.43\nBäckerei Öz,Hermannstr. 3,Berlin,L-2,,,\n'
@@ -158,8 +158,8 @@ def test_a_visit_import_is_one_transaction_without_a_savepoint(workspace, tmp_pa
     f = write(tmp_path / "v.csv", VISIT_HEADER + "".join(
         f"L-{1 + i % 2},T-1,2026-11-0{1 + i % 5} {10 + i}:00,cigarettes,{'yes' if i % 2 else 'no'},none,yes\n"
         for i in range(5)))
-    counts: dict = {}
-    sql = traced(workspace, lambda: counts.update(import_visits(workspace, visit_setup, f)))
+    with statements(workspace) as sql:
+        counts = import_visits(workspace, visit_setup, f)
     assert counts["visits"] == 5 and counts["findings"] > 0
     assert [s for s in sql if s.startswith("insert into [findings]")]
     assert bulk_writes_under_a_savepoint(sql) == []

@@ -7,8 +7,6 @@ here are the plans a million-visit case gets (bench/commands_bench.py times them
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from investigate.cases.review import review_queue
@@ -17,15 +15,7 @@ from investigate.cases.visits import list_visits
 from investigate.policy.gate import checklist
 from investigate.numbers.fieldwork import completion, rounds_summary
 
-
-@contextmanager
-def statements(ws):
-    seen: list[str] = []
-    ws.db.conn.set_trace_callback(seen.append)
-    try:
-        yield seen
-    finally:
-        ws.db.conn.set_trace_callback(None)
+from conftest import statements
 
 
 def plans(ws, seen: list[str], table: str) -> list[str]:
