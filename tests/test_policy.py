@@ -137,6 +137,24 @@ def test_reply_request_all_asks_every_business_with_findings_once(workspace, tob
     assert both.exit_code != 0 and "name one STORE, or give --all" in both.output and snapshot(ws) == before
 
 
+def test_asking_every_business_is_one_moment_with_one_deadline_however_long_it_takes(workspace, tobacco_case, clock):
+    from investigate.cases.asking import request_unasked, unasked_stores
+
+    ws, case = workspace, tobacco_case["case"]
+    approve_all(ws, case)
+    waiting, started, seen = len(unasked_stores(ws, case)), ws.now(), []
+    assert waiting > 1
+
+    def slow(n):  # each business takes a minute and a half to record
+        seen.append(n)
+        clock.shift(timedelta(seconds=90))
+
+    made = request_unasked(ws, case, progress=slow, total=seen.append)
+    assert seen == [waiting] + [1] * waiting and len(made) == waiting
+    stored = list(ws.db.query("select requested_at, deadline from replies where case_id = ?", [case["id"]]))
+    assert {(r["requested_at"], r["deadline"]) for r in stored} == {(started.isoformat(), made[0]["deadline"])}
+
+
 def test_a_deadline_shorter_than_the_window_needs_a_reason_that_the_method_prints(workspace, tobacco_case, run,
                                                                                   tmp_path):
     ws = workspace

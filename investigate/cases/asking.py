@@ -38,21 +38,31 @@ def unasked_stores(ws: Workspace, case: dict, *, names=None, ids: list[str] | No
                             [json.dumps(ids), *([limit] if limit is not None else [])]))
 
 
-def request_unasked(ws: Workspace, case: dict, *, channel: str = "email") -> list[dict]:
+def request_unasked(ws: Workspace, case: dict, *, channel: str = "email", progress=None, total=None) -> list[dict]:
     """Ask each of them, in one transaction (all are asked or none). Returns the new requests,
-    each with its store's name."""
-    made, companies = [], set()
+    each with its store's name. ``total(n)`` once the businesses are known (finding them is a
+    checklist's naming), then ``progress(1)`` for each store done: at a million visits
+    twenty thousand businesses are asked for a minute and more. All are asked at one moment,
+    with one deadline: the command is one act of asking, however long it takes to record."""
+    made, companies, asked = [], set(), ws.now()
     with ws.transaction():
-        for store in unasked_stores(ws, case):
-            if store.get("company_id"):
-                if store["company_id"] in companies:
-                    continue
-                companies.add(store["company_id"])
+        stores = unasked_stores(ws, case)
+        if total and stores:
+            total(len(stores))
+        for store in stores:
+            company = store.get("company_id")
+            if company and company not in companies:  # its tested contact points are asked together
+                companies.add(company)
                 names = {s["id"]: s["name"] for s in ws.db.query(
-                    "select id, name from stores where company_id = ?", [store["company_id"]])}
-                rows = request_company_reply(ws, case, ws.get("companies", store["company_id"]), channel=channel)
-            else:
+                    "select id, name from stores where company_id = ?", [company])}
+                rows = request_company_reply(ws, case, ws.get("companies", company), channel=channel,
+                                             requested_at=asked)
+            elif not company:
                 names = {store["id"]: store["name"]}
-                rows = [request_reply(ws, case, store, channel=channel)]
+                rows = [request_reply(ws, case, store, channel=channel, requested_at=asked)]
+            else:
+                names, rows = {}, []
             made += [{**row, "store_name": names.get(row["store_id"])} for row in rows]
+            if progress:
+                progress(1)
     return made

@@ -72,6 +72,7 @@ def request_company_reply(ws: Workspace, case: dict, company: dict, **kwargs) ->
         "where v.case_id = ? and s.company_id = ? order by v.store_id", [case["id"], company["id"]])]
     if not tested:
         raise InvalidInput(f"case {case['slug']} has no visit of {company['name']}")
+    kwargs.setdefault("requested_at", ws.now())  # one moment for all its contact points
     with ws.transaction():
         return [request_reply(ws, case, store, **kwargs) for store in tested]
 

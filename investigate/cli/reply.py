@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from ..ids import short
-from ..cases.asking import request_unasked
+from ..cases.asking import UNASKED_SHOWN, request_unasked
 from ..cases.cases import get_case
 from ..cases.replies import get_reply, list_replies, record_reply, request_reply
 from ..vocabulary import LANGUAGES, REPLY_CHANNELS
 from ..cases.stores import get_store
 from . import LazyGroup
-from .util import echo, echo_json, echo_result, json_option, pass_workspace, short_ids
+from .util import echo, echo_json, echo_result, json_option, pass_workspace, progress, short_ids
 
 
 @click.group(cls=LazyGroup, lazy_commands={"letter": "investigate.cli.report:letter"})
@@ -46,14 +46,19 @@ def reply_request(ws, case_ref, store_ref, every, channel, requested_at, deadlin
         raise click.UsageError("--at, --deadline and --short-deadline-reason are for one STORE, not --all")
     case = get_case(ws, case_ref)
     if every:
-        made = request_unasked(ws, case, channel=channel)
+        with progress(None, "Asking for comment") as bar:
+            made = request_unasked(ws, case, channel=channel, progress=bar.update, total=bar.start)
         if as_json:
             echo_json(made)
             return
-        for row in made:
+        # The first few on screen, the rest counted: twenty thousand lines would scroll the summary away.
+        for row in made[:UNASKED_SHOWN]:
             echo(f"Reply requested ({short(row['id'])}) from {row['store_name']}, deadline {row['deadline']}.")
-        echo(f"{len(made)} request(s); every business with findings in {case['slug']} has now been asked."
-             if made else f"Every business with findings in {case['slug']} was asked already.")
+        if len(made) > UNASKED_SHOWN:
+            echo(f"… and {len(made) - UNASKED_SHOWN} more (investigate reply list --case {case['slug']} lists them all).")
+        echo(f"{len(made)} request(s), deadline {made[0]['deadline']}; every business with findings in "
+             f"{case['slug']} has now been asked." if made
+             else f"Every business with findings in {case['slug']} was asked already.")
         return
     store = get_store(ws, store_ref)
     row = request_reply(ws, case, store, channel=channel, requested_at=requested_at, deadline=deadline,

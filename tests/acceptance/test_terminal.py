@@ -130,6 +130,33 @@ def test_a_report_with_its_visits_in_an_annex_shows_a_bar_part_by_part(tmp_path)
     assert [n for n in range(1, 16) if any(f"Annex, part {n} of 15 ·" in page for page in pages)] == list(range(1, 16))
 
 
+def test_asking_every_business_shows_a_bar_then_a_page_of_requests_not_every_one(tmp_path):
+    """`reply request --all` of 2,000 businesses (a sale at every fifth of 10,000 stores): a bar
+    while they are asked (at a million visits it had run silent for over a minute), then the
+    first twenty requests, the rest counted, and one deadline for all: one act of asking."""
+    import json
+
+    assert terminal(tmp_path, "init", "ws", "--newsroom", "T", "--timezone", "Europe/Berlin").exit_code == 0
+    ws, n = tmp_path / "ws", 10_000
+    for args in (["case", "new", "tob", "--title", "Tobacco", "--protocol", "tobacco-minors", "--legal-basis", "x"],
+                 ["tester", "add", "T-07", "--birth-month", "2010-03", "--consent", "--consent-held-by", "desk",
+                  "--consent-date", "2025-09-01"],
+                 ["store", "import", str(bigfiles.stores_csv(tmp_path / "stores.csv", n)), "--case", "tob"],
+                 ["visit", "import", str(bigfiles.visits_csv(tmp_path / "visits.csv", n)), "--case", "tob"]):
+        screen = terminal(ws, *args)
+        assert screen.exit_code == 0, screen.text[-2000:]
+    screen = terminal(ws, "reply", "request", "tob", "--all")
+    assert_bar_then_summary(screen, "Asking for comment", r"2000 request\(s\), deadline \S+; every business with")
+    requested = [line for line in screen.lines if line.startswith("Reply requested (")]
+    assert len(requested) == 20 and "… and 1980 more (investigate reply list --case tob lists them all)." in screen.lines
+    assert not [line for line in screen.lines if len(line) > COLUMNS], screen.text[-2000:]
+    listed = terminal(ws, "reply", "list", "--case", "tob", "--json")
+    replies = json.loads(listed.text)
+    assert len(replies) == 2000 and len({(r["requested_at"], r["deadline"]) for r in replies}) == 1
+    again = terminal(ws, "reply", "request", "tob", "--all")
+    assert again.exit_code == 0 and "Every business with findings in tob was asked already." in again.lines
+
+
 def test_nothing_is_wider_than_the_terminal_after_a_long_import(field):
     wide = [line for line in field.store_import.lines if len(line) > COLUMNS]
     assert not wide, wide
