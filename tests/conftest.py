@@ -113,10 +113,11 @@ def statements(ws: Workspace):
         ws.db.conn.set_trace_callback(None)
 
 
-def bulk_writes_under_a_savepoint(statements: list[str]) -> list[str]:
-    """Of the statements run (``statements``), the bulk writes (``insert_many``'s ``insert into [t]``,
-    ``update_many``'s ``update [t]``) made while a savepoint was open: SQLite copies every page
-    such a write changes aside, for the savepoint's sake."""
+def bulk_writes_under_a_savepoint(statements: list[str], tables: tuple[str, ...]) -> list[str]:
+    """Of the statements run (``statements``), the bulk writes to ``tables`` (``insert_many``'s
+    ``insert into [t]``, ``update_many``'s ``update [t]``) made while a savepoint was open: SQLite
+    copies every page such a write changes aside, for the savepoint's sake. (A single audited
+    insert elsewhere, a protocol version's, is written the same way, under its own savepoint.)"""
     open_: list[str] = []
     found = []
     for sql in statements:
@@ -125,7 +126,7 @@ def bulk_writes_under_a_savepoint(statements: list[str]) -> list[str]:
             open_.append(words[1].strip(';"'))
         elif low.startswith("release") and (name := words[-1].strip(';"')) in open_:
             del open_[open_.index(name):]
-        elif open_ and low.startswith(("insert into [", "update [")):
+        elif open_ and low.startswith(tuple(f"{verb} [{t}]" for verb in ("insert into", "update") for t in tables)):
             found.append(sql)
     return found
 

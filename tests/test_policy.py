@@ -155,6 +155,38 @@ def test_asking_every_business_is_one_moment_with_one_deadline_however_long_it_t
     assert {(r["requested_at"], r["deadline"]) for r in stored} == {(started.isoformat(), made[0]["deadline"])}
 
 
+@pytest.mark.parametrize("batch", [2, 1_000_000])
+def test_asking_every_business_at_once_covers_what_asking_each_covers(workspace, tobacco_case, monkeypatch, batch):
+    """``request_unasked`` writes the requests' items in batches, not per business: written as
+    each batch fills (of two items) or all at the end (one batch), it records exactly what
+    ``request_reply`` records asked store by store at the same moment, and the log proves it."""
+    import shutil
+    from investigate.cases import asking
+    from investigate.proof.verify import verify
+    from investigate.store.workspace import Workspace
+
+    ws, case = workspace, tobacco_case["case"]
+    approve_all(ws, case)
+    ws.close()
+    shutil.copytree(ws.root, ws.root.parent / "each")
+    at_once, each = Workspace(ws.root), Workspace(ws.root.parent / "each")
+    asked = at_once.now()
+    monkeypatch.setattr(asking, "ITEMS_BATCH", batch)
+    made = asking.request_unasked(at_once, case)
+    for store in asking.unasked_stores(each, case):
+        replies.request_reply(each, case, store, requested_at=asked)
+
+    def covered(w):
+        return list(w.db.execute("select r.store_id, r.requested_at, r.deadline, i.visit_id, i.finding_id, "
+                                   "i.covered_hash from reply_items i join replies r on r.id = i.reply_id order by 1, 2, 3, 4, 5, 6"))
+
+    assert len(made) > 1 and len(covered(at_once)) > 2 * len(made) and covered(at_once) == covered(each)
+    assert verify(at_once).ok and verify(each).ok
+    with pytest.raises(RuntimeError, match="in a transaction"):
+        replies.record_request(at_once, case, tobacco_case["stores"][0])
+    at_once.close(), each.close()
+
+
 def test_a_deadline_shorter_than_the_window_needs_a_reason_that_the_method_prints(workspace, tobacco_case, run,
                                                                                   tmp_path):
     ws = workspace

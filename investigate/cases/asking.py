@@ -13,7 +13,7 @@ import json
 from ..policy.gate import reply_status
 from ..store.workspace import Workspace
 from .companies import request_company_reply
-from .replies import request_reply
+from .replies import record_request
 
 
 #: Businesses not asked that a screen names (the CLI's checklist, the editors' case page): the
@@ -44,7 +44,7 @@ def request_unasked(ws: Workspace, case: dict, *, channel: str = "email", progre
     checklist's naming), then ``progress(1)`` for each store done: at a million visits
     twenty thousand businesses are asked for a minute and more. All are asked at one moment,
     with one deadline: the command is one act of asking, however long it takes to record."""
-    made, companies, asked = [], set(), ws.now()
+    made, companies, asked, items = [], set(), ws.now(), []
     with ws.transaction():
         stores = unasked_stores(ws, case)
         if total and stores:
@@ -59,10 +59,26 @@ def request_unasked(ws: Workspace, case: dict, *, channel: str = "email", progre
                                              requested_at=asked)
             elif not company:
                 names = {store["id"]: store["name"]}
-                rows = [request_reply(ws, case, store, channel=channel, requested_at=asked)]
+                row, covered = record_request(ws, case, store, channel=channel, requested_at=asked)
+                rows = [row]
+                items += covered
+                if len(items) >= ITEMS_BATCH:
+                    _write_items(ws, items)
             else:
                 names, rows = {}, []
             made += [{**row, "store_name": names.get(row["store_id"])} for row in rows]
             if progress:
                 progress(1)
+        _write_items(ws, items)
     return made
+
+
+#: Reply items kept before they are written, when many businesses are asked at once.
+ITEMS_BATCH = 20_000
+
+
+def _write_items(ws: Workspace, items: list[dict]) -> None:
+    """Write ``items`` (the reply items of requests made in this transaction) and empty the list."""
+    if items:
+        ws.insert_many("reply_items", items, action="insert")
+        items.clear()

@@ -49,7 +49,10 @@ class AuditedWrites:
         """Insert one row (an ``id`` is made if missing) with its audit entry; returns it."""
         row = _prepare(row)
         with self.transaction():
-            self.db[table].insert(row)
+            # One prepared statement (values are plain already): sqlite-utils' insert inspects
+            # the table and every value on each call, a third of asking 12,610 businesses at once.
+            self.db.conn.execute(f"insert into [{table}] ({', '.join(f'[{c}]' for c in row)}) "
+                                 f"values ({', '.join('?' for _ in row)})", list(row.values()))
             stored = self.get(table, row["id"])
             logged = self.audit_view(table, stored)
             self._append_audit(
