@@ -386,8 +386,11 @@ def test_the_case_page_names_the_first_twenty_businesses_not_asked_and_asks_them
     assert response.status_code == 302, refusal(response)
     asked = workspace.db.execute("select count(distinct store_id) from replies where case_id = ?", [case["id"]])
     assert asked.fetchone()[0] == UNASKED_SHOWN + 5
+    # The message says how many were asked and names the first twenty: it travels in a cookie.
+    assert len(response.headers.get("set-cookie", "")) < 4096
     page = anna.get(f"/investigate/cases/{case['id']}").text
     assert "not asked for comment:" not in page and "not yet asked (0)" in page
+    assert f"Asked {UNASKED_SHOWN + 5} business(es) for comment on many: {names}; and 5 more (each" in page
 
 
 def test_the_case_page_lists_the_first_requests_by_deadline_and_links_to_all(desk, workspace):

@@ -21,7 +21,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-from ..cases.asking import request_unasked
+from ..cases.asking import UNASKED_SHOWN, request_unasked
 from ..cases.cases import get_case
 from ..cases.editorial import sign_off
 from ..cases.review import changed_since, get_visit_for_review, review_versions, review_visit, review_visits
@@ -160,9 +160,12 @@ def _request_replies(ws: Workspace, fields: dict, person: str) -> str:
     made = request_unasked(ws, case)
     if not made:
         return f"Every business with findings in {case['slug']} was already asked."
-    return (f"Asked {len(made)} business(es) for comment on {case['slug']}: "
-            + ", ".join(r["store_name"] or short(r["store_id"]) for r in made)
-            + " (each request's letter is linked under Right of reply).")
+    # The first few by name, the rest counted: the message travels in a cookie, and twenty
+    # thousand names would be a cookie no browser keeps (the editor would see no word at all).
+    names = [r["store_name"] or short(r["store_id"]) for r in made]
+    more = len(names) - UNASKED_SHOWN
+    return (f"Asked {len(made)} business(es) for comment on {case['slug']}: {', '.join(names[:UNASKED_SHOWN])}"
+            + (f"; and {more} more" if more > 0 else "") + " (each request's letter is linked under Right of reply).")
 
 
 #: How each editors' instance writes a reply letter (given by whoever starts it: the CLI
