@@ -22,7 +22,7 @@ from investigate.reports.build import build_letter, build_report
 from investigate.views.i18n import Formatter
 from investigate.desk.bundles import write_bundle
 
-from conftest import snapshot
+from conftest import bulk_writes_under_a_savepoint, snapshot, statements
 from test_report import text_of
 
 SOLD = {"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True}
@@ -172,7 +172,12 @@ def test_asking_every_business_at_once_covers_what_asking_each_covers(workspace,
     at_once, each = Workspace(ws.root), Workspace(ws.root.parent / "each")
     asked = at_once.now()
     monkeypatch.setattr(asking, "ITEMS_BATCH", batch)
-    made = asking.request_unasked(at_once, case)
+    with statements(at_once) as sql:
+        made = asking.request_unasked(at_once, case)
+    # Each request and its items join the one transaction: a savepoint per business had SQLite
+    # copy every page each touched (25 s of system time for 20,000 businesses).
+    assert bulk_writes_under_a_savepoint(sql, ("replies", "reply_items")) == []
+    assert [s.lower() for s in sql if s.lower() in ("begin immediate", "commit")] == ["begin immediate", "commit"]
     for store in asking.unasked_stores(each, case):
         replies.request_reply(each, case, store, requested_at=asked)
 

@@ -145,7 +145,7 @@ def record_request(ws: Workspace, case: dict, store: dict, *, channel: str = "em
         "case_id": case["id"], "store_id": store["id"], "requested_at": asked.isoformat(),
         "channel": channel, "deadline": due.isoformat(), "answered_at": None, "answer": None,
         "notes": notes, "created_at": created, "short_deadline_reason": reason,
-    })
+    }, savepoint=False)  # a request without its items is no request: they stand or fall together
     items = [{"reply_id": row["id"], "visit_id": v["id"], "finding_id": None, "created_at": created,
               "covered_hash": covered_hash(store_id=store["id"], visit_id=v["id"], visited_at=v["visited_at"])}
              for v in visits]
