@@ -65,6 +65,7 @@ def test_a_finding_approved_after_the_request_makes_the_store_unnamed_again(work
     late = visits.record_visit(ws, case=case, store=shop, tester=tobacco_case["tester"], answers=SOLD,
                                visited_at=ws.now() - timedelta(days=5), observer="Observer Olsen")["visit"]
     assert shop["id"] in naming(ws, case).named_stores  # not approved: not published, nothing to cover yet
+    assert gate.reply_status(ws, case)[shop["id"]] == "not_covered"  # the editors' working scope counts it
     review_visit(ws, late, "approve")
     assert naming(ws, case).status[shop["id"]] == "not_covered"
     out = build_public(ws, tmp_path / "pub", slugs=["tobacco-nk"], override="test")
@@ -92,6 +93,32 @@ def test_a_finding_reworded_after_the_request_is_not_covered_by_it_in_the_same_s
     ws.update("findings", finding_id, {"title": "Sold cigarettes to a minor without asking"}, reason="reworded")
     assert naming(ws, case).status[store_id] == "not_covered"
     assert gate.reply_status(ws, case)[store_id] == "not_covered"
+
+
+def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes(workspace, tobacco_case, clock):
+    """A checklist names the case for the editors (every counted visit) and for the public
+    (approved ones): one pass over the findings serves both (each pass read every finding of a
+    million visits, 0.9 s). What is kept is kept for the requests closed then: a window the
+    clock closes, with nothing written, is a new question."""
+    from investigate.policy.counting import WORKING
+
+    ws = workspace
+    case = cases.edit_case(ws, tobacco_case["case"], reply_days=3)
+    shop = tobacco_case["stores"][1]  # refused the sale: no finding yet
+    approve_all(ws, case)
+    replies.request_reply(ws, case, shop, requested_at=(ws.now() - timedelta(days=9)).isoformat())
+    late = visits.record_visit(ws, case=case, store=shop, tester=tobacco_case["tester"], answers=SOLD,
+                               visited_at=ws.now() - timedelta(days=5), observer="Observer Olsen")["visit"]
+    review_visit(ws, late, "approve")
+    replies.request_reply(ws, case, shop)  # covers the sale; its window is open
+    with statements(ws) as sql:
+        public, working = naming(ws, case), naming(ws, case, scope=WORKING)
+    assert len([s for s in sql if "from findings f cross join visits v" in s]) == 1
+    assert public.status[shop["id"]] == working.status[shop["id"]] == "not_covered"
+    clock.shift(timedelta(days=4))  # the second request's deadline passes: nothing is written
+    with statements(ws) as sql:
+        assert naming(ws, case).status[shop["id"]] == naming(ws, case, scope=WORKING).status[shop["id"]] == "named"
+    assert len([s for s in sql if "from findings f cross join visits v" in s]) == 1
 
 
 def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chain_may_be_named(
