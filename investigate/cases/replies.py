@@ -17,12 +17,15 @@ case's region (the ``holidays`` package) — unless a reason for a shorter one i
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
+from operator import itemgetter
+from typing import Iterator
 
 from ..errors import InvalidInput
 from ..store.lookup import resolve
-from ..store.tables import by_time
-from ..numbers.stats import visit_filter
+from ..store.tables import by_time, every_row
+from ..numbers.stats import counted_state_sql, visit_filter
 from ..store.workspace import Workspace
 from ..policy.coverage import covered_hash
 from ..policy.private import refuse_private
@@ -49,6 +52,39 @@ def _store_findings(ws: Workspace, case: dict, store_id: str | None, *, approved
         f"select f.*, v.store_id, v.visited_at from findings f join visits v on v.id = f.visit_id "
         f"where {where} order by {at}, f.code", args))
     return visits, findings
+
+
+def covered_by_store(ws: Workspace, case: dict) -> Iterator[tuple[str, list[dict], list[dict]]]:
+    """(store id, visits, findings) for every store of ``case``, as ``_store_findings`` reads
+    them for one (approved or not), from one pass over the case's visits sorted by store. For
+    asking thousands of businesses at once: read store by store, a million visits were a million
+    random page reads and more (3.8 million reads under strace; a third of the time was the
+    system's), where the table read in its own order and sorted takes 3 s."""
+    cond, params = visit_filter(approved_only=False)
+    rows = ws.db.execute(
+        f"select v.id, v.store_id, v.visited_at, f.id, f.code, f.title, f.statute, f.severity "
+        f"from {every_row('visits', 'v', whole=True)} left join findings f on f.visit_id = v.id "
+        f"where v.case_id = ? and {cond} order by v.store_id, v.visited_at, v.id, f.code", [case["id"], *params])
+    for store_id, group in itertools.groupby(rows, key=itemgetter(1)):
+        visits, findings = [], []
+        for visit_id, _, visited_at, finding_id, code, title, statute, severity in group:
+            if not visits or visits[-1]["id"] != visit_id:
+                visits.append({"id": visit_id, "store_id": store_id, "visited_at": visited_at})
+            if finding_id is not None:
+                findings.append({"id": finding_id, "visit_id": visit_id, "code": code, "title": title,
+                                 "statute": statute, "severity": severity, "store_id": store_id,
+                                 "visited_at": visited_at})
+        yield store_id, visits, findings
+
+
+def covered_count(ws: Workspace, case: dict) -> int:
+    """How many items requests to every store of ``case`` would cover (its visits and findings
+    that could be published, ``covered_by_store``'s rows), from the tallies: at most what asking
+    the businesses not yet asked writes."""
+    counted = f"t.case_id = ? and t.kind = 'undercover' and {counted_state_sql('t')}"
+    return ws.db.execute(f"select (select coalesce(sum(visits), 0) from case_tallies t where {counted}) + "
+                         f"(select coalesce(sum(findings), 0) from finding_tallies t where {counted})",
+                         [case["id"], case["id"]]).fetchone()[0]
 
 
 def holiday_calendar(case: dict):
@@ -108,16 +144,19 @@ def request_reply(ws: Workspace, case: dict, store: dict, *, channel: str = "ema
 
 def record_request(ws: Workspace, case: dict, store: dict, *, channel: str = "email",
                    requested_at: str | datetime | None = None, deadline: str | None = None,
-                   notes: str | None = None, short_deadline_reason: str | None = None) -> tuple[dict, list[dict]]:
+                   notes: str | None = None, short_deadline_reason: str | None = None,
+                   covered: tuple[list[dict], list[dict]] | None = None) -> tuple[dict, list[dict]]:
     """``request_reply``'s request, written, and the items it covers, not yet written: the
     caller writes them inside its transaction. Asking twenty thousand businesses at once
-    writes their items in a few large batches: one bulk write per business cost a third of it."""
+    writes their items in one bulk write: one per business cost a third of it. ``covered``: the
+    store's visits and findings, when the caller read them already (``covered_by_store``)."""
     if not ws.db.conn.in_transaction:
         raise RuntimeError("record_request writes a request whose items the caller writes: call it in a transaction")
     if channel not in REPLY_CHANNELS:
         raise InvalidInput(f"channel {channel!r} is not one of {', '.join(REPLY_CHANNELS)}")
     asked = ws.parse_time(requested_at, what="request date")
-    visits, findings = _store_findings(ws, case, store["id"], approved_only=False)
+    visits, findings = covered if covered is not None else _store_findings(ws, case, store["id"],
+                                                                             approved_only=False)
     late = [v for v in visits if datetime.fromisoformat(v["visited_at"]) > asked]
     if late:
         raise InvalidInput(

@@ -235,4 +235,6 @@ def case_tally_key(key: tuple) -> tuple:
 #: (``Workspace.insert_many``): those keyed by something random per row (a store, the short
 #: id), into which a million inserts land all over the B-tree. Indexes keyed by time or by a
 #: few values (outcome, review state) grow at their ends and stay.
-DEFERRED_INDEXES = {"visits": ("idx_visits_store_id", "idx_visits_rates", "idx_visits_short_id")}
+DEFERRED_INDEXES = {"visits": ("idx_visits_store_id", "idx_visits_rates", "idx_visits_short_id"),
+                    # every business asked at once: their items come store by store, their visits at random
+                    "reply_items": ("idx_reply_items_visit_id",)}

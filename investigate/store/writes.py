@@ -80,6 +80,7 @@ class AuditedWrites:
         action: str = "import",
         batch_size: int = 2000,
         on_batch=None,
+        expected: int | None = None,
     ) -> int:
         """Insert many rows in one transaction, each with its audit entry.
 
@@ -90,7 +91,10 @@ class AuditedWrites:
         themselves are the record, and the hash proves they are unchanged.
         ``on_batch(n)`` is called after each batch, for a progress bar. Inside a caller's
         transaction it joins it rather than opening a savepoint (``transaction``), as
-        ``update_many`` does.
+        ``update_many`` does. ``expected``: the rows the caller expects, when it knows; a big
+        insert then defers its indexes before its first row rather than under way, where a
+        caller streaming the rows from a query of its own would have them dropped under it
+        (SQLite refuses: "database table is locked").
         """
         count = 0
         names = self.columns(table)
@@ -119,6 +123,8 @@ class AuditedWrites:
                 if on_batch:
                     on_batch(n)
 
+            if expected:
+                defer(expected)
             for row in rows:
                 row = _prepare(row)
                 if not row.keys() <= columns:
