@@ -94,5 +94,6 @@ def request_unasked(ws: Workspace, case: dict, *, channel: str = "email", progre
             for store in plain.values():
                 yield from ask(store, None)
 
-        ws.insert_many("reply_items", items(), action="insert", expected=covered_count(ws, case) if one_pass else None)
+        expected = covered_count(ws, case, plain) if one_pass else None
+        ws.insert_many("reply_items", items(), action="insert", expected=expected)
     return [row for _, row in sorted(made, key=lambda pair: pair[0])]

@@ -18,9 +18,10 @@ case's region (the ``holidays`` package) — unless a reason for a shorter one i
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date, datetime, timedelta
 from operator import itemgetter
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import InvalidInput
 from ..store.lookup import resolve
@@ -77,14 +78,15 @@ def covered_by_store(ws: Workspace, case: dict) -> Iterator[tuple[str, list[dict
         yield store_id, visits, findings
 
 
-def covered_count(ws: Workspace, case: dict) -> int:
-    """How many items requests to every store of ``case`` would cover (its visits and findings
-    that could be published, ``covered_by_store``'s rows), from the tallies: at most what asking
-    the businesses not yet asked writes."""
-    counted = f"t.case_id = ? and t.kind = 'undercover' and {counted_state_sql('t')}"
-    return ws.db.execute(f"select (select coalesce(sum(visits), 0) from case_tallies t where {counted}) + "
+def covered_count(ws: Workspace, case: dict, store_ids: Iterable[str]) -> int:
+    """How many items requests to ``store_ids`` in ``case`` cover (their visits and findings
+    that could be published, ``covered_by_store``'s rows), from the tallies."""
+    counted = (f"t.case_id = ? and t.kind = 'undercover' and {counted_state_sql('t')} "
+               "and t.store_id in (select value from json_each(?))")
+    args = [case["id"], json.dumps(list(store_ids))]
+    return ws.db.execute(f"select (select coalesce(sum(visits), 0) from visit_tallies t where {counted}) + "
                          f"(select coalesce(sum(findings), 0) from finding_tallies t where {counted})",
-                         [case["id"], case["id"]]).fetchone()[0]
+                         args * 2).fetchone()[0]
 
 
 def holiday_calendar(case: dict):
