@@ -55,8 +55,7 @@ class AuditedWrites:
         with self.transaction(savepoint=savepoint):
             # One prepared statement (values are plain already): sqlite-utils' insert inspects
             # the table and every value on each call, a third of asking 12,610 businesses at once.
-            self.db.conn.execute(f"insert into [{table}] ({', '.join(f'[{c}]' for c in row)}) "
-                                 f"values ({', '.join('?' for _ in row)})", list(row.values()))
+            self.db.conn.execute(_insert_sql(table, list(row)), list(row.values()))
             stored = self.get(table, row["id"])
             logged = self.audit_view(table, stored)
             self._append_audit(
@@ -104,8 +103,7 @@ class AuditedWrites:
             actor = self.actor
             batch: list[dict] = []
             hash_values = self.values_hasher(table, names)
-            insert_sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in names)}) "
-                          f"values ({', '.join('?' for _ in names)})")
+            insert_sql = _insert_sql(table, names)
 
             def flush():
                 if not batch:
@@ -390,6 +388,12 @@ class AuditedWrites:
 
 
 _PLAIN = frozenset((str, int, float, type(None)))
+
+
+def _insert_sql(table: str, columns: list[str]) -> str:
+    """The one INSERT both ``insert`` and ``insert_many`` prepare, of plain values in ``columns``."""
+    return (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' for _ in columns)})")
 
 
 def _prepare(row: dict, *, add_id: bool = True) -> dict:
