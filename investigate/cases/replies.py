@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 from ..errors import InvalidInput
 from ..store.lookup import resolve
 from ..store.tables import by_time, every_row
-from ..numbers.stats import counted_state_sql, visit_filter
+from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
 from ..policy.coverage import covered_hash
 from ..policy.private import refuse_private
@@ -81,11 +81,11 @@ def covered_by_store(ws: Workspace, case: dict) -> Iterator[tuple[str, list[dict
 def covered_count(ws: Workspace, case: dict, store_ids: Iterable[str]) -> int:
     """How many items requests to ``store_ids`` in ``case`` cover (their visits and findings
     that could be published, ``covered_by_store``'s rows), from the tallies."""
-    counted = (f"t.case_id = ? and t.kind = 'undercover' and {counted_state_sql('t')} "
-               "and t.store_id in (select value from json_each(?))")
-    args = [case["id"], json.dumps(list(store_ids))]
-    return ws.db.execute(f"select (select coalesce(sum(visits), 0) from visit_tallies t where {counted}) + "
-                         f"(select coalesce(sum(findings), 0) from finding_tallies t where {counted})",
+    cond, params = visit_filter(approved_only=False)  # the tallies hold the filter's columns
+    counted = f"v.case_id = ? and {cond} and v.store_id in (select value from json_each(?))"
+    args = [case["id"], *params, json.dumps(list(store_ids))]
+    return ws.db.execute(f"select (select coalesce(sum(visits), 0) from visit_tallies v where {counted}) + "
+                         f"(select coalesce(sum(findings), 0) from finding_tallies v where {counted})",
                          args * 2).fetchone()[0]
 
 
