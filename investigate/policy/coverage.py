@@ -91,11 +91,14 @@ def _uncovered(ws: Workspace, case: dict, closed: dict[str, str]) -> tuple[set[s
     no closed request of theirs covers: of the approved visits (what is published), and of
     every counted one (the editors' working scope). One pass over the case's findings serves
     both scopes, kept while the log does not move and the same requests are closed: the
-    checklist names both, and each read every finding of a million visits (0.9 s a scope)."""
+    checklist names both, and each read every finding of a million visits (0.9 s a scope).
+    Only the requests' items for findings are read: a visit's item can never match a finding's
+    hash, and visit items are two thirds of the 1.2 million of a case of a million visits."""
     def read() -> tuple[set[str], set[str]]:
-        items = _reply_items(ws, case)
-        covered = {(store_id, h) for reply_id, store_id in closed.items() for h in items.get(reply_id, ())}
-        stores, hashes = set(closed.values()), _finding_hashes(ws, case)
+        covered = {(closed[reply_id], h) for reply_id, h in ws.db.execute(
+            "select i.reply_id, i.covered_hash from replies r join reply_items i on i.reply_id = r.id "
+            "where r.case_id = ? and i.finding_id is not null", [case["id"]]) if reply_id in closed}
+        stores = set(closed.values())
         cond, params = visit_filter(approved_only=False)
         approved, counted = set(), set()
         for finding_id, visit_id, code, title, statute, severity, store_id, visited_at, state in ws.db.execute(
@@ -104,39 +107,14 @@ def _uncovered(ws: Workspace, case: dict, closed: dict[str, str]) -> tuple[set[s
                 f"where v.case_id = ? and {cond}", [case["id"], *params]):
             if store_id not in stores or (store_id in approved and store_id in counted):
                 continue
-            h = hashes.get(finding_id)
-            if h is None:
-                h = hashes[finding_id] = covered_hash(store_id=store_id, visit_id=visit_id, visited_at=visited_at,
-                                                      finding={"id": finding_id, "code": code, "title": title,
-                                                               "statute": statute, "severity": severity})
+            h = covered_hash(store_id=store_id, visit_id=visit_id, visited_at=visited_at, finding={
+                "id": finding_id, "code": code, "title": title, "statute": statute, "severity": severity})
             if (store_id, h) not in covered:
                 counted.add(store_id)
                 if state == "approved":
                     approved.add(store_id)
         return approved, counted
     return ws.while_unchanged(("uncovered", case["id"], tuple(sorted(closed))), read)
-
-
-def _reply_items(ws: Workspace, case: dict) -> dict[str, list[str]]:
-    """reply id → the hashes of the findings it put to the business, for every request of the
-    case, kept while the log does not move: the naming of each scope asks. (Its items for the
-    visits themselves are left out: only findings are checked against them here, and they are
-    two thirds of the million and a half items of a case of a million visits.)"""
-    def read() -> dict[str, list[str]]:
-        items: dict[str, list[str]] = {}
-        for reply_id, h in ws.db.execute("select i.reply_id, i.covered_hash from replies r join reply_items i "
-                                         "on i.reply_id = r.id where r.case_id = ? and i.finding_id is not null",
-                                         [case["id"]]):
-            items.setdefault(reply_id, []).append(h)
-        return items
-    return ws.while_unchanged(("reply_items", case["id"]), read)
-
-
-def _finding_hashes(ws: Workspace, case: dict) -> dict[str, str]:
-    """finding id → ``covered_hash`` of it as it stands, filled in as the namings need them and
-    kept while the log does not move (every write to a finding or its visit moves it): the
-    naming of each scope hashed every finding of its named stores again."""
-    return ws.while_unchanged(("finding_hashes", case["id"]), dict)
 
 
 def visited_stores(ws: Workspace, case: dict, *, approved_only: bool = True) -> dict[str, bool]:
