@@ -402,6 +402,8 @@ def test_the_case_page_lists_the_first_requests_by_deadline_and_links_to_all(des
     assert anna.post("/-/investigate/request-replies", form(page, "/-/investigate/request-replies")).status_code == 302
     page = anna.get(f"/investigate/cases/{case['id']}").text
     assert page.count('href="/-/investigate/letter/') == REPLIES_SHOWN
+    # Asked at one moment, they share their deadline: the first are the first by name.
+    assert re.findall(r"<tr><td>(Shop \d+)</td>", page) == [f"Shop {i:02d}" for i in range(REPLIES_SHOWN)]
     assert f"The first {REPLIES_SHOWN} of {REPLIES_SHOWN + 3} requests, soonest deadline first" in page
     link = html_lib.unescape(re.search(r'<a href="([^"]+)">all of them</a>', page).group(1))
     listed = anna.get(link + "&_size=max").text

@@ -424,8 +424,10 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                                  "where case_id = ? group by 1", [pk]),
             # The first requests by deadline, and how many there are: a case of 20,000
             # businesses asked rendered 20,000 rows on every load (half a second at 100k visits).
+            # Those asked at once share their deadline, and read by the business's name.
             "replies": await rows("select r.*, s.name as store_name from replies r join stores s on s.id = r.store_id "
-                                  "where r.case_id = ? order by r.deadline, r.id limit ?", [pk, REPLIES_SHOWN]),
+                                  "where r.case_id = ? order by r.deadline, s.name, r.id limit ?",
+                                  [pk, REPLIES_SHOWN]),
             "replies_total": (await rows("select count(*) as n from replies where case_id = ?", [pk]))[0]["n"],
         }}
 
