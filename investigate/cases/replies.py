@@ -267,14 +267,14 @@ def _reply_filter(ws: Workspace, case: dict | None, open_only: bool) -> tuple[st
 
 def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False,
                  limit: int | None = None, offset: int = 0) -> list[dict]:
-    """Reply requests by deadline; ``open_only``: unanswered with the deadline ahead.
-    ``limit``/``offset`` page them."""
+    """Reply requests by deadline, then by business (those asked at once share their
+    deadline); ``open_only``: unanswered with the deadline ahead. ``limit``/``offset`` page them."""
     where, params = _reply_filter(ws, case, open_only)
     page = f" limit {int(limit)} offset {int(offset)}" if limit is not None else ""
     return list(ws.db.query(
         "select r.*, s.name as store_name, c.slug as case_slug from replies r "
         "join stores s on s.id = r.store_id join cases c on c.id = r.case_id"
-        + where + " order by r.deadline, r.id" + page, params))
+        + where + " order by r.deadline, s.name, r.id" + page, params))
 
 
 def count_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False) -> int:

@@ -153,6 +153,7 @@ def test_asking_every_business_shows_a_bar_then_a_page_of_requests_not_every_one
     listed = terminal(ws, "reply", "list", "--case", "tob", "--json")
     replies = json.loads(listed.text)
     assert len(replies) == 2000 and len({(r["requested_at"], r["deadline"]) for r in replies}) == 1
+    assert [r["store_name"] for r in replies] == sorted(r["store_name"] for r in replies)  # one deadline: by name
     again = terminal(ws, "reply", "request", "tob", "--all")
     assert again.exit_code == 0 and "Every business with findings in tob was asked already." in again.lines
 
