@@ -123,7 +123,7 @@ def test_a_report_with_its_visits_in_an_annex_shows_a_bar_part_by_part(tmp_path)
         fp.write("\n[report]\nannex_rows = 40\n")
     out = tmp_path / "internal.pdf"
     screen = terminal(ws, "report", "tob", "--edition", "internal", "--lang", "en", "--out", str(out))
-    assert_bar_then_summary(screen, "Rendering the report", r"Wrote .*internal\.pdf\s+\(internal edition, en\)")
+    assert_bar_then_summary(screen, "Rendering the report", r"Wrote\s+.*internal\.pdf\s+\(internal edition, en\)")
     assert not [line for line in screen.lines if len(line) > COLUMNS and " " in line.strip()], screen.text[-2000:]
     pages = [page.extract_text() for page in PdfReader(out).pages]
     assert "The 600 visits are listed in the annex" in " ".join(" ".join(pages).split())
