@@ -98,7 +98,7 @@ def test_a_finding_reworded_after_the_request_is_not_covered_by_it_in_the_same_s
 def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes(workspace, tobacco_case, clock):
     """A checklist names the case for the editors (every counted visit) and for the public
     (approved ones): one pass over the findings serves both (each pass read every finding of a
-    million visits, 0.9 s). What is kept is kept for the requests closed then: a window the
+    million visits, 0.9 s), and one over the visit tallies. What is kept is kept for the requests closed then: a window the
     clock closes, with nothing written, is a new question."""
     from investigate.policy.counting import WORKING
 
@@ -114,11 +114,30 @@ def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes
     with statements(ws) as sql:
         public, working = naming(ws, case), naming(ws, case, scope=WORKING)
     assert len([s for s in sql if "from findings f cross join visits v" in s]) == 1
+    assert len([s for s in sql if "from visit_tallies v where" in s and "group by v.store_id" in s]) == 1
     assert public.status[shop["id"]] == working.status[shop["id"]] == "not_covered"
     clock.shift(timedelta(days=4))  # the second request's deadline passes: nothing is written
     with statements(ws) as sql:
         assert naming(ws, case).status[shop["id"]] == naming(ws, case, scope=WORKING).status[shop["id"]] == "named"
     assert len([s for s in sql if "from findings f cross join visits v" in s]) == 1
+
+
+def test_the_public_scope_sees_approved_visits_and_the_editors_every_counted_one(workspace, tobacco_case):
+    """The two scopes' stores come from one pass over the visit tallies: each must still see
+    only its own visits. The store whose approved visit was refused was compliant for the
+    public, while the editors see the sale not yet reviewed; the stores with no approved visit
+    are not the public's at all, and a rejected visit is no one's."""
+    from investigate.policy.coverage import visited_stores
+
+    ws = workspace
+    case = tobacco_case["case"]
+    spaeti_eins, refused, kiosk, tabak = (s["id"] for s in tobacco_case["stores"])
+    review_visit(ws, tobacco_case["visits"][1], "approve")
+    review_visit(ws, tobacco_case["visits"][2], "reject", comment="the tester was seen")
+    visits.record_visit(ws, case=case, store=tobacco_case["stores"][1], tester=tobacco_case["tester"],
+                        answers=SOLD, visited_at=ws.now() - timedelta(days=2), observer="Observer Olsen")
+    assert visited_stores(ws, case, approved_only=True) == {refused: True}
+    assert visited_stores(ws, case, approved_only=False) == {spaeti_eins: False, refused: False, tabak: True}
 
 
 def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chain_may_be_named(
