@@ -32,7 +32,7 @@ from typing import Callable
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
 from .coverage import case_chains, nameable_chains, naming_status, stores_that_passed, visited_stores
-from .matching import mentions
+from .matching import initials, mentions
 from .private import PrivateMatcher, private_strings
 
 
@@ -67,7 +67,7 @@ class Naming:
     #: The private strings, read when first asked for (``private``): the checklist's naming of
     #: the working scope never prints a text, and reading sixty thousand strings of a case of
     #: twenty thousand stores took a tenth of a second.
-    private_of: Callable[[], list[tuple[str, str]]] = list
+    private_of: Callable[..., list[tuple[str, str]]] = lambda initials=None: []
     _private: list[tuple[str, str]] | None = None
     _store_letters: dict[str, str] = field(default_factory=dict)
     _unsettled_stores: list = field(default_factory=list)
@@ -147,7 +147,12 @@ class Naming:
     def private_kinds(self, texts: list[str | None]) -> list[str | None]:
         """``private_kind`` of each of a few texts (the checklist's printed ones), without
         indexing every private string for them (``PrivateMatcher.for_texts``)."""
-        matcher = self._matcher or PrivateMatcher.for_texts(self.private, texts)
+        matcher = self._matcher
+        if matcher is None:
+            # Private strings that no word of the texts could begin are not read at all
+            # (``matching.initials``); those read are filtered exactly (``for_texts``).
+            strings = self._private if self._private is not None else self.private_of(initials=initials(texts))
+            matcher = PrivateMatcher.for_texts(strings, texts)
         return [matcher.find(text) for text in texts]
 
     def redact(self, text: str | None, mark: str = "[…]") -> str | None:
@@ -209,7 +214,8 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
             status[store_id] = "chain_unnamed"
     frozen_named, frozen_chains = frozenset(named), frozenset(chains)
     result = Naming(case=case, status=status, named_stores=named, named_chains=chains, passed=passed,
-                    private_of=lambda: private_strings(ws, case, named=frozen_named, named_chains=frozen_chains))
+                    private_of=lambda initials=None: private_strings(ws, case, named=frozen_named,
+                                                                     named_chains=frozen_chains, initials=initials))
     chains = set(case_chains(ws, case).values())
     if "tips" in ws.db.table_names():
         chains |= {r[0] for r in ws.db.execute(

@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
 from .coverage import company_named, nameable_chains, nameable_store_ids, story_of
-from .matching import PrivateMatcher, mentions
+from .matching import PrivateMatcher, may_be_in, mentions
 
 __all__ = ["MIN_LENGTH", "PrivateMatcher", "find_private", "mentions", "private_strings", "refuse_private"]
 
@@ -36,9 +36,15 @@ NAME_PARTICLES = {"von", "vom", "zum", "zur", "van", "der", "den", "del", "della
 
 
 def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] | None = None,
-                    named_chains: set[str] | None = None, businesses: bool = True) -> list[tuple[str, str]]:
+                    named_chains: set[str] | None = None, businesses: bool = True,
+                    initials: frozenset[str] | None = None) -> list[tuple[str, str]]:
     """(kind, value) for every private string. ``named``/``named_chains`` are the businesses
-    that may be named; when not given, the conservative working rule decides."""
+    that may be named; when not given, the conservative working rule decides.
+
+    With ``initials`` (``matching.initials`` of a few texts), only the strings that could be
+    found in those texts are certain to be among them: an unnamed business's name, address or
+    licence number is left out when its first letters tell that it is not in them
+    (``matching.may_be_in``)."""
     found: list[tuple[str, str]] = []
     found += [("a tester code", r[0]) for r in ws.db.execute("select code from testers")]
     found += [("an observer's name", r[0]) for r in ws.db.execute(
@@ -57,22 +63,25 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         # The stores of the case's visits from the visit tallies (every visit counts in one):
         # a few rows per store, not a million index entries.
         rows = ws.db.execute(
-            "select id, name, chain, address, licence_number from stores where id in "
+            "select id, chain, name, address, licence_number from stores where id in "
             "(select store_id from visit_tallies where case_id = ? union select store_id from case_stores where case_id = ? "
             "union select store_id from replies where case_id = ?"
             + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
             [case["id"]] * 4)
-        for store_id, name, chain, address, licence_number in rows:
+        kinds = ("an unnamed business's name", "an unnamed business's address",
+                 "an unnamed business's licence number")
+        chains_found = set(named_chains)  # each chain once: twenty thousand stores are of two hundred
+        for store_id, chain, *values in rows:
             # A chain that may not be named is private whoever its stores are: a store named by
             # its own reply (asked, window closed) whose visits are none of them publishable
             # leaves its chain with no published store, so unnameable — the soak of the
             # publication property found "Quorvex shops were visited." printed as written.
-            if chain and chain not in named_chains:
+            if chain and chain not in chains_found:
+                chains_found.add(chain)
                 found.append(("an unnamed business's chain", chain))
-            if store_id in named:
-                continue
-            found += [("an unnamed business's name", name), ("an unnamed business's address", address),
-                      ("an unnamed business's licence number", licence_number)]
+            if store_id not in named:
+                found += [(kind, value) for kind, value in zip(kinds, values)
+                          if value and (initials is None or may_be_in(value, initials))]
         if has_tips:
             # A tip's own words for a business it could not be tied to, and chains it names.
             for chain, company, store_id in ws.db.execute(
