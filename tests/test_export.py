@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from conftest import LIVES_DIR
 
+from investigate.cases import replies
 from investigate.store.workspace import init_workspace
 
 
@@ -162,3 +163,24 @@ def test_a_csv_table_is_written_as_a_dict_writer_writes_it(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
         assert path.read_bytes() == expected.getvalue().encode(), header
+
+
+def test_a_table_s_tuples_are_written_as_its_dict_rows_are_and_share_one_stream(workspace, tobacco_case, tmp_path):
+    """Issue 30: the CSV exporter writes the internal tables from their tuples (``Table.values``:
+    a dict per row was a sixth of a million-visit export). Every table of a case comes out byte
+    for byte as from its dict rows, with the same count; and the two are one stream, so a
+    plugin that reads the dicts runs each query once."""
+    from investigate.formats.export import _write_csv, case_tables
+
+    case = tobacco_case["case"]
+    replies.request_reply(workspace, case, tobacco_case["stores"][0])  # a reply row, with its NULLs
+    by_values, by_rows = case_tables(workspace, case), case_tables(workspace, case)
+    counts = {}
+    for name, table in by_values.items():
+        assert table.header == by_rows[name].header
+        counts[name] = _write_csv(tmp_path / f"{name}.values.csv", table.header, (), table.values)
+        assert counts[name] == _write_csv(tmp_path / f"{name}.rows.csv", table.header, by_rows[name].rows)
+        assert (tmp_path / f"{name}.values.csv").read_bytes() == (tmp_path / f"{name}.rows.csv").read_bytes(), name
+    assert counts["visits"] == 4 and counts["replies"] == counts["cases"] == 1 and counts["findings"] > 0
+    visits = case_tables(workspace, case)["visits"]
+    assert len(list(visits.rows)) == 4 and list(visits.values) == []

@@ -12,11 +12,12 @@ date, so two visits of one store on one day (a test and a retest, say) come back
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import operator
 
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from ..protocol.protocols import get_protocol
 from .. import clock
@@ -46,37 +47,55 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
     by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
     of_case = ("(select store_id from case_stores where case_id = ?) "
                "or id in (select store_id from visits where case_id = ?)")
-    rows = {
-        "cases": iter([ws.get("cases", case["id"])]),
+    queries = {
+        "cases": ("select * from cases where id = ?", cid),
         # The companies whose contact points the case tested (a customer-service case).
-        "companies": ws.db.query(
-            f"select * from companies where id in (select company_id from stores where id in {of_case}) "
-            "order by name, id", cid * 2),
-        "stores": ws.db.query(f"select * from stores where id in {of_case} order by name, id", cid * 2),
-        "visits": ws.db.query(
-            f"select * from visits where case_id = ? order by {by_time('visited_at', whole=True)}, rowid", cid),
-        "findings": ws.db.query(f"select * from findings {by_visit}", cid),
-        "evidence": ws.db.query(f"select * from evidence {by_visit}", cid),
-        "promises": ws.db.query(f"select * from promises {by_visit}", cid),
-        "replies": ws.db.query("select * from replies where case_id = ? order by store_id, id", cid),
+        "companies": (f"select * from companies where id in (select company_id from stores where id in {of_case}) "
+                      "order by name, id", cid * 2),
+        "stores": (f"select * from stores where id in {of_case} order by name, id", cid * 2),
+        "visits": (f"select * from visits where case_id = ? order by {by_time('visited_at', whole=True)}, rowid", cid),
+        "findings": (f"select * from findings {by_visit}", cid),
+        "evidence": (f"select * from evidence {by_visit}", cid),
+        "promises": (f"select * from promises {by_visit}", cid),
+        "replies": ("select * from replies where case_id = ? order by store_id, id", cid),
     }
-    # Answers are JSON text in the database; a JSON export gives them as objects.
-    return {name: Table(ws.columns(name), table_rows, ("answers",) if name == "visits" else ())
-            for name, table_rows in rows.items()}
+    tables = {}
+    for name, (sql, params) in queries.items():
+        header = ws.columns(name)  # ``select *``'s columns, in the table's order
+        values = _read(ws, sql, params)
+        # Answers are JSON text in the database; a JSON export gives them as objects.
+        tables[name] = Table(header, _dicts(header, values), ("answers",) if name == "visits" else (), values)
+    return tables
 
 
-def _write_csv(path: Path, header: list[str], rows: Iterable[dict]) -> int:
+def _dicts(header: list[str], values: Iterator[tuple]) -> Iterator[dict]:
+    return (dict(zip(header, row)) for row in values)
+
+
+def _read(ws: Workspace, sql: str, params: list) -> Iterator[tuple]:
+    """The rows of ``sql``, read when first asked for: an export that leaves a table out (or
+    reads its dicts instead) runs nothing twice."""
+    yield from ws.db.execute(sql, params)
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[dict], values: Iterable[Sequence] | None = None) -> int:
     """Rows as they come, each row's values in the header's order (a value the row lacks is
     empty, a key the header lacks is left out, as ``csv.DictWriter`` does, whose own lookup of
-    each key was a third of a million-visit export); returns how many."""
-    count = 0
-    values = operator.itemgetter(*header) if len(header) > 1 else lambda row: (row[header[0]],)
+    each key was a third of a million-visit export); returns how many. Given ``values`` (the
+    rows as tuples in that order, ``Table.values``), they are written as they are, counted as
+    they pass, with no Python step per row."""
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.writer(fp, lineterminator="\r\n")
         writer.writerow(header)
+        if values is not None:
+            counter = itertools.count()
+            writer.writerows(map(operator.itemgetter(0), zip(values, counter)))
+            return next(counter)
+        count = 0
+        by_header = operator.itemgetter(*header) if len(header) > 1 else lambda row: (row[header[0]],)
         for row in rows:
             try:
-                writer.writerow(values(row))
+                writer.writerow(by_header(row))
             except KeyError:
                 writer.writerow([row.get(key, "") for key in header])
             count += 1
@@ -96,7 +115,7 @@ def _write_json(path: Path, rows: Iterable[dict]) -> int:
 
 def write_csv_tables(tables: dict[str, Table], out: Path) -> dict[str, int]:
     """The CSV exporter: one ``TABLE.csv`` per table."""
-    return {f"{name}.csv": _write_csv(out / f"{name}.csv", t.header, t.rows) for name, t in tables.items()}
+    return {f"{name}.csv": _write_csv(out / f"{name}.csv", t.header, t.rows, t.values) for name, t in tables.items()}
 
 
 def write_json_tables(tables: dict[str, Table], out: Path) -> dict[str, int]:
