@@ -253,3 +253,19 @@ def test_one_stores_visits_are_sought_by_their_store_not_found_by_walking_the_ca
         assert "idx_visits_case_id_visited_at" not in plan and not full_scans(plan, "visits", "v"), plan
         assert "idx_visits_rates (case_id=? AND kind=? AND store_id=?)" in plan \
             or "idx_visits_store_id (store_id=?)" in plan, plan
+
+
+def test_the_export_seeks_what_hangs_off_a_case_s_visits_through_them(workspace, tobacco_case, tmp_path):
+    """Issue 30: findings, evidence and promises are exported by joining the case's visits to
+    them through their index of visits: the workspace's other visits are never read, and
+    the visits are not first gathered into a list of ids that is then probed one by one (1.2 s
+    of CPU for a million visits' 200,000 findings, 0.9 joined)."""
+    from investigate.formats.export import export_case
+
+    with statements(workspace) as seen:
+        export_case(workspace, tobacco_case["case"], "csv", tmp_path / "out")
+    for table, index in (("findings", "idx_findings_visit_id"), ("evidence", "idx_evidence_visit_id_sha256"),
+                         ("promises", "idx_promises_visit_id")):
+        [plan] = plans(workspace, seen, table)
+        assert f"SEARCH t USING INDEX {index} (visit_id=?)" in plan and "LIST SUBQUERY" not in plan, plan
+        assert "SEARCH v USING INDEX idx_visits_case_id" in plan and not full_scans(plan, table, "t"), plan

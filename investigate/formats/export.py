@@ -44,7 +44,10 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
     visits, and what hangs off them. Each table's rows are a generator: a case of a million
     visits is written row by row, never held."""
     cid = [case["id"]]
-    by_visit = "where visit_id in (select id from visits where case_id = ?) order by visit_id, rowid"
+    # What hangs off the case's visits, joined to them: ``visit_id in (select …)`` made a list of
+    # every visit id and looked each up in the table's index (a million probes for 200,000
+    # findings, 1.2 s of CPU; joined, 0.9).
+    by_visit = "t join visits v on v.id = t.visit_id where v.case_id = ? order by t.visit_id, t.rowid"
     of_case = ("(select store_id from case_stores where case_id = ?) "
                "or id in (select store_id from visits where case_id = ?)")
     queries = {
@@ -54,9 +57,9 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
                       "order by name, id", cid * 2),
         "stores": (f"select * from stores where id in {of_case} order by name, id", cid * 2),
         "visits": (f"select * from visits where case_id = ? order by {by_time('visited_at', whole=True)}, rowid", cid),
-        "findings": (f"select * from findings {by_visit}", cid),
-        "evidence": (f"select * from evidence {by_visit}", cid),
-        "promises": (f"select * from promises {by_visit}", cid),
+        "findings": (f"select t.* from findings {by_visit}", cid),
+        "evidence": (f"select t.* from evidence {by_visit}", cid),
+        "promises": (f"select t.* from promises {by_visit}", cid),
         "replies": ("select * from replies where case_id = ? order by store_id, id", cid),
     }
     tables = {}
