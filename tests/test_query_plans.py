@@ -292,8 +292,9 @@ def test_a_bundle_lists_its_cases_visits_once_and_looks_into_that_list(workspace
         assert len(asked) == (2 if table == "findings" else 1), table  # its rows; the bar counts findings
         for plan in asked:
             assert "LIST SUBQUERY" not in plan and "bundle_visits_1 FOR IN-OPERATOR" in plan, plan
-    # The audit entries carried: one union of every table's, the four through the same list.
+    # The audit entries carried: one union of every table's, the visits' and the four through
+    # the same list.
     [union] = [sql for sql in seen if "insert or ignore into temp.bundle_seqs" in sql]
     workspace.db.execute("create temp table bundle_seqs (seq integer primary key)")
     plan = " | ".join(r[3] for r in workspace.db.execute("explain query plan " + union))
-    assert plan.count("bundle_visits_1 FOR IN-OPERATOR") == 4, plan
+    assert plan.count("bundle_visits_1 FOR IN-OPERATOR") == 5, plan

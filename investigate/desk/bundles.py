@@ -119,8 +119,10 @@ def _carried_seqs(cases: list[dict], *, with_sources: bool) -> tuple[str, dict]:
     version of each. Other cases' entries, and the sources' when they stay at home, are left
     out (``proof.partial`` proves the carried ones without them)."""
     where, args = _selections(cases, with_sources=with_sources)
-    return " union all ".join(f"select seq from audit_log where table_name = '{t}' and row_id in "
-                              f"(select id from [{t}] where {w})" for t, w in where.items()), args
+    ids = {t: f"(select id from [{t}] where {w})" for t, w in where.items()}
+    ids["visits"] = "(select id from temp.bundle_visits)"  # looked into, not listed again
+    return " union all ".join(f"select seq from audit_log where table_name = '{t}' and row_id in {ids[t]}"
+                              for t in where), args
 
 
 #: The tables whose rows a bundle's progress bar counts: the long ones in any case.
