@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from investigate.cases import editorial, findings
@@ -253,3 +253,24 @@ def test_a_business_string_that_may_begin_a_word_of_the_texts_is_read():
     assert read(kept, texts) == kept
     # A pair the key folds is asked by its first letter: "Aerzte" is in "Ärzte", "Oel" in "Øl".
     assert read(["Aerzte", "Oel", "Arm", "Apfel", "Kiosk"], ["Ärzte und Øl"]) == ["Aerzte", "Oel", "Arm"]
+
+
+#: What a case's title or method text might say of the tobacco case's stores, testers and
+#: observers, in the spellings people use, among words that name nothing.
+SAID = st.sampled_from(["Späti Eins", "Spaeti Eins", "SPATI EINS", "späti-eins", "Kiosk am Park", "kiosk  am\npark",
+                        "Tabak Mueller", "Tabak Müllers", "Hermannstr. 3", "Sonnenallee 50", "Karl-Marx-Str. 9",
+                        "L-2", "T-07", "t\u201107", "Observer Olsen", "Späti24", "KioskCo", "Benchmark", "Ärzte",
+                        "in", "der", "Neukölln", ",", "—", "2026", "Spätis", "Kiosks", "Tabakladen"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.lists(SAID, min_size=1, max_size=6).map(" ".join)), min_size=1, max_size=3))
+def test_the_checklist_finds_in_its_texts_what_the_whole_matcher_finds(workspace, tobacco_case, texts):
+    """Issue 30: the checklist reads only the private strings whose first letters could begin a
+    word of its texts (``private_strings(initials=…)``), then indexes only those (``for_texts``).
+    Whatever a title says of the case's stores, testers and observers, in any spelling, each text
+    gets the kind the matcher of every private string gives it: nothing named goes unlisted."""
+    names = naming(workspace, tobacco_case["case"])
+    kinds = names.private_kinds(texts)  # first: once every string is read, it would use them all
+    whole = PrivateMatcher(naming(workspace, tobacco_case["case"]).private)
+    assert kinds == [whole.find(text) for text in texts]
