@@ -98,8 +98,8 @@ def test_a_finding_reworded_after_the_request_is_not_covered_by_it_in_the_same_s
 def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes(workspace, tobacco_case, clock):
     """A checklist names the case for the editors (every counted visit) and for the public
     (approved ones): one pass over the findings serves both (each pass read every finding of a
-    million visits, 0.9 s), and one over the visit tallies. What is kept is kept for the requests closed then: a window the
-    clock closes, with nothing written, is a new question."""
+    million visits, 0.9 s), and one over the visit tallies. What is kept is kept for the
+    requests closed then: a window the clock closes, with nothing written, is a new question."""
     from investigate.policy.counting import WORKING
 
     ws = workspace
