@@ -33,6 +33,9 @@ from ..policy.private import refuse_private
 from ..vocabulary import LANGUAGES, REPLY_CHANNELS
 
 CALENDARS = ("days", "working_days")
+#: How requests are listed, over ``replies r`` joined to ``stores s``: by deadline, then by the
+#: business's name, for those asked at once share their deadline (the CLI's list, the case page).
+REQUEST_ORDER = "r.deadline, s.name, r.id"
 
 
 def _store_findings(ws: Workspace, case: dict, store_id: str | None, *, approved_only: bool):
@@ -274,7 +277,7 @@ def list_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = F
     return list(ws.db.query(
         "select r.*, s.name as store_name, c.slug as case_slug from replies r "
         "join stores s on s.id = r.store_id join cases c on c.id = r.case_id"
-        + where + " order by r.deadline, s.name, r.id" + page, params))
+        + where + f" order by {REQUEST_ORDER}" + page, params))
 
 
 def count_replies(ws: Workspace, *, case: dict | None = None, open_only: bool = False) -> int:

@@ -407,6 +407,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         case = await rows("select * from cases where id = ?", [pk])
         if not case:
             return {}
+        from ..cases.replies import REQUEST_ORDER
         story = None
         if (case[0].get("kind") or "") == "story" and workspace_root(datasette) is not None:
             story = await datasette.get_database(database).execute_fn(
@@ -422,12 +423,10 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             **(await db.execute_fn(lambda conn: _case_figures(datasette, case[0]))),
             "review": await rows("select review_state as state, sum(visits) as n from case_tallies "
                                  "where case_id = ? group by 1", [pk]),
-            # The first requests by deadline, and how many there are: a case of 20,000
+            # The first requests in the CLI's order, and how many there are: a case of 20,000
             # businesses asked rendered 20,000 rows on every load (half a second at 100k visits).
-            # Those asked at once share their deadline, and read by the business's name.
             "replies": await rows("select r.*, s.name as store_name from replies r join stores s on s.id = r.store_id "
-                                  "where r.case_id = ? order by r.deadline, s.name, r.id limit ?",
-                                  [pk, REPLIES_SHOWN]),
+                                  f"where r.case_id = ? order by {REQUEST_ORDER} limit ?", [pk, REPLIES_SHOWN]),
             "replies_total": (await rows("select count(*) as n from replies where case_id = ?", [pk]))[0]["n"],
         }}
 
