@@ -139,11 +139,15 @@ def _words(read: str) -> list[str]:
     return _WORD.findall(read)
 
 
+def _text_keys(texts: list[str | None]) -> list[str]:
+    """The ``_key`` of every word of ``texts``, read as they are compared."""
+    return [_key(word) for text in texts if text for word in _words(reading(text)[0])]
+
+
 def initials(texts: list[str | None]) -> frozenset[str]:
     """The first letter and the first two letters of each word of ``texts``, as they are looked
     up (their ``_key``): what ``may_be_in`` asks of a private string."""
-    return frozenset(key[:n] for text in texts if text for word in _words(reading(text)[0])
-                     for key in [_key(word)] for n in (1, 2) if key[:n])
+    return frozenset(key[:n] for key in _text_keys(texts) for n in (1, 2) if key[:n])
 
 
 #: The characters whose key is themselves lowered, whatever follows them.
@@ -257,10 +261,8 @@ class PrivateMatcher:
         else). The checklist checks two texts against the sixty thousand strings of twenty
         thousand stores, and indexing them all was a fifth of it."""
         starts = set()
-        for text in texts:
-            for word in _words(reading(text)[0]) if text else ():
-                key = _key(word)
-                starts.update(key[:n] for n in range(1, min(len(key), _LONGEST_KEY) + 1))
+        for key in _text_keys(texts):
+            starts.update(key[:n] for n in range(1, min(len(key), _LONGEST_KEY) + 1))
         return cls([(kind, value) for kind, value in strings
                     if (first := _WORD.search(read_as(value))) and _key(first.group())[:_LONGEST_KEY] in starts])
 
