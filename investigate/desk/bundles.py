@@ -114,6 +114,15 @@ def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> 
     return {t: ws.db.query(f"select * from [{t}] where {w} order by id", args) for t, w in where.items()}
 
 
+def collect_texts(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[str]]:
+    """``collect``'s rows as the bundle writes them, each already its JSON text (``_row_texts``)."""
+    _gather_visits(ws, cases)
+    where, args = _selections(cases, with_sources=with_sources)
+    return {t: (text for _, text in _row_texts(ws, t, f"from [{t}] t where {w} order by t.id", args))
+            for t, w in where.items()}
+
+
+
 def _carried_seqs(cases: list[dict], *, with_sources: bool) -> tuple[str, dict]:
     """SQL for the seqs of the audit entries of the rows a bundle of ``cases`` carries: every
     version of each. Other cases' entries, and the sources' when they stay at home, are left
@@ -141,17 +150,17 @@ def _bundle_sizes(ws: Workspace, carried: int) -> dict[str, int]:
 
 
 def _carried_entries(ws: Workspace, cases: list[dict], size: int, *, with_sources: bool) -> tuple[str, int]:
-    """The SQL of the audit entries a bundle of ``cases`` carries (up to seq ``size``), in seq
-    order, and how many they are. Their seqs are gathered once, into a temporary table of the
-    connection (made afresh here, dropped once the bundle is written): the bar's count and the
-    entries themselves asked SQLite for the union of the carried rows' entries each (0.43 s each
-    at 100,000 visits)."""
+    """Where the audit entries a bundle of ``cases`` carries (up to seq ``size``) are read from,
+    in seq order (``from …``, the entries as ``t``: for ``_row_texts``), and how many they are.
+    Their seqs are gathered once, into a temporary table of the connection (made afresh here,
+    dropped once the bundle is written): the bar's count and the entries themselves asked SQLite
+    for the union of the carried rows' entries each (0.43 s each at 100,000 visits)."""
     seqs, args = _carried_seqs(cases, with_sources=with_sources)
     ws.db.execute("drop table if exists temp.bundle_seqs")
     ws.db.execute("create temp table bundle_seqs (seq integer primary key)")
     count = ws.db.execute(f"insert or ignore into temp.bundle_seqs select seq from ({seqs}) where seq <= :size",
                           args | {"size": size}).rowcount
-    return "select a.* from temp.bundle_seqs c join audit_log a on a.seq = c.seq order by c.seq", count
+    return "from temp.bundle_seqs c join audit_log t on t.seq = c.seq order by c.seq", count
 
 
 def counted(rows: Iterable[dict], progress, every: int = 1000) -> Iterable[dict]:
@@ -178,11 +187,36 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 _CHUNK = 1 << 20
 
 
-def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> tuple[str, int]:
-    """Write ``rows`` as the member ``name``, a JSON array in ``_ENCODE``'s form, a megabyte at a
-    time (written row by row, zlib and the zip's CRC were called 280,000 times for a case of
-    100,000 visits, a third of its bundle's time); returns its SHA-256 and the number of rows.
-    Memory stays flat whatever the count."""
+def _json_sql(columns: list[str]) -> str:
+    """SQL spelling a row of ``columns`` (of the table named ``t``) as ``_ENCODE`` does, or NULL
+    where a value is a real or a blob: SQLite writes a real's digits its own way (``0.1 + 0.2``
+    as 0.3), and JSON holds no blob. Its text quoting is Python's, character for character
+    (``test_a_row_spelt_by_sqlite_is_the_text_python_spells``)."""
+    names = [(c, 't."' + c.replace('"', '""') + '"') for c in sorted(columns)]  # sort_keys' order
+    odd = " or ".join(f"typeof({q}) in ('real', 'blob')" for _, q in names)
+    pairs = ", ".join("'" + c.replace("'", "''") + "', " + q for c, q in names)
+    return f"case when {odd} then null else json_object({pairs}) end"
+
+
+def _row_texts(ws: Workspace, table: str, source: str, args: dict | None = None,
+               key: str = "id") -> Iterator[tuple[object, str]]:
+    """Each row of ``table`` that ``source`` (``from … t …``: the table as ``t``) selects, as its
+    ``key`` and its JSON text in ``_ENCODE``'s form. SQLite spells the text: building a dict and
+    encoding it in Python for each of the 2.4 million rows and entries of a million visits' bundle
+    was half its time (8 s of CPU). A row SQLite leaves to Python is read again by its key."""
+    columns = ws.columns(table)
+    for row_key, text in ws.db.execute(f"select t.[{key}], {_json_sql(columns)} {source}", args or {}):
+        if text is None:
+            row = ws.db.execute(f"select * from [{table}] where [{key}] = ?", [row_key]).fetchone()
+            text = _ENCODE(dict(zip(columns, row)))
+        yield row_key, text
+
+
+def _write_json_array(zf: zipfile.ZipFile, name: str, texts: Iterable[str]) -> tuple[str, int]:
+    """Write the rows' ``texts`` (each in ``_ENCODE``'s form) as the member ``name``, a JSON
+    array, a megabyte at a time (written row by row, zlib and the zip's CRC were called 280,000
+    times for a case of 100,000 visits, a third of its bundle's time); returns its SHA-256 and
+    the number of rows. Memory stays flat whatever the count."""
     digest, count = hashlib.sha256(), -1  # the closing piece is no row
     with zf.open(name, "w", force_zip64=True) as fp:
         pieces: list[str] = []
@@ -194,7 +228,7 @@ def _write_json_array(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> t
             fp.write(data)
             pieces.clear()
 
-        for piece in json_array(rows, _ENCODE):
+        for piece in json_array(texts, lambda text: text):  # spelt already
             pieces.append(piece)
             size += len(piece)
             count += 1
@@ -223,7 +257,7 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
         raise InvalidInput(f"{out.parent}: no such folder to write the bundle into")
     # Recorded only once the bundle is in place: a failed bundle leaves no checkpoint row.
     checkpoint = sign_witnessed(ws, purpose="bundle " + ",".join(c["slug"] for c in cases))
-    rows = collect(ws, cases, with_sources=with_sources)
+    rows = collect_texts(ws, cases, with_sources=with_sources)
     documents = (" union select sha256 from story_documents where case_id in (select value from json_each(:cases))"
                  if with_sources else "")
     shas = sorted({r[0] for r in ws.db.execute(
@@ -261,12 +295,12 @@ def write_bundle(ws: Workspace, cases: list[dict], out: Path | str, *, progress=
                     manifest["members"][name], manifest["counts"][table] = _write_json_array(zf, name, table_rows)
                 written: list[int] = []  # the seqs carried, for their proof
 
-                def keeping_seqs(entries: Iterable[dict]) -> Iterator[dict]:
-                    for entry in entries:
-                        written.append(entry["seq"])
-                        yield entry
+                def keeping_seqs(entries: Iterable[tuple[int, str]]) -> Iterator[str]:
+                    for seq, text in entries:
+                        written.append(seq)
+                        yield text
 
-                audit = keeping_seqs(ws.db.query(carried))
+                audit = keeping_seqs(_row_texts(ws, "audit_log", carried, key="seq"))
                 manifest["members"]["audit.json"], _ = _write_json_array(
                     zf, "audit.json", counted(audit, progress) if counting else audit)
                 proof = json.dumps(encode_proof(prove_entries(ws.db, written, checkpoint["size"]))).encode()
