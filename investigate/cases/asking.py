@@ -38,9 +38,22 @@ def unasked_stores(ws: Workspace, case: dict, *, names=None, ids: list[str] | No
     name: read in one query (a case of twenty thousand stores had made as many); the first
     ``limit`` of them when a screen shows only those."""
     ids = unasked_ids(ws, case, names=names) if ids is None else ids
-    return list(ws.db.query("select * from stores where id in (select value from json_each(?)) "
-                            "order by coalesce(name, ''), id" + (" limit ?" if limit is not None else ""),
-                            [json.dumps(ids), *([limit] if limit is not None else [])]))
+    return list(ws.db.query(*_by_name("*", ids, limit)))
+
+
+def unasked_names(ws: Workspace, ids: list[str], *, limit: int | None = None) -> list[str]:
+    """The names of the businesses ``ids`` (``unasked_ids``), in ``unasked_stores``' order: what
+    a checklist lists. Only the names are read: every column of the twenty thousand stores of a
+    case of a million visits was a fifth of its ``checklist --json``."""
+    return [name for (name,) in ws.db.execute(*_by_name("name", ids, limit))]
+
+
+def _by_name(columns: str, ids: list[str], limit: int | None) -> tuple[str, list]:
+    """The SQL and parameters reading ``columns`` of the stores ``ids``, by name (the first
+    ``limit``)."""
+    return (f"select {columns} from stores where id in (select value from json_each(?)) "
+            "order by coalesce(name, ''), id" + (" limit ?" if limit is not None else ""),
+            [json.dumps(ids), *([limit] if limit is not None else [])])
 
 
 def request_unasked(ws: Workspace, case: dict, *, channel: str = "email", progress=None, total=None) -> list[dict]:

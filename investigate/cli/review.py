@@ -6,7 +6,7 @@ import click
 
 from ..ids import short
 from ..cases import editorial
-from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_stores
+from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_names
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits, waiting_ids
 from ..errors import IntegrityError
@@ -150,10 +150,10 @@ def checklist_show(ws, case_ref, as_json):
     ids = unasked_ids(ws, case, names=names) if replies_open else []
     if as_json:
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items,
-                   "not_asked": [s["name"] for s in unasked_stores(ws, case, ids=ids)] if ids else []})
+                   "not_asked": unasked_names(ws, ids) if ids else []})
         return
     # The first few on screen; twenty thousand names would push the other items away.
-    shown = [s["name"] for s in unasked_stores(ws, case, ids=ids, limit=UNASKED_SHOWN)] if ids else []
+    shown = unasked_names(ws, ids, limit=UNASKED_SHOWN) if ids else []
     for i in items:
         echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
         if i["key"] == "replies" and shown:

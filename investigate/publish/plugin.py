@@ -313,7 +313,7 @@ def _case_figures(datasette, case: dict) -> dict:
     if root is None:
         return {}
     from .. import policy
-    from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_stores
+    from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_names
     from ..policy import WORKING, gate
     from ..numbers.design import round_estimates
     from ..policy.counting import approved_only
@@ -334,8 +334,8 @@ def _case_figures(datasette, case: dict) -> dict:
         unasked = unasked_ids(ws, case, names=names)
         figures = {"checklist": gate.checklist(ws, case, names=names),
                    "counts": policy.case_counts(ws, case, scope=WORKING),
-                   "unasked": {"count": len(unasked), "names": [s["name"] for s in unasked_stores(
-                       ws, case, ids=unasked, limit=UNASKED_SHOWN)] if unasked else []},
+                   "unasked": {"count": len(unasked),
+                               "names": unasked_names(ws, unasked, limit=UNASKED_SHOWN) if unasked else []},
                    "weighted": weighted,
                    "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
                    "overall": overall[0] if overall else None}
