@@ -27,10 +27,21 @@ from ..store.workspace import Workspace
 def covered_hash(*, store_id: str, visit_id: str, visited_at: str, finding: dict | None = None) -> str:
     """What a request puts to the business about one visit or finding, as a hash: if the
     visit's time or the finding's wording changes later, the old request no longer covers it."""
-    parts = [store_id, visit_id, datetime.fromisoformat(visited_at).isoformat()]
     if finding is not None:
-        parts += [finding["id"], finding.get("code") or "", finding.get("title") or "",
-                  finding.get("statute") or "", finding.get("severity") or ""]
+        return finding_hash(store_id, visit_id, visited_at, finding["id"], finding.get("code"),
+                            finding.get("title"), finding.get("statute"), finding.get("severity"))
+    return _hashed(store_id, visit_id, datetime.fromisoformat(visited_at).isoformat())
+
+
+def finding_hash(store_id: str, visit_id: str, visited_at: str, finding_id: str, code: str | None,
+                 title: str | None, statute: str | None, severity: str | None) -> str:
+    """``covered_hash`` of a finding from its values as a row holds them: what the naming rule
+    computes for each of the 200,000 findings of a million visits, without a dict for each."""
+    return _hashed(store_id, visit_id, datetime.fromisoformat(visited_at).isoformat(), finding_id, code or "",
+                   title or "", statute or "", severity or "")
+
+
+def _hashed(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -107,8 +118,7 @@ def _uncovered(ws: Workspace, case: dict, closed: dict[str, str]) -> tuple[set[s
                 f"where v.case_id = ? and {cond}", [case["id"], *params]):
             if store_id not in stores or (store_id in approved and store_id in counted):
                 continue
-            h = covered_hash(store_id=store_id, visit_id=visit_id, visited_at=visited_at, finding={
-                "id": finding_id, "code": code, "title": title, "statute": statute, "severity": severity})
+            h = finding_hash(store_id, visit_id, visited_at, finding_id, code, title, statute, severity)
             if (store_id, h) not in covered:
                 counted.add(store_id)
                 if state == "approved":
