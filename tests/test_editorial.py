@@ -163,6 +163,21 @@ def test_a_bulk_decision_is_one_transaction_without_a_savepoint(workspace, tobac
     assert {r[0] for r in ws.db.execute("select review_state from visits")} == {"approved"}
 
 
+def test_a_bulk_decision_updates_the_visits_with_no_trigger_left_to_fire(workspace, tobacco_case):
+    """Issue 30: a trigger on the visits makes SQLite keep a statement journal for every UPDATE of
+    many of them (a trigger may abort it midway): 836,000 page writes for 250,000 approved visits.
+    The findings' tallies move in bulk, as the visits' do. sqlite3 traces an UPDATE again each time
+    a trigger's program runs for a row (its WHEN tested), so with none left it is traced once."""
+    ws = workspace
+    assert ws.db.execute("select count(*) from findings").fetchone()[0]  # the tallies to move are there
+    with statements(ws) as sql:
+        review_visits(ws, [v["id"] for v in tobacco_case["visits"]], "approve")
+    updates = [s for s in sql if s.startswith("update [visits]")]
+    assert len(updates) == len(set(updates)) == 1
+    assert kept_tallies(ws) == counted_tallies(ws)
+    assert ws.db.execute("select 1 from sqlite_master where name = 'finding_tallies_visit'").fetchone()
+
+
 def finding_rows_for(visits_, *, bad_at: int | None = None) -> list[dict]:
     rows = [{"visit_id": v["id"], "title": "Sold to a minor", "severity": "high", "source": "manual"} for v in visits_]
     if bad_at is not None:

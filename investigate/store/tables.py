@@ -231,6 +231,22 @@ def case_tally_key(key: tuple) -> tuple:
     return tuple(key[i] for i in _CASE_KEY)
 
 
+#: The findings' tallies of the visits a bulk update moves, the same way: the trigger
+#: ``finding_tallies_visit`` dropped, each visit's findings counted out of its old tally and into
+#: its new one, and the net counts written once at the end. A trigger on the updated table makes
+#: SQLite keep a statement journal for every multi-row UPDATE (a trigger may abort it midway):
+#: 836,000 page writes for 250,000 approved visits, a sixth of the review's CPU.
+BULK_FINDING_RETALLY = ("finding_tallies_visit", (
+    f"insert into finding_tallies ({', '.join(FINDING_KEY)}, findings) values ({', '.join('?' for _ in FINDING_KEY)}, ?) "
+    "on conflict do update set findings = findings + excluded.findings"), "delete from finding_tallies where findings = 0")
+_FINDING_KEY = [list(TALLY_NULLS).index(c) for c in FINDING_KEY]
+
+
+def finding_tally_key(key: tuple) -> tuple:
+    """The findings' tally a visit tally (``tally_key``) names: its case, store, kind and review state."""
+    return tuple(key[i] for i in _FINDING_KEY)
+
+
 #: The indexes a big bulk insert builds after its rows rather than row by row
 #: (``Workspace.insert_many``): those keyed by something random per row (a store, the short
 #: id), into which a million inserts land all over the B-tree. Indexes keyed by time or by a

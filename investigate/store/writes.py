@@ -22,8 +22,8 @@ from typing import Callable, Iterable, Iterator
 from .. import clock, ids
 from ..errors import IntegrityError, InvestigateError
 from . import audit
-from .tables import (BULK_CASE_RETALLY, BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES, TALLY_NULLS,
-                     case_tally_key, tally_key)
+from .tables import (BULK_CASE_RETALLY, BULK_FINDING_RETALLY, BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES,
+                     FINDING_KEY, TALLY_NULLS, case_tally_key, finding_tally_key, tally_key)
 
 #: Rows a bulk insert adds before it defers its table's random-keyed indexes (and no fewer than
 #: the table held): below this, inserting into them costs less than building them again.
@@ -184,7 +184,8 @@ class AuditedWrites:
         """Inside a bulk update's transaction, when it changes a counted column: the table's
         tally trigger dropped; ``move(old_rows, new_rows)`` (values in ``names``' order) adds up
         what leaves and enters each tally, and the net counts are written once at the end
-        (``tables.BULK_RETALLIES``)."""
+        (``tables.BULK_RETALLIES``). The visits' findings move with them in their tallies
+        (``tables.BULK_FINDING_RETALLY``): each moved visit's findings are counted by batch."""
         trigger, upsert, prune = BULK_RETALLIES.get(table, (None, None, None))
         ddl = trigger and not set(TALLY_NULLS).isdisjoint(changes) and self._drop("trigger", trigger)
         if not ddl:
@@ -192,26 +193,45 @@ class AuditedWrites:
             return
         case_triggers, case_upsert, case_prune = BULK_CASE_RETALLY
         case_ddl = [sql for sql in (self._drop("trigger", name) for name in case_triggers) if sql]
+        finding_trigger, finding_upsert, finding_prune = BULK_FINDING_RETALLY
+        finding_ddl = not set(FINDING_KEY).isdisjoint(changes) and self._drop("trigger", finding_trigger)
         moves: Counter = Counter()
+        finding_moves: Counter = Counter()  # of the visits with findings: (old values, new values) → findings
         counted = itemgetter(*(names.index(c) for c in TALLY_NULLS))
+        key = names.index("id")
 
         def move(old_rows: list, new_rows: list) -> None:
             moves.subtract(map(counted, old_rows))
             moves.update(map(counted, new_rows))
+            if finding_ddl:
+                found = dict(self.db.execute(
+                    "select visit_id, count(*) from findings where visit_id in (select value from json_each(?)) "
+                    "group by visit_id", [json.dumps([r[key] for r in old_rows])]).fetchall())
+                for old, new in zip(old_rows, new_rows):
+                    if old[key] in found:
+                        finding_moves[counted(old), counted(new)] += found[old[key]]
 
         yield move
         net: Counter = Counter()
         for values, n in moves.items():  # a few per store: NULLs read as the tallies count them
             net[tally_key(values)] += n
         case_net: Counter = Counter()
-        for key, n in net.items():
-            case_net[case_tally_key(key)] += n
-        self.db.conn.executemany(upsert, [(*key, n) for key, n in net.items() if n])
-        self.db.conn.executemany(case_upsert, [(*key, n) for key, n in case_net.items() if n])
+        for tally, n in net.items():
+            case_net[case_tally_key(tally)] += n
+        finding_net: Counter = Counter()
+        for (old, new), n in finding_moves.items():
+            finding_net[finding_tally_key(tally_key(old))] -= n
+            finding_net[finding_tally_key(tally_key(new))] += n
+        self.db.conn.executemany(upsert, [(*tally, n) for tally, n in net.items() if n])
+        self.db.conn.executemany(case_upsert, [(*tally, n) for tally, n in case_net.items() if n])
+        self.db.conn.executemany(finding_upsert, [(*tally, n) for tally, n in finding_net.items() if n])
         self.db.execute(prune)
         self.db.execute(case_prune)
-        for sql in (ddl, *case_ddl):
-            self.db.execute(sql)
+        if finding_ddl:
+            self.db.execute(finding_prune)
+        for sql in (ddl, *case_ddl, finding_ddl or None):
+            if sql:
+                self.db.execute(sql)
 
     def _drop(self, kind: str, name: str) -> str | None:
         """Drop an index or trigger inside the caller's transaction; returns the SQL that makes it
