@@ -237,8 +237,9 @@ def case_tally_key(key: tuple) -> tuple:
 #: SQLite keep a statement journal for every multi-row UPDATE (a trigger may abort it midway):
 #: 836,000 page writes for 250,000 approved visits, a sixth of the review's CPU.
 BULK_FINDING_RETALLY = ("finding_tallies_visit", (
-    f"insert into finding_tallies ({', '.join(FINDING_KEY)}, findings) values ({', '.join('?' for _ in FINDING_KEY)}, ?) "
-    "on conflict do update set findings = findings + excluded.findings"), "delete from finding_tallies where findings = 0")
+    f"insert into finding_tallies ({', '.join(FINDING_KEY)}, findings) values (?, ?, ?, ?, ?) "
+    "on conflict do update set findings = findings + excluded.findings"),
+    "delete from finding_tallies where findings = 0")
 _FINDING_KEY = [list(TALLY_NULLS).index(c) for c in FINDING_KEY]
 
 
