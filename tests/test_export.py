@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from datetime import timedelta
 
 from conftest import LIVES_DIR, statements
@@ -184,6 +185,8 @@ def test_a_table_s_tuples_are_written_as_its_dict_rows_are_and_share_one_stream(
     assert counts["visits"] == 4 and counts["replies"] == counts["cases"] == 1 and counts["findings"] > 0
     visits = case_tables(workspace, case)["visits"]
     assert len(list(visits.rows)) == 4 and list(visits.values) == []
+    # The tuples are SQLite's cursor itself, with no Python step per row in between.
+    assert isinstance(iter(case_tables(workspace, case)["visits"].values), sqlite3.Cursor)
 
 
 def test_the_lives_export_runs_none_of_the_internal_tables_queries_it_does_not_read(workspace, tobacco_case,

@@ -65,20 +65,32 @@ def case_tables(ws: Workspace, case: dict) -> dict[str, Table]:
     tables = {}
     for name, (sql, params) in queries.items():
         header = ws.columns(name)  # ``select *``'s columns, in the table's order
-        values = _read(ws, sql, params)
+        values = _Query(ws, sql, params)
         # Answers are JSON text in the database; a JSON export gives them as objects.
         tables[name] = Table(header, _dicts(header, values), ("answers",) if name == "visits" else (), values)
     return tables
 
 
-def _dicts(header: list[str], values: Iterator[tuple]) -> Iterator[dict]:
-    return (dict(zip(header, row)) for row in values)
+def _dicts(header: list[str], values: Iterable[tuple]) -> Iterator[dict]:
+    # A generator, not a generator expression: that would ask ``values`` for its rows at once.
+    for row in values:
+        yield dict(zip(header, row))
 
 
-def _read(ws: Workspace, sql: str, params: list) -> Iterator[tuple]:
-    """The rows of ``sql``, read when first asked for: an export that leaves a table out (or
-    reads its dicts instead) runs nothing twice."""
-    yield from ws.db.execute(sql, params)
+class _Query:
+    """The rows of ``sql`` as one stream, run when first iterated: an export that leaves a table
+    out runs nothing, and one that reads its dicts (``_dicts``) reads the same stream. Iterating
+    hands out SQLite's cursor itself: a generator in between was a Python step per row, a
+    quarter of the CSV writer's time."""
+
+    def __init__(self, ws: Workspace, sql: str, params: list):
+        self._run = lambda: ws.db.execute(sql, params)
+        self._cursor = None
+
+    def __iter__(self) -> Iterator[tuple]:
+        if self._cursor is None:
+            self._cursor = self._run()
+        return self._cursor
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[dict], values: Iterable[Sequence] | None = None) -> int:
