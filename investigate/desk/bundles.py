@@ -122,7 +122,6 @@ def collect_texts(ws: Workspace, cases: list[dict], *, with_sources: bool = Fals
             for t, w in where.items()}
 
 
-
 def _carried_seqs(cases: list[dict], *, with_sources: bool) -> tuple[str, dict]:
     """SQL for the seqs of the audit entries of the rows a bundle of ``cases`` carries: every
     version of each. Other cases' entries, and the sources' when they stay at home, are left
