@@ -97,7 +97,8 @@ def run_child(cmd: list[str], **kwargs) -> Run:
 
     The disk is synced first: a child started while the kernel still writes back what came
     before pays for it in system time. A bulk review of 250,000 visits right after they were
-    built took 5.7–9.4 s of system time, and 1.6 s once they were on disk."""
+    copied took 5.7–9.4 s of system time; once they were on disk, 1.6–3.5 s in five runs of
+    seven (4.5 and 7.6 in the other two: the machine's own I/O moves it too)."""
     os.sync()
     timed = TIME.exists()
     start = time.perf_counter()
