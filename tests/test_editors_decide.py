@@ -285,6 +285,7 @@ def test_what_still_needs_doing_is_counted_and_paged_oldest_first(desk, workspac
     assert 'name="visit"' in page.text and "/-/investigate/review" in page.text
     unasked = anna.get(f"/-/investigate/todo/unasked?case={desk['case']['slug']}")
     assert "Businesses with findings not asked for comment in tobacco-nk (2)" in unasked.text
+    assert "Kiosk am Park" in unasked.text and "Späti Eins" in unasked.text
     assert anna.get("/-/investigate/todo/nothing").status_code == 404
     assert anna.get("/-/investigate/todo/review?page=x").status_code == 400
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..cases import cases as case_module
-from ..cases.asking import unasked_stores
+from ..cases.asking import unasked_ids, unasked_names
 from ..cases.promises import count_promises, list_promises
 from ..cases.replies import count_replies, list_replies
 from ..cases.review import PENDING, review_queue, review_versions
@@ -81,10 +81,10 @@ def todo(ws: Workspace, what: str, *, now: datetime | None = None, page: int = 1
                 for p in list_promises(ws, case=case, now=now, limit=per_page, offset=offset, **window)]
     elif what == "unasked":
         cases = [case] if case else [c for c in case_module.list_cases(ws, counted=False) if c["status"] != "published"]
-        every = [(c, s) for c in cases for s in unasked_stores(ws, c)]
+        every = [(c, name) for c in cases for name in unasked_names(ws, unasked_ids(ws, c))]
         count = len(every)
-        rows = [{"when": None, "label": s["name"], "case": c["slug"], "table": "cases", "row_id": c["id"],
-                 "detail": "ask from the case page"} for c, s in every[offset:offset + per_page]]
+        rows = [{"when": None, "label": name, "case": c["slug"], "table": "cases", "row_id": c["id"],
+                 "detail": "ask from the case page"} for c, name in every[offset:offset + per_page]]
     else:
         raise KeyError(what)
     return {"what": what, "title": LISTS[what], "count": count, "rows": rows, "page": page,
