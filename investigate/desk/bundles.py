@@ -105,19 +105,24 @@ def _gather_visits(ws: Workspace, cases: list[dict]) -> None:
                   "(select value from json_each(?))", [json.dumps([c["id"] for c in cases])])
 
 
+def _gathered_selections(ws: Workspace, cases: list[dict], *, with_sources: bool) -> tuple[dict[str, str], dict]:
+    """``_selections`` of ``cases``, their visits gathered first on ``ws``'s connection, as the
+    conditions ask."""
+    _gather_visits(ws, cases)
+    return _selections(cases, with_sources=with_sources)
+
+
 def collect(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[dict]]:
     """The rows of the given cases, table by table, and every tester; with ``with_sources``
     also the cases' tips, their sources' contacts and the stories' documents. Each table comes
     as a generator: a bundle of a million visits is written row by row, never held."""
-    _gather_visits(ws, cases)
-    where, args = _selections(cases, with_sources=with_sources)
+    where, args = _gathered_selections(ws, cases, with_sources=with_sources)
     return {t: ws.db.query(f"select * from [{t}] where {w} order by id", args) for t, w in where.items()}
 
 
 def collect_texts(ws: Workspace, cases: list[dict], *, with_sources: bool = False) -> dict[str, Iterator[str]]:
     """``collect``'s rows as the bundle writes them, each already its JSON text (``_row_texts``)."""
-    _gather_visits(ws, cases)
-    where, args = _selections(cases, with_sources=with_sources)
+    where, args = _gathered_selections(ws, cases, with_sources=with_sources)
     return {t: (text for _, text in _row_texts(ws, t, f"from [{t}] t where {w} order by t.id", args))
             for t, w in where.items()}
 
