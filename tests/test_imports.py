@@ -167,6 +167,31 @@ def test_a_visit_import_is_one_transaction_without_a_savepoint(workspace, tmp_pa
     assert kept_tallies(workspace) == counted_tallies(workspace) and verify(workspace).ok
 
 
+def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire(workspace, tmp_path, visit_setup):
+    """Issue 30: an INSERT … SELECT into the tallies, or an upsert that fires the case tallies'
+    trigger, makes SQLite keep a statement journal that copies aside every tally page it changes
+    (a million-visit import wrote 1.8 GB to a temporary file). The counts are added by one
+    upsert per tally, the case tallies' too, with their triggers dropped. sqlite3 traces a
+    statement again each time a trigger's program runs for it: with none left, each upsert (its
+    values filled in) is traced once."""
+    from investigate.cases.imports import import_visits
+
+    f = write(tmp_path / "v.csv", VISIT_HEADER + "".join(
+        f"L-{1 + i % 2},T-1,2026-11-0{1 + i % 5} {10 + i}:00,cigarettes,{'yes' if i % 3 else 'no'},"
+        f"{'none' if i % 2 else 'scanned'},yes\n" for i in range(9)))
+    with statements(workspace) as sql:
+        import_visits(workspace, visit_setup, f)
+    for table in ("visit_tallies", "case_tallies", "finding_tallies"):
+        added = [s for s in sql if s.startswith(f"insert into {table}")]
+        assert added and not [s for s in added if " select " in s]
+        assert len(added) == len(set(added)), table
+    assert len([s for s in sql if s.startswith("insert into visit_tallies")]) == workspace.db.execute(
+        "select count(*) from visit_tallies").fetchone()[0]
+    assert kept_tallies(workspace) == counted_tallies(workspace)
+    assert {name for (name,) in workspace.db.execute("select name from sqlite_master where type = 'trigger'")} >= {
+        "visit_tallies_insert", "finding_tallies_insert", "case_tallies_insert", "case_tallies_update"}
+
+
 BAD_VISITS = {
     "unknown_store": ("L-9,T-1,2026-11-01 10:00,cigarettes,yes,none,yes", "column 'store': unknown store 'L-9'"),
     "unknown_tester": ("L-1,T-9,2026-11-01 10:00,cigarettes,yes,none,yes", "column 'tester': unknown tester 'T-9'"),

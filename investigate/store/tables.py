@@ -193,20 +193,18 @@ def finding_tally_triggers() -> dict[str, str]:
     return {name: f"create trigger {name} {body}" for name, body in FINDING_TALLY_TRIGGERS.items()}
 
 
-#: Row triggers that only keep counts, and the one statement that counts a bulk insert's rows
-#: instead (rows past a rowid). ``Workspace.insert_many`` drops the trigger for its
-#: transaction and runs the statement: an upsert per imported visit cost 35 µs, half as much
-#: again as the rest of an import. DDL is transactional in SQLite: no other connection ever
-#: sees the trigger missing.
-BULK_RECOUNTS = {"visits": ("visit_tallies_insert", (
-    f"insert into visit_tallies ({', '.join(TALLIED)}, visits) "
-    f"select {', '.join(v.format(r='v') for v in TALLIED.values())}, count(*) from visits v where v.rowid > ? "
-    f"group by {', '.join(map(str, range(1, len(TALLIED) + 1)))} "
-    "on conflict do update set visits = visits + excluded.visits")),
+#: Row triggers that only keep counts, and the one query that counts a bulk insert's rows instead
+#: (rows past a rowid, grouped by the tally they count in; ``Workspace.insert_many`` drops the
+#: trigger for its transaction and adds the counts up: an upsert per imported visit cost 35 µs,
+#: half as much again as the rest of an import). DDL is transactional in SQLite: no other
+#: connection ever sees the trigger missing.
+BULK_RECOUNTS = {
+    "visits": ("visit_tallies_insert", (
+        f"select {', '.join(v.format(r='v') for v in TALLIED.values())}, count(*) from visits v where v.rowid > ? "
+        f"group by {', '.join(map(str, range(1, len(TALLIED) + 1)))}")),
     "findings": ("finding_tallies_insert", (
-        f"insert into finding_tallies ({', '.join(FINDING_KEY)}, findings) select {_VISIT_KEY}, count(*) "
-        "from findings f join visits v on v.id = f.visit_id where f.rowid > ? group by 1, 2, 3, 4 "
-        "on conflict do update set findings = findings + excluded.findings"))}
+        f"select {_VISIT_KEY}, count(*) from findings f join visits v on v.id = f.visit_id where f.rowid > ? "
+        "group by 1, 2, 3, 4"))}
 
 
 #: Row triggers that move a row between tallies when a counted column changes, and the
