@@ -167,15 +167,23 @@ def test_a_visit_import_is_one_transaction_without_a_savepoint(workspace, tmp_pa
     assert kept_tallies(workspace) == counted_tallies(workspace) and verify(workspace).ok
 
 
-def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire(workspace, tmp_path, visit_setup):
+def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire(workspace, tmp_path, visit_setup,
+                                                                                 monkeypatch):
     """Issue 30: an INSERT … SELECT into the tallies, or an upsert that fires the case tallies'
     trigger, makes SQLite keep a statement journal that copies aside every tally page it changes
     (a million-visit import wrote 1.8 GB to a temporary file). The counts are added by one
     upsert per tally, the case tallies' too, with their triggers dropped. sqlite3 traces a
     statement again each time a trigger's program runs for it: with none left, each upsert (its
-    values filled in) is traced once."""
+    values filled in) is traced once. The findings written after each batch of visits are counted
+    once, at the import's end: their trigger is dropped and made again once, not per batch (each
+    new schema has SQLite prepare every statement again)."""
     from investigate.cases.imports import import_visits
+    from investigate.store import writes
 
+    monkeypatch.setitem(writes.AuditedWrites.insert_many.__kwdefaults__, "batch_size", 2)
+    written, insert_many = [], workspace.insert_many
+    monkeypatch.setattr(workspace, "insert_many", lambda table, rows, **kw: written.append(table) or insert_many(
+        table, rows, **kw))
     f = write(tmp_path / "v.csv", VISIT_HEADER + "".join(
         f"L-{1 + i % 2},T-1,2026-11-0{1 + i % 5} {10 + i}:00,cigarettes,{'yes' if i % 3 else 'no'},"
         f"{'none' if i % 2 else 'scanned'},yes\n" for i in range(9)))
@@ -187,6 +195,10 @@ def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire
         assert len(added) == len(set(added)), table
     assert len([s for s in sql if s.startswith("insert into visit_tallies")]) == workspace.db.execute(
         "select count(*) from visit_tallies").fetchone()[0]
+    assert written.count("findings") > 1  # findings written after several batches of visits
+    made_again = ("drop trigger [finding_tallies_insert]", "CREATE TRIGGER finding_tallies_insert ")
+    assert [s[:len(made_again[0])] for s in sql if s.startswith(made_again)] == [
+        "drop trigger [finding_tallies_insert]", "CREATE TRIGGER finding_tallies_insert"]
     assert kept_tallies(workspace) == counted_tallies(workspace)
     assert {name for (name,) in workspace.db.execute("select name from sqlite_master where type = 'trigger'")} >= {
         "visit_tallies_insert", "finding_tallies_insert", "case_tallies_insert", "case_tallies_update"}

@@ -207,6 +207,14 @@ BULK_RECOUNTS = {
         "group by 1, 2, 3, 4"))}
 
 
+#: The tables whose rows a bulk insert into another brings along, recounted with it: an import
+#: writes each batch's findings after its visits (``insert_many``'s ``on_batch``). The findings'
+#: trigger is dropped for the whole import and their rows counted once at its end, where each
+#: batch had dropped it, counted its own and made it again: 500 times for a million visits, each
+#: new schema making SQLite prepare every statement again.
+RECOUNTED_ALONG = {"visits": ("findings",)}
+
+
 #: Row triggers that move a row between tallies when a counted column changes, and the
 #: statements that move many rows at once: ``Workspace.update_many`` drops the trigger for its
 #: transaction, adds up how many of its rows leave and enter each tally (``tally_key``), and

@@ -4,7 +4,7 @@ transaction (``BEGIN IMMEDIATE``, so two processes cannot fork the chain).
 ``insert``/``update``/``delete`` keep the row (or the change, with its reason) in the entry;
 ``insert_many`` — every import — keeps only each row's hash plus an event naming the file, writes
 in one transaction (all or nothing), gives SQLite a bigger page cache for it, defers the
-random-keyed indexes of a big import and counts its visits into the tallies in one statement.
+indexes of a big import and counts its rows into the tallies once, at its end.
 ``update``/``delete`` refuse a row whose hash differs from its last entry: changing it would
 launder a tampering into a fresh entry. A part of ``Workspace`` (a mixin): it writes through
 the workspace's connection, transaction and audit view.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from operator import itemgetter
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
@@ -23,7 +23,7 @@ from .. import clock, ids
 from ..errors import IntegrityError, InvestigateError
 from . import audit
 from .tables import (BULK_CASE_RETALLY, BULK_FINDING_RETALLY, BULK_RECOUNTS, BULK_RETALLIES, DEFERRED_INDEXES,
-                     FINDING_KEY, TALLY_NULLS, case_tally_key, finding_tally_key, tally_key)
+                     FINDING_KEY, RECOUNTED_ALONG, TALLY_NULLS, case_tally_key, finding_tally_key, tally_key)
 
 #: Rows a bulk insert adds before it defers its table's indexes (and no fewer than the table
 #: held): a small write keeps them, its rows cost little either way.
@@ -91,7 +91,10 @@ class AuditedWrites:
         without reading each row back. The audit
         entries of a bulk write keep the row hash but not a copy of the row: the rows
         themselves are the record, and the hash proves they are unchanged.
-        ``on_batch(n)`` is called after each batch, for a progress bar. Inside a caller's
+        ``on_batch(n)`` is called after each batch, for a progress bar, or to insert the rows
+        the batch brings along (an importer's findings); it must not change or delete rows of
+        the counted tables (``tables.BULK_RECOUNTS``): their counting triggers are dropped until
+        the end, where the rows added are counted. Inside a caller's
         transaction it joins it rather than opening a savepoint (``transaction``), as
         ``update_many`` does. ``expected``: the rows the caller expects, when it knows; a big
         insert then defers its indexes before its first row rather than under way, where a
@@ -166,14 +169,22 @@ class AuditedWrites:
     def _bulk(self, table: str) -> Iterator[Callable[[int], None]]:
         """What a bulk insert changes for its transaction, all sized by the rows the table held
         when the transaction began (read inside it: another writer cannot add rows meanwhile)."""
-        held = self.db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
-        with self._bulk_cache(held), self._recounted(table, held), self._deferred_indexes(table, held) as defer:
-            yield defer
+        held = self._rows_held(table)
+        with ExitStack() as stack:
+            stack.enter_context(self._bulk_cache(held))
+            for counted in (table, *RECOUNTED_ALONG.get(table, ())):
+                stack.enter_context(self._recounted(counted, held if counted == table else self._rows_held(counted)))
+            yield stack.enter_context(self._deferred_indexes(table, held))
+
+    def _rows_held(self, table: str) -> int:
+        return self.db.execute(f"select coalesce(max(rowid), 0) from [{table}]").fetchone()[0]
 
     @contextmanager
     def _recounted(self, table: str, held: int) -> Iterator[None]:
         """Inside a bulk insert's transaction: the table's counting trigger dropped, and the rows
-        past ``held`` counted by one grouped query at the end (``tables.BULK_RECOUNTS``)."""
+        past ``held`` counted by one grouped query at the end (``tables.BULK_RECOUNTS``). A bulk
+        insert of rows the table's trigger is already dropped for (``tables.RECOUNTED_ALONG``)
+        leaves their counting to the enclosing one."""
         trigger, count = BULK_RECOUNTS.get(table, (None, None))
         ddl = trigger and self._drop("trigger", trigger)
         if not ddl:
