@@ -204,6 +204,22 @@ def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire
         "visit_tallies_insert", "finding_tallies_insert", "case_tallies_insert", "case_tallies_update"}
 
 
+def test_an_import_moves_its_bar_for_every_row_read_also_the_rows_imported_before(workspace, tmp_path, visit_setup):
+    """The bar counts the file's rows (``count_lines``): a re-run whose rows were imported before
+    moved it by none of them, and a file of 100,000 rows, 11 of them imported before, ended at 99 %."""
+    from investigate.cases.imports import import_visits
+    from investigate.files import count_lines
+
+    rows = [f"L-{1 + i % 2},T-1,2026-11-{1 + i % 20:02d} {10 + i % 8}:{i % 60:02d},cigarettes,no,scanned,yes\n"
+            for i in range(12)]
+    first, again = write(tmp_path / "first.csv", VISIT_HEADER + "".join(rows[:5])), write(
+        tmp_path / "again.csv", VISIT_HEADER + "".join(rows))
+    for f, new in ((first, 5), (again, 7)):
+        ticks: list[int] = []
+        assert import_visits(workspace, visit_setup, f, progress=ticks.append)["visits"] == new
+        assert sum(ticks) == count_lines(f) == len(rows[:5] if f is first else rows)
+
+
 BAD_VISITS = {
     "unknown_store": ("L-9,T-1,2026-11-01 10:00,cigarettes,yes,none,yes", "column 'store': unknown store 'L-9'"),
     "unknown_tester": ("L-1,T-9,2026-11-01 10:00,cigarettes,yes,none,yes", "column 'tester': unknown tester 'T-9'"),
