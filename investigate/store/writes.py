@@ -149,9 +149,9 @@ class AuditedWrites:
         are dropped, and built again at the end from the sorted keys. Inserting into the
         random-keyed ones cost a million-row import 1.5x per row what a 100k one paid (their
         pages outgrow any cache), and building an index once costs half what inserting into it
-        row by row does (100,000 visits: 5.3 s of CPU instead of 6.5). A small import into a big
-        table keeps them: rebuilding would read the whole table. Transactional DDL: nobody else
-        sees them missing, and a failed import keeps them."""
+        row by row does (an import of 100,000 visits: 5.5 s of CPU instead of 6.3). A small
+        import into a big table keeps them: rebuilding would read the whole table.
+        Transactional DDL: nobody else sees them missing, and a failed import keeps them."""
         names = DEFERRED_INDEXES.get(table, ())
         dropped: list[str] = []
 
@@ -244,7 +244,7 @@ class AuditedWrites:
         triggers dropped meanwhile. Single-row upserts, not one INSERT … SELECT: SQLite keeps a
         statement journal for a statement that writes many rows, or fires a trigger per row
         (either may abort midway), copying aside every tally page it changes: a million-visit
-        import wrote 1.8 GB to a temporary file, 3–4 s of system time. Streamed: a bulk insert's
+        import wrote 1.8 GB to a temporary file, seconds of system time. Streamed: a bulk insert's
         counts come straight from its grouped query."""
         if table != "visits":
             _, upsert, prune = BULK_FINDING_RETALLY
