@@ -218,6 +218,14 @@ def test_an_import_moves_its_bar_for_every_row_read_also_the_rows_imported_befor
         ticks: list[int] = []
         assert import_visits(workspace, visit_setup, f, progress=ticks.append)["visits"] == new
         assert sum(ticks) == count_lines(f) == len(rows[:5] if f is first else rows)
+    # A re-run of a long file moves the bar as it reads, not only at its end.
+    long = write(tmp_path / "long.csv", VISIT_HEADER + "".join(
+        f"L-{1 + i % 2},T-1,2026-11-{1 + i // 96:02d} {8 + i % 96 // 8}:{13 + i % 8 * 5:02d},snus,no,scanned,yes\n"
+        for i in range(1500)))
+    import_visits(workspace, visit_setup, long)
+    ticks = []
+    assert import_visits(workspace, visit_setup, long, progress=ticks.append)["already_imported"] == 1500
+    assert len(ticks) > 1 and sum(ticks) == count_lines(long) == 1500
 
 
 BAD_VISITS = {

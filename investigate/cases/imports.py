@@ -200,6 +200,17 @@ def import_visit_rows(
         if progress:
             progress(n)
 
+    # Rows read and not written (imported before, corrections) move the bar too, a thousand at
+    # a time: a re-run of a whole file had left it at 0 % until the end.
+    unwritten = 0
+
+    def not_written() -> None:
+        nonlocal unwritten
+        unwritten += 1
+        if progress and unwritten == 1000:
+            progress(unwritten)
+            unwritten = 0
+
     rotation = RotationCheck(ws, case, rules=rotation_rules(ws, case, protocol))
     counts["rotation_breaches"] = []
     memo: dict = {}  # identical answer sets are judged once
@@ -213,6 +224,7 @@ def import_visit_rows(
             key = _compact(ref) if ref else None
             if ref and key in known:
                 counts["already_imported"] += 1
+                not_written()
                 continue
             if ref:
                 known.add(key)
@@ -262,6 +274,7 @@ def import_visit_rows(
                     corrections.append((line, same, row, changed))
                 else:
                     counts["already_imported"] += 1
+                not_written()
                 continue
             if rotation.rules and row["kind"] == "undercover":
                 for why in rotation.check(row):
@@ -286,9 +299,7 @@ def import_visit_rows(
     with ws.transaction(savepoint=False):
         remember(ws, protocol)
         counts["visits"] = ws.insert_many("visits", visit_rows(), action="import", on_batch=flush_children)
-        # The rows read and not written (imported before, corrections) move the bar too, so that
-        # it ends with the file: 11 rows of 100,000 already imported had left it at 99 %.
-        flush_children(counts["already_imported"] + len(corrections))
+        flush_children(unwritten)  # the bar ends with the file
         if corrections and not update:
             raise corrections_refused(path, [(line, old["id"], fields) for line, old, _, fields in corrections])
         for line, old, new, _ in corrections:
