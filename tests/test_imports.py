@@ -205,8 +205,9 @@ def test_an_import_adds_its_tallies_a_row_at_a_time_with_no_trigger_left_to_fire
 
 
 def test_an_import_moves_its_bar_for_every_row_read_also_the_rows_imported_before(workspace, tmp_path, visit_setup):
-    """The bar counts the file's rows (``count_lines``): a re-run whose rows were imported before
-    moved it by none of them, and a file of 100,000 rows, 11 of them imported before, ended at 99 %."""
+    """The bar counts the file's rows (``count_lines``), and the rows imported before move it too,
+    as they are read: a re-run had stayed at 0 % until its end, and the bench's file of 100,000
+    rows, 11 of them imported before, had ended at 99 %."""
     from investigate.cases.imports import import_visits
     from investigate.files import count_lines
 
