@@ -54,10 +54,16 @@ def values_hasher(columns: Sequence[str]) -> Callable[[Sequence], str]:
     order (as SQLite returns a row, or as an insert binds it: no dict per row). The keys are
     quoted and sorted once, and the JSON text is spelt out rather than encoded, every value
     being a string. Hashing was a sixth of a million-row import with json.dumps per row."""
-    keyed = [(i, _quote(columns[i]) + ":") for i in sorted(range(len(columns)), key=columns.__getitem__)]
+    spell = _values_text(columns)
     sha256 = hashlib.sha256
+    return lambda values: sha256(spell(values).encode("utf-8")).hexdigest()
 
-    def hash_values(values: Sequence) -> str:
+
+def _values_text(columns: Sequence[str]) -> Callable[[Sequence], str]:
+    """The canonical text ``row_hash`` hashes, of a row given as its values in ``columns``' order."""
+    keyed = [(i, _quote(columns[i]) + ":") for i in sorted(range(len(columns)), key=columns.__getitem__)]
+
+    def spell(values: Sequence) -> str:
         parts = []
         for i, prefix in keyed:
             value = values[i]
@@ -70,9 +76,39 @@ def values_hasher(columns: Sequence[str]) -> Callable[[Sequence], str]:
                 parts.append(prefix + '"' + str(value) + '"')
             else:
                 parts.append(prefix + _quote(canonical_value(value)))
-        return sha256(("{" + ",".join(parts) + "}").encode("utf-8")).hexdigest()
+        return "{" + ",".join(parts) + "}"
 
-    return hash_values
+    return spell
+
+
+def update_hasher(columns: Sequence[str], changes: dict[str, Any]) -> Callable[[Sequence], tuple[str, str]]:
+    """For a bulk update that sets ``changes`` on many rows: ``(row_hash, new_hash)`` of a row
+    given as its values in ``columns``' order, the hash it must still have (its last entry's) and
+    the one it has with the changes. The row is spelt once, each changed value's part
+    (``"key":"value"``) then swapped for its new one in the text: in the canonical text every
+    quote inside a key or value is escaped, so a key's part begins nowhere else. A change from
+    or to NULL adds or removes a part, and such a row is spelt again. Spelling each approved
+    visit a second time was a twelfth of a bulk review's CPU."""
+    spell = _values_text(columns)
+    sha256 = hashlib.sha256
+    swaps = [(columns.index(key), _quote(key) + ":", value) for key, value in changes.items()]
+    new_parts = [None if value is None else prefix + _quote(canonical_value(value)) for _, prefix, value in swaps]
+
+    def hash_pair(values: Sequence) -> tuple[str, str]:
+        text = spell(values)
+        new = text
+        for (i, prefix, _), part in zip(swaps, new_parts):
+            old = values[i]
+            if old is None or part is None:
+                changed = list(values)
+                for j, _, value in swaps:
+                    changed[j] = value
+                new = spell(changed)
+                break
+            new = new.replace(prefix + _quote(canonical_value(old)), part, 1)
+        return sha256(text.encode("utf-8")).hexdigest(), sha256(new.encode("utf-8")).hexdigest()
+
+    return hash_pair
 
 
 ENTRY_FIELDS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data")

@@ -476,6 +476,23 @@ class Workspace(AuditedWrites):
             return lambda values: self.row_hash(table, dict(zip(columns, values)))
         return audit.values_hasher(columns)
 
+    def update_hasher(self, table: str, columns: Sequence[str], changes: dict) -> Callable[[Sequence], tuple[str, str]]:
+        """``(row_hash, new_hash)`` of a row of ``table`` that a bulk update sets ``changes`` on,
+        given as its values in ``columns``' order: the hash it must still have, and the one it will
+        have (``audit.update_hasher``, which spells the row once)."""
+        if table in SECRET_COLUMNS or table in DIGEST_COLUMNS:
+            hash_values = self.values_hasher(table, columns)
+            at = [(columns.index(k), v) for k, v in changes.items()]
+
+            def hash_pair(values: Sequence) -> tuple[str, str]:
+                new = list(values)
+                for i, value in at:
+                    new[i] = value
+                return hash_values(values), hash_values(new)
+
+            return hash_pair
+        return audit.update_hasher(columns, changes)
+
     # -- evidence ------------------------------------------------------------------------
 
     def evidence_path(self, sha256: str) -> Path:

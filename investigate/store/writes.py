@@ -357,7 +357,7 @@ class AuditedWrites:
         names = self.columns(table)
         if unknown := set(changes) - set(names):
             raise InvestigateError(f"{table}: unknown column(s) {', '.join(sorted(unknown))}")
-        hash_values = self.values_hasher(table, names)
+        hash_pair = self.update_hasher(table, names, changes)
         key = names.index("id")
         new_at = [(names.index(k), v) for k, v in changes.items()]
         wanted = [(i, audit.canonical_value(v)) for i, v in new_at]
@@ -376,9 +376,10 @@ class AuditedWrites:
                 last = dict(self.db.execute(
                     f"select row_id, row_hash from audit_log where seq in (select max(seq) from audit_log "
                     f"where table_name = ? and row_id in ({marks}) group by row_id)", [table, *ids]).fetchall())
-                before, todo = [], []
+                before, todo, hashes = [], [], []
                 for row in rows:
-                    if row[key] in last and last[row[key]] != hash_values(row):
+                    old_hash, new_hash = hash_pair(row)
+                    if row[key] in last and last[row[key]] != old_hash:
                         raise IntegrityError(
                             f"{table} {row[key]} differs from its last audit entry: it was altered outside "
                             "investigate; run 'investigate verify' before changing it")
@@ -388,6 +389,7 @@ class AuditedWrites:
                             new[i] = v
                         before.append(row)
                         todo.append(new)
+                        hashes.append(new_hash)
                 if todo:
                     moved = [r[key] for r in todo]
                     # One statement per batch, its ids as one JSON array: a quarter less CPU
@@ -395,7 +397,7 @@ class AuditedWrites:
                     self.db.conn.execute(f"update [{table}] set {sets} where id in (select value from json_each(?))",
                                          [*changes.values(), json.dumps(moved)])
                     retally(before, todo)
-                    audit.append_row_entries(self.db.conn, [(r[key], hash_values(r)) for r in todo], at=at,
+                    audit.append_row_entries(self.db.conn, [(r[key], h) for r, h in zip(todo, hashes)], at=at,
                                              actor=actor, action=action, table_name=table)
                     changed.extend(moved)
                 if on_batch:
