@@ -93,6 +93,7 @@ def update_hasher(columns: Sequence[str], changes: dict[str, Any]) -> Callable[[
     sha256 = hashlib.sha256
     swaps = [(columns.index(key), _quote(key) + ":", value) for key, value in changes.items()]
     new_parts = [None if value is None else prefix + _quote(canonical_value(value)) for _, prefix, value in swaps]
+    at = [(i, value) for i, _, value in swaps]
 
     def hash_pair(values: Sequence) -> tuple[str, str]:
         text = spell(values)
@@ -100,15 +101,21 @@ def update_hasher(columns: Sequence[str], changes: dict[str, Any]) -> Callable[[
         for (i, prefix, _), part in zip(swaps, new_parts):
             old = values[i]
             if old is None or part is None:
-                changed = list(values)
-                for j, _, value in swaps:
-                    changed[j] = value
-                new = spell(changed)
+                new = spell(with_changes(values, at))
                 break
             new = new.replace(prefix + _quote(canonical_value(old)), part, 1)
         return sha256(text.encode("utf-8")).hexdigest(), sha256(new.encode("utf-8")).hexdigest()
 
     return hash_pair
+
+
+def with_changes(values: Sequence, at: Iterable[tuple[int, Any]]) -> list:
+    """A row's ``values`` with the value at each index of ``at`` (index, new value) replaced: the
+    row a bulk update makes of it."""
+    new = list(values)
+    for i, value in at:
+        new[i] = value
+    return new
 
 
 ENTRY_FIELDS = ("seq", "at", "actor", "action", "table_name", "row_id", "row_hash", "data")

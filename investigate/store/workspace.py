@@ -483,14 +483,7 @@ class Workspace(AuditedWrites):
         if table in SECRET_COLUMNS or table in DIGEST_COLUMNS:
             hash_values = self.values_hasher(table, columns)
             at = [(columns.index(k), v) for k, v in changes.items()]
-
-            def hash_pair(values: Sequence) -> tuple[str, str]:
-                new = list(values)
-                for i, value in at:
-                    new[i] = value
-                return hash_values(values), hash_values(new)
-
-            return hash_pair
+            return lambda values: (hash_values(values), hash_values(audit.with_changes(values, at)))
         return audit.update_hasher(columns, changes)
 
     # -- evidence ------------------------------------------------------------------------

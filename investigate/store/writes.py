@@ -384,11 +384,8 @@ class AuditedWrites:
                             f"{table} {row[key]} differs from its last audit entry: it was altered outside "
                             "investigate; run 'investigate verify' before changing it")
                     if any(audit.canonical_value(row[i]) != v for i, v in wanted):
-                        new = list(row)
-                        for i, v in new_at:
-                            new[i] = v
                         before.append(row)
-                        todo.append(new)
+                        todo.append(audit.with_changes(row, new_at))
                         hashes.append(new_hash)
                 if todo:
                     moved = [r[key] for r in todo]
