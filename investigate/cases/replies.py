@@ -28,7 +28,7 @@ from ..store.lookup import resolve
 from ..store.tables import by_time, every_row
 from ..numbers.stats import visit_filter
 from ..store.workspace import Workspace
-from ..policy.coverage import covered_hash
+from ..policy.coverage import REQUEST_ACTION, covered_hash
 from ..policy.private import refuse_private
 from ..vocabulary import LANGUAGES, REPLY_CHANNELS
 
@@ -185,11 +185,13 @@ def record_request(ws: Workspace, case: dict, store: dict, *, channel: str = "em
     if reason:
         refuse_private(ws, reason, what="short-deadline reason", case=case)
     created = ws.now().isoformat()
+    # A request without its items is no request: they stand or fall together. Its entry's action
+    # tells the naming rule that its items cover what stood at that entry (``REQUEST_ACTION``).
     row = ws.insert("replies", {
         "case_id": case["id"], "store_id": store["id"], "requested_at": asked.isoformat(),
         "channel": channel, "deadline": due.isoformat(), "answered_at": None, "answer": None,
         "notes": notes, "created_at": created, "short_deadline_reason": reason,
-    }, savepoint=False)  # a request without its items is no request: they stand or fall together
+    }, action=REQUEST_ACTION, savepoint=False)
     items = [{"reply_id": row["id"], "visit_id": v["id"], "finding_id": None, "created_at": created,
               "covered_hash": covered_hash(store_id=store["id"], visit_id=v["id"], visited_at=v["visited_at"])}
              for v in visits]
