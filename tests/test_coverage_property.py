@@ -124,6 +124,8 @@ def run_step(ws, case, tester, shops, step, now: str) -> None:
 # request no longer covers them.
 @example(history={"visits": [(0, SOLD)], "steps": [("ask", 0), ("amend_time", 0)]})
 @example(history={"visits": [(0, SOLD), (1, SOLD)], "steps": [("ask", 0), ("ask", 1), ("move_visit", 0, 1)]})
+# A finding reworded between two stores' requests: written after the first, before the second.
+@example(history={"visits": [(0, SOLD), (1, SOLD)], "steps": [("ask", 0), ("reword", 0), ("ask", 1)]})
 def test_the_findings_the_log_says_unchanged_are_the_ones_hashing_finds_covered(history):
     tmp = Path(tempfile.mkdtemp(prefix="inv-cover-"))
     try:
