@@ -7,7 +7,6 @@ Every ``InvestigateError`` becomes a one-line ``Error: …`` and its exit code h
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sqlite3
 import sys
@@ -88,6 +87,8 @@ class LazyGroup(click.Group):
         # click says only "No such command"; a reporter who typed "reprot" is told "report".
         name = click.utils.make_str(args[0]) if args else ""
         if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib  # only for a mistyped command: 5 ms of every start-up otherwise
+
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
             hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")

@@ -16,7 +16,6 @@ import click
 
 from .. import clock
 from ..ids import short
-from ..files.json_array import json_array
 from ..store.leftovers import remove_killed_runs
 from ..store.workspace import Workspace
 
@@ -397,6 +396,9 @@ def echo_json(data: Any) -> None:
     if isinstance(data, (dict, str, int, float)) or data is None:
         click.echo(_json_text(data))
         return
+    # Imported here: it loads the file readers' package, 8 ms that a command printing text never needs.
+    from ..files.json_array import json_array
+
     for piece in json_array(data, _json_text, indent=2):
         click.echo(piece, nl=False)
     click.echo()
