@@ -7,6 +7,7 @@ Every ``InvestigateError`` becomes a one-line ``Error: …`` and its exit code h
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sqlite3
 import sys
@@ -203,8 +204,22 @@ def cli(ctx, workspace_path):
     ctx.call_on_close(ctx.obj.close)
 
 
+#: New objects between two runs of Python's cyclic garbage collector (its default is 700).
+GC_EVERY = 10_000
+
+
 def main(argv=None):
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A command is a short process that builds what it prints or writes, and exits. At Python's
+    default threshold the collector walked the young objects again after every 700 allocations.
+    That was 17 % of the CPU of a 1,000-visit report, most of it while WeasyPrint's modules
+    were imported and while it laid the pages out. Bare WeasyPrint on the same rows spends
+    20 % there (py-spy). Garbage in cycles is still collected, in rounds 14 times as far
+    apart, and the report's peak did not move (205 MB). Imports, verify and the checklist
+    were unchanged. Set here, for a command's process, not in the library: a test run and
+    the editors' Datasette keep Python's default."""
+    gc.set_threshold(GC_EVERY, *gc.get_threshold()[1:])
     return cli.main(args=argv, prog_name="investigate")
 
 
