@@ -339,6 +339,47 @@ def test_checklist_blocks_until_every_item_is_done(workspace, tobacco_case, run)
     assert shown["ready"] is True
 
 
+@pytest.mark.parametrize("change", ["visit", "finding", "finding deleted", "review", "answer", "case",
+                                    "another case's visit"])
+def test_a_legal_sign_off_is_void_after_any_change_to_the_cases_records(workspace, tobacco_case, change):
+    """What the lawyer signed is what the case's records said then: a write to any of them
+    after it, a deleted finding too, voids it; a write to another case does not."""
+    from investigate.policy.changes import changes_since
+
+    ws = workspace
+    case = ready_case(ws, tobacco_case)
+    signed_at = ws.db.execute("select audit_seq from signoffs where case_id = ?", [case["id"]]).fetchone()[0]
+    finding = next(ws.db.query("select f.* from findings f join visits v on v.id = f.visit_id where v.case_id = ? "
+                               "limit 1", [case["id"]]))
+    if change == "visit":
+        ws.update("visits", tobacco_case["visits"][0]["id"], {"notes": "receipt kept"}, reason="a note")
+    elif change == "finding":
+        ws.update("findings", finding["id"], {"title": finding["title"] + " (reworded)"}, reason="clearer")
+    elif change == "finding deleted":
+        ws.delete("findings", finding["id"], reason="entered twice")
+    elif change == "review":
+        review_visit(ws, tobacco_case["visits"][0], "issue", comment="the receipt is unreadable")
+    elif change == "answer":
+        request = next(ws.db.query("select * from replies where case_id = ? limit 1", [case["id"]]))
+        replies.record_reply(ws, request, answer="We train our staff.")
+    elif change == "case":
+        cases.edit_case(ws, case, description="Four shops, tested once.")
+    else:
+        other = cases.create_case(ws, slug="other", title="Other", protocol="tobacco-minors")
+        shop = tobacco_case["stores"][0]
+        stores.add_to_frame(ws, other, [shop])
+        visits.record_visit(ws, case=other, store=shop, tester=tobacco_case["tester"],
+                            answers={"product": "cigarettes", "sale": True, "id_check": "none", "id_carried": True},
+                            visited_at=ws.now() - timedelta(days=1))
+    case = ws.get("cases", case["id"])
+    item = next(i for i in gate.checklist(ws, case) if i["key"] == "legal_signoff")
+    if change == "another case's visit":
+        assert changes_since(ws, case, signed_at) == 0 and item["ok"], item
+    else:
+        assert changes_since(ws, case, signed_at) >= 1 and not item["ok"], item
+        assert "predates" in item["detail"]
+
+
 def test_an_override_needs_a_reason(workspace, tobacco_case):
     with pytest.raises(InvalidInput):
         gate.require_publishable(workspace, tobacco_case["case"], override="  ")

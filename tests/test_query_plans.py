@@ -298,3 +298,24 @@ def test_a_bundle_lists_its_cases_visits_once_and_looks_into_that_list(workspace
     workspace.db.execute("create temp table bundle_seqs (seq integer primary key)")
     plan = " | ".join(r[3] for r in workspace.db.execute("explain query plan " + union))
     assert plan.count("bundle_visits_1 FOR IN-OPERATOR") == 5, plan
+
+
+def test_the_changes_after_a_sign_off_look_each_entrys_row_up_by_its_id(workspace, tobacco_case):
+    """Which audit entries change a case (the sign-off's count, a public file's version): each
+    entry's row is looked up by its id. A list of every visit of the case, built for each
+    question, took 0.9 s at a million visits to count the last thousand entries."""
+    from investigate.cases.editorial import sign_off
+    from investigate.policy.changes import changes_since, content_key
+
+    ws, case = workspace, tobacco_case["case"]
+    signed = sign_off(ws, case, role="legal counsel", signed_by="Dr. Recht")
+    ws.update("visits", tobacco_case["visits"][0]["id"], {"notes": "receipt kept"}, reason="a note")
+    with statements(ws) as seen:
+        assert changes_since(ws, case, signed["audit_seq"]) == 1
+        content_key(ws, case)
+    asked = [p for p in plans(ws, seen, "audit_log") if "visits" in p]
+    assert len(asked) == 2, asked
+    for plan in asked:
+        assert "LIST SUBQUERY" not in plan and "idx_visits_case" not in plan, plan
+        assert "SEARCH x USING INDEX sqlite_autoindex_visits_1 (id=?)" in plan, plan
+    assert asked[0].startswith("SEARCH a USING INTEGER PRIMARY KEY (rowid>?)"), asked[0]

@@ -18,33 +18,31 @@ from ..store.workspace import Workspace
 def _change_clauses(case: dict) -> tuple[str, dict]:
     """Audit entries that change what a case's outputs say: the case itself (status changes
     aside), its visits and what hangs off them, its frame, replies, samples and corrections.
-    Publications and sign-offs are not changes to what was signed."""
-    by_visit = "(select id from {t} where visit_id in (select id from visits where case_id = :c))"
+    Publications and sign-offs are not changes to what was signed.
+
+    Each entry's row is looked up by its id (``exists``), not sought in a list of every row of
+    the case: at a million visits that list was built for every question, and counting the
+    changes after a sign-off took 0.9 s for the last thousand entries as for none."""
+    of_case = "exists (select 1 from {t} x where x.id = a.row_id and x.case_id = :c)"
+    by_visit = ("exists (select 1 from {t} x cross join visits v on v.id = x.visit_id "
+                "where x.id = a.row_id and v.case_id = :c)")
+    by_reply = ("exists (select 1 from {t} x cross join replies r on r.id = x.reply_id "
+                "where x.id = a.row_id and r.case_id = :c)")
     owned = {
-        "visits": "(select id from visits where case_id = :c)",
-        "findings": by_visit.format(t="findings"), "evidence": by_visit.format(t="evidence"),
-        "promises": by_visit.format(t="promises"), "reviews": by_visit.format(t="reviews"),
-        "replies": "(select id from replies where case_id = :c)",
-        "reply_items": "(select id from reply_items where reply_id in (select id from replies where case_id = :c))",
-        "case_stores": "(select id from case_stores where case_id = :c)",
-        "samples": "(select id from samples where case_id = :c)",
+        "visits": of_case, "findings": by_visit, "evidence": by_visit, "promises": by_visit, "reviews": by_visit,
+        "replies": of_case, "reply_items": by_reply, "case_stores": of_case, "samples": of_case,
         # A story's own records (issue 23): its timeline, documents, what was put to the company.
-        "stories": "(select id from stories where case_id = :c)",
-        "story_events": "(select id from story_events where case_id = :c)",
-        "story_documents": "(select id from story_documents where case_id = :c)",
-        "story_reply_items": "(select id from story_reply_items where reply_id in "
-                             "(select id from replies where case_id = :c))",
+        "stories": of_case, "story_events": of_case, "story_documents": of_case, "story_reply_items": by_reply,
     }
     clauses = ["(a.table_name = 'cases' and a.row_id = :c and a.action != 'status')",
                # A new correction changes what is printed; noting the version it first appeared
                # in (an update made by publishing) does not.
-               "(a.table_name = 'corrections' and a.action = 'insert' and a.row_id in "
-               "(select id from corrections where case_id = :c))"]
-    clauses += [f"(a.table_name = '{t}' and a.row_id in {sub})" for t, sub in owned.items()]
-    # Rows deleted since are no longer found by the sub-selects; their entries keep the old row.
+               f"(a.table_name = 'corrections' and a.action = 'insert' and {of_case.format(t='corrections')})"]
+    clauses += [f"(a.table_name = '{t}' and {sub.format(t=t)})" for t, sub in owned.items()]
+    # Rows deleted since are no longer found by their ids; their entries keep the old row.
     clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.case_id') = :c)")
-    clauses.append("(a.action = 'delete' and json_extract(a.data, '$.old.visit_id') in "
-                   "(select id from visits where case_id = :c))")
+    clauses.append("(a.action = 'delete' and exists (select 1 from visits v "
+                   "where v.id = json_extract(a.data, '$.old.visit_id') and v.case_id = :c))")
     return " or ".join(clauses), {"c": case["id"]}
 
 
@@ -63,7 +61,10 @@ def content_key(ws: Workspace, case: dict, *, named: set | frozenset = frozenset
     which fall due without any write either). Editions with the same key share one version
     number: the tobacco, service and story reports alike."""
     where, params = _change_clauses(case)
-    last = ws.db.execute(f"select max(seq) from audit_log a where {where}", params).fetchone()[0] or 0
+    # From the newest entry back to the first that changes the case (usually among the last).
+    last = ws.db.execute(f"select seq from audit_log a where {where} order by seq desc limit 1",
+                         params).fetchone()
+    last = last[0] if last else 0
     return hashlib.sha256(json.dumps([last, sorted(named), sorted(clock)]).encode()).hexdigest()
 
 
