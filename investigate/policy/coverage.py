@@ -170,9 +170,10 @@ def _uncovered_of(ws: Workspace, case: dict, closed: dict[str, str],
 
 def _written_since_asked(ws: Workspace, closed: dict[str, str]) -> tuple[list[str], ...] | None:
     """Which findings ``_uncovered`` must check: the ids of the findings and of the visits
-    written since the earliest closed request made here (``REQUEST_ACTION``), and the stores
-    with no such request. None: check every finding of the case (there is no such request, or
-    more to check than one pass costs: ``RECHECK_AT``)."""
+    written since a line, and the stores with no closed request made here (``REQUEST_ACTION``).
+    The line is each store's newest closed request made here, the earliest of them: a finding
+    not written since is older than its own store's. None: check every finding of the case
+    (there is no such request, or more to check than one pass costs: ``RECHECK_AT``)."""
     asked: dict[str, int] = {}
     for reply_id, seq, action in ws.db.execute(
             "select a.row_id, min(a.seq), a.action from audit_log a where a.table_name = 'replies' "
