@@ -150,8 +150,8 @@ def _uncovered_of(ws: Workspace, case: dict, closed: dict[str, str],
             f"select {_FINDING_COLUMNS} from visits v join findings f on f.visit_id = v.id "
             f"where v.case_id = ? and {cond} and v.store_id in (select value from json_each(?))",
             [changed, case["id"], *params, touched, case["id"], *params, case["id"], *params, unasked]).fetchall()
-        asked = {r[6] for r in rows}
-        replies = {reply_id: store_id for reply_id, store_id in closed.items() if store_id in asked}
+        checked = {r[6] for r in rows}  # only their stores' items are read
+        replies = {reply_id: store_id for reply_id, store_id in closed.items() if store_id in checked}
     covered = {(replies[reply_id], h) for reply_id, h in ws.db.execute(
         "select reply_id, covered_hash from reply_items where finding_id is not null "
         "and reply_id in (select value from json_each(?))", [json.dumps(sorted(replies))])}
