@@ -416,6 +416,22 @@ def test_a_correction_quoting_a_private_string_is_refused_by_kind(workspace, tob
     assert snapshot(ws) == before
 
 
+@pytest.mark.parametrize("note, kind", [("Trafik Fünf was closed on both days.", "an unnamed business's name"),
+                                        ("The kiosk at Weserstr. 77 was closed.", "an unnamed business's address")])
+def test_a_business_of_the_frame_that_no_visit_went_to_is_as_private_as_a_visited_one(workspace, tobacco_case, run,
+                                                                                      tmp_path, note, kind):
+    ws, case = workspace, tobacco_case["case"]
+    unvisited = stores.add_store(ws, name="Trafik Fünf", chain=None, address="Weserstr. 77", city="Berlin",
+                                 district="Neukölln", licence_number="L-5")
+    stores.add_to_frame(ws, case, [unvisited])
+    approve_all(ws, case)
+    build_report(ws, case, lang="en", out=tmp_path / "v1.pdf", override="first version")
+    before = snapshot(ws)
+    result = run("correct", "tobacco-nk", "--note", note)
+    assert result.exit_code != 0 and kind in result.output
+    assert snapshot(ws) == before
+
+
 def test_case_text_and_answers_are_checked_when_recorded(workspace, tobacco_case):
     with pytest.raises(InvalidInput, match="a tester code"):
         cases.edit_case(workspace, tobacco_case["case"], description="T-07 visited four shops.")

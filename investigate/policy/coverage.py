@@ -224,11 +224,24 @@ def _visited_in_both_scopes(ws: Workspace, case: dict) -> dict[bool, dict[str, b
 
 def case_chains(ws: Workspace, case: dict) -> dict[str, str]:
     """store_id → chain of every store with a visit of the case that belongs to a chain, kept
-    while the log does not move: the naming of each scope asks which chains its stores form,
-    and passing twenty thousand store ids to SQLite to ask took 26 ms a time."""
-    return ws.while_unchanged(("case_chains", case["id"]), lambda: dict(ws.db.execute(
-        "select id, chain from stores where chain is not null and id in "
-        "(select store_id from visit_tallies where case_id = ?)", [case["id"]]).fetchall()))
+    while the log does not move: the naming of each scope asks which chains its stores form."""
+    return ws.while_unchanged(("case_chains", case["id"]), lambda: {
+        row[0]: row[1] for row in visited_store_rows(ws, case) if row[1] is not None})
+
+
+#: The columns of a store that ``visited_store_rows`` holds after its id, in order.
+STORE_COLUMNS = ("chain", "name", "address", "licence_number")
+
+
+def visited_store_rows(ws: Workspace, case: dict) -> list[tuple]:
+    """(id, *``STORE_COLUMNS``) of every store with a visit of the case (any visit: every one
+    counts in a tally), by id, kept while the log does not move. The naming asks for their
+    chains and the private strings for the unnamed ones' names, addresses and licence numbers:
+    at a million visits of twenty thousand stores one read takes 35 ms, where the two took 29
+    and 37."""
+    return ws.while_unchanged(("visited_store_rows", case["id"]), lambda: ws.db.execute(
+        f"select id, {', '.join(STORE_COLUMNS)} from stores where id in "
+        "(select store_id from visit_tallies where case_id = ?) order by id", [case["id"]]).fetchall())
 
 
 def stores_that_passed(ws: Workspace, case: dict, *, approved_only: bool = True,

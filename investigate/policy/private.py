@@ -20,9 +20,11 @@ same texts again when it publishes, with the exact naming of that moment
 
 from __future__ import annotations
 
+import json
+
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
-from .coverage import company_named, nameable_chains, nameable_store_ids, story_of
+from .coverage import STORE_COLUMNS, company_named, nameable_chains, nameable_store_ids, story_of, visited_store_rows
 from .matching import PrivateMatcher, may_be_in, mentions
 
 __all__ = ["MIN_LENGTH", "PrivateMatcher", "find_private", "mentions", "private_strings", "refuse_private"]
@@ -60,14 +62,7 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         if named_chains is None:
             named_chains = nameable_chains(ws, case, named, approved_only=False)
         has_tips = "tips" in ws.db.table_names()
-        # The stores of the case's visits from the visit tallies (every visit counts in one):
-        # a few rows per store, not a million index entries.
-        rows = ws.db.execute(
-            "select id, chain, name, address, licence_number from stores where id in "
-            "(select store_id from visit_tallies where case_id = ? union select store_id from case_stores where case_id = ? "
-            "union select store_id from replies where case_id = ?"
-            + (" union select store_id from tips where case_id = ?)" if has_tips else " union select ?)"),
-            [case["id"]] * 4)
+        rows = _case_store_rows(ws, case, has_tips)
         kinds = ("an unnamed business's name", "an unnamed business's address",
                  "an unnamed business's licence number")
         chains_found = set(named_chains)  # each chain once: twenty thousand stores are of two hundred
@@ -96,6 +91,24 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
     # thousand stores in two hundred chains), and every copy was read and indexed again.
     return list(dict.fromkeys((kind, value.strip()) for kind, value in found
                               if value and len(value.strip()) >= MIN_LENGTH))
+
+
+def _case_store_rows(ws: Workspace, case: dict, has_tips: bool) -> list[tuple]:
+    """(id, chain, name, address, licence_number) of every store of the case, by id: those
+    visited (``coverage.visited_store_rows``, read once for the naming too), and the targets,
+    the stores asked and those tips name that no visit went to."""
+    rows = visited_store_rows(ws, case)
+    sources = ["case_stores", "replies", *(["tips"] if has_tips else [])]
+    others = {store_id for (store_id,) in ws.db.execute(
+        " union ".join(f"select store_id from {table} where case_id = ?" for table in sources),
+        [case["id"]] * len(sources)) if store_id is not None}
+    if others:
+        others -= {row[0] for row in rows}
+    if others:
+        rows = sorted(rows + ws.db.execute(
+            f"select id, {', '.join(STORE_COLUMNS)} from stores where id in (select value from json_each(?))",
+            [json.dumps(sorted(others))]).fetchall(), key=lambda row: row[0])
+    return rows
 
 
 def _story_person_strings(ws: Workspace) -> list[tuple[str, str]]:
