@@ -319,3 +319,27 @@ def test_the_changes_after_a_sign_off_look_each_entrys_row_up_by_its_id(workspac
         assert "LIST SUBQUERY" not in plan and "idx_visits_case" not in plan, plan
         assert "SEARCH x USING INDEX sqlite_autoindex_visits_1 (id=?)" in plan, plan
     assert asked[0].startswith("SEARCH a USING INTEGER PRIMARY KEY (rowid>?)"), asked[0]
+
+
+def test_the_naming_finds_the_requests_made_here_in_their_own_index(workspace, tobacco_case, clock):
+    """Which closed requests were made here (their items hash what stood at their entry) is
+    read from a partial index of the requests' own entries: looking up each request's first
+    entry read twenty thousand scattered pages of a log that holds all their items."""
+    from datetime import timedelta
+
+    from investigate.cases.replies import request_reply
+    from investigate.cases.review import review_visit
+    from investigate.policy import naming
+
+    ws, case = workspace, tobacco_case["case"]
+    for visit in tobacco_case["visits"]:
+        review_visit(ws, visit, "approve")
+    shop = tobacco_case["stores"][0]
+    request_reply(ws, case, shop)
+    clock.shift(timedelta(days=30))  # its window closes
+    with statements(ws) as seen:
+        assert naming(ws, case).status[shop["id"]] == "named"
+    asked = [p for p in plans(ws, seen, "audit_log") if "idx_audit_log_requests" in p]
+    assert asked == ["SEARCH audit_log USING COVERING INDEX idx_audit_log_requests (table_name=? AND row_id=? "
+                     "AND action=?) | "
+                     "LIST SUBQUERY 1 | SCAN json_each VIRTUAL TABLE INDEX 1:"], plans(ws, seen, "audit_log")

@@ -175,12 +175,14 @@ def _written_since_asked(ws: Workspace, closed: dict[str, str]) -> tuple[list[st
     not written since is older than its own store's. None: check every finding of the case
     (there is no such request, or more to check than one pass costs: ``RECHECK_AT``)."""
     asked: dict[str, int] = {}
-    for reply_id, seq, action in ws.db.execute(
-            "select a.row_id, min(a.seq), a.action from audit_log a where a.table_name = 'replies' "
-            "and a.row_id in (select value from json_each(?)) group by a.row_id", [json.dumps(sorted(closed))]):
-        if action == REQUEST_ACTION:  # (the entry that wrote the request: SQLite's bare column of min)
-            store_id = closed[reply_id]
-            asked[store_id] = max(seq, asked.get(store_id, 0))
+    # A request's own entry is the one that wrote it: no other write is logged as a request.
+    # (The action is spelt in the SQL, for SQLite to read the partial index of the requests'
+    # entries: looking up each request's first entry read 20,000 scattered pages of the log.)
+    for reply_id, seq in ws.db.execute(
+            f"select row_id, seq from audit_log where action = '{REQUEST_ACTION}' and table_name = 'replies' "
+            "and row_id in (select value from json_each(?))", [json.dumps(list(closed))]):
+        store_id = closed[reply_id]
+        asked[store_id] = max(seq, asked.get(store_id, 0))
     unasked = sorted(set(closed.values()) - set(asked))
     if not asked or len(unasked) > RECHECK_AT // 20:
         return None

@@ -565,3 +565,14 @@ def visits_protocol_by_case(db: Database) -> None:
     facet reads it as before, and ``store.usage.case_protocols`` seeks a case's protocols in it."""
     db.execute("drop index if exists idx_visits_protocol")
     db.execute("create index if not exists idx_visits_protocol_case on visits (protocol, case_id)")
+
+
+def request_entries_index(db: Database) -> None:
+    """Issue 30: the naming asks which of a case's closed reply requests were made here, and
+    from which entry of the log on their items stand (``policy.coverage.REQUEST_ACTION``): each
+    request's first entry was looked up, twenty thousand scattered pages of a log that holds
+    every request's items beside it. A partial index holds the requests' own entries only, so
+    no other write of the log touches it. (The action is among its columns too: else SQLite reads
+    each entry from the table to test the action again.)"""
+    db.execute("create index if not exists idx_audit_log_requests on audit_log (table_name, row_id, action) "
+               "where action = 'request'")

@@ -51,6 +51,7 @@ STEPS = [
     ("i30_visit_list_by_lookups", by_issue.visit_list_by_lookups),
     ("i30_manual_findings_index", by_issue.manual_findings_index),
     ("i30_visits_protocol_by_case", by_issue.visits_protocol_by_case),
+    ("i30_request_entries_index", by_issue.request_entries_index),
 ]
 
 migrations = Migrations("investigate")
