@@ -115,11 +115,14 @@ def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes
         public, working = naming(ws, case), naming(ws, case, scope=WORKING)
     assert len([s for s in sql if " findings f " in s]) == 1  # the findings read once, for both scopes
     assert len([s for s in sql if "from visit_tallies v where" in s and "group by v.store_id" in s]) == 1
+    assert len([s for s in sql if " from replies where case_id" in s]) == 1  # and the requests
     assert public.status[shop["id"]] == working.status[shop["id"]] == "not_covered"
     clock.shift(timedelta(days=4))  # the second request's deadline passes: nothing is written
     with statements(ws) as sql:
         assert naming(ws, case).status[shop["id"]] == naming(ws, case, scope=WORKING).status[shop["id"]] == "named"
     assert len([s for s in sql if " findings f " in s]) == 1  # the findings read once, for both scopes
+    # The requests, as they were: when each window closes does not move with the clock.
+    assert not [s for s in sql if " from replies where case_id" in s]
 
 
 def test_the_public_scope_sees_approved_visits_and_the_editors_every_counted_one(workspace, tobacco_case):

@@ -49,7 +49,12 @@ def _hashed(*parts: str) -> str:
 def window_closed(row: dict, on: datetime) -> bool:
     """A request's window is closed when the business answered or its deadline passed.
     Compared as datetimes, not strings: offsets differ across daylight saving time."""
-    return bool(row["answered_at"]) or datetime.fromisoformat(row["deadline"]) <= on
+    return closed_by(window_closes_at(row), on)
+
+
+def closed_by(closes_at: datetime | None, on: datetime) -> bool:
+    """``window_closed`` of a request whose window closes at ``closes_at`` (``window_closes_at``)."""
+    return closes_at is None or closes_at <= on
 
 
 def window_closes_at(row: dict) -> datetime | None:
@@ -72,10 +77,9 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
     ``visited`` is ``visited_stores``' answer when the caller has it already.
     """
     on = on or ws.now()
-    requests = list(ws.db.query("select id, store_id, deadline, answered_at from replies where case_id = ?",
-                                [case["id"]]))
-    closed = {r["id"]: r["store_id"] for r in requests if window_closed(r, on)}
-    asked = {r["store_id"] for r in requests}
+    requests = _requests(ws, case)
+    closed = {reply_id: store_id for reply_id, store_id, closes in requests if closed_by(closes, on)}
+    asked = {store_id for _, store_id, _ in requests}
     if visited is None:
         visited = visited_stores(ws, case, approved_only=approved_only)
     status = {}
@@ -96,6 +100,16 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
         # A story's claims are its events too: every one must have been put to the company.
         apply_story_coverage(ws, case, status, set(closed))
     return status
+
+
+def _requests(ws: Workspace, case: dict) -> list[tuple[str, str, datetime | None]]:
+    """(id, store_id, ``window_closes_at``) of every reply request of the case, kept while the
+    log does not move: the naming of each scope asks which are closed, and reading twenty
+    thousand requests into dicts and parsing their deadlines took 25 ms a time."""
+    return ws.while_unchanged(("requests", case["id"]), lambda: [
+        (reply_id, store_id, window_closes_at({"deadline": deadline, "answered_at": answered_at}))
+        for reply_id, store_id, deadline, answered_at in ws.db.execute(
+            "select id, store_id, deadline, answered_at from replies where case_id = ?", [case["id"]])])
 
 
 #: The audit action that records a reply request made here (``cases.replies.record_request``).
