@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from investigate.cases import editorial, findings
+from investigate.cases import editorial, findings, replies
 from investigate.cases.review import review_visit
 from investigate.errors import InvalidInput
 from investigate.policy import naming
@@ -172,6 +172,24 @@ def test_a_finding_recorded_before_a_name_became_private_is_redacted_in_every_pu
     titles = [r[0] for r in db.execute("select title || ' ' || coalesce(statute, '') from findings")]
     assert any("Seen at […]" in t for t in titles)
     assert not any(names.private_kind(t) for t in titles)
+
+
+def test_an_answer_and_a_short_deadline_reason_left_holding_a_private_string_are_listed(workspace, tobacco_case):
+    ws, case = workspace, tobacco_case["case"]
+    _case_ready(ws, case)
+    answered = replies.request_reply(ws, case, tobacco_case["stores"][0])
+    replies.record_reply(ws, answered, answer="We train our staff.")  # its window closed: the store is named
+    waiting = replies.request_reply(ws, case, tobacco_case["stores"][1])
+    replies.request_reply(ws, case, tobacco_case["stores"][3])  # no text at all: nothing to list
+    # As an older version of the program would have left them: straight into the table.
+    ws.db.execute("update replies set answer = 'Our clerk T-07 was new.' where id = ?", [answered["id"]])
+    ws.db.execute("update replies set short_deadline_reason = 'Kiosk am Park closes for good' where id = ?",
+                  [waiting["id"]])
+    ws.db.conn.commit()
+    problems = text_problems(ws, case, naming(ws, case))
+    day = answered["requested_at"][:10]
+    assert problems == [f"the answer to the request of {day} contains a tester code",
+                        f"the short-deadline reason of {day} contains an unnamed business's name"]
 
 
 def test_a_workspace_protocol_naming_a_tester_and_a_store_is_listed_and_redacted(workspace, tobacco_case, tmp_path):
