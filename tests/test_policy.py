@@ -143,15 +143,17 @@ def test_the_public_scope_sees_approved_visits_and_the_editors_every_counted_one
     assert visited_stores(ws, case, approved_only=False) == {spaeti_eins: False, refused: False, tabak: True}
 
 
+@pytest.mark.parametrize("visited", [True, False], ids=["visited", "asked-before-any-visit"])
 def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chain_may_be_named(
-        workspace, tobacco_case, tmp_path):
+        workspace, tobacco_case, tmp_path, visited):
     ws = workspace
     case = cases.edit_case(ws, tobacco_case["case"], reply_days=3)
     branded = stores.add_store(ws, name="KioskCo Sonnenallee", chain="KioskCo", address="Sonnenallee 90",
                                district="Neukölln")
     stores.add_to_frame(ws, case, [branded])
-    visits.record_visit(ws, case=case, store=branded, tester=tobacco_case["tester"], answers=REFUSED,
-                        visited_at=ws.now() - timedelta(days=10), observer="Observer Olsen")
+    if visited:
+        visits.record_visit(ws, case=case, store=branded, tester=tobacco_case["tester"], answers=REFUSED,
+                            visited_at=ws.now() - timedelta(days=10), observer="Observer Olsen")
     approve_all(ws, case)
     asked = (ws.now() - timedelta(days=9)).isoformat()
     replies.request_reply(ws, case, branded, requested_at=asked)

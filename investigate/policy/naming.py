@@ -31,7 +31,8 @@ from typing import Callable
 
 from ..store.workspace import Workspace
 from .counting import PUBLIC, approved_only
-from .coverage import case_chains, nameable_chains, naming_status, stores_that_passed, visited_stores
+from .coverage import (case_chains, nameable_chains, naming_status, stores_that_passed, visited_store_rows,
+                       visited_stores)
 from .matching import initials, mentions
 from .private import PrivateMatcher, private_strings
 
@@ -192,6 +193,23 @@ def _matcher_of(private: tuple[tuple[str, str], ...]) -> PrivateMatcher:
     return PrivateMatcher(list(private))
 
 
+def _chained(ws: Workspace, case: dict, named: set[str]) -> list[tuple[str, str, str]]:
+    """(id, name, chain) of the ``named`` stores that belong to a chain and to no company: from
+    the case's visited stores (``visited_store_rows``, read once for the naming), and any named
+    store no visit went to looked up. Looking all twenty thousand up, once every business was
+    asked, took 35 ms for each scope."""
+    found, seen = [], set()
+    for store_id, chain, company_id, name, *_ in visited_store_rows(ws, case):
+        if store_id in named:
+            seen.add(store_id)
+            if chain is not None and company_id is None:
+                found.append((store_id, name, chain))
+    if len(seen) < len(named):
+        found += ws.db.execute("select id, name, chain from stores where chain is not null and company_id is null "
+                               "and id in (select value from json_each(?))", [json.dumps(sorted(named - seen))])
+    return found
+
+
 def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str = PUBLIC) -> Naming:
     """Who may be named in an output of ``case`` made at ``on`` (default now)."""
     flag = approved_only(scope)
@@ -206,9 +224,7 @@ def naming(ws: Workspace, case: dict, *, on: datetime | None = None, scope: str 
     # publication: it waits for its chain (which stays unnamed either way). A company's contact
     # point is left to the company's rule (``coverage.company_named``): its "chain" is the
     # company itself, named or not with all its contact points.
-    for store_id, name, chain in ws.db.execute(
-            "select id, name, chain from stores where chain is not null and company_id is null "
-            "and id in (select value from json_each(?))", [json.dumps(sorted(named))]):
+    for store_id, name, chain in _chained(ws, case, named):
         if chain not in chains and mentions(name, chain):
             named.discard(store_id)
             status[store_id] = "chain_unnamed"

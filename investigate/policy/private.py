@@ -66,7 +66,7 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
         kinds = ("an unnamed business's name", "an unnamed business's address",
                  "an unnamed business's licence number")
         chains_found = set(named_chains)  # each chain once: twenty thousand stores are of two hundred
-        for store_id, chain, *values in rows:
+        for store_id, chain, _company_id, *values in rows:
             # A chain that may not be named is private whoever its stores are: a store named by
             # its own reply (asked, window closed) whose visits are none of them publishable
             # leaves its chain with no published store, so unnameable — the soak of the
@@ -94,7 +94,7 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
 
 
 def _case_store_rows(ws: Workspace, case: dict, has_tips: bool) -> list[tuple]:
-    """(id, chain, name, address, licence_number) of every store of the case, by id: those
+    """(id, *``STORE_COLUMNS``) of every store of the case, by id: those
     visited (``coverage.visited_store_rows``, read once for the naming too), and the targets,
     the stores asked and those tips name that no visit went to."""
     rows = visited_store_rows(ws, case)
