@@ -54,3 +54,21 @@ def test_an_import_that_runs_upward_or_in_a_circle_fails_the_contract(tmp_path, 
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert broken in result.stdout, result.stdout
+
+
+def test_the_checklist_imports_neither_the_protocols_model_nor_what_records_visits(workspace, tobacco_case):
+    """An editor runs the checklist at deadline, on cases of a million visits, where its start is
+    a third of its time. It asks whether the case's protocol is the newsroom's own without
+    loading a protocol (the model, its parser and msgspec took 16 ms), and it lives in a module
+    of its own, apart from what recording and reviewing visits import."""
+    probe = ("import sys\nfrom investigate.cli import main\ntry:\n    main(sys.argv[1:])\n"
+             "except SystemExit as ex:\n    assert not ex.code, ex.code\nprint(' '.join(sorted(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", probe, "-w", str(workspace.root), "checklist", "tobacco-nk"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    *printed, modules = out.stdout.splitlines()
+    assert any("legal_signoff" in line for line in printed)  # the checklist ran
+    loaded = set(modules.split())
+    assert "investigate.policy.gate" in loaded
+    assert not loaded & {"msgspec", "investigate.protocol.model", "investigate.protocol.parse",
+                         "investigate.cases.visits", "investigate.cases.review"}

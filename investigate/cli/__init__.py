@@ -158,7 +158,7 @@ COMMANDS = {
     # issue 8: editorial workflow
     "review": "investigate.cli.review:review",
     "retest": "investigate.cli.review:retest",
-    "checklist": "investigate.cli.review:checklist",
+    "checklist": "investigate.cli.checklist:checklist",
     "correct": "investigate.cli.review:correct",
     "versions": "investigate.cli.review:versions",
     "fieldwork": "investigate.cli.review:fieldwork",

@@ -10,7 +10,7 @@ from ..ids import short
 from ..cases.cases import get_case
 from ..desk.bundles import write_bundle
 from ..desk.merge import merge as merge_source
-from .review import DefaultCommandGroup
+from .groups import DefaultCommandGroup
 from .util import echo, echo_json, echo_queued_stamp, echo_result, json_option, pass_workspace, progress
 
 

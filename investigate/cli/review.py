@@ -1,4 +1,4 @@
-"""``review``, ``checklist``, ``retest``, ``correct``, ``versions``: the editorial workflow."""
+"""``review``, ``retest``, ``correct``, ``versions``, ``fieldwork``: the editorial workflow."""
 
 from __future__ import annotations
 
@@ -6,37 +6,14 @@ import click
 
 from ..ids import short
 from ..cases import editorial
-from ..cases.asking import UNASKED_SHOWN, unasked_ids, unasked_names
 from ..cases.cases import get_case
 from ..cases.review import ACTIONS, get_visit_for_review, review_queue, review_visit, review_visits, waiting_ids
 from ..errors import IntegrityError
 from ..cases.rotation import breaches as rotation_breaches
 from ..cases.rotation import rotation_rules
 from ..numbers.fieldwork import completion, rounds_summary
+from .groups import DefaultCommand, DefaultCommandGroup
 from .util import echo, echo_json, echo_result, json_option, pass_workspace, pct, progress, short_ids
-
-
-class DefaultCommandGroup(click.Group):
-    """A group whose first argument may be a subcommand or, failing that, the default
-    command's first argument: ``review VISIT approve`` beside ``review queue``."""
-
-    default_command = None
-
-    def resolve_command(self, ctx, args):
-        if args and args[0] not in self.commands and self.default_command:
-            return self.default_command, self.commands[self.default_command], args
-        return super().resolve_command(ctx, args)
-
-    def format_usage(self, ctx, formatter):
-        formatter.write_usage(ctx.command_path, self.usage_text)
-
-
-class DefaultCommand(click.Command):
-    """The hidden default command of a ``DefaultCommandGroup``: its usage is the group's, as
-    the user never typed its name."""
-
-    def format_usage(self, ctx, formatter):
-        ctx.parent.command.format_usage(ctx.parent, formatter)
 
 
 def usage_error(message: str) -> click.UsageError:
@@ -122,63 +99,6 @@ def _flags_joined(rows):
     for row in rows:
         row["flags"] = "; ".join(row["flags"])
         yield row
-
-
-class ChecklistGroup(DefaultCommandGroup):
-    default_command = "show"
-    usage_text = "CASE | signoff CASE --role ROLE --by NAME"
-
-
-@click.group(cls=ChecklistGroup)
-def checklist():
-    """The pre-publication checklist of a case, and sign-offs."""
-
-
-@checklist.command("show", hidden=True)
-@click.argument("case_ref", metavar="CASE")
-@json_option
-@pass_workspace
-def checklist_show(ws, case_ref, as_json):
-    case = get_case(ws, case_ref)
-    from ..policy import WORKING, naming
-    from ..policy.gate import checklist as policy_checklist
-
-    names = naming(ws, case, scope=WORKING)  # one naming for the items and the list below
-    items = policy_checklist(ws, case, names=names)
-    replies_open = any(i["key"] == "replies" and not i["ok"] for i in items)
-    # Which businesses, not only how many: the ones to ask (investigate reply request).
-    ids = unasked_ids(ws, case, names=names) if replies_open else []
-    if as_json:
-        echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items,
-                   "not_asked": unasked_names(ws, ids) if ids else []})
-        return
-    # The first few on screen; twenty thousand names would push the other items away.
-    shown = unasked_names(ws, ids, limit=UNASKED_SHOWN) if ids else []
-    for i in items:
-        echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
-        if i["key"] == "replies" and shown:
-            more = len(ids) - len(shown)
-            echo(f"    {'':<16} not asked: {', '.join(shown)}"
-                 + (f"; and {more} more (--json lists all; investigate reply request CASE --all asks them)"
-                    if more > 0 else ""))
-    open_count = sum(not i["ok"] for i in items)
-    echo("Ready to publish." if not open_count else f"{open_count} item(s) open.")
-
-
-@checklist.command("signoff")
-@click.argument("case_ref", metavar="CASE")
-@click.option("--role", required=True, help='E.g. "legal counsel", "editor-in-chief".')
-@click.option("--by", "signed_by", required=True, help="Who signed (internal).")
-@click.option("--note")
-@json_option
-@pass_workspace
-def checklist_signoff(ws, case_ref, role, signed_by, note, as_json):
-    """Record a sign-off of CASE by a named role."""
-    row = editorial.sign_off(ws, get_case(ws, case_ref), role=role, signed_by=signed_by, note=note)
-    if as_json:
-        echo_json(row)
-    else:
-        echo(f"Signed off as {row['role']}.")
 
 
 @click.command()

@@ -13,7 +13,7 @@ from ..cases import tips as tips_domain
 from ..errors import InvalidInput
 from ..vocabulary import TIP_CHANNELS, TIP_STATUSES
 from .plugins import FormatType
-from .review import DefaultCommandGroup
+from .groups import DefaultCommandGroup
 from .types import KeyValueType, ValueMapType, table_options, value_maps_by_column
 from .util import (echo, echo_import_summary, echo_json, echo_result, json_option, pass_workspace, progress,
                    short_ids)

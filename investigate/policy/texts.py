@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ..errors import InvestigateError
-from ..protocol.protocols import get_protocol
+from ..protocol.protocols import get_protocol, may_be_the_workspaces
 from ..store.usage import case_protocols
 from ..store.workspace import Workspace
 from .naming import Naming
@@ -62,6 +62,8 @@ def _protocol_texts(ws: Workspace, case: dict) -> list[tuple[str, str]]:
     keys = {case["protocol"], *case_protocols(ws.db, case["id"])}
     found = []
     for key in sorted(k for k in keys if k):
+        if not may_be_the_workspaces(key, ws.root):
+            continue  # a built-in: written by us, not the newsroom
         try:
             protocol = get_protocol(key, ws.root)
         except InvestigateError:
