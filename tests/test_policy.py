@@ -170,6 +170,23 @@ def test_a_store_whose_name_holds_its_unnamed_chain_stays_unnamed_until_the_chai
     assert "KioskCo" in names.named_chains and branded["id"] in names.named_stores
 
 
+def test_the_businesses_not_asked_are_listed_in_the_order_of_their_names_as_sqlite_sorts_them(workspace,
+                                                                                             tobacco_case):
+    """The checklist names them from the stores the naming has read, sorted in Python: the same
+    order as the stores read back sorted by SQLite (byte order, then id), ties and all."""
+    from investigate.cases.asking import unasked_ids, unasked_names, unasked_stores
+
+    ws, case = workspace, tobacco_case["case"]
+    for name in ["Zoo", "apple", "Äpfel", "Apfel", "Apfel", "ångström", "Øl", "10 Shop", "9 Shop", "Ärger", "ZOO"]:
+        visits.record_visit(ws, case=case, store=stores.add_store(ws, name=name), tester=tobacco_case["tester"],
+                            answers=SOLD, visited_at=ws.now() - timedelta(days=1))
+    ids = unasked_ids(ws, case)
+    expected = [s["name"] for s in unasked_stores(ws, case)]
+    assert len(expected) == 13 and expected[:2] == ["10 Shop", "9 Shop"]  # and the fixture's two
+    assert unasked_names(ws, case, ids) == expected
+    assert unasked_names(ws, case, ids, limit=5) == expected[:5]
+
+
 def test_reply_request_all_asks_every_business_with_findings_once(workspace, tobacco_case, run):
     from investigate.cases.asking import unasked_stores
 

@@ -8,9 +8,11 @@ together (``companies.request_company_reply``), each other store on its own
 
 from __future__ import annotations
 
+import heapq
 import json
 from typing import Iterator
 
+from ..policy.coverage import STORE_COLUMNS, visited_store_rows
 from ..policy.gate import reply_status
 from ..store.workspace import Workspace
 from .companies import request_company_reply
@@ -41,11 +43,16 @@ def unasked_stores(ws: Workspace, case: dict, *, names=None, ids: list[str] | No
     return list(ws.db.query(*_by_name("*", ids, limit)))
 
 
-def unasked_names(ws: Workspace, ids: list[str], *, limit: int | None = None) -> list[str]:
+def unasked_names(ws: Workspace, case: dict, ids: list[str], *, limit: int | None = None) -> list[str]:
     """The names of the businesses ``ids`` (``unasked_ids``), in ``unasked_stores``' order: what
-    a checklist lists. Only the names are read: every column of the twenty thousand stores of a
-    case of a million visits was a fifth of its ``checklist --json``."""
-    return [name for (name,) in ws.db.execute(*_by_name("name", ids, limit))]
+    a checklist lists. They come from the case's visited stores, which the naming has read
+    (``coverage.visited_store_rows``): a business with a finding was visited. Looking twenty
+    thousand up by id and sorting them in SQLite was 17 ms of every checklist at a million
+    visits."""
+    at = STORE_COLUMNS.index("name") + 1
+    known = {row[0]: row[at] for row in visited_store_rows(ws, case)}
+    keyed = ((known[store_id] or "", store_id) for store_id in ids)  # ``_by_name``'s order
+    return [known[store_id] for _, store_id in (sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed))]
 
 
 def _by_name(columns: str, ids: list[str], limit: int | None) -> tuple[str, list]:

@@ -38,10 +38,10 @@ def checklist_show(ws, case_ref, as_json):
     ids = unasked_ids(ws, case, names=names) if replies_open else []
     if as_json:
         echo_json({"case": case["slug"], "ready": all(i["ok"] for i in items), "items": items,
-                   "not_asked": unasked_names(ws, ids) if ids else []})
+                   "not_asked": unasked_names(ws, case, ids) if ids else []})
         return
     # The first few on screen; twenty thousand names would push the other items away.
-    shown = unasked_names(ws, ids, limit=UNASKED_SHOWN) if ids else []
+    shown = unasked_names(ws, case, ids, limit=UNASKED_SHOWN) if ids else []
     for i in items:
         echo(f"[{'x' if i['ok'] else ' '}] {i['key']:<16} {i['detail']}")
         if i["key"] == "replies" and shown:

@@ -81,7 +81,7 @@ def todo(ws: Workspace, what: str, *, now: datetime | None = None, page: int = 1
                 for p in list_promises(ws, case=case, now=now, limit=per_page, offset=offset, **window)]
     elif what == "unasked":
         cases = [case] if case else [c for c in case_module.list_cases(ws, counted=False) if c["status"] != "published"]
-        every = [(c, name) for c in cases for name in unasked_names(ws, unasked_ids(ws, c))]
+        every = [(c, name) for c in cases for name in unasked_names(ws, c, unasked_ids(ws, c))]
         count = len(every)
         rows = [{"when": None, "label": name, "case": c["slug"], "table": "cases", "row_id": c["id"],
                  "detail": "ask from the case page"} for c, name in every[offset:offset + per_page]]

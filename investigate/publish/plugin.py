@@ -335,7 +335,7 @@ def _case_figures(datasette, case: dict) -> dict:
         figures = {"checklist": gate.checklist(ws, case, names=names),
                    "counts": policy.case_counts(ws, case, scope=WORKING),
                    "unasked": {"count": len(unasked),
-                               "names": unasked_names(ws, unasked, limit=UNASKED_SHOWN) if unasked else []},
+                               "names": unasked_names(ws, case, unasked, limit=UNASKED_SHOWN) if unasked else []},
                    "weighted": weighted,
                    "rates": sorted(rates, key=lambda r: -(r["rate"] or 0)),
                    "overall": overall[0] if overall else None}
