@@ -63,10 +63,11 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
             named_chains = nameable_chains(ws, case, named, approved_only=False)
         has_tips = "tips" in ws.db.table_names()
         rows = _case_store_rows(ws, case, has_tips)
-        kinds = ("an unnamed business's name", "an unnamed business's address",
-                 "an unnamed business's licence number")
         chains_found = set(named_chains)  # each chain once: twenty thousand stores are of two hundred
-        for store_id, chain, _company_id, *values in rows:
+        # (Each value tested in turn, not through a comprehension per store: that was half of
+        # this pass over twenty thousand unnamed stores, 22 ms.)
+        append = found.append
+        for store_id, chain, _company_id, name, address, licence in rows:  # ``STORE_COLUMNS``
             # A chain that may not be named is private whoever its stores are: a store named by
             # its own reply (asked, window closed) whose visits are none of them publishable
             # leaves its chain with no published store, so unnameable — the soak of the
@@ -75,8 +76,12 @@ def private_strings(ws: Workspace, case: dict | None = None, *, named: set[str] 
                 chains_found.add(chain)
                 found.append(("an unnamed business's chain", chain))
             if store_id not in named:
-                found += [(kind, value) for kind, value in zip(kinds, values)
-                          if value and (initials is None or may_be_in(value, initials))]
+                if name and (initials is None or may_be_in(name, initials)):
+                    append(("an unnamed business's name", name))
+                if address and (initials is None or may_be_in(address, initials)):
+                    append(("an unnamed business's address", address))
+                if licence and (initials is None or may_be_in(licence, initials)):
+                    append(("an unnamed business's licence number", licence))
         if has_tips:
             # A tip's own words for a business it could not be tied to, and chains it names.
             for chain, company, store_id in ws.db.execute(
