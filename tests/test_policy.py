@@ -125,6 +125,23 @@ def test_the_namings_of_both_scopes_read_the_findings_once_until_a_window_closes
     assert not [s for s in sql if " from replies where case_id" in s]
 
 
+@pytest.mark.parametrize("answers", [0, 1], ids=["the-first-asked-answers", "the-second-asked-answers"])
+def test_of_two_businesses_asked_at_one_moment_only_the_one_that_answered_may_be_named(workspace, tobacco_case,
+                                                                                        answers):
+    """Asked together, their deadlines are one: the window the answer closed is closed, the
+    other stays open until that deadline, whichever of them the naming reads first."""
+    ws, case = workspace, tobacco_case["case"]
+    approve_all(ws, case)
+    asked = ws.now().isoformat()
+    sold = [tobacco_case["stores"][0], tobacco_case["stores"][2]]  # both sold: both have findings
+    requests = [replies.request_reply(ws, case, shop, requested_at=asked) for shop in sold]
+    assert requests[0]["deadline"] == requests[1]["deadline"]
+    replies.record_reply(ws, requests[answers], answer="We train our staff.")
+    status = naming(ws, case).status
+    assert status[sold[answers]["id"]] == "named"
+    assert status[sold[1 - answers]["id"]] == "window_open"
+
+
 def test_the_public_scope_sees_approved_visits_and_the_editors_every_counted_one(workspace, tobacco_case):
     """The two scopes' stores come from one pass over the visit tallies: each must still see
     only its own visits. The store whose approved visit was refused was compliant for the
