@@ -12,7 +12,7 @@ import heapq
 import json
 from typing import Iterator
 
-from ..policy.coverage import STORE_COLUMNS, visited_store_rows
+from ..policy.coverage import visited_store_rows
 from ..policy.gate import reply_status
 from ..store.workspace import Workspace
 from .companies import request_company_reply
@@ -49,8 +49,7 @@ def unasked_names(ws: Workspace, case: dict, ids: list[str], *, limit: int | Non
     (``coverage.visited_store_rows``): a business with a finding was visited. Looking twenty
     thousand up by id and sorting them in SQLite was 17 ms of every checklist at a million
     visits."""
-    at = STORE_COLUMNS.index("name") + 1
-    known = {row[0]: row[at] for row in visited_store_rows(ws, case)}
+    known = {store_id: name for store_id, _chain, _company_id, name, *_ in visited_store_rows(ws, case)}
     keyed = ((known[store_id] or "", store_id) for store_id in ids)  # ``_by_name``'s order
     return [known[store_id] for _, store_id in (sorted(keyed) if limit is None else heapq.nsmallest(limit, keyed))]
 
