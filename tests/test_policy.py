@@ -455,14 +455,18 @@ def test_a_correction_quoting_a_private_string_is_refused_by_kind(workspace, tob
     assert snapshot(ws) == before
 
 
+@pytest.mark.parametrize("how", ["in-the-frame", "asked"])
 @pytest.mark.parametrize("note, kind", [("Trafik Fünf was closed on both days.", "an unnamed business's name"),
                                         ("The kiosk at Weserstr. 77 was closed.", "an unnamed business's address")])
-def test_a_business_of_the_frame_that_no_visit_went_to_is_as_private_as_a_visited_one(workspace, tobacco_case, run,
-                                                                                      tmp_path, note, kind):
+def test_a_business_of_the_case_that_no_visit_went_to_is_as_private_as_a_visited_one(workspace, tobacco_case, run,
+                                                                                     tmp_path, note, kind, how):
     ws, case = workspace, tobacco_case["case"]
     unvisited = stores.add_store(ws, name="Trafik Fünf", chain=None, address="Weserstr. 77", city="Berlin",
                                  district="Neukölln", licence_number="L-5")
-    stores.add_to_frame(ws, case, [unvisited])
+    if how == "in-the-frame":
+        stores.add_to_frame(ws, case, [unvisited])
+    else:  # asked for comment before any visit: its window is open
+        replies.request_reply(ws, case, unvisited)
     approve_all(ws, case)
     build_report(ws, case, lang="en", out=tmp_path / "v1.pdf", override="first version")
     before = snapshot(ws)

@@ -77,7 +77,7 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
     ``visited`` is ``visited_stores``' answer when the caller has it already.
     """
     on = on or ws.now()
-    requests = _requests(ws, case)
+    requests = case_requests(ws, case)
     closed = {reply_id: store_id for reply_id, store_id, closes in requests if closed_by(closes, on)}
     asked = {store_id for _, store_id, _ in requests}
     if visited is None:
@@ -102,10 +102,11 @@ def naming_status(ws: Workspace, case: dict, *, on: datetime | None = None, appr
     return status
 
 
-def _requests(ws: Workspace, case: dict) -> list[tuple[str, str, datetime | None]]:
+def case_requests(ws: Workspace, case: dict) -> list[tuple[str, str, datetime | None]]:
     """(id, store_id, ``window_closes_at``) of every reply request of the case, kept while the
-    log does not move: the naming of each scope asks which are closed, and reading twenty
-    thousand requests into dicts and parsing their deadlines took 25 ms a time. Each deadline
+    log does not move: the naming of each scope asks which are closed, and the private strings
+    which stores were asked; reading twenty thousand requests into dicts and parsing their
+    deadlines took 25 ms a time. Each deadline
     is parsed once: the businesses asked at once share theirs."""
     return ws.while_unchanged(("requests", case["id"]), lambda: _read_requests(ws, case))
 

@@ -24,7 +24,8 @@ import json
 
 from ..errors import InvalidInput
 from ..store.workspace import Workspace
-from .coverage import STORE_COLUMNS, company_named, nameable_chains, nameable_store_ids, story_of, visited_store_rows
+from .coverage import (STORE_COLUMNS, case_requests, company_named, nameable_chains, nameable_store_ids, story_of,
+                       visited_store_rows)
 from .matching import PrivateMatcher, may_be_in, mentions
 
 __all__ = ["MIN_LENGTH", "PrivateMatcher", "find_private", "mentions", "private_strings", "refuse_private"]
@@ -103,10 +104,11 @@ def _case_store_rows(ws: Workspace, case: dict, has_tips: bool) -> list[tuple]:
     visited (``coverage.visited_store_rows``, read once for the naming too), and the targets,
     the stores asked and those tips name that no visit went to."""
     rows = visited_store_rows(ws, case)
-    sources = ["case_stores", "replies", *(["tips"] if has_tips else [])]
+    sources = ["case_stores", *(["tips"] if has_tips else [])]
     others = {store_id for (store_id,) in ws.db.execute(
         " union ".join(f"select store_id from {table} where case_id = ?" for table in sources),
         [case["id"]] * len(sources)) if store_id is not None}
+    others.update(store_id for _, store_id, _ in case_requests(ws, case))  # read once for the naming too
     if others:
         others -= {row[0] for row in rows}
     if others:
