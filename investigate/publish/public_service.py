@@ -67,7 +67,7 @@ def add_service_tables(ws: Workspace, out: sqlite3.Connection, case: dict, *, na
     channel_of = labels(lang)["channels"]
     threshold = min_cell(ws, case)
     for by in GROUPINGS:
-        card = scorecard(ws, case, by=by, approved_only=True, now=now, threshold=threshold)
+        card = scorecard(ws, case, by=by, approved_only=True, now=now, threshold=threshold, scored=rows)
         if card["withheld"]:
             out.execute("insert into scorecard (case_slug, grouping, withheld) values (?,?,1)",
                         [case["slug"], ",".join(by) or "all"])

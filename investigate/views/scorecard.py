@@ -188,14 +188,20 @@ def public_scorecard(ws: Workspace, case: dict, card: dict, *, now: datetime | N
 
 def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = ("company",),
               approved_only: bool = False, confidence: float = 0.95, now: datetime | None = None,
-              threshold: int | None = None, reply_days: float | None = None) -> dict:
+              threshold: int | None = None, reply_days: float | None = None,
+              scored: Iterable[dict] | None = None) -> dict:
     """Per group ``{"group": {...}, "tests", "dimensions": {dim: {mean, ci_low, ci_high, n}},
     "overall", "promises_kept": {k, n, rate, ci_low, ci_high}, "response_minutes": {median,
     ci_low, ci_high, n, open}, …}``.
 
     ``threshold`` (the disclosure rule's smallest cell, for public figures) folds groups with
     fewer tests into one "other groups" row, computed from their visits, as
-    ``disclosure.protect_groups`` decides; when the whole case is below it nothing is shown."""
+    ``disclosure.protect_groups`` decides; when the whole case is below it nothing is shown.
+
+    ``scored``: the case's scored visits as ``scored_visits`` gives them for the same
+    ``approved_only`` and ``now``, when the caller holds them already. A service report groups
+    them four ways (the whole case, by company, by channel, by both): scoring every test again
+    for each grouping was four passes of five for nothing."""
     by = parse_by(by) if isinstance(by, str) or by is None else tuple(by)
     if not is_service_case(ws, case):
         raise InvalidInput(f"case {case['slug']}: its protocol {case['protocol']} scores no service dimensions "
@@ -205,7 +211,9 @@ def scorecard(ws: Workspace, case: dict, *, by: tuple[str, ...] | str | None = (
     grouped: dict[tuple, list[dict]] = {}
     # Each visit's group and what its summary reads, not the whole scored row: a 100,000-visit
     # case held 317 MB of them.
-    for r in iter_scored_visits(ws, case, approved_only=approved_only, now=now):
+    if scored is None:
+        scored = iter_scored_visits(ws, case, approved_only=approved_only, now=now)
+    for r in scored:
         grouped.setdefault(tuple(r[k] or "(unknown)" for k in by), []).append({k: r[k] for k in SUMMARY_KEYS})
     merged, withheld = [], False
     if threshold and threshold > 1 and grouped:

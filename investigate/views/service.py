@@ -65,7 +65,8 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
         return texts_of[key]
     threshold = min_cell(ws, case)
     rows = scored_visits(ws, case, approved_only=public, now=now)
-    overall = scorecard(ws, case, by=(), approved_only=public, now=now, threshold=threshold if public else None)
+    overall = scorecard(ws, case, by=(), approved_only=public, now=now, threshold=threshold if public else None,
+                        scored=rows)
     if public and (not rows or overall["withheld"]):
         why = ("no approved, completed test" if not rows else
                f"fewer than {threshold} approved tests, the smallest group that may be shown")
@@ -112,9 +113,12 @@ def gather_service(ws: Workspace, case: dict, *, edition: str = "public", lang: 
     threshold_or_none = threshold if public else None
     unit_names = {unit: get_unit_name(f"duration-{unit}", length="long", locale=fmt.locale)
                   for unit, *unused in TIME_UNITS}
-    grid = scorecard(ws, case, by=("company", "channel"), approved_only=public, now=now, threshold=threshold_or_none)
-    by_company = scorecard(ws, case, by=("company",), approved_only=public, now=now, threshold=threshold_or_none)
-    by_channel = scorecard(ws, case, by=("channel",), approved_only=public, now=now, threshold=threshold_or_none)
+    grid = scorecard(ws, case, by=("company", "channel"), approved_only=public, now=now, threshold=threshold_or_none,
+                     scored=rows)
+    by_company = scorecard(ws, case, by=("company",), approved_only=public, now=now, threshold=threshold_or_none,
+                           scored=rows)
+    by_channel = scorecard(ws, case, by=("channel",), approved_only=public, now=now, threshold=threshold_or_none,
+                           scored=rows)
     dims = [d for d in DIMENSIONS if any(d in g["dimensions"] for g in by_company["groups"])]
     dim_labels = [(d, names["dimensions"][d]) for d in dims]
 
