@@ -255,6 +255,33 @@ def test_a_big_groups_score_interval_is_drawn_in_batches_with_the_same_result(mo
     assert stats.mean_interval(scores) == whole and whole["ci_low"] < whole["mean"] < whole["ci_high"]
 
 
+def test_a_groups_scores_bootstrapped_together_get_each_the_interval_it_gets_alone():
+    """Issue 30: a group's dimensions and overall score of one size are bootstrapped in one paired
+    call, which draws each resample's positions once for all of them. Each figure must be the
+    one scipy's bootstrap gives that sample alone, to the last bit, whatever the samples beside it
+    (other sizes, too few, all alike, more than ``BOOTSTRAP_MAX_N``)."""
+    import random
+
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    rnd = random.Random(5)
+    scale = [0, 25, 50, 75, 100, 100 / 3]
+    samples = [[rnd.choice(scale) for _ in range(n)] for n in (300, 7, 300, 40, 300, 7, 2_500)]
+    samples += [[], [60, 80], [50] * 9]
+    figures = stats.mean_intervals(samples)
+    assert figures == [stats.mean_interval(values) for values in samples]
+    for values, figure in zip(samples, figures):
+        if len(values) < stats.MIN_SCORE_N or len(set(values)) == 1 or len(values) > stats.BOOTSTRAP_MAX_N:
+            continue
+        alone = bootstrap((np.sort(np.asarray(values, dtype=float)),), np.mean, method="percentile",
+                          n_resamples=stats.BOOTSTRAP_RESAMPLES, rng=np.random.default_rng(stats.BOOTSTRAP_SEED))
+        assert (figure["ci_low"], figure["ci_high"]) == (alone.confidence_interval.low, alone.confidence_interval.high)
+        assert figure["mean"] == sum(values) / len(values) and figure["n"] == len(values)
+    # the three samples of 300 differ, and so do their intervals: none was given another's
+    assert len({(f["ci_low"], f["ci_high"]) for f, v in zip(figures, samples) if len(v) == 300}) == 3
+
+
 @pytest.mark.parametrize("shape", ["piled at both ends", "spread"])
 def test_above_two_thousand_scores_the_normal_interval_is_the_bootstraps(monkeypatch, shape):
     """Issue 30: a big group's interval is the normal one; there it is the bootstrap's to a tenth

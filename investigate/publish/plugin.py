@@ -105,8 +105,8 @@ def _service_functions(conn, workspace_root: Path | None):
     def mean_intervals(rows) -> str:
         """Every dimension's mean and interval of a group's tests, from their scores' JSON."""
         tests = [json.loads(r[0]) for r in rows]
-        return json.dumps({d: stats.mean_interval([t[d] for t in tests if t.get(d) is not None])
-                           for d in SERVICE_DIMENSIONS})
+        return json.dumps(dict(zip(SERVICE_DIMENSIONS, stats.mean_intervals(
+            [[t[d] for t in tests if t.get(d) is not None] for d in SERVICE_DIMENSIONS]))))
 
     conn.create_function("investigate_scores", 3, scores)
     conn.create_function("investigate_response", 3, response)

@@ -113,11 +113,12 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
 
 def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float = DEFAULT_REPLY_DAYS) -> dict:
     """One group's figures from its scored visits: the JSON shape of ``scorecard``."""
-    dims = {}
-    for d in DIMENSIONS:
-        values = [r["sections"][d] for r in rows if r["sections"].get(d) is not None]
-        if values:
-            dims[d] = stats.mean_interval(values, confidence)
+    # Every dimension's scores and the overall ones, bootstrapped together (``mean_intervals``).
+    scores = {d: [r["sections"][d] for r in rows if r["sections"].get(d) is not None] for d in DIMENSIONS}
+    scores = {d: values for d, values in scores.items() if values}
+    overall = [r["overall"] for r in rows if r["overall"] is not None]
+    *figures, overall_figure = stats.mean_intervals([*scores.values(), overall], confidence)
+    dims = dict(zip(scores, figures))
     promises = [s for r in rows for s in r["promises"] if s != "pending"]
     kept = sum(1 for s in promises if s == "kept")
     lo, hi = stats.wilson_interval(kept, len(promises), confidence)
@@ -128,7 +129,7 @@ def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float =
     return {
         "tests": len(rows),
         "dimensions": dims,
-        "overall": stats.mean_interval([r["overall"] for r in rows if r["overall"] is not None], confidence),
+        "overall": overall_figure,
         "fatal": sum(1 for r in rows if r["fatal"]),
         "promises_kept": {"k": kept, "n": len(promises), "rate": kept / len(promises) if promises else None,
                           "ci_low": lo, "ci_high": hi,
