@@ -292,3 +292,32 @@ def test_the_service_report_and_the_public_copy_score_each_test_once(demo_root, 
         calls.clear()
         build_public(ws, tmp_path / "public", slugs=[SLUG], override="the checklist is not the point", record=False)
     assert len(calls) == approved > 0
+
+
+def test_the_public_scorecard_labels_each_company_as_the_public_report_does(tmp_path):
+    """A company is named in public only when every contact point of it that was tested may be:
+    the demo's four are, until Kiezbank's new hotline is tested and never asked. The public
+    scorecard (which reads the tested contact points without scoring them) and the public
+    report label every company alike."""
+    import json
+
+    from investigate.views.service import gather_service
+
+    root = tmp_path / "ws"
+    build_demo(root)
+    with Workspace(root) as ws:
+        case = cases.get_case(ws, SLUG)
+        kiezbank = ws.db.execute("select * from companies where name = 'Kiezbank'").fetchone()
+        kiezbank = dict(zip([d[0] for d in ws.db.execute("select * from companies").description], kiezbank))
+        line = companies.add_contact_point(ws, kiezbank, channel="phone", contact="+49 30 0000")
+        for i in range(5):
+            r = visits.record_visit(ws, case=case, store=line, tester=None,
+                                    visited_at=ws.now() - timedelta(days=30, hours=i),
+                                    answers={"reached_person": "yes", "wait": "2 min", "greeting": "curt"})
+            review_visit(ws, r["visit"], "approve")
+        report = sorted(c["group"]["company"] for c in gather_service(ws, case, edition="public", lang="en")["companies"])
+    result = CliRunner().invoke(cli, ["-w", str(root), "scorecard", SLUG, "--public", "--json"])
+    assert result.exit_code == 0, result.output
+    card = sorted(g["group"]["company"] for g in json.loads(result.output)["groups"])
+    assert card == report == ["Company A", "ElektroMax", "Spreestrom Energie", "TeleNord Mobilfunk"]
+    assert "Kiezbank" not in result.output

@@ -67,7 +67,6 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
                        now: datetime | None = None) -> Iterator[dict]:
     """``scored_visits`` one at a time, for a caller that keeps less of each."""
     now = now or ws.now()
-    cond, params = stats.visit_filter(approved_only=approved_only)
     states: dict[str, list[str]] = {}
     for visit_id, due_at, kept, kept_at in ws.db.execute(
             "select p.visit_id, p.due_at, p.kept, p.kept_at from promises p cross join visits v on v.id = p.visit_id "
@@ -75,12 +74,8 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
         states.setdefault(visit_id, []).append(promise_state({"due_at": due_at, "kept": kept, "kept_at": kept_at}, now))
     # Streamed, not listed: each visit's row (its answers' JSON with it) is read, scored and let go,
     # as a tuple (a dict per row was a sixth of a 100,000-visit scorecard).
-    visits = ws.db.execute(
-        f"""select v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, v.store_id, s.channel,
-                   coalesce(c.name, s.chain, s.name) as company
-            from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
-            where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
-            order by v.visited_at, v.id""", [case["id"], *params])
+    visits = _tests(ws, case, approved_only, "v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, "
+                                             f"v.store_id, s.channel, {COMPANY}")
     protocols: dict = {}
     for visit_id, key, protocol_hash, text, visited_at, store_id, channel, company in visits:
         # Each visit scored by the version that judged it (cached per version).
@@ -109,6 +104,29 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
             "price": price,
             **{k: answers.get(k) for k in ANSWER_KEYS},
         }
+
+
+#: The name a test's company goes by: its company's, else its chain's, else its own.
+COMPANY = "coalesce(c.name, s.chain, s.name)"
+
+
+def _tests(ws: Workspace, case: dict, approved_only: bool, columns: str):
+    """``columns`` of the case's completed tests that count (``stats.visit_filter``), in time
+    order: of each test's visit ``v``, store ``s`` and company ``c`` (``COMPANY``). What a
+    scorecard scores, and whose companies a public one labels."""
+    cond, params = stats.visit_filter(approved_only=approved_only)
+    return ws.db.execute(
+        f"""select {columns} from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
+            where v.case_id = ? and {cond} and coalesce(v.attempt, 'completed') = 'completed'
+            order by v.visited_at, v.id""", [case["id"], *params])
+
+
+def tested_contact_points(ws: Workspace, case: dict, *, approved_only: bool = False) -> list[dict]:
+    """Each tested contact point (store) with its company, once: what ``company_labels`` reads
+    of the scored visits, without scoring them (a public scorecard of 100,000 tests scored every
+    one a second time for its labels)."""
+    return [{"store_id": store_id, "company": company}
+            for store_id, company in dict(_tests(ws, case, approved_only, f"v.store_id, {COMPANY}")).items()]
 
 
 def summarize(rows: list[dict], *, confidence: float = 0.95, reply_days: float = DEFAULT_REPLY_DAYS) -> dict:
@@ -177,8 +195,7 @@ def public_scorecard(ws: Workspace, case: dict, card: dict, *, now: datetime | N
     """``card`` (a scorecard of approved visits, small groups merged) as it may be shown in
     public: companies that may not be named are "Company A", in its groups and in the list
     of groups merged away alike — that list once named every company, asked or not."""
-    labels = company_labels(iter_scored_visits(ws, case, approved_only=True, now=now),
-                            naming(ws, case, on=now).named_stores)
+    labels = company_labels(tested_contact_points(ws, case, approved_only=True), naming(ws, case, on=now).named_stores)
 
     def relabel(group: dict) -> dict:
         return {k: labels.get(v, "Company ?") if k == "company" and v != OTHER else v for k, v in group.items()}
