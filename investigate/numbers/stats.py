@@ -345,8 +345,12 @@ def km_curve(times: list[tuple[float, bool]]) -> dict:
     if not observed:  # no response yet: everyone is still waiting
         return {"steps": [(0.0, 1.0)], "censored": [(float(m), 1.0) for m in sorted(censored)]}
     sf = ecdf(CensoredData(uncensored=observed, right=censored)).sf
-    steps = [(0.0, 1.0)] + [(float(x), float(s)) for x, s in zip(sf.quantiles, sf.probabilities) if x in set(observed)]
-    return {"steps": steps, "censored": [(float(m), float(sf.evaluate(m))) for m in sorted(censored)]}
+    # (The set of responses built once, and the open contacts' shares asked in one call: built
+    # for each step, and asked one at a time, 10,000 distinct times took 3.4 s.)
+    responded = set(observed)
+    steps = [(0.0, 1.0)] + [(float(x), float(s)) for x, s in zip(sf.quantiles, sf.probabilities) if x in responded]
+    still_open = sorted(censored)
+    return {"steps": steps, "censored": [(float(m), float(s)) for m, s in zip(still_open, sf.evaluate(still_open))]}
 
 
 def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:
@@ -382,8 +386,8 @@ def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # log-log is undefined where S is 0 or 1
             band = sf.confidence_interval(confidence_level=confidence, method="log-log")
-        low_curve = [band.low.evaluate(x) for x in q]
-        high_curve = [band.high.evaluate(x) for x in q]
+        low_curve = band.low.evaluate(q)  # at every step at once: one call a step was 0.2 s at 10,000
+        high_curve = band.high.evaluate(q)
         # The lower band reaches 0.5 first: it bounds the median from below.
         out["ci_low"] = first_at_or_below(low_curve)
         out["ci_high"] = first_at_or_below(high_curve)
