@@ -333,6 +333,28 @@ def test_a_response_chart_marks_open_replies_on_the_curve_and_counts_those_beyon
     assert ">minutes<" in svg  # a week of silence does not stretch five minutes of answers into days
 
 
+def test_a_response_chart_draws_a_point_or_an_open_contacts_tick_once_where_many_fall_together():
+    """Issue 30: 25,000 calls drew 2,500 open contacts' ticks on 316 places and repeated half the
+    curve's points, each overdrawn (a 245 kB chart, its ticks' edges darkened by the overdraw)."""
+    import re
+
+    from investigate.views.charts import response_panel
+
+    # 300 answers at 15 seconds (each its own time, under a millisecond apart), 100 calls open after
+    # 30 seconds, 40 after a minute, one after a week (past the axis).
+    times = ([(0.25 + i / 100_000, True) for i in range(300)] + [(0.5, False)] * 100 + [(1.0, False)] * 40
+             + [(2.0 + i / 10, True) for i in range(20)] + [(10080, False)])
+    svg = response_panel("Phone", stats.km_curve(times), median=0.3, pct=lambda v, n: f"{v:.0%}", num=str,
+                         unit_names={"minute": "minutes", "hour": "hours", "day": "days"},
+                         median_label="median", open_label="%(n)s without a response")
+    ticks = re.findall(r'<line [^>]*stroke="#c0392b"[^>]*/>', svg)
+    assert len(ticks) == len(set(ticks)) == 2  # at 30 seconds and at a minute, once each
+    assert "1 without a response" in svg
+    points = re.search(r'<polyline points="([^"]*)" fill="none" stroke="#2e6f9e"', svg).group(1).split()
+    assert all(a != b for a, b in zip(points, points[1:]))
+    assert len(points) > 20  # the steps are all there: 20 answers later, each a step of its own
+
+
 def test_kaplan_meier_interval_matches_greenwood_log_log_by_hand():
     times = [(m, True) for m in range(10, 101, 10)]
     r = stats.km_median(times)

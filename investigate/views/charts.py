@@ -149,22 +149,34 @@ def response_panel(title: str, curve: dict, *, median: float | None, pct, num, u
                f'{escape(unit_names[unit])}</text>')
     # The curve: level until each response, then down; on to the last contact seen.
     last_seen = min(max(everything, default=0.0), x_max)
+    # A point or a tick where the one before already is (a tenth of a point apart) draws nothing:
+    # it is left out. A channel of 25,000 tests drew 2,500 open contacts' ticks on 316 places.
     points = [f"{x(0):.1f},{y(1):.1f}"]
+
+    def to(point: str) -> None:
+        if point != points[-1]:
+            points.append(point)
+
     level = 1.0
     for t, s in steps[1:]:
         if t > x_max:
             break
-        points += [f"{x(t):.1f},{y(level):.1f}", f"{x(t):.1f},{y(s):.1f}"]
+        to(f"{x(t):.1f},{y(level):.1f}")
+        to(f"{x(t):.1f},{y(s):.1f}")
         level = s
-    points.append(f"{x(last_seen):.1f},{y(level):.1f}")
+    to(f"{x(last_seen):.1f},{y(level):.1f}")
     out.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#2e6f9e" stroke-width="1.8"/>')
     beyond = 0
+    ticks = set()
     for t, s in censored:
         if t > x_max:
             beyond += 1
             continue
-        out.append(f'<line x1="{x(t):.1f}" y1="{y(s) - 4:.1f}" x2="{x(t):.1f}" y2="{y(s) + 4:.1f}" '
-                   f'stroke="#c0392b" stroke-width="1.4"/>')
+        tick = (f'<line x1="{x(t):.1f}" y1="{y(s) - 4:.1f}" x2="{x(t):.1f}" y2="{y(s) + 4:.1f}" '
+                f'stroke="#c0392b" stroke-width="1.4"/>')
+        if tick not in ticks:
+            ticks.add(tick)
+            out.append(tick)
     if beyond:
         ay = y(level)
         out.append(f'<path d="M{left + plot_w - 5},{ay - 4:.1f} L{left + plot_w + 1},{ay:.1f} '
