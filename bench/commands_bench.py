@@ -32,10 +32,11 @@ in visits per second of CPU.
 Last, the scorecard of a customer-service case of a tenth as many tests (at least 10,000): the
 demo's service case grown by copying its visits (`build_service`), an interactive command held
 to < 0.3 s like the others. Beside the start-up, a second floor: importing `scipy.stats`, whose
-bootstrap and Kaplan–Meier every scorecard with an interval calls (`numbers.stats`). Import (`import_bench.py`), merge (`merge_bench.py`), the public PDF
-(`report_bench.py`) and Datasette (`datasette_bench.py`) have their own benchmarks. The workspace
-holds no ANALYZE statistics, as real ones never do (the plans then are the ones
-tests/test_query_plans.py checks).
+bootstrap and Kaplan–Meier every scorecard with an interval calls (`numbers.stats`).
+
+Import (`import_bench.py`), merge (`merge_bench.py`), the public PDF (`report_bench.py`) and
+Datasette (`datasette_bench.py`) have their own benchmarks. The workspace holds no ANALYZE
+statistics, as real ones never do (the plans then are the ones tests/test_query_plans.py checks).
 """
 
 from __future__ import annotations
