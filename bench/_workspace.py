@@ -125,11 +125,10 @@ def measure(cmd: list[str], **kwargs) -> tuple[float, float]:
     return run.wall, run.peak_mb
 
 
-def own_response_time(ws: Workspace, visit: dict, rnd: random.Random) -> str | None:
-    """``visit``'s answers (JSON) with its time to a response moved, by its protocol's response
-    clock: a time given in minutes (a call's wait) scaled by 0.5 to 1.5, a reply's moment
-    (``minutes_between`` its start and it) up to four hours later."""
-    protocol = get_protocol(visit["protocol"], ws.root)
+def own_response_time(protocol, visit: dict, rnd: random.Random) -> str | None:
+    """``visit``'s answers (JSON) with its time to a response moved, by its ``protocol``'s
+    response clock: a time given in minutes (a call's wait) scaled by 0.5 to 1.5, a reply's
+    moment (``minutes_between`` its start and it) up to four hours later."""
     if not protocol.response or not visit["answers"]:
         return visit["answers"]
     answers = json.loads(visit["answers"])
@@ -155,6 +154,8 @@ def build_service(root: Path, n_visits: int, *, slug: str = "service-test-berlin
     case = cases.get_case(ws, slug)
     rnd = random.Random(seed)
     originals = list(ws.db.query("select * from visits where case_id = ?", [case["id"]]))
+    # Each protocol looked up once: looking it up reads every protocol file's key line.
+    protocols = {key: get_protocol(key, ws.root) for key in {v["protocol"] for v in originals}}
     promised = {}
     for p in ws.db.query("select * from promises where visit_id in (select id from visits where case_id = ?)",
                          [case["id"]]):
@@ -168,7 +169,7 @@ def build_service(root: Path, n_visits: int, *, slug: str = "service-test-berlin
             vid = new_id()
             for p in promised.get(v["id"], []):
                 new_promises.append({**p, "id": new_id(), "visit_id": vid})
-            yield {**v, "id": vid, "answers": own_response_time(ws, v, rnd)}
+            yield {**v, "id": vid, "answers": own_response_time(protocols[v["protocol"]], v, rnd)}
 
     ws.insert_many("visits", visits())
     if new_promises:
