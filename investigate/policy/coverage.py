@@ -106,8 +106,8 @@ def case_requests(ws: Workspace, case: dict) -> list[tuple[str, str, datetime | 
     """(id, store_id, ``window_closes_at``) of every reply request of the case, kept while the
     log does not move: the naming of each scope asks which are closed, and the private strings
     which stores were asked; reading twenty thousand requests into dicts and parsing their
-    deadlines took 25 ms a time. Each deadline
-    is parsed once: the businesses asked at once share theirs."""
+    deadlines took 25 ms a time. Each deadline is parsed once: the businesses asked at once
+    share theirs."""
     return ws.while_unchanged(("requests", case["id"]), lambda: _read_requests(ws, case))
 
 
