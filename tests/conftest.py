@@ -139,7 +139,11 @@ def snapshot(ws: Workspace) -> list[str]:
 @pytest.fixture
 def tobacco_case(workspace):
     """A small tobacco case: four stores in two chains, one tester, four visits."""
-    ws = workspace
+    return make_tobacco_case(workspace)
+
+
+def make_tobacco_case(ws: Workspace) -> dict:
+    """The ``tobacco_case`` fixture's case, in any workspace (a module's shared one, say)."""
     case = cases.create_case(ws, slug="tobacco-nk", title="Tobacco sales to minors, Neukölln",
                              protocol="tobacco-minors", jurisdiction="Berlin, DE",
                              legal_basis="JuSchG § 10")

@@ -124,3 +124,55 @@ def test_entry_bytes_spelt_by_sqlite_are_values_bytes(entries, typed):
     assert [row[-1] for row in audit.entries_with_bytes(conn, ["seq"])] == [audit.values_bytes(r) for r in stored]
     assert [row[:2] for row in audit.entries_with_bytes(conn, ["seq", "hash"], after=1)] == \
         [(seq, "h") for seq in range(2, len(entries) + 1)]
+
+
+spelt_values = st.one_of(st.none(), st.text(), st.integers(min_value=-2**63, max_value=2**63 - 1))
+
+
+@settings(max_examples=examples(200))
+@given(st.lists(st.tuples(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), min_size=1,
+                                  max_size=8),
+                          st.sampled_from(["TEXT", "INTEGER"]), st.booleans()),
+                min_size=1, max_size=8, unique_by=lambda c: c[0].lower()), st.data())
+def test_the_canonical_text_spelt_by_sqlite_is_the_one_python_spells(columns, data):
+    """Over random columns (any name; TEXT or INTEGER; NULL allowed or not) and rows of text
+    in any script with quotes, backslashes and control characters, 64-bit integers and NULLs:
+    for every NULL pattern it is given, SQLite spells the very text ``values_hasher`` hashes,
+    and a row of a pattern it is not given gets NULL. (A text such as "1e5" in an INTEGER column
+    is stored as a real, which SQLite must then not spell as Python does.)"""
+    conn = sqlite3.connect(":memory:")
+    names = [c[0] for c in columns]
+    conn.execute("create table t ({})".format(", ".join(
+        '"{}" {}{}'.format(n.replace('"', '""'), t, " not null" if nn else "") for n, t, nn in columns)))
+    row_values = st.tuples(*[st.text() if nn else spelt_values for _, _, nn in columns])
+    rows = data.draw(st.lists(row_values, min_size=1, max_size=6))
+    conn.executemany(f"insert into t values ({', '.join('?' for _ in names)})", rows)
+    stored = conn.execute("select * from t order by rowid").fetchall()
+    patterns = [frozenset(n for n, v in zip(names, row) if v is None) for row in stored]
+    given_ = data.draw(st.lists(st.sampled_from(patterns), unique=True))
+    spelt = [r[0] for r in conn.execute(f"select cast({audit.values_text_sql(columns, given_)} as blob) from t "
+                                        "order by rowid")]
+    spell = audit._values_text(names)
+    for text, row, pattern in zip(spelt, stored, patterns):
+        if pattern not in given_:
+            assert text is None
+        elif any(isinstance(v, float) for v in row):  # a numeric text in an INTEGER column is stored as a real
+            assert text != spell(row).encode("utf-8")
+        else:
+            assert text == spell(row).encode("utf-8")
+
+
+@pytest.mark.parametrize("value, declared", [(1.5, "INTEGER"), (1.5, ""), (2.0, ""), (b"\x00", "TEXT"), (b"x", "")])
+def test_a_value_sqlite_cannot_spell_as_python_does_never_gets_python_s_text(value, declared):
+    """A real, which canonical texts hold as text, comes out as a JSON number: never the text
+    Python spells, so its row is spelt again by Python. A blob makes SQLite raise."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"create table t (id text, v {declared})")
+    conn.execute("insert into t values ('a', ?)", [value])
+    sql = f"select {audit.values_text_sql([('id', 'TEXT', False), ('v', declared, False)], [frozenset()])} from t"
+    if isinstance(value, bytes):
+        with pytest.raises(sqlite3.OperationalError, match="BLOB"):
+            conn.execute(sql).fetchall()
+    else:
+        stored = conn.execute("select * from t").fetchone()
+        assert conn.execute(sql).fetchone()[0] != audit._values_text(["id", "v"])(stored)
