@@ -2,6 +2,7 @@
 
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -9,11 +10,11 @@ import time
 from investigate.store.workspace import init_workspace
 
 
-def _run_on_a_terminal(args, cwd) -> tuple[int, str]:
+def _run_on_a_terminal(args, cwd, columns: int = 100) -> tuple[int, str]:
     """Run the CLI with stderr on a pseudo-terminal (stdout a pipe); what the terminal saw."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "investigate", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=follower, stdin=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "100"})
+                            stderr=follower, stdin=subprocess.DEVNULL, env={**os.environ, "COLUMNS": str(columns)})
     os.close(follower)
     seen = b""
     while True:
@@ -69,3 +70,25 @@ def test_bundle_and_merge_show_a_bar_that_reaches_100_percent(tmp_path):
     init_workspace(tmp_path / "b", newsroom="T").close()
     code, seen = _run_on_a_terminal(["-w", str(tmp_path / "b"), "merge", str(bundle)], tmp_path)
     assert code == 0 and "Merging" in seen and "100%" in seen, seen[-400:]
+
+
+def test_verify_draws_one_bar_over_the_chain_and_the_rows_that_reaches_100_percent(tmp_path):
+    """verify spends over half its time on the rows after the chain: its bar counts both, so
+    it does not sit at 100% while the rows are read."""
+    ws = init_workspace(tmp_path / "ws", newsroom="T")
+    ws.close()
+    f = tmp_path / "stores.csv"
+    f.write_text("name,address\n" + "".join(f"Kiosk {i},Straße {i}\n" for i in range(12_000)), encoding="utf-8")
+    code, _ = _run_on_a_terminal(["-w", str(tmp_path / "ws"), "store", "import", str(f), "--json"], tmp_path)
+    assert code == 0
+    code, seen = _run_on_a_terminal(["-w", str(tmp_path / "ws"), "verify"], tmp_path, columns=80)
+    assert code == 0, seen
+    assert "Checking audit chain and rows" in seen and "100%" in seen, seen[-500:]
+    # Halfway, the chain walked and the rows to come, the bar says so: as many entries as rows.
+    assert " 50%" in seen, seen[-800:]
+    # Each redraw fits 80 columns with room for the time left ("  00:00:00"), which click adds
+    # once the bar has lived a second: its bar is 36 wide whatever the label, and this one's ran
+    # to 85 columns, the terminal wrapping every redraw onto a line of its own.
+    drawn = re.split(r"[\r\n]+", re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", seen))
+    bars = [line[:line.index("%") + 1] for line in drawn if "%" in line]
+    assert bars and max(len(bar) + len("  00:00:00") for bar in bars) < 80, max(bars, key=len)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import os
 import re
 import shutil
 import sys
@@ -461,8 +462,21 @@ class _Quiet:
     def update(self, n: int = 1) -> None:
         pass
 
-    def start(self, length: int) -> None:
+    def start(self, length) -> None:
         pass
+
+
+def _columns(stream) -> int:
+    """The width of the terminal ``stream`` is on (stderr, for a bar: stdout may be a pipe), or
+    what COLUMNS says, as shutil reads it."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size((80, 20)).columns
 
 
 class _Bar:
@@ -481,12 +495,18 @@ class _Bar:
         return self
 
     def _open(self, length: int) -> None:
-        self.bar = click.progressbar(length=length, label=self.label, file=self.stream)
+        # As wide as fits beside the label and "100%  00:00:00" (click's default is 36 whatever
+        # the label: a long label's bar ran past 80 columns once the time left showed, and the
+        # terminal wrapped every redraw onto a new line).
+        width = max(10, min(36, _columns(self.stream) - len(self.label) - 21))
+        self.bar = click.progressbar(length=length, label=self.label, file=self.stream, width=width)
         self.bar.__enter__()
 
-    def start(self, length: int) -> None:
+    def start(self, length: int | Callable[[], int]) -> None:
+        """``length``, or what counts it: counted only where a bar is drawn (counting every
+        row of a million visits is not free, and a pipe draws nothing)."""
         if self.bar is None:
-            self._open(length)
+            self._open(length() if callable(length) else length)
 
     def update(self, n: int = 1) -> None:
         if self.bar is not None:

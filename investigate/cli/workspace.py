@@ -8,7 +8,7 @@ from ..protocol import versions as protocol_versions
 from ..protocol.versions import current_protocol, used_versions
 from ..protocol.protocols import get_protocol, scan_protocols
 from ..errors import IntegrityError, InvalidInput, ProtocolError
-from ..proof.verify import verify as verify_workspace
+from ..proof.verify import verify as verify_workspace, work as verify_work
 from ..store.workspace import find_workspace, init_workspace
 from .util import State, echo, echo_json, echo_result, echo_witnesses, json_option, pass_workspace, progress
 
@@ -72,7 +72,8 @@ def verify(ws, against, witnesses, as_json):
             if witnesses:
                 echo(f"Cosigned by {len(result['cosigned_by'])} trusted witnesses: {', '.join(result['cosigned_by'])}.")
         return
-    with progress(ws.db.execute("select count(*) from audit_log").fetchone()[0], "Checking audit chain") as bar:
+    with progress(None, "Checking audit chain and rows") as bar:
+        bar.start(lambda: verify_work(ws))
         report = verify_workspace(ws, progress=bar.update)
     if witnesses and report.ok:
         from ..proof.witnessing import require_cosignatures

@@ -59,6 +59,8 @@ class VerifyReport:
         }
 
 
+#: How many entries or rows go by between two calls of ``progress``.
+STEP = 10_000
 #: A row hash that is missing or no SHA-256: it matches no row.
 NO_HASH = bytes(32)
 #: Where an entry's fields (``audit.ENTRY_FIELDS``) hold its row hash and its action.
@@ -109,13 +111,16 @@ def _walk_chain(db, report: VerifyReport, tree: StreamingTree | None, progress) 
             tree.add(merkle.leaf_hash(data))
         prev = link
         expected_seq = seq + 1
-        if progress and not entries % 10000:
-            progress(10000)
+        if progress and not entries % STEP:
+            progress(STEP)
+    if progress and entries % STEP:
+        progress(entries % STEP)
     report.audit_entries = entries
     return (recorded, deleting) if numbered else None
 
 
-def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[bytearray, set] | None) -> None:
+def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[bytearray, set] | None,
+                progress=None) -> None:
     """Each row of ``table`` against the newest entry that names it, as a merge of two streams
     sorted by id: the rows' digests (``Workspace.row_digests``) and the newest entry's seq per
     row from the (table_name, row_id, seq) index alone, its row hash from the ``chain`` walked
@@ -143,17 +148,25 @@ def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[by
                 rows, latest = chain_items([row] if row else [], rows), chain_items([known] if known else [], latest)
                 break
             in_step += 1
+            if progress and not in_step % STEP:
+                progress(STEP)
             seq = known[1]
             if seq in deleting or recorded[32 * seq - 32:32 * seq] != row[1]:
                 _check_row(ws, report, table, row, known, logged)
         else:
             report.rows_checked += in_step
+            if progress and in_step % STEP:
+                progress(in_step % STEP)
             return
     report.rows_checked += in_step
+    merged = in_step
     known = next(latest, None)
     for row in rows:
         row_id = row[0]
         report.rows_checked += 1
+        merged += 1
+        if progress and not merged % STEP:
+            progress(STEP)
         while known is not None and _order(known[0]) < _order(row_id):
             _missing(report, table, known, logged(known)[1])
             known = next(latest, None)
@@ -166,6 +179,8 @@ def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[by
     while known is not None:
         _missing(report, table, known, logged(known)[1])
         known = next(latest, None)
+    if progress and merged % STEP:
+        progress(merged % STEP)
 
 
 def _order(value) -> tuple:
@@ -239,9 +254,18 @@ def verify_foreign_chains(ws: Workspace) -> list[str]:
     return problems
 
 
+def work(ws: Workspace) -> int:
+    """The steps ``verify`` counts to its ``progress``: every audit entry and every audited row
+    (the rows are over half of its time at a million visits)."""
+    tables = set(ws.db.table_names())
+    return ws.db.execute("select count(*) from audit_log where seq > 0").fetchone()[0] + sum(
+        ws.db.execute(f"select count(*) from [{t}]").fetchone()[0] for t in AUDITED_TABLES if t in tables)
+
+
 def verify(ws: Workspace, *, progress=None) -> VerifyReport:
-    """Check everything; ``progress(n)`` is called as work is done, for a progress bar.
-    Problems are listed in the order found: the first is the earliest place that breaks."""
+    """Check everything; ``progress(n)`` is called as work is done, for a progress bar, until
+    ``work`` steps are counted. Problems are listed in the order found: the first is the
+    earliest place that breaks."""
     report = VerifyReport()
     db = ws.db
 
@@ -260,7 +284,7 @@ def verify(ws: Workspace, *, progress=None) -> VerifyReport:
     present_tables = set(db.table_names())
     for table in AUDITED_TABLES:
         if table in present_tables:
-            _check_rows(ws, report, table, chain)
+            _check_rows(ws, report, table, chain, progress)
 
     if "foreign_audit" in present_tables:
         for problem in verify_foreign_chains(ws):
