@@ -121,8 +121,8 @@ def test_entry_bytes_spelt_by_sqlite_are_values_bytes(entries, typed):
     conn.executemany("insert into audit_log values (?, ?, ?, ?, ?, ?, ?, ?, 'p', 'h')",
                      [(seq, *fields) for seq, fields in enumerate(entries, 1)])
     stored = conn.execute(f"select {', '.join(audit.ENTRY_FIELDS)} from audit_log order by seq").fetchall()
-    assert [row[-1] for row in audit.entries_with_bytes(conn, ["seq"])] == [audit.values_bytes(r) for r in stored]
-    assert [row[:2] for row in audit.entries_with_bytes(conn, ["seq", "hash"], after=1)] == \
+    assert [data for _, data in audit.entries_with_bytes(conn, ["seq"])] == [audit.values_bytes(r) for r in stored]
+    assert [row[:2] for row, _ in audit.entries_with_bytes(conn, ["seq", "hash"], after=1)] == \
         [(seq, "h") for seq in range(2, len(entries) + 1)]
 
 

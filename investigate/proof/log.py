@@ -119,7 +119,7 @@ def sync_tree(ws: Workspace, *, progress=None) -> int:
         nodes.clear()
 
     with ws.transaction():
-        for seq, data in audit.entries_with_bytes(db.conn, ["seq"], after=size):
+        for (seq, *_), data in audit.entries_with_bytes(db.conn, ["seq"], after=size):
             if seq != tree.size + 1:
                 raise IntegrityError(f"audit_log seq {seq}: expected entry {tree.size + 1}: an entry is missing")
             leaf = merkle.leaf_hash(data)
@@ -269,7 +269,7 @@ def streaming_roots(ws: Workspace, sizes: set[int]) -> tuple[int, dict[int, byte
     """The roots of the log at each of ``sizes`` and now, recomputed from the entries in one
     pass: a million entries need no list of a million hashes."""
     tree = StreamingTree(sizes)
-    for seq, data in audit.entries_with_bytes(ws.db.conn, ["seq"]):
+    for (seq, *_), data in audit.entries_with_bytes(ws.db.conn, ["seq"]):
         if seq != tree.size + 1:
             raise IntegrityError(f"the log has a gap: entry {tree.size + 1} is missing (next is {seq})")
         tree.add(merkle.leaf_hash(data))

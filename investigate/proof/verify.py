@@ -63,8 +63,10 @@ class VerifyReport:
 STEP = 10_000
 #: A row hash that is missing or no SHA-256: it matches no row.
 NO_HASH = bytes(32)
-#: Where an entry's fields (``audit.ENTRY_FIELDS``) hold its row hash and its action.
-ROW_HASH, ACTION = audit.ENTRY_FIELDS.index("row_hash"), audit.ENTRY_FIELDS.index("action")
+#: The columns ``_walk_chain`` reads of each entry, ahead of its fields (``audit.ENTRY_FIELDS``),
+#: and where its row holds the entry's row hash and its action.
+WALKED = ["seq", "prev_hash", "hash"]
+ROW_HASH, ACTION = (len(WALKED) + audit.ENTRY_FIELDS.index(f) for f in ("row_hash", "action"))
 
 
 def _digest(row_hash) -> bytes:
@@ -90,8 +92,8 @@ def _walk_chain(db, report: VerifyReport, tree: StreamingTree | None, progress) 
                                        "an entry numbered before the first: it was written around the audit log"))
     recorded, deleting, row_hash_at, action_at = bytearray(), set(), ROW_HASH, ACTION
     prev, expected_seq, entries = audit.GENESIS, 1, 0
-    for seq, prev_hash, link, fields, data in audit.entries_with_bytes(db.conn, ["seq", "prev_hash", "hash"],
-                                                                       fields=True):
+    for row, data in audit.entries_with_bytes(db.conn, WALKED):
+        seq, prev_hash, link = row[0], row[1], row[2]
         entries += 1
         if seq != expected_seq:
             numbered = False
@@ -101,11 +103,11 @@ def _walk_chain(db, report: VerifyReport, tree: StreamingTree | None, progress) 
             report.problems.append(Problem("chain", f"audit_log seq {seq}",
                                            "the chain link does not match: this entry or the one before it was altered"))
         try:
-            digest = fromhex(fields[row_hash_at])
+            digest = fromhex(row[row_hash_at])
         except (TypeError, ValueError):
             digest = NO_HASH
         recorded += digest if len(digest) == 32 else NO_HASH
-        if fields[action_at] == "delete":
+        if row[action_at] == "delete":
             deleting.add(seq)
         if tree is not None and seq == tree.size + 1:
             tree.add(merkle.leaf_hash(data))
