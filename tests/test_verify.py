@@ -122,14 +122,14 @@ def sqlite_order(value):
 
 
 def found(folder) -> list[tuple[str, str, str]]:
-    """verify's problems with the chain and the rows; its progress must count every step."""
+    """verify's problems with the chain and the rows; its progress and its counts must cover
+    every entry and every row."""
     ws = Workspace(folder)
     steps = []
     try:
-        problems = [(p.kind, p.where, p.detail) for p in verify(ws, progress=steps.append).problems
-                    if p.kind in ROW_KINDS]
-        assert sum(steps) == work(ws)
-        return problems
+        report = verify(ws, progress=steps.append)
+        assert sum(steps) == report.audit_entries + report.rows_checked == work(ws)
+        return [(p.kind, p.where, p.detail) for p in report.problems if p.kind in ROW_KINDS]
     finally:
         ws.close()
 

@@ -85,7 +85,7 @@ def _walk_chain(db, report: VerifyReport, tree: StreamingTree | None, progress) 
     looking each row's newest entry up in the log was a fifth of verify at a million visits.
     None when the numbering broke (an entry missing, or numbered before the first): the rows are
     then held to the entries the log holds under their seqs."""
-    numbered, sha256, fromhex = True, hashlib.sha256, bytes.fromhex
+    numbered, sha256 = True, hashlib.sha256
     for (seq,) in db.conn.execute("select seq from audit_log where seq < 1 order by seq limit 1"):
         numbered = False  # the walk below starts at 1
         report.problems.append(Problem("chain", f"audit_log seq {seq}",
@@ -102,11 +102,7 @@ def _walk_chain(db, report: VerifyReport, tree: StreamingTree | None, progress) 
         if prev_hash != prev or sha256(prev.encode() + b"\x1f" + data).hexdigest() != link:
             report.problems.append(Problem("chain", f"audit_log seq {seq}",
                                            "the chain link does not match: this entry or the one before it was altered"))
-        try:
-            digest = fromhex(row[row_hash_at])
-        except (TypeError, ValueError):
-            digest = NO_HASH
-        recorded += digest if len(digest) == 32 else NO_HASH
+        recorded += _digest(row[row_hash_at])
         if row[action_at] == "delete":
             deleting.add(seq)
         if tree is not None and seq == tree.size + 1:
@@ -155,17 +151,12 @@ def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[by
             seq = known[1]
             if seq in deleting or recorded[32 * seq - 32:32 * seq] != row[1]:
                 _check_row(ws, report, table, row, known, logged)
-        else:
-            report.rows_checked += in_step
-            if progress and in_step % STEP:
-                progress(in_step % STEP)
-            return
-    report.rows_checked += in_step
+        else:  # every row had its entry: nothing is left to merge
+            rows, latest = (), iter(())
     merged = in_step
     known = next(latest, None)
     for row in rows:
         row_id = row[0]
-        report.rows_checked += 1
         merged += 1
         if progress and not merged % STEP:
             progress(STEP)
@@ -181,6 +172,7 @@ def _check_rows(ws: Workspace, report: VerifyReport, table: str, chain: tuple[by
     while known is not None:
         _missing(report, table, known, logged(known)[1])
         known = next(latest, None)
+    report.rows_checked += merged
     if progress and merged % STEP:
         progress(merged % STEP)
 
