@@ -467,16 +467,14 @@ class _Quiet:
 
 
 def _columns(stream) -> int:
-    """The width of the terminal ``stream`` is on (stderr, for a bar: stdout may be a pipe), or
-    what COLUMNS says, as shutil reads it."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, OSError, ValueError):
-        return shutil.get_terminal_size((80, 20)).columns
+    """What COLUMNS says, else the width of the terminal ``stream`` is on (stderr, for a bar:
+    shutil asks stdout's, which may be a pipe)."""
+    if "COLUMNS" not in os.environ:
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            pass
+    return shutil.get_terminal_size((80, 20)).columns
 
 
 class _Bar:
