@@ -279,38 +279,48 @@ points = { yes = 1, no = 0 }
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
+def assert_canned_service_queries_equal_the_scorecard(ws, case):
+    """The editors' canned `service_scorecard` and `response_times_by_channel`, fetched from
+    Datasette, hold the same groups and figures as `scorecard` by company and channel, and by
+    channel."""
     import asyncio
 
     from investigate.publish.server import editors_datasette
 
+    ds = editors_datasette(ws)
+
+    async def fetch(name):
+        await ds.invoke_startup()
+        return await ds.client.get(f"/investigate/{name}.json?case={case['slug']}&_shape=array")
+
+    grid = asyncio.run(fetch("service_scorecard"))
+    assert grid.status_code == 200, grid.text
+    rows = {(r["company"], r["channel"]): r for r in grid.json()}
+    card = scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]
+    assert set(rows) == {(g["group"]["company"], g["group"]["channel"]) for g in card}
+    for g in card:
+        got = rows[(g["group"]["company"], g["group"]["channel"])]
+        assert got["tests"] == g["tests"]
+        for d, figure in g["dimensions"].items():
+            # SQLite rounds halves up, Python to even: compare within the rounding
+            assert got[d] == pytest.approx(figure["mean"], abs=0.051), (g["group"], d)
+            if figure["ci_low"] is not None:
+                assert got[f"{d}_ci_low"] == pytest.approx(figure["ci_low"], abs=0.051)
+    times = asyncio.run(fetch("response_times_by_channel"))
+    assert times.status_code == 200, times.text
+    by_channel = {r["channel"]: r for r in times.json()}
+    card = scorecards.scorecard(ws, case, by=("channel",))["groups"]
+    assert set(by_channel) == {g["group"]["channel"] for g in card}
+    for g in card:
+        rm = g["response_minutes"]
+        got = by_channel[g["group"]["channel"]]
+        assert (got["n"], got["still_open"]) == (rm["n"], rm["open"])
+        assert got["median_minutes"] == pytest.approx(rm["median"], abs=0.051)
+
+
+def test_editors_canned_service_queries_equal_the_scorecard(demo_root):
     with Workspace(demo_root) as ws:
-        case = cases.get_case(ws, "service-test-berlin-2026")
-        ds = editors_datasette(ws)
-
-        async def fetch(name):
-            await ds.invoke_startup()
-            return await ds.client.get(f"/investigate/{name}.json?case={case['slug']}&_shape=array")
-
-        grid = asyncio.run(fetch("service_scorecard"))
-        assert grid.status_code == 200, grid.text
-        rows = {(r["company"], r["channel"]): r for r in grid.json()}
-        for g in scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]:
-            got = rows[(g["group"]["company"], g["group"]["channel"])]
-            assert got["tests"] == g["tests"]
-            for d, figure in g["dimensions"].items():
-                # SQLite rounds halves up, Python to even: compare within the rounding
-                assert got[d] == pytest.approx(figure["mean"], abs=0.051)
-                if figure["ci_low"] is not None:
-                    assert got[f"{d}_ci_low"] == pytest.approx(figure["ci_low"], abs=0.051)
-        times = asyncio.run(fetch("response_times_by_channel"))
-        assert times.status_code == 200, times.text
-        by_channel = {r["channel"]: r for r in times.json()}
-        for g in scorecards.scorecard(ws, case, by=("channel",))["groups"]:
-            rm = g["response_minutes"]
-            got = by_channel[g["group"]["channel"]]
-            assert (got["n"], got["still_open"]) == (rm["n"], rm["open"])
-            assert got["median_minutes"] == pytest.approx(rm["median"], abs=0.051)
+        assert_canned_service_queries_equal_the_scorecard(ws, cases.get_case(ws, "service-test-berlin-2026"))
 
 
 def test_the_promise_clock_moves_an_overdue_visit_into_the_violation_rate(workspace):
@@ -493,13 +503,46 @@ def test_the_demo_s_service_tests_read_by_who_answered(demo_root):
     assert "not reached, 6 still open" in table
 
 
+def test_the_canned_service_queries_count_and_score_as_the_scorecard_does(demo_root, tmp_path):
+    """The editors' canned service queries leave out rejected and voided tests and score each test
+    by the protocol version that judged it, as `scorecard` does: they had counted every test and
+    scored it by the protocol file as it is now."""
+    import shutil
+
+    from investigate.cases.review import review_visits
+    from investigate.protocol.protocols import BUILTIN_DIR
+
+    root = tmp_path / "ws"
+    shutil.copytree(demo_root, root)
+    # A version 3 of the phone protocol that reverses the greeting's points: the tests were
+    # judged by version 2, which the workspace keeps.
+    text = (BUILTIN_DIR / "phone-hotline.toml").read_text(encoding="utf-8")
+    assert "version = 2\n" in text and "points = { friendly = 2, neutral = 1, curt = 0 }" in text
+    (root / "protocols").mkdir(exist_ok=True)
+    (root / "protocols" / "phone-hotline.toml").write_text(
+        text.replace("version = 2\n", "version = 3\n", 1)
+            .replace("points = { friendly = 2, neutral = 1, curt = 0 }", "points = { friendly = 0, neutral = 1, curt = 2 }"),
+        encoding="utf-8")
+    with Workspace(root) as ws:
+        case = cases.get_case(ws, "service-test-berlin-2026")
+        tests = ws.db.execute("select id, json_extract(answers, '$.greeting') from visits where case_id = ? "
+                              "order by visited_at", [case["id"]]).fetchall()
+        # Every friendly greeting on the phone rejected, and three tests of the other channels voided.
+        friendly = [vid for vid, greeting in tests if greeting == "friendly"]
+        assert friendly and len(friendly) < len(tests) // 2
+        review_visits(ws, friendly, "reject", comment="test: re-do")
+        for vid in [vid for vid, greeting in tests if greeting is None][:3]:
+            visits.void_visit(ws, visits.get_visit(ws, vid), reason="test: a duplicate")
+        assert_canned_service_queries_equal_the_scorecard(ws, case)
+
+
 def test_the_canned_service_queries_score_each_test_once(demo_root):
     """A test's scores and a contact's clock are Python functions of its answers: the canned
     queries compute each once per row. (SQLite computed a CTE's column again for each use of it:
     eighteen scorings per test, 65 s for a scorecard of 100,000 tests.)"""
     import sqlite3
 
-    from investigate.publish.metadata import RESPONSE_TIMES, SERVICE_SCORECARD
+    from investigate.publish.metadata import _WORKING, RESPONSE_TIMES, SERVICE_SCORECARD
     from investigate.publish.plugin import _service_functions
 
     conn = sqlite3.connect(demo_root / "investigate.db")
@@ -518,10 +561,13 @@ def test_the_canned_service_queries_score_each_test_once(demo_root):
         def create_aggregate(self, name, arity, cls):
             conn.create_aggregate(name, arity, cls)
 
+        def execute(self, *args):
+            return conn.execute(*args)
+
     _service_functions(Counting(), demo_root)
     params = {"case": "service-test-berlin-2026"}
     tests = conn.execute("select count(*) from visits v where v.case_id = (select id from cases where slug = :case) "
-                         "and v.kind = 'undercover' and coalesce(v.attempt, 'completed') = 'completed'",
+                         f"and {_WORKING} and coalesce(v.attempt, 'completed') = 'completed'",
                          params).fetchone()[0]
     assert conn.execute(SERVICE_SCORECARD, params).fetchall() and calls["investigate_scores"] == tests > 1
     assert conn.execute(RESPONSE_TIMES, params).fetchall() and calls["investigate_response"] == tests

@@ -71,12 +71,18 @@ def stamp(row: dict, proto: Protocol) -> dict:
 def protocol_of_visit(ws: Workspace, visit: dict) -> Protocol:
     """The protocol version that judged this visit, read from the workspace; the current file
     for a visit recorded before versions were kept."""
-    h = visit.get("protocol_hash")
-    if h:
-        row = ws.db.execute("select text, key, version from protocol_versions where id = ?", [h]).fetchone()
+    return judging_protocol(ws.db.execute, visit["protocol"], visit.get("protocol_hash"), ws.root)
+
+
+def judging_protocol(execute, key: str, protocol_hash: str | None, root) -> Protocol:
+    """``protocol_of_visit`` for a visit given by its protocol's key and hash, ``execute``
+    running SQL on the workspace's database (a sqlite3 connection's, as Datasette's SQL
+    functions have, or sqlite-utils'), ``root`` its folder (None: the built-ins only)."""
+    if protocol_hash:
+        row = execute("select text, key, version from protocol_versions where id = ?", [protocol_hash]).fetchone()
         if row:
             return protocol_from_text(row[0], source=f"{row[1]} version {row[2]} (kept in the workspace)")
-    return get_protocol(visit["protocol"], ws.root)
+    return get_protocol(key, root)
 
 
 def version_of(ws: Workspace, key: str, version: int | str | None) -> Protocol:

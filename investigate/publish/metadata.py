@@ -321,16 +321,18 @@ group by s.id order by violations desc, s.name
 # Each test's scores and each contact's clock are Python functions of its answers: computed
 # once per row (a materialized CTE; SQLite otherwise computes the CTE's column again for every
 # use of it: eighteen times per test, 65 s for 100,000 tests), and summed up per group by one
-# aggregate that gives every figure of the group as JSON (not one aggregate per figure).
+# aggregate that gives every figure of the group as JSON (not one aggregate per figure). The
+# tests are those `scorecard` counts (the working scope: rejected and voided ones left out), each
+# scored by the protocol version that judged it.
 SERVICE_DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
 SERVICE_SCORED = """
 with scored as materialized (
   -- one row per completed test: its scores from its protocol, with the promise clock applied
   select coalesce(c.name, s.chain, s.name) as company, s.channel,
-    investigate_scores(v.protocol, v.answers, (select json_group_array(json_object(
+    investigate_scores(v.protocol, v.protocol_hash, v.answers, (select json_group_array(json_object(
       'kept', p.kept, 'kept_at', p.kept_at, 'due_at', p.due_at)) from promises p where p.visit_id = v.id)) as sc
   from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
-  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+  where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
     and coalesce(v.attempt, 'completed') = 'completed'
 )
 """
@@ -348,9 +350,9 @@ select company, channel, tests,
 
 RESPONSE_TIMES = """
 with clocks as materialized (
-  select s.channel, investigate_response(v.protocol, v.answers, 'both') as clock
+  select s.channel, investigate_response(v.protocol, v.protocol_hash, v.answers, 'both') as clock
   from visits v join stores s on s.id = v.store_id
-  where v.case_id = (select id from cases where slug = :case) and v.kind = 'undercover'
+  where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
     and coalesce(v.attempt, 'completed') = 'completed'
 ), groups as (
   select channel, count(*) as n, investigate_km(json_extract(clock, '$[0]'), json_extract(clock, '$[1]')) as km

@@ -68,21 +68,24 @@ def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of one visit, from its protocol's own declarations, for the
     canned service queries; means, intervals and Kaplan–Meier medians come from stats."""
     from ..numbers.clock import promise_state
-    from ..protocol.protocols import get_protocol
+    from ..protocol.versions import judging_protocol
     from ..errors import InvestigateError
 
     protocols: dict = {}
 
-    def protocol(key):
-        if key not in protocols:
+    def protocol(key, protocol_hash):
+        """The version that judged the test, as ``scorecard`` scores it (the file as it is now
+        had scored tests judged by an older version)."""
+        version = protocol_hash or key
+        if version not in protocols:
             try:
-                protocols[key] = get_protocol(key, workspace_root)
+                protocols[version] = judging_protocol(conn.execute, key, protocol_hash, workspace_root)
             except InvestigateError:
-                protocols[key] = None
-        return protocols[key]
+                protocols[version] = None
+        return protocols[version]
 
-    def scores(key, answers, promises_json):
-        proto = protocol(key)
+    def scores(key, protocol_hash, answers, promises_json):
+        proto = protocol(key, protocol_hash)
         if proto is None or not proto.scored:
             return None
         now = clock.now()
@@ -91,8 +94,8 @@ def _service_functions(conn, workspace_root: Path | None):
         return json.dumps({**{k: v["percent"] for k, v in result["sections"].items()},
                            "overall": result["overall"]["percent"]})
 
-    def response(key, answers, part):
-        proto = protocol(key)
+    def response(key, protocol_hash, answers, part):
+        proto = protocol(key, protocol_hash)
         if proto is None:
             return None
         taken = proto.response_time(json.loads(answers or "{}"), now=clock.now())
@@ -108,8 +111,8 @@ def _service_functions(conn, workspace_root: Path | None):
         return json.dumps(dict(zip(SERVICE_DIMENSIONS, stats.mean_intervals(
             [[t[d] for t in tests if t.get(d) is not None] for d in SERVICE_DIMENSIONS]))))
 
-    conn.create_function("investigate_scores", 3, scores)
-    conn.create_function("investigate_response", 3, response)
+    conn.create_function("investigate_scores", 4, scores)
+    conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_mean_intervals", 1, _aggregate(mean_intervals))
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
