@@ -164,14 +164,8 @@ class Protocol:
         overdue; one not yet due is left out): overdue scores as broken. With ``now``, a scored
         time still running (no reply yet) scores its last band as soon as it has outgrown every
         better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
+        sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
         values = values if values is not None else self.values_of(answers)
-        return self.score_of_points(self.answer_points(values, now=now), promise_states)
-
-    def answer_points(self, values: dict, *, now: datetime | None = None) -> dict[str, list]:
-        """What the answers (with their derived values) earn in each section, before the
-        promises: ``[earned, possible, fatal, items]`` per section. It depends on ``now`` only
-        while a scored clock runs (``clock_running``)."""
-        sections = {s: [0.0, 0.0, False, 0] for s in self.sections}
         for q in self.scored_items:
             value = values.get(q.key)
             got = q.earned(value)
@@ -179,18 +173,12 @@ class Protocol:
                 got = self._outgrown(q, values, now)
             sec = sections[q.section]
             if q.fatal and value is not None and not is_na(value) and condition_holds(value, q.fatal["when"]):
-                sec[2] = True
+                sec["fatal"] = True
             if got is None or q.weight == 0:
                 continue
-            sec[0] += got * q.weight
-            sec[1] += q.possible * q.weight
-            sec[3] += 1
-        return sections
-
-    def score_of_points(self, points: dict[str, list], promise_states: list[str] | tuple = ()) -> dict:
-        """``score`` from ``answer_points`` (computed now, or kept: ``kept_score``) and the
-        promises as the clock sees them."""
-        sections = {s: {"earned": e, "possible": p, "fatal": bool(f), "items": i} for s, (e, p, f, i) in points.items()}
+            sec["earned"] += got * q.weight
+            sec["possible"] += q.possible * q.weight
+            sec["items"] += 1
         if self.promise_score:
             spec = self.promise_score
             sec = sections[spec["section"]]
@@ -215,66 +203,26 @@ class Protocol:
                                              "percent": 100 * earned / possible if possible else None},
                 "fatal": [n for n, sec in out.items() if sec["fatal"]]}
 
-    def clock_running(self, values: dict) -> bool:
-        """Whether what a test scores or how long it waited moves with the clock: a scored
-        ``minutes_between`` begun and not ended (``_outgrown``), or a response clock still open
-        since a time (``response_time``). Only such a test needs ``now``."""
-        for q in self.scored_items:
-            if q.derived and values.get(q.key) is None and self._running_since(q, values) is not None:
-                return True
-        return self._open_since(values) is not None
-
-    def kept_score(self, answers: dict) -> dict | None:
-        """What a scorecard reads of a test that no clock and no promise can change, kept beside
-        the visit so that a scorecard of 100,000 tests need not parse and score every one again:
-        its ``answer_points``, its response time, overcharge and price. None for a test whose
-        clock runs (``clock_running``): it is scored again at every reading. The promises are
-        never kept: they are kept or broken later, and fall due as time passes."""
-        values = self.values_of(answers)
-        if self.clock_running(values):
-            return None
-        return {"points": self.answer_points(values), "response": self.response_time(answers, now=None, values=values),
-                "overcharge": self.overcharge_of(answers, values=values), "price": self.price_of(values)}
-
-    def price_of(self, values: dict) -> dict | None:
-        """What was charged, what was quoted and the difference, for a protocol whose overcharge
-        is the ``difference`` of the two (None otherwise)."""
-        if not self.overcharge:
-            return None
-        spec = next((d for d in self.derived if d.key == self.overcharge), None)
-        if spec is None or spec.op != "difference":
-            return None
-        return {"charged": values.get(spec.args[0]), "quoted": values.get(spec.args[1]), "difference": values.get(spec.key)}
-
-    def _running_since(self, q: Question, values: dict) -> datetime | None:
-        """When the scored ``minutes_between`` clock of ``q`` began, while it runs and a fallback
-        band waits for it; else None."""
+    def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
+        """The points a running minutes_between clock has certainly earned at ``now``: the
+        fallback band's, once the time elapsed is past every band's upper bound; else None."""
         spec = next((d for d in self.derived if d.key == q.key), None)
         if spec is None or spec.op != "minutes_between" or not isinstance(q.points, list):
             return None
         start, end = (values.get(k) for k in spec.args)
         if not start or is_na(start) or end is not None:
             return None
-        if all("max" in b for b in q.points):
-            return None
-        return datetime.fromisoformat(start)
-
-    def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
-        """The points a running minutes_between clock has certainly earned at ``now``: the
-        fallback band's, once the time elapsed is past every band's upper bound; else None."""
-        begun = self._running_since(q, values)
-        if begun is None:
-            return None
+        begun = datetime.fromisoformat(start)
         elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
-        if elapsed <= max((b["max"] for b in q.points if "max" in b), default=0):
+        bounds = [b["max"] for b in q.points if "max" in b]
+        if len(bounds) == len(q.points) or elapsed <= max(bounds, default=0):
             return None
         return float(q.points[-1]["points"])
 
-    def response_time(self, answers: dict, *, now: datetime | None, values: dict | None = None) -> tuple[float, bool] | None:
+    def response_time(self, answers: dict, *, now: datetime, values: dict | None = None) -> tuple[float, bool] | None:
         """(minutes, observed) for the response clock: observed False means still open
         (a censored time: waited this long without a reply). None when the protocol has no
-        clock or the visit gives no time at all. ``now`` is read only for a clock still open
-        since a time (``clock_running``)."""
+        clock or the visit gives no time at all."""
         if not self.response:
             return None
         values = values if values is not None else self.values_of(answers)
@@ -283,22 +231,13 @@ class Protocol:
         if minutes is not None and not is_na(minutes):
             observed = not (open_when and all(condition_holds(values.get(k), c) for k, c in open_when.items()))
             return float(minutes), observed
-        start = self._open_since(values)
-        if start is not None:
+        since = values.get(self.response.get("open_since") or "")
+        if since and not is_na(since):
+            start = datetime.fromisoformat(since)
             if start.tzinfo is None:
                 now = now.replace(tzinfo=None)
             return max(0.0, (now - start).total_seconds() / 60), False
         return None
-
-    def _open_since(self, values: dict) -> datetime | None:
-        """When a response clock still open began (no time to a reply, a time it waits since)."""
-        if not self.response:
-            return None
-        minutes = values.get(self.response["minutes"])
-        if minutes is not None and not is_na(minutes):
-            return None
-        since = values.get(self.response.get("open_since") or "")
-        return datetime.fromisoformat(since) if since and not is_na(since) else None
     #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
     lede: str = ""
 

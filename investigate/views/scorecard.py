@@ -87,6 +87,12 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
         promised = states.get(visit_id, [])
         values = protocol.values_of(answers)  # derived once for the score, the clock and the price
         score = protocol.score(answers, promised, now=now, values=values)
+        price = None
+        if protocol.overcharge:
+            spec = next((d for d in protocol.derived if d.key == protocol.overcharge), None)
+            if spec and spec.op == "difference":
+                price = {"charged": values.get(spec.args[0]), "quoted": values.get(spec.args[1]),
+                         "difference": values.get(spec.key)}
         yield {
             "visit_id": visit_id, "store_id": store_id, "company": company, "channel": channel,
             "protocol": key, "visited_at": visited_at,
@@ -95,7 +101,7 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
             "promises": promised,
             "response": protocol.response_time(answers, now=now, values=values),
             "overcharge": protocol.overcharge_of(answers, values=values),
-            "price": protocol.price_of(values),
+            "price": price,
             **{k: answers.get(k) for k in ANSWER_KEYS},
         }
 
