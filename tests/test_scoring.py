@@ -3,11 +3,15 @@ derived values, checked against values computed by hand."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import tomllib
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from investigate.numbers import stats
 from investigate.protocol.parse import parse_protocol
@@ -408,3 +412,94 @@ points = [ { max = 1440, points = 2 }, { max = 4320, points = 1 }, { points = 0 
     assert (four["earned"], four["possible"]) == (0, 2)
     # without a clock (now=None) nothing is assumed
     assert proto.score(a)["sections"]["commitment"]["percent"] is None
+
+
+# ``Protocol.score`` against its plain definition, over random answers of every scored protocol.
+
+def plain_score(p, answers, promise_states, now):
+    """The score as the module docstring defines it, spelt plainly: each scored item's points
+    (a running clock's outgrown band at ``now``) weighted into its section, a fatal answer zeroing
+    its section, the promises in the promise section, percents of the points possible."""
+    from investigate.protocol.values import condition_holds, is_na
+    from investigate.vocabulary import SCORED_PROMISE_STATES
+
+    values = p.values_of(answers)
+    sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in p.sections}
+    for q in p.scored_items:
+        value = values.get(q.key)
+        got = q.earned(value)
+        if got is None and value is None and q.derived:
+            got = p._outgrown(q, values, now)
+        sec = sections[q.section]
+        if q.fatal and value is not None and not is_na(value) and condition_holds(value, q.fatal["when"]):
+            sec["fatal"] = True
+        if got is None or q.weight == 0:
+            continue
+        sec["earned"] += got * q.weight
+        sec["possible"] += q.possible * q.weight
+        sec["items"] += 1
+    if p.promise_score:
+        spec, sec = p.promise_score, sections[p.promise_score["section"]]
+        for state in promise_states:
+            if state in SCORED_PROMISE_STATES:
+                sec["earned"] += spec["points"]["broken" if state == "overdue" else state] * spec.get("weight", 1.0)
+                sec["possible"] += max(spec["points"].values()) * spec.get("weight", 1.0)
+                sec["items"] += 1
+    for sec in sections.values():
+        sec["earned"] = 0.0 if sec["fatal"] else sec["earned"]
+        sec["percent"] = 100 * sec["earned"] / sec["possible"] if sec["possible"] else None
+    earned, possible = sum(s["earned"] for s in sections.values()), sum(s["possible"] for s in sections.values())
+    return {"sections": sections, "overall": {"earned": earned, "possible": possible,
+                                              "percent": 100 * earned / possible if possible else None},
+            "fatal": [n for n, sec in sections.items() if sec["fatal"]]}
+
+
+def scored_protocols():
+    from investigate.protocol.protocols import all_protocols, get_protocol
+
+    own = [parse_protocol(tomllib.loads(text), source="scored.toml") for text in
+           (SCORED, SCORED.replace("weight = 3", "weight = 0").replace("weight = 2\n", "weight = 2.5\n"))]
+    return [p for p in (get_protocol(k) for k in all_protocols(None)) if p.scored] + own
+
+
+@st.composite
+def typed_answers(draw, p):
+    """Answers as a reporter types them, parsed and derived as a visit stores them: any question
+    answered or not (n/a where allowed), times in the order the questions come."""
+    raw, at = {}, datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
+    for q in p.questions:
+        at += timedelta(minutes=draw(st.integers(0, 4000)))
+        if not q.required and not draw(st.booleans()):
+            continue
+        if q.na and draw(st.integers(0, 4)) == 0:
+            raw[q.key] = NA
+        elif q.type == "bool":
+            raw[q.key] = draw(st.sampled_from(["yes", "no"]))
+        elif q.type == "choice":
+            raw[q.key] = draw(st.sampled_from(q.choices))
+        elif q.type in ("rating", "int"):
+            raw[q.key] = str(draw(st.integers(int(q.min if q.min is not None else 0), int(q.max if q.max is not None else 40))))
+        elif q.type == "duration":
+            raw[q.key] = f"{draw(st.integers(0, 3000))} min"
+        elif q.type == "datetime":
+            raw[q.key] = at.strftime("%Y-%m-%d %H:%M")
+        elif q.type == "money":
+            raw[q.key] = f"{draw(st.integers(0, 9000)) / 100:.2f} EUR"
+        else:
+            raw[q.key] = "ref 12"
+    try:
+        parsed = p.validate_answers(raw, tz=timezone.utc)
+        return {**parsed, **p.derive(parsed)}
+    except InvalidInput:
+        assume(False)
+
+
+@settings(max_examples=max(300, int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "0"))), deadline=None)
+@given(data=st.data(), p=st.sampled_from(scored_protocols()))
+def test_a_score_is_its_plain_definition_at_any_time_with_any_promises(data, p):
+    answers = data.draw(typed_answers(p))
+    states = data.draw(st.lists(st.sampled_from(["kept", "late", "broken", "overdue", "pending"]), max_size=3))
+    now = datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=data.draw(st.integers(0, 600_000)))
+    assert p.score(answers, states, now=now) == plain_score(p, answers, states, now)
+    # the key order, which a JSON output prints
+    assert json.dumps(p.score(answers, states, now=now)) == json.dumps(plain_score(p, answers, states, now))

@@ -164,44 +164,54 @@ class Protocol:
         overdue; one not yet due is left out): overdue scores as broken. With ``now``, a scored
         time still running (no reply yet) scores its last band as soon as it has outgrown every
         better one: an e-mail unanswered for a week cannot reach "within a day" any more."""
-        sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in self.sections}
         values = values if values is not None else self.values_of(answers)
-        for q in self.scored_items:
-            value = values.get(q.key)
-            got = q.earned(value)
+        # [earned, possible, fatal, items] per section, as lists: a scorecard scores every test.
+        sums = {s: [0.0, 0.0, False, 0] for s in self.sections}
+        get = values.get
+        for key, section, weight, possible, earned, fatal, q in self._scoring:
+            value = get(key)
+            got = earned(value)
             if got is None and value is None and now is not None and q.derived:
                 got = self._outgrown(q, values, now)
-            sec = sections[q.section]
-            if q.fatal and value is not None and not is_na(value) and condition_holds(value, q.fatal["when"]):
-                sec["fatal"] = True
-            if got is None or q.weight == 0:
+            sec = sums[section]
+            if fatal is not None and value is not None and not is_na(value) and condition_holds(value, fatal):
+                sec[2] = True
+            if got is None or weight == 0:
                 continue
-            sec["earned"] += got * q.weight
-            sec["possible"] += q.possible * q.weight
-            sec["items"] += 1
+            sec[0] += got * weight
+            sec[1] += possible
+            sec[3] += 1
         if self.promise_score:
             spec = self.promise_score
-            sec = sections[spec["section"]]
+            sec = sums[spec["section"]]
             weight = spec.get("weight", 1.0)
             best = max(spec["points"].values())
             for state in promise_states:
                 if state not in SCORED_PROMISE_STATES:
                     continue
-                sec["earned"] += spec["points"]["broken" if state == "overdue" else state] * weight
-                sec["possible"] += best * weight
-                sec["items"] += 1
+                sec[0] += spec["points"]["broken" if state == "overdue" else state] * weight
+                sec[1] += best * weight
+                sec[3] += 1
         earned = possible = 0.0
         out = {}
-        for name, sec in sections.items():
-            if sec["fatal"]:
-                sec["earned"] = 0.0
-            sec["percent"] = 100 * sec["earned"] / sec["possible"] if sec["possible"] else None
-            earned += sec["earned"]
-            possible += sec["possible"]
-            out[name] = sec
+        for name, (got, most, fatal, items) in sums.items():
+            if fatal:
+                got = 0.0
+            out[name] = {"earned": got, "possible": most, "fatal": fatal, "items": items,
+                         "percent": 100 * got / most if most else None}
+            earned += got
+            possible += most
         return {"sections": out, "overall": {"earned": earned, "possible": possible,
                                              "percent": 100 * earned / possible if possible else None},
                 "fatal": [n for n, sec in out.items() if sec["fatal"]]}
+
+    @functools.cached_property
+    def _scoring(self) -> tuple[tuple, ...]:
+        """What ``score`` reads of each scored item, looked up once per protocol: its key,
+        section, weight, weighted points possible, ``earned``, fatal condition (None if none) and
+        the item. Asking each item for them was half of scoring a test (11 µs for seven items)."""
+        return tuple((q.key, q.section, q.weight, q.possible * q.weight, q.earned,
+                      q.fatal["when"] if q.fatal else None, q) for q in self.scored_items)
 
     def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
         """The points a running minutes_between clock has certainly earned at ``now``: the
