@@ -416,6 +416,25 @@ points = [ { max = 1440, points = 2 }, { max = 4320, points = 1 }, { points = 0 
 
 # ``Protocol.score`` against its plain definition, over random answers of every scored protocol.
 
+def plain_earned(q, value):
+    """A scored answer's points before weighting, as the module docstring defines them."""
+    from investigate.protocol.values import is_na, money_amount
+
+    if value is None or is_na(value):
+        return None
+    if isinstance(value, dict) and "amount" in value:
+        value = float(money_amount(value))
+    if q.type == "rating" and q.points is None:
+        return float(value - q.min)
+    if q.type == "bool":
+        return float(q.points["yes" if value else "no"])
+    if q.type == "choice":
+        return float(q.points[value])
+    if isinstance(q.points, list):
+        return next((float(b["points"]) for b in q.points if "max" not in b or value <= b["max"]), None)
+    return None
+
+
 def plain_score(p, answers, promise_states, now):
     """The score as the module docstring defines it, spelt plainly: each scored item's points
     (a running clock's outgrown band at ``now``) weighted into its section, a fatal answer zeroing
@@ -427,7 +446,7 @@ def plain_score(p, answers, promise_states, now):
     sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in p.sections}
     for q in p.scored_items:
         value = values.get(q.key)
-        got = q.earned(value)
+        got = plain_earned(q, value)
         if got is None and value is None and q.derived:
             got = p._outgrown(q, values, now)
         sec = sections[q.section]
@@ -500,6 +519,8 @@ def test_a_score_is_its_plain_definition_at_any_time_with_any_promises(data, p):
     answers = data.draw(typed_answers(p))
     states = data.draw(st.lists(st.sampled_from(["kept", "late", "broken", "overdue", "pending"]), max_size=3))
     now = datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=data.draw(st.integers(0, 600_000)))
+    for q in p.scored_items:
+        assert q.earned(answers.get(q.key)) == plain_earned(q, answers.get(q.key))
     assert p.score(answers, states, now=now) == plain_score(p, answers, states, now)
     # the key order, which a JSON output prints
     assert json.dumps(p.score(answers, states, now=now)) == json.dumps(plain_score(p, answers, states, now))

@@ -536,38 +536,28 @@ def test_the_canned_service_queries_count_and_score_as_the_scorecard_does(demo_r
         assert_canned_service_queries_equal_the_scorecard(ws, case)
 
 
-def test_the_canned_service_queries_score_each_test_once(demo_root):
+def test_the_canned_service_queries_score_each_test_once(demo_root, monkeypatch):
     """A test's scores and a contact's clock are Python functions of its answers: the canned
-    queries compute each once per row. (SQLite computed a CTE's column again for each use of it:
+    queries compute each once per test. (SQLite computed a CTE's column again for each use of it:
     eighteen scorings per test, 65 s for a scorecard of 100,000 tests.)"""
     import sqlite3
 
+    from investigate.protocol.model import Protocol
     from investigate.publish.metadata import _WORKING, RESPONSE_TIMES, SERVICE_SCORECARD
     from investigate.publish.plugin import _service_functions
 
     conn = sqlite3.connect(demo_root / "investigate.db")
-    calls: dict[str, int] = {}
+    calls = {"score": 0, "response_time": 0}
+    for name in calls:
+        def counted(*args, _fn=getattr(Protocol, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _fn(*args, **kwargs)
 
-    class Counting:
-        """The connection as the plugin sees it, counting each call of its functions."""
-
-        def create_function(self, name, arity, fn, **options):
-            def counted(*args):
-                calls[name] = calls.get(name, 0) + 1
-                return fn(*args)
-
-            conn.create_function(name, arity, counted, **options)
-
-        def create_aggregate(self, name, arity, cls):
-            conn.create_aggregate(name, arity, cls)
-
-        def execute(self, *args):
-            return conn.execute(*args)
-
-    _service_functions(Counting(), demo_root)
+        monkeypatch.setattr(Protocol, name, counted)
+    _service_functions(conn, demo_root)
     params = {"case": "service-test-berlin-2026"}
     tests = conn.execute("select count(*) from visits v where v.case_id = (select id from cases where slug = :case) "
                          f"and {_WORKING} and coalesce(v.attempt, 'completed') = 'completed'",
                          params).fetchone()[0]
-    assert conn.execute(SERVICE_SCORECARD, params).fetchall() and calls["investigate_scores"] == tests > 1
-    assert conn.execute(RESPONSE_TIMES, params).fetchall() and calls["investigate_response"] == tests
+    assert conn.execute(SERVICE_SCORECARD, params).fetchall() and calls["score"] == tests > 1
+    assert conn.execute(RESPONSE_TIMES, params).fetchall() and calls["response_time"] == tests

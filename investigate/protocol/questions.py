@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import InvalidInput
 from .values import FALSE_WORDS, MONEY, NA, NA_WORDS, TRUE_WORDS, is_na, known_currency, money_amount, parse_minutes
@@ -142,23 +142,47 @@ class Question:
 
     def earned(self, value: Any) -> float | None:
         """Points this answer earns before weighting; None when it does not count (no answer,
-        n/a, a number outside every band)."""
-        if value is None or is_na(value):
-            return None
-        if isinstance(value, dict) and "amount" in value:
-            value = float(money_amount(value))
-        if self.type == "rating" and self.points is None:
-            return float(value - self.min)
-        if self.type == "bool":
-            return float(self.points["yes" if value else "no"])
-        if self.type == "choice":
-            return float(self.points[value])
-        if isinstance(self.points, list):  # bands over a number or a duration
-            for band in self.points:
-                if "max" not in band or value <= band["max"]:
-                    return float(band["points"])
-            return None
-        return None
+        n/a, a number outside every band). Money counts by its amount; a rating scores its scale
+        (value − min); yes/no and choices their points; a number or a duration the first band
+        whose max it does not pass."""
+        return self._earn(value)
+
+    @functools.cached_property
+    def _earn(self) -> Callable[[Any], float | None]:
+        """``earned`` for this question's kind of points, chosen once and with its points as
+        floats: a scorecard asks it of every scored answer of every test, and choosing again each
+        time was most of it."""
+        points, low = self.points, self.min
+        if self.type == "rating" and points is None:
+            def pick(v):
+                return float(v - low)
+        elif self.type == "bool":
+            yes, no = float(points["yes"]), float(points["no"])
+
+            def pick(v):
+                return yes if v else no
+        elif self.type == "choice":
+            pick = {choice: float(got) for choice, got in points.items()}.__getitem__
+        elif isinstance(points, list):  # bands over a number or a duration
+            bands = [(band.get("max"), float(band["points"])) for band in points]
+
+            def pick(v):
+                for most, got in bands:
+                    if most is None or v <= most:
+                        return got
+                return None
+        else:
+            def pick(v):
+                return None
+
+        def earn(value: Any) -> float | None:
+            if value is None or is_na(value):
+                return None
+            if isinstance(value, dict) and "amount" in value:
+                value = float(money_amount(value))
+            return pick(value)
+
+        return earn
 
     @functools.cached_property
     def possible(self) -> float:

@@ -318,35 +318,31 @@ where v.case_id = (select id from cases where slug = :case) and {_WORKING} and s
 group by s.id order by violations desc, s.name
 """
 
-# Each test's scores and each contact's clock are Python functions of its answers: computed
-# once per row (a materialized CTE; SQLite otherwise computes the CTE's column again for every
-# use of it: eighteen times per test, 65 s for 100,000 tests), and summed up per group by one
-# aggregate that gives every figure of the group as JSON (not one aggregate per figure). The
-# tests are those `scorecard` counts (the working scope: rejected and voided ones left out), each
-# scored by the protocol version that judged it.
+# Each test's scores and each contact's clock are Python functions of its answers. The tests are
+# those `scorecard` counts (the working scope: rejected and voided ones left out), each scored by
+# the protocol version that judged it. The scorecard is one aggregate over the case's tests
+# (`investigate_service_card`), which scores each once and gives every group's figures as JSON;
+# the reply times are computed once per contact (a materialized CTE: SQLite otherwise computes a
+# CTE's column again for every use of it, eighteen scorings per test, 65 s for 100,000 tests) and
+# summed up per channel by one aggregate.
 SERVICE_DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
-SERVICE_SCORED = """
-with scored as materialized (
-  -- one row per completed test: its scores from its protocol, with the promise clock applied
-  select coalesce(c.name, s.chain, s.name) as company, s.channel,
-    investigate_scores(v.protocol, v.protocol_hash, v.answers, (select json_group_array(json_object(
-      'kept', p.kept, 'kept_at', p.kept_at, 'due_at', p.due_at)) from promises p where p.visit_id = v.id)) as sc
+SERVICE_SCORECARD = """
+with card as (
+  select investigate_service_card(coalesce(c.name, s.chain, s.name), s.channel, v.protocol, v.protocol_hash,
+    v.answers, (select json_group_array(json_object('kept', p.kept, 'kept_at', p.kept_at, 'due_at', p.due_at))
+                from promises p where p.visit_id = v.id)) as groups
   from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
   where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
     and coalesce(v.attempt, 'completed') = 'completed'
 )
-"""
-SERVICE_SCORECARD = SERVICE_SCORED + """, groups as (
-  select company, channel, count(*) as tests, investigate_mean_intervals(sc) as m
-  from scored where sc is not null group by 1, 2
-)
-select company, channel, tests,
+select json_extract(g.value, '$.company') as company, json_extract(g.value, '$.channel') as channel,
+  json_extract(g.value, '$.tests') as tests,
 """ + ",\n".join(
-    f"  round(json_extract(m, '$.{d}.mean'), 1) as {d},\n"
-    f"  round(json_extract(m, '$.{d}.ci_low'), 1) as {d}_ci_low,\n"
-    f"  round(json_extract(m, '$.{d}.ci_high'), 1) as {d}_ci_high"
+    f"  round(json_extract(g.value, '$.{d}.mean'), 1) as {d},\n"
+    f"  round(json_extract(g.value, '$.{d}.ci_low'), 1) as {d}_ci_low,\n"
+    f"  round(json_extract(g.value, '$.{d}.ci_high'), 1) as {d}_ci_high"
     for d in SERVICE_DIMENSIONS
-) + "\nfrom groups order by 1, 2"
+) + "\nfrom card, json_each(card.groups) g order by 1, 2"
 
 RESPONSE_TIMES = """
 with clocks as materialized (
