@@ -561,3 +561,31 @@ def test_the_canned_service_queries_score_each_test_once(demo_root, monkeypatch)
                          params).fetchone()[0]
     assert conn.execute(SERVICE_SCORECARD, params).fetchall() and calls["score"] == tests > 1
     assert conn.execute(RESPONSE_TIMES, params).fetchall() and calls["response_time"] == tests
+
+
+def test_the_editors_instance_imports_its_statistics_as_it_starts_and_no_other_does(workspace):
+    """The first canned scorecard after a start paid for importing scipy.stats inside its 3 s SQL
+    limit; the editors' instance now imports it beside its start. Run in a fresh interpreter,
+    where nothing has imported scipy yet."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, sys, threading
+from investigate.publish.server import editors_datasette
+from investigate.store.workspace import Workspace
+from datasette.app import Datasette
+assert "scipy.stats" not in sys.modules
+editors = editors_datasette(Workspace(sys.argv[1]))  # our plugins registered
+asyncio.run(Datasette([]).invoke_startup())  # an instance that serves no workspace, as the public one
+print("other", [t.name for t in threading.enumerate() if t.name == "investigate-statistics"])
+asyncio.run(editors.invoke_startup())
+for t in threading.enumerate():
+    if t.name == "investigate-statistics":
+        t.join(60)
+print("editors", "scipy.stats" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["other []", "editors True"]
