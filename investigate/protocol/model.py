@@ -122,7 +122,12 @@ class Protocol:
     def values_of(self, answers: dict) -> dict:
         """The answers with the protocol's derived values: what the scores, the response clock
         and the price read. A caller asking all three derives once and passes ``values``."""
-        return {**answers, **self.derive(answers)}
+        values = dict(answers)  # ``derive``'s values over the answers, in one dict (not one per derived value)
+        for d in self.derived:
+            value = d.compute(values)
+            if value is not None:
+                values[d.key] = value
+        return values
 
     def overcharge_of(self, answers: dict, *, values: dict | None = None) -> float | None:
         """How much more was charged than agreed, as a number (None when not asked)."""
@@ -208,9 +213,9 @@ class Protocol:
     @functools.cached_property
     def _scoring(self) -> tuple[tuple, ...]:
         """What ``score`` reads of each scored item, looked up once per protocol: its key,
-        section, weight, weighted points possible, ``earned``, fatal condition (None if none) and
+        section, weight, weighted points possible, ``earned`` (its function), fatal condition (None if none) and
         the item. Asking each item for them was half of scoring a test (11 µs for seven items)."""
-        return tuple((q.key, q.section, q.weight, q.possible * q.weight, q.earned,
+        return tuple((q.key, q.section, q.weight, q.possible * q.weight, q._earn,
                       q.fatal["when"] if q.fatal else None, q) for q in self.scored_items)
 
     def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:

@@ -176,7 +176,7 @@ class Question:
                 return None
 
         def earn(value: Any) -> float | None:
-            if value is None or is_na(value):
+            if value is None or (isinstance(value, str) and value == NA):  # is_na, spelt out: a call per answer
                 return None
             if isinstance(value, dict) and "amount" in value:
                 value = float(money_amount(value))
