@@ -213,8 +213,9 @@ class Protocol:
     @functools.cached_property
     def _scoring(self) -> tuple[tuple, ...]:
         """What ``score`` reads of each scored item, looked up once per protocol: its key,
-        section, weight, weighted points possible, ``earned`` (its function), fatal condition (None if none) and
-        the item. Asking each item for them was half of scoring a test (11 µs for seven items)."""
+        section, weight, weighted points possible, the function ``earned`` calls, its fatal
+        condition (None if none) and the item. Asking each item for them was half of scoring a
+        test (11 µs for seven items)."""
         return tuple((q.key, q.section, q.weight, q.possible * q.weight, q._earn,
                       q.fatal["when"] if q.fatal else None, q) for q in self.scored_items)
 

@@ -136,7 +136,7 @@ def _service_functions(conn, workspace_root: Path | None):
     conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
-    # One figure each, for queries of the editors' own (the canned ones use the two above).
+    # One figure each, for queries of the editors' own (the canned ones use those above).
     mean = lambda key: _aggregate(lambda rows: stats.mean_interval([r[0] for r in rows])[key])  # noqa: E731
     conn.create_aggregate("investigate_mean", 1, mean("mean"))
     conn.create_aggregate("investigate_mean_ci_low", 1, mean("ci_low"))
