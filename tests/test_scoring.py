@@ -476,8 +476,13 @@ def plain_score(p, answers, promise_states, now):
 def scored_protocols():
     from investigate.protocol.protocols import all_protocols, get_protocol
 
-    own = [parse_protocol(tomllib.loads(text), source="scored.toml") for text in
-           (SCORED, SCORED.replace("weight = 3", "weight = 0").replace("weight = 2\n", "weight = 2.5\n"))]
+    # Its own: the test protocol, and one with other weights whose overcharge (money) scores in bands.
+    banded = (SCORED.replace("weight = 3", "weight = 0").replace("weight = 2\n", "weight = 2.5\n")
+              .replace('difference = ["charged", "quoted"]\n',
+                       'difference = ["charged", "quoted"]\nsection = "honesty"\n'
+                       'points = [ { max = 0, points = 2 }, { max = 10.5, points = 1 }, { points = 0 } ]\n'))
+    assert banded.count("max = 10.5") == 1
+    own = [parse_protocol(tomllib.loads(text), source="scored.toml") for text in (SCORED, banded)]
     return [p for p in (get_protocol(k) for k in all_protocols(None)) if p.scored] + own
 
 
@@ -520,8 +525,8 @@ def test_a_score_is_its_plain_definition_at_any_time_with_any_promises(data, p):
     answers = data.draw(typed_answers(p))
     states = data.draw(st.lists(st.sampled_from(["kept", "late", "broken", "overdue", "pending"]), max_size=3))
     now = datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=data.draw(st.integers(0, 600_000)))
-    given = dict(answers)
-    assert p.values_of(answers) == {**given, **p.derive(given)} and answers == given  # and left unchanged
+    before = dict(answers)
+    assert p.values_of(answers) == {**before, **p.derive(before)} and answers == before  # and left unchanged
     for q in p.scored_items:
         assert q.earned(answers.get(q.key)) == plain_earned(q, answers.get(q.key))
     assert p.score(answers, states, now=now) == plain_score(p, answers, states, now)
