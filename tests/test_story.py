@@ -392,6 +392,37 @@ def test_editors_story_page_shows_the_same_timeline_and_the_canned_query_runs(st
     assert [r["promise_state"] for r in rows] == [None, "overdue"]
 
 
+def test_the_canned_story_timeline_gives_each_promise_the_state_the_promise_clock_gives(story):
+    """`story_timeline` spells the promise clock in SQL (julianday) where every other surface asks
+    `numbers.clock.promise_state`: kept on time, kept at the very second it was due, kept late,
+    broken, overdue and pending must read alike in both."""
+    import asyncio
+
+    from investigate.publish.server import editors_datasette
+
+    ws, case, t0 = story["ws"], story["case"], story["t0"]
+    due = t0 + timedelta(days=20)
+
+    def promised(what, days_due, kept=None, kept_days=None):
+        event = stories.add_event(ws, case, at=(t0 + timedelta(days=2)).isoformat(), channel="phone", what=what,
+                                  promise=what, due=(t0 + timedelta(days=days_due)).isoformat())
+        if kept is not None:
+            stories.keep_promise(ws, event, kept=kept, at=(t0 + timedelta(days=kept_days)).isoformat()
+                                 if kept_days is not None else None)
+
+    promised("A callback", 20, kept=True, kept_days=10)                       # kept on time
+    promised("A credit note", 20, kept=True, kept_days=20)                    # kept the second it was due
+    promised("A refund", 20, kept=True, kept_days=21)                         # kept late
+    promised("A voucher", 20, kept=False)                                     # broken
+    promised("A letter", 90)                                                  # pending: due in a month
+    assert due < ws.now()
+    expected = {e["what"]: e["promise_state"] for e in stories.events(ws, case)}
+    assert sorted(expected.values(), key=str) == sorted(["kept", "kept", "late", "broken", "pending", "overdue"])
+    ds = editors_datasette(ws)
+    rows = asyncio.run(ds.client.get("/investigate/story_timeline.json?case=refund-story&_shape=array")).json()
+    assert {r["what"]: r["promise_state"] for r in rows if r["promise"]} == expected
+
+
 def test_editors_story_page_shows_a_story_in_its_own_language_without_translations(workspace):
     import asyncio
 
