@@ -435,6 +435,17 @@ def plain_earned(q, value):
     return None
 
 
+def plain_derive(p, answers):
+    """The derived values, as the protocol declares them: each over the answers and the ones
+    before it, a value that cannot be computed left out."""
+    out = {}
+    for d in p.derived:
+        value = d.compute({**answers, **out})
+        if value is not None:
+            out[d.key] = value
+    return out
+
+
 def plain_score(p, answers, promise_states, now):
     """The score as the module docstring defines it, spelt plainly: each scored item's points
     (a running clock's outgrown band at ``now``) weighted into its section, a fatal answer zeroing
@@ -442,7 +453,7 @@ def plain_score(p, answers, promise_states, now):
     from investigate.protocol.values import condition_holds, is_na
     from investigate.vocabulary import SCORED_PROMISE_STATES
 
-    values = {**answers, **p.derive(answers)}
+    values = {**answers, **plain_derive(p, answers)}
     sections = {s: {"earned": 0.0, "possible": 0.0, "fatal": False, "items": 0} for s in p.sections}
     for q in p.scored_items:
         value = values.get(q.key)
@@ -526,7 +537,8 @@ def test_a_score_is_its_plain_definition_at_any_time_with_any_promises(data, p):
     states = data.draw(st.lists(st.sampled_from(["kept", "late", "broken", "overdue", "pending"]), max_size=3))
     now = datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(minutes=data.draw(st.integers(0, 600_000)))
     before = dict(answers)
-    assert p.values_of(answers) == {**before, **p.derive(before)} and answers == before  # and left unchanged
+    assert p.derive(answers) == plain_derive(p, before) and answers == before
+    assert p.values_of(answers) == {**before, **plain_derive(p, before)} and answers == before  # and left unchanged
     for q in p.scored_items:
         assert q.earned(answers.get(q.key)) == plain_earned(q, answers.get(q.key))
     assert p.score(answers, states, now=now) == plain_score(p, answers, states, now)

@@ -122,11 +122,8 @@ class Protocol:
     def values_of(self, answers: dict) -> dict:
         """The answers with the protocol's derived values: what the scores, the response clock
         and the price read. A caller asking all three derives once and passes ``values``."""
-        values = dict(answers)  # ``derive``'s values over the answers, in one dict (not one per derived value)
-        for d in self.derived:
-            value = d.compute(values)
-            if value is not None:
-                values[d.key] = value
+        values = dict(answers)
+        self._derive(values, values)
         return values
 
     def overcharge_of(self, answers: dict, *, values: dict | None = None) -> float | None:
@@ -152,12 +149,18 @@ class Protocol:
 
     def derive(self, answers: dict) -> dict:
         """The protocol's derived values over parsed answers (None where an input is missing)."""
-        out = {}
-        for d in self.derived:
-            value = d.compute({**answers, **out})
-            if value is not None:
-                out[d.key] = value
+        out: dict = {}
+        self._derive(dict(answers), out)
         return out
+
+    def _derive(self, values: dict, out: dict) -> None:
+        """Each derived value in turn, computed over ``values`` (the answers and the derived
+        values before it), set in ``values`` and in ``out`` unless it is None. One dict filled as
+        it goes: ``derive`` merged the answers afresh for each value, and ``values_of`` once more."""
+        for d in self.derived:
+            value = d.compute(values)
+            if value is not None:
+                values[d.key] = out[d.key] = value
 
     def score(self, answers: dict, promise_states: list[str] | tuple = (), *, now: datetime | None = None,
               values: dict | None = None) -> dict:
