@@ -35,3 +35,18 @@ def promise_turns_at(promise: dict) -> datetime | None:
     if promise["kept"] is not None:
         return None
     return datetime.fromisoformat(promise["due_at"]) + TICK
+
+
+def case_promise_states(execute, case_id: str, now: datetime) -> dict[str, list[str]]:
+    """visit id → the states of its promises at ``now`` (``promise_state``), for every visit of
+    the case that holds one: what a test's score reads of its promises. One read of the case's
+    promises, by ``execute`` (a workspace's, or the plain connection of the editors' Datasette),
+    so that the scorecard and the editors' canned one see the same states in the same order.
+    (Built per test in SQL, as a JSON array for the canned query to parse again, they were a
+    sixth of that query: 0.28 of 1.62 s at 100,000 tests.)"""
+    states: dict[str, list[str]] = {}
+    for visit_id, due_at, kept, kept_at in execute(
+            "select p.visit_id, p.due_at, p.kept, p.kept_at from promises p cross join visits v on v.id = p.visit_id "
+            "where v.case_id = ?", [case_id]):
+        states.setdefault(visit_id, []).append(promise_state({"due_at": due_at, "kept": kept, "kept_at": kept_at}, now))
+    return states

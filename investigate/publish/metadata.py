@@ -328,9 +328,8 @@ group by s.id order by violations desc, s.name
 SERVICE_DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
 SERVICE_SCORECARD = """
 with card as (
-  select investigate_service_card(coalesce(c.name, s.chain, s.name), s.channel, v.protocol, v.protocol_hash,
-    v.answers, (select json_group_array(json_object('kept', p.kept, 'kept_at', p.kept_at, 'due_at', p.due_at))
-                from promises p where p.visit_id = v.id)) as groups
+  select investigate_service_card(v.case_id, v.id, coalesce(c.name, s.chain, s.name), s.channel, v.protocol,
+    v.protocol_hash, v.answers) as groups
   from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
   where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
     and coalesce(v.attempt, 'completed') = 'completed'

@@ -68,7 +68,7 @@ def _aggregate(reduce):
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of tests, from their protocols' own declarations, for the canned
     service queries; means, intervals and Kaplan–Meier medians come from stats."""
-    from ..numbers.clock import promise_state
+    from ..numbers.clock import case_promise_states
     from ..protocol.versions import judging_protocol
     from ..errors import InvestigateError
 
@@ -86,25 +86,27 @@ def _service_functions(conn, workspace_root: Path | None):
         return protocols[version]
 
     class ServiceCard:
-        """``investigate_service_card(company, channel, protocol, protocol_hash, answers, promises)``
-        over a case's tests: each scored as it comes, by the version that judged it, its promises
-        as the clock sees them (``promises``: a JSON array of their kept, kept_at and due_at);
-        then every (company, channel) group's mean and interval of each dimension and overall,
-        as a JSON array of groups. One pass and no sort: scoring each test into a JSON text, a
-        materialized table and a GROUP BY, and parsing it again per group, ran a scorecard of
-        100,000 tests past Datasette's 3 s limit."""
+        """``investigate_service_card(case_id, visit_id, company, channel, protocol, protocol_hash,
+        answers)`` over a case's tests: each scored as it comes, by the version that judged it, its
+        promises as the clock sees them (``case_promise_states``, read once for the case as
+        ``scorecard`` reads them); then every (company, channel) group's mean and interval of each
+        dimension and overall, as a JSON array of groups. One pass and no sort: scoring each test
+        into a JSON text, a materialized table and a GROUP BY, and parsing it again per group, ran
+        a scorecard of 100,000 tests past Datasette's 3 s limit."""
 
         def __init__(self):
             self.now = clock.now()
+            self.states: dict[str, dict] = {}  # case id → its promises' states, read at its first test
             self.groups: dict[tuple, list] = {}  # (company, channel) → [tests, [scores] per dimension]
 
-        def step(self, company, channel, key, protocol_hash, answers, promises_json):
+        def step(self, case_id, visit_id, company, channel, key, protocol_hash, answers):
             proto = protocol(key, protocol_hash)
             if proto is None or not proto.scored:
                 return
-            states = ([promise_state(p, self.now) for p in json.loads(promises_json)]
-                      if promises_json and promises_json != "[]" else [])
-            result = proto.score(json.loads(answers or "{}"), states, now=self.now)
+            states = self.states.get(case_id)
+            if states is None:
+                states = self.states[case_id] = case_promise_states(conn.execute, case_id, self.now)
+            result = proto.score(json.loads(answers or "{}"), states.get(visit_id, ()), now=self.now)
             percents = {k: v["percent"] for k, v in result["sections"].items()}
             percents["overall"] = result["overall"]["percent"]
             group = self.groups.setdefault((company, channel), [0, [[] for _ in SERVICE_DIMENSIONS]])
@@ -132,7 +134,7 @@ def _service_functions(conn, workspace_root: Path | None):
             return json.dumps([taken[0], int(taken[1])])
         return taken[0] if part == "minutes" else int(taken[1])
 
-    conn.create_aggregate("investigate_service_card", 6, ServiceCard)
+    conn.create_aggregate("investigate_service_card", 7, ServiceCard)
     conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
