@@ -8,7 +8,11 @@ clock from SQL (``investigate_now()``) instead of SQLite's own ``'now'``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+#: The clock's resolution as the rules compare times: a promise due at 10:00:00 is overdue from
+#: 10:00:00.000001, and a reply clock outgrows its last band the first instant past it.
+TICK = timedelta(microseconds=1)
 
 
 def now(tz: tzinfo = timezone.utc) -> datetime:

@@ -544,3 +544,28 @@ def test_a_score_is_its_plain_definition_at_any_time_with_any_promises(data, p):
     assert p.score(answers, states, now=now) == plain_score(p, answers, states, now)
     # the key order, which a JSON output prints
     assert json.dumps(p.score(answers, states, now=now)) == json.dumps(plain_score(p, answers, states, now))
+
+
+@settings(max_examples=max(300, int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "0"))), deadline=None)
+@given(data=st.data(), p=st.sampled_from([p for p in scored_protocols() if p.clock_items]))
+def test_a_score_moves_on_its_own_only_at_the_moments_the_protocol_names(data, p):
+    """Issue 30: a reader that keeps scores (the editors' canned scorecard) keeps them until the
+    next of ``score_turns_at``. Between two moments of it a score is the same at any time; at
+    each, it changes (a running reply clock scores its last band from that instant on)."""
+    from investigate.clock import TICK
+
+    answers = data.draw(typed_answers(p))
+    if data.draw(st.booleans()):  # times without an offset (another tool's export): read as UTC
+        answers = {k: v.removesuffix("+00:00") if isinstance(v, str) else v for k, v in answers.items()}
+    values = p.values_of(answers)
+    moments = sorted(p.score_turns_at(values))
+    running = [key for key, (q, spec) in p.clock_items.items()
+               if values.get(spec.args[0]) and values.get(spec.args[1]) is None and values.get(key) is None]
+    assert len(moments) == len(running)
+    for m in moments:
+        m = m.astimezone(timezone.utc)  # as the library's clock reads now
+        assert p.score(answers, now=m - TICK) != p.score(answers, now=m)
+    start = datetime(2026, 9, 1, tzinfo=timezone.utc) + timedelta(seconds=data.draw(st.integers(0, 40_000_000)))
+    later = start + timedelta(seconds=data.draw(st.integers(0, 20_000_000)))
+    if not any(start < m <= later for m in moments):
+        assert p.score(answers, now=start) == p.score(answers, now=later)

@@ -544,8 +544,10 @@ def test_the_canned_service_queries_score_each_test_once(demo_root, monkeypatch)
 
     from investigate.protocol.model import Protocol
     from investigate.publish.metadata import _WORKING, RESPONSE_TIMES, SERVICE_SCORECARD
+    from investigate.publish import plugin
     from investigate.publish.plugin import _service_functions
 
+    monkeypatch.setattr(plugin, "_KEPT_CARDS", {})  # nothing kept by the tests before: score them
     conn = sqlite3.connect(demo_root / "investigate.db")
     calls = {"score": 0, "response_time": 0}
     for name in calls:
@@ -589,3 +591,80 @@ print("editors", "scipy.stats" in sys.modules)
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:2] == ["other []", "editors True"]
+
+
+def test_the_canned_scorecard_is_kept_until_a_write_or_the_clock_moves_a_score(service, clock, monkeypatch):
+    """Issue 30: the editors' canned scorecard keeps what it computed while the workspace is the
+    same and the clock crosses no moment at which a test's score moves on its own: a promise
+    falling due, an e-mail's reply clock outgrowing its last band. At every moment it must give
+    what `scorecard` gives then, and a kept answer must not score a test again."""
+    import asyncio
+
+    from investigate.protocol.model import Protocol
+    from investigate.publish.server import editors_datasette
+
+    ws, case, cp = service["ws"], service["case"], service["cp"]
+    t0 = ws.now()
+    call(ws, case, cp[("Tele AG", "phone")], t0 - timedelta(days=1))
+    call(ws, case, cp[("Bank eG", "phone")], t0 - timedelta(days=1), greeting="curt")
+    # A callback promised for the day after tomorrow: pending now, overdue (broken) from then.
+    promised = call(ws, case, cp[("Tele AG", "phone")], t0 - timedelta(hours=1),
+                    callback_promised_at=(t0 + timedelta(days=2)).isoformat())
+    # An e-mail sent an hour ago and not answered: its reply clock leaves the score until it has
+    # outgrown the last band (three days), then it scores that band's 0 points.
+    mail = companies.add_contact_point(ws, service["tele"], channel="email", contact="help@tele.example")
+    sent = t0 - timedelta(hours=1)
+    visits.record_visit(ws, case=case, store=mail, tester=None, protocol="email-webform", visited_at=sent,
+                        answers={"sent_at": sent.isoformat(), "misstated_rights": "no"})
+    scorings = []
+    score = Protocol.score
+    monkeypatch.setattr(Protocol, "score", lambda self, *a, **k: scorings.append(1) or score(self, *a, **k))
+    ds = editors_datasette(ws)
+
+    def canned() -> tuple[dict, int]:
+        """The canned scorecard's rows by (company, channel), and how many tests it scored."""
+        async def fetch():
+            await ds.invoke_startup()
+            return await ds.client.get(f"/investigate/service_scorecard.json?case={case['slug']}&_shape=array")
+
+        scorings.clear()
+        response = asyncio.run(fetch())
+        assert response.status_code == 200, response.text
+        return {(r["company"], r["channel"]): r for r in response.json()}, len(scorings)
+
+    def as_the_scorecard(rows: dict) -> None:
+        card = scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]
+        assert set(rows) == {(g["group"]["company"], g["group"]["channel"]) for g in card}
+        for g in card:
+            got = rows[(g["group"]["company"], g["group"]["channel"])]
+            assert got["tests"] == g["tests"]
+            for d, figure in [*g["dimensions"].items(), ("overall", g["overall"])]:
+                assert got[d] == pytest.approx(figure["mean"], abs=0.051), (g["group"], d)
+
+    first, scored = canned()
+    assert scored == 4
+    as_the_scorecard(first)
+    assert canned() == (first, 0)  # kept
+    clock.shift(timedelta(days=1))  # no moment crossed
+    assert canned() == (first, 0)
+
+    clock.move_to(t0 + timedelta(days=2, minutes=1))  # the callback is overdue
+    overdue, scored = canned()
+    assert scored == 4
+    as_the_scorecard(overdue)
+    # the pending promise was left out; overdue, it counts as broken
+    assert (first[("Tele AG", "phone")]["commitment"], overdue[("Tele AG", "phone")]["commitment"]) == (None, 0)
+    assert canned() == (overdue, 0)
+
+    clock.move_to(sent + timedelta(days=3, minutes=1))  # the e-mail has outgrown its last band
+    outgrown, scored = canned()
+    assert scored == 4
+    as_the_scorecard(outgrown)
+    assert outgrown[("Tele AG", "email")]["overall"] < overdue[("Tele AG", "email")]["overall"]
+    assert canned() == (outgrown, 0)
+
+    review_visit(ws, promised["visit"], "reject", comment="The recording is missing.")  # a write
+    after, scored = canned()
+    assert scored == 3
+    as_the_scorecard(after)
+    assert after[("Tele AG", "phone")]["tests"] == 1

@@ -8,10 +8,10 @@ a story's timeline.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-#: The clock's resolution: a promise due at 10:00:00 is overdue from 10:00:00.000001.
-TICK = timedelta(microseconds=1)
+from ..clock import TICK
+
 
 def promise_state(promise: dict, now: datetime) -> str:
     """The promise clock: what a promise is at ``now``, without anyone marking it.
@@ -37,16 +37,21 @@ def promise_turns_at(promise: dict) -> datetime | None:
     return datetime.fromisoformat(promise["due_at"]) + TICK
 
 
-def case_promise_states(execute, case_id: str, now: datetime) -> dict[str, list[str]]:
-    """visit id → the states of its promises at ``now`` (``promise_state``), for every visit of
-    the case that holds one: what a test's score reads of its promises. One read of the case's
-    promises, by ``execute`` (a workspace's, or the plain connection of the editors' Datasette),
-    so that the scorecard and the editors' canned one see the same states in the same order.
-    (Built per test in SQL, as a JSON array for the canned query to parse again, they were a
-    sixth of that query: 0.28 of 1.62 s at 100,000 tests.)"""
+def case_promises(execute, case_id: str, now: datetime) -> tuple[dict[str, list[str]], list[datetime]]:
+    """(visit id → the states of its promises at ``now`` (``promise_state``), for every visit of
+    the case that holds one: what a test's score reads of them; the moments the clock alone
+    moves one of them (``promise_turns_at``)). One read of the case's promises, by ``execute`` (a
+    workspace's, or the plain connection of the editors' Datasette), so that the scorecard and
+    the editors' canned one see the same states in the same order. (Built per test in SQL, as a
+    JSON array for the canned query to parse again, they were a sixth of that query: 0.28 of
+    1.62 s at 100,000 tests.)"""
     states: dict[str, list[str]] = {}
+    turns: list[datetime] = []
     for visit_id, due_at, kept, kept_at in execute(
             "select p.visit_id, p.due_at, p.kept, p.kept_at from promises p cross join visits v on v.id = p.visit_id "
             "where v.case_id = ?", [case_id]):
-        states.setdefault(visit_id, []).append(promise_state({"due_at": due_at, "kept": kept, "kept_at": kept_at}, now))
-    return states
+        promise = {"due_at": due_at, "kept": kept, "kept_at": kept_at}
+        states.setdefault(visit_id, []).append(promise_state(promise, now))
+        if kept is None:
+            turns.append(promise_turns_at(promise))
+    return states, turns

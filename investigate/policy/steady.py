@@ -12,6 +12,7 @@ otherwise name twenty thousand stores on every load of a case page) knows until 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable
 
 from ..numbers.clock import promise_turns_at
 from ..store.workspace import Workspace
@@ -32,8 +33,14 @@ def turning_points(ws: Workspace, case: dict) -> list[datetime]:
 def steady_span(ws: Workspace, case: dict, on: datetime) -> tuple[datetime | None, datetime | None]:
     """(since, until): the answers about ``case`` at ``on`` hold at every moment ``t`` with
     ``since <= t < until`` (None: unbounded), as long as the workspace's state is the same."""
+    return span_around(turning_points(ws, case), on)
+
+
+def span_around(moments: Iterable[datetime], on: datetime) -> tuple[datetime | None, datetime | None]:
+    """(the last of ``moments`` at or before ``on``, the first after it), None where there is
+    none: the span around ``on`` in which no turning point lies."""
     since = until = None
-    for moment in turning_points(ws, case):
+    for moment in moments:
         if moment <= on:
             since = moment if since is None or moment > since else since
         elif until is None or moment < until:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Callable
 
+from ..clock import TICK
 from ..errors import InvalidInput, MissingTranslation
 from ..vocabulary import OUTCOMES, SCORED_PROMISE_STATES
 from .questions import Derived, Question
@@ -225,18 +226,48 @@ class Protocol:
     def _outgrown(self, q: Question, values: dict, now: datetime) -> float | None:
         """The points a running minutes_between clock has certainly earned at ``now``: the
         fallback band's, once the time elapsed is past every band's upper bound; else None."""
-        spec = next((d for d in self.derived if d.key == q.key), None)
-        if spec is None or spec.op != "minutes_between" or not isinstance(q.points, list):
+        running = self._running_clock(q, values)
+        if running is None:
             return None
-        start, end = (values.get(k) for k in spec.args)
+        begun, bound = running
+        elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
+        return float(q.points[-1]["points"]) if elapsed > bound else None
+
+    @functools.cached_property
+    def clock_items(self) -> dict[str, tuple[Question, Derived]]:
+        """key → (item, its minutes_between) of each scored item whose points a running clock
+        moves on its own (``_outgrown``): a derived duration scored in bands that end in a
+        fallback band (one without a bound). Most protocols have none."""
+        spec_of = {d.key: d for d in self.derived}
+        return {q.key: (q, spec_of[q.key]) for q in self.scored_items
+                if q.derived and q.key in spec_of and spec_of[q.key].op == "minutes_between"
+                and isinstance(q.points, list) and any("max" not in band for band in q.points)}
+
+    def _running_clock(self, q: Question, values: dict) -> tuple[datetime, float] | None:
+        """(its start, its last band's upper bound in minutes) when ``q`` is one of the
+        ``clock_items`` and its clock is still running (started, no end). Else None."""
+        item = self.clock_items.get(q.key)
+        if item is None:
+            return None
+        start, end = (values.get(k) for k in item[1].args)
         if not start or is_na(start) or end is not None:
             return None
-        begun = datetime.fromisoformat(start)
-        elapsed = ((now if begun.tzinfo else now.replace(tzinfo=None)) - begun).total_seconds() / 60
-        bounds = [b["max"] for b in q.points if "max" in b]
-        if len(bounds) == len(q.points) or elapsed <= max(bounds, default=0):
-            return None
-        return float(q.points[-1]["points"])
+        return datetime.fromisoformat(start), max((band["max"] for band in q.points if "max" in band), default=0)
+
+    def score_turns_at(self, values: dict) -> list[datetime]:
+        """The moments at which the clock alone changes the score of a test with these
+        ``values`` (``values_of``): each running clock's first instant past its last band, when
+        ``_outgrown`` starts to give its fallback band's points (UTC, as the library's clock
+        reads a start without an offset). A reader that keeps scores (the editors' Datasette)
+        knows from them until when they hold; a promise falling due is the other such moment
+        (``numbers.clock.promise_turns_at``)."""
+        moments = []
+        for key, (q, _) in self.clock_items.items():
+            if values.get(key) is None and (running := self._running_clock(q, values)):
+                begun, bound = running
+                moment = begun + timedelta(minutes=bound) + TICK
+                moments.append(moment if begun.tzinfo else moment.replace(tzinfo=timezone.utc))
+        return moments
 
     def response_time(self, answers: dict, *, now: datetime, values: dict | None = None) -> tuple[float, bool] | None:
         """(minutes, observed) for the response clock: observed False means still open

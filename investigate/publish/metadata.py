@@ -321,18 +321,20 @@ group by s.id order by violations desc, s.name
 # Each test's scores and each contact's clock are Python functions of its answers. The tests are
 # those `scorecard` counts (the working scope: rejected and voided ones left out), each scored by
 # the protocol version that judged it. The scorecard is one aggregate over the case's tests
-# (`investigate_service_card`), which scores each once and gives every group's figures as JSON;
+# (`investigate_service_card`), which scores each once and gives every group's figures as JSON,
+# kept while they hold (`investigate_kept_service_card`; SQLite reads the tests only without them);
 # the reply times are computed once per contact (a materialized CTE: SQLite otherwise computes a
 # CTE's column again for every use of it, eighteen scorings per test, 65 s for 100,000 tests) and
 # summed up per channel by one aggregate.
 SERVICE_DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
 SERVICE_SCORECARD = """
 with card as (
-  select investigate_service_card(v.case_id, v.id, coalesce(c.name, s.chain, s.name), s.channel, v.protocol,
-    v.protocol_hash, v.answers) as groups
-  from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
-  where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
-    and coalesce(v.attempt, 'completed') = 'completed'
+  select coalesce(investigate_kept_service_card((select id from cases where slug = :case)), (
+    select investigate_service_card(v.case_id, v.id, coalesce(c.name, s.chain, s.name), s.channel, v.protocol,
+      v.protocol_hash, v.answers)
+    from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
+    where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
+      and coalesce(v.attempt, 'completed') = 'completed')) as groups
 )
 select json_extract(g.value, '$.company') as company, json_extract(g.value, '$.channel') as channel,
   json_extract(g.value, '$.tests') as tests,

@@ -65,12 +65,23 @@ def _aggregate(reduce):
     return Aggregate
 
 
+#: The editors' canned service scorecards, per workspace and case: (state, span, groups). Scoring
+#: 100,000 tests takes 1.5 s, and an editor asks again (the page reloaded, its CSV or JSON):
+#: the groups are kept while the workspace's state is the same and the clock has crossed no
+#: moment at which a test's score moves on its own (a promise falling due, a reply clock
+#: outgrowing its last band), as the case pages keep their figures (``_KEPT_FIGURES``).
+_KEPT_CARDS: dict[tuple[str, str], tuple] = {}
+_KEPT_CARDS_LOCK = threading.Lock()  # Datasette runs queries in several threads
+
+
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of tests, from their protocols' own declarations, for the canned
     service queries; means, intervals and Kaplan–Meier medians come from stats."""
-    from ..numbers.clock import case_promise_states
+    from ..numbers.clock import case_promises
+    from ..policy.steady import holds_at, span_around
     from ..protocol.versions import judging_protocol
     from ..errors import InvestigateError
+    from ..store.workspace import workspace_state
 
     protocols: dict = {}
 
@@ -85,28 +96,50 @@ def _service_functions(conn, workspace_root: Path | None):
                 protocols[version] = None
         return protocols[version]
 
+    def kept_card(case_id):
+        """``investigate_kept_service_card(case_id)``: the case's groups as the canned scorecard
+        last computed them, while they still hold (``_KEPT_CARDS``); else NULL, and the query
+        computes them (``investigate_service_card``). The state is read in the query's own
+        snapshot, as the aggregate reads it."""
+        if workspace_root is None or case_id is None:
+            return None
+        kept = _KEPT_CARDS.get((str(workspace_root), case_id))
+        if kept and kept[0] == workspace_state(conn.execute, workspace_root) and holds_at(kept[1], clock.now()):
+            return kept[2]
+        return None
+
     class ServiceCard:
         """``investigate_service_card(case_id, visit_id, company, channel, protocol, protocol_hash,
         answers)`` over a case's tests: each scored as it comes, by the version that judged it, its
-        promises as the clock sees them (``case_promise_states``, read once for the case as
+        promises as the clock sees them (``case_promises``, read once for the case as
         ``scorecard`` reads them); then every (company, channel) group's mean and interval of each
         dimension and overall, as a JSON array of groups. One pass and no sort: scoring each test
         into a JSON text, a materialized table and a GROUP BY, and parsing it again per group, ran
-        a scorecard of 100,000 tests past Datasette's 3 s limit."""
+        a scorecard of 100,000 tests past Datasette's 3 s limit. Over one case, the groups are
+        kept (``kept_card``) with the state they were read in and the span until the clock alone
+        would move a score."""
 
         def __init__(self):
             self.now = clock.now()
-            self.states: dict[str, dict] = {}  # case id → its promises' states, read at its first test
+            self.cases: dict[str, tuple] = {}  # case id → (its promises' states, the state read then)
+            self.span: tuple = (None, None)  # around now, no moment at which the clock alone moves a score
             self.groups: dict[tuple, list] = {}  # (company, channel) → [tests, [scores] per dimension]
 
         def step(self, case_id, visit_id, company, channel, key, protocol_hash, answers):
             proto = protocol(key, protocol_hash)
             if proto is None or not proto.scored:
                 return
-            states = self.states.get(case_id)
-            if states is None:
-                states = self.states[case_id] = case_promise_states(conn.execute, case_id, self.now)
-            result = proto.score(json.loads(answers or "{}"), states.get(visit_id, ()), now=self.now)
+            case = self.cases.get(case_id)
+            if case is None:
+                states, turns = case_promises(conn.execute, case_id, self.now)
+                state = workspace_state(conn.execute, workspace_root) if workspace_root is not None else None
+                case = self.cases[case_id] = (states, state)
+                self.narrow(turns)
+            parsed = json.loads(answers or "{}")
+            values = proto.values_of(parsed)
+            result = proto.score(parsed, case[0].get(visit_id, ()), now=self.now, values=values)
+            if proto.clock_items:
+                self.narrow(proto.score_turns_at(values))
             percents = {k: v["percent"] for k, v in result["sections"].items()}
             percents["overall"] = result["overall"]["percent"]
             group = self.groups.setdefault((company, channel), [0, [[] for _ in SERVICE_DIMENSIONS]])
@@ -115,13 +148,26 @@ def _service_functions(conn, workspace_root: Path | None):
                 if percents.get(d) is not None:
                     scores.append(percents[d])
 
+        def narrow(self, moments: list[datetime]) -> None:
+            if moments:
+                self.span = span_around([*(m for m in self.span if m is not None), *moments], self.now)
+
         def finalize(self):
             try:
-                return json.dumps([{"company": company, "channel": channel, "tests": tests,
-                                    **dict(zip(SERVICE_DIMENSIONS, stats.mean_intervals(scores)))}
-                                   for (company, channel), (tests, scores) in self.groups.items()])
+                groups = json.dumps([{"company": company, "channel": channel, "tests": tests,
+                                      **dict(zip(SERVICE_DIMENSIONS, stats.mean_intervals(scores)))}
+                                     for (company, channel), (tests, scores) in self.groups.items()])
             except Exception:  # noqa: BLE001 - a figure that cannot be computed is shown empty
                 return None
+            if workspace_root is not None and len(self.cases) == 1:
+                (case_id, (_, state)), = self.cases.items()
+                key = (str(workspace_root), case_id)
+                with _KEPT_CARDS_LOCK:
+                    _KEPT_CARDS.pop(key, None)
+                    while len(_KEPT_CARDS) >= KEPT_CASES:
+                        _KEPT_CARDS.pop(next(iter(_KEPT_CARDS)))
+                    _KEPT_CARDS[key] = (state, self.span, groups)
+            return groups
 
     def response(key, protocol_hash, answers, part):
         proto = protocol(key, protocol_hash)
@@ -135,6 +181,7 @@ def _service_functions(conn, workspace_root: Path | None):
         return taken[0] if part == "minutes" else int(taken[1])
 
     conn.create_aggregate("investigate_service_card", 7, ServiceCard)
+    conn.create_function("investigate_kept_service_card", 1, kept_card)
     conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))

@@ -392,23 +392,8 @@ class Workspace(AuditedWrites):
         return entry[1]
 
     def state(self) -> tuple:
-        """What the workspace's answers depend on besides the clock: the audit log's head (every
-        audited write appends to it), the merge conflicts (recorded and settled beside the log:
-        a conflict only grows in number and in settled ones) and the files edited by hand — the
-        settings and the workspace's own protocols. Two equal states give the same answers at
-        one moment, so a long-running reader (the editors' Datasette) may keep what it computed
-        for a state."""
-        head = self.db.execute("select max(seq) from audit_log").fetchone()[0]
-        conflicts = self.db.execute("select count(*), max(id), count(resolved_at) from merge_conflicts").fetchone()
-        files = [self.config_path, *sorted((self.root / "protocols").glob("*"))]
-        stamps = []
-        for path in files:
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
-        return head, tuple(conflicts), tuple(stamps)
+        """What the workspace's answers depend on besides the clock: see ``workspace_state``."""
+        return workspace_state(self.db.execute, self.root)
 
     def get(self, table: str, row_id: str) -> dict:
         rows = list(self.db.query(f"select * from [{table}] where id = ?", [row_id]))
@@ -557,6 +542,27 @@ def open_workspace(path: Path | str | None = None) -> Workspace:
     return Workspace(path) if path else Workspace.find()
 
 
+def workspace_state(execute: Callable, root: Path) -> tuple:
+    """What a workspace's answers depend on besides the clock: the audit log's head (every
+    audited write appends to it), the merge conflicts (recorded and settled beside the log: a
+    conflict only grows in number and in settled ones) and the files edited by hand — the
+    settings and the workspace's own protocols. Two equal states give the same answers at one
+    moment, so a long-running reader (the editors' Datasette) may keep what it computed for a
+    state. ``execute`` runs SQL on the workspace's database: a ``Workspace``'s, or the plain
+    connection of a Datasette query, whose own snapshot it then reads."""
+    head = execute("select max(seq) from audit_log").fetchone()[0]
+    conflicts = execute("select count(*), max(id), count(resolved_at) from merge_conflicts").fetchone()
+    files = [root / CONFIG_NAME, *sorted((root / "protocols").glob("*"))]
+    stamps = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return head, tuple(conflicts), tuple(stamps)
+
+
 __all__ = [
     "AUDITED_TABLES",
     "CONFIG_NAME",
@@ -566,4 +572,5 @@ __all__ = [
     "init_workspace",
     "open_workspace",
     "utc_now",
+    "workspace_state",
 ]

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from ..numbers import stats
-from ..numbers.clock import case_promise_states
+from ..numbers.clock import case_promises
 from ..protocol.versions import protocol_of_visit
 from ..protocol.protocols import get_protocol
 from ..protocol.values import DIMENSIONS
@@ -67,7 +67,7 @@ def iter_scored_visits(ws: Workspace, case: dict, *, approved_only: bool = False
                        now: datetime | None = None) -> Iterator[dict]:
     """``scored_visits`` one at a time, for a caller that keeps less of each."""
     now = now or ws.now()
-    states = case_promise_states(ws.db.execute, case["id"], now)
+    states, _ = case_promises(ws.db.execute, case["id"], now)
     # Streamed, not listed: each visit's row (its answers' JSON with it) is read, scored and let go,
     # as a tuple (a dict per row was a sixth of a 100,000-visit scorecard).
     visits = _tests(ws, case, approved_only, "v.id, v.protocol, v.protocol_hash, v.answers, v.visited_at, "
