@@ -16,9 +16,9 @@ is this process's, which holds both instances.
 Aim (issue 30): p95 under 100 ms for every page at a million visits. Last, the editors' canned
 service queries on a customer-service case of a tenth as many tests (`--service N`; the demo's
 grown by `build_service`): each scores every test in Python, so they are held to Datasette's 3 s
-SQL limit (first request after a start included) and shown beside the 100 ms. The scorecard keeps
-what it computed while nothing changes, so it is also timed right after a write, which makes it
-score every test again.
+SQL limit (first request after a start included) and shown beside the 100 ms. Both keep what
+they computed while nothing changes, so each is also timed right after a write, which makes it
+read every test again.
 `--quick` is 100,000 visits and 30 requests a page (about a minute). `--workspace DIR` keeps the
 built workspace and public copy in DIR and reuses them on the next run.
 """
@@ -83,9 +83,9 @@ SQL_LIMIT_MS = 3000
 async def canned_service(ds, case: str, n: int, write=None) -> dict[str, list[tuple[float, int]]]:
     """Each canned service query n + 1 times, (ms, HTTP status), the first asked the moment the
     instance has started (the editors' instance imports its statistics then, in a thread of its
-    own); then the scorecard ``AFTER_WRITE`` times more, each right after ``write()``, an audited
-    write that moves the workspace's state (as a reporter's new visit does), so that nothing it
-    kept holds. Past the SQL limit Datasette answers 400."""
+    own); then each ``AFTER_WRITE`` times more, each right after ``write()``, an audited write
+    that moves the workspace's state (as a reporter's new visit does), so that nothing kept
+    holds. Past the SQL limit Datasette answers 400."""
     await ds.invoke_startup()
     out = {}
 
@@ -96,21 +96,21 @@ async def canned_service(ds, case: str, n: int, write=None) -> dict[str, list[tu
 
     for label, path in SERVICE_QUERIES.items():
         out[label] = [await timed(path) for _ in range(n + 1)]
-    if write is not None:
-        out[AFTER_WRITE_LABEL] = []
+    for label, path in SERVICE_QUERIES.items() if write is not None else ():
+        out[f"{label}, written"] = runs = []
         for _ in range(AFTER_WRITE):
             write()
-            out[AFTER_WRITE_LABEL].append(await timed(SERVICE_QUERIES["service scorecard"]))
+            runs.append(await timed(path))
     return out
 
 
-AFTER_WRITE, AFTER_WRITE_LABEL = 3, "scorecard, written"
+AFTER_WRITE = 3
 
 
 def report_service(tests: int, results: dict[str, list[tuple[float, int]]]) -> bool:
-    print(f"\nthe editors' canned service queries, a case of {tests:,} tests (the scorecard kept until a write "
-          "or the clock moves a score; \"written\": each right after a write)")
-    print(f"{'query':<20}{'first':>8}{'p50':>10}{'p95':>10}  aim")
+    print(f"\nthe editors' canned service queries, a case of {tests:,} tests (kept until a write or the clock "
+          "moves a figure; \"written\": each right after a write)")
+    print(f"{'query':<28}{'first':>8}{'p50':>10}{'p95':>10}  aim")
     ok = True
     for label, runs in results.items():
         (first, _), timed = runs[0], [ms for ms, _ in runs[1:]]
@@ -118,7 +118,7 @@ def report_service(tests: int, results: dict[str, list[tuple[float, int]]]) -> b
         failed = [status for _, status in runs if status != 200]
         within = not failed and max(first, p95) < SQL_LIMIT_MS
         ok &= within
-        print(f"{label:<20}{first:>6.0f}ms{statistics.median(timed):>8.0f}ms{p95:>8.0f}ms  "
+        print(f"{label:<28}{first:>6.0f}ms{statistics.median(timed):>8.0f}ms{p95:>8.0f}ms  "
               f"under the {SQL_LIMIT_MS / 1000:.0f} s SQL limit: {'ok' if within else 'MISSED'}"
               f"{f' (HTTP {failed[0]} on {len(failed)} of {len(runs)})' if failed else ''}; "
               f"{AIM_MS} ms: {'ok' if p95 < AIM_MS else 'missed'}")
@@ -166,7 +166,7 @@ def report(title: str, results: dict[str, tuple[list, list]]) -> bool:
         p95, fp95 = percentile(ours_t, .95), percentile(floor_t, .95)
         within = p95 < AIM_MS
         ok &= within
-        print(f"{label:<20}{first:>6.0f}ms{statistics.median(ours_t):>8.0f}ms{p95:>8.0f}ms{statistics.median(floor_t):>9.0f}ms"
+        print(f"{label:<28}{first:>6.0f}ms{statistics.median(ours_t):>8.0f}ms{p95:>8.0f}ms{statistics.median(floor_t):>9.0f}ms"
               f"{fp95:>9.0f}ms{p95 / fp95:>11.2f}  {'ok' if within else f'over {AIM_MS} ms'}")
     return ok
 

@@ -547,7 +547,7 @@ def test_the_canned_service_queries_score_each_test_once(demo_root, monkeypatch)
     from investigate.publish import plugin
     from investigate.publish.plugin import _service_functions
 
-    monkeypatch.setattr(plugin, "_KEPT_CARDS", {})  # nothing kept by the tests before: score them
+    monkeypatch.setattr(plugin, "_KEPT_ANSWERS", {})  # nothing kept by the tests before: score them
     conn = sqlite3.connect(demo_root / "investigate.db")
     calls = {"score": 0, "response_time": 0}
     for name in calls:
@@ -598,8 +598,6 @@ def test_the_canned_scorecard_is_kept_until_a_write_or_the_clock_moves_a_score(s
     same and the clock crosses no moment at which a test's score moves on its own: a promise
     falling due, an e-mail's reply clock outgrowing its last band. At every moment it must give
     what `scorecard` gives then, and a kept answer must not score a test again."""
-    import asyncio
-
     from investigate.protocol.model import Protocol
     from investigate.publish.server import editors_datasette
 
@@ -623,14 +621,9 @@ def test_the_canned_scorecard_is_kept_until_a_write_or_the_clock_moves_a_score(s
 
     def canned() -> tuple[dict, int]:
         """The canned scorecard's rows by (company, channel), and how many tests it scored."""
-        async def fetch():
-            await ds.invoke_startup()
-            return await ds.client.get(f"/investigate/service_scorecard.json?case={case['slug']}&_shape=array")
-
         scorings.clear()
-        response = asyncio.run(fetch())
-        assert response.status_code == 200, response.text
-        return {(r["company"], r["channel"]): r for r in response.json()}, len(scorings)
+        rows = canned_rows(ds, "service_scorecard", case)
+        return {(r["company"], r["channel"]): r for r in rows}, len(scorings)
 
     def as_the_scorecard(rows: dict) -> None:
         card = scorecards.scorecard(ws, case, by=("company", "channel"))["groups"]
@@ -668,3 +661,80 @@ def test_the_canned_scorecard_is_kept_until_a_write_or_the_clock_moves_a_score(s
     assert scored == 3
     as_the_scorecard(after)
     assert after[("Tele AG", "phone")]["tests"] == 1
+
+
+def test_the_canned_reply_times_are_kept_until_a_write_or_an_open_contact_waits_past_a_reply(service, clock,
+                                                                                             monkeypatch):
+    """Issue 30: the editors' canned reply times keep what they computed while the workspace is
+    the same and no contact still open has waited past another contact's time: only then does
+    the Kaplan–Meier median move without a write. At every moment they must give what
+    `scorecard` gives then, and a kept answer must not read a contact's clock again."""
+    from investigate.protocol.model import Protocol
+    from investigate.publish.server import editors_datasette
+
+    ws, case = service["ws"], service["case"]
+    mail = companies.add_contact_point(ws, service["tele"], channel="email", contact="help@tele.example")
+    t0 = ws.now()
+    for hours in (10, 30):  # answered after 10 and 30 hours
+        sent = t0 - timedelta(days=3)
+        visits.record_visit(ws, case=case, store=mail, tester=None, protocol="email-webform", visited_at=sent,
+                            answers={"sent_at": sent.isoformat(),
+                                     "first_reply_at": (sent + timedelta(hours=hours)).isoformat()})
+    sent = t0 - timedelta(hours=1)  # still waiting: censored at the time waited so far
+    waiting = visits.record_visit(ws, case=case, store=mail, tester=None, protocol="email-webform",
+                                  visited_at=sent, answers={"sent_at": sent.isoformat()})
+    clocks = []
+    response_time = Protocol.response_time
+    monkeypatch.setattr(Protocol, "response_time",
+                        lambda self, *a, **k: clocks.append(1) or response_time(self, *a, **k))
+    ds = editors_datasette(ws)
+
+    def canned() -> tuple[dict, int]:
+        """The canned reply times by channel, and how many contacts' clocks they read."""
+        clocks.clear()
+        return {r["channel"]: r for r in canned_rows(ds, "response_times_by_channel", case)}, len(clocks)
+
+    def as_the_scorecard(rows: dict) -> None:
+        card = {g["group"]["channel"]: g["response_minutes"]
+                for g in scorecards.scorecard(ws, case, by=("channel",))["groups"]}
+        assert set(rows) == set(card)
+        for channel, km in card.items():
+            got = rows[channel]
+            assert (got["n"], got["still_open"]) == (km["n"], km["open"])
+            for key, column in (("median", "median_minutes"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+                assert got[column] == (None if km[key] is None else pytest.approx(km[key], abs=0.051)), (channel, key)
+
+    first, read = canned()
+    assert read == 3
+    as_the_scorecard(first)
+    assert first["email"]["median_minutes"] == 600  # the open one (1 h) is not at risk at 10 h: S = 1/2
+    assert canned() == (first, 0)  # kept
+    clock.shift(timedelta(hours=5))  # it has waited 6 hours: still short of the first reply's 10
+    assert canned() == (first, 0)
+
+    clock.move_to(sent + timedelta(hours=10, minutes=1))  # waited past the 10-hour reply
+    passed, read = canned()
+    assert read == 3
+    as_the_scorecard(passed)
+    assert passed["email"]["median_minutes"] == 1800  # at risk at 10 h now: S = 2/3, then 0 at 30 h
+    assert canned() == (passed, 0)
+
+    review_visit(ws, waiting["visit"], "reject", comment="Sent to the wrong address.")  # a write
+    after, read = canned()
+    assert read == 2
+    as_the_scorecard(after)
+    assert after["email"]["still_open"] == 0
+
+
+def canned_rows(ds, name: str, case: dict) -> list[dict]:
+    """A canned query's rows for ``case``, fetched from the editors' Datasette as its JSON link
+    asks for them."""
+    import asyncio
+
+    async def fetch():
+        await ds.invoke_startup()
+        return await ds.client.get(f"/investigate/{name}.json?case={case['slug']}&_shape=array")
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from investigate.numbers import stats
 from investigate.numbers.design import round_estimates
@@ -204,3 +207,44 @@ def test_a_stratified_case_reports_the_weighted_rate_as_its_headline_and_says_wh
 
     page = asyncio.run(case_page())
     assert f"Weighted for the stratified sample, round 1 (the report's headline): {est['estimate'] * 100:.1f} %" in page.replace("&#39;", "'")
+
+
+def _waited(now, start) -> float:
+    """A contact still open: its time so far, as ``Protocol.response_time`` gives it."""
+    if start.tzinfo is None:
+        now = now.replace(tzinfo=None)
+    return max(0.0, (now - start).total_seconds() / 60)
+
+
+@settings(max_examples=max(300, int(os.environ.get("INVESTIGATE_SOAK_EXAMPLES", "0"))), deadline=None)
+@given(data=st.data())
+def test_the_kaplan_meier_median_stays_the_same_between_the_moments_km_turns_names(data):
+    """Issue 30: the editors' canned reply times are kept until the next of ``km_turns``. At any
+    two moments with none of them between, the median and its interval must be the same,
+    whatever the replies, the contacts closed unanswered and the ones still open (ties to the
+    second included, and starts without an offset)."""
+    from datetime import datetime, timezone
+
+    from investigate.numbers.clock import span_around
+
+    base = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    minutes = st.one_of(st.integers(0, 3000).map(float), st.floats(0, 3000, allow_nan=False))
+    fixed = data.draw(st.lists(st.tuples(minutes, st.booleans()), max_size=12))
+    starts = data.draw(st.lists(st.integers(-120_000, 120_000).map(lambda s: base + timedelta(seconds=s)), max_size=5))
+    if data.draw(st.booleans()):
+        starts = [s.replace(tzinfo=None) for s in starts]
+    now = base + timedelta(seconds=data.draw(st.integers(-60_000, 300_000)))
+
+    def times(at):
+        return fixed + [(_waited(at, s), False) for s in starts]
+
+    since, until = span_around(stats.km_turns([m for m, _ in fixed], starts, now), now)
+    low = since if since is not None else now - timedelta(days=5)
+    high = until if until is not None else now + timedelta(days=5)
+    # a moment of the span, to the second or the microsecond (the clock reads seconds)
+    other = low + (high - low) * data.draw(st.floats(0, 1, exclude_max=True))
+    if data.draw(st.booleans()):
+        other = other.replace(microsecond=0)
+    if not (low <= other < high):
+        return
+    assert stats.km_median(times(now)) == stats.km_median(times(other))

@@ -9,6 +9,7 @@ a story's timeline.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable
 
 from ..clock import TICK
 
@@ -55,3 +56,15 @@ def case_promises(execute, case_id: str, now: datetime) -> tuple[dict[str, list[
         if kept is None:
             turns.append(promise_turns_at(promise))
     return states, turns
+
+
+def span_around(moments: Iterable[datetime], on: datetime) -> tuple[datetime | None, datetime | None]:
+    """(the last of ``moments`` at or before ``on``, the first after it), None where there is
+    none: the span around ``on`` in which no turning point lies."""
+    since = until = None
+    for moment in moments:
+        if moment <= on:
+            since = moment if since is None or moment > since else since
+        elif until is None or moment < until:
+            until = moment
+    return since, until

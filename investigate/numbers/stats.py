@@ -12,10 +12,12 @@ the same visit set always gives the same figure. Definitions:
 
 from __future__ import annotations
 
+import bisect
 import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from statistics import NormalDist
 
+from ..clock import TICK
 from .clock import promise_state
 from ..store.workspace import Workspace
 from ..vocabulary import VOIDED
@@ -351,6 +353,31 @@ def km_curve(times: list[tuple[float, bool]]) -> dict:
     steps = [(0.0, 1.0)] + [(float(x), float(s)) for x, s in zip(sf.quantiles, sf.probabilities) if x in responded]
     still_open = sorted(censored)
     return {"steps": steps, "censored": [(float(m), float(s)) for m, s in zip(still_open, sf.evaluate(still_open))]}
+
+
+def km_turns(fixed: list[float], running: list[datetime], now: datetime) -> list[datetime]:
+    """The moments around ``now`` at which the Kaplan–Meier figures of a set of times may change
+    with the clock alone. A contact still open (its clock started at one of ``running``) has
+    waited longer every minute (``Protocol.response_time``); the estimate reads such a time only
+    against the others (who is still at risk at each reply, which times are distinct), so it can
+    change only as that wait passes one of the ``fixed`` times (replies, and contacts closed
+    unanswered): two open contacts never pass each other. For each running clock, the passings
+    just before and just after ``now``, each as a window of a microsecond either side of the
+    instant the two times are equal. ``span_around(km_turns(…), now)`` is a span in which
+    ``km_median`` of those times gives the same figures (and ``km_curve`` the same steps). A
+    start without an offset is UTC, as the library's clock reads it."""
+    fixed = sorted(set(fixed))
+    moments: list[datetime] = []
+    if not fixed:
+        return moments
+    for start in running:
+        start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+        waited = max(0.0, (now - start).total_seconds() / 60)
+        j = bisect.bisect_left(fixed, waited)
+        for t in fixed[max(0, j - 2):j + 2]:
+            passing = start + timedelta(minutes=t)
+            moments += [passing - TICK, passing + TICK]
+    return moments
 
 
 def km_median(times: list[tuple[float, bool]], confidence: float = 0.95) -> dict:

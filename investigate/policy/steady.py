@@ -12,9 +12,8 @@ otherwise name twenty thousand stores on every load of a case page) knows until 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
 
-from ..numbers.clock import promise_turns_at
+from ..numbers.clock import promise_turns_at, span_around
 from ..store.workspace import Workspace
 from .coverage import window_closes_at
 
@@ -34,18 +33,6 @@ def steady_span(ws: Workspace, case: dict, on: datetime) -> tuple[datetime | Non
     """(since, until): the answers about ``case`` at ``on`` hold at every moment ``t`` with
     ``since <= t < until`` (None: unbounded), as long as the workspace's state is the same."""
     return span_around(turning_points(ws, case), on)
-
-
-def span_around(moments: Iterable[datetime], on: datetime) -> tuple[datetime | None, datetime | None]:
-    """(the last of ``moments`` at or before ``on``, the first after it), None where there is
-    none: the span around ``on`` in which no turning point lies."""
-    since = until = None
-    for moment in moments:
-        if moment <= on:
-            since = moment if since is None or moment > since else since
-        elif until is None or moment < until:
-            until = moment
-    return since, until
 
 
 def holds_at(span: tuple[datetime | None, datetime | None], t: datetime) -> bool:

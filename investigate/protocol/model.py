@@ -281,13 +281,24 @@ class Protocol:
         if minutes is not None and not is_na(minutes):
             observed = not (open_when and all(condition_holds(values.get(k), c) for k, c in open_when.items()))
             return float(minutes), observed
-        since = values.get(self.response.get("open_since") or "")
-        if since and not is_na(since):
-            start = datetime.fromisoformat(since)
+        start = self.response_started(values)
+        if start is not None:
             if start.tzinfo is None:
                 now = now.replace(tzinfo=None)
             return max(0.0, (now - start).total_seconds() / 60), False
         return None
+
+    def response_started(self, values: dict) -> datetime | None:
+        """When the response clock of a contact still open started (``open_since``), whose
+        time ``response_time`` gives as the time waited so far: the one time that grows on its
+        own. None when the contact's time is known (answered, or closed unanswered)."""
+        if not self.response:
+            return None
+        minutes = values.get(self.response["minutes"])
+        if minutes is not None and not is_na(minutes):
+            return None
+        since = values.get(self.response.get("open_since") or "")
+        return datetime.fromisoformat(since) if since and not is_na(since) else None
     #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
     lede: str = ""
 

@@ -321,15 +321,14 @@ group by s.id order by violations desc, s.name
 # Each test's scores and each contact's clock are Python functions of its answers. The tests are
 # those `scorecard` counts (the working scope: rejected and voided ones left out), each scored by
 # the protocol version that judged it. The scorecard is one aggregate over the case's tests
-# (`investigate_service_card`), which scores each once and gives every group's figures as JSON,
-# kept while they hold (`investigate_kept_service_card`; SQLite reads the tests only without them);
-# the reply times are computed once per contact (a materialized CTE: SQLite otherwise computes a
-# CTE's column again for every use of it, eighteen scorings per test, 65 s for 100,000 tests) and
-# summed up per channel by one aggregate.
+# (`investigate_service_card`), which scores each once and gives every group's figures as JSON;
+# the reply times are one aggregate too (`investigate_response_card`), each contact's clock read
+# once and each channel's Kaplan–Meier figures as JSON. Each answer is kept while it holds
+# (`investigate_kept`, which `coalesce` asks first: SQLite reads the tests only without it).
 SERVICE_DIMENSIONS = ("courtesy", "respect", "commitment", "honesty", "resolution", "overall")
 SERVICE_SCORECARD = """
 with card as (
-  select coalesce(investigate_kept_service_card((select id from cases where slug = :case)), (
+  select coalesce(investigate_kept('service_scorecard', (select id from cases where slug = :case)), (
     select investigate_service_card(v.case_id, v.id, coalesce(c.name, s.chain, s.name), s.channel, v.protocol,
       v.protocol_hash, v.answers)
     from visits v join stores s on s.id = v.store_id left join companies c on c.id = s.company_id
@@ -346,21 +345,19 @@ select json_extract(g.value, '$.company') as company, json_extract(g.value, '$.c
 ) + "\nfrom card, json_each(card.groups) g order by 1, 2"
 
 RESPONSE_TIMES = """
-with clocks as materialized (
-  select s.channel, investigate_response(v.protocol, v.protocol_hash, v.answers, 'both') as clock
-  from visits v join stores s on s.id = v.store_id
-  where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
-    and coalesce(v.attempt, 'completed') = 'completed'
-), groups as (
-  select channel, count(*) as n, investigate_km(json_extract(clock, '$[0]'), json_extract(clock, '$[1]')) as km
-  from clocks where clock is not null group by 1
+with times as (
+  select coalesce(investigate_kept('response_times', (select id from cases where slug = :case)), (
+    select investigate_response_card(v.case_id, s.channel, v.protocol, v.protocol_hash, v.answers)
+    from visits v join stores s on s.id = v.store_id
+    where v.case_id = (select id from cases where slug = :case) and """ + _WORKING + """
+      and coalesce(v.attempt, 'completed') = 'completed')) as channels
 )
-select channel, n,
-  round(json_extract(km, '$.median'), 1) as median_minutes,
-  round(json_extract(km, '$.ci_low'), 1) as ci_low,
-  round(json_extract(km, '$.ci_high'), 1) as ci_high,
-  json_extract(km, '$.open') as still_open
-from groups order by 1
+select json_extract(g.value, '$.channel') as channel, json_extract(g.value, '$.n') as n,
+  round(json_extract(g.value, '$.median'), 1) as median_minutes,
+  round(json_extract(g.value, '$.ci_low'), 1) as ci_low,
+  round(json_extract(g.value, '$.ci_high'), 1) as ci_high,
+  json_extract(g.value, '$.open') as still_open
+from times, json_each(times.channels) g order by 1
 """
 
 CANNED = {

@@ -65,20 +65,29 @@ def _aggregate(reduce):
     return Aggregate
 
 
-#: The editors' canned service scorecards, per workspace and case: (state, span, groups). Scoring
-#: 100,000 tests takes 1.5 s, and an editor asks again (the page reloaded, its CSV or JSON):
-#: the groups are kept while the workspace's state is the same and the clock has crossed no
-#: moment at which a test's score moves on its own (a promise falling due, a reply clock
-#: outgrowing its last band), as the case pages keep their figures (``_KEPT_FIGURES``).
-_KEPT_CARDS: dict[tuple[str, str], tuple] = {}
-_KEPT_CARDS_LOCK = threading.Lock()  # Datasette runs queries in several threads
+#: The editors' canned service queries' answers, per workspace, query and case: (state, span,
+#: JSON). Scoring 100,000 tests takes 1.5 s, their reply times 1 s, and an editor asks again
+#: (the page reloaded, its CSV or JSON): an answer is kept while the workspace's state is the
+#: one it was read in and the clock has crossed no moment at which it moves on its own (a
+#: promise falling due, a reply clock outgrowing its last band, a contact still open waiting
+#: past another's time), as the case pages keep their figures (``_KEPT_FIGURES``).
+_KEPT_ANSWERS: dict[tuple[str, str, str], tuple] = {}
+_KEPT_ANSWERS_LOCK = threading.Lock()  # Datasette runs queries in several threads
+
+
+def _keep(key: tuple[str, str, str], state: tuple, span: tuple, answer: str) -> None:
+    with _KEPT_ANSWERS_LOCK:
+        _KEPT_ANSWERS.pop(key, None)
+        while len(_KEPT_ANSWERS) >= KEPT_CASES:
+            _KEPT_ANSWERS.pop(next(iter(_KEPT_ANSWERS)))
+        _KEPT_ANSWERS[key] = (state, span, answer)
 
 
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of tests, from their protocols' own declarations, for the canned
     service queries; means, intervals and Kaplan–Meier medians come from stats."""
-    from ..numbers.clock import case_promises
-    from ..policy.steady import holds_at, span_around
+    from ..numbers.clock import case_promises, span_around
+    from ..policy.steady import holds_at
     from ..protocol.versions import judging_protocol
     from ..errors import InvestigateError
     from ..store.workspace import workspace_state
@@ -96,17 +105,21 @@ def _service_functions(conn, workspace_root: Path | None):
                 protocols[version] = None
         return protocols[version]
 
-    def kept_card(case_id):
-        """``investigate_kept_service_card(case_id)``: the case's groups as the canned scorecard
-        last computed them, while they still hold (``_KEPT_CARDS``); else NULL, and the query
-        computes them (``investigate_service_card``). The state is read in the query's own
-        snapshot, as the aggregate reads it."""
+    def kept(query, case_id):
+        """``investigate_kept(query, case_id)``: the case's answer to a canned service query
+        (``service_scorecard``, ``response_times``) as its aggregate last computed it, while it
+        still holds (``_KEPT_ANSWERS``); else NULL, and the query computes it. The state is
+        read in the query's own snapshot, as the aggregate reads it."""
         if workspace_root is None or case_id is None:
             return None
-        kept = _KEPT_CARDS.get((str(workspace_root), case_id))
-        if kept and kept[0] == workspace_state(conn.execute, workspace_root) and holds_at(kept[1], clock.now()):
-            return kept[2]
+        answer = _KEPT_ANSWERS.get((str(workspace_root), query, case_id))
+        if answer and answer[0] == workspace_state(conn.execute, workspace_root) and holds_at(answer[1], clock.now()):
+            return answer[2]
         return None
+
+    def state_now() -> tuple | None:
+        """The workspace's state as the query running reads it (its own snapshot)."""
+        return workspace_state(conn.execute, workspace_root) if workspace_root is not None else None
 
     class ServiceCard:
         """``investigate_service_card(case_id, visit_id, company, channel, protocol, protocol_hash,
@@ -116,7 +129,7 @@ def _service_functions(conn, workspace_root: Path | None):
         dimension and overall, as a JSON array of groups. One pass and no sort: scoring each test
         into a JSON text, a materialized table and a GROUP BY, and parsing it again per group, ran
         a scorecard of 100,000 tests past Datasette's 3 s limit. Over one case, the groups are
-        kept (``kept_card``) with the state they were read in and the span until the clock alone
+        kept (``investigate_kept``) with the state they were read in and the span until the clock alone
         would move a score."""
 
         def __init__(self):
@@ -132,8 +145,7 @@ def _service_functions(conn, workspace_root: Path | None):
             case = self.cases.get(case_id)
             if case is None:
                 states, turns = case_promises(conn.execute, case_id, self.now)
-                state = workspace_state(conn.execute, workspace_root) if workspace_root is not None else None
-                case = self.cases[case_id] = (states, state)
+                case = self.cases[case_id] = (states, state_now())
                 self.narrow(turns)
             parsed = json.loads(answers or "{}")
             values = proto.values_of(parsed)
@@ -161,13 +173,54 @@ def _service_functions(conn, workspace_root: Path | None):
                 return None
             if workspace_root is not None and len(self.cases) == 1:
                 (case_id, (_, state)), = self.cases.items()
-                key = (str(workspace_root), case_id)
-                with _KEPT_CARDS_LOCK:
-                    _KEPT_CARDS.pop(key, None)
-                    while len(_KEPT_CARDS) >= KEPT_CASES:
-                        _KEPT_CARDS.pop(next(iter(_KEPT_CARDS)))
-                    _KEPT_CARDS[key] = (state, self.span, groups)
+                _keep((str(workspace_root), "service_scorecard", case_id), state, self.span, groups)
             return groups
+
+    class ResponseCard:
+        """``investigate_response_card(case_id, channel, protocol, protocol_hash, answers)`` over a
+        case's contacts: each one's time to a response (``Protocol.response_time``, by the version
+        that judged it; still open: the time waited so far), then each channel's Kaplan–Meier
+        median with its interval and the contacts still open (``stats.km_median``), as a JSON array
+        of channels. Over one case it is kept (``investigate_kept``) with the state it was read in
+        and the span until a contact still open has waited past another's time (``stats.km_turns``):
+        the only way the figures move without a write."""
+
+        def __init__(self):
+            self.now = clock.now()
+            self.states: dict[str, tuple] = {}  # case id → the state read at its first contact
+            self.channels: dict[str, tuple[list, list, list]] = {}  # channel → (times, fixed minutes, open starts)
+
+        def step(self, case_id, channel, key, protocol_hash, answers):
+            proto = protocol(key, protocol_hash)
+            if proto is None:
+                return
+            if case_id not in self.states:
+                self.states[case_id] = state_now()
+            parsed = json.loads(answers or "{}")
+            values = proto.values_of(parsed)
+            taken = proto.response_time(parsed, now=self.now, values=values)
+            if taken is None:
+                return
+            times, fixed, running = self.channels.setdefault(channel, ([], [], []))
+            times.append(taken)
+            start = proto.response_started(values)
+            if start is None:
+                fixed.append(taken[0])
+            else:
+                running.append(start)
+
+        def finalize(self):
+            try:
+                answer = json.dumps([{"channel": channel, **stats.km_median(times)}
+                                     for channel, (times, _, _) in self.channels.items()])
+            except Exception:  # noqa: BLE001 - a figure that cannot be computed is shown empty
+                return None
+            if workspace_root is not None and len(self.states) == 1:
+                (case_id, state), = self.states.items()
+                turns = [moment for _, fixed, running in self.channels.values()
+                         for moment in stats.km_turns(fixed, running, self.now)]
+                _keep((str(workspace_root), "response_times", case_id), state, span_around(turns, self.now), answer)
+            return answer
 
     def response(key, protocol_hash, answers, part):
         proto = protocol(key, protocol_hash)
@@ -181,7 +234,8 @@ def _service_functions(conn, workspace_root: Path | None):
         return taken[0] if part == "minutes" else int(taken[1])
 
     conn.create_aggregate("investigate_service_card", 7, ServiceCard)
-    conn.create_function("investigate_kept_service_card", 1, kept_card)
+    conn.create_aggregate("investigate_response_card", 5, ResponseCard)
+    conn.create_function("investigate_kept", 2, kept)
     conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
