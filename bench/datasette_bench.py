@@ -72,9 +72,9 @@ sys.path.insert(0, sys.argv[3])
 from _workspace import build_service
 build_service(Path(sys.argv[1]), int(sys.argv[2]))
 """
-#: The editors' canned service queries score every test of the case in Python (the scorecard
-#: when the workspace or the clock has moved since it last did): their bar is Datasette's SQL
-#: time limit (3 s), beside the pages' 100 ms.
+#: The editors' canned service queries score every test of the case in Python (when the
+#: workspace or the clock has moved since they last did): their bar is Datasette's SQL time
+#: limit (3 s), beside the pages' 100 ms.
 SERVICE_QUERIES = {"service scorecard": "/investigate/service_scorecard.json?case={case}&_shape=array",
                    "response times": "/investigate/response_times_by_channel.json?case={case}&_shape=array"}
 SQL_LIMIT_MS = 3000

@@ -299,6 +299,7 @@ class Protocol:
             return None
         since = values.get(self.response.get("open_since") or "")
         return datetime.fromisoformat(since) if since and not is_na(since) else None
+
     #: The report's first sentence, from its figures: %(violations)s, %(eligible)s, %(ages)s.
     lede: str = ""
 

@@ -129,8 +129,8 @@ def _service_functions(conn, workspace_root: Path | None):
         dimension and overall, as a JSON array of groups. One pass and no sort: scoring each test
         into a JSON text, a materialized table and a GROUP BY, and parsing it again per group, ran
         a scorecard of 100,000 tests past Datasette's 3 s limit. Over one case, the groups are
-        kept (``investigate_kept``) with the state they were read in and the span until the clock alone
-        would move a score."""
+        kept (``investigate_kept``) with the state they were read in and the span until the
+        clock alone would move a score."""
 
         def __init__(self):
             self.now = clock.now()
