@@ -78,6 +78,7 @@ build_service(Path(sys.argv[1]), int(sys.argv[2]))
 SERVICE_QUERIES = {"service scorecard": "/investigate/service_scorecard.json?case={case}&_shape=array",
                    "response times": "/investigate/response_times_by_channel.json?case={case}&_shape=array"}
 SQL_LIMIT_MS = 3000
+AFTER_WRITE = 3  # requests of each, each right after a write
 
 
 async def canned_service(ds, case: str, n: int, write=None) -> dict[str, list[tuple[float, int]]]:
@@ -102,9 +103,6 @@ async def canned_service(ds, case: str, n: int, write=None) -> dict[str, list[tu
             write()
             runs.append(await timed(path))
     return out
-
-
-AFTER_WRITE = 3
 
 
 def report_service(tests: int, results: dict[str, list[tuple[float, int]]]) -> bool:

@@ -72,22 +72,34 @@ def _aggregate(reduce):
 #: promise falling due, a reply clock outgrowing its last band, a contact still open waiting
 #: past another's time), as the case pages keep their figures (``_KEPT_FIGURES``).
 _KEPT_ANSWERS: dict[tuple[str, str, str], tuple] = {}
-_KEPT_ANSWERS_LOCK = threading.Lock()  # Datasette runs queries in several threads
+#: Answers kept at once in each store (the least recently computed go first).
+KEPT_CASES = 64
+_KEPT_LOCK = threading.Lock()  # Datasette runs queries in several threads
 
 
-def _keep(key: tuple[str, str, str], state: tuple, span: tuple, answer: str) -> None:
-    with _KEPT_ANSWERS_LOCK:
-        _KEPT_ANSWERS.pop(key, None)
-        while len(_KEPT_ANSWERS) >= KEPT_CASES:
-            _KEPT_ANSWERS.pop(next(iter(_KEPT_ANSWERS)))
-        _KEPT_ANSWERS[key] = (state, span, answer)
+def _keep(store: dict, key: tuple, state: tuple | None, span: tuple, value) -> None:
+    """Keep ``value`` in ``store`` for ``key``: it holds while the workspace's state is
+    ``state`` and the clock is within ``span`` (``_still_kept``)."""
+    with _KEPT_LOCK:
+        store.pop(key, None)
+        while len(store) >= KEPT_CASES:
+            store.pop(next(iter(store)))
+        store[key] = (state, span, value)
+
+
+def _still_kept(store: dict, key: tuple, state: tuple | None, t: datetime):
+    """What ``_keep`` kept for ``key``, when the workspace's state is still ``state`` and ``t``
+    lies within its span; else None."""
+    from ..policy.steady import holds_at
+
+    kept = store.get(key)
+    return kept[2] if kept and kept[0] == state and holds_at(kept[1], t) else None
 
 
 def _service_functions(conn, workspace_root: Path | None):
     """Scores and reply times of tests, from their protocols' own declarations, for the canned
     service queries; means, intervals and Kaplan–Meier medians come from stats."""
     from ..numbers.clock import case_promises, span_around
-    from ..policy.steady import holds_at
     from ..protocol.versions import judging_protocol
     from ..errors import InvestigateError
     from ..store.workspace import workspace_state
@@ -112,16 +124,35 @@ def _service_functions(conn, workspace_root: Path | None):
         read in the query's own snapshot, as the aggregate reads it."""
         if workspace_root is None or case_id is None:
             return None
-        answer = _KEPT_ANSWERS.get((str(workspace_root), query, case_id))
-        if answer and answer[0] == workspace_state(conn.execute, workspace_root) and holds_at(answer[1], clock.now()):
-            return answer[2]
-        return None
+        return _still_kept(_KEPT_ANSWERS, (str(workspace_root), query, case_id), state_now(), clock.now())
 
     def state_now() -> tuple | None:
         """The workspace's state as the query running reads it (its own snapshot)."""
         return workspace_state(conn.execute, workspace_root) if workspace_root is not None else None
 
-    class ServiceCard:
+    class KeptAggregate:
+        """An aggregate whose answer over one case is kept (``investigate_kept``) with the
+        workspace's state read at the case's first row and the span around its one clock reading."""
+
+        query = ""
+
+        def __init__(self):
+            self.now = clock.now()
+            self.states: dict[str, tuple | None] = {}  # case id → the workspace's state, read at its first row
+
+        def first_row_of(self, case_id: str) -> bool:
+            """Whether this is ``case_id``'s first row (whose state it then reads)."""
+            if case_id in self.states:
+                return False
+            self.states[case_id] = state_now()
+            return True
+
+        def keep(self, span: tuple, answer: str) -> None:
+            if workspace_root is not None and len(self.states) == 1:
+                (case_id, state), = self.states.items()
+                _keep(_KEPT_ANSWERS, (str(workspace_root), self.query, case_id), state, span, answer)
+
+    class ServiceCard(KeptAggregate):
         """``investigate_service_card(case_id, visit_id, company, channel, protocol, protocol_hash,
         answers)`` over a case's tests: each scored as it comes, by the version that judged it, its
         promises as the clock sees them (``case_promises``, read once for the case as
@@ -132,9 +163,11 @@ def _service_functions(conn, workspace_root: Path | None):
         kept (``investigate_kept``) with the state they were read in and the span until the
         clock alone would move a score."""
 
+        query = "service_scorecard"
+
         def __init__(self):
-            self.now = clock.now()
-            self.cases: dict[str, tuple] = {}  # case id → (its promises' states, the state read then)
+            super().__init__()
+            self.promises: dict[str, dict] = {}  # case id → its promises' states, by visit
             self.span: tuple = (None, None)  # around now, no moment at which the clock alone moves a score
             self.groups: dict[tuple, list] = {}  # (company, channel) → [tests, [scores] per dimension]
 
@@ -142,14 +175,12 @@ def _service_functions(conn, workspace_root: Path | None):
             proto = protocol(key, protocol_hash)
             if proto is None or not proto.scored:
                 return
-            case = self.cases.get(case_id)
-            if case is None:
-                states, turns = case_promises(conn.execute, case_id, self.now)
-                case = self.cases[case_id] = (states, state_now())
+            if self.first_row_of(case_id):
+                self.promises[case_id], turns = case_promises(conn.execute, case_id, self.now)
                 self.narrow(turns)
             parsed = json.loads(answers or "{}")
             values = proto.values_of(parsed)
-            result = proto.score(parsed, case[0].get(visit_id, ()), now=self.now, values=values)
+            result = proto.score(parsed, self.promises[case_id].get(visit_id, ()), now=self.now, values=values)
             if proto.clock_items:
                 self.narrow(proto.score_turns_at(values))
             percents = {k: v["percent"] for k, v in result["sections"].items()}
@@ -171,12 +202,10 @@ def _service_functions(conn, workspace_root: Path | None):
                                      for (company, channel), (tests, scores) in self.groups.items()])
             except Exception:  # noqa: BLE001 - a figure that cannot be computed is shown empty
                 return None
-            if workspace_root is not None and len(self.cases) == 1:
-                (case_id, (_, state)), = self.cases.items()
-                _keep((str(workspace_root), "service_scorecard", case_id), state, self.span, groups)
+            self.keep(self.span, groups)
             return groups
 
-    class ResponseCard:
+    class ResponseCard(KeptAggregate):
         """``investigate_response_card(case_id, channel, protocol, protocol_hash, answers)`` over a
         case's contacts: each one's time to a response (``Protocol.response_time``, by the version
         that judged it; still open: the time waited so far), then each channel's Kaplan–Meier
@@ -185,17 +214,17 @@ def _service_functions(conn, workspace_root: Path | None):
         and the span until a contact still open has waited past another's time (``stats.km_turns``):
         the only way the figures move without a write."""
 
+        query = "response_times"
+
         def __init__(self):
-            self.now = clock.now()
-            self.states: dict[str, tuple] = {}  # case id → the state read at its first contact
+            super().__init__()
             self.channels: dict[str, tuple[list, list, list]] = {}  # channel → (times, fixed minutes, open starts)
 
         def step(self, case_id, channel, key, protocol_hash, answers):
             proto = protocol(key, protocol_hash)
+            self.first_row_of(case_id)
             if proto is None:
                 return
-            if case_id not in self.states:
-                self.states[case_id] = state_now()
             parsed = json.loads(answers or "{}")
             values = proto.values_of(parsed)
             taken = proto.response_time(parsed, now=self.now, values=values)
@@ -215,11 +244,9 @@ def _service_functions(conn, workspace_root: Path | None):
                                      for channel, (times, _, _) in self.channels.items()])
             except Exception:  # noqa: BLE001 - a figure that cannot be computed is shown empty
                 return None
-            if workspace_root is not None and len(self.states) == 1:
-                (case_id, state), = self.states.items()
-                turns = [moment for _, fixed, running in self.channels.values()
-                         for moment in stats.km_turns(fixed, running, self.now)]
-                _keep((str(workspace_root), "response_times", case_id), state, span_around(turns, self.now), answer)
+            turns = [moment for _, fixed, running in self.channels.values()
+                     for moment in stats.km_turns(fixed, running, self.now)]
+            self.keep(span_around(turns, self.now), answer)
             return answer
 
     def response(key, protocol_hash, answers, part):
@@ -239,7 +266,8 @@ def _service_functions(conn, workspace_root: Path | None):
     conn.create_function("investigate_response", 4, response)
     conn.create_aggregate("investigate_km", 2, _aggregate(
         lambda rows: json.dumps(stats.km_median([(r[0], bool(r[1])) for r in rows]))))
-    # One figure each, for queries of the editors' own (the canned ones use those above).
+    # For queries of the editors' own: a contact's clock (above), a channel's figures as JSON, and
+    # one figure each (the canned queries use the two aggregates above).
     mean = lambda key: _aggregate(lambda rows: stats.mean_interval([r[0] for r in rows])[key])  # noqa: E731
     conn.create_aggregate("investigate_mean", 1, mean("mean"))
     conn.create_aggregate("investigate_mean_ci_low", 1, mean("ci_low"))
@@ -443,8 +471,6 @@ REPLIES_SHOWN = 50
 #: again and again at deadline; the figures are kept while the workspace's state is the same
 #: and the clock has not crossed a reply deadline or a promise's due time (``steady_span``).
 _KEPT_FIGURES: dict[tuple[str, str], tuple] = {}
-#: Cases whose figures are kept at once (the least recently computed go first).
-KEPT_CASES = 64
 
 
 def _case_figures(datasette, case: dict) -> dict:
@@ -465,9 +491,9 @@ def _case_figures(datasette, case: dict) -> dict:
     ws = Workspace(root, read_only=True)
     try:
         key, state, before = (str(root), case["id"]), ws.state(), ws.now()
-        kept = _KEPT_FIGURES.get(key)
-        if kept and kept[0] == state and holds_at(kept[1], before):
-            return kept[2]
+        kept = _still_kept(_KEPT_FIGURES, key, state, before)
+        if kept is not None:
+            return kept
         rates = policy.case_rates(ws, case, scope=WORKING, by="chain")
         overall = policy.case_rates(ws, case, scope=WORKING)
         design = round_estimates(ws, case, approved_only=approved_only(WORKING))
@@ -486,10 +512,7 @@ def _case_figures(datasette, case: dict) -> dict:
         # which side of it the figures saw is unknown).
         span = steady_span(ws, case, before)
         if holds_at(span, ws.now()):
-            _KEPT_FIGURES.pop(key, None)
-            while len(_KEPT_FIGURES) >= KEPT_CASES:
-                _KEPT_FIGURES.pop(next(iter(_KEPT_FIGURES)))
-            _KEPT_FIGURES[key] = (state, span, figures)
+            _keep(_KEPT_FIGURES, key, state, span, figures)
         return figures
     finally:
         ws.close()
